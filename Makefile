@@ -1,0 +1,81 @@
+# sqlward build. `make` builds build/sqlward; `make test` and `make demo`
+# first install missing Debian packages (scripts/install-deps.sh).
+
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+BUILD    := build
+CFLAGS_COMMON := -std=gnu11 -Wall -Wextra -Werror -g -I$(BUILD) -Ibpf -Iuserspace \
+                 -D_GNU_SOURCE
+CFLAGS   ?= -O2
+LIBS     := -l:libpg_query.a -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lpthread
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+BPF_SRC  := bpf/sqlward.bpf.c
+BPF_OBJ  := $(BUILD)/sqlward.bpf.o
+SKEL     := $(BUILD)/sqlward.skel.h
+
+LIB_SRC  := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+LIB_OBJ  := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+TLIB_OBJ := $(patsubst userspace/%.c,$(BUILD)/tobj/%.o,$(LIB_SRC))
+HDRS     := $(wildcard userspace/*.h) bpf/sqlward.h
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
+
+.PHONY: all deps test unit integration demo bench clean
+all: $(BUILD)/sqlward
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/.dir:
+	@mkdir -p $(BUILD)/obj $(BUILD)/tobj $(BUILD)/test $(BUILD)/tools
+	@touch $@
+
+# BPF: CO-RE against the committed vmlinux.h.
+$(BPF_OBJ): $(BPF_SRC) bpf/sqlward.h vmlinux/vmlinux.h | $(BUILD)/.dir
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
+		-Wall -Werror -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name sqlward_bpf > $@
+
+$(BUILD)/obj/%.o: userspace/%.c $(HDRS) $(SKEL) | $(BUILD)/.dir
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tobj/%.o: userspace/%.c $(HDRS) $(SKEL) | $(BUILD)/.dir
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -c $< -o $@
+
+$(BUILD)/sqlward: $(LIB_OBJ) $(BUILD)/obj/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# Test build: the same program under AddressSanitizer and UBSan.
+$(BUILD)/test/sqlward: $(TLIB_OBJ) $(BUILD)/tobj/main.o
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/test/test_%: tests/unit/test_%.c $(TLIB_OBJ) tests/unit/unit.h
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) -Itests/unit -o $@ $< $(TLIB_OBJ) $(LIBS) -lcmocka
+
+# A libpq client that uses the extended protocol (PQprepare/PQexecPrepared).
+$(BUILD)/tools/pq_extended: tests/tools/pq_extended.c | $(BUILD)/.dir
+	$(CC) $(CFLAGS_COMMON) -O1 -I$(shell pg_config --includedir) -o $@ $< -lpq
+
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+integration: $(BUILD)/test/sqlward $(BUILD)/tools/pq_extended
+	@tests/integration/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/test/sqlward $(UNIT_BIN) $(BUILD)/tools/pq_extended
+	@tests/run-all.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/sqlward
+	@scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD)

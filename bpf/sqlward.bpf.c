@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/*
+ * sqlward's kernel half for PostgreSQL backends.
+ *
+ * uprobe InitializeSessionUserId(rolename, roleid): tag the backend pid with
+ *   the authenticated role and whether policy governs it.
+ * uprobe pg_parse_query(query_string): every client statement (simple Query
+ *   and extended-protocol Parse) reaches this before it can execute. For a
+ *   governed session the backend is stopped right here (SIGSTOP) unless the
+ *   verdict cache holds "allow" for this exact text; the daemon then resumes
+ *   or cancels it. With no live daemon the statement is cancelled (SIGINT):
+ *   the gate fails closed and nobody is left paused.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "sqlward.h"
+
+#define SIGINT 2
+#define SIGSTOP 19
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Written by the daemon through the skeleton's mmap'd .bss. */
+volatile __u64 heartbeat_ns;            /* monotonic ns of the daemon's last beat */
+volatile __u64 heartbeat_grace_ns;      /* beat older than this: daemon presumed dead */
+volatile __u32 enforce;                 /* 0: observe only (never stop, never cancel) */
+volatile __u32 n_patterns;
+struct sw_pattern patterns[SW_GOVERN_MAX];
+/* Optional scope: only backends whose parent is one of these postmasters. */
+volatile __u32 n_postmasters;
+__u32 postmasters[SW_POSTMASTERS_MAX];
+__u64 stats[SW_STAT__COUNT];
+__u64 statement_seq;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct sw_session);
+} sessions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_CACHE_ENTRIES);
+	__type(key, struct sw_cache_key);
+	__type(value, struct sw_cache_val);
+} verdict_cache SEC(".maps");
+
+static __always_inline void count(enum sw_stat s)
+{
+	__sync_fetch_and_add(&stats[s], 1);
+}
+
+static __always_inline bool pattern_matches(const struct sw_pattern *p, const char *role, __u32 len)
+{
+	__u32 plen = p->len;
+	__u32 base = 0;
+
+	if (p->kind == SW_PAT_ANY)
+		return true;
+	if (plen > len || plen >= SW_ROLE_MAX)
+		return false;
+	if (p->kind == SW_PAT_EXACT && plen != len)
+		return false;
+	if (p->kind == SW_PAT_SUFFIX)
+		base = len - plen;
+	for (__u32 j = 0; j < SW_ROLE_MAX; j++) {
+		if (j >= plen)
+			break;
+		if (role[(base + j) & (SW_ROLE_MAX - 1)] != p->text[j])
+			return false;
+	}
+	return true;
+}
+
+static __always_inline bool role_governed(const char *role, __u32 len)
+{
+	__u32 n = n_patterns;
+
+	for (__u32 i = 0; i < SW_GOVERN_MAX; i++) {
+		if (i >= n)
+			break;
+		if (pattern_matches(&patterns[i], role, len))
+			return true;
+	}
+	return false;
+}
+
+/* Is the current process a backend of a postmaster this daemon governs? */
+static __always_inline bool in_scope(void)
+{
+	__u32 n = n_postmasters, ppid;
+	struct task_struct *task;
+
+	if (!n)
+		return true;
+	task = (struct task_struct *)bpf_get_current_task();
+	ppid = BPF_CORE_READ(task, real_parent, tgid);
+	for (__u32 i = 0; i < SW_POSTMASTERS_MAX; i++) {
+		if (i >= n)
+			break;
+		if (postmasters[i] == ppid)
+			return true;
+	}
+	return false;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_session_user, const char *rolename)
+{
+	struct sw_session sess = {};
+	struct sw_session_event *ev;
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	long n = 0;
+
+	if (!in_scope())
+		return 0;
+	/* Background workers initialise by role OID (rolename NULL): no client. */
+	if (rolename)
+		n = bpf_probe_read_user_str(sess.role, sizeof(sess.role), rolename);
+	if (n <= 0) {
+		sess.role[0] = 0;
+		n = 1;
+	}
+	sess.flags = SW_SESS_KNOWN;
+	if (role_governed(sess.role, (__u32)(n - 1)))
+		sess.flags |= SW_SESS_GOVERNED;
+	bpf_map_update_elem(&sessions, &pid, &sess, BPF_ANY);
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(SW_STAT_RB_DROPS);
+		return 0;
+	}
+	ev->hdr.type = SW_EV_SESSION;
+	ev->hdr.pid = pid;
+	ev->hdr.ktime_ns = bpf_ktime_get_ns();
+	ev->flags = sess.flags;
+	ev->pad = 0;
+	__builtin_memcpy(ev->role, sess.role, sizeof(ev->role));
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/* FNV-1a over 64-bit words of the zero-padded text (the daemon computes the same). */
+static __always_inline __u64 text_hash(const __u64 *words, __u32 len)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (__u32 w = 0; w < SW_TEXT_WORDS; w++) {
+		__u64 v;
+		if (w * 8 >= len)
+			break;
+		v = words[w];
+		if (w * 8 + 8 > len)
+			v &= (~0ULL) >> (8 * (8 - (len - w * 8)));
+		h ^= v;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static __always_inline bool text_equal(const __u64 *a, const __u64 *b, __u32 len)
+{
+	for (__u32 w = 0; w < SW_TEXT_WORDS; w++) {
+		__u64 v;
+		if (w * 8 >= len)
+			break;
+		v = a[w];
+		if (w * 8 + 8 > len)
+			v &= (~0ULL) >> (8 * (8 - (len - w * 8)));
+		if (v != b[w])
+			return false;
+	}
+	return true;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_parse_query, const char *query)
+{
+	struct sw_statement_event *ev;
+	struct sw_session *sess;
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u32 flags = 0, ctx_id = 0;
+	bool governed;
+	long n;
+
+	if (!in_scope())
+		return 0;
+	sess = bpf_map_lookup_elem(&sessions, &pid);
+	if (sess) {
+		flags = sess->flags;
+		ctx_id = sess->ctx_id;
+	} else {
+		/* A backend whose authentication we never saw: fail closed, let the daemon look. */
+		count(SW_STAT_UNKNOWN_SESSION);
+	}
+	governed = enforce && (!sess || (flags & SW_SESS_GOVERNED));
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(SW_STAT_RB_DROPS);
+		/* The daemon will never see this statement: a governed one must not run. */
+		if (governed) {
+			bpf_send_signal(SIGINT);
+			count(SW_STAT_NO_DAEMON_CANCELS);
+		}
+		return 0;
+	}
+	ev->hdr.type = SW_EV_STATEMENT;
+	ev->hdr.pid = pid;
+	ev->hdr.ktime_ns = bpf_ktime_get_ns();
+	ev->text_addr = (__u64)query;
+	ev->flags = flags;
+	ev->ctx_id = ctx_id;
+	ev->seq = __sync_fetch_and_add(&statement_seq, 1);
+	ev->hash = 0;
+	if (sess)
+		__builtin_memcpy(ev->role, sess->role, sizeof(ev->role));
+	else
+		ev->role[0] = 0;
+	n = bpf_probe_read_user_str(ev->text, SW_TEXT_CAP, query);
+	ev->text_len = n;
+
+	if (!governed) {
+		ev->action = SW_ACT_OBSERVED;
+		bpf_ringbuf_submit(ev, 0);
+		return 0;
+	}
+
+	/* Exact-text verdict cache: only for fully captured text in a known context. */
+	if (n > 0 && n < SW_TEXT_CAP && ctx_id) {
+		struct sw_cache_key key = {};
+		struct sw_cache_val *val;
+
+		key.len = (__u32)n;
+		key.ctx_id = ctx_id;
+		key.hash = text_hash((const __u64 *)ev->text, (__u32)n);
+		ev->hash = key.hash;
+		val = bpf_map_lookup_elem(&verdict_cache, &key);
+		if (val && text_equal((const __u64 *)ev->text, val->text, (__u32)n)) {
+			count(SW_STAT_CACHE_HITS);
+			ev->action = SW_ACT_CACHED_ALLOW;
+			bpf_ringbuf_submit(ev, 0);
+			return 0;
+		}
+	}
+
+	if (bpf_ktime_get_ns() - heartbeat_ns > heartbeat_grace_ns) {
+		/* No live daemon to decide: cancel now rather than pause with nobody deciding. */
+		bpf_send_signal(SIGINT);
+		count(SW_STAT_NO_DAEMON_CANCELS);
+		ev->action = SW_ACT_CANCELLED;
+	} else {
+		bpf_send_signal(SIGSTOP);
+		count(SW_STAT_HELD);
+		ev->action = SW_ACT_HELD;
+	}
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install the Debian packages sqlward's build, tests and demo need, only
+# those that are missing. Safe to run repeatedly; needs root (or sudo).
+set -euo pipefail
+
+PACKAGES=(
+  make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
+  libpg-query-dev libprotobuf-c-dev libyaml-dev libjansson-dev libssl-dev
+  libcmocka-dev libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib
+  procps psmisc util-linux
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Debian's postgresql packages create and start a "main" cluster; sqlward
+# never uses it (tests and demo start their own), so keep it from starting.
+if [ ! -e /etc/postgresql-common/createcluster.conf ] || ! grep -q '^create_main_cluster = false' /etc/postgresql-common/createcluster.conf 2>/dev/null; then
+  $SUDO mkdir -p /etc/postgresql-common
+  echo "create_main_cluster = false" | $SUDO tee -a /etc/postgresql-common/createcluster.conf >/dev/null
+fi
+$SUDO apt-get update -qq || { echo "install-deps: apt-get update failed; check the package archive is reachable" >&2; exit 1; }
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+  || { echo "install-deps: apt-get install failed for: ${missing[*]}" >&2; exit 1; }
+echo "install-deps: done"

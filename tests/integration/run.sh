@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Run every tests/integration/test_*.sh (or the ones named as arguments),
+# each against its own throwaway PostgreSQL cluster and sqlward daemon.
+# Prints one summary line "N passed, N failed" (assertions) and exits
+# non-zero when anything failed. Needs root: the gate loads BPF programs.
+#
+#   SQLWARD=build/test/sqlward   the binary under test (default)
+#   SW_KEEP=1                    keep temp dirs (clusters, ledgers, logs)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+export SW_TOP=$PWD
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "integration: must run as root (BPF uprobes, and the test clusters run as user sqlward-pg)" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+if ! mountpoint -q /sys/fs/bpf 2>/dev/null; then
+	mkdir -p /sys/fs/bpf 2>/dev/null
+	mount -t bpf bpf /sys/fs/bpf 2>/dev/null ||
+		echo "integration: warning: could not mount bpffs at /sys/fs/bpf" >&2
+fi
+
+export SQLWARD=${SQLWARD:-$SW_TOP/build/test/sqlward}
+export PQ_EXTENDED=${PQ_EXTENDED:-$SW_TOP/build/tools/pq_extended}
+for f in "$SQLWARD" "$PQ_EXTENDED"; do
+	if [ ! -x "$f" ]; then
+		echo "integration: missing $f (run: make build/test/sqlward build/tools/pq_extended)" >&2
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+done
+
+if [ $# -gt 0 ]; then tests=("$@"); else tests=(tests/integration/test_*.sh); fi
+pass=0; fail=0; bad_scripts=()
+for t in "${tests[@]}"; do
+	[ -e "$t" ] || continue
+	echo "== integration: $(basename "$t")"
+	log=$(mktemp /tmp/sqlward-it.XXXXXX)
+	start=$(date +%s)
+	bash "$t" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	p=0; f=0
+	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n1)
+	rm -f "$log"
+	if [ -n "$summary" ]; then
+		p=${summary%% passed*}; f=${summary#*, }; f=${f%% failed}
+		pass=$((pass + p)); fail=$((fail + f))
+	fi
+	if [ -z "$summary" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
+		# Died before its summary (or failed without a failed assertion).
+		fail=$((fail + 1))
+		echo "not ok - $(basename "$t") exited $rc without a clean summary"
+	fi
+	[ "$rc" -ne 0 ] && bad_scripts+=("$(basename "$t")")
+	echo "== $(basename "$t"): exit $rc, $(($(date +%s) - start)) s"
+done
+[ ${#bad_scripts[@]} -gt 0 ] && echo "# failing scripts: ${bad_scripts[*]}"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

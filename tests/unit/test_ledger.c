@@ -1,0 +1,1282 @@
+/* Ledger: hash chain, tamper detection, reopening, record format, log and verify commands. */
+#include "unit.h"
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include "commands.h"
+#include "ledger.h"
+#include "statement_json.h"
+#include "util.h"
+
+/* ---- fixtures ---- */
+
+static char tmpdir[64];
+static char ledger_path[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(tmpdir, "/tmp/sw_ledger_XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(ledger_path, sizeof(ledger_path), "%s/ledger.jsonl", tmpdir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[160];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A hand-made one-statement analysis (no classifier involved). */
+struct fake {
+	struct sw_stmt st[2];
+	struct sw_analysis a;
+	struct sw_judgement per[2];
+	struct sw_judgement overall;
+	struct sw_decision d;
+};
+
+static void fake_init(struct fake *f, const char *role, enum sw_verdict v, const char *sql, time_t when)
+{
+	memset(f, 0, sizeof(*f));
+	f->st[0].text = sw_xstrdup(sql);
+	f->st[0].cls = v == SW_VERDICT_ALLOW ? SW_CLASS_READ : SW_CLASS_WRITE;
+	f->st[0].command = sw_xstrdup(v == SW_VERDICT_ALLOW ? "SELECT" : "UPDATE");
+	sw_stmt_add_object(&f->st[0], "app.accounts", "RowExclusiveLock");
+	sw_strv_push(&f->st[0].reasons, "updates app.accounts");
+	f->st[0].traits = SW_TRAIT_NO_WHERE;
+	f->a.engine = SW_ENGINE_POSTGRES;
+	f->a.parse_ok = true;
+	f->a.stmts = f->st;
+	f->a.n_stmts = 1;
+	f->per[0].verdict = v;
+	f->per[0].rule_id = v == SW_VERDICT_ALLOW ? "reads" : "writes";
+	f->per[0].reason = v == SW_VERDICT_ALLOW ? NULL : "writes need approval";
+	f->overall = f->per[0];
+	f->d.time.tv_sec = when;
+	f->d.time.tv_nsec = 123456000;
+	f->d.engine = SW_ENGINE_POSTGRES;
+	f->d.pid = 4242;
+	f->d.role = role;
+	f->d.database = "appdb";
+	f->d.client = "10.0.0.7:51234";
+	f->d.governed = true;
+	f->d.statement = sql;
+	f->d.statement_len = strlen(sql);
+	f->d.statement_complete = true;
+	f->d.analysis = &f->a;
+	f->d.per_stmt = f->per;
+	f->d.overall = &f->overall;
+	f->d.outcome = v == SW_VERDICT_DENY ? "cancelled" : "ran";
+	f->d.held_us = v == SW_VERDICT_HOLD ? 2500000 : 0;
+	f->d.decided_by = v == SW_VERDICT_HOLD ? "bob" : "policy";
+	f->d.comment = v == SW_VERDICT_HOLD ? "ok for the migration" : NULL;
+}
+
+static void fake_free(struct fake *f)
+{
+	for (size_t i = 0; i < 2; i++)
+		sw_stmt_free(&f->st[i]);
+}
+
+#define T0 1795784400 /* 2026-11-27T13:00:00Z */
+
+static void append_decision(struct sw_ledger *l, const char *role, enum sw_verdict v, const char *sql,
+			    time_t when)
+{
+	struct fake f;
+	char err[512];
+	json_t *rec;
+
+	fake_init(&f, role, v, sql, when);
+	rec = sw_decision_record(&f.d);
+	assert_non_null(rec);
+	if (sw_ledger_append(l, rec, err, sizeof(err)) != 0)
+		fail_msg("append: %s", err);
+	json_decref(rec);
+	fake_free(&f);
+}
+
+/* Write n statement records to a fresh ledger. */
+static void make_ledger(size_t n)
+{
+	struct sw_ledger *l;
+	char err[512];
+
+	unlink(ledger_path);
+	if (sw_ledger_open(ledger_path, &l, err, sizeof(err)) != 0)
+		fail_msg("open: %s", err);
+	for (size_t i = 0; i < n; i++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "UPDATE app.accounts SET n = %zu", i);
+		append_decision(l, i % 2 ? "agent_a" : "alice", (enum sw_verdict)(i % 3), sql,
+				T0 + (time_t)i * 60);
+	}
+	sw_ledger_close(l);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0;
+
+	assert_non_null(f);
+	*len = 0;
+	for (;;) {
+		buf = sw_xrealloc(buf, cap + 4097);
+		size_t r = fread(buf + *len, 1, 4096, f);
+		*len += r;
+		cap += 4096;
+		if (r < 4096)
+			break;
+	}
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void write_all(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The file as lines (each with its '\n', except a torn last one). */
+struct lines {
+	char *v[64];
+	size_t n;
+};
+
+static void lines_read(struct lines *ls)
+{
+	FILE *f = fopen(ledger_path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+
+	assert_non_null(f);
+	ls->n = 0;
+	while (getline(&line, &cap, f) != -1) {
+		assert_true(ls->n < 64);
+		ls->v[ls->n++] = sw_xstrdup(line);
+	}
+	free(line);
+	fclose(f);
+}
+
+static void lines_write_free(struct lines *ls)
+{
+	FILE *f = fopen(ledger_path, "w");
+	assert_non_null(f);
+	for (size_t i = 0; i < ls->n; i++) {
+		fputs(ls->v[i], f);
+		free(ls->v[i]);
+	}
+	fclose(f);
+	ls->n = 0;
+}
+
+static void lines_delete(struct lines *ls, size_t i)
+{
+	free(ls->v[i]);
+	memmove(&ls->v[i], &ls->v[i + 1], (ls->n - i - 1) * sizeof(char *));
+	ls->n--;
+}
+
+static void lines_insert(struct lines *ls, size_t i, char *s)
+{
+	memmove(&ls->v[i + 1], &ls->v[i], (ls->n - i) * sizeof(char *));
+	ls->v[i] = s;
+	ls->n++;
+}
+
+static void expect_bad(size_t line, const char *reason_part, size_t records_before)
+{
+	struct sw_verify_result res;
+
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	if (res.ok)
+		fail_msg("expected line %zu to be bad (%s), but the chain verified", line, reason_part);
+	if (res.bad_line != line || !strstr(res.reason, reason_part))
+		fail_msg("expected line %zu: %s; got line %zu: %s", line, reason_part, res.bad_line,
+			 res.reason);
+	assert_int_equal(res.records, records_before);
+}
+
+static json_t *parse_line(const char *s)
+{
+	json_error_t e;
+	json_t *j = json_loads(s, 0, &e);
+	if (!j)
+		fail_msg("bad JSON in test: %s", e.text);
+	return j;
+}
+
+/* ---- chain basics ---- */
+
+static void test_canonical(void **state)
+{
+	(void)state;
+	json_t *o = json_pack("{s:i, s:s, s:s, s:{s:b, s:n}}", "b", 1, "a", "caf\xC3\xA9", "hash", "x",
+			      "c", "z", 1, "y");
+	char *c = sw_ledger_canonical(o);
+	assert_string_equal(c, "{\"a\":\"caf\xC3\xA9\",\"b\":1,\"c\":{\"y\":null,\"z\":true}}");
+	free(c);
+	/* The record itself still has its hash. */
+	assert_non_null(json_object_get(o, "hash"));
+	json_decref(o);
+
+	char hex[65];
+	sw_sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_append_verify(void **state)
+{
+	struct sw_verify_result res;
+	struct sw_ledger *l;
+	char err[512];
+	struct lines ls;
+	(void)state;
+
+	make_ledger(10);
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_true(res.ok);
+	assert_int_equal(res.records, 10);
+	assert_int_equal(res.bad_line, 0);
+
+	/* Record layout of the first and second lines. */
+	lines_read(&ls);
+	assert_int_equal(ls.n, 10);
+	json_t *r1 = parse_line(ls.v[0]), *r2 = parse_line(ls.v[1]);
+	assert_true(strncmp(ls.v[0], "{\"seq\":1,\"type\":\"statement\",\"time\":", 35) == 0);
+	assert_int_equal(json_integer_value(json_object_get(r1, "seq")), 1);
+	assert_string_equal(json_string_value(json_object_get(r1, "prev")), SW_LEDGER_GENESIS);
+	assert_string_equal(json_string_value(json_object_get(r2, "prev")),
+			    json_string_value(json_object_get(r1, "hash")));
+	assert_string_equal(json_string_value(json_object_get(r1, "time")), "2026-11-27T13:00:00.123456Z");
+	assert_string_equal(json_string_value(json_object_get(r1, "role")), "alice");
+	assert_string_equal(json_string_value(json_object_get(r1, "engine")), "postgres");
+	assert_int_equal(json_integer_value(json_object_get(r1, "pid")), 4242);
+	assert_string_equal(json_string_value(json_object_get(r1, "database")), "appdb");
+	assert_string_equal(json_string_value(json_object_get(r1, "client")), "10.0.0.7:51234");
+	assert_true(json_is_true(json_object_get(r1, "governed")));
+	assert_string_equal(json_string_value(json_object_get(r1, "statement")),
+			    "UPDATE app.accounts SET n = 0");
+	assert_null(json_object_get(r1, "statement_truncated"));
+	assert_null(json_object_get(r1, "statement_encoding"));
+	assert_true(json_is_true(json_object_get(r1, "statement_complete")));
+	assert_string_equal(json_string_value(json_object_get(r1, "class")), "read");
+	assert_string_equal(json_string_value(json_object_get(r1, "command")), "SELECT");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(r1, "objects"), 0)),
+			    "app.accounts");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(r1, "traits"), 0)), "no_where");
+	assert_string_equal(json_string_value(json_object_get(r1, "verdict")), "allow");
+	assert_string_equal(json_string_value(json_object_get(r1, "rule")), "reads");
+	assert_null(json_object_get(r1, "reason"));   /* NULL omitted */
+	assert_null(json_object_get(r1, "comment"));  /* NULL omitted */
+	assert_null(json_object_get(r1, "statements")); /* single statement */
+	assert_string_equal(json_string_value(json_array_get(json_object_get(r1, "reasons"), 0)),
+			    "updates app.accounts");
+	assert_int_equal(json_integer_value(json_object_get(r1, "held_us")), 0);
+	assert_string_equal(json_string_value(json_object_get(r1, "outcome")), "ran");
+	assert_string_equal(json_string_value(json_object_get(r1, "decided_by")), "policy");
+	assert_string_equal(json_string_value(json_object_get(r2, "verdict")), "hold");
+	assert_string_equal(json_string_value(json_object_get(r2, "reason")), "writes need approval");
+	assert_string_equal(json_string_value(json_object_get(r2, "comment")), "ok for the migration");
+	assert_int_equal(json_integer_value(json_object_get(r2, "held_us")), 2500000);
+	{
+		char sha[65];
+		const char *s = json_string_value(json_object_get(r1, "statement"));
+		sw_sha256_hex(s, strlen(s), sha);
+		assert_string_equal(json_string_value(json_object_get(r1, "statement_sha256")), sha);
+		assert_int_equal(json_integer_value(json_object_get(r1, "statement_length")), strlen(s));
+	}
+	json_decref(r1);
+	json_decref(r2);
+
+	/* The head reported by verify is the last line's hash, and open agrees. */
+	json_t *last = parse_line(ls.v[9]);
+	assert_string_equal(res.head, json_string_value(json_object_get(last, "hash")));
+	json_decref(last);
+	for (size_t i = 0; i < ls.n; i++)
+		free(ls.v[i]);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_seq(l), 10);
+	assert_string_equal(sw_ledger_head(l), res.head);
+	sw_ledger_close(l);
+}
+
+static void test_empty_ledger(void **state)
+{
+	struct sw_verify_result res;
+	struct sw_ledger *l;
+	char err[512];
+	struct stat st;
+	(void)state;
+
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_seq(l), 0);
+	assert_string_equal(sw_ledger_head(l), SW_LEDGER_GENESIS);
+	sw_ledger_close(l);
+	assert_int_equal(stat(ledger_path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(st.st_mode & 0077 & ~0040, 0); /* at most 0640 */
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_true(res.ok);
+	assert_int_equal(res.records, 0);
+	assert_string_equal(res.head, SW_LEDGER_GENESIS);
+}
+
+static void test_reopen_continues(void **state)
+{
+	struct sw_verify_result res;
+	struct sw_ledger *l;
+	char err[512], head3[65];
+	struct lines ls;
+	(void)state;
+
+	make_ledger(3);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_seq(l), 3);
+	strcpy(head3, sw_ledger_head(l));
+	append_decision(l, "agent_x", SW_VERDICT_DENY, "DROP TABLE t", T0 + 500);
+	json_t *ev = sw_daemon_record("start", json_pack("{s:s, s:i}", "policy", "/etc/sqlward/policy.yaml",
+							 "pid", 77));
+	assert_int_equal(sw_ledger_append(l, ev, err, sizeof(err)), 0);
+	json_decref(ev);
+	assert_int_equal(sw_ledger_seq(l), 5);
+	sw_ledger_close(l);
+
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_true(res.ok);
+	assert_int_equal(res.records, 5);
+	lines_read(&ls);
+	json_t *r4 = parse_line(ls.v[3]), *r5 = parse_line(ls.v[4]);
+	assert_int_equal(json_integer_value(json_object_get(r4, "seq")), 4);
+	assert_string_equal(json_string_value(json_object_get(r4, "prev")), head3);
+	assert_string_equal(json_string_value(json_object_get(r5, "type")), "daemon");
+	assert_string_equal(json_string_value(json_object_get(r5, "event")), "start");
+	assert_int_equal(json_integer_value(json_object_get(r5, "pid")), 77);
+	json_decref(r4);
+	json_decref(r5);
+	for (size_t i = 0; i < ls.n; i++)
+		free(ls.v[i]);
+}
+
+static void test_append_opts(void **state)
+{
+	struct sw_verify_result res;
+	struct sw_ledger *l;
+	char err[512];
+	uint64_t seq = 0;
+	(void)state;
+
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	for (int i = 0; i < 3; i++) {
+		json_t *ev = sw_daemon_record("ringbuf_drop", json_pack("{s:i}", "dropped", i));
+		assert_int_equal(sw_ledger_append_opts(l, ev, i == 2, &seq, err, sizeof(err)), 0);
+		assert_int_equal(seq, (uint64_t)i + 1);
+		json_decref(ev);
+	}
+	assert_int_equal(sw_ledger_sync(l, err, sizeof(err)), 0);
+	/* A caller-provided type cannot turn a daemon record into something else. */
+	json_t *ev = sw_daemon_record("stop", json_pack("{s:s}", "type", "statement"));
+	assert_string_equal(json_string_value(json_object_get(ev, "type")), "daemon");
+	assert_int_equal(sw_ledger_append(l, ev, err, sizeof(err)), 0);
+	json_decref(ev);
+	ev = sw_event_record("policy", json_pack("{s:s, s:s}", "event", "load", "digest", "ab"));
+	assert_int_equal(sw_ledger_append(l, ev, err, sizeof(err)), 0);
+	json_decref(ev);
+	sw_ledger_close(l);
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_true(res.ok);
+	assert_int_equal(res.records, 5);
+}
+
+static void test_lock(void **state)
+{
+	struct sw_ledger *l, *l2;
+	char err[512];
+	(void)state;
+
+	make_ledger(1);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_open(ledger_path, &l2, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "locked by another process"));
+	sw_ledger_close(l);
+	assert_int_equal(sw_ledger_open(ledger_path, &l2, err, sizeof(err)), 0);
+	sw_ledger_close(l2);
+}
+
+static void test_append_rejects_bad_record(void **state)
+{
+	struct sw_ledger *l;
+	char err[512];
+	(void)state;
+
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	json_t *r = json_pack("{s:s}", "type", "statement"); /* no verdict etc. */
+	assert_int_equal(sw_ledger_append(l, r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "required field"));
+	json_decref(r);
+	r = json_pack("{s:s, s:s}", "type", "daemon", "time", "yesterday");
+	assert_int_equal(sw_ledger_append(l, r, err, sizeof(err)), -1);
+	json_decref(r);
+	assert_int_equal(sw_ledger_seq(l), 0);
+	/* seq/prev/hash given by the caller are replaced. */
+	r = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "other", "event", "x", "seq", 99, "prev", "zz",
+		      "hash", "yy");
+	assert_int_equal(sw_ledger_append(l, r, err, sizeof(err)), 0);
+	json_decref(r);
+	sw_ledger_close(l);
+	struct sw_verify_result res;
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_true(res.ok);
+	assert_int_equal(res.records, 1);
+}
+
+/* ---- tampering ---- */
+
+static void test_tamper_edit(void **state)
+{
+	struct lines ls;
+	(void)state;
+	make_ledger(6);
+	lines_read(&ls);
+	char *p = strstr(ls.v[2], "\"alice\"");
+	assert_non_null(p);
+	memcpy(p, "\"eve\"  ", 7); /* same length, still valid JSON */
+	lines_write_free(&ls);
+	expect_bad(3, "hash mismatch: record was edited", 2);
+}
+
+static void test_tamper_edit_verdict(void **state)
+{
+	struct lines ls;
+	(void)state;
+	make_ledger(6);
+	lines_read(&ls);
+	char *p = strstr(ls.v[5], "\"verdict\":\"deny\"");
+	assert_non_null(p);
+	memcpy(p, "\"verdict\":\"hold\"", 16);
+	lines_write_free(&ls);
+	expect_bad(6, "hash mismatch", 5);
+}
+
+static void test_tamper_delete_middle(void **state)
+{
+	struct lines ls;
+	(void)state;
+	make_ledger(6);
+	lines_read(&ls);
+	lines_delete(&ls, 2);
+	lines_write_free(&ls);
+	expect_bad(3, "seq jumps from 2 to 4", 2);
+}
+
+static void test_tamper_delete_first(void **state)
+{
+	struct lines ls;
+	(void)state;
+	make_ledger(6);
+	lines_read(&ls);
+	lines_delete(&ls, 0);
+	lines_write_free(&ls);
+	expect_bad(1, "seq is 2, expected 1", 0);
+}
+
+static void test_tamper_delete_last_is_undetectable_but_head_changes(void **state)
+{
+	struct sw_verify_result before, after;
+	struct lines ls;
+	(void)state;
+	make_ledger(6);
+	assert_int_equal(sw_ledger_verify(ledger_path, &before), 0);
+	lines_read(&ls);
+	lines_delete(&ls, 5);
+	lines_write_free(&ls);
+	/* Cutting the tail leaves a valid chain: only the head (to be anchored elsewhere) tells. */
+	assert_int_equal(sw_ledger_verify(ledger_path, &after), 0);
+	assert_true(after.ok);
+	assert_int_equal(after.records, 5);
+	assert_string_not_equal(before.head, after.head);
+}
+
+static void test_tamper_swap(void **state)
+{
+	struct lines ls;
+	(void)state;
+	make_ledger(6);
+	lines_read(&ls);
+	char *t = ls.v[1];
+	ls.v[1] = ls.v[2];
+	ls.v[2] = t;
+	lines_write_free(&ls);
+	expect_bad(2, "seq jumps from 1 to 3", 1);
+}
+
+static void test_tamper_forged_insert(void **state)
+{
+	struct lines ls;
+	char hash[65];
+	(void)state;
+	make_ledger(6);
+	lines_read(&ls);
+	/* A forged record 4 with a correct seq and a recomputed hash, chained to line 2 instead of 3. */
+	json_t *l2 = parse_line(ls.v[1]);
+	json_t *forged = parse_line(ls.v[3]);
+	json_object_set_new(forged, "role", json_string("nobody"));
+	json_object_set(forged, "prev", json_object_get(l2, "hash"));
+	char *canon = sw_ledger_canonical(forged);
+	sw_sha256_hex(canon, strlen(canon), hash);
+	free(canon);
+	json_object_set_new(forged, "hash", json_string(hash));
+	char *line = json_dumps(forged, JSON_COMPACT);
+	lines_insert(&ls, 3, sw_xasprintf("%s\n", line));
+	free(line);
+	json_decref(l2);
+	json_decref(forged);
+	lines_write_free(&ls);
+	expect_bad(4, "prev does not match line 3's hash", 3);
+}
+
+static void test_tamper_forged_replacement_breaks_next(void **state)
+{
+	struct lines ls;
+	char hash[65];
+	(void)state;
+	make_ledger(6);
+	lines_read(&ls);
+	/* Rewrite record 3 consistently (seq, prev, hash all right): record 4's prev exposes it. */
+	json_t *r3 = parse_line(ls.v[2]);
+	json_object_set_new(r3, "verdict", json_string("allow"));
+	char *canon = sw_ledger_canonical(r3);
+	sw_sha256_hex(canon, strlen(canon), hash);
+	free(canon);
+	json_object_set_new(r3, "hash", json_string(hash));
+	char *line = json_dumps(r3, JSON_COMPACT);
+	free(ls.v[2]);
+	ls.v[2] = sw_xasprintf("%s\n", line);
+	free(line);
+	json_decref(r3);
+	lines_write_free(&ls);
+	expect_bad(4, "prev does not match line 3's hash", 3);
+}
+
+static void test_tamper_torn_last_line(void **state)
+{
+	struct lines ls;
+	(void)state;
+	make_ledger(6);
+	lines_read(&ls);
+	ls.v[5][strlen(ls.v[5]) / 2] = '\0';
+	lines_write_free(&ls);
+	expect_bad(6, "does not end in a newline", 5);
+}
+
+static void test_tamper_complete_record_without_newline(void **state)
+{
+	struct lines ls;
+	(void)state;
+	make_ledger(3);
+	lines_read(&ls);
+	ls.v[2][strlen(ls.v[2]) - 1] = '\0';
+	lines_write_free(&ls);
+	expect_bad(3, "torn write", 2);
+}
+
+static void test_tamper_invalid_json(void **state)
+{
+	struct lines ls;
+	(void)state;
+	make_ledger(6);
+	lines_read(&ls);
+	free(ls.v[3]);
+	ls.v[3] = sw_xstrdup("{\"seq\":4, oops\n");
+	lines_write_free(&ls);
+	expect_bad(4, "not valid JSON", 3);
+}
+
+static void test_tamper_duplicate(void **state)
+{
+	struct lines ls;
+	(void)state;
+	make_ledger(6);
+	lines_read(&ls);
+	lines_insert(&ls, 2, sw_xstrdup(ls.v[1]));
+	lines_write_free(&ls);
+	expect_bad(3, "seq 2 follows seq 2", 2);
+}
+
+static void test_tamper_misc(void **state)
+{
+	struct lines ls;
+	(void)state;
+
+	/* An empty line. */
+	make_ledger(4);
+	lines_read(&ls);
+	lines_insert(&ls, 2, sw_xstrdup("\n"));
+	lines_write_free(&ls);
+	expect_bad(3, "empty line", 2);
+
+	/* A duplicate key (a second "verdict" would otherwise silently win). */
+	make_ledger(4);
+	lines_read(&ls);
+	char *p = strstr(ls.v[1], "\"verdict\"");
+	assert_non_null(p);
+	char *s = sw_xasprintf("%.*s\"verdict\":\"allow\",%s", (int)(p - ls.v[1]), ls.v[1], p);
+	free(ls.v[1]);
+	ls.v[1] = s;
+	lines_write_free(&ls);
+	expect_bad(2, "not valid JSON", 1);
+
+	/* A record without its hash. */
+	make_ledger(4);
+	lines_read(&ls);
+	json_t *r = parse_line(ls.v[1]);
+	json_object_del(r, "hash");
+	char *line = json_dumps(r, JSON_COMPACT);
+	json_decref(r);
+	free(ls.v[1]);
+	ls.v[1] = sw_xasprintf("%s\n", line);
+	free(line);
+	lines_write_free(&ls);
+	expect_bad(2, "required field \"hash\" is missing", 1);
+
+	/* Reformatting (whitespace, key order) keeps the content, and the chain. */
+	make_ledger(3);
+	lines_read(&ls);
+	r = parse_line(ls.v[1]);
+	line = json_dumps(r, JSON_INDENT(0) | JSON_SORT_KEYS);
+	json_decref(r);
+	for (char *q = line; *q; q++)
+		if (*q == '\n')
+			*q = ' ';
+	free(ls.v[1]);
+	ls.v[1] = sw_xasprintf("%s\n", line);
+	free(line);
+	lines_write_free(&ls);
+	struct sw_verify_result res;
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_true(res.ok);
+}
+
+static void test_open_broken_refused(void **state)
+{
+	struct lines ls;
+	struct sw_ledger *l;
+	char err[1024];
+	size_t n1, n2;
+	(void)state;
+
+	make_ledger(5);
+	lines_read(&ls);
+	lines_delete(&ls, 2);
+	lines_write_free(&ls);
+	char *before = read_all(ledger_path, &n1);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "is broken at line 3: seq jumps from 2 to 4"));
+	assert_non_null(strstr(err, "sqlward verify --ledger"));
+	char *after = read_all(ledger_path, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	free(before);
+	free(after);
+
+	/* A torn write is refused too, and named as such. */
+	make_ledger(2);
+	before = read_all(ledger_path, &n1);
+	write_all(ledger_path, before, n1 - 7);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "broken at line 2"));
+	assert_non_null(strstr(err, "torn write"));
+	after = read_all(ledger_path, &n2);
+	assert_int_equal(n2, n1 - 7);
+	assert_memory_equal(before, after, n2);
+	free(before);
+	free(after);
+}
+
+static void test_verify_long_line(void **state)
+{
+	struct sw_ledger *l;
+	struct sw_verify_result res;
+	char err[512];
+	(void)state;
+
+	/* An event record with a 1 MiB field: lines are not length-limited. */
+	char *big = sw_xmalloc(1 << 20);
+	memset(big, 'x', (1 << 20) - 1);
+	big[(1 << 20) - 1] = '\0';
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	append_decision(l, "a", SW_VERDICT_ALLOW, "SELECT 1", T0);
+	json_t *ev = sw_daemon_record("note", json_pack("{s:s}", "blob", big));
+	assert_int_equal(sw_ledger_append(l, ev, err, sizeof(err)), 0);
+	json_decref(ev);
+	append_decision(l, "a", SW_VERDICT_ALLOW, "SELECT 2", T0);
+	sw_ledger_close(l);
+	free(big);
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_true(res.ok);
+	assert_int_equal(res.records, 3);
+}
+
+/* ---- statement text ---- */
+
+static void test_truncation(void **state)
+{
+	struct sw_ledger *l;
+	struct sw_verify_result res;
+	struct fake f;
+	char err[512], sha[65];
+	size_t len = SW_LEDGER_TEXT_MAX + 5000;
+	(void)state;
+
+	/* A 2-byte character straddles the cut: the stored prefix stops before it. */
+	char *sql = sw_xmalloc(len + 1);
+	memset(sql, 'a', len);
+	sql[SW_LEDGER_TEXT_MAX - 1] = (char)0xC3;
+	sql[SW_LEDGER_TEXT_MAX] = (char)0xA9;
+	sql[len] = '\0';
+	fake_init(&f, "agent_a", SW_VERDICT_DENY, sql, T0);
+	json_t *rec = sw_decision_record(&f.d);
+	fake_free(&f);
+	const char *stored = json_string_value(json_object_get(rec, "statement"));
+	assert_non_null(stored);
+	assert_int_equal(json_string_length(json_object_get(rec, "statement")), SW_LEDGER_TEXT_MAX - 1);
+	assert_memory_equal(stored, sql, SW_LEDGER_TEXT_MAX - 1);
+	assert_true(json_is_true(json_object_get(rec, "statement_truncated")));
+	assert_null(json_object_get(rec, "statement_encoding"));
+	assert_int_equal(json_integer_value(json_object_get(rec, "statement_length")), len);
+	sw_sha256_hex(sql, len, sha);
+	assert_string_equal(json_string_value(json_object_get(rec, "statement_sha256")), sha);
+
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_append(l, rec, err, sizeof(err)), 0);
+	json_decref(rec);
+
+	/* Exactly SW_LEDGER_TEXT_MAX bytes is not truncated. */
+	sql[SW_LEDGER_TEXT_MAX] = '\0';
+	sql[SW_LEDGER_TEXT_MAX - 1] = 'a';
+	fake_init(&f, "agent_a", SW_VERDICT_DENY, sql, T0);
+	rec = sw_decision_record(&f.d);
+	fake_free(&f);
+	assert_null(json_object_get(rec, "statement_truncated"));
+	assert_int_equal(json_string_length(json_object_get(rec, "statement")), SW_LEDGER_TEXT_MAX);
+	assert_int_equal(sw_ledger_append(l, rec, err, sizeof(err)), 0);
+	json_decref(rec);
+	sw_ledger_close(l);
+	free(sql);
+
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_true(res.ok);
+	assert_int_equal(res.records, 2);
+}
+
+static char *b64decode(const char *s, size_t *out_len)
+{
+	size_t n = strlen(s);
+	unsigned char *out = sw_xmalloc(n / 4 * 3 + 1);
+	int r = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+	assert_true(r >= 0);
+	*out_len = (size_t)r - (n && s[n - 1] == '=') - (n > 1 && s[n - 2] == '=');
+	return (char *)out;
+}
+
+static void test_invalid_utf8(void **state)
+{
+	struct sw_ledger *l;
+	struct sw_verify_result res;
+	struct fake f;
+	char err[512], sha[65];
+	const char sql[] = "SELECT '\xff\xfe caf\xC3\xA9 \xC3' FROM t";
+	(void)state;
+
+	fake_init(&f, "agent_a", SW_VERDICT_ALLOW, sql, T0);
+	json_t *rec = sw_decision_record(&f.d);
+	fake_free(&f);
+	assert_string_equal(json_string_value(json_object_get(rec, "statement_encoding")), "base64");
+	size_t n;
+	char *dec = b64decode(json_string_value(json_object_get(rec, "statement")), &n);
+	assert_int_equal(n, strlen(sql));
+	assert_memory_equal(dec, sql, n);
+	free(dec);
+	sw_sha256_hex(sql, strlen(sql), sha);
+	assert_string_equal(json_string_value(json_object_get(rec, "statement_sha256")), sha);
+
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_append(l, rec, err, sizeof(err)), 0);
+	json_decref(rec);
+	sw_ledger_close(l);
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_true(res.ok);
+
+	/* Read it back from the file: still decodes to the same bytes. */
+	size_t flen;
+	char *file = read_all(ledger_path, &flen);
+	json_t *back = parse_line(file);
+	dec = b64decode(json_string_value(json_object_get(back, "statement")), &n);
+	assert_int_equal(n, strlen(sql));
+	assert_memory_equal(dec, sql, n);
+	free(dec);
+	json_decref(back);
+	free(file);
+
+	/* Embedded NUL byte: also base64 (with statement_len, not strlen). */
+	const char nul[] = "SELECT 1\0; DROP TABLE t";
+	fake_init(&f, "agent_a", SW_VERDICT_ALLOW, nul, T0);
+	f.d.statement_len = sizeof(nul) - 1;
+	rec = sw_decision_record(&f.d);
+	fake_free(&f);
+	assert_string_equal(json_string_value(json_object_get(rec, "statement_encoding")), "base64");
+	assert_int_equal(json_integer_value(json_object_get(rec, "statement_length")), sizeof(nul) - 1);
+	dec = b64decode(json_string_value(json_object_get(rec, "statement")), &n);
+	assert_int_equal(n, sizeof(nul) - 1);
+	assert_memory_equal(dec, nul, n);
+	free(dec);
+	json_decref(rec);
+}
+
+static void test_multi_statement_record(void **state)
+{
+	struct fake f;
+	(void)state;
+
+	fake_init(&f, "agent_a", SW_VERDICT_ALLOW, "SELECT 1 FROM app.a; DROP TABLE app.b", T0);
+	f.st[1].text = sw_xstrdup("DROP TABLE app.b");
+	f.st[1].cls = SW_CLASS_DDL;
+	f.st[1].command = sw_xstrdup("DROP TABLE");
+	sw_stmt_add_object(&f.st[1], "app.b", "AccessExclusiveLock");
+	sw_stmt_add_object(&f.st[1], "app.accounts", "AccessExclusiveLock");
+	sw_strv_push(&f.st[1].reasons, "drops a table");
+	f.st[1].traits = SW_TRAIT_DESTRUCTIVE;
+	f.a.n_stmts = 2;
+	f.per[1].verdict = SW_VERDICT_DENY;
+	f.per[1].rule_id = "no-drop";
+	f.per[1].reason = "never drop";
+	f.overall = f.per[1];
+	f.overall.stmt_index = 1;
+	f.d.analysis = &f.a;
+	f.d.statement_complete = false;
+
+	json_t *rec = sw_decision_record(&f.d);
+	fake_free(&f);
+	assert_string_equal(json_string_value(json_object_get(rec, "class")), "ddl");
+	assert_string_equal(json_string_value(json_object_get(rec, "command")), "DROP TABLE");
+	assert_string_equal(json_string_value(json_object_get(rec, "verdict")), "deny");
+	assert_string_equal(json_string_value(json_object_get(rec, "rule")), "no-drop");
+	assert_string_equal(json_string_value(json_object_get(rec, "reason")), "never drop");
+	assert_true(json_is_false(json_object_get(rec, "statement_complete")));
+	json_t *objs = json_object_get(rec, "objects");
+	assert_int_equal(json_array_size(objs), 2); /* union, first appearance order */
+	assert_string_equal(json_string_value(json_array_get(objs, 0)), "app.accounts");
+	assert_string_equal(json_string_value(json_array_get(objs, 1)), "app.b");
+	json_t *traits = json_object_get(rec, "traits");
+	assert_int_equal(json_array_size(traits), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(rec, "reasons"), 0)),
+			    "drops a table");
+	json_t *sts = json_object_get(rec, "statements");
+	assert_int_equal(json_array_size(sts), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sts, 0), "verdict")), "allow");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sts, 0), "rule")), "reads");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sts, 1), "class")), "ddl");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sts, 1), "rule")), "no-drop");
+	assert_int_equal(json_array_size(json_object_get(json_array_get(sts, 1), "objects")), 2);
+	json_decref(rec);
+}
+
+static void test_parse_time(void **state)
+{
+	struct timespec now = { 1795784400, 5 }, t;
+	(void)state;
+
+	assert_int_equal(sw_parse_time("2026-11-27T13:00:00Z", &now, &t), 0);
+	assert_int_equal(t.tv_sec, 1795784400);
+	assert_int_equal(t.tv_nsec, 0);
+	assert_int_equal(sw_parse_time("2026-11-27T13:00:00.25Z", &now, &t), 0);
+	assert_int_equal(t.tv_nsec, 250000000);
+	assert_int_equal(sw_parse_time("2026-11-27T15:00:00+02:00", &now, &t), 0);
+	assert_int_equal(t.tv_sec, 1795784400);
+	assert_int_equal(sw_parse_time("2026-11-27T08:00-0500", &now, &t), 0);
+	assert_int_equal(t.tv_sec, 1795784400);
+	assert_int_equal(sw_parse_time("10m", &now, &t), 0);
+	assert_int_equal(t.tv_sec, 1795784400 - 600);
+	assert_int_equal(sw_parse_time("2h", &now, &t), 0);
+	assert_int_equal(t.tv_sec, 1795784400 - 7200);
+	assert_int_equal(sw_parse_time("1d", &now, &t), 0);
+	assert_int_equal(t.tv_sec, 1795784400 - 86400);
+	assert_int_equal(sw_parse_time("now", &now, &t), 0);
+	assert_int_equal(t.tv_sec, now.tv_sec);
+	assert_int_equal(sw_parse_time("2026-11-27", &now, &t), 0);
+	assert_int_equal(sw_parse_time("2026-11-27T10:20:00", &now, &t), 0);
+	assert_int_equal(sw_parse_time("yesterday", &now, &t), -1);
+	assert_int_equal(sw_parse_time("10x", &now, &t), -1);
+	assert_int_equal(sw_parse_time("2026-13-01T00:00:00Z", &now, &t), -1);
+	assert_int_equal(sw_parse_time("2026-11-27T10:20:00Zjunk", &now, &t), -1);
+	assert_int_equal(sw_parse_time("", &now, &t), -1);
+
+	char buf[40];
+	struct timespec ts = { 1795784400, 999999999 };
+	sw_format_time(&ts, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-27T13:00:00.999999Z");
+}
+
+/* ---- commands ---- */
+
+struct captured {
+	int rc;
+	char *out, *err;
+	size_t out_len;
+};
+
+static char *slurp_fd(int fd, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t r;
+
+	lseek(fd, 0, SEEK_SET);
+	do {
+		buf = sw_xrealloc(buf, n + 4097);
+		r = read(fd, buf + n, 4096);
+		if (r > 0)
+			n += (size_t)r;
+	} while (r > 0);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static struct captured run_cmd(int (*fn)(int, char **), const char *const *args)
+{
+	struct captured c;
+	char *argv[32];
+	int argc = 0;
+	char opath[160], epath[160];
+
+	for (; args[argc]; argc++)
+		argv[argc] = (char *)args[argc];
+	argv[argc] = NULL;
+	snprintf(opath, sizeof(opath), "%s/stdout", tmpdir);
+	snprintf(epath, sizeof(epath), "%s/stderr", tmpdir);
+	int ofd = open(opath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	int efd = open(epath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(ofd >= 0 && efd >= 0);
+	fflush(stdout);
+	fflush(stderr);
+	int so = dup(1), se = dup(2);
+	dup2(ofd, 1);
+	dup2(efd, 2);
+	c.rc = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	c.out = slurp_fd(ofd, &c.out_len);
+	c.err = slurp_fd(efd, NULL);
+	close(ofd);
+	close(efd);
+	return c;
+}
+
+static void captured_free(struct captured *c)
+{
+	free(c->out);
+	free(c->err);
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* A ledger for the log tests: 4 statements at 10:00..13:00Z plus a daemon record. */
+static void make_log_ledger(void)
+{
+	struct sw_ledger *l;
+	char err[512];
+
+	unlink(ledger_path);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	json_t *ev = sw_daemon_record("start", json_pack("{s:s}", "policy", "/etc/p.yaml"));
+	json_object_set_new(ev, "time", json_string("2026-11-27T09:00:00.000000Z"));
+	assert_int_equal(sw_ledger_append(l, ev, err, sizeof(err)), 0);
+	json_decref(ev);
+	append_decision(l, "agent_a", SW_VERDICT_ALLOW, "SELECT * FROM app.accounts", 1795773600); /* 10:00Z */
+	append_decision(l, "alice", SW_VERDICT_HOLD, "UPDATE app.accounts\n\tSET n = 1", 1795777200); /* 11:00Z */
+	append_decision(l, "agent_b", SW_VERDICT_DENY, "DROP TABLE app.accounts", 1795780800); /* 12:00Z */
+	append_decision(l, "agent_a", SW_VERDICT_HOLD,
+			"UPDATE app.accounts SET note = 'a very long statement that certainly does not "
+			"fit in the eighty character statement column of the table output'",
+			1795784400); /* 13:00Z */
+	sw_ledger_close(l);
+}
+
+static void test_log_filters(void **state)
+{
+	struct captured c;
+	(void)state;
+
+	make_log_ledger();
+	unsetenv("COLUMNS"); /* not a terminal: the statement column is 80 characters */
+
+	/* Default: statement records only, table with a header. */
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, NULL });
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(count_lines(c.out), 5);
+	assert_true(strncmp(c.out, "TIME", 4) == 0);
+	assert_non_null(strstr(c.out, "VERDICT"));
+	assert_non_null(strstr(c.out, "UPDATE app.accounts\\n\\tSET n = 1")); /* escaped, one line */
+	assert_non_null(strstr(c.out, "…"));                                 /* long statement cut */
+	assert_non_null(strstr(c.out, "2.5s"));                              /* held */
+	assert_null(strstr(c.out, "[daemon]"));
+	captured_free(&c);
+
+	/* --role glob, json. */
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--role", "agent_*",
+						       "--format", "json", NULL });
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(count_lines(c.out), 3);
+	assert_null(strstr(c.out, "\"alice\""));
+	captured_free(&c);
+
+	/* --verdict. */
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--verdict", "hold",
+						       "--format", "json", NULL });
+	assert_int_equal(count_lines(c.out), 2);
+	assert_non_null(strstr(c.out, "\"alice\""));
+	captured_free(&c);
+
+	/* Time range (inclusive), with a zone offset. */
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--since",
+						       "2026-11-27T11:00:00Z", "--until",
+						       "2026-11-27T13:00:01+01:00", "--format", "json", NULL });
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(count_lines(c.out), 2); /* 11:00 and 12:00 */
+	assert_non_null(strstr(c.out, "\"alice\""));
+	assert_non_null(strstr(c.out, "DROP TABLE"));
+	captured_free(&c);
+
+	/* Relative times: all records are after 1000 weeks (~19 years) ago. */
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--until", "1000w", NULL });
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.out_len, 0);
+	assert_non_null(strstr(c.err, "no matching records"));
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--since", "1000w", NULL });
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(count_lines(c.out), 5);
+	captured_free(&c);
+
+	/* --type daemon / all, --limit keeps the most recent. */
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--type", "daemon", NULL });
+	assert_int_equal(count_lines(c.out), 2);
+	assert_non_null(strstr(c.out, "[daemon] start policy=/etc/p.yaml"));
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--type", "all",
+						       "--format", "json", NULL });
+	assert_int_equal(count_lines(c.out), 5);
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--limit", "2",
+						       "--format", "json", NULL });
+	assert_int_equal(count_lines(c.out), 2);
+	assert_non_null(strstr(c.out, "\"seq\":4,"));
+	assert_non_null(strstr(c.out, "\"seq\":5,"));
+	captured_free(&c);
+
+	/* json output is the ledger lines unchanged. */
+	{
+		size_t n;
+		char *file = read_all(ledger_path, &n);
+		c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--type", "all",
+							       "--format", "json", NULL });
+		assert_int_equal(c.out_len, n);
+		assert_memory_equal(c.out, file, n);
+		captured_free(&c);
+		free(file);
+	}
+}
+
+static void test_log_usage_and_bad_lines(void **state)
+{
+	struct captured c;
+	(void)state;
+
+	make_log_ledger();
+	static const char *const bad[][8] = {
+		{ "log", "--verdict", "maybe", NULL },
+		{ "log", "--since", "last tuesday", NULL },
+		{ "log", "--limit", "0", NULL },
+		{ "log", "--limit", "-3", NULL },
+		{ "log", "--format", "xml", NULL },
+		{ "log", "--type", "x", NULL },
+		{ "log", "--bogus", NULL },
+		{ "log", "--role", NULL },
+		{ "log", "extra", NULL },
+		{ "log", "--since", "1h", "--until", "2h", NULL },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = run_cmd(sw_cmd_log, bad[i]);
+		if (c.rc != 2)
+			fail_msg("case %zu: rc %d", i, c.rc);
+		assert_true(strlen(c.err) > 0);
+		captured_free(&c);
+	}
+	char missing[160];
+	snprintf(missing, sizeof(missing), "%s/nope.jsonl", tmpdir);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", missing, NULL });
+	assert_int_equal(c.rc, 2);
+	assert_non_null(strstr(c.err, "cannot open ledger"));
+	captured_free(&c);
+
+	/* A garbage line is reported with its number and skipped; the rest still shows. */
+	FILE *f = fopen(ledger_path, "a");
+	fputs("this is not json\n", f);
+	fclose(f);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--format", "json", NULL });
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(count_lines(c.out), 4);
+	assert_non_null(strstr(c.err, "line 6 is not a JSON object"));
+	captured_free(&c);
+
+	/* Env var default path. */
+	setenv("SQLWARD_LEDGER", ledger_path, 1);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--format", "json", "--verdict", "deny", NULL });
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(count_lines(c.out), 1);
+	captured_free(&c);
+	unsetenv("SQLWARD_LEDGER");
+}
+
+static void test_log_invalid_utf8_display(void **state)
+{
+	struct sw_ledger *l;
+	struct captured c;
+	char err[512];
+	(void)state;
+
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	append_decision(l, "agent_\x1b[31m", SW_VERDICT_DENY, "SELECT '\xff' \xE2\x80\xAE evil", T0);
+	sw_ledger_close(l);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, NULL });
+	assert_int_equal(c.rc, 0);
+	assert_non_null(strstr(c.out, "SELECT '\\xFF' \\u202E evil"));
+	assert_non_null(strstr(c.out, "agent_\\x1B[31m"));
+	assert_null(strchr(c.out, 0x1b));
+	captured_free(&c);
+}
+
+static void test_verify_command(void **state)
+{
+	struct captured c;
+	struct lines ls;
+	char line[256];
+	(void)state;
+
+	make_ledger(4);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--ledger", ledger_path, NULL });
+	assert_int_equal(c.rc, 0);
+	snprintf(line, sizeof(line), "ledger %s: 4 records, chain intact, head ", ledger_path);
+	assert_true(strncmp(c.out, line, strlen(line)) == 0);
+	captured_free(&c);
+
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--ledger", ledger_path, "--format", "json", NULL });
+	assert_int_equal(c.rc, 0);
+	json_t *j = parse_line(c.out);
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(j, "records")), 4);
+	json_decref(j);
+	captured_free(&c);
+
+	lines_read(&ls);
+	lines_delete(&ls, 1);
+	lines_write_free(&ls);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--ledger", ledger_path, NULL });
+	assert_int_equal(c.rc, 1);
+	snprintf(line, sizeof(line), "ledger %s: record at line 2 is bad: seq jumps from 1 to 3", ledger_path);
+	assert_true(strncmp(c.out, line, strlen(line)) == 0);
+	assert_non_null(strstr(c.out, "(1 records before it verified)"));
+	captured_free(&c);
+
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--ledger", ledger_path, "--format", "json", NULL });
+	assert_int_equal(c.rc, 1);
+	j = parse_line(c.out);
+	assert_true(json_is_false(json_object_get(j, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(j, "bad_line")), 2);
+	json_decref(j);
+	captured_free(&c);
+
+	char missing[160];
+	snprintf(missing, sizeof(missing), "%s/nope.jsonl", tmpdir);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--ledger", missing, NULL });
+	assert_int_equal(c.rc, 2);
+	assert_non_null(strstr(c.err, "cannot read ledger"));
+	assert_non_null(strstr(c.err, "--ledger"));
+	captured_free(&c);
+
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--format", "yaml", NULL });
+	assert_int_equal(c.rc, 2);
+	captured_free(&c);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--nope", NULL });
+	assert_int_equal(c.rc, 2);
+	captured_free(&c);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--help", NULL });
+	assert_int_equal(c.rc, 0);
+	assert_non_null(strstr(c.out, "usage: sqlward verify"));
+	captured_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_canonical),
+		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test_setup_teardown(test_append_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_ledger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_continues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_opts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_rejects_bad_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_edit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_edit_verdict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_delete_middle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_delete_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_delete_last_is_undetectable_but_head_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_swap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_forged_insert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_forged_replacement_breaks_next, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_torn_last_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_complete_record_without_newline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_invalid_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_duplicate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_misc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_broken_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_long_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_utf8, setup, teardown),
+		cmocka_unit_test(test_multi_statement_record),
+		cmocka_unit_test_setup_teardown(test_log_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_usage_and_bad_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_invalid_utf8_display, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_command, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1047 @@
+/*
+ * Policy engine tests: loading and validation (every file in
+ * tests/policies/bad/ is refused at the line its header names), matching,
+ * judging, and the semantics of the shipped policies. Statements are built
+ * by hand so these tests do not depend on the classifier.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "unit.h"
+#include "policy.h"
+#include "role_pattern.h"
+#include "statement.h"
+
+/* ---- helpers ---- */
+
+static const char *top(void)
+{
+	const char *t = getenv("SQLWARD_TOP");
+	return t && *t ? t : ".";
+}
+
+static char *top_path(const char *rel)
+{
+	char *p = NULL;
+	assert_true(asprintf(&p, "%s/%s", top(), rel) > 0);
+	return p;
+}
+
+static struct sw_policy *load_str(const char *yaml)
+{
+	struct sw_policy *p = NULL;
+	char err[1024];
+	int rc = sw_policy_load_string(yaml, strlen(yaml), "test.yaml", &p, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("policy refused: %s", err);
+	assert_non_null(p);
+	return p;
+}
+
+static struct sw_policy *load_file(const char *rel)
+{
+	struct sw_policy *p = NULL;
+	char err[1024];
+	char *path = top_path(rel);
+	int rc = sw_policy_load(path, &p, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("%s refused: %s", path, err);
+	free(path);
+	return p;
+}
+
+static void refused(const char *yaml, const char *prefix, const char *phrase)
+{
+	struct sw_policy *p = (struct sw_policy *)1;
+	char err[1024];
+	assert_int_equal(sw_policy_load_string(yaml, strlen(yaml), "mem.yaml", &p, err,
+					       sizeof(err)), -1);
+	assert_null(p);
+	if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, phrase))
+		fail_msg("expected \"%s...%s\", got \"%s\"", prefix, phrase, err);
+}
+
+/* A statement: objects/functions/columns are NULL-terminated lists (or NULL). */
+static void mk(struct sw_stmt *st, enum sw_class cls, const char *command, unsigned traits,
+	       const char *const *objects, const char *const *functions,
+	       const char *const *columns)
+{
+	memset(st, 0, sizeof(*st));
+	st->text = strdup("-- hand-built");
+	st->cls = cls;
+	st->command = strdup(command);
+	st->traits = traits;
+	for (; objects && *objects; objects++)
+		sw_stmt_add_object(st, *objects, "AccessShareLock");
+	for (; functions && *functions; functions++)
+		sw_strv_push(&st->functions, *functions);
+	for (; columns && *columns; columns++)
+		sw_strv_push(&st->columns, *columns);
+}
+
+#define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static const struct sw_subject agent = { .role = "agent_x", .database = "app" };
+
+/* Judge one hand-built statement; returns the rule id (owned by p). */
+static const char *judge1(const struct sw_policy *p, const struct sw_subject *s,
+			  const struct sw_stmt *st, enum sw_verdict *v)
+{
+	struct sw_judgement j;
+	sw_policy_judge_stmt(p, s, st, &j);
+	if (v)
+		*v = j.verdict;
+	return j.rule_id;
+}
+
+static void expect(const struct sw_policy *p, const struct sw_subject *s,
+		   const struct sw_stmt *st, enum sw_verdict want, const char *rule)
+{
+	enum sw_verdict v;
+	const char *got = judge1(p, s, st, &v);
+	if (v != want || strcmp(got, rule) != 0)
+		fail_msg("expected %s by %s, got %s by %s (command %s)", sw_verdict_name(want),
+			 rule, sw_verdict_name(v), got, st->command);
+}
+
+/* ---- matching ---- */
+
+static void test_first_match_wins(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - { id: first, match: { class: write }, action: hold }\n"
+		"  - { id: second, match: { class: [write, ddl] }, action: deny }\n");
+	struct sw_stmt st;
+	mk(&st, SW_CLASS_WRITE, "INSERT", 0, NULL, NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "first");
+	st.cls = SW_CLASS_DDL;
+	expect(p, &agent, &st, SW_VERDICT_DENY, "second");
+	st.cls = SW_CLASS_READ;
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static const char match_policy[] =
+	"sqlward_policy: 1\n"
+	"default: allow\n"
+	"rules:\n"
+	"  - id: role\n"
+	"    match: { role: [\"ops_*\", admin] }\n"
+	"    action: deny\n"
+	"  - id: db\n"
+	"    match: { database: \"prod*\" }\n"
+	"    action: deny\n"
+	"  - id: cmd\n"
+	"    match: { command: [\"drop *\", \"TRUNCATE*\"] }\n"
+	"    action: deny\n"
+	"  - id: rel-unqualified\n"
+	"    match: { relation: customers }\n"
+	"    action: deny\n"
+	"  - id: rel-qualified\n"
+	"    match: { relation: \"secret.*\" }\n"
+	"    action: deny\n"
+	"  - id: fn-unqualified\n"
+	"    match: { function: \"pg_read_*\" }\n"
+	"    action: deny\n"
+	"  - id: fn-qualified\n"
+	"    match: { function: \"audit.scrub\" }\n"
+	"    action: deny\n"
+	"  - id: col\n"
+	"    match: { column: [\"*_token\", ssn] }\n"
+	"    action: deny\n"
+	"  - id: trait\n"
+	"    match: { trait: [no_where, executes] }\n"
+	"    action: hold\n"
+	"    timeout: 90s\n";
+
+static void test_match_role_database(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(match_policy);
+	struct sw_stmt st;
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, NULL, NULL);
+	struct sw_subject s = { .role = "ops_bob", .database = "app" };
+	expect(p, &s, &st, SW_VERDICT_DENY, "role");
+	s.role = "admin";
+	expect(p, &s, &st, SW_VERDICT_DENY, "role");
+	s.role = "administrator";   /* exact name, not a prefix */
+	expect(p, &s, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	s.role = "Ops_bob";         /* role names are case-sensitive */
+	expect(p, &s, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	s.database = "prod_eu";
+	expect(p, &s, &st, SW_VERDICT_DENY, "db");
+	s.database = NULL;          /* unknown database: a database rule never matches */
+	expect(p, &s, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	s.role = NULL;
+	expect(p, &s, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_match_command(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(match_policy);
+	struct sw_stmt st;
+	mk(&st, SW_CLASS_DDL, "DROP TABLE", 0, NULL, NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "cmd");
+	free(st.command);
+	st.command = strdup("truncate table");
+	expect(p, &agent, &st, SW_VERDICT_DENY, "cmd");
+	free(st.command);
+	st.command = strdup("DROPPED");     /* "drop *" needs the space */
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	free(st.command);
+	st.command = NULL;                  /* no command tag: no match, no crash */
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_match_relation(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(match_policy);
+	struct sw_stmt st;
+	/* A glob without '.' matches the last component, qualified or not. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("app.orders", "app.customers"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "rel-unqualified");
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("customers"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "rel-unqualified");
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("app.customers_archive"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	/* A glob with '.' matches the name as written. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("secret.keys"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "rel-qualified");
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("keys"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("Secret.keys"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);   /* quoted: different schema */
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_match_relation_outside(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - id: outside\n"
+		"    match: { relation_outside: [\"analytics.*\", \"public.lookup_*\", dual] }\n"
+		"    action: deny\n");
+	struct sw_stmt st;
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("analytics.v1", "public.lookup_country"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("analytics.v1", "app.customers"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "outside");
+	sw_stmt_free(&st);
+	/* Unqualified names are not inside a qualified allowlist entry. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("v1"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "outside");
+	sw_stmt_free(&st);
+	/* An entry without '.' allows that last component anywhere. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("x.dual"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	/* No objects at all: relation_outside does not match. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_match_function(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(match_policy);
+	struct sw_stmt st;
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, L("now", "pg_read_file"), NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "fn-unqualified");
+	sw_stmt_free(&st);
+	/* An unqualified glob also matches the last component of a qualified call. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, L("pg_catalog.pg_read_binary_file"), NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "fn-unqualified");
+	sw_stmt_free(&st);
+	/* Case-insensitive. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, L("PG_READ_FILE"), NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "fn-unqualified");
+	sw_stmt_free(&st);
+	/* A qualified glob matches the full name only. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, L("audit.scrub"), NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "fn-qualified");
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, L("scrub"), NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, L("other.scrub"), NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_match_column_trait(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(match_policy);
+	struct sw_stmt st;
+	struct sw_judgement j;
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, NULL, L("id", "access_token"));
+	expect(p, &agent, &st, SW_VERDICT_DENY, "col");
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, NULL, L("ssn_hash"));
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_WRITE, "UPDATE", SW_TRAIT_NO_WHERE | SW_TRAIT_DESTRUCTIVE, NULL, NULL, NULL);
+	sw_policy_judge_stmt(p, &agent, &st, &j);
+	assert_int_equal(j.verdict, SW_VERDICT_HOLD);
+	assert_string_equal(j.rule_id, "trait");
+	assert_int_equal(j.hold_timeout_s, 90);
+	st.traits = SW_TRAIT_EXECUTES;
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "trait");
+	st.traits = SW_TRAIT_DESTRUCTIVE;
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_match_and_not(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - id: writes-by-non-etl\n"
+		"    match:\n"
+		"      class: write\n"
+		"      relation: \"app.*\"\n"
+		"      not: { role: \"etl_*\" }\n"
+		"    action: deny\n"
+		"  - id: not-in-staging\n"
+		"    match:\n"
+		"      class: ddl\n"
+		"      not: { database: staging, not: { role: root } }\n"
+		"    action: deny\n");
+	struct sw_stmt st;
+	struct sw_subject s = { .role = "agent_x", .database = "app" };
+	mk(&st, SW_CLASS_WRITE, "INSERT", 0, L("app.orders"), NULL, NULL);
+	expect(p, &s, &st, SW_VERDICT_DENY, "writes-by-non-etl");
+	s.role = "etl_nightly";
+	expect(p, &s, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	s.role = "agent_x";
+	st.cls = SW_CLASS_READ;                   /* AND: class must match too */
+	expect(p, &s, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_WRITE, "INSERT", 0, L("other.orders"), NULL, NULL);
+	expect(p, &s, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+
+	mk(&st, SW_CLASS_DDL, "CREATE TABLE", 0, NULL, NULL, NULL);
+	expect(p, &s, &st, SW_VERDICT_DENY, "not-in-staging");
+	s.database = "staging";
+	expect(p, &s, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	s.role = "root";                          /* not (staging and not root) */
+	expect(p, &s, &st, SW_VERDICT_DENY, "not-in-staging");
+	/* Unknown database: a rule mentioning database (even under not:) never matches. */
+	s.database = NULL;
+	s.role = "agent_x";
+	expect(p, &s, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+/* ---- govern ---- */
+
+static void test_role_patterns(void **state)
+{
+	(void)state;
+	struct sw_role_pattern rp;
+	char why[256];
+
+	assert_true(sw_role_pattern_parse("agent_bob", &rp, why, sizeof(why)));
+	assert_int_equal(rp.kind, SW_ROLE_PAT_EXACT);
+	assert_true(sw_role_pattern_match(&rp, "agent_bob"));
+	assert_false(sw_role_pattern_match(&rp, "agent_bobby"));
+	assert_false(sw_role_pattern_match(&rp, "agent_bo"));
+
+	assert_true(sw_role_pattern_parse("agent_*", &rp, why, sizeof(why)));
+	assert_int_equal(rp.kind, SW_ROLE_PAT_PREFIX);
+	assert_string_equal(rp.text, "agent_");
+	assert_int_equal(rp.len, 6);
+	assert_true(sw_role_pattern_match(&rp, "agent_x"));
+	assert_true(sw_role_pattern_match(&rp, "agent_"));
+	assert_false(sw_role_pattern_match(&rp, "agent"));
+	assert_false(sw_role_pattern_match(&rp, "xagent_x"));
+	assert_false(sw_role_pattern_match(&rp, NULL));
+
+	assert_true(sw_role_pattern_parse("*_bot", &rp, why, sizeof(why)));
+	assert_int_equal(rp.kind, SW_ROLE_PAT_SUFFIX);
+	assert_string_equal(rp.text, "_bot");
+	assert_true(sw_role_pattern_match(&rp, "sales_bot"));
+	assert_false(sw_role_pattern_match(&rp, "sales_bot2"));
+	assert_false(sw_role_pattern_match(&rp, "bot"));
+
+	assert_true(sw_role_pattern_parse("*", &rp, why, sizeof(why)));
+	assert_int_equal(rp.kind, SW_ROLE_PAT_ANY);
+	assert_true(sw_role_pattern_match(&rp, "anyone"));
+	assert_true(sw_role_pattern_match(&rp, ""));
+
+	assert_false(sw_role_pattern_parse("a*b", &rp, why, sizeof(why)));
+	assert_non_null(strstr(why, "\"a*b\" is not supported"));
+	assert_false(sw_role_pattern_parse("**", &rp, why, sizeof(why)));
+	assert_false(sw_role_pattern_parse("*a*", &rp, why, sizeof(why)));
+	assert_false(sw_role_pattern_parse("agent_?", &rp, why, sizeof(why)));
+	assert_non_null(strstr(why, "glob syntax"));
+	assert_false(sw_role_pattern_parse("agent_[ab]", &rp, why, sizeof(why)));
+	assert_false(sw_role_pattern_parse("", &rp, why, sizeof(why)));
+	assert_false(sw_role_pattern_parse("x\ty", &rp, NULL, 0));
+	char longp[80];
+	memset(longp, 'a', 64);
+	strcpy(longp + 64, "*");
+	assert_false(sw_role_pattern_parse(longp, &rp, why, sizeof(why)));
+	assert_non_null(strstr(why, "63 bytes"));
+	longp[63] = '*';
+	longp[64] = '\0';
+	assert_true(sw_role_pattern_parse(longp, &rp, why, sizeof(why)));
+	assert_int_equal(rp.len, 63);
+
+	assert_true(sw_role_pattern_match_str("ai_*", "ai_helper"));
+	assert_false(sw_role_pattern_match_str("a*b", "ab"));
+}
+
+static void test_governs(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"govern:\n"
+		"  roles: [\"agent_*\", \"*_bot\", exact_one]\n"
+		"default: deny\n");
+	const char *const *pats;
+	assert_int_equal(sw_policy_govern_patterns(p, &pats), 3);
+	assert_string_equal(pats[0], "agent_*");
+	assert_string_equal(pats[1], "*_bot");
+	assert_string_equal(pats[2], "exact_one");
+	assert_true(sw_policy_governs(p, "agent_1"));
+	assert_true(sw_policy_governs(p, "sales_bot"));
+	assert_true(sw_policy_governs(p, "exact_one"));
+	assert_false(sw_policy_governs(p, "exact_one_more"));
+	assert_false(sw_policy_governs(p, "postgres"));
+	assert_false(sw_policy_governs(p, NULL));
+	sw_policy_free(p);
+
+	p = load_str("sqlward_policy: 1\ngovern: { roles: \"*\" }\ndefault: deny\n");
+	assert_true(sw_policy_governs(p, "postgres"));
+	sw_policy_free(p);
+
+	/* No govern section: nobody is governed. */
+	p = load_str("sqlward_policy: 1\ndefault: deny\n");
+	assert_int_equal(sw_policy_govern_patterns(p, NULL), 0);
+	assert_false(sw_policy_governs(p, "agent_x"));
+	sw_policy_free(p);
+
+	refused("sqlward_policy: 1\ngovern:\n  roles: [agent_*, \"a*b\"]\ndefault: deny\n",
+		"mem.yaml:3:20: ", "\"a*b\" is not supported");
+}
+
+static void test_too_many_govern_patterns(void **state)
+{
+	(void)state;
+	char buf[2048];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "sqlward_policy: 1\ndefault: deny\ngovern:\n  roles:\n");
+	for (int i = 0; i < SW_ROLE_PATTERNS_MAX + 1; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "    - role%d\n", i);
+	refused(buf, "mem.yaml:5:5: ", "the kernel tests at most 32");
+}
+
+/* ---- judging ---- */
+
+static void free_analysis_stmts(struct sw_analysis *a)
+{
+	sw_analysis_free(a);
+}
+
+static void test_ungoverned_and_empty(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_file("policies/default.yaml");
+	struct sw_analysis a = { .parse_ok = true };
+	struct sw_judgement per[2], all;
+	struct sw_subject human = { .role = "alice", .database = "app" };
+
+	a.n_stmts = 2;
+	a.stmts = calloc(2, sizeof(*a.stmts));
+	mk(&a.stmts[0], SW_CLASS_DDL, "DROP TABLE", SW_TRAIT_DESTRUCTIVE, L("app.t"), NULL, NULL);
+	mk(&a.stmts[1], SW_CLASS_PRIVILEGE, "GRANT", 0, NULL, NULL, NULL);
+	sw_policy_judge(p, &human, &a, per, &all);
+	assert_int_equal(all.verdict, SW_VERDICT_ALLOW);
+	assert_string_equal(all.rule_id, SW_RULE_UNGOVERNED);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(per[i].verdict, SW_VERDICT_ALLOW);
+		assert_string_equal(per[i].rule_id, SW_RULE_UNGOVERNED);
+		assert_int_equal(per[i].stmt_index, (size_t)i);
+	}
+	/* Same statements from an agent: denied by the first one. */
+	sw_policy_judge(p, &agent, &a, per, &all);
+	assert_int_equal(all.verdict, SW_VERDICT_DENY);
+	assert_string_equal(all.rule_id, "deny-destructive");
+	assert_int_equal(all.stmt_index, 0);
+	assert_string_equal(per[1].rule_id, "deny-privilege");
+	free_analysis_stmts(&a);
+
+	/* No statements at all (empty string, only comments): allow, rule "empty". */
+	struct sw_analysis empty = { .parse_ok = true };
+	sw_policy_judge(p, &agent, &empty, NULL, &all);
+	assert_int_equal(all.verdict, SW_VERDICT_ALLOW);
+	assert_string_equal(all.rule_id, SW_RULE_EMPTY);
+	sw_policy_judge(p, &human, &empty, NULL, &all);
+	assert_string_equal(all.rule_id, SW_RULE_UNGOVERNED);
+	sw_policy_free(p);
+}
+
+static void test_most_severe(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"govern: { roles: \"agent_*\" }\n"
+		"default: deny\n"
+		"rules:\n"
+		"  - { id: r, match: { class: read }, action: allow }\n"
+		"  - { id: w, match: { class: write }, action: hold, timeout: 2h }\n"
+		"  - { id: d, match: { class: ddl }, action: hold, timeout: 1m }\n");
+	struct sw_analysis a = { .parse_ok = true };
+	struct sw_judgement per[4], all;
+	a.n_stmts = 4;
+	a.stmts = calloc(4, sizeof(*a.stmts));
+	mk(&a.stmts[0], SW_CLASS_READ, "SELECT", SW_TRAIT_MULTI_STATEMENT, NULL, NULL, NULL);
+	mk(&a.stmts[1], SW_CLASS_WRITE, "INSERT", SW_TRAIT_MULTI_STATEMENT, NULL, NULL, NULL);
+	mk(&a.stmts[2], SW_CLASS_DDL, "CREATE TABLE", SW_TRAIT_MULTI_STATEMENT, NULL, NULL, NULL);
+	mk(&a.stmts[3], SW_CLASS_READ, "SELECT", SW_TRAIT_MULTI_STATEMENT, NULL, NULL, NULL);
+	sw_policy_judge(p, &agent, &a, per, &all);
+	/* Two holds: the first at that severity decides (with its timeout). */
+	assert_int_equal(all.verdict, SW_VERDICT_HOLD);
+	assert_string_equal(all.rule_id, "w");
+	assert_int_equal(all.stmt_index, 1);
+	assert_int_equal(all.hold_timeout_s, 7200);
+	assert_int_equal(per[2].hold_timeout_s, 60);
+	assert_int_equal(per[0].hold_timeout_s, 0);
+	/* A statement no rule matches -> default deny beats the holds. */
+	a.stmts[3].cls = SW_CLASS_UTILITY;
+	sw_policy_judge(p, &agent, &a, NULL, &all);
+	assert_int_equal(all.verdict, SW_VERDICT_DENY);
+	assert_string_equal(all.rule_id, SW_RULE_DEFAULT);
+	assert_null(all.reason);
+	assert_int_equal(all.stmt_index, 3);
+	sw_analysis_free(&a);
+	sw_policy_free(p);
+}
+
+static void test_default_verdicts(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str("sqlward_policy: 1\ndefault: hold\n");
+	struct sw_stmt st;
+	struct sw_judgement j;
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, NULL, NULL);
+	sw_policy_judge_stmt(p, &agent, &st, &j);
+	assert_int_equal(j.verdict, SW_VERDICT_HOLD);
+	assert_string_equal(j.rule_id, SW_RULE_DEFAULT);
+	assert_int_equal(j.hold_timeout_s, SW_HOLD_TIMEOUT_DEFAULT_S);
+	assert_int_equal(sw_policy_default(p), SW_VERDICT_HOLD);
+	assert_int_equal(sw_policy_n_rules(p), 0);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+/* ---- loading ---- */
+
+static void test_bad_policies(void **state)
+{
+	(void)state;
+	char *dir = top_path("tests/policies/bad");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		fail_msg("cannot open %s (run from the repo top or set SQLWARD_TOP)", dir);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+			continue;
+		char *path = NULL, line[512], phrase[512] = "", prefix[600];
+		unsigned expect_line = 0;
+		assert_true(asprintf(&path, "%s/%s", dir, e->d_name) > 0);
+		/* Header: "# expect-line: N" then "# expect: phrase". */
+		FILE *f = fopen(path, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f) && line[0] == '#') {
+			line[strcspn(line, "\n")] = '\0';
+			if (sscanf(line, "# expect-line: %u", &expect_line) == 1)
+				continue;
+			if (strncmp(line, "# expect: ", 10) == 0)
+				strcpy(phrase, line + 10);
+		}
+		fclose(f);
+		if (!expect_line || !phrase[0])
+			fail_msg("%s: missing # expect-line / # expect header", path);
+
+		struct sw_policy *p = NULL;
+		char err[1024];
+		if (sw_policy_load(path, &p, err, sizeof(err)) != -1)
+			fail_msg("%s was accepted", path);
+		assert_null(p);
+		snprintf(prefix, sizeof(prefix), "%s:%u:", path, expect_line);
+		if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, phrase))
+			fail_msg("%s: expected \"%s ... %s\", got \"%s\"", e->d_name, prefix,
+				 phrase, err);
+		/* Every message says what to do after what is wrong. */
+		if (!strchr(err + strlen(prefix), ';'))
+			fail_msg("%s: message has no advice: %s", e->d_name, err);
+		free(path);
+		n++;
+	}
+	closedir(d);
+	free(dir);
+	assert_true(n >= 30);
+}
+
+static void test_load_edge_cases(void **state)
+{
+	(void)state;
+	struct sw_policy *p = (struct sw_policy *)1;
+	char err[256];
+
+	assert_int_equal(sw_policy_load_string("", 0, "zero.yaml", &p, err, sizeof(err)), -1);
+	assert_null(p);
+	assert_non_null(strstr(err, "zero.yaml:1:1: policy is empty"));
+	refused("   \n\n", "mem.yaml:", "policy is empty");
+	refused("~\n", "mem.yaml:1:1: ", "no content");
+	refused("sqlward_policy: \"1\"\ndefault: deny\n", "mem.yaml:1:17: ", "unquoted");
+	refused("sqlward_policy: 1\ndefault: deny\nrules:\n  - { id: a, match: { class: read }, action: allow }\n"
+		"  - { id: b, match: { class: read, trait: [no_limit, bogus] }, action: allow }\n",
+		"mem.yaml:5:54: ", "unknown trait \"bogus\"");
+	refused("sqlward_policy: 1\ndefault: deny\nrules:\n  - id: a\n    match: { not: { not: { not: { not: { not: { class: read } } } } } }\n    action: allow\n",
+		"mem.yaml:5:", "nested more than");
+	refused("sqlward_policy: 1\ndefault: deny\ndescription: \"\xc3\x28\"\n", "mem.yaml:3:", "not valid UTF-8");
+	refused("sqlward_policy: 1\ndefault: deny\nrules:\n  - id: a\n    match: { class: read }\n    action: allow\n    approvals_required: 1\n",
+		"mem.yaml:7:5: ", "only applies to hold rules");
+	/* A tiny error buffer truncates safely. */
+	char tiny[8];
+	assert_int_equal(sw_policy_load_string("x: [", 4, "t.yaml", &p, tiny, sizeof(tiny)), -1);
+	assert_string_equal(tiny, "t.yaml:");
+	/* A missing file. */
+	assert_int_equal(sw_policy_load("/nonexistent/policy.yaml", &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/policy.yaml: cannot open policy"));
+	assert_int_equal(sw_policy_load("/", &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+}
+
+static void test_shipped_policies_load(void **state)
+{
+	(void)state;
+	char *dir = top_path("policies/examples");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	struct sw_policy *p = load_file("policies/default.yaml");
+	assert_true(sw_policy_n_rules(p) > 10);
+	assert_int_equal(sw_policy_default(p), SW_VERDICT_DENY);
+	sw_policy_free(p);
+
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+			continue;
+		char *rel = NULL;
+		assert_true(asprintf(&rel, "policies/examples/%s", e->d_name) > 0);
+		p = load_file(rel);
+		sw_policy_free(p);
+		free(rel);
+		n++;
+	}
+	closedir(d);
+	free(dir);
+	assert_true(n >= 3);
+}
+
+static void test_digest_and_path(void **state)
+{
+	(void)state;
+	const char *y = "sqlward_policy: 1\ndefault: deny\n";
+	struct sw_policy *p = load_str(y);
+	assert_int_equal(strlen(sw_policy_digest(p)), 64);
+	assert_string_equal(sw_policy_path(p), "test.yaml");
+	char first[65];
+	strcpy(first, sw_policy_digest(p));
+	sw_policy_free(p);
+	p = load_str("sqlward_policy: 1\ndefault: deny\n# changed\n");
+	assert_string_not_equal(sw_policy_digest(p), first);
+	sw_policy_free(p);
+}
+
+static void test_digest_known(void **state)
+{
+	(void)state;
+	struct sw_policy *p = NULL;
+	char err[256];
+	/* printf 'sqlward_policy: 1\ndefault: allow\n' | sha256sum */
+	const char *y = "sqlward_policy: 1\ndefault: allow\n";
+	assert_int_equal(sw_policy_load_string(y, strlen(y), NULL, &p, err, sizeof(err)), 0);
+	assert_string_equal(sw_policy_digest(p),
+			    "5295c7e017ef5ed2557d889649735c2ca1f83658a75725d1a002f6f7002a829f");
+	sw_policy_free(p);
+}
+
+static void test_hold_fields(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"description: \"test policy\"\n"
+		"default: deny\n"
+		"rules:\n"
+		"  - id: hold-ddl\n"
+		"    description: schema changes\n"
+		"    match: { class: ddl }\n"
+		"    action: hold\n"
+		"    timeout: 2h\n"
+		"    reason: \"needs a DBA\"\n"
+		"    approvers: [alice, \"group:dba\", bob]\n"
+		"    approvals_required: 2\n"
+		"  - id: hold-write\n"
+		"    match: { class: write }\n"
+		"    action: hold\n"
+		"  - id: hold-short\n"
+		"    match: { class: utility }\n"
+		"    action: hold\n"
+		"    timeout: 45s\n"
+		"    approvers: carol\n"
+		"  - id: allow-read\n"
+		"    match: { class: read }\n"
+		"    action: allow\n");
+	assert_string_equal(sw_policy_description(p), "test policy");
+	assert_int_equal(sw_policy_n_rules(p), 4);
+	const struct sw_rule *r = sw_policy_rule(p, "hold-ddl");
+	assert_non_null(r);
+	assert_ptr_equal(r, sw_policy_rule_at(p, 0));
+	assert_string_equal(r->description, "schema changes");
+	assert_string_equal(r->reason, "needs a DBA");
+	assert_int_equal(r->action, SW_VERDICT_HOLD);
+	assert_int_equal(r->timeout_s, 7200);
+	assert_int_equal(r->approvers.n, 3);
+	assert_string_equal(r->approvers.v[0], "alice");
+	assert_string_equal(r->approvers.v[1], "group:dba");
+	assert_int_equal(r->approvals_required, 2);
+	assert_int_equal(r->line, 5);
+	assert_int_equal(r->column, 5);
+
+	r = sw_policy_rule(p, "hold-write");
+	assert_int_equal(r->timeout_s, SW_HOLD_TIMEOUT_DEFAULT_S);
+	assert_int_equal(r->approvers.n, 0);
+	assert_int_equal(r->approvals_required, 1);
+	assert_null(r->reason);
+	assert_null(r->description);
+
+	r = sw_policy_rule(p, "hold-short");
+	assert_int_equal(r->timeout_s, 45);
+	assert_int_equal(r->approvers.n, 1);
+	assert_string_equal(r->approvers.v[0], "carol");
+
+	r = sw_policy_rule(p, "allow-read");
+	assert_int_equal(r->timeout_s, 0);
+	assert_int_equal(r->approvals_required, 0);
+
+	assert_null(sw_policy_rule(p, "default"));
+	assert_null(sw_policy_rule(p, "nope"));
+	assert_null(sw_policy_rule(p, NULL));
+	assert_null(sw_policy_rule_at(p, 4));
+
+	struct sw_stmt st;
+	struct sw_judgement j;
+	mk(&st, SW_CLASS_DDL, "ALTER TABLE", 0, NULL, NULL, NULL);
+	sw_policy_judge_stmt(p, &agent, &st, &j);
+	assert_string_equal(j.rule_id, "hold-ddl");
+	assert_string_equal(j.reason, "needs a DBA");
+	assert_int_equal(j.hold_timeout_s, 7200);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+
+	/* 24h is the longest hold; group approvers allow more approvals than names. */
+	p = load_str("sqlward_policy: 1\ndefault: deny\nrules:\n  - id: a\n    match: { class: ddl }\n"
+		     "    action: hold\n    timeout: 24h\n    approvers: \"group:dba\"\n    approvals_required: 3\n");
+	assert_int_equal(sw_policy_rule_at(p, 0)->timeout_s, 86400);
+	assert_int_equal(sw_policy_rule_at(p, 0)->approvals_required, 3);
+	sw_policy_free(p);
+	p = load_str("sqlward_policy: 1\ndefault: deny\nrules:\n  - id: a\n    match: { class: ddl }\n"
+		     "    action: hold\n    timeout: 1440m\n");
+	assert_int_equal(sw_policy_rule_at(p, 0)->timeout_s, 86400);
+	sw_policy_free(p);
+}
+
+static void test_verdict_names(void **state)
+{
+	(void)state;
+	enum sw_verdict v;
+	assert_string_equal(sw_verdict_name(SW_VERDICT_ALLOW), "allow");
+	assert_string_equal(sw_verdict_name(SW_VERDICT_HOLD), "hold");
+	assert_string_equal(sw_verdict_name(SW_VERDICT_DENY), "deny");
+	assert_true(sw_verdict_parse("hold", &v));
+	assert_int_equal(v, SW_VERDICT_HOLD);
+	assert_false(sw_verdict_parse("Deny", &v));
+	assert_true(sw_rule_id_reserved("default"));
+	assert_true(sw_rule_id_reserved("ungoverned"));
+	assert_true(sw_rule_id_reserved("empty"));
+	assert_false(sw_rule_id_reserved("deny-all"));
+}
+
+/* ---- shipped policy semantics ---- */
+
+static void test_default_policy_semantics(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_file("policies/default.yaml");
+	struct sw_stmt st;
+	struct sw_subject ai = { .role = "ai_helper", .database = "app" };
+
+	assert_true(sw_policy_governs(p, "agent_sql"));
+	assert_true(sw_policy_governs(p, "ai_helper"));
+	assert_false(sw_policy_governs(p, "postgres"));
+	assert_false(sw_policy_governs(p, "app_agent"));
+
+	struct {
+		enum sw_class cls;
+		const char *cmd;
+		unsigned traits;
+		enum sw_verdict v;
+		const char *rule;
+	} cases[] = {
+		{ SW_CLASS_READ, "SELECT", 0, SW_VERDICT_ALLOW, "allow-read" },
+		{ SW_CLASS_READ, "SELECT", SW_TRAIT_SELECT_STAR | SW_TRAIT_NO_LIMIT, SW_VERDICT_ALLOW, "allow-read" },
+		{ SW_CLASS_READ, "EXPLAIN", SW_TRAIT_EXECUTES, SW_VERDICT_ALLOW, "allow-read" },
+		{ SW_CLASS_WRITE, "EXPLAIN", SW_TRAIT_EXECUTES, SW_VERDICT_HOLD, "hold-writes" },
+		{ SW_CLASS_WRITE, "INSERT", 0, SW_VERDICT_HOLD, "hold-writes" },
+		{ SW_CLASS_WRITE, "UPDATE", 0, SW_VERDICT_HOLD, "hold-writes" },
+		{ SW_CLASS_DDL, "CREATE INDEX", 0, SW_VERDICT_HOLD, "hold-writes" },
+		{ SW_CLASS_WRITE, "DELETE", SW_TRAIT_DESTRUCTIVE | SW_TRAIT_NO_WHERE, SW_VERDICT_DENY, "deny-destructive" },
+		{ SW_CLASS_DDL, "DROP TABLE", SW_TRAIT_DESTRUCTIVE, SW_VERDICT_DENY, "deny-destructive" },
+		{ SW_CLASS_DDL, "TRUNCATE TABLE", SW_TRAIT_DESTRUCTIVE, SW_VERDICT_DENY, "deny-destructive" },
+		{ SW_CLASS_PRIVILEGE, "GRANT", 0, SW_VERDICT_DENY, "deny-privilege" },
+		{ SW_CLASS_PRIVILEGE, "ALTER ROLE", 0, SW_VERDICT_DENY, "deny-privilege" },
+		{ SW_CLASS_WRITE, "COPY", SW_TRAIT_FILE_ACCESS, SW_VERDICT_DENY, "deny-file-access" },
+		{ SW_CLASS_READ, "SELECT", SW_TRAIT_FILE_ACCESS | SW_TRAIT_DANGEROUS_FUNCTION, SW_VERDICT_DENY, "deny-file-access" },
+		{ SW_CLASS_SESSION, "SET", SW_TRAIT_SESSION_ESCALATION, SW_VERDICT_DENY, "deny-session-escalation" },
+		{ SW_CLASS_SESSION, "SET", 0, SW_VERDICT_ALLOW, "allow-session" },
+		{ SW_CLASS_SESSION, "SHOW", 0, SW_VERDICT_ALLOW, "allow-session" },
+		{ SW_CLASS_READ, "SELECT", SW_TRAIT_DANGEROUS_FUNCTION, SW_VERDICT_DENY, "deny-dangerous-function" },
+		{ SW_CLASS_PROCEDURAL, "DO", SW_TRAIT_OPAQUE_CODE, SW_VERDICT_DENY, "deny-opaque-code" },
+		{ SW_CLASS_DDL, "CREATE FUNCTION", SW_TRAIT_OPAQUE_CODE, SW_VERDICT_DENY, "deny-opaque-code" },
+		{ SW_CLASS_PROCEDURAL, "CALL", 0, SW_VERDICT_DENY, "deny-procedural" },
+		{ SW_CLASS_UNKNOWN, "???", 0, SW_VERDICT_DENY, "deny-unparseable" },
+		{ SW_CLASS_READ, "EXECUTE", SW_TRAIT_UNRESOLVED, SW_VERDICT_DENY, "deny-unresolved-execute" },
+		{ SW_CLASS_UTILITY, "VACUUM", 0, SW_VERDICT_HOLD, "hold-utility" },
+		{ SW_CLASS_READ, "SELECT", SW_TRAIT_UNKNOWN_FUNCTION, SW_VERDICT_HOLD, "hold-unknown-function" },
+		{ SW_CLASS_READ, "SELECT", SW_TRAIT_WRITABLE_CTE, SW_VERDICT_HOLD, "hold-hidden-writes" },
+		{ SW_CLASS_READ, "SELECT", SW_TRAIT_SELECT_INTO, SW_VERDICT_HOLD, "hold-hidden-writes" },
+		{ SW_CLASS_READ, "SELECT", SW_TRAIT_LOCKING_READ, SW_VERDICT_HOLD, "hold-locking-read" },
+		{ SW_CLASS_TRANSACTION, "BEGIN", 0, SW_VERDICT_ALLOW, "allow-transaction" },
+		{ SW_CLASS_TRANSACTION, "COMMIT", 0, SW_VERDICT_ALLOW, "allow-transaction" },
+		{ SW_CLASS_READ, "PREPARE", SW_TRAIT_PREPARED, SW_VERDICT_ALLOW, "allow-read" },
+		{ SW_CLASS_WRITE, "EXECUTE", SW_TRAIT_PREPARED, SW_VERDICT_HOLD, "hold-writes" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mk(&st, cases[i].cls, cases[i].cmd, cases[i].traits, L("app.t"), NULL, NULL);
+		expect(p, &ai, &st, cases[i].v, cases[i].rule);
+		sw_stmt_free(&st);
+	}
+	/* Every hold in the default policy carries a timeout; every deny a reason. */
+	for (size_t i = 0; i < sw_policy_n_rules(p); i++) {
+		const struct sw_rule *r = sw_policy_rule_at(p, i);
+		if (r->action == SW_VERDICT_HOLD)
+			assert_int_equal(r->timeout_s, 15 * 60);
+		if (r->action != SW_VERDICT_ALLOW)
+			assert_non_null(r->reason);
+	}
+
+	/* An unparseable string: parse_ok false, one unknown statement. */
+	struct sw_analysis a = { .parse_ok = false };
+	struct sw_judgement all;
+	a.error = strdup("syntax error at or near \"SELEC\"");
+	a.n_stmts = 1;
+	a.stmts = calloc(1, sizeof(*a.stmts));
+	mk(&a.stmts[0], SW_CLASS_UNKNOWN, "???", 0, NULL, NULL, NULL);
+	sw_policy_judge(p, &ai, &a, NULL, &all);
+	assert_int_equal(all.verdict, SW_VERDICT_DENY);
+	assert_string_equal(all.rule_id, "deny-unparseable");
+	assert_non_null(all.reason);
+	sw_analysis_free(&a);
+	sw_policy_free(p);
+}
+
+static void test_analytics_views(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_file("policies/examples/analytics-views.yaml");
+	struct sw_subject s = { .role = "analytics_agent_runtime", .database = "app" };
+	const char *v1 = "analytics_agent.agent_fraud_transactions_v1";
+	struct sw_stmt st;
+
+	assert_true(sw_policy_governs(p, "analytics_agent_runtime"));
+	assert_false(sw_policy_governs(p, "agent_runtime"));
+
+	/* DELETE FROM app.transactions WHERE tenant_id = 42; */
+	mk(&st, SW_CLASS_WRITE, "DELETE", 0, L("app.transactions"), NULL, L("tenant_id"));
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-not-read");
+	sw_stmt_free(&st);
+	/* SELECT * FROM app.customers; */
+	mk(&st, SW_CLASS_READ, "SELECT", SW_TRAIT_SELECT_STAR | SW_TRAIT_NO_LIMIT,
+	   L("app.customers"), NULL, NULL);
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-outside-views");
+	sw_stmt_free(&st);
+	/* SELECT email, card_number FROM analytics_agent.agent_fraud_transactions_v1; */
+	mk(&st, SW_CLASS_READ, "SELECT", SW_TRAIT_NO_LIMIT, L(v1), NULL, L("email", "card_number"));
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-sensitive-columns");
+	sw_stmt_free(&st);
+	/* SELECT * FROM ..._v1 WHERE amount_cents > 1000000; */
+	mk(&st, SW_CLASS_READ, "SELECT", SW_TRAIT_SELECT_STAR | SW_TRAIT_NO_LIMIT, L(v1), NULL,
+	   L("amount_cents"));
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-select-star");
+	sw_stmt_free(&st);
+	/* SELECT pg_sleep(30); -- with or without the classifier's dangerous_function trait */
+	mk(&st, SW_CLASS_READ, "SELECT", SW_TRAIT_DANGEROUS_FUNCTION, NULL, L("pg_sleep"), NULL);
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-dangerous-function");
+	st.traits = 0;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-sleep-and-admin-functions");
+	sw_stmt_free(&st);
+	/* SELECT * FROM ..._v1; */
+	mk(&st, SW_CLASS_READ, "SELECT", SW_TRAIT_SELECT_STAR | SW_TRAIT_NO_LIMIT, L(v1), NULL, NULL);
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-select-star");
+	sw_stmt_free(&st);
+	/* DROP TABLE app.transactions; */
+	mk(&st, SW_CLASS_DDL, "DROP TABLE", SW_TRAIT_DESTRUCTIVE, L("app.transactions"), NULL, NULL);
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-not-read");
+	sw_stmt_free(&st);
+	/* A bounded read of the view without sensitive columns is allowed. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L(v1), L("sum"), L("tenant_id", "amount_cents"));
+	expect(p, &s, &st, SW_VERDICT_ALLOW, "allow-bounded-view-read");
+	/* ...but not without LIMIT, nor unqualified, nor through EXPLAIN ANALYZE. */
+	st.traits = SW_TRAIT_NO_LIMIT;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-no-limit");
+	st.traits = SW_TRAIT_EXECUTES;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-hidden-writes");
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("agent_fraud_transactions_v1"), NULL, L("tenant_id"));
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-outside-views");
+	sw_stmt_free(&st);
+
+	/* The whole rejection suite as one string: denied (multi_statement first). */
+	struct sw_analysis a = { .parse_ok = true };
+	struct sw_judgement all;
+	a.n_stmts = 2;
+	a.stmts = calloc(2, sizeof(*a.stmts));
+	mk(&a.stmts[0], SW_CLASS_READ, "SELECT", SW_TRAIT_MULTI_STATEMENT, L(v1), NULL, L("tenant_id"));
+	mk(&a.stmts[1], SW_CLASS_DDL, "DROP TABLE", SW_TRAIT_MULTI_STATEMENT | SW_TRAIT_DESTRUCTIVE,
+	   L("app.transactions"), NULL, NULL);
+	sw_policy_judge(p, &s, &a, NULL, &all);
+	assert_int_equal(all.verdict, SW_VERDICT_DENY);
+	assert_string_equal(all.rule_id, "deny-multi-statement");
+	assert_int_equal(all.stmt_index, 0);
+	sw_analysis_free(&a);
+	sw_policy_free(p);
+}
+
+static void test_strict_read_only(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_file("policies/examples/strict-read-only.yaml");
+	struct sw_subject s = { .role = "sales_readonly", .database = "app" };
+	struct sw_stmt st;
+	assert_true(sw_policy_governs(p, "report_daily"));
+	assert_true(sw_policy_governs(p, "bi_agent"));
+	assert_false(sw_policy_governs(p, "bi_agent2"));
+	mk(&st, SW_CLASS_READ, "SELECT", SW_TRAIT_NO_LIMIT, L("app.t"), NULL, NULL);
+	expect(p, &s, &st, SW_VERDICT_ALLOW, "allow-read");
+	st.cls = SW_CLASS_WRITE;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-non-read");
+	st.cls = SW_CLASS_UTILITY;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-non-read");
+	st.cls = SW_CLASS_READ;
+	st.traits = SW_TRAIT_UNKNOWN_FUNCTION;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-risky-functions");
+	st.traits = SW_TRAIT_LOCKING_READ;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-read-side-effects");
+	st.cls = SW_CLASS_SESSION;
+	st.traits = SW_TRAIT_SESSION_ESCALATION;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-read-side-effects");
+	st.traits = 0;
+	expect(p, &s, &st, SW_VERDICT_ALLOW, "allow-read");
+	st.cls = SW_CLASS_UNKNOWN;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-unparseable");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_observe_only(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_file("policies/examples/observe-only.yaml");
+	struct sw_analysis a = { .parse_ok = true };
+	struct sw_judgement all;
+	struct sw_subject s = { .role = "agent_x", .database = "app" };
+	a.n_stmts = 1;
+	a.stmts = calloc(1, sizeof(*a.stmts));
+	mk(&a.stmts[0], SW_CLASS_DDL, "DROP TABLE", SW_TRAIT_DESTRUCTIVE, L("app.t"), NULL, NULL);
+	sw_policy_judge(p, &s, &a, NULL, &all);
+	assert_int_equal(all.verdict, SW_VERDICT_ALLOW);
+	assert_string_equal(all.rule_id, SW_RULE_UNGOVERNED);
+	sw_analysis_free(&a);
+	sw_policy_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_match_wins),
+		cmocka_unit_test(test_match_role_database),
+		cmocka_unit_test(test_match_command),
+		cmocka_unit_test(test_match_relation),
+		cmocka_unit_test(test_match_relation_outside),
+		cmocka_unit_test(test_match_function),
+		cmocka_unit_test(test_match_column_trait),
+		cmocka_unit_test(test_match_and_not),
+		cmocka_unit_test(test_role_patterns),
+		cmocka_unit_test(test_governs),
+		cmocka_unit_test(test_too_many_govern_patterns),
+		cmocka_unit_test(test_ungoverned_and_empty),
+		cmocka_unit_test(test_most_severe),
+		cmocka_unit_test(test_default_verdicts),
+		cmocka_unit_test(test_bad_policies),
+		cmocka_unit_test(test_load_edge_cases),
+		cmocka_unit_test(test_shipped_policies_load),
+		cmocka_unit_test(test_digest_and_path),
+		cmocka_unit_test(test_digest_known),
+		cmocka_unit_test(test_hold_fields),
+		cmocka_unit_test(test_verdict_names),
+		cmocka_unit_test(test_default_policy_semantics),
+		cmocka_unit_test(test_analytics_views),
+		cmocka_unit_test(test_strict_read_only),
+		cmocka_unit_test(test_observe_only),
+	};
+	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}

@@ -1,0 +1,333 @@
+/* Loading, attaching and talking to sqlward.bpf.c through its skeleton. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bpf_gate.h"
+#include "role_pattern.h"
+#include "sqlward.skel.h"
+#include "util.h"
+
+_Static_assert((int)SW_ROLE_PAT_EXACT == (int)SW_PAT_EXACT && (int)SW_ROLE_PAT_PREFIX == (int)SW_PAT_PREFIX &&
+	       (int)SW_ROLE_PAT_SUFFIX == (int)SW_PAT_SUFFIX && (int)SW_ROLE_PAT_ANY == (int)SW_PAT_ANY,
+	       "role pattern kinds must match the kernel's");
+_Static_assert(sizeof(((struct sw_role_pattern *)0)->text) == sizeof(((struct sw_pattern *)0)->text),
+	       "role pattern text must fit the kernel's");
+
+#define MAX_LINKS 32
+
+struct sw_gate {
+	struct sqlward_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[MAX_LINKS];
+	int n_links;
+	char *pin_dir;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || (level == LIBBPF_INFO && !getenv("SQLWARD_BPF_VERBOSE")))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int sw_gate_open(const struct sw_gate_opts *o, sw_gate_event_fn fn, void *ctx,
+		 struct sw_gate **out, char *err, size_t errlen)
+{
+	struct sw_gate *g = sw_xcalloc(1, sizeof(*g));
+	int rc;
+
+	libbpf_set_print(libbpf_quiet);
+	g->skel = sqlward_bpf__open();
+	if (!g->skel) {
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	rc = sqlward_bpf__load(g->skel);
+	if (rc) {
+		snprintf(err, errlen, "the kernel refused the BPF programs (%s); run as root on a kernel "
+			 "with BTF, uprobes and the BPF ring buffer, and see SQLWARD_BPF_VERBOSE=1 output",
+			 strerror(-rc));
+		goto fail;
+	}
+	g->skel->bss->heartbeat_grace_ns = (uint64_t)(o->grace_ms ? o->grace_ms : 1000) * 1000000ull;
+	g->skel->bss->heartbeat_ns = mono_ns();
+	g->skel->bss->enforce = o->enforce ? 1 : 0;
+	for (int i = 0; i < o->n_postmasters && i < SW_POSTMASTERS_MAX; i++)
+		g->skel->bss->postmasters[i] = (uint32_t)o->postmasters[i];
+	g->skel->bss->n_postmasters = (uint32_t)(o->n_postmasters < SW_POSTMASTERS_MAX ? o->n_postmasters
+											: SW_POSTMASTERS_MAX);
+	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.events), (ring_buffer_sample_fn)fn, ctx, NULL);
+	if (!g->rb) {
+		snprintf(err, errlen, "cannot set up the BPF ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	if (o->pin_dir)
+		g->pin_dir = sw_xstrdup(o->pin_dir);
+	*out = g;
+	return 0;
+fail:
+	sw_gate_close(g);
+	return -1;
+}
+
+void sw_gate_close(struct sw_gate *g)
+{
+	if (!g)
+		return;
+	ring_buffer__free(g->rb);
+	for (int i = 0; i < g->n_links; i++)
+		bpf_link__destroy(g->links[i]);   /* pinned links stay attached through their pins */
+	sqlward_bpf__destroy(g->skel);
+	free(g->pin_dir);
+	free(g);
+}
+
+bool sw_gate_set_patterns(struct sw_gate *g, const char *const *patterns, size_t n, char *err, size_t errlen)
+{
+	struct sw_pattern tmp[SW_GOVERN_MAX];
+
+	if (n > SW_GOVERN_MAX) {
+		snprintf(err, errlen, "policy governs %zu role patterns; the kernel side holds at most %d", n, SW_GOVERN_MAX);
+		return false;
+	}
+	memset(tmp, 0, sizeof(tmp));
+	for (size_t i = 0; i < n; i++) {
+		struct sw_role_pattern rp;
+		char why[256];
+		if (!sw_role_pattern_parse(patterns[i], &rp, why, sizeof(why))) {
+			snprintf(err, errlen, "govern role pattern \"%s\": %s", patterns[i], why);
+			return false;
+		}
+		tmp[i].kind = (uint32_t)rp.kind;
+		tmp[i].len = rp.len;
+		memcpy(tmp[i].text, rp.text, sizeof(tmp[i].text));
+	}
+	/* Shrink first so the kernel never reads a half-written pattern. */
+	g->skel->bss->n_patterns = 0;
+	__sync_synchronize();
+	memcpy(g->skel->bss->patterns, tmp, n * sizeof(tmp[0]));
+	__sync_synchronize();
+	g->skel->bss->n_patterns = (uint32_t)n;
+	return true;
+}
+
+static int attach(struct sw_gate *g, struct bpf_program *prog, const char *bin, const char *func,
+		  char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = false);
+	struct bpf_link *l;
+
+	if (g->n_links >= MAX_LINKS) {
+		snprintf(err, errlen, "too many server binaries (at most %d probes)", MAX_LINKS);
+		return -1;
+	}
+	if (access(bin, R_OK) != 0) {
+		snprintf(err, errlen, "cannot read the PostgreSQL server binary %s: %s; pass the right path with --pg-bin",
+			 bin, strerror(errno));
+		return -1;
+	}
+	l = bpf_program__attach_uprobe_opts(prog, -1, bin, 0, &uo);
+	if (!l) {
+		snprintf(err, errlen, "cannot attach a uprobe to %s in %s (%s); is this a PostgreSQL server "
+			 "binary that exports %s?", func, bin, strerror(errno), func);
+		return -1;
+	}
+	g->links[g->n_links++] = l;
+	return 0;
+}
+
+int sw_gate_attach_sessions(struct sw_gate *g, const char *bin, char *err, size_t errlen)
+{
+	return attach(g, g->skel->progs.on_session_user, bin, "InitializeSessionUserId", err, errlen);
+}
+
+int sw_gate_attach_statements(struct sw_gate *g, const char *bin, char *err, size_t errlen)
+{
+	return attach(g, g->skel->progs.on_parse_query, bin, "pg_parse_query", err, errlen);
+}
+
+static int ensure_bpffs(const char *dir, char *err, size_t errlen)
+{
+	char tmp[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(tmp, 0700);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create pin directory %s: %s; is bpffs mounted "
+			 "(mount -t bpf bpf /sys/fs/bpf)?", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
+{
+	char old[MAX_LINKS * 4][256];
+	int n_old = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (!g->pin_dir)
+		return 0;
+	if (ensure_bpffs(g->pin_dir, err, errlen) < 0)
+		return -1;
+	d = opendir(g->pin_dir);
+	while (d && (de = readdir(d)))
+		if (strncmp(de->d_name, "link-", 5) == 0 && n_old < (int)(sizeof(old) / sizeof(old[0])))
+			snprintf(old[n_old++], sizeof(old[0]), "%s", de->d_name);
+	if (d)
+		closedir(d);
+	for (int i = 0; i < g->n_links; i++) {
+		char path[4096];
+		int rc;
+		snprintf(path, sizeof(path), "%s/link-%d-%d", g->pin_dir, (int)getpid(), i);
+		rc = bpf_link__pin(g->links[i], path);
+		if (rc) {
+			snprintf(err, errlen, "cannot pin BPF link at %s: %s; is %s on a bpffs mount?",
+				 path, strerror(-rc), g->pin_dir);
+			return -1;
+		}
+	}
+	/* The new links are live: now the previous daemon's links may go. */
+	for (int i = 0; i < n_old; i++) {
+		char *path = sw_xasprintf("%s/%s", g->pin_dir, old[i]);
+		unlink(path);
+		free(path);
+	}
+	return 0;
+}
+
+int sw_gate_unpin_all(const char *pin_dir, char *err, size_t errlen)
+{
+	DIR *d = opendir(pin_dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot open %s: %s", pin_dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		char *path;
+		if (strncmp(de->d_name, "link-", 5) != 0)
+			continue;
+		path = sw_xasprintf("%s/%s", pin_dir, de->d_name);
+		if (unlink(path) == 0)
+			n++;
+		free(path);
+	}
+	closedir(d);
+	rmdir(pin_dir);
+	return n;
+}
+
+void sw_gate_heartbeat(struct sw_gate *g)
+{
+	g->skel->bss->heartbeat_ns = mono_ns();
+}
+
+void sw_gate_mark_dead(struct sw_gate *g)
+{
+	g->skel->bss->heartbeat_ns = 0;
+	__sync_synchronize();
+}
+
+int sw_gate_epoll_fd(struct sw_gate *g)
+{
+	return ring_buffer__epoll_fd(g->rb);
+}
+
+int sw_gate_consume(struct sw_gate *g)
+{
+	return ring_buffer__consume(g->rb);
+}
+
+int sw_gate_set_session(struct sw_gate *g, uint32_t pid, const char *role, uint32_t flags, uint32_t ctx_id)
+{
+	struct sw_session s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.role, sizeof(s.role), "%s", role);
+	s.flags = flags;
+	s.ctx_id = ctx_id;
+	return bpf_map__update_elem(g->skel->maps.sessions, &pid, sizeof(pid), &s, sizeof(s), BPF_ANY);
+}
+
+void sw_gate_drop_session(struct sw_gate *g, uint32_t pid)
+{
+	bpf_map__delete_elem(g->skel->maps.sessions, &pid, sizeof(pid), 0);
+}
+
+uint64_t sw_text_hash(const char *text, uint32_t len)
+{
+	/* Must equal text_hash() in sqlward.bpf.c: FNV-1a over little-endian 64-bit words. */
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (uint32_t w = 0; w * 8 < len; w++) {
+		uint64_t v = 0;
+		uint32_t take = len - w * 8 < 8 ? len - w * 8 : 8;
+		memcpy(&v, text + w * 8, take);
+		h ^= v;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, uint32_t len)
+{
+	struct sw_cache_key key;
+	struct sw_cache_val *val;
+	int rc;
+
+	if (len == 0 || len >= SW_TEXT_CAP || ctx_id == 0)
+		return -1;
+	val = sw_xcalloc(1, sizeof(*val));
+	memcpy(val->text, text, len);
+	memset(&key, 0, sizeof(key));
+	key.hash = sw_text_hash((const char *)val->text, len);
+	key.ctx_id = ctx_id;
+	key.len = len;
+	rc = bpf_map__update_elem(g->skel->maps.verdict_cache, &key, sizeof(key), val, sizeof(*val), BPF_ANY);
+	free(val);
+	return rc;
+}
+
+void sw_gate_cache_clear(struct sw_gate *g)
+{
+	struct sw_cache_key key, next;
+	int fd = bpf_map__fd(g->skel->maps.verdict_cache);
+
+	while (bpf_map_get_next_key(fd, NULL, &next) == 0) {
+		key = next;
+		if (bpf_map_delete_elem(fd, &key) != 0)
+			break;
+	}
+}
+
+void sw_gate_stats(struct sw_gate *g, uint64_t out[SW_STAT__COUNT])
+{
+	for (int i = 0; i < SW_STAT__COUNT; i++)
+		out[i] = __atomic_load_n(&g->skel->bss->stats[i], __ATOMIC_RELAXED);
+}

@@ -1,0 +1,56 @@
+/*
+ * The loaded BPF side of the gate: skeleton, uprobe links (optionally
+ * pinned so the gate stays closed while the daemon restarts), the sessions
+ * map, the exact-text verdict cache, the ring buffer and counters.
+ */
+#ifndef SQLWARD_BPF_GATE_H
+#define SQLWARD_BPF_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sqlward.h"
+
+struct sw_gate;
+
+struct sw_gate_opts {
+	const char *pin_dir;          /* bpffs dir for link pins; NULL: links die with the daemon */
+	bool enforce;                 /* false: observe only, never stop or cancel */
+	unsigned grace_ms;            /* heartbeat older than this: the kernel cancels instead of holding */
+	const int *postmasters;       /* only backends of these postmasters (none: every process of the binary) */
+	int n_postmasters;
+};
+
+typedef int (*sw_gate_event_fn)(void *ctx, const void *data, size_t size);
+
+int sw_gate_open(const struct sw_gate_opts *o, sw_gate_event_fn fn, void *ctx,
+		 struct sw_gate **out, char *err, size_t errlen);
+void sw_gate_close(struct sw_gate *g);
+
+/* Role patterns ("exact", "prefix*", "*suffix", "*"); false on a pattern the kernel cannot test. */
+bool sw_gate_set_patterns(struct sw_gate *g, const char *const *patterns, size_t n, char *err, size_t errlen);
+
+int sw_gate_attach_sessions(struct sw_gate *g, const char *bin, char *err, size_t errlen);
+int sw_gate_attach_statements(struct sw_gate *g, const char *bin, char *err, size_t errlen);
+/* Pin all links under pin_dir, then remove pins a previous daemon left. */
+int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen);
+/* Remove every pin under pin_dir (uninstall the gate). Returns pins removed or -1. */
+int sw_gate_unpin_all(const char *pin_dir, char *err, size_t errlen);
+
+void sw_gate_heartbeat(struct sw_gate *g);
+/* Tell the kernel the daemon is going away: governed statements are cancelled, not held. */
+void sw_gate_mark_dead(struct sw_gate *g);
+int sw_gate_epoll_fd(struct sw_gate *g);
+int sw_gate_consume(struct sw_gate *g);
+
+int sw_gate_set_session(struct sw_gate *g, uint32_t pid, const char *role, uint32_t flags, uint32_t ctx_id);
+void sw_gate_drop_session(struct sw_gate *g, uint32_t pid);
+
+/* Remember "allow" for this exact text (len includes the NUL, < SW_TEXT_CAP) in context ctx_id. */
+int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, uint32_t len);
+void sw_gate_cache_clear(struct sw_gate *g);
+uint64_t sw_text_hash(const char *text, uint32_t len);
+
+void sw_gate_stats(struct sw_gate *g, uint64_t out[SW_STAT__COUNT]);
+
+#endif

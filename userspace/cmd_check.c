@@ -1,0 +1,202 @@
+/*
+ * `sqlward check`: classify and judge statements offline (pull-request
+ * checks) with exactly the classifier and policy code the daemon uses.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "daemon.h"
+#include "policy.h"
+#include "statement.h"
+#include "statement_json.h"
+#include "util.h"
+
+#define CHECK_MAX_INPUT (64u << 20)
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sqlward check [--engine postgres|mysql] [--policy FILE] [--role NAME]\n"
+		"                     [--format text|json] [FILE...|-]\n"
+		"Classifies every statement in the files (or stdin) and judges it with the policy.\n"
+		"Without --role, statements are judged as a governed session that no role-specific\n"
+		"rule names. Exit 0: all allowed; 1: something denied or held; 2: bad usage.\n");
+}
+
+static char *read_all(FILE *f, size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = sw_xmalloc(cap);
+
+	for (;;) {
+		size_t r;
+		if (n + 1 >= cap) {
+			if (cap >= CHECK_MAX_INPUT) {
+				free(buf);
+				errno = EFBIG;
+				return NULL;
+			}
+			cap *= 2;
+			buf = sw_xrealloc(buf, cap);
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+struct check_ctx {
+	const struct sw_policy *policy;
+	const char *role;
+	bool json;
+	int worst;   /* 0 allow, 1 deny/hold */
+};
+
+static void print_text(const char *source, const struct sw_stmt *st, const struct sw_judgement *j)
+{
+	printf("%-5s %-24s %-11s %-16s", sw_verdict_name(j->verdict), j->rule_id, sw_class_name(st->cls),
+	       st->command ? st->command : "?");
+	for (size_t i = 0; i < st->n_objects; i++)
+		printf("%s%s", i ? "," : " ", st->objects[i].name);
+	printf("  [%s]\n", source);
+	printf("      ");
+	for (const char *p = st->text ? st->text : ""; *p; p++)
+		putchar(*p == '\n' || *p == '\t' ? ' ' : *p);
+	putchar('\n');
+	if (j->reason)
+		printf("      rule: %s\n", j->reason);
+	for (size_t i = 0; i < st->reasons.n; i++)
+		printf("      note: %s\n", st->reasons.v[i]);
+}
+
+static void check_text(struct check_ctx *c, const char *source, const char *sql)
+{
+	struct sw_analysis a;
+	struct sw_judgement *per, overall;
+	struct sw_subject subj = { .role = c->role ? c->role : "", .database = NULL };
+
+	sw_pg_analyze(sql, &a);
+	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
+	if (c->role) {
+		sw_policy_judge(c->policy, &subj, &a, per, &overall);
+	} else {
+		for (size_t i = 0; i < a.n_stmts; i++)
+			sw_policy_judge_stmt(c->policy, &subj, &a.stmts[i], &per[i]);
+	}
+	for (size_t i = 0; i < a.n_stmts; i++) {
+		const struct sw_stmt *st = &a.stmts[i];
+		if (per[i].verdict != SW_VERDICT_ALLOW)
+			c->worst = 1;
+		if (c->json) {
+			json_t *o = sw_stmt_json(st);
+			json_t *reasons = json_object_get(o, "reasons");
+			char *line;
+			if (per[i].reason && json_is_array(reasons))
+				json_array_insert_new(reasons, 0, json_string(per[i].reason));
+			json_object_set_new(o, "statement", json_string(st->text ? st->text : ""));
+			json_object_set_new(o, "engine", json_string("postgres"));
+			json_object_set_new(o, "verdict", json_string(sw_verdict_name(per[i].verdict)));
+			json_object_set_new(o, "rule", json_string(per[i].rule_id));
+			json_object_set_new(o, "source", json_string(source));
+			json_object_set_new(o, "index", json_integer((json_int_t)i));
+			if (!a.parse_ok && a.error)
+				json_object_set_new(o, "error", json_string(a.error));
+			line = json_dumps(o, JSON_COMPACT);
+			printf("%s\n", line);
+			free(line);
+			json_decref(o);
+		} else {
+			print_text(source, st, &per[i]);
+		}
+	}
+	free(per);
+	sw_analysis_free(&a);
+}
+
+int sw_cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "engine", required_argument, NULL, 'e' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *policy_path = getenv("SQLWARD_POLICY");
+	const char *engine = "postgres", *format = "text";
+	struct check_ctx c = { 0 };
+	struct sw_policy *p;
+	char err[1024];
+	int ch, rc = 0;
+
+	if (!policy_path || !policy_path[0])
+		policy_path = SW_DEFAULT_POLICY;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'e': engine = optarg; break;
+		case 'p': policy_path = optarg; break;
+		case 'r': c.role = optarg; break;
+		case 'f': format = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
+		fprintf(stderr, "sqlward check: --format must be text or json, not \"%s\"\n", format);
+		return 2;
+	}
+	if (strcmp(engine, "postgres") != 0) {
+		fprintf(stderr, "sqlward check: engine \"%s\" is not supported yet; use --engine postgres\n", engine);
+		return 2;
+	}
+	c.json = strcmp(format, "json") == 0;
+	if (sw_policy_load(policy_path, &p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward check: %s\n", err);
+		return 2;
+	}
+	c.policy = p;
+	if (optind == argc)
+		argv[--optind] = "-";
+	for (int i = optind; i < argc; i++) {
+		bool is_stdin = strcmp(argv[i], "-") == 0;
+		FILE *f = is_stdin ? stdin : fopen(argv[i], "r");
+		size_t len;
+		char *sql;
+
+		if (!f) {
+			fprintf(stderr, "sqlward check: cannot open %s: %s\n", argv[i], strerror(errno));
+			rc = 2;
+			break;
+		}
+		sql = read_all(f, &len);
+		if (!is_stdin)
+			fclose(f);
+		if (!sql) {
+			fprintf(stderr, "sqlward check: cannot read %s: %s\n", argv[i],
+				errno == EFBIG ? "larger than 64 MiB" : strerror(errno));
+			rc = 2;
+			break;
+		}
+		if (strlen(sql) != len) {
+			fprintf(stderr, "sqlward check: %s contains a NUL byte; a server would never receive it as one "
+				"statement; judged as unknown\n", argv[i]);
+		}
+		check_text(&c, is_stdin ? "<stdin>" : argv[i], sql);
+		free(sql);
+	}
+	sw_policy_free(p);
+	return rc ? rc : c.worst;
+}

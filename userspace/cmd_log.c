@@ -1,0 +1,589 @@
+/*
+ * sqlward log: read the ledger (streaming, line by line) and show the
+ * records that match the filters as an aligned table or as the original
+ * JSON Lines. Reading does not require the chain to verify (that is
+ * `sqlward verify`'s job); lines that are not JSON are reported and skipped.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include "commands.h"
+#include "ledger.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sqlward log [--ledger FILE] [--role GLOB] [--verdict allow|hold|deny]\n"
+		"                   [--since TIME] [--until TIME] [--type statement|daemon|all]\n"
+		"                   [--limit N] [--format table|json]\n"
+		"\n"
+		"Show ledger records (statement decisions by default), oldest first.\n"
+		"\n"
+		"  --ledger FILE    ledger to read (default: $SQLWARD_LEDGER or %s)\n"
+		"  --role GLOB      only records whose role matches GLOB (e.g. 'agent_*')\n"
+		"  --verdict V      only allow, hold or deny decisions\n"
+		"  --since TIME     only records at or after TIME\n"
+		"  --until TIME     only records at or before TIME\n"
+		"                   TIME: RFC 3339 (2026-11-21T13:00:00Z; without a zone it is\n"
+		"                   local time; a bare date is local midnight), 'now', or an age\n"
+		"                   such as 30s, 10m, 2h, 1d, 1w (that long ago)\n"
+		"  --type T         statement (default), daemon or all\n"
+		"  --limit N        show only the last (most recent) N matching records\n"
+		"  --format F       table (default) or json (the matching ledger lines unchanged)\n"
+		"\n"
+		"Exit status: 0 (also when nothing matched), 2 usage error or unreadable ledger.\n",
+		SW_LEDGER_DEFAULT_PATH);
+}
+
+/* ---- display helpers ---- */
+
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		b->p = sw_xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+/* Decode one UTF-8 sequence; returns its length, 0 when invalid. */
+static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+		v = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		v = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3F);
+	}
+	if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF ||
+	    (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/* Characters that must not reach a terminal raw: controls and bidi overrides. */
+static bool needs_escape(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C ||
+	       cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
+/*
+ * Append s (len bytes) to b as one display line of at most width characters
+ * (code points; 0 = unlimited), escaping controls (\n \t \r \xNN \uNNNN) and
+ * invalid UTF-8 bytes (\xNN), ending in "…" when cut; pads to width if pad.
+ */
+static void cell(struct buf *b, const char *s, size_t len, size_t width, bool pad)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, cols = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_decode(p + i, len - i, &cp);
+		char esc[16];
+		size_t elen, ecols;
+
+		if (!n) {
+			snprintf(esc, sizeof(esc), "\\x%02X", p[i]);
+			n = 1;
+		} else if (cp == '\n') {
+			strcpy(esc, "\\n");
+		} else if (cp == '\t') {
+			strcpy(esc, "\\t");
+		} else if (cp == '\r') {
+			strcpy(esc, "\\r");
+		} else if (cp < 0x80 && needs_escape(cp)) {
+			snprintf(esc, sizeof(esc), "\\x%02X", (unsigned)cp);
+		} else if (needs_escape(cp)) {
+			snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)cp);
+		} else {
+			memcpy(esc, p + i, n);
+			esc[n] = '\0';
+		}
+		elen = strlen(esc);
+		ecols = (n > 1 && esc[0] != '\\') ? 1 : elen;
+		if (width && cols + ecols > width - 1) {
+			/* Does the rest fit exactly? Only if this is the last piece. */
+			if (i + n == len && cols + ecols <= width) {
+				buf_add(b, esc, elen);
+				cols += ecols;
+				i += n;
+				continue;
+			}
+			buf_str(b, "…");
+			cols++;
+			i = len;
+			break;
+		}
+		buf_add(b, esc, elen);
+		cols += ecols;
+		i += n;
+	}
+	if (pad)
+		for (; cols < width; cols++)
+			buf_add(b, " ", 1);
+}
+
+static void cell_str(struct buf *b, const char *s, size_t width, bool pad)
+{
+	if (!s || !*s)
+		s = "-";
+	cell(b, s, strlen(s), width, pad);
+}
+
+static const char *jstr(json_t *rec, const char *key)
+{
+	return json_string_value(json_object_get(rec, key));
+}
+
+static void format_held(json_t *v, char *out, size_t len)
+{
+	long long us = json_is_integer(v) ? json_integer_value(v) : 0;
+
+	if (us <= 0)
+		snprintf(out, len, "-");
+	else if (us < 1000)
+		snprintf(out, len, "<1ms");
+	else if (us < 1000000)
+		snprintf(out, len, "%lldms", us / 1000);
+	else if (us < 60000000)
+		snprintf(out, len, "%.1fs", (double)us / 1e6);
+	else if (us < 3600000000LL)
+		snprintf(out, len, "%lldm%02llds", us / 60000000, us / 1000000 % 60);
+	else
+		snprintf(out, len, "%lldh%02lldm", us / 3600000000LL, us / 60000000 % 60);
+}
+
+static void format_local_time(const char *iso, char *out, size_t len)
+{
+	struct timespec now = { 0, 0 }, ts;
+	struct tm tm;
+
+	if (iso && sw_parse_time(iso, &now, &ts) == 0 && localtime_r(&ts.tv_sec, &tm) &&
+	    strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm))
+		return;
+	snprintf(out, len, "%s", iso ? iso : "-");
+}
+
+/* The statement text for display (base64-decoded when stored that way); caller frees. */
+static char *statement_text(json_t *rec, size_t *len)
+{
+	const char *s = jstr(rec, "statement");
+	const char *enc = jstr(rec, "statement_encoding");
+
+	if (!s) {
+		*len = 0;
+		return sw_xstrdup("");
+	}
+	if (enc && strcmp(enc, "base64") == 0) {
+		size_t n = json_string_length(json_object_get(rec, "statement"));
+		unsigned char *out = sw_xmalloc(n / 4 * 3 + 4);
+		int r = n % 4 == 0 ? EVP_DecodeBlock(out, (const unsigned char *)s, (int)n) : -1;
+
+		if (r >= 0) {
+			size_t m = (size_t)r;
+			/* EVP_DecodeBlock counts padding as zero bytes. */
+			if (n >= 1 && s[n - 1] == '=')
+				m--;
+			if (n >= 2 && s[n - 2] == '=')
+				m--;
+			out[m] = '\0';
+			*len = m;
+			return (char *)out;
+		}
+		free(out);
+		*len = strlen("(undecodable base64 statement)");
+		return sw_xstrdup("(undecodable base64 statement)");
+	}
+	*len = json_string_length(json_object_get(rec, "statement"));
+	return sw_xstrndup(s, *len);
+}
+
+#define W_TIME 19
+#define W_ROLE 16
+#define W_DB 12
+#define W_VERDICT 7
+#define W_RULE 20
+#define W_OUTCOME 9
+#define W_HELD 7
+#define W_PREFIX (W_TIME + W_ROLE + W_DB + W_VERDICT + W_RULE + W_OUTCOME + W_HELD + 7 * 2)
+
+static void add_sep(struct buf *b)
+{
+	buf_add(b, "  ", 2);
+}
+
+static char *table_header(void)
+{
+	struct buf b = { 0 };
+
+	cell_str(&b, "TIME", W_TIME, true); add_sep(&b);
+	cell_str(&b, "ROLE", W_ROLE, true); add_sep(&b);
+	cell_str(&b, "DB", W_DB, true); add_sep(&b);
+	cell_str(&b, "VERDICT", W_VERDICT, true); add_sep(&b);
+	cell_str(&b, "RULE", W_RULE, true); add_sep(&b);
+	cell_str(&b, "OUTCOME", W_OUTCOME, true); add_sep(&b);
+	cell_str(&b, "HELD", W_HELD, true); add_sep(&b);
+	buf_str(&b, "STATEMENT");
+	return b.p;
+}
+
+static char *table_row(json_t *rec, size_t stmt_width)
+{
+	struct buf b = { 0 };
+	const char *type = jstr(rec, "type");
+	char t[64], held[32];
+
+	format_local_time(jstr(rec, "time"), t, sizeof(t));
+	cell_str(&b, t, W_TIME, true); add_sep(&b);
+	if (type && strcmp(type, "statement") == 0) {
+		size_t len;
+		char *text;
+
+		format_held(json_object_get(rec, "held_us"), held, sizeof(held));
+		cell_str(&b, jstr(rec, "role"), W_ROLE, true); add_sep(&b);
+		cell_str(&b, jstr(rec, "database"), W_DB, true); add_sep(&b);
+		cell_str(&b, jstr(rec, "verdict"), W_VERDICT, true); add_sep(&b);
+		cell_str(&b, jstr(rec, "rule"), W_RULE, true); add_sep(&b);
+		cell_str(&b, jstr(rec, "outcome"), W_OUTCOME, true); add_sep(&b);
+		cell_str(&b, held, W_HELD, true); add_sep(&b);
+		text = statement_text(rec, &len);
+		cell(&b, text, len, stmt_width, false);
+		free(text);
+	} else {
+		/* Daemon and other records: the event and its fields in the last column. */
+		struct buf d = { 0 };
+		const char *key;
+		json_t *v;
+
+		for (int i = 0; i < 6; i++) {
+			static const int w[] = { W_ROLE, W_DB, W_VERDICT, W_RULE, W_OUTCOME, W_HELD };
+			cell_str(&b, "-", (size_t)w[i], true);
+			add_sep(&b);
+		}
+		buf_str(&d, "[");
+		buf_str(&d, type ? type : "?");
+		buf_str(&d, "]");
+		if (jstr(rec, "event")) {
+			buf_str(&d, " ");
+			buf_str(&d, jstr(rec, "event"));
+		}
+		json_object_foreach(rec, key, v) {
+			if (!strcmp(key, "seq") || !strcmp(key, "type") || !strcmp(key, "time") ||
+			    !strcmp(key, "prev") || !strcmp(key, "hash") || !strcmp(key, "event"))
+				continue;
+			buf_str(&d, " ");
+			buf_str(&d, key);
+			buf_str(&d, "=");
+			if (json_is_string(v)) {
+				buf_add(&d, json_string_value(v), json_string_length(v));
+			} else {
+				char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+				if (s)
+					buf_str(&d, s);
+				free(s);
+			}
+		}
+		cell(&b, d.p, d.n, stmt_width, false);
+		free(d.p);
+	}
+	return b.p;
+}
+
+/* ---- the command ---- */
+
+struct filter {
+	const char *role;
+	const char *verdict;
+	const char *type; /* NULL: all */
+	bool has_since, has_until;
+	struct timespec since, until;
+};
+
+static int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	return a->tv_nsec < b->tv_nsec ? -1 : a->tv_nsec > b->tv_nsec;
+}
+
+static bool matches(json_t *rec, const struct filter *f)
+{
+	const char *type = jstr(rec, "type");
+
+	if (f->type && (!type || strcmp(type, f->type) != 0))
+		return false;
+	if (f->role) {
+		const char *role = jstr(rec, "role");
+		if (!role || fnmatch(f->role, role, 0) != 0)
+			return false;
+	}
+	if (f->verdict) {
+		const char *v = jstr(rec, "verdict");
+		if (!v || strcmp(v, f->verdict) != 0)
+			return false;
+	}
+	if (f->has_since || f->has_until) {
+		struct timespec now = { 0, 0 }, ts;
+		const char *t = jstr(rec, "time");
+		if (!t || sw_parse_time(t, &now, &ts) != 0)
+			return false;
+		if (f->has_since && ts_cmp(&ts, &f->since) < 0)
+			return false;
+		if (f->has_until && ts_cmp(&ts, &f->until) > 0)
+			return false;
+	}
+	return true;
+}
+
+static size_t statement_width(void)
+{
+	struct winsize ws;
+	size_t cols = 0;
+	const char *env = getenv("COLUMNS");
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		cols = ws.ws_col;
+	else if (env && atoi(env) > 0)
+		cols = (size_t)atoi(env);
+	if (!cols)
+		return 80;
+	return cols > W_PREFIX + 20 ? cols - W_PREFIX : 20;
+}
+
+int sw_cmd_log(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ledger", required_argument, NULL, 'L' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "verdict", required_argument, NULL, 'v' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "type", required_argument, NULL, 't' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct filter f = { .type = "statement" };
+	const char *path = NULL;
+	bool json = false;
+	size_t limit = 0, stmt_width, lineno = 0, shown = 0, matched = 0;
+	struct timespec now;
+	char **ring = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *in;
+	int c;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	optind = 0; /* glibc: full re-initialisation, so the command can run more than once */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'L':
+			path = optarg;
+			break;
+		case 'r':
+			f.role = optarg;
+			break;
+		case 'v':
+			if (strcmp(optarg, "allow") && strcmp(optarg, "hold") && strcmp(optarg, "deny")) {
+				fprintf(stderr, "sqlward log: unknown --verdict '%s' (use allow, hold or deny)\n", optarg);
+				return 2;
+			}
+			f.verdict = optarg;
+			break;
+		case 's':
+		case 'u': {
+			struct timespec *ts = c == 's' ? &f.since : &f.until;
+			if (sw_parse_time(optarg, &now, ts) != 0) {
+				fprintf(stderr, "sqlward log: cannot read --%s '%s': use RFC 3339 "
+					"(2026-11-21T13:00:00Z) or an age such as 10m, 2h, 1d\n",
+					c == 's' ? "since" : "until", optarg);
+				return 2;
+			}
+			if (c == 's')
+				f.has_since = true;
+			else
+				f.has_until = true;
+			break;
+		}
+		case 't':
+			if (strcmp(optarg, "all") == 0)
+				f.type = NULL;
+			else if (strcmp(optarg, "statement") == 0 || strcmp(optarg, "daemon") == 0)
+				f.type = optarg;
+			else {
+				fprintf(stderr, "sqlward log: unknown --type '%s' (use statement, daemon or all)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'n': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || v == 0 || v > 100000000ULL) {
+				fprintf(stderr, "sqlward log: --limit needs a positive number, not '%s'\n", optarg);
+				return 2;
+			}
+			limit = (size_t)v;
+			break;
+		}
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				json = true;
+			else if (strcmp(optarg, "table") == 0)
+				json = false;
+			else {
+				fprintf(stderr, "sqlward log: unknown --format '%s' (use table or json)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "sqlward log: option '%s' needs a value\n", argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		default:
+			fprintf(stderr, "sqlward log: unknown option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sqlward log: unexpected argument '%s' (the ledger is given with --ledger FILE)\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (f.has_since && f.has_until && ts_cmp(&f.since, &f.until) > 0) {
+		fprintf(stderr, "sqlward log: --since is later than --until; nothing could match\n");
+		return 2;
+	}
+	if (!path)
+		path = sw_ledger_default_path();
+	in = fopen(path, "re");
+	if (!in) {
+		int e = errno;
+		fprintf(stderr, "sqlward log: cannot open ledger %s: %s; %s\n", path, strerror(e),
+			e == EACCES ? "run as root or as a user allowed to read it" :
+			"pass --ledger FILE or set SQLWARD_LEDGER to the daemon's ledger");
+		return 2;
+	}
+
+	stmt_width = statement_width();
+	if (limit)
+		ring = sw_xcalloc(limit, sizeof(*ring));
+
+	while ((n = getline(&line, &cap, in)) != -1) {
+		json_error_t jerr;
+		json_t *rec;
+		char *out;
+
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		rec = json_loadb(line, (size_t)n, 0, &jerr);
+		if (!rec || !json_is_object(rec)) {
+			fprintf(stderr, "sqlward log: %s line %zu is not a JSON object%s%s%s, skipped\n",
+				path, lineno, rec ? "" : " (", rec ? "" : jerr.text, rec ? "" : ")");
+			json_decref(rec);
+			continue;
+		}
+		if (!matches(rec, &f)) {
+			json_decref(rec);
+			continue;
+		}
+		matched++;
+		out = json ? sw_xstrndup(line, (size_t)n) : table_row(rec, stmt_width);
+		json_decref(rec);
+		if (limit) {
+			size_t slot = (matched - 1) % limit;
+			free(ring[slot]);
+			ring[slot] = out;
+			continue;
+		}
+		if (!json && shown == 0) {
+			char *h = table_header();
+			puts(h);
+			free(h);
+		}
+		puts(out);
+		shown++;
+		free(out);
+	}
+	if (ferror(in))
+		fprintf(stderr, "sqlward log: read error in %s after line %zu: %s\n", path, lineno, strerror(errno));
+	free(line);
+	fclose(in);
+
+	if (limit) {
+		size_t count = matched < limit ? matched : limit;
+		size_t start = matched < limit ? 0 : matched % limit;
+		if (!json && count) {
+			char *h = table_header();
+			puts(h);
+			free(h);
+		}
+		for (size_t i = 0; i < count; i++) {
+			size_t slot = (start + i) % limit;
+			puts(ring[slot]);
+			shown++;
+		}
+		for (size_t i = 0; i < limit; i++)
+			free(ring[i]);
+		free(ring);
+	}
+	if (!json && shown == 0)
+		fprintf(stderr, "sqlward log: no matching records in %s\n", path);
+	fflush(stdout);
+	return 0;
+}

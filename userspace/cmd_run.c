@@ -1,0 +1,140 @@
+/* `sqlward run` and `sqlward detach`: option parsing around the daemon. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "bpf_gate.h"
+#include "commands.h"
+#include "daemon.h"
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+	return v && v[0] ? v : def;
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sqlward run [--policy FILE] [--ledger FILE] [--socket PATH] [--pg-bin PATH]...\n"
+		"                   [--pin-dir DIR | --no-pin] [--observe-only] [--no-cache]\n"
+		"                   [--max-statement-bytes N] [--grace-ms N] [--postmaster-pid PID]...\n"
+		"Runs the gate in the foreground until SIGTERM; SIGHUP reloads the policy.\n"
+		"  --policy FILE   policy (default $SQLWARD_POLICY or %s)\n"
+		"  --ledger FILE   ledger (default $SQLWARD_LEDGER or %s)\n"
+		"  --socket PATH   control socket (default $SQLWARD_SOCKET or %s)\n"
+		"  --pg-bin PATH   PostgreSQL server binary to probe (default: binaries of running postgres)\n"
+		"  --pin-dir DIR   bpffs dir that keeps the gate closed while the daemon restarts (default %s)\n"
+		"  --no-pin        the gate opens when the daemon exits (development only)\n"
+		"  --observe-only  record verdicts but never stop or cancel a statement\n"
+		"  --no-cache      judge every governed statement in userspace (no in-kernel verdict cache)\n"
+		"  --postmaster-pid PID  govern only backends of this postmaster (repeatable; default:\n"
+		"                  every process running the binaries)\n",
+		SW_DEFAULT_POLICY, SW_DEFAULT_LEDGER, SW_DEFAULT_SOCKET, SW_DEFAULT_PIN_DIR);
+}
+
+int sw_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "ledger", required_argument, NULL, 'l' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "pg-bin", required_argument, NULL, 'b' },
+		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "no-pin", no_argument, NULL, 'N' },
+		{ "observe-only", no_argument, NULL, 'o' },
+		{ "no-cache", no_argument, NULL, 'C' },
+		{ "max-statement-bytes", required_argument, NULL, 'm' },
+		{ "grace-ms", required_argument, NULL, 'g' },
+		{ "postmaster-pid", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static char found[SW_PG_MAX_BINS][4096];
+	struct sw_daemon_opts o = {
+		.policy_path = env_or("SQLWARD_POLICY", SW_DEFAULT_POLICY),
+		.ledger_path = env_or("SQLWARD_LEDGER", SW_DEFAULT_LEDGER),
+		.socket_path = env_or("SQLWARD_SOCKET", SW_DEFAULT_SOCKET),
+		.pin_dir = SW_DEFAULT_PIN_DIR,
+		.max_statement_bytes = 16u << 20,
+		.grace_ms = 1000,
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o.policy_path = optarg; break;
+		case 'l': o.ledger_path = optarg; break;
+		case 's': o.socket_path = optarg; break;
+		case 'b':
+			if (o.n_pg_bins == SW_PG_MAX_BINS) {
+				fprintf(stderr, "sqlward run: at most %d --pg-bin\n", SW_PG_MAX_BINS);
+				return 2;
+			}
+			o.pg_bins[o.n_pg_bins++] = optarg;
+			break;
+		case 'P': o.pin_dir = optarg; break;
+		case 'N': o.pin_dir = NULL; break;
+		case 'o': o.observe_only = true; break;
+		case 'C': o.no_cache = true; break;
+		case 'm': o.max_statement_bytes = strtoul(optarg, NULL, 10); break;
+		case 'g': o.grace_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'M':
+			if (o.n_postmasters == 8 || atoi(optarg) <= 1) {
+				fprintf(stderr, "sqlward run: --postmaster-pid takes a postmaster's pid (at most 8)\n");
+				return 2;
+			}
+			o.postmasters[o.n_postmasters++] = atoi(optarg);
+			break;
+		case 'h': run_usage(stdout); return 0;
+		default: run_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sqlward run: unexpected argument \"%s\"\n", argv[optind]);
+		run_usage(stderr);
+		return 2;
+	}
+	if (o.max_statement_bytes < SW_TEXT_CAP || o.grace_ms < 100) {
+		fprintf(stderr, "sqlward run: --max-statement-bytes must be >= %d and --grace-ms >= 100\n", SW_TEXT_CAP);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "sqlward run: must run as root (it loads BPF programs and signals database backends)\n");
+		return 1;
+	}
+	if (o.n_pg_bins == 0) {
+		int n = sw_pg_find_binaries(found, SW_PG_MAX_BINS);
+		if (n == 0) {
+			fprintf(stderr, "sqlward run: no running PostgreSQL server found; start it first or pass "
+				"--pg-bin /usr/lib/postgresql/15/bin/postgres\n");
+			return 1;
+		}
+		for (int i = 0; i < n; i++)
+			o.pg_bins[o.n_pg_bins++] = found[i];
+	}
+	return sw_daemon_run(&o);
+}
+
+int sw_cmd_detach(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : SW_DEFAULT_PIN_DIR;
+	char err[512];
+	int n;
+
+	if (argc > 2 || (argc > 1 && argv[1][0] == '-')) {
+		fprintf(stderr, "usage: sqlward detach [PIN_DIR]\n"
+			"Removes the gate's pinned probes (default %s): statements are no longer held or\n"
+			"cancelled when no daemon runs. Stop the daemon first.\n", SW_DEFAULT_PIN_DIR);
+		return 2;
+	}
+	n = sw_gate_unpin_all(dir, err, sizeof(err));
+	if (n < 0) {
+		fprintf(stderr, "sqlward detach: %s\n", err);
+		return 1;
+	}
+	printf("sqlward detach: removed %d pinned probe%s from %s\n", n, n == 1 ? "" : "s", dir);
+	return 0;
+}

@@ -1,0 +1,193 @@
+/*
+ * The daemon's control socket: one JSON request per connection, one JSON
+ * reply. Callers are identified by SO_PEERCRED, never by what they claim.
+ *
+ *   {"op":"pending"}                       -> {"ok":true,"pending":[...]}
+ *   {"op":"show","id":N}                   -> {"ok":true,"hold":{...}}
+ *   {"op":"approve"|"deny","id":N,"comment":"..."} -> {"ok":true} | {"ok":false,"error":"..."}
+ *   {"op":"status"}                        -> {"ok":true, counters...}
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "daemon_internal.h"
+#include "util.h"
+
+int sw_control_listen(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)];
+	char *slash;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "control socket path %s is too long (max %zu bytes)", path, sizeof(sa.sun_path) - 1);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s for the control socket: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* A socket file left by a dead daemon: remove it, but never steal a live one. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		snprintf(err, errlen, "another sqlward daemon is listening on %s; stop it first or use --socket", path);
+		close(fd);
+		return -1;
+	}
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	chmod(path, 0660);
+	return fd;
+}
+
+static void reply(int fd, json_t *r)
+{
+	char *s = json_dumps(r, JSON_COMPACT);
+	if (s) {
+		size_t n = strlen(s), off = 0;
+		s[n] = '\n';
+		while (off < n + 1) {
+			ssize_t w = write(fd, s + off, n + 1 - off);
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		free(s);
+	}
+	json_decref(r);
+}
+
+static json_t *error_reply(const char *fmt, const char *arg)
+{
+	char *msg = sw_xasprintf(fmt, arg);
+	json_t *r = json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	free(msg);
+	return r;
+}
+
+static json_t *op_decide(struct sw_daemon *d, json_t *req, const struct ucred *cred, const char *who, bool approve)
+{
+	json_t *idv = json_object_get(req, "id");
+	const char *comment = json_string_value(json_object_get(req, "comment"));
+	struct sw_hold *h;
+	char idbuf[32];
+
+	if (!json_is_integer(idv))
+		return error_reply("%s", "request needs an integer \"id\" (see `sqlward pending`)");
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)json_integer_value(idv));
+	h = sw_holds_find(d, (uint64_t)json_integer_value(idv));
+	if (!h)
+		return error_reply("no held statement with id %s (already decided, timed out, or never held); "
+				   "run `sqlward pending` to see what is waiting", idbuf);
+	if (cred->uid != 0 && cred->uid != geteuid())
+		return error_reply("user %s may not decide held statements: only root or the daemon's user can", who);
+	if (sw_holds_release(d, h, approve ? SW_VERDICT_ALLOW : SW_VERDICT_DENY, who, comment,
+			     approve ? "ran" : "cancelled") < 0)
+		return error_reply("%s", "the ledger could not be written, so the statement was cancelled");
+	return json_pack("{s:b, s:s, s:s}", "ok", 1, "id", idbuf, "decision", approve ? "approved" : "denied");
+}
+
+static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucred *cred)
+{
+	const char *op = json_string_value(json_object_get(req, "op"));
+	struct passwd *pw = getpwuid(cred->uid);
+	char who[64];
+	uint64_t now = sw_mono_ns();
+
+	if (pw)
+		snprintf(who, sizeof(who), "%s", pw->pw_name);
+	else
+		snprintf(who, sizeof(who), "uid:%u", (unsigned)cred->uid);
+	if (!op)
+		return error_reply("%s", "request has no \"op\"");
+	if (strcmp(op, "pending") == 0) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < d->n_holds; i++)
+			json_array_append_new(arr, sw_hold_json(d, d->holds[i], now));
+		return json_pack("{s:b, s:o}", "ok", 1, "pending", arr);
+	}
+	if (strcmp(op, "show") == 0) {
+		json_t *idv = json_object_get(req, "id");
+		struct sw_hold *h = json_is_integer(idv) ? sw_holds_find(d, (uint64_t)json_integer_value(idv)) : NULL;
+		if (!h)
+			return error_reply("%s", "no held statement with that id; run `sqlward pending`");
+		return json_pack("{s:b, s:o}", "ok", 1, "hold", sw_hold_json(d, h, now));
+	}
+	if (strcmp(op, "approve") == 0 || strcmp(op, "deny") == 0)
+		return op_decide(d, req, cred, who, op[0] == 'a');
+	if (strcmp(op, "status") == 0) {
+		uint64_t st[SW_STAT__COUNT];
+		sw_gate_stats(d->gate, st);
+		return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "ok", 1,
+				 "pending", (json_int_t)d->n_holds,
+				 "ring_buffer_drops", (json_int_t)st[SW_STAT_RB_DROPS],
+				 "held", (json_int_t)st[SW_STAT_HELD],
+				 "cache_hits", (json_int_t)st[SW_STAT_CACHE_HITS],
+				 "kernel_cancels", (json_int_t)st[SW_STAT_NO_DAEMON_CANCELS],
+				 "unknown_sessions", (json_int_t)st[SW_STAT_UNKNOWN_SESSION],
+				 "policy_sha256", sw_policy_digest(d->policy));
+	}
+	return error_reply("unknown op \"%s\"", op);
+}
+
+void sw_control_handle(struct sw_daemon *d, int listen_fd)
+{
+	for (;;) {
+		struct timeval tv = { .tv_sec = 1 };
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+		char buf[65536];
+		size_t have = 0;
+		json_error_t jerr;
+		json_t *req;
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		/* A slow or silent client must not stall the gate. */
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+			close(fd);
+			continue;
+		}
+		while (have < sizeof(buf) - 1) {
+			ssize_t r = read(fd, buf + have, sizeof(buf) - 1 - have);
+			if (r <= 0)
+				break;
+			have += (size_t)r;
+			if (memchr(buf, '\n', have))
+				break;
+		}
+		buf[have] = 0;
+		req = json_loads(buf, JSON_DISABLE_EOF_CHECK, &jerr);
+		if (!req)
+			reply(fd, error_reply("malformed request: %s", jerr.text));
+		else
+			reply(fd, handle_request(d, req, &cred));
+		json_decref(req);
+		close(fd);
+	}
+}

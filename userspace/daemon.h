@@ -1,0 +1,31 @@
+/* `sqlward run`: the gate daemon. */
+#ifndef SQLWARD_DAEMON_H
+#define SQLWARD_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "pg_backend.h"
+
+#define SW_DEFAULT_POLICY "/etc/sqlward/policy.yaml"
+#define SW_DEFAULT_LEDGER "/var/lib/sqlward/ledger.jsonl"
+#define SW_DEFAULT_SOCKET "/run/sqlward/control.sock"
+#define SW_DEFAULT_PIN_DIR "/sys/fs/bpf/sqlward"
+
+struct sw_daemon_opts {
+	const char *policy_path;
+	const char *ledger_path;
+	const char *socket_path;
+	const char *pin_dir;           /* NULL: do not pin (gate opens when the daemon exits) */
+	const char *pg_bins[SW_PG_MAX_BINS];
+	int n_pg_bins;
+	int postmasters[8];            /* --postmaster-pid: govern only these clusters' backends */
+	int n_postmasters;
+	bool observe_only;             /* never stop or cancel; record what would happen */
+	bool no_cache;                 /* never use the in-kernel verdict cache */
+	size_t max_statement_bytes;    /* longest statement read from a held backend */
+	unsigned grace_ms;             /* heartbeat grace before the kernel cancels on its own */
+};
+
+int sw_daemon_run(const struct sw_daemon_opts *o);
+
+#endif

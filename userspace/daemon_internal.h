@@ -1,0 +1,79 @@
+/* State shared by the daemon's parts (daemon.c, holds.c, control_server.c). */
+#ifndef SQLWARD_DAEMON_INTERNAL_H
+#define SQLWARD_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <jansson.h>
+#include "bpf_gate.h"
+#include "daemon.h"
+#include "ledger.h"
+#include "policy.h"
+#include "prepared.h"
+#include "statement.h"
+
+struct sw_session_info {
+	int pid;
+	char role[64];
+	char database[64];      /* "" if unknown */
+	char client[80];        /* "" if unknown */
+	bool governed;
+	uint32_t ctx_id;
+};
+
+struct sw_hold {
+	uint64_t id;
+	int pid;
+	struct sw_session_info sess;
+	uint64_t start_ns;         /* monotonic, when the backend was stopped */
+	struct timespec wall;      /* when the statement arrived */
+	uint64_t deadline_ns;      /* monotonic; deny when reached */
+	char *statement;
+	size_t statement_len;
+	struct sw_analysis analysis;
+	struct sw_judgement *per_stmt;
+	struct sw_judgement overall;
+	uint64_t ledger_seq;       /* the "held" record */
+};
+
+struct sw_daemon {
+	const struct sw_daemon_opts *opts;
+	struct sw_policy *policy;
+	struct sw_ledger *ledger;
+	struct sw_gate *gate;
+	struct sw_prepared *prepared;
+	void *sessions;            /* tsearch tree of struct sw_session_info */
+	struct sw_hold **holds;
+	size_t n_holds, cap_holds;
+	uint64_t next_hold_id;
+	uint32_t next_ctx_id;
+	json_t *contexts;          /* "role\x1fdatabase" -> ctx_id */
+	int64_t mono_to_wall_ns;   /* add to a monotonic ns to get CLOCK_REALTIME ns */
+	uint64_t last_stats[8];
+	bool stopping;
+};
+
+uint64_t sw_mono_ns(void);
+void sw_mono_to_timespec(const struct sw_daemon *d, uint64_t mono_ns, struct timespec *out);
+
+/* Holds (holds.c). */
+void sw_holds_add(struct sw_daemon *d, struct sw_hold *h);
+struct sw_hold *sw_holds_find(struct sw_daemon *d, uint64_t id);
+/* Decide a held statement: SW_VERDICT_ALLOW runs it, SW_VERDICT_DENY cancels it.
+ * Writes the ledger record (synced) before the backend moves. Frees the hold. */
+int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
+		     const char *decided_by, const char *comment, const char *outcome);
+void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns);
+void sw_holds_release_all(struct sw_daemon *d, const char *outcome, const char *comment);
+json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_t now_ns);
+void sw_hold_free(struct sw_hold *h);
+
+/* Control socket (control_server.c). */
+int sw_control_listen(const char *path, char *err, size_t errlen);
+void sw_control_handle(struct sw_daemon *d, int listen_fd);
+
+/* Write a "daemon" record (start, stop, reload, drops...) and log it. */
+void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields);
+
+#endif

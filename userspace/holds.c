@@ -1,0 +1,139 @@
+/* Held statements: the pending queue, release (run or cancel) and timeouts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "daemon_internal.h"
+#include "pg_backend.h"
+#include "statement_json.h"
+#include "util.h"
+
+void sw_hold_free(struct sw_hold *h)
+{
+	if (!h)
+		return;
+	free(h->statement);
+	sw_analysis_free(&h->analysis);
+	free(h->per_stmt);
+	free(h);
+}
+
+void sw_holds_add(struct sw_daemon *d, struct sw_hold *h)
+{
+	if (d->n_holds == d->cap_holds) {
+		d->cap_holds = d->cap_holds ? d->cap_holds * 2 : 8;
+		d->holds = sw_xrealloc(d->holds, d->cap_holds * sizeof(*d->holds));
+	}
+	h->id = ++d->next_hold_id;
+	d->holds[d->n_holds++] = h;
+}
+
+struct sw_hold *sw_holds_find(struct sw_daemon *d, uint64_t id)
+{
+	for (size_t i = 0; i < d->n_holds; i++)
+		if (d->holds[i]->id == id)
+			return d->holds[i];
+	return NULL;
+}
+
+static void holds_remove(struct sw_daemon *d, struct sw_hold *h)
+{
+	for (size_t i = 0; i < d->n_holds; i++)
+		if (d->holds[i] == h) {
+			memmove(&d->holds[i], &d->holds[i + 1], (d->n_holds - i - 1) * sizeof(*d->holds));
+			d->n_holds--;
+			return;
+		}
+}
+
+int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
+		     const char *decided_by, const char *comment, const char *outcome)
+{
+	uint64_t now = sw_mono_ns();
+	struct sw_judgement j = h->overall;
+	struct sw_decision dec = {
+		.time = h->wall, .engine = SW_ENGINE_POSTGRES, .pid = h->pid, .role = h->sess.role,
+		.database = h->sess.database[0] ? h->sess.database : NULL,
+		.client = h->sess.client[0] ? h->sess.client : NULL, .governed = true,
+		.statement = h->statement, .statement_len = h->statement_len, .statement_complete = true,
+		.analysis = &h->analysis, .per_stmt = h->per_stmt, .overall = &j, .outcome = outcome,
+		.held_us = (now - h->start_ns) / 1000, .decided_by = decided_by, .comment = comment,
+	};
+	json_t *rec;
+	char err[512];
+	int rc = 0;
+
+	j.verdict = v;
+	rec = sw_decision_record(&dec);
+	json_object_set_new(rec, "hold_id", json_integer((json_int_t)h->id));
+	json_object_set_new(rec, "hold_seq", json_integer((json_int_t)h->ledger_seq));
+	/* The decision is on disk before the backend moves. */
+	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s; cancelling hold #%llu\n", err,
+			(unsigned long long)h->id);
+		v = SW_VERDICT_DENY;
+		rc = -1;
+	}
+	json_decref(rec);
+	if (v == SW_VERDICT_ALLOW) {
+		sw_pg_resume(h->pid);
+		sw_prepared_commit(d->prepared, h->pid, &h->analysis);
+	} else {
+		sw_pg_cancel(h->pid);
+	}
+	fprintf(stderr, "sqlward: hold #%llu (pid %d) %s by %s\n", (unsigned long long)h->id, h->pid,
+		v == SW_VERDICT_ALLOW ? "released" : "cancelled", decided_by ? decided_by : "?");
+	holds_remove(d, h);
+	sw_hold_free(h);
+	return rc;
+}
+
+void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns)
+{
+	for (size_t i = 0; i < d->n_holds;) {
+		struct sw_hold *h = d->holds[i];
+		if (now_ns >= h->deadline_ns)
+			sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "no decision before the hold timeout",
+					 "timed_out");
+		else
+			i++;
+	}
+}
+
+void sw_holds_release_all(struct sw_daemon *d, const char *outcome, const char *comment)
+{
+	while (d->n_holds)
+		sw_holds_release(d, d->holds[0], SW_VERDICT_DENY, "sqlward", comment, outcome);
+}
+
+json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_t now_ns)
+{
+	const struct sw_stmt *st = h->analysis.n_stmts ? &h->analysis.stmts[h->overall.stmt_index] : NULL;
+	char ts[64];
+	json_t *o, *parts = json_array();
+
+	(void)d;
+	sw_format_time(&h->wall, ts, sizeof(ts));
+	o = json_pack("{s:I, s:s, s:f, s:i, s:s, s:s?, s:s?, s:s, s:s, s:s?, s:I, s:f}",
+		      "id", (json_int_t)h->id, "time", ts, "age_s", (double)(now_ns - h->start_ns) / 1e9,
+		      "pid", h->pid, "role", h->sess.role,
+		      "database", h->sess.database[0] ? h->sess.database : NULL,
+		      "client", h->sess.client[0] ? h->sess.client : NULL,
+		      "statement", h->statement, "rule", h->overall.rule_id, "reason", h->overall.reason,
+		      "ledger_seq", (json_int_t)h->ledger_seq,
+		      "timeout_in_s", h->deadline_ns > now_ns ? (double)(h->deadline_ns - now_ns) / 1e9 : 0.0);
+	if (st) {
+		json_t *sj = sw_stmt_json(st);
+		json_object_update_missing(o, sj);
+		json_decref(sj);
+	}
+	for (size_t i = 0; h->analysis.n_stmts > 1 && i < h->analysis.n_stmts; i++) {
+		json_t *sj = sw_stmt_json(&h->analysis.stmts[i]);
+		json_object_set_new(sj, "verdict", json_string(sw_verdict_name(h->per_stmt[i].verdict)));
+		json_object_set_new(sj, "rule", json_string(h->per_stmt[i].rule_id));
+		json_array_append_new(parts, sj);
+	}
+	if (json_array_size(parts))
+		json_object_set(o, "statements", parts);
+	json_decref(parts);
+	return o;
+}

@@ -1,0 +1,255 @@
+/* PostgreSQL backends seen from /proc: titles, binaries, held statement text, signals. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include "pg_backend.h"
+#include "util.h"
+
+static bool copy_token(char *dst, size_t len, const char *s, size_t n)
+{
+	if (n == 0 || n >= len)
+		return false;
+	memcpy(dst, s, n);
+	dst[n] = 0;
+	return true;
+}
+
+/* "127.0.0.1(5432)" -> "127.0.0.1:5432"; "::1(5432)" -> "[::1]:5432"; "[local]" -> "local". */
+static bool parse_host(const char *s, size_t n, char *out, size_t len)
+{
+	const char *paren;
+
+	if (n == 7 && memcmp(s, "[local]", 7) == 0) {
+		snprintf(out, len, "local");
+		return true;
+	}
+	paren = memchr(s, '(', n);
+	if (!paren || s[n - 1] != ')' || paren == s)
+		return false;
+	{
+		int hl = (int)(paren - s);
+		int pl = (int)(n - (size_t)hl - 2);
+		bool v6 = memchr(s, ':', (size_t)hl) != NULL;
+		snprintf(out, len, v6 ? "[%.*s]:%.*s" : "%.*s:%.*s", hl, s, pl, paren + 1);
+	}
+	return true;
+}
+
+bool sw_pg_parse_title(const char *title, const char *want_role, struct sw_pg_title *out)
+{
+	const char *tok[5];
+	size_t toklen[5];
+	int n = 0, i = 0;
+	const char *p;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(title, "postgres: ", 10) != 0)
+		return false;
+	p = title + 10;
+	while (*p && n < 5) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		tok[n] = p;
+		while (*p && *p != ' ')
+			p++;
+		toklen[n] = (size_t)(p - tok[n]);
+		n++;
+	}
+	/* Optional "cluster_name:" prefix. */
+	if (n > 0 && tok[0][toklen[0] - 1] == ':' && n >= 4)
+		i = 1;
+	if (n - i < 3)
+		return false;
+	if (!copy_token(out->role, sizeof(out->role), tok[i], toklen[i]) ||
+	    !copy_token(out->database, sizeof(out->database), tok[i + 1], toklen[i + 1]) ||
+	    !parse_host(tok[i + 2], toklen[i + 2], out->client, sizeof(out->client)))
+		return false;
+	if (want_role && strcmp(want_role, out->role) != 0)
+		return false;
+	return true;
+}
+
+bool sw_proc_title(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* argv separators become spaces; PostgreSQL pads its title with NULs/spaces. */
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == 0)
+			buf[i] = ' ';
+	while (n > 0 && buf[n - 1] == ' ')
+		buf[--n] = 0;
+	return true;
+}
+
+bool sw_proc_exe(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, buf, len - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
+		buf[n - 10] = 0;
+	return true;
+}
+
+static bool read_stat_tail(pid_t pid, char *buf, size_t len, char **tail)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* The command name may contain spaces and parentheses: fields follow the last ')'. */
+	*tail = strrchr(buf, ')');
+	return *tail && (*tail)[1] == ' ' && (*tail)[2];
+}
+
+int sw_proc_ppid(pid_t pid)
+{
+	char buf[512], *t;
+	if (!read_stat_tail(pid, buf, sizeof(buf), &t))
+		return 0;
+	return atoi(t + 4);   /* ") S PPID ..." */
+}
+
+char sw_proc_state(pid_t pid)
+{
+	char buf[512], *t;
+	return read_stat_tail(pid, buf, sizeof(buf), &t) ? t[2] : 0;
+}
+
+bool sw_proc_wait_stopped(pid_t pid, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited++) {
+		char st = sw_proc_state(pid);
+		if (st == 'T' || st == 't')
+			return true;
+		if (st == 0)
+			return false;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	return false;
+}
+
+int sw_pg_find_binaries(char bins[][4096], int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		char exe[4096];
+		const char *base;
+		bool seen = false;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (!sw_proc_exe(atoi(de->d_name), exe, sizeof(exe)))
+			continue;
+		base = strrchr(exe, '/');
+		base = base ? base + 1 : exe;
+		if (strcmp(base, "postgres") != 0)
+			continue;
+		for (int i = 0; i < n; i++)
+			seen |= strcmp(bins[i], exe) == 0;
+		if (!seen)
+			snprintf(bins[n++], 4096, "%s", exe);
+	}
+	closedir(d);
+	return n;
+}
+
+char *sw_proc_read_string(pid_t pid, unsigned long addr, size_t max, size_t *len)
+{
+	size_t cap = 0, have = 0;
+	char *buf = NULL;
+
+	*len = 0;
+	while (have < max) {
+		size_t want = 64 * 1024;
+		struct iovec local, remote;
+		ssize_t got;
+		char *nul;
+
+		/* Read to the end of the page first so no read crosses into an unmapped page. */
+		if (have == 0)
+			want = 4096 - (addr & 4095);
+		if (want > max - have)
+			want = max - have;
+		if (have + want + 1 > cap) {
+			cap = have + want + 1;
+			buf = sw_xrealloc(buf, cap);
+		}
+		local.iov_base = buf + have;
+		local.iov_len = want;
+		remote.iov_base = (void *)(addr + have);
+		remote.iov_len = want;
+		got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+		if (got <= 0) {
+			int e = errno;
+			free(buf);
+			errno = got == 0 ? EIO : e;
+			return NULL;
+		}
+		nul = memchr(buf + have, 0, (size_t)got);
+		if (nul) {
+			*len = (size_t)(nul - buf);
+			return buf;
+		}
+		have += (size_t)got;
+	}
+	free(buf);
+	*len = max;
+	errno = E2BIG;
+	return NULL;
+}
+
+int sw_pg_resume(pid_t pid)
+{
+	return kill(pid, SIGCONT);
+}
+
+int sw_pg_cancel(pid_t pid)
+{
+	/* SIGINT is queued while stopped; SIGCONT lets the backend see it before
+	 * the statement executes: "canceling statement due to user request". */
+	if (kill(pid, SIGINT) < 0)
+		return -1;
+	return kill(pid, SIGCONT);
+}

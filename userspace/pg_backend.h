@@ -1,0 +1,53 @@
+/*
+ * What sqlward needs to know about PostgreSQL backends from outside them:
+ * where the server binary is, who a backend is (from its process title),
+ * and the full statement text of a held (stopped) backend.
+ */
+#ifndef SQLWARD_PG_BACKEND_H
+#define SQLWARD_PG_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define SW_PG_MAX_BINS 8
+
+struct sw_pg_title {
+	char role[64];
+	char database[64];
+	char client[80];   /* "127.0.0.1:5432", "[::1]:5432" or "local" */
+};
+
+/*
+ * Parse a backend's process title ("postgres: [cluster: ]ROLE DB HOST(PORT) state").
+ * PostgreSQL writes ROLE, DB and HOST at connection start, before
+ * authentication. If want_role is given, the title must name that role.
+ * Returns false for auxiliary processes (checkpointer, ...) and the postmaster.
+ */
+bool sw_pg_parse_title(const char *title, const char *want_role, struct sw_pg_title *out);
+/* Read /proc/PID/cmdline into buf as one string. false if the process is gone. */
+bool sw_proc_title(pid_t pid, char *buf, size_t len);
+/* The binary a process runs (/proc/PID/exe), without " (deleted)". */
+bool sw_proc_exe(pid_t pid, char *buf, size_t len);
+/* Process state letter from /proc/PID/stat ('R', 'S', 'T', ...); 0 if gone. */
+char sw_proc_state(pid_t pid);
+/* Parent pid from /proc/PID/stat; 0 if gone. */
+int sw_proc_ppid(pid_t pid);
+/* Wait up to timeout_ms for the process to be stopped ('T'). */
+bool sw_proc_wait_stopped(pid_t pid, int timeout_ms);
+
+/* Distinct server binaries of running postgres processes; returns count. */
+int sw_pg_find_binaries(char bins[][4096], int max);
+
+/*
+ * Read a NUL-terminated string of at most max bytes at addr in process pid.
+ * Returns a malloc'd string and its length in *len, or NULL (errno set) if
+ * it could not be read or no NUL was found within max bytes (*len = max).
+ */
+char *sw_proc_read_string(pid_t pid, unsigned long addr, size_t max, size_t *len);
+
+/* Release a held backend: allow (SIGCONT) or cancel (SIGINT, then SIGCONT). */
+int sw_pg_resume(pid_t pid);
+int sw_pg_cancel(pid_t pid);
+
+#endif

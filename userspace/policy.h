@@ -1,0 +1,103 @@
+/*
+ * Policy: YAML rules (libyaml) matched first-match-wins against one
+ * classified statement and the session that sent it.
+ */
+#ifndef SQLWARD_POLICY_H
+#define SQLWARD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "statement.h"
+
+/* Ordered by severity: a multi-statement string takes its most severe part. */
+enum sw_verdict { SW_VERDICT_ALLOW = 0, SW_VERDICT_HOLD = 1, SW_VERDICT_DENY = 2 };
+const char *sw_verdict_name(enum sw_verdict v);
+bool sw_verdict_parse(const char *name, enum sw_verdict *out);
+
+/* Reserved rule ids the engine itself uses. */
+#define SW_RULE_DEFAULT    "default"     /* no rule matched: the policy's explicit default */
+#define SW_RULE_UNGOVERNED "ungoverned"  /* role not governed: observed, never stopped */
+#define SW_RULE_EMPTY      "empty"       /* no statement at all (empty string, comments only): allow */
+
+#define SW_HOLD_TIMEOUT_DEFAULT_S (15 * 60)
+#define SW_HOLD_TIMEOUT_MAX_S     (24 * 60 * 60)
+#define SW_RULE_ID_MAX            64     /* bytes in a rule id */
+
+struct sw_policy;
+
+struct sw_subject {
+	const char *role;
+	const char *database;  /* NULL when unknown: rules with a database match never match */
+};
+
+struct sw_judgement {
+	enum sw_verdict verdict;
+	const char *rule_id;   /* owned by the policy (or a static reserved id) */
+	const char *reason;    /* the rule's `reason:` text, may be NULL; owned by the policy */
+	unsigned hold_timeout_s; /* for hold: the rule's timeout (default 15 min) */
+	size_t stmt_index;     /* for an overall judgement: the statement that decided it */
+};
+
+/*
+ * Load a policy file. On error returns -1 and writes "FILE:LINE:COLUMN: what is wrong
+ * and what to do" into err. The policy is validated completely (unknown keys,
+ * unknown classes/traits/actions, duplicate ids, missing default) before use.
+ */
+int sw_policy_load(const char *path, struct sw_policy **out, char *err, size_t errlen);
+/* Same, from memory; name is used in error messages in place of a file name. */
+int sw_policy_load_string(const char *yaml, size_t len, const char *name,
+			  struct sw_policy **out, char *err, size_t errlen);
+void sw_policy_free(struct sw_policy *p);
+
+/* SHA-256 (hex) of the policy file's bytes, for the ledger. */
+const char *sw_policy_digest(const struct sw_policy *p);
+const char *sw_policy_path(const struct sw_policy *p);
+
+/* Is this role governed (held first, judged, enforced)? */
+bool sw_policy_governs(const struct sw_policy *p, const char *role);
+/* The govern role patterns, each "exact", "prefix*", "*suffix" or "*"
+ * (validated at load so the kernel can evaluate them identically). */
+size_t sw_policy_govern_patterns(const struct sw_policy *p, const char *const **patterns);
+
+/*
+ * Rules, read-only, for the CLI, the ledger and approvals. A rule's match
+ * conditions are opaque (struct sw_match); everything else is public.
+ */
+struct sw_match;
+struct sw_rule {
+	char *id;                    /* [a-z0-9][a-z0-9._-]*, unique, not a reserved id */
+	char *description;           /* may be NULL */
+	enum sw_verdict action;
+	char *reason;                /* may be NULL */
+	unsigned timeout_s;          /* hold rules: hold timeout (default 15 min); 0 otherwise */
+	struct sw_strv approvers;    /* hold rules: "alice", "group:dba"; empty = policy names none */
+	unsigned approvals_required; /* hold rules: distinct approvals needed (default 1); 0 otherwise */
+	unsigned line, column;       /* 1-based position of the rule in the policy file */
+	struct sw_match *match;
+};
+size_t sw_policy_n_rules(const struct sw_policy *p);
+const struct sw_rule *sw_policy_rule_at(const struct sw_policy *p, size_t i);
+/* The rule with this id; NULL for reserved ids ("default", ...) and unknown ids. */
+const struct sw_rule *sw_policy_rule(const struct sw_policy *p, const char *id);
+enum sw_verdict sw_policy_default(const struct sw_policy *p);
+/* The policy's top-level `description:`, or NULL. */
+const char *sw_policy_description(const struct sw_policy *p);
+/* True for ids the engine reserves (default, ungoverned, empty). */
+bool sw_rule_id_reserved(const char *id);
+
+/* Judge one statement for a governed subject (does not check governance). */
+void sw_policy_judge_stmt(const struct sw_policy *p, const struct sw_subject *s,
+			  const struct sw_stmt *st, struct sw_judgement *out);
+/*
+ * Judge a whole analysis. per_stmt (may be NULL) receives one judgement per
+ * statement; overall is the most severe one (the first at that severity).
+ * An ungoverned role gets allow with rule SW_RULE_UNGOVERNED for every part.
+ * An analysis with no statements (empty string, only comments) is allowed
+ * with rule SW_RULE_EMPTY. When !a->parse_ok the analysis holds one
+ * statement of class unknown and the rules decide it like any other.
+ */
+void sw_policy_judge(const struct sw_policy *p, const struct sw_subject *s,
+		     const struct sw_analysis *a, struct sw_judgement *per_stmt,
+		     struct sw_judgement *overall);
+
+#endif

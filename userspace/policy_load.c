@@ -1,0 +1,748 @@
+/*
+ * Policy loading: libyaml document API -> struct sw_policy, validated
+ * completely before use. Every error names FILE:LINE:COLUMN (1-based, from
+ * the libyaml mark of the offending node) and says what to do about it.
+ * The format is documented in policies/README.md and policies/default.yaml.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <yaml.h>
+#include "policy_internal.h"
+#include "util.h"
+
+#define POLICY_FILE_MAX (1024 * 1024)   /* a policy larger than this is a mistake */
+#define NOT_DEPTH_MAX   4               /* nested `not:` levels */
+#define GLOB_MAX        256             /* bytes in one glob */
+
+struct ld {
+	const char *name;
+	const char *buf;
+	size_t len;
+	char *err;
+	size_t errlen;
+	yaml_document_t *doc;
+};
+
+typedef yaml_node_t node_t;
+
+static int fail_at(struct ld *l, unsigned long line, unsigned long col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail_at(struct ld *l, unsigned long line, unsigned long col, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (l->err && l->errlen)
+		snprintf(l->err, l->errlen, "%s:%lu:%lu: %s", l->name, line, col, msg);
+	return -1;
+}
+
+#define FAIL(l, node, ...) \
+	fail_at((l), (unsigned long)(node)->start_mark.line + 1, \
+		(unsigned long)(node)->start_mark.column + 1, __VA_ARGS__)
+
+static node_t *node(struct ld *l, yaml_node_item_t id)
+{
+	return yaml_document_get_node(l->doc, id);
+}
+
+static const char *scalar(const node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static bool is_null_scalar(const node_t *n)
+{
+	const char *v = scalar(n);
+	return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       (!*v || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+		strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0);
+}
+
+static const char *type_name(const node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return is_null_scalar(n) ? "nothing" : "a single value";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "nothing";
+	}
+}
+
+/* A non-empty scalar string without NUL bytes. */
+static int want_str(struct ld *l, const node_t *n, const char *what, const char **out)
+{
+	if (n->type != YAML_SCALAR_NODE)
+		return FAIL(l, n, "%s must be a single value, not %s; write it as "
+			    "`key: value`", what, type_name(n));
+	if (is_null_scalar(n))
+		return FAIL(l, n, "%s has no value; give it a value or remove the key", what);
+	if (strlen(scalar(n)) != n->data.scalar.length)
+		return FAIL(l, n, "%s contains a NUL byte; remove it", what);
+	*out = scalar(n);
+	return 0;
+}
+
+/* A non-negative decimal integer written as a plain scalar. */
+static int want_uint(struct ld *l, const node_t *n, const char *what, unsigned long max,
+		     unsigned long *out)
+{
+	const char *v;
+	char *end;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+	    is_null_scalar(n))
+		return FAIL(l, n, "%s must be a whole number (unquoted), not %s; write "
+			    "e.g. `%s: 1`", what, n->type == YAML_SCALAR_NODE && !is_null_scalar(n) ?
+			    "a quoted string" : type_name(n), what);
+	v = scalar(n);
+	if (!isdigit((unsigned char)v[0]))
+		return FAIL(l, n, "%s must be a whole number, not \"%s\"; write e.g. "
+			    "`%s: 1`", what, v, what);
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 10);
+	if (*end || errno || x > max)
+		return FAIL(l, n, "%s must be a whole number from 0 to %lu, not \"%s\"; "
+			    "use a smaller number", what, max, v);
+	*out = x;
+	return 0;
+}
+
+/*
+ * A string or a non-empty list of strings. check (may be NULL) validates
+ * each item and returns 0 or an error already written.
+ */
+typedef int (*item_check)(struct ld *l, const node_t *item, const char *v, void *arg);
+
+static int want_str_list(struct ld *l, const node_t *n, const char *what,
+			 item_check check, void *arg, struct sw_strv *out)
+{
+	const char *v;
+
+	if (n->type == YAML_SCALAR_NODE) {
+		if (want_str(l, n, what, &v) < 0)
+			return -1;
+		if (check && check(l, n, v, arg) < 0)
+			return -1;
+		sw_strv_push_unique(out, v);
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return FAIL(l, n, "%s must be a value or a list of values, not %s; write "
+			    "`%s: x` or `%s: [x, y]`", what, type_name(n), what, what);
+	if (n->data.sequence.items.start == n->data.sequence.items.top)
+		return FAIL(l, n, "%s is an empty list; list at least one value or "
+			    "remove the key", what);
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		const node_t *item = node(l, *it);
+		if (item->type != YAML_SCALAR_NODE)
+			return FAIL(l, item, "each item of %s must be a single value, not %s; "
+				    "flatten the list", what, type_name(item));
+		if (want_str(l, item, what, &v) < 0)
+			return -1;
+		if (check && check(l, item, v, arg) < 0)
+			return -1;
+		sw_strv_push_unique(out, v);
+	}
+	return 0;
+}
+
+/*
+ * Walk a mapping: keys must be plain strings, each in `valid` (a
+ * NULL-terminated list), none repeated. Values are stored in vals[] at the
+ * key's index (NULL when absent); keys[] receives the key nodes.
+ */
+static int want_mapping(struct ld *l, const node_t *n, const char *what,
+			const char *const *valid, const char *valid_text,
+			const node_t **keys, const node_t **vals)
+{
+	size_t nvalid = 0;
+
+	while (valid[nvalid])
+		nvalid++;
+	for (size_t i = 0; i < nvalid; i++)
+		keys[i] = vals[i] = NULL;
+	if (n->type != YAML_MAPPING_NODE)
+		return FAIL(l, n, "%s must be a mapping, not %s; write its `key: value` "
+			    "lines indented under it (or `{ key: value }`)", what, type_name(n));
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+	     p < n->data.mapping.pairs.top; p++) {
+		const node_t *k = node(l, p->key), *v = node(l, p->value);
+		size_t i;
+		if (k->type != YAML_SCALAR_NODE)
+			return FAIL(l, k, "a key in %s is %s; keys must be plain names",
+				    what, type_name(k));
+		for (i = 0; i < nvalid; i++)
+			if (strcmp(scalar(k), valid[i]) == 0)
+				break;
+		if (i == nvalid)
+			return FAIL(l, k, "unknown %s key \"%s\"; valid keys are %s",
+				    what, scalar(k), valid_text);
+		if (keys[i])
+			return FAIL(l, k, "duplicate key \"%s\" in %s (first at line %lu); "
+				    "give each key once", scalar(k), what,
+				    (unsigned long)keys[i]->start_mark.line + 1);
+		keys[i] = k;
+		vals[i] = v;
+	}
+	return 0;
+}
+
+static bool is_empty_mapping(const node_t *n)
+{
+	return n->type == YAML_MAPPING_NODE &&
+	       n->data.mapping.pairs.start == n->data.mapping.pairs.top;
+}
+
+/* ---- match ---- */
+
+enum {
+	MK_ROLE, MK_DATABASE, MK_CLASS, MK_COMMAND, MK_RELATION, MK_RELATION_OUTSIDE,
+	MK_FUNCTION, MK_COLUMN, MK_TRAIT, MK_NOT, MK__COUNT
+};
+static const char *const match_keys[] = {
+	"role", "database", "class", "command", "relation", "relation_outside",
+	"function", "column", "trait", "not", NULL
+};
+static const char match_keys_text[] =
+	"role, database, class, command, relation, relation_outside, function, column, trait, not";
+
+static int check_glob(struct ld *l, const node_t *item, const char *v, void *arg)
+{
+	const char *what = arg;
+	if (strlen(v) > GLOB_MAX)
+		return FAIL(l, item, "%s pattern is longer than %d bytes; shorten it",
+			    what, GLOB_MAX);
+	return 0;
+}
+
+static int check_class(struct ld *l, const node_t *item, const char *v, void *arg)
+{
+	unsigned *mask = arg;
+	enum sw_class c;
+	if (!sw_class_parse(v, &c)) {
+		char names[256] = "";
+		for (unsigned i = 0; i < SW_CLASS__COUNT; i++) {
+			strcat(names, i ? ", " : "");
+			strcat(names, sw_class_name((enum sw_class)i));
+		}
+		return FAIL(l, item, "unknown class \"%s\"; valid classes are %s", v, names);
+	}
+	*mask |= 1u << c;
+	return 0;
+}
+
+static int check_trait(struct ld *l, const node_t *item, const char *v, void *arg)
+{
+	unsigned *mask = arg;
+	unsigned bit = sw_trait_parse(v);
+	if (!bit) {
+		char names[512] = "";
+		for (unsigned i = 0; i < SW_TRAIT__COUNT; i++) {
+			strcat(names, i ? ", " : "");
+			strcat(names, sw_trait_name(i));
+		}
+		return FAIL(l, item, "unknown trait \"%s\"; valid traits are %s", v, names);
+	}
+	*mask |= bit;
+	return 0;
+}
+
+static int load_match(struct ld *l, const node_t *n, int depth, struct sw_match **out)
+{
+	const node_t *keys[MK__COUNT], *v[MK__COUNT];
+	struct sw_match *m = sw_xcalloc(1, sizeof(*m));
+	struct sw_strv scratch = { 0 };
+	const char *what = depth ? "not" : "match";
+	int rc = -1;
+
+	*out = m;
+	if (want_mapping(l, n, what, match_keys, match_keys_text, keys, v) < 0)
+		return -1;
+	if (is_empty_mapping(n))
+		return FAIL(l, n, "empty %s; name at least one condition (%s); a rule "
+			    "that should match everything belongs in `default:`",
+			    what, match_keys_text);
+	struct { int k; struct sw_strv *dst; } globs[] = {
+		{ MK_ROLE, &m->role }, { MK_DATABASE, &m->database },
+		{ MK_COMMAND, &m->command }, { MK_RELATION, &m->relation },
+		{ MK_RELATION_OUTSIDE, &m->relation_outside },
+		{ MK_FUNCTION, &m->function }, { MK_COLUMN, &m->column },
+	};
+	for (size_t i = 0; i < sizeof(globs) / sizeof(globs[0]); i++) {
+		int k = globs[i].k;
+		if (v[k] && want_str_list(l, v[k], match_keys[k], check_glob,
+					  (void *)match_keys[k], globs[i].dst) < 0)
+			goto out;
+	}
+	if (v[MK_CLASS] && want_str_list(l, v[MK_CLASS], "class", check_class,
+					 &m->class_mask, &scratch) < 0)
+		goto out;
+	if (v[MK_TRAIT] && want_str_list(l, v[MK_TRAIT], "trait", check_trait,
+					 &m->trait_mask, &scratch) < 0)
+		goto out;
+	m->uses_database = m->database.n > 0;
+	if (v[MK_NOT]) {
+		if (depth + 1 > NOT_DEPTH_MAX) {
+			FAIL(l, v[MK_NOT], "`not:` nested more than %d deep; simplify the "
+			     "rule", NOT_DEPTH_MAX);
+			goto out;
+		}
+		if (load_match(l, v[MK_NOT], depth + 1, &m->not) < 0)
+			goto out;
+		m->uses_database |= m->not->uses_database;
+	}
+	rc = 0;
+out:
+	sw_strv_free(&scratch);
+	return rc;
+}
+
+/* ---- rules ---- */
+
+enum {
+	RK_ID, RK_DESCRIPTION, RK_MATCH, RK_ACTION, RK_REASON, RK_TIMEOUT,
+	RK_APPROVERS, RK_APPROVALS_REQUIRED, RK__COUNT
+};
+static const char *const rule_keys[] = {
+	"id", "description", "match", "action", "reason", "timeout",
+	"approvers", "approvals_required", NULL
+};
+static const char rule_keys_text[] =
+	"id, description, match, action, reason, timeout, approvers, approvals_required";
+
+static int parse_verdict(struct ld *l, const node_t *n, const char *what, enum sw_verdict *out)
+{
+	const char *v;
+	if (want_str(l, n, what, &v) < 0)
+		return -1;
+	if (!sw_verdict_parse(v, out))
+		return FAIL(l, n, "unknown %s \"%s\"; use allow, deny or hold", what, v);
+	return 0;
+}
+
+/* "90s", "15m", "2h": a whole number and one unit, 1s .. 24h. */
+static int parse_duration(struct ld *l, const node_t *n, unsigned *out)
+{
+	const char *v;
+	char *end;
+	unsigned long mult;
+
+	if (n->type == YAML_SCALAR_NODE && !is_null_scalar(n) &&
+	    strspn(scalar(n), "0123456789") == strlen(scalar(n)))
+		return FAIL(l, n, "timeout \"%s\" has no unit; write a number with s, m or h, "
+			    "e.g. 15m", scalar(n));
+	if (want_str(l, n, "timeout", &v) < 0)
+		return -1;
+	if (!isdigit((unsigned char)v[0]))
+		goto bad;
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 10);
+	if (errno || end[0] == '\0' || end[1] != '\0')
+		goto bad;
+	switch (end[0]) {
+	case 's': mult = 1; break;
+	case 'm': mult = 60; break;
+	case 'h': mult = 3600; break;
+	default: goto bad;
+	}
+	if (x == 0 || x > SW_HOLD_TIMEOUT_MAX_S / mult)
+		return FAIL(l, n, "timeout \"%s\" is out of range; a hold lasts from 1s "
+			    "to 24h", v);
+	*out = (unsigned)(x * mult);
+	return 0;
+bad:
+	return FAIL(l, n, "bad timeout \"%s\"; write a whole number with s, m or h, "
+		    "e.g. 90s, 15m or 2h (at most 24h)", v);
+}
+
+static int check_rule_id(struct ld *l, const node_t *n, const char *id)
+{
+	size_t len = strlen(id);
+	bool ok = len > 0 && len <= SW_RULE_ID_MAX &&
+		  (islower((unsigned char)id[0]) || isdigit((unsigned char)id[0]));
+	for (size_t i = 1; ok && i < len; i++) {
+		unsigned char c = (unsigned char)id[i];
+		ok = islower(c) || isdigit(c) || c == '.' || c == '_' || c == '-';
+	}
+	if (!ok)
+		return FAIL(l, n, "bad rule id \"%s\"; ids start with a lower-case letter or "
+			    "digit and use only a-z, 0-9, '.', '_' and '-' (at most %d bytes)",
+			    id, SW_RULE_ID_MAX);
+	if (sw_rule_id_reserved(id))
+		return FAIL(l, n, "rule id \"%s\" is reserved by sqlward (default, ungoverned "
+			    "and empty are recorded by the engine itself); choose another id", id);
+	return 0;
+}
+
+static int check_approver(struct ld *l, const node_t *item, const char *v, void *arg)
+{
+	(void)arg;
+	const char *name = strncmp(v, "group:", 6) == 0 ? v + 6 : v;
+	bool ok = *name && strlen(name) <= 256;
+	for (const char *c = name; ok && *c; c++)
+		ok = isalnum((unsigned char)*c) || strchr("_.-$@", *c);
+	if (!ok)
+		return FAIL(l, item, "bad approver \"%s\"; write an OS user name (\"alice\") or "
+			    "\"group:NAME\" for every member of a group", v);
+	return 0;
+}
+
+static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct sw_rule *r)
+{
+	const node_t *keys[RK__COUNT], *v[RK__COUNT];
+	const char *s;
+
+	r->line = (unsigned)n->start_mark.line + 1;
+	r->column = (unsigned)n->start_mark.column + 1;
+	if (want_mapping(l, n, "rule", rule_keys, rule_keys_text, keys, v) < 0)
+		return -1;
+	if (!v[RK_ID])
+		return FAIL(l, n, "rule has no id; add `id: some-name` (unique, lower-case) "
+			    "so the ledger can say which rule decided");
+	if (want_str(l, v[RK_ID], "id", &s) < 0 || check_rule_id(l, v[RK_ID], s) < 0)
+		return -1;
+	for (size_t i = 0; i < (size_t)(r - p->rules); i++)
+		if (strcmp(p->rules[i].id, s) == 0)
+			return FAIL(l, v[RK_ID], "duplicate rule id \"%s\" (first used at line %u); "
+				    "rule ids must be unique", s, p->rules[i].line);
+	r->id = sw_xstrdup(s);
+	if (v[RK_DESCRIPTION]) {
+		if (want_str(l, v[RK_DESCRIPTION], "description", &s) < 0)
+			return -1;
+		r->description = sw_xstrdup(s);
+	}
+	if (v[RK_REASON]) {
+		if (want_str(l, v[RK_REASON], "reason", &s) < 0)
+			return -1;
+		r->reason = sw_xstrdup(s);
+	}
+	if (!v[RK_ACTION])
+		return FAIL(l, n, "rule \"%s\" has no action; add `action: allow`, "
+			    "`action: deny` or `action: hold`", r->id);
+	if (parse_verdict(l, v[RK_ACTION], "action", &r->action) < 0)
+		return -1;
+	if (!v[RK_MATCH])
+		return FAIL(l, n, "rule \"%s\" has no match; add a `match:` mapping (a rule "
+			    "for every statement belongs in `default:`)", r->id);
+	if (load_match(l, v[RK_MATCH], 0, &r->match) < 0)
+		return -1;
+
+	bool hold = r->action == SW_VERDICT_HOLD;
+	static const int hold_only[] = { RK_TIMEOUT, RK_APPROVERS, RK_APPROVALS_REQUIRED };
+	for (size_t i = 0; i < sizeof(hold_only) / sizeof(hold_only[0]); i++)
+		if (!hold && keys[hold_only[i]])
+			return FAIL(l, keys[hold_only[i]], "`%s` only applies to hold rules and "
+				    "rule \"%s\" is %s; remove it or use `action: hold`",
+				    rule_keys[hold_only[i]], r->id, sw_verdict_name(r->action));
+	if (!hold)
+		return 0;
+	r->timeout_s = SW_HOLD_TIMEOUT_DEFAULT_S;
+	if (v[RK_TIMEOUT] && parse_duration(l, v[RK_TIMEOUT], &r->timeout_s) < 0)
+		return -1;
+	if (v[RK_APPROVERS] && want_str_list(l, v[RK_APPROVERS], "approvers", check_approver,
+					     NULL, &r->approvers) < 0)
+		return -1;
+	r->approvals_required = 1;
+	if (v[RK_APPROVALS_REQUIRED]) {
+		unsigned long x;
+		if (want_uint(l, v[RK_APPROVALS_REQUIRED], "approvals_required", 100, &x) < 0)
+			return -1;
+		if (x < 1)
+			return FAIL(l, v[RK_APPROVALS_REQUIRED], "approvals_required must be at "
+				    "least 1; remove it for the default of 1");
+		/* Only users listed and no group: more approvals than people can never happen. */
+		bool groups = false;
+		for (size_t i = 0; i < r->approvers.n; i++)
+			groups |= strncmp(r->approvers.v[i], "group:", 6) == 0;
+		if (r->approvers.n && !groups && x > r->approvers.n)
+			return FAIL(l, v[RK_APPROVALS_REQUIRED], "approvals_required is %lu but "
+				    "only %zu approver(s) are listed, so the hold could never be "
+				    "approved; lower it or list more approvers", x, r->approvers.n);
+		r->approvals_required = (unsigned)x;
+	}
+	return 0;
+}
+
+/* ---- top level ---- */
+
+enum { TK_VERSION, TK_DESCRIPTION, TK_GOVERN, TK_DEFAULT, TK_RULES, TK__COUNT };
+static const char *const top_keys[] = {
+	"sqlward_policy", "description", "govern", "default", "rules", NULL
+};
+static const char top_keys_text[] = "sqlward_policy, description, govern, default, rules";
+
+static int load_govern(struct ld *l, const node_t *n, struct sw_policy *p)
+{
+	static const char *const gk[] = { "roles", NULL };
+	const node_t *keys[1], *v[1];
+	struct sw_strv roles = { 0 };
+	char why[256];
+	int rc = -1;
+
+	if (want_mapping(l, n, "govern", gk, "roles", keys, v) < 0)
+		return -1;
+	if (!v[0])
+		return FAIL(l, n, "govern has no roles; add `roles: [\"agent_*\"]` or remove "
+			    "`govern:` to only observe every role");
+	if (want_str_list(l, v[0], "roles", NULL, NULL, &roles) < 0)
+		goto out;
+	if (roles.n > SW_ROLE_PATTERNS_MAX) {
+		FAIL(l, v[0], "govern lists %zu role patterns; the kernel tests at most %d, "
+		     "so use prefix or suffix patterns to cover more roles", roles.n,
+		     SW_ROLE_PATTERNS_MAX);
+		goto out;
+	}
+	p->govern = sw_xcalloc(roles.n, sizeof(*p->govern));
+	p->govern_text = sw_xcalloc(roles.n, sizeof(*p->govern_text));
+	for (size_t i = 0; i < roles.n; i++) {
+		if (!sw_role_pattern_parse(roles.v[i], &p->govern[i], why, sizeof(why))) {
+			/* Point at the offending list item when there is a list. */
+			const node_t *at = v[0];
+			if (v[0]->type == YAML_SEQUENCE_NODE)
+				for (yaml_node_item_t *it = v[0]->data.sequence.items.start;
+				     it < v[0]->data.sequence.items.top; it++)
+					if (strcmp(scalar(node(l, *it)), roles.v[i]) == 0) {
+						at = node(l, *it);
+						break;
+					}
+			FAIL(l, at, "%s", why);
+			goto out;
+		}
+		p->govern_text[i] = sw_xstrdup(roles.v[i]);
+		p->n_govern++;
+	}
+	rc = 0;
+out:
+	sw_strv_free(&roles);
+	return rc;
+}
+
+static int load_root(struct ld *l, const node_t *root, struct sw_policy *p)
+{
+	const node_t *keys[TK__COUNT], *v[TK__COUNT];
+	const char *s;
+	unsigned long ver;
+
+	if (root->type != YAML_MAPPING_NODE)
+		return FAIL(l, root, "a policy must be a mapping, not %s; write "
+			    "`sqlward_policy: 1`, `govern:`, `default:` and `rules:` at the top "
+			    "level (see policies/default.yaml)", type_name(root));
+	if (want_mapping(l, root, "top-level", top_keys, top_keys_text, keys, v) < 0)
+		return -1;
+	if (!v[TK_VERSION])
+		return FAIL(l, root, "missing `sqlward_policy:` (the format version); add "
+			    "`sqlward_policy: 1` at the top of the file");
+	if (want_uint(l, v[TK_VERSION], "sqlward_policy", 1000000, &ver) < 0)
+		return -1;
+	if (ver != 1)
+		return FAIL(l, v[TK_VERSION], "unsupported policy format version %lu; this "
+			    "sqlward reads `sqlward_policy: 1`", ver);
+	if (v[TK_DESCRIPTION]) {
+		if (want_str(l, v[TK_DESCRIPTION], "description", &s) < 0)
+			return -1;
+		p->description = sw_xstrdup(s);
+	}
+	if (v[TK_GOVERN] && load_govern(l, v[TK_GOVERN], p) < 0)
+		return -1;
+	if (!v[TK_DEFAULT])
+		return FAIL(l, root, "missing `default:` (the verdict when no rule matches); "
+			    "add `default: deny` (or allow, or hold)");
+	if (parse_verdict(l, v[TK_DEFAULT], "default", &p->dflt) < 0)
+		return -1;
+	if (v[TK_RULES]) {
+		const node_t *rs = v[TK_RULES];
+		if (rs->type != YAML_SEQUENCE_NODE)
+			return FAIL(l, rs, "rules must be a list, not %s; start each rule "
+				    "with `- id:`", type_name(rs));
+		size_t n = (size_t)(rs->data.sequence.items.top - rs->data.sequence.items.start);
+		if (n == 0)
+			return FAIL(l, rs, "rules is an empty list; add rules or remove the "
+				    "`rules:` key");
+		p->rules = sw_xcalloc(n, sizeof(*p->rules));
+		for (size_t i = 0; i < n; i++) {
+			/* Count the rule before loading it so a failure frees what it holds. */
+			p->n_rules++;
+			if (load_rule(l, node(l, rs->data.sequence.items.start[i]), p,
+				      &p->rules[i]) < 0) {
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static unsigned long line_of_offset(const char *buf, size_t len, size_t off)
+{
+	unsigned long line = 1;
+	for (size_t i = 0; i < off && i < len; i++)
+		line += buf[i] == '\n';
+	return line;
+}
+
+static int yaml_error(struct ld *l, yaml_parser_t *ps)
+{
+	const char *problem = ps->problem ? ps->problem : "cannot parse";
+	if (ps->error == YAML_READER_ERROR)
+		return fail_at(l, line_of_offset(l->buf, l->len, ps->problem_offset), 1,
+			       "not valid UTF-8 text (%s at byte %zu); save the policy as "
+			       "UTF-8", problem, ps->problem_offset);
+	if (ps->error == YAML_MEMORY_ERROR)
+		return fail_at(l, 1, 1, "out of memory while reading the policy; free memory "
+			       "and try again");
+	return fail_at(l, (unsigned long)ps->problem_mark.line + 1,
+		       (unsigned long)ps->problem_mark.column + 1,
+		       "YAML syntax error: %s%s%s; fix the YAML (check indentation, "
+		       "colons and quoting)", problem, ps->context ? " " : "",
+		       ps->context ? ps->context : "");
+}
+
+static void digest_hex(const void *buf, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+		fputs("sqlward: SHA-256 unavailable\n", stderr);
+		abort();
+	}
+	for (unsigned i = 0; i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+int sw_policy_load_string(const char *yaml, size_t len, const char *name,
+			  struct sw_policy **out, char *err, size_t errlen)
+{
+	struct ld l = { .name = name ? name : "<policy>", .buf = yaml, .len = len,
+			.err = err, .errlen = errlen };
+	struct sw_policy *p;
+	yaml_parser_t ps;
+	yaml_document_t doc, doc2;
+	int rc = -1;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	if (len > POLICY_FILE_MAX)
+		return fail_at(&l, 1, 1, "policy is larger than %d bytes; this is not a policy "
+			       "file", POLICY_FILE_MAX);
+	if (!yaml_parser_initialize(&ps))
+		return fail_at(&l, 1, 1, "cannot initialise the YAML parser");
+	yaml_parser_set_input_string(&ps, (const unsigned char *)yaml, len);
+	if (!yaml_parser_load(&ps, &doc)) {
+		rc = yaml_error(&l, &ps);
+		yaml_parser_delete(&ps);
+		return rc;
+	}
+	l.doc = &doc;
+	p = sw_xcalloc(1, sizeof(*p));
+	p->path = sw_xstrdup(l.name);
+	p->dflt = SW_VERDICT_DENY;
+	digest_hex(yaml, len, p->digest);
+
+	node_t *root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		fail_at(&l, 1, 1, "policy is empty; start it with `sqlward_policy: 1` and a "
+			"`default:` verdict (see policies/default.yaml)");
+		goto out;
+	}
+	if (root->type == YAML_SCALAR_NODE && is_null_scalar(root)) {
+		FAIL(&l, root, "policy has no content; start it with `sqlward_policy: 1` and "
+		     "a `default:` verdict (see policies/default.yaml)");
+		goto out;
+	}
+	if (load_root(&l, root, p) < 0)
+		goto out;
+	/* Exactly one document: a second one would be silently ignored otherwise. */
+	if (!yaml_parser_load(&ps, &doc2)) {
+		yaml_error(&l, &ps);
+		goto out;
+	}
+	node_t *root2 = yaml_document_get_root_node(&doc2);
+	if (root2) {
+		FAIL(&l, root2, "a second YAML document (after `---`); a policy file holds "
+		     "exactly one document");
+		yaml_document_delete(&doc2);
+		goto out;
+	}
+	yaml_document_delete(&doc2);
+	rc = 0;
+out:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&ps);
+	if (rc < 0)
+		sw_policy_free(p);
+	else
+		*out = p;
+	return rc;
+}
+
+int sw_policy_load(const char *path, struct sw_policy **out, char *err, size_t errlen)
+{
+	struct stat sb;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, rc;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open policy: %s; check the path", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file; give the path of a policy "
+			 "YAML file", path);
+		close(fd);
+		return -1;
+	}
+	if (sb.st_size > POLICY_FILE_MAX) {
+		snprintf(err, errlen, "%s: policy is larger than %d bytes; this is not a "
+			 "policy file", path, POLICY_FILE_MAX);
+		close(fd);
+		return -1;
+	}
+	buf = sw_xmalloc((size_t)sb.st_size + 1);
+	for (;;) {
+		ssize_t r = read(fd, buf + len, (size_t)sb.st_size + 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: cannot read policy: %s", path, strerror(errno));
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > (size_t)sb.st_size) {
+			snprintf(err, errlen, "%s: policy changed while being read; try again",
+				 path);
+			free(buf);
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	rc = sw_policy_load_string(buf, len, path, out, err, errlen);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,153 @@
+/*
+ * Matching and judging: rules in file order, first match wins, else the
+ * policy's default. Name matching follows the classifier's spelling
+ * (unquoted identifiers are lower-case), so role, database, relation and
+ * column globs are case-sensitive; command and function globs are not.
+ */
+#include <fnmatch.h>
+#include <string.h>
+#include "policy_internal.h"
+
+static const char *last_component(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return dot ? dot + 1 : name;
+}
+
+static bool glob_any(const struct sw_strv *globs, const char *s, int flags)
+{
+	if (!s)
+		return false;
+	for (size_t i = 0; i < globs->n; i++)
+		if (fnmatch(globs->v[i], s, flags) == 0)
+			return true;
+	return false;
+}
+
+/* A glob with a '.' is matched against the name as written, one without
+ * against its last component ("customers" matches "app.customers"). */
+static bool relation_glob(const char *glob, const char *name)
+{
+	if (strchr(glob, '.'))
+		return fnmatch(glob, name, 0) == 0;
+	return fnmatch(glob, last_component(name), 0) == 0;
+}
+
+static bool relation_any(const struct sw_strv *globs, const char *name)
+{
+	for (size_t i = 0; i < globs->n; i++)
+		if (relation_glob(globs->v[i], name))
+			return true;
+	return false;
+}
+
+static bool function_any(const struct sw_strv *globs, const char *fn)
+{
+	for (size_t i = 0; i < globs->n; i++)
+		if (fnmatch(globs->v[i], fn, FNM_CASEFOLD) == 0 ||
+		    fnmatch(globs->v[i], last_component(fn), FNM_CASEFOLD) == 0)
+			return true;
+	return false;
+}
+
+bool sw_match_eval(const struct sw_match *m, const struct sw_subject *s, const struct sw_stmt *st)
+{
+	if (m->role.n && !glob_any(&m->role, s->role, 0))
+		return false;
+	if (m->database.n && !glob_any(&m->database, s->database, 0))
+		return false;
+	/* An out-of-range class is treated as unknown. */
+	unsigned cls = (unsigned)st->cls < SW_CLASS__COUNT ? (unsigned)st->cls : SW_CLASS_UNKNOWN;
+	if (m->class_mask && !(m->class_mask & (1u << cls)))
+		return false;
+	if (m->trait_mask && !(m->trait_mask & st->traits))
+		return false;
+	if (m->command.n && !glob_any(&m->command, st->command, FNM_CASEFOLD))
+		return false;
+	if (m->relation.n) {
+		bool hit = false;
+		for (size_t i = 0; i < st->n_objects && !hit; i++)
+			hit = relation_any(&m->relation, st->objects[i].name);
+		if (!hit)
+			return false;
+	}
+	if (m->relation_outside.n) {
+		bool outside = false;
+		for (size_t i = 0; i < st->n_objects && !outside; i++)
+			outside = !relation_any(&m->relation_outside, st->objects[i].name);
+		if (!outside)
+			return false;
+	}
+	if (m->function.n) {
+		bool hit = false;
+		for (size_t i = 0; i < st->functions.n && !hit; i++)
+			hit = function_any(&m->function, st->functions.v[i]);
+		if (!hit)
+			return false;
+	}
+	if (m->column.n) {
+		bool hit = false;
+		for (size_t i = 0; i < st->columns.n && !hit; i++)
+			hit = glob_any(&m->column, st->columns.v[i], 0);
+		if (!hit)
+			return false;
+	}
+	if (m->not && sw_match_eval(m->not, s, st))
+		return false;
+	return true;
+}
+
+static void from_rule(const struct sw_rule *r, struct sw_judgement *out)
+{
+	out->verdict = r->action;
+	out->rule_id = r->id;
+	out->reason = r->reason;
+	out->hold_timeout_s = r->action == SW_VERDICT_HOLD ? r->timeout_s : 0;
+}
+
+void sw_policy_judge_stmt(const struct sw_policy *p, const struct sw_subject *s,
+			  const struct sw_stmt *st, struct sw_judgement *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct sw_rule *r = &p->rules[i];
+		/* An unknown database never satisfies a rule that mentions one,
+		 * not even through `not:`, so it cannot slip past a negation. */
+		if (r->match->uses_database && !s->database)
+			continue;
+		if (sw_match_eval(r->match, s, st)) {
+			from_rule(r, out);
+			return;
+		}
+	}
+	out->verdict = p->dflt;
+	out->rule_id = SW_RULE_DEFAULT;
+	out->reason = NULL;
+	out->hold_timeout_s = p->dflt == SW_VERDICT_HOLD ? SW_HOLD_TIMEOUT_DEFAULT_S : 0;
+}
+
+void sw_policy_judge(const struct sw_policy *p, const struct sw_subject *s,
+		     const struct sw_analysis *a, struct sw_judgement *per_stmt,
+		     struct sw_judgement *overall)
+{
+	bool governed = sw_policy_governs(p, s->role);
+
+	memset(overall, 0, sizeof(*overall));
+	overall->verdict = SW_VERDICT_ALLOW;
+	overall->rule_id = governed ? SW_RULE_EMPTY : SW_RULE_UNGOVERNED;
+	for (size_t i = 0; i < a->n_stmts; i++) {
+		struct sw_judgement j;
+		if (governed) {
+			sw_policy_judge_stmt(p, s, &a->stmts[i], &j);
+		} else {
+			memset(&j, 0, sizeof(j));
+			j.verdict = SW_VERDICT_ALLOW;
+			j.rule_id = SW_RULE_UNGOVERNED;
+		}
+		j.stmt_index = i;
+		if (per_stmt)
+			per_stmt[i] = j;
+		if (i == 0 || j.verdict > overall->verdict)
+			*overall = j;
+	}
+}

@@ -1,0 +1,145 @@
+/* Names, string vectors and lifetimes for the engine-neutral statement model. */
+#include <stdlib.h>
+#include <string.h>
+#include "statement.h"
+#include "util.h"
+
+static const char *const class_names[SW_CLASS__COUNT] = {
+	"read", "write", "ddl", "privilege", "transaction",
+	"session", "procedural", "utility", "unknown",
+};
+
+static const char *const trait_names[SW_TRAIT__COUNT] = {
+	"destructive", "file_access", "session_escalation", "dangerous_function",
+	"unknown_function", "writable_cte", "executes", "select_into",
+	"multi_statement", "select_star", "no_limit", "no_where",
+	"opaque_code", "prepared", "unresolved", "locking_read",
+};
+
+const char *sw_engine_name(enum sw_engine e)
+{
+	return e == SW_ENGINE_MYSQL ? "mysql" : "postgres";
+}
+
+const char *sw_class_name(enum sw_class c)
+{
+	return (unsigned)c < SW_CLASS__COUNT ? class_names[c] : "unknown";
+}
+
+bool sw_class_parse(const char *name, enum sw_class *out)
+{
+	for (unsigned i = 0; i < SW_CLASS__COUNT; i++)
+		if (strcmp(name, class_names[i]) == 0) {
+			*out = (enum sw_class)i;
+			return true;
+		}
+	return false;
+}
+
+const char *sw_trait_name(unsigned bit_index)
+{
+	return bit_index < SW_TRAIT__COUNT ? trait_names[bit_index] : "?";
+}
+
+unsigned sw_trait_parse(const char *name)
+{
+	for (unsigned i = 0; i < SW_TRAIT__COUNT; i++)
+		if (strcmp(name, trait_names[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
+void sw_strv_push(struct sw_strv *sv, const char *s)
+{
+	if (sv->n == sv->cap) {
+		sv->cap = sv->cap ? sv->cap * 2 : 4;
+		sv->v = sw_xrealloc(sv->v, sv->cap * sizeof(*sv->v));
+	}
+	sv->v[sv->n++] = sw_xstrdup(s);
+}
+
+bool sw_strv_contains(const struct sw_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void sw_strv_push_unique(struct sw_strv *sv, const char *s)
+{
+	if (!sw_strv_contains(sv, s))
+		sw_strv_push(sv, s);
+}
+
+void sw_strv_free(struct sw_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof(*sv));
+}
+
+void sw_strv_copy(struct sw_strv *dst, const struct sw_strv *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	for (size_t i = 0; i < src->n; i++)
+		sw_strv_push(dst, src->v[i]);
+}
+
+void sw_stmt_add_object(struct sw_stmt *st, const char *name, const char *lock)
+{
+	for (size_t i = 0; i < st->n_objects; i++)
+		if (strcmp(st->objects[i].name, name) == 0) {
+			/* Keep the strongest lock seen for this object. */
+			if (lock && (!st->objects[i].lock ||
+				     sw_lock_strength(lock) > sw_lock_strength(st->objects[i].lock)))
+				st->objects[i].lock = lock;
+			return;
+		}
+	st->objects = sw_xrealloc(st->objects, (st->n_objects + 1) * sizeof(*st->objects));
+	st->objects[st->n_objects].name = sw_xstrdup(name);
+	st->objects[st->n_objects].lock = lock;
+	st->n_objects++;
+}
+
+void sw_stmt_free(struct sw_stmt *st)
+{
+	free(st->text);
+	free(st->command);
+	for (size_t i = 0; i < st->n_objects; i++)
+		free(st->objects[i].name);
+	free(st->objects);
+	sw_strv_free(&st->functions);
+	sw_strv_free(&st->columns);
+	sw_strv_free(&st->reasons);
+	free(st->prepare_name);
+	free(st->execute_name);
+	memset(st, 0, sizeof(*st));
+}
+
+void sw_stmt_copy(struct sw_stmt *dst, const struct sw_stmt *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->text = src->text ? sw_xstrdup(src->text) : NULL;
+	dst->cls = src->cls;
+	dst->command = src->command ? sw_xstrdup(src->command) : NULL;
+	for (size_t i = 0; i < src->n_objects; i++)
+		sw_stmt_add_object(dst, src->objects[i].name, src->objects[i].lock);
+	sw_strv_copy(&dst->functions, &src->functions);
+	sw_strv_copy(&dst->columns, &src->columns);
+	dst->traits = src->traits;
+	dst->rewrites_table = src->rewrites_table;
+	sw_strv_copy(&dst->reasons, &src->reasons);
+	dst->prepare_name = src->prepare_name ? sw_xstrdup(src->prepare_name) : NULL;
+	dst->execute_name = src->execute_name ? sw_xstrdup(src->execute_name) : NULL;
+}
+
+void sw_analysis_free(struct sw_analysis *a)
+{
+	for (size_t i = 0; i < a->n_stmts; i++)
+		sw_stmt_free(&a->stmts[i]);
+	free(a->stmts);
+	free(a->error);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,107 @@
+/*
+ * The engine-neutral model of a classified statement. Every engine's
+ * classifier fills these structures; policy, ledger, check and the daemon
+ * read only these, never a parse tree.
+ */
+#ifndef SQLWARD_STATEMENT_H
+#define SQLWARD_STATEMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum sw_engine { SW_ENGINE_POSTGRES = 0, SW_ENGINE_MYSQL = 1 };
+const char *sw_engine_name(enum sw_engine e);
+
+enum sw_class {
+	SW_CLASS_READ = 0,
+	SW_CLASS_WRITE,
+	SW_CLASS_DDL,
+	SW_CLASS_PRIVILEGE,
+	SW_CLASS_TRANSACTION,
+	SW_CLASS_SESSION,
+	SW_CLASS_PROCEDURAL,
+	SW_CLASS_UTILITY,
+	SW_CLASS_UNKNOWN,
+	SW_CLASS__COUNT
+};
+const char *sw_class_name(enum sw_class c);
+/* Returns false when name is not a class name. */
+bool sw_class_parse(const char *name, enum sw_class *out);
+
+/*
+ * Traits: facts a policy can match on (`trait: NAME`). Names are the
+ * lower-case identifiers in sw_trait_name().
+ */
+enum sw_trait {
+	SW_TRAIT_DESTRUCTIVE        = 1u << 0,  /* destructive: DROP, TRUNCATE, DELETE/UPDATE without WHERE */
+	SW_TRAIT_FILE_ACCESS        = 1u << 1,  /* file_access: COPY file/PROGRAM, server file functions, LOAD */
+	SW_TRAIT_SESSION_ESCALATION = 1u << 2,  /* session_escalation: SET ROLE, SET SESSION AUTHORIZATION, ... */
+	SW_TRAIT_DANGEROUS_FUNCTION = 1u << 3,  /* dangerous_function: calls a function on the built-in denylist */
+	SW_TRAIT_UNKNOWN_FUNCTION   = 1u << 4,  /* unknown_function: calls a function not known to be a read-only builtin */
+	SW_TRAIT_WRITABLE_CTE       = 1u << 5,  /* writable_cte: WITH x AS (INSERT/UPDATE/DELETE ...) */
+	SW_TRAIT_EXECUTES           = 1u << 6,  /* executes: EXPLAIN ANALYZE runs the inner statement */
+	SW_TRAIT_SELECT_INTO        = 1u << 7,  /* select_into: SELECT ... INTO creates a table */
+	SW_TRAIT_MULTI_STATEMENT    = 1u << 8,  /* multi_statement: the string held more than one statement */
+	SW_TRAIT_SELECT_STAR        = 1u << 9,  /* select_star: SELECT * or t.* */
+	SW_TRAIT_NO_LIMIT           = 1u << 10, /* no_limit: a row-returning read with no LIMIT that is not aggregate-only */
+	SW_TRAIT_NO_WHERE           = 1u << 11, /* no_where: UPDATE or DELETE without WHERE */
+	SW_TRAIT_OPAQUE_CODE        = 1u << 12, /* opaque_code: DO block, function/procedure body, CALL */
+	SW_TRAIT_PREPARED           = 1u << 13, /* prepared: judged as PREPARE's inner or EXECUTE's resolved statement */
+	SW_TRAIT_UNRESOLVED         = 1u << 14, /* unresolved: EXECUTE of a name this session never prepared */
+	SW_TRAIT_LOCKING_READ       = 1u << 15, /* locking_read: SELECT ... FOR UPDATE/SHARE */
+};
+#define SW_TRAIT__COUNT 16
+const char *sw_trait_name(unsigned bit_index);  /* index 0..SW_TRAIT__COUNT-1 */
+/* Returns the trait bit for a name, 0 when unknown. */
+unsigned sw_trait_parse(const char *name);
+
+struct sw_strv {
+	char **v;
+	size_t n, cap;
+};
+void sw_strv_push(struct sw_strv *sv, const char *s);      /* copies s */
+void sw_strv_push_unique(struct sw_strv *sv, const char *s);
+bool sw_strv_contains(const struct sw_strv *sv, const char *s);
+void sw_strv_free(struct sw_strv *sv);
+void sw_strv_copy(struct sw_strv *dst, const struct sw_strv *src);
+
+struct sw_object {
+	char *name;        /* as written: "app.transactions" or "transactions" (lower-cased unless quoted) */
+	const char *lock;  /* static: lock mode as pg_locks.mode spells it, e.g. "AccessExclusiveLock" */
+};
+
+struct sw_stmt {
+	char *text;                /* this statement's own text */
+	enum sw_class cls;
+	char *command;             /* command tag as the server reports it: "SELECT", "DROP TABLE" */
+	struct sw_object *objects; /* unique, in order of first appearance */
+	size_t n_objects;
+	struct sw_strv functions;  /* functions called, lower-case, qualified when written qualified */
+	struct sw_strv columns;    /* column names referenced (last name component) */
+	unsigned traits;           /* SW_TRAIT_* */
+	bool rewrites_table;       /* statement rewrites a whole table (ALTER COLUMN TYPE, VACUUM FULL, ...) */
+	struct sw_strv reasons;    /* human-readable facts behind the class and traits */
+	char *prepare_name;        /* PREPARE name AS ...: the name; the rest describes the inner statement */
+	char *execute_name;        /* EXECUTE name: the daemon resolves it against the session */
+};
+
+struct sw_analysis {
+	enum sw_engine engine;
+	bool parse_ok;
+	char *error;               /* parser message when !parse_ok */
+	struct sw_stmt *stmts;     /* when !parse_ok: one statement of class unknown holding the text */
+	size_t n_stmts;
+};
+
+void sw_stmt_free(struct sw_stmt *st);
+void sw_stmt_copy(struct sw_stmt *dst, const struct sw_stmt *src);
+void sw_stmt_add_object(struct sw_stmt *st, const char *name, const char *lock);
+void sw_analysis_free(struct sw_analysis *a);
+
+/*
+ * PostgreSQL classifier (libpg_query, PostgreSQL 15 grammar). Never fails:
+ * an unparseable string yields parse_ok=false and one unknown statement.
+ */
+void sw_pg_analyze(const char *sql, struct sw_analysis *out);
+
+#endif

@@ -1,0 +1,17 @@
+/* Small helpers every part of sqlward uses: allocation that never returns NULL, locks. */
+#ifndef SQLWARD_UTIL_H
+#define SQLWARD_UTIL_H
+
+#include <stddef.h>
+
+void *sw_xmalloc(size_t n);
+void *sw_xcalloc(size_t n, size_t size);
+void *sw_xrealloc(void *p, size_t n);
+char *sw_xstrdup(const char *s);
+char *sw_xstrndup(const char *s, size_t n);
+char *sw_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Relative strength of a PostgreSQL table lock mode name (0 if unknown). */
+int sw_lock_strength(const char *mode);
+
+#endif
