@@ -149,37 +149,55 @@ int BPF_KPROBE(on_session_user, const char *rolename)
 	return 0;
 }
 
-/* FNV-1a over 64-bit words of the zero-padded text (the daemon computes the same). */
-static __always_inline __u64 text_hash(const __u64 *words, __u32 len)
-{
-	__u64 h = 0xcbf29ce484222325ULL;
+/* Per-CPU scratch: the statement text is read here first so the hash and the
+ * cache comparison can run in bpf_loop callbacks (verified once, not per word). */
+struct sw_scratch {
+	__u64 text[SW_TEXT_WORDS];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_scratch);
+} scratch SEC(".maps");
 
-	for (__u32 w = 0; w < SW_TEXT_WORDS; w++) {
-		__u64 v;
-		if (w * 8 >= len)
-			break;
-		v = words[w];
-		if (w * 8 + 8 > len)
-			v &= (~0ULL) >> (8 * (8 - (len - w * 8)));
-		h ^= v;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+struct text_loop {
+	const __u64 *words;       /* scratch text (map value) */
+	const __u64 *other;       /* cached text (map value), for comparison */
+	__u32 len;                /* bytes incl. NUL */
+	__u64 hash;
+	bool equal;
+};
+
+/* The word at index w with the bytes past len masked off. */
+static __always_inline __u64 masked_word(const __u64 *words, __u32 w, __u32 len)
+{
+	__u64 v = words[w & (SW_TEXT_WORDS - 1)];
+
+	if (w * 8 + 8 > len)
+		v &= (~0ULL) >> (8 * (8 - (len - w * 8)));
+	return v;
 }
 
-static __always_inline bool text_equal(const __u64 *a, const __u64 *b, __u32 len)
+/* FNV-1a over 64-bit words of the zero-padded text (the daemon computes the same). */
+static long hash_step(__u32 w, struct text_loop *c)
 {
-	for (__u32 w = 0; w < SW_TEXT_WORDS; w++) {
-		__u64 v;
-		if (w * 8 >= len)
-			break;
-		v = a[w];
-		if (w * 8 + 8 > len)
-			v &= (~0ULL) >> (8 * (8 - (len - w * 8)));
-		if (v != b[w])
-			return false;
+	if (w * 8 >= c->len)
+		return 1;
+	c->hash ^= masked_word(c->words, w, c->len);
+	c->hash *= 0x100000001b3ULL;
+	return 0;
+}
+
+static long compare_step(__u32 w, struct text_loop *c)
+{
+	if (w * 8 >= c->len)
+		return 1;
+	if (masked_word(c->words, w, c->len) != c->other[w & (SW_TEXT_WORDS - 1)]) {
+		c->equal = false;
+		return 1;
 	}
-	return true;
+	return 0;
 }
 
 SEC("uprobe")
@@ -187,8 +205,9 @@ int BPF_KPROBE(on_parse_query, const char *query)
 {
 	struct sw_statement_event *ev;
 	struct sw_session *sess;
+	struct sw_scratch *buf;
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	__u32 flags = 0, ctx_id = 0;
+	__u32 flags = 0, ctx_id = 0, zero = 0;
 	bool governed;
 	long n;
 
@@ -204,8 +223,11 @@ int BPF_KPROBE(on_parse_query, const char *query)
 	}
 	governed = enforce && (!sess || (flags & SW_SESS_GOVERNED));
 
+	buf = bpf_map_lookup_elem(&scratch, &zero);
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
+	if (!ev || !buf) {
+		if (ev)
+			bpf_ringbuf_discard(ev, 0);
 		count(SW_STAT_RB_DROPS);
 		/* The daemon will never see this statement: a governed one must not run. */
 		if (governed) {
@@ -214,6 +236,8 @@ int BPF_KPROBE(on_parse_query, const char *query)
 		}
 		return 0;
 	}
+	n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, query);
+	bpf_probe_read_kernel(ev->text, SW_TEXT_CAP, buf->text);
 	ev->hdr.type = SW_EV_STATEMENT;
 	ev->hdr.pid = pid;
 	ev->hdr.ktime_ns = bpf_ktime_get_ns();
@@ -222,12 +246,11 @@ int BPF_KPROBE(on_parse_query, const char *query)
 	ev->ctx_id = ctx_id;
 	ev->seq = __sync_fetch_and_add(&statement_seq, 1);
 	ev->hash = 0;
+	ev->text_len = n;
 	if (sess)
 		__builtin_memcpy(ev->role, sess->role, sizeof(ev->role));
 	else
 		ev->role[0] = 0;
-	n = bpf_probe_read_user_str(ev->text, SW_TEXT_CAP, query);
-	ev->text_len = n;
 
 	if (!governed) {
 		ev->action = SW_ACT_OBSERVED;
@@ -239,17 +262,24 @@ int BPF_KPROBE(on_parse_query, const char *query)
 	if (n > 0 && n < SW_TEXT_CAP && ctx_id) {
 		struct sw_cache_key key = {};
 		struct sw_cache_val *val;
+		struct text_loop c = { .words = buf->text, .len = (__u32)n,
+				       .hash = 0xcbf29ce484222325ULL, .equal = true };
 
+		bpf_loop(SW_TEXT_WORDS, hash_step, &c, 0);
 		key.len = (__u32)n;
 		key.ctx_id = ctx_id;
-		key.hash = text_hash((const __u64 *)ev->text, (__u32)n);
-		ev->hash = key.hash;
+		key.hash = c.hash;
+		ev->hash = c.hash;
 		val = bpf_map_lookup_elem(&verdict_cache, &key);
-		if (val && text_equal((const __u64 *)ev->text, val->text, (__u32)n)) {
-			count(SW_STAT_CACHE_HITS);
-			ev->action = SW_ACT_CACHED_ALLOW;
-			bpf_ringbuf_submit(ev, 0);
-			return 0;
+		if (val) {
+			c.other = val->text;
+			bpf_loop(SW_TEXT_WORDS, compare_step, &c, 0);
+			if (c.equal) {
+				count(SW_STAT_CACHE_HITS);
+				ev->action = SW_ACT_CACHED_ALLOW;
+				bpf_ringbuf_submit(ev, 0);
+				return 0;
+			}
 		}
 	}
 
