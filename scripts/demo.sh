@@ -66,7 +66,10 @@ for _ in $(seq 1 100); do
 	[ -n "$ID" ] && break; sleep 0.1
 done
 [ -n "$ID" ] || sw_die "the ALTER TABLE was not held"
-say "the session is paused (backend process state: stopped). A reviewer runs: sqlward pending"
+HPID=$("$SQLWARD" pending --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])')
+say "the backend is paused by the kernel, not by the client: ps shows it stopped (T):"
+ps -o pid=,stat=,args= -p "$HPID" | sed 's/^/     /'
+say "a reviewer runs: sqlward pending"
 "$SQLWARD" pending | sed 's/^/   /'
 say "... and: sqlward show $ID"
 "$SQLWARD" show "$ID" | sed 's/^/   /'
@@ -88,7 +91,9 @@ bold "Tamper evidence: sqlward verify"
 VERIFY_RC=${PIPESTATUS[0]}
 
 kill -TERM "$DAEMON"; wait "$DAEMON" 2>/dev/null
+mkdir -p "$TOP/build"
+cp "$LEDGER" "$TOP/build/demo-ledger.jsonl"
 bold "Done"
 say "the cluster, the daemon and its pinned probes are removed on exit."
-say "the ledger was $LEDGER (removed with the temp dir; set SW_KEEP=1 to keep it)."
+say "the ledger is kept in build/demo-ledger.jsonl: try  build/sqlward log --ledger build/demo-ledger.jsonl --format json"
 exit "$VERIFY_RC"
