@@ -3,7 +3,7 @@
 # suite. Prints a final combined "N passed, N failed" line; exits non-zero
 # on any failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 pass=0; fail=0
 add_summary() {  # LOGFILE RC

@@ -62,6 +62,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <pg_query.h>
 #include "pg_classify.h"
 #include "pg_functions.h"
@@ -1263,17 +1265,11 @@ static void parse_failed(struct sw_analysis *out, const char *sql, const char *m
 	}
 }
 
-void sw_pg_analyze(const char *sql, struct sw_analysis *out)
+static void analyze_here(const char *sql, struct sw_analysis *out)
 {
 	PgQueryProtobufParseResult r;
 	PgQuery__ParseResult *pr;
-	size_t total;
-
-	memset(out, 0, sizeof(*out));
-	out->engine = SW_ENGINE_POSTGRES;
-	if (!sql)
-		sql = "";
-	total = strlen(sql);
+	size_t total = strlen(sql);
 
 	r = pg_query_parse_protobuf(sql);
 	if (r.error) {
@@ -1312,6 +1308,76 @@ void sw_pg_analyze(const char *sql, struct sw_analysis *out)
 	}
 	pg_query__parse_result__free_unpacked(pr, NULL);
 	pg_query_free_protobuf_parse_result(r);
+}
+
+/*
+ * libpg_query's parser output and protobuf-c's unpack recurse once per tree
+ * level, and a left-deep expression ("SELECT 1+1+...+1") is as deep as it
+ * is long: 40000 terms overflow an 8 MiB stack inside the library. So a
+ * statement longer than SW_PG_INLINE_MAX is analysed on a thread with a
+ * large, lazily committed stack, and one longer than SW_PG_MAX_SQL is not
+ * analysed at all (class unknown, parse_ok false: fail closed).
+ */
+#define SW_PG_INLINE_MAX ((size_t)8 << 10)
+#define SW_PG_MAX_SQL    ((size_t)2 << 20)
+#define SW_PG_BIG_STACK  ((size_t)1 << 30)
+#define SW_PG_GUARD      ((size_t)64 << 10)
+
+struct analyze_job {
+	const char *sql;
+	struct sw_analysis *out;
+};
+
+static void *analyze_job_run(void *arg)
+{
+	struct analyze_job *j = arg;
+	analyze_here(j->sql, j->out);
+	return NULL;
+}
+
+static bool analyze_on_big_stack(const char *sql, struct sw_analysis *out)
+{
+	struct analyze_job job = { sql, out };
+	pthread_attr_t attr;
+	pthread_t th;
+	char *map;
+	bool ok = false;
+
+	map = mmap(NULL, SW_PG_BIG_STACK + SW_PG_GUARD, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (map == MAP_FAILED)
+		return false;
+	/* Guard below the stack: an overflow faults instead of corrupting memory. */
+	if (mprotect(map, SW_PG_GUARD, PROT_NONE) == 0 && pthread_attr_init(&attr) == 0) {
+		if (pthread_attr_setstack(&attr, map + SW_PG_GUARD, SW_PG_BIG_STACK) == 0 &&
+		    pthread_create(&th, &attr, analyze_job_run, &job) == 0) {
+			pthread_join(th, NULL);
+			ok = true;
+		}
+		pthread_attr_destroy(&attr);
+	}
+	munmap(map, SW_PG_BIG_STACK + SW_PG_GUARD);
+	return ok;
+}
+
+void sw_pg_analyze(const char *sql, struct sw_analysis *out)
+{
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	out->engine = SW_ENGINE_POSTGRES;
+	if (!sql)
+		sql = "";
+	len = strlen(sql);
+	if (len <= SW_PG_INLINE_MAX) {
+		analyze_here(sql, out);
+	} else if (len > SW_PG_MAX_SQL) {
+		char *msg = sw_xasprintf("statement too large to analyse (%zu bytes, limit %zu)", len, SW_PG_MAX_SQL);
+		parse_failed(out, sql, msg);
+		free(msg);
+	} else if (!analyze_on_big_stack(sql, out)) {
+		parse_failed(out, sql, "could not set up a stack to analyse the statement");
+	}
 }
 
 bool sw_pg_deallocate_target(const char *text, char **name)

@@ -31,6 +31,18 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 SW_GATE_PID=
 SW_GATE_SEQ=0
 
+# Every gate attaches to the one postgres binary and so sees every cluster on
+# the host: integration tests must not overlap. run.sh takes this lock for the
+# whole suite; a test script run on its own takes it itself.
+if [ -z "${SW_IT_LOCKED:-}" ]; then
+	exec 9>/run/lock/sqlward-integration.lock
+	if ! flock -w 900 9; then
+		echo "FATAL: another sqlward integration test holds /run/lock/sqlward-integration.lock" >&2
+		exit 1
+	fi
+	export SW_IT_LOCKED=1
+fi
+
 gate_start() {
 	local policy=$1
 	[ -x "$SQLWARD" ] || sw_die "sqlward binary not found: $SQLWARD (make build/test/sqlward)"
@@ -41,7 +53,7 @@ gate_start() {
 	SW_GATE_LOG=$SW_TMP/sqlward.$SW_GATE_SEQ.log
 	export SW_LEDGER SW_SOCK SW_GATE_LOG
 	"$SQLWARD" run --policy "$policy" --ledger "$SW_LEDGER" --socket "$SW_SOCK" \
-		--pg-bin "$SW_PG_BIN" >"$SW_GATE_LOG" 2>&1 </dev/null &
+		--pg-bin "$SW_PG_BIN" >"$SW_GATE_LOG" 2>&1 </dev/null 9>&- &
 	SW_GATE_PID=$!
 	if [ "$SW_GATE_SEQ" -eq 1 ]; then sw_at_exit gate_stop; fi
 	local n=0
@@ -115,7 +127,7 @@ for p in items or []:
 
 wait_pending() {
 	local secs=${1:-15} substr=${2:-} n=0 line
-	PENDING_ID= PENDING_PID=
+	PENDING_ID="" PENDING_PID=""
 	while [ "$n" -lt $((secs * 5)) ]; do
 		line=$(pending_list "$substr" | head -n1)
 		if [ -n "$line" ]; then

@@ -7,7 +7,7 @@
 #   SQLWARD=build/test/sqlward   the binary under test (default)
 #   SW_KEEP=1                    keep temp dirs (clusters, ledgers, logs)
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 export SW_TOP=$PWD
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -30,6 +30,11 @@ for f in "$SQLWARD" "$PQ_EXTENDED"; do
 		exit 1
 	fi
 done
+
+# One integration run at a time on a host (see lib_gate.sh).
+exec 9>/run/lock/sqlward-integration.lock
+flock -w 900 9 || { echo "integration: another run holds /run/lock/sqlward-integration.lock" >&2; echo "0 passed, 1 failed"; exit 1; }
+export SW_IT_LOCKED=1
 
 if [ $# -gt 0 ]; then tests=("$@"); else tests=(tests/integration/test_*.sh); fi
 pass=0; fail=0; bad_scripts=()

@@ -10,7 +10,7 @@
 # to take effect: a control that proves the fixtures grant enough privilege
 # and the state checks can see an effect. (Needs no sqlward binary.)
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/assert.sh
 . tests/lib/pg.sh
 . tests/integration/lib_gate.sh
@@ -165,6 +165,8 @@ attack "DROP after 5000 bytes of comment padding" agent_test t_intact \
 if [ "$UNGATED" != 1 ]; then
 	attack "unparseable statement is denied by the gate" agent_test "gate_refused 'SELEC * FRM'" \
 		"SELEC * FRM app.t WHERE"
+	SQL_CONTINUE=1 sql agent_test "SELEC * FRM app.t WHERE" "SELECT 42" "SELECT 43"
+	assert_eq "session survives a denied unparseable statement" "$(printf '42\n43')" "$SQL_OUT"
 fi
 
 # ---- reads a governed role must still be able to run ----------------------------

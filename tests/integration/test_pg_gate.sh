@@ -4,7 +4,7 @@
 # the simple protocol (psql) and the extended protocol (pq_extended); then
 # the ledger's records and its hash chain.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/assert.sh
 . tests/lib/pg.sh
 . tests/integration/lib_gate.sh
@@ -74,8 +74,11 @@ fi
 sql_wait "$h" 30
 assert_contains "denied hold: client gets the cancel error" "$SQL_ERR" "$SW_CANCEL_MSG"
 assert_eq "denied hold: row 5 still there" 1 "$(has_tx 5)"
-sql agent_test "SELECT 1"
-assert_eq "session after a denied hold: next statement runs" "0:1" "$SQL_RC:$SQL_OUT"
+
+# 4b. a cancel ends the statement, not the session (no stale cancel either)
+SQL_CONTINUE=1 sql agent_test "DROP TABLE app.transactions" "SELECT 42" "SELECT count(*) FROM app.transactions"
+assert_contains "same session: DROP cancelled" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "same session: the next statements run after a cancel" "$(printf '42\n200')" "$SQL_OUT"
 
 # 5. UPDATE with WHERE: held; a reviewer approves it; it runs
 sql_bg agent_test "UPDATE app.transactions SET note = 'approved-by-test' WHERE transaction_id = 7"

@@ -8,7 +8,8 @@
 #                       SW_PG_DIR SW_PG_SOCKDIR SW_PG_BIN SW_PG_LOG
 #   pg_fixtures         create the test roles, database gatedb and its tables
 #   sql ROLE SQL...     run each SQL (one psql -c each, same session) as ROLE on
-#                       gatedb; sets SQL_OUT SQL_ERR SQL_RC
+#                       gatedb; sets SQL_OUT SQL_ERR SQL_RC. Stops at the first
+#                       error unless SQL_CONTINUE=1.
 #   sql_admin SQL...    the same as the bootstrap superuser (postgres)
 #   sql_bg ROLE SQL...  the same in the background; sets SQL_BG (a handle);
 #   sql_wait HANDLE [SECS]  wait for it (default 60 s, then it is killed) and
@@ -80,7 +81,8 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 	echo "$p"
 }
 
-_pg_as() { (cd / && runuser -u "$SW_PG_USER" -- "$@"); }
+# (fd 9, the integration-suite lock, is not passed on to the server)
+_pg_as() { (cd / && runuser -u "$SW_PG_USER" -- "$@" 9>&-); }
 
 pg_start() {
 	[ "$(id -u)" -eq 0 ] || sw_die "pg_start needs root (it runs PostgreSQL as $SW_PG_USER)"
@@ -267,7 +269,9 @@ pg_fixtures() {
 # ---- running SQL ----------------------------------------------------------------
 _sql_argv() {  # ROLE DB SQL... -> psql argv in SW_PSQL_ARGV
 	local role=$1 db=$2 s; shift 2
-	SW_PSQL_ARGV=(psql -X -v ON_ERROR_STOP=1 -At -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$role" -d "$db")
+	# SQL_CONTINUE=1: keep going after an error (same session), psql's default.
+	local stop=1; [ "${SQL_CONTINUE:-0}" = 1 ] && stop=0
+	SW_PSQL_ARGV=(psql -X -v ON_ERROR_STOP=$stop -At -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$role" -d "$db")
 	for s in "$@"; do SW_PSQL_ARGV+=(-c "$s"); done
 }
 

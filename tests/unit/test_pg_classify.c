@@ -372,6 +372,57 @@ static void test_deallocate_target(void **state)
 	assert_null(name);
 }
 
+static char *repeat_sql(const char *head, const char *unit, size_t n, const char *tail)
+{
+	size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+	char *s = malloc(hl + ul * n + tl + 1), *p = s;
+	memcpy(p, head, hl);
+	p += hl;
+	for (size_t i = 0; i < n; i++, p += ul)
+		memcpy(p, unit, ul);
+	memcpy(p, tail, tl + 1);
+	return s;
+}
+
+/* Huge or deep input must never crash the classifier: it fails closed. */
+static void test_hostile_sizes(void **state)
+{
+	struct sw_analysis a;
+	char *sql;
+	(void)state;
+
+	/* Left-deep expression: overflows an 8 MiB stack inside libpg_query. */
+	sql = repeat_sql("SELECT 1", "+1", 30000, " FROM t");
+	sw_pg_analyze(sql, &a);
+	assert_int_equal(a.n_stmts, 1);
+	assert_true(!a.parse_ok || a.stmts[0].cls == SW_CLASS_UNKNOWN || a.stmts[0].cls == SW_CLASS_READ);
+	sw_analysis_free(&a);
+	free(sql);
+
+	/* Nested subqueries deeper than the walk allows: class unknown. */
+	sql = repeat_sql("SELECT ", "(SELECT ", 600, "1");
+	{
+		size_t l = strlen(sql);
+		sql = realloc(sql, l + 601);
+		memset(sql + l, ')', 600);
+		sql[l + 600] = '\0';
+	}
+	sw_pg_analyze(sql, &a);
+	assert_int_equal(a.n_stmts, 1);
+	assert_int_equal(a.stmts[0].cls, SW_CLASS_UNKNOWN);
+	sw_analysis_free(&a);
+	free(sql);
+
+	/* Longer than the analysis limit: refused. */
+	sql = repeat_sql("SELECT 1", " ", (size_t)3 << 20, "");
+	sw_pg_analyze(sql, &a);
+	assert_false(a.parse_ok);
+	assert_int_equal(a.n_stmts, 1);
+	assert_int_equal(a.stmts[0].cls, SW_CLASS_UNKNOWN);
+	sw_analysis_free(&a);
+	free(sql);
+}
+
 static void test_function_tables(void **state)
 {
 	const struct sw_pg_func *f;
@@ -403,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_writable_cte),
 		cmocka_unit_test(test_deallocate_target),
 		cmocka_unit_test(test_function_tables),
+		cmocka_unit_test(test_hostile_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

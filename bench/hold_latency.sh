@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# How long a governed statement is held before the daemon decides: pgbench as a
+# governed role, every statement judged in userspace (--no-cache), p50/p99 of the
+# ledger's held_us. Then the same with the in-kernel verdict cache on.
+# Usage: bench/hold_latency.sh [TRANSACTIONS]   (root; default 3000)
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+N=${1:-3000}
+SQLWARD=${SQLWARD:-$TOP/build/sqlward}
+SW_PG_DB=bench
+. "$TOP/tests/lib/pg.sh"
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+pg_start
+sql_db postgres "$SW_PG_SUPER" "CREATE ROLE agent_bench LOGIN" "CREATE DATABASE bench OWNER agent_bench" >/dev/null ||
+	sw_die "setup: $SQL_ERR"
+pgbench -i -q -s 1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U agent_bench bench >/dev/null 2>&1 || sw_die "pgbench -i failed"
+cat >"$SW_TMP/select.sql" <<'SQL'
+\set aid random(1, 100000)
+SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
+SQL
+
+run_case() {  # NAME DAEMON-FLAGS PGBENCH-MODE
+	local name=$1 flags=$2 mode=$3 ledger="$SW_TMP/ledger-$1.jsonl" pin="/sys/fs/bpf/sqlward-bench-$$"
+	"$SQLWARD" run --policy policies/default.yaml --ledger "$ledger" --socket "$SW_TMP/$name.sock" \
+		--pg-bin "$SW_PG_BIN" --postmaster-pid "$(pg_postmaster_pid)" --pin-dir "$pin" $flags \
+		>"$SW_TMP/$name.log" 2>&1 &
+	local d=$!
+	for _ in $(seq 100); do grep -qs "gate ready" "$SW_TMP/$name.log" && break; sleep 0.1; done
+	local tps
+	tps=$(pgbench -n -M "$mode" -c 1 -t "$N" -f "$SW_TMP/select.sql" -h "$SW_PG_HOST" -p "$SW_PG_PORT" \
+		-U agent_bench bench 2>&1 | awk '/^tps/ {print $3; exit}')
+	kill -TERM "$d"; wait "$d" 2>/dev/null
+	"$SQLWARD" detach "$pin" >/dev/null
+	python3 - "$ledger" "$name" "$tps" <<'PY'
+import json, sys
+ledger, name, tps = sys.argv[1:4]
+held, cached = [], 0
+for line in open(ledger):
+    r = json.loads(line)
+    if r.get("type") != "statement" or r.get("role") != "agent_bench":
+        continue
+    if r.get("decided_by") == "cache":
+        cached += 1
+    elif r.get("outcome") == "ran":
+        held.append(r["held_us"])
+held.sort()
+def pct(p):
+    return held[min(len(held) - 1, int(p * len(held)))] if held else 0
+print(f"{name:22s} statements held={len(held):5d} cache-hits={cached:5d} "
+      f"held_us p50={pct(0.50):6d} p90={pct(0.90):6d} p99={pct(0.99):6d} max={held[-1] if held else 0:6d}  tps={tps}")
+PY
+}
+
+echo "hold latency, $N pgbench transactions (one SELECT each) as governed role agent_bench:"
+for mode in simple extended; do
+	tps=$(pgbench -n -M "$mode" -c 1 -t "$N" -f "$SW_TMP/select.sql" -h "$SW_PG_HOST" -p "$SW_PG_PORT" \
+		-U agent_bench bench 2>&1 | awk '/^tps/ {print $3; exit}')
+	printf '%-22s no gate running                                                            tps=%s\n' "baseline-$mode" "$tps"
+done
+run_case simple-nocache "--no-cache" simple
+run_case extended-nocache "--no-cache" extended
+run_case simple-cache "" simple
+run_case extended-cache "" extended
