@@ -1,0 +1,198 @@
+/* `sqlward check`: the JSON contract in DESIGN.md and the exit codes. */
+#include "unit.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "commands.h"
+
+static char policy_path[4096];
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Run `sqlward check ARGS...` capturing stdout; returns exit status, *out malloc'd. */
+static int run_check(char **out, int argc, char **argv)
+{
+	char tmpl[] = "/tmp/sw-check-out.XXXXXX";
+	int fd = mkstemp(tmpl), saved, rc;
+	FILE *f;
+	long n;
+
+	assert_true(fd >= 0);
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fd, 1);
+	rc = sw_cmd_check(argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	f = fdopen(fd, "r");
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	*out = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(*out, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	unlink(tmpl);
+	return rc;
+}
+
+static json_t *nth_line(const char *out, int n)
+{
+	const char *p = out;
+	json_error_t e;
+	for (int i = 0; i < n; i++) {
+		p = strchr(p, '\n');
+		assert_non_null(p);
+		p++;
+	}
+	json_t *j = json_loadb(p, strcspn(p, "\n"), 0, &e);
+	if (!j)
+		fail_msg("line %d of check output is not JSON: %s\n%s", n, e.text, out);
+	return j;
+}
+
+static int count_lines(const char *out)
+{
+	int n = 0;
+	for (const char *p = out; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+static void test_json_fields_and_deny(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	int fd = mkstemp(sql);
+	close(fd);
+	write_file(sql, "SELECT id FROM app.orders WHERE id = 1;\nDROP TABLE app.orders;\n"
+			"ALTER TABLE app.orders ALTER COLUMN total TYPE numeric;\n");
+	char *argv[] = { "check", "--format", "json", "--policy", policy_path, "--role", "agent_ci", sql, NULL };
+	char *out;
+	int rc = run_check(&out, 8, argv);
+
+	assert_int_equal(rc, 1);
+	assert_int_equal(count_lines(out), 3);
+	json_t *a = nth_line(out, 0), *b = nth_line(out, 1), *c = nth_line(out, 2);
+	const char *required[] = { "statement", "engine", "class", "command", "objects", "locks",
+				   "rewrites_table", "verdict", "rule", "reasons" };
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		if (!json_object_get(a, required[i]) || !json_object_get(b, required[i]))
+			fail_msg("check JSON lacks \"%s\": %s", required[i], out);
+	}
+	assert_string_equal(json_string_value(json_object_get(a, "engine")), "postgres");
+	assert_string_equal(json_string_value(json_object_get(a, "class")), "read");
+	assert_string_equal(json_string_value(json_object_get(a, "command")), "SELECT");
+	assert_string_equal(json_string_value(json_object_get(a, "verdict")), "allow");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(a, "objects"), 0)), "app.orders");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(a, "locks"), "app.orders")),
+			    "AccessShareLock");
+	assert_string_equal(json_string_value(json_object_get(a, "statement")), "SELECT id FROM app.orders WHERE id = 1");
+
+	assert_string_equal(json_string_value(json_object_get(b, "class")), "ddl");
+	assert_string_equal(json_string_value(json_object_get(b, "command")), "DROP TABLE");
+	assert_string_equal(json_string_value(json_object_get(b, "verdict")), "deny");
+	assert_string_equal(json_string_value(json_object_get(b, "rule")), "deny-destructive");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(b, "locks"), "app.orders")),
+			    "AccessExclusiveLock");
+	assert_true(json_array_size(json_object_get(b, "reasons")) > 0);
+
+	assert_string_equal(json_string_value(json_object_get(c, "verdict")), "hold");
+	assert_true(json_is_true(json_object_get(c, "rewrites_table")));
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+	free(out);
+	unlink(sql);
+}
+
+static void test_all_allowed_exit_0(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	int fd = mkstemp(sql);
+	close(fd);
+	write_file(sql, "SELECT 1; SELECT count(*) FROM t;");
+	char *argv[] = { "check", "--format", "json", "--policy", policy_path, sql, NULL };
+	char *out;
+	assert_int_equal(run_check(&out, 6, argv), 0);
+	assert_int_equal(count_lines(out), 2);
+	free(out);
+	unlink(sql);
+}
+
+static void test_unparseable_is_judged(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	int fd = mkstemp(sql);
+	close(fd);
+	write_file(sql, "SELEC * FORM nowhere");
+	char *argv[] = { "check", "--format", "json", "--policy", policy_path, sql, NULL };
+	char *out;
+	assert_int_equal(run_check(&out, 6, argv), 1);
+	json_t *a = nth_line(out, 0);
+	assert_string_equal(json_string_value(json_object_get(a, "class")), "unknown");
+	assert_string_equal(json_string_value(json_object_get(a, "verdict")), "deny");
+	assert_string_equal(json_string_value(json_object_get(a, "statement")), "SELEC * FORM nowhere");
+	json_decref(a);
+	free(out);
+	unlink(sql);
+}
+
+static void test_ungoverned_role_allowed(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	int fd = mkstemp(sql);
+	close(fd);
+	write_file(sql, "DROP TABLE t");
+	char *argv[] = { "check", "--format", "json", "--policy", policy_path, "--role", "app_owner", sql, NULL };
+	char *out;
+	assert_int_equal(run_check(&out, 8, argv), 0);
+	json_t *a = nth_line(out, 0);
+	assert_string_equal(json_string_value(json_object_get(a, "rule")), "ungoverned");
+	json_decref(a);
+	free(out);
+	unlink(sql);
+}
+
+static void test_bad_usage_exit_2(void **state)
+{
+	(void)state;
+	char *out;
+	char *a1[] = { "check", "--format", "yaml", "--policy", policy_path, NULL };
+	assert_int_equal(run_check(&out, 5, a1), 2);
+	free(out);
+	char *a2[] = { "check", "--engine", "oracle", "--policy", policy_path, NULL };
+	assert_int_equal(run_check(&out, 5, a2), 2);
+	free(out);
+	char *a3[] = { "check", "--policy", "/nonexistent/policy.yaml", "/dev/null", NULL };
+	assert_int_equal(run_check(&out, 4, a3), 2);
+	free(out);
+	char *a4[] = { "check", "--policy", policy_path, "/nonexistent.sql", NULL };
+	assert_int_equal(run_check(&out, 4, a4), 2);
+	free(out);
+}
+
+int main(void)
+{
+	const char *top = getenv("SQLWARD_TOP");
+	snprintf(policy_path, sizeof(policy_path), "%s/policies/default.yaml", top ? top : ".");
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_fields_and_deny),
+		cmocka_unit_test(test_all_allowed_exit_0),
+		cmocka_unit_test(test_unparseable_is_judged),
+		cmocka_unit_test(test_ungoverned_role_allowed),
+		cmocka_unit_test(test_bad_usage_exit_2),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
