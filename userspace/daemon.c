@@ -6,6 +6,7 @@
  * 100 ms tick (heartbeat, hold timeouts, session sweep, drop counters).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <search.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,11 @@
 #define TICK_MS 100
 #define SWEEP_EVERY_TICKS 50
 #define STATS_EVERY_TICKS 100
+/* The kernel holds governed statements only while the daemon beats. A separate
+ * thread beats so a long classification (a huge statement takes seconds) does
+ * not make the kernel cancel everyone else's statements; it stops beating when
+ * the main loop has made no progress for this long (hung: fail closed). */
+#define LOOP_STALL_NS (30ull * 1000000000ull)
 
 uint64_t sw_mono_ns(void)
 {
@@ -481,6 +487,19 @@ static void reload_policy(struct sw_daemon *d)
 	}
 }
 
+static void *heartbeat_main(void *arg)
+{
+	struct sw_daemon *d = arg;
+
+	while (!__atomic_load_n(&d->heartbeat_stop, __ATOMIC_ACQUIRE)) {
+		uint64_t now = sw_mono_ns();
+		if (now - __atomic_load_n(&d->loop_alive_ns, __ATOMIC_ACQUIRE) < LOOP_STALL_NS)
+			sw_gate_heartbeat(d->gate);
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000 }, NULL);
+	}
+	return NULL;
+}
+
 /* ---- main loop ----------------------------------------------------------- */
 
 static int add_fd(int ep, int fd)
@@ -498,6 +517,8 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	int rc = 1, ep = -1, sfd = -1, tfd = -1, cfd = -1;
 	sigset_t mask;
 	unsigned ticks = 0;
+	pthread_t hb;
+	bool hb_started = false;
 
 	memset(&d, 0, sizeof(d));
 	d.opts = o;
@@ -566,6 +587,12 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		sw_daemon_note(&d, "start", f);
 		json_decref(f);
 	}
+	__atomic_store_n(&d.loop_alive_ns, sw_mono_ns(), __ATOMIC_RELEASE);
+	if (pthread_create(&hb, NULL, heartbeat_main, &d) != 0) {
+		fprintf(stderr, "sqlward: cannot start the heartbeat thread\n");
+		goto out;
+	}
+	hb_started = true;
 	fprintf(stderr, "sqlward: gate ready: %d PostgreSQL binar%s, policy %s, ledger %s, control %s%s\n",
 		o->n_pg_bins, o->n_pg_bins == 1 ? "y" : "ies", o->policy_path, o->ledger_path, o->socket_path,
 		o->observe_only ? " (observe only)" : "");
@@ -577,8 +604,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 			fprintf(stderr, "sqlward: epoll_wait: %s\n", strerror(errno));
 			break;
 		}
-		/* Beat before anything slow so the kernel never thinks we are gone. */
-		sw_gate_heartbeat(d.gate);
+		__atomic_store_n(&d.loop_alive_ns, sw_mono_ns(), __ATOMIC_RELEASE);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == sfd) {
@@ -608,6 +634,9 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	}
 	/* From now on the kernel cancels governed statements itself; decide what it
 	 * already sent, then let nobody stay paused. */
+	__atomic_store_n(&d.heartbeat_stop, true, __ATOMIC_RELEASE);
+	pthread_join(hb, NULL);
+	hb_started = false;
 	sw_gate_mark_dead(d.gate);
 	sw_gate_consume(d.gate);
 	sw_holds_release_all(&d, "cancelled", "sqlward daemon stopping");
@@ -615,6 +644,10 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	sw_daemon_note(&d, "stop", NULL);
 	rc = 0;
 out:
+	if (hb_started) {
+		__atomic_store_n(&d.heartbeat_stop, true, __ATOMIC_RELEASE);
+		pthread_join(hb, NULL);
+	}
 	if (cfd >= 0) {
 		close(cfd);
 		unlink(o->socket_path);

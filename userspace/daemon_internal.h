@@ -52,6 +52,8 @@ struct sw_daemon {
 	int64_t mono_to_wall_ns;   /* add to a monotonic ns to get CLOCK_REALTIME ns */
 	uint64_t last_stats[8];
 	bool stopping;
+	uint64_t loop_alive_ns;    /* main loop progress, read by the heartbeat thread */
+	bool heartbeat_stop;
 };
 
 uint64_t sw_mono_ns(void);
