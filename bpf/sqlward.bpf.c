@@ -143,8 +143,13 @@ int BPF_KPROBE(on_session_user, const char *rolename)
 	ev->hdr.pid = pid;
 	ev->hdr.ktime_ns = bpf_ktime_get_ns();
 	ev->flags = sess.flags;
-	ev->pad = 0;
 	__builtin_memcpy(ev->role, sess.role, sizeof(ev->role));
+	{
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		unsigned long arg_start = BPF_CORE_READ(task, mm, arg_start);
+		ev->title_len = arg_start ? bpf_probe_read_user_str(ev->title, sizeof(ev->title),
+								  (const void *)arg_start) : 0;
+	}
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }

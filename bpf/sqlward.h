@@ -67,11 +67,16 @@ struct sw_event_hdr {
 	__u64 ktime_ns;         /* bpf_ktime_get_ns() at the probe */
 };
 
+#define SW_TITLE_MAX 256
+
 struct sw_session_event {
 	struct sw_event_hdr hdr;
 	__u32 flags;            /* SW_SESS_* as decided in the kernel */
-	__u32 pad;
+	__s32 title_len;        /* bytes read from the process title incl. NUL; <= 0: none */
 	char role[SW_ROLE_MAX];
+	/* The backend's process title ("postgres: ROLE DB HOST(PORT) ..."), read from its
+	 * argv area in the probe, so it is known even if the backend exits at once. */
+	char title[SW_TITLE_MAX];
 };
 
 struct sw_statement_event {

@@ -7,7 +7,7 @@ PACKAGES=(
   make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
   libpg-query-dev libprotobuf-c-dev libyaml-dev libjansson-dev libssl-dev
   libcmocka-dev libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib
-  procps psmisc util-linux
+  procps psmisc util-linux iproute2 python3
 )
 
 missing=()

@@ -88,8 +88,10 @@ static uint32_t context_id(struct sw_daemon *d, const char *role, const char *da
 	return id;
 }
 
-/* Learn (or refresh) a session: role from the kernel or the title, database and client from the title. */
-static struct sw_session_info *sess_learn(struct sw_daemon *d, int pid, const char *role)
+/* Learn (or refresh) a session: role from the kernel or the title, database and client
+ * from the title (as the kernel read it, else from /proc). */
+static struct sw_session_info *sess_learn(struct sw_daemon *d, int pid, const char *role,
+					  const char *kernel_title)
 {
 	struct sw_session_info *s = sess_find(d, pid);
 	struct sw_pg_title t;
@@ -101,8 +103,9 @@ static struct sw_session_info *sess_learn(struct sw_daemon *d, int pid, const ch
 		s->pid = pid;
 		tsearch(s, &d->sessions, sess_cmp);
 	}
-	have_title = sw_proc_title(pid, title, sizeof(title)) &&
-		     sw_pg_parse_title(title, role && role[0] ? role : NULL, &t);
+	have_title = (kernel_title && sw_pg_parse_title(kernel_title, role && role[0] ? role : NULL, &t)) ||
+		     (sw_proc_title(pid, title, sizeof(title)) &&
+		      sw_pg_parse_title(title, role && role[0] ? role : NULL, &t));
 	snprintf(s->role, sizeof(s->role), "%s", role && role[0] ? role : (have_title ? t.role : ""));
 	snprintf(s->database, sizeof(s->database), "%s", have_title ? t.database : "");
 	snprintf(s->client, sizeof(s->client), "%s", have_title ? t.client : "");
@@ -204,7 +207,7 @@ static void adopt_existing_backends(struct sw_daemon *d)
 		}
 		if (!ours || !sw_proc_title(pid, title, sizeof(title)) || !sw_pg_parse_title(title, NULL, &t))
 			continue;
-		s = sess_learn(d, pid, t.role);
+		s = sess_learn(d, pid, t.role, NULL);
 		if (s->governed && sw_proc_state(pid) == 'T') {
 			json_t *f = json_pack("{s:i, s:s, s:s}", "pid", pid, "role", s->role,
 					      "action", "cancelled the statement of a backend found stopped at start "
@@ -294,7 +297,7 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 	uint64_t now;
 
 	if (!s || !(ev->flags & SW_SESS_KNOWN))
-		s = sess_learn(d, (int)ev->hdr.pid, ev->role[0] ? ev->role : NULL);
+		s = sess_learn(d, (int)ev->hdr.pid, ev->role[0] ? ev->role : NULL, NULL);
 	sw_mono_to_timespec(d, ev->hdr.ktime_ns, &wall);
 	text = statement_text(d, ev, held, &len, &complete);
 
@@ -393,11 +396,13 @@ static int on_event(void *ctx, const void *data, size_t size)
 		return 0;
 	if (h->type == SW_EV_SESSION && size >= sizeof(struct sw_session_event)) {
 		const struct sw_session_event *ev = data;
-		char role[SW_ROLE_MAX + 1];
+		char role[SW_ROLE_MAX + 1], title[SW_TITLE_MAX + 1];
 		memcpy(role, ev->role, SW_ROLE_MAX);
 		role[SW_ROLE_MAX] = 0;
+		memcpy(title, ev->title, SW_TITLE_MAX);
+		title[ev->title_len > 0 && ev->title_len <= SW_TITLE_MAX ? ev->title_len : 0] = 0;
 		if (role[0])
-			sess_learn(d, (int)h->pid, role);
+			sess_learn(d, (int)h->pid, role, title[0] ? title : NULL);
 	} else if (h->type == SW_EV_STATEMENT && size >= sizeof(struct sw_statement_event)) {
 		handle_statement(d, data);
 	}

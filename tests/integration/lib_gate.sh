@@ -52,10 +52,17 @@ gate_start() {
 	SW_SOCK=$SW_TMP/sqlward.$SW_GATE_SEQ.sock
 	SW_GATE_LOG=$SW_TMP/sqlward.$SW_GATE_SEQ.log
 	export SW_LEDGER SW_SOCK SW_GATE_LOG
+	# Pinned probes outlive the daemon (that is the point in production): give
+	# the test its own pin dir (bpffs names may not contain dots) and detach it at exit. Only this test's cluster
+	# is governed (--postmaster-pid), never another server on the host.
+	SW_PIN_DIR=${SW_PIN_DIR:-/sys/fs/bpf/sqlward-test-$$}
+	local pm; pm=$(pg_postmaster_pid)
+	[ -n "$pm" ] || sw_die "gate_start: no postmaster (call pg_start first)"
+	if [ "$SW_GATE_SEQ" -eq 1 ]; then sw_at_exit gate_detach; sw_at_exit gate_stop; fi
 	"$SQLWARD" run --policy "$policy" --ledger "$SW_LEDGER" --socket "$SW_SOCK" \
-		--pg-bin "$SW_PG_BIN" >"$SW_GATE_LOG" 2>&1 </dev/null 9>&- &
+		--pg-bin "$SW_PG_BIN" --postmaster-pid "$pm" --pin-dir "$SW_PIN_DIR" \
+		>"$SW_GATE_LOG" 2>&1 </dev/null 9>&- &
 	SW_GATE_PID=$!
-	if [ "$SW_GATE_SEQ" -eq 1 ]; then sw_at_exit gate_stop; fi
 	local n=0
 	while [ "$n" -lt 300 ]; do
 		grep -q "gate ready" "$SW_GATE_LOG" 2>/dev/null && return 0
@@ -88,6 +95,14 @@ gate_stop() {
 	wait "$SW_GATE_PID" 2>/dev/null
 	SW_GATE_RC=$?
 	SW_GATE_PID=
+}
+
+# Remove this test's pinned probes (after gate_stop).
+gate_detach() {
+	[ -n "${SW_PIN_DIR:-}" ] || return 0
+	"$SQLWARD" detach "$SW_PIN_DIR" >/dev/null 2>&1
+	case $SW_PIN_DIR in /sys/fs/bpf/sqlward-test-*) rm -rf "$SW_PIN_DIR" 2>/dev/null ;; esac
+	SW_PIN_DIR=
 }
 
 gate_stop_check() {

@@ -39,7 +39,8 @@ export SW_IT_LOCKED=1
 if [ $# -gt 0 ]; then tests=("$@"); else tests=(tests/integration/test_*.sh); fi
 pass=0; fail=0; bad_scripts=()
 for t in "${tests[@]}"; do
-	[ -e "$t" ] || continue
+	[ -e "$t" ] || [ ! -e "tests/integration/$t" ] || t="tests/integration/$t"
+	if [ ! -e "$t" ]; then echo "not ok - no such integration test: $t"; fail=$((fail + 1)); continue; fi
 	echo "== integration: $(basename "$t")"
 	log=$(mktemp /tmp/sqlward-it.XXXXXX)
 	start=$(date +%s)

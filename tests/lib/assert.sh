@@ -76,9 +76,8 @@ assert_rc() {
 
 # Print the summary line and return 0 only when nothing failed.
 finish() {
-	if [ "$SW_T_FAIL" -gt 0 ]; then
-		diag "failed: ${SW_T_FAILED_NAMES[*]}"
-	fi
+	local n
+	for n in "${SW_T_FAILED_NAMES[@]}"; do diag "FAILED: $n"; done
 	echo "$SW_T_PASS passed, $SW_T_FAIL failed"
 	[ "$SW_T_FAIL" -eq 0 ]
 }
