@@ -27,6 +27,7 @@ volatile __u64 heartbeat_ns;            /* monotonic ns of the daemon's last bea
 volatile __u64 heartbeat_grace_ns;      /* beat older than this: daemon presumed dead */
 volatile __u32 enforce;                 /* 0: observe only (never stop, never cancel) */
 volatile __u32 n_patterns;
+volatile __u32 daemon_tgid;             /* the daemon's pid: its exit closes the gate at once */
 struct sw_pattern patterns[SW_GOVERN_MAX];
 /* Optional scope: only backends whose parent is one of these postmasters. */
 volatile __u32 n_postmasters;
@@ -299,5 +300,24 @@ int BPF_KPROBE(on_parse_query, const char *query)
 		ev->action = SW_ACT_HELD;
 	}
 	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/*
+ * A process exits. The daemon: mark it dead now, so governed statements are
+ * cancelled rather than held with nobody to decide (no waiting for the
+ * heartbeat to lapse). A backend: forget its session (pids are reused).
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_process_exit, struct task_struct *p)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+
+	if (tid != tgid)
+		return 0;   /* a thread, not the process */
+	if (daemon_tgid && tgid == daemon_tgid)
+		heartbeat_ns = 0;
+	bpf_map_delete_elem(&sessions, &tgid);
 	return 0;
 }

@@ -66,6 +66,7 @@ int sw_gate_open(const struct sw_gate_opts *o, sw_gate_event_fn fn, void *ctx,
 	g->skel->bss->heartbeat_grace_ns = (uint64_t)(o->grace_ms ? o->grace_ms : 1000) * 1000000ull;
 	g->skel->bss->heartbeat_ns = mono_ns();
 	g->skel->bss->enforce = o->enforce ? 1 : 0;
+	g->skel->bss->daemon_tgid = (uint32_t)getpid();
 	for (int i = 0; i < o->n_postmasters && i < SW_POSTMASTERS_MAX; i++)
 		g->skel->bss->postmasters[i] = (uint32_t)o->postmasters[i];
 	g->skel->bss->n_postmasters = (uint32_t)(o->n_postmasters < SW_POSTMASTERS_MAX ? o->n_postmasters
@@ -144,6 +145,23 @@ static int attach(struct sw_gate *g, struct bpf_program *prog, const char *bin, 
 	if (!l) {
 		snprintf(err, errlen, "cannot attach a uprobe to %s in %s (%s); is this a PostgreSQL server "
 			 "binary that exports %s?", func, bin, strerror(errno), func);
+		return -1;
+	}
+	g->links[g->n_links++] = l;
+	return 0;
+}
+
+int sw_gate_attach_exit(struct sw_gate *g, char *err, size_t errlen)
+{
+	struct bpf_link *l;
+
+	if (g->n_links >= MAX_LINKS) {
+		snprintf(err, errlen, "too many probes");
+		return -1;
+	}
+	l = bpf_program__attach(g->skel->progs.on_process_exit);
+	if (!l) {
+		snprintf(err, errlen, "cannot attach to the sched_process_exit tracepoint: %s", strerror(errno));
 		return -1;
 	}
 	g->links[g->n_links++] = l;

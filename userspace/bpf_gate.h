@@ -30,6 +30,8 @@ void sw_gate_close(struct sw_gate *g);
 /* Role patterns ("exact", "prefix*", "*suffix", "*"); false on a pattern the kernel cannot test. */
 bool sw_gate_set_patterns(struct sw_gate *g, const char *const *patterns, size_t n, char *err, size_t errlen);
 
+/* Process-exit tracepoint: the daemon's death closes the gate at once; exited backends are forgotten. */
+int sw_gate_attach_exit(struct sw_gate *g, char *err, size_t errlen);
 int sw_gate_attach_sessions(struct sw_gate *g, const char *bin, char *err, size_t errlen);
 int sw_gate_attach_statements(struct sw_gate *g, const char *bin, char *err, size_t errlen);
 /* Pin all links under pin_dir, then remove pins a previous daemon left. */

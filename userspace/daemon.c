@@ -544,6 +544,10 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		goto out;
 	}
 	apply_policy_to_kernel(&d);
+	if (sw_gate_attach_exit(d.gate, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
+		goto out;
+	}
 	for (int i = 0; i < o->n_pg_bins; i++)
 		if (sw_gate_attach_sessions(d.gate, o->pg_bins[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The daemon's own failure modes, each asserted fail-closed: it refuses to
+# start on a malformed policy or a broken ledger; while it is dead (crash,
+# stop) governed statements are cancelled by the kernel, not run and not
+# paused; a backend left stopped by a crashed daemon is cancelled when the
+# next one starts; SIGTERM denies what was held; SIGHUP reloads the policy
+# and keeps the old one when the new one is malformed; statements longer
+# than the event's 4 KiB copy are read in full from the held backend.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/assert.sh
+. tests/lib/pg.sh
+. tests/integration/lib_gate.sh
+
+pg_start
+pg_fixtures
+PM=$(pg_postmaster_pid)
+SW_PIN_DIR=/sys/fs/bpf/sqlward-test-$$
+sw_at_exit gate_detach
+
+# ---- refusing to start ------------------------------------------------------------
+bad=tests/policies/bad/approvals-not-number.yaml
+"$SQLWARD" run --policy "$bad" --ledger "$SW_TMP/x.jsonl" --socket "$SW_TMP/x.sock" --pg-bin "$SW_PG_BIN" \
+	--postmaster-pid "$PM" --pin-dir "$SW_PIN_DIR" >"$SW_TMP/bad.log" 2>&1 </dev/null 9>&-
+rc=$?
+assert_ne "run refuses a malformed policy (non-zero exit)" 0 "$rc"
+assert_contains "run names the policy file and line" "$(cat "$SW_TMP/bad.log")" "$bad:9:"
+assert_eq "run on a malformed policy creates no ledger" "no" "$([ -e "$SW_TMP/x.jsonl" ] && echo yes || echo no)"
+
+printf '{"seq":1,"type":"daemon","broken":true}\n' >"$SW_TMP/broken.jsonl"
+sum_before=$(sha256sum <"$SW_TMP/broken.jsonl")
+"$SQLWARD" run --policy policies/default.yaml --ledger "$SW_TMP/broken.jsonl" --socket "$SW_TMP/x.sock" \
+	--pg-bin "$SW_PG_BIN" --postmaster-pid "$PM" --pin-dir "$SW_PIN_DIR" >"$SW_TMP/broken.log" 2>&1 </dev/null 9>&-
+assert_ne "run refuses a ledger that does not verify" 0 "$?"
+assert_eq "the broken ledger is left byte for byte" "$sum_before" "$(sha256sum <"$SW_TMP/broken.jsonl")"
+assert_contains "the refusal says which record is bad" "$(cat "$SW_TMP/broken.log")" "line 1"
+
+# ---- statements longer than the event's copy ---------------------------------------
+POLICY=$SW_TMP/policy.yaml
+cp policies/default.yaml "$POLICY"
+gate_start "$POLICY"
+pad=$(printf 'x%.0s' $(seq 1 6000))
+sql agent_test "SELECT count(*) /* $pad */ FROM app.transactions"
+assert_eq "a 6 KB SELECT is read in full and allowed" "0:200" "$SQL_RC:$SQL_OUT"
+sql agent_test "SELECT 1 /* $pad */; DROP TABLE app.scratch"
+assert_contains "a DROP after 6 KB of comment is cancelled" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "app.scratch survives" "t" "$(sql_admin_val "SELECT to_regclass('app.scratch') IS NOT NULL")"
+sleep 0.3
+ledger_match role=agent_test statement~"DROP TABLE app.scratch" verdict=deny statement_complete=true
+check "ledger: the long statement is recorded complete" test $? -eq 0
+
+# ---- SIGHUP: reload, and keep the old policy when the new one is bad --------------
+cat >"$POLICY" <<'EOF'
+sqlward_policy: 1
+govern:
+  roles: ["agent_*"]
+default: deny
+rules:
+  - id: only-transactions
+    match: { class: transaction }
+    action: allow
+EOF
+kill -HUP "$SW_GATE_PID"
+sleep 0.5
+sql agent_test "SELECT 1"
+assert_contains "after SIGHUP the new policy denies a read" "$SQL_ERR" "$SW_CANCEL_MSG"
+printf 'sqlward_policy: 1\ndefault: maybe\n' >"$POLICY"
+kill -HUP "$SW_GATE_PID"
+sleep 0.5
+sql agent_test "SELECT 1"
+assert_contains "a malformed reload is refused; the last good policy stays" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_contains "the refused reload is logged with file and line" "$(cat "$SW_GATE_LOG")" "policy_reload_refused"
+cp policies/default.yaml "$POLICY"
+kill -HUP "$SW_GATE_PID"
+sleep 0.5
+sql agent_test "SELECT 1"
+assert_eq "reloading the default policy allows reads again" "0:1" "$SQL_RC:$SQL_OUT"
+
+# ---- SIGTERM with a statement held: it is denied, nobody stays paused -------------
+sql_bg agent_test "UPDATE app.t SET v = 'while-stopping' WHERE id = 1"
+h=$SQL_BG
+wait_pending 15 "while-stopping"
+check "an UPDATE is held" test -n "$PENDING_ID"
+gate_stop
+assert_eq "the daemon exits 0 on SIGTERM" 0 "$SW_GATE_RC"
+sql_wait "$h" 10
+assert_contains "the held UPDATE is cancelled when the daemon stops" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "the row is unchanged" "v1" "$(sql_admin_val "SELECT v FROM app.t WHERE id = 1")"
+
+# ---- no daemon: the pinned probes cancel governed statements at once --------------
+start=$(date +%s%N)
+sql agent_test "UPDATE app.t SET v = 'no-daemon' WHERE id = 2"
+ms=$((($(date +%s%N) - start) / 1000000))
+assert_contains "with no daemon a governed write is cancelled" "$SQL_ERR" "$SW_CANCEL_MSG"
+check "it is cancelled at once, not paused (${ms} ms)" test "$ms" -lt 5000
+sql agent_test "SELECT 1"
+assert_contains "with no daemon even a governed read does not run" "$SQL_ERR" "$SW_CANCEL_MSG"
+sql analyst "SELECT count(*) FROM app.scratch"
+assert_eq "ungoverned roles are not affected while the daemon is down" "0:20" "$SQL_RC:$SQL_OUT"
+assert_eq "row 2 unchanged" "v2" "$(sql_admin_val "SELECT v FROM app.t WHERE id = 2")"
+
+# ---- crash while holding: the next daemon cancels the orphaned hold ----------------
+gate_start "$POLICY"
+sql_bg agent_test "UPDATE app.t SET v = 'orphan' WHERE id = 3"
+h=$SQL_BG
+wait_pending 15 "orphan"
+held_pid=$PENDING_PID
+check "an UPDATE is held before the crash" test -n "$held_pid"
+kill -KILL "$SW_GATE_PID"; wait "$SW_GATE_PID" 2>/dev/null; SW_GATE_PID=
+sleep 0.5
+assert_eq "after a crash the held backend is still stopped" "T" "$(proc_state "$held_pid")"
+sql agent_test "SELECT 1"
+assert_contains "after a crash a new governed statement is cancelled by the kernel" "$SQL_ERR" "$SW_CANCEL_MSG"
+gate_start "$POLICY"
+sql_wait "$h" 15
+assert_contains "the restarted daemon cancels the orphaned hold" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "the orphaned UPDATE never ran" "v3" "$(sql_admin_val "SELECT v FROM app.t WHERE id = 3")"
+assert_contains "the orphan is recorded" "$(cat "$SW_GATE_LOG")" "orphan_hold_cancelled"
+sql agent_test "SELECT count(*) FROM app.t"
+assert_eq "after the restart reads run again" "0:10" "$SQL_RC:$SQL_OUT"
+
+# ---- status shows the kernel counters -----------------------------------------------
+st=$("$SQLWARD" status --socket "$SW_SOCK")
+assert_contains "status reports ring-buffer drops" "$st" "ring_buffer_drops"
+gate_stop_check
+"$SQLWARD" verify --ledger "$SW_LEDGER" >/dev/null
+assert_rc "the ledger verifies after a crash and restarts" 0 $?
+
+gate_log_on_failure
+finish
