@@ -79,21 +79,31 @@ bool sw_pg_parse_title(const char *title, const char *want_role, struct sw_pg_ti
 	return true;
 }
 
-bool sw_proc_title(pid_t pid, char *buf, size_t len)
+/* Read /proc/PID/NAME (one read; these files are small) into buf, NUL-terminated. */
+static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t len)
 {
 	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return -1;
 	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
-		return false;
+		return -1;
 	buf[n] = 0;
+	return n;
+}
+
+bool sw_proc_title(pid_t pid, char *buf, size_t len)
+{
+	ssize_t n = read_proc(pid, "cmdline", buf, len);
+
+	if (n <= 0)
+		return false;
 	/* argv separators become spaces; PostgreSQL pads its title with NULs/spaces. */
 	for (ssize_t i = 0; i < n; i++)
 		if (buf[i] == 0)
@@ -120,19 +130,8 @@ bool sw_proc_exe(pid_t pid, char *buf, size_t len)
 
 static bool read_stat_tail(pid_t pid, char *buf, size_t len, char **tail)
 {
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_proc(pid, "stat", buf, len) <= 0)
 		return false;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
 	/* The command name may contain spaces and parentheses: fields follow the last ')'. */
 	*tail = strrchr(buf, ')');
 	return *tail && (*tail)[1] == ' ' && (*tail)[2];

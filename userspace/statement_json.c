@@ -6,39 +6,12 @@
 #include "util.h"
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not valid. */
+/* A valid UTF-8 sequence that is not NUL: its length, else 0. */
 static size_t utf8_seq(const unsigned char *s, size_t len)
 {
-	unsigned char c = s[0];
-	size_t n;
 	uint32_t cp;
-
-	if (c == 0)
-		return 0;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
+	size_t n = sw_utf8_decode(s, len, &cp);
+	return n && cp ? n : 0;
 }
 
 bool sw_utf8_valid(const char *s, size_t len)

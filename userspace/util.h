@@ -11,6 +11,9 @@ char *sw_xstrdup(const char *s);
 char *sw_xstrndup(const char *s, size_t n);
 char *sw_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+#include <stdint.h>
+size_t sw_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+
 /* Relative strength of a PostgreSQL table lock mode name (0 if unknown). */
 int sw_lock_strength(const char *mode);
 
