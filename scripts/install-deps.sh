@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages sqlward's build, tests and demo need, only
 # those that are missing. Safe to run repeatedly; needs root (or sudo).
+# With --bench, also the packages only the benchmark needs.
 set -euo pipefail
 
 PACKAGES=(
@@ -9,6 +10,10 @@ PACKAGES=(
   libcmocka-dev libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib
   procps psmisc util-linux iproute2 python3
 )
+# --bench: also what `make bench` compares against and plots with (bench/run.sh).
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(postgresql-15-pgaudit pgbouncer gnuplot-nox time)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

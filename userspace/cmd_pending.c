@@ -112,6 +112,50 @@ static void print_hold(json_t *h, bool full)
 	printf("%s\n", json_array_size(objs) ? "" : " (none)");
 	json_array_foreach(json_object_get(h, "reasons"), i, v)
 		printf("  note       %s\n", json_string_value(v));
+	{
+		json_t *req = json_object_get(h, "requester");
+		json_t *appr = json_object_get(h, "approvers");
+		if (req)
+			printf("  requested  by OS user %s (client pid %lld); they cannot approve it\n",
+			       json_string_value(json_object_get(req, "user")),
+			       (long long)json_integer_value(json_object_get(req, "pid")));
+		else
+			printf("  requested  by a client not found on this host (self-approval cannot be checked)\n");
+		printf("  approval   %lld distinct approval%s needed from ",
+		       (long long)json_integer_value(json_object_get(h, "approvals_required")),
+		       json_integer_value(json_object_get(h, "approvals_required")) == 1 ? "" : "s");
+		if (json_array_size(appr) == 0)
+			printf("root");
+		json_array_foreach(appr, i, v)
+			printf("%s%s", i ? ", " : "", json_string_value(v));
+		putchar('\n');
+		json_array_foreach(json_object_get(h, "approvals"), i, v)
+			printf("  approved   by %s at %s%s%s\n", json_string_value(json_object_get(v, "user")),
+			       json_string_value(json_object_get(v, "time")),
+			       json_object_get(v, "comment") ? ": " : "",
+			       json_object_get(v, "comment") ? json_string_value(json_object_get(v, "comment")) : "");
+	}
+	if (json_object_get(h, "statement_timeout_ms")) {
+		long long st = json_integer_value(json_object_get(h, "statement_timeout_ms"));
+		long long lt = json_integer_value(json_object_get(h, "lock_timeout_ms"));
+		if (st > 0)
+			printf("  timeouts   statement_timeout %lld ms: %s\n", st,
+			       json_is_true(json_object_get(h, "server_cancels_on_release"))
+				       ? "ALREADY EXCEEDED - PostgreSQL will cancel this statement as soon as it is released"
+				       : "if the hold lasts longer, PostgreSQL cancels it on release");
+		else
+			printf("  timeouts   no statement_timeout");
+		if (st <= 0)
+			printf("; lock_timeout %lld ms\n", lt);
+		else if (lt > 0)
+			printf("             lock_timeout %lld ms (counts only while it waits for a lock after release)\n", lt);
+	}
+	if (json_array_size(json_object_get(h, "transaction"))) {
+		printf("  transaction so far (this session, since BEGIN):\n");
+		json_array_foreach(json_object_get(h, "transaction"), i, v)
+			printf("    %zu. %s\n", i + 1, json_string_value(v));
+	}
+	printf("  sha256     %s\n", json_string_value(json_object_get(h, "statement_sha256")));
 	printf("  statement (exact text that will run if approved):\n%s\n",
 	       json_string_value(json_object_get(h, "statement")));
 }
@@ -191,7 +235,7 @@ static int decide(int argc, char **argv, const char *op)
 	r = call(&a, req);
 	if (!r)
 		return 1;
-	printf("held statement #%s %s\n", a.id, json_string_value(json_object_get(r, "decision")));
+	printf("held statement #%s: %s\n", a.id, json_string_value(json_object_get(r, "message")));
 	json_decref(r);
 	return 0;
 }

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,12 +88,39 @@ static json_t *error_reply(const char *fmt, const char *arg)
 	return r;
 }
 
+/* The caller's groups by name (for "group:NAME" approvers). */
+static size_t actor_groups(uid_t uid, const char *user, char ***out)
+{
+	struct passwd *pw = getpwuid(uid);
+	gid_t gids[256];
+	int ng = 256;
+	char **names;
+	size_t n = 0;
+
+	*out = NULL;
+	if (!pw || getgrouplist(user, pw->pw_gid, gids, &ng) < 0)
+		return 0;
+	names = sw_xcalloc((size_t)ng, sizeof(*names));
+	for (int i = 0; i < ng; i++) {
+		struct group *gr = getgrgid(gids[i]);
+		if (gr)
+			names[n++] = sw_xstrdup(gr->gr_name);
+	}
+	*out = names;
+	return n;
+}
+
 static json_t *op_decide(struct sw_daemon *d, json_t *req, const struct ucred *cred, const char *who, bool approve)
 {
 	json_t *idv = json_object_get(req, "id");
 	const char *comment = json_string_value(json_object_get(req, "comment"));
+	struct sw_actor actor = { .uid = cred->uid, .user = who };
+	struct timespec now;
+	enum sw_approval_result r;
 	struct sw_hold *h;
-	char idbuf[32];
+	char idbuf[32], msg[768];
+	char **groups;
+	json_t *reply;
 
 	if (!json_is_integer(idv))
 		return error_reply("%s", "request needs an integer \"id\" (see `sqlward pending`)");
@@ -101,12 +129,35 @@ static json_t *op_decide(struct sw_daemon *d, json_t *req, const struct ucred *c
 	if (!h)
 		return error_reply("no held statement with id %s (already decided, timed out, or never held); "
 				   "run `sqlward pending` to see what is waiting", idbuf);
-	if (cred->uid != 0 && cred->uid != geteuid())
-		return error_reply("user %s may not decide held statements: only root or the daemon's user can", who);
-	if (sw_holds_release(d, h, approve ? SW_VERDICT_ALLOW : SW_VERDICT_DENY, who, comment,
-			     approve ? "ran" : "cancelled") < 0)
-		return error_reply("%s", "the ledger could not be written, so the statement was cancelled");
-	return json_pack("{s:b, s:s, s:s}", "ok", 1, "id", idbuf, "decision", approve ? "approved" : "denied");
+	actor.n_groups = actor_groups(cred->uid, who, &groups);
+	actor.groups = (const char *const *)groups;
+	clock_gettime(CLOCK_REALTIME, &now);
+	r = sw_approval_decide(&h->approval, &actor, approve, comment, &now, msg, sizeof(msg));
+	for (size_t i = 0; i < actor.n_groups; i++)
+		free(groups[i]);
+	free(groups);
+
+	switch (r) {
+	case SW_APPROVAL_RECORDED:
+		sw_holds_note(d, h, "approval", who, comment, msg);
+		return json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "id", idbuf, "decision", "approval recorded",
+				 "message", msg);
+	case SW_APPROVAL_RELEASED:
+	case SW_APPROVAL_DENIED: {
+		char *by = sw_xstrdup(h->approval.decided_by ? h->approval.decided_by : who);
+		int rc = sw_holds_release(d, h, r == SW_APPROVAL_RELEASED ? SW_VERDICT_ALLOW : SW_VERDICT_DENY, by,
+					  comment, r == SW_APPROVAL_RELEASED ? "ran" : "cancelled");
+		free(by);
+		if (rc < 0)
+			return error_reply("%s", "the ledger could not be written, so the statement was cancelled");
+		reply = json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "id", idbuf, "decision",
+				  r == SW_APPROVAL_RELEASED ? "approved" : "denied", "message", msg);
+		return reply;
+	}
+	default:
+		sw_holds_note(d, h, "approval_refused", who, comment, msg);
+		return error_reply("%s", msg);
+	}
 }
 
 static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucred *cred)

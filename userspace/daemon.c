@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <ctype.h>
 #include "daemon_internal.h"
+#include "client_owner.h"
 #include "pg_backend.h"
 #include "util.h"
 
@@ -116,12 +117,47 @@ static struct sw_session_info *sess_learn(struct sw_daemon *d, int pid, const ch
 	return s;
 }
 
+struct sw_session_info *sw_session_find(struct sw_daemon *d, int pid)
+{
+	return sess_find(d, pid);
+}
+
+static void sess_free(struct sw_session_info *s)
+{
+	sw_strv_free(&s->txn);
+	free(s);
+}
+
 static void sess_forget(struct sw_daemon *d, struct sw_session_info *s)
 {
 	sw_gate_drop_session(d->gate, (uint32_t)s->pid);
 	sw_prepared_drop_session(d->prepared, s->pid);
 	tdelete(s, &d->sessions, sess_cmp);
-	free(s);
+	sess_free(s);
+}
+
+void sw_session_track(struct sw_session_info *s, const struct sw_analysis *a)
+{
+	for (size_t i = 0; i < a->n_stmts; i++) {
+		const char *cmd = a->stmts[i].command ? a->stmts[i].command : "";
+		if (strcmp(cmd, "BEGIN") == 0 || strcmp(cmd, "START TRANSACTION") == 0) {
+			sw_strv_free(&s->txn);
+			s->in_txn = true;
+		} else if (strcmp(cmd, "COMMIT") == 0 || strcmp(cmd, "ROLLBACK") == 0 ||
+			   strcmp(cmd, "PREPARE TRANSACTION") == 0) {
+			sw_strv_free(&s->txn);
+			s->in_txn = false;
+			continue;
+		}
+		if (!s->in_txn)
+			continue;
+		if (s->txn.n == SW_TXN_CONTEXT_MAX) {
+			free(s->txn.v[0]);
+			memmove(s->txn.v, s->txn.v + 1, (s->txn.n - 1) * sizeof(*s->txn.v));
+			s->txn.n--;
+		}
+		sw_strv_push(&s->txn, a->stmts[i].text ? a->stmts[i].text : "");
+	}
 }
 
 /* twalk has no context argument: collect into a static list. */
@@ -170,7 +206,7 @@ static void sess_free_all(struct sw_daemon *d)
 	size_t n = sess_all(d);
 	for (size_t i = 0; i < n; i++) {
 		tdelete(walk_list[i], &d->sessions, sess_cmp);
-		free(walk_list[i]);
+		sess_free(walk_list[i]);
 	}
 	free(walk_list);
 	walk_list = NULL;
@@ -338,19 +374,36 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 		if (held)
 			sw_pg_resume(s->pid);
 		record(d, s, &wall, text, len, complete, &a, per, &overall, "observed", 0, NULL, NULL, false, NULL);
-		if (complete)
+		if (complete) {
 			sw_prepared_commit(d->prepared, s->pid, &a);
+			sw_session_track(s, &a);
+		}
 	} else if (ev->action == SW_ACT_CACHED_ALLOW) {
 		record(d, s, &wall, text, len, complete, &a, per, &overall, "ran", 0, "cache", NULL, false, NULL);
 		sw_prepared_commit(d->prepared, s->pid, &a);
+		sw_session_track(s, &a);
 	} else if (ev->action == SW_ACT_CANCELLED) {
 		struct sw_judgement j = { .verdict = SW_VERDICT_DENY, .rule_id = "no-daemon",
 					  .reason = "no live sqlward daemon when the statement arrived" };
 		record(d, s, &wall, text, len, complete, &a, per, &j, "cancelled", 0, "kernel", NULL, false, NULL);
 	} else if (overall.verdict == SW_VERDICT_HOLD && !d->opts->observe_only && !d->stopping) {
 		struct sw_hold *h = sw_xcalloc(1, sizeof(*h));
+		const struct sw_rule *rule = sw_policy_rule(d->policy, overall.rule_id);
+		struct sw_client_owner owner;
+		char exe[4096];
+
 		h->pid = s->pid;
 		h->sess = *s;
+		memset(&h->sess.txn, 0, sizeof(h->sess.txn));
+		sw_strv_copy(&h->txn_before, &s->txn);
+		sw_sha256_hex(text, len, h->statement_sha256);
+		sw_approval_init(&h->approval, rule ? rule->approvals_required : 1, rule ? &rule->approvers : NULL);
+		if (sw_client_owner(s->pid, &owner))
+			sw_approval_set_requester(&h->approval, owner.uid, owner.user, owner.pid);
+		/* The backend is stopped: its timeouts can be read race-free. */
+		if (sw_proc_exe(s->pid, exe, sizeof(exe)))
+			h->timeouts_known = sw_pg_read_global_int(s->pid, exe, "StatementTimeout", &h->statement_timeout_ms) &&
+					    sw_pg_read_global_int(s->pid, exe, "LockTimeout", &h->lock_timeout_ms);
 		h->start_ns = ev->hdr.ktime_ns;
 		h->wall = wall;
 		h->deadline_ns = now + (uint64_t)(overall.hold_timeout_s ? overall.hold_timeout_s
@@ -375,6 +428,7 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 		if (allow) {
 			sw_pg_resume(s->pid);
 			sw_prepared_commit(d->prepared, s->pid, &a);
+			sw_session_track(s, &a);
 			if (!d->opts->no_cache && !d->opts->observe_only && complete && len + 1 < SW_TEXT_CAP &&
 			    !session_dependent(&a))
 				sw_gate_cache_allow(d->gate, s->ctx_id, text, (uint32_t)len + 1);

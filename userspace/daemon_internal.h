@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <jansson.h>
+#include "approval.h"
 #include "bpf_gate.h"
 #include "daemon.h"
 #include "ledger.h"
@@ -20,7 +21,11 @@ struct sw_session_info {
 	char client[80];        /* "" if unknown */
 	bool governed;
 	uint32_t ctx_id;
+	bool in_txn;            /* inside BEGIN ... COMMIT/ROLLBACK as far as we saw */
+	struct sw_strv txn;     /* statements run in the current transaction (for the dossier) */
 };
+
+#define SW_TXN_CONTEXT_MAX 50
 
 struct sw_hold {
 	uint64_t id;
@@ -35,6 +40,12 @@ struct sw_hold {
 	struct sw_judgement *per_stmt;
 	struct sw_judgement overall;
 	uint64_t ledger_seq;       /* the "held" record */
+	char statement_sha256[65];
+	struct sw_approval approval;
+	struct sw_strv txn_before; /* the session's earlier statements in this transaction */
+	bool timeouts_known;       /* read from the stopped backend */
+	int statement_timeout_ms;  /* the session's statement_timeout (0: none) */
+	int lock_timeout_ms;
 };
 
 struct sw_daemon {
@@ -70,6 +81,14 @@ void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns);
 void sw_holds_release_all(struct sw_daemon *d, const char *outcome, const char *comment);
 json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_t now_ns);
 void sw_hold_free(struct sw_hold *h);
+
+/* Update a session's transaction context after a statement ran. */
+void sw_session_track(struct sw_session_info *s, const struct sw_analysis *a);
+/* Find a hold's session (NULL if it ended). */
+struct sw_session_info *sw_session_find(struct sw_daemon *d, int pid);
+/* Write an "approval" or "approval_refused" record for a hold. */
+void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *type, const char *user,
+		   const char *comment, const char *message);
 
 /* Control socket (control_server.c). */
 int sw_control_listen(const char *path, char *err, size_t errlen);

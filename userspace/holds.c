@@ -14,6 +14,8 @@ void sw_hold_free(struct sw_hold *h)
 	free(h->statement);
 	sw_analysis_free(&h->analysis);
 	free(h->per_stmt);
+	sw_approval_free(&h->approval);
+	sw_strv_free(&h->txn_before);
 	free(h);
 }
 
@@ -45,6 +47,36 @@ static void holds_remove(struct sw_daemon *d, struct sw_hold *h)
 		}
 }
 
+static json_t *approvals_json(const struct sw_approval *a)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < a->n_entries; i++) {
+		char ts[64];
+		sw_format_time(&a->entries[i].when, ts, sizeof(ts));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s?}", "user", a->entries[i].user, "time", ts,
+						     "comment", a->entries[i].comment));
+	}
+	return arr;
+}
+
+void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *type, const char *user,
+		   const char *comment, const char *message)
+{
+	struct timespec now;
+	char ts[64], err[512];
+	json_t *rec;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	sw_format_time(&now, ts, sizeof(ts));
+	rec = json_pack("{s:s, s:s, s:I, s:I, s:s, s:i, s:s, s:s, s:s?, s:s}", "type", type, "time", ts,
+			"hold_id", (json_int_t)h->id, "hold_seq", (json_int_t)h->ledger_seq,
+			"statement_sha256", h->statement_sha256, "pid", h->pid, "role", h->sess.role,
+			"user", user, "comment", comment, "message", message);
+	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0)
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+	json_decref(rec);
+}
+
 int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		     const char *decided_by, const char *comment, const char *outcome)
 {
@@ -66,6 +98,10 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 	rec = sw_decision_record(&dec);
 	json_object_set_new(rec, "hold_id", json_integer((json_int_t)h->id));
 	json_object_set_new(rec, "hold_seq", json_integer((json_int_t)h->ledger_seq));
+	json_object_set_new(rec, "approvals", approvals_json(&h->approval));
+	if (h->approval.requester_known)
+		json_object_set_new(rec, "requester", json_pack("{s:s, s:i}", "user", h->approval.requester,
+								 "pid", h->approval.requester_pid));
 	/* The decision is on disk before the backend moves. */
 	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s; cancelling hold #%llu\n", err,
@@ -91,7 +127,7 @@ void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns)
 {
 	for (size_t i = 0; i < d->n_holds;) {
 		struct sw_hold *h = d->holds[i];
-		if (now_ns >= h->deadline_ns)
+		if (now_ns >= h->deadline_ns && sw_approval_timeout(&h->approval) == SW_APPROVAL_TIMED_OUT)
 			sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "no decision before the hold timeout",
 					 "timed_out");
 		else
@@ -135,5 +171,33 @@ json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_
 	if (json_array_size(parts))
 		json_object_set(o, "statements", parts);
 	json_decref(parts);
+	{
+		json_t *appr = json_array(), *txn = json_array();
+		double age_s = (double)(now_ns - h->start_ns) / 1e9;
+		for (size_t i = 0; i < h->approval.approvers.n; i++)
+			json_array_append_new(appr, json_string(h->approval.approvers.v[i]));
+		for (size_t i = 0; i < h->txn_before.n; i++)
+			json_array_append_new(txn, json_string(h->txn_before.v[i]));
+		json_object_set_new(o, "statement_sha256", json_string(h->statement_sha256));
+		json_object_set_new(o, "approvers", appr);
+		json_object_set_new(o, "approvals_required", json_integer(h->approval.required));
+		json_object_set_new(o, "approvals", approvals_json(&h->approval));
+		json_object_set_new(o, "transaction", txn);
+		json_object_set_new(o, "in_transaction", json_boolean(h->sess.in_txn));
+		if (h->approval.requester_known)
+			json_object_set_new(o, "requester", json_pack("{s:s, s:i}", "user", h->approval.requester,
+								      "pid", h->approval.requester_pid));
+		if (h->timeouts_known) {
+			json_object_set_new(o, "statement_timeout_ms", json_integer(h->statement_timeout_ms));
+			json_object_set_new(o, "lock_timeout_ms", json_integer(h->lock_timeout_ms));
+			/* statement_timeout's timer runs while the backend is stopped. */
+			json_object_set_new(o, "server_cancels_on_release",
+					    json_boolean(h->statement_timeout_ms > 0 &&
+							 age_s * 1000.0 >= (double)h->statement_timeout_ms));
+			if (h->statement_timeout_ms > 0)
+				json_object_set_new(o, "server_cancels_after_s",
+						    json_real((double)h->statement_timeout_ms / 1000.0));
+		}
+	}
 	return o;
 }

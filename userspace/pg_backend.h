@@ -46,6 +46,13 @@ int sw_pg_find_binaries(char bins[][4096], int max);
  */
 char *sw_proc_read_string(pid_t pid, unsigned long addr, size_t max, size_t *len);
 
+/*
+ * Read an exported global int of the server binary (e.g. "StatementTimeout")
+ * from process pid, which runs bin. Meant for stopped backends. false if the
+ * symbol or the mapping cannot be found.
+ */
+bool sw_pg_read_global_int(pid_t pid, const char *bin, const char *symbol, int *out);
+
 /* Release a held backend: allow (SIGCONT) or cancel (SIGINT, then SIGCONT). */
 int sw_pg_resume(pid_t pid);
 int sw_pg_cancel(pid_t pid);

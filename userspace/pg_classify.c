@@ -66,6 +66,7 @@
 #include <sys/mman.h>
 #include <pg_query.h>
 #include "pg_classify.h"
+#include "impact.h"
 #include "pg_functions.h"
 #include "pg_walk.h"
 #include "statement.h"
@@ -207,14 +208,20 @@ static bool defelem_true(const PgQuery__DefElem *d)
 	}
 }
 
-/* The option named name in a DefElem list: NULL, or the DefElem. */
+/*
+ * The option named name in a DefElem list: NULL, or the DefElem. The LAST
+ * one: PostgreSQL's option loops (EXPLAIN, VACUUM, REINDEX) let a repeated
+ * option override the earlier one, so EXPLAIN (ANALYZE false, ANALYZE true)
+ * does run the statement.
+ */
 static const PgQuery__DefElem *find_option(PgQuery__Node *const *v, size_t n, const char *name)
 {
+	const PgQuery__DefElem *found = NULL;
 	for (size_t i = 0; i < n; i++)
 		if (v[i]->node_case == NC(DEF_ELEM) && v[i]->def_elem->defname &&
 		    strcmp(v[i]->def_elem->defname, name) == 0)
-			return v[i]->def_elem;
-	return NULL;
+			found = v[i]->def_elem;
+	return found;
 }
 
 static bool option_true(PgQuery__Node *const *v, size_t n, const char *name)
@@ -636,14 +643,15 @@ static void classify_set(struct pgw *w, const PgQuery__VariableSetStmt *v)
 	bool setting = !reset && v->kind != PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT;
 
 	set_cmd(st, SW_CLASS_SESSION, reset ? "RESET" : "SET");
-	if (setting && (strcmp(name, "role") == 0 || strcmp(name, "session_authorization") == 0)) {
+	/* GUC names are case-insensitive in PostgreSQL: SET "ROLE" = ... sets role. */
+	if (setting && (strcasecmp(name, "role") == 0 || strcasecmp(name, "session_authorization") == 0)) {
 		st->traits |= SW_TRAIT_SESSION_ESCALATION;
 		pgw_reason(w, "SET %s changes the session's effective role",
-			   strcmp(name, "role") == 0 ? "ROLE" : "SESSION AUTHORIZATION");
-	} else if (setting && strcmp(name, "session_replication_role") == 0) {
+			   strcasecmp(name, "role") == 0 ? "ROLE" : "SESSION AUTHORIZATION");
+	} else if (setting && strcasecmp(name, "session_replication_role") == 0) {
 		st->traits |= SW_TRAIT_SESSION_ESCALATION;
 		pgw_reason(w, "SET session_replication_role can disable triggers and foreign-key checks");
-	} else if (setting && strcmp(name, "search_path") == 0) {
+	} else if (setting && strcasecmp(name, "search_path") == 0) {
 		for (size_t i = 1; i < v->n_args; i++) {
 			const PgQuery__Node *a = v->args[i];
 			if (a->node_case == NC(A_CONST) &&
@@ -1294,6 +1302,7 @@ static void analyze_here(const char *sql, struct sw_analysis *out)
 		st->text = slice(sql, total, raw->stmt_location, raw->stmt_len);
 		pgw_init(&w, st);
 		classify(&w, raw->stmt);
+		sw_pg_impact(raw->stmt, st);  /* impact.c: lock set, rewrite, scan, reversibility */
 		if (w.too_deep) {
 			st->cls = SW_CLASS_UNKNOWN;
 			pgw_reason(&w, "statement nests too deeply to analyse");

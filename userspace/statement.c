@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "statement.h"
+#include "impact.h"
 #include "util.h"
 
 static const char *const class_names[SW_CLASS__COUNT] = {
@@ -115,6 +116,7 @@ void sw_stmt_free(struct sw_stmt *st)
 	sw_strv_free(&st->reasons);
 	free(st->prepare_name);
 	free(st->execute_name);
+	sw_impact_free(st->impact);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -133,6 +135,7 @@ void sw_stmt_copy(struct sw_stmt *dst, const struct sw_stmt *src)
 	sw_strv_copy(&dst->reasons, &src->reasons);
 	dst->prepare_name = src->prepare_name ? sw_xstrdup(src->prepare_name) : NULL;
 	dst->execute_name = src->execute_name ? sw_xstrdup(src->execute_name) : NULL;
+	dst->impact = sw_impact_dup(src->impact);
 }
 
 void sw_analysis_free(struct sw_analysis *a)

@@ -65,6 +65,8 @@ bool sw_strv_contains(const struct sw_strv *sv, const char *s);
 void sw_strv_free(struct sw_strv *sv);
 void sw_strv_copy(struct sw_strv *dst, const struct sw_strv *src);
 
+struct sw_impact;  /* impact.h */
+
 struct sw_object {
 	char *name;        /* as written: "app.transactions" or "transactions" (lower-cased unless quoted) */
 	const char *lock;  /* static: lock mode as pg_locks.mode spells it, e.g. "AccessExclusiveLock" */
@@ -83,6 +85,7 @@ struct sw_stmt {
 	struct sw_strv reasons;    /* human-readable facts behind the class and traits */
 	char *prepare_name;        /* PREPARE name AS ...: the name; the rest describes the inner statement */
 	char *execute_name;        /* EXECUTE name: the daemon resolves it against the session */
+	struct sw_impact *impact;  /* locks, rewrite, scan, reversibility (impact.h); NULL when not analysed */
 };
 
 struct sw_analysis {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "statement_json.h"
+#include "impact_json.h"
 #include "util.h"
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not valid. */
@@ -118,5 +119,6 @@ json_t *sw_stmt_json(const struct sw_stmt *st)
 		json_object_set_new(o, "prepare_name", sw_json_text(st->prepare_name));
 	if (st->execute_name)
 		json_object_set_new(o, "execute_name", sw_json_text(st->execute_name));
+	sw_impact_json_add(o, st);  /* impact_json.c */
 	return o;
 }

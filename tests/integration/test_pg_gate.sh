@@ -113,23 +113,23 @@ assert_eq "nothing left pending (simple protocol)" 0 "$(pending_list "" | wc -l)
 AGENT=$(pg_conninfo agent_test)
 ANALYST=$(pg_conninfo analyst)
 
-out=$("$PQ_EXTENDED" "$AGENT" 'SELECT transaction_id, amount_cents FROM app.transactions WHERE transaction_id <= $1 ORDER BY 1' 3 2>&1)
+out=$("${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" "$AGENT" 'SELECT transaction_id, amount_cents FROM app.transactions WHERE transaction_id <= $1 ORDER BY 1' 3 2>&1)
 assert_eq "extended: agent_test SELECT with \$1 is allowed" \
 	"$(printf '1\t7919\n2\t15838\n3\t23757')" "$out"
-out=$("$PQ_EXTENDED" --unnamed "$AGENT" 'SELECT count(*) FROM app.transactions WHERE tenant_id = $1' 42 2>&1)
+out=$("${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" --unnamed "$AGENT" 'SELECT count(*) FROM app.transactions WHERE tenant_id = $1' 42 2>&1)
 assert_eq "extended (unnamed): agent_test SELECT with \$1 is allowed" \
 	"$(sql_admin_val "SELECT count(*) FROM app.transactions WHERE tenant_id = 42")" "$out"
-err=$("$PQ_EXTENDED" "$AGENT" 'DROP TABLE IF EXISTS app.transactions' 2>&1 >/dev/null); rc=$?
+err=$("${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" "$AGENT" 'DROP TABLE IF EXISTS app.transactions' 2>&1 >/dev/null); rc=$?
 assert_eq "extended: agent_test DROP TABLE fails" 1 "$rc"
 assert_contains "extended: agent_test DROP TABLE is cancelled" "$err" "$SW_CANCEL_MSG"
-err=$("$PQ_EXTENDED" --unnamed "$AGENT" 'DROP TABLE IF EXISTS app.transactions CASCADE' 2>&1 >/dev/null)
+err=$("${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" --unnamed "$AGENT" 'DROP TABLE IF EXISTS app.transactions CASCADE' 2>&1 >/dev/null)
 assert_contains "extended (unnamed): agent_test DROP TABLE CASCADE is cancelled" "$err" "$SW_CANCEL_MSG"
 assert_eq "extended: table survives" "t" "$(sql_admin_val "SELECT to_regclass('app.transactions') IS NOT NULL")"
-err=$("$PQ_EXTENDED" "$AGENT" 'DELETE FROM app.transactions' 2>&1 >/dev/null)
+err=$("${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" "$AGENT" 'DELETE FROM app.transactions' 2>&1 >/dev/null)
 assert_contains "extended: agent_test DELETE without WHERE is cancelled" "$err" "$SW_CANCEL_MSG"
 assert_eq "extended: no rows deleted" 200 "$(tx_count)"
 
-cmd_bg "$PQ_EXTENDED" "$AGENT" 'UPDATE app.transactions SET note = $1 WHERE transaction_id = $2' ext-approved 9
+cmd_bg "${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" "$AGENT" 'UPDATE app.transactions SET note = $1 WHERE transaction_id = $2' ext-approved 9
 h=$SQL_BG
 if wait_pending 15 "UPDATE app.transactions SET note = \$1"; then
 	ok "extended: parameterised UPDATE is held"
@@ -141,7 +141,7 @@ sql_wait "$h" 30
 assert_eq "extended: approved UPDATE ran with its parameters" "0:ext-approved" \
 	"$SQL_RC:$(sql_admin_val "SELECT note FROM app.transactions WHERE transaction_id = 9")"
 
-cmd_bg "$PQ_EXTENDED" "$AGENT" 'DELETE FROM app.transactions WHERE transaction_id = $1' 11
+cmd_bg "${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" "$AGENT" 'DELETE FROM app.transactions WHERE transaction_id = $1' 11
 h=$SQL_BG
 if wait_pending 15 "DELETE FROM app.transactions WHERE transaction_id = \$1"; then
 	"$SQLWARD" deny "$PENDING_ID" --socket "$SW_SOCK" >/dev/null 2>&1
@@ -149,10 +149,10 @@ fi
 sql_wait "$h" 30
 assert_eq "extended: denied parameterised DELETE fails, row 11 intact" "1:1" "$SQL_RC:$(has_tx 11)"
 
-out=$("$PQ_EXTENDED" "$ANALYST" 'DELETE FROM app.scratch WHERE id = $1' 4 2>&1); rc=$?
+out=$("${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" "$ANALYST" 'DELETE FROM app.scratch WHERE id = $1' 4 2>&1); rc=$?
 assert_eq "extended: analyst DELETE with \$1 runs untouched" "0:0" \
 	"$rc:$(sql_admin_val "SELECT count(*) FROM app.scratch WHERE id = 4")"
-out=$("$PQ_EXTENDED" --repeat 3 "$ANALYST" 'SELECT count(*) FROM app.scratch WHERE id > $1' 0 2>&1)
+out=$("${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" --repeat 3 "$ANALYST" 'SELECT count(*) FROM app.scratch WHERE id > $1' 0 2>&1)
 assert_eq "extended: analyst prepared SELECT executes 3 times" "$(printf '18\n18\n18')" "$out"
 assert_eq "nothing left pending (extended protocol)" 0 "$(pending_list "" | wc -l)"
 

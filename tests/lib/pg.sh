@@ -24,6 +24,10 @@
 SW_PG_BINDIR=${SW_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 SW_PG_BIN=${SW_PG_BIN:-$SW_PG_BINDIR/postgres}
 SW_PG_USER=${SW_PG_USER:-sqlward-pg}
+# Database clients (psql, pq_extended) run as their own OS user, as an agent
+# would: the gate identifies the requesting OS user and refuses to let it
+# approve its own statement, so clients must not be root (the approver).
+SW_CLIENT_USER=${SW_CLIENT_USER:-sqlward-client}
 SW_PG_SUPER=${SW_PG_SUPER:-postgres}
 SW_PG_DB=${SW_PG_DB:-gatedb}
 SW_SQL_TIMEOUT=${SW_SQL_TIMEOUT:-60}
@@ -61,12 +65,18 @@ sw_die() { echo "FATAL: $*" >&2; exit 1; }
 
 # ---- cluster ------------------------------------------------------------------
 pg_ensure_user() {
-	if ! getent passwd "$SW_PG_USER" >/dev/null; then
-		useradd --system --no-create-home --home-dir /nonexistent \
-			--shell /usr/sbin/nologin "$SW_PG_USER" ||
-			sw_die "could not create system user $SW_PG_USER"
-	fi
+	local u
+	for u in "$SW_PG_USER" "$SW_CLIENT_USER"; do
+		if ! getent passwd "$u" >/dev/null; then
+			useradd --system --no-create-home --home-dir /nonexistent \
+				--shell /usr/sbin/nologin "$u" ||
+				sw_die "could not create system user $u"
+		fi
+	done
 }
+
+# Run a command as the client OS user (for libpq tools such as pq_extended).
+SW_AS_CLIENT=(runuser -u "$SW_CLIENT_USER" --)
 
 pg_free_port() {
 	local p
@@ -271,7 +281,7 @@ _sql_argv() {  # ROLE DB SQL... -> psql argv in SW_PSQL_ARGV
 	local role=$1 db=$2 s; shift 2
 	# SQL_CONTINUE=1: keep going after an error (same session), psql's default.
 	local stop=1; [ "${SQL_CONTINUE:-0}" = 1 ] && stop=0
-	SW_PSQL_ARGV=(psql -X -v ON_ERROR_STOP=$stop -At -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$role" -d "$db")
+	SW_PSQL_ARGV=("${SW_AS_CLIENT[@]}" psql -X -v ON_ERROR_STOP=$stop -At -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$role" -d "$db")
 	for s in "$@"; do SW_PSQL_ARGV+=(-c "$s"); done
 }
 

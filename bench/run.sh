@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# `make bench`: what sqlward costs, next to what a user would otherwise pick.
+# A benchmark, never a test: it asserts nothing, it measures and reports.
+#
+# Configurations (issue 5), all against throwaway PostgreSQL 15 clusters:
+#   A  PostgreSQL alone (cluster P)
+#   B  sqlward running, client role ungoverned (bench_app): observe + ledger only
+#   C  sqlward running, client role governed (agent_bench), policy
+#      bench/policy-allow.yaml (governs agent_*, allows reads AND writes, so the
+#      TPC-B mix's UPDATE/INSERT run instead of waiting for a human)
+#   D  pgaudit, pgaudit.log = 'all' (cluster Q: the same data, its own postmaster
+#      with shared_preload_libraries = pgaudit; a second cluster instead of
+#      restarting P between configurations, so every configuration keeps a warm
+#      buffer cache and the rounds can interleave cheaply)
+#   E  pgbouncer (transaction pooling) in front of cluster P
+# Workloads: pgbench -S (simple protocol, literal values), -S -M prepared
+# (extended protocol) and the default TPC-B-like mix, each with 4 and 16
+# clients. Rounds are interleaved (round 1: every workload x every config,
+# round 2: ...), so slow drift of the machine hits every configuration alike.
+# sqlward is started fresh for each B/C run (its CPU, peak RSS, drops and
+# ledger belong to that run) and detached after it, so A, D, E run with no
+# probe attached.
+#
+# Knobs (environment): BENCH_SECONDS (5) per run, BENCH_ROUNDS (5),
+# BENCH_CLIENTS ("4 16"), BENCH_WORKLOADS ("select select-prepared tpcb"),
+# BENCH_CONFIGS ("A B C D E"), BENCH_SCALE (10), BENCH_CORPUS (300000),
+# BENCH_SKIP_PG=1 / BENCH_SKIP_CLASSIFIER=1, BENCH_RESULTS (tests/bench/results).
+# Defaults: 150 pgbench runs of 5 s + setup + classifier: about 17 minutes on 2 cores.
+# Needs root (BPF, throwaway clusters run as a system user).
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+SECS=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-5}
+CLIENTS=${BENCH_CLIENTS:-4 16}
+WORKLOADS=${BENCH_WORKLOADS:-select select-prepared tpcb}
+CONFIGS=${BENCH_CONFIGS:-A B C D E}
+SCALE=${BENCH_SCALE:-10}
+CORPUS_N=${BENCH_CORPUS:-300000}
+RESULTS=${BENCH_RESULTS:-$TOP/tests/bench/results}
+SQLWARD=${SQLWARD:-$TOP/build/sqlward}
+CLASSIFY_BENCH=${CLASSIFY_BENCH:-$TOP/build/tools/classify_bench}
+SW_PG_DB=bench
+. "$TOP/tests/lib/pg.sh"
+
+[ "$(id -u)" -eq 0 ] || sw_die "bench/run.sh needs root (BPF probes, throwaway clusters)"
+[ -x "$SQLWARD" ] || sw_die "$SQLWARD missing: run make"
+for t in pgbench pgbouncer gnuplot /usr/bin/time; do
+	command -v "$t" >/dev/null || sw_die "$t missing: run scripts/install-deps.sh --bench"
+done
+[ -f "$SW_PG_BINDIR/../lib/pgaudit.so" ] || [ -f /usr/lib/postgresql/15/lib/pgaudit.so ] ||
+	sw_die "pgaudit missing: run scripts/install-deps.sh --bench"
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+T0=$(date +%s)
+STAMP=$(date -u +%Y-%m-%d)
+HOST=$(hostname -s 2>/dev/null || hostname)
+OUT_MD="$RESULTS/$STAMP-$HOST.md"
+OUT_PNG="$RESULTS/$STAMP-$HOST.png"
+OUT_TSV="$RESULTS/$STAMP-$HOST.tsv"
+mkdir -p "$RESULTS" "$SW_TMP/pgl" "$SW_TMP/held"
+TSV="$SW_TMP/runs.tsv"
+CLK_TCK=$(getconf CLK_TCK)
+say() { printf '[bench %4ds] %s\n' "$(($(date +%s) - T0))" "$*" >&2; }
+
+# ---- clusters -------------------------------------------------------------------
+# start_cluster NAME EXTRA-CONF: pg_start, then our settings, restart; the
+# cluster's variables are saved as NAME_PORT, NAME_DATA, NAME_LOG, NAME_DIR.
+start_cluster() {
+	local name=$1 extra=$2
+	SW_PG_DIR=
+	pg_start
+	cat >"$SW_PG_DATA/bench.conf" <<-EOF
+		shared_buffers = 512MB
+		max_connections = 100
+		max_wal_size = 8GB
+		checkpoint_timeout = 30min
+		wal_buffers = 16MB
+		$extra
+	EOF
+	chown "$SW_PG_USER:" "$SW_PG_DATA/bench.conf"
+	echo "include 'bench.conf'" >>"$SW_PG_DATA/postgresql.conf"
+	_pg_as "$SW_PG_BINDIR/pg_ctl" -D "$SW_PG_DATA" -l "$SW_PG_LOG" -w -t 60 restart >/dev/null 2>&1 ||
+		{ tail -20 "$SW_PG_LOG" >&2; sw_die "cluster $name did not restart with bench.conf"; }
+	sql_db postgres "$SW_PG_SUPER" \
+		"CREATE ROLE bench_app LOGIN" "CREATE ROLE agent_bench LOGIN" \
+		"CREATE DATABASE bench OWNER bench_app" >/dev/null || sw_die "setup $name: $SQL_ERR"
+	pgbench -i -q -s "$SCALE" -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U bench_app bench >"$SW_TMP/init-$name.log" 2>&1 ||
+		{ cat "$SW_TMP/init-$name.log" >&2; sw_die "pgbench -i on $name failed"; }
+	# The governed role gets exactly what pgbench needs.
+	sql_db bench bench_app \
+		"GRANT SELECT, UPDATE ON pgbench_accounts, pgbench_branches, pgbench_tellers TO agent_bench" \
+		"GRANT SELECT, INSERT ON pgbench_history TO agent_bench" >/dev/null || sw_die "grants on $name: $SQL_ERR"
+	eval "${name}_PORT=$SW_PG_PORT ${name}_DATA=$SW_PG_DATA ${name}_LOG=$SW_PG_LOG ${name}_DIR=$SW_PG_DIR"
+}
+
+say "starting cluster P (plain) and Q (pgaudit), pgbench -i -s $SCALE on each"
+start_cluster P ""
+# pg_start registered a pg_stop for the current globals; stop P by its own values.
+sw_at_exit 'SW_PG_DIR=$P_DIR SW_PG_DATA=$P_DATA pg_stop'
+start_cluster Q "shared_preload_libraries = 'pgaudit'
+		pgaudit.log = 'all'"
+sql_db bench "$SW_PG_SUPER" "CREATE EXTENSION IF NOT EXISTS pgaudit" >/dev/null || sw_die "pgaudit: $SQL_ERR"
+PGAUDIT_SETTING=$(sql_db bench "$SW_PG_SUPER" "SHOW pgaudit.log" && echo "$SQL_OUT")
+[ "$PGAUDIT_SETTING" = all ] || sw_die "pgaudit.log is '$PGAUDIT_SETTING' on Q, expected all"
+P_PM=$(head -n1 "$P_DATA/postmaster.pid")
+
+# ---- pgbouncer ------------------------------------------------------------------
+BDIR="$SW_TMP/pgbouncer"
+mkdir -p "$BDIR" && chown "$SW_PG_USER:" "$BDIR"
+B_PORT=$(pg_free_port)
+cat >"$BDIR/pgbouncer.ini" <<EOF
+[databases]
+bench = host=127.0.0.1 port=$P_PORT dbname=bench
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $B_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $BDIR/userlist.txt
+pool_mode = transaction
+default_pool_size = 20
+max_client_conn = 200
+ignore_startup_parameters = extra_float_digits
+logfile = $BDIR/pgbouncer.log
+pidfile = $BDIR/pgbouncer.pid
+log_connections = 0
+log_disconnections = 0
+EOF
+printf '"bench_app" ""\n"agent_bench" ""\n' >"$BDIR/userlist.txt"
+chown "$SW_PG_USER:" "$BDIR"/*
+(cd / && runuser -u "$SW_PG_USER" -- pgbouncer "$BDIR/pgbouncer.ini" >"$BDIR/stdout" 2>&1 9>&-) &
+BOUNCER=$!
+sw_at_exit 'kill -TERM $BOUNCER 2>/dev/null; wait $BOUNCER 2>/dev/null'
+for _ in $(seq 50); do
+	psql -X -At -h 127.0.0.1 -p "$B_PORT" -U bench_app -d bench -c "SELECT 1" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+psql -X -At -h 127.0.0.1 -p "$B_PORT" -U bench_app -d bench -c "SELECT 1" >/dev/null 2>&1 ||
+	{ cat "$BDIR/stdout" "$BDIR/pgbouncer.log" >&2 2>/dev/null; sw_die "pgbouncer did not come up"; }
+BOUNCER_PID=$(cat "$BDIR/pgbouncer.pid" 2>/dev/null || echo "$BOUNCER")
+
+# ---- the gate -------------------------------------------------------------------
+GATE_PID= GATE_PIN= GATE_SOCK=
+gate_start() {  # POLICY TAG
+	GATE_PIN="/sys/fs/bpf/sqlward-bench-$$"
+	GATE_SOCK="$SW_TMP/gate.sock"
+	GATE_LEDGER="$SW_TMP/ledger-$2.jsonl"
+	GATE_LOG="$SW_TMP/gate-$2.log"
+	rm -f "$GATE_LEDGER"
+	"$SQLWARD" run --policy "$1" --ledger "$GATE_LEDGER" --socket "$GATE_SOCK" --pg-bin "$SW_PG_BIN" \
+		--postmaster-pid "$P_PM" --pin-dir "$GATE_PIN" >"$GATE_LOG" 2>&1 &
+	GATE_PID=$!
+	for _ in $(seq 300); do
+		grep -qs "gate ready" "$GATE_LOG" && return 0
+		kill -0 "$GATE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$GATE_LOG" >&2
+	sw_die "sqlward did not become ready"
+}
+gate_stop() {
+	[ -n "$GATE_PID" ] || return 0
+	kill -TERM "$GATE_PID" 2>/dev/null
+	wait "$GATE_PID" 2>/dev/null
+	GATE_PID=
+	"$SQLWARD" detach "$GATE_PIN" >/dev/null 2>&1
+}
+sw_at_exit gate_stop
+
+cpu_ticks() { [ -r "/proc/$1/stat" ] && sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}' || echo 0; }
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# ---- one pgbench run ----------------------------------------------------------------
+wl_flags() {
+	case $1 in
+	select) echo "-S" ;;
+	select-prepared) echo "-S -M prepared" ;;
+	tpcb) echo "" ;;
+	esac
+}
+
+# run_one ROUND CONFIG WORKLOAD CLIENTS -> one line appended to $TSV
+run_one() {
+	local round=$1 cfg=$2 wl=$3 c=$4 port=$P_PORT role=bench_app proc= tag="$2-$3-$4-r$1"
+	local t0=0 t1=0 hwm=0 drops=NA held="NA NA NA NA NA NA" out tps p status
+	case $cfg in
+	B) gate_start policies/default.yaml "$tag"; proc=$GATE_PID ;;
+	C) gate_start bench/policy-allow.yaml "$tag"; proc=$GATE_PID; role=agent_bench ;;
+	D) port=$Q_PORT ;;
+	E) port=$B_PORT; proc=$BOUNCER_PID ;;
+	esac
+	[ -n "$proc" ] && t0=$(cpu_ticks "$proc")
+	rm -f "$SW_TMP/pgl/"*
+	# shellcheck disable=SC2046
+	out=$(pgbench -n -T "$SECS" -c "$c" -j 2 $(wl_flags "$wl") -l --log-prefix="$SW_TMP/pgl/log" \
+		-h 127.0.0.1 -p "$port" -U "$role" bench 2>&1)
+	status=ok
+	tps=$(awk '/^tps = / {print $3; exit}' <<<"$out")
+	if [ -z "$tps" ] || grep -qiE 'aborted|error' <<<"$out"; then
+		status=$(grep -m1 -iE 'error|aborted' <<<"$out" | tr '\t' ' ' | cut -c1-120)
+		[ -n "$status" ] || status=failed
+		echo "$out" >"$SW_TMP/failed-$tag.log"
+	fi
+	[ -n "$tps" ] || tps=0
+	if [ -n "$proc" ]; then
+		t1=$(cpu_ticks "$proc")
+		hwm=$(hwm_kb "$proc")
+	fi
+	if [ "$cfg" = B ] || [ "$cfg" = C ]; then
+		drops=$("$SQLWARD" status --socket "$GATE_SOCK" 2>/dev/null | awk -F'[:= ]+' '/ring_buffer_drops/ {for (i=1;i<NF;i++) if ($i=="ring_buffer_drops") {print $(i+1); exit}}')
+		[ -n "$drops" ] || drops=NA
+		gate_stop
+	fi
+	[ "$cfg" = C ] && held=$(python3 bench/report.py ledger "$GATE_LEDGER" agent_bench "$SW_TMP/held/$wl-$c.txt")
+	[ "$cfg" = D ] && : >"$Q_LOG"  # pgaudit's log: measured, then emptied so /tmp does not fill up
+	p=$(python3 bench/report.py lat "$SW_TMP/pgl")
+	local cpu
+	cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v s="$SECS" 'BEGIN {printf "%.1f", (b - a) / hz / s * 100}')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$cfg" "$wl" "$c" "$tps" "${p// /$'\t'}" \
+		"$cpu" "$hwm" "$drops" "${held// /$'\t'}" "$status" >>"$TSV"
+	say "r$round $cfg $wl c=$c tps=$tps lat(p50 p99 us)=$p cpu%=$cpu hwm=${hwm}kB drops=$drops held=[$held] $status"
+}
+
+printf 'round\tconfig\tworkload\tclients\ttps\tp50_us\tp99_us\textra_cpu_pct\textra_hwm_kb\tdrops\theld_n\tcache_n\theld_p50\theld_p90\theld_p99\theld_max\tstatus\n' >"$TSV"
+
+if [ "${BENCH_SKIP_PG:-0}" != 1 ]; then
+	say "warm-up"
+	for port in "$P_PORT" "$Q_PORT" "$B_PORT"; do
+		pgbench -n -T 2 -c 4 -j 2 -S -h 127.0.0.1 -p "$port" -U bench_app bench >/dev/null 2>&1
+	done
+	: >"$Q_LOG"
+	say "matrix: configs [$CONFIGS] x workloads [$WORKLOADS] x clients [$CLIENTS] x $ROUNDS rounds, ${SECS}s each"
+	for round in $(seq 1 "$ROUNDS"); do
+		for wl in $WORKLOADS; do
+			for c in $CLIENTS; do
+				for cfg in $CONFIGS; do
+					run_one "$round" "$cfg" "$wl" "$c"
+				done
+			done
+		done
+	done
+fi
+
+# ---- classifier micro-benchmark ----------------------------------------------------------
+CLS="$SW_TMP/classifier.txt"
+: >"$CLS"
+if [ "${BENCH_SKIP_CLASSIFIER:-0}" != 1 ]; then
+	say "classifier: generating $CORPUS_N statements"
+	python3 bench/gen_corpus.py "$CORPUS_N" "$SW_TMP/corpus.sql" "$SW_TMP/corpus-check" 5000 >>"$CLS"
+	if [ -x "$CLASSIFY_BENCH" ]; then
+		say "classifier: in-process (analyze + judge per statement, default policy)"
+		echo "inproc $("$CLASSIFY_BENCH" policies/default.yaml agent_bench "$SW_TMP/corpus.sql")" >>"$CLS"
+	fi
+	say "classifier: sqlward check --format json"
+	n_check=$(cat "$SW_TMP/corpus-check/"*.sql | wc -l)
+	/usr/bin/time -f 'time user=%U sys=%S wall=%e maxrss_kb=%M' -o "$SW_TMP/time-json.txt" \
+		"$SQLWARD" check --policy policies/default.yaml --role agent_bench --format json \
+		"$SW_TMP/corpus-check/"*.sql >"$SW_TMP/check.json" 2>/dev/null
+	echo "check-json inputs=$n_check outputs=$(wc -l <"$SW_TMP/check.json") $(cat "$SW_TMP/time-json.txt" | tail -1)" >>"$CLS"
+	say "classifier: sqlward check --format text"
+	/usr/bin/time -f 'time user=%U sys=%S wall=%e maxrss_kb=%M' -o "$SW_TMP/time-text.txt" \
+		"$SQLWARD" check --policy policies/default.yaml --role agent_bench --format text \
+		"$SW_TMP/corpus-check/"*.sql >/dev/null 2>&1
+	echo "check-text inputs=$n_check outputs=$(wc -l <"$SW_TMP/check.json") $(cat "$SW_TMP/time-text.txt" | tail -1)" >>"$CLS"
+fi
+
+# ---- report -----------------------------------------------------------------------------
+META="$SW_TMP/meta.txt"
+{
+	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "host=$HOST"
+	echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo) ($(nproc) cores)"
+	echo "memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+	echo "kernel=$(uname -r)"
+	echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
+	echo "postgresql=$("$SW_PG_BIN" --version)"
+	echo "pgaudit=$(dpkg-query -W -f='${Version}' postgresql-15-pgaudit 2>/dev/null)"
+	echo "pgbouncer=$(pgbouncer --version 2>/dev/null | head -1)"
+	echo "sqlward=$(git rev-parse --short=12 HEAD 2>/dev/null)$(git diff --quiet HEAD -- bpf userspace 2>/dev/null || echo ' + uncommitted changes in bpf/ or userspace/')"
+	echo "params=scale $SCALE, $ROUNDS rounds, ${SECS} s per run, pgbench -j 2, clients $CLIENTS"
+	echo "elapsed_s=$(($(date +%s) - T0))"
+} >"$META"
+cp "$TSV" "$OUT_TSV"
+python3 bench/report.py report "$TSV" "$SW_TMP/held" "$META" "$CLS" "$OUT_MD" "$OUT_PNG" || sw_die "report failed"
+cat "$OUT_MD"
+say "report: $OUT_MD, plot: $OUT_PNG, raw runs: $OUT_TSV"

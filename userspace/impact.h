@@ -1,0 +1,78 @@
+/*
+ * Impact analysis of one PostgreSQL statement, before it runs: the table
+ * locks it takes (with the relations found only through the catalog, such
+ * as the table of an index), whether it rewrites or scans a table under its
+ * lock, whether it may run inside a transaction block, whether it can be
+ * undone, and the safer way to do the same thing.
+ *
+ * Everything is derived from the parse tree (pg_classify.c calls
+ * sw_pg_impact() for each statement); live_context.c and check_verify.c
+ * resolve the catalog-only relations against a database.
+ */
+#ifndef SQLWARD_IMPACT_H
+#define SQLWARD_IMPACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "pg_locks.h"
+#include "statement.h"
+
+/* How a lock's relation is found when the statement does not name it. */
+enum sw_via {
+	SW_VIA_NAMED = 0,          /* relation is the name itself */
+	SW_VIA_TABLE_OF_INDEX,     /* object is an index: the table it is on */
+	SW_VIA_INDEXES_OF,         /* every index of the table */
+	SW_VIA_FK_REFERENCED,      /* tables the table's foreign keys reference */
+	SW_VIA_FK_REFERENCING,     /* tables whose foreign keys reference the table */
+	SW_VIA_DEFAULT_PARTITION,  /* the default partition of a partitioned table */
+	SW_VIA_DEPENDENT_VIEWS,    /* views (and materialized views) built on the table */
+	SW_VIA_FK_OF_CONSTRAINT,   /* the table constraint `detail` of the table references, if it is a foreign key */
+};
+const char *sw_via_name(enum sw_via v);
+
+struct sw_lock_entry {
+	char *object;          /* relation as written (or the base object for a via) */
+	enum sw_via via;
+	char *detail;          /* SW_VIA_FK_OF_CONSTRAINT: the constraint name; else NULL */
+	enum sw_lockmode mode;
+	const char *source;    /* static: the PostgreSQL 15 source that takes this lock */
+};
+
+enum sw_reversibility {
+	SW_REV_NONE_NEEDED = 0,  /* reads, session and transaction statements: nothing to undo */
+	SW_REV_REVERSIBLE,       /* the rollback statement undoes it */
+	SW_REV_BACKUP_ONLY,      /* data or definitions are lost: only a backup brings them back */
+	SW_REV_UNKNOWN,
+};
+const char *sw_reversibility_name(enum sw_reversibility r);
+/* Returns false when name is not one of the names above. */
+bool sw_reversibility_parse(const char *name, enum sw_reversibility *out);
+
+struct sw_impact {
+	struct sw_lock_entry *locks;
+	size_t n_locks;
+	bool rewrite;            /* the table's data is copied into new storage */
+	char *rewrite_why;
+	bool new_storage;        /* relfilenode changes (rewrite, or TRUNCATE's empty storage) */
+	bool scan;               /* reads the whole table under its lock (validation, index build) */
+	char *scan_why;
+	bool concurrently;       /* a CONCURRENTLY variant */
+	bool no_transaction_block; /* PreventInTransactionBlock(): cannot run inside BEGIN ... COMMIT */
+	char *no_tx_source;      /* the source that says so */
+	bool lock_set_partial;   /* some relations are known only from the catalog (see via) */
+	enum sw_reversibility reversibility;
+	char *rollback;          /* the statement that undoes it (SW_REV_REVERSIBLE), may be NULL */
+	char *safer;             /* a safer way to get the same result, may be NULL */
+	enum sw_lockmode strongest; /* strongest mode in locks */
+};
+
+/* Fill st->impact from the statement's parse tree (a PgQuery__Node *). */
+void sw_pg_impact(const void *pg_node, struct sw_stmt *st);
+void sw_impact_free(struct sw_impact *im);     /* frees im itself; NULL is fine */
+struct sw_impact *sw_impact_dup(const struct sw_impact *im); /* NULL -> NULL */
+void sw_impact_add_lock(struct sw_impact *im, const char *object, enum sw_via via,
+			const char *detail, enum sw_lockmode mode, const char *source);
+/* Strongest mode the statement takes on any relation (SW_LOCK_NONE when none). */
+enum sw_lockmode sw_stmt_strongest_lock(const struct sw_stmt *st);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * JSON view of a statement's impact (impact.h), added to every statement
+ * object by sw_stmt_json(): lock_set, strongest_lock, blocks, rewrite, scan,
+ * transaction_block, reversibility, rollback, safer.
+ */
+#include <jansson.h>
+#include "impact.h"
+#include "impact_json.h"
+#include "statement_json.h"
+
+json_t *sw_lock_entry_json(const struct sw_lock_entry *e)
+{
+	json_t *o = json_object();
+	if (e->via == SW_VIA_NAMED)
+		json_object_set_new(o, "relation", sw_json_text(e->object));
+	else
+		json_object_set_new(o, "relation", json_null());
+	json_object_set_new(o, "via", json_string(sw_via_name(e->via)));
+	if (e->via != SW_VIA_NAMED)
+		json_object_set_new(o, "of", sw_json_text(e->object));
+	if (e->detail)
+		json_object_set_new(o, "constraint", sw_json_text(e->detail));
+	json_object_set_new(o, "mode", json_string(sw_lock_name(e->mode)));
+	json_object_set_new(o, "blocks_reads", json_boolean(sw_lock_blocks_reads(e->mode)));
+	json_object_set_new(o, "blocks_writes", json_boolean(sw_lock_blocks_writes(e->mode)));
+	json_object_set_new(o, "source", json_string(e->source ? e->source : ""));
+	return o;
+}
+
+static json_t *text_or_null(const char *s)
+{
+	return s ? sw_json_text(s) : json_null();
+}
+
+void sw_impact_json_add(json_t *o, const struct sw_stmt *st)
+{
+	const struct sw_impact *im = st->impact;
+	json_t *ls = json_array();
+
+	if (!im) {
+		json_object_set_new(o, "lock_set", ls);
+		json_object_set_new(o, "reversibility", json_string(sw_reversibility_name(SW_REV_UNKNOWN)));
+		return;
+	}
+	for (size_t i = 0; i < im->n_locks; i++)
+		json_array_append_new(ls, sw_lock_entry_json(&im->locks[i]));
+	json_object_set_new(o, "lock_set", ls);
+	json_object_set_new(o, "lock_set_partial", json_boolean(im->lock_set_partial));
+	json_object_set_new(o, "strongest_lock", im->strongest ? json_string(sw_lock_name(im->strongest)) : json_null());
+	json_object_set_new(o, "blocks", json_string(sw_lock_blocks_text(im->strongest)));
+	json_object_set_new(o, "rewrite", json_boolean(im->rewrite));
+	json_object_set_new(o, "rewrite_why", text_or_null(im->rewrite_why));
+	json_object_set_new(o, "scan", json_boolean(im->scan));
+	json_object_set_new(o, "scan_why", text_or_null(im->scan_why));
+	json_object_set_new(o, "concurrently", json_boolean(im->concurrently));
+	json_object_set_new(o, "transaction_block", json_string(im->no_transaction_block ? "forbidden" : "allowed"));
+	if (im->no_transaction_block)
+		json_object_set_new(o, "transaction_block_source", text_or_null(im->no_tx_source));
+	json_object_set_new(o, "reversibility", json_string(sw_reversibility_name(im->reversibility)));
+	json_object_set_new(o, "rollback", text_or_null(im->rollback));
+	json_object_set_new(o, "safer", text_or_null(im->safer));
+}
