@@ -305,12 +305,13 @@ def cmd_report(tsv, held_dir, meta_f, cls_f, out_md, out_png):
         src = f"'{dat}'" if i == 0 else "''"
         xt = ":xtic(1)" if i == 0 else ""
         plots.append(f"{src} using {col}:{col + 1}:{col + 2}{xt} title '{cfg}: {CONFIG_NAMES[cfg]}'")
+    ymax = max([1.2] + [v + 0.05 for pr in plot_rows for v in pr[1:]])
     gp = f"""
 set terminal pngcairo size 1200,600 font 'sans,10'
 set output '{out_png}'
 set title 'TPS relative to PostgreSQL alone (median of paired rounds; bars: min-max)'
 set ylabel 'TPS / TPS(PostgreSQL alone)'
-set yrange [0:1.2]
+set yrange [0:{ymax:.2f}]
 set grid ytics
 set key outside right top
 set style data histogram

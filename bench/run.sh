@@ -24,7 +24,8 @@
 # Knobs (environment): BENCH_SECONDS (5) per run, BENCH_ROUNDS (5),
 # BENCH_CLIENTS ("4 16"), BENCH_WORKLOADS ("select select-prepared tpcb"),
 # BENCH_CONFIGS ("A B C D E"), BENCH_SCALE (10), BENCH_CORPUS (300000),
-# BENCH_SKIP_PG=1 / BENCH_SKIP_CLASSIFIER=1, BENCH_RESULTS (tests/bench/results).
+# BENCH_SKIP_PG=1 / BENCH_SKIP_CLASSIFIER=1, BENCH_RESULTS (tests/bench/results),
+# SQLWARD / CLASSIFY_BENCH (binaries), BENCH_SQLWARD_VERSION (the report's sqlward line).
 # Defaults: 150 pgbench runs of 5 s + setup + classifier: about 17 minutes on 2 cores.
 # Needs root (BPF, throwaway clusters run as a system user).
 set -uo pipefail
@@ -131,7 +132,8 @@ printf '"bench_app" ""\n"agent_bench" ""\n' >"$BDIR/userlist.txt"
 chown "$SW_PG_USER:" "$BDIR"/*
 (cd / && runuser -u "$SW_PG_USER" -- pgbouncer "$BDIR/pgbouncer.ini" >"$BDIR/stdout" 2>&1 9>&-) &
 BOUNCER=$!
-sw_at_exit 'kill -TERM $BOUNCER 2>/dev/null; wait $BOUNCER 2>/dev/null'
+# (runuser does not pass SIGTERM on: stop pgbouncer by the pid it wrote)
+sw_at_exit 'kill -TERM $(cat "$BDIR/pgbouncer.pid" 2>/dev/null) $BOUNCER 2>/dev/null; wait $BOUNCER 2>/dev/null'
 for _ in $(seq 50); do
 	psql -X -At -h 127.0.0.1 -p "$B_PORT" -U bench_app -d bench -c "SELECT 1" >/dev/null 2>&1 && break
 	sleep 0.1
@@ -208,7 +210,8 @@ run_one() {
 		hwm=$(hwm_kb "$proc")
 	fi
 	if [ "$cfg" = B ] || [ "$cfg" = C ]; then
-		drops=$("$SQLWARD" status --socket "$GATE_SOCK" 2>/dev/null | awk -F'[:= ]+' '/ring_buffer_drops/ {for (i=1;i<NF;i++) if ($i=="ring_buffer_drops") {print $(i+1); exit}}')
+		"$SQLWARD" status --socket "$GATE_SOCK" >"$SW_TMP/status-$tag.txt" 2>&1
+		drops=$(grep -oE 'ring_buffer_drops[^0-9]*[0-9]+' "$SW_TMP/status-$tag.txt" | grep -oE '[0-9]+$')
 		[ -n "$drops" ] || drops=NA
 		gate_stop
 	fi
@@ -277,7 +280,7 @@ META="$SW_TMP/meta.txt"
 	echo "postgresql=$("$SW_PG_BIN" --version)"
 	echo "pgaudit=$(dpkg-query -W -f='${Version}' postgresql-15-pgaudit 2>/dev/null)"
 	echo "pgbouncer=$(pgbouncer --version 2>/dev/null | head -1)"
-	echo "sqlward=$(git rev-parse --short=12 HEAD 2>/dev/null)$(git diff --quiet HEAD -- bpf userspace 2>/dev/null || echo ' + uncommitted changes in bpf/ or userspace/')"
+	echo "sqlward=${BENCH_SQLWARD_VERSION:-$(git rev-parse --short=12 HEAD 2>/dev/null)$(git diff --quiet HEAD -- bpf userspace 2>/dev/null || echo ' + uncommitted changes in bpf/ or userspace/')}"
 	echo "params=scale $SCALE, $ROUNDS rounds, ${SECS} s per run, pgbench -j 2, clients $CLIENTS"
 	echo "elapsed_s=$(($(date +%s) - T0))"
 } >"$META"

@@ -13,6 +13,8 @@
 #include "statement.h"
 #include "statement_json.h"
 #include "util.h"
+#include "check_verify.h"
+#include "report_markdown.h"
 
 #define CHECK_MAX_INPUT (64u << 20)
 
@@ -20,10 +22,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sqlward check [--engine postgres|mysql] [--policy FILE] [--role NAME]\n"
-		"                     [--format text|json] [FILE...|-]\n"
+		"                     [--format text|json|markdown] [--verify --dsn DSN] [FILE...|-]\n"
 		"Classifies every statement in the files (or stdin) and judges it with the policy.\n"
 		"Without --role, statements are judged as a governed session that no role-specific\n"
-		"rule names. Exit 0: all allowed; 1: something denied or held; 2: bad usage.\n");
+		"rule names. Exit 0: all allowed; 1: something denied or held; 2: bad usage.\n"
+		"--verify --dsn DSN runs each statement in a rolled-back transaction on a scratch\n"
+		"database (ALTER DATABASE x SET sqlward.scratch = 'on') and reports where the\n"
+		"predicted locks and rewrites differ from PostgreSQL's; exit 1 on any difference.\n");
 }
 
 static char *read_all(FILE *f, size_t *len)
@@ -60,7 +65,10 @@ struct check_ctx {
 	const struct sw_policy *policy;
 	const char *role;
 	bool json;
+	bool markdown;
 	int worst;   /* 0 allow, 1 deny/hold */
+	PGconn *verify;                           /* --verify: the scratch database */
+	unsigned verify_count[SW_VERIFY__COUNT];
 };
 
 static void print_text(const char *source, const struct sw_stmt *st, const struct sw_judgement *j)
@@ -96,9 +104,17 @@ static void check_text(struct check_ctx *c, const char *source, const char *sql)
 	}
 	for (size_t i = 0; i < a.n_stmts; i++) {
 		const struct sw_stmt *st = &a.stmts[i];
+		if (c->verify) {
+			char *where = sw_xasprintf("%s:%zu", source, i + 1);
+			c->verify_count[sw_verify_stmt(c->verify, st, where, stdout)]++;
+			free(where);
+			continue;
+		}
 		if (per[i].verdict != SW_VERDICT_ALLOW)
 			c->worst = 1;
-		if (c->json) {
+		if (c->markdown) {
+			sw_md_stmt(stdout, source, i, &a, &per[i]);
+		} else if (c->json) {
 			json_t *o = sw_stmt_json(st);
 			json_t *reasons = json_object_get(o, "reasons");
 			char *line;
@@ -131,11 +147,14 @@ int sw_cmd_check(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "verify", no_argument, NULL, 'V' },
+		{ "dsn", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *policy_path = getenv("SQLWARD_POLICY");
-	const char *engine = "postgres", *format = "text";
+	const char *engine = "postgres", *format = "text", *dsn = NULL;
+	bool verify = false;
 	struct check_ctx c = { 0 };
 	struct sw_policy *p;
 	char err[1024];
@@ -150,12 +169,18 @@ int sw_cmd_check(int argc, char **argv)
 		case 'p': policy_path = optarg; break;
 		case 'r': c.role = optarg; break;
 		case 'f': format = optarg; break;
+		case 'V': verify = true; break;
+		case 'D': dsn = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
-		fprintf(stderr, "sqlward check: --format must be text or json, not \"%s\"\n", format);
+	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "markdown") != 0) {
+		fprintf(stderr, "sqlward check: --format must be text, json or markdown, not \"%s\"\n", format);
+		return 2;
+	}
+	if (verify && !dsn) {
+		fprintf(stderr, "sqlward check: --verify needs --dsn DSN (a scratch database it may run the statements on)\n");
 		return 2;
 	}
 	if (strcmp(engine, "postgres") != 0) {
@@ -163,11 +188,19 @@ int sw_cmd_check(int argc, char **argv)
 		return 2;
 	}
 	c.json = strcmp(format, "json") == 0;
+	c.markdown = strcmp(format, "markdown") == 0;
 	if (sw_policy_load(policy_path, &p, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward check: %s\n", err);
 		return 2;
 	}
 	c.policy = p;
+	if (verify && sw_verify_open(dsn, &c.verify, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward check: --verify: %s\n", err);
+		sw_policy_free(p);
+		return 2;
+	}
+	if (c.markdown)
+		sw_md_begin(stdout);
 	if (optind == argc)
 		argv[--optind] = "-";
 	for (int i = optind; i < argc; i++) {
@@ -196,6 +229,18 @@ int sw_cmd_check(int argc, char **argv)
 		}
 		check_text(&c, is_stdin ? "<stdin>" : argv[i], sql);
 		free(sql);
+	}
+	if (c.markdown)
+		sw_md_end(stdout);
+	if (c.verify) {
+		const unsigned *n = c.verify_count;
+		unsigned measured = n[SW_VERIFY_AGREE] + n[SW_VERIFY_MISMATCH];
+		printf("verify: %u agree, %u mismatch, %u cited (cannot run in a transaction block), %u skipped, "
+		       "%u errors; agreement %u/%u (%.1f%%)\n", n[SW_VERIFY_AGREE], n[SW_VERIFY_MISMATCH],
+		       n[SW_VERIFY_CITED], n[SW_VERIFY_SKIPPED], n[SW_VERIFY_ERROR], n[SW_VERIFY_AGREE], measured,
+		       measured ? 100.0 * n[SW_VERIFY_AGREE] / measured : 100.0);
+		c.worst = n[SW_VERIFY_MISMATCH] || n[SW_VERIFY_ERROR] ? 1 : 0;
+		sw_verify_close(c.verify);
 	}
 	sw_policy_free(p);
 	return rc ? rc : c.worst;

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "commands.h"
 #include "control_client.h"
+#include "ledger.h"
 
 struct ctl_args {
 	const char *socket;
@@ -258,6 +260,102 @@ int sw_cmd_status(int argc, char **argv)
 	s = json_dumps(r, JSON_INDENT(2) | JSON_SORT_KEYS);
 	printf("%s\n", s);
 	free(s);
+	json_decref(r);
+	return 0;
+}
+
+/* "2h", "+30m", "1d" from now, or an RFC 3339 time. */
+static bool parse_until(const char *s, time_t *out)
+{
+	struct timespec now, t;
+	char *end;
+	double n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	n = strtod(s[0] == '+' ? s + 1 : s, &end);
+	if (end != s && n > 0 && end[0] && !end[1] && strchr("smhd", end[0])) {
+		double mult = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 86400;
+		*out = now.tv_sec + (time_t)(n * mult);
+		return true;
+	}
+	if (sw_parse_time(s, &now, &t) != 0 || t.tv_sec <= now.tv_sec)
+		return false;
+	*out = t.tv_sec;
+	return true;
+}
+
+int sw_cmd_freeze(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: sqlward freeze on --reason TEXT [--until TIME] [--socket PATH]\n"
+		"       sqlward freeze off [--socket PATH]\n"
+		"       sqlward freeze status [--socket PATH] [--format text|json]\n"
+		"While frozen, governed statements of the policy's frozen classes (default: write, ddl,\n"
+		"privilege) are denied at once; reads go on. TIME: 2h, 30m, 1d from now, or RFC 3339.\n";
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ctl_args a = { .format = "text" };
+	const char *reason = NULL, *until = NULL, *mode;
+	time_t until_t = 0;
+	json_t *req, *r;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a.socket = optarg; break;
+		case 'r': reason = optarg; break;
+		case 'u': until = optarg; break;
+		case 'f': a.format = optarg; break;
+		case 'h': printf("%s", usage); return 0;
+		default: fprintf(stderr, "%s", usage); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "%s", usage);
+		return 2;
+	}
+	mode = argv[optind];
+	if (strcmp(mode, "on") == 0) {
+		if (!reason || !reason[0]) {
+			fprintf(stderr, "sqlward freeze on: give a --reason; it is recorded and shown to everyone it stops\n");
+			return 2;
+		}
+		if (until && !parse_until(until, &until_t)) {
+			fprintf(stderr, "sqlward freeze on: --until \"%s\" is not a future time (2h, 30m, 1d, or RFC 3339)\n", until);
+			return 2;
+		}
+		req = json_pack("{s:s, s:b, s:s}", "op", "freeze", "on", 1, "reason", reason);
+		if (until_t)
+			json_object_set_new(req, "until", json_integer((json_int_t)until_t));
+	} else if (strcmp(mode, "off") == 0) {
+		req = json_pack("{s:s, s:b, s:s}", "op", "freeze", "on", 0, "reason", reason ? reason : "");
+	} else if (strcmp(mode, "status") == 0) {
+		req = json_pack("{s:s}", "op", "freeze");
+	} else {
+		fprintf(stderr, "%s", usage);
+		return 2;
+	}
+	r = call(&a, req);
+	if (!r)
+		return 1;
+	if (strcmp(a.format, "json") == 0) {
+		char *s;
+		json_object_del(r, "ok");
+		s = json_dumps(r, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", s);
+		free(s);
+	} else if (json_is_true(json_object_get(r, "frozen"))) {
+		printf("frozen: %s\n", json_string_value(json_object_get(r, "reason")));
+	} else {
+		printf("not frozen\n");
+	}
 	json_decref(r);
 	return 0;
 }

@@ -24,6 +24,9 @@ static void run_usage(FILE *f)
 		"  --policy FILE   policy (default $SQLWARD_POLICY or %s)\n"
 		"  --ledger FILE   ledger (default $SQLWARD_LEDGER or %s)\n"
 		"  --socket PATH   control socket (default $SQLWARD_SOCKET or %s)\n"
+		"  --socket-group G  approvers' group: may connect to the control socket (each request is\n"
+		"                  still checked against the policy's approvers)\n"
+		"  --state FILE    runtime state: the freeze switch (default: sqlward-state.json beside the ledger)\n"
 		"  --pg-bin PATH   PostgreSQL server binary to probe (default: binaries of running postgres)\n"
 		"  --pin-dir DIR   bpffs dir that keeps the gate closed while the daemon restarts (default %s)\n"
 		"  --no-pin        the gate opens when the daemon exits (development only)\n"
@@ -48,6 +51,8 @@ int sw_cmd_run(int argc, char **argv)
 		{ "max-statement-bytes", required_argument, NULL, 'm' },
 		{ "grace-ms", required_argument, NULL, 'g' },
 		{ "postmaster-pid", required_argument, NULL, 'M' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "socket-group", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -80,6 +85,8 @@ int sw_cmd_run(int argc, char **argv)
 		case 'o': o.observe_only = true; break;
 		case 'C': o.no_cache = true; break;
 		case 'm': o.max_statement_bytes = strtoul(optarg, NULL, 10); break;
+		case 'S': o.state_path = optarg; break;
+		case 'G': o.socket_group = optarg; break;
 		case 'g': o.grace_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'M':
 			if (o.n_postmasters == 8 || atoi(optarg) <= 1) {

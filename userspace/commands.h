@@ -32,5 +32,6 @@ int sw_cmd_show(int argc, char **argv);
 int sw_cmd_approve(int argc, char **argv);
 int sw_cmd_deny(int argc, char **argv);
 int sw_cmd_status(int argc, char **argv);
+int sw_cmd_freeze(int argc, char **argv);
 
 #endif

@@ -21,8 +21,9 @@
 #include "daemon_internal.h"
 #include "util.h"
 
-int sw_control_listen(const char *path, char *err, size_t errlen)
+int sw_control_listen(const char *path, const char *group, char *err, size_t errlen)
 {
+	gid_t gid = (gid_t)-1;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)];
 	char *slash;
@@ -32,11 +33,23 @@ int sw_control_listen(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "control socket path %s is too long (max %zu bytes)", path, sizeof(sa.sun_path) - 1);
 		return -1;
 	}
+	if (group) {
+		struct group *gr = getgrnam(group);
+		if (!gr) {
+			snprintf(err, errlen, "socket group \"%s\" does not exist; create it (groupadd %s) and add "
+				 "the approvers to it", group, group);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = 0;
-		if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		if (mkdir(dir, 0750) == 0 && gid != (gid_t)-1 && chown(dir, (uid_t)-1, gid) < 0) {
+			snprintf(err, errlen, "cannot give %s to group %s: %s", dir, group, strerror(errno));
+			return -1;
+		} else if (errno != EEXIST && access(dir, F_OK) != 0) {
 			snprintf(err, errlen, "cannot create %s for the control socket: %s", dir, strerror(errno));
 			return -1;
 		}
@@ -56,6 +69,12 @@ int sw_control_listen(const char *path, char *err, size_t errlen)
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* Reaching the socket is not authority: every request is checked by SO_PEERCRED. */
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) {
+		snprintf(err, errlen, "cannot give %s to group %s: %s", path, group, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -160,6 +179,47 @@ static json_t *op_decide(struct sw_daemon *d, json_t *req, const struct ucred *c
 	}
 }
 
+static json_t *op_freeze(struct sw_daemon *d, json_t *req, const struct ucred *cred, const char *who)
+{
+	json_t *onv = json_object_get(req, "on");
+	const char *reason = json_string_value(json_object_get(req, "reason"));
+	json_t *untilv = json_object_get(req, "until");
+	struct sw_freeze next = d->freeze;
+	struct sw_approval perm;
+	struct sw_actor actor = { .uid = cred->uid, .user = who };
+	char **groups, why[512], err[512];
+	bool allowed;
+
+	if (json_is_null(onv) || !onv) {
+		json_t *r = json_pack("{s:b, s:b, s:s, s:o}", "ok", 1, "frozen", d->frozen, "reason", d->frozen_reason,
+				      "manual", sw_freeze_json(&d->freeze));
+		return r;
+	}
+	/* Who may switch: root, or the policy's freeze operators (same matching as approvers). */
+	sw_approval_init(&perm, 1, sw_policy_freeze_operators(d->policy));
+	actor.n_groups = actor_groups(cred->uid, who, &groups);
+	actor.groups = (const char *const *)groups;
+	allowed = cred->uid == 0 || (perm.approvers.n && sw_approval_may_decide(&perm, &actor, why, sizeof(why)));
+	for (size_t i = 0; i < actor.n_groups; i++)
+		free(groups[i]);
+	free(groups);
+	sw_approval_free(&perm);
+	if (!allowed)
+		return error_reply("%s may not switch the freeze: only root or the policy's `freeze: operators:` may", who);
+	if (json_is_true(onv) && (!reason || !reason[0]))
+		return error_reply("%s", "a freeze needs a reason (--reason TEXT): it is shown to everyone it stops");
+	next.on = json_is_true(onv);
+	snprintf(next.reason, sizeof(next.reason), "%s", reason ? reason : "");
+	snprintf(next.by, sizeof(next.by), "%s", who);
+	next.since = time(NULL);
+	next.until = json_is_integer(untilv) ? (time_t)json_integer_value(untilv) : 0;
+	if (sw_freeze_save(d->state_path, &next, err, sizeof(err)) < 0)
+		return error_reply("%s; the freeze was not changed", err);
+	d->freeze = next;
+	sw_daemon_freeze_changed(d, "manual");
+	return json_pack("{s:b, s:b, s:s}", "ok", 1, "frozen", d->frozen, "reason", d->frozen_reason);
+}
+
 static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucred *cred)
 {
 	const char *op = json_string_value(json_object_get(req, "op"));
@@ -188,6 +248,8 @@ static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucr
 	}
 	if (strcmp(op, "approve") == 0 || strcmp(op, "deny") == 0)
 		return op_decide(d, req, cred, who, op[0] == 'a');
+	if (strcmp(op, "freeze") == 0)
+		return op_freeze(d, req, cred, who);
 	if (strcmp(op, "status") == 0) {
 		uint64_t st[SW_STAT__COUNT];
 		sw_gate_stats(d->gate, st);

@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include "daemon_internal.h"
 #include "client_owner.h"
+#include "watchdog.h"
 #include "pg_backend.h"
 #include "util.h"
 
@@ -310,6 +311,48 @@ static char *statement_text(struct sw_daemon *d, const struct sw_statement_event
 	return sw_xstrdup("");
 }
 
+const char *sw_daemon_frozen(struct sw_daemon *d)
+{
+	time_t now = time(NULL);
+	if (sw_freeze_active(&d->freeze, now))
+		return d->freeze.reason[0] ? d->freeze.reason : "freeze switched on";
+	return sw_policy_freeze_window(d->policy, now);
+}
+
+static bool any_frozen_class(const struct sw_daemon *d, const struct sw_analysis *a)
+{
+	for (size_t i = 0; i < a->n_stmts; i++)
+		if (sw_policy_freezes(d->policy, a->stmts[i].cls))
+			return true;
+	return false;
+}
+
+void sw_daemon_freeze_changed(struct sw_daemon *d, const char *source)
+{
+	const char *r = sw_daemon_frozen(d);
+	bool now = r != NULL;
+	json_t *f;
+
+	if (now == d->frozen && (!now || strcmp(r, d->frozen_reason) == 0))
+		return;
+	d->frozen = now;
+	snprintf(d->frozen_reason, sizeof(d->frozen_reason), "%s", r ? r : "");
+	/* Cached "allow" verdicts were decided without the freeze. */
+	sw_gate_cache_clear(d->gate);
+	f = json_pack("{s:b, s:s, s:s}", "frozen", now, "reason", now ? d->frozen_reason : "", "source", source);
+	json_object_set_new(f, "manual", sw_freeze_json(&d->freeze));
+	sw_daemon_note(d, now ? "freeze_on" : "freeze_off", f);
+	json_decref(f);
+	if (now)
+		for (size_t i = 0; i < d->n_holds;) {
+			struct sw_hold *h = d->holds[i];
+			if (any_frozen_class(d, &h->analysis) && sw_approval_timeout(&h->approval) == SW_APPROVAL_TIMED_OUT)
+				sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "freeze switched on", "cancelled");
+			else
+				i++;
+		}
+}
+
 static bool session_dependent(const struct sw_analysis *a)
 {
 	for (size_t i = 0; i < a->n_stmts; i++)
@@ -366,6 +409,10 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 		overall.verdict = SW_VERDICT_DENY;
 		overall.rule_id = "incomplete-text";
 		overall.reason = "the statement could not be read in full";
+	} else if (s->governed && overall.verdict != SW_VERDICT_DENY && d->frozen && any_frozen_class(d, &a)) {
+		overall.verdict = SW_VERDICT_DENY;
+		overall.rule_id = "freeze";
+		overall.reason = d->frozen_reason;
 	}
 	now = sw_mono_ns();
 
@@ -416,6 +463,8 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 		record(d, s, &wall, text, len, complete, &a, per, &overall, "held", 0, "policy", NULL, true,
 		       &h->ledger_seq);
 		sw_holds_add(d, h);
+		sw_watchdog_tell(d->watchdog_fd, "H %d %llu %s %s\n", h->pid, (unsigned long long)h->id,
+				 h->statement_sha256, s->role[0] ? s->role : "-");
 		fprintf(stderr, "sqlward: holding pid %d (%s): hold #%llu, rule %s\n", s->pid, s->role,
 			(unsigned long long)h->id, overall.rule_id);
 		return;   /* the hold owns text, analysis and judgements */
@@ -429,7 +478,7 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 			sw_pg_resume(s->pid);
 			sw_prepared_commit(d->prepared, s->pid, &a);
 			sw_session_track(s, &a);
-			if (!d->opts->no_cache && !d->opts->observe_only && complete && len + 1 < SW_TEXT_CAP &&
+			if (!d->opts->no_cache && !d->opts->observe_only && !d->frozen && complete && len + 1 < SW_TEXT_CAP &&
 			    !session_dependent(&a))
 				sw_gate_cache_allow(d->gate, s->ctx_id, text, (uint32_t)len + 1);
 		} else {
@@ -461,6 +510,19 @@ static int on_event(void *ctx, const void *data, size_t size)
 		handle_statement(d, data);
 	}
 	return 0;
+}
+
+/* A held backend whose client hung up: nobody is waiting for the answer. */
+static void holds_check_clients(struct sw_daemon *d)
+{
+	for (size_t i = 0; i < d->n_holds;) {
+		struct sw_hold *h = d->holds[i];
+		if (sw_client_gone(h->pid))
+			sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "the client disconnected while held",
+					 "abandoned");
+		else
+			i++;
+	}
 }
 
 /* ---- daemon records, stats, policy reload ------------------------------- */
@@ -544,6 +606,7 @@ static void reload_policy(struct sw_daemon *d)
 		sw_daemon_note(d, "policy_reloaded", f);
 		json_decref(f);
 	}
+	sw_daemon_freeze_changed(d, "policy reload");
 }
 
 static void *heartbeat_main(void *arg)
@@ -581,11 +644,36 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 
 	memset(&d, 0, sizeof(d));
 	d.opts = o;
+	d.watchdog_fd = -1;
 	d.contexts = json_object();
 	d.prepared = sw_prepared_new();
 	init_clock_offset(&d);
 
 	if (sw_policy_load(o->policy_path, &d.policy, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
+		goto out;
+	}
+	{
+		/* Forked before the ledger is opened (its lock must die with us) and before any thread. */
+		struct sw_watchdog_opts wo = { .ledger_path = o->ledger_path, .policy = d.policy,
+					       .pg_bins = o->pg_bins, .n_pg_bins = o->n_pg_bins,
+					       .postmasters = o->postmasters, .n_postmasters = o->n_postmasters };
+		d.watchdog_fd = sw_watchdog_start(&wo, err, sizeof(err));
+		if (d.watchdog_fd < 0) {
+			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
+			goto out;
+		}
+	}
+	if (o->state_path) {
+		d.state_path = sw_xstrdup(o->state_path);
+	} else {
+		char *dir = sw_xstrdup(o->ledger_path), *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = 0;
+		d.state_path = sw_xasprintf("%s/sqlward-state.json", slash ? (dir[0] ? dir : "/") : ".");
+		free(dir);
+	}
+	if (sw_freeze_load(d.state_path, &d.freeze, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
@@ -618,7 +706,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
-	cfd = sw_control_listen(o->socket_path, err, sizeof(err));
+	cfd = sw_control_listen(o->socket_path, o->socket_group, err, sizeof(err));
 	if (cfd < 0) {
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
@@ -656,6 +744,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		goto out;
 	}
 	hb_started = true;
+	sw_daemon_freeze_changed(&d, "start");
 	fprintf(stderr, "sqlward: gate ready: %d PostgreSQL binar%s, policy %s, ledger %s, control %s%s\n",
 		o->n_pg_bins, o->n_pg_bins == 1 ? "y" : "ies", o->policy_path, o->ledger_path, o->socket_path,
 		o->observe_only ? " (observe only)" : "");
@@ -684,6 +773,10 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 					continue;
 				ticks++;
 				sw_holds_expire(&d, sw_mono_ns());
+				if (ticks % 10 == 0) {
+					holds_check_clients(&d);
+					sw_daemon_freeze_changed(&d, "schedule");
+				}
 				if (ticks % SWEEP_EVERY_TICKS == 0)
 					sess_sweep(&d);
 				if (ticks % STATS_EVERY_TICKS == 0)
@@ -705,8 +798,14 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	sw_holds_release_all(&d, "cancelled", "sqlward daemon stopping");
 	report_stats(&d, true);
 	sw_daemon_note(&d, "stop", NULL);
+	sw_watchdog_tell(d.watchdog_fd, "Q\n");
 	rc = 0;
 out:
+	if (d.watchdog_fd >= 0) {
+		if (rc != 0)
+			sw_watchdog_tell(d.watchdog_fd, "Q\n");
+		close(d.watchdog_fd);
+	}
 	if (hb_started) {
 		__atomic_store_n(&d.heartbeat_stop, true, __ATOMIC_RELEASE);
 		pthread_join(hb, NULL);
@@ -730,5 +829,6 @@ out:
 	sw_policy_free(d.policy);
 	sw_prepared_free(d.prepared);
 	json_decref(d.contexts);
+	free(d.state_path);
 	return rc;
 }

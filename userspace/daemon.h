@@ -14,7 +14,9 @@
 struct sw_daemon_opts {
 	const char *policy_path;
 	const char *ledger_path;
+	const char *state_path;        /* freeze switch; default: sqlward-state.json beside the ledger */
 	const char *socket_path;
+	const char *socket_group;      /* group that may connect (approvers); NULL: root only */
 	const char *pin_dir;           /* NULL: do not pin (gate opens when the daemon exits) */
 	const char *pg_bins[SW_PG_MAX_BINS];
 	int n_pg_bins;

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include "approval.h"
 #include "bpf_gate.h"
+#include "freeze.h"
 #include "daemon.h"
 #include "ledger.h"
 #include "policy.h"
@@ -65,7 +66,17 @@ struct sw_daemon {
 	bool stopping;
 	uint64_t loop_alive_ns;    /* main loop progress, read by the heartbeat thread */
 	bool heartbeat_stop;
+	int watchdog_fd;           /* pipe to the watchdog process; -1 if none */
+	char *state_path;
+	struct sw_freeze freeze;   /* manual freeze (persisted) */
+	bool frozen;               /* freeze in force (manual or scheduled) as of the last check */
+	char frozen_reason[512];
 };
+
+/* The freeze reason in force now (manual or a policy window), or NULL. */
+const char *sw_daemon_frozen(struct sw_daemon *d);
+/* Re-evaluate the freeze: on a change, flush the kernel cache, deny frozen holds, record it. */
+void sw_daemon_freeze_changed(struct sw_daemon *d, const char *source);
 
 uint64_t sw_mono_ns(void);
 void sw_mono_to_timespec(const struct sw_daemon *d, uint64_t mono_ns, struct timespec *out);
@@ -91,7 +102,7 @@ void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *typ
 		   const char *comment, const char *message);
 
 /* Control socket (control_server.c). */
-int sw_control_listen(const char *path, char *err, size_t errlen);
+int sw_control_listen(const char *path, const char *group, char *err, size_t errlen);
 void sw_control_handle(struct sw_daemon *d, int listen_fd);
 
 /* Write a "daemon" record (start, stop, reload, drops...) and log it. */

@@ -6,6 +6,7 @@
 #include "pg_backend.h"
 #include "statement_json.h"
 #include "util.h"
+#include "watchdog.h"
 
 void sw_hold_free(struct sw_hold *h)
 {
@@ -118,6 +119,7 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 	}
 	fprintf(stderr, "sqlward: hold #%llu (pid %d) %s by %s\n", (unsigned long long)h->id, h->pid,
 		v == SW_VERDICT_ALLOW ? "released" : "cancelled", decided_by ? decided_by : "?");
+	sw_watchdog_tell(d->watchdog_fd, "R %d\n", h->pid);
 	holds_remove(d, h);
 	sw_hold_free(h);
 	return rc;

@@ -59,6 +59,10 @@
 #define SRC_RULE         "rewrite/rewriteDefine.c DefineQueryRewrite (AccessExclusiveLock)"
 #define SRC_SCHEMA       "commands/tablecmds.c AlterTableNamespace / ATExecChangeOwner (AccessExclusiveLock)"
 #define SRC_VIEW         "commands/view.c DefineView (new view AccessExclusiveLock; OR REPLACE locks the old one)"
+#define SRC_CHILDREN     "optimizer/util/inherit.c expand_inherited_rtentry / commands/tablecmds.c find_all_inheritors callers (partitions and children get the parent's mode)"
+#define SRC_VIEW_BASE    "rewrite/rewriteHandler.c ApplyRetrieveRule / AcquireRewriteLocks (a view's relations are read with AccessShareLock)"
+#define SRC_DROP_PART    "catalog/heap.c heap_drop_with_catalog (dropping a partition locks its parent and the default partition AccessExclusiveLock)"
+#define SRC_INHERIT      "commands/tablecmds.c ATExecAddInherit (parent ShareUpdateExclusiveLock)"
 #define SRC_VALIDATE_FK  "commands/tablecmds.c ATExecValidateConstraint (referenced table RowShareLock when the constraint is a foreign key)"
 
 /* PreventInTransactionBlock() callers (PostgreSQL 15). */
@@ -72,7 +76,8 @@
 
 static const char *const via_names[] = {
 	"named", "table_of_index", "indexes_of", "fk_referenced", "fk_referencing",
-	"default_partition", "dependent_views", "fk_of_constraint",
+	"default_partition", "dependent_views", "fk_of_constraint", "children", "view_base",
+	"parent", "parent_default", "matview_base",
 };
 
 const char *sw_via_name(enum sw_via v)
@@ -137,16 +142,12 @@ static void set_named(struct sw_impact *im, const char *object, enum sw_lockmode
 	sw_impact_add_lock(im, object, SW_VIA_NAMED, NULL, mode, source);
 }
 
-static void drop_named(struct sw_impact *im, const char *object)
+static void drop_lock(struct sw_impact *im, size_t i)
 {
-	for (size_t i = 0; i < im->n_locks; i++)
-		if (im->locks[i].via == SW_VIA_NAMED && strcmp(im->locks[i].object, object) == 0) {
-			free(im->locks[i].object);
-			free(im->locks[i].detail);
-			memmove(&im->locks[i], &im->locks[i + 1], (im->n_locks - i - 1) * sizeof(im->locks[0]));
-			im->n_locks--;
-			return;
-		}
+	free(im->locks[i].object);
+	free(im->locks[i].detail);
+	memmove(&im->locks[i], &im->locks[i + 1], (im->n_locks - i - 1) * sizeof(im->locks[0]));
+	im->n_locks--;
 }
 
 static void recompute_strongest(struct sw_impact *im)
@@ -435,6 +436,8 @@ static void impact_index(struct sw_impact *im, const PgQuery__IndexStmt *ix, str
 {
 	char *nm = pgw_rangevar_name(ix->relation);
 	set_named(im, nm, ix->concurrent ? SW_LOCK_SHARE_UPDATE_EXCLUSIVE : SW_LOCK_SHARE, SRC_INDEX);
+	if (ix->relation && ix->relation->inh)
+		sw_impact_add_lock(im, nm, SW_VIA_CHILDREN, NULL, SW_LOCK_SHARE, SRC_INDEX);
 	add_scan(im, "CREATE INDEX reads every row of the table to build the index");
 	if (ix->concurrent) {
 		im->concurrently = true;
@@ -503,6 +506,12 @@ static void impact_drop(struct sw_impact *im, const PgQuery__DropStmt *d, struct
 			break;
 		case OT(TABLE): case OT(MATVIEW): case OT(FOREIGN_TABLE):
 			set_named(im, name, SW_LOCK_ACCESS_EXCLUSIVE, SRC_DROP_REL);
+			if (t == OT(TABLE) || t == OT(FOREIGN_TABLE)) {
+				sw_impact_add_lock(im, name, SW_VIA_CHILDREN, NULL, SW_LOCK_ACCESS_EXCLUSIVE, SRC_DROP_REL);
+				sw_impact_add_lock(im, name, SW_VIA_PARENT, NULL, SW_LOCK_ACCESS_EXCLUSIVE, SRC_DROP_PART);
+				sw_impact_add_lock(im, name, SW_VIA_PARENT_DEFAULT, NULL, SW_LOCK_ACCESS_EXCLUSIVE,
+						   SRC_DROP_PART);
+			}
 			if (t == OT(TABLE)) {
 				sw_impact_add_lock(im, name, SW_VIA_FK_REFERENCED, NULL,
 						   SW_LOCK_ACCESS_EXCLUSIVE, SRC_DROP_FK);
@@ -550,6 +559,8 @@ static void impact_truncate(struct sw_impact *im, const PgQuery__TruncateStmt *t
 			continue;
 		nm = pgw_rangevar_name(t->relations[i]->range_var);
 		set_named(im, nm, SW_LOCK_ACCESS_EXCLUSIVE, SRC_TRUNCATE);
+		if (t->relations[i]->range_var->inh)
+			sw_impact_add_lock(im, nm, SW_VIA_CHILDREN, NULL, SW_LOCK_ACCESS_EXCLUSIVE, SRC_TRUNCATE);
 		if (cascade)
 			sw_impact_add_lock(im, nm, SW_VIA_FK_REFERENCING, NULL, SW_LOCK_ACCESS_EXCLUSIVE, SRC_TRUNCATE);
 		free(nm);
@@ -746,6 +757,14 @@ static void impact_alter_cmd(struct sw_impact *im, const char *table, const char
 		undo_prepend(u, s);
 		break;
 	}
+	case AT(AddInherit):
+		if (cmd->def && cmd->def->node_case == NC(RANGE_VAR)) {
+			char *parent = pgw_rangevar_name(cmd->def->range_var);
+			set_named(im, parent, SW_LOCK_SHARE_UPDATE_EXCLUSIVE, SRC_INHERIT);
+			free(parent);
+		}
+		undo_worse(u, SW_REV_REVERSIBLE);
+		break;
 	case AT(EnableRowSecurity): case AT(DisableRowSecurity):
 		s = sw_xasprintf("ALTER TABLE %s %s ROW LEVEL SECURITY;", qtable,
 				 cmd->subtype == AT(EnableRowSecurity) ? "DISABLE" : "ENABLE");
@@ -895,6 +914,31 @@ static const char *default_source(enum sw_lockmode m)
 	}
 }
 
+/*
+ * Foreign-key checks run as SQL from ri_triggers.c: a written row of the
+ * referencing table does SELECT ... FOR KEY SHARE on the referenced table
+ * (RI_FKey_check), a deleted or updated key of the referenced table does the
+ * same on the referencing table (ri_restrict): RowShareLock, taken only
+ * when a row is actually written.
+ */
+#define SRC_RI "utils/adt/ri_triggers.c RI_FKey_check / ri_restrict (SELECT ... FOR KEY SHARE: RowShareLock, only when rows are written)"
+static void ri_locks(struct sw_impact *im, const PgQuery__RangeVar *rv, bool referenced, bool referencing)
+{
+	char *nm;
+	if (!rv || !nonempty(rv->relname))
+		return;
+	nm = pgw_rangevar_name(rv);
+	if (referenced) {
+		sw_impact_add_lock(im, nm, SW_VIA_FK_REFERENCED, NULL, SW_LOCK_ROW_SHARE, SRC_RI);
+		im->locks[im->n_locks - 1].if_rows = true;
+	}
+	if (referencing) {
+		sw_impact_add_lock(im, nm, SW_VIA_FK_REFERENCING, NULL, SW_LOCK_ROW_SHARE, SRC_RI);
+		im->locks[im->n_locks - 1].if_rows = true;
+	}
+	free(nm);
+}
+
 static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct undo *u, const struct sw_stmt *st)
 {
 	switch (n->node_case) {
@@ -913,9 +957,16 @@ static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct und
 		}
 		break;
 	case NC(INSERT_STMT):
+		ri_locks(im, n->insert_stmt->relation, true, false);
 		undo_worse(u, SW_REV_UNKNOWN);
 		break;
 	case NC(UPDATE_STMT): case NC(DELETE_STMT): case NC(MERGE_STMT):
+		if (n->node_case == NC(UPDATE_STMT))
+			ri_locks(im, n->update_stmt->relation, true, true);
+		else if (n->node_case == NC(DELETE_STMT))
+			ri_locks(im, n->delete_stmt->relation, false, true);
+		else
+			ri_locks(im, n->merge_stmt->relation, true, true);
 		undo_worse(u, SW_REV_BACKUP_ONLY);
 		if (st->traits & SW_TRAIT_NO_WHERE)
 			safer(im, "add a WHERE clause, or work in batches of a few thousand rows");
@@ -1021,6 +1072,7 @@ static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct und
 		const PgQuery__RefreshMatViewStmt *r = n->refresh_mat_view_stmt;
 		char *nm = pgw_rangevar_name(r->relation);
 		set_named(im, nm, r->concurrent ? SW_LOCK_EXCLUSIVE : SW_LOCK_ACCESS_EXCLUSIVE, SRC_MATVIEW);
+		sw_impact_add_lock(im, nm, SW_VIA_MATVIEW_BASE, NULL, SW_LOCK_ACCESS_SHARE, SRC_MATVIEW);
 		if (r->concurrent) {
 			im->concurrently = true;
 			add_scan(im, "REFRESH ... CONCURRENTLY recomputes the view and diffs it against the old contents");
@@ -1054,8 +1106,9 @@ static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct und
 	case NC(GRANT_STMT):
 		/* aclchk.c objectNamesToOids: RangeVarGetRelid(relvar, NoLock, false):
 		 * GRANT and REVOKE change only the catalog and take no table lock. */
-		for (size_t i = 0; i < st->n_objects; i++)
-			drop_named(im, st->objects[i].name);
+		while (im->n_locks)
+			drop_lock(im, 0);
+		im->lock_set_partial = false;
 		undo_worse(u, SW_REV_REVERSIBLE);
 		undo_prepend(u, n->grant_stmt->is_grant ? "-- REVOKE the same privileges" : "-- GRANT the same privileges");
 		break;
@@ -1126,6 +1179,29 @@ static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct und
 	}
 }
 
+/*
+ * A relation read or written by a query may be a view (its relations are
+ * read too) or a partitioned/inheritance parent (its children get the same
+ * lock; an INSERT locks only the partition a row is routed to).
+ */
+static void dml_secondaries(struct sw_impact *im, const PgQuery__Node *n)
+{
+	size_t k = im->n_locks;
+	bool insert = n && n->node_case == NC(INSERT_STMT);
+	for (size_t i = 0; i < k; i++) {
+		char *obj;
+		enum sw_lockmode m = im->locks[i].mode;
+		if (im->locks[i].via != SW_VIA_NAMED || m > SW_LOCK_ROW_EXCLUSIVE)
+			continue;
+		obj = sw_xstrdup(im->locks[i].object);
+		sw_impact_add_lock(im, obj, SW_VIA_CHILDREN, NULL, m, SRC_CHILDREN);
+		if (insert && m == SW_LOCK_ROW_EXCLUSIVE)
+			im->locks[im->n_locks - 1].if_rows = true;
+		sw_impact_add_lock(im, obj, SW_VIA_VIEW_BASE, NULL, SW_LOCK_ACCESS_SHARE, SRC_VIEW_BASE);
+		free(obj);
+	}
+}
+
 void sw_pg_impact(const void *pg_node, struct sw_stmt *st)
 {
 	const PgQuery__Node *n = pg_node;
@@ -1139,11 +1215,12 @@ void sw_pg_impact(const void *pg_node, struct sw_stmt *st)
 		if (m != SW_LOCK_NONE)
 			sw_impact_add_lock(im, st->objects[i].name, SW_VIA_NAMED, NULL, m, default_source(m));
 	}
+	dml_secondaries(im, n);
 	if (n)
 		impact_node(im, n, &u, st);
 	if (st->cls == SW_CLASS_UNKNOWN)
 		undo_worse(&u, SW_REV_UNKNOWN);
-	if (st->rewrites_table && !im->rewrite)
+	if (st->rewrites_table && !im->rewrite && !im->concurrently)
 		add_rewrite(im, "see the classifier's reasons");
 	recompute_strongest(im);
 	im->reversibility = u.rev;

@@ -27,6 +27,11 @@ enum sw_via {
 	SW_VIA_DEFAULT_PARTITION,  /* the default partition of a partitioned table */
 	SW_VIA_DEPENDENT_VIEWS,    /* views (and materialized views) built on the table */
 	SW_VIA_FK_OF_CONSTRAINT,   /* the table constraint `detail` of the table references, if it is a foreign key */
+	SW_VIA_CHILDREN,           /* partitions and inheritance children, recursively */
+	SW_VIA_VIEW_BASE,          /* if the relation is a view: the relations its query reads */
+	SW_VIA_PARENT,             /* if the relation is a partition: its partitioned parent */
+	SW_VIA_PARENT_DEFAULT,     /* if the relation is a partition: the parent's default partition */
+	SW_VIA_MATVIEW_BASE,       /* the relations a materialized view's query reads (REFRESH) */
 };
 const char *sw_via_name(enum sw_via v);
 
@@ -36,6 +41,7 @@ struct sw_lock_entry {
 	char *detail;          /* SW_VIA_FK_OF_CONSTRAINT: the constraint name; else NULL */
 	enum sw_lockmode mode;
 	const char *source;    /* static: the PostgreSQL 15 source that takes this lock */
+	bool if_rows;          /* taken only when rows are written (foreign-key checks) */
 };
 
 enum sw_reversibility {

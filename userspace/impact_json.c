@@ -23,6 +23,8 @@ json_t *sw_lock_entry_json(const struct sw_lock_entry *e)
 	json_object_set_new(o, "mode", json_string(sw_lock_name(e->mode)));
 	json_object_set_new(o, "blocks_reads", json_boolean(sw_lock_blocks_reads(e->mode)));
 	json_object_set_new(o, "blocks_writes", json_boolean(sw_lock_blocks_writes(e->mode)));
+	if (e->if_rows)
+		json_object_set_new(o, "if_rows", json_true());
 	json_object_set_new(o, "source", json_string(e->source ? e->source : ""));
 	return o;
 }

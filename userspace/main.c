@@ -16,6 +16,7 @@ static const struct subcommand commands[] = {
 	{ "show", sw_cmd_show, "show one held statement as a review dossier" },
 	{ "approve", sw_cmd_approve, "let one held statement run" },
 	{ "deny", sw_cmd_deny, "cancel one held statement" },
+	{ "freeze", sw_cmd_freeze, "deny frozen classes at once: freeze on --reason T [--until T] | off | status" },
 	{ "status", sw_cmd_status, "daemon counters (ring-buffer drops, holds, cache hits)" },
 	{ "log", sw_cmd_log, "print ledger records" },
 	{ "verify", sw_cmd_verify, "verify the ledger's hash chain" },

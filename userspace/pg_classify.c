@@ -44,7 +44,7 @@
  *  - GRANT/REVOKE, roles, ALTER DEFAULT PRIVILEGES, REASSIGN/DROP OWNED,
  *    SECURITY LABEL, OWNER TO, row-level-security policies and user
  *    mappings: privilege.
- *  - REFRESH MATERIALIZED VIEW: class write, rewrites_table.
+ *  - REFRESH MATERIALIZED VIEW: class write, rewrites_table (not CONCURRENTLY).
  *  - Objects are relations. Created relations and relations touched only in
  *    the catalog (GRANT ON TABLE, COMMENT) are listed; the lock is the
  *    table lock PostgreSQL takes (AccessShareLock where it takes none on
@@ -1220,8 +1220,10 @@ static void classify(struct pgw *w, const PgQuery__Node *n)
 		const PgQuery__RefreshMatViewStmt *r = n->refresh_mat_view_stmt;
 		set_cmd(st, SW_CLASS_WRITE, "REFRESH MATERIALIZED VIEW");
 		pgw_add_rangevar(w, r->relation, r->concurrent ? L_EX : L_AE);
-		st->rewrites_table = true;
-		pgw_reason(w, "REFRESH MATERIALIZED VIEW recomputes and rewrites the view");
+		/* matview.c: CONCURRENTLY applies a diff in place; otherwise new storage is swapped in. */
+		st->rewrites_table = !r->concurrent;
+		pgw_reason(w, r->concurrent ? "REFRESH MATERIALIZED VIEW CONCURRENTLY recomputes the view and applies the difference" :
+			   "REFRESH MATERIALIZED VIEW recomputes and rewrites the view");
 		break;
 	}
 	case NC(ALTER_SYSTEM_STMT):

@@ -54,6 +54,10 @@ void sw_policy_free(struct sw_policy *p)
 		sw_match_free(r->match);
 	}
 	free(p->rules);
+	for (size_t i = 0; i < p->n_freeze_windows; i++)
+		free(p->freeze_windows[i].reason);
+	free(p->freeze_windows);
+	sw_strv_free(&p->freeze_operators);
 	for (size_t i = 0; i < p->n_govern; i++)
 		free((char *)p->govern_text[i]);
 	free(p->govern_text);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include "statement.h"
 
 /* Ordered by severity: a multi-statement string takes its most severe part. */
@@ -99,5 +100,15 @@ void sw_policy_judge_stmt(const struct sw_policy *p, const struct sw_subject *s,
 void sw_policy_judge(const struct sw_policy *p, const struct sw_subject *s,
 		     const struct sw_analysis *a, struct sw_judgement *per_stmt,
 		     struct sw_judgement *overall);
+
+/*
+ * Freeze (policy `freeze:`): the classes a freeze denies for governed roles
+ * (default write, ddl, privilege), who besides root may switch it, and
+ * scheduled windows. sw_policy_freeze_window returns the reason of a window
+ * active at t (UTC), or NULL.
+ */
+bool sw_policy_freezes(const struct sw_policy *p, enum sw_class c);
+const struct sw_strv *sw_policy_freeze_operators(const struct sw_policy *p);
+const char *sw_policy_freeze_window(const struct sw_policy *p, time_t t);
 
 #endif

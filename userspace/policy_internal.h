@@ -2,6 +2,7 @@
 #ifndef SQLWARD_POLICY_INTERNAL_H
 #define SQLWARD_POLICY_INTERNAL_H
 
+#include <time.h>
 #include "policy.h"
 #include "role_pattern.h"
 
@@ -15,6 +16,14 @@ struct sw_match {
 	bool uses_database;       /* this match or a nested one has `database:` */
 };
 
+/* A scheduled freeze window (UTC): either an absolute [start, end) or weekly days + from/to minutes. */
+struct sw_freeze_window {
+	time_t start, end;        /* absolute; both 0 for a weekly window */
+	unsigned days_mask;       /* weekly: 1 << tm_wday (0 = Sunday) */
+	int from_min, to_min;     /* weekly: minutes after midnight; to < from wraps midnight */
+	char *reason;
+};
+
 struct sw_policy {
 	char *path;
 	char *description;
@@ -25,6 +34,10 @@ struct sw_policy {
 	size_t n_govern;
 	struct sw_rule *rules;
 	size_t n_rules;
+	unsigned freeze_class_mask;           /* classes a freeze denies (1u << enum sw_class) */
+	struct sw_strv freeze_operators;      /* who besides root may switch freeze on/off */
+	struct sw_freeze_window *freeze_windows;
+	size_t n_freeze_windows;
 };
 
 void sw_match_free(struct sw_match *m);   /* frees m itself */

@@ -482,11 +482,123 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 
 /* ---- top level ---- */
 
-enum { TK_VERSION, TK_DESCRIPTION, TK_GOVERN, TK_DEFAULT, TK_RULES, TK__COUNT };
+enum { TK_VERSION, TK_DESCRIPTION, TK_GOVERN, TK_DEFAULT, TK_RULES, TK_FREEZE, TK__COUNT };
 static const char *const top_keys[] = {
-	"sqlward_policy", "description", "govern", "default", "rules", NULL
+	"sqlward_policy", "description", "govern", "default", "rules", "freeze", NULL
 };
-static const char top_keys_text[] = "sqlward_policy, description, govern, default, rules";
+static const char top_keys_text[] = "sqlward_policy, description, govern, default, rules, freeze";
+
+/* ---- freeze ---- */
+
+static int parse_utc(struct ld *l, const node_t *n, const char *what, time_t *out)
+{
+	const char *s, *end;
+	struct tm tm;
+
+	if (want_str(l, n, what, &s) < 0)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return FAIL(l, n, "%s \"%s\" is not a UTC time; write it like \"2026-12-24T00:00:00Z\"", what, s);
+	*out = timegm(&tm);
+	return 0;
+}
+
+static int parse_hhmm(struct ld *l, const node_t *n, const char *what, int *out)
+{
+	const char *s;
+	unsigned h, m;
+	char extra;
+
+	if (want_str(l, n, what, &s) < 0)
+		return -1;
+	if (sscanf(s, "%u:%u%c", &h, &m, &extra) != 2 || h > 24 || m > 59 || (h == 24 && m))
+		return FAIL(l, n, "%s \"%s\" is not a time of day; write it as HH:MM (UTC), e.g. \"18:00\"", what, s);
+	*out = (int)(h * 60 + m);
+	return 0;
+}
+
+static int check_day(struct ld *l, const node_t *item, const char *v, void *arg)
+{
+	static const char *const days[] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+	unsigned *mask = arg;
+	for (unsigned i = 0; i < 7; i++)
+		if (strcmp(v, days[i]) == 0) {
+			*mask |= 1u << i;
+			return 0;
+		}
+	return FAIL(l, item, "unknown day \"%s\"; use mon, tue, wed, thu, fri, sat, sun", v);
+}
+
+static int load_freeze_window(struct ld *l, const node_t *n, struct sw_freeze_window *w)
+{
+	static const char *const wk[] = { "start", "end", "days", "from", "to", "reason", NULL };
+	const node_t *keys[6], *v[6];
+	struct sw_strv days = { 0 };
+	const char *s;
+	int rc;
+
+	if (want_mapping(l, n, "freeze window", wk, "start, end, days, from, to, reason", keys, v) < 0)
+		return -1;
+	if (v[5]) {
+		if (want_str(l, v[5], "reason", &s) < 0)
+			return -1;
+		w->reason = sw_xstrdup(s);
+	}
+	if (v[0] || v[1]) {
+		if (!v[0] || !v[1] || v[2] || v[3] || v[4])
+			return FAIL(l, n, "a freeze window is either `start:` + `end:` (UTC times) or `days:` + "
+				    "`from:` + `to:` (weekly); give one form completely");
+		if (parse_utc(l, v[0], "start", &w->start) < 0 || parse_utc(l, v[1], "end", &w->end) < 0)
+			return -1;
+		if (w->end <= w->start)
+			return FAIL(l, v[1], "freeze window ends before it starts; check start and end");
+		return 0;
+	}
+	if (!v[2] || !v[3] || !v[4])
+		return FAIL(l, n, "a weekly freeze window needs `days:`, `from:` and `to:` (UTC); or use "
+			    "`start:` and `end:` for a one-off window");
+	rc = want_str_list(l, v[2], "days", check_day, &w->days_mask, &days);
+	sw_strv_free(&days);
+	if (rc < 0 || parse_hhmm(l, v[3], "from", &w->from_min) < 0 || parse_hhmm(l, v[4], "to", &w->to_min) < 0)
+		return -1;
+	return 0;
+}
+
+static int load_freeze(struct ld *l, const node_t *n, struct sw_policy *p)
+{
+	static const char *const fk[] = { "classes", "operators", "windows", NULL };
+	const node_t *keys[3], *v[3];
+	struct sw_strv tmp = { 0 };
+	int rc;
+
+	if (want_mapping(l, n, "freeze", fk, "classes, operators, windows", keys, v) < 0)
+		return -1;
+	if (v[0]) {
+		p->freeze_class_mask = 0;
+		rc = want_str_list(l, v[0], "freeze classes", check_class, &p->freeze_class_mask, &tmp);
+		sw_strv_free(&tmp);
+		if (rc < 0)
+			return -1;
+	}
+	if (v[1] && want_str_list(l, v[1], "freeze operators", NULL, NULL, &p->freeze_operators) < 0)
+		return -1;
+	if (v[2]) {
+		const node_t *ws = v[2];
+		size_t nw;
+		if (ws->type != YAML_SEQUENCE_NODE)
+			return FAIL(l, ws, "freeze windows must be a list; start each window with `- `");
+		nw = (size_t)(ws->data.sequence.items.top - ws->data.sequence.items.start);
+		p->freeze_windows = sw_xcalloc(nw ? nw : 1, sizeof(*p->freeze_windows));
+		for (size_t i = 0; i < nw; i++) {
+			p->n_freeze_windows++;
+			if (load_freeze_window(l, node(l, ws->data.sequence.items.start[i]), &p->freeze_windows[i]) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
 
 static int load_govern(struct ld *l, const node_t *n, struct sw_policy *p)
 {
@@ -560,6 +672,9 @@ static int load_root(struct ld *l, const node_t *root, struct sw_policy *p)
 		p->description = sw_xstrdup(s);
 	}
 	if (v[TK_GOVERN] && load_govern(l, v[TK_GOVERN], p) < 0)
+		return -1;
+	p->freeze_class_mask = (1u << SW_CLASS_WRITE) | (1u << SW_CLASS_DDL) | (1u << SW_CLASS_PRIVILEGE);
+	if (v[TK_FREEZE] && load_freeze(l, v[TK_FREEZE], p) < 0)
 		return -1;
 	if (!v[TK_DEFAULT])
 		return FAIL(l, root, "missing `default:` (the verdict when no rule matches); "

@@ -271,6 +271,11 @@ e("SET SESSION AUTHORIZATION DEFAULT", "session", "SET", [], not_traits=["sessio
 e("SET session_replication_role = replica", "session", "SET", [], traits=["session_escalation"])
 e("SET search_path = app, public", "session", "SET", [], not_traits=["session_escalation"])
 e("SET search_path = evil, pg_catalog", "session", "SET", [], traits=["session_escalation"])
+# GUC names are case-insensitive: a quoted, mixed-case name is the same setting (adversarial suite).
+e('SET "ROLE" = \'app_owner\'', "session", "SET", [], traits=["session_escalation"])
+e('SET "Session_Authorization" = \'app_owner\'', "session", "SET", [], traits=["session_escalation"])
+e('SET "Search_Path" = evil, pg_catalog', "session", "SET", [], traits=["session_escalation"])
+e('SET "SESSION_REPLICATION_ROLE" = replica', "session", "SET", [], traits=["session_escalation"])
 e("DISCARD ALL", "session", "DISCARD ALL", [])
 e("DISCARD TEMP", "session", "DISCARD TEMP", [])
 e("DEALLOCATE p1", "session", "DEALLOCATE", [])
@@ -346,6 +351,9 @@ e("EXPLAIN (ANALYZE true, BUFFERS) UPDATE t SET a = 1", "write", "EXPLAIN", ["t"
 e("EXPLAIN (ANALYZE) INSERT INTO t VALUES (1)", "write", "EXPLAIN", ["t"], traits=["executes"])
 e("EXPLAIN (ANALYZE on) SELECT pg_sleep(100)", "read", "EXPLAIN", [], traits=["executes", "dangerous_function"])
 e("EXPLAIN (ANALYZE off) DELETE FROM t", "read", "EXPLAIN", ["t"], not_traits=["executes", "destructive"])
+# A repeated option: PostgreSQL takes the last one, so this DELETE runs (adversarial suite).
+e("EXPLAIN (ANALYZE false, ANALYZE true) DELETE FROM t WHERE id > 0", "write", "EXPLAIN", ["t"], traits=["executes"])
+e("EXPLAIN (ANALYZE true, ANALYZE false) DELETE FROM t WHERE id > 0", "read", "EXPLAIN", ["t"], not_traits=["executes"])
 e("EXPLAIN DELETE FROM t", "read", "EXPLAIN", ["t"], not_traits=["executes", "destructive", "no_where"])
 e("EXPLAIN ANALYZE WITH d AS (DELETE FROM t RETURNING 1) SELECT * FROM d", "write", "EXPLAIN", ["t"], traits=["executes", "writable_cte"])
 e("EXPLAIN ANALYZE CREATE TABLE x AS SELECT * FROM t", "ddl", "EXPLAIN", ["x", "t"], traits=["executes"])

@@ -60,7 +60,7 @@ gate_start() {
 	[ -n "$pm" ] || sw_die "gate_start: no postmaster (call pg_start first)"
 	if [ "$SW_GATE_SEQ" -eq 1 ]; then sw_at_exit gate_detach; sw_at_exit gate_stop; fi
 	"$SQLWARD" run --policy "$policy" --ledger "$SW_LEDGER" --socket "$SW_SOCK" \
-		--pg-bin "$SW_PG_BIN" --postmaster-pid "$pm" --pin-dir "$SW_PIN_DIR" \
+		--pg-bin "$SW_PG_BIN" --postmaster-pid "$pm" --pin-dir "$SW_PIN_DIR" ${SW_GATE_EXTRA:-} \
 		>"$SW_GATE_LOG" 2>&1 </dev/null 9>&- &
 	SW_GATE_PID=$!
 	local n=0
@@ -170,6 +170,10 @@ settle() {
 	local h=$1 secs=${2:-30} start d
 	start=$(date +%s%N)
 	SETTLE_HELD=0
+	# Most clients are done within a few hundred ms: wait for that cheaply
+	# (up to 0.6 s) before asking the daemon what it holds (slow: ASan + python).
+	local n=0
+	while ! bg_done "$h" && [ "$n" -lt 12 ]; do sleep 0.05; n=$((n + 1)); done
 	while ! bg_done "$h"; do
 		[ $(($(date +%s%N) - start)) -gt $((secs * 1000000000)) ] && break
 		if [ -n "$SW_GATE_PID" ]; then
@@ -221,7 +225,7 @@ ledger_show() { ledger_json 2>/dev/null | python3 -c "$_ledger_py" show "$@"; }
 ledger_match() {
 	local n=0
 	while [ "$n" -lt 25 ]; do
-		ledger_json 2>/dev/null | python3 -c "$_ledger_py" match "$@" && return 0
+		ledger_json --type all 2>/dev/null | python3 -c "$_ledger_py" match "$@" && return 0
 		sleep 0.2; n=$((n + 1))
 	done
 	return 1

@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# Human approval against a real PostgreSQL and the real BPF programs: approvers
+# named by OS group, the two-person rule, no self-approval, deny, timeout,
+# statement_timeout on release, freeze (and that it survives a restart), a
+# client that hangs up while held, and kill -9 of the daemon with three
+# statements held (none may stay stopped). Approvers are real OS users who
+# reach the control socket through its group.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/assert.sh
+. tests/lib/pg.sh
+. tests/integration/lib_gate.sh
+
+# ---- OS users: alice and bob approve (group sw-test-dba), carol does not --------
+GROUP=sw-test-dba
+SOCKGROUP=sw-test-ctl
+for g in $GROUP $SOCKGROUP; do getent group $g >/dev/null || groupadd --system $g; done
+for u in sw-alice sw-bob sw-carol; do
+	getent passwd $u >/dev/null || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin $u
+done
+usermod -a -G $GROUP,$SOCKGROUP sw-alice
+usermod -a -G $GROUP,$SOCKGROUP sw-bob
+usermod -a -G $SOCKGROUP sw-carol
+sw_at_exit "for u in sw-alice sw-bob sw-carol; do userdel \$u 2>/dev/null; done; groupdel $GROUP 2>/dev/null; groupdel $SOCKGROUP 2>/dev/null"
+
+pg_start
+pg_fixtures
+SW_PIN_DIR=/sys/fs/bpf/sqlward-test-$$
+sw_at_exit gate_detach
+POLICY=$SW_TMP/approvals.yaml
+cat >"$POLICY" <<EOF
+sqlward_policy: 1
+govern: { roles: ["agent_*"] }
+default: deny
+freeze:
+  classes: [write, ddl]
+  operators: ["group:$GROUP"]
+rules:
+  - id: hold-ddl-two-person
+    match: { class: ddl }
+    action: hold
+    approvers: ["group:$GROUP"]
+    approvals_required: 2
+  - id: hold-scratch-short
+    match: { class: write, relation: "app.scratch" }
+    action: hold
+    timeout: 2s
+    approvers: ["group:$GROUP"]
+  - id: hold-writes
+    match: { class: write }
+    action: hold
+    approvers: ["group:$GROUP"]
+  - id: allow-read
+    match: { class: [read, transaction, session] }
+    action: allow
+EOF
+# The socket lives in this test's temp dir (mode 0755); the daemon gives it to the group.
+SW_GATE_EXTRA="--socket-group $SOCKGROUP"
+gate_start "$POLICY"
+chmod 755 "$SW_TMP"
+
+as() { local u=$1; shift; runuser -u "$u" -- "$SQLWARD" "$@" --socket "$SW_SOCK"; }
+val() { sql_admin_val "SELECT v FROM app.t WHERE id = $1"; }
+
+# ---- approve releases exactly that statement -------------------------------------
+sql_bg agent_test "UPDATE app.t SET v = 'approved' WHERE id = 1"
+h=$SQL_BG
+wait_pending 15 "'approved'"
+check "an UPDATE is held" test -n "$PENDING_ID"
+out=$(as sw-carol approve "$PENDING_ID" 2>&1)
+assert_contains "carol is not an approver: refused, with the reason" "$out" "not an approver"
+assert_eq "after carol's refusal the row is unchanged" v1 "$(val 1)"
+out=$(as sw-alice approve "$PENDING_ID" --comment "ticket 1" 2>&1)
+assert_contains "alice (group $GROUP) approves" "$out" "approved by sw-alice"
+sql_wait "$h" 15
+assert_eq "the approved UPDATE ran" "0:approved" "$SQL_RC:$(val 1)"
+out=$(as sw-bob approve "$PENDING_ID" 2>&1)
+assert_contains "an approval is not a standing permission: the id is gone" "$out" "no held statement"
+
+# ---- a statement differing by one byte is a new request -------------------------
+sql_bg agent_test "UPDATE app.t SET v = 'approved' WHERE id = 1 "
+h=$SQL_BG
+wait_pending 15 "'approved' WHERE id = 1 "
+check "the same UPDATE plus one byte is held again" test -n "$PENDING_ID"
+as sw-bob deny "$PENDING_ID" --comment "no" >/dev/null 2>&1
+sql_wait "$h" 15
+assert_contains "bob denies: the client gets an error" "$SQL_ERR" "$SW_CANCEL_MSG"
+
+# ---- two-person rule for DDL --------------------------------------------------------
+sql_bg agent_test "ALTER TABLE app.t ADD COLUMN reviewed boolean"
+h=$SQL_BG
+wait_pending 15 "ADD COLUMN reviewed"
+out=$(as sw-alice approve "$PENDING_ID" 2>&1)
+assert_contains "the first approval is recorded, one more needed" "$out" "1 more distinct approver"
+out=$(as sw-alice approve "$PENDING_ID" 2>&1)
+assert_contains "the same approver twice does not count twice" "$out" "already approved"
+sleep 0.3
+assert_eq "with one approval the ALTER has not run" 0 \
+	"$(sql_admin_val "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'reviewed'")"
+assert_eq "with one approval the backend is still stopped" T "$(proc_state "$PENDING_PID")"
+out=$(as sw-bob approve "$PENDING_ID" 2>&1)
+assert_contains "the second distinct approver releases it" "$out" "approved by sw-alice,sw-bob"
+sql_wait "$h" 15
+assert_eq "the ALTER ran after two approvals" 1 \
+	"$(sql_admin_val "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'reviewed'")"
+
+# ---- the requesting OS user cannot approve its own statement ---------------------
+h_out=$SW_TMP/self.out
+(runuser -u sw-alice -- psql -X -At -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U agent_test -d gatedb \
+	-c "UPDATE app.t SET v = 'self' WHERE id = 2" >"$h_out" 2>&1; echo $? >"$h_out.rc") &
+wait_pending 15 "'self'"
+show=$("$SQLWARD" show "$PENDING_ID" --socket "$SW_SOCK")
+assert_contains "the dossier names the requesting OS user" "$show" "by OS user sw-alice"
+out=$(as sw-alice approve "$PENDING_ID" 2>&1)
+assert_contains "sw-alice cannot approve the statement her own client sent" "$out" "owns the client process"
+out=$(as sw-bob approve "$PENDING_ID" 2>&1)
+assert_contains "another approver can" "$out" "approved by sw-bob"
+for _ in $(seq 50); do [ -f "$h_out.rc" ] && break; sleep 0.1; done
+assert_eq "the self-requested UPDATE ran after bob's approval" self "$(val 2)"
+
+# ---- the dossier shows the transaction so far ---------------------------------------
+sql_bg agent_test "BEGIN" "SELECT count(*) FROM app.t" "UPDATE app.t SET v = 'in-tx' WHERE id = 3" "COMMIT"
+h=$SQL_BG
+wait_pending 15 "'in-tx'"
+show=$("$SQLWARD" show "$PENDING_ID" --socket "$SW_SOCK")
+assert_contains "the dossier lists earlier statements of the transaction" "$show" "SELECT count(*) FROM app.t"
+assert_contains "the dossier shows the lock mode" "$show" "RowExclusiveLock"
+assert_contains "the dossier shows the statement hash" "$show" "sha256"
+as sw-bob deny "$PENDING_ID" >/dev/null 2>&1
+sql_wait "$h" 15
+assert_eq "denied inside a transaction: row unchanged" v3 "$(val 3)"
+
+# ---- timeout: nobody decides, the statement is denied -----------------------------------
+start=$(date +%s)
+sql agent_test "UPDATE app.scratch SET v = 'late' WHERE id = 1"
+assert_contains "a hold past its 2 s timeout is cancelled" "$SQL_ERR" "$SW_CANCEL_MSG"
+check "it was cancelled after about the timeout, not hours later" test $(($(date +%s) - start)) -lt 10
+assert_eq "the timed-out UPDATE never ran" "row 1" "$(sql_admin_val "SELECT v FROM app.scratch WHERE id = 1")"
+ledger_match statement~"SET v = 'late'" outcome=timed_out
+check "ledger: recorded as timed_out" test $? -eq 0
+
+# ---- statement_timeout keeps running while held --------------------------------------
+sql_bg agent_test "SET statement_timeout = '1s'" "UPDATE app.t SET v = 'too-late' WHERE id = 4"
+h=$SQL_BG
+wait_pending 15 "'too-late'"
+sleep 1.5
+pj=$(pending_json)
+assert_contains "pending says the server will cancel it on release" "$pj" '"server_cancels_on_release": true'
+as sw-bob approve "$PENDING_ID" >/dev/null 2>&1
+sql_wait "$h" 15
+# PostgreSQL's timer fired while the backend was stopped; on release it cancels the
+# statement itself (it may report "user request": the timeout's SIGINT is what it sees).
+assert_contains "approved after statement_timeout: PostgreSQL cancels it on release" "$SQL_ERR" "canceling statement due to"
+assert_eq "so the UPDATE did not run" v4 "$(val 4)"
+
+# ---- freeze ----------------------------------------------------------------------------
+sql_bg agent_test "UPDATE app.t SET v = 'pre-freeze' WHERE id = 5"
+h=$SQL_BG
+wait_pending 15 "'pre-freeze'"
+out=$(as sw-carol freeze on --reason "carol tries" 2>&1)
+assert_contains "carol may not freeze" "$out" "may not switch the freeze"
+out=$(as sw-alice freeze on --reason "incident 42" 2>&1)
+assert_contains "alice (an operator) freezes" "$out" "frozen: incident 42"
+sql_wait "$h" 10
+assert_contains "a write held when the freeze starts is denied" "$SQL_ERR" "$SW_CANCEL_MSG"
+start=$(date +%s%N)
+sql agent_test "UPDATE app.t SET v = 'frozen' WHERE id = 5"
+ms=$((($(date +%s%N) - start) / 1000000))
+assert_contains "while frozen a write is denied" "$SQL_ERR" "$SW_CANCEL_MSG"
+check "at once, without waiting for a human (${ms} ms)" test "$ms" -lt 3000
+sql agent_test "SELECT count(*) FROM app.t"
+assert_eq "while frozen reads go on" "0:10" "$SQL_RC:$SQL_OUT"
+gate_stop
+gate_start "$POLICY"
+sql agent_test "UPDATE app.t SET v = 'frozen2' WHERE id = 5"
+assert_contains "the freeze survives a daemon restart" "$SQL_ERR" "$SW_CANCEL_MSG"
+as sw-bob freeze off >/dev/null 2>&1
+sql_bg agent_test "UPDATE app.t SET v = 'thawed' WHERE id = 5"
+h=$SQL_BG
+wait_pending 15 "'thawed'"
+check "after freeze off writes are held again" test -n "$PENDING_ID"
+as sw-bob deny "$PENDING_ID" >/dev/null 2>&1
+sql_wait "$h" 10
+ledger_match type=daemon event=freeze_on
+check "ledger: the freeze is recorded" test $? -eq 0
+assert_eq "row 5 never changed" v5 "$(val 5)"
+
+# ---- a client that hangs up while held ------------------------------------------------
+sql_bg agent_test "UPDATE app.t SET v = 'gone' WHERE id = 6"
+h=$SQL_BG
+wait_pending 15 "'gone'"
+gone_pid=$PENDING_PID
+pkill -KILL -f "psql.*SET v = 'gone'" 2>/dev/null
+n=0; while [ "$n" -lt 50 ] && [ -n "$(pending_list "'gone'")" ]; do sleep 0.2; n=$((n + 1)); done
+assert_eq "a hold whose client hung up is resolved" "" "$(pending_list "'gone'")"
+ledger_match statement~"'gone'" outcome=abandoned
+check "ledger: recorded as abandoned" test $? -eq 0
+assert_eq "its UPDATE never ran" v6 "$(val 6)"
+
+# ---- kill -9 with three statements held: none stays stopped ------------------------
+hs=()
+for i in 7 8 9; do
+	sql_bg agent_test "UPDATE app.t SET v = 'crash$i' WHERE id = $i"
+	hs+=("$SQL_BG")
+	wait_pending 15 "'crash$i'"
+done
+pids=$(pending_list "crash" | awk '{print $2}' | tr '\n' ' ')
+assert_eq "three statements are held" 3 "$(echo $pids | wc -w)"
+kill -KILL "$SW_GATE_PID"; wait "$SW_GATE_PID" 2>/dev/null; SW_GATE_PID=
+sleep 10
+stopped=0
+for p in $pids; do [ "$(proc_state "$p")" = T ] && stopped=$((stopped + 1)); done
+assert_eq "ten seconds after kill -9 no backend is left stopped" 0 "$stopped"
+for h in "${hs[@]}"; do
+	sql_wait "$h" 5
+	assert_contains "each held client got an error" "$SQL_ERR" "$SW_CANCEL_MSG"
+done
+assert_eq "none of the three ran" "v7|v8|v9" "$(sql_admin_val "SELECT string_agg(v, '|' ORDER BY id) FROM app.t WHERE id IN (7,8,9)")"
+ledger_match type=failure_mode outcome=cancelled
+check "ledger: the watchdog recorded the failure-mode resolution" test $? -eq 0
+"$SQLWARD" verify --ledger "$SW_LEDGER" >/dev/null
+assert_rc "the ledger verifies after kill -9" 0 $?
+gate_start "$POLICY"
+sql agent_test "SELECT 1"
+assert_eq "the restarted daemon serves again" "0:1" "$SQL_RC:$SQL_OUT"
+
+# ---- the ledger binds decisions to the statement ------------------------------------
+ledger_match type=approval user=sw-alice
+check "ledger: a partial approval is recorded with its approver" test $? -eq 0
+ledger_match type=approval_refused user=sw-carol
+check "ledger: a refused approval is recorded" test $? -eq 0
+python3 - "$SW_LEDGER" <<-'EOF' && ok "ledger: decisions carry the statement hash and the approvers" || not_ok "ledger: decisions carry the statement hash and the approvers"
+	import json, sys
+	ok = False
+	for line in open(sys.argv[1]):
+	    r = json.loads(line)
+	    if r.get("type") == "statement" and r.get("decided_by") == "sw-alice,sw-bob":
+	        users = [a["user"] for a in r.get("approvals", [])]
+	        ok = users == ["sw-alice", "sw-bob"] and len(r.get("statement_sha256", "")) == 64 and r.get("hold_id")
+	sys.exit(0 if ok else 1)
+EOF
+gate_stop_check
+gate_log_on_failure
+finish

@@ -1,0 +1,156 @@
+/* Impact analysis (impact.c, pg_locks.c): lock sets, rewrite/scan, transaction-block
+ * rules, reversibility. The lock modes are also checked against a real PostgreSQL 15
+ * by tests/integration/test_impact_verify.sh. */
+#include "unit.h"
+#include <stdlib.h>
+#include <string.h>
+#include "impact.h"
+#include "pg_locks.h"
+#include "statement.h"
+
+static struct sw_analysis a;
+
+static const struct sw_impact *one(const char *sql)
+{
+	sw_analysis_free(&a);
+	sw_pg_analyze(sql, &a);
+	assert_true(a.parse_ok);
+	assert_int_equal(a.n_stmts, 1);
+	assert_non_null(a.stmts[0].impact);
+	return a.stmts[0].impact;
+}
+
+static const struct sw_lock_entry *lock_of(const struct sw_impact *im, const char *obj, enum sw_via via)
+{
+	for (size_t i = 0; i < im->n_locks; i++)
+		if (im->locks[i].via == via && strcmp(im->locks[i].object, obj) == 0)
+			return &im->locks[i];
+	return NULL;
+}
+
+static void test_lock_matrix(void **state)
+{
+	(void)state;
+	assert_int_equal(sw_lock_parse("AccessExclusiveLock"), SW_LOCK_ACCESS_EXCLUSIVE);
+	assert_int_equal(sw_lock_parse("share row exclusive"), SW_LOCK_SHARE_ROW_EXCLUSIVE);
+	assert_int_equal(sw_lock_parse("ACCESS_SHARE"), SW_LOCK_ACCESS_SHARE);
+	assert_int_equal(sw_lock_parse("nonsense"), SW_LOCK_NONE);
+	/* lock.c LockConflicts[]: symmetric, SUE self-conflicts, Share does not. */
+	for (int x = 1; x <= SW_LOCK__MAX; x++)
+		for (int y = 1; y <= SW_LOCK__MAX; y++)
+			assert_int_equal(sw_lock_conflicts(x, y), sw_lock_conflicts(y, x));
+	assert_true(sw_lock_conflicts(SW_LOCK_SHARE_UPDATE_EXCLUSIVE, SW_LOCK_SHARE_UPDATE_EXCLUSIVE));
+	assert_false(sw_lock_conflicts(SW_LOCK_SHARE, SW_LOCK_SHARE));
+	assert_true(sw_lock_blocks_reads(SW_LOCK_ACCESS_EXCLUSIVE));
+	assert_false(sw_lock_blocks_reads(SW_LOCK_EXCLUSIVE));
+	assert_true(sw_lock_blocks_writes(SW_LOCK_SHARE));
+	assert_false(sw_lock_blocks_writes(SW_LOCK_SHARE_UPDATE_EXCLUSIVE));
+}
+
+static void test_alter_table(void **state)
+{
+	const struct sw_impact *im;
+	(void)state;
+	im = one("ALTER TABLE t ADD COLUMN c int REFERENCES p(id), ALTER COLUMN x SET STATISTICS 10");
+	assert_int_equal(lock_of(im, "t", SW_VIA_NAMED)->mode, SW_LOCK_ACCESS_EXCLUSIVE);
+	assert_int_equal(lock_of(im, "p", SW_VIA_NAMED)->mode, SW_LOCK_SHARE_ROW_EXCLUSIVE);
+	assert_int_equal(im->reversibility, SW_REV_REVERSIBLE);
+	assert_string_equal(im->rollback, "ALTER TABLE t DROP COLUMN c;");
+	assert_false(im->rewrite);
+
+	im = one("ALTER TABLE t ALTER COLUMN a SET STATISTICS 10, SET (fillfactor = 70)");
+	assert_int_equal(im->strongest, SW_LOCK_SHARE_UPDATE_EXCLUSIVE);
+
+	im = one("ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp()");
+	assert_true(im->rewrite);
+	im = one("ALTER TABLE t ALTER COLUMN a SET NOT NULL");
+	assert_true(im->scan);
+	assert_non_null(im->safer);
+	im = one("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID");
+	assert_false(im->scan);
+	im = one("ALTER TABLE t DROP COLUMN a");
+	assert_int_equal(im->reversibility, SW_REV_BACKUP_ONLY);
+	assert_null(im->rollback);
+	im = one("ALTER TABLE \"Big\".\"T\" RENAME COLUMN a TO \"B\"");
+	assert_string_equal(im->rollback, "ALTER TABLE \"Big\".\"T\" RENAME COLUMN \"B\" TO a;");
+	im = one("ALTER TABLE p DETACH PARTITION c CONCURRENTLY");
+	assert_true(im->no_transaction_block);
+	assert_int_equal(lock_of(im, "c", SW_VIA_NAMED)->mode, SW_LOCK_SHARE_UPDATE_EXCLUSIVE);
+	im = one("ALTER TABLE p ATTACH PARTITION c FOR VALUES IN (1)");
+	assert_int_equal(lock_of(im, "p", SW_VIA_NAMED)->mode, SW_LOCK_SHARE_UPDATE_EXCLUSIVE);
+	assert_int_equal(lock_of(im, "c", SW_VIA_NAMED)->mode, SW_LOCK_ACCESS_EXCLUSIVE);
+	assert_non_null(lock_of(im, "p", SW_VIA_DEFAULT_PARTITION));
+}
+
+static void test_secondary_targets(void **state)
+{
+	const struct sw_impact *im;
+	(void)state;
+	im = one("DROP INDEX app.i");
+	assert_int_equal(lock_of(im, "app.i", SW_VIA_TABLE_OF_INDEX)->mode, SW_LOCK_ACCESS_EXCLUSIVE);
+	assert_true(im->lock_set_partial);
+	im = one("DROP INDEX CONCURRENTLY app.i");
+	assert_true(im->no_transaction_block);
+	assert_int_equal(lock_of(im, "app.i", SW_VIA_TABLE_OF_INDEX)->mode, SW_LOCK_SHARE_UPDATE_EXCLUSIVE);
+	im = one("TRUNCATE a CASCADE");
+	assert_non_null(lock_of(im, "a", SW_VIA_FK_REFERENCING));
+	assert_true(im->new_storage);
+	assert_false(im->rewrite);
+	assert_int_equal(im->reversibility, SW_REV_BACKUP_ONLY);
+	im = one("DROP TABLE a");
+	assert_int_equal(lock_of(im, "a", SW_VIA_FK_REFERENCED)->mode, SW_LOCK_ACCESS_EXCLUSIVE);
+	im = one("REINDEX INDEX i");
+	assert_int_equal(lock_of(im, "i", SW_VIA_TABLE_OF_INDEX)->mode, SW_LOCK_SHARE);
+	im = one("INSERT INTO c VALUES (1)");
+	assert_true(lock_of(im, "c", SW_VIA_FK_REFERENCED)->if_rows);
+}
+
+static void test_concurrently_and_misc(void **state)
+{
+	const struct sw_impact *im;
+	(void)state;
+	im = one("CREATE INDEX CONCURRENTLY i ON t (a)");
+	assert_true(im->concurrently);
+	assert_true(im->no_transaction_block);
+	assert_string_equal(im->rollback, "DROP INDEX CONCURRENTLY i;");
+	im = one("CREATE INDEX i ON t (a)");
+	assert_false(im->no_transaction_block);
+	assert_true(im->scan);
+	assert_non_null(strstr(im->safer, "CONCURRENTLY"));
+	im = one("VACUUM t");
+	assert_true(im->no_transaction_block);
+	im = one("REFRESH MATERIALIZED VIEW CONCURRENTLY m");
+	assert_false(im->rewrite);
+	assert_int_equal(lock_of(im, "m", SW_VIA_NAMED)->mode, SW_LOCK_EXCLUSIVE);
+	im = one("GRANT SELECT ON t TO r");
+	assert_int_equal(im->n_locks, 0);  /* aclchk.c: no table lock */
+	im = one("COMMENT ON COLUMN t.a IS 'x'");
+	assert_int_equal(lock_of(im, "t", SW_VIA_NAMED)->mode, SW_LOCK_SHARE_UPDATE_EXCLUSIVE);
+	im = one("SELECT 1");
+	assert_int_equal(im->reversibility, SW_REV_NONE_NEEDED);
+	assert_int_equal(im->strongest, SW_LOCK_NONE);
+}
+
+static void test_copy_keeps_impact(void **state)
+{
+	struct sw_stmt copy;
+	(void)state;
+	one("ALTER TABLE t ADD COLUMN c int");
+	sw_stmt_copy(&copy, &a.stmts[0]);
+	assert_non_null(copy.impact);
+	assert_string_equal(copy.impact->rollback, "ALTER TABLE t DROP COLUMN c;");
+	sw_stmt_free(&copy);
+	sw_analysis_free(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lock_matrix),
+		cmocka_unit_test(test_alter_table),
+		cmocka_unit_test(test_secondary_targets),
+		cmocka_unit_test(test_concurrently_and_misc),
+		cmocka_unit_test(test_copy_keeps_impact),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

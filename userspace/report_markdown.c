@@ -1,0 +1,191 @@
+/*
+ * GitHub-flavoured markdown report for `sqlward check --format markdown`
+ * (see report_markdown.h). A migration file is read as a whole: statements
+ * between BEGIN and COMMIT hold their locks until the COMMIT, so each one
+ * lists the locks already held in its transaction, and a statement that
+ * PostgreSQL refuses inside a transaction block is flagged there.
+ */
+#include <string.h>
+#include "impact.h"
+#include "report_markdown.h"
+
+static struct {
+	unsigned n, allow, hold, deny, exclusive, rewrites, problems;
+} totals;
+
+void sw_md_begin(FILE *out)
+{
+	memset(&totals, 0, sizeof(totals));
+	fprintf(out, "## sqlward: impact of these statements\n\n");
+}
+
+/* Markdown-safe inline text: no pipes or backticks break the table. */
+static void md_text(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '|')
+			fputs("\\|", out);
+		else if (*s == '\n' || *s == '\r' || *s == '\t')
+			fputc(' ', out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void md_code(FILE *out, const char *s)
+{
+	fputs("<code>", out);
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '|': fputs("&#124;", out); break;
+		case '\n': case '\r': case '\t': fputc(' ', out); break;
+		default: fputc(*s, out);
+		}
+	}
+	fputs("</code>", out);
+}
+
+/* Index of the BEGIN that statement i runs inside, or -1. */
+static long open_transaction(const struct sw_analysis *a, size_t i)
+{
+	long begin = -1;
+	for (size_t k = 0; k < i; k++) {
+		const char *c = a->stmts[k].command;
+		if (a->stmts[k].cls != SW_CLASS_TRANSACTION || !c)
+			continue;
+		if (strcmp(c, "BEGIN") == 0 || strcmp(c, "START TRANSACTION") == 0)
+			begin = (long)k;
+		else if (strcmp(c, "COMMIT") == 0 || strcmp(c, "ROLLBACK") == 0 ||
+			 strcmp(c, "PREPARE TRANSACTION") == 0)
+			begin = -1;
+	}
+	return begin;
+}
+
+static const char *icon(enum sw_verdict v)
+{
+	return v == SW_VERDICT_DENY ? ":no_entry: deny" : v == SW_VERDICT_HOLD ? ":hourglass: hold" :
+	       ":white_check_mark: allow";
+}
+
+static void lock_line(FILE *out, const struct sw_lock_entry *e)
+{
+	if (e->via == SW_VIA_NAMED) {
+		md_code(out, e->object);
+	} else {
+		fprintf(out, "%s of ", sw_via_name(e->via));
+		md_code(out, e->object);
+		if (e->detail) {
+			fputs(" (constraint ", out);
+			md_code(out, e->detail);
+			fputs(")", out);
+		}
+	}
+	fprintf(out, " **%s** (%s%s)", sw_lock_name(e->mode), sw_lock_blocks_text(e->mode),
+		e->if_rows ? "; only when rows are written" : "");
+}
+
+void sw_md_stmt(FILE *out, const char *source, size_t i, const struct sw_analysis *a,
+		const struct sw_judgement *j)
+{
+	const struct sw_stmt *st = &a->stmts[i];
+	const struct sw_impact *im = st->impact;
+	long begin = open_transaction(a, i);
+
+	totals.n++;
+	if (j->verdict == SW_VERDICT_DENY)
+		totals.deny++;
+	else if (j->verdict == SW_VERDICT_HOLD)
+		totals.hold++;
+	else
+		totals.allow++;
+	fprintf(out, "### %s · %s · ", icon(j->verdict), st->command ? st->command : "?");
+	md_text(out, source);
+	fprintf(out, " #%zu\n\n```sql\n%s\n```\n\n", i + 1, st->text ? st->text : "");
+	fprintf(out, "| | |\n|---|---|\n");
+	fprintf(out, "| Verdict | %s (rule `%s`)", sw_verdict_name(j->verdict), j->rule_id ? j->rule_id : "?");
+	if (j->reason) {
+		fputs(": ", out);
+		md_text(out, j->reason);
+	}
+	fputs(" |\n", out);
+	if (!im) {
+		fputs("| Impact | not analysed (the statement could not be parsed) |\n\n", out);
+		return;
+	}
+	fputs("| Locks | ", out);
+	if (!im->n_locks)
+		fputs("no table locks", out);
+	for (size_t k = 0; k < im->n_locks; k++) {
+		if (k)
+			fputs("<br>", out);
+		lock_line(out, &im->locks[k]);
+	}
+	fputs(" |\n", out);
+	if (im->strongest == SW_LOCK_ACCESS_EXCLUSIVE)
+		totals.exclusive++;
+	if (im->rewrite || im->scan) {
+		fputs("| Rewrite / scan | ", out);
+		if (im->rewrite) {
+			fputs("**rewrites the table**: ", out);
+			md_text(out, im->rewrite_why);
+			totals.rewrites++;
+		}
+		if (im->rewrite && im->scan)
+			fputs("<br>", out);
+		if (im->scan) {
+			fputs("scans: ", out);
+			md_text(out, im->scan_why);
+		}
+		fputs(" |\n", out);
+	}
+	if (im->no_transaction_block) {
+		if (begin >= 0)
+			fprintf(out, "| Transaction block | :x: **error here**: it is inside the transaction opened "
+				"at #%ld, and PostgreSQL refuses it inside BEGIN ... COMMIT (", begin + 1);
+		else
+			fputs("| Transaction block | must run on its own, outside BEGIN ... COMMIT (", out);
+		md_text(out, im->no_tx_source);
+		fputs(") |\n", out);
+		if (begin >= 0)
+			totals.problems++;
+	} else if (begin >= 0) {
+		bool any = false;
+		fprintf(out, "| Transaction | inside the transaction opened at #%ld: its locks are held until COMMIT", begin + 1);
+		for (size_t k = (size_t)begin + 1; k < i; k++) {
+			const struct sw_impact *p = a->stmts[k].impact;
+			for (size_t m = 0; p && m < p->n_locks; m++) {
+				if (p->locks[m].via != SW_VIA_NAMED || p->locks[m].mode < SW_LOCK_SHARE)
+					continue;
+				fputs(any ? ", " : "; already held: ", out);
+				md_code(out, p->locks[m].object);
+				fprintf(out, " %s", sw_lock_name(p->locks[m].mode));
+				any = true;
+			}
+		}
+		fputs(" |\n", out);
+	}
+	fprintf(out, "| Reversible | %s", sw_reversibility_name(im->reversibility));
+	if (im->rollback) {
+		fputs(": ", out);
+		md_code(out, im->rollback);
+	}
+	fputs(" |\n", out);
+	if (im->safer) {
+		fputs("| Safer | ", out);
+		md_text(out, im->safer);
+		fputs(" |\n", out);
+	}
+	fputc('\n', out);
+}
+
+void sw_md_end(FILE *out)
+{
+	fprintf(out, "---\n**%u statements**: %u allowed, %u held for approval, %u denied; "
+		"%u take AccessExclusiveLock, %u rewrite a table%s.\n",
+		totals.n, totals.allow, totals.hold, totals.deny, totals.exclusive, totals.rewrites,
+		totals.problems ? "; **a CONCURRENTLY statement inside a transaction block will fail**" : "");
+}

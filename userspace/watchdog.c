@@ -1,0 +1,216 @@
+/*
+ * The watchdog: a small process forked by `sqlward run` before it loads
+ * anything, so that a daemon killed by SIGKILL or a crash never leaves a
+ * database session stopped with nobody deciding.
+ *
+ * The daemon tells it over a pipe which backends it holds ("H pid hold_id
+ * sha256 role", "R pid" when released) and says "Q" before a clean exit.
+ * End of file without "Q" means the daemon died: the watchdog applies the
+ * failure mode (deny: cancel and resume) to every backend it was told about
+ * that is still stopped, and to any other stopped backend of a governed
+ * role of the probed binaries (stopped by the kernel after the daemon's last
+ * word), records each in the ledger, and exits.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include "ledger.h"
+#include "pg_backend.h"
+#include "policy.h"
+#include "util.h"
+#include "watchdog.h"
+
+struct held {
+	int pid;
+	unsigned long long hold_id;
+	char sha[65];
+	char role[64];
+};
+
+static void record(struct sw_ledger *l, const struct held *h, const char *what)
+{
+	struct timespec now;
+	char ts[64], err[512];
+	json_t *rec;
+
+	if (!l)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	sw_format_time(&now, ts, sizeof(ts));
+	rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "type", "failure_mode", "time", ts,
+			"event", "daemon_died", "pid", h->pid, "role", h->role, "outcome", "cancelled",
+			"action", what);
+	if (h->hold_id)
+		json_object_set_new(rec, "hold_id", json_integer((json_int_t)h->hold_id));
+	if (h->sha[0])
+		json_object_set_new(rec, "statement_sha256", json_string(h->sha));
+	if (sw_ledger_append(l, rec, err, sizeof(err)) < 0)
+		fprintf(stderr, "sqlward watchdog: ledger: %s\n", err);
+	json_decref(rec);
+}
+
+static bool in_scope(const struct sw_watchdog_opts *o, int pid)
+{
+	char exe[4096];
+	bool ours = false;
+
+	if (!sw_proc_exe(pid, exe, sizeof(exe)))
+		return false;
+	for (int i = 0; i < o->n_pg_bins; i++)
+		ours |= strcmp(exe, o->pg_bins[i]) == 0;
+	if (ours && o->n_postmasters) {
+		int ppid = sw_proc_ppid(pid);
+		bool in = false;
+		for (int i = 0; i < o->n_postmasters; i++)
+			in |= ppid == o->postmasters[i];
+		ours = in;
+	}
+	return ours;
+}
+
+static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *list, size_t n)
+{
+	struct sw_ledger *l = NULL;
+	char err[1024];
+	DIR *d;
+	struct dirent *de;
+
+	/* The daemon's ledger lock went with it; a broken ledger is not touched. */
+	for (int tries = 0; tries < 20 && sw_ledger_open(o->ledger_path, &l, err, sizeof(err)) < 0; tries++) {
+		l = NULL;
+		usleep(50000);
+	}
+	if (!l)
+		fprintf(stderr, "sqlward watchdog: cannot record in the ledger: %s\n", err);
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].pid <= 0 || sw_proc_state(list[i].pid) != 'T' || !in_scope(o, list[i].pid))
+			continue;
+		sw_pg_cancel(list[i].pid);
+		record(l, &list[i], "cancelled a statement held by the daemon when it died");
+		fprintf(stderr, "sqlward watchdog: daemon died; cancelled hold #%llu (pid %d)\n", list[i].hold_id,
+			list[i].pid);
+	}
+	/* Backends the kernel stopped that the daemon never told us about. */
+	d = opendir("/proc");
+	while (d && (de = readdir(d))) {
+		char title[4096];
+		struct sw_pg_title t;
+		struct held h = { 0 };
+		int pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = atoi(de->d_name);
+		if (sw_proc_state(pid) != 'T' || !in_scope(o, pid) || !sw_proc_title(pid, title, sizeof(title)) ||
+		    !sw_pg_parse_title(title, NULL, &t) || !sw_policy_governs(o->policy, t.role))
+			continue;
+		h.pid = pid;
+		snprintf(h.role, sizeof(h.role), "%s", t.role);
+		sw_pg_cancel(pid);
+		record(l, &h, "cancelled a governed backend found stopped when the daemon died");
+		fprintf(stderr, "sqlward watchdog: daemon died; cancelled stopped backend pid %d (%s)\n", pid, t.role);
+	}
+	if (d)
+		closedir(d);
+	sw_ledger_close(l);
+}
+
+static void watchdog_main(const struct sw_watchdog_opts *o, int rfd)
+{
+	struct held *list = NULL;
+	size_t n = 0, cap = 0;
+	char buf[8192], line[512];
+	size_t ll = 0;
+	bool quit = false;
+
+	prctl(PR_SET_NAME, "sqlward-watch");
+	signal(SIGTERM, SIG_IGN);   /* it ends when the daemon does */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	for (;;) {
+		ssize_t r = read(rfd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++) {
+			if (buf[i] != '\n') {
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = 0;
+			ll = 0;
+			if (line[0] == 'Q') {
+				quit = true;
+			} else if (line[0] == 'H') {
+				struct held h = { 0 };
+				if (sscanf(line, "H %d %llu %64s %63s", &h.pid, &h.hold_id, h.sha, h.role) >= 2) {
+					if (n == cap) {
+						cap = cap ? cap * 2 : 16;
+						list = sw_xrealloc(list, cap * sizeof(*list));
+					}
+					list[n++] = h;
+				}
+			} else if (line[0] == 'R') {
+				int pid = atoi(line + 2);
+				for (size_t j = 0; j < n; j++)
+					if (list[j].pid == pid) {
+						list[j] = list[--n];
+						break;
+					}
+			}
+		}
+	}
+	if (!quit)
+		apply_failure_mode(o, list, n);
+	free(list);
+	_exit(0);
+}
+
+int sw_watchdog_start(const struct sw_watchdog_opts *o, char *err, size_t errlen)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "cannot create the watchdog pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "cannot fork the watchdog: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		watchdog_main(o, p[0]);
+	}
+	close(p[0]);
+	return p[1];
+}
+
+void sw_watchdog_tell(int fd, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof(line) && write(fd, line, (size_t)n) < 0)
+		fprintf(stderr, "sqlward: cannot reach the watchdog: %s\n", strerror(errno));
+}
