@@ -10,7 +10,7 @@ BUILD    := build
 CFLAGS_COMMON := -std=gnu11 -Wall -Wextra -Werror -g -I$(BUILD) -Ibpf -Iuserspace \
                  -D_GNU_SOURCE -I$(shell pg_config --includedir)
 CFLAGS   ?= -O2
-LIBS     := -l:libpg_query.a -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lpq -lpthread
+LIBS     := -l:libpg_query.a -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lpq -lcurl -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 BPF_SRC  := bpf/sqlward.bpf.c

@@ -121,7 +121,7 @@ def cmd_report(tsv, held_dir, meta_f, cls_f, out_md, out_png):
     L.append("")
     L.append("| | |")
     L.append("|---|---|")
-    for k in ("host", "cpu", "memory", "os", "kernel", "postgresql", "pgaudit", "pgbouncer", "sqlward", "params", "elapsed_s"):
+    for k in ("host", "cpu", "memory", "os", "kernel", "postgresql", "pgaudit", "pgbouncer", "sqlward", "params", "elapsed_s", "noise"):
         if k in meta:
             L.append(f"| {k} | {meta[k]} |")
     L.append("")

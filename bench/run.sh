@@ -173,6 +173,22 @@ sw_at_exit gate_stop
 cpu_ticks() { [ -r "/proc/$1/stat" ] && sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}' || echo 0; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# Noise this benchmark cannot remove, recorded so the report can say so: other
+# sqlward daemons (their uprobes fire in every backend of the same postgres
+# binary, ours included) and the load average, sampled before each run.
+FOREIGN_MAX=0 FOREIGN_RUNS=0 NRUNS=0 LOAD_MAX=0
+note_noise() {
+	local p n=0 l
+	for p in $(pgrep -x sqlward); do
+		[ "$p" = "${GATE_PID:-}" ] || n=$((n + 1))
+	done
+	NRUNS=$((NRUNS + 1))
+	[ "$n" -gt 0 ] && FOREIGN_RUNS=$((FOREIGN_RUNS + 1))
+	[ "$n" -gt "$FOREIGN_MAX" ] && FOREIGN_MAX=$n
+	l=$(cut -d' ' -f1 /proc/loadavg)
+	LOAD_MAX=$(awk -v a="$LOAD_MAX" -v b="$l" 'BEGIN {print (b > a ? b : a)}')
+}
+
 # ---- one pgbench run ----------------------------------------------------------------
 wl_flags() {
 	case $1 in
@@ -194,6 +210,7 @@ run_one() {
 	esac
 	[ -n "$proc" ] && t0=$(cpu_ticks "$proc")
 	rm -f "$SW_TMP/pgl/"*
+	note_noise
 	# shellcheck disable=SC2046
 	out=$(pgbench -n -T "$SECS" -c "$c" -j 2 $(wl_flags "$wl") -l --log-prefix="$SW_TMP/pgl/log" \
 		-h 127.0.0.1 -p "$port" -U "$role" bench 2>&1)
@@ -283,6 +300,7 @@ META="$SW_TMP/meta.txt"
 	echo "sqlward=${BENCH_SQLWARD_VERSION:-$(git rev-parse --short=12 HEAD 2>/dev/null)$(git diff --quiet HEAD -- bpf userspace 2>/dev/null || echo ' + uncommitted changes in bpf/ or userspace/')}"
 	echo "params=scale $SCALE, $ROUNDS rounds, ${SECS} s per run, pgbench -j 2, clients $CLIENTS"
 	echo "elapsed_s=$(($(date +%s) - T0))"
+	echo "noise=other sqlward daemons running before $FOREIGN_RUNS of $NRUNS runs (at most $FOREIGN_MAX at once); highest 1-min load average $LOAD_MAX$([ "$FOREIGN_RUNS" -gt 0 ] && echo ' -- NOT a quiet machine: their probes and CPU use perturb every configuration')"
 } >"$META"
 cp "$TSV" "$OUT_TSV"
 python3 bench/report.py report "$TSV" "$SW_TMP/held" "$META" "$CLS" "$OUT_MD" "$OUT_PNG" || sw_die "report failed"

@@ -463,6 +463,12 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 		record(d, s, &wall, text, len, complete, &a, per, &overall, "held", 0, "policy", NULL, true,
 		       &h->ledger_seq);
 		sw_holds_add(d, h);
+		if (rule && rule->webhook) {
+			json_t *dossier = sw_hold_json(d, h, sw_mono_ns());
+			json_t *body = json_pack("{s:s, s:o}", "event", "statement_held", "hold", dossier);
+			sw_notifier_post(d->notifier, rule->webhook, body);
+			json_decref(body);
+		}
 		sw_watchdog_tell(d->watchdog_fd, "H %d %llu %s %s\n", h->pid, (unsigned long long)h->id,
 				 h->statement_sha256, s->role[0] ? s->role : "-");
 		fprintf(stderr, "sqlward: holding pid %d (%s): hold #%llu, rule %s\n", s->pid, s->role,
@@ -744,6 +750,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		goto out;
 	}
 	hb_started = true;
+	d.notifier = sw_notifier_start();
 	sw_daemon_freeze_changed(&d, "start");
 	fprintf(stderr, "sqlward: gate ready: %d PostgreSQL binar%s, policy %s, ledger %s, control %s%s\n",
 		o->n_pg_bins, o->n_pg_bins == 1 ? "y" : "ies", o->policy_path, o->ledger_path, o->socket_path,
@@ -810,6 +817,7 @@ out:
 		__atomic_store_n(&d.heartbeat_stop, true, __ATOMIC_RELEASE);
 		pthread_join(hb, NULL);
 	}
+	sw_notifier_stop(d.notifier);
 	if (cfd >= 0) {
 		close(cfd);
 		unlink(o->socket_path);

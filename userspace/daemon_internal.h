@@ -9,6 +9,7 @@
 #include "approval.h"
 #include "bpf_gate.h"
 #include "freeze.h"
+#include "notify.h"
 #include "daemon.h"
 #include "ledger.h"
 #include "policy.h"
@@ -67,6 +68,7 @@ struct sw_daemon {
 	uint64_t loop_alive_ns;    /* main loop progress, read by the heartbeat thread */
 	bool heartbeat_stop;
 	int watchdog_fd;           /* pipe to the watchdog process; -1 if none */
+	struct sw_notifier *notifier;
 	char *state_path;
 	struct sw_freeze freeze;   /* manual freeze (persisted) */
 	bool frozen;               /* freeze in force (manual or scheduled) as of the last check */

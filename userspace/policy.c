@@ -51,6 +51,7 @@ void sw_policy_free(struct sw_policy *p)
 		free(r->description);
 		free(r->reason);
 		sw_strv_free(&r->approvers);
+		free(r->webhook);
 		sw_match_free(r->match);
 	}
 	free(p->rules);

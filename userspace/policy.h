@@ -73,6 +73,7 @@ struct sw_rule {
 	unsigned timeout_s;          /* hold rules: hold timeout (default 15 min); 0 otherwise */
 	struct sw_strv approvers;    /* hold rules: "alice", "group:dba"; empty = policy names none */
 	unsigned approvals_required; /* hold rules: distinct approvals needed (default 1); 0 otherwise */
+	char *webhook;               /* hold rules: notify.webhook URL, or NULL */
 	unsigned line, column;       /* 1-based position of the rule in the policy file */
 	struct sw_match *match;
 };

@@ -318,14 +318,33 @@ out:
 
 enum {
 	RK_ID, RK_DESCRIPTION, RK_MATCH, RK_ACTION, RK_REASON, RK_TIMEOUT,
-	RK_APPROVERS, RK_APPROVALS_REQUIRED, RK__COUNT
+	RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY, RK__COUNT
 };
 static const char *const rule_keys[] = {
 	"id", "description", "match", "action", "reason", "timeout",
-	"approvers", "approvals_required", NULL
+	"approvers", "approvals_required", "notify", NULL
 };
 static const char rule_keys_text[] =
-	"id, description, match, action, reason, timeout, approvers, approvals_required";
+	"id, description, match, action, reason, timeout, approvers, approvals_required, notify";
+
+/* notify: { webhook: "https://..." } — POSTed the dossier when the rule holds a statement. */
+static int load_notify(struct ld *l, const node_t *n, struct sw_rule *r)
+{
+	static const char *const nk[] = { "webhook", NULL };
+	const node_t *keys[1], *v[1];
+	const char *s;
+
+	if (want_mapping(l, n, "notify", nk, "webhook", keys, v) < 0)
+		return -1;
+	if (!v[0])
+		return FAIL(l, n, "notify needs `webhook: URL`; or remove `notify:`");
+	if (want_str(l, v[0], "webhook", &s) < 0)
+		return -1;
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+		return FAIL(l, v[0], "webhook \"%s\" is not an http:// or https:// URL", s);
+	r->webhook = sw_xstrdup(s);
+	return 0;
+}
 
 static int parse_verdict(struct ld *l, const node_t *n, const char *what, enum sw_verdict *out)
 {
@@ -445,7 +464,7 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 		return -1;
 
 	bool hold = r->action == SW_VERDICT_HOLD;
-	static const int hold_only[] = { RK_TIMEOUT, RK_APPROVERS, RK_APPROVALS_REQUIRED };
+	static const int hold_only[] = { RK_TIMEOUT, RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY };
 	for (size_t i = 0; i < sizeof(hold_only) / sizeof(hold_only[0]); i++)
 		if (!hold && keys[hold_only[i]])
 			return FAIL(l, keys[hold_only[i]], "`%s` only applies to hold rules and "
@@ -455,6 +474,8 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 		return 0;
 	r->timeout_s = SW_HOLD_TIMEOUT_DEFAULT_S;
 	if (v[RK_TIMEOUT] && parse_duration(l, v[RK_TIMEOUT], &r->timeout_s) < 0)
+		return -1;
+	if (v[RK_NOTIFY] && load_notify(l, v[RK_NOTIFY], r) < 0)
 		return -1;
 	if (v[RK_APPROVERS] && want_str_list(l, v[RK_APPROVERS], "approvers", check_approver,
 					     NULL, &r->approvers) < 0)

@@ -179,6 +179,12 @@ settle() {
 		if [ -n "$SW_GATE_PID" ]; then
 			d=$(deny_all_pending)
 			SETTLE_HELD=$((SETTLE_HELD + ${d:-0}))
+			# a denied client is usually done at once: look before asking again
+			if [ "${d:-0}" -gt 0 ]; then
+				n=0
+				while ! bg_done "$h" && [ "$n" -lt 10 ]; do sleep 0.05; n=$((n + 1)); done
+				continue
+			fi
 		fi
 		sleep 0.2
 	done

@@ -27,6 +27,29 @@ pg_start
 pg_fixtures
 SW_PIN_DIR=/sys/fs/bpf/sqlward-test-$$
 sw_at_exit gate_detach
+# A webhook receiver on loopback that fails its first POST (to exercise the retry).
+HOOK_PORT=$(pg_free_port)
+DEAD_PORT=$(pg_free_port)
+cat >"$SW_TMP/hook.py" <<'PY'
+import http.server, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+seen = {"n": 0}
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        seen["n"] += 1
+        with open(out, "a") as f:
+            f.write("%d %s\n" % (seen["n"], body.decode()))
+        self.send_response(500 if seen["n"] == 1 else 200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+python3 "$SW_TMP/hook.py" "$HOOK_PORT" "$SW_TMP/hook.log" &
+HOOK_PID=$!
+sw_at_exit "kill $HOOK_PID 2>/dev/null"
+
 POLICY=$SW_TMP/approvals.yaml
 cat >"$POLICY" <<EOF
 sqlward_policy: 1
@@ -36,6 +59,16 @@ freeze:
   classes: [write, ddl]
   operators: ["group:$GROUP"]
 rules:
+  - id: hold-risk-notify
+    match: { class: write, relation: "app.risk_countries" }
+    action: hold
+    approvers: ["group:$GROUP"]
+    notify: { webhook: "http://127.0.0.1:$HOOK_PORT/hold" }
+  - id: hold-customers-dead-hook
+    match: { class: write, relation: "app.customers" }
+    action: hold
+    approvers: ["group:$GROUP"]
+    notify: { webhook: "http://127.0.0.1:$DEAD_PORT/nobody" }
   - id: hold-ddl-two-person
     match: { class: ddl }
     action: hold
@@ -223,6 +256,24 @@ assert_rc "the ledger verifies after kill -9" 0 $?
 gate_start "$POLICY"
 sql agent_test "SELECT 1"
 assert_eq "the restarted daemon serves again" "0:1" "$SQL_RC:$SQL_OUT"
+
+# ---- webhooks: the dossier is POSTed; failures are retried and never block ---------
+sql_bg agent_test "UPDATE app.risk_countries SET risk_level = 'hooked' WHERE country_code = 'US'"
+h=$SQL_BG
+wait_pending 15 "'hooked'"
+n=0; while [ "$n" -lt 60 ] && [ "$(wc -l <"$SW_TMP/hook.log" 2>/dev/null || echo 0)" -lt 2 ]; do sleep 0.2; n=$((n + 1)); done
+check "the webhook got the dossier again after its first POST failed" test "$(wc -l <"$SW_TMP/hook.log")" -ge 2
+assert_contains "the webhook body holds the exact statement" "$(tail -n1 "$SW_TMP/hook.log")" "risk_level = 'hooked'"
+assert_contains "the webhook body names the rule" "$(tail -n1 "$SW_TMP/hook.log")" "hold-risk-notify"
+as sw-bob deny "$PENDING_ID" >/dev/null 2>&1
+sql_wait "$h" 10
+sql_bg agent_test "UPDATE app.customers SET name = 'hooked' WHERE customer_id = 1"
+h=$SQL_BG
+wait_pending 15 "name = 'hooked'"
+check "with its webhook unreachable the statement is still held" test -n "$PENDING_ID"
+out=$(as sw-bob approve "$PENDING_ID" 2>&1)
+sql_wait "$h" 10
+assert_eq "and approving it works as usual" "0:hooked" "$SQL_RC:$(sql_admin_val "SELECT name FROM app.customers WHERE customer_id = 1")"
 
 # ---- the ledger binds decisions to the statement ------------------------------------
 ledger_match type=approval user=sw-alice
