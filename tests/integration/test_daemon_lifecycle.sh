@@ -2,8 +2,8 @@
 # The daemon's own failure modes, each asserted fail-closed: it refuses to
 # start on a malformed policy or a broken ledger; while it is dead (crash,
 # stop) governed statements are cancelled by the kernel, not run and not
-# paused; a backend left stopped by a crashed daemon is cancelled when the
-# next one starts; SIGTERM denies what was held; SIGHUP reloads the policy
+# paused; a hold is resolved by the watchdog when the daemon is killed, and
+# by the next daemon when both are killed; SIGTERM denies what was held; SIGHUP reloads the policy
 # and keeps the old one when the new one is malformed; statements longer
 # than the event's 4 KiB copy are read in full from the held backend.
 set -uo pipefail
@@ -99,22 +99,35 @@ sql analyst "SELECT count(*) FROM app.scratch"
 assert_eq "ungoverned roles are not affected while the daemon is down" "0:20" "$SQL_RC:$SQL_OUT"
 assert_eq "row 2 unchanged" "v2" "$(sql_admin_val "SELECT v FROM app.t WHERE id = 2")"
 
-# ---- crash while holding: the next daemon cancels the orphaned hold ----------------
+# ---- crash while holding: the watchdog resolves the hold at once -----------------------
 gate_start "$POLICY"
-sql_bg agent_test "UPDATE app.t SET v = 'orphan' WHERE id = 3"
+sql_bg agent_test "UPDATE app.t SET v = 'crashed' WHERE id = 3"
 h=$SQL_BG
-wait_pending 15 "orphan"
+wait_pending 15 "crashed"
 held_pid=$PENDING_PID
 check "an UPDATE is held before the crash" test -n "$held_pid"
 kill -KILL "$SW_GATE_PID"; wait "$SW_GATE_PID" 2>/dev/null; SW_GATE_PID=
-sleep 0.5
-assert_eq "after a crash the held backend is still stopped" "T" "$(proc_state "$held_pid")"
+sql_wait "$h" 10
+assert_contains "after kill -9 the watchdog cancels the held statement" "$SQL_ERR" "$SW_CANCEL_MSG"
+check "the held backend is not left stopped" test "$(proc_state "$held_pid")" != T
+assert_eq "the crashed hold's UPDATE never ran" "v3" "$(sql_admin_val "SELECT v FROM app.t WHERE id = 3")"
 sql agent_test "SELECT 1"
-assert_contains "after a crash a new governed statement is cancelled by the kernel" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_contains "with the daemon dead a new governed statement is cancelled by the kernel" "$SQL_ERR" "$SW_CANCEL_MSG"
+
+# ---- daemon and watchdog both killed: the next daemon reconciles --------------------------
+gate_start "$POLICY"
+sql_bg agent_test "UPDATE app.t SET v = 'orphan' WHERE id = 4"
+h=$SQL_BG
+wait_pending 15 "orphan"
+held_pid=$PENDING_PID
+pkill -KILL -P "$SW_GATE_PID" 2>/dev/null   # the watchdog
+kill -KILL "$SW_GATE_PID"; wait "$SW_GATE_PID" 2>/dev/null; SW_GATE_PID=
+sleep 0.5
+assert_eq "with daemon and watchdog gone the held backend stays stopped" "T" "$(proc_state "$held_pid")"
 gate_start "$POLICY"
 sql_wait "$h" 15
 assert_contains "the restarted daemon cancels the orphaned hold" "$SQL_ERR" "$SW_CANCEL_MSG"
-assert_eq "the orphaned UPDATE never ran" "v3" "$(sql_admin_val "SELECT v FROM app.t WHERE id = 3")"
+assert_eq "the orphaned UPDATE never ran" "v4" "$(sql_admin_val "SELECT v FROM app.t WHERE id = 4")"
 assert_contains "the orphan is recorded" "$(cat "$SW_GATE_LOG")" "orphan_hold_cancelled"
 sql agent_test "SELECT count(*) FROM app.t"
 assert_eq "after the restart reads run again" "0:10" "$SQL_RC:$SQL_OUT"
