@@ -20,12 +20,12 @@ SKEL     := $(BUILD)/sqlward.skel.h
 LIB_SRC  := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
 LIB_OBJ  := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 TLIB_OBJ := $(patsubst userspace/%.c,$(BUILD)/tobj/%.o,$(LIB_SRC))
-HDRS     := $(wildcard userspace/*.h) bpf/sqlward.h
+HDRS     := $(wildcard userspace/*.h) bpf/sqlward.h bpf/shape_normalize.h
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration demo bench clean
+.PHONY: all deps test unit integration demo bench clean fuzz
 all: $(BUILD)/sqlward
 
 deps:
@@ -36,7 +36,7 @@ $(BUILD)/.dir:
 	@touch $@
 
 # BPF: CO-RE against the committed vmlinux.h.
-$(BPF_OBJ): $(BPF_SRC) bpf/sqlward.h vmlinux/vmlinux.h | $(BUILD)/.dir
+$(BPF_OBJ): $(BPF_SRC) bpf/sqlward.h bpf/shape_normalize.h vmlinux/vmlinux.h | $(BUILD)/.dir
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
 		-Wall -Werror -c $< -o $@
 
@@ -63,6 +63,16 @@ $(BUILD)/test/test_%: tests/unit/test_%.c $(TLIB_OBJ) tests/unit/unit.h
 $(BUILD)/tools/pq_extended: tests/tools/pq_extended.c | $(BUILD)/.dir
 	$(CC) $(CFLAGS_COMMON) -O1 -I$(shell pg_config --includedir) -o $@ $< -lpq
 
+# libFuzzer target for the kernel's shape normalizer (tests/fuzz/fuzz_shape.c).
+$(BUILD)/fuzz/fuzz_shape: tests/fuzz/fuzz_shape.c tests/shape_oracle.h $(LIB_SRC) $(HDRS) $(SKEL)
+	@mkdir -p $(BUILD)/fuzz
+	$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I$(BUILD) -Ibpf \
+		-Iuserspace -I$(shell pg_config --includedir) -o $@ tests/fuzz/fuzz_shape.c $(LIB_SRC) $(LIBS)
+
+FUZZ_SECONDS ?= 60
+fuzz: $(BUILD)/fuzz/fuzz_shape
+	@tests/run-fuzz.sh $(FUZZ_SECONDS)
+
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
@@ -70,7 +80,8 @@ integration: $(BUILD)/test/sqlward $(BUILD)/tools/pq_extended
 	@tests/integration/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/test/sqlward $(UNIT_BIN) $(BUILD)/tools/pq_extended
+	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/test/sqlward $(UNIT_BIN) $(BUILD)/tools/pq_extended \
+		$(BUILD)/fuzz/fuzz_shape
 	@tests/run-all.sh
 
 demo: deps

@@ -16,6 +16,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "sqlward.h"
+#include "shape_normalize.h"
 
 #define SIGINT 2
 #define SIGSTOP 19
@@ -159,6 +160,7 @@ int BPF_KPROBE(on_session_user, const char *rolename)
  * cache comparison can run in bpf_loop callbacks (verified once, not per word). */
 struct sw_scratch {
 	__u64 text[SW_TEXT_WORDS];
+	__u64 shape[SW_TEXT_WORDS];   /* the normalized text (literals replaced by '?') */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -166,6 +168,27 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sw_scratch);
 } scratch SEC(".maps");
+
+/* Statement-shape cache: same layout as the exact cache, keyed by the normalized text. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_CACHE_ENTRIES);
+	__type(key, struct sw_cache_key);
+	__type(value, struct sw_cache_val);
+} shape_cache SEC(".maps");
+
+struct shape_loop {
+	const unsigned char *in;
+	unsigned char *out;
+	struct sw_shape s;
+};
+
+static long shape_step(__u32 i, struct shape_loop *c)
+{
+	if (i >= c->s.len)
+		return 1;
+	return sw_shape_step(&c->s, c->in, c->out, i);
+}
 
 struct text_loop {
 	const __u64 *words;       /* scratch text (map value) */
@@ -285,6 +308,34 @@ int BPF_KPROBE(on_parse_query, const char *query)
 				ev->action = SW_ACT_CACHED_ALLOW;
 				bpf_ringbuf_submit(ev, 0);
 				return 0;
+			}
+		}
+
+		/* Shape cache: literals replaced by '?', anything not understood gives up. */
+		{
+			struct shape_loop sl = { .in = (const unsigned char *)buf->text,
+						 .out = (unsigned char *)buf->shape };
+			sl.s.len = (__u32)n - 1;
+			bpf_loop(SW_TEXT_CAP, shape_step, &sl, 0);
+			if (sw_shape_finish(&sl.s) && sl.s.out_len > 0 && sl.s.out_len < SW_TEXT_CAP) {
+				struct text_loop sc = { .words = buf->shape, .len = sl.s.out_len,
+							.hash = 0xcbf29ce484222325ULL, .equal = true };
+				bpf_loop(SW_TEXT_WORDS, hash_step, &sc, 0);
+				key.len = sl.s.out_len;
+				key.hash = sc.hash;
+				val = bpf_map_lookup_elem(&shape_cache, &key);
+				if (val) {
+					sc.other = val->text;
+					bpf_loop(SW_TEXT_WORDS, compare_step, &sc, 0);
+					if (sc.equal) {
+						count(SW_STAT_SHAPE_HITS);
+						ev->action = SW_ACT_SHAPE_ALLOW;
+						bpf_ringbuf_submit(ev, 0);
+						return 0;
+					}
+				}
+			} else {
+				count(SW_STAT_SHAPE_GIVE_UPS);
 			}
 		}
 	}

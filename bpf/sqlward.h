@@ -30,6 +30,7 @@ enum sw_kernel_action {
 	SW_ACT_HELD = 1,        /* governed: SIGSTOP sent from the uprobe */
 	SW_ACT_CACHED_ALLOW = 2,/* governed, verdict cache said allow: not stopped */
 	SW_ACT_CANCELLED = 3,   /* governed, no live daemon: SIGINT sent (fail closed) */
+	SW_ACT_SHAPE_ALLOW = 4, /* governed, shape cache said allow for this statement's shape */
 };
 
 /* Session state flags (struct sw_session.flags). */
@@ -99,6 +100,8 @@ enum sw_stat {
 	SW_STAT_CACHE_HITS,
 	SW_STAT_NO_DAEMON_CANCELS,
 	SW_STAT_UNKNOWN_SESSION,
+	SW_STAT_SHAPE_HITS,
+	SW_STAT_SHAPE_GIVE_UPS,
 	SW_STAT__COUNT,
 };
 

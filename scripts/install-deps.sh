@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
   libpg-query-dev libprotobuf-c-dev libyaml-dev libjansson-dev libssl-dev
-  libcmocka-dev libcurl4-openssl-dev libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib
+  libcmocka-dev libclang-rt-14-dev libcurl4-openssl-dev libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib
   procps psmisc util-linux iproute2 python3
 )
 # --bench: also what `make bench` compares against and plots with (bench/run.sh).

@@ -27,6 +27,9 @@ shopt -u nullglob
 tests/run-unit.sh "${units[@]}" 2>&1 | tee "$log"
 add_summary "$log" "${PIPESTATUS[0]}"
 
+tests/run-fuzz.sh "${FUZZ_SECONDS:-20}" 2>&1 | tee "$log"
+add_summary "$log" "${PIPESTATUS[0]}"
+
 tests/integration/run.sh 2>&1 | tee "$log"
 add_summary "$log" "${PIPESTATUS[0]}"
 

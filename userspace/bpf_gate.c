@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include "bpf_gate.h"
 #include "role_pattern.h"
+#include "shape.h"
 #include "sqlward.skel.h"
 #include "util.h"
 
@@ -332,16 +333,44 @@ int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, ui
 	return rc;
 }
 
-void sw_gate_cache_clear(struct sw_gate *g)
+int sw_gate_shape_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, size_t len)
+{
+	struct sw_cache_key key;
+	struct sw_cache_val *val;
+	uint32_t out_len;
+	int rc;
+
+	if (ctx_id == 0)
+		return -1;
+	val = sw_xcalloc(1, sizeof(*val));
+	if (!sw_shape_normalize(text, len, (unsigned char *)val->text, &out_len)) {
+		free(val);
+		return -1;
+	}
+	memset(&key, 0, sizeof(key));
+	key.hash = sw_text_hash((const char *)val->text, out_len);
+	key.ctx_id = ctx_id;
+	key.len = out_len;
+	rc = bpf_map__update_elem(g->skel->maps.shape_cache, &key, sizeof(key), val, sizeof(*val), BPF_ANY);
+	free(val);
+	return rc;
+}
+
+static void clear_map(int fd)
 {
 	struct sw_cache_key key, next;
-	int fd = bpf_map__fd(g->skel->maps.verdict_cache);
 
 	while (bpf_map_get_next_key(fd, NULL, &next) == 0) {
 		key = next;
 		if (bpf_map_delete_elem(fd, &key) != 0)
 			break;
 	}
+}
+
+void sw_gate_cache_clear(struct sw_gate *g)
+{
+	clear_map(bpf_map__fd(g->skel->maps.verdict_cache));
+	clear_map(bpf_map__fd(g->skel->maps.shape_cache));
 }
 
 void sw_gate_stats(struct sw_gate *g, uint64_t out[SW_STAT__COUNT])

@@ -50,6 +50,9 @@ void sw_gate_drop_session(struct sw_gate *g, uint32_t pid);
 
 /* Remember "allow" for this exact text (len includes the NUL, < SW_TEXT_CAP) in context ctx_id. */
 int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, uint32_t len);
+/* Remember "allow" for every statement with this text's shape (literals replaced); -1 if it has none. */
+int sw_gate_shape_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, size_t len);
+/* Forget every cached verdict (exact and shape): policy or freeze changed. */
 void sw_gate_cache_clear(struct sw_gate *g);
 uint64_t sw_text_hash(const char *text, uint32_t len);
 

@@ -14,6 +14,8 @@
 #include "statement_json.h"
 #include "util.h"
 #include "check_verify.h"
+#include "impact_text.h"
+#include "live_context.h"
 #include "report_markdown.h"
 
 #define CHECK_MAX_INPUT (64u << 20)
@@ -28,7 +30,9 @@ static void usage(FILE *f)
 		"rule names. Exit 0: all allowed; 1: something denied or held; 2: bad usage.\n"
 		"--verify --dsn DSN runs each statement in a rolled-back transaction on a scratch\n"
 		"database (ALTER DATABASE x SET sqlward.scratch = 'on') and reports where the\n"
-		"predicted locks and rewrites differ from PostgreSQL's; exit 1 on any difference.\n");
+		"predicted locks and rewrites differ from PostgreSQL's; exit 1 on any difference.\n"
+		"--dsn DSN alone reads live context (table sizes, row estimates, conflicting\n"
+		"transactions, NULL counts) read-only from that database before judging.\n");
 }
 
 static char *read_all(FILE *f, size_t *len)
@@ -68,6 +72,7 @@ struct check_ctx {
 	bool markdown;
 	int worst;   /* 0 allow, 1 deny/hold */
 	PGconn *verify;                           /* --verify: the scratch database */
+	struct sw_live_conn *live;                /* --dsn without --verify: live context */
 	unsigned verify_count[SW_VERIFY__COUNT];
 };
 
@@ -86,6 +91,11 @@ static void print_text(const char *source, const struct sw_stmt *st, const struc
 		printf("      rule: %s\n", j->reason);
 	for (size_t i = 0; i < st->reasons.n; i++)
 		printf("      note: %s\n", st->reasons.v[i]);
+	if (st->impact && st->cls != SW_CLASS_TRANSACTION && st->cls != SW_CLASS_SESSION) {
+		json_t *o = sw_stmt_json(st);
+		sw_impact_print(stdout, o, "      ", 9, true);
+		json_decref(o);
+	}
 }
 
 static void check_text(struct check_ctx *c, const char *source, const char *sql)
@@ -95,6 +105,8 @@ static void check_text(struct check_ctx *c, const char *source, const char *sql)
 	struct sw_subject subj = { .role = c->role ? c->role : "", .database = NULL };
 
 	sw_pg_analyze(sql, &a);
+	if (c->live)
+		sw_live_annotate(c->live, &a);
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
 	if (c->role) {
 		sw_policy_judge(c->policy, &subj, &a, per, &overall);
@@ -199,6 +211,8 @@ int sw_cmd_check(int argc, char **argv)
 		sw_policy_free(p);
 		return 2;
 	}
+	if (dsn && !verify)
+		c.live = sw_live_open(dsn);
 	if (c.markdown)
 		sw_md_begin(stdout);
 	if (optind == argc)
@@ -242,6 +256,7 @@ int sw_cmd_check(int argc, char **argv)
 		c.worst = n[SW_VERIFY_MISMATCH] || n[SW_VERIFY_ERROR] ? 1 : 0;
 		sw_verify_close(c.verify);
 	}
+	sw_live_close(c.live);
 	sw_policy_free(p);
 	return rc ? rc : c.worst;
 }

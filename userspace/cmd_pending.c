@@ -7,6 +7,7 @@
 #include <time.h>
 #include "commands.h"
 #include "control_client.h"
+#include "impact_text.h"
 #include "ledger.h"
 
 struct ctl_args {
@@ -112,6 +113,7 @@ static void print_hold(json_t *h, bool full)
 		printf(" %s%s%s%s", json_string_value(v), lock ? " (" : "", lock ? lock : "", lock ? ")" : "");
 	}
 	printf("%s\n", json_array_size(objs) ? "" : " (none)");
+	sw_impact_print(stdout, h, "  ", 10, false);  /* locks and what they block, rewrite, scan, undo, safer, live */
 	json_array_foreach(json_object_get(h, "reasons"), i, v)
 		printf("  note       %s\n", json_string_value(v));
 	{

@@ -18,8 +18,10 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <ctype.h>
+#include "live_context.h"
 #include "daemon_internal.h"
 #include "client_owner.h"
+#include "shape.h"
 #include "watchdog.h"
 #include "pg_backend.h"
 #include "util.h"
@@ -353,6 +355,13 @@ void sw_daemon_freeze_changed(struct sw_daemon *d, const char *source)
 		}
 }
 
+/* Shape verdicts only where the shape cannot hide a difference (see shape.c), and
+ * only when the policy looks at nothing a literal can change. */
+static bool shape_cacheable(const struct sw_daemon *d, const struct sw_analysis *a)
+{
+	return sw_shape_cacheable(a) && !sw_policy_literal_sensitive(d->policy);
+}
+
 static bool session_dependent(const struct sw_analysis *a)
 {
 	for (size_t i = 0; i < a->n_stmts; i++)
@@ -399,6 +408,9 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 	subj.role = s->role;
 	subj.database = s->database[0] ? s->database : NULL;
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
+	/* Live context (policy `live:`) for governed writes/DDL; reads are skipped inside. */
+	if (sw_policy_governs(d->policy, subj.role))
+		sw_live_annotate_dsn(sw_policy_live_dsn(d->policy), subj.database, &a);
 	sw_policy_judge(d->policy, &subj, &a, per, &overall);
 	if (!s->role[0]) {
 		/* We could not learn who sent it: treat as governed and refuse. */
@@ -425,8 +437,14 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 			sw_prepared_commit(d->prepared, s->pid, &a);
 			sw_session_track(s, &a);
 		}
-	} else if (ev->action == SW_ACT_CACHED_ALLOW) {
-		record(d, s, &wall, text, len, complete, &a, per, &overall, "ran", 0, "cache", NULL, false, NULL);
+	} else if (ev->action == SW_ACT_CACHED_ALLOW || ev->action == SW_ACT_SHAPE_ALLOW) {
+		if (overall.verdict != SW_VERDICT_ALLOW)
+			fprintf(stderr, "sqlward: WARNING: the kernel's %s cache allowed a statement the policy now "
+				"judges %s (pid %d); caches are flushed on policy and freeze changes, so report this\n",
+				ev->action == SW_ACT_SHAPE_ALLOW ? "shape" : "verdict", sw_verdict_name(overall.verdict),
+				s->pid);
+		record(d, s, &wall, text, len, complete, &a, per, &overall, "ran", 0,
+		       ev->action == SW_ACT_SHAPE_ALLOW ? "shape-cache" : "cache", NULL, false, NULL);
 		sw_prepared_commit(d->prepared, s->pid, &a);
 		sw_session_track(s, &a);
 	} else if (ev->action == SW_ACT_CANCELLED) {
@@ -485,8 +503,11 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 			sw_prepared_commit(d->prepared, s->pid, &a);
 			sw_session_track(s, &a);
 			if (!d->opts->no_cache && !d->opts->observe_only && !d->frozen && complete && len + 1 < SW_TEXT_CAP &&
-			    !session_dependent(&a))
+			    !session_dependent(&a)) {
 				sw_gate_cache_allow(d->gate, s->ctx_id, text, (uint32_t)len + 1);
+				if (shape_cacheable(d, &a))
+					sw_gate_shape_allow(d->gate, s->ctx_id, text, len);
+			}
 		} else {
 			sw_pg_cancel(s->pid);
 		}

@@ -21,6 +21,7 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 #include "impact.h"
+#include "live_context.h"
 #include "pg_walk.h"
 #include "util.h"
 
@@ -172,6 +173,9 @@ void sw_impact_free(struct sw_impact *im)
 	free(im->no_tx_source);
 	free(im->rollback);
 	free(im->safer);
+	free(im->not_null_table);
+	free(im->not_null_column);
+	sw_live_free(im->live);
 	free(im);
 }
 
@@ -198,6 +202,9 @@ struct sw_impact *sw_impact_dup(const struct sw_impact *im)
 	d->no_tx_source = dup0(im->no_tx_source);
 	d->rollback = dup0(im->rollback);
 	d->safer = dup0(im->safer);
+	d->not_null_table = dup0(im->not_null_table);
+	d->not_null_column = dup0(im->not_null_column);
+	d->live = sw_live_dup(im->live);
 	return d;
 }
 
@@ -621,6 +628,10 @@ static void impact_alter_cmd(struct sw_impact *im, const char *table, const char
 		break;
 	}
 	case AT(SetNotNull):
+		if (!im->not_null_table && table && nonempty(col)) {
+			im->not_null_table = sw_xstrdup(table);
+			im->not_null_column = sw_xstrdup(col);
+		}
 		add_scan(im, "SET NOT NULL reads every row under AccessExclusiveLock unless a validated "
 			 "CHECK (col IS NOT NULL) already proves it (tablecmds.c NotNullImpliedByRelConstraints)");
 		safer(im, "ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT "

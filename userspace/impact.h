@@ -17,6 +17,8 @@
 #include "pg_locks.h"
 #include "statement.h"
 
+struct sw_live;
+
 /* How a lock's relation is found when the statement does not name it. */
 enum sw_via {
 	SW_VIA_NAMED = 0,          /* relation is the name itself */
@@ -70,6 +72,9 @@ struct sw_impact {
 	char *rollback;          /* the statement that undoes it (SW_REV_REVERSIBLE), may be NULL */
 	char *safer;             /* a safer way to get the same result, may be NULL */
 	enum sw_lockmode strongest; /* strongest mode in locks */
+	char *not_null_table;    /* ALTER TABLE ... SET NOT NULL: the table (as in locks) and */
+	char *not_null_column;   /* the column, for live context's NULL count; NULL otherwise */
+	struct sw_live *live;    /* live context (live_context.h), NULL when none was asked for */
 };
 
 /* Fill st->impact from the statement's parse tree (a PgQuery__Node *). */

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include "impact.h"
 #include "impact_json.h"
+#include "live_context.h"
 #include "statement_json.h"
 
 json_t *sw_lock_entry_json(const struct sw_lock_entry *e)
@@ -32,6 +33,46 @@ json_t *sw_lock_entry_json(const struct sw_lock_entry *e)
 static json_t *text_or_null(const char *s)
 {
 	return s ? sw_json_text(s) : json_null();
+}
+
+/* A live fact: its value, "unknown", or absent when it does not apply. */
+static void fact_set(json_t *o, const char *key, const struct sw_fact *f)
+{
+	if (f->state == SW_FACT_KNOWN)
+		json_object_set_new(o, key, json_real(f->v));
+	else if (f->state == SW_FACT_UNKNOWN)
+		json_object_set_new(o, key, json_string("unknown"));
+}
+
+/* "live": { relations: [{relation, exists, bytes, rows, blocker_age_s, blocked_by}],
+ *           est_rows, null_rows, null_column, error } */
+static json_t *live_json(const struct sw_live *lv)
+{
+	json_t *o = json_object(), *rels = json_array();
+	for (size_t i = 0; i < lv->n_rels; i++) {
+		const struct sw_live_rel *r = &lv->rels[i];
+		json_t *ro = json_object();
+		json_object_set_new(ro, "relation", sw_json_text(r->name));
+		json_object_set_new(ro, "mode", json_string(sw_lock_name((enum sw_lockmode)r->lockmode) ?
+							   sw_lock_name((enum sw_lockmode)r->lockmode) : ""));
+		json_object_set_new(ro, "exists", json_boolean(r->exists));
+		fact_set(ro, "bytes", &r->bytes);
+		fact_set(ro, "rows", &r->rows);
+		fact_set(ro, "blocker_age_s", &r->blocker_age_s);
+		if (r->blocker_mode)
+			json_object_set_new(ro, "blocked_by", json_pack("{s:i, s:s, s:b}", "pid", r->blocker_pid,
+									 "mode", r->blocker_mode, "granted",
+									 r->blocker_granted));
+		json_array_append_new(rels, ro);
+	}
+	json_object_set_new(o, "relations", rels);
+	fact_set(o, "est_rows", &lv->est_rows);
+	fact_set(o, "null_rows", &lv->null_rows);
+	if (lv->null_column)
+		json_object_set_new(o, "null_column", sw_json_text(lv->null_column));
+	if (lv->error)
+		json_object_set_new(o, "error", sw_json_text(lv->error));
+	return o;
 }
 
 void sw_impact_json_add(json_t *o, const struct sw_stmt *st)
@@ -61,4 +102,6 @@ void sw_impact_json_add(json_t *o, const struct sw_stmt *st)
 	json_object_set_new(o, "reversibility", json_string(sw_reversibility_name(im->reversibility)));
 	json_object_set_new(o, "rollback", text_or_null(im->rollback));
 	json_object_set_new(o, "safer", text_or_null(im->safer));
+	if (im->live)
+		json_object_set_new(o, "live", live_json(im->live));
 }

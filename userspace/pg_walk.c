@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pg_walk.h"
+#include "pg_catalog_data.h"
 #include "pg_functions.h"
 #include "util.h"
 
@@ -423,8 +424,17 @@ static bool volatile_pred(const ProtobufCMessage *m, void *arg)
 		if (fc->funcformat == PG_QUERY__COERCION_FORM__COERCE_SQL_SYNTAX)
 			schema = NULL;
 		f = sw_pg_func_lookup(schema, base);
+		if (f && (f->flags & (PGF_VOLATILE | PGF_DENY)))
+			return true;
+		/* Built-ins: pg_proc.provolatile as generated from a real catalog
+		 * (pg_catalog_data.c, the most volatile overload of the name). */
+		if (base && (!schema || strcmp(schema, "pg_catalog") == 0)) {
+			char vol = sw_pg_proc_volatility(base);
+			if (vol)
+				return vol == 'v';
+		}
 		/* Unknown functions count as volatile: fail closed. */
-		return !f || (f->flags & (PGF_VOLATILE | PGF_DENY));
+		return !f;
 	}
 	return false;
 }

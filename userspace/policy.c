@@ -65,6 +65,7 @@ void sw_policy_free(struct sw_policy *p)
 	free(p->govern);
 	free(p->path);
 	free(p->description);
+	free(p->live_dsn);
 	free(p);
 }
 
@@ -76,6 +77,11 @@ const char *sw_policy_digest(const struct sw_policy *p)
 const char *sw_policy_path(const struct sw_policy *p)
 {
 	return p->path;
+}
+
+const char *sw_policy_live_dsn(const struct sw_policy *p)
+{
+	return p->live_dsn;
 }
 
 const char *sw_policy_description(const struct sw_policy *p)
@@ -123,4 +129,11 @@ size_t sw_policy_govern_patterns(const struct sw_policy *p, const char *const **
 	if (patterns)
 		*patterns = p->govern_text;
 	return p->n_govern;
+}
+
+bool sw_policy_literal_sensitive(const struct sw_policy *p)
+{
+	/* Today's match keys (role, database, class, command, relation, function, column,
+	 * trait) read identifiers and statement structure only, never a literal's value. */
+	return p->literal_sensitive;
 }

@@ -54,6 +54,14 @@ void sw_policy_free(struct sw_policy *p);
 const char *sw_policy_digest(const struct sw_policy *p);
 const char *sw_policy_path(const struct sw_policy *p);
 
+/*
+ * Could a verdict of this policy change when only a statement's literal
+ * constants change? True when a rule matches on live context (row estimates,
+ * sizes) or anything else derived from literal values; the daemon then
+ * never caches verdicts by statement shape.
+ */
+bool sw_policy_literal_sensitive(const struct sw_policy *p);
+
 /* Is this role governed (held first, judged, enforced)? */
 bool sw_policy_governs(const struct sw_policy *p, const char *role);
 /* The govern role patterns, each "exact", "prefix*", "*suffix" or "*"
@@ -82,6 +90,8 @@ const struct sw_rule *sw_policy_rule_at(const struct sw_policy *p, size_t i);
 /* The rule with this id; NULL for reserved ids ("default", ...) and unknown ids. */
 const struct sw_rule *sw_policy_rule(const struct sw_policy *p, const char *id);
 enum sw_verdict sw_policy_default(const struct sw_policy *p);
+/* `live: { dsn: ... }`: where the daemon reads live context (libpq DSN), or NULL. */
+const char *sw_policy_live_dsn(const struct sw_policy *p);
 /* The policy's top-level `description:`, or NULL. */
 const char *sw_policy_description(const struct sw_policy *p);
 /* True for ids the engine reserves (default, ungoverned, empty). */

@@ -12,6 +12,15 @@ struct sw_match {
 	struct sw_strv role, database, command, relation, relation_outside, function, column;
 	unsigned class_mask;      /* 1u << enum sw_class */
 	unsigned trait_mask;      /* SW_TRAIT_* */
+	/* Impact (static, impact.h). */
+	int lock_min;             /* enum sw_lockmode: `lock:`; 0 when absent */
+	signed char rewrite, scan;/* `rewrite:` / `scan:`: -1 absent, 0 false, 1 true */
+	unsigned rev_mask;        /* `reversibility:`: 1u << enum sw_reversibility */
+	/* Live context (live_context.h): comparisons, each present when op != 0. */
+	struct sw_cmp { char op; double v; } est_rows, table_size, table_rows, null_rows;
+	double blocked_older_s;   /* `blocked_by_xact_older_than:` seconds; < 0 when absent */
+	bool uses_live;           /* any live key above */
+	bool unknown_matches;     /* `when_unknown:` (default: match for deny/hold, ignore for allow) */
 	struct sw_match *not;     /* `not:` nested match, NULL when absent */
 	bool uses_database;       /* this match or a nested one has `database:` */
 };
@@ -38,6 +47,8 @@ struct sw_policy {
 	struct sw_strv freeze_operators;      /* who besides root may switch freeze on/off */
 	struct sw_freeze_window *freeze_windows;
 	size_t n_freeze_windows;
+	char *live_dsn;                       /* `live: { dsn: ... }`, NULL when absent */
+	bool literal_sensitive;               /* a rule reads something a literal can change (see policy.h) */
 };
 
 void sw_match_free(struct sw_match *m);   /* frees m itself */

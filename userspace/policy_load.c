@@ -15,6 +15,9 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include <yaml.h>
+#include <libpq-fe.h>
+#include "impact.h"
+#include "pg_locks.h"
 #include "policy_internal.h"
 #include "util.h"
 
@@ -214,14 +217,20 @@ static bool is_empty_mapping(const node_t *n)
 
 enum {
 	MK_ROLE, MK_DATABASE, MK_CLASS, MK_COMMAND, MK_RELATION, MK_RELATION_OUTSIDE,
-	MK_FUNCTION, MK_COLUMN, MK_TRAIT, MK_NOT, MK__COUNT
+	MK_FUNCTION, MK_COLUMN, MK_TRAIT, MK_LOCK, MK_REWRITE, MK_SCAN, MK_REVERSIBILITY,
+	MK_EST_ROWS, MK_TABLE_SIZE, MK_TABLE_ROWS, MK_NULL_ROWS, MK_BLOCKED, MK_WHEN_UNKNOWN,
+	MK_NOT, MK__COUNT
 };
 static const char *const match_keys[] = {
 	"role", "database", "class", "command", "relation", "relation_outside",
-	"function", "column", "trait", "not", NULL
+	"function", "column", "trait", "lock", "rewrite", "scan", "reversibility",
+	"est_rows", "table_size", "table_rows", "null_rows", "blocked_by_xact_older_than",
+	"when_unknown", "not", NULL
 };
 static const char match_keys_text[] =
-	"role, database, class, command, relation, relation_outside, function, column, trait, not";
+	"role, database, class, command, relation, relation_outside, function, column, trait, "
+	"lock, rewrite, scan, reversibility, est_rows, table_size, table_rows, null_rows, "
+	"blocked_by_xact_older_than, when_unknown, not";
 
 static int check_glob(struct ld *l, const node_t *item, const char *v, void *arg)
 {
@@ -264,7 +273,114 @@ static int check_trait(struct ld *l, const node_t *item, const char *v, void *ar
 	return 0;
 }
 
-static int load_match(struct ld *l, const node_t *n, int depth, struct sw_match **out)
+static int parse_duration_max(struct ld *l, const node_t *n, const char *what, unsigned long max_s,
+			      const char *range_text, unsigned *out);
+
+static int check_rev(struct ld *l, const node_t *item, const char *v, void *arg)
+{
+	unsigned *mask = arg;
+	enum sw_reversibility r;
+	if (!sw_reversibility_parse(v, &r))
+		return FAIL(l, item, "unknown reversibility \"%s\"; valid values are none_needed, "
+			    "reversible, backup_only, unknown", v);
+	*mask |= 1u << r;
+	return 0;
+}
+
+/* true/false (YAML 1.1 spellings too), as a plain scalar. */
+static int parse_bool(struct ld *l, const node_t *n, const char *what, signed char *out)
+{
+	static const char *const t[] = { "true", "True", "TRUE", "yes", "Yes", "on", NULL };
+	static const char *const f[] = { "false", "False", "FALSE", "no", "No", "off", NULL };
+	const char *v;
+	if (want_str(l, n, what, &v) < 0)
+		return -1;
+	for (int i = 0; t[i]; i++)
+		if (strcmp(v, t[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+	for (int i = 0; f[i]; i++)
+		if (strcmp(v, f[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	return FAIL(l, n, "%s must be true or false, not \"%s\"", what, v);
+}
+
+static int parse_lock(struct ld *l, const node_t *n, int *out)
+{
+	const char *v;
+	if (want_str(l, n, "lock", &v) < 0)
+		return -1;
+	*out = (int)sw_lock_parse(v);
+	if (*out == SW_LOCK_NONE)
+		return FAIL(l, n, "unknown lock mode \"%s\"; use a pg_locks.mode name: AccessShareLock, "
+			    "RowShareLock, RowExclusiveLock, ShareUpdateExclusiveLock, ShareLock, "
+			    "ShareRowExclusiveLock, ExclusiveLock or AccessExclusiveLock", v);
+	return 0;
+}
+
+/*
+ * A comparison: ">10000", ">= 1", "<5", "<=5", "=0". With sizes, the number
+ * may carry a unit B, kB, MB, GB or TB (1024-based, like pg_size_pretty).
+ */
+static int parse_cmp(struct ld *l, const node_t *n, const char *what, bool size, struct sw_cmp *out)
+{
+	const char *v, *p;
+	char *end;
+	char op;
+	double mult = 1;
+
+	if (n->type == YAML_SCALAR_NODE && !is_null_scalar(n) &&
+	    strspn(scalar(n), "0123456789") == strlen(scalar(n)))
+		return FAIL(l, n, "%s \"%s\" has no comparison; write it quoted with an operator, "
+			    "e.g. %s: \">%s\" (>, >=, <, <= or =)", what, scalar(n), what, scalar(n));
+	if (want_str(l, n, what, &v) < 0)
+		return -1;
+	p = v;
+	if (p[0] == '>' && p[1] == '=') { op = 'G'; p += 2; }
+	else if (p[0] == '<' && p[1] == '=') { op = 'L'; p += 2; }
+	else if (*p == '>' || *p == '<' || *p == '=') { op = *p; p++; }
+	else
+		goto bad;
+	while (*p == ' ')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		goto bad;
+	errno = 0;
+	double x = strtod(p, &end);
+	if (errno || x < 0)
+		goto bad;
+	while (*end == ' ')
+		end++;
+	if (*end) {
+		static const struct { const char *u; double m; } units[] = {
+			{ "B", 1 }, { "kB", 1024.0 }, { "KB", 1024.0 }, { "MB", 1048576.0 },
+			{ "GB", 1073741824.0 }, { "TB", 1099511627776.0 },
+		};
+		size_t i;
+		if (!size)
+			goto bad;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strcmp(end, units[i].u) == 0)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			goto bad;
+		mult = units[i].m;
+	}
+	out->op = op;
+	out->v = x * mult;
+	return 0;
+bad:
+	if (size)
+		return FAIL(l, n, "bad %s \"%s\"; write an operator and a size, e.g. \">1GB\" "
+			    "(operators >, >=, <, <=, =; units B, kB, MB, GB, TB)", what, v);
+	return FAIL(l, n, "bad %s \"%s\"; write an operator and a whole number, e.g. \">10000\" "
+		    "(operators >, >=, <, <=, =)", what, v);
+}
+
+static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_matches, struct sw_match **out)
 {
 	const node_t *keys[MK__COUNT], *v[MK__COUNT];
 	struct sw_match *m = sw_xcalloc(1, sizeof(*m));
@@ -297,6 +413,60 @@ static int load_match(struct ld *l, const node_t *n, int depth, struct sw_match 
 	if (v[MK_TRAIT] && want_str_list(l, v[MK_TRAIT], "trait", check_trait,
 					 &m->trait_mask, &scratch) < 0)
 		goto out;
+	if (v[MK_REVERSIBILITY] && want_str_list(l, v[MK_REVERSIBILITY], "reversibility", check_rev,
+						 &m->rev_mask, &scratch) < 0)
+		goto out;
+	if (v[MK_LOCK] && parse_lock(l, v[MK_LOCK], &m->lock_min) < 0)
+		goto out;
+	m->rewrite = m->scan = -1;
+	if (v[MK_REWRITE] && parse_bool(l, v[MK_REWRITE], "rewrite", &m->rewrite) < 0)
+		goto out;
+	if (v[MK_SCAN] && parse_bool(l, v[MK_SCAN], "scan", &m->scan) < 0)
+		goto out;
+	struct { int k; bool size; struct sw_cmp *dst; } cmps[] = {
+		{ MK_EST_ROWS, false, &m->est_rows }, { MK_TABLE_SIZE, true, &m->table_size },
+		{ MK_TABLE_ROWS, false, &m->table_rows }, { MK_NULL_ROWS, false, &m->null_rows },
+	};
+	for (size_t i = 0; i < sizeof(cmps) / sizeof(cmps[0]); i++)
+		if (v[cmps[i].k] && parse_cmp(l, v[cmps[i].k], match_keys[cmps[i].k], cmps[i].size,
+					      cmps[i].dst) < 0)
+			goto out;
+	m->blocked_older_s = -1;
+	if (v[MK_BLOCKED]) {
+		unsigned secs;
+		if (parse_duration_max(l, v[MK_BLOCKED], "blocked_by_xact_older_than", 7 * 24 * 3600,
+				       "write 1s to 168h", &secs) < 0)
+			goto out;
+		m->blocked_older_s = secs;
+	}
+	m->uses_live = m->est_rows.op || m->table_size.op || m->table_rows.op || m->null_rows.op ||
+		       m->blocked_older_s >= 0;
+	m->unknown_matches = unknown_matches;
+	if (v[MK_WHEN_UNKNOWN]) {
+		const char *w;
+		if (!m->uses_live) {
+			FAIL(l, keys[MK_WHEN_UNKNOWN], "when_unknown only applies to the live-context keys "
+			     "(est_rows, table_size, table_rows, null_rows, blocked_by_xact_older_than); "
+			     "remove it or add one of them");
+			goto out;
+		}
+		if (want_str(l, v[MK_WHEN_UNKNOWN], "when_unknown", &w) < 0)
+			goto out;
+		if (strcmp(w, "match") != 0 && strcmp(w, "ignore") != 0) {
+			FAIL(l, v[MK_WHEN_UNKNOWN], "when_unknown must be match or ignore, not \"%s\"", w);
+			goto out;
+		}
+		m->unknown_matches = strcmp(w, "match") == 0;
+	}
+	if (depth && m->uses_live) {
+		for (int k = MK_EST_ROWS; k <= MK_BLOCKED; k++)
+			if (keys[k]) {
+				FAIL(l, keys[k], "`%s` cannot be used under `not:` (an unknown live fact has no "
+				     "safe negation); write the comparison the other way round instead, "
+				     "e.g. \"<=10000\" for not \">10000\"", match_keys[k]);
+				goto out;
+			}
+	}
 	m->uses_database = m->database.n > 0;
 	if (v[MK_NOT]) {
 		if (depth + 1 > NOT_DEPTH_MAX) {
@@ -304,7 +474,7 @@ static int load_match(struct ld *l, const node_t *n, int depth, struct sw_match 
 			     "rule", NOT_DEPTH_MAX);
 			goto out;
 		}
-		if (load_match(l, v[MK_NOT], depth + 1, &m->not) < 0)
+		if (load_match(l, v[MK_NOT], depth + 1, unknown_matches, &m->not) < 0)
 			goto out;
 		m->uses_database |= m->not->uses_database;
 	}
@@ -356,8 +526,10 @@ static int parse_verdict(struct ld *l, const node_t *n, const char *what, enum s
 	return 0;
 }
 
-/* "90s", "15m", "2h": a whole number and one unit, 1s .. 24h. */
-static int parse_duration(struct ld *l, const node_t *n, unsigned *out)
+/* "90s", "15m", "2h": a whole number and one unit, 1s .. max_s. range_text
+ * ends the out-of-range message ("a hold lasts from 1s to 24h"). */
+static int parse_duration_max(struct ld *l, const node_t *n, const char *what, unsigned long max_s,
+			      const char *range_text, unsigned *out)
 {
 	const char *v;
 	char *end;
@@ -365,9 +537,9 @@ static int parse_duration(struct ld *l, const node_t *n, unsigned *out)
 
 	if (n->type == YAML_SCALAR_NODE && !is_null_scalar(n) &&
 	    strspn(scalar(n), "0123456789") == strlen(scalar(n)))
-		return FAIL(l, n, "timeout \"%s\" has no unit; write a number with s, m or h, "
-			    "e.g. 15m", scalar(n));
-	if (want_str(l, n, "timeout", &v) < 0)
+		return FAIL(l, n, "%s \"%s\" has no unit; write a number with s, m or h, "
+			    "e.g. %s", what, scalar(n), max_s > 60 ? "15m" : "30s");
+	if (want_str(l, n, what, &v) < 0)
 		return -1;
 	if (!isdigit((unsigned char)v[0]))
 		goto bad;
@@ -381,14 +553,18 @@ static int parse_duration(struct ld *l, const node_t *n, unsigned *out)
 	case 'h': mult = 3600; break;
 	default: goto bad;
 	}
-	if (x == 0 || x > SW_HOLD_TIMEOUT_MAX_S / mult)
-		return FAIL(l, n, "timeout \"%s\" is out of range; a hold lasts from 1s "
-			    "to 24h", v);
+	if (x == 0 || x > max_s / mult)
+		return FAIL(l, n, "%s \"%s\" is out of range; %s", what, v, range_text);
 	*out = (unsigned)(x * mult);
 	return 0;
 bad:
-	return FAIL(l, n, "bad timeout \"%s\"; write a whole number with s, m or h, "
-		    "e.g. 90s, 15m or 2h (at most 24h)", v);
+	return FAIL(l, n, "bad %s \"%s\"; write a whole number with s, m or h, "
+		    "e.g. 90s, 15m or 2h (at most %luh)", what, v, max_s / 3600);
+}
+
+static int parse_duration(struct ld *l, const node_t *n, unsigned *out)
+{
+	return parse_duration_max(l, n, "timeout", SW_HOLD_TIMEOUT_MAX_S, "a hold lasts from 1s to 24h", out);
 }
 
 static int check_rule_id(struct ld *l, const node_t *n, const char *id)
@@ -460,7 +636,7 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 	if (!v[RK_MATCH])
 		return FAIL(l, n, "rule \"%s\" has no match; add a `match:` mapping (a rule "
 			    "for every statement belongs in `default:`)", r->id);
-	if (load_match(l, v[RK_MATCH], 0, &r->match) < 0)
+	if (load_match(l, v[RK_MATCH], 0, r->action != SW_VERDICT_ALLOW, &r->match) < 0)
 		return -1;
 
 	bool hold = r->action == SW_VERDICT_HOLD;
@@ -503,11 +679,59 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 
 /* ---- top level ---- */
 
-enum { TK_VERSION, TK_DESCRIPTION, TK_GOVERN, TK_DEFAULT, TK_RULES, TK_FREEZE, TK__COUNT };
+enum { TK_VERSION, TK_DESCRIPTION, TK_GOVERN, TK_DEFAULT, TK_RULES, TK_FREEZE, TK_LIVE, TK__COUNT };
 static const char *const top_keys[] = {
-	"sqlward_policy", "description", "govern", "default", "rules", "freeze", NULL
+	"sqlward_policy", "description", "govern", "default", "rules", "freeze", "live", NULL
 };
-static const char top_keys_text[] = "sqlward_policy, description, govern, default, rules, freeze";
+static const char top_keys_text[] = "sqlward_policy, description, govern, default, rules, freeze, live";
+
+/*
+ * live: { dsn: "host=/run/postgresql dbname=app user=sqlward_live" } -- where
+ * the daemon reads live context. Checked with libpq's own parser; a password
+ * in the file is refused (the policy is copied around and its digest logged):
+ * use a passfile or peer authentication.
+ */
+static int load_live(struct ld *l, const node_t *n, struct sw_policy *p)
+{
+	static const char *const lk[] = { "dsn", NULL };
+	const node_t *keys[1], *v[1];
+	const char *s;
+	char *perr = NULL;
+	PQconninfoOption *opts;
+
+	if (want_mapping(l, n, "live", lk, "dsn", keys, v) < 0)
+		return -1;
+	if (!v[0])
+		return FAIL(l, n, "live needs `dsn: \"...\"` (a libpq connection string); or remove `live:`");
+	if (want_str(l, v[0], "dsn", &s) < 0)
+		return -1;
+	opts = PQconninfoParse(s, &perr);
+	if (!opts) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s", perr ? perr : "out of memory");
+		msg[strcspn(msg, "\n")] = 0;
+		PQfreemem(perr);
+		return FAIL(l, v[0], "live dsn is not a libpq connection string (%s); write it like "
+			    "\"host=/run/postgresql dbname=app user=sqlward_live\"", msg);
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val) {
+			PQconninfoFree(opts);
+			return FAIL(l, v[0], "live dsn contains a password; remove it and use a passfile "
+				    "(~/.pgpass of the daemon's user, or passfile=PATH) or peer authentication");
+		}
+		/* A governed live role would be held by the gate while the daemon waits for it. */
+		if (strcmp(o->keyword, "user") == 0 && o->val && sw_policy_governs(p, o->val)) {
+			FAIL(l, v[0], "live dsn connects as \"%s\", a governed role; the gate would hold "
+			     "sqlward's own queries: use a role the policy does not govern", o->val);
+			PQconninfoFree(opts);
+			return -1;
+		}
+	}
+	PQconninfoFree(opts);
+	p->live_dsn = sw_xstrdup(s);
+	return 0;
+}
 
 /* ---- freeze ---- */
 
@@ -696,6 +920,8 @@ static int load_root(struct ld *l, const node_t *root, struct sw_policy *p)
 		return -1;
 	p->freeze_class_mask = (1u << SW_CLASS_WRITE) | (1u << SW_CLASS_DDL) | (1u << SW_CLASS_PRIVILEGE);
 	if (v[TK_FREEZE] && load_freeze(l, v[TK_FREEZE], p) < 0)
+		return -1;
+	if (v[TK_LIVE] && load_live(l, v[TK_LIVE], p) < 0)
 		return -1;
 	if (!v[TK_DEFAULT])
 		return FAIL(l, root, "missing `default:` (the verdict when no rule matches); "

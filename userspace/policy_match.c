@@ -6,6 +6,9 @@
  */
 #include <fnmatch.h>
 #include <string.h>
+#include "impact.h"
+#include "live_context.h"
+#include "pg_locks.h"
 #include "policy_internal.h"
 
 static const char *last_component(const char *name)
@@ -50,6 +53,100 @@ static bool function_any(const struct sw_strv *globs, const char *fn)
 	return false;
 }
 
+/*
+ * `lock: MODE` matches when the statement takes MODE or a stronger one on
+ * any relation, counting the relations found through the catalog (impact.h
+ * sw_via) and the foreign-key locks taken only when rows are written.
+ * "Stronger" is PostgreSQL's LOCKMODE order (storage/lockdefs.h, 1 =
+ * AccessShareLock .. 8 = AccessExclusiveLock), in which each mode conflicts
+ * with at least as many modes as the one before it.
+ */
+static bool lock_at_least(const struct sw_stmt *st, int min)
+{
+	const struct sw_impact *im = st->impact;
+	if (!im)
+		return (int)sw_stmt_strongest_lock(st) >= min;
+	for (size_t i = 0; i < im->n_locks; i++)
+		if ((int)im->locks[i].mode >= min)
+			return true;
+	return false;
+}
+
+static bool cmp_holds(const struct sw_cmp *c, double x)
+{
+	switch (c->op) {
+	case '>': return x > c->v;
+	case 'G': return x >= c->v;
+	case '<': return x < c->v;
+	case 'L': return x <= c->v;
+	case '=': return x == c->v;
+	default: return false;
+	}
+}
+
+/* A known fact is compared; an unknown one matches only with when_unknown: match;
+ * a fact that does not apply to the statement never matches. */
+static bool fact_holds(const struct sw_match *m, const struct sw_fact *f, const struct sw_cmp *c)
+{
+	if (f->state == SW_FACT_UNKNOWN)
+		return m->unknown_matches;
+	return f->state == SW_FACT_KNOWN && cmp_holds(c, f->v);
+}
+
+enum rel_key { RK_SIZE, RK_ROWS, RK_BLOCKED };
+
+/* Per relation (named relations the statement locks; with `lock:`, only those
+ * it locks at that mode or stronger): ANY relation satisfies the condition. */
+static bool rel_fact_holds(const struct sw_match *m, const struct sw_live *lv, enum rel_key k)
+{
+	for (size_t i = 0; i < lv->n_rels; i++) {
+		const struct sw_live_rel *r = &lv->rels[i];
+		if (m->lock_min && r->lockmode < m->lock_min)
+			continue;
+		switch (k) {
+		case RK_SIZE:
+			if (fact_holds(m, &r->bytes, &m->table_size))
+				return true;
+			break;
+		case RK_ROWS:
+			if (fact_holds(m, &r->rows, &m->table_rows))
+				return true;
+			break;
+		case RK_BLOCKED: {
+			struct sw_cmp older = { '>', m->blocked_older_s };
+			if (fact_holds(m, &r->blocker_age_s, &older))
+				return true;
+			break;
+		}
+		}
+	}
+	return false;
+}
+
+/*
+ * The live-context keys. Without live context (offline `check`, or no
+ * `live:` DSN for this database) they never match: the statement is judged
+ * by the rules that do not need the database. With live context, a fact
+ * that could not be read is "unknown" and when_unknown decides.
+ */
+static bool live_holds(const struct sw_match *m, const struct sw_stmt *st)
+{
+	const struct sw_live *lv = st->impact ? st->impact->live : NULL;
+	if (!lv)
+		return false;
+	if (m->est_rows.op && !fact_holds(m, &lv->est_rows, &m->est_rows))
+		return false;
+	if (m->null_rows.op && !fact_holds(m, &lv->null_rows, &m->null_rows))
+		return false;
+	if (m->table_size.op && !rel_fact_holds(m, lv, RK_SIZE))
+		return false;
+	if (m->table_rows.op && !rel_fact_holds(m, lv, RK_ROWS))
+		return false;
+	if (m->blocked_older_s >= 0 && !rel_fact_holds(m, lv, RK_BLOCKED))
+		return false;
+	return true;
+}
+
 bool sw_match_eval(const struct sw_match *m, const struct sw_subject *s, const struct sw_stmt *st)
 {
 	if (m->role.n && !glob_any(&m->role, s->role, 0))
@@ -92,6 +189,17 @@ bool sw_match_eval(const struct sw_match *m, const struct sw_subject *s, const s
 		if (!hit)
 			return false;
 	}
+	if (m->lock_min && !lock_at_least(st, m->lock_min))
+		return false;
+	if (m->rewrite >= 0 && (st->impact ? st->impact->rewrite : st->rewrites_table) != (m->rewrite == 1))
+		return false;
+	if (m->scan >= 0 && (st->impact ? st->impact->scan : false) != (m->scan == 1))
+		return false;
+	if (m->rev_mask &&
+	    !(m->rev_mask & (1u << (st->impact ? st->impact->reversibility : SW_REV_UNKNOWN))))
+		return false;
+	if (m->uses_live && !live_holds(m, st))
+		return false;
 	if (m->not && sw_match_eval(m->not, s, st))
 		return false;
 	return true;

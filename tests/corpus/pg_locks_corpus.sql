@@ -108,6 +108,14 @@ ALTER TABLE s.plain ADD COLUMN c6 int GENERATED ALWAYS AS IDENTITY;
 ALTER TABLE s.plain ADD COLUMN c7 int GENERATED ALWAYS AS (a * 2) STORED;
 ALTER TABLE s.plain ADD COLUMN c8 int REFERENCES s.other(id);
 ALTER TABLE s.plain ADD COLUMN c9 text NOT NULL DEFAULT 'x';
+-- DEFAULT volatility from the generated pg_proc data (userspace/pg_catalog_data.c):
+-- textcat and int4larger are immutable built-ins the classifier's hand tables do not list,
+-- statement_timestamp is stable (no rewrite); clock_timestamp and gen_random_uuid are volatile.
+ALTER TABLE s.plain ADD COLUMN g1 text DEFAULT textcat('a', 'b');
+ALTER TABLE s.plain ADD COLUMN g2 int DEFAULT int4larger(1, 2);
+ALTER TABLE s.plain ADD COLUMN g3 timestamptz DEFAULT statement_timestamp();
+ALTER TABLE s.plain ADD COLUMN g4 timestamptz DEFAULT clock_timestamp();
+ALTER TABLE s.plain ADD COLUMN g5 uuid DEFAULT gen_random_uuid();
 ALTER TABLE s.plain DROP COLUMN b;
 ALTER TABLE s.plain ALTER COLUMN b SET DEFAULT 'q';
 ALTER TABLE s.plain ALTER COLUMN b DROP DEFAULT;

@@ -301,10 +301,11 @@ attack "EXPLAIN (ANALYZE false, ANALYZE true) DELETE" agent_test scratch_intact 
 	"EXPLAIN (ANALYZE false, ANALYZE true) DELETE FROM app.scratch WHERE id > 0"
 attack "EXPLAIN (ANALYZE 'on', COSTS off) DELETE" agent_test scratch_intact \
 	"EXPLAIN (ANALYZE 'on', COSTS off) DELETE FROM app.scratch WHERE id > 0"
-# PostgreSQL rejects a data-modifying WITH below the top level; still no effect
-attack "writable CTE nested in a FROM subquery" agent_test scratch_intact \
+# PostgreSQL rejects a data-modifying WITH below the top level (no control
+# run possible); the gate must not depend on that
+attack_gated "writable CTE nested in a FROM subquery" agent_test scratch_intact \
 	"SELECT * FROM (WITH d AS (DELETE FROM app.scratch RETURNING *) SELECT * FROM d) s"
-attack "writable CTE nested in a scalar subquery" agent_test scratch_intact \
+attack_gated "writable CTE nested in a scalar subquery" agent_test scratch_intact \
 	"SELECT (WITH d AS (DELETE FROM app.scratch WHERE id > 0 RETURNING 1) SELECT count(*) FROM d)"
 attack "COPY (DELETE ... RETURNING) TO STDOUT" agent_test scratch_intact \
 	"COPY (DELETE FROM app.scratch WHERE id > 0 RETURNING *) TO STDOUT"
@@ -314,7 +315,7 @@ attack "PREPARE of a writable CTE, then EXECUTE" agent_test scratch_intact \
 # pg_sleep in every spelling and position
 for s in "SELECT pg_catalog.pg_sleep(5)" 'SELECT "pg_sleep"(5)' "SELECT PG_SLEEP(5)" \
 	'SELECT U&"pg_sle\0065p"(5)' "SELECT 1 WHERE pg_sleep(5) IS NOT NULL" \
-	"SELECT 1 ORDER BY pg_sleep(5)" "VALUES (pg_sleep(5))" "SELECT CASE WHEN true THEN pg_sleep(5) END" \
+	"SELECT 1 ORDER BY pg_sleep(5)::text" "VALUES (pg_sleep(5))" "SELECT CASE WHEN true THEN pg_sleep(5) END" \
 	"SELECT pg_sleep(1) FROM generate_series(1, 5)" "SELECT * FROM pg_sleep(5)" \
 	"SELECT pg_sleep_for('5 seconds')" \
 	"SELECT make_interval(secs => length(pg_sleep(5)::text))" \
@@ -330,10 +331,17 @@ done
 # so the outer statement must be refused. table_to_xml is "only" a read, but
 # it names its table in a string that relation rules (e.g. a policy denying
 # app.customers) cannot see: refused too, and the rows must not come back.
-attack "query_to_xml(DELETE ... RETURNING)" agent_test scratch_intact \
+# PostgreSQL runs the string read-only (a DELETE or DROP in it fails by
+# itself: gated only), but a volatile function called from it may write.
+attack_gated "query_to_xml(DELETE ... RETURNING)" agent_test \
+	"scratch_intact && gate_refused \"'DELETE FROM app.scratch RETURNING 1'\"" \
 	"SELECT query_to_xml('DELETE FROM app.scratch RETURNING 1', true, false, '')"
-attack "query_to_xml(DROP TABLE)" agent_test t_intact \
+attack_gated "query_to_xml(DROP TABLE)" agent_test "t_intact && gate_refused \"'DROP TABLE app.t', true\"" \
 	"SELECT query_to_xml('DROP TABLE app.t', true, false, '')"
+attack "query_to_xml calling a writing function" agent_test scratch_intact \
+	"SELECT query_to_xml('SELECT app.purge_pl()', true, false, '')"
+attack "query_to_xml calling nextval" agent_test seq_intact \
+	"SELECT query_to_xml('SELECT nextval(''app.seq'')', true, false, '')"
 attack "query_to_xml reading app.customers" agent_test no_pii \
 	"SELECT query_to_xml('SELECT * FROM app.customers', true, false, '')"
 attack "cursor_to_xml over a declared cursor" agent_test no_pii \
@@ -372,7 +380,7 @@ attack_gated "SET SESSION AUTHORIZATION" agent_test not_escalated \
 # GUC names are case-insensitive (was a bypass: the classifier compared them exactly)
 attack 'SET "ROLE" = ...' agent_test not_escalated \
 	"SET \"ROLE\" = 'app_owner'" "SELECT current_user"
-attack 'SET "Session_Authorization" = ...' agent_test not_escalated \
+attack_gated 'SET "Session_Authorization" = ...' agent_test not_escalated \
 	"SET \"Session_Authorization\" = 'app_owner'" "SELECT current_user"
 # Decided: deny a search_path that puts a schema before pg_catalog (an admin
 # function there could shadow a builtin the classifier trusts). A path that
@@ -421,8 +429,10 @@ attack_ext "writable CTE" scratch_intact \
 attack_ext "EXPLAIN (ANALYZE false, ANALYZE true) DELETE" scratch_intact \
 	"EXPLAIN (ANALYZE false, ANALYZE true) DELETE FROM app.scratch WHERE id > \$1" 0
 # PostgreSQL refuses several commands in one Parse; either way nothing runs
-attack_ext "multi-statement SELECT; DROP" t_intact "SELECT 1; DROP TABLE app.t"
-attack_ext "multi-statement SELECT; DROP (unnamed)" t_intact --unnamed "SELECT 1; DROP TABLE app.t"
+if [ "$UNGATED" != 1 ]; then
+	attack_ext "multi-statement SELECT; DROP" t_intact "SELECT 1; DROP TABLE app.t"
+	attack_ext "multi-statement SELECT; DROP (unnamed)" t_intact --unnamed "SELECT 1; DROP TABLE app.t"
+fi
 
 # Identifier, quoting and whitespace tricks
 attack 'DROP TABLE U&"app".U&"\0074"' agent_test t_intact 'DROP TABLE U&"app".U&"\0074"'
@@ -431,7 +441,8 @@ attack 'DROP TABLE app."my table"' agent_test "rel_exists 'app.\"my table\"'" 'D
 attack "DROP with a 100-byte identifier (truncated to an existing table)" agent_test "rel_exists app.$LONG_ID" \
 	"DROP TABLE app.${LONG_ID}yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
 attack "form feeds as whitespace" agent_test t_intact $'SELECT 1;\f\fDROP\fTABLE\fapp.t'
-attack "vertical tab before the DROP" agent_test t_intact $'SELECT 1;\v DROP TABLE app.t'
+# (PostgreSQL 15 does not take \v as whitespace: a syntax error there)
+attack_gated "vertical tab before the DROP" agent_test t_intact $'SELECT 1;\v DROP TABLE app.t'
 attack "no-break space inside a string, then DROP" agent_test t_intact \
 	$'SELECT \'a\u00a0b\'; DROP TABLE app.t'
 pad100k=$(head -c 102400 </dev/zero | tr '\0' 'x')

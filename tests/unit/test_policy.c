@@ -12,6 +12,9 @@
 #include "policy.h"
 #include "role_pattern.h"
 #include "statement.h"
+#include "impact.h"
+#include "live_context.h"
+#include "util.h"
 
 /* ---- helpers ---- */
 
@@ -568,6 +571,199 @@ static void test_default_verdicts(void **state)
 	sw_policy_free(p);
 }
 
+/* ---- impact and live-context keys ---- */
+
+static struct sw_impact *with_impact(struct sw_stmt *st)
+{
+	st->impact = sw_xcalloc(1, sizeof(*st->impact));
+	return st->impact;
+}
+
+static struct sw_live *with_live(struct sw_stmt *st)
+{
+	if (!st->impact)
+		with_impact(st);
+	st->impact->live = sw_xcalloc(1, sizeof(*st->impact->live));
+	return st->impact->live;
+}
+
+static void live_rel(struct sw_live *lv, const char *name, enum sw_lockmode mode, double bytes,
+		     double rows, double blocker_age)
+{
+	struct sw_live_rel *r;
+	lv->rels = sw_xrealloc(lv->rels, (lv->n_rels + 1) * sizeof(*lv->rels));
+	r = &lv->rels[lv->n_rels++];
+	memset(r, 0, sizeof(*r));
+	r->name = sw_xstrdup(name);
+	r->lockmode = (int)mode;
+	r->exists = true;
+	r->bytes = (struct sw_fact){ bytes < 0 ? SW_FACT_UNKNOWN : SW_FACT_KNOWN, bytes };
+	r->rows = (struct sw_fact){ rows < 0 ? SW_FACT_UNKNOWN : SW_FACT_KNOWN, rows };
+	r->blocker_age_s = (struct sw_fact){ blocker_age < 0 ? SW_FACT_UNKNOWN : SW_FACT_KNOWN, blocker_age };
+}
+
+static void test_match_impact(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - { id: ael, match: { lock: AccessExclusiveLock }, action: deny }\n"
+		"  - { id: blocks-writes, match: { lock: \"share\" }, action: hold }\n"
+		"  - { id: rewrite, match: { rewrite: true }, action: deny }\n"
+		"  - { id: scan-no, match: { scan: false, reversibility: backup_only }, action: hold }\n"
+		"  - { id: scan, match: { scan: true }, action: hold }\n"
+		"  - { id: rev, match: { reversibility: [unknown] }, action: hold }\n");
+	struct sw_stmt st;
+	struct sw_impact *im;
+
+	/* The strongest lock may be on a relation found through the catalog. */
+	mk(&st, SW_CLASS_DDL, "DROP INDEX", 0, NULL, NULL, NULL);
+	im = with_impact(&st);
+	sw_impact_add_lock(im, "i", SW_VIA_NAMED, NULL, SW_LOCK_SHARE_UPDATE_EXCLUSIVE, "x");
+	sw_impact_add_lock(im, "i", SW_VIA_TABLE_OF_INDEX, NULL, SW_LOCK_ACCESS_EXCLUSIVE, "x");
+	expect(p, &agent, &st, SW_VERDICT_DENY, "ael");
+	sw_stmt_free(&st);
+
+	/* ShareLock or stronger: ShareRowExclusiveLock matches `lock: share`. */
+	mk(&st, SW_CLASS_DDL, "CREATE TRIGGER", 0, NULL, NULL, NULL);
+	im = with_impact(&st);
+	sw_impact_add_lock(im, "t", SW_VIA_NAMED, NULL, SW_LOCK_SHARE_ROW_EXCLUSIVE, "x");
+	im->reversibility = SW_REV_REVERSIBLE;
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "blocks-writes");
+	sw_stmt_free(&st);
+
+	/* Weaker than ShareLock: falls through to rewrite/scan/reversibility. */
+	mk(&st, SW_CLASS_UTILITY, "VACUUM", 0, NULL, NULL, NULL);
+	im = with_impact(&st);
+	sw_impact_add_lock(im, "t", SW_VIA_NAMED, NULL, SW_LOCK_SHARE_UPDATE_EXCLUSIVE, "x");
+	im->scan = true;
+	im->reversibility = SW_REV_NONE_NEEDED;
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "scan");
+	im->scan = false;
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	im->rewrite = true;
+	expect(p, &agent, &st, SW_VERDICT_DENY, "rewrite");
+	im->rewrite = false;
+	im->reversibility = SW_REV_BACKUP_ONLY;
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "scan-no");
+	im->reversibility = SW_REV_UNKNOWN;
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "rev");
+	sw_stmt_free(&st);
+
+	/* Without an impact: locks from the objects, rewrite from rewrites_table,
+	 * reversibility unknown. */
+	mk(&st, SW_CLASS_WRITE, "SELECT", 0, L("t"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "rev");
+	st.rewrites_table = true;
+	expect(p, &agent, &st, SW_VERDICT_DENY, "rewrite");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_match_live(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - { id: queue, match: { blocked_by_xact_older_than: 30s }, action: deny }\n"
+		"  - { id: big-delete, match: { command: DELETE, est_rows: \">10000\" }, action: deny }\n"
+		"  - { id: nulls, match: { null_rows: \">0\" }, action: deny, reason: r }\n"
+		"  - id: big-ael\n"
+		"    match: { lock: AccessExclusiveLock, table_size: \">=1GB\", when_unknown: ignore }\n"
+		"    action: hold\n"
+		"  - { id: many-rows, match: { table_rows: \">1000000\" }, action: allow }\n");
+	struct sw_stmt st;
+	struct sw_live *lv;
+
+	/* No live context: no live rule matches. */
+	mk(&st, SW_CLASS_WRITE, "DELETE", 0, L("t"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	/* Live context with facts. */
+	lv = with_live(&st);
+	live_rel(lv, "t", SW_LOCK_ROW_EXCLUSIVE, 8192, 10, 0);
+	lv->est_rows = (struct sw_fact){ SW_FACT_KNOWN, 10000 };
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	lv->est_rows.v = 10001;
+	expect(p, &agent, &st, SW_VERDICT_DENY, "big-delete");
+	lv->rels[0].blocker_age_s.v = 31;
+	expect(p, &agent, &st, SW_VERDICT_DENY, "queue");
+	lv->rels[0].blocker_age_s.v = 30;
+	expect(p, &agent, &st, SW_VERDICT_DENY, "big-delete");
+	/* Unknown facts match deny/hold rules by default... */
+	lv->est_rows.state = SW_FACT_UNKNOWN;
+	lv->rels[0].blocker_age_s.state = SW_FACT_UNKNOWN;
+	expect(p, &agent, &st, SW_VERDICT_DENY, "queue");
+	lv->rels[0].blocker_age_s.state = SW_FACT_KNOWN;
+	expect(p, &agent, &st, SW_VERDICT_DENY, "big-delete");
+	/* ...a fact that does not apply never matches. */
+	lv->est_rows.state = SW_FACT_NA;
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	lv->null_rows = (struct sw_fact){ SW_FACT_KNOWN, 3 };
+	expect(p, &agent, &st, SW_VERDICT_DENY, "nulls");
+	lv->null_rows.state = SW_FACT_NA;
+	/* table_size with lock: only relations locked at that mode or stronger. */
+	lv->rels[0].bytes.v = 2.0 * 1024 * 1024 * 1024;
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	live_rel(lv, "u", SW_LOCK_ACCESS_EXCLUSIVE, 1024, 0, 0);
+	sw_impact_add_lock(st.impact, "t", SW_VIA_NAMED, NULL, SW_LOCK_ROW_EXCLUSIVE, "x");
+	sw_impact_add_lock(st.impact, "u", SW_VIA_NAMED, NULL, SW_LOCK_ACCESS_EXCLUSIVE, "x");
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	lv->rels[1].bytes.v = 1024.0 * 1024 * 1024;
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "big-ael");
+	/* when_unknown: ignore */
+	lv->rels[1].bytes.state = SW_FACT_UNKNOWN;
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	/* Allow rules ignore unknown facts by default (no silent allow). */
+	lv->rels[0].rows.state = SW_FACT_UNKNOWN;
+	lv->rels[1].rows.state = SW_FACT_UNKNOWN;
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	lv->rels[1].rows = (struct sw_fact){ SW_FACT_KNOWN, 2e6 };
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, "many-rows");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_impact_keys_refused(void **state)
+{
+	(void)state;
+	const char *head = "sqlward_policy: 1\ndefault: allow\nrules:\n  - id: a\n    action: deny\n    match: ";
+	struct { const char *match, *prefix, *phrase; } cases[] = {
+		{ "{ lock: Exclusive_ish }", "mem.yaml:6:", "unknown lock mode \"Exclusive_ish\"" },
+		{ "{ rewrite: maybe }", "mem.yaml:6:", "rewrite must be true or false" },
+		{ "{ scan: [true] }", "mem.yaml:6:", "scan must be a single value" },
+		{ "{ reversibility: gone }", "mem.yaml:6:", "unknown reversibility \"gone\"" },
+		{ "{ est_rows: 10000 }", "mem.yaml:6:", "has no comparison" },
+		{ "{ est_rows: \"~10\" }", "mem.yaml:6:", "bad est_rows" },
+		{ "{ est_rows: \">10GB\" }", "mem.yaml:6:", "bad est_rows" },
+		{ "{ table_size: \">1 PB\" }", "mem.yaml:6:", "units B, kB, MB, GB, TB" },
+		{ "{ blocked_by_xact_older_than: 30 }", "mem.yaml:6:", "has no unit" },
+		{ "{ blocked_by_xact_older_than: 200h }", "mem.yaml:6:", "out of range" },
+		{ "{ class: ddl, when_unknown: match }", "mem.yaml:6:", "when_unknown only applies" },
+		{ "{ est_rows: \">1\", when_unknown: maybe }", "mem.yaml:6:", "match or ignore" },
+		{ "{ class: write, not: { est_rows: \">1\" } }", "mem.yaml:6:", "cannot be used under `not:`" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *y = NULL;
+		assert_true(asprintf(&y, "%s%s\n", head, cases[i].match) > 0);
+		refused(y, cases[i].prefix, cases[i].phrase);
+		free(y);
+	}
+	refused("sqlward_policy: 1\ndefault: deny\nlive: { dsn: \"host=x password=secret\" }\n",
+		"mem.yaml:3:", "contains a password");
+	refused("sqlward_policy: 1\ndefault: deny\nlive: { dsn: \"host\" }\n",
+		"mem.yaml:3:", "not a libpq connection string");
+	refused("sqlward_policy: 1\ndefault: deny\nlive: { url: x }\n", "mem.yaml:3:", "unknown live key");
+	refused("sqlward_policy: 1\ndefault: deny\ngovern: { roles: \"agent_*\" }\n"
+		"live: { dsn: \"user=agent_live\" }\n", "mem.yaml:4:", "a governed role");
+	struct sw_policy *p = load_str("sqlward_policy: 1\ndefault: deny\nlive: { dsn: \"dbname=app user=sqlward_live\" }\n");
+	assert_string_equal(sw_policy_live_dsn(p), "dbname=app user=sqlward_live");
+	sw_policy_free(p);
+}
+
 /* ---- loading ---- */
 
 static void test_bad_policies(void **state)
@@ -894,6 +1090,49 @@ static void test_default_policy_semantics(void **state)
 	sw_policy_free(p);
 }
 
+/* The default policy's impact and live-context rules. */
+static void test_default_policy_impact(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_file("policies/default.yaml");
+	struct sw_stmt st;
+	struct sw_live *lv;
+
+	/* A DELETE with WHERE: held without live context, denied when the
+	 * planner expects more than 10,000 rows, held when the estimate is unknown. */
+	mk(&st, SW_CLASS_WRITE, "DELETE", 0, L("app.t"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "hold-writes");
+	lv = with_live(&st);
+	live_rel(lv, "app.t", SW_LOCK_ROW_EXCLUSIVE, 1e6, 1e5, 0);
+	lv->est_rows = (struct sw_fact){ SW_FACT_KNOWN, 50000 };
+	expect(p, &agent, &st, SW_VERDICT_DENY, "deny-large-write");
+	lv->est_rows.state = SW_FACT_UNKNOWN;
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "hold-writes");
+	lv->rels[0].blocker_age_s.v = 120;
+	expect(p, &agent, &st, SW_VERDICT_DENY, "deny-queue-behind-old-transaction");
+	sw_stmt_free(&st);
+
+	/* A rewrite of a 2 GB table under AccessExclusiveLock. */
+	mk(&st, SW_CLASS_DDL, "ALTER TABLE", 0, NULL, NULL, NULL);
+	lv = with_live(&st);
+	sw_impact_add_lock(st.impact, "big", SW_VIA_NAMED, NULL, SW_LOCK_ACCESS_EXCLUSIVE, "x");
+	st.impact->rewrite = true;
+	live_rel(lv, "big", SW_LOCK_ACCESS_EXCLUSIVE, 2.0 * 1024 * 1024 * 1024, 1e7, 0);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "deny-rewrite-large-table");
+	st.impact->rewrite = false;
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "hold-writes");
+	lv->null_rows = (struct sw_fact){ SW_FACT_KNOWN, 12 };
+	expect(p, &agent, &st, SW_VERDICT_DENY, "deny-set-not-null-with-nulls");
+	sw_stmt_free(&st);
+
+	/* A read that somehow takes a write-blocking lock is held, not allowed. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, NULL, NULL, NULL);
+	sw_impact_add_lock(with_impact(&st), "t", SW_VIA_NAMED, NULL, SW_LOCK_SHARE, "x");
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "hold-blocking-lock");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
 static void test_analytics_views(void **state)
 {
 	(void)state;
@@ -1025,6 +1264,9 @@ int main(void)
 		cmocka_unit_test(test_match_function),
 		cmocka_unit_test(test_match_column_trait),
 		cmocka_unit_test(test_match_and_not),
+		cmocka_unit_test(test_match_impact),
+		cmocka_unit_test(test_match_live),
+		cmocka_unit_test(test_impact_keys_refused),
 		cmocka_unit_test(test_role_patterns),
 		cmocka_unit_test(test_governs),
 		cmocka_unit_test(test_too_many_govern_patterns),
@@ -1039,6 +1281,7 @@ int main(void)
 		cmocka_unit_test(test_hold_fields),
 		cmocka_unit_test(test_verdict_names),
 		cmocka_unit_test(test_default_policy_semantics),
+		cmocka_unit_test(test_default_policy_impact),
 		cmocka_unit_test(test_analytics_views),
 		cmocka_unit_test(test_strict_read_only),
 		cmocka_unit_test(test_observe_only),

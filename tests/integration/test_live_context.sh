@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Live context against a real PostgreSQL 15 (`sqlward check --dsn`, the same
+# code the daemon runs when the policy has `live: { dsn: ... }`): a
+# long-running transaction holding a lock that conflicts with a statement, a
+# column with NULLs under SET NOT NULL, and a table large enough for the
+# planner's row estimate to matter. Policy rules on these facts deny.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/assert.sh
+. tests/lib/pg.sh
+
+pg_start
+SW_PG_DB=livedb
+sql_db postgres "$SW_PG_SUPER" "CREATE DATABASE livedb" || sw_die "CREATE DATABASE failed: $SQL_ERR"
+sql_admin "CREATE TABLE big (id int PRIMARY KEY, v text)" \
+	"INSERT INTO big SELECT g, repeat('x', 20) FROM generate_series(1, 200000) g" \
+	"CREATE TABLE nulls (id int, n int)" \
+	"INSERT INTO nulls SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE g END FROM generate_series(1, 100) g" \
+	"CREATE TABLE locked (id int)" \
+	"ANALYZE" || sw_die "fixtures failed: $SQL_ERR"
+DSN="host=$SW_PG_HOST port=$SW_PG_PORT dbname=livedb user=$SW_PG_SUPER"
+
+POLICY=$SW_TMP/live.yaml
+cat >"$POLICY" <<'YAML'
+sqlward_policy: 1
+default: allow
+rules:
+  - { id: queue, match: { blocked_by_xact_older_than: 2s }, action: deny }
+  - { id: big-delete, match: { command: [DELETE, UPDATE], est_rows: ">10000" }, action: deny }
+  - { id: nulls, match: { null_rows: ">0" }, action: deny }
+  - { id: big-rewrite, match: { rewrite: true, lock: AccessExclusiveLock, table_size: ">1MB" }, action: deny }
+YAML
+
+verdict() {  # verdict [--dsn DSN] SQL -> "verdict rule"
+	local args=()
+	if [ "$1" = --dsn ]; then args=(--dsn "$2"); shift 2; fi
+	printf '%s\n' "$1" | "$SQLWARD" check --policy "$POLICY" --format json "${args[@]}" - 2>"$SW_TMP/check.err" |
+		python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["verdict"], d["rule"])'
+}
+
+# A transaction that has held AccessShareLock on `locked` for a while.
+sql_bg "$SW_PG_SUPER" "BEGIN" "SELECT count(*) FROM locked" "SELECT pg_sleep(20)" "COMMIT"
+BG=$SQL_BG
+sleep 3
+
+assert_eq "queue: ALTER TABLE behind a 3s-old transaction holding AccessShareLock is denied" \
+	"deny queue" "$(verdict --dsn "$DSN" "ALTER TABLE locked ADD COLUMN c int")"
+assert_eq "queue: INSERT does not conflict with AccessShareLock (allowed)" \
+	"allow default" "$(verdict --dsn "$DSN" "INSERT INTO locked VALUES (1)")"
+out=$(printf 'ALTER TABLE locked ADD COLUMN c int;\n' | "$SQLWARD" check --policy "$POLICY" --dsn "$DSN" -)
+assert_contains "queue: text output names the blocking backend" "$out" "WOULD QUEUE behind pid"
+assert_eq "est_rows: DELETE of ~199900 rows is denied" \
+	"deny big-delete" "$(verdict --dsn "$DSN" "DELETE FROM big WHERE id > 100")"
+assert_eq "est_rows: DELETE of one row is allowed" \
+	"allow default" "$(verdict --dsn "$DSN" "DELETE FROM big WHERE id = 5")"
+est=$(printf 'UPDATE big SET v = $$y$$ WHERE id <= 50000;\n' | "$SQLWARD" check --policy "$POLICY" --format json --dsn "$DSN" - |
+	python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(int(d["live"]["est_rows"] > 40000 and d["live"]["est_rows"] < 60000))')
+assert_eq "est_rows: the UPDATE's estimate is about 50000 (EXPLAIN, not ANALYZE)" "1" "$est"
+assert_eq "est_rows: nothing was changed by EXPLAIN" "200000" "$(sql_admin_val "SELECT count(*) FROM big WHERE v = repeat('x', 20)")"
+assert_eq "null_rows: SET NOT NULL over 10 NULLs is denied" \
+	"deny nulls" "$(verdict --dsn "$DSN" "ALTER TABLE nulls ALTER COLUMN n SET NOT NULL")"
+assert_eq "null_rows: SET NOT NULL on a column without NULLs is allowed" \
+	"allow default" "$(verdict --dsn "$DSN" "ALTER TABLE nulls ALTER COLUMN id SET NOT NULL")"
+assert_eq "table_size: volatile DEFAULT on a table over 1 MB is denied" \
+	"deny big-rewrite" "$(verdict --dsn "$DSN" "ALTER TABLE big ADD COLUMN r float8 DEFAULT random()")"
+assert_eq "table_size: the same on a small table is allowed" \
+	"allow default" "$(verdict --dsn "$DSN" "ALTER TABLE nulls ADD COLUMN r float8 DEFAULT random()")"
+assert_eq "table_size: a table created by the statement has size 0" \
+	"allow default" "$(verdict --dsn "$DSN" "CREATE TABLE fresh (id int)")"
+# No live context: the live rules never match.
+assert_eq "offline: without --dsn the live rules never match" \
+	"allow default" "$(verdict "DELETE FROM big WHERE id > 100")"
+# Live context asked for but unreachable: unknown facts match deny rules (fail closed).
+port=$(pg_free_port)
+assert_eq "unreachable: unknown facts match a deny rule by default" \
+	"deny queue" "$(verdict --dsn "host=127.0.0.1 port=$port dbname=x user=x" "ALTER TABLE locked ADD COLUMN c int")"
+
+sql_wait "$BG" 60
+finish

@@ -1,0 +1,356 @@
+/*
+ * Live context over libpq (see live_context.h). Every query is read-only
+ * (the session runs with default_transaction_read_only), bounded by
+ * lock_timeout and statement_timeout, and takes its names as parameters or
+ * as identifiers quoted by libpq; the statement text itself is only ever
+ * given to EXPLAIN (without ANALYZE), inside BEGIN READ ONLY ... ROLLBACK.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include "impact.h"
+#include "live_context.h"
+#include "pg_locks.h"
+#include "util.h"
+
+#define NULL_COUNT_CAP 1000001
+
+struct sw_live_conn {
+	char *dsn;
+	PGconn *c;
+	char *error;     /* why the last connection attempt failed */
+};
+
+static char *dup0(const char *s)
+{
+	return s ? sw_xstrdup(s) : NULL;
+}
+
+void sw_live_free(struct sw_live *lv)
+{
+	if (!lv)
+		return;
+	for (size_t i = 0; i < lv->n_rels; i++) {
+		free(lv->rels[i].name);
+		free(lv->rels[i].blocker_mode);
+	}
+	free(lv->rels);
+	free(lv->error);
+	free(lv->null_column);
+	free(lv);
+}
+
+struct sw_live *sw_live_dup(const struct sw_live *lv)
+{
+	struct sw_live *d;
+	if (!lv)
+		return NULL;
+	d = sw_xcalloc(1, sizeof(*d));
+	*d = *lv;
+	d->error = dup0(lv->error);
+	d->null_column = dup0(lv->null_column);
+	d->rels = lv->n_rels ? sw_xcalloc(lv->n_rels, sizeof(*d->rels)) : NULL;
+	for (size_t i = 0; i < lv->n_rels; i++) {
+		d->rels[i] = lv->rels[i];
+		d->rels[i].name = dup0(lv->rels[i].name);
+		d->rels[i].blocker_mode = dup0(lv->rels[i].blocker_mode);
+	}
+	return d;
+}
+
+struct sw_live_conn *sw_live_open(const char *dsn)
+{
+	struct sw_live_conn *lc = sw_xcalloc(1, sizeof(*lc));
+	lc->dsn = sw_xstrdup(dsn);
+	return lc;
+}
+
+void sw_live_close(struct sw_live_conn *lc)
+{
+	if (!lc)
+		return;
+	if (lc->c)
+		PQfinish(lc->c);
+	free(lc->dsn);
+	free(lc->error);
+	free(lc);
+}
+
+static void set_err(char **dst, const char *what, const char *msg)
+{
+	char *m = sw_xasprintf("%s: %s", what, msg ? msg : "failed");
+	m[strcspn(m, "\n")] = 0;
+	free(*dst);
+	*dst = m;
+}
+
+static bool ensure(struct sw_live_conn *lc)
+{
+	/* The policy's DSN first; the fixed settings after it win. */
+	const char *const kw[] = { "dbname", "connect_timeout", "application_name", "options", NULL };
+	const char *const val[] = { lc->dsn, "2", "sqlward-live",
+				    "-c default_transaction_read_only=on -c statement_timeout=1000 "
+				    "-c lock_timeout=200 -c idle_in_transaction_session_timeout=5000", NULL };
+	if (lc->c && PQstatus(lc->c) == CONNECTION_OK)
+		return true;
+	if (lc->c)
+		PQfinish(lc->c);
+	lc->c = PQconnectdbParams(kw, val, 1);
+	if (PQstatus(lc->c) != CONNECTION_OK) {
+		set_err(&lc->error, "cannot connect for live context", PQerrorMessage(lc->c));
+		PQfinish(lc->c);
+		lc->c = NULL;
+		return false;
+	}
+	return true;
+}
+
+const char *sw_live_database(struct sw_live_conn *lc)
+{
+	if (!ensure(lc))
+		return NULL;
+	return PQdb(lc->c);
+}
+
+static PGresult *q(struct sw_live_conn *lc, struct sw_live *lv, const char *sql, int n,
+		   const char *const *params)
+{
+	PGresult *r = PQexecParams(lc->c, sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+		if (!lv->error)
+			set_err(&lv->error, "live query failed", PQresultErrorMessage(r));
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static struct sw_fact known(double v)
+{
+	return (struct sw_fact){ SW_FACT_KNOWN, v };
+}
+
+static const struct sw_fact unknown = { SW_FACT_UNKNOWN, 0 };
+
+/* "app.t" -> "app"."t" (each part quoted by libpq), for to_regclass(). */
+static char *quoted_name(PGconn *c, const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	char *rel, *out;
+	if (!dot) {
+		rel = PQescapeIdentifier(c, name, strlen(name));
+		out = sw_xstrdup(rel ? rel : "");
+	} else {
+		char *sch = PQescapeIdentifier(c, name, (size_t)(dot - name));
+		rel = PQescapeIdentifier(c, dot + 1, strlen(dot + 1));
+		out = sw_xasprintf("%s.%s", sch ? sch : "", rel ? rel : "");
+		PQfreemem(sch);
+	}
+	PQfreemem(rel);
+	return out;
+}
+
+/* Rows of the top plan node (for UPDATE/DELETE/MERGE: the ModifyTable's input). */
+static bool explain_rows(struct sw_live_conn *lc, struct sw_live *lv, const char *sql, double *rows)
+{
+	char *text = sw_xasprintf("EXPLAIN (FORMAT JSON) %s", sql);
+	PGresult *r;
+	bool ok = false;
+
+	if (!(r = q(lc, lv, "BEGIN READ ONLY", 0, NULL)))
+		goto out;
+	PQclear(r);
+	r = PQexec(lc->c, text);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		json_t *j = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+		json_t *plan = json_object_get(json_array_get(j, 0), "Plan");
+		const char *type = json_string_value(json_object_get(plan, "Node Type"));
+		if (type && strcmp(type, "ModifyTable") == 0)
+			plan = json_array_get(json_object_get(plan, "Plans"), 0);
+		if (json_is_number(json_object_get(plan, "Plan Rows"))) {
+			*rows = json_number_value(json_object_get(plan, "Plan Rows"));
+			ok = true;
+		}
+		json_decref(j);
+	} else if (!lv->error) {
+		set_err(&lv->error, "EXPLAIN failed", PQresultErrorMessage(r));
+	}
+	PQclear(r);
+	PQclear(PQexec(lc->c, "ROLLBACK"));
+out:
+	free(text);
+	return ok;
+}
+
+/* Size, rows and the oldest conflicting transaction of one relation. */
+static void rel_facts(struct sw_live_conn *lc, struct sw_live *lv, struct sw_live_rel *rel)
+{
+	char *qn = quoted_name(lc->c, rel->name);
+	const char *p1[] = { qn };
+	PGresult *r;
+
+	rel->bytes = rel->rows = rel->blocker_age_s = unknown;
+	r = q(lc, lv, "SELECT c.oid, pg_relation_size(c.oid), c.reltuples, c.relkind IN ('r', 'm', 'p') "
+		      "FROM pg_class c WHERE c.oid = to_regclass($1)", 1, p1);
+	if (!r)
+		goto out;
+	if (PQntuples(r) == 0) {
+		/* Not there (yet): the statement creates it, or fails. */
+		rel->exists = false;
+		rel->bytes = rel->rows = rel->blocker_age_s = known(0);
+		PQclear(r);
+		goto out;
+	}
+	rel->exists = true;
+	char *oid = sw_xstrdup(PQgetvalue(r, 0, 0));
+	rel->bytes = known(strtod(PQgetvalue(r, 0, 1), NULL));
+	double tuples = strtod(PQgetvalue(r, 0, 2), NULL);
+	bool table = PQgetvalue(r, 0, 3)[0] == 't';
+	PQclear(r);
+	if (tuples >= 0) {
+		rel->rows = known(tuples);
+	} else if (table) {
+		/* Never analysed: the planner's own estimate from the relation's pages. */
+		char *sql = sw_xasprintf("SELECT 1 FROM %s", qn);
+		double est;
+		if (explain_rows(lc, lv, sql, &est))
+			rel->rows = known(est);
+		free(sql);
+	}
+	/* Who holds or waits for a lock on it now, oldest transaction first. */
+	const char *p2[] = { oid };
+	r = q(lc, lv, "SELECT l.pid, l.mode, l.granted, "
+		      "COALESCE(extract(epoch FROM clock_timestamp() - a.xact_start), 0) "
+		      "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+		      "WHERE l.locktype = 'relation' AND l.relation = $1::oid "
+		      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+		      "AND l.pid <> pg_backend_pid() ORDER BY 4 DESC", 1, p2);
+	free(oid);
+	if (!r)
+		goto out;
+	rel->blocker_age_s = known(0);
+	for (int i = 0; i < PQntuples(r); i++) {
+		enum sw_lockmode m = sw_lock_parse(PQgetvalue(r, i, 1));
+		if (!sw_lock_conflicts((enum sw_lockmode)rel->lockmode, m))
+			continue;
+		rel->blocker_age_s = known(strtod(PQgetvalue(r, i, 3), NULL));
+		rel->blocker_pid = atoi(PQgetvalue(r, i, 0));
+		rel->blocker_mode = sw_xstrdup(PQgetvalue(r, i, 1));
+		rel->blocker_granted = PQgetvalue(r, i, 2)[0] == 't';
+		break;
+	}
+	PQclear(r);
+out:
+	free(qn);
+}
+
+static void null_count(struct sw_live_conn *lc, struct sw_live *lv, const struct sw_impact *im)
+{
+	char *qt = quoted_name(lc->c, im->not_null_table);
+	char *qc = PQescapeIdentifier(lc->c, im->not_null_column, strlen(im->not_null_column));
+	char *sql = sw_xasprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE %s IS NULL LIMIT %d) s",
+				 qt, qc ? qc : "\"?\"", NULL_COUNT_CAP);
+	PGresult *r;
+
+	lv->null_column = sw_xstrdup(im->not_null_column);
+	lv->null_rows = unknown;
+	if ((r = q(lc, lv, sql, 0, NULL))) {
+		lv->null_rows = known(strtod(PQgetvalue(r, 0, 0), NULL));
+		PQclear(r);
+	}
+	free(sql);
+	PQfreemem(qc);
+	free(qt);
+}
+
+static bool wants_live(const struct sw_stmt *st)
+{
+	return st->impact && st->cls != SW_CLASS_READ && st->cls != SW_CLASS_SESSION &&
+	       st->cls != SW_CLASS_TRANSACTION;
+}
+
+static bool is_dml(const struct sw_stmt *st)
+{
+	return st->command && (strcmp(st->command, "UPDATE") == 0 || strcmp(st->command, "DELETE") == 0 ||
+			       strcmp(st->command, "MERGE") == 0);
+}
+
+static void annotate_stmt(struct sw_live_conn *lc, struct sw_stmt *st, bool connected)
+{
+	struct sw_impact *im = st->impact;
+	struct sw_live *lv = sw_xcalloc(1, sizeof(*lv));
+
+	sw_live_free(im->live);
+	im->live = lv;
+	for (size_t i = 0; i < im->n_locks; i++) {
+		const struct sw_lock_entry *e = &im->locks[i];
+		struct sw_live_rel *r;
+		if (e->via != SW_VIA_NAMED)
+			continue;
+		lv->rels = sw_xrealloc(lv->rels, (lv->n_rels + 1) * sizeof(*lv->rels));
+		r = &lv->rels[lv->n_rels++];
+		memset(r, 0, sizeof(*r));
+		r->name = sw_xstrdup(e->object);
+		r->lockmode = (int)e->mode;
+		r->bytes = r->rows = r->blocker_age_s = unknown;
+		if (connected)
+			rel_facts(lc, lv, r);
+	}
+	if (is_dml(st)) {
+		double rows;
+		lv->est_rows = unknown;
+		if (!connected)
+			;
+		else if (st->traits & (SW_TRAIT_UNKNOWN_FUNCTION | SW_TRAIT_DANGEROUS_FUNCTION | SW_TRAIT_PREPARED))
+			set_err(&lv->error, "not EXPLAINed", "the statement calls functions sqlward does not know "
+				"(planning may run them) or is a prepared statement");
+		else if (explain_rows(lc, lv, st->text, &rows))
+			lv->est_rows = known(rows);
+	}
+	if (im->not_null_table) {
+		if (connected)
+			null_count(lc, lv, im);
+		else
+			lv->null_rows = unknown;
+	}
+	if (!connected)
+		lv->error = sw_xstrdup(lc->error ? lc->error : "no connection for live context");
+}
+
+void sw_live_annotate(struct sw_live_conn *lc, struct sw_analysis *a)
+{
+	bool any = false, connected;
+	for (size_t i = 0; i < a->n_stmts; i++)
+		any |= wants_live(&a->stmts[i]);
+	if (!any)
+		return;
+	connected = ensure(lc);
+	for (size_t i = 0; i < a->n_stmts; i++)
+		if (wants_live(&a->stmts[i]))
+			annotate_stmt(lc, &a->stmts[i], connected);
+}
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sw_live_conn *cached;
+
+void sw_live_annotate_dsn(const char *dsn, const char *database, struct sw_analysis *a)
+{
+	const char *db;
+	if (!dsn || !*dsn || !database)
+		return;
+	pthread_mutex_lock(&cache_lock);
+	if (cached && strcmp(cached->dsn, dsn) != 0) {
+		sw_live_close(cached);
+		cached = NULL;
+	}
+	if (!cached)
+		cached = sw_live_open(dsn);
+	db = sw_live_database(cached);
+	/* Unknown database (cannot connect): annotate, so the facts are unknown, not absent. */
+	if (!db || strcmp(db, database) == 0)
+		sw_live_annotate(cached, a);
+	pthread_mutex_unlock(&cache_lock);
+}

@@ -1,0 +1,84 @@
+/*
+ * Live context: facts about a statement that only the database knows right
+ * now, read over libpq before the statement runs (live_context.c):
+ *   - per relation the statement locks by name: pg_relation_size, reltuples,
+ *     and the oldest transaction that holds (or waits for) a lock conflicting
+ *     with the mode this statement takes there, so it would queue behind it;
+ *   - per statement: the planner's row estimate for UPDATE/DELETE/MERGE
+ *     (EXPLAIN without ANALYZE, in a READ ONLY transaction) and, for
+ *     ALTER TABLE ... SET NOT NULL, how many rows hold NULL today.
+ *
+ * Every fact is known, unknown (live context was asked for but the query
+ * failed, timed out or was refused) or not applicable; policy_match.c
+ * decides what an unknown fact means (`when_unknown:`).
+ *
+ * The DSN comes from the policy (`live: { dsn: ... }`) or `sqlward check
+ * --dsn`, never from the governed client.
+ */
+#ifndef SQLWARD_LIVE_CONTEXT_H
+#define SQLWARD_LIVE_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "statement.h"
+
+enum sw_fact_state { SW_FACT_NA = 0, SW_FACT_KNOWN, SW_FACT_UNKNOWN };
+
+struct sw_fact {
+	enum sw_fact_state state;
+	double v;
+};
+
+struct sw_live_rel {
+	char *name;                 /* as in the lock set (named relation) */
+	int lockmode;               /* enum sw_lockmode this statement takes on it */
+	bool exists;                /* false: not there yet (CREATE) -> size 0, no blockers */
+	struct sw_fact bytes;       /* pg_relation_size */
+	struct sw_fact rows;        /* pg_class.reltuples (planner estimate when never analysed) */
+	struct sw_fact blocker_age_s; /* age of the oldest conflicting transaction; 0 when none */
+	int blocker_pid;
+	char *blocker_mode;         /* pg_locks.mode of the conflicting lock */
+	bool blocker_granted;       /* false: it is itself waiting in the queue ahead of us */
+};
+
+struct sw_live {
+	char *error;                /* why some facts are unknown, NULL when none are */
+	struct sw_live_rel *rels;
+	size_t n_rels;
+	struct sw_fact est_rows;    /* UPDATE/DELETE/MERGE: rows the planner expects to touch */
+	struct sw_fact null_rows;   /* SET NOT NULL: rows that would violate it (capped) */
+	char *null_column;          /* the column counted, NULL when n/a */
+};
+
+void sw_live_free(struct sw_live *lv);                    /* frees lv itself; NULL is fine */
+struct sw_live *sw_live_dup(const struct sw_live *lv);    /* NULL -> NULL */
+
+/*
+ * A live-context connection. sw_live_open never fails: a connection that
+ * cannot be made now is retried at the next statement, and every fact of
+ * the statements judged meanwhile is unknown (with the reason).
+ */
+struct sw_live_conn;
+struct sw_live_conn *sw_live_open(const char *dsn);
+void sw_live_close(struct sw_live_conn *lc);
+/* The database the DSN names (NULL until the first successful connection). */
+const char *sw_live_database(struct sw_live_conn *lc);
+
+/*
+ * Attach live facts (st->impact->live) to every statement of the analysis
+ * that writes or changes schema. Each query runs with short lock and
+ * statement timeouts in a READ ONLY transaction. Statements that call
+ * functions sqlward does not know are not EXPLAINed (planning may run an
+ * IMMUTABLE user function): their est_rows is unknown.
+ */
+void sw_live_annotate(struct sw_live_conn *lc, struct sw_analysis *a);
+
+/*
+ * The daemon's entry point: one cached connection per DSN (reconnects when
+ * the DSN changes or the connection is lost). Only annotates when database
+ * is the database the DSN connects to; otherwise the statements get no live
+ * context at all (their live rules never match). NULL/empty dsn: no-op.
+ */
+void sw_live_annotate_dsn(const char *dsn, const char *database, struct sw_analysis *a);
+
+#endif
