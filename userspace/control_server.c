@@ -253,11 +253,13 @@ static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucr
 	if (strcmp(op, "status") == 0) {
 		uint64_t st[SW_STAT__COUNT];
 		sw_gate_stats(d->gate, st);
-		return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "ok", 1,
+		return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "ok", 1,
 				 "pending", (json_int_t)d->n_holds,
 				 "ring_buffer_drops", (json_int_t)st[SW_STAT_RB_DROPS],
 				 "held", (json_int_t)st[SW_STAT_HELD],
 				 "cache_hits", (json_int_t)st[SW_STAT_CACHE_HITS],
+				 "shape_hits", (json_int_t)st[SW_STAT_SHAPE_HITS],
+				 "shape_give_ups", (json_int_t)st[SW_STAT_SHAPE_GIVE_UPS],
 				 "kernel_cancels", (json_int_t)st[SW_STAT_NO_DAEMON_CANCELS],
 				 "unknown_sessions", (json_int_t)st[SW_STAT_UNKNOWN_SESSION],
 				 "policy_sha256", sw_policy_digest(d->policy));

@@ -582,10 +582,11 @@ static void report_stats(struct sw_daemon *d, bool force)
 	sw_gate_stats(d->gate, st);
 	if (force || st[SW_STAT_RB_DROPS] != d->last_stats[SW_STAT_RB_DROPS] ||
 	    st[SW_STAT_NO_DAEMON_CANCELS] != d->last_stats[SW_STAT_NO_DAEMON_CANCELS]) {
-		json_t *f = json_pack("{s:I, s:I, s:I, s:I, s:I}",
+		json_t *f = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
 				      "ring_buffer_drops", (json_int_t)st[SW_STAT_RB_DROPS],
 				      "held", (json_int_t)st[SW_STAT_HELD],
 				      "cache_hits", (json_int_t)st[SW_STAT_CACHE_HITS],
+				      "shape_hits", (json_int_t)st[SW_STAT_SHAPE_HITS],
 				      "kernel_cancels", (json_int_t)st[SW_STAT_NO_DAEMON_CANCELS],
 				      "unknown_sessions", (json_int_t)st[SW_STAT_UNKNOWN_SESSION]);
 		sw_daemon_note(d, "counters", f);
