@@ -133,7 +133,8 @@ size_t sw_policy_govern_patterns(const struct sw_policy *p, const char *const **
 
 bool sw_policy_literal_sensitive(const struct sw_policy *p)
 {
-	/* Today's match keys (role, database, class, command, relation, function, column,
-	 * trait) read identifiers and statement structure only, never a literal's value. */
-	return p->literal_sensitive;
+	/* Set at load when a rule uses a live-context key (est_rows, table_size, ...); the
+	 * other keys read identifiers and statement structure only, never a literal's value. */
+	/* Without a `live:` DSN no live fact is ever known, so those rules never match. */
+	return p->literal_sensitive && p->live_dsn;
 }

@@ -638,6 +638,9 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 			    "for every statement belongs in `default:`)", r->id);
 	if (load_match(l, v[RK_MATCH], 0, r->action != SW_VERDICT_ALLOW, &r->match) < 0)
 		return -1;
+	/* Row estimates and sizes depend on literal values: no shape caching (policy.h). */
+	if (r->match->uses_live)
+		p->literal_sensitive = true;
 
 	bool hold = r->action == SW_VERDICT_HOLD;
 	static const int hold_only[] = { RK_TIMEOUT, RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY };

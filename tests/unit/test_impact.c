@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "impact.h"
+#include "pg_catalog_data.h"
 #include "pg_locks.h"
 #include "statement.h"
 
@@ -143,6 +144,46 @@ static void test_copy_keeps_impact(void **state)
 	sw_analysis_free(&a);
 }
 
+/* The generated catalog data (scripts/gen-pg-catalog-data.sh) and the rules built on it. */
+static void test_catalog_data(void **state)
+{
+	const struct sw_impact *im;
+	(void)state;
+	assert_int_equal(sw_pg_proc_volatility("textcat"), 'i');
+	assert_int_equal(sw_pg_proc_volatility("now"), 's');
+	assert_int_equal(sw_pg_proc_volatility("clock_timestamp"), 'v');
+	assert_int_equal(sw_pg_proc_volatility("no_such_function"), 0);
+	for (size_t i = 1; i < sw_pg_volatility_n; i++)
+		assert_true(strcmp(sw_pg_volatility[i - 1].name, sw_pg_volatility[i].name) < 0);
+	assert_true(sw_pg_binary_coercible("varchar", "text"));
+	assert_false(sw_pg_binary_coercible("int4", "int8"));
+	/* varchar(n) -> text, varchar(n) -> varchar(m >= n), -> varchar: RelabelType, no rewrite. */
+	assert_false(sw_pg_alter_type_rewrites("varchar", 14, "text", -1));
+	assert_false(sw_pg_alter_type_rewrites("varchar", 14, "varchar", 24));
+	assert_false(sw_pg_alter_type_rewrites("varchar", 14, "varchar", -1));
+	assert_true(sw_pg_alter_type_rewrites("varchar", 24, "varchar", 14));
+	assert_true(sw_pg_alter_type_rewrites("text", -1, "varchar", 14));
+	assert_true(sw_pg_alter_type_rewrites("int4", -1, "int8", -1));
+	/* numeric(10,2) -> numeric(12,2) free; scale change rewrites. */
+	assert_false(sw_pg_alter_type_rewrites("numeric", ((10 << 16) | 2) + 4, "numeric", ((12 << 16) | 2) + 4));
+	assert_true(sw_pg_alter_type_rewrites("numeric", ((10 << 16) | 2) + 4, "numeric", ((12 << 16) | 3) + 4));
+	assert_false(sw_pg_alter_type_rewrites("timestamp", 3, "timestamp", 6));
+	assert_true(sw_pg_alter_type_rewrites("timestamp", 6, "timestamp", 3));
+	/* ADD COLUMN DEFAULT: immutable/stable built-ins do not rewrite, volatile ones do. */
+	im = one("ALTER TABLE t ADD COLUMN c text DEFAULT textcat('a', 'b')");
+	assert_false(im->rewrite);
+	im = one("ALTER TABLE t ADD COLUMN c timestamptz DEFAULT statement_timestamp()");
+	assert_false(im->rewrite);
+	im = one("ALTER TABLE t ADD COLUMN c uuid DEFAULT gen_random_uuid()");
+	assert_true(im->rewrite);
+	im = one("ALTER TABLE t ADD COLUMN c int DEFAULT app.f()");
+	assert_true(im->rewrite);  /* unknown: fail closed */
+	im = one("ALTER TABLE t ALTER COLUMN n SET NOT NULL");
+	assert_string_equal(im->not_null_table, "t");
+	assert_string_equal(im->not_null_column, "n");
+	sw_analysis_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_secondary_targets),
 		cmocka_unit_test(test_concurrently_and_misc),
 		cmocka_unit_test(test_copy_keeps_impact),
+		cmocka_unit_test(test_catalog_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1253,9 +1253,30 @@ static void test_observe_only(void **state)
 	sw_policy_free(p);
 }
 
+/* Shape caching is off exactly when a verdict could depend on a literal's value. */
+static void test_literal_sensitive(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str("sqlward_policy: 1\ngovern: { roles: [\"agent_*\"] }\ndefault: deny\n"
+				       "rules:\n  - id: r\n    match: { class: read }\n    action: allow\n");
+	assert_false(sw_policy_literal_sensitive(p));
+	sw_policy_free(p);
+	/* Live keys without a DSN never match: still not sensitive. */
+	p = load_str("sqlward_policy: 1\ngovern: { roles: [\"agent_*\"] }\ndefault: deny\n"
+		     "rules:\n  - id: big\n    match: { class: write, est_rows: \">10\" }\n    action: deny\n");
+	assert_false(sw_policy_literal_sensitive(p));
+	sw_policy_free(p);
+	p = load_str("sqlward_policy: 1\ngovern: { roles: [\"agent_*\"] }\ndefault: deny\n"
+		     "live: { dsn: \"host=127.0.0.1 dbname=x user=sqlward_reader\" }\n"
+		     "rules:\n  - id: big\n    match: { class: write, est_rows: \">10\" }\n    action: deny\n");
+	assert_true(sw_policy_literal_sensitive(p));
+	sw_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_literal_sensitive),
 		cmocka_unit_test(test_first_match_wins),
 		cmocka_unit_test(test_match_role_database),
 		cmocka_unit_test(test_match_command),
