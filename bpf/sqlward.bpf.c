@@ -38,7 +38,7 @@ __u64 statement_seq;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, 32 << 20);   /* absorbs bursts while the daemon records */
 } events SEC(".maps");
 
 struct {
@@ -152,7 +152,8 @@ int BPF_KPROBE(on_session_user, const char *rolename)
 		ev->title_len = arg_start ? bpf_probe_read_user_str(ev->title, sizeof(ev->title),
 								  (const void *)arg_start) : 0;
 	}
-	bpf_ringbuf_submit(ev, 0);
+	/* Wake the daemon now: it assigns the session's cache context before the first statement. */
+	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -229,44 +230,21 @@ static long compare_step(__u32 w, struct text_loop *c)
 	return 0;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(on_parse_query, const char *query)
+/*
+ * Reserve, fill and submit a statement record carrying cap bytes of text
+ * (cap is a constant at each call site). The signal is sent BEFORE the record
+ * becomes visible: the daemon must never be able to resume a backend before
+ * the stop reaches it. Returns -1 when the ring buffer is full.
+ */
+static __always_inline int emit(struct sw_scratch *buf, const char *role, const char *query, __u32 pid,
+				__u32 flags, __u32 ctx_id, long n, __u64 hash, __u32 action, const __u32 cap)
 {
 	struct sw_statement_event *ev;
-	struct sw_session *sess;
-	struct sw_scratch *buf;
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	__u32 flags = 0, ctx_id = 0, zero = 0;
-	bool governed;
-	long n;
+	__u32 size = sizeof(*ev) - SW_TEXT_CAP + cap;
 
-	if (!in_scope())
-		return 0;
-	sess = bpf_map_lookup_elem(&sessions, &pid);
-	if (sess) {
-		flags = sess->flags;
-		ctx_id = sess->ctx_id;
-	} else {
-		/* A backend whose authentication we never saw: fail closed, let the daemon look. */
-		count(SW_STAT_UNKNOWN_SESSION);
-	}
-	governed = enforce && (!sess || (flags & SW_SESS_GOVERNED));
-
-	buf = bpf_map_lookup_elem(&scratch, &zero);
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev || !buf) {
-		if (ev)
-			bpf_ringbuf_discard(ev, 0);
-		count(SW_STAT_RB_DROPS);
-		/* The daemon will never see this statement: a governed one must not run. */
-		if (governed) {
-			bpf_send_signal(SIGINT);
-			count(SW_STAT_NO_DAEMON_CANCELS);
-		}
-		return 0;
-	}
-	n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, query);
-	bpf_probe_read_kernel(ev->text, SW_TEXT_CAP, buf->text);
+	ev = bpf_ringbuf_reserve(&events, size, 0);
+	if (!ev)
+		return -1;
 	ev->hdr.type = SW_EV_STATEMENT;
 	ev->hdr.pid = pid;
 	ev->hdr.ktime_ns = bpf_ktime_get_ns();
@@ -274,18 +252,33 @@ int BPF_KPROBE(on_parse_query, const char *query)
 	ev->flags = flags;
 	ev->ctx_id = ctx_id;
 	ev->seq = __sync_fetch_and_add(&statement_seq, 1);
-	ev->hash = 0;
+	ev->hash = hash;
 	ev->text_len = n;
-	if (sess)
-		__builtin_memcpy(ev->role, sess->role, sizeof(ev->role));
+	ev->action = action;
+	if (role)
+		__builtin_memcpy(ev->role, role, sizeof(ev->role));
 	else
 		ev->role[0] = 0;
-
-	if (!governed) {
-		ev->action = SW_ACT_OBSERVED;
-		bpf_ringbuf_submit(ev, 0);
-		return 0;
+	bpf_probe_read_kernel(ev->text, cap, buf->text);
+	if (action == SW_ACT_HELD) {
+		bpf_send_signal(SIGSTOP);
+		count(SW_STAT_HELD);
+	} else if (action == SW_ACT_CANCELLED) {
+		bpf_send_signal(SIGINT);
+		count(SW_STAT_NO_DAEMON_CANCELS);
 	}
+	/* Only a held or cancelled statement needs the daemon now; the rest is read on its tick. */
+	bpf_ringbuf_submit(ev, action == SW_ACT_HELD || action == SW_ACT_CANCELLED ? BPF_RB_FORCE_WAKEUP
+										     : BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* What the kernel does with this statement before the daemon sees it. */
+static __always_inline __u32 decide(struct sw_scratch *buf, bool governed, __u32 ctx_id, long n, __u64 *hash)
+{
+	*hash = 0;
+	if (!governed)
+		return SW_ACT_OBSERVED;
 
 	/* Exact-text verdict cache: only for fully captured text in a known context. */
 	if (n > 0 && n < SW_TEXT_CAP && ctx_id) {
@@ -298,20 +291,18 @@ int BPF_KPROBE(on_parse_query, const char *query)
 		key.len = (__u32)n;
 		key.ctx_id = ctx_id;
 		key.hash = c.hash;
-		ev->hash = c.hash;
+		*hash = c.hash;
 		val = bpf_map_lookup_elem(&verdict_cache, &key);
 		if (val) {
 			c.other = val->text;
 			bpf_loop(SW_TEXT_WORDS, compare_step, &c, 0);
 			if (c.equal) {
 				count(SW_STAT_CACHE_HITS);
-				ev->action = SW_ACT_CACHED_ALLOW;
-				bpf_ringbuf_submit(ev, 0);
-				return 0;
+				return SW_ACT_CACHED_ALLOW;
 			}
 		}
 
-		/* Shape cache: literals replaced by '?', anything not understood gives up. */
+		/* Shape cache: literals replaced by placeholders, anything not understood gives up. */
 		{
 			struct shape_loop sl = { .in = (const unsigned char *)buf->text,
 						 .out = (unsigned char *)buf->shape };
@@ -329,9 +320,7 @@ int BPF_KPROBE(on_parse_query, const char *query)
 					bpf_loop(SW_TEXT_WORDS, compare_step, &sc, 0);
 					if (sc.equal) {
 						count(SW_STAT_SHAPE_HITS);
-						ev->action = SW_ACT_SHAPE_ALLOW;
-						bpf_ringbuf_submit(ev, 0);
-						return 0;
+						return SW_ACT_SHAPE_ALLOW;
 					}
 				}
 			} else {
@@ -339,18 +328,58 @@ int BPF_KPROBE(on_parse_query, const char *query)
 			}
 		}
 	}
+	/* No live daemon to decide: cancel now rather than pause with nobody deciding. */
+	if (bpf_ktime_get_ns() - heartbeat_ns > heartbeat_grace_ns)
+		return SW_ACT_CANCELLED;
+	return SW_ACT_HELD;
+}
 
-	if (bpf_ktime_get_ns() - heartbeat_ns > heartbeat_grace_ns) {
-		/* No live daemon to decide: cancel now rather than pause with nobody deciding. */
-		bpf_send_signal(SIGINT);
-		count(SW_STAT_NO_DAEMON_CANCELS);
-		ev->action = SW_ACT_CANCELLED;
+SEC("uprobe")
+int BPF_KPROBE(on_parse_query, const char *query)
+{
+	struct sw_session *sess;
+	struct sw_scratch *buf;
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u32 flags = 0, ctx_id = 0, zero = 0, action;
+	const char *role = NULL;
+	bool governed;
+	__u64 hash;
+	long n;
+	int rc;
+
+	if (!in_scope())
+		return 0;
+	sess = bpf_map_lookup_elem(&sessions, &pid);
+	if (sess) {
+		flags = sess->flags;
+		ctx_id = sess->ctx_id;
+		role = sess->role;
 	} else {
-		bpf_send_signal(SIGSTOP);
-		count(SW_STAT_HELD);
-		ev->action = SW_ACT_HELD;
+		/* A backend whose authentication we never saw: fail closed, let the daemon look. */
+		count(SW_STAT_UNKNOWN_SESSION);
 	}
-	bpf_ringbuf_submit(ev, 0);
+	governed = enforce && (!sess || (flags & SW_SESS_GOVERNED));
+
+	buf = bpf_map_lookup_elem(&scratch, &zero);
+	if (!buf) {
+		if (governed)
+			bpf_send_signal(SIGINT);
+		return 0;
+	}
+	n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, query);
+	action = decide(buf, governed, ctx_id, n, &hash);
+	if (n > 0 && n <= SW_TEXT_SMALL)
+		rc = emit(buf, role, query, pid, flags, ctx_id, n, hash, action, SW_TEXT_SMALL);
+	else
+		rc = emit(buf, role, query, pid, flags, ctx_id, n, hash, action, SW_TEXT_CAP);
+	if (rc < 0) {
+		count(SW_STAT_RB_DROPS);
+		/* The daemon will never see this statement: a governed one must not run. */
+		if (governed) {
+			bpf_send_signal(SIGINT);
+			count(SW_STAT_NO_DAEMON_CANCELS);
+		}
+	}
 	return 0;
 }
 

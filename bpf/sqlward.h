@@ -13,6 +13,7 @@
 
 #define SW_ROLE_MAX 64          /* PostgreSQL NAMEDATALEN */
 #define SW_TEXT_CAP 4096        /* statement bytes carried in an event (incl. NUL) */
+#define SW_TEXT_SMALL 512       /* short statements travel in a record this much text long */
 #define SW_TEXT_WORDS (SW_TEXT_CAP / 8)
 #define SW_GOVERN_MAX 32        /* role patterns the kernel can test */
 #define SW_CACHE_ENTRIES 1024   /* in-kernel verdict cache (LRU) */
@@ -90,6 +91,7 @@ struct sw_statement_event {
 	__s32 text_len;         /* bytes captured incl. NUL; == SW_TEXT_CAP means truncated */
 	__u64 seq;              /* per-boot statement counter */
 	char role[SW_ROLE_MAX];
+	/* SW_TEXT_SMALL bytes in a short record (text_len <= SW_TEXT_SMALL), else SW_TEXT_CAP. */
 	char text[SW_TEXT_CAP];
 };
 

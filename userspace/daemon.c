@@ -6,6 +6,7 @@
  * 100 ms tick (heartbeat, hold timeouts, session sweep, drop counters).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <search.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <ctype.h>
 #include "live_context.h"
 #include "daemon_internal.h"
+#include "analysis_cache.h"
 #include "client_owner.h"
 #include "shape.h"
 #include "watchdog.h"
@@ -391,7 +393,7 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 
 	memset(&a, 0, sizeof(a));
 	if (complete) {
-		sw_pg_analyze(text, &a);
+		sw_acache_analyze(d->acache, text, len, &a);
 		sw_prepared_resolve(d->prepared, s->pid, &a);
 	} else {
 		/* Fail closed: a statement we could not read in full is judged as unknown. */
@@ -533,8 +535,14 @@ static int on_event(void *ctx, const void *data, size_t size)
 		title[ev->title_len > 0 && ev->title_len <= SW_TITLE_MAX ? ev->title_len : 0] = 0;
 		if (role[0])
 			sess_learn(d, (int)h->pid, role, title[0] ? title : NULL);
-	} else if (h->type == SW_EV_STATEMENT && size >= sizeof(struct sw_statement_event)) {
-		handle_statement(d, data);
+	} else if (h->type == SW_EV_STATEMENT &&
+		   size >= offsetof(struct sw_statement_event, text) + SW_TEXT_SMALL) {
+		/* Short statements travel in short records: widen to the full layout. */
+		static struct sw_statement_event full;
+		size_t take = size < sizeof(full) ? size : sizeof(full);
+		memcpy(&full, data, take);
+		memset((char *)&full + take, 0, sizeof(full) - take);
+		handle_statement(d, &full);
 	}
 	return 0;
 }
@@ -675,6 +683,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	d.watchdog_fd = -1;
 	d.contexts = json_object();
 	d.prepared = sw_prepared_new();
+	d.acache = sw_acache_new(4096);
 	init_clock_offset(&d);
 
 	if (sw_policy_load(o->policy_path, &d.policy, err, sizeof(err)) < 0) {
@@ -801,6 +810,8 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 				if (read(tfd, &exp, sizeof(exp)) < 0)
 					continue;
 				ticks++;
+				/* Records the kernel did not wake us for (observed, cached). */
+				sw_gate_consume(d.gate);
 				sw_holds_expire(&d, sw_mono_ns());
 				if (ticks % 10 == 0) {
 					holds_check_clients(&d);
@@ -858,6 +869,7 @@ out:
 	sw_ledger_close(d.ledger);
 	sw_policy_free(d.policy);
 	sw_prepared_free(d.prepared);
+	sw_acache_free(d.acache);
 	json_decref(d.contexts);
 	free(d.state_path);
 	return rc;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <jansson.h>
+#include "analysis_cache.h"
 #include "approval.h"
 #include "bpf_gate.h"
 #include "freeze.h"
@@ -69,6 +70,7 @@ struct sw_daemon {
 	bool heartbeat_stop;
 	int watchdog_fd;           /* pipe to the watchdog process; -1 if none */
 	struct sw_notifier *notifier;
+	struct sw_acache *acache;  /* classification by shape */
 	char *state_path;
 	struct sw_freeze freeze;   /* manual freeze (persisted) */
 	bool frozen;               /* freeze in force (manual or scheduled) as of the last check */

@@ -1,0 +1,97 @@
+/* Shape-keyed classification cache (see analysis_cache.h). Direct-mapped: a collision evicts. */
+#include <stdlib.h>
+#include <string.h>
+#include "analysis_cache.h"
+#include "shape.h"
+#include "util.h"
+
+struct slot {
+	bool used;
+	uint32_t len;
+	unsigned char *shape;
+	struct sw_stmt stmt;      /* the one statement of a shape-cacheable analysis */
+};
+
+struct sw_acache {
+	struct slot *slots;
+	size_t n;
+	uint64_t hits, misses;
+};
+
+struct sw_acache *sw_acache_new(size_t slots)
+{
+	struct sw_acache *c = sw_xcalloc(1, sizeof(*c));
+	c->n = slots ? slots : 1;
+	c->slots = sw_xcalloc(c->n, sizeof(*c->slots));
+	return c;
+}
+
+static void slot_clear(struct slot *s)
+{
+	if (!s->used)
+		return;
+	free(s->shape);
+	sw_stmt_free(&s->stmt);
+	memset(s, 0, sizeof(*s));
+}
+
+void sw_acache_free(struct sw_acache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		slot_clear(&c->slots[i]);
+	free(c->slots);
+	free(c);
+}
+
+static uint64_t fnv(const unsigned char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+void sw_acache_analyze(struct sw_acache *c, const char *text, size_t len, struct sw_analysis *out)
+{
+	static unsigned char shape[SW_TEXT_CAP];
+	uint32_t slen;
+	struct slot *s;
+
+	if (!c || !sw_shape_normalize(text, len, shape, &slen)) {
+		sw_pg_analyze(text, out);
+		return;
+	}
+	s = &c->slots[fnv(shape, slen) % c->n];
+	if (s->used && s->len == slen && memcmp(s->shape, shape, slen) == 0) {
+		c->hits++;
+		memset(out, 0, sizeof(*out));
+		out->engine = SW_ENGINE_POSTGRES;
+		out->parse_ok = true;
+		out->n_stmts = 1;
+		out->stmts = sw_xcalloc(1, sizeof(*out->stmts));
+		sw_stmt_copy(&out->stmts[0], &s->stmt);
+		free(out->stmts[0].text);
+		out->stmts[0].text = sw_xstrndup(text, len);
+		return;
+	}
+	c->misses++;
+	sw_pg_analyze(text, out);
+	if (!sw_shape_cacheable(out))
+		return;
+	slot_clear(s);
+	s->used = true;
+	s->len = slen;
+	s->shape = sw_xmalloc(slen);
+	memcpy(s->shape, shape, slen);
+	sw_stmt_copy(&s->stmt, &out->stmts[0]);
+}
+
+void sw_acache_stats(const struct sw_acache *c, uint64_t *hits, uint64_t *misses)
+{
+	*hits = c ? c->hits : 0;
+	*misses = c ? c->misses : 0;
+}
