@@ -186,6 +186,18 @@ sql_wait "$h" 15
 assert_contains "approved after statement_timeout: PostgreSQL cancels it on release" "$SQL_ERR" "canceling statement due to"
 assert_eq "so the UPDATE did not run" v4 "$(val 4)"
 
+# ---- lock_timeout only counts lock waits after release ----------------------------------
+sql_bg agent_test "SET lock_timeout = '1s'" "UPDATE app.t SET v = 'lock-ok' WHERE id = 4"
+h=$SQL_BG
+wait_pending 15 "'lock-ok'"
+sleep 1.5
+pj=$(pending_json)
+assert_contains "pending shows the session's lock_timeout" "$pj" '"lock_timeout_ms": 1000'
+assert_contains "a lock_timeout alone does not make the server cancel on release" "$pj" '"server_cancels_on_release": false'
+as sw-bob approve "$PENDING_ID" >/dev/null 2>&1
+sql_wait "$h" 15
+assert_eq "held longer than lock_timeout, then approved: the UPDATE runs" "0:lock-ok" "$SQL_RC:$(val 4)"
+
 # ---- freeze ----------------------------------------------------------------------------
 sql_bg agent_test "UPDATE app.t SET v = 'pre-freeze' WHERE id = 5"
 h=$SQL_BG

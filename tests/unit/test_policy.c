@@ -1253,6 +1253,39 @@ static void test_observe_only(void **state)
 	sw_policy_free(p);
 }
 
+/* Scheduled freeze windows: absolute, weekly, and weekly across midnight (UTC). */
+static void test_freeze_windows(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\ngovern: { roles: [\"agent_*\"] }\ndefault: deny\n"
+		"freeze:\n  classes: [write]\n  windows:\n"
+		"    - { start: \"2026-12-24T00:00:00Z\", end: \"2026-12-27T00:00:00Z\", reason: holidays }\n"
+		"    - { days: [sat], from: \"22:00\", to: \"06:00\", reason: night }\n"
+		"    - { days: [mon], from: \"09:00\", to: \"10:00\", reason: standup }\n");
+	/* 2026-12-25 12:00 UTC is a Friday inside the absolute window. */
+	assert_string_equal(sw_policy_freeze_window(p, 1798200000 - 1798200000 % 86400 + 12 * 3600), "holidays");
+	assert_null(sw_policy_freeze_window(p, 1798200000 - 1798200000 % 86400 + 3 * 86400 + 12 * 3600));
+	const time_t sat = 1795219200;   /* 2026-11-21 00:00 UTC, a Saturday */
+	/* Saturday 23:00 frozen (night), 21:00 not. */
+	assert_string_equal(sw_policy_freeze_window(p, sat + 23 * 3600), "night");
+	assert_null(sw_policy_freeze_window(p, sat + 21 * 3600));
+	/* Sunday 05:00 still inside Saturday's night window; 07:00 not. */
+	assert_string_equal(sw_policy_freeze_window(p, sat + 86400 + 5 * 3600), "night");
+	assert_null(sw_policy_freeze_window(p, sat + 86400 + 7 * 3600));
+	/* Monday 09:30 standup; 10:00 is the end (exclusive). */
+	assert_string_equal(sw_policy_freeze_window(p, sat + 2 * 86400 + 9 * 3600 + 1800), "standup");
+	assert_null(sw_policy_freeze_window(p, sat + 2 * 86400 + 10 * 3600));
+	assert_true(sw_policy_freezes(p, SW_CLASS_WRITE));
+	assert_false(sw_policy_freezes(p, SW_CLASS_DDL));
+	sw_policy_free(p);
+	/* Defaults: write, ddl and privilege are frozen. */
+	p = load_str("sqlward_policy: 1\ndefault: deny\n");
+	assert_true(sw_policy_freezes(p, SW_CLASS_DDL) && sw_policy_freezes(p, SW_CLASS_PRIVILEGE));
+	assert_false(sw_policy_freezes(p, SW_CLASS_READ));
+	sw_policy_free(p);
+}
+
 /* Shape caching is off exactly when a verdict could depend on a literal's value. */
 static void test_literal_sensitive(void **state)
 {
@@ -1277,6 +1310,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_literal_sensitive),
+		cmocka_unit_test(test_freeze_windows),
 		cmocka_unit_test(test_first_match_wins),
 		cmocka_unit_test(test_match_role_database),
 		cmocka_unit_test(test_match_command),
