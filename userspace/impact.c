@@ -175,6 +175,10 @@ void sw_impact_free(struct sw_impact *im)
 	free(im->safer);
 	free(im->not_null_table);
 	free(im->not_null_column);
+	free(im->created_table);
+	free(im->type_table);
+	free(im->type_column);
+	free(im->type_new);
 	sw_live_free(im->live);
 	free(im);
 }
@@ -204,6 +208,10 @@ struct sw_impact *sw_impact_dup(const struct sw_impact *im)
 	d->safer = dup0(im->safer);
 	d->not_null_table = dup0(im->not_null_table);
 	d->not_null_column = dup0(im->not_null_column);
+	d->created_table = dup0(im->created_table);
+	d->type_table = dup0(im->type_table);
+	d->type_column = dup0(im->type_column);
+	d->type_new = dup0(im->type_new);
 	d->live = sw_live_dup(im->live);
 	return d;
 }
@@ -407,6 +415,9 @@ static void impact_create(struct sw_impact *im, const PgQuery__CreateStmt *c, st
 	char *stmt;
 
 	set_named(im, nm, SW_LOCK_ACCESS_EXCLUSIVE, SRC_CREATE_TABLE);
+	/* IF NOT EXISTS may keep an existing table with its rows: not new. */
+	if (!c->if_not_exists && nm)
+		im->created_table = sw_xstrdup(nm);
 	for (size_t i = 0; i < c->n_inh_relations; i++) {
 		char *parent;
 		if (c->inh_relations[i]->node_case != NC(RANGE_VAR))
@@ -798,6 +809,53 @@ static void impact_alter_cmd(struct sw_impact *im, const char *table, const char
 	free(qcol);
 }
 
+/*
+ * The pg_type.typname and atttypmod an ALTER COLUMN ... TYPE names, for the
+ * types whose typmod encoding sw_pg_alter_type_rewrites() knows (gram.y
+ * gives CHARACTER without a length the typmod 1 itself). Qualified names
+ * keep their schema ("pg_catalog.varchar"); false for anything else
+ * (arrays, %TYPE, interval fields, user types with typmods).
+ */
+static bool alter_type_target(const PgQuery__TypeName *tn, char **name, int *mod)
+{
+	const char *t, *sch = NULL;
+	long v[2] = { 0, 0 };
+
+	if (!tn || tn->setof || tn->pct_type || tn->n_array_bounds || tn->n_names < 1 || tn->n_names > 2 ||
+	    tn->n_typmods > 2)
+		return false;
+	t = pgw_str(tn->names[tn->n_names - 1]);
+	if (tn->n_names == 2)
+		sch = pgw_str(tn->names[0]);
+	if (!t || !*t || (tn->n_names == 2 && (!sch || !*sch)))
+		return false;
+	for (size_t i = 0; i < tn->n_typmods; i++) {
+		const PgQuery__Node *n = tn->typmods[i];
+		if (!n || n->node_case != NC(A_CONST) || n->a_const->isnull ||
+		    n->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL || !n->a_const->ival)
+			return false;
+		v[i] = n->a_const->ival->ival;
+	}
+	if (tn->n_typmods == 0) {
+		*mod = -1;
+	} else if ((strcmp(t, "varchar") == 0 || strcmp(t, "bpchar") == 0) && tn->n_typmods == 1 &&
+		   v[0] >= 1 && v[0] <= 10485760) {
+		*mod = (int)v[0] + 4;                       /* VARHDRSZ: varchar.c anychar_typmodin */
+	} else if ((strcmp(t, "bit") == 0 || strcmp(t, "varbit") == 0) && tn->n_typmods == 1 && v[0] >= 1 &&
+		   v[0] <= 83886080) {
+		*mod = (int)v[0];                           /* varbit.c anybit_typmodin */
+	} else if (strcmp(t, "numeric") == 0 && v[0] >= 1 && v[0] <= 1000 && v[1] >= -1000 && v[1] <= 1000) {
+		*mod = (int)(((v[0] << 16) | (v[1] & 0x7ff)) + 4);  /* numeric.c make_numeric_typmod */
+	} else if ((strcmp(t, "timestamp") == 0 || strcmp(t, "timestamptz") == 0 || strcmp(t, "time") == 0 ||
+		    strcmp(t, "timetz") == 0) && tn->n_typmods == 1 && v[0] >= 0) {
+		*mod = v[0] > 6 ? 6 : (int)v[0];            /* anytimestamp_typmod_check clamps to 6 */
+	} else {
+		return false;
+	}
+	*name = sch ? sw_xasprintf("%s.%s", sch, t) : sw_xstrdup(t);
+	return true;
+}
+
 static void impact_alter_table(struct sw_impact *im, const PgQuery__AlterTableStmt *a, struct undo *u,
 			       const struct sw_stmt *st)
 {
@@ -811,6 +869,16 @@ static void impact_alter_table(struct sw_impact *im, const PgQuery__AlterTableSt
 	for (size_t i = 0; i < a->n_cmds; i++)
 		if (a->cmds[i]->node_case == NC(ALTER_TABLE_CMD))
 			impact_alter_cmd(im, table, qtable, a->objtype, a->cmds[i]->alter_table_cmd, u, st);
+	/* A lone ALTER COLUMN TYPE without USING or COLLATE: live context can read the old type. */
+	if (a->n_cmds == 1 && a->objtype == OT(TABLE) && a->cmds[0]->node_case == NC(ALTER_TABLE_CMD)) {
+		const PgQuery__AlterTableCmd *c = a->cmds[0]->alter_table_cmd;
+		const PgQuery__ColumnDef *cd = c->def && c->def->node_case == NC(COLUMN_DEF) ? c->def->column_def : NULL;
+		if (c->subtype == AT(AlterColumnType) && nonempty(c->name) && cd && !cd->raw_default &&
+		    !cd->coll_clause && alter_type_target(cd->type_name, &im->type_new, &im->type_newmod)) {
+			im->type_table = sw_xstrdup(table);
+			im->type_column = sw_xstrdup(c->name);
+		}
+	}
 	if (im->strongest == SW_LOCK_ACCESS_EXCLUSIVE)
 		safer(im, "SET lock_timeout = '2s' first (and retry): an AccessExclusiveLock request that waits "
 		      "behind a long transaction blocks every read and write queued after it");

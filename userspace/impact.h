@@ -74,6 +74,11 @@ struct sw_impact {
 	enum sw_lockmode strongest; /* strongest mode in locks */
 	char *not_null_table;    /* ALTER TABLE ... SET NOT NULL: the table (as in locks) and */
 	char *not_null_column;   /* the column, for live context's NULL count; NULL otherwise */
+	char *created_table;     /* CREATE TABLE without IF NOT EXISTS or AS: the new (empty) table */
+	char *type_table;        /* the only subcommand is ALTER COLUMN ... TYPE without USING: */
+	char *type_column;       /* table, column and new type (pg_type.typname, typmod as in */
+	char *type_new;          /* pg_attribute.atttypmod), so live context can read the old type */
+	int type_newmod;         /* and predict the rewrite (sw_pg_alter_type_rewrites) */
 	struct sw_live *live;    /* live context (live_context.h), NULL when none was asked for */
 };
 
