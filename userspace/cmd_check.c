@@ -72,7 +72,7 @@ struct check_ctx {
 	bool markdown;
 	int worst;   /* 0 allow, 1 deny/hold */
 	PGconn *verify;                           /* --verify: the scratch database */
-	struct sw_live_conn *live;                /* --dsn without --verify: live context */
+	struct sw_live_conn *live;                /* --dsn: live context */
 	unsigned verify_count[SW_VERIFY__COUNT];
 };
 
@@ -211,7 +211,8 @@ int sw_cmd_check(int argc, char **argv)
 		sw_policy_free(p);
 		return 2;
 	}
-	if (dsn && !verify)
+	/* With --verify too: the prediction checked is the one live context refines (ALTER COLUMN TYPE). */
+	if (dsn)
 		c.live = sw_live_open(dsn);
 	if (c.markdown)
 		sw_md_begin(stdout);

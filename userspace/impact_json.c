@@ -45,7 +45,7 @@ static void fact_set(json_t *o, const char *key, const struct sw_fact *f)
 }
 
 /* "live": { relations: [{relation, exists, bytes, rows, blocker_age_s, blocked_by}],
- *           est_rows, null_rows, null_column, error } */
+ *           est_rows, null_rows, null_column, old_type, type_rewrite, error } */
 static json_t *live_json(const struct sw_live *lv)
 {
 	json_t *o = json_object(), *rels = json_array();
@@ -56,6 +56,8 @@ static json_t *live_json(const struct sw_live *lv)
 		json_object_set_new(ro, "mode", json_string(sw_lock_name((enum sw_lockmode)r->lockmode) ?
 							   sw_lock_name((enum sw_lockmode)r->lockmode) : ""));
 		json_object_set_new(ro, "exists", json_boolean(r->exists));
+		if (r->created_here)
+			json_object_set_new(ro, "created_here", json_true());
 		fact_set(ro, "bytes", &r->bytes);
 		fact_set(ro, "rows", &r->rows);
 		fact_set(ro, "blocker_age_s", &r->blocker_age_s);
@@ -70,6 +72,10 @@ static json_t *live_json(const struct sw_live *lv)
 	fact_set(o, "null_rows", &lv->null_rows);
 	if (lv->null_column)
 		json_object_set_new(o, "null_column", sw_json_text(lv->null_column));
+	if (lv->old_type)
+		json_object_set_new(o, "old_type", sw_json_text(lv->old_type));
+	if (lv->type_rewrite.state == SW_FACT_KNOWN)
+		json_object_set_new(o, "type_rewrite", json_boolean(lv->type_rewrite.v != 0));
 	if (lv->error)
 		json_object_set_new(o, "error", sw_json_text(lv->error));
 	return o;

@@ -51,6 +51,10 @@ static void print_live(FILE *out, json_t *lv, const char *indent, int width)
 		json_t *age = json_object_get(r, "blocker_age_s"), *by = json_object_get(r, "blocked_by");
 		label(out, indent, width, i ? "" : "live");
 		put_text(out, str(r, "relation"));
+		if (json_is_true(json_object_get(r, "created_here"))) {
+			fputs(": created earlier in this file (new and empty; no size lookups)\n", out);
+			continue;
+		}
 		if (!json_is_true(json_object_get(r, "exists"))) {
 			fputs(": does not exist yet\n", out);
 			continue;
@@ -88,6 +92,12 @@ static void print_live(FILE *out, json_t *lv, const char *indent, int width)
 				json_number_value(v) > 0 ? ": SET NOT NULL would fail after scanning" : "");
 		else
 			fputs("unknown\n", out);
+	}
+	if (str(lv, "old_type")) {
+		label(out, indent, width, "old type");
+		put_text(out, str(lv, "old_type"));
+		fputs(json_is_false(json_object_get(lv, "type_rewrite")) ? ": no rewrite (binary-coercible)\n" :
+		      ": the type change rewrites the table\n", out);
 	}
 	if (str(lv, "error")) {
 		label(out, indent, width, "live error");

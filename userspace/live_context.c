@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 #include "impact.h"
 #include "live_context.h"
+#include "pg_catalog_data.h"
 #include "pg_locks.h"
 #include "util.h"
 
@@ -40,6 +41,7 @@ void sw_live_free(struct sw_live *lv)
 	free(lv->rels);
 	free(lv->error);
 	free(lv->null_column);
+	free(lv->old_type);
 	free(lv);
 }
 
@@ -52,6 +54,7 @@ struct sw_live *sw_live_dup(const struct sw_live *lv)
 	*d = *lv;
 	d->error = dup0(lv->error);
 	d->null_column = dup0(lv->null_column);
+	d->old_type = dup0(lv->old_type);
 	d->rels = lv->n_rels ? sw_xcalloc(lv->n_rels, sizeof(*d->rels)) : NULL;
 	for (size_t i = 0; i < lv->n_rels; i++) {
 		d->rels[i] = lv->rels[i];
@@ -266,6 +269,57 @@ static void null_count(struct sw_live_conn *lc, struct sw_live *lv, const struct
 	free(qt);
 }
 
+/*
+ * ALTER COLUMN ... TYPE: read the column's type now and predict the rewrite
+ * with the generated catalog data. Only types in pg_catalog on both sides
+ * (the new type resolved by to_regtype on this database, as the ALTER would
+ * resolve it); anything else keeps the static prediction (rewrite).
+ */
+static void type_facts(struct sw_live_conn *lc, struct sw_live *lv, struct sw_impact *im)
+{
+	char *qn = quoted_name(lc->c, im->type_table);
+	const char *dot = strrchr(im->type_new, '.');
+	const char *p[] = { qn, im->type_column, im->type_new };
+	PGresult *r;
+
+	lv->type_rewrite = unknown;
+	r = q(lc, lv, "SELECT format_type(a.atttypid, a.atttypmod), t.typname, a.atttypmod, "
+		      "n.nspname = 'pg_catalog' AND t.typtype = 'b', "
+		      "COALESCE((SELECT n2.nspname = 'pg_catalog' AND t2.typtype = 'b' FROM pg_type t2 "
+		      "JOIN pg_namespace n2 ON n2.oid = t2.typnamespace WHERE t2.oid = to_regtype($3)), false) "
+		      "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+		      "JOIN pg_namespace n ON n.oid = t.typnamespace "
+		      "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND a.attnum > 0 "
+		      "AND NOT a.attisdropped", 3, p);
+	free(qn);
+	if (!r)
+		return;
+	if (PQntuples(r) == 1) {
+		bool builtin = PQgetvalue(r, 0, 3)[0] == 't' && PQgetvalue(r, 0, 4)[0] == 't';
+		bool rw = !builtin || sw_pg_alter_type_rewrites(PQgetvalue(r, 0, 1), atoi(PQgetvalue(r, 0, 2)),
+								dot ? dot + 1 : im->type_new, im->type_newmod);
+		lv->old_type = sw_xstrdup(PQgetvalue(r, 0, 0));
+		lv->type_rewrite = known(rw ? 1 : 0);
+		if (!rw && im->rewrite) {
+			/* The only subcommand, so the only rewrite cause (impact.c). */
+			char *why = sw_xasprintf("no rewrite: the column is %s now, and PostgreSQL relabels it "
+						 "(tablecmds.c ATColumnChangeRequiresRewrite)", lv->old_type);
+			im->rewrite = im->new_storage = false;
+			free(im->rewrite_why);
+			im->rewrite_why = why;
+		}
+	}
+	PQclear(r);
+}
+
+static bool created_in(char *const *created, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(created[i], name) == 0)
+			return true;
+	return false;
+}
+
 static bool wants_live(const struct sw_stmt *st)
 {
 	return st->impact && st->cls != SW_CLASS_READ && st->cls != SW_CLASS_SESSION &&
@@ -278,10 +332,12 @@ static bool is_dml(const struct sw_stmt *st)
 			       strcmp(st->command, "MERGE") == 0);
 }
 
-static void annotate_stmt(struct sw_live_conn *lc, struct sw_stmt *st, bool connected)
+static void annotate_stmt(struct sw_live_conn *lc, struct sw_stmt *st, bool connected,
+			  char *const *created, size_t n_created)
 {
 	struct sw_impact *im = st->impact;
 	struct sw_live *lv = sw_xcalloc(1, sizeof(*lv));
+	bool all_new = true, any_named = false;
 
 	sw_live_free(im->live);
 	im->live = lv;
@@ -296,13 +352,23 @@ static void annotate_stmt(struct sw_live_conn *lc, struct sw_stmt *st, bool conn
 		r->name = sw_xstrdup(e->object);
 		r->lockmode = (int)e->mode;
 		r->bytes = r->rows = r->blocker_age_s = unknown;
+		any_named = true;
+		if (created_in(created, n_created, e->object)) {
+			r->created_here = true;
+			r->bytes = r->rows = r->blocker_age_s = known(0);
+			continue;
+		}
+		all_new = false;
 		if (connected)
 			rel_facts(lc, lv, r);
 	}
+	all_new = all_new && any_named;
 	if (is_dml(st)) {
 		double rows;
 		lv->est_rows = unknown;
-		if (!connected)
+		if (all_new)
+			lv->est_rows = known(0);   /* only tables this file creates: new and empty */
+		else if (!connected)
 			;
 		else if (st->traits & (SW_TRAIT_UNKNOWN_FUNCTION | SW_TRAIT_DANGEROUS_FUNCTION | SW_TRAIT_PREPARED))
 			set_err(&lv->error, "not EXPLAINed", "the statement calls functions sqlward does not know "
@@ -310,13 +376,18 @@ static void annotate_stmt(struct sw_live_conn *lc, struct sw_stmt *st, bool conn
 		else if (explain_rows(lc, lv, st->text, &rows))
 			lv->est_rows = known(rows);
 	}
-	if (im->not_null_table) {
+	if (im->not_null_table && created_in(created, n_created, im->not_null_table)) {
+		lv->null_column = sw_xstrdup(im->not_null_column);
+		lv->null_rows = known(0);
+	} else if (im->not_null_table) {
 		if (connected)
 			null_count(lc, lv, im);
 		else
 			lv->null_rows = unknown;
 	}
-	if (!connected)
+	if (im->type_table && connected && !created_in(created, n_created, im->type_table))
+		type_facts(lc, lv, im);
+	if (!connected && !all_new)
 		lv->error = sw_xstrdup(lc->error ? lc->error : "no connection for live context");
 }
 
@@ -328,9 +399,17 @@ void sw_live_annotate(struct sw_live_conn *lc, struct sw_analysis *a)
 	if (!any)
 		return;
 	connected = ensure(lc);
-	for (size_t i = 0; i < a->n_stmts; i++)
+	/* Tables created so far in this analysis (a migration file): exempt from size lookups. */
+	char **created = sw_xcalloc(a->n_stmts ? a->n_stmts : 1, sizeof(*created));
+	size_t n_created = 0;
+	for (size_t i = 0; i < a->n_stmts; i++) {
+		const struct sw_impact *im = a->stmts[i].impact;
+		if (im && im->created_table)
+			created[n_created++] = im->created_table;
 		if (wants_live(&a->stmts[i]))
-			annotate_stmt(lc, &a->stmts[i], connected);
+			annotate_stmt(lc, &a->stmts[i], connected, created, n_created);
+	}
+	free(created);
 }
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -6,7 +6,12 @@
  *     with the mode this statement takes there, so it would queue behind it;
  *   - per statement: the planner's row estimate for UPDATE/DELETE/MERGE
  *     (EXPLAIN without ANALYZE, in a READ ONLY transaction) and, for
- *     ALTER TABLE ... SET NOT NULL, how many rows hold NULL today.
+ *     ALTER TABLE ... SET NOT NULL, how many rows hold NULL today; for a lone
+ *     ALTER COLUMN ... TYPE, the column's current type, which decides whether
+ *     the table is rewritten (the impact's rewrite is corrected to match).
+ * Relations created earlier in the same analysis (a migration file, or one
+ * multi-statement query) by CREATE TABLE are new and empty: their size and
+ * rows are 0 and they are not looked up, so size-based rules skip them.
  *
  * Every fact is known, unknown (live context was asked for but the query
  * failed, timed out or was refused) or not applicable; policy_match.c
@@ -33,6 +38,8 @@ struct sw_live_rel {
 	char *name;                 /* as in the lock set (named relation) */
 	int lockmode;               /* enum sw_lockmode this statement takes on it */
 	bool exists;                /* false: not there yet (CREATE) -> size 0, no blockers */
+	bool created_here;          /* created by an earlier statement of the same file/query: new and
+				       empty, so size 0 and no blockers without asking the database */
 	struct sw_fact bytes;       /* pg_relation_size */
 	struct sw_fact rows;        /* pg_class.reltuples (planner estimate when never analysed) */
 	struct sw_fact blocker_age_s; /* age of the oldest conflicting transaction; 0 when none */
@@ -48,6 +55,8 @@ struct sw_live {
 	struct sw_fact est_rows;    /* UPDATE/DELETE/MERGE: rows the planner expects to touch */
 	struct sw_fact null_rows;   /* SET NOT NULL: rows that would violate it (capped) */
 	char *null_column;          /* the column counted, NULL when n/a */
+	char *old_type;             /* ALTER COLUMN TYPE: the column's type now (format_type), NULL when n/a */
+	struct sw_fact type_rewrite; /* ALTER COLUMN TYPE: 1 rewrite, 0 none (sw_pg_alter_type_rewrites) */
 };
 
 void sw_live_free(struct sw_live *lv);                    /* frees lv itself; NULL is fine */

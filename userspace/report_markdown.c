@@ -7,6 +7,7 @@
  */
 #include <string.h>
 #include "impact.h"
+#include "live_context.h"
 #include "report_markdown.h"
 
 static struct {
@@ -88,6 +89,79 @@ static void lock_line(FILE *out, const struct sw_lock_entry *e)
 		e->if_rows ? "; only when rows are written" : "");
 }
 
+static void md_bytes(FILE *out, double b)
+{
+	static const char *const u[] = { "bytes", "kB", "MB", "GB", "TB" };
+	int i = 0;
+	while (b >= 1024 && i < 4) {
+		b /= 1024;
+		i++;
+	}
+	fprintf(out, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
+
+/* Live context (--dsn): table sizes, queueing risk, row estimates, NULLs, the old column type. */
+static void md_live(FILE *out, const struct sw_live *lv)
+{
+	fputs("| Live (database now) | ", out);
+	for (size_t k = 0; k < lv->n_rels; k++) {
+		const struct sw_live_rel *r = &lv->rels[k];
+		if (k)
+			fputs("<br>", out);
+		md_code(out, r->name);
+		if (r->created_here) {
+			fputs(": created earlier in this file (new and empty; size rules skip it)", out);
+			continue;
+		}
+		if (r->bytes.state == SW_FACT_KNOWN && !r->exists) {
+			fputs(": does not exist yet", out);
+			continue;
+		}
+		fputs(": ", out);
+		if (r->bytes.state == SW_FACT_KNOWN)
+			md_bytes(out, r->bytes.v);
+		else
+			fputs("size unknown", out);
+		if (r->rows.state == SW_FACT_KNOWN)
+			fprintf(out, ", ~%.0f rows", r->rows.v);
+		if (r->blocker_mode && r->blocker_age_s.state == SW_FACT_KNOWN)
+			fprintf(out, "; :warning: **would queue** behind pid %d (%s %s, transaction open %.0f s), "
+				"and everything after it would queue too", r->blocker_pid,
+				r->blocker_granted ? "holds" : "waits for", r->blocker_mode, r->blocker_age_s.v);
+		else if (r->blocker_age_s.state == SW_FACT_KNOWN)
+			fputs("; no conflicting lock held now", out);
+		else
+			fputs("; conflicting locks unknown", out);
+	}
+	if (lv->est_rows.state != SW_FACT_NA) {
+		fputs(lv->n_rels ? "<br>" : "", out);
+		if (lv->est_rows.state == SW_FACT_KNOWN)
+			fprintf(out, "estimated rows touched: ~%.0f (EXPLAIN, without ANALYZE)", lv->est_rows.v);
+		else
+			fputs("estimated rows touched: unknown", out);
+	}
+	if (lv->null_rows.state != SW_FACT_NA) {
+		fputs("<br>NULLs in ", out);
+		md_code(out, lv->null_column ? lv->null_column : "the column");
+		if (lv->null_rows.state == SW_FACT_KNOWN)
+			fprintf(out, ": %.0f%s", lv->null_rows.v,
+				lv->null_rows.v > 0 ? " — **SET NOT NULL would fail** after scanning" : "");
+		else
+			fputs(": unknown", out);
+	}
+	if (lv->old_type) {
+		fputs("<br>column type now: ", out);
+		md_code(out, lv->old_type);
+		fputs(lv->type_rewrite.state == SW_FACT_KNOWN && lv->type_rewrite.v == 0 ?
+		      " (binary-coercible: no rewrite)" : " (the change rewrites the table)", out);
+	}
+	if (lv->error) {
+		fputs("<br>live error: ", out);
+		md_text(out, lv->error);
+	}
+	fputs(" |\n", out);
+}
+
 void sw_md_stmt(FILE *out, const char *source, size_t i, const struct sw_analysis *a,
 		const struct sw_judgement *j)
 {
@@ -142,6 +216,8 @@ void sw_md_stmt(FILE *out, const char *source, size_t i, const struct sw_analysi
 		}
 		fputs(" |\n", out);
 	}
+	if (im->live)
+		md_live(out, im->live);
 	if (im->no_transaction_block) {
 		if (begin >= 0)
 			fprintf(out, "| Transaction block | :x: **error here**: it is inside the transaction opened "

@@ -123,6 +123,14 @@ ALTER TABLE s.plain ALTER COLUMN a SET NOT NULL;
 ALTER TABLE s.parent ALTER COLUMN name DROP NOT NULL;
 ALTER TABLE s.plain ALTER COLUMN a TYPE bigint;
 ALTER TABLE s.plain ALTER COLUMN b TYPE varchar(10);
+-- the old type (read by live context) decides the rewrite: varchar(20) -> varchar(40)/text,
+-- text -> varchar, same type: relabel, no new relfilenode; narrowing rewrites
+ALTER TABLE s.parent ALTER COLUMN v TYPE varchar(40);
+ALTER TABLE s.parent ALTER COLUMN v TYPE text;
+ALTER TABLE s.parent ALTER COLUMN v TYPE varchar(10);
+ALTER TABLE s.plain ALTER COLUMN b TYPE varchar;
+ALTER TABLE s.plain ALTER COLUMN b TYPE text;
+ALTER TABLE s.plain ALTER COLUMN a TYPE int4;
 ALTER TABLE s.plain ALTER COLUMN a SET STATISTICS 500;
 ALTER TABLE s.plain ALTER COLUMN a SET (n_distinct = 10);
 ALTER TABLE s.plain ALTER COLUMN a RESET (n_distinct);

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 pg_start
 SW_PG_DB=livedb
 sql_db postgres "$SW_PG_SUPER" "CREATE DATABASE livedb" || sw_die "CREATE DATABASE failed: $SQL_ERR"
-sql_admin "CREATE TABLE big (id int PRIMARY KEY, v text)" \
+sql_admin "CREATE TABLE big (id int PRIMARY KEY, v text, s varchar(10))" \
 	"INSERT INTO big SELECT g, repeat('x', 20) FROM generate_series(1, 200000) g" \
 	"CREATE TABLE nulls (id int, n int)" \
 	"INSERT INTO nulls SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE g END FROM generate_series(1, 100) g" \
@@ -74,6 +74,56 @@ assert_eq "offline: without --dsn the live rules never match" \
 port=$(pg_free_port)
 assert_eq "unreachable: unknown facts match a deny rule by default" \
 	"deny queue" "$(verdict --dsn "host=127.0.0.1 port=$port dbname=x user=x" "ALTER TABLE locked ADD COLUMN c int")"
+
+# A migration file as a whole: tables it creates are new and empty, so the
+# size-based rules skip them even when the database already has a big one
+# (staging where the file ran before); IF NOT EXISTS keeps the old table.
+verdicts() {  # verdicts FILE -> "verdict rule" per statement
+	"$SQLWARD" check --policy "$POLICY" --format json --dsn "$DSN" "$1" 2>"$SW_TMP/check.err" |
+		python3 -c 'import json,sys; print(" / ".join(d["verdict"] + " " + d["rule"] for d in map(json.loads, sys.stdin)))'
+}
+printf 'CREATE TABLE big (id int);\nALTER TABLE big ADD COLUMN r float8 DEFAULT random();\nDELETE FROM big WHERE id > 100;\nCREATE TABLE locked (id int);\nALTER TABLE locked ADD COLUMN c int;\n' >"$SW_TMP/m1.sql"
+assert_eq "migration: tables created earlier in the file are exempt from size, row and queue rules" \
+	"allow default / allow default / allow default / allow default / allow default" "$(verdicts "$SW_TMP/m1.sql")"
+printf 'CREATE TABLE IF NOT EXISTS big (id int);\nALTER TABLE big ADD COLUMN r float8 DEFAULT random();\nDELETE FROM big WHERE id > 100;\n' >"$SW_TMP/m2.sql"
+assert_eq "migration: CREATE TABLE IF NOT EXISTS does not exempt an existing table" \
+	"allow default / deny big-rewrite / deny big-delete" "$(verdicts "$SW_TMP/m2.sql")"
+printf 'ALTER TABLE big ADD COLUMN r float8 DEFAULT random();\nCREATE TABLE big (id int);\n' >"$SW_TMP/m3.sql"
+assert_eq "migration: only statements after the CREATE are exempt" \
+	"deny big-rewrite / allow default" "$(verdicts "$SW_TMP/m3.sql")"
+out=$("$SQLWARD" check --policy "$POLICY" --dsn "$DSN" "$SW_TMP/m1.sql")
+assert_contains "migration: text output says why" "$out" "created earlier in this file"
+
+# ALTER COLUMN TYPE with live context: the column's type now decides the rewrite.
+assert_eq "alter type: varchar(10) -> varchar(20) does not rewrite (allowed on a big table)" \
+	"allow default" "$(verdict --dsn "$DSN" "ALTER TABLE big ALTER COLUMN s TYPE varchar(20)")"
+assert_eq "alter type: varchar(10) -> text does not rewrite" \
+	"allow default" "$(verdict --dsn "$DSN" "ALTER TABLE big ALTER COLUMN s TYPE text")"
+assert_eq "alter type: text -> varchar does not rewrite" \
+	"allow default" "$(verdict --dsn "$DSN" "ALTER TABLE big ALTER COLUMN v TYPE character varying")"
+assert_eq "alter type: varchar(10) -> varchar(5) rewrites (denied on a big table)" \
+	"deny big-rewrite" "$(verdict --dsn "$DSN" "ALTER TABLE big ALTER COLUMN s TYPE varchar(5)")"
+assert_eq "alter type: int -> bigint rewrites" \
+	"deny big-rewrite" "$(verdict --dsn "$DSN" "ALTER TABLE big ALTER COLUMN id TYPE bigint")"
+assert_eq "alter type: USING keeps the static prediction (rewrite)" \
+	"deny big-rewrite" "$(verdict --dsn "$DSN" "ALTER TABLE big ALTER COLUMN s TYPE varchar(20) USING s")"
+assert_eq "alter type: offline, the static prediction is a rewrite" \
+	"true" "$(printf 'ALTER TABLE big ALTER COLUMN s TYPE varchar(20);\n' | "$SQLWARD" check --policy "$POLICY" --format json - |
+		python3 -c 'import json,sys; print(str(json.loads(sys.stdin.readline())["rewrite"]).lower())')"
+old=$(printf 'ALTER TABLE big ALTER COLUMN s TYPE varchar(20);\n' | "$SQLWARD" check --policy "$POLICY" --format json --dsn "$DSN" - |
+	python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["live"]["old_type"], d["live"]["type_rewrite"], d["rewrite"])')
+assert_eq "alter type: JSON shows the old type and no rewrite" "character varying(10) False False" "$old"
+
+# Markdown report with live facts and the safer alternative.
+printf 'ALTER TABLE locked ADD COLUMN c int;\nDELETE FROM big WHERE id > 100;\nALTER TABLE nulls ALTER COLUMN n SET NOT NULL;\nALTER TABLE big ALTER COLUMN s TYPE text;\n' >"$SW_TMP/md.sql"
+md=$("$SQLWARD" check --policy "$POLICY" --format markdown --dsn "$DSN" "$SW_TMP/md.sql")
+assert_contains "markdown: live row" "$md" "| Live (database now) |"
+assert_contains "markdown: would queue behind the old transaction" "$md" "**would queue** behind pid"
+assert_contains "markdown: estimated rows" "$md" "estimated rows touched: ~"
+assert_contains "markdown: table size" "$md" " MB, ~"
+assert_contains "markdown: NULL count" "$md" "**SET NOT NULL would fail**"
+assert_contains "markdown: old column type" "$md" "<code>character varying(10)</code> (binary-coercible: no rewrite)"
+assert_contains "markdown: safer alternative" "$md" "| Safer | "
 
 sql_wait "$BG" 60
 finish

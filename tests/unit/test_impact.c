@@ -184,6 +184,52 @@ static void test_catalog_data(void **state)
 	sw_analysis_free(&a);
 }
 
+/* What live context needs from the parse tree: new tables (migration files)
+ * and the target of a lone ALTER COLUMN TYPE (typmods as pg_attribute has them). */
+static void test_live_inputs(void **state)
+{
+	const struct sw_impact *im;
+	struct sw_stmt copy;
+	(void)state;
+	im = one("CREATE TABLE app.t (id int)");
+	assert_string_equal(im->created_table, "app.t");
+	im = one("CREATE TABLE IF NOT EXISTS t (id int)");
+	assert_null(im->created_table);
+	im = one("CREATE TABLE t AS SELECT 1 AS x");
+	assert_null(im->created_table);
+	im = one("ALTER TABLE t ALTER COLUMN c TYPE varchar(20)");
+	assert_true(im->rewrite);  /* static: the old type is not known */
+	assert_string_equal(im->type_table, "t");
+	assert_string_equal(im->type_column, "c");
+	assert_string_equal(im->type_new, "pg_catalog.varchar");
+	assert_int_equal(im->type_newmod, 24);
+	sw_stmt_copy(&copy, &a.stmts[0]);
+	assert_string_equal(copy.impact->type_new, "pg_catalog.varchar");
+	sw_stmt_free(&copy);
+	im = one("ALTER TABLE t ALTER COLUMN c TYPE text");
+	assert_string_equal(im->type_new, "text");
+	assert_int_equal(im->type_newmod, -1);
+	im = one("ALTER TABLE t ALTER COLUMN c TYPE char");
+	assert_string_equal(im->type_new, "pg_catalog.bpchar");
+	assert_int_equal(im->type_newmod, 5);
+	im = one("ALTER TABLE t ALTER COLUMN c TYPE numeric(12, 2)");
+	assert_int_equal(im->type_newmod, ((12 << 16) | 2) + 4);
+	im = one("ALTER TABLE t ALTER COLUMN c TYPE timestamp(3)");
+	assert_int_equal(im->type_newmod, 3);
+	/* USING, COLLATE, arrays, intervals, several subcommands: no live prediction. */
+	im = one("ALTER TABLE t ALTER COLUMN c TYPE text USING c || 'x'");
+	assert_null(im->type_table);
+	im = one("ALTER TABLE t ALTER COLUMN c TYPE text COLLATE \"C\"");
+	assert_null(im->type_table);
+	im = one("ALTER TABLE t ALTER COLUMN c TYPE text[]");
+	assert_null(im->type_table);
+	im = one("ALTER TABLE t ALTER COLUMN c TYPE interval minute");
+	assert_null(im->type_table);
+	im = one("ALTER TABLE t ALTER COLUMN c TYPE text, ADD COLUMN d int");
+	assert_null(im->type_table);
+	sw_analysis_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_concurrently_and_misc),
 		cmocka_unit_test(test_copy_keeps_impact),
 		cmocka_unit_test(test_catalog_data),
+		cmocka_unit_test(test_live_inputs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
