@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include "impact_text.h"
+#include "util.h"
 
 static const char *str(json_t *o, const char *key)
 {
@@ -20,16 +21,6 @@ static void label(FILE *out, const char *indent, int width, const char *l)
 	fprintf(out, "%s%-*s ", indent, width, l);
 }
 
-static void human_bytes(FILE *out, double b)
-{
-	static const char *const u[] = { "bytes", "kB", "MB", "GB", "TB" };
-	int i = 0;
-	while (b >= 1024 && i < 4) {
-		b /= 1024;
-		i++;
-	}
-	fprintf(out, i ? "%.1f %s" : "%.0f %s", b, u[i]);
-}
 
 static const char *what_blocks(json_t *e)
 {
@@ -61,7 +52,7 @@ static void print_live(FILE *out, json_t *lv, const char *indent, int width)
 		}
 		fputs(": ", out);
 		if (json_is_number(bytes))
-			human_bytes(out, json_number_value(bytes));
+			sw_fprint_bytes(out, json_number_value(bytes));
 		else
 			fputs("size unknown", out);
 		if (json_is_number(rows))

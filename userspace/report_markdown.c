@@ -9,6 +9,7 @@
 #include "impact.h"
 #include "live_context.h"
 #include "report_markdown.h"
+#include "util.h"
 
 static struct {
 	unsigned n, allow, hold, deny, exclusive, rewrites, problems;
@@ -89,16 +90,6 @@ static void lock_line(FILE *out, const struct sw_lock_entry *e)
 		e->if_rows ? "; only when rows are written" : "");
 }
 
-static void md_bytes(FILE *out, double b)
-{
-	static const char *const u[] = { "bytes", "kB", "MB", "GB", "TB" };
-	int i = 0;
-	while (b >= 1024 && i < 4) {
-		b /= 1024;
-		i++;
-	}
-	fprintf(out, i ? "%.1f %s" : "%.0f %s", b, u[i]);
-}
 
 /* Live context (--dsn): table sizes, queueing risk, row estimates, NULLs, the old column type. */
 static void md_live(FILE *out, const struct sw_live *lv)
@@ -119,7 +110,7 @@ static void md_live(FILE *out, const struct sw_live *lv)
 		}
 		fputs(": ", out);
 		if (r->bytes.state == SW_FACT_KNOWN)
-			md_bytes(out, r->bytes.v);
+			sw_fprint_bytes(out, r->bytes.v);
 		else
 			fputs("size unknown", out);
 		if (r->rows.state == SW_FACT_KNOWN)

@@ -113,3 +113,14 @@ size_t sw_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 	*cp = v;
 	return n;
 }
+
+void sw_fprint_bytes(FILE *out, double b)
+{
+	static const char *const u[] = { "bytes", "kB", "MB", "GB", "TB" };
+	int i = 0;
+	while (b >= 1024 && i < 4) {
+		b /= 1024;
+		i++;
+	}
+	fprintf(out, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
