@@ -314,9 +314,20 @@ uint64_t sw_text_hash(const char *text, uint32_t len)
 	return h;
 }
 
-int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, uint32_t len)
+/* Insert "allow" for val's text (len bytes, zero-padded) in ctx_id into a verdict map. */
+static int cache_put(struct bpf_map *map, uint32_t ctx_id, const struct sw_cache_val *val, uint32_t len)
 {
 	struct sw_cache_key key;
+
+	memset(&key, 0, sizeof(key));
+	key.hash = sw_text_hash((const char *)val->text, len);
+	key.ctx_id = ctx_id;
+	key.len = len;
+	return bpf_map__update_elem(map, &key, sizeof(key), val, sizeof(*val), BPF_ANY);
+}
+
+int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, uint32_t len)
+{
 	struct sw_cache_val *val;
 	int rc;
 
@@ -324,34 +335,22 @@ int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, ui
 		return -1;
 	val = sw_xcalloc(1, sizeof(*val));
 	memcpy(val->text, text, len);
-	memset(&key, 0, sizeof(key));
-	key.hash = sw_text_hash((const char *)val->text, len);
-	key.ctx_id = ctx_id;
-	key.len = len;
-	rc = bpf_map__update_elem(g->skel->maps.verdict_cache, &key, sizeof(key), val, sizeof(*val), BPF_ANY);
+	rc = cache_put(g->skel->maps.verdict_cache, ctx_id, val, len);
 	free(val);
 	return rc;
 }
 
 int sw_gate_shape_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, size_t len)
 {
-	struct sw_cache_key key;
 	struct sw_cache_val *val;
 	uint32_t out_len;
-	int rc;
+	int rc = -1;
 
 	if (ctx_id == 0)
 		return -1;
 	val = sw_xcalloc(1, sizeof(*val));
-	if (!sw_shape_normalize(text, len, (unsigned char *)val->text, &out_len)) {
-		free(val);
-		return -1;
-	}
-	memset(&key, 0, sizeof(key));
-	key.hash = sw_text_hash((const char *)val->text, out_len);
-	key.ctx_id = ctx_id;
-	key.len = out_len;
-	rc = bpf_map__update_elem(g->skel->maps.shape_cache, &key, sizeof(key), val, sizeof(*val), BPF_ANY);
+	if (sw_shape_normalize(text, len, (unsigned char *)val->text, &out_len))
+		rc = cache_put(g->skel->maps.shape_cache, ctx_id, val, out_len);
 	free(val);
 	return rc;
 }

@@ -411,7 +411,7 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 	subj.database = s->database[0] ? s->database : NULL;
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
 	/* Live context (policy `live:`) for governed writes/DDL; reads are skipped inside. */
-	if (sw_policy_governs(d->policy, subj.role))
+	if (s->governed)
 		sw_live_annotate_dsn(sw_policy_live_dsn(d->policy), subj.database, &a);
 	sw_policy_judge(d->policy, &subj, &a, per, &overall);
 	if (!s->role[0]) {

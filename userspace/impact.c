@@ -237,8 +237,7 @@ static void set_str(char **dst, const char *fmt, ...)
 	va_list ap;
 	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	s = sw_xvasprintf(fmt, ap);
 	va_end(ap);
 	free(*dst);
 	*dst = s;

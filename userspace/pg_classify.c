@@ -105,8 +105,7 @@ static void set_cmdf(struct sw_stmt *st, enum sw_class cls, const char *fmt, ...
 	va_list ap;
 	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	s = sw_xvasprintf(fmt, ap);
 	va_end(ap);
 	st->cls = cls;
 	free(st->command);

@@ -36,11 +36,8 @@ void pgw_reason(struct pgw *w, const char *fmt, ...)
 	va_list ap;
 	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	s = sw_xvasprintf(fmt, ap);
 	va_end(ap);
-	if (!s)
-		abort();
 	sw_strv_push_unique(&w->st->reasons, s);
 	free(s);
 }

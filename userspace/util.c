@@ -51,13 +51,20 @@ char *sw_xstrndup(const char *s, size_t n)
 	return d;
 }
 
+char *sw_xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom();
+	return s;
+}
+
 char *sw_xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		oom();
+	s = sw_xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
 }

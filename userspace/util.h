@@ -2,6 +2,7 @@
 #ifndef SQLWARD_UTIL_H
 #define SQLWARD_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -11,6 +12,7 @@ void *sw_xrealloc(void *p, size_t n);
 char *sw_xstrdup(const char *s);
 char *sw_xstrndup(const char *s, size_t n);
 char *sw_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *sw_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 #include <stdint.h>
 size_t sw_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
