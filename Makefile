@@ -90,12 +90,15 @@ demo: deps
 
 # A benchmark, never a test (root; about 17 minutes): bench/run.sh writes
 # tests/bench/results/<date>-<host>.{md,png,tsv}.
-$(BUILD)/tools/classify_bench: bench/classify_bench.c $(LIB_OBJ) | $(BUILD)/.dir
+$(BUILD)/tools/classify_bench: bench/classify_bench.c bench/bench_cpu.h $(LIB_OBJ) | $(BUILD)/.dir
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
+
+$(BUILD)/tools/record_bench: bench/record_bench.c bench/bench_cpu.h $(LIB_OBJ) | $(BUILD)/.dir
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
 bench:
 	@scripts/install-deps.sh --bench
-	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/tools/classify_bench
+	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/tools/classify_bench $(BUILD)/tools/record_bench
 	@bench/run.sh
 
 clean:

@@ -41,6 +41,7 @@ CORPUS_N=${BENCH_CORPUS:-300000}
 RESULTS=${BENCH_RESULTS:-$TOP/tests/bench/results}
 SQLWARD=${SQLWARD:-$TOP/build/sqlward}
 CLASSIFY_BENCH=${CLASSIFY_BENCH:-$TOP/build/tools/classify_bench}
+RECORD_BENCH=${RECORD_BENCH:-$TOP/build/tools/record_bench}
 SW_PG_DB=bench
 . "$TOP/tests/lib/pg.sh"
 
@@ -271,6 +272,13 @@ if [ "${BENCH_SKIP_CLASSIFIER:-0}" != 1 ]; then
 	if [ -x "$CLASSIFY_BENCH" ]; then
 		say "classifier: in-process (analyze + judge per statement, default policy)"
 		echo "inproc $("$CLASSIFY_BENCH" policies/default.yaml agent_bench "$SW_TMP/corpus.sql")" >>"$CLS"
+		say "classifier: in-process through the daemon's shape-keyed classification cache"
+		echo "inproc-cached $("$CLASSIFY_BENCH" --shape-cache policies/default.yaml agent_bench "$SW_TMP/corpus.sql")" >>"$CLS"
+	fi
+	if [ -x "$RECORD_BENCH" ]; then
+		say "record path: classify (cached shape) + judge + ledger record, per observed statement"
+		echo "record $("$RECORD_BENCH" bench/policy-allow.yaml bench_app "$SW_TMP/record-bench.jsonl" 300000)" >>"$CLS"
+		rm -f "$SW_TMP/record-bench.jsonl"
 	fi
 	say "classifier: sqlward check --format json"
 	n_check=$(cat "$SW_TMP/corpus-check/"*.sql | wc -l)

@@ -36,9 +36,14 @@ __u32 postmasters[SW_POSTMASTERS_MAX];
 __u64 stats[SW_STAT__COUNT];
 __u64 statement_seq;
 
+/* 8 MiB: with the daemon woken whenever an eighth of it waits (below), this
+ * absorbs ~0.8 s of 20k statements/s should the daemon stall. */
+#define SW_RING_BYTES (8 << 20)
+#define SW_RING_WAKE_BYTES (SW_RING_BYTES / 8)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 32 << 20);   /* absorbs bursts while the daemon records */
+	__uint(max_entries, SW_RING_BYTES);
 } events SEC(".maps");
 
 struct {
@@ -267,9 +272,13 @@ static __always_inline int emit(struct sw_scratch *buf, const char *role, const 
 		bpf_send_signal(SIGINT);
 		count(SW_STAT_NO_DAEMON_CANCELS);
 	}
-	/* Only a held or cancelled statement needs the daemon now; the rest is read on its tick. */
-	bpf_ringbuf_submit(ev, action == SW_ACT_HELD || action == SW_ACT_CANCELLED ? BPF_RB_FORCE_WAKEUP
-										     : BPF_RB_NO_WAKEUP);
+	/* Only a held or cancelled statement needs the daemon now; the rest is read on its
+	 * tick, unless records pile up (a burst): then wake it before the ring fills. */
+	if (action == SW_ACT_HELD || action == SW_ACT_CANCELLED ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SW_RING_WAKE_BYTES)
+		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+	else
+		bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 

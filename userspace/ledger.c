@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include "ledger.h"
 #include "util.h"
@@ -24,24 +25,49 @@
 struct sw_ledger {
 	int fd;
 	char *path;
+	/* The chain including records still in `pending`. */
 	uint64_t seq;      /* last record's seq, 0 when empty */
 	char head[65];     /* last record's hash, genesis when empty */
+	/* What the file holds (records written with write(2)). */
+	uint64_t file_seq;
+	char file_head[65];
+	off_t file_size;
+	/* Complete lines not yet written: observed records are written in batches. */
+	char *pending;
+	size_t pending_len, pending_cap, pending_records;
+	EVP_MD_CTX *md;
 	bool broken;       /* a write failed and could not be undone */
 	bool dirty;        /* records written since the last fdatasync */
 };
 
+/* Unsynced records are written once this many bytes are waiting. */
+#define PENDING_FLUSH_BYTES (256 * 1024)
+
 /* ---- small helpers ---- */
 
-void sw_sha256_hex(const void *data, size_t len, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+/* SHA-256, fetched once: an implicit fetch per digest costs more than hashing a record. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
-		fputs("sqlward: SHA-256 failed (libcrypto)\n", stderr);
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	if (!sha256_md) {
+		fputs("sqlward: SHA-256 is not available from libcrypto\n", stderr);
 		abort();
 	}
+	return sha256_md;
+}
+
+static void hex32(const unsigned char *md, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+
 	for (unsigned i = 0; i < 32; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
@@ -49,16 +75,62 @@ void sw_sha256_hex(const void *data, size_t len, char out[65])
 	out[64] = '\0';
 }
 
+void sw_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(data, len, md, &mdlen, sha256(), NULL) || mdlen != 32) {
+		fputs("sqlward: SHA-256 failed (libcrypto)\n", stderr);
+		abort();
+	}
+	hex32(md, out);
+}
+
+/* SHA-256 over several pieces, with a reusable context. */
+static void sha256_parts(EVP_MD_CTX *ctx, const void *const *parts, const size_t *lens, size_t n, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	bool ok = EVP_DigestInit_ex(ctx, sha256(), NULL);
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = EVP_DigestUpdate(ctx, parts[i], lens[i]);
+	if (!ok || !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32) {
+		fputs("sqlward: SHA-256 failed (libcrypto)\n", stderr);
+		abort();
+	}
+	hex32(md, out);
+}
+
 void sw_format_time(const struct timespec *ts, char *buf, size_t len)
 {
+	/* The date and time part changes once a second: keep the last one (per thread). */
+	static __thread time_t last_sec = -1;
+	static __thread char base[32];
 	struct tm tm;
-	char base[32];
+	long us = (long)(ts->tv_nsec / 1000);
 
-	if (!gmtime_r(&ts->tv_sec, &tm) || !strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm)) {
-		snprintf(buf, len, "1970-01-01T00:00:00.000000Z");
+	if (ts->tv_sec != last_sec) {
+		if (!gmtime_r(&ts->tv_sec, &tm) || !strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm)) {
+			last_sec = -1;
+			snprintf(buf, len, "1970-01-01T00:00:00.000000Z");
+			return;
+		}
+		last_sec = ts->tv_sec;
+	}
+	if (len >= 28 && us >= 0 && us < 1000000 && strlen(base) == 19) {
+		memcpy(buf, base, 19);
+		buf[19] = '.';
+		for (int i = 25; i >= 20; i--) {
+			buf[i] = (char)('0' + us % 10);
+			us /= 10;
+		}
+		buf[26] = 'Z';
+		buf[27] = 0;
 		return;
 	}
-	snprintf(buf, len, "%s.%06ldZ", base, (long)(ts->tv_nsec / 1000));
+	snprintf(buf, len, "%s.%06ldZ", base, us);
 }
 
 const char *sw_ledger_default_path(void)
@@ -86,11 +158,11 @@ char *sw_ledger_canonical(json_t *rec)
 		if (!copy)
 			return NULL;
 		json_object_del(copy, "hash");
-		s = json_dumps(copy, SW_LEDGER_CANON_FLAGS);
+		s = json_dumps(copy, SW_LEDGER_LINE_FLAGS);
 		json_decref(copy);
 		return s;
 	}
-	return json_dumps(rec, SW_LEDGER_CANON_FLAGS);
+	return json_dumps(rec, SW_LEDGER_LINE_FLAGS);
 }
 
 /* ---- time parsing ---- */
@@ -207,6 +279,10 @@ int sw_parse_time(const char *s, const struct timespec *now, struct timespec *ou
 	return parse_absolute(s, false, out);
 }
 
+/* Every line ends with its hash: ,"hash":"<64 hex>"} */
+#define HASH_TAIL_PREFIX ",\"hash\":\""
+#define HASH_TAIL_LEN (sizeof(HASH_TAIL_PREFIX) - 1 + 64 + 2)
+
 /* ---- record checks shared by append and verify ---- */
 
 static bool is_hex64(const char *s)
@@ -274,6 +350,7 @@ static int verify_stream(FILE *f, struct sw_verify_result *res)
 	ssize_t n;
 	long long prev_seq = 0;
 	char why[200];
+	EVP_MD_CTX *md = NULL;
 
 	memset(res, 0, sizeof(*res));
 	strcpy(res->head, SW_LEDGER_GENESIS);
@@ -282,7 +359,7 @@ static int verify_stream(FILE *f, struct sw_verify_result *res)
 		json_t *rec, *v;
 		long long seq;
 		const char *prev, *hash;
-		char *canon, calc[65];
+		char calc[65];
 		bool nl = n > 0 && line[n - 1] == '\n';
 
 		lineno++;
@@ -340,13 +417,23 @@ static int verify_stream(FILE *f, struct sw_verify_result *res)
 					 "was deleted, inserted or reordered", lineno - 1);
 			goto bad_rec;
 		}
-		canon = sw_ledger_canonical(rec);
-		if (!canon) {
-			snprintf(why, sizeof(why), "cannot serialize record");
+		/* The hash covers the line as written, up to its last field ,"hash":"...". */
+		if ((size_t)n < HASH_TAIL_LEN || memcmp(line + n - HASH_TAIL_LEN, HASH_TAIL_PREFIX,
+							  sizeof(HASH_TAIL_PREFIX) - 1) != 0 ||
+		    memcmp(line + n - 2, "\"}", 2) != 0) {
+			snprintf(why, sizeof(why), "\"hash\" is not the line's last field as sqlward writes it: "
+				 "the line was rewritten (reformatted or edited)");
 			goto bad_rec;
 		}
-		sw_sha256_hex(canon, strlen(canon), calc);
-		free(canon);
+		{
+			const void *parts[] = { line, "}" };
+			size_t lens[] = { (size_t)n - HASH_TAIL_LEN, 1 };
+			if (!md && !(md = EVP_MD_CTX_new())) {
+				snprintf(why, sizeof(why), "out of memory");
+				goto bad_rec;
+			}
+			sha256_parts(md, parts, lens, 2, calc);
+		}
 		if (strcmp(calc, hash) != 0) {
 			snprintf(why, sizeof(why), "hash mismatch: record was edited (its content no "
 				 "longer matches its hash)");
@@ -365,9 +452,11 @@ bad:
 		res->bad_line = lineno;
 		snprintf(res->reason, sizeof(res->reason), "%s", why);
 		free(line);
+		EVP_MD_CTX_free(md);
 		return 0;
 	}
 	free(line);
+	EVP_MD_CTX_free(md);
 	if (ferror(f)) {
 		snprintf(res->reason, sizeof(res->reason), "read error after line %zu: %s",
 			 lineno, strerror(errno));
@@ -474,14 +563,61 @@ int sw_ledger_open(const char *path, struct sw_ledger **out, char *err, size_t e
 	struct sw_ledger *l = sw_xcalloc(1, sizeof(*l));
 	l->fd = fd;
 	l->path = sw_xstrdup(path);
-	l->seq = res.records;
+	l->seq = l->file_seq = res.records;
 	memcpy(l->head, res.head, sizeof(l->head));
+	memcpy(l->file_head, res.head, sizeof(l->file_head));
+	l->file_size = lseek(fd, 0, SEEK_END);
+	l->md = EVP_MD_CTX_new();
+	if (l->file_size < 0 || !l->md) {
+		snprintf(err, errlen, "cannot prepare ledger %s for appending: %s", path,
+			 l->file_size < 0 ? strerror(errno) : "out of memory");
+		sw_ledger_close(l);
+		return -1;
+	}
 	*out = l;
+	return 0;
+}
+
+/* Write the pending lines. On failure nothing of them stays in the file and the
+ * chain goes back to what the file holds. */
+int sw_ledger_flush(struct sw_ledger *l, char *err, size_t errlen)
+{
+	size_t off = 0;
+
+	if (!l->pending_len)
+		return 0;
+	while (off < l->pending_len) {
+		ssize_t w = write(l->fd, l->pending + off, l->pending_len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+			size_t lost = l->pending_records;
+			/* Undo a partial write so the chain stays verifiable. */
+			if (off > 0 && (ftruncate(l->fd, l->file_size) != 0 || fdatasync(l->fd) != 0))
+				l->broken = true;
+			l->seq = l->file_seq;
+			memcpy(l->head, l->file_head, sizeof(l->head));
+			l->pending_len = l->pending_records = 0;
+			snprintf(err, errlen, "cannot write to ledger %s: %s; %zu record%s not written%s", l->path,
+				 strerror(e), lost, lost == 1 ? " was" : "s were",
+				 l->broken ? " (a partial record may remain; the ledger needs repair)" : "");
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	l->file_size += (off_t)l->pending_len;
+	l->file_seq = l->seq;
+	memcpy(l->file_head, l->head, sizeof(l->file_head));
+	l->pending_len = l->pending_records = 0;
+	l->dirty = true;
 	return 0;
 }
 
 int sw_ledger_sync(struct sw_ledger *l, char *err, size_t errlen)
 {
+	if (sw_ledger_flush(l, err, errlen) != 0)
+		return -1;
 	if (!l->dirty)
 		return 0;
 	if (fdatasync(l->fd) != 0) {
@@ -500,11 +636,62 @@ void sw_ledger_close(struct sw_ledger *l)
 
 	if (!l)
 		return;
-	if (sw_ledger_sync(l, err, sizeof(err)) != 0)
+	if (l->fd >= 0 && sw_ledger_sync(l, err, sizeof(err)) != 0)
 		fprintf(stderr, "sqlward: %s\n", err);
 	close(l->fd); /* releases the flock */
+	EVP_MD_CTX_free(l->md);
+	free(l->pending);
 	free(l->path);
 	free(l);
+}
+
+static void pending_put(struct sw_ledger *l, const void *p, size_t n)
+{
+	if (l->pending_len + n > l->pending_cap) {
+		size_t cap = l->pending_cap ? l->pending_cap : 64 * 1024;
+		while (cap < l->pending_len + n)
+			cap *= 2;
+		l->pending = sw_xrealloc(l->pending, cap);
+		l->pending_cap = cap;
+	}
+	memcpy(l->pending + l->pending_len, p, n);
+	l->pending_len += n;
+}
+
+int sw_ledger_append_body(struct sw_ledger *l, const char *body, size_t len, bool sync, uint64_t *seq_out,
+			  char *err, size_t errlen)
+{
+	char first[40], last[80], hash[65];
+	size_t first_len, last_len;
+
+	if (l->broken) {
+		snprintf(err, errlen, "ledger %s: an earlier write failed and could not be undone; "
+			 "restart the daemon so the ledger is verified again", l->path);
+		return -1;
+	}
+	first_len = (size_t)snprintf(first, sizeof(first), "{\"seq\":%llu,", (unsigned long long)(l->seq + 1));
+	last_len = (size_t)snprintf(last, sizeof(last), ",\"prev\":\"%s\"", l->head);
+	{
+		const void *parts[] = { first, body, last, "}" };
+		size_t lens[] = { first_len, len, last_len, 1 };
+		sha256_parts(l->md, parts, lens, 4, hash);
+	}
+	pending_put(l, first, first_len);
+	pending_put(l, body, len);
+	pending_put(l, last, last_len);
+	pending_put(l, ",\"hash\":\"", 9);
+	pending_put(l, hash, 64);
+	pending_put(l, "\"}\n", 3);
+	l->pending_records++;
+	l->seq++;
+	memcpy(l->head, hash, sizeof(l->head));
+	if (seq_out)
+		*seq_out = l->seq;
+	if (sync)
+		return sw_ledger_sync(l, err, errlen);
+	if (l->pending_len >= PENDING_FLUSH_BYTES)
+		return sw_ledger_flush(l, err, errlen);
+	return 0;
 }
 
 int sw_ledger_append(struct sw_ledger *l, json_t *rec, char *err, size_t errlen)
@@ -517,22 +704,16 @@ int sw_ledger_append_opts(struct sw_ledger *l, json_t *rec, bool sync, uint64_t 
 {
 	json_t *o, *v;
 	const char *key;
-	char *canon, *line, hash[65], why[200];
-	size_t len, off = 0;
-	struct stat st;
+	char *text, why[200];
+	size_t len;
+	int rc;
 
-	if (l->broken) {
-		snprintf(err, errlen, "ledger %s: an earlier write failed and could not be undone; "
-			 "restart the daemon so the ledger is verified again", l->path);
-		return -1;
-	}
 	if (!json_is_object(rec)) {
 		snprintf(err, errlen, "ledger record is not a JSON object");
 		return -1;
 	}
-
+	/* "type" and "time" first for people reading the file; seq, prev, hash are the ledger's. */
 	o = json_object();
-	json_object_set_new(o, "seq", json_integer((json_int_t)(l->seq + 1)));
 	if ((v = json_object_get(rec, "type")))
 		json_object_set(o, "type", v);
 	if ((v = json_object_get(rec, "time"))) {
@@ -549,62 +730,20 @@ int sw_ledger_append_opts(struct sw_ledger *l, json_t *rec, bool sync, uint64_t 
 		    strcmp(key, "prev") && strcmp(key, "hash"))
 			json_object_set(o, key, v);
 	}
-	json_object_set_new(o, "prev", json_string(l->head));
 	if (!check_body(o, why, sizeof(why))) {
 		snprintf(err, errlen, "refusing to append an invalid ledger record: %s", why);
 		json_decref(o);
 		return -1;
 	}
-
-	canon = sw_ledger_canonical(o);
-	if (!canon) {
-		snprintf(err, errlen, "cannot serialize ledger record");
-		json_decref(o);
-		return -1;
-	}
-	sw_sha256_hex(canon, strlen(canon), hash);
-	free(canon);
-	json_object_set_new(o, "hash", json_string(hash));
-	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	text = json_dumps(o, SW_LEDGER_LINE_FLAGS);
 	json_decref(o);
-	if (!line) {
+	if (!text) {
 		snprintf(err, errlen, "cannot serialize ledger record");
 		return -1;
 	}
-	len = strlen(line);
-	line = sw_xrealloc(line, len + 2);
-	line[len++] = '\n';
-	line[len] = '\0';
-
-	if (fstat(l->fd, &st) != 0) {
-		snprintf(err, errlen, "ledger %s: fstat: %s", l->path, strerror(errno));
-		free(line);
-		return -1;
-	}
-	while (off < len) {
-		ssize_t w = write(l->fd, line + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = w < 0 ? errno : EIO;
-			/* Undo a partial line so the chain stays verifiable. */
-			if (off > 0 && (ftruncate(l->fd, st.st_size) != 0 || fdatasync(l->fd) != 0))
-				l->broken = true;
-			snprintf(err, errlen, "cannot write to ledger %s: %s%s", l->path, strerror(e),
-				 l->broken ? " (a partial record may remain; the ledger needs repair)" : "");
-			free(line);
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	free(line);
-	/* The record is in the file: the chain moves on even if the sync below fails. */
-	l->seq++;
-	memcpy(l->head, hash, sizeof(l->head));
-	l->dirty = true;
-	if (seq_out)
-		*seq_out = l->seq;
-	if (sync && sw_ledger_sync(l, err, errlen) != 0)
-		return -1;
-	return 0;
+	/* Without the braces: the fields between seq and prev. */
+	len = strlen(text);
+	rc = sw_ledger_append_body(l, text + 1, len - 2, sync, seq_out, err, errlen);
+	free(text);
+	return rc;
 }

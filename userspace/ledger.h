@@ -1,27 +1,24 @@
 /*
  * The ledger: append-only JSON Lines with a SHA-256 hash chain.
  *
- * Every record carries "seq" (1, 2, ...), "prev" (the previous record's
- * "hash"; 64 zeros for the first) and "hash" = SHA-256 over the record's
- * canonical form (compact JSON, keys sorted, without "hash"). Any edit,
- * deletion, insertion or reordering breaks the chain at that record.
+ * Every record is one line: a compact, ASCII-only JSON object whose first
+ * field is "seq" (1, 2, ...) and whose last two are "prev" (the previous
+ * record's hash; 64 zeros for the first) and "hash". "hash" is SHA-256 (hex)
+ * over the line's own bytes without its final ,"hash":"..." member, i.e. of
+ *     line[: line.rindex(',"hash":')] + "}"
+ * so any edit, deletion, insertion or reordering (and any reformatting of a
+ * line) breaks the chain at that record. Hashing the bytes as written, not a
+ * re-serialization, means a verifier needs no canonical JSON form: in
+ * Python, hashlib.sha256((l[:l.rindex(',"hash":')] + "}").encode()).
  *
- * Canonical form: json_dumps(record minus "hash", JSON_COMPACT | JSON_SORT_KEYS)
- * i.e. UTF-8, no whitespace, object keys sorted bytewise at every level,
- * strings escaped only where JSON requires it (\" \\ \b \f \n \r \t and
- * \u00XX with upper-case hex for other control characters; "/" and
- * non-ASCII are not escaped). Records hold only strings, integers, booleans,
- * null, arrays and objects (never reals), so the form is stable across
- * re-parsing. In Python: json.dumps(rec, sort_keys=True, separators=(",", ":"),
- * ensure_ascii=False).encode() gives the same bytes unless a string holds a
- * control character other than \b\f\n\r\t (Python writes \u001b, jansson
- * \u001B).
+ * Lines are ASCII-only (\uXXXX escapes, see json_writer.h): no raw control
+ * or bidi character reaches a terminal that shows the file. "type" and
+ * "time" follow "seq".
  *
- * Each line is the record itself, written compact and ASCII-only
- * (JSON_ENSURE_ASCII: no raw control or bidi characters reach a terminal
- * that shows the file) with keys in insertion order ("seq", "type", "time"
- * first, "prev", "hash" last) for readability; neither key order nor
- * escaping on the line affects the hash.
+ * Writing: unsynced records (observed statements, kernel-cache allows) are
+ * collected and written in batches (sw_ledger_flush; the daemon flushes
+ * after every event-loop pass and syncs every second); a synced record
+ * (held, decided, daemon event) writes and fdatasyncs everything before it.
  *
  * Record types:
  *  "statement"  one decision (sw_decision_record). Statement text that is
@@ -49,8 +46,8 @@
 #define SW_LEDGER_TEXT_MAX (64 * 1024)
 /* Where `sqlward run/log/verify` look when neither --ledger nor $SQLWARD_LEDGER is given. */
 #define SW_LEDGER_DEFAULT_PATH "/var/lib/sqlward/ledger.jsonl"
-/* Canonicalization flags (see above). */
-#define SW_LEDGER_CANON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS)
+/* How jansson-built records are serialized on their line. */
+#define SW_LEDGER_LINE_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII)
 
 struct sw_ledger;
 
@@ -82,7 +79,18 @@ int sw_ledger_append(struct sw_ledger *l, json_t *rec, char *err, size_t errlen)
  */
 int sw_ledger_append_opts(struct sw_ledger *l, json_t *rec, bool sync, uint64_t *seq_out,
 			  char *err, size_t errlen);
-/* fdatasync records appended with sync=false (no-op if none). 0 or -1. */
+/*
+ * Append one record given as its serialized fields without braces, seq,
+ * prev or hash ("type":"...","time":"...",...): compact, ASCII-only JSON
+ * members whose "type" and "time" are valid (the caller guarantees it; the
+ * statement writer below does). 0 or -1.
+ */
+int sw_ledger_append_body(struct sw_ledger *l, const char *body, size_t len, bool sync, uint64_t *seq_out,
+			  char *err, size_t errlen);
+/* write(2) records appended with sync=false that are still in memory. 0 or -1
+ * (then those records are lost and the chain continues from the file). */
+int sw_ledger_flush(struct sw_ledger *l, char *err, size_t errlen);
+/* Flush, then fdatasync (no-op if nothing was written since the last sync). 0 or -1. */
 int sw_ledger_sync(struct sw_ledger *l, char *err, size_t errlen);
 
 /* What the daemon knows about one statement decision. */
@@ -116,6 +124,9 @@ struct sw_decision {
  * objects, verdict and rule. NULL strings are omitted.
  */
 json_t *sw_decision_record(const struct sw_decision *d);
+/* The same record written straight to the ledger (the daemon's hot path). */
+int sw_ledger_append_decision(struct sw_ledger *l, const struct sw_decision *d, bool sync, uint64_t *seq_out,
+			      char *err, size_t errlen);
 
 /*
  * Build a record of any type: {"type": type, "time": now} plus fields
@@ -130,7 +141,8 @@ json_t *sw_event_record(const char *type, json_t *fields);
  */
 json_t *sw_daemon_record(const char *event, json_t *fields);
 
-/* Canonical text of a record for hashing (caller frees). */
+/* The bytes a record's hash covers, for a record whose keys are in line order
+ * (seq first, prev last), e.g. one parsed from a line (caller frees). */
 char *sw_ledger_canonical(json_t *rec);
 
 /* Result of verifying a ledger file. */

@@ -2,18 +2,14 @@
  * Builders for ledger records (see ledger.h for the format). The records
  * are plain jansson objects; sw_ledger_append adds seq, prev and hash.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include "ledger.h"
+#include "json_writer.h"
 #include "statement_json.h"
 #include "util.h"
-
-static void set_str(json_t *o, const char *key, const char *val)
-{
-	if (val)
-		json_object_set_new(o, key, sw_json_text(val));
-}
 
 static json_t *now_string(void)
 {
@@ -26,22 +22,21 @@ static json_t *now_string(void)
 }
 
 /* Standard base64 (RFC 4648, with padding, no line breaks). */
-static json_t *base64_json(const char *data, size_t len)
+static void write_base64(struct sw_jw *w, const char *data, size_t len)
 {
 	size_t cap = 4 * ((len + 2) / 3) + 1;
 	unsigned char *buf = sw_xmalloc(cap);
 	int n = EVP_EncodeBlock(buf, (const unsigned char *)data, (int)len);
-	json_t *j = json_stringn((const char *)buf, n > 0 ? (size_t)n : 0);
 
+	sw_jw_stringn(w, (const char *)buf, n > 0 ? (size_t)n : 0);
 	free(buf);
-	return j;
 }
 
 /*
  * "statement" (+ "statement_encoding", "statement_truncated"),
  * "statement_length", "statement_sha256".
  */
-static void set_statement_text(json_t *o, const char *text, size_t len)
+static void write_statement_text(struct sw_jw *w, const char *text, size_t len)
 {
 	char sha[65];
 	size_t cut = len;
@@ -58,44 +53,35 @@ static void set_statement_text(json_t *o, const char *text, size_t len)
 		while (cut > SW_LEDGER_TEXT_MAX - 3 && ((unsigned char)text[cut] & 0xC0) == 0x80)
 			cut--;
 	}
+	sw_jw_key(w, "statement");
 	if (sw_utf8_valid(text, cut)) {
-		json_object_set_new(o, "statement", json_stringn(text, cut));
+		sw_jw_stringn(w, text, cut);
 	} else {
-		size_t n = len > SW_LEDGER_TEXT_MAX ? SW_LEDGER_TEXT_MAX : len;
-		json_object_set_new(o, "statement", base64_json(text, n));
-		json_object_set_new(o, "statement_encoding", json_string("base64"));
+		write_base64(w, text, len > SW_LEDGER_TEXT_MAX ? SW_LEDGER_TEXT_MAX : len);
+		sw_jw_kv_str(w, "statement_encoding", "base64");
 	}
 	if (truncated)
-		json_object_set_new(o, "statement_truncated", json_true());
-	json_object_set_new(o, "statement_length", json_integer((json_int_t)len));
+		sw_jw_kv_bool(w, "statement_truncated", true);
+	sw_jw_kv_int(w, "statement_length", (int64_t)len);
 	sw_sha256_hex(text, len, sha);
-	json_object_set_new(o, "statement_sha256", json_string(sha));
+	sw_jw_kv_str(w, "statement_sha256", sha);
 }
 
-static json_t *objects_json(const struct sw_stmt *st)
+static void write_strv(struct sw_jw *w, const char *key, const struct sw_strv *sv)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < st->n_objects; i++)
-		json_array_append_new(a, sw_json_text(st->objects[i].name));
-	return a;
+	sw_jw_key(w, key);
+	sw_jw_array(w);
+	for (size_t i = 0; sv && i < sv->n; i++)
+		sw_jw_string(w, sv->v[i]);
+	sw_jw_array_end(w);
 }
 
-static json_t *strv_json(const struct sw_strv *sv)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < sv->n; i++)
-		json_array_append_new(a, sw_json_text(sv->v[i]));
-	return a;
-}
-
-json_t *sw_decision_record(const struct sw_decision *d)
+/* The members of a statement record, without braces (see sw_decision_record). */
+static void write_decision(struct sw_jw *w, const struct sw_decision *d)
 {
 	const struct sw_analysis *a = d->analysis;
 	const struct sw_stmt *st = NULL;
 	size_t n_stmts = a ? a->n_stmts : 0;
-	json_t *o = json_object();
 	char tbuf[40];
 
 	if (a && d->overall && d->overall->stmt_index < n_stmts)
@@ -104,74 +90,108 @@ json_t *sw_decision_record(const struct sw_decision *d)
 		st = &a->stmts[0];
 
 	sw_format_time(&d->time, tbuf, sizeof(tbuf));
-	json_object_set_new(o, "type", json_string("statement"));
-	json_object_set_new(o, "time", json_string(tbuf));
-	json_object_set_new(o, "engine", json_string(sw_engine_name(d->engine)));
-	json_object_set_new(o, "pid", json_integer(d->pid));
-	set_str(o, "role", d->role);
-	set_str(o, "database", d->database);
-	set_str(o, "client", d->client);
-	json_object_set_new(o, "governed", json_boolean(d->governed));
-	set_statement_text(o, d->statement, d->statement ? d->statement_len : 0);
-	json_object_set_new(o, "statement_complete", json_boolean(d->statement_complete));
+	sw_jw_kv_str(w, "type", "statement");
+	sw_jw_kv_str(w, "time", tbuf);
+	sw_jw_kv_str(w, "engine", sw_engine_name(d->engine));
+	sw_jw_kv_int(w, "pid", d->pid);
+	sw_jw_kv_str(w, "role", d->role);
+	sw_jw_kv_str(w, "database", d->database);
+	sw_jw_kv_str(w, "client", d->client);
+	sw_jw_kv_bool(w, "governed", d->governed);
+	write_statement_text(w, d->statement, d->statement ? d->statement_len : 0);
+	sw_jw_kv_bool(w, "statement_complete", d->statement_complete);
 
-	json_object_set_new(o, "class", json_string(sw_class_name(st ? st->cls : SW_CLASS_UNKNOWN)));
+	sw_jw_kv_str(w, "class", sw_class_name(st ? st->cls : SW_CLASS_UNKNOWN));
 	if (st)
-		set_str(o, "command", st->command);
+		sw_jw_kv_str(w, "command", st->command);
 
 	/* Union of all statements' objects and traits. */
 	{
 		struct sw_strv names = { 0 };
 		unsigned traits = 0;
-		json_t *objs = json_array();
 
 		for (size_t i = 0; i < n_stmts; i++) {
 			traits |= a->stmts[i].traits;
 			for (size_t k = 0; k < a->stmts[i].n_objects; k++)
 				sw_strv_push_unique(&names, a->stmts[i].objects[k].name);
 		}
-		for (size_t i = 0; i < names.n; i++)
-			json_array_append_new(objs, sw_json_text(names.v[i]));
+		write_strv(w, "objects", &names);
 		sw_strv_free(&names);
-		json_object_set_new(o, "objects", objs);
-		json_object_set_new(o, "traits", sw_traits_json(traits));
+		sw_jw_key(w, "traits");
+		sw_jw_array(w);
+		for (unsigned i = 0; i < SW_TRAIT__COUNT; i++)
+			if (traits & (1u << i))
+				sw_jw_string(w, sw_trait_name(i));
+		sw_jw_array_end(w);
 	}
 
 	if (d->overall) {
-		json_object_set_new(o, "verdict", json_string(sw_verdict_name(d->overall->verdict)));
-		set_str(o, "rule", d->overall->rule_id);
-		set_str(o, "reason", d->overall->reason);
+		sw_jw_kv_str(w, "verdict", sw_verdict_name(d->overall->verdict));
+		sw_jw_kv_str(w, "rule", d->overall->rule_id);
+		sw_jw_kv_str(w, "reason", d->overall->reason);
 	} else {
-		json_object_set_new(o, "verdict", json_string("none"));
+		sw_jw_kv_str(w, "verdict", "none");
 	}
-	json_object_set_new(o, "reasons", st ? strv_json(&st->reasons) : json_array());
+	write_strv(w, "reasons", st ? &st->reasons : NULL);
 	if (a && !a->parse_ok && a->error)
-		set_str(o, "parse_error", a->error);
+		sw_jw_kv_str(w, "parse_error", a->error);
 
 	if (n_stmts > 1) {
-		json_t *arr = json_array();
+		sw_jw_key(w, "statements");
+		sw_jw_array(w);
 		for (size_t i = 0; i < n_stmts; i++) {
 			const struct sw_stmt *s = &a->stmts[i];
-			json_t *e = json_object();
-			json_object_set_new(e, "class", json_string(sw_class_name(s->cls)));
-			set_str(e, "command", s->command);
-			json_object_set_new(e, "objects", objects_json(s));
+			sw_jw_object(w);
+			sw_jw_kv_str(w, "class", sw_class_name(s->cls));
+			sw_jw_kv_str(w, "command", s->command);
+			sw_jw_key(w, "objects");
+			sw_jw_array(w);
+			for (size_t k = 0; k < s->n_objects; k++)
+				sw_jw_string(w, s->objects[k].name);
+			sw_jw_array_end(w);
 			if (d->per_stmt) {
-				json_object_set_new(e, "verdict",
-						    json_string(sw_verdict_name(d->per_stmt[i].verdict)));
-				set_str(e, "rule", d->per_stmt[i].rule_id);
+				sw_jw_kv_str(w, "verdict", sw_verdict_name(d->per_stmt[i].verdict));
+				sw_jw_kv_str(w, "rule", d->per_stmt[i].rule_id);
 			}
-			json_array_append_new(arr, e);
+			sw_jw_object_end(w);
 		}
-		json_object_set_new(o, "statements", arr);
+		sw_jw_array_end(w);
 	}
 
-	json_object_set_new(o, "held_us",
-			    json_integer(d->held_us > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)d->held_us));
-	set_str(o, "outcome", d->outcome);
-	set_str(o, "decided_by", d->decided_by);
-	set_str(o, "comment", d->comment);
+	sw_jw_kv_int(w, "held_us", d->held_us > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)d->held_us);
+	sw_jw_kv_str(w, "outcome", d->outcome);
+	sw_jw_kv_str(w, "decided_by", d->decided_by);
+	sw_jw_kv_str(w, "comment", d->comment);
+}
+
+json_t *sw_decision_record(const struct sw_decision *d)
+{
+	struct sw_jw w;
+	json_error_t e;
+	json_t *o;
+
+	sw_jw_init(&w);
+	sw_jw_object(&w);
+	write_decision(&w, d);
+	sw_jw_object_end(&w);
+	o = json_loadb(w.buf, w.len, 0, &e);
+	if (!o) {
+		fprintf(stderr, "sqlward: internal error: statement record is not valid JSON: %s\n", e.text);
+		abort();
+	}
+	sw_jw_free(&w);
 	return o;
+}
+
+int sw_ledger_append_decision(struct sw_ledger *l, const struct sw_decision *d, bool sync, uint64_t *seq_out,
+			      char *err, size_t errlen)
+{
+	/* One buffer for the life of the process: the daemon writes from one thread. */
+	static struct sw_jw w;
+
+	sw_jw_reset(&w);
+	write_decision(&w, d);
+	return sw_ledger_append_body(l, w.buf, w.len, sync, seq_out, err, errlen);
 }
 
 json_t *sw_event_record(const char *type, json_t *fields)

@@ -1,0 +1,59 @@
+/*
+ * A compact, ASCII-only JSON writer for the ledger's hot path.
+ *
+ * Why not jansson here: building a jansson tree and dumping it costs ~30 us
+ * per ledger record (measured by bench/record_bench: allocation of every
+ * value, plus json_dumps' per-container loop-detection hashtable), which is
+ * most of the daemon's CPU per observed statement. Records are written
+ * straight into a reusable buffer instead. jansson stays the only JSON
+ * *reader* (verify, log, tests): tests/unit/test_json_writer.c checks that
+ * jansson reads back exactly what was written and that the escaping is
+ * byte-for-byte what json_dumps(JSON_ENSURE_ASCII) produces.
+ *
+ * Strings: any bytes in; invalid UTF-8 (and NUL) becomes U+FFFD, like
+ * sw_json_textn(); output escapes '"' '\\' \b \f \n \r \t, other control
+ * characters and every non-ASCII character as \uXXXX (upper-case hex,
+ * surrogate pairs above U+FFFF), so no raw control or bidi character can
+ * reach a terminal showing the file. Commas are placed by the writer.
+ */
+#ifndef SQLWARD_JSON_WRITER_H
+#define SQLWARD_JSON_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SW_JW_DEPTH 8
+
+struct sw_jw {
+	char *buf;
+	size_t len, cap;
+	unsigned depth;
+	bool need_comma[SW_JW_DEPTH + 1];
+	bool after_key;
+};
+
+void sw_jw_init(struct sw_jw *w);
+/* Empty the buffer (keeps its memory) and start at depth 0. */
+void sw_jw_reset(struct sw_jw *w);
+void sw_jw_free(struct sw_jw *w);
+
+void sw_jw_object(struct sw_jw *w);
+void sw_jw_object_end(struct sw_jw *w);
+void sw_jw_array(struct sw_jw *w);
+void sw_jw_array_end(struct sw_jw *w);
+/* A key (plain ASCII, as written in the source) inside an object. */
+void sw_jw_key(struct sw_jw *w, const char *key);
+void sw_jw_string(struct sw_jw *w, const char *s);   /* NULL writes null */
+void sw_jw_stringn(struct sw_jw *w, const char *s, size_t len);
+void sw_jw_int(struct sw_jw *w, int64_t v);
+void sw_jw_bool(struct sw_jw *w, bool v);
+void sw_jw_null(struct sw_jw *w);
+/* An already serialized JSON value, inserted as is. */
+void sw_jw_raw(struct sw_jw *w, const char *json, size_t len);
+/* Shorthands: key + value; string variants skip a NULL value entirely. */
+void sw_jw_kv_str(struct sw_jw *w, const char *key, const char *s);
+void sw_jw_kv_int(struct sw_jw *w, const char *key, int64_t v);
+void sw_jw_kv_bool(struct sw_jw *w, const char *key, bool v);
+
+#endif
