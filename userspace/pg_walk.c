@@ -140,6 +140,24 @@ static bool is_cte_ref(const struct pgw *w, const PgQuery__RangeVar *rv)
 
 static void walk_msg(struct pgw *w, const ProtobufCMessage *m);
 
+/*
+ * The message a Node holds. Node is a oneof over ~240 message types: looking
+ * the active field up by its id, instead of scanning every field descriptor,
+ * was worth ~10% of the classifier's time (make bench).
+ */
+static const ProtobufCMessage *node_child(const ProtobufCMessage *m)
+{
+	const PgQuery__Node *n = (const PgQuery__Node *)m;
+	const ProtobufCFieldDescriptor *f;
+
+	if (n->node_case == PG_QUERY__NODE__NODE__NOT_SET)
+		return NULL;
+	f = protobuf_c_message_descriptor_get_field(m->descriptor, (unsigned)n->node_case);
+	if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED)
+		return NULL;
+	return *(ProtobufCMessage *const *)((const char *)m + f->offset);
+}
+
 static void walk_fields(struct pgw *w, const ProtobufCMessage *m, unsigned long long skip)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
@@ -327,7 +345,9 @@ static void walk_msg(struct pgw *w, const ProtobufCMessage *m)
 		return;
 	}
 	if (IS(m, node)) {
-		walk_fields(w, m, 0);
+		const ProtobufCMessage *child = node_child(m);
+		if (child)
+			walk_msg(w, child);
 	} else if (IS(m, range_var)) {
 		on_rangevar(w, (const PgQuery__RangeVar *)m);
 	} else if (IS(m, func_call)) {
@@ -385,6 +405,8 @@ bool pgw_any(const ProtobufCMessage *m, pgw_pred pred, void *arg)
 		return false;
 	if (pred(m, arg))
 		return true;
+	if (IS(m, node))
+		return pgw_any(node_child(m), pred, arg);
 	d = m->descriptor;
 	base = (const char *)m;
 	for (unsigned i = 0; i < d->n_fields; i++) {
