@@ -10,7 +10,9 @@ BUILD    := build
 CFLAGS_COMMON := -std=gnu11 -Wall -Wextra -Werror -g -I$(BUILD) -Ibpf -Iuserspace \
                  -D_GNU_SOURCE -I$(shell pg_config --includedir)
 CFLAGS   ?= -O2
-LIBS     := -l:libpg_query.a -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lpq -lcurl -lpthread
+# pg_tree.c receives libpg_query's parse tree before it is serialized (see pg_tree.h).
+PG_TREE_WRAP := -Wl,--wrap=pg_query__parse_result__get_packed_size -Wl,--wrap=pg_query__parse_result__pack
+LIBS     := $(PG_TREE_WRAP) -l:libpg_query.a -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lpq -lcurl -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 BPF_SRC  := bpf/sqlward.bpf.c

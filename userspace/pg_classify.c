@@ -67,6 +67,7 @@
 #include <sys/mman.h>
 #include <pg_query.h>
 #include "pg_classify.h"
+#include "pg_tree.h"
 #include "impact.h"
 #include "pg_functions.h"
 #include "pg_walk.h"
@@ -1275,79 +1276,17 @@ static void parse_failed(struct sw_analysis *out, const char *sql, const char *m
 	}
 }
 
-/*
- * A bump allocator for protobuf-c's unpack: every node of one parse tree
- * comes from a few large chunks and the tree is dropped at once, instead of
- * one malloc and one free per node (free_unpacked alone was ~11% of the
- * classifier's time in make bench).
- */
-struct tree_arena {
-	struct arena_chunk *head;
+struct analyze_ctx {
+	const char *sql;
+	size_t total;
+	struct sw_analysis *out;
 };
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-#define ARENA_CHUNK (64 * 1024)
 
-static void *arena_alloc(void *ctx, size_t size)
+static void analyze_tree(const PgQuery__ParseResult *pr, void *arg)
 {
-	struct tree_arena *a = ctx;
-	struct arena_chunk *c = a->head;
-	size_t need = (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	struct analyze_ctx *c = arg;
+	struct sw_analysis *out = c->out;
 
-	if (!c || c->cap - c->used < need) {
-		size_t cap = need > ARENA_CHUNK ? need : ARENA_CHUNK;
-		c = malloc(sizeof(*c) + cap);
-		if (!c)
-			return NULL;   /* protobuf-c reports the unpack as failed */
-		c->next = a->head;
-		c->used = 0;
-		c->cap = cap;
-		a->head = c;
-	}
-	void *p = (char *)c->data + c->used;
-	c->used += need;
-	return p;
-}
-
-static void arena_free_one(void *ctx, void *p)
-{
-	(void)ctx;
-	(void)p;   /* everything goes at once in arena_release */
-}
-
-static void arena_release(struct tree_arena *a)
-{
-	while (a->head) {
-		struct arena_chunk *next = a->head->next;
-		free(a->head);
-		a->head = next;
-	}
-}
-
-static void analyze_here(const char *sql, struct sw_analysis *out)
-{
-	PgQueryProtobufParseResult r;
-	PgQuery__ParseResult *pr;
-	size_t total = strlen(sql);
-	struct tree_arena arena = { 0 };
-	ProtobufCAllocator alloc = { .alloc = arena_alloc, .free = arena_free_one, .allocator_data = &arena };
-
-	r = pg_query_parse_protobuf(sql);
-	if (r.error) {
-		parse_failed(out, sql, r.error->message);
-		pg_query_free_protobuf_parse_result(r);
-		return;
-	}
-	pr = pg_query__parse_result__unpack(&alloc, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
-	if (!pr) {
-		parse_failed(out, sql, "could not decode the parse tree");
-		arena_release(&arena);
-		pg_query_free_protobuf_parse_result(r);
-		return;
-	}
 	out->parse_ok = true;
 	out->n_stmts = pr->n_stmts;
 	out->stmts = pr->n_stmts ? sw_xcalloc(pr->n_stmts, sizeof(*out->stmts)) : NULL;
@@ -1356,7 +1295,7 @@ static void analyze_here(const char *sql, struct sw_analysis *out)
 		struct sw_stmt *st = &out->stmts[i];
 		struct pgw w;
 
-		st->text = slice(sql, total, raw->stmt_location, raw->stmt_len);
+		st->text = slice(c->sql, c->total, raw->stmt_location, raw->stmt_len);
 		pgw_init(&w, st);
 		classify(&w, raw->stmt);
 		sw_pg_impact(raw->stmt, st);  /* impact.c: lock set, rewrite, scan, reversibility */
@@ -1372,8 +1311,17 @@ static void analyze_here(const char *sql, struct sw_analysis *out)
 		}
 		pgw_fini(&w);
 	}
-	arena_release(&arena);
-	pg_query_free_protobuf_parse_result(r);
+}
+
+static void analyze_here(const char *sql, struct sw_analysis *out)
+{
+	struct analyze_ctx c = { .sql = sql, .total = strlen(sql), .out = out };
+	char *error;
+
+	if (sw_pg_parse_tree(sql, analyze_tree, &c, &error) != 0) {
+		parse_failed(out, sql, error);
+		free(error);
+	}
 }
 
 /*
@@ -1446,27 +1394,32 @@ void sw_pg_analyze(const char *sql, struct sw_analysis *out)
 	}
 }
 
+struct dealloc_ctx {
+	bool found;
+	char *name;
+};
+
+static void dealloc_tree(const PgQuery__ParseResult *pr, void *arg)
+{
+	struct dealloc_ctx *c = arg;
+
+	if (pr->n_stmts == 1 && pr->stmts[0]->stmt && pr->stmts[0]->stmt->node_case == NC(DEALLOCATE_STMT)) {
+		const char *nm = pr->stmts[0]->stmt->deallocate_stmt->name;
+		c->found = true;
+		c->name = nonempty(nm) ? sw_xstrdup(nm) : NULL;
+	}
+}
+
 bool sw_pg_deallocate_target(const char *text, char **name)
 {
-	PgQueryProtobufParseResult r;
-	PgQuery__ParseResult *pr;
-	bool found = false;
+	struct dealloc_ctx c = { 0 };
+	char *error;
 
-	*name = NULL;
-	r = pg_query_parse_protobuf(text ? text : "");
-	if (r.error) {
-		pg_query_free_protobuf_parse_result(r);
+	if (sw_pg_parse_tree(text ? text : "", dealloc_tree, &c, &error) != 0) {
+		free(error);
+		*name = NULL;
 		return false;
 	}
-	pr = pg_query__parse_result__unpack(NULL, r.parse_tree.len, (const uint8_t *)r.parse_tree.data);
-	if (pr && pr->n_stmts == 1 && pr->stmts[0]->stmt &&
-	    pr->stmts[0]->stmt->node_case == NC(DEALLOCATE_STMT)) {
-		const char *nm = pr->stmts[0]->stmt->deallocate_stmt->name;
-		found = true;
-		*name = nonempty(nm) ? sw_xstrdup(nm) : NULL;
-	}
-	if (pr)
-		pg_query__parse_result__free_unpacked(pr, NULL);
-	pg_query_free_protobuf_parse_result(r);
-	return found;
+	*name = c.name;
+	return c.found;
 }

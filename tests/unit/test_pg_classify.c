@@ -28,6 +28,9 @@
 #include "unit.h"
 #include "statement.h"
 #include "pg_classify.h"
+#include "pg_tree.h"
+#include "impact_json.h"
+#include "statement_json.h"
 #include "pg_functions.h"
 
 static int failures;
@@ -252,6 +255,107 @@ static void test_corpus(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/* ---- the parse tree taken before serialization (pg_tree.c) ---- */
+
+/* Everything the classifier says about a string, as one JSON text. */
+static char *analysis_text(const char *sql)
+{
+	struct sw_analysis a;
+	json_t *o = json_object(), *arr = json_array();
+	char *out;
+
+	sw_pg_analyze(sql, &a);
+	json_object_set_new(o, "parse_ok", json_boolean(a.parse_ok));
+	json_object_set_new(o, "error", a.error ? json_string(a.error) : json_null());
+	for (size_t i = 0; i < a.n_stmts; i++) {
+		json_t *j = sw_stmt_json(&a.stmts[i]);
+		sw_impact_json_add(j, &a.stmts[i]);
+		json_object_set_new(j, "text", sw_json_text(a.stmts[i].text));
+		json_array_append_new(arr, j);
+	}
+	json_object_set_new(o, "stmts", arr);
+	out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	sw_analysis_free(&a);
+	return out;
+}
+
+static int compare_paths(const char *sql)
+{
+	char *direct, *unpacked;
+	int diff;
+
+	sw_pg_tree_force_unpack(false);
+	direct = analysis_text(sql);
+	sw_pg_tree_force_unpack(true);
+	unpacked = analysis_text(sql);
+	sw_pg_tree_force_unpack(false);
+	diff = strcmp(direct, unpacked) != 0;
+	if (diff)
+		fprintf(stderr, "paths differ for: %s\n  direct:   %s\n  unpacked: %s\n", sql, direct, unpacked);
+	free(direct);
+	free(unpacked);
+	return diff;
+}
+
+/*
+ * The tree libpg_query hands over before serializing it must classify
+ * exactly like the one unpacked from its bytes: every corpus statement
+ * (classifier and lock corpora) through both paths, compared field by field.
+ */
+static void test_direct_tree_same_as_unpacked(void **state)
+{
+	const char *top = getenv("SQLWARD_TOP");
+	char path[4096], *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int compared = 0, diffs = 0;
+	FILE *f;
+	(void)state;
+
+	/* The link flags are in effect: the direct path is taken. */
+	struct sw_analysis a;
+	sw_pg_analyze("SELECT 1", &a);
+	assert_true(a.parse_ok);
+	assert_true(sw_pg_tree_direct());
+	sw_analysis_free(&a);
+
+	snprintf(path, sizeof(path), "%s/tests/corpus/pg_corpus.jsonl", top && *top ? top : ".");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while ((n = getline(&buf, &cap, f)) > 0) {
+		json_t *e = json_loads(buf, 0, NULL);
+		const char *sql = json_string_value(json_object_get(e, "sql"));
+		if (sql) {
+			diffs += compare_paths(sql);
+			compared++;
+		}
+		json_decref(e);
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/tests/corpus/pg_locks_corpus.sql", top && *top ? top : ".");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while ((n = getline(&buf, &cap, f)) > 0) {
+		if (buf[n - 1] == '\n')
+			buf[--n] = 0;
+		if (n == 0 || strncmp(buf, "--", 2) == 0)
+			continue;
+		diffs += compare_paths(buf);
+		compared++;
+	}
+	fclose(f);
+	free(buf);
+	/* Parse errors, several statements, deep nesting. */
+	diffs += compare_paths("SELEC oops");
+	diffs += compare_paths("BEGIN; UPDATE t SET a = 1; COMMIT");
+	diffs += compare_paths("SELECT ((((((((((1))))))))))+2");
+	compared += 3;
+	fprintf(stderr, "direct vs unpacked parse trees: %d strings compared, %d differ\n", compared, diffs);
+	assert_true(compared > 400);
+	assert_int_equal(diffs, 0);
+}
+
 /* ---- targeted tests ---- */
 
 static void test_parse_error(void **state)
@@ -447,6 +551,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_direct_tree_same_as_unpacked),
 		cmocka_unit_test(test_parse_error),
 		cmocka_unit_test(test_multi_texts),
 		cmocka_unit_test(test_explain_analyze),
