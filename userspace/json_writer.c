@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "json_writer.h"
 #include "util.h"
 
@@ -226,4 +227,71 @@ void sw_jw_kv_bool(struct sw_jw *w, const char *key, bool v)
 {
 	sw_jw_key(w, key);
 	sw_jw_bool(w, v);
+}
+
+void sw_jw_value(struct sw_jw *w, const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *key;
+		json_t *val;
+		sw_jw_object(w);
+		json_object_foreach((json_t *)v, key, val) {
+			before_value(w);
+			write_string(w, key, strlen(key));
+			put(w, ":", 1);
+			w->after_key = true;
+			sw_jw_value(w, val);
+		}
+		sw_jw_object_end(w);
+		break;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *val;
+		sw_jw_array(w);
+		json_array_foreach(v, i, val)
+			sw_jw_value(w, val);
+		sw_jw_array_end(w);
+		break;
+	}
+	case JSON_STRING:
+		sw_jw_stringn(w, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		sw_jw_int(w, (int64_t)json_integer_value(v));
+		break;
+	case JSON_REAL: {
+		/* As jansson writes reals: %.17g, ".0" when it would read as an integer,
+		 * exponent without '+' or leading zeros. */
+		char num[40], *e;
+		int n = snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		if (n > 0 && (size_t)n < sizeof(num) - 2 && !strpbrk(num, ".eEn")) {
+			num[n++] = '.';
+			num[n++] = '0';
+			num[n] = 0;
+		}
+		if ((e = strchr(num, 'e'))) {
+			char *digits = e + 1, *q;
+			if (*digits == '+')
+				memmove(digits, digits + 1, strlen(digits));
+			else if (*digits == '-')
+				digits++;
+			for (q = digits; *q == '0' && q[1]; q++)
+				;
+			memmove(digits, q, strlen(q) + 1);
+		}
+		sw_jw_raw(w, num, strlen(num));
+		break;
+	}
+	case JSON_TRUE:
+		sw_jw_bool(w, true);
+		break;
+	case JSON_FALSE:
+		sw_jw_bool(w, false);
+		break;
+	default:
+		sw_jw_null(w);
+		break;
+	}
 }

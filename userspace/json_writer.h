@@ -51,6 +51,10 @@ void sw_jw_bool(struct sw_jw *w, bool v);
 void sw_jw_null(struct sw_jw *w);
 /* An already serialized JSON value, inserted as is. */
 void sw_jw_raw(struct sw_jw *w, const char *json, size_t len);
+/* A jansson value, written like json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII)
+ * (keys in insertion order) without jansson's per-container bookkeeping. */
+struct json_t;
+void sw_jw_value(struct sw_jw *w, const struct json_t *v);
 /* Shorthands: key + value; string variants skip a NULL value entirely. */
 void sw_jw_kv_str(struct sw_jw *w, const char *key, const char *s);
 void sw_jw_kv_int(struct sw_jw *w, const char *key, int64_t v);

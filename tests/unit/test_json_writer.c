@@ -110,12 +110,31 @@ static void test_structure_reads_back(void **state)
 	sw_jw_free(&w);
 }
 
+/* A jansson tree written by the writer reads the same as jansson's own dump, byte for byte. */
+static void test_value_matches_jansson(void **state)
+{
+	struct sw_jw w;
+	json_t *v = json_pack("{s:s, s:i, s:[f, f, f, f, f], s:{s:b, s:n, s:[]}, s:s, s:{}}",
+			      "name", "caf\xC3\xA9 \"x\"\n", "n", -42, "reals", 1.5, 3.0, 1e300, 0.1, -2.5e-7,
+			      "nested", "t", 1, "z", "e", "bidi", "\xE2\x80\xAE", "empty");
+	char *want = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+	(void)state;
+
+	sw_jw_init(&w);
+	sw_jw_value(&w, v);
+	assert_string_equal(w.buf, want);
+	free(want);
+	sw_jw_free(&w);
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escaping_matches_jansson),
 		cmocka_unit_test(test_random_strings),
 		cmocka_unit_test(test_structure_reads_back),
+		cmocka_unit_test(test_value_matches_jansson),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
