@@ -343,6 +343,25 @@ static bool check_body(json_t *rec, char *why, size_t wl)
 
 /* ---- verification ---- */
 
+/* Ledgers written before 2026-11-21 hashed the record as sorted, UTF-8 JSON
+ * without "hash". Recognised only to say so: such a ledger is not continued. */
+static bool legacy_hash_matches(json_t *rec, const char *hash)
+{
+	json_t *copy = json_copy(rec);
+	char *text, calc[65];
+
+	if (!copy)
+		return false;
+	json_object_del(copy, "hash");
+	text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(copy);
+	if (!text)
+		return false;
+	sw_sha256_hex(text, strlen(text), calc);
+	free(text);
+	return strcmp(calc, hash) == 0;
+}
+
 static int verify_stream(FILE *f, struct sw_verify_result *res)
 {
 	char *line = NULL;
@@ -435,8 +454,13 @@ static int verify_stream(FILE *f, struct sw_verify_result *res)
 			sha256_parts(md, parts, lens, 2, calc);
 		}
 		if (strcmp(calc, hash) != 0) {
-			snprintf(why, sizeof(why), "hash mismatch: record was edited (its content no "
-				 "longer matches its hash)");
+			if (legacy_hash_matches(rec, hash))
+				snprintf(why, sizeof(why), "the record is intact but in the format of sqlward before "
+					 "2026-11-21 (its hash covers sorted canonical JSON, not the line): verify it "
+					 "with that version and start a new ledger for this one");
+			else
+				snprintf(why, sizeof(why), "hash mismatch: record was edited (its content no "
+					 "longer matches its hash)");
 			goto bad_rec;
 		}
 		v = json_object_get(rec, "hash");

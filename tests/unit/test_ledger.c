@@ -698,6 +698,29 @@ static void test_tamper_forged_replacement_breaks_next(void **state)
 	expect_bad(4, "prev does not match line 3's hash", 3);
 }
 
+/* A ledger from before the line-bytes hash is recognised as such, not called tampered. */
+static void test_legacy_format_named(void **state)
+{
+	struct lines ls;
+	char hash[65];
+	(void)state;
+	make_ledger(2);
+	lines_read(&ls);
+	json_t *r = parse_line(ls.v[0]);
+	json_object_del(r, "hash");
+	char *canon = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+	sw_sha256_hex(canon, strlen(canon), hash);
+	free(canon);
+	json_object_set_new(r, "hash", json_string(hash));
+	char *line = json_dumps(r, JSON_COMPACT | JSON_ENSURE_ASCII);
+	free(ls.v[0]);
+	ls.v[0] = sw_xasprintf("%s\n", line);
+	free(line);
+	json_decref(r);
+	lines_write_free(&ls);
+	expect_bad(1, "format of sqlward before 2026-11-21", 0);
+}
+
 static void test_tamper_torn_last_line(void **state)
 {
 	struct lines ls;
@@ -1374,6 +1397,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_rejects_bad_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_edit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_legacy_format_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_edit_verdict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_delete_middle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_delete_first, setup, teardown),
