@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # How long a governed statement is held before the daemon decides: pgbench as a
 # governed role, every statement judged in userspace (--no-cache), p50/p99 of the
-# ledger's held_us. Then the same with the in-kernel verdict cache on.
+# ledger's held_us. Then the same with the in-kernel verdict caches on (exact
+# text and statement shape: both count as cache hits).
 # Usage: bench/hold_latency.sh [TRANSACTIONS]   (root; default 3000)
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +42,7 @@ for line in open(ledger):
     r = json.loads(line)
     if r.get("type") != "statement" or r.get("role") != "agent_bench":
         continue
-    if r.get("decided_by") == "cache":
+    if r.get("decided_by") in ("cache", "shape-cache"):   # the kernel let it through: no hold
         cached += 1
     elif r.get("outcome") == "ran":
         held.append(r["held_us"])
