@@ -62,8 +62,11 @@ static void open_container(struct sw_jw *w, char c)
 {
 	before_value(w);
 	put(w, &c, 1);
-	if (w->depth < SW_JW_DEPTH)
-		w->depth++;
+	if (w->depth >= SW_JW_DEPTH) {
+		fprintf(stderr, "sqlward: internal error: JSON nested deeper than %d levels\n", SW_JW_DEPTH);
+		abort();
+	}
+	w->depth++;
 	w->need_comma[w->depth] = false;
 }
 

@@ -23,7 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SW_JW_DEPTH 8
+/* Nesting deeper than this is a bug in the caller (records are shallow): abort. */
+#define SW_JW_DEPTH 64
 
 struct sw_jw {
 	char *buf;

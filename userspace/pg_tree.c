@@ -12,6 +12,7 @@
 static __thread sw_pg_tree_fn hook_fn;
 static __thread void *hook_arg;
 static __thread bool hook_delivered;
+static __thread bool hook_empty;
 static bool force_unpack;
 
 size_t __real_pg_query__parse_result__get_packed_size(const PgQuery__ParseResult *message);
@@ -26,8 +27,13 @@ size_t __wrap_pg_query__parse_result__get_packed_size(const PgQuery__ParseResult
 	if (!fn)
 		return __real_pg_query__parse_result__get_packed_size(message);
 	hook_fn = NULL;   /* once, and never for a parse the callback might start */
-	fn(message, hook_arg);
 	hook_delivered = true;
+	/* libpg_query serializes an empty result for a parse error too: an empty
+	 * tree is handed over only once the caller knows there was no error. */
+	if (message->n_stmts > 0)
+		fn(message, hook_arg);
+	else
+		hook_empty = true;
 	return 0;         /* nothing to serialize: pack below writes nothing */
 }
 
@@ -96,6 +102,7 @@ int sw_pg_parse_tree(const char *sql, sw_pg_tree_fn fn, void *arg, char **error)
 	hook_fn = force_unpack ? NULL : fn;
 	hook_arg = arg;
 	hook_delivered = false;
+	hook_empty = false;
 	r = pg_query_parse_protobuf(sql);
 	hook_fn = NULL;
 	if (r.error) {
@@ -103,7 +110,10 @@ int sw_pg_parse_tree(const char *sql, sw_pg_tree_fn fn, void *arg, char **error)
 		pg_query_free_protobuf_parse_result(r);
 		return -1;
 	}
-	if (!hook_delivered) {
+	if (hook_delivered && hook_empty) {
+		PgQuery__ParseResult empty = PG_QUERY__PARSE_RESULT__INIT;
+		fn(&empty, arg);
+	} else if (!hook_delivered) {
 		struct arena_chunk *arena = NULL;
 		ProtobufCAllocator alloc = { .alloc = arena_alloc, .free = arena_free_one, .allocator_data = &arena };
 		PgQuery__ParseResult *pr = pg_query__parse_result__unpack(&alloc, r.parse_tree.len,

@@ -350,7 +350,19 @@ static void test_direct_tree_same_as_unpacked(void **state)
 	diffs += compare_paths("SELEC oops");
 	diffs += compare_paths("BEGIN; UPDATE t SET a = 1; COMMIT");
 	diffs += compare_paths("SELECT ((((((((((1))))))))))+2");
-	compared += 3;
+	/* No statement at all: parsed fine, nothing in it (libpg_query serializes the
+	 * same empty result for a parse error; pg_tree.c must tell them apart). */
+	diffs += compare_paths("");
+	diffs += compare_paths("-- only a comment");
+	compared += 5;
+	sw_pg_analyze("-- only a comment", &a);
+	assert_true(a.parse_ok);
+	assert_int_equal(a.n_stmts, 0);
+	sw_analysis_free(&a);
+	sw_pg_analyze("SELEC oops", &a);
+	assert_false(a.parse_ok);
+	assert_int_equal(a.n_stmts, 1);
+	sw_analysis_free(&a);
 	fprintf(stderr, "direct vs unpacked parse trees: %d strings compared, %d differ\n", compared, diffs);
 	assert_true(compared > 400);
 	assert_int_equal(diffs, 0);
