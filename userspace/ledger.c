@@ -380,12 +380,14 @@ static int verify_stream(FILE *f, struct sw_verify_result *res)
 		const char *prev, *hash;
 		char calc[65];
 		bool nl = n > 0 && line[n - 1] == '\n';
+		size_t line_bytes = (size_t)n;
 
 		lineno++;
 		why[0] = '\0';
 		if (nl)
 			n--;
 		if (!nl) {
+			res->torn_tail = true;
 			snprintf(why, sizeof(why), "the last line does not end in a newline: a torn write "
 				 "(the writer stopped mid-record, e.g. a crash or full disk)");
 			goto bad;
@@ -467,6 +469,7 @@ static int verify_stream(FILE *f, struct sw_verify_result *res)
 		snprintf(res->head, sizeof(res->head), "%s", json_string_value(v));
 		prev_seq = seq;
 		res->records++;
+		res->good_bytes += line_bytes;
 		json_decref(rec);
 		continue;
 bad_rec:
@@ -521,8 +524,60 @@ static void sync_parent_dir(const char *path)
 	free(copy);
 }
 
+struct torn_tail {
+	char *path;        /* where the bytes went; NULL if there was no torn tail */
+	size_t len;
+	char sha256[65];
+};
+
+/* Move the bytes after the last whole record to PATH.torn-SEQ and cut the ledger there. */
+static int set_aside_torn_tail(int fd, const char *path, struct sw_verify_result *res, struct torn_tail *t,
+			       char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf;
+	int side;
+
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size < res->good_bytes) {
+		snprintf(err, errlen, "ledger %s: cannot read its size to repair a torn last line", path);
+		return -1;
+	}
+	t->len = (size_t)((uint64_t)st.st_size - res->good_bytes);
+	buf = sw_xmalloc(t->len ? t->len : 1);
+	if (pread(fd, buf, t->len, (off_t)res->good_bytes) != (ssize_t)t->len) {
+		snprintf(err, errlen, "ledger %s: cannot read its torn last line: %s", path, strerror(errno));
+		free(buf);
+		return -1;
+	}
+	sw_sha256_hex(buf, t->len, t->sha256);
+	t->path = sw_xasprintf("%s.torn-%zu", path, res->records + 1);
+	side = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (side < 0 || write(side, buf, t->len) != (ssize_t)t->len || fsync(side) != 0) {
+		snprintf(err, errlen, "ledger %s ends in a torn write (line %zu) and it could not be set aside to "
+			 "%s: %s; move the incomplete last line away by hand (sqlward verify shows where)", path,
+			 res->bad_line, t->path, strerror(errno));
+		if (side >= 0)
+			close(side);
+		free(buf);
+		free(t->path);
+		t->path = NULL;
+		return -1;
+	}
+	close(side);
+	free(buf);
+	if (ftruncate(fd, (off_t)res->good_bytes) != 0 || fdatasync(fd) != 0) {
+		snprintf(err, errlen, "ledger %s: cannot cut off its torn last line (saved to %s): %s", path, t->path,
+			 strerror(errno));
+		free(t->path);
+		t->path = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int sw_ledger_open(const char *path, struct sw_ledger **out, char *err, size_t errlen)
 {
+	struct torn_tail torn = { 0 };
 	struct sw_verify_result res;
 	struct stat st;
 	bool created = false;
@@ -576,7 +631,11 @@ int sw_ledger_open(const char *path, struct sw_ledger **out, char *err, size_t e
 		close(fd);
 		return -1;
 	}
-	if (!res.ok) {
+	if (!res.ok && res.torn_tail && set_aside_torn_tail(fd, path, &res, &torn, err, errlen) != 0) {
+		close(fd);
+		return -1;
+	}
+	if (!res.ok && !res.torn_tail) {
 		snprintf(err, errlen, "ledger %s is broken at line %zu: %s; nothing more will be "
 			 "appended to it. Run `sqlward verify --ledger %s` and move it aside to start a "
 			 "new one", path, res.bad_line, res.reason, path);
@@ -599,6 +658,22 @@ int sw_ledger_open(const char *path, struct sw_ledger **out, char *err, size_t e
 		return -1;
 	}
 	*out = l;
+	if (torn.path) {
+		json_t *f = json_pack("{s:I, s:s, s:s, s:s}", "bytes", (json_int_t)torn.len, "sha256", torn.sha256,
+				      "saved_to", torn.path, "reason",
+				      "the last line had no newline: a writer died in the middle of a write");
+		json_t *rec = sw_daemon_record("torn_tail_set_aside", f);
+		int rc2 = sw_ledger_append(l, rec, err, errlen);
+		json_decref(rec);
+		fprintf(stderr, "sqlward: ledger %s: an incomplete last line (%zu bytes) was moved to %s\n", path,
+			torn.len, torn.path);
+		free(torn.path);
+		if (rc2 != 0) {
+			sw_ledger_close(l);
+			*out = NULL;
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -54,7 +54,12 @@ struct sw_ledger;
 /*
  * Open (creating if absent) a ledger for appending. An existing ledger is
  * verified first; a broken one is refused (nothing is appended to a chain
- * that does not verify) with the first bad record named in err.
+ * that does not verify) with the first bad record named in err. One fault
+ * is repaired instead: a last line without its newline (the writer died in
+ * the middle of a write). Those bytes were never a record; they are moved to
+ * PATH.torn-SEQ (SEQ: the seq the record would have had), the ledger is cut
+ * back to its last whole record, and a "daemon" record with event
+ * "torn_tail_set_aside" (bytes, sha256, saved_to) says so.
  */
 int sw_ledger_open(const char *path, struct sw_ledger **out, char *err, size_t errlen);
 /* Syncs unsynced records, releases the lock, frees l. */
@@ -152,6 +157,8 @@ struct sw_verify_result {
 	size_t bad_line;           /* 1-based line of the first bad record (0 if ok) */
 	char reason[256];          /* what is wrong with it */
 	char head[65];             /* hash of the last good record */
+	uint64_t good_bytes;       /* file offset just past the last good record */
+	bool torn_tail;            /* the only fault: a last line without its newline */
 };
 /*
  * Stream-verify a ledger file. Returns 0 when the file could be read to the

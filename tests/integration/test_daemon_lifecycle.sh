@@ -139,5 +139,20 @@ gate_stop_check
 "$SQLWARD" verify --ledger "$SW_LEDGER" >/dev/null
 assert_rc "the ledger verifies after a crash and restarts" 0 $?
 
+# ---- a daemon that died mid-write left half a line: the next start sets it aside ----------
+printf '{"seq":999,"type":"statement","time":"2026-11-21T1' >>"$SW_LEDGER"
+"$SQLWARD" verify --ledger "$SW_LEDGER" >/dev/null 2>&1
+assert_ne "verify reports the torn last line" 0 $?
+gate_start "$POLICY"
+sql agent_test "SELECT count(*) FROM app.t"
+assert_eq "the daemon starts on a ledger with a torn last line" "0:10" "$SQL_RC:$SQL_OUT"
+torn_file=$(ls "$SW_LEDGER".torn-* 2>/dev/null | head -1)
+assert_eq "the torn bytes are kept aside" '{"seq":999,"type":"statement","time":"2026-11-21T1' "$(cat "$torn_file" 2>/dev/null)"
+gate_stop_check
+ledger_match event=torn_tail_set_aside
+check "ledger: the repair is recorded" test $? -eq 0
+"$SQLWARD" verify --ledger "$SW_LEDGER" >/dev/null
+assert_rc "the repaired ledger verifies" 0 $?
+
 gate_log_on_failure
 finish

@@ -840,18 +840,47 @@ static void test_open_broken_refused(void **state)
 	free(before);
 	free(after);
 
-	/* A torn write is refused too, and named as such. */
+	/* A torn last line (the writer died mid-write) is set aside, not refused:
+	 * the bytes go to PATH.torn-SEQ and a record says so. */
 	make_ledger(2);
 	before = read_all(ledger_path, &n1);
 	write_all(ledger_path, before, n1 - 7);
-	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "broken at line 2"));
-	assert_non_null(strstr(err, "torn write"));
-	after = read_all(ledger_path, &n2);
-	assert_int_equal(n2, n1 - 7);
-	assert_memory_equal(before, after, n2);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_seq(l), 2);   /* record 1, then the torn_tail_set_aside record */
+	sw_ledger_close(l);
+	{
+		struct sw_verify_result res;
+		struct lines ls2;
+		char side[300];
+		size_t ns;
+		assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+		assert_true(res.ok);
+		assert_int_equal(res.records, 2);
+		lines_read(&ls2);
+		json_t *r = parse_line(ls2.v[1]);
+		assert_string_equal(json_string_value(json_object_get(r, "event")), "torn_tail_set_aside");
+		snprintf(side, sizeof(side), "%s.torn-2", ledger_path);
+		assert_string_equal(json_string_value(json_object_get(r, "saved_to")), side);
+		/* The side file holds exactly the torn bytes. */
+		char *torn = read_all(side, &ns);
+		char *first_nl = memchr(before, '\n', n1);
+		size_t cut = (size_t)(first_nl - before) + 1;
+		assert_int_equal(ns, n1 - 7 - cut);
+		assert_memory_equal(torn, before + cut, ns);
+		assert_int_equal(json_integer_value(json_object_get(r, "bytes")), (json_int_t)ns);
+		free(torn);
+		json_decref(r);
+		lines_write_free(&ls2);
+		/* A second torn tail at the same seq: the side file exists, so it is refused, untouched. */
+		after = read_all(ledger_path, &n2);
+		write_all(ledger_path, after, n2 - 5);
+		snprintf(side, sizeof(side), "%s.torn-3", ledger_path);
+		write_all(side, "x", 1);
+		assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "could not be set aside"));
+		free(after);
+	}
 	free(before);
-	free(after);
 }
 
 static void test_verify_long_line(void **state)
