@@ -500,11 +500,16 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 	} else {
 		bool allow = overall.verdict == SW_VERDICT_ALLOW || d->opts->observe_only;
 		uint64_t held_us = (now - ev->hdr.ktime_ns) / 1000;
-		/* The record reaches the disk before the backend moves. */
+		/* The record reaches the disk before the backend moves: queued, synced and
+		 * released with the others decided in this pass (release_decided). */
 		record(d, s, &wall, text, len, complete, &a, per, &overall, allow ? "ran" : "cancelled",
-		       held_us, "policy", NULL, true, NULL);
+		       held_us, "policy", NULL, false, NULL);
+		if (d->n_releases == d->cap_releases) {
+			d->cap_releases = d->cap_releases ? 2 * d->cap_releases : 16;
+			d->releases = sw_xrealloc(d->releases, d->cap_releases * sizeof(*d->releases));
+		}
+		d->releases[d->n_releases++] = (struct sw_release){ .pid = s->pid, .allow = allow };
 		if (allow) {
-			sw_pg_resume(s->pid);
 			sw_prepared_commit(d->prepared, s->pid, &a);
 			sw_session_track(s, &a);
 			if (!d->opts->no_cache && !d->opts->observe_only && !d->frozen && complete && len + 1 < SW_TEXT_CAP &&
@@ -513,13 +518,34 @@ static void handle_statement(struct sw_daemon *d, const struct sw_statement_even
 				if (shape_cacheable(d, &a))
 					sw_gate_shape_allow(d->gate, s->ctx_id, text, len);
 			}
-		} else {
-			sw_pg_cancel(s->pid);
 		}
 	}
 	sw_analysis_free(&a);
 	free(per);
 	free(text);
+}
+
+/*
+ * Group commit: one fdatasync for every statement the policy decided in this
+ * pass (sixteen sessions starting at once wait for one sync, not sixteen),
+ * then each backend moves. A failed sync is reported like any ledger failure;
+ * the statements are still released or cancelled, never left paused.
+ */
+static void release_decided(struct sw_daemon *d)
+{
+	char err[512];
+
+	if (!d->n_releases)
+		return;
+	if (sw_ledger_sync(d->ledger, err, sizeof(err)) != 0)
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+	for (size_t i = 0; i < d->n_releases; i++) {
+		if (d->releases[i].allow)
+			sw_pg_resume(d->releases[i].pid);
+		else
+			sw_pg_cancel(d->releases[i].pid);
+	}
+	d->n_releases = 0;
 }
 
 static int on_event(void *ctx, const void *data, size_t size)
@@ -834,6 +860,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 				sw_gate_consume(d.gate);
 			}
 		}
+		release_decided(&d);
 		/* Records of this pass reach the file (batched: one write for many statements). */
 		if (sw_ledger_flush(d.ledger, err, sizeof(err)) != 0)
 			fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
@@ -845,6 +872,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	hb_started = false;
 	sw_gate_mark_dead(d.gate);
 	sw_gate_consume(d.gate);
+	release_decided(&d);
 	sw_holds_release_all(&d, "cancelled", "sqlward daemon stopping");
 	report_stats(&d, true);
 	sw_daemon_note(&d, "stop", NULL);
@@ -874,6 +902,7 @@ out:
 	for (size_t i = 0; i < d.n_holds; i++)
 		sw_hold_free(d.holds[i]);
 	free(d.holds);
+	free(d.releases);
 	sess_free_all(&d);
 	sw_gate_close(d.gate);
 	sw_ledger_close(d.ledger);

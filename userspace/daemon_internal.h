@@ -60,6 +60,10 @@ struct sw_daemon {
 	void *sessions;            /* tsearch tree of struct sw_session_info */
 	struct sw_hold **holds;
 	size_t n_holds, cap_holds;
+	/* Statements the policy decided in this event-loop pass: their records are
+	 * synced once for all of them (group commit), then they move. */
+	struct sw_release { int pid; bool allow; } *releases;
+	size_t n_releases, cap_releases;
 	uint64_t next_hold_id;
 	uint32_t next_ctx_id;
 	json_t *contexts;          /* "role\x1fdatabase" -> ctx_id */
