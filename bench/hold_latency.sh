@@ -22,15 +22,16 @@ cat >"$SW_TMP/select.sql" <<'SQL'
 SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
 SQL
 
-run_case() {  # NAME DAEMON-FLAGS PGBENCH-MODE
-	local name=$1 flags=$2 mode=$3 ledger="$SW_TMP/ledger-$1.jsonl" pin="/sys/fs/bpf/sqlward-bench-$$"
+run_case() {  # NAME DAEMON-FLAGS PGBENCH-MODE [CLIENTS]
+	local name=$1 flags=$2 mode=$3 clients=${4:-1} ledger="$SW_TMP/ledger-$1.jsonl" pin="/sys/fs/bpf/sqlward-bench-$$"
 	"$SQLWARD" run --policy policies/default.yaml --ledger "$ledger" --socket "$SW_TMP/$name.sock" \
 		--pg-bin "$SW_PG_BIN" --postmaster-pid "$(pg_postmaster_pid)" --pin-dir "$pin" $flags \
 		>"$SW_TMP/$name.log" 2>&1 &
 	local d=$!
 	for _ in $(seq 100); do grep -qs "gate ready" "$SW_TMP/$name.log" && break; sleep 0.1; done
 	local tps
-	tps=$(pgbench -n -M "$mode" -c 1 -t "$N" -f "$SW_TMP/select.sql" -h "$SW_PG_HOST" -p "$SW_PG_PORT" \
+	tps=$(pgbench -n -M "$mode" -c "$clients" -j "$((clients > 1 ? 2 : 1))" -t "$((N / clients))" \
+		-f "$SW_TMP/select.sql" -h "$SW_PG_HOST" -p "$SW_PG_PORT" \
 		-U agent_bench bench 2>&1 | awk '/^tps/ {print $3; exit}')
 	kill -TERM "$d"; wait "$d" 2>/dev/null
 	"$SQLWARD" detach "$pin" >/dev/null
@@ -62,5 +63,8 @@ for mode in simple extended; do
 done
 run_case simple-nocache "--no-cache" simple
 run_case extended-nocache "--no-cache" extended
+# Sixteen sessions at once, every statement still judged in userspace: decisions
+# made in one event-loop pass share one fdatasync (group commit).
+run_case simple-nocache-c16 "--no-cache" simple 16
 run_case simple-cache "" simple
 run_case extended-cache "" extended
