@@ -1,9 +1,11 @@
 /*
  * The ledger: append-only JSON Lines with a SHA-256 hash chain (ledger.h).
  *
- * Writing: one daemon holds an exclusive flock on the file, appends each
- * record with a single write(2) on an O_APPEND descriptor and fdatasyncs it
- * before the decision is considered recorded. Reading/verifying streams the
+ * Writing: one daemon holds an exclusive flock on the file and appends
+ * through an O_APPEND descriptor. Records wait in memory as complete lines
+ * until a flush (one write(2) for many) or a synced record, which writes
+ * everything before it and fdatasyncs; a decision is recorded once that sync
+ * returns. Reading/verifying streams the
  * file line by line with getline(3), so neither line length nor file size is
  * bounded by memory beyond one line.
  */

@@ -71,16 +71,16 @@ uint64_t sw_ledger_seq(const struct sw_ledger *l);
 const char *sw_ledger_head(const struct sw_ledger *l);
 
 /*
- * Append one record: adds "seq", "prev", "hash", writes one line and
- * flushes it to the file (write(2) + fdatasync) before returning. Takes a
+ * Append one record: adds "seq", "prev", "hash", and writes it (with any
+ * records waiting before it) and fdatasyncs before returning. Takes a
  * reference-neutral view of rec (the caller still owns it). 0 or -1.
  */
 int sw_ledger_append(struct sw_ledger *l, json_t *rec, char *err, size_t errlen);
 /*
- * Same, with options: sync=false skips the fdatasync (the line is still one
- * write(2); use for high-volume records such as observed statements and call
- * sw_ledger_sync() periodically). seq_out (may be NULL) receives the seq
- * given to the record.
+ * Same, with options: sync=false only queues the line in memory (written by
+ * the next sw_ledger_flush/sync, a synced record, or once 256 KiB wait; use
+ * for high-volume records such as observed statements and flush often).
+ * seq_out (may be NULL) receives the seq given to the record.
  */
 int sw_ledger_append_opts(struct sw_ledger *l, json_t *rec, bool sync, uint64_t *seq_out,
 			  char *err, size_t errlen);
