@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Under load, with pgbench as the client: every statement is recorded once
+# (batched ledger writes, ring-buffer backlog wakeups, zero drops), governed
+# statements decided together are all released (group commit: nobody is left
+# paused) and denials under concurrency are all cancelled. Counts are checked
+# against what pgbench says it ran; no timing is asserted.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/assert.sh
+. tests/lib/pg.sh
+. tests/integration/lib_gate.sh
+
+pg_start
+pg_fixtures
+sql_db postgres "$SW_PG_SUPER" "CREATE DATABASE loaddb OWNER app_owner" || sw_die "loaddb: $SQL_ERR"
+pgbench -i -q -s 1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U app_owner loaddb >"$SW_TMP/pgbench-init.log" 2>&1 ||
+	{ cat "$SW_TMP/pgbench-init.log" >&2; sw_die "pgbench -i failed"; }
+sql_db loaddb app_owner "GRANT SELECT ON pgbench_accounts, pgbench_branches, pgbench_tellers TO analyst, agent_test" \
+	"GRANT DELETE ON pgbench_history TO agent_test" >/dev/null || sw_die "grants: $SQL_ERR"
+
+# Governs agent_*; allows reads, denies everything destructive (DELETE without WHERE).
+POLICY=$SW_TMP/policy.yaml
+cat >"$POLICY" <<'YAML'
+sqlward_policy: 1
+govern:
+  roles: ["agent_*"]
+default: deny
+rules:
+  - id: allow-reads
+    match: { class: read }
+    action: allow
+  - id: allow-session
+    match: { class: [transaction, session] }
+    action: allow
+YAML
+
+# pgbench as the client OS user; prints the number of transactions it processed.
+run_pgbench() {  # ROLE ARGS...
+	local role=$1; shift
+	"${SW_AS_CLIENT[@]}" pgbench -n -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$role" "$@" loaddb \
+		>"$SW_TMP/pgbench.out" 2>&1
+	PGBENCH_RC=$?
+	PGBENCH_N=$(awk -F': ' '/number of transactions actually processed/ {split($2, a, "/"); print a[1]}' \
+		"$SW_TMP/pgbench.out")
+}
+drops() { "$SQLWARD" status --socket "$SW_SOCK" 2>/dev/null | awk '/ring_buffer_drops/ {gsub(/[^0-9]/, "", $NF); print $NF; exit}'; }
+# Ledger statement records of ROLE whose text starts like pgbench -S's query, by decided_by.
+count_selects() {  # ROLE
+	python3 - "$SW_LEDGER" "$1" <<'PY'
+import collections, json, sys
+c = collections.Counter()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("type") == "statement" and r.get("role") == sys.argv[2] and \
+       r.get("statement", "").startswith("SELECT abalance FROM pgbench_accounts WHERE aid ="):
+        c["all"] += 1
+        c[r.get("outcome", "?") + "/" + str(r.get("decided_by"))] += 1
+print(" ".join(f"{k}={v}" for k, v in sorted(c.items())))
+PY
+}
+field() { tr ' ' '\n' | awk -F= -v k="$1" '$1 == k {print $2}'; }
+
+# ---- observed burst ---------------------------------------------------------------
+gate_start "$POLICY"
+run_pgbench analyst -S -c 4 -j 2 -T 3
+assert_eq "pgbench -S as an ungoverned role runs" 0 "$PGBENCH_RC"
+assert_eq "no ring-buffer drops under an observed burst" 0 "$(drops)"
+gate_stop_check
+counts=$(count_selects analyst)
+assert_eq "every observed SELECT pgbench ran is in the ledger exactly once" "$PGBENCH_N" "$(echo "$counts" | field all)"
+check "pgbench ran a burst (>1000 statements)" test "${PGBENCH_N:-0}" -gt 1000
+
+# ---- governed, kernel caches on ----------------------------------------------------
+rm -f "$SW_LEDGER"
+gate_start "$POLICY"
+run_pgbench agent_test -S -c 4 -j 2 -T 3
+assert_eq "pgbench -S as a governed role runs" 0 "$PGBENCH_RC"
+assert_eq "no ring-buffer drops on the governed path" 0 "$(drops)"
+gate_stop_check
+counts=$(count_selects agent_test)
+assert_eq "every governed SELECT is in the ledger exactly once" "$PGBENCH_N" "$(echo "$counts" | field all)"
+check "most governed SELECTs were allowed by the kernel's shape cache" \
+	test "$(echo "$counts" | field ran/shape-cache)" -gt $((PGBENCH_N / 2))
+
+# ---- governed, every statement decided in userspace, sixteen at once -----------------
+rm -f "$SW_LEDGER"
+SW_GATE_EXTRA=--no-cache gate_start "$POLICY"
+run_pgbench agent_test -S -c 16 -j 2 -t 50
+assert_eq "16 governed sessions, every statement judged by the daemon: all finish" "0:800" "$PGBENCH_RC:$PGBENCH_N"
+# Sixteen destructive statements at once: all cancelled, none ran.
+hs=()
+for i in $(seq 16); do sql_bg agent_test "DELETE FROM pgbench_history"; hs+=("$SQL_BG"); done
+cancelled=0
+for h in "${hs[@]}"; do
+	sql_wait "$h" 30
+	grep -q "$SW_CANCEL_MSG" "$h.err" && cancelled=$((cancelled + 1))
+done
+assert_eq "16 concurrent denied DELETEs are all cancelled" 16 "$cancelled"
+gate_stop_check
+counts=$(count_selects agent_test)
+assert_eq "all 800 decided by policy and recorded as ran" 800 "$(echo "$counts" | field ran/policy)"
+check "the ledger records 16 cancelled DELETEs" test "$(python3 -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) for r in [json.loads(l)]
+          if r.get("type") == "statement" and r.get("statement") == "DELETE FROM pgbench_history"
+          and r.get("outcome") == "cancelled"))' "$SW_LEDGER")" -eq 16
+"$SQLWARD" verify --ledger "$SW_LEDGER" >/dev/null
+assert_rc "the ledger verifies after the load" 0 $?
+finish
