@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.." || exit 1
 pg_start
 pg_fixtures
 sql_db postgres "$SW_PG_SUPER" "CREATE DATABASE loaddb OWNER app_owner" || sw_die "loaddb: $SQL_ERR"
-pgbench -i -q -s 1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U app_owner loaddb >"$SW_TMP/pgbench-init.log" 2>&1 ||
+"$SW_PG_BINDIR/pgbench" -i -q -s 1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U app_owner loaddb >"$SW_TMP/pgbench-init.log" 2>&1 ||
 	{ cat "$SW_TMP/pgbench-init.log" >&2; sw_die "pgbench -i failed"; }
 sql_db loaddb app_owner "GRANT SELECT ON pgbench_accounts, pgbench_branches, pgbench_tellers TO analyst, agent_test" \
 	"GRANT DELETE ON pgbench_history TO agent_test" >/dev/null || sw_die "grants: $SQL_ERR"
@@ -37,7 +37,7 @@ YAML
 # pgbench as the client OS user; prints the number of transactions it processed.
 run_pgbench() {  # ROLE ARGS...
 	local role=$1; shift
-	"${SW_AS_CLIENT[@]}" pgbench -n -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$role" "$@" loaddb \
+	"${SW_AS_CLIENT[@]}" "$SW_PG_BINDIR/pgbench" -n -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$role" "$@" loaddb \
 		>"$SW_TMP/pgbench.out" 2>&1
 	PGBENCH_RC=$?
 	PGBENCH_N=$(awk -F': ' '/number of transactions actually processed/ {split($2, a, "/"); print a[1]}' \
