@@ -148,20 +148,28 @@ static void write_string(struct sw_jw *w, const char *s, size_t len)
 	put(w, "\"", 1);
 }
 
+/* A key: plain ASCII names from the source are copied, others (from jansson values) escaped. */
+static void write_key(struct sw_jw *w, const char *key, size_t n, bool escape)
+{
+	before_value(w);
+	if (escape) {
+		write_string(w, key, n);
+		put(w, ":", 1);
+	} else {
+		reserve(w, n + 3);
+		w->buf[w->len++] = '"';
+		memcpy(w->buf + w->len, key, n);
+		w->len += n;
+		w->buf[w->len++] = '"';
+		w->buf[w->len++] = ':';
+		w->buf[w->len] = 0;
+	}
+	w->after_key = true;
+}
+
 void sw_jw_key(struct sw_jw *w, const char *key)
 {
-	size_t n = strlen(key);
-
-	before_value(w);
-	/* Keys are plain ASCII names from the source: no escaping needed. */
-	reserve(w, n + 3);
-	w->buf[w->len++] = '"';
-	memcpy(w->buf + w->len, key, n);
-	w->len += n;
-	w->buf[w->len++] = '"';
-	w->buf[w->len++] = ':';
-	w->buf[w->len] = 0;
-	w->after_key = true;
+	write_key(w, key, strlen(key), false);
 }
 
 void sw_jw_stringn(struct sw_jw *w, const char *s, size_t len)
@@ -240,10 +248,7 @@ void sw_jw_value(struct sw_jw *w, const json_t *v)
 		json_t *val;
 		sw_jw_object(w);
 		json_object_foreach((json_t *)v, key, val) {
-			before_value(w);
-			write_string(w, key, strlen(key));
-			put(w, ":", 1);
-			w->after_key = true;
+			write_key(w, key, strlen(key), true);
 			sw_jw_value(w, val);
 		}
 		sw_jw_object_end(w);
