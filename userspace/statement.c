@@ -8,6 +8,7 @@
 static const char *const class_names[SW_CLASS__COUNT] = {
 	"read", "write", "ddl", "privilege", "transaction",
 	"session", "procedural", "utility", "unknown",
+	"replication", "two_phase",
 };
 
 static const char *const trait_names[SW_TRAIT__COUNT] = {
@@ -15,6 +16,7 @@ static const char *const trait_names[SW_TRAIT__COUNT] = {
 	"unknown_function", "writable_cte", "executes", "select_into",
 	"multi_statement", "select_star", "no_limit", "no_where",
 	"opaque_code", "prepared", "unresolved", "locking_read",
+	"unsafe_setting", "sensitive_catalog", "fastpath", "parameterized",
 };
 
 const char *sw_engine_name(enum sw_engine e)
@@ -114,6 +116,7 @@ void sw_stmt_free(struct sw_stmt *st)
 	sw_strv_free(&st->functions);
 	sw_strv_free(&st->columns);
 	sw_strv_free(&st->reasons);
+	sw_strv_free(&st->settings);
 	free(st->prepare_name);
 	free(st->execute_name);
 	sw_impact_free(st->impact);
@@ -133,6 +136,7 @@ void sw_stmt_copy(struct sw_stmt *dst, const struct sw_stmt *src)
 	dst->traits = src->traits;
 	dst->rewrites_table = src->rewrites_table;
 	sw_strv_copy(&dst->reasons, &src->reasons);
+	sw_strv_copy(&dst->settings, &src->settings);
 	dst->prepare_name = src->prepare_name ? sw_xstrdup(src->prepare_name) : NULL;
 	dst->execute_name = src->execute_name ? sw_xstrdup(src->execute_name) : NULL;
 	dst->impact = sw_impact_dup(src->impact);

@@ -22,6 +22,8 @@ enum sw_class {
 	SW_CLASS_PROCEDURAL,
 	SW_CLASS_UTILITY,
 	SW_CLASS_UNKNOWN,
+	SW_CLASS_REPLICATION,   /* a replication-protocol command (walsender): slots, streaming, base backup */
+	SW_CLASS_TWO_PHASE,     /* PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED: outlives the session */
 	SW_CLASS__COUNT
 };
 const char *sw_class_name(enum sw_class c);
@@ -49,8 +51,12 @@ enum sw_trait {
 	SW_TRAIT_PREPARED           = 1u << 13, /* prepared: judged as PREPARE's inner or EXECUTE's resolved statement */
 	SW_TRAIT_UNRESOLVED         = 1u << 14, /* unresolved: EXECUTE of a name this session never prepared */
 	SW_TRAIT_LOCKING_READ       = 1u << 15, /* locking_read: SELECT ... FOR UPDATE/SHARE */
+	SW_TRAIT_UNSAFE_SETTING     = 1u << 16, /* unsafe_setting: changes a setting governed sessions may not change */
+	SW_TRAIT_SENSITIVE_CATALOG  = 1u << 17, /* sensitive_catalog: reads credentials, server configuration or other sessions' SQL */
+	SW_TRAIT_FASTPATH           = 1u << 18, /* fastpath: a protocol-level function call (message 'F', libpq PQfn) */
+	SW_TRAIT_PARAMETERIZED      = 1u << 19, /* parameterized: has $n placeholders, bound at each execution */
 };
-#define SW_TRAIT__COUNT 16
+#define SW_TRAIT__COUNT 20
 const char *sw_trait_name(unsigned bit_index);  /* index 0..SW_TRAIT__COUNT-1 */
 /* Returns the trait bit for a name, 0 when unknown. */
 unsigned sw_trait_parse(const char *name);
@@ -85,6 +91,7 @@ struct sw_stmt {
 	struct sw_strv reasons;    /* human-readable facts behind the class and traits */
 	char *prepare_name;        /* PREPARE name AS ...: the name; the rest describes the inner statement */
 	char *execute_name;        /* EXECUTE name: the daemon resolves it against the session */
+	struct sw_strv settings;   /* run-time settings the statement changes (lower-case names; SET, RESET, BEGIN ...) */
 	struct sw_impact *impact;  /* locks, rewrite, scan, reversibility (impact.h); NULL when not analysed */
 };
 
