@@ -65,6 +65,10 @@ $(BUILD)/test/test_%: tests/unit/test_%.c $(TLIB_OBJ) tests/unit/unit.h
 $(BUILD)/tools/pq_extended: tests/tools/pq_extended.c | $(BUILD)/.dir
 	$(CC) $(CFLAGS_COMMON) -O1 -I$(shell pg_config --includedir) -o $@ $< -lpq
 
+# A libpq client that calls a function through the fastpath interface (PQfn).
+$(BUILD)/tools/pq_fastpath: tests/tools/pq_fastpath.c | $(BUILD)/.dir
+	$(CC) $(CFLAGS_COMMON) -O1 -Wno-deprecated-declarations -I$(shell pg_config --includedir) -o $@ $< -lpq
+
 # libFuzzer target for the kernel's shape normalizer (tests/fuzz/fuzz_shape.c).
 $(BUILD)/fuzz/fuzz_shape: tests/fuzz/fuzz_shape.c tests/shape_oracle.h $(LIB_SRC) $(HDRS) $(SKEL)
 	@mkdir -p $(BUILD)/fuzz
@@ -78,11 +82,11 @@ fuzz: $(BUILD)/fuzz/fuzz_shape
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
-integration: $(BUILD)/test/sqlward $(BUILD)/tools/pq_extended
+integration: $(BUILD)/test/sqlward $(BUILD)/tools/pq_extended $(BUILD)/tools/pq_fastpath
 	@tests/integration/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/test/sqlward $(UNIT_BIN) $(BUILD)/tools/pq_extended \
+	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/test/sqlward $(UNIT_BIN) $(BUILD)/tools/pq_extended $(BUILD)/tools/pq_fastpath \
 		$(BUILD)/fuzz/fuzz_shape
 	@tests/run-all.sh
 

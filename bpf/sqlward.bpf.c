@@ -1,15 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
- * sqlward's kernel half for PostgreSQL backends.
+ * sqlward's kernel half for PostgreSQL backends: every door a client
+ * session has into the server is a uprobe here.
  *
- * uprobe InitializeSessionUserId(rolename, roleid): tag the backend pid with
- *   the authenticated role and whether policy governs it.
- * uprobe pg_parse_query(query_string): every client statement (simple Query
- *   and extended-protocol Parse) reaches this before it can execute. For a
- *   governed session the backend is stopped right here (SIGSTOP) unless the
- *   verdict cache holds "allow" for this exact text; the daemon then resumes
- *   or cancels it. With no live daemon the statement is cancelled (SIGINT):
- *   the gate fails closed and nobody is left paused.
+ * InitializeSessionUserId(rolename, roleid): tag the backend pid with the
+ *   authenticated role and whether policy governs it.
+ * pg_parse_query(query_string): every simple Query and extended-protocol
+ *   Parse reaches this before it can execute.
+ * GetCachedPlan(plansource, params): every Bind (one execution of a prepared
+ *   statement) when no portal is running (ActivePortal == NULL); nested calls
+ *   from inside a running statement are not client executions.
+ * HandleFunctionRequest(msgBuf): fastpath function calls (message 'F', PQfn),
+ *   which never reach the parser.
+ * exec_replication_command(cmd): every command on a replication connection.
+ * set_config_option_ext(name, value, ...): settings applied at connection
+ *   start (startup packet, per-role and per-database) and SET at run time.
+ *
+ * For a governed session the backend is stopped right at the probe (SIGSTOP)
+ * unless an in-kernel verdict cache allows the exact text (or its shape) under
+ * the same lexing settings; the daemon then resumes, cancels or keeps it. With
+ * no live daemon the kernel refuses on its own (SIGINT, or SIGTERM where a
+ * cancel would be discarded), so nobody is left paused and nothing runs
+ * unjudged. When the ring buffer is full a governed statement is still held and
+ * left in the overflow map for the daemon (backpressure, never a cancel).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -19,7 +32,14 @@
 #include "shape_normalize.h"
 
 #define SIGINT 2
+#define SIGTERM 15
 #define SIGSTOP 19
+
+/* GucSource and GucAction (utils/guc.h, PostgreSQL 15). */
+#define PGC_S_GLOBAL 5
+#define PGC_S_CLIENT 9
+#define PGC_S_SESSION 13
+#define GUC_ACTION_SAVE 2
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -33,6 +53,7 @@ struct sw_pattern patterns[SW_GOVERN_MAX];
 /* Optional scope: only backends whose parent is one of these postmasters. */
 volatile __u32 n_postmasters;
 __u32 postmasters[SW_POSTMASTERS_MAX];
+struct sw_bin_layout bins[SW_BINS_MAX];
 __u64 stats[SW_STAT__COUNT];
 __u64 statement_seq;
 
@@ -59,6 +80,14 @@ struct {
 	__type(key, struct sw_cache_key);
 	__type(value, struct sw_cache_val);
 } verdict_cache SEC(".maps");
+
+/* Held statements whose record did not fit in the ring buffer (key: pid). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_OVERFLOW_MAX);
+	__type(key, __u32);
+	__type(value, struct sw_overflow);
+} overflow SEC(".maps");
 
 static __always_inline void count(enum sw_stat s)
 {
@@ -119,6 +148,49 @@ static __always_inline bool in_scope(void)
 	return false;
 }
 
+/* The probed binary's layout (attach cookie) and its load base in this process. */
+static __always_inline const struct sw_bin_layout *layout_of(struct pt_regs *ctx, enum sw_fn fn, __u64 *base)
+{
+	__u64 bin = bpf_get_attach_cookie(ctx);
+	const struct sw_bin_layout *L;
+
+	if (bin >= SW_BINS_MAX)
+		return NULL;
+	L = &bins[bin];
+	if (!L->fn[fn])
+		return NULL;
+	*base = PT_REGS_IP(ctx) - L->fn[fn];
+	return L;
+}
+
+static __always_inline bool read_global(__u64 base, __u64 vaddr, void *dst, __u32 size)
+{
+	return vaddr && bpf_probe_read_user(dst, size, (const void *)(base + vaddr)) == 0;
+}
+
+/* The backend's lexing settings right now (SW_LEX_*; 0 when unreadable). */
+static __always_inline __u32 lex_of(const struct sw_bin_layout *L, __u64 base)
+{
+	__u8 scs = 0;
+	__s32 bq = 0;
+
+	if (!L || !read_global(base, L->standard_conforming_strings, &scs, sizeof(scs)) ||
+	    !read_global(base, L->backslash_quote, &bq, sizeof(bq)) || bq < 0 || bq > 2)
+		return 0;
+	return SW_LEX_KNOWN | (scs ? SW_LEX_SCS : 0) | ((__u32)bq << SW_LEX_BQ_SHIFT);
+}
+
+/* SW_AUX_ROLE_DIFFERS when the effective role is not the authenticated one. */
+static __always_inline __u32 role_aux(const struct sw_bin_layout *L, __u64 base)
+{
+	__u32 cur = 0, auth = 0;
+
+	if (L && read_global(base, L->current_user_id, &cur, sizeof(cur)) &&
+	    read_global(base, L->authenticated_user_id, &auth, sizeof(auth)) && auth && cur != auth)
+		return SW_AUX_ROLE_DIFFERS;
+	return 0;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(on_session_user, const char *rolename)
 {
@@ -139,6 +211,13 @@ int BPF_KPROBE(on_session_user, const char *rolename)
 	sess.flags = SW_SESS_KNOWN;
 	if (role_governed(sess.role, (__u32)(n - 1)))
 		sess.flags |= SW_SESS_GOVERNED;
+	{
+		__u64 base = 0;
+		__u8 walsender = 0;
+		const struct sw_bin_layout *L = layout_of(ctx, SW_FN_SESSION, &base);
+		if (L && read_global(base, L->am_walsender, &walsender, sizeof(walsender)) && walsender)
+			sess.flags |= SW_SESS_WALSENDER;
+	}
 	bpf_map_update_elem(&sessions, &pid, &sess, BPF_ANY);
 
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
@@ -235,14 +314,71 @@ static long compare_step(__u32 w, struct text_loop *c)
 	return 0;
 }
 
+/* What one probe hit knows before it decides. */
+struct hit {
+	__u32 type;               /* SW_EV_* */
+	__u32 pid;
+	__u32 flags;              /* session flags (0: session unknown) */
+	__u32 ctx_id;
+	__u32 lex;
+	__u32 aux;
+	const char *role;         /* NULL when the session is unknown */
+	__u64 text_addr;
+	__u64 arg0, arg1;
+	long n;                   /* text bytes captured incl. NUL (<= 0: none) */
+	bool governed;
+};
+
+static __always_inline bool no_daemon(void)
+{
+	return bpf_ktime_get_ns() - heartbeat_ns > heartbeat_grace_ns;
+}
+
 /*
- * Reserve, fill and submit a statement record carrying cap bytes of text
- * (cap is a constant at each call site). The signal is sent BEFORE the record
- * becomes visible: the daemon must never be able to resume a backend before
- * the stop reaches it. Returns -1 when the ring buffer is full.
+ * How the kernel refuses this kind of event on its own (no live daemon, or no
+ * room to tell it). A cancel (SIGINT) is only honoured where PostgreSQL checks
+ * for interrupts before the work happens: after parsing and at the start of a
+ * replication command. A cancel that arrives during Bind is discarded before
+ * the Execute, and a connection setting takes effect before any check, so
+ * those end the session (SIGTERM). A fastpath call runs its function before
+ * the first check, so it stays stopped for the daemon or its watchdog, which
+ * refuse it by rewriting the message.
  */
-static __always_inline int emit(struct sw_scratch *buf, const char *role, const char *query, __u32 pid,
-				__u32 flags, __u32 ctx_id, long n, __u64 hash, __u32 action, const __u32 cap)
+static __always_inline __u32 refusal(__u32 type)
+{
+	switch (type) {
+	case SW_EV_BIND:
+	case SW_EV_SETTING:
+		return SW_ACT_TERMINATED;
+	case SW_EV_FASTPATH:
+		return SW_ACT_HELD;
+	default:
+		return SW_ACT_CANCELLED;
+	}
+}
+
+static __always_inline void send_for(__u32 action)
+{
+	if (action == SW_ACT_HELD) {
+		bpf_send_signal(SIGSTOP);
+		count(SW_STAT_HELD);
+	} else if (action == SW_ACT_CANCELLED) {
+		bpf_send_signal(SIGINT);
+		count(SW_STAT_NO_DAEMON_CANCELS);
+	} else if (action == SW_ACT_TERMINATED) {
+		bpf_send_signal(SIGTERM);
+		count(SW_STAT_KERNEL_TERMINATIONS);
+	}
+}
+
+/*
+ * Reserve, fill and submit the record carrying cap bytes of text (cap is a
+ * constant at each call site). The signal is sent BEFORE the record becomes
+ * visible: the daemon must never resume a backend before the stop reaches it.
+ * Returns -1 when the ring buffer is full (nothing sent).
+ */
+static __always_inline int emit(struct sw_scratch *buf, const struct hit *h, __u64 hash, __u32 action,
+				const __u32 cap)
 {
 	struct sw_statement_event *ev;
 	__u32 size = sizeof(*ev) - SW_TEXT_CAP + cap;
@@ -250,31 +386,29 @@ static __always_inline int emit(struct sw_scratch *buf, const char *role, const 
 	ev = bpf_ringbuf_reserve(&events, size, 0);
 	if (!ev)
 		return -1;
-	ev->hdr.type = SW_EV_STATEMENT;
-	ev->hdr.pid = pid;
+	ev->hdr.type = h->type;
+	ev->hdr.pid = h->pid;
 	ev->hdr.ktime_ns = bpf_ktime_get_ns();
-	ev->text_addr = (__u64)query;
-	ev->flags = flags;
-	ev->ctx_id = ctx_id;
+	ev->text_addr = h->text_addr;
+	ev->flags = h->flags;
+	ev->ctx_id = h->ctx_id;
 	ev->seq = __sync_fetch_and_add(&statement_seq, 1);
 	ev->hash = hash;
-	ev->text_len = n;
+	ev->text_len = h->n;
 	ev->action = action;
-	if (role)
-		__builtin_memcpy(ev->role, role, sizeof(ev->role));
+	ev->lex = h->lex;
+	ev->aux = h->aux;
+	ev->arg0 = h->arg0;
+	ev->arg1 = h->arg1;
+	if (h->role)
+		__builtin_memcpy(ev->role, h->role, sizeof(ev->role));
 	else
 		ev->role[0] = 0;
 	bpf_probe_read_kernel(ev->text, cap, buf->text);
-	if (action == SW_ACT_HELD) {
-		bpf_send_signal(SIGSTOP);
-		count(SW_STAT_HELD);
-	} else if (action == SW_ACT_CANCELLED) {
-		bpf_send_signal(SIGINT);
-		count(SW_STAT_NO_DAEMON_CANCELS);
-	}
-	/* Only a held or cancelled statement needs the daemon now; the rest is read on its
-	 * tick, unless records pile up (a burst): then wake it before the ring fills. */
-	if (action == SW_ACT_HELD || action == SW_ACT_CANCELLED ||
+	send_for(action);
+	/* Only a stopped or refused backend needs the daemon now; the rest is read on
+	 * its tick, unless records pile up (a burst): then wake it before the ring fills. */
+	if (action == SW_ACT_HELD || action == SW_ACT_CANCELLED || action == SW_ACT_TERMINATED ||
 	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SW_RING_WAKE_BYTES)
 		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
 	else
@@ -282,119 +416,352 @@ static __always_inline int emit(struct sw_scratch *buf, const char *role, const 
 	return 0;
 }
 
-/* What the kernel does with this statement before the daemon sees it. */
-static __always_inline __u32 decide(struct sw_scratch *buf, bool governed, __u32 ctx_id, long n, __u64 *hash)
+/* Exact-text cache lookup (and, for parsed statements under default lexing, the shape cache). */
+static __always_inline __u32 cached(struct sw_scratch *buf, const struct hit *h, __u64 *hash)
 {
-	*hash = 0;
-	if (!governed)
-		return SW_ACT_OBSERVED;
+	struct sw_cache_key key = {};
+	struct sw_cache_val *val;
+	struct text_loop c = { .words = buf->text, .len = (__u32)h->n,
+			       .hash = 0xcbf29ce484222325ULL, .equal = true };
 
-	/* Exact-text verdict cache: only for fully captured text in a known context. */
-	if (n > 0 && n < SW_TEXT_CAP && ctx_id) {
-		struct sw_cache_key key = {};
-		struct sw_cache_val *val;
-		struct text_loop c = { .words = buf->text, .len = (__u32)n,
-				       .hash = 0xcbf29ce484222325ULL, .equal = true };
-
-		bpf_loop(SW_TEXT_WORDS, hash_step, &c, 0);
-		key.len = (__u32)n;
-		key.ctx_id = ctx_id;
-		key.hash = c.hash;
-		*hash = c.hash;
-		val = bpf_map_lookup_elem(&verdict_cache, &key);
-		if (val) {
-			c.other = val->text;
-			bpf_loop(SW_TEXT_WORDS, compare_step, &c, 0);
-			if (c.equal) {
-				count(SW_STAT_CACHE_HITS);
-				return SW_ACT_CACHED_ALLOW;
-			}
+	bpf_loop(SW_TEXT_WORDS, hash_step, &c, 0);
+	key.len = (__u32)h->n;
+	key.ctx_id = h->ctx_id;
+	key.lex = h->lex;
+	key.kind = h->type;
+	key.hash = c.hash;
+	*hash = c.hash;
+	val = bpf_map_lookup_elem(&verdict_cache, &key);
+	if (val) {
+		c.other = val->text;
+		bpf_loop(SW_TEXT_WORDS, compare_step, &c, 0);
+		if (c.equal) {
+			count(SW_STAT_CACHE_HITS);
+			return SW_ACT_CACHED_ALLOW;
 		}
-
-		/* Shape cache: literals replaced by placeholders, anything not understood gives up. */
-		{
-			struct shape_loop sl = { .in = (const unsigned char *)buf->text,
-						 .out = (unsigned char *)buf->shape };
-			sl.s.len = (__u32)n - 1;
-			bpf_loop(SW_TEXT_CAP, shape_step, &sl, 0);
-			if (sw_shape_finish(&sl.s) && sl.s.out_len > 0 && sl.s.out_len < SW_TEXT_CAP) {
-				struct text_loop sc = { .words = buf->shape, .len = sl.s.out_len,
-							.hash = 0xcbf29ce484222325ULL, .equal = true };
-				bpf_loop(SW_TEXT_WORDS, hash_step, &sc, 0);
-				key.len = sl.s.out_len;
-				key.hash = sc.hash;
-				val = bpf_map_lookup_elem(&shape_cache, &key);
-				if (val) {
-					sc.other = val->text;
-					bpf_loop(SW_TEXT_WORDS, compare_step, &sc, 0);
-					if (sc.equal) {
-						count(SW_STAT_SHAPE_HITS);
-						return SW_ACT_SHAPE_ALLOW;
-					}
+	}
+	/* The shape normalizer reads strings as standard_conforming_strings = on does. */
+	if (h->type != SW_EV_STATEMENT || h->lex != SW_LEX_DEFAULT)
+		return 0;
+	{
+		struct shape_loop sl = { .in = (const unsigned char *)buf->text,
+					 .out = (unsigned char *)buf->shape };
+		sl.s.len = (__u32)h->n - 1;
+		bpf_loop(SW_TEXT_CAP, shape_step, &sl, 0);
+		if (sw_shape_finish(&sl.s) && sl.s.out_len > 0 && sl.s.out_len < SW_TEXT_CAP) {
+			struct text_loop sc = { .words = buf->shape, .len = sl.s.out_len,
+						.hash = 0xcbf29ce484222325ULL, .equal = true };
+			bpf_loop(SW_TEXT_WORDS, hash_step, &sc, 0);
+			key.len = sl.s.out_len;
+			key.hash = sc.hash;
+			val = bpf_map_lookup_elem(&shape_cache, &key);
+			if (val) {
+				sc.other = val->text;
+				bpf_loop(SW_TEXT_WORDS, compare_step, &sc, 0);
+				if (sc.equal) {
+					count(SW_STAT_SHAPE_HITS);
+					return SW_ACT_SHAPE_ALLOW;
 				}
-			} else {
-				count(SW_STAT_SHAPE_GIVE_UPS);
 			}
-		}
-	}
-	/* No live daemon to decide: cancel now rather than pause with nobody deciding. */
-	if (bpf_ktime_get_ns() - heartbeat_ns > heartbeat_grace_ns)
-		return SW_ACT_CANCELLED;
-	return SW_ACT_HELD;
-}
-
-SEC("uprobe")
-int BPF_KPROBE(on_parse_query, const char *query)
-{
-	struct sw_session *sess;
-	struct sw_scratch *buf;
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	__u32 flags = 0, ctx_id = 0, zero = 0, action;
-	const char *role = NULL;
-	bool governed;
-	__u64 hash;
-	long n;
-	int rc;
-
-	if (!in_scope())
-		return 0;
-	sess = bpf_map_lookup_elem(&sessions, &pid);
-	if (sess) {
-		flags = sess->flags;
-		ctx_id = sess->ctx_id;
-		role = sess->role;
-	} else {
-		/* A backend whose authentication we never saw: fail closed, let the daemon look. */
-		count(SW_STAT_UNKNOWN_SESSION);
-	}
-	governed = enforce && (!sess || (flags & SW_SESS_GOVERNED));
-
-	buf = bpf_map_lookup_elem(&scratch, &zero);
-	if (!buf) {
-		if (governed)
-			bpf_send_signal(SIGINT);
-		return 0;
-	}
-	n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, query);
-	action = decide(buf, governed, ctx_id, n, &hash);
-	if (n > 0 && n <= SW_TEXT_SMALL)
-		rc = emit(buf, role, query, pid, flags, ctx_id, n, hash, action, SW_TEXT_SMALL);
-	else
-		rc = emit(buf, role, query, pid, flags, ctx_id, n, hash, action, SW_TEXT_CAP);
-	if (rc < 0) {
-		count(SW_STAT_RB_DROPS);
-		/* The daemon will never see this statement: a governed one must not run. */
-		if (governed) {
-			bpf_send_signal(SIGINT);
-			count(SW_STAT_NO_DAEMON_CANCELS);
+		} else {
+			count(SW_STAT_SHAPE_GIVE_UPS);
 		}
 	}
 	return 0;
 }
 
+/* What the kernel does with this event before the daemon sees it. */
+static __always_inline __u32 decide(struct sw_scratch *buf, const struct hit *h, __u64 *hash)
+{
+	*hash = 0;
+	if (!h->governed)
+		return SW_ACT_OBSERVED;
+	if (h->flags & SW_SESS_REFUSED)
+		return refusal(h->type);
+	/* Verdict caches: only for fully captured text in a known context, judged under
+	 * the same lexing, run as the role that authenticated. */
+	if ((h->type == SW_EV_STATEMENT || h->type == SW_EV_BIND) && h->n > 0 && h->n < SW_TEXT_CAP &&
+	    h->ctx_id && (h->lex & SW_LEX_KNOWN) && !(h->aux & (SW_AUX_ROLE_DIFFERS | SW_AUX_LAYOUT_BAD))) {
+		__u32 a = cached(buf, h, hash);
+		if (a)
+			return a;
+	}
+	/* No live daemon to decide: refuse now rather than pause with nobody deciding. */
+	if (no_daemon())
+		return refusal(h->type);
+	return SW_ACT_HELD;
+}
+
+/* Hand a held event to the daemon through the overflow map (the ring is full). */
+static __always_inline bool park(const struct hit *h)
+{
+	struct sw_overflow o = {};
+
+	o.type = h->type;
+	o.flags = h->flags;
+	o.ctx_id = h->ctx_id;
+	o.lex = h->lex;
+	o.aux = h->aux;
+	o.ktime_ns = bpf_ktime_get_ns();
+	o.seq = __sync_fetch_and_add(&statement_seq, 1);
+	o.text_addr = h->text_addr;
+	o.arg0 = h->arg0;
+	o.arg1 = h->arg1;
+	if (h->role)
+		__builtin_memcpy(o.role, h->role, sizeof(o.role));
+	return bpf_map_update_elem(&overflow, &h->pid, &o, BPF_ANY) == 0;
+}
+
+/* Decide, record, and on a full ring buffer apply backpressure to governed work. */
+static __always_inline void finish(struct sw_scratch *buf, struct hit *h)
+{
+	__u64 hash;
+	__u32 action = decide(buf, h, &hash);
+	int rc;
+
+	if (h->n > 0 && h->n <= SW_TEXT_SMALL)
+		rc = emit(buf, h, hash, action, SW_TEXT_SMALL);
+	else
+		rc = emit(buf, h, hash, action, SW_TEXT_CAP);
+	if (rc == 0)
+		return;
+	count(SW_STAT_RB_DROPS);
+	if (action != SW_ACT_HELD)
+		return;   /* observed or cache-allowed: it runs; the lost record is counted */
+	/* The daemon is alive but behind: hold the statement and leave it where the
+	 * daemon looks on every tick. Allowed work waits; it is never cancelled. */
+	if (park(h)) {
+		bpf_send_signal(SIGSTOP);
+		count(SW_STAT_OVERFLOW_HELD);
+		return;
+	}
+	count(SW_STAT_OVERFLOW_FULL);
+	send_for(refusal(h->type));
+}
+
+/* Look up the session and fill the common fields; false: out of scope. */
+static __always_inline bool begin(struct hit *h, __u32 type)
+{
+	struct sw_session *sess;
+
+	if (!in_scope())
+		return false;
+	__builtin_memset(h, 0, sizeof(*h));
+	h->type = type;
+	h->pid = bpf_get_current_pid_tgid() >> 32;
+	sess = bpf_map_lookup_elem(&sessions, &h->pid);
+	if (sess) {
+		h->flags = sess->flags;
+		h->ctx_id = sess->ctx_id;
+		h->role = sess->role;
+	}
+	h->governed = enforce && sess && (h->flags & SW_SESS_GOVERNED);
+	return true;
+}
+
+static __always_inline struct sw_scratch *scratch_buf(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_parse_query, const char *query)
+{
+	const struct sw_bin_layout *L;
+	struct sw_scratch *buf;
+	struct hit h;
+	__u64 base = 0;
+
+	if (!begin(&h, SW_EV_STATEMENT))
+		return 0;
+	if (!h.role) {
+		/* A backend whose authentication we never saw: fail closed, let the daemon look. */
+		count(SW_STAT_UNKNOWN_SESSION);
+		h.governed = enforce;
+	}
+	buf = scratch_buf();
+	if (!buf) {
+		if (h.governed)
+			bpf_send_signal(SIGINT);
+		return 0;
+	}
+	L = layout_of(ctx, SW_FN_PARSE, &base);
+	h.lex = lex_of(L, base);
+	h.aux = role_aux(L, base);
+	h.text_addr = (__u64)query;
+	h.n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, query);
+	finish(buf, &h);
+	return 0;
+}
+
+/*
+ * A Bind: one execution of a prepared statement, with its parameters. Only
+ * client sessions (a background worker's SPI has no session here) and only
+ * when no portal is running: GetCachedPlan inside a running statement (SQL
+ * EXECUTE, PL/pgSQL) is that statement's own work, judged with it.
+ */
+SEC("uprobe")
+int BPF_KPROBE(on_bind, void *psrc, void *params)
+{
+	const struct sw_bin_layout *L;
+	struct sw_scratch *buf;
+	struct hit h;
+	__u64 base = 0, portal = 0, qs = 0;
+	__u32 magic = 0;
+
+	if (!begin(&h, SW_EV_BIND) || !h.role || !(h.flags & SW_SESS_GOVERNED))
+		return 0;
+	L = layout_of(ctx, SW_FN_BIND, &base);
+	if (!L)
+		return 0;
+	if (read_global(base, L->active_portal, &portal, sizeof(portal))) {
+		if (portal) {
+			count(SW_STAT_NESTED_SKIPPED);
+			return 0;
+		}
+		h.aux |= SW_AUX_NESTED_CHECKED;
+	}
+	buf = scratch_buf();
+	if (!buf) {
+		if (h.governed)
+			bpf_send_signal(SIGTERM);
+		return 0;
+	}
+	h.lex = lex_of(L, base);
+	h.aux |= role_aux(L, base);
+	h.arg0 = (__u64)psrc;
+	h.arg1 = (__u64)params;
+	/* The plan source must be what this layout says it is, or the text is not trusted. */
+	if (bpf_probe_read_user(&magic, sizeof(magic), psrc) != 0 || magic != L->psrc_magic ||
+	    bpf_probe_read_user(&qs, sizeof(qs), (const char *)psrc + L->psrc_query_string) != 0 || !qs) {
+		h.aux |= SW_AUX_LAYOUT_BAD;
+		buf->text[0] = 0;
+		h.n = 0;
+	} else {
+		h.text_addr = qs;
+		h.n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, (const void *)qs);
+	}
+	finish(buf, &h);
+	return 0;
+}
+
+/* StringInfoData (lib/stringinfo.h): the same layout in every supported version. */
+struct pg_stringinfo {
+	__u64 data;
+	__s32 len;
+	__s32 maxlen;
+	__s32 cursor;
+};
+
+SEC("uprobe")
+int BPF_KPROBE(on_fastpath, void *msgbuf)
+{
+	struct pg_stringinfo si = {};
+	struct sw_scratch *buf;
+	struct hit h;
+	__u32 take;
+
+	if (!begin(&h, SW_EV_FASTPATH))
+		return 0;
+	if (!h.role) {
+		/* Authenticated before the gate attached and not adopted: fail closed, let the daemon look. */
+		count(SW_STAT_UNKNOWN_SESSION);
+		h.governed = enforce;
+	}
+	buf = scratch_buf();
+	if (!buf)
+		return 0;
+	h.arg0 = (__u64)msgbuf;
+	if (bpf_probe_read_user(&si, sizeof(si), msgbuf) == 0 && si.len > 0 && si.data) {
+		take = (__u32)si.len < SW_TEXT_CAP - 1 ? (__u32)si.len : SW_TEXT_CAP - 1;
+		h.text_addr = si.data;
+		h.arg1 = (__u64)si.len;
+		if (bpf_probe_read_user(buf->text, take & (SW_TEXT_CAP - 1), (const void *)si.data) == 0)
+			h.n = take + 1;
+	}
+	finish(buf, &h);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_replication, const char *cmd)
+{
+	struct sw_scratch *buf;
+	struct hit h;
+
+	if (!begin(&h, SW_EV_REPLICATION))
+		return 0;
+	if (!h.role) {
+		count(SW_STAT_UNKNOWN_SESSION);
+		h.governed = enforce;
+	}
+	buf = scratch_buf();
+	if (!buf) {
+		if (h.governed)
+			bpf_send_signal(SIGINT);
+		return 0;
+	}
+	h.text_addr = (__u64)cmd;
+	h.n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, cmd);
+	finish(buf, &h);
+	return 0;
+}
+
+/*
+ * set_config_option_ext(name, value, context, source, srole, action,
+ * changeVal, elevel, is_reload): judged for governed sessions when it
+ * changes a value from the connection (startup packet), the catalog
+ * (ALTER ROLE/DATABASE ... SET) or SET/set_config() at run time. GUC_ACTION_SAVE
+ * (a function's SET clause, the server's own temporary settings) belongs to the
+ * statement that runs it.
+ */
+SEC("uprobe")
+int BPF_KPROBE(on_setting, const char *name, const char *value, int context, int source)
+{
+	int action = (int)ctx->r9;      /* the sixth argument (libbpf's macro stops at five) */
+	struct sw_scratch *buf;
+	struct hit h;
+	__u8 change_val = 0;
+	long nn, nv = 0;
+	char *bytes;
+
+	if (!begin(&h, SW_EV_SETTING) || !h.role || !(h.flags & SW_SESS_GOVERNED))
+		return 0;
+	if (bpf_probe_read_user(&change_val, 1, (const void *)(PT_REGS_SP(ctx) + 8)) != 0 || !change_val)
+		return 0;
+	if (!((source >= PGC_S_GLOBAL && source <= PGC_S_CLIENT) ||
+	      (source == PGC_S_SESSION && action != GUC_ACTION_SAVE)))
+		return 0;
+	buf = scratch_buf();
+	if (!buf)
+		return 0;
+	bytes = (char *)buf->text;
+	h.arg0 = (__u64)name;
+	h.arg1 = (__u64)value;
+	h.aux = ((__u32)(source & 0xff) | ((__u32)(action & 0xff) << 8) | ((__u32)(context & 0xff) << 16))
+		<< SW_AUX_SETTING_SHIFT;
+	nn = bpf_probe_read_user_str(bytes, 256, name);
+	if (nn <= 0) {
+		bytes[0] = 0;
+		nn = 1;
+	}
+	if (value)
+		nv = bpf_probe_read_user_str(bytes + (nn & 255), SW_TEXT_CAP - 256, value);
+	else
+		h.aux |= SW_AUX_VALUE_NULL;
+	if (nv <= 0) {
+		bytes[nn & 255] = 0;
+		nv = 1;
+	}
+	h.n = nn + nv;
+	finish(buf, &h);
+	return 0;
+}
+
 /*
  * A process exits. The daemon: mark it dead now, so governed statements are
- * cancelled rather than held with nobody to decide (no waiting for the
+ * refused rather than held with nobody to decide (no waiting for the
  * heartbeat to lapse). A backend: forget its session (pids are reused).
  */
 SEC("tp_btf/sched_process_exit")
@@ -408,5 +775,6 @@ int BPF_PROG(on_process_exit, struct task_struct *p)
 	if (daemon_tgid && tgid == daemon_tgid)
 		heartbeat_ns = 0;
 	bpf_map_delete_elem(&sessions, &tgid);
+	bpf_map_delete_elem(&overflow, &tgid);
 	return 0;
 }

@@ -18,12 +18,64 @@
 #define SW_GOVERN_MAX 32        /* role patterns the kernel can test */
 #define SW_CACHE_ENTRIES 1024   /* in-kernel verdict cache (LRU) */
 #define SW_POSTMASTERS_MAX 8    /* --postmaster-pid scope filter */
+#define SW_BINS_MAX 8           /* server binaries probed at once (attach cookie = index) */
+#define SW_OVERFLOW_MAX 4096    /* held statements waiting while the ring buffer is full */
 
 enum sw_event_type {
 	SW_EV_SESSION = 1,      /* a backend authenticated as a role */
-	SW_EV_STATEMENT = 2,    /* a statement reached the parser */
+	SW_EV_STATEMENT = 2,    /* a statement reached the parser (simple Query or Parse) */
 	SW_EV_EXIT = 3,         /* a backend process exited */
+	SW_EV_BIND = 4,         /* a top-level execution starts (Bind: GetCachedPlan) */
+	SW_EV_FASTPATH = 5,     /* a fastpath function call (message 'F'); text = message body */
+	SW_EV_REPLICATION = 6,  /* a walsender received a command (exec_replication_command) */
+	SW_EV_SETTING = 7,      /* a run-time setting is applied (set_config_option_ext); text = "name\0value\0" */
 };
+
+/* The probed functions of a server binary (index into struct sw_bin_layout.fn). */
+enum sw_fn {
+	SW_FN_SESSION = 0,      /* InitializeSessionUserId */
+	SW_FN_PARSE,            /* pg_parse_query */
+	SW_FN_BIND,             /* GetCachedPlan */
+	SW_FN_FASTPATH,         /* HandleFunctionRequest */
+	SW_FN_REPLICATION,      /* exec_replication_command */
+	SW_FN_SETTING,          /* set_config_option_ext */
+	SW_FN__COUNT,
+};
+
+/*
+ * Where the probes find what they read in a server binary, as ELF virtual
+ * addresses (the load base is the probe's own address minus fn[]), derived
+ * and checked by userspace (pg_layout.c). 0 means unknown: the probe then
+ * treats the value as unknown and leaves the decision to the daemon.
+ */
+struct sw_bin_layout {
+	__u64 fn[SW_FN__COUNT];
+	__u64 standard_conforming_strings;  /* bool */
+	__u64 backslash_quote;              /* int */
+	__u64 active_portal;                /* Portal ActivePortal: non-NULL while a portal runs */
+	__u64 current_user_id;              /* Oid CurrentUserId (decoded from GetUserId) */
+	__u64 authenticated_user_id;        /* Oid AuthenticatedUserId (decoded from GetAuthenticatedUserId) */
+	__u64 am_walsender;                 /* bool: a replication connection */
+	__u32 psrc_query_string;            /* offsetof(CachedPlanSource, query_string) */
+	__u32 psrc_magic;                   /* CACHEDPLANSOURCE_MAGIC */
+};
+
+/*
+ * Lexing settings of the backend at the probe (struct sw_statement_event.lex
+ * and the cache keys): the same bytes lex differently under them.
+ */
+#define SW_LEX_KNOWN        0x1     /* both settings could be read */
+#define SW_LEX_SCS          0x2     /* standard_conforming_strings = on */
+#define SW_LEX_BQ_SHIFT     2       /* backslash_quote: 0 off, 1 on, 2 safe_encoding */
+#define SW_LEX_BQ_MASK      0xc
+#define SW_LEX_DEFAULT      (SW_LEX_KNOWN | SW_LEX_SCS | (2 << SW_LEX_BQ_SHIFT))
+
+/* struct sw_statement_event.aux bits. */
+#define SW_AUX_NESTED_CHECKED 0x1   /* bind: ActivePortal was read and was NULL (a client Bind) */
+#define SW_AUX_LAYOUT_BAD     0x2   /* bind: CachedPlanSource magic did not match: not judged by text */
+#define SW_AUX_ROLE_DIFFERS   0x4   /* the effective role (CurrentUserId) differs from the authenticated one */
+#define SW_AUX_VALUE_NULL     0x8   /* setting: value is NULL (RESET) */
+#define SW_AUX_SETTING_SHIFT  8     /* setting: source | action << 8 | context << 16, shifted by this */
 
 /* What the kernel did with a statement before the daemon saw it. */
 enum sw_kernel_action {
@@ -32,11 +84,14 @@ enum sw_kernel_action {
 	SW_ACT_CACHED_ALLOW = 2,/* governed, verdict cache said allow: not stopped */
 	SW_ACT_CANCELLED = 3,   /* governed, no live daemon: SIGINT sent (fail closed) */
 	SW_ACT_SHAPE_ALLOW = 4, /* governed, shape cache said allow for this statement's shape */
+	SW_ACT_TERMINATED = 5,  /* governed, no live daemon: SIGTERM sent (a Bind or a connection setting) */
 };
 
 /* Session state flags (struct sw_session.flags). */
 #define SW_SESS_GOVERNED 0x1
 #define SW_SESS_KNOWN    0x2    /* role known (set at authentication or by the daemon) */
+#define SW_SESS_REFUSED  0x4    /* the daemon refused the connection: cancel everything it sends */
+#define SW_SESS_WALSENDER 0x8   /* a replication connection (am_walsender at authentication) */
 
 struct sw_session {
 	char role[SW_ROLE_MAX];
@@ -58,6 +113,8 @@ struct sw_cache_key {
 	__u64 hash;
 	__u32 ctx_id;
 	__u32 len;
+	__u32 lex;              /* SW_LEX_* the verdict was made under */
+	__u32 kind;             /* SW_EV_STATEMENT or SW_EV_BIND */
 };
 struct sw_cache_val {
 	__u64 text[SW_TEXT_WORDS];  /* zero-padded statement text */
@@ -81,18 +138,42 @@ struct sw_session_event {
 	char title[SW_TITLE_MAX];
 };
 
+/* Every event but SW_EV_SESSION (hdr.type says which). */
 struct sw_statement_event {
 	struct sw_event_hdr hdr;
-	__u64 text_addr;        /* address of the full text in the backend */
+	__u64 text_addr;        /* address of the full text in the backend (fastpath: the message body) */
 	__u64 hash;             /* lookup hash of the captured text */
 	__u32 action;           /* enum sw_kernel_action */
 	__u32 flags;            /* session flags at the time */
 	__u32 ctx_id;
 	__s32 text_len;         /* bytes captured incl. NUL; == SW_TEXT_CAP means truncated */
 	__u64 seq;              /* per-boot statement counter */
+	__u32 lex;              /* SW_LEX_* at the probe */
+	__u32 aux;              /* SW_AUX_* */
+	__u64 arg0;             /* bind: CachedPlanSource *; fastpath: StringInfo; setting: name */
+	__u64 arg1;             /* bind: ParamListInfo; fastpath: message length; setting: value */
 	char role[SW_ROLE_MAX];
 	/* SW_TEXT_SMALL bytes in a short record (text_len <= SW_TEXT_SMALL), else SW_TEXT_CAP. */
 	char text[SW_TEXT_CAP];
+};
+
+/*
+ * A governed statement held (stopped) while the ring buffer was full: the
+ * daemon finds it here (map "overflow", key: pid) and reads the rest from
+ * the stopped backend. Backpressure instead of cancelling allowed work.
+ */
+struct sw_overflow {
+	__u32 type;             /* SW_EV_* */
+	__u32 flags;
+	__u32 ctx_id;
+	__u32 lex;
+	__u32 aux;
+	__u32 pad;
+	__u64 ktime_ns;
+	__u64 seq;
+	__u64 text_addr;
+	__u64 arg0, arg1;
+	char role[SW_ROLE_MAX];
 };
 
 /* Counters (array map "stats"). */
@@ -104,6 +185,10 @@ enum sw_stat {
 	SW_STAT_UNKNOWN_SESSION,
 	SW_STAT_SHAPE_HITS,
 	SW_STAT_SHAPE_GIVE_UPS,
+	SW_STAT_OVERFLOW_HELD,  /* governed statements held in the overflow map (ring full) */
+	SW_STAT_OVERFLOW_FULL,  /* ... and the overflow map full too: cancelled */
+	SW_STAT_NESTED_SKIPPED, /* executions inside a running portal (not a client Bind) */
+	SW_STAT_KERNEL_TERMINATIONS, /* SIGTERM sent with no live daemon */
 	SW_STAT__COUNT,
 };
 

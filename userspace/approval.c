@@ -33,6 +33,101 @@ void sw_approval_set_requester(struct sw_approval *a, uid_t uid, const char *use
 	a->requester_pid = pid;
 }
 
+void sw_approval_set_chain(struct sw_approval *a, const struct sw_client_chain *chain,
+			   enum sw_distinct_from mode)
+{
+	const struct sw_chain_node *origin = sw_client_chain_origin(chain);
+
+	a->chain_known = true;
+	a->chain = *chain;
+	a->distinct_from = mode;
+	free(a->requester);
+	a->requester = NULL;
+	a->requester_known = origin != NULL;
+	if (origin) {
+		a->requester_uid = origin->uid;
+		a->requester = sw_xstrdup(origin->user);
+		a->requester_pid = origin->pid;
+	}
+}
+
+/* Does running this chain node bar its user from approving? */
+static bool node_bars(const struct sw_approval *a, const struct sw_chain_node *n)
+{
+	if (n->kind != SW_CHAIN_PROCESS)
+		return false;
+	if (a->distinct_from == SW_DISTINCT_FROM_CHAIN || !a->chain.established)
+		return true;
+	return n->origin;
+}
+
+static bool runs(const struct sw_chain_node *n, const struct sw_actor *who)
+{
+	return n->uid == who->uid || strcmp(n->user, who->user) == 0;
+}
+
+const struct sw_chain_node *sw_approval_barred(const struct sw_approval *a, const struct sw_actor *who)
+{
+	const struct sw_chain_node *origin;
+
+	if (!a->chain_known)
+		return NULL;
+	/* The origin first: being the sender is the stronger reason to name. */
+	origin = sw_client_chain_origin(&a->chain);
+	if (origin && runs(origin, who))
+		return origin;
+	for (size_t i = 0; i < a->chain.n_nodes; i++)
+		if (node_bars(a, &a->chain.nodes[i]) && runs(&a->chain.nodes[i], who))
+			return &a->chain.nodes[i];
+	return NULL;
+}
+
+json_t *sw_approval_requester_json(const struct sw_approval *a)
+{
+	json_t *o, *users = json_array();
+
+	if (!a->chain_known) {
+		json_decref(users);
+		return json_null();
+	}
+	for (size_t i = 0; i < a->chain.n_nodes; i++) {
+		const struct sw_chain_node *n = &a->chain.nodes[i];
+		bool seen = false;
+		if (!node_bars(a, n))
+			continue;
+		for (size_t j = 0; j < json_array_size(users); j++)
+			seen |= strcmp(json_string_value(json_array_get(users, j)), n->user) == 0;
+		if (!seen)
+			json_array_append_new(users, json_string(n->user));
+	}
+	o = sw_client_chain_json(&a->chain);
+	json_object_set_new(o, "approvers_distinct_from", json_string(sw_distinct_from_name(a->distinct_from)));
+	json_object_set_new(o, "may_not_approve", users);
+	return o;
+}
+
+/* Why who (running node n of the chain) may not approve, in msg. */
+static void barred_message(const struct sw_approval *a, const struct sw_actor *who, const struct sw_chain_node *n,
+			   char *msg, size_t len)
+{
+	char path[640], proc[192];
+
+	sw_client_chain_describe(&a->chain, path, sizeof(path));
+	sw_chain_node_describe(n, proc, sizeof(proc));
+	if (a->chain.established && n->origin)
+		snprintf(msg, len, "%s cannot approve this statement: %s owns the client process that sent it, %s "
+			 "(connection: %s); another approver must decide", who->user, n->user, proc, path);
+	else if (a->chain.established)
+		snprintf(msg, len, "%s cannot approve this statement: its rule has approvers_distinct_from: chain "
+			 "and the statement's connection passed through %s (connection: %s); another approver must "
+			 "decide", who->user, proc, path);
+	else
+		snprintf(msg, len, "%s cannot approve this statement: who sent it could not be established (%s), "
+			 "so every OS user whose process its connection passed through counts as the requester, and "
+			 "%s runs %s (connection: %s); another approver must decide", who->user, a->chain.why,
+			 who->user, proc, path);
+}
+
 void sw_approval_free(struct sw_approval *a)
 {
 	for (size_t i = 0; i < a->n_entries; i++) {
@@ -97,6 +192,7 @@ enum sw_approval_result sw_approval_decide(struct sw_approval *a, const struct s
 					   const char *comment, const struct timespec *now,
 					   char *msg, size_t msglen)
 {
+	const struct sw_chain_node *barred;
 	struct sw_approval_entry *e;
 
 	msg[0] = 0;
@@ -112,7 +208,12 @@ enum sw_approval_result sw_approval_decide(struct sw_approval *a, const struct s
 		snprintf(msg, msglen, "denied by %s", who->user);
 		return SW_APPROVAL_DENIED;
 	}
-	if (a->requester_known && (who->uid == a->requester_uid || strcmp(who->user, a->requester) == 0)) {
+	if ((barred = sw_approval_barred(a, who))) {
+		barred_message(a, who, barred, msg, msglen);
+		return SW_APPROVAL_REFUSED;
+	}
+	if (!a->chain_known && a->requester_known &&
+	    (who->uid == a->requester_uid || strcmp(who->user, a->requester) == 0)) {
 		snprintf(msg, msglen, "%s cannot approve this statement: %s owns the client process that sent it "
 			 "(pid %d); another approver must decide", who->user, a->requester, a->requester_pid);
 		return SW_APPROVAL_REFUSED;

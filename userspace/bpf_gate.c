@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf_gate.h"
+#include "pg_layout.h"
 #include "role_pattern.h"
 #include "shape.h"
 #include "sqlward.skel.h"
@@ -21,7 +22,7 @@ _Static_assert((int)SW_ROLE_PAT_EXACT == (int)SW_PAT_EXACT && (int)SW_ROLE_PAT_P
 _Static_assert(sizeof(((struct sw_role_pattern *)0)->text) == sizeof(((struct sw_pattern *)0)->text),
 	       "role pattern text must fit the kernel's");
 
-#define MAX_LINKS 32
+#define MAX_LINKS 64
 
 struct sw_gate {
 	struct sqlward_bpf *skel;
@@ -128,9 +129,9 @@ bool sw_gate_set_patterns(struct sw_gate *g, const char *const *patterns, size_t
 }
 
 static int attach(struct sw_gate *g, struct bpf_program *prog, const char *bin, const char *func,
-		  char *err, size_t errlen)
+		  uint64_t cookie, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = false);
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = false, .bpf_cookie = cookie);
 	struct bpf_link *l;
 
 	if (g->n_links >= MAX_LINKS) {
@@ -169,14 +170,33 @@ int sw_gate_attach_exit(struct sw_gate *g, char *err, size_t errlen)
 	return 0;
 }
 
-int sw_gate_attach_sessions(struct sw_gate *g, const char *bin, char *err, size_t errlen)
+int sw_gate_attach_sessions(struct sw_gate *g, int idx, const struct sw_pg_layout *L, char *err, size_t errlen)
 {
-	return attach(g, g->skel->progs.on_session_user, bin, "InitializeSessionUserId", err, errlen);
+	if (idx < 0 || idx >= SW_BINS_MAX) {
+		snprintf(err, errlen, "too many server binaries (at most %d)", SW_BINS_MAX);
+		return -1;
+	}
+	/* The probes read the layout from the first hit on: publish it before attaching. */
+	g->skel->bss->bins[idx] = L->bpf;
+	__sync_synchronize();
+	return attach(g, g->skel->progs.on_session_user, L->path, sw_pg_layout_fn_name(SW_FN_SESSION),
+		      (uint64_t)idx, err, errlen);
 }
 
-int sw_gate_attach_statements(struct sw_gate *g, const char *bin, char *err, size_t errlen)
+int sw_gate_attach_checkpoints(struct sw_gate *g, int idx, const struct sw_pg_layout *L, char *err, size_t errlen)
 {
-	return attach(g, g->skel->progs.on_parse_query, bin, "pg_parse_query", err, errlen);
+	struct bpf_program *progs[SW_FN__COUNT] = {
+		[SW_FN_PARSE] = g->skel->progs.on_parse_query,
+		[SW_FN_BIND] = g->skel->progs.on_bind,
+		[SW_FN_FASTPATH] = g->skel->progs.on_fastpath,
+		[SW_FN_REPLICATION] = g->skel->progs.on_replication,
+		[SW_FN_SETTING] = g->skel->progs.on_setting,
+	};
+
+	for (int f = 0; f < SW_FN__COUNT; f++)
+		if (progs[f] && attach(g, progs[f], L->path, sw_pg_layout_fn_name(f), (uint64_t)idx, err, errlen) < 0)
+			return -1;
+	return 0;
 }
 
 static int ensure_bpffs(const char *dir, char *err, size_t errlen)
@@ -315,7 +335,8 @@ uint64_t sw_text_hash(const char *text, uint32_t len)
 }
 
 /* Insert "allow" for val's text (len bytes, zero-padded) in ctx_id into a verdict map. */
-static int cache_put(struct bpf_map *map, uint32_t ctx_id, const struct sw_cache_val *val, uint32_t len)
+static int cache_put(struct bpf_map *map, uint32_t ctx_id, uint32_t lex, uint32_t kind,
+		     const struct sw_cache_val *val, uint32_t len)
 {
 	struct sw_cache_key key;
 
@@ -323,19 +344,22 @@ static int cache_put(struct bpf_map *map, uint32_t ctx_id, const struct sw_cache
 	key.hash = sw_text_hash((const char *)val->text, len);
 	key.ctx_id = ctx_id;
 	key.len = len;
+	key.lex = lex;
+	key.kind = kind;
 	return bpf_map__update_elem(map, &key, sizeof(key), val, sizeof(*val), BPF_ANY);
 }
 
-int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, uint32_t len)
+int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, uint32_t lex, uint32_t kind, const char *text,
+			uint32_t len)
 {
 	struct sw_cache_val *val;
 	int rc;
 
-	if (len == 0 || len >= SW_TEXT_CAP || ctx_id == 0)
+	if (len == 0 || len >= SW_TEXT_CAP || ctx_id == 0 || !(lex & SW_LEX_KNOWN))
 		return -1;
 	val = sw_xcalloc(1, sizeof(*val));
 	memcpy(val->text, text, len);
-	rc = cache_put(g->skel->maps.verdict_cache, ctx_id, val, len);
+	rc = cache_put(g->skel->maps.verdict_cache, ctx_id, lex, kind, val, len);
 	free(val);
 	return rc;
 }
@@ -350,7 +374,7 @@ int sw_gate_shape_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, si
 		return -1;
 	val = sw_xcalloc(1, sizeof(*val));
 	if (sw_shape_normalize(text, len, (unsigned char *)val->text, &out_len))
-		rc = cache_put(g->skel->maps.shape_cache, ctx_id, val, out_len);
+		rc = cache_put(g->skel->maps.shape_cache, ctx_id, SW_LEX_DEFAULT, SW_EV_STATEMENT, val, out_len);
 	free(val);
 	return rc;
 }
@@ -370,6 +394,25 @@ void sw_gate_cache_clear(struct sw_gate *g)
 {
 	clear_map(bpf_map__fd(g->skel->maps.verdict_cache));
 	clear_map(bpf_map__fd(g->skel->maps.shape_cache));
+}
+
+size_t sw_gate_overflow_take(struct sw_gate *g, uint32_t *pids, struct sw_overflow *out, size_t max)
+{
+	int fd = bpf_map__fd(g->skel->maps.overflow);
+	uint32_t key, next;
+	bool started = false;
+	size_t n = 0;
+
+	/* Collect first, then delete: deleting while iterating restarts the walk. */
+	while (n < max && bpf_map_get_next_key(fd, started ? &key : NULL, &next) == 0) {
+		key = next;
+		started = true;
+		if (bpf_map_lookup_elem(fd, &key, &out[n]) == 0)
+			pids[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &pids[i]);
+	return n;
 }
 
 void sw_gate_stats(struct sw_gate *g, uint64_t out[SW_STAT__COUNT])

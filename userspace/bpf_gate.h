@@ -12,6 +12,7 @@
 #include "sqlward.h"
 
 struct sw_gate;
+struct sw_pg_layout;
 
 struct sw_gate_opts {
 	const char *pin_dir;          /* bpffs dir for link pins; NULL: links die with the daemon */
@@ -32,8 +33,13 @@ bool sw_gate_set_patterns(struct sw_gate *g, const char *const *patterns, size_t
 
 /* Process-exit tracepoint: the daemon's death closes the gate at once; exited backends are forgotten. */
 int sw_gate_attach_exit(struct sw_gate *g, char *err, size_t errlen);
-int sw_gate_attach_sessions(struct sw_gate *g, const char *bin, char *err, size_t errlen);
-int sw_gate_attach_statements(struct sw_gate *g, const char *bin, char *err, size_t errlen);
+/*
+ * Binary number idx (< SW_BINS_MAX): first the session probe, then (after the
+ * daemon adopted the backends already running) every checkpoint: parse, bind,
+ * fastpath, replication, settings. The layout tells the probes what to read.
+ */
+int sw_gate_attach_sessions(struct sw_gate *g, int idx, const struct sw_pg_layout *L, char *err, size_t errlen);
+int sw_gate_attach_checkpoints(struct sw_gate *g, int idx, const struct sw_pg_layout *L, char *err, size_t errlen);
 /* Pin all links under pin_dir, then remove pins a previous daemon left. */
 int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen);
 /* Remove every pin under pin_dir (uninstall the gate). Returns pins removed or -1. */
@@ -48,10 +54,18 @@ int sw_gate_consume(struct sw_gate *g);
 int sw_gate_set_session(struct sw_gate *g, uint32_t pid, const char *role, uint32_t flags, uint32_t ctx_id);
 void sw_gate_drop_session(struct sw_gate *g, uint32_t pid);
 
-/* Remember "allow" for this exact text (len includes the NUL, < SW_TEXT_CAP) in context ctx_id. */
-int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, uint32_t len);
-/* Remember "allow" for every statement with this text's shape (literals replaced); -1 if it has none. */
+/*
+ * Remember "allow" for this exact text (len includes the NUL, < SW_TEXT_CAP) in
+ * context ctx_id, judged under lexing settings lex (SW_LEX_*), for events of
+ * kind SW_EV_STATEMENT (parse) or SW_EV_BIND (execution).
+ */
+int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, uint32_t lex, uint32_t kind, const char *text,
+			uint32_t len);
+/* Remember "allow" for every parsed statement with this text's shape (literals
+ * replaced) under default lexing; -1 if it has none. */
 int sw_gate_shape_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, size_t len);
+/* Take (and remove) up to max statements the kernel held while the ring buffer was full. */
+size_t sw_gate_overflow_take(struct sw_gate *g, uint32_t *pids, struct sw_overflow *out, size_t max);
 /* Forget every cached verdict (exact and shape): policy or freeze changed. */
 void sw_gate_cache_clear(struct sw_gate *g);
 uint64_t sw_text_hash(const char *text, uint32_t len);

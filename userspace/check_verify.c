@@ -321,7 +321,7 @@ enum sw_verify_result sw_verify_stmt(PGconn *c, const struct sw_stmt *st, const 
 	bool storage_changed = false;
 	int mismatches = 0;
 
-	if (!im || st->cls == SW_CLASS_TRANSACTION) {
+	if (!im || st->cls == SW_CLASS_TRANSACTION || st->cls == SW_CLASS_TWO_PHASE) {
 		fprintf(out, "skip      %s  ", where);
 		line_text(out, st->text ? st->text : "");
 		fprintf(out, "\n          not measured: %s\n", im ? "a transaction statement" : "not analysed");

@@ -93,7 +93,8 @@ static void print_text(const char *source, const struct sw_stmt *st, const struc
 		printf("      rule: %s\n", j->reason);
 	for (size_t i = 0; i < st->reasons.n; i++)
 		printf("      note: %s\n", st->reasons.v[i]);
-	if (st->impact && st->cls != SW_CLASS_TRANSACTION && st->cls != SW_CLASS_SESSION) {
+	if (st->impact && st->cls != SW_CLASS_TRANSACTION && st->cls != SW_CLASS_TWO_PHASE &&
+	    st->cls != SW_CLASS_SESSION) {
 		json_t *o = sw_stmt_json(st);
 		sw_impact_print(stdout, o, "      ", 9, true);
 		json_decref(o);

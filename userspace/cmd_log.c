@@ -66,68 +66,15 @@ static void buf_str(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
-/* Decode one UTF-8 sequence; returns its length, 0 when invalid. */
-
-/* Characters that must not reach a terminal raw: controls and bidi overrides. */
-static bool needs_escape(uint32_t cp)
-{
-	return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C ||
-	       cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
-}
-
-/*
- * Append s (len bytes) to b as one display line of at most width characters
- * (code points; 0 = unlimited), escaping controls (\n \t \r \xNN \uNNNN) and
- * invalid UTF-8 bytes (\xNN), ending in "…" when cut; pads to width if pad.
- */
+/* s as one display line of at most width characters (0: unlimited), escaped
+ * like every reviewer view (sw_escape_display); padded to width if pad. */
 static void cell(struct buf *b, const char *s, size_t len, size_t width, bool pad)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, cols = 0;
+	size_t cols;
+	char *shown = sw_escape_display(s, len, width, 0, &cols);
 
-	while (i < len) {
-		uint32_t cp;
-		size_t n = sw_utf8_decode(p + i, len - i, &cp);
-		char esc[16];
-		size_t elen, ecols;
-
-		if (!n) {
-			snprintf(esc, sizeof(esc), "\\x%02X", p[i]);
-			n = 1;
-		} else if (cp == '\n') {
-			strcpy(esc, "\\n");
-		} else if (cp == '\t') {
-			strcpy(esc, "\\t");
-		} else if (cp == '\r') {
-			strcpy(esc, "\\r");
-		} else if (cp < 0x80 && needs_escape(cp)) {
-			snprintf(esc, sizeof(esc), "\\x%02X", (unsigned)cp);
-		} else if (needs_escape(cp)) {
-			snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)cp);
-		} else {
-			memcpy(esc, p + i, n);
-			esc[n] = '\0';
-		}
-		elen = strlen(esc);
-		ecols = (n > 1 && esc[0] != '\\') ? 1 : elen;
-		if (width && cols + ecols > width - 1) {
-			/* Does the rest fit exactly? Only if this is the last piece. */
-			if (i + n == len && cols + ecols <= width) {
-				buf_add(b, esc, elen);
-				cols += ecols;
-				i += n;
-				continue;
-			}
-			buf_str(b, "…");
-			cols++;
-			i = len;
-			break;
-		}
-		buf_add(b, esc, elen);
-		cols += ecols;
-		i += n;
-	}
+	buf_str(b, shown);
+	free(shown);
 	if (pad)
 		for (; cols < width; cols++)
 			buf_add(b, " ", 1);

@@ -9,6 +9,7 @@
 #include "control_client.h"
 #include "impact_text.h"
 #include "ledger.h"
+#include "util.h"
 
 struct ctl_args {
 	const char *socket;
@@ -58,110 +59,312 @@ static int parse_ctl(int argc, char **argv, struct ctl_args *a, bool want_id, co
 	return 0;
 }
 
-/* One line, control characters shown as escapes, cut at max bytes. */
-static void print_oneline(const char *s, size_t max)
+/*
+ * Every string from the daemon reaches the terminal through sw_escape_display:
+ * statements, names and messages may carry ANSI sequences, bidi overrides or
+ * invisible characters meant to make a reviewer misread them.
+ */
+
+/* A JSON string value, escaped; at least min_width characters (padded) and at
+ * most max_cols (cut with "…"; 0: no limit). Missing values show as "-". */
+static void put_json(json_t *v, size_t min_width, size_t max_cols, unsigned flags)
 {
-	size_t n = 0;
-	for (; *s && n < max; s++, n++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '\n')
-			fputs("\\n", stdout);
-		else if (c == '\t')
-			fputs("\\t", stdout);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
-	if (*s)
-		fputs("...", stdout);
+	const char *s = json_string_value(v);
+	size_t cols, len = s ? json_string_length(v) : 1;
+	char *shown = sw_escape_display(s ? s : "-", len, max_cols, flags, &cols);
+
+	fputs(shown, stdout);
+	for (; cols < min_width; cols++)
+		putchar(' ');
+	free(shown);
 }
 
-static void print_hold(json_t *h, bool full)
+static void put_key(json_t *o, const char *key)
 {
-	const char *db = json_string_value(json_object_get(h, "database"));
-	const char *client = json_string_value(json_object_get(h, "client"));
-	const char *reason = json_string_value(json_object_get(h, "reason"));
-	json_t *objs = json_object_get(h, "objects");
-	size_t i;
-	json_t *v;
+	put_json(json_object_get(o, key), 0, 0, 0);
+}
 
-	if (!full) {
-		printf("%-5lld %6.1fs  %-16s %-12s %-8s %-20s ",
-		       (long long)json_integer_value(json_object_get(h, "id")),
-		       json_real_value(json_object_get(h, "age_s")),
-		       json_string_value(json_object_get(h, "role")), db ? db : "-",
-		       json_string_value(json_object_get(h, "class")),
-		       json_string_value(json_object_get(h, "rule")));
-		print_oneline(json_string_value(json_object_get(h, "statement")), 60);
-		putchar('\n');
-		return;
-	}
-	printf("Held statement #%lld\n", (long long)json_integer_value(json_object_get(h, "id")));
-	printf("  session    pid %lld, role %s, database %s, client %s\n",
-	       (long long)json_integer_value(json_object_get(h, "pid")),
-	       json_string_value(json_object_get(h, "role")), db ? db : "?", client ? client : "?");
-	printf("  arrived    %s (held %.1fs, timeout in %.0fs)\n", json_string_value(json_object_get(h, "time")),
-	       json_real_value(json_object_get(h, "age_s")), json_real_value(json_object_get(h, "timeout_in_s")));
-	printf("  held by    rule %s%s%s\n", json_string_value(json_object_get(h, "rule")),
-	       reason ? ": " : "", reason ? reason : "");
-	printf("  class      %s, command %s\n", json_string_value(json_object_get(h, "class")),
-	       json_string_value(json_object_get(h, "command")));
-	printf("  objects   ");
+/* "objects    a (RowExclusiveLock) b" for one statement's JSON. */
+static void print_objects(json_t *st, const char *indent)
+{
+	json_t *objs = json_object_get(st, "objects"), *locks = json_object_get(st, "locks"), *v;
+	size_t i;
+
+	printf("%sobjects   ", indent);
 	json_array_foreach(objs, i, v) {
-		const char *lock = json_string_value(json_object_get(json_object_get(h, "locks"), json_string_value(v)));
-		printf(" %s%s%s%s", json_string_value(v), lock ? " (" : "", lock ? lock : "", lock ? ")" : "");
+		json_t *lock = json_object_get(locks, json_string_value(v));
+		putchar(' ');
+		put_json(v, 0, 0, 0);
+		if (json_is_string(lock)) {
+			fputs(" (", stdout);
+			put_json(lock, 0, 0, 0);
+			putchar(')');
+		}
 	}
 	printf("%s\n", json_array_size(objs) ? "" : " (none)");
-	sw_impact_print(stdout, h, "  ", 10, false);  /* locks and what they block, rewrite, scan, undo, safer, live */
-	json_array_foreach(json_object_get(h, "reasons"), i, v)
-		printf("  note       %s\n", json_string_value(v));
-	{
-		json_t *req = json_object_get(h, "requester");
-		json_t *appr = json_object_get(h, "approvers");
+}
+
+/* Each part of a multi-statement string: what it touches and how it was judged. */
+static void print_statements(json_t *parts)
+{
+	size_t i;
+	json_t *st;
+
+	printf("  statements %zu in this string, each judged on its own; the most severe decided:\n",
+	       json_array_size(parts));
+	json_array_foreach(parts, i, st) {
+		printf("    %zu. ", i + 1);
+		put_key(st, "class");
+		fputs(", command ", stdout);
+		put_key(st, "command");
+		fputs(": ", stdout);
+		put_key(st, "verdict");
+		fputs(" (rule ", stdout);
+		put_key(st, "rule");
+		fputs(")\n", stdout);
+		print_objects(st, "       ");
+		sw_impact_print(stdout, st, "       ", 10, true);
+	}
+}
+
+/* The connection, backend first: each node under the one it connects to. */
+static void print_chain_node(json_t *nodes, size_t i, int depth)
+{
+	json_t *n = json_array_get(nodes, i), *m;
+	const char *kind = json_string_value(json_object_get(n, "kind"));
+	size_t j;
+
+	printf("  %-10s %*s<- ", "", 2 * depth, "");
+	if (kind && strcmp(kind, "process") == 0) {
+		put_key(n, "exe");
+		printf(" (pid %lld, user ", (long long)json_integer_value(json_object_get(n, "pid")));
+		put_key(n, "user");
+		printf(")%s\n", json_is_true(json_object_get(n, "origin")) ? ", where the connection starts"
+									  : ", relaying for the processes below");
+	} else if (kind && strcmp(kind, "remote") == 0) {
+		fputs("remote client ", stdout);
+		put_key(n, "addr");
+		fputs(", not on this host\n", stdout);
+	} else {
+		fputs("unknown: ", stdout);
+		put_key(n, "addr");
+		putchar('\n');
+	}
+	json_array_foreach(nodes, j, m)
+		if (json_integer_value(json_object_get(m, "via")) == (json_int_t)i)
+			print_chain_node(nodes, j, depth + 1);
+}
+
+static void print_requested_by(json_t *req)
+{
+	fputs("  requested  by OS user ", stdout);
+	put_key(req, "user");
+	printf(" (client pid %lld); they cannot approve it\n", (long long)json_integer_value(json_object_get(req, "pid")));
+}
+
+/* Who sent it, the connection it came through, and who may not approve it. */
+static void print_requester(json_t *h)
+{
+	json_t *rc = json_object_get(h, "requester_chain"), *req = json_object_get(h, "requester");
+	json_t *nodes = json_object_get(rc, "nodes"), *users = json_object_get(rc, "may_not_approve"), *v;
+	const char *mode = json_string_value(json_object_get(rc, "approvers_distinct_from"));
+	bool established = json_is_true(json_object_get(rc, "established"));
+	size_t i;
+
+	if (!json_is_object(rc)) {
+		/* A daemon that does not report the chain: only the direct peer. */
 		if (req)
-			printf("  requested  by OS user %s (client pid %lld); they cannot approve it\n",
-			       json_string_value(json_object_get(req, "user")),
-			       (long long)json_integer_value(json_object_get(req, "pid")));
+			print_requested_by(req);
 		else
 			printf("  requested  by a client not found on this host (self-approval cannot be checked)\n");
-		printf("  approval   %lld distinct approval%s needed from ",
-		       (long long)json_integer_value(json_object_get(h, "approvals_required")),
-		       json_integer_value(json_object_get(h, "approvals_required")) == 1 ? "" : "s");
-		if (json_array_size(appr) == 0)
-			printf("root");
-		json_array_foreach(appr, i, v)
-			printf("%s%s", i ? ", " : "", json_string_value(v));
+		return;
+	}
+	if (established && req) {
+		print_requested_by(req);
+	} else if (json_array_size(users)) {
+		fputs("  requested  by UNKNOWN: who sent it could not be established (", stdout);
+		put_key(rc, "why");
+		fputs(");\n             every OS user in its connection counts as the requester and may not approve it\n",
+		      stdout);
+	} else {
+		fputs("  requested  by a client not found on this host (", stdout);
+		put_key(rc, "why");
+		fputs("); self-approval cannot be checked\n", stdout);
+	}
+	if (json_array_size(nodes)) {
+		printf("  connection backend pid %lld\n", (long long)json_integer_value(json_object_get(rc, "backend_pid")));
+		json_array_foreach(nodes, i, v)
+			if (json_integer_value(json_object_get(v, "via")) < 0)
+				print_chain_node(nodes, i, 0);
+	}
+	/* The requester line above already names the one barred user in the common case. */
+	if (json_array_size(users) && !(established && mode && strcmp(mode, "requester") == 0)) {
+		fputs("  barred     ", stdout);
+		json_array_foreach(users, i, v) {
+			fputs(i ? ", " : "", stdout);
+			put_json(v, 0, 0, 0);
+		}
+		fputs(" may not approve it (approvers_distinct_from: ", stdout);
+		put_json(json_object_get(rc, "approvers_distinct_from"), 0, 0, 0);
+		fputs(")\n", stdout);
+	}
+}
+
+static void print_approval(json_t *h)
+{
+	json_t *appr = json_object_get(h, "approvers"), *v;
+	long long required = json_integer_value(json_object_get(h, "approvals_required"));
+	size_t i;
+
+	printf("  approval   %lld distinct approval%s needed from ", required, required == 1 ? "" : "s");
+	if (json_array_size(appr) == 0)
+		printf("root");
+	json_array_foreach(appr, i, v) {
+		fputs(i ? ", " : "", stdout);
+		put_json(v, 0, 0, 0);
+	}
+	putchar('\n');
+	json_array_foreach(json_object_get(h, "approvals"), i, v) {
+		fputs("  approved   by ", stdout);
+		put_key(v, "user");
+		fputs(" at ", stdout);
+		put_key(v, "time");
+		if (json_object_get(v, "comment")) {
+			fputs(": ", stdout);
+			put_key(v, "comment");
+		}
 		putchar('\n');
-		json_array_foreach(json_object_get(h, "approvals"), i, v)
-			printf("  approved   by %s at %s%s%s\n", json_string_value(json_object_get(v, "user")),
-			       json_string_value(json_object_get(v, "time")),
-			       json_object_get(v, "comment") ? ": " : "",
-			       json_object_get(v, "comment") ? json_string_value(json_object_get(v, "comment")) : "");
 	}
-	if (json_object_get(h, "statement_timeout_ms")) {
-		long long st = json_integer_value(json_object_get(h, "statement_timeout_ms"));
-		long long lt = json_integer_value(json_object_get(h, "lock_timeout_ms"));
-		if (st > 0)
-			printf("  timeouts   statement_timeout %lld ms: %s\n", st,
-			       json_is_true(json_object_get(h, "server_cancels_on_release"))
-				       ? "ALREADY EXCEEDED - PostgreSQL will cancel this statement as soon as it is released"
-				       : "if the hold lasts longer, PostgreSQL cancels it on release");
-		else
-			printf("  timeouts   no statement_timeout");
-		if (st <= 0)
-			printf("; lock_timeout %lld ms\n", lt);
-		else if (lt > 0)
-			printf("             lock_timeout %lld ms (counts only while it waits for a lock after release)\n", lt);
+}
+
+static void print_timeouts(json_t *h)
+{
+	long long st = json_integer_value(json_object_get(h, "statement_timeout_ms"));
+	long long lt = json_integer_value(json_object_get(h, "lock_timeout_ms"));
+
+	if (!json_object_get(h, "statement_timeout_ms"))
+		return;
+	if (st > 0)
+		printf("  timeouts   statement_timeout %lld ms: %s\n", st,
+		       json_is_true(json_object_get(h, "server_cancels_on_release"))
+			       ? "ALREADY EXCEEDED - PostgreSQL will cancel this statement as soon as it is released"
+			       : "if the hold lasts longer, PostgreSQL cancels it on release");
+	else
+		printf("  timeouts   no statement_timeout");
+	if (st <= 0)
+		printf("; lock_timeout %lld ms\n", lt);
+	else if (lt > 0)
+		printf("             lock_timeout %lld ms (counts only while it waits for a lock after release)\n", lt);
+}
+
+/* A held Bind's parameters: each as an SQL literal (quotes doubled), escaped. */
+static void print_parameters(json_t *h)
+{
+	json_t *params = json_object_get(h, "parameters"), *v;
+	size_t i;
+
+	if (json_is_string(params)) {   /* why they could not be read */
+		fputs("  parameters ", stdout);
+		put_json(params, 0, 0, 0);
+		putchar('\n');
 	}
+	json_array_foreach(params, i, v) {
+		json_t *val = json_object_get(v, "value");
+		printf("  %-10s $%lld ", i ? "" : "parameters", (long long)json_integer_value(json_object_get(v, "index")));
+		put_key(v, "type");
+		fputs(" = ", stdout);
+		if (json_is_string(val)) {
+			char *shown = sw_escape_display(json_string_value(val), json_string_length(val), 0, 0, NULL);
+			putchar('\'');
+			for (const char *c = shown; *c; c++) {
+				if (*c == '\'')
+					putchar('\'');
+				putchar(*c);
+			}
+			fputs("'\n", stdout);
+			free(shown);
+		} else {
+			fputs("NULL\n", stdout);
+		}
+	}
+}
+
+static void print_row(json_t *h)
+{
+	printf("%-5lld %6.1fs  ", (long long)json_integer_value(json_object_get(h, "id")),
+	       json_real_value(json_object_get(h, "age_s")));
+	put_json(json_object_get(h, "role"), 16, 0, 0);
+	putchar(' ');
+	put_json(json_object_get(h, "database"), 12, 0, 0);
+	putchar(' ');
+	put_json(json_object_get(h, "class"), 8, 0, 0);
+	putchar(' ');
+	put_json(json_object_get(h, "rule"), 20, 0, 0);
+	putchar(' ');
+	put_json(json_object_get(h, "statement"), 0, 60, 0);
+	putchar('\n');
+}
+
+static void print_dossier(json_t *h)
+{
+	json_t *parts = json_object_get(h, "statements"), *v;
+	size_t i;
+
+	printf("Held statement #%lld\n", (long long)json_integer_value(json_object_get(h, "id")));
+	printf("  session    pid %lld, role ", (long long)json_integer_value(json_object_get(h, "pid")));
+	put_key(h, "role");
+	fputs(", database ", stdout);
+	put_key(h, "database");
+	fputs(", client ", stdout);
+	put_key(h, "client");
+	fputs("\n  arrived    ", stdout);
+	put_key(h, "time");
+	printf(" (held %.1fs, timeout in %.0fs)\n", json_real_value(json_object_get(h, "age_s")),
+	       json_real_value(json_object_get(h, "timeout_in_s")));
+	fputs("  held by    rule ", stdout);
+	put_key(h, "rule");
+	if (json_is_string(json_object_get(h, "reason"))) {
+		fputs(": ", stdout);
+		put_key(h, "reason");
+	}
+	fputs("\n  class      ", stdout);
+	put_key(h, "class");
+	fputs(", command ", stdout);
+	put_key(h, "command");
+	if (json_is_string(json_object_get(h, "via"))) {
+		fputs(", via ", stdout);
+		put_key(h, "via");
+	}
+	putchar('\n');
+	print_parameters(h);
+	if (json_array_size(parts)) {
+		print_statements(parts);
+	} else {
+		print_objects(h, "  ");
+		sw_impact_print(stdout, h, "  ", 10, false);  /* locks and what they block, rewrite, scan, undo, safer, live */
+	}
+	json_array_foreach(json_object_get(h, "reasons"), i, v) {
+		fputs("  note       ", stdout);
+		put_json(v, 0, 0, 0);
+		putchar('\n');
+	}
+	print_requester(h);
+	print_approval(h);
+	print_timeouts(h);
 	if (json_array_size(json_object_get(h, "transaction"))) {
 		printf("  transaction so far (this session, since BEGIN):\n");
-		json_array_foreach(json_object_get(h, "transaction"), i, v)
-			printf("    %zu. %s\n", i + 1, json_string_value(v));
+		json_array_foreach(json_object_get(h, "transaction"), i, v) {
+			printf("    %zu. ", i + 1);
+			put_json(v, 0, 0, 0);
+			putchar('\n');
+		}
 	}
-	printf("  sha256     %s\n", json_string_value(json_object_get(h, "statement_sha256")));
-	printf("  statement (exact text that will run if approved):\n%s\n",
-	       json_string_value(json_object_get(h, "statement")));
+	fputs("  sha256     ", stdout);
+	put_key(h, "statement_sha256");
+	printf("\n  statement (exact text that will run if approved; control and invisible characters "
+	       "shown as \\ escapes, \\\\ is one backslash):\n");
+	put_json(json_object_get(h, "statement"), 0, 0, SW_ESC_BREAK_LINES);
+	putchar('\n');
 }
 
 static json_t *call(const struct ctl_args *a, json_t *req)
@@ -169,7 +372,10 @@ static json_t *call(const struct ctl_args *a, json_t *req)
 	json_t *r = sw_control_call(sw_control_socket_path(a->socket), req);
 	json_decref(req);
 	if (r && !json_is_true(json_object_get(r, "ok"))) {
-		fprintf(stderr, "sqlward: %s\n", json_string_value(json_object_get(r, "error")));
+		char *shown = sw_escape_display(json_string_value(json_object_get(r, "error")),
+						json_string_length(json_object_get(r, "error")), 0, 0, NULL);
+		fprintf(stderr, "sqlward: %s\n", shown);
+		free(shown);
 		json_decref(r);
 		return NULL;
 	}
@@ -189,7 +395,8 @@ int sw_cmd_pending(int argc, char **argv)
 		return 1;
 	list = json_object_get(r, "pending");
 	if (strcmp(a.format, "json") == 0) {
-		char *s = json_dumps(list, JSON_INDENT(2));
+		/* Exact text; ASCII only, so no raw bidi or invisible character reaches a terminal. */
+		char *s = json_dumps(list, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		printf("%s\n", s);
 		free(s);
 	} else if (json_array_size(list) == 0) {
@@ -197,7 +404,7 @@ int sw_cmd_pending(int argc, char **argv)
 	} else {
 		printf("%-5s %7s  %-16s %-12s %-8s %-20s %s\n", "ID", "AGE", "ROLE", "DATABASE", "CLASS", "RULE", "STATEMENT");
 		json_array_foreach(list, i, h)
-			print_hold(h, false);
+			print_row(h);
 	}
 	json_decref(r);
 	return 0;
@@ -214,11 +421,11 @@ int sw_cmd_show(int argc, char **argv)
 	if (!r)
 		return 1;
 	if (strcmp(a.format, "json") == 0) {
-		char *s = json_dumps(json_object_get(r, "hold"), JSON_INDENT(2));
+		char *s = json_dumps(json_object_get(r, "hold"), JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		printf("%s\n", s);
 		free(s);
 	} else {
-		print_hold(json_object_get(r, "hold"), true);
+		print_dossier(json_object_get(r, "hold"));
 	}
 	json_decref(r);
 	return 0;
@@ -239,7 +446,9 @@ static int decide(int argc, char **argv, const char *op)
 	r = call(&a, req);
 	if (!r)
 		return 1;
-	printf("held statement #%s: %s\n", a.id, json_string_value(json_object_get(r, "message")));
+	printf("held statement #%s: ", a.id);
+	put_key(r, "message");
+	putchar('\n');
 	json_decref(r);
 	return 0;
 }

@@ -137,7 +137,7 @@ static json_t *op_decide(struct sw_daemon *d, json_t *req, const struct ucred *c
 	struct timespec now;
 	enum sw_approval_result r;
 	struct sw_hold *h;
-	char idbuf[32], msg[768];
+	char idbuf[32], msg[2048];   /* a refusal names the whole connection chain */
 	char **groups;
 	json_t *reply;
 

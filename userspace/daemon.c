@@ -26,6 +26,7 @@
 #include "shape.h"
 #include "watchdog.h"
 #include "pg_backend.h"
+#include "pg_orphan.h"
 #include "util.h"
 
 /* Records the kernel did not wake us for are read every tick: short ticks mean
@@ -99,10 +100,29 @@ static uint32_t context_id(struct sw_daemon *d, const char *role, const char *da
 	return id;
 }
 
+void sw_session_publish(struct sw_daemon *d, const struct sw_session_info *s)
+{
+	sw_gate_set_session(d->gate, (uint32_t)s->pid, s->role,
+			    SW_SESS_KNOWN | (s->governed ? SW_SESS_GOVERNED : 0) | (s->refused ? SW_SESS_REFUSED : 0),
+			    s->ctx_id);
+}
+
+const struct sw_pg_layout *sw_daemon_layout_of(const struct sw_daemon *d, int pid)
+{
+	char exe[4096];
+
+	if (!sw_proc_exe(pid, exe, sizeof(exe)))
+		return NULL;
+	for (int i = 0; i < d->n_layouts; i++)
+		if (strcmp(exe, d->layouts[i].path) == 0)
+			return &d->layouts[i];
+	return NULL;
+}
+
 /* Learn (or refresh) a session: role from the kernel or the title, database and client
  * from the title (as the kernel read it, else from /proc). */
-static struct sw_session_info *sess_learn(struct sw_daemon *d, int pid, const char *role,
-					  const char *kernel_title)
+struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const char *role, const char *kernel_title,
+					 uint32_t kflags)
 {
 	struct sw_session_info *s = sess_find(d, pid);
 	struct sw_pg_title t;
@@ -112,18 +132,20 @@ static struct sw_session_info *sess_learn(struct sw_daemon *d, int pid, const ch
 	if (!s) {
 		s = sw_xcalloc(1, sizeof(*s));
 		s->pid = pid;
+		s->encoding = -1;
 		tsearch(s, &d->sessions, sess_cmp);
 	}
-	have_title = (kernel_title && sw_pg_parse_title(kernel_title, role && role[0] ? role : NULL, &t)) ||
+	if (kflags & SW_SESS_WALSENDER)
+		s->walsender = true;
+	have_title = (kernel_title && sw_pg_parse_title_ex(kernel_title, role && role[0] ? role : NULL, s->walsender, &t)) ||
 		     (sw_proc_title(pid, title, sizeof(title)) &&
-		      sw_pg_parse_title(title, role && role[0] ? role : NULL, &t));
+		      sw_pg_parse_title_ex(title, role && role[0] ? role : NULL, s->walsender, &t));
 	snprintf(s->role, sizeof(s->role), "%s", role && role[0] ? role : (have_title ? t.role : ""));
 	snprintf(s->database, sizeof(s->database), "%s", have_title ? t.database : "");
 	snprintf(s->client, sizeof(s->client), "%s", have_title ? t.client : "");
 	s->governed = !s->role[0] || sw_policy_governs(d->policy, s->role);
 	s->ctx_id = s->role[0] ? context_id(d, s->role, s->database) : 0;
-	sw_gate_set_session(d->gate, (uint32_t)pid, s->role,
-			    SW_SESS_KNOWN | (s->governed ? SW_SESS_GOVERNED : 0), s->ctx_id);
+	sw_session_publish(d, s);
 	return s;
 }
 
@@ -231,7 +253,7 @@ static void adopt_existing_backends(struct sw_daemon *d)
 	struct dirent *de;
 
 	while (dir && (de = readdir(dir))) {
-		char exe[4096], title[4096];
+		char exe[4096];
 		struct sw_pg_title t;
 		struct sw_session_info *s;
 		bool ours = false;
@@ -251,72 +273,24 @@ static void adopt_existing_backends(struct sw_daemon *d)
 				in |= ppid == d->opts->postmasters[i];
 			ours = in;
 		}
-		if (!ours || !sw_proc_title(pid, title, sizeof(title)) || !sw_pg_parse_title(title, NULL, &t))
+		if (!ours || !sw_pg_backend_title(sw_daemon_layout_of(d, pid), pid, &t))
 			continue;
-		s = sess_learn(d, pid, t.role, NULL);
+		s = sw_session_learn(d, pid, t.role, NULL, t.walsender ? SW_SESS_WALSENDER : 0);
 		if (s->governed && sw_proc_state(pid) == 'T') {
-			json_t *f = json_pack("{s:i, s:s, s:s}", "pid", pid, "role", s->role,
-					      "action", "cancelled the statement of a backend found stopped at start "
-					      "(held by a previous daemon; its statement is not known)");
-			sw_daemon_note(d, "orphan_hold_cancelled", f);
+			/* Held by a daemon that is gone: refuse what it was doing, found from where it stopped. */
+			char what[256];
+			json_t *f;
+			sw_pg_refuse_stopped(pid, d->layouts, d->n_layouts, what, sizeof(what));
+			f = json_pack("{s:i, s:s, s:s}", "pid", pid, "role", s->role, "action", what);
+			sw_daemon_note(d, "orphan_hold_refused", f);
 			json_decref(f);
-			sw_pg_cancel(pid);
 		}
 	}
 	if (dir)
 		closedir(dir);
 }
 
-/* ---- statements -------------------------------------------------------- */
-
-static void record(struct sw_daemon *d, const struct sw_session_info *s, const struct timespec *wall,
-		   const char *text, size_t len, bool complete, const struct sw_analysis *a,
-		   const struct sw_judgement *per, const struct sw_judgement *overall, const char *outcome,
-		   uint64_t held_us, const char *decided_by, const char *comment, bool sync, uint64_t *seq_out)
-{
-	struct sw_decision dec = {
-		.time = *wall, .engine = SW_ENGINE_POSTGRES, .pid = s->pid, .role = s->role,
-		.database = s->database[0] ? s->database : NULL, .client = s->client[0] ? s->client : NULL,
-		.governed = s->governed, .statement = text, .statement_len = len,
-		.statement_complete = complete, .analysis = a, .per_stmt = per, .overall = overall,
-		.outcome = outcome, .held_us = held_us, .decided_by = decided_by, .comment = comment,
-	};
-	char err[512];
-
-	if (sw_ledger_append_decision(d->ledger, &dec, sync, seq_out, err, sizeof(err)) < 0)
-		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
-}
-
-/* The statement text the daemon judges; *complete=false means fail closed. */
-static char *statement_text(struct sw_daemon *d, const struct sw_statement_event *ev, bool held,
-			    size_t *len, bool *complete)
-{
-	size_t got;
-	char *full;
-
-	if (ev->text_len > 0 && ev->text_len < SW_TEXT_CAP) {
-		*len = (size_t)ev->text_len - 1;
-		*complete = true;
-		return sw_xstrndup(ev->text, *len);
-	}
-	/* Truncated in the event (or unreadable by BPF): read it from the held backend. */
-	if (held && sw_proc_wait_stopped(ev->hdr.pid, 200)) {
-		full = sw_proc_read_string(ev->hdr.pid, ev->text_addr, d->opts->max_statement_bytes, &got);
-		if (full && (ev->text_len <= 0 || memcmp(full, ev->text, SW_TEXT_CAP - 1) == 0)) {
-			*len = got;
-			*complete = true;
-			return full;
-		}
-		free(full);
-	}
-	*complete = false;
-	if (ev->text_len > 0) {
-		*len = strnlen(ev->text, SW_TEXT_CAP - 1);
-		return sw_xstrndup(ev->text, *len);
-	}
-	*len = 0;
-	return sw_xstrdup("");
-}
+/* ---- freeze ------------------------------------------------------------ */
 
 const char *sw_daemon_frozen(struct sw_daemon *d)
 {
@@ -326,7 +300,7 @@ const char *sw_daemon_frozen(struct sw_daemon *d)
 	return sw_policy_freeze_window(d->policy, now);
 }
 
-static bool any_frozen_class(const struct sw_daemon *d, const struct sw_analysis *a)
+bool sw_daemon_any_frozen_class(const struct sw_daemon *d, const struct sw_analysis *a)
 {
 	for (size_t i = 0; i < a->n_stmts; i++)
 		if (sw_policy_freezes(d->policy, a->stmts[i].cls))
@@ -353,227 +327,11 @@ void sw_daemon_freeze_changed(struct sw_daemon *d, const char *source)
 	if (now)
 		for (size_t i = 0; i < d->n_holds;) {
 			struct sw_hold *h = d->holds[i];
-			if (any_frozen_class(d, &h->analysis) && sw_approval_timeout(&h->approval) == SW_APPROVAL_TIMED_OUT)
+			if (sw_daemon_any_frozen_class(d, &h->analysis) && sw_approval_timeout(&h->approval) == SW_APPROVAL_TIMED_OUT)
 				sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "freeze switched on", "cancelled");
 			else
 				i++;
 		}
-}
-
-/* Shape verdicts only where the shape cannot hide a difference (see shape.c), and
- * only when the policy looks at nothing a literal can change. */
-static bool shape_cacheable(const struct sw_daemon *d, const struct sw_analysis *a)
-{
-	return sw_shape_cacheable(a) && !sw_policy_literal_sensitive(d->policy);
-}
-
-static bool session_dependent(const struct sw_analysis *a)
-{
-	for (size_t i = 0; i < a->n_stmts; i++)
-		if (a->stmts[i].execute_name || a->stmts[i].prepare_name ||
-		    (a->stmts[i].traits & (SW_TRAIT_PREPARED | SW_TRAIT_UNRESOLVED)))
-			return true;
-	return a->n_stmts == 0;
-}
-
-static void handle_statement(struct sw_daemon *d, const struct sw_statement_event *ev)
-{
-	struct sw_session_info *s = sess_find(d, (int)ev->hdr.pid);
-	bool held = ev->action == SW_ACT_HELD;
-	struct sw_analysis a;
-	struct sw_judgement *per, overall;
-	struct sw_subject subj;
-	struct timespec wall;
-	bool complete;
-	size_t len;
-	char *text;
-	uint64_t now;
-
-	if (!s || !(ev->flags & SW_SESS_KNOWN))
-		s = sess_learn(d, (int)ev->hdr.pid, ev->role[0] ? ev->role : NULL, NULL);
-	sw_mono_to_timespec(d, ev->hdr.ktime_ns, &wall);
-	text = statement_text(d, ev, held, &len, &complete);
-
-	memset(&a, 0, sizeof(a));
-	if (complete) {
-		sw_acache_analyze(d->acache, text, len, &a);
-		sw_prepared_resolve(d->prepared, s->pid, &a);
-	} else {
-		/* Fail closed: a statement we could not read in full is judged as unknown. */
-		a.engine = SW_ENGINE_POSTGRES;
-		a.parse_ok = false;
-		a.error = sw_xstrdup("statement text could not be read in full");
-		a.n_stmts = 1;
-		a.stmts = sw_xcalloc(1, sizeof(*a.stmts));
-		a.stmts[0].text = sw_xstrdup(text);
-		a.stmts[0].cls = SW_CLASS_UNKNOWN;
-		a.stmts[0].command = sw_xstrdup("UNKNOWN");
-		sw_strv_push(&a.stmts[0].reasons, "statement text could not be read in full (judged fail-closed)");
-	}
-	subj.role = s->role;
-	subj.database = s->database[0] ? s->database : NULL;
-	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
-	/* Live context (policy `live:`) for governed writes/DDL; reads are skipped inside. */
-	if (s->governed)
-		sw_live_annotate_dsn(sw_policy_live_dsn(d->policy), subj.database, &a);
-	sw_policy_judge(d->policy, &subj, &a, per, &overall);
-	if (!s->role[0]) {
-		/* We could not learn who sent it: treat as governed and refuse. */
-		overall.verdict = SW_VERDICT_DENY;
-		overall.rule_id = "unknown-session";
-		overall.reason = "the session's role could not be determined";
-	} else if (!complete && s->governed) {
-		overall.verdict = SW_VERDICT_DENY;
-		overall.rule_id = "incomplete-text";
-		overall.reason = "the statement could not be read in full";
-	} else if (s->governed && overall.verdict != SW_VERDICT_DENY && d->frozen && any_frozen_class(d, &a)) {
-		overall.verdict = SW_VERDICT_DENY;
-		overall.rule_id = "freeze";
-		overall.reason = d->frozen_reason;
-	}
-	now = sw_mono_ns();
-
-	if (ev->action == SW_ACT_OBSERVED || (held && !s->governed)) {
-		/* Ungoverned (or held only because the session was unknown to the kernel). */
-		if (held)
-			sw_pg_resume(s->pid);
-		record(d, s, &wall, text, len, complete, &a, per, &overall, "observed", 0, NULL, NULL, false, NULL);
-		if (complete) {
-			sw_prepared_commit(d->prepared, s->pid, &a);
-			sw_session_track(s, &a);
-		}
-	} else if (ev->action == SW_ACT_CACHED_ALLOW || ev->action == SW_ACT_SHAPE_ALLOW) {
-		if (overall.verdict != SW_VERDICT_ALLOW)
-			fprintf(stderr, "sqlward: WARNING: the kernel's %s cache allowed a statement the policy now "
-				"judges %s (pid %d); caches are flushed on policy and freeze changes, so report this\n",
-				ev->action == SW_ACT_SHAPE_ALLOW ? "shape" : "verdict", sw_verdict_name(overall.verdict),
-				s->pid);
-		record(d, s, &wall, text, len, complete, &a, per, &overall, "ran", 0,
-		       ev->action == SW_ACT_SHAPE_ALLOW ? "shape-cache" : "cache", NULL, false, NULL);
-		sw_prepared_commit(d->prepared, s->pid, &a);
-		sw_session_track(s, &a);
-	} else if (ev->action == SW_ACT_CANCELLED) {
-		struct sw_judgement j = { .verdict = SW_VERDICT_DENY, .rule_id = "no-daemon",
-					  .reason = "no live sqlward daemon when the statement arrived" };
-		record(d, s, &wall, text, len, complete, &a, per, &j, "cancelled", 0, "kernel", NULL, false, NULL);
-	} else if (overall.verdict == SW_VERDICT_HOLD && !d->opts->observe_only && !d->stopping) {
-		struct sw_hold *h = sw_xcalloc(1, sizeof(*h));
-		const struct sw_rule *rule = sw_policy_rule(d->policy, overall.rule_id);
-		struct sw_client_owner owner;
-		char exe[4096];
-
-		h->pid = s->pid;
-		h->sess = *s;
-		memset(&h->sess.txn, 0, sizeof(h->sess.txn));
-		sw_strv_copy(&h->txn_before, &s->txn);
-		sw_sha256_hex(text, len, h->statement_sha256);
-		sw_approval_init(&h->approval, rule ? rule->approvals_required : 1, rule ? &rule->approvers : NULL);
-		if (sw_client_owner(s->pid, &owner))
-			sw_approval_set_requester(&h->approval, owner.uid, owner.user, owner.pid);
-		/* The backend is stopped: its timeouts can be read race-free. */
-		if (sw_proc_exe(s->pid, exe, sizeof(exe)))
-			h->timeouts_known = sw_pg_read_global_int(s->pid, exe, "StatementTimeout", &h->statement_timeout_ms) &&
-					    sw_pg_read_global_int(s->pid, exe, "LockTimeout", &h->lock_timeout_ms);
-		h->start_ns = ev->hdr.ktime_ns;
-		h->wall = wall;
-		h->deadline_ns = now + (uint64_t)(overall.hold_timeout_s ? overall.hold_timeout_s
-							 : SW_HOLD_TIMEOUT_DEFAULT_S) * 1000000000ull;
-		h->statement = text;
-		h->statement_len = len;
-		h->analysis = a;
-		h->per_stmt = per;
-		h->overall = overall;
-		record(d, s, &wall, text, len, complete, &a, per, &overall, "held", 0, "policy", NULL, true,
-		       &h->ledger_seq);
-		sw_holds_add(d, h);
-		if (rule && rule->webhook) {
-			json_t *dossier = sw_hold_json(d, h, sw_mono_ns());
-			json_t *body = json_pack("{s:s, s:o}", "event", "statement_held", "hold", dossier);
-			sw_notifier_post(d->notifier, rule->webhook, body);
-			json_decref(body);
-		}
-		sw_watchdog_tell(d->watchdog_fd, "H %d %llu %s %s\n", h->pid, (unsigned long long)h->id,
-				 h->statement_sha256, s->role[0] ? s->role : "-");
-		fprintf(stderr, "sqlward: holding pid %d (%s): hold #%llu, rule %s\n", s->pid, s->role,
-			(unsigned long long)h->id, overall.rule_id);
-		return;   /* the hold owns text, analysis and judgements */
-	} else {
-		bool allow = overall.verdict == SW_VERDICT_ALLOW || d->opts->observe_only;
-		uint64_t held_us = (now - ev->hdr.ktime_ns) / 1000;
-		/* The record reaches the disk before the backend moves: queued, synced and
-		 * released with the others decided in this pass (release_decided). */
-		record(d, s, &wall, text, len, complete, &a, per, &overall, allow ? "ran" : "cancelled",
-		       held_us, "policy", NULL, false, NULL);
-		if (d->n_releases == d->cap_releases) {
-			d->cap_releases = d->cap_releases ? 2 * d->cap_releases : 16;
-			d->releases = sw_xrealloc(d->releases, d->cap_releases * sizeof(*d->releases));
-		}
-		d->releases[d->n_releases++] = (struct sw_release){ .pid = s->pid, .allow = allow };
-		if (allow) {
-			sw_prepared_commit(d->prepared, s->pid, &a);
-			sw_session_track(s, &a);
-			if (!d->opts->no_cache && !d->opts->observe_only && !d->frozen && complete && len + 1 < SW_TEXT_CAP &&
-			    !session_dependent(&a)) {
-				sw_gate_cache_allow(d->gate, s->ctx_id, text, (uint32_t)len + 1);
-				if (shape_cacheable(d, &a))
-					sw_gate_shape_allow(d->gate, s->ctx_id, text, len);
-			}
-		}
-	}
-	sw_analysis_free(&a);
-	free(per);
-	free(text);
-}
-
-/*
- * Group commit: one fdatasync for every statement the policy decided in this
- * pass (sixteen sessions starting at once wait for one sync, not sixteen),
- * then each backend moves. A failed sync is reported like any ledger failure;
- * the statements are still released or cancelled, never left paused.
- */
-static void release_decided(struct sw_daemon *d)
-{
-	char err[512];
-
-	if (!d->n_releases)
-		return;
-	if (sw_ledger_sync(d->ledger, err, sizeof(err)) != 0)
-		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
-	for (size_t i = 0; i < d->n_releases; i++) {
-		if (d->releases[i].allow)
-			sw_pg_resume(d->releases[i].pid);
-		else
-			sw_pg_cancel(d->releases[i].pid);
-	}
-	d->n_releases = 0;
-}
-
-static int on_event(void *ctx, const void *data, size_t size)
-{
-	struct sw_daemon *d = ctx;
-	const struct sw_event_hdr *h = data;
-
-	if (size < sizeof(*h))
-		return 0;
-	if (h->type == SW_EV_SESSION && size >= sizeof(struct sw_session_event)) {
-		const struct sw_session_event *ev = data;
-		char role[SW_ROLE_MAX + 1], title[SW_TITLE_MAX + 1];
-		memcpy(role, ev->role, SW_ROLE_MAX);
-		role[SW_ROLE_MAX] = 0;
-		memcpy(title, ev->title, SW_TITLE_MAX);
-		title[ev->title_len > 0 && ev->title_len <= SW_TITLE_MAX ? ev->title_len : 0] = 0;
-		if (role[0])
-			sess_learn(d, (int)h->pid, role, title[0] ? title : NULL);
-	} else if (h->type == SW_EV_STATEMENT &&
-		   size >= offsetof(struct sw_statement_event, text) + SW_TEXT_SMALL) {
-		/* Short statements travel in short records: widen to the full layout. */
-		static struct sw_statement_event full;
-		size_t take = size < sizeof(full) ? size : sizeof(full);
-		memcpy(&full, data, take);
-		memset((char *)&full + take, 0, sizeof(full) - take);
-		handle_statement(d, &full);
-	}
-	return 0;
 }
 
 /* A held backend whose client hung up: nobody is waiting for the answer. */
@@ -617,14 +375,22 @@ static void report_stats(struct sw_daemon *d, bool force)
 	uint64_t st[SW_STAT__COUNT];
 
 	sw_gate_stats(d->gate, st);
+	/* Every change in what was lost or refused without the daemon is written down. */
 	if (force || st[SW_STAT_RB_DROPS] != d->last_stats[SW_STAT_RB_DROPS] ||
-	    st[SW_STAT_NO_DAEMON_CANCELS] != d->last_stats[SW_STAT_NO_DAEMON_CANCELS]) {
-		json_t *f = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+	    st[SW_STAT_NO_DAEMON_CANCELS] != d->last_stats[SW_STAT_NO_DAEMON_CANCELS] ||
+	    st[SW_STAT_OVERFLOW_HELD] != d->last_stats[SW_STAT_OVERFLOW_HELD] ||
+	    st[SW_STAT_OVERFLOW_FULL] != d->last_stats[SW_STAT_OVERFLOW_FULL] ||
+	    st[SW_STAT_KERNEL_TERMINATIONS] != d->last_stats[SW_STAT_KERNEL_TERMINATIONS]) {
+		json_t *f = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 				      "ring_buffer_drops", (json_int_t)st[SW_STAT_RB_DROPS],
 				      "held", (json_int_t)st[SW_STAT_HELD],
 				      "cache_hits", (json_int_t)st[SW_STAT_CACHE_HITS],
 				      "shape_hits", (json_int_t)st[SW_STAT_SHAPE_HITS],
 				      "kernel_cancels", (json_int_t)st[SW_STAT_NO_DAEMON_CANCELS],
+				      "kernel_terminations", (json_int_t)st[SW_STAT_KERNEL_TERMINATIONS],
+				      "held_while_ring_full", (json_int_t)st[SW_STAT_OVERFLOW_HELD],
+				      "refused_ring_and_overflow_full", (json_int_t)st[SW_STAT_OVERFLOW_FULL],
+				      "nested_executions_skipped", (json_int_t)st[SW_STAT_NESTED_SKIPPED],
 				      "unknown_sessions", (json_int_t)st[SW_STAT_UNKNOWN_SESSION]);
 		sw_daemon_note(d, "counters", f);
 		json_decref(f);
@@ -662,8 +428,7 @@ static void reload_policy(struct sw_daemon *d)
 	for (size_t i = 0; i < n; i++) {
 		struct sw_session_info *s = walk_list[i];
 		s->governed = !s->role[0] || sw_policy_governs(d->policy, s->role);
-		sw_gate_set_session(d->gate, (uint32_t)s->pid, s->role,
-				    SW_SESS_KNOWN | (s->governed ? SW_SESS_GOVERNED : 0), s->ctx_id);
+		sw_session_publish(d, s);
 	}
 	{
 		json_t *f = json_pack("{s:s, s:s}", "policy", d->opts->policy_path, "policy_sha256",
@@ -706,6 +471,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	unsigned ticks = 0;
 	pthread_t hb;
 	bool hb_started = false;
+	const char *stall_file = getenv("SQLWARD_TEST_STALL_FILE");
 
 	memset(&d, 0, sizeof(d));
 	d.opts = o;
@@ -747,7 +513,20 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
-	if (sw_gate_open(&go, on_event, &d, &d.gate, err, sizeof(err)) < 0) {
+	/* What each server binary's probes read, derived and checked before anything attaches. */
+	d.layouts = sw_xcalloc((size_t)(o->n_pg_bins ? o->n_pg_bins : 1), sizeof(*d.layouts));
+	for (int i = 0; i < o->n_pg_bins; i++, d.n_layouts++)
+		if (sw_pg_layout_load(o->pg_bins[i], &d.layouts[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
+			goto out;
+		}
+	d.worker = sw_aworker_start();
+	if (!d.worker) {
+		fprintf(stderr, "sqlward: refusing to start: cannot start the classification thread: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	if (sw_gate_open(&go, sw_gate_on_event, &d, &d.gate, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
@@ -756,15 +535,15 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
-	for (int i = 0; i < o->n_pg_bins; i++)
-		if (sw_gate_attach_sessions(d.gate, o->pg_bins[i], err, sizeof(err)) < 0) {
+	for (int i = 0; i < d.n_layouts; i++)
+		if (sw_gate_attach_sessions(d.gate, i, &d.layouts[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 			goto out;
 		}
-	/* Sessions from before we attached, then statements: no backend is unaccounted for. */
+	/* Sessions from before we attached, then every checkpoint: no backend is unaccounted for. */
 	adopt_existing_backends(&d);
-	for (int i = 0; i < o->n_pg_bins; i++)
-		if (sw_gate_attach_statements(d.gate, o->pg_bins[i], err, sizeof(err)) < 0) {
+	for (int i = 0; i < d.n_layouts; i++)
+		if (sw_gate_attach_checkpoints(d.gate, i, &d.layouts[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 			goto out;
 		}
@@ -790,7 +569,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 						      .it_value = { 0, TICK_MS * 1000000 } }, NULL);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (sfd < 0 || tfd < 0 || ep < 0 || add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, cfd) ||
-	    add_fd(ep, sw_gate_epoll_fd(d.gate))) {
+	    add_fd(ep, sw_gate_epoll_fd(d.gate)) || add_fd(ep, sw_aworker_fd(d.worker))) {
 		fprintf(stderr, "sqlward: cannot set up the event loop: %s\n", strerror(errno));
 		goto out;
 	}
@@ -818,7 +597,16 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 
 	while (!d.stopping) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(ep, evs, 8, 1000);
+		int n;
+
+		/* Tests only: while this file exists the loop decides nothing (alive, but behind),
+		 * so the ring buffer fills and the kernel's backpressure path is exercised. */
+		if (stall_file && access(stall_file, F_OK) == 0) {
+			__atomic_store_n(&d.loop_alive_ns, sw_mono_ns(), __ATOMIC_RELEASE);
+			nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+			continue;
+		}
+		n = epoll_wait(ep, evs, 8, 1000);
 		if (n < 0 && errno != EINTR) {
 			fprintf(stderr, "sqlward: epoll_wait: %s\n", strerror(errno));
 			break;
@@ -839,8 +627,10 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 				if (read(tfd, &exp, sizeof(exp)) < 0)
 					continue;
 				ticks++;
-				/* Records the kernel did not wake us for (observed, cached). */
+				/* Records the kernel did not wake us for (observed, cached), and
+				 * statements it held while the ring buffer was full. */
 				sw_gate_consume(d.gate);
+				sw_gate_take_overflow(&d);
 				if (ticks % HOLDS_CHECK_TICKS == 0)
 					sw_holds_expire(&d, sw_mono_ns());
 				if (ticks % TICKS_PER_S == 0) {
@@ -856,11 +646,13 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 					report_stats(&d, false);
 			} else if (fd == cfd) {
 				sw_control_handle(&d, cfd);
+			} else if (fd == sw_aworker_fd(d.worker)) {
+				sw_gate_worker_done(&d);
 			} else {
 				sw_gate_consume(d.gate);
 			}
 		}
-		release_decided(&d);
+		sw_gate_release_decided(&d);
 		/* Records of this pass reach the file (batched: one write for many statements). */
 		if (sw_ledger_flush(d.ledger, err, sizeof(err)) != 0)
 			fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
@@ -872,7 +664,11 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	hb_started = false;
 	sw_gate_mark_dead(d.gate);
 	sw_gate_consume(d.gate);
-	release_decided(&d);
+	sw_gate_take_overflow(&d);
+	/* Large statements still being classified: finish them (they are decided like any other). */
+	sw_aworker_stop(d.worker);
+	sw_gate_worker_done(&d);
+	sw_gate_release_decided(&d);
 	sw_holds_release_all(&d, "cancelled", "sqlward daemon stopping");
 	report_stats(&d, true);
 	sw_daemon_note(&d, "stop", NULL);
@@ -909,6 +705,8 @@ out:
 	sw_policy_free(d.policy);
 	sw_prepared_free(d.prepared);
 	sw_acache_free(d.acache);
+	sw_aworker_free(d.worker);
+	free(d.layouts);
 	json_decref(d.contexts);
 	free(d.state_path);
 	return rc;

@@ -7,12 +7,14 @@
 #include <time.h>
 #include <jansson.h>
 #include "analysis_cache.h"
+#include "analysis_worker.h"
 #include "approval.h"
 #include "bpf_gate.h"
 #include "freeze.h"
 #include "notify.h"
 #include "daemon.h"
 #include "ledger.h"
+#include "pg_layout.h"
 #include "policy.h"
 #include "prepared.h"
 #include "statement.h"
@@ -23,9 +25,17 @@ struct sw_session_info {
 	char database[64];      /* "" if unknown */
 	char client[80];        /* "" if unknown */
 	bool governed;
+	bool walsender;         /* a replication connection */
+	bool refused;           /* a connection setting was refused: the session is being ended */
 	uint32_t ctx_id;
+	int encoding;           /* server encoding id read from the backend (PG_UTF8 = 6); -1 not read yet */
 	bool in_txn;            /* inside BEGIN ... COMMIT/ROLLBACK as far as we saw */
 	struct sw_strv txn;     /* statements run in the current transaction (for the dossier) */
+	/* A human's approval of a parsed statement covers the next execution (Bind)
+	 * of exactly that text in this session, and nothing after it. */
+	bool token_valid;
+	char token_sha256[65];
+	uint64_t token_hold_id;
 };
 
 #define SW_TXN_CONTEXT_MAX 50
@@ -33,6 +43,11 @@ struct sw_session_info {
 struct sw_hold {
 	uint64_t id;
 	int pid;
+	uint32_t type;             /* SW_EV_* the backend is stopped at (how it is refused) */
+	uint64_t arg0;             /* the event's arg0 (fastpath message, setting name) */
+	uint32_t aux;
+	const char *via;           /* ledger "via" (static string) or NULL */
+	json_t *extra;             /* ledger/dossier extras: "parameters", "setting", ... (owned) */
 	struct sw_session_info sess;
 	uint64_t start_ns;         /* monotonic, when the backend was stopped */
 	struct timespec wall;      /* when the statement arrived */
@@ -62,19 +77,23 @@ struct sw_daemon {
 	size_t n_holds, cap_holds;
 	/* Statements the policy decided in this event-loop pass: their records are
 	 * synced once for all of them (group commit), then they move. */
-	struct sw_release { int pid; bool allow; } *releases;
+	struct sw_release { int pid; bool allow; uint32_t type; uint64_t arg0; uint32_t aux; } *releases;
 	size_t n_releases, cap_releases;
 	uint64_t next_hold_id;
 	uint32_t next_ctx_id;
 	json_t *contexts;          /* "role\x1fdatabase" -> ctx_id */
 	int64_t mono_to_wall_ns;   /* add to a monotonic ns to get CLOCK_REALTIME ns */
-	uint64_t last_stats[8];
+	uint64_t last_stats[SW_STAT__COUNT];
 	bool stopping;
 	uint64_t loop_alive_ns;    /* main loop progress, read by the heartbeat thread */
 	bool heartbeat_stop;
 	int watchdog_fd;           /* pipe to the watchdog process; -1 if none */
 	struct sw_notifier *notifier;
 	struct sw_acache *acache;  /* classification by shape */
+	struct sw_aworker *worker; /* classification of large statements off the loop */
+	struct sw_pg_layout *layouts;  /* one per server binary (opts->pg_bins order) */
+	int n_layouts;
+	uint64_t overflow_seen;    /* statements taken from the kernel's overflow map */
 	char *state_path;
 	struct sw_freeze freeze;   /* manual freeze (persisted) */
 	bool frozen;               /* freeze in force (manual or scheduled) as of the last check */
@@ -100,6 +119,29 @@ void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns);
 void sw_holds_release_all(struct sw_daemon *d, const char *outcome, const char *comment);
 json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_t now_ns);
 void sw_hold_free(struct sw_hold *h);
+
+/* Sessions (daemon.c). */
+/* kflags: the kernel's SW_SESS_* flags for the session when known (0 otherwise). */
+struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const char *role, const char *kernel_title,
+					 uint32_t kflags);
+/* Push a session's state (role, flags, cache context) to the kernel. */
+void sw_session_publish(struct sw_daemon *d, const struct sw_session_info *s);
+/* The layout of the binary process pid runs, or NULL. */
+const struct sw_pg_layout *sw_daemon_layout_of(const struct sw_daemon *d, int pid);
+
+/* Events (gate_events.c): one kernel event from capture to verdict. */
+int sw_gate_on_event(void *ctx, const void *data, size_t size);
+/* Statements the kernel held while the ring buffer was full. */
+void sw_gate_take_overflow(struct sw_daemon *d);
+/* Finish statements the analysis worker has classified. */
+void sw_gate_worker_done(struct sw_daemon *d);
+/* Group commit: sync the records of this pass, then move every backend decided in it. */
+void sw_gate_release_decided(struct sw_daemon *d);
+/* The statement record writer shared by events and holds. */
+void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out);
+/* Queue a decided backend for release after the group commit. */
+void sw_gate_queue_release(struct sw_daemon *d, int pid, bool allow, uint32_t type, uint64_t arg0, uint32_t aux);
+bool sw_daemon_any_frozen_class(const struct sw_daemon *d, const struct sw_analysis *a);
 
 /* Update a session's transaction context after a statement ran. */
 void sw_session_track(struct sw_session_info *s, const struct sw_analysis *a);

@@ -17,6 +17,7 @@ void sw_hold_free(struct sw_hold *h)
 	free(h->per_stmt);
 	sw_approval_free(&h->approval);
 	sw_strv_free(&h->txn_before);
+	json_decref(h->extra);
 	free(h);
 }
 
@@ -78,6 +79,13 @@ void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *typ
 	json_decref(rec);
 }
 
+/* How a refusal of what the backend is stopped at will end (see sw_pg_refuse). */
+static const char *refusal_outcome(const struct sw_hold *h, const char *outcome)
+{
+	bool ends_session = h->type == SW_EV_BIND || (h->type == SW_EV_SETTING && sw_pg_setting_at_connect(h->aux));
+	return ends_session && strcmp(outcome, "cancelled") == 0 ? "terminated" : outcome;
+}
+
 int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		     const char *decided_by, const char *comment, const char *outcome)
 {
@@ -88,9 +96,12 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		.database = h->sess.database[0] ? h->sess.database : NULL,
 		.client = h->sess.client[0] ? h->sess.client : NULL, .governed = true,
 		.statement = h->statement, .statement_len = h->statement_len, .statement_complete = true,
-		.analysis = &h->analysis, .per_stmt = h->per_stmt, .overall = &j, .outcome = outcome,
+		.analysis = &h->analysis, .per_stmt = h->per_stmt, .overall = &j,
+		.outcome = v == SW_VERDICT_ALLOW ? outcome : refusal_outcome(h, outcome),
 		.held_us = (now - h->start_ns) / 1000, .decided_by = decided_by, .comment = comment,
+		.via = h->via, .extra = h->extra,
 	};
+	struct sw_session_info *s = sw_session_find(d, h->pid);
 	json_t *rec;
 	char err[512];
 	int rc = 0;
@@ -103,9 +114,11 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 	if (h->approval.requester_known)
 		json_object_set_new(rec, "requester", json_pack("{s:s, s:i}", "user", h->approval.requester,
 								 "pid", h->approval.requester_pid));
+	if (h->approval.chain_known)
+		json_object_set_new(rec, "requester_chain", sw_approval_requester_json(&h->approval));
 	/* The decision is on disk before the backend moves. */
 	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s; cancelling hold #%llu\n", err,
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s; refusing hold #%llu\n", err,
 			(unsigned long long)h->id);
 		v = SW_VERDICT_DENY;
 		rc = -1;
@@ -113,12 +126,26 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 	json_decref(rec);
 	if (v == SW_VERDICT_ALLOW) {
 		sw_pg_resume(h->pid);
-		sw_prepared_commit(d->prepared, h->pid, &h->analysis);
-	} else {
-		sw_pg_cancel(h->pid);
+		if (h->type == SW_EV_STATEMENT)
+			sw_prepared_commit(d->prepared, h->pid, &h->analysis);
+		if (s) {
+			sw_session_track(s, &h->analysis);
+			/* This approval covers the next execution (Bind) of this text, and only that one. */
+			if (h->type == SW_EV_STATEMENT) {
+				s->token_valid = true;
+				memcpy(s->token_sha256, h->statement_sha256, sizeof(s->token_sha256));
+				s->token_hold_id = h->id;
+			}
+		}
+	} else if (!sw_pg_refuse(h->pid, h->type, h->arg0, h->aux)) {
+		json_t *f = json_pack("{s:I, s:i, s:s}", "hold_id", (json_int_t)h->id, "pid", h->pid, "problem",
+				      "the refusal could not be made certain (the message or setting could not be "
+				      "rewritten); the session was terminated instead");
+		sw_daemon_note(d, "refusal_uncertain", f);
+		json_decref(f);
 	}
 	fprintf(stderr, "sqlward: hold #%llu (pid %d) %s by %s\n", (unsigned long long)h->id, h->pid,
-		v == SW_VERDICT_ALLOW ? "released" : "cancelled", decided_by ? decided_by : "?");
+		v == SW_VERDICT_ALLOW ? "released" : "refused", decided_by ? decided_by : "?");
 	sw_watchdog_tell(d->watchdog_fd, "R %d\n", h->pid);
 	holds_remove(d, h);
 	sw_hold_free(h);
@@ -156,9 +183,11 @@ json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_
 		      "pid", h->pid, "role", h->sess.role,
 		      "database", h->sess.database[0] ? h->sess.database : NULL,
 		      "client", h->sess.client[0] ? h->sess.client : NULL,
-		      "statement", h->statement, "rule", h->overall.rule_id, "reason", h->overall.reason,
+		      "statement", "", "rule", h->overall.rule_id, "reason", h->overall.reason,
 		      "ledger_seq", (json_int_t)h->ledger_seq,
 		      "timeout_in_s", h->deadline_ns > now_ns ? (double)(h->deadline_ns - now_ns) / 1e9 : 0.0);
+	/* The exact text, also when it is not valid UTF-8 (json_pack "s" would refuse it). */
+	json_object_set_new(o, "statement", sw_json_textn(h->statement, h->statement_len));
 	if (st) {
 		json_t *sj = sw_stmt_json(st);
 		json_object_update_missing(o, sj);
@@ -185,10 +214,15 @@ json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_
 		json_object_set_new(o, "approvals_required", json_integer(h->approval.required));
 		json_object_set_new(o, "approvals", approvals_json(&h->approval));
 		json_object_set_new(o, "transaction", txn);
+		if (h->via)
+			json_object_set_new(o, "via", json_string(h->via));
+		if (json_is_object(h->extra))
+			json_object_update(o, h->extra);
 		json_object_set_new(o, "in_transaction", json_boolean(h->sess.in_txn));
 		if (h->approval.requester_known)
 			json_object_set_new(o, "requester", json_pack("{s:s, s:i}", "user", h->approval.requester,
 								      "pid", h->approval.requester_pid));
+		json_object_set_new(o, "requester_chain", sw_approval_requester_json(&h->approval));
 		if (h->timeouts_known) {
 			json_object_set_new(o, "statement_timeout_ms", json_integer(h->statement_timeout_ms));
 			json_object_set_new(o, "lock_timeout_ms", json_integer(h->lock_timeout_ms));

@@ -117,6 +117,12 @@ struct sw_decision {
 	uint64_t held_us;              /* how long the session was held; 0 if never */
 	const char *decided_by;        /* "policy", "cache", or an approver's name; may be NULL */
 	const char *comment;           /* approver's comment; may be NULL */
+	/* How the statement reached the server when it was not the parser: "bind" (one
+	 * execution of a prepared statement), "fastpath", "replication", "setting"; NULL
+	 * for a parsed statement (simple Query or Parse). */
+	const char *via;
+	/* Members appended to the record as they are ("parameters", "setting", ...); may be NULL. */
+	const struct json_t *extra;
 };
 
 /*

@@ -162,6 +162,15 @@ static void write_decision(struct sw_jw *w, const struct sw_decision *d)
 	sw_jw_kv_str(w, "outcome", d->outcome);
 	sw_jw_kv_str(w, "decided_by", d->decided_by);
 	sw_jw_kv_str(w, "comment", d->comment);
+	sw_jw_kv_str(w, "via", d->via);
+	if (json_is_object(d->extra)) {
+		const char *k;
+		json_t *v;
+		json_object_foreach((json_t *)d->extra, k, v) {
+			sw_jw_key(w, k);
+			sw_jw_value(w, v);
+		}
+	}
 }
 
 json_t *sw_decision_record(const struct sw_decision *d)

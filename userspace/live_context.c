@@ -323,7 +323,7 @@ static bool created_in(char *const *created, size_t n, const char *name)
 static bool wants_live(const struct sw_stmt *st)
 {
 	return st->impact && st->cls != SW_CLASS_READ && st->cls != SW_CLASS_SESSION &&
-	       st->cls != SW_CLASS_TRANSACTION;
+	       st->cls != SW_CLASS_TRANSACTION && st->cls != SW_CLASS_TWO_PHASE;
 }
 
 static bool is_dml(const struct sw_stmt *st)

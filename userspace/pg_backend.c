@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "pg_backend.h"
+#include "sqlward.h"
 #include "util.h"
 
 static bool copy_token(char *dst, size_t len, const char *s, size_t n)
@@ -45,6 +46,11 @@ static bool parse_host(const char *s, size_t n, char *out, size_t len)
 
 bool sw_pg_parse_title(const char *title, const char *want_role, struct sw_pg_title *out)
 {
+	return sw_pg_parse_title_ex(title, want_role, false, out);
+}
+
+bool sw_pg_parse_title_ex(const char *title, const char *want_role, bool walsender, struct sw_pg_title *out)
+{
 	const char *tok[5];
 	size_t toklen[5];
 	int n = 0, i = 0;
@@ -68,6 +74,14 @@ bool sw_pg_parse_title(const char *title, const char *want_role, struct sw_pg_ti
 	/* Optional "cluster_name:" prefix. */
 	if (n > 0 && tok[0][toklen[0] - 1] == ':' && n >= 4)
 		i = 1;
+	if (walsender) {
+		if (n - i < 3 || toklen[i] != 9 || memcmp(tok[i], "walsender", 9) != 0 ||
+		    !copy_token(out->role, sizeof(out->role), tok[i + 1], toklen[i + 1]) ||
+		    !parse_host(tok[i + 2], toklen[i + 2], out->client, sizeof(out->client)))
+			return false;
+		out->walsender = true;
+		return !want_role || strcmp(want_role, out->role) == 0;
+	}
 	if (n - i < 3)
 		return false;
 	if (!copy_token(out->role, sizeof(out->role), tok[i], toklen[i]) ||
@@ -251,4 +265,76 @@ int sw_pg_cancel(pid_t pid)
 	if (kill(pid, SIGINT) < 0)
 		return -1;
 	return kill(pid, SIGCONT);
+}
+
+bool sw_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
+	return addr && process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len;
+}
+
+bool sw_proc_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec l = { (void *)buf, len }, r = { (void *)(uintptr_t)addr, len };
+	return addr && process_vm_writev(pid, &l, 1, &r, 1, 0) == (ssize_t)len;
+}
+
+int sw_pg_terminate(pid_t pid)
+{
+	if (kill(pid, SIGTERM) < 0)
+		return -1;
+	return kill(pid, SIGCONT);
+}
+
+/* GucSource values (utils/guc.h): PGC_S_GLOBAL .. PGC_S_CLIENT are applied at connection start. */
+#define PGC_S_GLOBAL 5
+#define PGC_S_CLIENT 9
+
+bool sw_pg_setting_at_connect(uint32_t aux)
+{
+	uint32_t source = (aux >> SW_AUX_SETTING_SHIFT) & 0xff;
+	return source >= PGC_S_GLOBAL && source <= PGC_S_CLIENT;
+}
+
+/* StringInfoData (lib/stringinfo.h): char *data; int len, maxlen, cursor. */
+struct pg_stringinfo {
+	uint64_t data;
+	int32_t len, maxlen, cursor;
+};
+
+const char *sw_pg_refuse(pid_t pid, uint32_t type, uint64_t arg0, uint32_t aux)
+{
+	switch (type) {
+	case SW_EV_BIND:
+		sw_pg_terminate(pid);
+		return "terminated";
+	case SW_EV_FASTPATH: {
+		struct pg_stringinfo si;
+		uint32_t zero = 0;
+		/* HandleFunctionRequest reads the OID at data[cursor] first (fastpath.c). */
+		if (sw_proc_read(pid, arg0, &si, sizeof(si)) && si.cursor >= 0 && si.len - si.cursor >= 4 &&
+		    sw_proc_write(pid, si.data + (uint64_t)si.cursor, &zero, sizeof(zero))) {
+			sw_pg_resume(pid);
+			return "cancelled";
+		}
+		sw_pg_terminate(pid);
+		return NULL;
+	}
+	case SW_EV_SETTING: {
+		bool blanked = sw_proc_write(pid, arg0, "", 1);
+		if (sw_pg_setting_at_connect(aux)) {
+			sw_pg_terminate(pid);
+			return blanked ? "terminated" : NULL;
+		}
+		if (blanked) {
+			sw_pg_resume(pid);
+			return "cancelled";
+		}
+		sw_pg_cancel(pid);
+		return NULL;
+	}
+	default:
+		sw_pg_cancel(pid);
+		return "cancelled";
+	}
 }

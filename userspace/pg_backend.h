@@ -8,14 +8,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define SW_PG_MAX_BINS 8
 
 struct sw_pg_title {
 	char role[64];
-	char database[64];
+	char database[64];  /* "" for a replication connection */
 	char client[80];   /* "127.0.0.1:5432", "[::1]:5432" or "local" */
+	bool walsender;
 };
 
 /*
@@ -23,8 +25,12 @@ struct sw_pg_title {
  * PostgreSQL writes ROLE, DB and HOST at connection start, before
  * authentication. If want_role is given, the title must name that role.
  * Returns false for auxiliary processes (checkpointer, ...) and the postmaster.
+ * A replication connection's title is "walsender ROLE HOST(PORT) ...": parsed
+ * that way only when walsender is true (the kernel read am_walsender), since a
+ * role named "walsender" makes the two forms look alike.
  */
 bool sw_pg_parse_title(const char *title, const char *want_role, struct sw_pg_title *out);
+bool sw_pg_parse_title_ex(const char *title, const char *want_role, bool walsender, struct sw_pg_title *out);
 /* Read /proc/PID/cmdline into buf as one string. false if the process is gone. */
 bool sw_proc_title(pid_t pid, char *buf, size_t len);
 /* The binary a process runs (/proc/PID/exe), without " (deleted)". */
@@ -53,8 +59,34 @@ char *sw_proc_read_string(pid_t pid, unsigned long addr, size_t max, size_t *len
  */
 bool sw_pg_read_global_int(pid_t pid, const char *bin, const char *symbol, int *out);
 
+/* Copy len bytes from / to address addr of process pid (process_vm_readv/writev). */
+bool sw_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+bool sw_proc_write(pid_t pid, uint64_t addr, const void *buf, size_t len);
+
 /* Release a held backend: allow (SIGCONT) or cancel (SIGINT, then SIGCONT). */
 int sw_pg_resume(pid_t pid);
 int sw_pg_cancel(pid_t pid);
+/* End a held backend's session (SIGTERM, then SIGCONT): for refusals a cancel cannot make. */
+int sw_pg_terminate(pid_t pid);
+
+/*
+ * Refuse what a held backend is about to do, the way that holds for where
+ * it was stopped (event type SW_EV_*; arg0 and aux as in the event):
+ *   statement, replication command: cancel (PostgreSQL checks for the
+ *     cancel right after parsing / at the command's start);
+ *   bind: terminate the session (a cancel arriving during Bind is discarded
+ *     before the Execute, so only ending the session is certain);
+ *   fastpath: the function OID in the message is overwritten with 0 so the
+ *     call fails ("function with OID 0 does not exist") before it runs —
+ *     the server runs the function before it would notice a cancel;
+ *   setting: the setting's name is blanked so PostgreSQL rejects it instead
+ *     of applying it; a setting applied at connection start also ends the
+ *     session (the connection is refused).
+ * Returns what was done ("cancelled", "terminated"), or NULL when the
+ * refusal could not be made certain (then the session was terminated too).
+ */
+const char *sw_pg_refuse(pid_t pid, uint32_t type, uint64_t arg0, uint32_t aux);
+/* Was the setting (aux of an SW_EV_SETTING event) applied at connection start? */
+bool sw_pg_setting_at_connect(uint32_t aux);
 
 #endif

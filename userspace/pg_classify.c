@@ -15,7 +15,8 @@
  *    trait destructive and AccessExclusiveLock.
  *  - SELECT ... INTO is class write, trait select_into, command "SELECT"
  *    (the tag PostgreSQL reports), and the new table is an object.
- *  - A SELECT calling nextval()/setval() is class write.
+ *  - A SELECT calling nextval()/setval() or assigning a transaction ID
+ *    (txid_current(), pg_current_xact_id()) is class write.
  *  - Writable CTEs keep the outer statement's tag but make the class write.
  *  - EXPLAIN ANALYZE: class/objects/traits of the inner statement plus trait
  *    executes. Plain EXPLAIN: class read, the inner objects and locks
@@ -29,15 +30,28 @@
  *    the prepared statement).
  *  - COPY: TO STDOUT is read, FROM STDIN is write; a server file adds
  *    file_access; PROGRAM adds file_access and dangerous_function.
- *  - Transactions (incl. PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED, SET
- *    CONSTRAINTS): transaction. SET/RESET/SHOW/DISCARD/DEALLOCATE/LISTEN/
- *    UNLISTEN/CLOSE: session. NOTIFY, LOAD, LOCK, VACUUM, ANALYZE, CLUSTER,
- *    REINDEX, CHECKPOINT, ALTER SYSTEM: utility. FETCH/MOVE: read.
- *  - session_escalation: SET ROLE, SET SESSION AUTHORIZATION (not their
- *    RESET/DEFAULT forms), SET session_replication_role, SET search_path
- *    that lists pg_catalog after another schema (lets user functions shadow
- *    the builtins the allowlist trusts), set_config(), and ALTER SYSTEM
+ *  - Transactions (BEGIN, COMMIT, SAVEPOINT, SET CONSTRAINTS, ...):
+ *    transaction. PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED: two_phase
+ *    (same tags). SET/RESET/SHOW/DISCARD/DEALLOCATE/LISTEN/UNLISTEN/CLOSE:
+ *    session. NOTIFY, LOAD, LOCK, VACUUM, ANALYZE, CLUSTER, REINDEX,
+ *    CHECKPOINT, ALTER SYSTEM: utility. FETCH/MOVE: read.
+ *  - settings: every run-time setting SET, RESET, SET TRANSACTION, SET
+ *    SESSION CHARACTERISTICS and BEGIN/START TRANSACTION modes change, by
+ *    the name the server resolves (lower case, sort_mem -> work_mem), with
+ *    the value rendered as the server receives it (flatten_set_variable_args)
+ *    and judged by pg_settings.c; a change it refuses is unsafe_setting.
+ *    RESET ALL and DISCARD ALL record none (they restore the DBA's values).
+ *  - session_escalation: SET/RESET ROLE, SET/RESET SESSION AUTHORIZATION
+ *    (DEFAULT and RESET forms too: a governed session never changes its
+ *    identity), SET session_replication_role, SET search_path that lists
+ *    pg_catalog after another schema (lets user functions shadow the
+ *    builtins the allowlist trusts), set_config(), and ALTER SYSTEM
  *    (server-wide configuration; class utility).
+ *  - sensitive_catalog: naming pg_authid, pg_settings, pg_stat_activity and
+ *    the other relations pg_functions.c lists, calling the functions behind
+ *    them, and SHOW ALL.
+ *  - parameterized: a $n placeholder outside a PREPARE body (its value is
+ *    bound at execution, not part of the text).
  *  - opaque_code: DO, CREATE FUNCTION/PROCEDURE (class procedural), CALL
  *    (procedural), CREATE TRIGGER, CREATE RULE, CREATE EVENT TRIGGER,
  *    CREATE LANGUAGE, CREATE/ALTER EXTENSION (class ddl).
@@ -70,6 +84,7 @@
 #include "pg_tree.h"
 #include "impact.h"
 #include "pg_functions.h"
+#include "pg_settings.h"
 #include "pg_walk.h"
 #include "statement.h"
 #include "util.h"
@@ -357,7 +372,9 @@ static void classify_explain(struct pgw *w, const PgQuery__ExplainStmt *e)
 static void classify_prepare(struct pgw *w, const PgQuery__PrepareStmt *p)
 {
 	struct sw_stmt *st = w->st;
+	w->in_prepare = true;
 	classify(w, p->query);
+	w->in_prepare = false;
 	st->traits |= SW_TRAIT_PREPARED;
 	set_cmd(st, st->cls, "PREPARE");
 	free(st->prepare_name);
@@ -635,34 +652,206 @@ static void classify_drop(struct pgw *w, const PgQuery__DropStmt *d)
 		   PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE ? " ... CASCADE" : "");
 }
 
+/* ---- settings: SET, RESET, SET TRANSACTION, BEGIN ... READ WRITE ---- */
+
+/*
+ * quote_identifier (ruleutils.c) for a GUC_LIST_QUOTE item. Its keyword
+ * check is left out: a keyword quoted or not splits back to the same name
+ * (SplitIdentifierString), which is all the judgement reads.
+ */
+static void put_quoted_ident(FILE *out, const char *s)
+{
+	bool safe = (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_';
+
+	for (const char *p = s; *p && safe; p++)
+		safe = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+	if (safe) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			fputc('"', out);
+		fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+/*
+ * The value text the server receives for a SET (guc.c
+ * flatten_set_variable_args): items joined with ", ", integers as %d,
+ * numerics as written, strings and identifiers as written (quoted as
+ * identifiers for GUC_LIST_QUOTE settings), SET TIME ZONE INTERVAL '...'
+ * as INTERVAL '...' (not normalized: the time zone may take any value).
+ * NULL when an item is not a constant (the server refuses those too).
+ */
+static char *set_value_text(const char *name, PgQuery__Node *const *args, size_t n)
+{
+	bool quote = sw_pg_setting_list_quoted(name), ok = true;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	if (!out)
+		abort();
+	for (size_t i = 0; i < n && ok; i++) {
+		const PgQuery__Node *a = args[i];
+		bool interval = false;
+
+		if (i)
+			fputs(", ", out);
+		if (a->node_case == NC(TYPE_CAST)) {
+			interval = true;
+			a = a->type_cast->arg;
+		}
+		if (!a || a->node_case != NC(A_CONST) || a->a_const->isnull) {
+			ok = false;
+			break;
+		}
+		switch (a->a_const->val_case) {
+		case PG_QUERY__A__CONST__VAL_IVAL:
+			fprintf(out, "%d", a->a_const->ival->ival);
+			break;
+		case PG_QUERY__A__CONST__VAL_FVAL:
+			fputs(a->a_const->fval->fval, out);
+			break;
+		case PG_QUERY__A__CONST__VAL_SVAL:
+			if (interval)
+				fprintf(out, "INTERVAL '%s'", a->a_const->sval->sval);
+			else if (quote)
+				put_quoted_ident(out, a->a_const->sval->sval);
+			else
+				fputs(a->a_const->sval->sval, out);
+			break;
+		default:
+			ok = false;
+			break;
+		}
+	}
+	fclose(out);
+	if (!ok) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+enum set_how { SET_TO_VALUE, SET_TO_RESET, SET_FROM_CURRENT };
+
+/*
+ * Record one setting the statement changes and judge the change with the
+ * shipped allowlist (pg_settings.c). verb is "SET" or "RESET"; mode (NULL
+ * for a plain SET) is the transaction mode as written ("BEGIN READ WRITE"),
+ * which the reasons quote. SET_TO_VALUE with value NULL: a value that is
+ * not a constant.
+ */
+static void note_setting(struct pgw *w, const char *verb, const char *mode, const char *name,
+			 enum set_how how, const char *value)
+{
+	struct sw_stmt *st = w->st;
+	char *canon = sw_pg_setting_canonical(name);
+	const char *esc = sw_pg_setting_escalation(name, how == SET_TO_VALUE ? value : NULL);
+	char why[512];
+	bool ok;
+
+	sw_strv_push_unique(&st->settings, canon);
+	if (how == SET_TO_VALUE && !value) {
+		ok = false;
+		snprintf(why, sizeof(why), "the value of %s is not a constant sqlward can read (the server "
+			 "refuses it too); write it as a plain constant", canon);
+	} else if (how == SET_FROM_CURRENT) {
+		ok = sw_pg_setting_copy_allowed(name, why, sizeof(why));
+	} else {
+		ok = sw_pg_setting_allowed(name, how == SET_TO_VALUE ? value : NULL, NULL, why, sizeof(why));
+	}
+	if (!ok) {
+		st->traits |= SW_TRAIT_UNSAFE_SETTING;
+		pgw_reason(w, "%s%s%s", mode ? mode : "", mode ? ": " : "", why);
+	}
+	if (esc) {
+		st->traits |= SW_TRAIT_SESSION_ESCALATION;
+		pgw_reason(w, "%s %s %s", verb, canon, esc);
+	}
+	free(canon);
+}
+
+/* A transaction mode as SQL spells it (gram.y transaction_mode_item). */
+static const char *mode_words(const char *defname, const char *value)
+{
+	bool on = value && strcmp(value, "0") != 0;
+
+	if (strcmp(defname, "transaction_read_only") == 0)
+		return on ? "READ ONLY" : "READ WRITE";
+	if (strcmp(defname, "transaction_deferrable") == 0)
+		return on ? "DEFERRABLE" : "NOT DEFERRABLE";
+	return "ISOLATION LEVEL";
+}
+
+/*
+ * Transaction modes (ISOLATION LEVEL, READ ONLY/WRITE, [NOT] DEFERRABLE) of
+ * BEGIN, START TRANSACTION, SET TRANSACTION and, with prefix "default_",
+ * SET SESSION CHARACTERISTICS: the grammar names each after its setting.
+ */
+static void note_transaction_modes(struct pgw *w, const char *verb, const char *prefix,
+				   PgQuery__Node *const *opts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const PgQuery__DefElem *d;
+		char *name, *value, *written;
+
+		if (opts[i]->node_case != NC(DEF_ELEM) || !opts[i]->def_elem->defname)
+			continue;
+		d = opts[i]->def_elem;
+		name = sw_xasprintf("%s%s", prefix, d->defname);
+		value = d->arg ? set_value_text(name, &d->arg, 1) : NULL;
+		written = sw_xasprintf("%s %s", verb, mode_words(d->defname, value));
+		note_setting(w, "SET", written, name, SET_TO_VALUE, value);
+		free(written);
+		free(value);
+		free(name);
+	}
+}
+
 static void classify_set(struct pgw *w, const PgQuery__VariableSetStmt *v)
 {
 	struct sw_stmt *st = w->st;
 	const char *name = v->name ? v->name : "";
 	bool reset = v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET ||
 		     v->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL;
-	bool setting = !reset && v->kind != PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT;
+	char *value;
 
 	set_cmd(st, SW_CLASS_SESSION, reset ? "RESET" : "SET");
-	/* GUC names are case-insensitive in PostgreSQL: SET "ROLE" = ... sets role. */
-	if (setting && (strcasecmp(name, "role") == 0 || strcasecmp(name, "session_authorization") == 0)) {
-		st->traits |= SW_TRAIT_SESSION_ESCALATION;
-		pgw_reason(w, "SET %s changes the session's effective role",
-			   strcasecmp(name, "role") == 0 ? "ROLE" : "SESSION AUTHORIZATION");
-	} else if (setting && strcasecmp(name, "session_replication_role") == 0) {
-		st->traits |= SW_TRAIT_SESSION_ESCALATION;
-		pgw_reason(w, "SET session_replication_role can disable triggers and foreign-key checks");
-	} else if (setting && strcasecmp(name, "search_path") == 0) {
-		for (size_t i = 1; i < v->n_args; i++) {
-			const PgQuery__Node *a = v->args[i];
-			if (a->node_case == NC(A_CONST) &&
-			    a->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL &&
-			    strcmp(a->a_const->sval->sval, "pg_catalog") == 0) {
-				st->traits |= SW_TRAIT_SESSION_ESCALATION;
-				pgw_reason(w, "SET search_path puts schemas before pg_catalog (user functions can shadow builtins)");
-				break;
-			}
-		}
+	switch (v->kind) {
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:
+		value = set_value_text(name, v->args, v->n_args);
+		note_setting(w, "SET", NULL, name, SET_TO_VALUE, value);
+		free(value);
+		break;
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT:
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET:
+		note_setting(w, reset ? "RESET" : "SET", NULL, name, SET_TO_RESET, NULL);
+		break;
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_CURRENT:
+		note_setting(w, "SET", NULL, name, SET_FROM_CURRENT, NULL);
+		break;
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL:
+		/* Back to the DBA's values; role, session_authorization and the
+		 * transaction_* settings are GUC_NO_RESET_ALL and stay as they are. */
+		break;
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI:
+		if (strcmp(name, "TRANSACTION") == 0)
+			note_transaction_modes(w, "SET TRANSACTION", "", v->args, v->n_args);
+		else if (strcmp(name, "SESSION CHARACTERISTICS") == 0)
+			note_transaction_modes(w, "SET SESSION CHARACTERISTICS", "default_", v->args, v->n_args);
+		else if (strcmp(name, "TRANSACTION SNAPSHOT") == 0)
+			pgw_reason(w, "SET TRANSACTION SNAPSHOT makes this transaction see the data as another "
+				   "transaction's exported snapshot saw it");
+		break;
+	default:
+		set_cmd(st, SW_CLASS_UNKNOWN, "UNKNOWN");
+		pgw_reason(w, "SET statement of a kind the classifier does not know");
+		break;
 	}
 	pgw_walk_nodes(w, v->args, v->n_args);
 }
@@ -734,6 +923,31 @@ static const char *transaction_tag(PgQuery__TransactionStmtKind k)
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT_PREPARED: return "COMMIT PREPARED";
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_PREPARED: return "ROLLBACK PREPARED";
 	default: return "???";
+	}
+}
+
+static void classify_transaction(struct pgw *w, const PgQuery__TransactionStmt *t)
+{
+	struct sw_stmt *st = w->st;
+	const char *tag = transaction_tag(t->kind);
+
+	switch (t->kind) {
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_PREPARE:
+		set_cmd(st, SW_CLASS_TWO_PHASE, tag);
+		pgw_reason(w, "PREPARE TRANSACTION '%s' keeps the transaction, its locks and its changes in the "
+			   "server after the session ends, until someone commits or rolls it back", t->gid ? t->gid : "");
+		break;
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT_PREPARED:
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_PREPARED:
+		set_cmd(st, SW_CLASS_TWO_PHASE, tag);
+		pgw_reason(w, "%s '%s' finishes a prepared transaction, which any session may have prepared",
+			   tag, t->gid ? t->gid : "");
+		break;
+	default:
+		set_cmd(st, SW_CLASS_TRANSACTION, tag);
+		/* BEGIN / START TRANSACTION ISOLATION LEVEL ..., READ ONLY|WRITE, [NOT] DEFERRABLE */
+		note_transaction_modes(w, tag, "", t->options, t->n_options);
+		break;
 	}
 }
 
@@ -1153,7 +1367,7 @@ static void classify(struct pgw *w, const PgQuery__Node *n)
 
 	/* transaction */
 	case NC(TRANSACTION_STMT):
-		set_cmd(st, SW_CLASS_TRANSACTION, transaction_tag(n->transaction_stmt->kind));
+		classify_transaction(w, n->transaction_stmt);
 		break;
 	case NC(CONSTRAINTS_SET_STMT):
 		set_cmd(st, SW_CLASS_TRANSACTION, "SET CONSTRAINTS");
@@ -1165,6 +1379,11 @@ static void classify(struct pgw *w, const PgQuery__Node *n)
 		break;
 	case NC(VARIABLE_SHOW_STMT):
 		set_cmd(st, SW_CLASS_SESSION, "SHOW");
+		/* GetPGVariable: SHOW ALL is every setting, as the pg_settings view. */
+		if (n->variable_show_stmt->name && strcasecmp(n->variable_show_stmt->name, "all") == 0) {
+			st->traits |= SW_TRAIT_SENSITIVE_CATALOG;
+			pgw_reason(w, "SHOW ALL exposes every server setting");
+		}
 		break;
 	case NC(DISCARD_STMT):
 		set_cmd(st, SW_CLASS_SESSION, discard_tag(n->discard_stmt->target));
@@ -1340,18 +1559,20 @@ static void analyze_here(const char *sql, struct sw_analysis *out)
 struct analyze_job {
 	const char *sql;
 	struct sw_analysis *out;
+	struct sw_pg_lex lex;      /* the caller's lexing settings (pg_tree.h), per thread */
 };
 
 static void *analyze_job_run(void *arg)
 {
 	struct analyze_job *j = arg;
+	sw_pg_tree_set_lex(&j->lex);
 	analyze_here(j->sql, j->out);
 	return NULL;
 }
 
 static bool analyze_on_big_stack(const char *sql, struct sw_analysis *out)
 {
-	struct analyze_job job = { sql, out };
+	struct analyze_job job = { sql, out, sw_pg_tree_get_lex() };
 	pthread_attr_t attr;
 	pthread_t th;
 	char *map;

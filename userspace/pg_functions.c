@@ -1,9 +1,9 @@
 /*
- * Function tables for the PostgreSQL classifier. The exact-name tables are
- * kept sorted (strcmp order) and searched with bsearch; the denylist also
- * has a short list of glob patterns (fnmatch) for families such as lo_* or
- * pg_sleep*. Patterns are matched against function names taken from the
- * parse tree, never against SQL text.
+ * Function and catalog tables for the PostgreSQL classifier. The exact-name
+ * tables are kept sorted (strcmp order) and searched with bsearch; the
+ * denylist also has a short list of glob patterns (fnmatch) for families
+ * such as lo_* or pg_sleep*. Patterns are matched against names taken from
+ * the parse tree, never against SQL text.
  */
 #include <ctype.h>
 #include <fnmatch.h>
@@ -14,10 +14,17 @@
 
 /* Exact denylist entries. Sorted. */
 static const struct sw_pg_func deny_exact[] = {
+	{ "lo_creat", PGF_DENY | PGF_WRITE, "creates a large object" },
+	{ "lo_create", PGF_DENY | PGF_WRITE, "creates a large object" },
 	{ "lo_export", PGF_DENY | PGF_FILE, "writes a large object to a server file" },
-	{ "lo_import", PGF_DENY | PGF_FILE, "reads a server file into a large object" },
+	{ "lo_from_bytea", PGF_DENY | PGF_WRITE, "creates a large object" },
+	{ "lo_import", PGF_DENY | PGF_FILE | PGF_WRITE, "reads a server file into a large object" },
+	{ "lo_put", PGF_DENY | PGF_WRITE, "writes into a large object" },
+	{ "lo_truncate", PGF_DENY | PGF_WRITE, "truncates a large object" },
+	{ "lo_truncate64", PGF_DENY | PGF_WRITE, "truncates a large object" },
+	{ "lo_unlink", PGF_DENY | PGF_WRITE, "deletes a large object" },
 	{ "loread", PGF_DENY, "large object access" },
-	{ "lowrite", PGF_DENY, "large object access" },
+	{ "lowrite", PGF_DENY | PGF_WRITE, "writes into a large object" },
 	{ "pg_backup_start", PGF_DENY, "server administration" },
 	{ "pg_backup_stop", PGF_DENY, "server administration" },
 	{ "pg_cancel_backend", PGF_DENY, "signals other backends" },
@@ -30,11 +37,12 @@ static const struct sw_pg_func deny_exact[] = {
 	{ "pg_promote", PGF_DENY, "server administration" },
 	{ "pg_read_binary_file", PGF_DENY | PGF_FILE, "reads server files" },
 	{ "pg_read_file", PGF_DENY | PGF_FILE, "reads server files" },
+	{ "pg_read_file_old", PGF_DENY | PGF_FILE, "reads server files" },
 	{ "pg_reload_conf", PGF_DENY, "server administration" },
 	{ "pg_replication_slot_advance", PGF_DENY, "replication slot management" },
-	{ "pg_rotate_logfile", PGF_DENY, "server administration" },
 	{ "pg_start_backup", PGF_DENY, "server administration" },
 	{ "pg_stat_file", PGF_DENY | PGF_FILE, "inspects server files" },
+	{ "pg_stat_statements_reset", PGF_DENY, "resets server statistics" },
 	{ "pg_stop_backup", PGF_DENY, "server administration" },
 	{ "pg_switch_wal", PGF_DENY, "server administration" },
 	{ "pg_terminate_backend", PGF_DENY, "signals other backends" },
@@ -54,7 +62,9 @@ static const struct sw_pg_func deny_glob[] = {
 	{ "pg_create_*replication_slot", PGF_DENY, "replication slot management" },
 	{ "pg_copy_*replication_slot", PGF_DENY, "replication slot management" },
 	{ "pg_replication_origin_*", PGF_DENY, "replication origin management" },
-	{ "pg_logical_slot_*_changes", PGF_DENY, "consumes a replication slot" },
+	{ "pg_logical_slot_*_changes", PGF_DENY, "decodes (get_: consumes) every table's changes from a replication slot" },
+	{ "pg_rotate_logfile*", PGF_DENY, "server administration" },
+	{ "binary_upgrade_*", PGF_DENY, "pg_upgrade internals that write the catalogs" },
 	{ "pg_*advisory*lock*", PGF_DENY, "takes or releases advisory locks" },
 	{ "query_to_xml*", PGF_DENY, "runs an SQL string the gate cannot see" },
 	{ "cursor_to_xml*", PGF_DENY, "reads through a cursor the gate cannot see" },
@@ -65,8 +75,52 @@ static const struct sw_pg_func deny_glob[] = {
 };
 
 /*
+ * Functions behind the sensitive catalog views (system_views.sql) and their
+ * relatives: read-only, but what they return is not data the agent was
+ * given. Sorted. Matched under any schema, like the denylist.
+ */
+static const struct sw_pg_func sensitive_exact[] = {
+	{ "pg_config", PGF_SENSITIVE, "the server's build options and installation paths" },
+	{ "pg_current_logfile", PGF_SENSITIVE, "where the server log is written" },
+	{ "pg_hba_file_rules", PGF_SENSITIVE, "the client authentication rules (pg_hba.conf)" },
+	{ "pg_ident_file_mappings", PGF_SENSITIVE, "the OS-user to role maps (pg_ident.conf)" },
+	{ "pg_show_all_file_settings", PGF_SENSITIVE, "the server's configuration files" },
+	{ "pg_show_all_settings", PGF_SENSITIVE, "every server setting (pg_settings)" },
+	{ "pg_stat_get_activity", PGF_SENSITIVE, "other sessions' SQL text, roles and client addresses" },
+	{ "pg_stat_get_backend_activity", PGF_SENSITIVE, "another session's SQL text" },
+	{ "pg_stat_statements", PGF_SENSITIVE, "the SQL text of every session's statements" },
+	{ "pg_stat_statements_info", PGF_SENSITIVE, "pg_stat_statements bookkeeping" },
+};
+
+/* Relations that expose the same; `any_schema` for extension views. */
+static const struct {
+	const char *name;
+	bool any_schema;
+	const char *exposes;
+} sensitive_relations[] = {
+	{ "pg_authid", false, "role password hashes" },
+	{ "pg_config", false, "the server's build options and installation paths" },
+	{ "pg_db_role_setting", false, "per-role and per-database settings" },
+	{ "pg_file_settings", false, "the server's configuration files" },
+	{ "pg_hba_file_rules", false, "the client authentication rules (pg_hba.conf)" },
+	{ "pg_ident_file_mappings", false, "the OS-user to role maps (pg_ident.conf)" },
+	{ "pg_largeobject", false, "the contents of every large object, past large-object permissions" },
+	{ "pg_settings", false, "every server setting" },
+	{ "pg_shadow", false, "role password hashes" },
+	{ "pg_stat_activity", false, "other sessions' SQL text, roles and client addresses" },
+	{ "pg_stat_statements", true, "the SQL text of every session's statements" },
+	{ "pg_stat_statements_info", true, "pg_stat_statements bookkeeping" },
+	/* subconninfo: the connection string, password included, of each subscription */
+	{ "pg_subscription", false, "subscription connection strings, passwords included" },
+	{ "pg_user_mapping", false, "foreign-server user mappings, passwords included" },
+	{ "pg_user_mappings", false, "foreign-server user mappings, passwords included" },
+};
+
+/*
  * Read-only (or at least harmless) builtins. Sorted. PGF_WRITE marks the
- * sequence functions that turn a SELECT into a write; PGF_VOLATILE marks
+ * functions that turn a SELECT into a write: the sequence functions, and
+ * those that assign the transaction an ID (each one is a permanent xid,
+ * WAL and commit-log traffic, and a step towards wraparound); PGF_VOLATILE marks
  * functions whose value differs per row (ADD COLUMN ... DEFAULT f() then
  * rewrites the table); PGF_AGG marks plain aggregates.
  */
@@ -274,7 +328,7 @@ static const struct sw_pg_func allow_exact[] = {
 	{ "mode", PGF_AGG, NULL },
 	{ "netmask", 0, NULL },
 	{ "network", 0, NULL },
-	{ "nextval", PGF_VOLATILE | PGF_WRITE, NULL },
+	{ "nextval", PGF_VOLATILE | PGF_WRITE, "advances a sequence" },
 	{ "normalize", 0, NULL },
 	{ "now", 0, NULL },
 	{ "nth_value", 0, NULL },
@@ -302,7 +356,8 @@ static const struct sw_pg_func allow_exact[] = {
 	{ "pg_conf_load_time", 0, NULL },
 	{ "pg_current_snapshot", 0, NULL },
 	{ "pg_current_wal_lsn", 0, NULL },
-	{ "pg_current_xact_id", PGF_VOLATILE, NULL },
+	{ "pg_current_xact_id", PGF_VOLATILE | PGF_WRITE, "assigns the transaction an ID" },
+	{ "pg_current_xact_id_if_assigned", 0, NULL },
 	{ "pg_database_size", 0, NULL },
 	{ "pg_describe_object", 0, NULL },
 	{ "pg_encoding_to_char", 0, NULL },
@@ -344,7 +399,6 @@ static const struct sw_pg_func allow_exact[] = {
 	{ "pg_size_pretty", 0, NULL },
 	{ "pg_snapshot_xmax", 0, NULL },
 	{ "pg_snapshot_xmin", 0, NULL },
-	{ "pg_stat_get_activity", 0, NULL },
 	{ "pg_table_is_visible", 0, NULL },
 	{ "pg_table_size", 0, NULL },
 	{ "pg_tablespace_size", 0, NULL },
@@ -402,7 +456,7 @@ static const struct sw_pg_func allow_exact[] = {
 	{ "session_user", 0, NULL },
 	{ "set_masklen", 0, NULL },
 	{ "setseed", PGF_VOLATILE, NULL },
-	{ "setval", PGF_VOLATILE | PGF_WRITE, NULL },
+	{ "setval", PGF_VOLATILE | PGF_WRITE, "sets a sequence" },
 	{ "setweight", 0, NULL },
 	{ "sha224", 0, NULL },
 	{ "sha256", 0, NULL },
@@ -453,7 +507,8 @@ static const struct sw_pg_func allow_exact[] = {
 	{ "ts_rank_cd", 0, NULL },
 	{ "tsrange", 0, NULL },
 	{ "tstzrange", 0, NULL },
-	{ "txid_current", PGF_VOLATILE, NULL },
+	{ "txid_current", PGF_VOLATILE | PGF_WRITE, "assigns the transaction an ID" },
+	{ "txid_current_if_assigned", 0, NULL },
 	{ "txid_current_snapshot", 0, NULL },
 	{ "txid_snapshot_xmax", 0, NULL },
 	{ "txid_snapshot_xmin", 0, NULL },
@@ -514,6 +569,8 @@ const struct sw_pg_func *sw_pg_func_lookup(const char *schema, const char *name)
 	for (i = 0; i < N(deny_glob); i++)
 		if (fnmatch(deny_glob[i].name, low, 0) == 0)
 			return &deny_glob[i];
+	if ((f = find(sensitive_exact, N(sensitive_exact), low)))
+		return f;
 
 	/*
 	 * The allowlist is exact: a quoted "LOWER" or a schema other than
@@ -532,7 +589,19 @@ static bool sorted(const struct sw_pg_func *tab, size_t n)
 	return true;
 }
 
+const char *sw_pg_sensitive_relation(const char *schema, const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < N(sensitive_relations); i++)
+		if (strcmp(sensitive_relations[i].name, name) == 0 &&
+		    (sensitive_relations[i].any_schema || !schema || strcmp(schema, "pg_catalog") == 0))
+			return sensitive_relations[i].exposes;
+	return NULL;
+}
+
 bool sw_pg_func_tables_sorted(void)
 {
-	return sorted(deny_exact, N(deny_exact)) && sorted(allow_exact, N(allow_exact));
+	return sorted(deny_exact, N(deny_exact)) && sorted(sensitive_exact, N(sensitive_exact)) &&
+	       sorted(allow_exact, N(allow_exact));
 }

@@ -14,6 +14,21 @@ static __thread void *hook_arg;
 static __thread bool hook_delivered;
 static __thread bool hook_empty;
 static bool force_unpack;
+static __thread struct sw_pg_lex lexing = { .standard_conforming_strings = true, .backslash_quote = 2 };
+
+/* libpg_query's copies of the server's lexing settings: thread-local, read by its scanner_init. */
+extern __thread bool standard_conforming_strings;
+extern __thread int backslash_quote;
+
+void sw_pg_tree_set_lex(const struct sw_pg_lex *lex)
+{
+	lexing = lex ? *lex : SW_PG_LEX_DEFAULTS;
+}
+
+struct sw_pg_lex sw_pg_tree_get_lex(void)
+{
+	return lexing;
+}
 
 size_t __real_pg_query__parse_result__get_packed_size(const PgQuery__ParseResult *message);
 size_t __real_pg_query__parse_result__pack(const PgQuery__ParseResult *message, uint8_t *out);
@@ -103,6 +118,8 @@ int sw_pg_parse_tree(const char *sql, sw_pg_tree_fn fn, void *arg, char **error)
 	hook_arg = arg;
 	hook_delivered = false;
 	hook_empty = false;
+	standard_conforming_strings = lexing.standard_conforming_strings;
+	backslash_quote = lexing.backslash_quote;
 	r = pg_query_parse_protobuf(sql);
 	hook_fn = NULL;
 	if (r.error) {

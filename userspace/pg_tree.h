@@ -30,6 +30,23 @@ typedef void (*sw_pg_tree_fn)(const PgQuery__ParseResult *tree, void *arg);
  */
 int sw_pg_parse_tree(const char *sql, sw_pg_tree_fn fn, void *arg, char **error);
 
+/*
+ * The server settings that change how text is lexed (src/backend/parser/scan.l:
+ * standard_conforming_strings decides whether '\' escapes in '...';
+ * backslash_quote whether \' is accepted: 0 off, 1 on, 2 safe_encoding).
+ * The same bytes can be one statement under one setting and two under the
+ * other, so the daemon parses with the backend's own values. Per thread;
+ * PostgreSQL's defaults (on, safe_encoding) until set.
+ */
+struct sw_pg_lex {
+	bool standard_conforming_strings;
+	int backslash_quote;
+};
+#define SW_PG_LEX_DEFAULTS ((struct sw_pg_lex){ .standard_conforming_strings = true, .backslash_quote = 2 })
+/* Use these settings for this thread's parses from now on (NULL: the defaults). */
+void sw_pg_tree_set_lex(const struct sw_pg_lex *lex);
+struct sw_pg_lex sw_pg_tree_get_lex(void);
+
 /* Whether the last sw_pg_parse_tree on this thread got the tree before
  * serialization (for tests: false means the link flags are missing). */
 bool sw_pg_tree_direct(void);

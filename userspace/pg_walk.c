@@ -8,6 +8,7 @@
 #include "pg_walk.h"
 #include "pg_catalog_data.h"
 #include "pg_functions.h"
+#include "pg_settings.h"
 #include "util.h"
 
 #define PGW_MAX_DEPTH 3000
@@ -88,11 +89,17 @@ char *pgw_rangevar_name(const PgQuery__RangeVar *rv)
 
 void pgw_add_rangevar(struct pgw *w, const PgQuery__RangeVar *rv, const char *lock)
 {
+	const char *exposes;
 	char *name;
 	if (!rv || !nonempty(rv->relname))
 		return;
 	name = pgw_rangevar_name(rv);
 	sw_stmt_add_object(w->st, name, lock);
+	exposes = sw_pg_sensitive_relation(nonempty(rv->schemaname) ? rv->schemaname : NULL, rv->relname);
+	if (exposes) {
+		w->st->traits |= SW_TRAIT_SENSITIVE_CATALOG;
+		pgw_reason(w, "%s exposes %s", name, exposes);
+	}
 	free(name);
 }
 
@@ -245,19 +252,73 @@ void pgw_function(struct pgw *w, PgQuery__Node *const *names, size_t n, bool sql
 	f = sw_pg_func_lookup(sql_syntax ? NULL : schema, base);
 	if (f && (f->flags & PGF_DENY)) {
 		w->st->traits |= SW_TRAIT_DANGEROUS_FUNCTION;
+		if (f->flags & PGF_WRITE)
+			w->write_func = true;   /* a denylisted writer is still a write (class) */
 		if (f->flags & PGF_FILE)
 			w->st->traits |= SW_TRAIT_FILE_ACCESS;
 		if (f->flags & PGF_ESCALATE)
 			w->st->traits |= SW_TRAIT_SESSION_ESCALATION;
 		pgw_reason(w, "calls %s (denylisted: %s)", display, f->why);
+	} else if (f && (f->flags & PGF_SENSITIVE)) {
+		w->st->traits |= SW_TRAIT_SENSITIVE_CATALOG;
+		pgw_reason(w, "calls %s (exposes %s)", display, f->why);
 	} else if (f && (f->flags & PGF_WRITE)) {
 		w->write_func = true;
-		pgw_reason(w, "calls %s (advances or sets a sequence: a write)", display);
+		pgw_reason(w, "calls %s (%s: a write)", display, f->why);
 	} else if (!f) {
 		w->st->traits |= SW_TRAIT_UNKNOWN_FUNCTION;
 		pgw_reason(w, "calls %s (not a known read-only builtin)", display);
 	}
 	free(display);
+}
+
+/* A string constant argument ('...'), or NULL. */
+static const char *const_string(const PgQuery__Node *n)
+{
+	if (!n || n->node_case != PG_QUERY__NODE__NODE_A_CONST || !n->a_const ||
+	    n->a_const->val_case != PG_QUERY__A__CONST__VAL_SVAL || !n->a_const->sval)
+		return NULL;
+	return n->a_const->sval->sval;
+}
+
+/*
+ * set_config('name', 'value', is_local) with constant name and value is SET by
+ * another spelling: judged by the same allowlist (pg_tools such as pg_dump and
+ * pg_recvlogical run set_config('search_path', '', false) at connect). Any
+ * other use (a computed name or value) stays denylisted. true when handled.
+ */
+static bool set_config_constant(struct pgw *w, const PgQuery__FuncCall *fc)
+{
+	const char *base, *schema = NULL, *name, *value;
+	const char *esc;
+	char why[512], *canon;
+
+	if (fc->n_funcname == 0 || fc->n_args != 3 || fc->agg_star || fc->func_variadic || fc->over)
+		return false;
+	base = pgw_str(fc->funcname[fc->n_funcname - 1]);
+	if (fc->n_funcname >= 2)
+		schema = pgw_str(fc->funcname[fc->n_funcname - 2]);
+	if (!base || strcmp(base, "set_config") != 0 || fc->n_funcname > 2 ||
+	    (schema && strcmp(schema, "pg_catalog") != 0))
+		return false;
+	name = const_string(fc->args[0]);
+	value = const_string(fc->args[1]);
+	if (!name || !value)
+		return false;
+	canon = sw_pg_setting_canonical(name);
+	sw_strv_push_unique(&w->st->functions, "set_config");
+	sw_strv_push_unique(&w->st->settings, canon ? canon : name);
+	if ((esc = sw_pg_setting_escalation(canon ? canon : name, value))) {
+		w->st->traits |= SW_TRAIT_SESSION_ESCALATION;
+		pgw_reason(w, "set_config: %s", esc);
+	} else if (!sw_pg_setting_allowed(canon ? canon : name, value, NULL, why, sizeof(why))) {
+		w->st->traits |= SW_TRAIT_UNSAFE_SETTING;
+		pgw_reason(w, "set_config: %s", why);
+	} else {
+		pgw_reason(w, "set_config(%s) with constant arguments: judged like SET", canon ? canon : name);
+	}
+	free(canon);
+	return true;
 }
 
 static bool target_has_star(PgQuery__Node *const *v, size_t n)
@@ -352,9 +413,15 @@ static void walk_msg(struct pgw *w, const ProtobufCMessage *m)
 		on_rangevar(w, (const PgQuery__RangeVar *)m);
 	} else if (IS(m, func_call)) {
 		const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *)m;
-		pgw_function(w, fc->funcname, fc->n_funcname,
-			     fc->funcformat == PG_QUERY__COERCION_FORM__COERCE_SQL_SYNTAX);
+		if (!set_config_constant(w, fc))
+			pgw_function(w, fc->funcname, fc->n_funcname,
+				     fc->funcformat == PG_QUERY__COERCION_FORM__COERCE_SQL_SYNTAX);
 		walk_fields(w, m, BIT(1));
+	} else if (IS(m, param_ref)) {
+		if (!w->in_prepare) {
+			w->st->traits |= SW_TRAIT_PARAMETERIZED;
+			pgw_reason(w, "has $n placeholders: their values are bound at each execution and not seen here");
+		}
 	} else if (IS(m, column_ref)) {
 		const PgQuery__ColumnRef *cr = (const PgQuery__ColumnRef *)m;
 		const char *c = cr->n_fields ? pgw_str(cr->fields[cr->n_fields - 1]) : NULL;

@@ -4,9 +4,9 @@
  * through the protobuf-c descriptors, so a relation or function call is
  * found wherever the grammar allows it (subqueries, CTEs, DEFAULT and CHECK
  * expressions, index expressions, ...). A few node types get handlers:
- * RangeVar (objects), FuncCall (functions and traits), ColumnRef (columns),
- * SelectStmt and the DML statements (CTE scoping, targets, writable CTEs,
- * FOR UPDATE/SHARE).
+ * RangeVar (objects, sensitive catalogs), FuncCall (functions and traits),
+ * ColumnRef (columns), ParamRef ($n placeholders), SelectStmt and the DML
+ * statements (CTE scoping, targets, writable CTEs, FOR UPDATE/SHARE).
  */
 #ifndef SQLWARD_PG_WALK_H
 #define SQLWARD_PG_WALK_H
@@ -25,6 +25,8 @@ struct pgw {
 	bool deferred;
 	/* Plain EXPLAIN: the statement is planned, not executed. */
 	bool plan_only;
+	/* Inside PREPARE ... AS: its $n are bound by EXECUTE, which is judged on its own. */
+	bool in_prepare;
 	/* FOR UPDATE/SHARE of the SELECT whose FROM list is being walked. */
 	PgQuery__Node *const *lockcl;
 	size_t n_lockcl;
@@ -33,7 +35,7 @@ struct pgw {
 	/* Facts gathered for the classifier. */
 	bool dml_seen;       /* a DML node (top or nested) that executes */
 	bool nested_dml;     /* a writable CTE */
-	bool write_func;     /* nextval/setval */
+	bool write_func;     /* nextval/setval/txid_current: a SELECT that writes */
 	bool too_deep;       /* tree deeper than the walk allows: classify unknown */
 	int depth;
 };
@@ -46,7 +48,7 @@ void pgw_walk_nodes(struct pgw *w, PgQuery__Node *const *v, size_t n);
 
 /* "catalog.schema.rel" as written (parser case folding kept). Caller frees. */
 char *pgw_rangevar_name(const PgQuery__RangeVar *rv);
-/* Add a relation with a lock mode. */
+/* Add a relation with a lock mode (a sensitive catalog also gets its trait). */
 void pgw_add_rangevar(struct pgw *w, const PgQuery__RangeVar *rv, const char *lock);
 /* Join a list of String nodes with '.', skipping non-strings. Caller frees. */
 char *pgw_join_names(PgQuery__Node *const *v, size_t n);

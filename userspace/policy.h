@@ -72,6 +72,16 @@ size_t sw_policy_govern_patterns(const struct sw_policy *p, const char *const **
  * Rules, read-only, for the CLI, the ledger and approvals. A rule's match
  * conditions are opaque (struct sw_match); everything else is public.
  */
+/* Hold rules: whose approval never counts (`approvers_distinct_from:`). */
+enum sw_distinct_from {
+	/* The OS user whose client process sent the statement; when that cannot be
+	 * established, every OS user of every process its connection passed through. */
+	SW_DISTINCT_FROM_REQUESTER = 0,
+	/* Every OS user of every process its connection passed through, always. */
+	SW_DISTINCT_FROM_CHAIN,
+};
+const char *sw_distinct_from_name(enum sw_distinct_from d);
+
 struct sw_match;
 struct sw_rule {
 	char *id;                    /* [a-z0-9][a-z0-9._-]*, unique, not a reserved id */
@@ -81,6 +91,7 @@ struct sw_rule {
 	unsigned timeout_s;          /* hold rules: hold timeout (default 15 min); 0 otherwise */
 	struct sw_strv approvers;    /* hold rules: "alice", "group:dba"; empty = policy names none */
 	unsigned approvals_required; /* hold rules: distinct approvals needed (default 1); 0 otherwise */
+	enum sw_distinct_from approvers_distinct_from; /* hold rules: who may not approve */
 	char *webhook;               /* hold rules: notify.webhook URL, or NULL */
 	unsigned line, column;       /* 1-based position of the rule in the policy file */
 	struct sw_match *match;

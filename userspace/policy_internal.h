@@ -6,10 +6,23 @@
 #include "policy.h"
 #include "role_pattern.h"
 
+#define SW_MATCH_SETTINGS_MAX 16   /* `setting:` globs in one match */
+#define SW_MATCH_SETTING_LEN  64   /* bytes per glob, NUL included */
+
 /* One `match:` mapping. A condition is present when its list is non-empty
  * (or its mask non-zero); every present condition must hold (AND). */
 struct sw_match {
 	struct sw_strv role, database, command, relation, relation_outside, function, column;
+	/*
+	 * `setting:` globs on the names of settings the statement changes. Held
+	 * inline (setting names are short), so sw_match_free needs no change.
+	 * setting_every: every setting changed must match (allow rules, so one
+	 * allowed name cannot carry another through); otherwise any one. Flips
+	 * under each `not:`, like when_unknown's fail-closed default.
+	 */
+	char setting[SW_MATCH_SETTINGS_MAX][SW_MATCH_SETTING_LEN];
+	unsigned n_setting;
+	bool setting_every;
 	unsigned class_mask;      /* 1u << enum sw_class */
 	unsigned trait_mask;      /* SW_TRAIT_* */
 	/* Impact (static, impact.h). */

@@ -217,19 +217,19 @@ static bool is_empty_mapping(const node_t *n)
 
 enum {
 	MK_ROLE, MK_DATABASE, MK_CLASS, MK_COMMAND, MK_RELATION, MK_RELATION_OUTSIDE,
-	MK_FUNCTION, MK_COLUMN, MK_TRAIT, MK_LOCK, MK_REWRITE, MK_SCAN, MK_REVERSIBILITY,
+	MK_FUNCTION, MK_COLUMN, MK_SETTING, MK_TRAIT, MK_LOCK, MK_REWRITE, MK_SCAN, MK_REVERSIBILITY,
 	MK_EST_ROWS, MK_TABLE_SIZE, MK_TABLE_ROWS, MK_NULL_ROWS, MK_BLOCKED, MK_WHEN_UNKNOWN,
 	MK_NOT, MK__COUNT
 };
 static const char *const match_keys[] = {
 	"role", "database", "class", "command", "relation", "relation_outside",
-	"function", "column", "trait", "lock", "rewrite", "scan", "reversibility",
+	"function", "column", "setting", "trait", "lock", "rewrite", "scan", "reversibility",
 	"est_rows", "table_size", "table_rows", "null_rows", "blocked_by_xact_older_than",
 	"when_unknown", "not", NULL
 };
 static const char match_keys_text[] =
-	"role, database, class, command, relation, relation_outside, function, column, trait, "
-	"lock, rewrite, scan, reversibility, est_rows, table_size, table_rows, null_rows, "
+	"role, database, class, command, relation, relation_outside, function, column, setting, "
+	"trait, lock, rewrite, scan, reversibility, est_rows, table_size, table_rows, null_rows, "
 	"blocked_by_xact_older_than, when_unknown, not";
 
 static int check_glob(struct ld *l, const node_t *item, const char *v, void *arg)
@@ -380,6 +380,48 @@ bad:
 		    "(operators >, >=, <, <=, =)", what, v);
 }
 
+/* A `setting:` glob: a run-time setting name (work_mem, myapp.tenant) or a pattern of one. */
+static int check_setting_glob(struct ld *l, const node_t *item, const char *v, void *arg)
+{
+	(void)arg;
+	if (strlen(v) >= SW_MATCH_SETTING_LEN)
+		return FAIL(l, item, "setting pattern \"%s\" is longer than %d bytes; setting names are "
+			    "shorter, so shorten it", v, SW_MATCH_SETTING_LEN - 1);
+	for (const char *c = v; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("_.*?[]!^-", *c))
+			return FAIL(l, item, "setting pattern \"%s\" contains '%c', which setting names do not "
+				    "use; write a name such as work_mem or a glob such as \"myapp.*\"", v, *c);
+	return 0;
+}
+
+/*
+ * `setting:` (policy_internal.h). Every setting the statement changes must
+ * match in an allow rule, any one in a deny or hold rule; each `not:` level
+ * flips that, so the key always errs towards the stricter verdict.
+ */
+static int load_setting_globs(struct ld *l, const node_t *n, int depth, bool deny_or_hold,
+			      struct sw_match *m)
+{
+	struct sw_strv globs = { 0 };
+	int rc = -1;
+
+	if (want_str_list(l, n, "setting", check_setting_glob, NULL, &globs) < 0)
+		goto out;
+	if (globs.n > SW_MATCH_SETTINGS_MAX) {
+		FAIL(l, n, "setting lists %zu patterns; one match holds at most %d, so use globs "
+		     "(\"lc_*\") or split the rule", globs.n, SW_MATCH_SETTINGS_MAX);
+		goto out;
+	}
+	for (size_t i = 0; i < globs.n; i++)
+		snprintf(m->setting[i], sizeof(m->setting[i]), "%s", globs.v[i]);
+	m->n_setting = (unsigned)globs.n;
+	m->setting_every = !deny_or_hold != (depth % 2 == 1);  /* allow rule, even `not:` depth */
+	rc = 0;
+out:
+	sw_strv_free(&globs);
+	return rc;
+}
+
 static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_matches, struct sw_match **out)
 {
 	const node_t *keys[MK__COUNT], *v[MK__COUNT];
@@ -412,6 +454,9 @@ static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_mat
 		goto out;
 	if (v[MK_TRAIT] && want_str_list(l, v[MK_TRAIT], "trait", check_trait,
 					 &m->trait_mask, &scratch) < 0)
+		goto out;
+	/* unknown_matches is the rule's action default: true for deny and hold rules. */
+	if (v[MK_SETTING] && load_setting_globs(l, v[MK_SETTING], depth, unknown_matches, m) < 0)
 		goto out;
 	if (v[MK_REVERSIBILITY] && want_str_list(l, v[MK_REVERSIBILITY], "reversibility", check_rev,
 						 &m->rev_mask, &scratch) < 0)
@@ -488,14 +533,38 @@ out:
 
 enum {
 	RK_ID, RK_DESCRIPTION, RK_MATCH, RK_ACTION, RK_REASON, RK_TIMEOUT,
-	RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY, RK__COUNT
+	RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY, RK_APPROVERS_DISTINCT_FROM, RK__COUNT
 };
 static const char *const rule_keys[] = {
 	"id", "description", "match", "action", "reason", "timeout",
-	"approvers", "approvals_required", "notify", NULL
+	"approvers", "approvals_required", "notify", "approvers_distinct_from", NULL
 };
 static const char rule_keys_text[] =
-	"id, description, match, action, reason, timeout, approvers, approvals_required, notify";
+	"id, description, match, action, reason, timeout, approvers, approvals_required, notify, "
+	"approvers_distinct_from";
+
+const char *sw_distinct_from_name(enum sw_distinct_from d)
+{
+	return d == SW_DISTINCT_FROM_CHAIN ? "chain" : "requester";
+}
+
+/* approvers_distinct_from: requester | chain (see enum sw_distinct_from). */
+static int parse_distinct_from(struct ld *l, const node_t *n, enum sw_distinct_from *out)
+{
+	const char *v;
+
+	if (want_str(l, n, "approvers_distinct_from", &v) < 0)
+		return -1;
+	if (strcmp(v, "requester") == 0)
+		*out = SW_DISTINCT_FROM_REQUESTER;
+	else if (strcmp(v, "chain") == 0)
+		*out = SW_DISTINCT_FROM_CHAIN;
+	else
+		return FAIL(l, n, "unknown approvers_distinct_from \"%s\"; use requester (the OS user whose "
+			    "client sent the statement may not approve it) or chain (nobody whose process the "
+			    "connection passed through may)", v);
+	return 0;
+}
 
 /* notify: { webhook: "https://..." } — POSTed the dossier when the rule holds a statement. */
 static int load_notify(struct ld *l, const node_t *n, struct sw_rule *r)
@@ -643,7 +712,8 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 		p->literal_sensitive = true;
 
 	bool hold = r->action == SW_VERDICT_HOLD;
-	static const int hold_only[] = { RK_TIMEOUT, RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY };
+	static const int hold_only[] = { RK_TIMEOUT, RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY,
+					 RK_APPROVERS_DISTINCT_FROM };
 	for (size_t i = 0; i < sizeof(hold_only) / sizeof(hold_only[0]); i++)
 		if (!hold && keys[hold_only[i]])
 			return FAIL(l, keys[hold_only[i]], "`%s` only applies to hold rules and "
@@ -677,6 +747,9 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 				    "approved; lower it or list more approvers", x, r->approvers.n);
 		r->approvals_required = (unsigned)x;
 	}
+	if (v[RK_APPROVERS_DISTINCT_FROM] &&
+	    parse_distinct_from(l, v[RK_APPROVERS_DISTINCT_FROM], &r->approvers_distinct_from) < 0)
+		return -1;
 	return 0;
 }
 

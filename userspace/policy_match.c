@@ -2,7 +2,8 @@
  * Matching and judging: rules in file order, first match wins, else the
  * policy's default. Name matching follows the classifier's spelling
  * (unquoted identifiers are lower-case), so role, database, relation and
- * column globs are case-sensitive; command and function globs are not.
+ * column globs are case-sensitive; command, function and setting globs
+ * are not.
  */
 #include <fnmatch.h>
 #include <string.h>
@@ -42,6 +43,27 @@ static bool relation_any(const struct sw_strv *globs, const char *name)
 		if (relation_glob(globs->v[i], name))
 			return true;
 	return false;
+}
+
+static bool setting_glob_any(const struct sw_match *m, const char *name)
+{
+	for (unsigned i = 0; i < m->n_setting; i++)
+		if (fnmatch(m->setting[i], name, FNM_CASEFOLD) == 0)
+			return true;
+	return false;
+}
+
+/* `setting:` against the settings the statement changes: every one or any
+ * one of them (policy_internal.h); a statement that changes none never matches. */
+static bool setting_holds(const struct sw_match *m, const struct sw_stmt *st)
+{
+	size_t hits = 0;
+
+	for (size_t i = 0; i < st->settings.n; i++)
+		hits += setting_glob_any(m, st->settings.v[i]);
+	if (m->setting_every)
+		return st->settings.n > 0 && hits == st->settings.n;
+	return hits > 0;
 }
 
 static bool function_any(const struct sw_strv *globs, const char *fn)
@@ -189,6 +211,8 @@ bool sw_match_eval(const struct sw_match *m, const struct sw_subject *s, const s
 		if (!hit)
 			return false;
 	}
+	if (m->n_setting && !setting_holds(m, st))
+		return false;
 	if (m->lock_min && !lock_at_least(st, m->lock_min))
 		return false;
 	if (m->rewrite >= 0 && (st->impact ? st->impact->rewrite : st->rewrites_table) != (m->rewrite == 1))

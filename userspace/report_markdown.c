@@ -56,7 +56,7 @@ static long open_transaction(const struct sw_analysis *a, size_t i)
 	long begin = -1;
 	for (size_t k = 0; k < i; k++) {
 		const char *c = a->stmts[k].command;
-		if (a->stmts[k].cls != SW_CLASS_TRANSACTION || !c)
+		if ((a->stmts[k].cls != SW_CLASS_TRANSACTION && a->stmts[k].cls != SW_CLASS_TWO_PHASE) || !c)
 			continue;
 		if (strcmp(c, "BEGIN") == 0 || strcmp(c, "START TRANSACTION") == 0)
 			begin = (long)k;

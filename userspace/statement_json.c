@@ -115,6 +115,8 @@ json_t *sw_stmt_json(const struct sw_stmt *st)
 	json_object_set_new(o, "traits", sw_traits_json(st->traits));
 	json_object_set_new(o, "rewrites_table", json_boolean(st->rewrites_table));
 	json_object_set_new(o, "reasons", strv_json(&st->reasons));
+	if (st->settings.n)
+		json_object_set_new(o, "settings", strv_json(&st->settings));
 	if (st->prepare_name)
 		json_object_set_new(o, "prepare_name", sw_json_text(st->prepare_name));
 	if (st->execute_name)

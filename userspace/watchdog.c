@@ -4,12 +4,14 @@
  * database session stopped with nobody deciding.
  *
  * The daemon tells it over a pipe which backends it holds ("H pid hold_id
- * sha256 role", "R pid" when released) and says "Q" before a clean exit.
- * End of file without "Q" means the daemon died: the watchdog applies the
- * failure mode (deny: cancel and resume) to every backend it was told about
- * that is still stopped, and to any other stopped backend of a governed
- * role of the probed binaries (stopped by the kernel after the daemon's last
- * word), records each in the ledger, and exits.
+ * sha256 role type arg0 aux", "R pid" when released) and says "Q" before a
+ * clean exit. End of file without "Q" means the daemon died: the watchdog
+ * applies the failure mode (deny, the way that is certain for where the
+ * backend stopped: sw_pg_refuse) to every backend it was told about that is
+ * still stopped, and to any other stopped backend of a governed role of the
+ * probed binaries (stopped by the kernel after the daemon's last word; where
+ * it stopped is read from the process: pg_orphan.c), records each in the
+ * ledger, and exits.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -23,6 +25,8 @@
 #include <unistd.h>
 #include "ledger.h"
 #include "pg_backend.h"
+#include "pg_layout.h"
+#include "pg_orphan.h"
 #include "policy.h"
 #include "util.h"
 #include "watchdog.h"
@@ -32,9 +36,12 @@ struct held {
 	unsigned long long hold_id;
 	char sha[65];
 	char role[64];
+	unsigned type;          /* SW_EV_* it is stopped at (0: unknown) */
+	unsigned long long arg0;
+	unsigned aux;
 };
 
-static void record(struct sw_ledger *l, const struct held *h, const char *what)
+static void record(struct sw_ledger *l, const struct held *h, const char *what, const char *outcome)
 {
 	struct timespec now;
 	char ts[64], err[512];
@@ -45,7 +52,7 @@ static void record(struct sw_ledger *l, const struct held *h, const char *what)
 	clock_gettime(CLOCK_REALTIME, &now);
 	sw_format_time(&now, ts, sizeof(ts));
 	rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "type", "failure_mode", "time", ts,
-			"event", "daemon_died", "pid", h->pid, "role", h->role, "outcome", "cancelled",
+			"event", "daemon_died", "pid", h->pid, "role", h->role, "outcome", outcome,
 			"action", what);
 	if (h->hold_id)
 		json_object_set_new(rec, "hold_id", json_integer((json_int_t)h->hold_id));
@@ -77,6 +84,8 @@ static bool in_scope(const struct sw_watchdog_opts *o, int pid)
 
 static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *list, size_t n)
 {
+	static struct sw_pg_layout layouts[SW_PG_MAX_BINS];
+	int n_layouts = 0;
 	struct sw_ledger *l = NULL;
 	char err[1024];
 	DIR *d;
@@ -89,18 +98,30 @@ static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *li
 	}
 	if (!l)
 		fprintf(stderr, "sqlward watchdog: cannot record in the ledger: %s\n", err);
+	/* Where each server binary's probes are, to tell where an unreported backend stopped. */
+	for (int i = 0; i < o->n_pg_bins; i++)
+		if (sw_pg_layout_load(o->pg_bins[i], &layouts[n_layouts], err, sizeof(err)) == 0)
+			n_layouts++;
 	for (size_t i = 0; i < n; i++) {
+		const char *done;
+		char what[256];
 		if (list[i].pid <= 0 || sw_proc_state(list[i].pid) != 'T' || !in_scope(o, list[i].pid))
 			continue;
-		sw_pg_cancel(list[i].pid);
-		record(l, &list[i], "cancelled a statement held by the daemon when it died");
-		fprintf(stderr, "sqlward watchdog: daemon died; cancelled hold #%llu (pid %d)\n", list[i].hold_id,
+		if (list[i].type) {
+			done = sw_pg_refuse(list[i].pid, list[i].type, list[i].arg0, list[i].aux);
+			snprintf(what, sizeof(what), "%s a statement held by the daemon when it died",
+				 done ? done : "terminated (uncertain)");
+		} else {
+			sw_pg_refuse_stopped(list[i].pid, layouts, n_layouts, what, sizeof(what));
+			done = "refused";
+		}
+		record(l, &list[i], what, done ? done : "terminated");
+		fprintf(stderr, "sqlward watchdog: daemon died; %s: hold #%llu (pid %d)\n", what, list[i].hold_id,
 			list[i].pid);
 	}
 	/* Backends the kernel stopped that the daemon never told us about. */
 	d = opendir("/proc");
 	while (d && (de = readdir(d))) {
-		char title[4096];
 		struct sw_pg_title t;
 		struct held h = { 0 };
 		int pid;
@@ -108,14 +129,27 @@ static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *li
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = atoi(de->d_name);
-		if (sw_proc_state(pid) != 'T' || !in_scope(o, pid) || !sw_proc_title(pid, title, sizeof(title)) ||
-		    !sw_pg_parse_title(title, NULL, &t) || !sw_policy_governs(o->policy, t.role))
+		if (sw_proc_state(pid) != 'T' || !in_scope(o, pid))
 			continue;
+		{
+			const struct sw_pg_layout *L = NULL;
+			char exe[4096];
+			if (sw_proc_exe(pid, exe, sizeof(exe)))
+				for (int k = 0; k < n_layouts; k++)
+					if (strcmp(exe, layouts[k].path) == 0)
+						L = &layouts[k];
+			if (!sw_pg_backend_title(L, pid, &t) || !sw_policy_governs(o->policy, t.role))
+				continue;
+		}
 		h.pid = pid;
 		snprintf(h.role, sizeof(h.role), "%s", t.role);
-		sw_pg_cancel(pid);
-		record(l, &h, "cancelled a governed backend found stopped when the daemon died");
-		fprintf(stderr, "sqlward watchdog: daemon died; cancelled stopped backend pid %d (%s)\n", pid, t.role);
+		{
+			char what[256];
+			sw_pg_refuse_stopped(pid, layouts, n_layouts, what, sizeof(what));
+			record(l, &h, what, "refused");
+			fprintf(stderr, "sqlward watchdog: daemon died; stopped backend pid %d (%s): %s\n", pid,
+				t.role, what);
+		}
 	}
 	if (d)
 		closedir(d);
@@ -152,7 +186,8 @@ static void watchdog_main(const struct sw_watchdog_opts *o, int rfd)
 				quit = true;
 			} else if (line[0] == 'H') {
 				struct held h = { 0 };
-				if (sscanf(line, "H %d %llu %64s %63s", &h.pid, &h.hold_id, h.sha, h.role) >= 2) {
+				if (sscanf(line, "H %d %llu %64s %63s %u %llu %u", &h.pid, &h.hold_id, h.sha, h.role, &h.type,
+					   &h.arg0, &h.aux) >= 2) {
 					if (n == cap) {
 						cap = cap ? cap * 2 : 16;
 						list = sw_xrealloc(list, cap * sizeof(*list));

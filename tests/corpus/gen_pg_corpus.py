@@ -17,6 +17,7 @@ One JSON object per line:
   parse_ok   expected bool (default true)
   text       expected text of the checked statement
   prepare_name / execute_name  expected names
+  settings   run-time settings the statement changes (subset, canonical lower-case names)
 Run: python3 tests/corpus/gen_pg_corpus.py > tests/corpus/pg_corpus.jsonl
 """
 import json, sys
@@ -75,8 +76,9 @@ e("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public
   ["information_schema.tables"])
 e("SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) FROM pg_catalog.pg_class ORDER BY 2 DESC LIMIT 20",
   "read", "SELECT", ["pg_catalog.pg_class"], functions=["pg_size_pretty", "pg_total_relation_size"], not_traits=["unknown_function"])
-e("SELECT * FROM pg_stat_activity", "read", "SELECT", ["pg_stat_activity"])
-e("SELECT pid, state FROM pg_locks l JOIN pg_stat_activity a USING (pid) LIMIT 5", "read", "SELECT", ["pg_locks", "pg_stat_activity"])
+e("SELECT * FROM pg_stat_activity", "read", "SELECT", ["pg_stat_activity"], traits=["sensitive_catalog"])
+e("SELECT pid, state FROM pg_locks l JOIN pg_stat_activity a USING (pid) LIMIT 5", "read", "SELECT", ["pg_locks", "pg_stat_activity"],
+  traits=["sensitive_catalog"])
 e("SELECT lower(name), upper(code), length(x), substr(x, 1, 2), trim(y), coalesce(a, b), date_trunc('day', ts) FROM t LIMIT 1",
   "read", "SELECT", ["t"], not_traits=["unknown_function", "dangerous_function"])
 e("SELECT extract(year FROM ts), substring(s FROM 1 FOR 3), position('a' IN s) FROM t LIMIT 1", "read", "SELECT", ["t"],
@@ -132,6 +134,11 @@ e("COPY (SELECT a FROM t JOIN u USING (id)) TO STDOUT WITH CSV HEADER", "read", 
 e("COPY (DELETE FROM t RETURNING *) TO STDOUT", "write", "COPY", ["t"], traits=["destructive"])
 e("SELECT nextval('app.order_seq')", "write", "SELECT", [], functions=["nextval"], not_traits=["dangerous_function", "unknown_function"])
 e("SELECT setval('s', 100)", "write", "SELECT", [], functions=["setval"])
+# Assigning a transaction ID is a write (a permanent xid, WAL, a step towards wraparound).
+e("SELECT txid_current()", "write", "SELECT", [], functions=["txid_current"], not_traits=["unknown_function"])
+e("SELECT pg_catalog.pg_current_xact_id()", "write", "SELECT", [], functions=["pg_catalog.pg_current_xact_id"])
+e("SELECT txid_current_if_assigned(), pg_current_xact_id_if_assigned()", "read", "SELECT", [],
+  not_traits=["unknown_function"])
 e("SELECT a, b INTO new_table FROM t", "write", "SELECT", ["new_table", "t"], traits=["select_into"], locks={"new_table": AE})
 e("SELECT * INTO TEMP tmp_x FROM t WHERE false", "write", "SELECT", ["tmp_x", "t"], traits=["select_into"])
 e("TRUNCATE app.audit_log", "write", "TRUNCATE TABLE", ["app.audit_log"], traits=["destructive"], locks={"app.audit_log": AE})
@@ -252,30 +259,108 @@ e("ABORT", "transaction", "ROLLBACK", [])
 e("SAVEPOINT sp1", "transaction", "SAVEPOINT", [])
 e("ROLLBACK TO SAVEPOINT sp1", "transaction", "ROLLBACK", [])
 e("RELEASE SAVEPOINT sp1", "transaction", "RELEASE", [])
-e("PREPARE TRANSACTION 'tx1'", "transaction", "PREPARE TRANSACTION", [])
-e("COMMIT PREPARED 'tx1'", "transaction", "COMMIT PREPARED", [])
-e("ROLLBACK PREPARED 'tx1'", "transaction", "ROLLBACK PREPARED", [])
+# Two-phase commit outlives the session: its own class.
+e("PREPARE TRANSACTION 'tx1'", "two_phase", "PREPARE TRANSACTION", [])
+e("COMMIT PREPARED 'tx1'", "two_phase", "COMMIT PREPARED", [])
+e("ROLLBACK PREPARED 'tx1'", "two_phase", "ROLLBACK PREPARED", [])
 e("SET CONSTRAINTS ALL DEFERRED", "transaction", "SET CONSTRAINTS", [])
+# BEGIN's modes are settings: READ WRITE undoes default_transaction_read_only.
+e("BEGIN", "transaction", "BEGIN", [], not_traits=["unsafe_setting"])
+e("BEGIN READ WRITE", "transaction", "BEGIN", [], traits=["unsafe_setting"], settings=["transaction_read_only"])
+e("START TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE", "transaction", "START TRANSACTION", [],
+  traits=["unsafe_setting"], settings=["transaction_isolation", "transaction_read_only"])
+e("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE", "transaction", "BEGIN", [], not_traits=["unsafe_setting"],
+  settings=["transaction_isolation", "transaction_read_only", "transaction_deferrable"])
+e("START TRANSACTION READ ONLY", "transaction", "START TRANSACTION", [], not_traits=["unsafe_setting"])
+e("BEGIN READ WRITE; UPDATE t SET a = 1 WHERE id = 1; COMMIT", "transaction", "BEGIN", [], n_stmts=3,
+  traits=["unsafe_setting", "multi_statement"])
+e("BEGIN READ WRITE; UPDATE t SET a = 1 WHERE id = 1; COMMIT", "write", "UPDATE", ["t"], index=1, not_traits=["unsafe_setting"])
 
 # ---------------- session ----------------
-e("SET statement_timeout = '5s'", "session", "SET", [], not_traits=["session_escalation"])
-e("SET LOCAL work_mem = '256MB'", "session", "SET", [])
-e("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "session", "SET", [])
-e("RESET work_mem", "session", "RESET", [])
-e("RESET ALL", "session", "RESET", [])
-e("SET ROLE admin", "session", "SET", [], traits=["session_escalation"])
+# Run-time settings: the allowlist in userspace/pg_settings.c decides unsafe_setting.
+e("SET statement_timeout = '5s'", "session", "SET", [], not_traits=["session_escalation", "unsafe_setting"],
+  settings=["statement_timeout"])
+e("SET statement_timeout = 0", "session", "SET", [], traits=["unsafe_setting"], settings=["statement_timeout"])
+e("SET statement_timeout TO '100us'", "session", "SET", [], traits=["unsafe_setting"])  # rounds to 0 ms: off
+e("SET statement_timeout = 1.5e3", "session", "SET", [], not_traits=["unsafe_setting"])
+e('SET "Statement_Timeout" = 0', "session", "SET", [], traits=["unsafe_setting"], settings=["statement_timeout"])
+e("SET STATEMENT_TIMEOUT = '1h'", "session", "SET", [], not_traits=["unsafe_setting"], settings=["statement_timeout"])
+e("SET statement_timeout = '1 MIN'", "session", "SET", [], traits=["unsafe_setting"])  # units are case-sensitive
+e("SET lock_timeout = '2s'", "session", "SET", [], not_traits=["unsafe_setting"], settings=["lock_timeout"])
+e("SET lock_timeout TO 0", "session", "SET", [], traits=["unsafe_setting"])
+e("SET idle_in_transaction_session_timeout = '10min'", "session", "SET", [], not_traits=["unsafe_setting"])
+e("SET idle_session_timeout = 0", "session", "SET", [], traits=["unsafe_setting"])
+e("RESET statement_timeout", "session", "RESET", [], not_traits=["unsafe_setting"], settings=["statement_timeout"])
+e("SET statement_timeout TO DEFAULT", "session", "SET", [], not_traits=["unsafe_setting"], settings=["statement_timeout"])
+e("SET statement_timeout FROM CURRENT", "session", "SET", [], traits=["unsafe_setting"])
+e("SET application_name FROM CURRENT", "session", "SET", [], not_traits=["unsafe_setting"], settings=["application_name"])
+e("SET LOCAL work_mem = '256MB'", "session", "SET", [], traits=["unsafe_setting"], settings=["work_mem"])
+e("SET sort_mem = 100000", "session", "SET", [], traits=["unsafe_setting"], settings=["work_mem"])
+e("RESET work_mem", "session", "RESET", [], not_traits=["unsafe_setting"], settings=["work_mem"])
+e("RESET ALL", "session", "RESET", [], not_traits=["unsafe_setting", "session_escalation"])
+e("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "session", "SET", [], not_traits=["unsafe_setting"],
+  settings=["transaction_isolation"])
+e("SET TRANSACTION READ WRITE", "session", "SET", [], traits=["unsafe_setting"], settings=["transaction_read_only"])
+e("SET TRANSACTION READ ONLY, ISOLATION LEVEL SERIALIZABLE, DEFERRABLE", "session", "SET", [],
+  not_traits=["unsafe_setting"], settings=["transaction_read_only", "transaction_isolation", "transaction_deferrable"])
+e("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE", "session", "SET", [], traits=["unsafe_setting"],
+  settings=["default_transaction_read_only"])
+e("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY ISOLATION LEVEL SERIALIZABLE", "session", "SET", [],
+  not_traits=["unsafe_setting"], settings=["default_transaction_read_only", "default_transaction_isolation"])
+e("SET TRANSACTION SNAPSHOT '00000003-0000001B-1'", "session", "SET", [], not_traits=["unsafe_setting"])
+e("SET transaction_read_only = off", "session", "SET", [], traits=["unsafe_setting"])
+e("SET transaction_read_only TO on", "session", "SET", [], not_traits=["unsafe_setting"])
+# transaction_read_only resets to PostgreSQL's built-in off, not to the role's default.
+e("RESET transaction_read_only", "session", "RESET", [], traits=["unsafe_setting"])
+e("SET transaction_read_only TO DEFAULT", "session", "SET", [], traits=["unsafe_setting"])
+e("SET default_transaction_read_only = 'of'", "session", "SET", [], traits=["unsafe_setting"])  # a prefix of off
+e("SET default_transaction_read_only = yes", "session", "SET", [], not_traits=["unsafe_setting"])
+e("RESET default_transaction_read_only", "session", "RESET", [], not_traits=["unsafe_setting"])
+e("SET ROLE admin", "session", "SET", [], traits=["session_escalation", "unsafe_setting"], settings=["role"])
 e("SET LOCAL ROLE admin", "session", "SET", [], traits=["session_escalation"])
-e("RESET ROLE", "session", "RESET", [], not_traits=["session_escalation"])
-e("SET SESSION AUTHORIZATION postgres", "session", "SET", [], traits=["session_escalation"])
-e("SET SESSION AUTHORIZATION DEFAULT", "session", "SET", [], not_traits=["session_escalation"])
-e("SET session_replication_role = replica", "session", "SET", [], traits=["session_escalation"])
-e("SET search_path = app, public", "session", "SET", [], not_traits=["session_escalation"])
-e("SET search_path = evil, pg_catalog", "session", "SET", [], traits=["session_escalation"])
+e("SET ROLE NONE", "session", "SET", [], traits=["session_escalation"])
+e("SET role = 'admin'", "session", "SET", [], traits=["session_escalation"], settings=["role"])
+# A governed session never changes its identity, not even back (RESET restores what the connection set).
+e("RESET ROLE", "session", "RESET", [], traits=["session_escalation", "unsafe_setting"], settings=["role"])
+e("SET SESSION AUTHORIZATION postgres", "session", "SET", [], traits=["session_escalation"],
+  settings=["session_authorization"])
+e("SET SESSION AUTHORIZATION DEFAULT", "session", "SET", [], traits=["session_escalation"])
+e("RESET SESSION AUTHORIZATION", "session", "RESET", [], traits=["session_escalation", "unsafe_setting"],
+  settings=["session_authorization"])
+e("SET session_replication_role = replica", "session", "SET", [], traits=["session_escalation", "unsafe_setting"])
+e("RESET session_replication_role", "session", "RESET", [], not_traits=["session_escalation", "unsafe_setting"])
+e("SET search_path = app, public", "session", "SET", [], not_traits=["session_escalation", "unsafe_setting"],
+  settings=["search_path"])
+e("SET search_path = evil, pg_catalog", "session", "SET", [], traits=["session_escalation", "unsafe_setting"])
+e("SET search_path = pg_catalog, evil", "session", "SET", [], not_traits=["session_escalation", "unsafe_setting"])
+e("SET search_path = EVIL, PG_CATALOG", "session", "SET", [], traits=["unsafe_setting"])
+e("SET search_path = \"$user\", \"pg_catalog\"", "session", "SET", [], traits=["unsafe_setting"])
+e("SET search_path = evil, 'PG_CATALOG'", "session", "SET", [], not_traits=["unsafe_setting"])  # a schema named PG_CATALOG
+e("SET search_path = 'evil, pg_catalog'", "session", "SET", [], not_traits=["unsafe_setting"])  # one schema of that name
+e("SET SCHEMA 'app'", "session", "SET", [], not_traits=["unsafe_setting"], settings=["search_path"])
+e("SET search_path TO DEFAULT", "session", "SET", [], not_traits=["unsafe_setting"])
 # GUC names are case-insensitive: a quoted, mixed-case name is the same setting (adversarial suite).
 e('SET "ROLE" = \'app_owner\'', "session", "SET", [], traits=["session_escalation"])
 e('SET "Session_Authorization" = \'app_owner\'', "session", "SET", [], traits=["session_escalation"])
 e('SET "Search_Path" = evil, pg_catalog', "session", "SET", [], traits=["session_escalation"])
 e('SET "SESSION_REPLICATION_ROLE" = replica', "session", "SET", [], traits=["session_escalation"])
+e("SET TIME ZONE 'UTC'", "session", "SET", [], not_traits=["unsafe_setting"], settings=["timezone"])
+e("SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE", "session", "SET", [], not_traits=["unsafe_setting"],
+  settings=["timezone"])
+e("SET TIME ZONE LOCAL", "session", "SET", [], not_traits=["unsafe_setting"], settings=["timezone"])
+e("SET NAMES 'UTF8'", "session", "SET", [], not_traits=["unsafe_setting"], settings=["client_encoding"])
+e("SET XML OPTION DOCUMENT", "session", "SET", [], not_traits=["unsafe_setting"], settings=["xmloption"])
+e("SET DateStyle = ISO, MDY", "session", "SET", [], not_traits=["unsafe_setting"], settings=["datestyle"])
+e("SET application_name = 'report-bot'", "session", "SET", [], not_traits=["unsafe_setting"])
+e("SET standard_conforming_strings = off", "session", "SET", [], not_traits=["unsafe_setting"])
+e("SET pgaudit.log = 'none'", "session", "SET", [], traits=["unsafe_setting"], settings=["pgaudit.log"])
+e("SET myapp.tenant_id = '42'", "session", "SET", [], traits=["unsafe_setting"], settings=["myapp.tenant_id"])
+e("SET log_statement = 'none'", "session", "SET", [], traits=["unsafe_setting"])
+e("SET row_security = off", "session", "SET", [], traits=["unsafe_setting"])
+e("SET local_preload_libraries = 'evil'", "session", "SET", [], traits=["unsafe_setting"])
+e("SET statement_timeout = '5s'; SET work_mem = '1GB'", "session", "SET", [], index=0, not_traits=["unsafe_setting"])
+e("SET statement_timeout = '5s'; SET work_mem = '1GB'", "session", "SET", [], index=1, traits=["unsafe_setting"],
+  settings=["work_mem"])
 e("DISCARD ALL", "session", "DISCARD ALL", [])
 e("DISCARD TEMP", "session", "DISCARD TEMP", [])
 e("DEALLOCATE p1", "session", "DEALLOCATE", [])
@@ -404,6 +489,62 @@ e("SELECT 1 UNION SELECT pg_sleep(5)::int", "read", "SELECT", [], traits=["dange
 e("SELECT (SELECT pg_sleep(1)) FROM t LIMIT 1", "read", "SELECT", ["t"], traits=["dangerous_function"])
 e("WITH s AS (SELECT pg_sleep(1)) SELECT * FROM s", "read", "SELECT", [], traits=["dangerous_function"])
 e("SELECT count(*) FILTER (WHERE pg_sleep(1) IS NULL) FROM t", "read", "SELECT", ["t"], traits=["dangerous_function"])
+
+# ---------------- sensitive catalogs ----------------
+# Credentials, server configuration and other sessions' SQL: trait sensitive_catalog.
+for rel in ["pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings", "pg_hba_file_rules",
+            "pg_ident_file_mappings", "pg_file_settings", "pg_db_role_setting", "pg_stat_statements",
+            "pg_stat_statements_info", "pg_largeobject", "pg_settings", "pg_config", "pg_subscription"]:
+    e("SELECT * FROM %s LIMIT 1" % rel, "read", "SELECT", [rel], traits=["sensitive_catalog"])
+e("SELECT rolname, rolpassword FROM pg_catalog.pg_authid LIMIT 1", "read", "SELECT", ["pg_catalog.pg_authid"],
+  traits=["sensitive_catalog"])
+e("SELECT * FROM app.pg_authid LIMIT 1", "read", "SELECT", ["app.pg_authid"], not_traits=["sensitive_catalog"])
+e("SELECT * FROM app.pg_settings LIMIT 1", "read", "SELECT", ["app.pg_settings"], not_traits=["sensitive_catalog"])
+# An extension's view lives in whatever schema it was installed in.
+e("SELECT query FROM public.pg_stat_statements LIMIT 5", "read", "SELECT", ["public.pg_stat_statements"],
+  traits=["sensitive_catalog"])
+e("WITH pg_authid AS (SELECT 1 AS x) SELECT x FROM pg_authid", "read", "SELECT", [], not_traits=["sensitive_catalog"])
+e("SELECT rolname FROM pg_roles LIMIT 5", "read", "SELECT", ["pg_roles"], not_traits=["sensitive_catalog"])
+e("COPY pg_authid TO STDOUT", "read", "COPY", ["pg_authid"], traits=["sensitive_catalog"])
+e("CREATE VIEW app.v AS SELECT * FROM pg_shadow", "ddl", "CREATE VIEW", ["app.v", "pg_shadow"], traits=["sensitive_catalog"])
+e("SELECT * FROM t WHERE id IN (SELECT usesysid FROM pg_shadow) LIMIT 1", "read", "SELECT", ["t", "pg_shadow"],
+  traits=["sensitive_catalog"])
+e("SELECT * FROM pg_show_all_settings() LIMIT 1", "read", "SELECT", [], traits=["sensitive_catalog"],
+  not_traits=["unknown_function"])
+e("SELECT * FROM pg_show_all_file_settings()", "read", "SELECT", [], traits=["sensitive_catalog"])
+e("SELECT * FROM pg_catalog.pg_hba_file_rules()", "read", "SELECT", [], traits=["sensitive_catalog"])
+e("SELECT * FROM pg_ident_file_mappings()", "read", "SELECT", [], traits=["sensitive_catalog"])
+e("SELECT * FROM pg_config()", "read", "SELECT", [], traits=["sensitive_catalog"])
+e("SELECT pg_current_logfile()", "read", "SELECT", [], traits=["sensitive_catalog"])
+e("SELECT query FROM pg_stat_get_activity(NULL) LIMIT 5", "read", "SELECT", [], traits=["sensitive_catalog"])
+e("SELECT pg_stat_get_backend_activity(1)", "read", "SELECT", [], traits=["sensitive_catalog"])
+e("SELECT * FROM public.pg_stat_statements(true) LIMIT 5", "read", "SELECT", [], traits=["sensitive_catalog"])
+e("SHOW ALL", "session", "SHOW", [], traits=["sensitive_catalog"])
+e("SHOW search_path", "session", "SHOW", [], not_traits=["sensitive_catalog"])
+
+# ---------------- replication, WAL and backup functions ----------------
+for fn in ["pg_create_physical_replication_slot('s')", "pg_copy_logical_replication_slot('a', 'b')",
+           "pg_drop_replication_slot('s')", "pg_replication_slot_advance('s', '0/0')",
+           "pg_replication_origin_create('o')", "pg_backup_start('x')", "pg_backup_stop()",
+           "pg_create_restore_point('r')", "pg_rotate_logfile_old()", "pg_stat_statements_reset()",
+           "binary_upgrade_set_next_pg_type_oid(1)"]:
+    e("SELECT " + fn, "read", "SELECT", [], traits=["dangerous_function"])
+e("SELECT * FROM pg_logical_slot_peek_changes('s', NULL, NULL)", "read", "SELECT", [], traits=["dangerous_function"])
+e("SELECT * FROM pg_logical_slot_get_binary_changes('s', NULL, NULL)", "read", "SELECT", [], traits=["dangerous_function"])
+e("SELECT pg_read_file_old('postgresql.conf', 0, 100)", "read", "SELECT", [], traits=["dangerous_function", "file_access"])
+
+# ---------------- parameters ($n) ----------------
+# Bound at each execution (extended protocol): the values are not in the text sqlward judges.
+e("SELECT id FROM t WHERE id = $1 LIMIT 1", "read", "SELECT", ["t"], traits=["parameterized"])
+e("UPDATE t SET a = $1 WHERE id = $2", "write", "UPDATE", ["t"], traits=["parameterized"])
+e("EXPLAIN SELECT id FROM t WHERE id = $1", "read", "EXPLAIN", ["t"], traits=["parameterized"])
+e("SELECT 1; SELECT $1::int", "read", "SELECT", [], index=0, not_traits=["parameterized"])
+e("SELECT 1; SELECT $1::int", "read", "SELECT", [], index=1, traits=["parameterized"])
+# A PREPARE body's $n are bound by EXECUTE; a function body's are its arguments.
+e("PREPARE byid(int) AS SELECT id FROM t WHERE id = $1", "read", "PREPARE", ["t"], traits=["prepared"],
+  not_traits=["parameterized"])
+e("CREATE FUNCTION inc(int) RETURNS int LANGUAGE sql RETURN $1 + 1", "procedural", "CREATE FUNCTION", [],
+  not_traits=["parameterized"])
 
 # ---------------- unparseable / empty ----------------
 e("SELEC * FROM t", "unknown", "UNKNOWN", [], parse_ok=False, n_stmts=1, text="SELEC * FROM t")

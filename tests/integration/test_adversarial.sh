@@ -573,7 +573,6 @@ allowed "current_setting('work_mem')" agent_test "SELECT current_setting('work_m
 allowed "SET statement_timeout" agent_test "SET statement_timeout = '5s'" "SHOW statement_timeout"
 allowed "SET search_path = app, public (pg_catalog stays first)" agent_test \
 	"SET search_path = app, public" "SELECT count(*) FROM t"
-allowed "RESET ROLE (back to the login role)" agent_test "RESET ROLE" "SELECT current_user = session_user"
 allowed "BEGIN READ ONLY / SELECT / COMMIT (separate messages)" agent_test \
 	"BEGIN READ ONLY" "SELECT count(*) FROM app.transactions" "COMMIT"
 allowed "EXPLAIN (ANALYZE true, ANALYZE false) DELETE (not run)" agent_test \

@@ -10,6 +10,9 @@
 #   assert_not_contains NAME HAYSTACK NEEDLE
 #   assert_rc NAME EXPECTED_RC ACTUAL_RC
 #   diag TEXT                     print a "# TEXT" comment line
+#   skip NAME REASON              an assertion that cannot run here: printed as
+#                                 "ok N - NAME # SKIP REASON", counted apart
+#                                 (neither passed nor failed), listed by finish
 #   finish                        print "N passed, N failed" alone on a line and
 #                                 return non-zero if anything failed
 #
@@ -20,6 +23,7 @@ SW_T_PASS=${SW_T_PASS:-0}
 SW_T_FAIL=${SW_T_FAIL:-0}
 SW_T_NUM=${SW_T_NUM:-0}
 SW_T_FAILED_NAMES=()
+SW_T_SKIPPED_NAMES=()
 
 diag() {
 	local line
@@ -42,6 +46,12 @@ not_ok() {
 		diag "$(printf '%s' "$d" | head -n 40)"
 	done
 	return 0
+}
+
+skip() {
+	SW_T_NUM=$((SW_T_NUM + 1))
+	SW_T_SKIPPED_NAMES+=("$1")
+	printf 'ok %d - %s # SKIP %s\n' "$SW_T_NUM" "$1" "$2"
 }
 
 check() {
@@ -78,6 +88,7 @@ assert_rc() {
 finish() {
 	local n
 	for n in "${SW_T_FAILED_NAMES[@]}"; do diag "FAILED: $n"; done
+	for n in "${SW_T_SKIPPED_NAMES[@]}"; do diag "SKIPPED: $n"; done
 	echo "$SW_T_PASS passed, $SW_T_FAIL failed"
 	[ "$SW_T_FAIL" -eq 0 ]
 }

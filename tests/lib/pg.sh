@@ -7,6 +7,8 @@
 #                       own temp dir; exports SW_PG_HOST SW_PG_PORT SW_PG_DATA
 #                       SW_PG_DIR SW_PG_SOCKDIR SW_PG_BIN SW_PG_LOG
 #   pg_fixtures         create the test roles, database gatedb and its tables
+#   SW_PG_EXTRA_CONF    lines appended to the cluster's configuration before
+#                       it starts (e.g. wal_level = logical)
 #   sql ROLE SQL...     run each SQL (one psql -c each, same session) as ROLE on
 #                       gatedb; sets SQL_OUT SQL_ERR SQL_RC. Stops at the first
 #                       error unless SQL_CONTINUE=1.
@@ -75,6 +77,14 @@ pg_ensure_user() {
 	done
 }
 
+# sw_ensure_system_user NAME: a system user without home or login shell (for
+# test processes that must run as another OS user, e.g. a forwarder).
+sw_ensure_system_user() {
+	getent passwd "$1" >/dev/null ||
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$1" ||
+		sw_die "could not create system user $1"
+}
+
 # Run a command as the client OS user (for libpq tools such as pq_extended).
 SW_AS_CLIENT=(runuser -u "$SW_CLIENT_USER" --)
 
@@ -117,6 +127,8 @@ pg_start() {
 	cat >"$SW_PG_DATA/pg_hba.conf" <<-'EOF'
 		local all all                trust
 		host  all all 127.0.0.1/32   trust
+		local replication all              trust
+		host  replication all 127.0.0.1/32 trust
 	EOF
 	chown "$SW_PG_USER:" "$SW_PG_DATA/pg_hba.conf"
 
@@ -135,6 +147,7 @@ pg_start() {
 			full_page_writes = off
 			log_min_messages = warning
 			log_line_prefix = '%m [%p] %u@%d '
+			${SW_PG_EXTRA_CONF:-}
 		EOF
 		chown "$SW_PG_USER:" "$SW_PG_DATA/sqlward-test.conf"
 		grep -q "^include 'sqlward-test.conf'" "$SW_PG_DATA/postgresql.conf" ||

@@ -3,12 +3,16 @@
  * protocol (Parse/Bind/Execute), for sqlward's integration tests.
  *
  *   pq_extended [--unnamed] [--repeat N] CONNINFO SQL [PARAM...]
+ *   pq_extended --each CONNINFO SQL VALUE...
  *
  * Default: PQprepare (named statement "sw_stmt") then PQexecPrepared with the
  * PARAMs as text values ($1, $2, ...). --unnamed: PQexecParams (unnamed
  * statement: Parse/Bind/Execute in one round trip). --repeat N executes the
  * prepared statement N times (Bind/Execute only; no new Parse). A PARAM
- * spelled \N is sent as SQL NULL.
+ * spelled \N is sent as SQL NULL. --each prepares SQL (one parameter) once and
+ * executes it once per VALUE, $1 = VALUE, printing "exec N: ok" or
+ * "exec N: error: ..." per execution and going on after errors (until the
+ * connection is gone); exit status 1 if any execution failed.
  *
  * Rows go to stdout, tab-separated, one line each (NULL printed as \N).
  * On error the server's message goes to stderr and the exit status is 1;
@@ -22,7 +26,8 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: pq_extended [--unnamed] [--repeat N] CONNINFO SQL [PARAM...]\n");
+	fprintf(stderr, "usage: pq_extended [--unnamed] [--repeat N] CONNINFO SQL [PARAM...]\n"
+			"       pq_extended --each CONNINFO SQL VALUE...\n");
 }
 
 static void print_rows(const PGresult *res)
@@ -57,13 +62,15 @@ static int check(PGconn *conn, PGresult *res, const char *what)
 
 int main(int argc, char **argv)
 {
-	int unnamed = 0;
+	int unnamed = 0, each = 0;
 	long repeat = 1;
 	int i = 1;
 
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		if (strcmp(argv[i], "--unnamed") == 0) {
 			unnamed = 1;
+		} else if (strcmp(argv[i], "--each") == 0) {
+			each = 1;
 		} else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
 			char *end;
 			errno = 0;
@@ -109,7 +116,24 @@ int main(int argc, char **argv)
 	}
 
 	int rc = 0;
-	if (unnamed) {
+	if (each) {
+		PGresult *res = PQprepare(conn, "sw_stmt", sql, 1, NULL);
+		rc = check(conn, res, "prepare");
+		PQclear(res);
+		for (int n = 0; n < nparams && PQstatus(conn) == CONNECTION_OK && rc != 2; n++) {
+			const char *one[1] = { params[n] };
+			res = PQexecPrepared(conn, "sw_stmt", 1, one, NULL, NULL, 0);
+			if (check(conn, res, "execute") == 0) {
+				printf("exec %d: ok\n", n + 1);
+				print_rows(res);
+			} else {
+				printf("exec %d: error\n", n + 1);
+				rc = 1;
+			}
+			fflush(stdout);
+			PQclear(res);
+		}
+	} else if (unnamed) {
 		for (long n = 0; n < repeat && rc == 0; n++) {
 			PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 			rc = check(conn, res, "execute");

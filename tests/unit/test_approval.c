@@ -1,7 +1,10 @@
-/* The approval state machine: who may decide, two-person rule, self-approval, races. */
+/* The approval state machine: who may decide, two-person rule, self-approval
+ * (also through relays: the requester chain), races; approvers_distinct_from. */
 #include "unit.h"
+#include <stdio.h>
 #include <string.h>
 #include "approval.h"
+#include "policy.h"
 
 static const struct timespec t0 = { 100, 0 };
 static const char *dba_groups[] = { "staff", "dba" };
@@ -141,6 +144,222 @@ static void test_races(void **s)
 	sw_approval_free(&a);
 }
 
+/* ---- the requester chain ---- */
+
+static const struct sw_actor fwd = { 2000, "fwd", dba_groups, 2 };
+static const struct sw_actor client = { 3000, "client", dba_groups, 2 };
+
+static struct sw_chain_node proc_node(int pid, uid_t uid, const char *user, const char *exe, int depth, int via,
+				      bool origin)
+{
+	struct sw_chain_node n = { .kind = SW_CHAIN_PROCESS, .pid = pid, .uid = uid, .depth = depth, .via = via,
+				   .origin = origin };
+	snprintf(n.user, sizeof(n.user), "%s", user);
+	snprintf(n.exe, sizeof(n.exe), "%s", exe);
+	return n;
+}
+
+/* psql (client) -> python3 relay (fwd) -> backend 99; a second client through the same relay when two. */
+static void relay_chain(struct sw_client_chain *c, bool two_clients)
+{
+	memset(c, 0, sizeof(*c));
+	c->backend_pid = 99;
+	c->nodes[c->n_nodes++] = proc_node(77, 2000, "fwd", "python3", 0, -1, false);
+	c->nodes[c->n_nodes++] = proc_node(4242, 3000, "client", "psql", 1, 0, true);
+	c->n_origins = 1;
+	if (two_clients) {
+		c->nodes[c->n_nodes++] = proc_node(4250, 1001, "alice", "psql", 1, 0, true);
+		c->n_origins = 2;
+		snprintf(c->why, sizeof(c->why), "2 client processes reach the backend through a relay or pooler, "
+			 "so which of them sent this statement is not known");
+	}
+	c->established = !two_clients;
+}
+
+/* A hold of the relay chain for the given approvers and rule mode. */
+static void chain_hold(struct sw_approval *a, bool two_clients, enum sw_distinct_from mode, const char *const *ap,
+		       size_t n)
+{
+	struct sw_client_chain c;
+
+	relay_chain(&c, two_clients);
+	init(a, 1, ap, n);
+	sw_approval_set_chain(a, &c, mode);
+}
+
+static void test_chain_origin_known(void **s)
+{
+	(void)s;
+	struct sw_approval a;
+	char msg[2048];
+	const char *ap[] = { "group:dba" };
+
+	chain_hold(&a, false, SW_DISTINCT_FROM_REQUESTER, ap, 1);
+	assert_true(a.requester_known);
+	assert_string_equal(a.requester, "client");
+	assert_int_equal(a.requester_pid, 4242);
+	/* The origin's user is refused; the message names the process and the chain. */
+	assert_int_equal(sw_approval_decide(&a, &client, true, NULL, &t0, msg, sizeof(msg)), SW_APPROVAL_REFUSED);
+	assert_non_null(strstr(msg, "client cannot approve"));
+	assert_non_null(strstr(msg, "owns the client process that sent it, psql (pid 4242, user client)"));
+	assert_non_null(strstr(msg, "psql (pid 4242, user client) -> python3 (pid 77, user fwd) -> backend pid 99"));
+	assert_int_equal(a.state, SW_HOLD_PENDING);
+	/* The relay's user is not the requester: with the default rule they may approve. */
+	assert_null(sw_approval_barred(&a, &fwd));
+	assert_int_equal(sw_approval_decide(&a, &fwd, true, NULL, &t0, msg, sizeof(msg)), SW_APPROVAL_RELEASED);
+	sw_approval_free(&a);
+}
+
+static void test_chain_distinct_from_chain(void **s)
+{
+	(void)s;
+	struct sw_approval a;
+	char msg[2048];
+	const char *ap[] = { "group:dba" };
+
+	chain_hold(&a, false, SW_DISTINCT_FROM_CHAIN, ap, 1);
+	assert_int_equal(sw_approval_decide(&a, &fwd, true, NULL, &t0, msg, sizeof(msg)), SW_APPROVAL_REFUSED);
+	assert_non_null(strstr(msg, "fwd cannot approve"));
+	assert_non_null(strstr(msg, "approvers_distinct_from: chain"));
+	assert_non_null(strstr(msg, "python3 (pid 77, user fwd)"));
+	assert_int_equal(sw_approval_decide(&a, &client, true, NULL, &t0, msg, sizeof(msg)), SW_APPROVAL_REFUSED);
+	assert_non_null(strstr(msg, "owns the client process"));
+	/* Someone outside the chain approves; a barred user may still deny. */
+	assert_int_equal(sw_approval_decide(&a, &alice, true, NULL, &t0, msg, sizeof(msg)), SW_APPROVAL_RELEASED);
+	sw_approval_free(&a);
+
+	chain_hold(&a, false, SW_DISTINCT_FROM_CHAIN, ap, 1);
+	assert_int_equal(sw_approval_decide(&a, &fwd, false, "no", &t0, msg, sizeof(msg)), SW_APPROVAL_DENIED);
+	sw_approval_free(&a);
+}
+
+static void test_chain_origin_unknown(void **s)
+{
+	(void)s;
+	struct sw_approval a;
+	struct sw_client_chain c;
+	char msg[2048];
+	const char *ap[] = { "group:dba", "fwd", "client" };
+
+	/* Two clients behind one relay: any of them could have sent it. */
+	chain_hold(&a, true, SW_DISTINCT_FROM_REQUESTER, ap, 3);
+	assert_false(a.requester_known);
+	assert_int_equal(sw_approval_decide(&a, &fwd, true, NULL, &t0, msg, sizeof(msg)), SW_APPROVAL_REFUSED);
+	assert_non_null(strstr(msg, "could not be established (2 client processes"));
+	assert_non_null(strstr(msg, "fwd runs python3 (pid 77, user fwd)"));
+	assert_int_equal(sw_approval_decide(&a, &client, true, NULL, &t0, msg, sizeof(msg)), SW_APPROVAL_REFUSED);
+	assert_int_equal(sw_approval_decide(&a, &alice, true, NULL, &t0, msg, sizeof(msg)), SW_APPROVAL_REFUSED);
+	assert_non_null(strstr(msg, "alice runs psql (pid 4250, user alice)"));
+	/* bob is in group dba and nowhere in the chain. */
+	assert_int_equal(sw_approval_decide(&a, &bob, true, NULL, &t0, msg, sizeof(msg)), SW_APPROVAL_RELEASED);
+	sw_approval_free(&a);
+
+	/* A uid match counts even under another name (a renamed account). */
+	chain_hold(&a, true, SW_DISTINCT_FROM_REQUESTER, NULL, 0);
+	{
+		const struct sw_actor renamed = { 2000, "fwd-renamed", NULL, 0 };
+		assert_non_null(sw_approval_barred(&a, &renamed));
+	}
+	assert_null(sw_approval_barred(&a, &root));
+	sw_approval_free(&a);
+
+	/* A client that is not on this host: nobody here to refuse. */
+	memset(&c, 0, sizeof(c));
+	c.backend_pid = 99;
+	c.nodes[0].kind = SW_CHAIN_REMOTE;
+	c.nodes[0].via = -1;
+	snprintf(c.nodes[0].addr, sizeof(c.nodes[0].addr), "10.0.0.5:51234");
+	c.n_nodes = 1;
+	snprintf(c.why, sizeof(c.why), "the client connects from 10.0.0.5:51234, not from this host");
+	init(&a, 1, NULL, 0);
+	sw_approval_set_chain(&a, &c, SW_DISTINCT_FROM_CHAIN);
+	assert_int_equal(sw_approval_decide(&a, &root, true, NULL, &t0, msg, sizeof(msg)), SW_APPROVAL_RELEASED);
+	sw_approval_free(&a);
+}
+
+static void test_requester_json(void **s)
+{
+	(void)s;
+	struct sw_approval a;
+	struct sw_client_chain c;
+	json_t *j, *users;
+
+	init(&a, 1, NULL, 0);
+	j = sw_approval_requester_json(&a);
+	assert_true(json_is_null(j));   /* before the daemon sets the chain */
+	json_decref(j);
+
+	relay_chain(&c, false);
+	sw_approval_set_chain(&a, &c, SW_DISTINCT_FROM_REQUESTER);
+	j = sw_approval_requester_json(&a);
+	assert_true(json_is_true(json_object_get(j, "established")));
+	assert_string_equal(json_string_value(json_object_get(j, "approvers_distinct_from")), "requester");
+	users = json_object_get(j, "may_not_approve");
+	assert_int_equal(json_array_size(users), 1);
+	assert_string_equal(json_string_value(json_array_get(users, 0)), "client");
+	assert_int_equal(json_array_size(json_object_get(j, "nodes")), 2);
+	json_decref(j);
+
+	sw_approval_set_chain(&a, &c, SW_DISTINCT_FROM_CHAIN);
+	j = sw_approval_requester_json(&a);
+	users = json_object_get(j, "may_not_approve");
+	assert_int_equal(json_array_size(users), 2);
+	assert_string_equal(json_string_value(json_array_get(users, 0)), "fwd");
+	assert_string_equal(json_string_value(json_array_get(users, 1)), "client");
+	json_decref(j);
+
+	relay_chain(&c, true);
+	sw_approval_set_chain(&a, &c, SW_DISTINCT_FROM_REQUESTER);
+	j = sw_approval_requester_json(&a);
+	assert_false(json_is_true(json_object_get(j, "established")));
+	assert_non_null(strstr(json_string_value(json_object_get(j, "why")), "2 client processes"));
+	assert_int_equal(json_array_size(json_object_get(j, "may_not_approve")), 3);
+	json_decref(j);
+	sw_approval_free(&a);
+}
+
+/* ---- the rule key ---- */
+
+static int load(const char *rule_extra, struct sw_policy **p, char *err, size_t len)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof(yaml),
+		 "sqlward_policy: 1\n"
+		 "govern: { roles: [\"agent_*\"] }\n"
+		 "default: deny\n"
+		 "rules:\n"
+		 "  - id: r\n"
+		 "    match: { class: write }\n"
+		 "%s", rule_extra);
+	return sw_policy_load_string(yaml, strlen(yaml), "test.yaml", p, err, len);
+}
+
+static void test_policy_key(void **s)
+{
+	(void)s;
+	struct sw_policy *p;
+	char err[512];
+
+	assert_int_equal(load("    action: hold\n", &p, err, sizeof(err)), 0);
+	assert_int_equal(sw_policy_rule(p, "r")->approvers_distinct_from, SW_DISTINCT_FROM_REQUESTER);
+	sw_policy_free(p);
+	assert_int_equal(load("    action: hold\n    approvers_distinct_from: chain\n", &p, err, sizeof(err)), 0);
+	assert_int_equal(sw_policy_rule(p, "r")->approvers_distinct_from, SW_DISTINCT_FROM_CHAIN);
+	assert_string_equal(sw_distinct_from_name(SW_DISTINCT_FROM_CHAIN), "chain");
+	sw_policy_free(p);
+	assert_int_equal(load("    action: hold\n    approvers_distinct_from: requester\n", &p, err, sizeof(err)), 0);
+	assert_int_equal(sw_policy_rule(p, "r")->approvers_distinct_from, SW_DISTINCT_FROM_REQUESTER);
+	sw_policy_free(p);
+
+	assert_int_equal(load("    action: hold\n    approvers_distinct_from: everyone\n", &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "test.yaml:8:"));
+	assert_non_null(strstr(err, "unknown approvers_distinct_from \"everyone\"; use requester"));
+	assert_int_equal(load("    action: deny\n    approvers_distinct_from: chain\n", &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "`approvers_distinct_from` only applies to hold rules"));
+	assert_int_equal(load("    action: hold\n    approvers_distinct_from: [chain]\n", &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "approvers_distinct_from"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +368,11 @@ int main(void)
 		cmocka_unit_test(test_two_person_rule),
 		cmocka_unit_test(test_requester_cannot_approve),
 		cmocka_unit_test(test_races),
+		cmocka_unit_test(test_chain_origin_known),
+		cmocka_unit_test(test_chain_distinct_from_chain),
+		cmocka_unit_test(test_chain_origin_unknown),
+		cmocka_unit_test(test_requester_json),
+		cmocka_unit_test(test_policy_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

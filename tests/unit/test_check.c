@@ -165,6 +165,73 @@ static void test_ungoverned_role_allowed(void **state)
 	unlink(sql);
 }
 
+/* Settings in the JSON contract: "settings" appears when a statement changes any. */
+static void test_settings_in_json(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	int fd = mkstemp(sql);
+	close(fd);
+	write_file(sql, "SET statement_timeout = '5s';\nSET work_mem = '1GB';\nSELECT 1;\n"
+			"BEGIN ISOLATION LEVEL SERIALIZABLE, READ WRITE;\nRESET ROLE;\n"
+			"SELECT rolpassword FROM pg_authid LIMIT 1;\nPREPARE TRANSACTION 'tx';\n");
+	char *argv[] = { "check", "--format", "json", "--policy", policy_path, "--role", "agent_ci", sql, NULL };
+	char *out;
+	assert_int_equal(run_check(&out, 8, argv), 1);
+	assert_int_equal(count_lines(out), 7);
+	static const struct {
+		const char *settings, *verdict, *rule;
+	} want[] = {
+		{ "[\"statement_timeout\"]", "allow", "allow-session" },
+		{ "[\"work_mem\"]", "deny", "deny-unsafe-setting" },
+		{ NULL, "allow", "allow-read" },
+		{ "[\"transaction_isolation\",\"transaction_read_only\"]", "deny", "deny-unsafe-setting" },
+		{ "[\"role\"]", "deny", "deny-session-escalation" },
+		{ NULL, "deny", "deny-sensitive-catalog" },
+		{ NULL, "deny", "deny-two-phase" },
+	};
+	for (int i = 0; i < 7; i++) {
+		json_t *o = nth_line(out, i), *settings = json_object_get(o, "settings");
+		if (want[i].settings) {
+			char *got = settings ? json_dumps(settings, JSON_COMPACT) : strdup("(none)");
+			if (strcmp(got, want[i].settings) != 0)
+				fail_msg("line %d: settings %s, expected %s", i, got, want[i].settings);
+			free(got);
+		} else if (settings) {
+			fail_msg("line %d: \"settings\" present for a statement that changes none", i);
+		}
+		assert_string_equal(json_string_value(json_object_get(o, "verdict")), want[i].verdict);
+		assert_string_equal(json_string_value(json_object_get(o, "rule")), want[i].rule);
+		json_decref(o);
+	}
+	json_t *two = nth_line(out, 6);
+	assert_string_equal(json_string_value(json_object_get(two, "class")), "two_phase");
+	json_decref(two);
+	free(out);
+
+	/* A security team extends the allowlist with an allow rule before the deny rule. */
+	char pol[] = "/tmp/sw-check-pol.XXXXXX";
+	fd = mkstemp(pol);
+	close(fd);
+	write_file(pol, "sqlward_policy: 1\ngovern: { roles: [\"agent_*\"] }\ndefault: deny\nrules:\n"
+			"  - { id: allow-work-mem, match: { setting: WORK_MEM }, action: allow }\n"
+			"  - { id: deny-unsafe-setting, match: { trait: unsafe_setting }, action: deny }\n"
+			"  - { id: allow-session, match: { class: session }, action: allow }\n");
+	write_file(sql, "SET work_mem = '1GB'; SET sort_mem = 1000; SET maintenance_work_mem = '1GB';");
+	char *argv2[] = { "check", "--format", "json", "--policy", pol, "--role", "agent_ci", sql, NULL };
+	assert_int_equal(run_check(&out, 8, argv2), 1);
+	json_t *a = nth_line(out, 0), *b = nth_line(out, 1), *c = nth_line(out, 2);
+	assert_string_equal(json_string_value(json_object_get(a, "rule")), "allow-work-mem");
+	assert_string_equal(json_string_value(json_object_get(b, "rule")), "allow-work-mem");  /* sort_mem is work_mem */
+	assert_string_equal(json_string_value(json_object_get(c, "rule")), "deny-unsafe-setting");
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+	free(out);
+	unlink(pol);
+	unlink(sql);
+}
+
 static void test_bad_usage_exit_2(void **state)
 {
 	(void)state;
@@ -192,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_all_allowed_exit_0),
 		cmocka_unit_test(test_unparseable_is_judged),
 		cmocka_unit_test(test_ungoverned_role_allowed),
+		cmocka_unit_test(test_settings_in_json),
 		cmocka_unit_test(test_bad_usage_exit_2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

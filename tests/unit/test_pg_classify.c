@@ -18,6 +18,7 @@
  *   rewrites_table      expected bool
  *   text                expected text of the statement
  *   prepare_name, execute_name  expected names
+ *   settings            run-time settings that must be recorded (subset)
  * Every mismatch is reported with the corpus line, the SQL and the field;
  * the test fails when any entry mismatches.
  */
@@ -190,6 +191,7 @@ static void check_entry(int line, json_t *e)
 	}
 	check_strv(line, sql, "functions", json_object_get(e, "functions"), &st->functions);
 	check_strv(line, sql, "columns", json_object_get(e, "columns"), &st->columns);
+	check_strv(line, sql, "settings", json_object_get(e, "settings"), &st->settings);
 	if ((v = json_object_get(e, "rewrites_table")) && json_is_true(v) != st->rewrites_table)
 		mismatch(line, sql, "rewrites_table", "expected %d got %d", json_is_true(v), st->rewrites_table);
 	if ((v = json_object_get(e, "prepare_name")) &&
@@ -539,6 +541,93 @@ static void test_hostile_sizes(void **state)
 	free(sql);
 }
 
+/* Settings a statement changes, how each SET form is judged, and the reasons given. */
+static void test_settings_forms(void **state)
+{
+	struct sw_analysis a;
+	(void)state;
+	sw_pg_analyze("BEGIN ISOLATION LEVEL REPEATABLE READ, READ WRITE; SET LOCAL Statement_Timeout = 0;\n"
+		      "SET search_path = app, public; RESET ROLE; SET TIME ZONE 'UTC'; RESET ALL;\n"
+		      "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY, DEFERRABLE", &a);
+	assert_true(a.parse_ok);
+	assert_int_equal(a.n_stmts, 7);
+	for (size_t i = 0; i < a.n_stmts; i++)
+		assert_true(a.stmts[i].traits & SW_TRAIT_MULTI_STATEMENT);
+
+	const struct sw_stmt *st = &a.stmts[0];
+	assert_int_equal(st->cls, SW_CLASS_TRANSACTION);
+	assert_string_equal(st->command, "BEGIN");
+	assert_int_equal(st->settings.n, 2);
+	assert_string_equal(st->settings.v[0], "transaction_isolation");
+	assert_string_equal(st->settings.v[1], "transaction_read_only");
+	assert_true(st->traits & SW_TRAIT_UNSAFE_SETTING);
+	assert_false(st->traits & SW_TRAIT_SESSION_ESCALATION);
+	assert_true(sw_strv_contains(&st->reasons, "BEGIN READ WRITE: transaction_read_only = '0' makes "
+				     "transactions read-write; governed sessions may only turn read-only on, so "
+				     "leave it out (and do not ask for READ WRITE)"));
+
+	st = &a.stmts[1];
+	assert_string_equal(st->command, "SET");
+	assert_int_equal(st->settings.n, 1);
+	assert_string_equal(st->settings.v[0], "statement_timeout");
+	assert_true(st->traits & SW_TRAIT_UNSAFE_SETTING);
+
+	st = &a.stmts[2];
+	assert_string_equal(st->settings.v[0], "search_path");
+	assert_false(st->traits & (SW_TRAIT_UNSAFE_SETTING | SW_TRAIT_SESSION_ESCALATION));
+
+	st = &a.stmts[3];
+	assert_string_equal(st->command, "RESET");
+	assert_string_equal(st->settings.v[0], "role");
+	assert_true(st->traits & SW_TRAIT_SESSION_ESCALATION);
+	assert_true(st->traits & SW_TRAIT_UNSAFE_SETTING);
+	assert_true(sw_strv_contains(&st->reasons, "RESET role changes the role the session acts as"));
+
+	st = &a.stmts[4];
+	assert_string_equal(st->settings.v[0], "timezone");
+	assert_false(st->traits & SW_TRAIT_UNSAFE_SETTING);
+
+	st = &a.stmts[5];
+	assert_string_equal(st->command, "RESET");
+	assert_int_equal(st->settings.n, 0);   /* RESET ALL: back to the DBA's values */
+	assert_false(st->traits & SW_TRAIT_UNSAFE_SETTING);
+
+	st = &a.stmts[6];
+	assert_int_equal(st->cls, SW_CLASS_SESSION);
+	assert_int_equal(st->settings.n, 2);
+	assert_string_equal(st->settings.v[0], "default_transaction_read_only");
+	assert_string_equal(st->settings.v[1], "default_transaction_deferrable");
+	assert_false(st->traits & SW_TRAIT_UNSAFE_SETTING);
+	sw_analysis_free(&a);
+
+	/* A statement that changes nothing records no setting. */
+	sw_pg_analyze("SELECT 1", &a);
+	assert_int_equal(a.stmts[0].settings.n, 0);
+	sw_analysis_free(&a);
+}
+
+/* Two-phase commit, sensitive catalogs, transaction-id writes and $n placeholders. */
+static void test_new_classes_and_traits(void **state)
+{
+	struct sw_analysis a;
+	(void)state;
+	sw_pg_analyze("PREPARE TRANSACTION 'tx'; COMMIT PREPARED 'tx'; SELECT rolpassword FROM pg_authid LIMIT 1;"
+		      "SELECT txid_current(); SELECT id FROM t WHERE id = $1 LIMIT 1; SHOW ALL", &a);
+	assert_int_equal(a.n_stmts, 6);
+	assert_int_equal(a.stmts[0].cls, SW_CLASS_TWO_PHASE);
+	assert_string_equal(a.stmts[0].command, "PREPARE TRANSACTION");
+	assert_int_equal(a.stmts[1].cls, SW_CLASS_TWO_PHASE);
+	assert_string_equal(a.stmts[1].command, "COMMIT PREPARED");
+	assert_true(a.stmts[2].traits & SW_TRAIT_SENSITIVE_CATALOG);
+	assert_true(sw_strv_contains(&a.stmts[2].reasons, "pg_authid exposes role password hashes"));
+	assert_int_equal(a.stmts[3].cls, SW_CLASS_WRITE);
+	assert_true(sw_strv_contains(&a.stmts[3].reasons, "calls txid_current (assigns the transaction an ID: a write)"));
+	assert_true(a.stmts[4].traits & SW_TRAIT_PARAMETERIZED);
+	assert_false(a.stmts[3].traits & SW_TRAIT_PARAMETERIZED);
+	assert_true(a.stmts[5].traits & SW_TRAIT_SENSITIVE_CATALOG);
+	sw_analysis_free(&a);
+}
+
 static void test_function_tables(void **state)
 {
 	const struct sw_pg_func *f;
@@ -556,6 +645,35 @@ static void test_function_tables(void **state)
 	assert_non_null(sw_pg_func_lookup(NULL, "count"));
 	assert_true(sw_pg_func_lookup(NULL, "count")->flags & PGF_AGG);
 	assert_true(sw_pg_func_lookup(NULL, "nextval")->flags & PGF_WRITE);
+	assert_true(sw_pg_func_lookup(NULL, "txid_current")->flags & PGF_WRITE);
+	assert_true(sw_pg_func_lookup("pg_catalog", "pg_current_xact_id")->flags & PGF_WRITE);
+	assert_false(sw_pg_func_lookup(NULL, "txid_current_if_assigned")->flags & PGF_WRITE);
+	/* Sensitive functions: any schema (extensions), any case. */
+	assert_true(sw_pg_func_lookup(NULL, "pg_stat_get_activity")->flags & PGF_SENSITIVE);
+	assert_true(sw_pg_func_lookup("public", "PG_STAT_STATEMENTS")->flags & PGF_SENSITIVE);
+	assert_false(sw_pg_func_lookup(NULL, "pg_show_all_settings")->flags & PGF_DENY);
+	/* Sensitive relations: catalogs only as themselves, extension views anywhere. */
+	assert_non_null(sw_pg_sensitive_relation(NULL, "pg_authid"));
+	assert_non_null(sw_pg_sensitive_relation("pg_catalog", "pg_settings"));
+	assert_null(sw_pg_sensitive_relation("app", "pg_settings"));
+	assert_non_null(sw_pg_sensitive_relation("monitoring", "pg_stat_statements"));
+	assert_null(sw_pg_sensitive_relation(NULL, "pg_roles"));
+	assert_null(sw_pg_sensitive_relation(NULL, NULL));
+	/* Replication, WAL and backup administration is denylisted. */
+	static const char *const admin[] = {
+		"pg_create_logical_replication_slot", "pg_create_physical_replication_slot",
+		"pg_copy_physical_replication_slot", "pg_drop_replication_slot", "pg_replication_slot_advance",
+		"pg_logical_slot_peek_changes", "pg_logical_slot_get_binary_changes",
+		"pg_replication_origin_session_setup", "pg_switch_wal", "pg_backup_start", "pg_backup_stop",
+		"pg_create_restore_point", "pg_wal_replay_pause", "pg_promote", "pg_logical_emit_message",
+		"pg_rotate_logfile", "pg_rotate_logfile_old", "binary_upgrade_set_next_pg_type_oid",
+		"pg_stat_statements_reset", "pg_stat_reset_replication_slot",
+	};
+	for (size_t i = 0; i < sizeof(admin) / sizeof(admin[0]); i++) {
+		f = sw_pg_func_lookup(NULL, admin[i]);
+		if (!f || !(f->flags & PGF_DENY))
+			fail_msg("%s is not denylisted", admin[i]);
+	}
 	assert_null(sw_pg_func_lookup(NULL, "my_function"));
 }
 
@@ -571,6 +689,8 @@ int main(void)
 		cmocka_unit_test(test_writable_cte),
 		cmocka_unit_test(test_deallocate_target),
 		cmocka_unit_test(test_function_tables),
+		cmocka_unit_test(test_settings_forms),
+		cmocka_unit_test(test_new_classes_and_traits),
 		cmocka_unit_test(test_hostile_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

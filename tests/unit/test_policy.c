@@ -367,6 +367,137 @@ static void test_match_and_not(void **state)
 	sw_policy_free(p);
 }
 
+/* ---- settings ---- */
+
+/* A hand-built SET-like statement changing the given settings. */
+static void mk_set(struct sw_stmt *st, enum sw_class cls, const char *command, unsigned traits,
+		   const char *const *settings)
+{
+	mk(st, cls, command, traits, NULL, NULL, NULL);
+	for (; settings && *settings; settings++)
+		sw_strv_push(&st->settings, *settings);
+}
+
+static const char setting_policy[] =
+	"sqlward_policy: 1\n"
+	"default: allow\n"
+	"rules:\n"
+	"  - id: deny-read-write\n"
+	"    match: { setting: transaction_read_only, class: [transaction, session] }\n"
+	"    action: deny\n"
+	"  - id: allow-extended\n"
+	"    match: { setting: [Work_Mem, \"myapp.*\", transaction_isolation] }\n"
+	"    action: allow\n"
+	"  - id: deny-unsafe\n"
+	"    match: { trait: unsafe_setting }\n"
+	"    action: deny\n";
+
+static void test_match_setting(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(setting_policy);
+	struct sw_stmt st;
+
+	/* The allowlist is extended by an allow rule before the deny rule; names case-insensitive. */
+	mk_set(&st, SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING, L("work_mem"));
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, "allow-extended");
+	sw_stmt_free(&st);
+	mk_set(&st, SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING, L("myapp.tenant_id"));
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, "allow-extended");
+	sw_stmt_free(&st);
+	mk_set(&st, SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING, L("maintenance_work_mem"));
+	expect(p, &agent, &st, SW_VERDICT_DENY, "deny-unsafe");
+	sw_stmt_free(&st);
+	mk_set(&st, SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING, L("myapp"));
+	expect(p, &agent, &st, SW_VERDICT_DENY, "deny-unsafe");
+	sw_stmt_free(&st);
+
+	/* Deny rule: ANY setting matching is enough. */
+	mk_set(&st, SW_CLASS_TRANSACTION, "BEGIN", SW_TRAIT_UNSAFE_SETTING,
+	       L("transaction_isolation", "transaction_read_only"));
+	expect(p, &agent, &st, SW_VERDICT_DENY, "deny-read-write");
+	/* Allow rule: EVERY setting must match, so one allowed name cannot carry another. */
+	st.cls = SW_CLASS_UTILITY;  /* past deny-read-write */
+	expect(p, &agent, &st, SW_VERDICT_DENY, "deny-unsafe");
+	sw_stmt_free(&st);
+	mk_set(&st, SW_CLASS_TRANSACTION, "BEGIN", 0, L("transaction_isolation"));
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, "allow-extended");
+	sw_stmt_free(&st);
+
+	/* A statement that changes no setting never matches `setting:`. */
+	mk_set(&st, SW_CLASS_SESSION, "RESET", SW_TRAIT_UNSAFE_SETTING, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "deny-unsafe");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+/* Under `not:` the every/any reading swaps, so a negation errs to the stricter verdict too. */
+static void test_match_setting_under_not(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - id: deny-all-but-isolation\n"
+		"    match: { class: session, not: { setting: transaction_isolation } }\n"
+		"    action: deny\n"
+		"  - id: allow-unless-read-only\n"
+		"    match: { class: transaction, not: { setting: \"*read_only\" } }\n"
+		"    action: allow\n"
+		"  - id: hold-rest\n"
+		"    match: { class: transaction }\n"
+		"    action: hold\n");
+	struct sw_stmt st;
+
+	mk_set(&st, SW_CLASS_SESSION, "SET", 0, L("transaction_isolation"));
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	/* Deny rule, under not: EVERY. Isolation alone does not cover read_only: denied. */
+	mk_set(&st, SW_CLASS_SESSION, "SET", 0, L("transaction_isolation", "transaction_read_only"));
+	expect(p, &agent, &st, SW_VERDICT_DENY, "deny-all-but-isolation");
+	sw_stmt_free(&st);
+	mk_set(&st, SW_CLASS_SESSION, "SET", 0, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "deny-all-but-isolation");
+	sw_stmt_free(&st);
+	/* Allow rule, under not: ANY. One read_only setting among others keeps it from allowing. */
+	mk_set(&st, SW_CLASS_TRANSACTION, "BEGIN", 0, L("transaction_isolation", "transaction_read_only"));
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "hold-rest");
+	sw_stmt_free(&st);
+	mk_set(&st, SW_CLASS_TRANSACTION, "BEGIN", 0, L("transaction_isolation"));
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, "allow-unless-read-only");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_setting_key_refused(void **state)
+{
+	(void)state;
+	refused("sqlward_policy: 1\ndefault: deny\nrules:\n  - id: a\n    match: { setting: \"work mem\" }\n"
+		"    action: allow\n", "mem.yaml:5:23: ", "contains ' '");
+	refused("sqlward_policy: 1\ndefault: deny\nrules:\n  - id: a\n    match: { setting: [] }\n"
+		"    action: allow\n", "mem.yaml:5:23: ", "setting is an empty list");
+	refused("sqlward_policy: 1\ndefault: deny\nrules:\n  - id: a\n    match: { setting: \"x;y\" }\n"
+		"    action: deny\n", "mem.yaml:5:", "which setting names do not use");
+	refused("sqlward_policy: 1\ndefault: deny\nrules:\n  - id: a\n    match: { settings: x }\n"
+		"    action: deny\n", "mem.yaml:5:14: ", "unknown match key \"settings\"");
+	/* 16 patterns of 63 bytes fit. */
+	char yaml[2048] = "sqlward_policy: 1\ndefault: deny\nrules:\n  - id: a\n    match:\n      setting: [";
+	for (int i = 0; i < 16; i++) {
+		char item[80];
+		snprintf(item, sizeof(item), "%sx%02d_%.59s", i ? ", " : "", i,
+			 "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk");
+		strcat(yaml, item);
+	}
+	strcat(yaml, "]\n    action: deny\n");
+	struct sw_policy *p = load_str(yaml);
+	struct sw_stmt st;
+	mk_set(&st, SW_CLASS_SESSION, "SET", 0, L("x15_abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefg"));
+	expect(p, &agent, &st, SW_VERDICT_DENY, "a");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
 /* ---- govern ---- */
 
 static void test_role_patterns(void **state)
@@ -1051,6 +1182,16 @@ static void test_default_policy_semantics(void **state)
 		{ SW_CLASS_PROCEDURAL, "CALL", 0, SW_VERDICT_DENY, "deny-procedural" },
 		{ SW_CLASS_UNKNOWN, "???", 0, SW_VERDICT_DENY, "deny-unparseable" },
 		{ SW_CLASS_READ, "EXECUTE", SW_TRAIT_UNRESOLVED, SW_VERDICT_DENY, "deny-unresolved-execute" },
+		{ SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING, SW_VERDICT_DENY, "deny-unsafe-setting" },
+		{ SW_CLASS_TRANSACTION, "BEGIN", SW_TRAIT_UNSAFE_SETTING, SW_VERDICT_DENY, "deny-unsafe-setting" },
+		{ SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING | SW_TRAIT_SESSION_ESCALATION, SW_VERDICT_DENY,
+		  "deny-session-escalation" },
+		{ SW_CLASS_READ, "SELECT", SW_TRAIT_SENSITIVE_CATALOG, SW_VERDICT_DENY, "deny-sensitive-catalog" },
+		{ SW_CLASS_SESSION, "SHOW", SW_TRAIT_SENSITIVE_CATALOG, SW_VERDICT_DENY, "deny-sensitive-catalog" },
+		{ SW_CLASS_TWO_PHASE, "PREPARE TRANSACTION", 0, SW_VERDICT_DENY, "deny-two-phase" },
+		{ SW_CLASS_TWO_PHASE, "COMMIT PREPARED", 0, SW_VERDICT_DENY, "deny-two-phase" },
+		{ SW_CLASS_REPLICATION, "START_REPLICATION", 0, SW_VERDICT_DENY, "deny-replication" },
+		{ SW_CLASS_READ, "SELECT", SW_TRAIT_PARAMETERIZED, SW_VERDICT_ALLOW, "allow-read" },
 		{ SW_CLASS_UTILITY, "VACUUM", 0, SW_VERDICT_HOLD, "hold-utility" },
 		{ SW_CLASS_READ, "SELECT", SW_TRAIT_UNKNOWN_FUNCTION, SW_VERDICT_HOLD, "hold-unknown-function" },
 		{ SW_CLASS_READ, "SELECT", SW_TRAIT_WRITABLE_CTE, SW_VERDICT_HOLD, "hold-hidden-writes" },
@@ -1176,6 +1317,11 @@ static void test_analytics_views(void **state)
 	mk(&st, SW_CLASS_DDL, "DROP TABLE", SW_TRAIT_DESTRUCTIVE, L("app.transactions"), NULL, NULL);
 	expect(p, &s, &st, SW_VERDICT_DENY, "deny-not-read");
 	sw_stmt_free(&st);
+	/* SELECT * FROM pg_show_all_settings() LIMIT 1; -- names no relation */
+	mk(&st, SW_CLASS_READ, "SELECT", SW_TRAIT_SELECT_STAR | SW_TRAIT_SENSITIVE_CATALOG, NULL,
+	   L("pg_show_all_settings"), NULL);
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-sensitive-catalog");
+	sw_stmt_free(&st);
 	/* A bounded read of the view without sensitive columns is allowed. */
 	mk(&st, SW_CLASS_READ, "SELECT", 0, L(v1), L("sum"), L("tenant_id", "amount_cents"));
 	expect(p, &s, &st, SW_VERDICT_ALLOW, "allow-bounded-view-read");
@@ -1228,8 +1374,17 @@ static void test_strict_read_only(void **state)
 	st.cls = SW_CLASS_SESSION;
 	st.traits = SW_TRAIT_SESSION_ESCALATION;
 	expect(p, &s, &st, SW_VERDICT_DENY, "deny-read-side-effects");
+	st.traits = SW_TRAIT_UNSAFE_SETTING;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-unsafe-setting");
+	st.traits = SW_TRAIT_SENSITIVE_CATALOG;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-sensitive-catalog");
 	st.traits = 0;
 	expect(p, &s, &st, SW_VERDICT_ALLOW, "allow-read");
+	st.cls = SW_CLASS_TWO_PHASE;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-non-read");
+	st.cls = SW_CLASS_REPLICATION;
+	expect(p, &s, &st, SW_VERDICT_DENY, "deny-non-read");
+	st.cls = SW_CLASS_SESSION;
 	st.cls = SW_CLASS_UNKNOWN;
 	expect(p, &s, &st, SW_VERDICT_DENY, "deny-unparseable");
 	sw_stmt_free(&st);
@@ -1319,6 +1474,9 @@ int main(void)
 		cmocka_unit_test(test_match_function),
 		cmocka_unit_test(test_match_column_trait),
 		cmocka_unit_test(test_match_and_not),
+		cmocka_unit_test(test_match_setting),
+		cmocka_unit_test(test_match_setting_under_not),
+		cmocka_unit_test(test_setting_key_refused),
 		cmocka_unit_test(test_match_impact),
 		cmocka_unit_test(test_match_live),
 		cmocka_unit_test(test_impact_keys_refused),

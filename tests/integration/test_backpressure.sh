@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# When the daemon falls behind, the gate keeps its word: governed statements
+# wait (backpressure) and then run as policy says; none is cancelled because
+# the machine is busy; ungoverned statements are never stopped and any record
+# the ring buffer could not take is counted and written to the ledger. And one
+# session's huge statement does not hold up everyone else's decisions.
+#
+# The daemon is made to fall behind on purpose: while the file named by
+# SQLWARD_TEST_STALL_FILE exists its loop decides nothing (it stays alive and
+# keeps the kernel's heartbeat), so an ungoverned pgbench fills the ring buffer
+# and governed statements arriving meanwhile take the kernel's overflow path.
+# Outcomes are asserted, never timings.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/assert.sh
+. tests/lib/pg.sh
+. tests/integration/lib_gate.sh
+
+pg_start
+pg_fixtures
+sql_db postgres "$SW_PG_SUPER" "CREATE DATABASE loaddb OWNER app_owner" || sw_die "loaddb: $SQL_ERR"
+"$SW_PG_BINDIR/pgbench" -i -q -s 1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U app_owner loaddb >"$SW_TMP/pgbench-init.log" 2>&1 ||
+	{ cat "$SW_TMP/pgbench-init.log" >&2; sw_die "pgbench -i failed"; }
+sql_db loaddb app_owner "GRANT SELECT ON pgbench_accounts, pgbench_branches, pgbench_tellers TO analyst, agent_test" \
+	>/dev/null || sw_die "grants: $SQL_ERR"
+
+POLICY=$SW_TMP/policy.yaml
+cat >"$POLICY" <<'YAML'
+sqlward_policy: 1
+govern:
+  roles: ["agent_*"]
+default: deny
+rules:
+  - id: allow-reads
+    match: { class: [read, session, transaction] }
+    action: allow
+YAML
+
+status_field() { "$SQLWARD" status --socket "$SW_SOCK" 2>/dev/null |
+	python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], 0))' "$1"; }
+# Ledger statement records of a role, counted by outcome: "ran=12 cancelled=0 ..."
+outcomes() {  # ROLE TEXT-PREFIX
+	python3 - "$SW_LEDGER" "$1" "$2" <<'PY'
+import collections, json, sys
+c = collections.Counter()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("type") == "statement" and r.get("role") == sys.argv[2] and r.get("statement", "").startswith(sys.argv[3]):
+        c[r.get("outcome")] += 1
+print(" ".join(f"{k}={v}" for k, v in sorted(c.items())))
+PY
+}
+count_of() { tr ' ' '\n' | awk -F= -v k="$1" '$1 == k {print $2}'; }
+
+STALL=$SW_TMP/stall
+export SQLWARD_TEST_STALL_FILE=$STALL
+gate_start "$POLICY"
+
+# ---- backpressure: the ring buffer fills while the daemon is behind --------------------
+touch "$STALL"
+cmd_bg "${SW_AS_CLIENT[@]}" "$SW_PG_BINDIR/pgbench" -n -S -c 4 -j 2 -T 6 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U analyst loaddb
+bench=$SQL_BG
+sleep 2
+# Governed sessions arriving while the ring is full: each is held, none cancelled.
+handles=()
+for i in $(seq 1 8); do
+	sql_db loaddb agent_test "SELECT $i AS client_$i, count(*) FROM pgbench_branches" >/dev/null &
+	handles+=($!)
+done
+for i in $(seq 1 4); do
+	cmd_bg "${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" --repeat 3 "$(pg_conninfo agent_test | sed 's/dbname=gatedb/dbname=loaddb/')" \
+		"SELECT bid FROM pgbench_branches WHERE bid = \$1 AND $i = $i" 1
+	handles_ext+=("$SQL_BG")
+done
+sleep 2
+rm -f "$STALL"
+fails=0
+for pid in "${handles[@]}"; do wait "$pid" || fails=$((fails + 1)); done
+for h in "${handles_ext[@]}"; do sql_wait "$h" 60 || fails=$((fails + 1)); done
+sql_wait "$bench" 60
+assert_eq "ungoverned pgbench ran to the end while the daemon was behind" 0 "$SQL_RC"
+assert_eq "every governed statement held during the stall ran (none cancelled)" 0 "$fails"
+check "the ring buffer really filled (ungoverned records lost were counted)" test "$(status_field ring_buffer_drops)" -gt 0
+check "governed statements took the overflow path (held while the ring was full)" \
+	test "$(status_field held_while_ring_full)" -gt 0
+o=$(outcomes agent_test "SELECT")
+assert_eq "no governed statement was cancelled" "" "$(count_of cancelled <<<"$o")$(count_of terminated <<<"$o")"
+check "the governed statements are in the ledger as ran" test "$(count_of ran <<<"$o")" -ge 20
+assert_ledger "lost records are written to the ledger (counters)" type=daemon event=counters "ring_buffer_drops~"
+
+# ---- a huge statement does not stall other sessions' decisions ---------------------------
+big=$(python3 -c 'print("SELECT 1" + "+1" * 600000)')   # ~1.2 MB, a deep expression: slow to parse
+printf '%s' "$big" >"$SW_TMP/big.sql"
+chmod 644 "$SW_TMP/big.sql"
+cmd_bg "${SW_AS_CLIENT[@]}" psql -X -At -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U agent_test -d gatedb -f "$SW_TMP/big.sql"
+bigh=$SQL_BG
+sleep 0.2
+smalls=()
+for i in $(seq 1 20); do
+	sql agent_test "SELECT $i AS small_$i" >/dev/null &
+	smalls+=($!)
+done
+fails=0
+for pid in "${smalls[@]}"; do wait "$pid" || fails=$((fails + 1)); done
+sql_wait "$bigh" 120
+assert_eq "the small statements all ran" 0 "$fails"
+assert_eq "the huge statement was judged too (a read: allowed)" 0 "$SQL_RC"
+order=$(python3 - "$SW_LEDGER" <<'PY'
+import json, sys
+big = small = None
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("type") != "statement" or r.get("role") != "agent_test":
+        continue
+    s = r.get("statement", "")
+    if s.startswith("SELECT 1+1+1") and big is None:
+        big = r["seq"]
+    if "AS small_" in s and small is None:
+        small = r["seq"]
+print("small-first" if big and small and small < big else f"big={big} small={small}")
+PY
+)
+assert_eq "others were decided while the huge statement was still being classified" small-first "$order"
+
+gate_stop_check
+gate_log_on_failure
+finish

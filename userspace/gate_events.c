@@ -1,0 +1,857 @@
+/*
+ * One kernel event, from capture to verdict: the statement a backend is
+ * about to parse, a Bind (one execution of a prepared statement), a fastpath
+ * function call, a replication command, or a setting being applied. Each is
+ * read in full from the held backend when the event's copy was cut, judged
+ * under the backend's own lexing settings by the same classifier and policy,
+ * recorded, and then released, refused (the way that is certain for where the
+ * backend stopped: see sw_pg_refuse) or held for a human.
+ */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "daemon_internal.h"
+#include "client_owner.h"
+#include "live_context.h"
+#include "pg_backend.h"
+#include "pg_fastpath.h"
+#include "pg_params.h"
+#include "pg_replication.h"
+#include "pg_settings.h"
+#include "shape.h"
+#include "util.h"
+#include "watchdog.h"
+
+#define PG_SQL_ASCII 0
+#define PG_UTF8 6
+/* GucSource names (utils/guc.h) for the sources the kernel reports. */
+#define PGC_S_SESSION 13
+
+struct sw_pending {
+	uint32_t type, action, flags, ctx_id, lex, aux;
+	int pid;
+	uint64_t ktime_ns, text_addr, arg0, arg1;
+	struct timespec wall;
+	char role[SW_ROLE_MAX + 1];
+	char *text;           /* the statement judged (fastpath: the message body; setting: its SET form) */
+	size_t len;
+	bool complete;
+	char *setting_name, *setting_value;   /* setting events (value NULL: RESET) */
+	struct sw_analysis a;
+	json_t *extra;        /* parameters, setting: appended to the record and the dossier */
+	const char *via;
+};
+
+static void pending_free(struct sw_pending *p)
+{
+	if (!p)
+		return;
+	free(p->text);
+	free(p->setting_name);
+	free(p->setting_value);
+	sw_analysis_free(&p->a);
+	json_decref(p->extra);
+	free(p);
+}
+
+static const char *via_of(uint32_t type)
+{
+	switch (type) {
+	case SW_EV_BIND: return "bind";
+	case SW_EV_FASTPATH: return "fastpath";
+	case SW_EV_REPLICATION: return "replication";
+	case SW_EV_SETTING: return "setting";
+	default: return NULL;
+	}
+}
+
+static struct sw_pg_lex lex_settings(uint32_t lex)
+{
+	struct sw_pg_lex l = { .standard_conforming_strings = (lex & SW_LEX_SCS) != 0,
+			       .backslash_quote = (int)((lex & SW_LEX_BQ_MASK) >> SW_LEX_BQ_SHIFT) };
+	return l;
+}
+
+/* ---- reading what the backend is about to do ---------------------------- */
+
+/* A NUL-terminated string: from the event's copy when whole, else from the held backend. */
+static void gather_string(struct sw_daemon *d, struct sw_pending *p, const char *cap, int32_t cap_len)
+{
+	size_t got;
+	char *full;
+
+	if (cap && cap_len > 0 && cap_len < SW_TEXT_CAP) {
+		p->len = (size_t)cap_len - 1;
+		p->text = sw_xstrndup(cap, p->len);
+		p->complete = true;
+		return;
+	}
+	if (p->action == SW_ACT_HELD && p->text_addr && sw_proc_wait_stopped(p->pid, 200)) {
+		full = sw_proc_read_string(p->pid, p->text_addr, d->opts->max_statement_bytes, &got);
+		/* What the kernel saw must be what we read: the backend did not move. */
+		if (full && (!cap || cap_len <= 0 || memcmp(full, cap, SW_TEXT_CAP - 1) == 0)) {
+			p->len = got;
+			p->text = full;
+			p->complete = true;
+			return;
+		}
+		free(full);
+	}
+	p->complete = false;
+	p->len = cap && cap_len > 0 ? strnlen(cap, SW_TEXT_CAP - 1) : 0;
+	p->text = sw_xstrndup(cap ? cap : "", p->len);
+}
+
+/* A fastpath message body: arg0 is the StringInfo, arg1 its length. */
+static void gather_fastpath(struct sw_daemon *d, struct sw_pending *p, const char *cap, int32_t cap_len)
+{
+	struct { uint64_t data; int32_t len, maxlen, cursor; } si;
+
+	if (p->action == SW_ACT_HELD && sw_proc_wait_stopped(p->pid, 200) &&
+	    sw_proc_read(p->pid, p->arg0, &si, sizeof(si)) && si.len >= 0 &&
+	    (size_t)si.len <= d->opts->max_statement_bytes) {
+		p->text = sw_xmalloc((size_t)si.len + 1);
+		if (si.len == 0 || sw_proc_read(p->pid, si.data, p->text, (size_t)si.len)) {
+			p->text[si.len] = 0;
+			p->len = (size_t)si.len;
+			p->complete = true;
+			return;
+		}
+		free(p->text);
+	}
+	p->len = cap && cap_len > 0 ? (size_t)cap_len - 1 : 0;
+	p->text = sw_xmalloc(p->len + 1);
+	if (p->len)
+		memcpy(p->text, cap, p->len);
+	p->text[p->len] = 0;
+	p->complete = p->len == p->arg1;
+}
+
+/* A setting: "name\0value\0" in the event, or both strings from the held backend. */
+static void gather_setting(struct sw_daemon *d, struct sw_pending *p, const char *cap, int32_t cap_len)
+{
+	bool held = p->action == SW_ACT_HELD && sw_proc_wait_stopped(p->pid, 200);
+	size_t got, nl = 0;
+
+	p->complete = true;
+	if (cap && cap_len > 0) {
+		nl = strnlen(cap, (size_t)cap_len < 256 ? (size_t)cap_len : 256);
+		p->setting_name = sw_xstrndup(cap, nl);
+	} else if (held) {
+		p->setting_name = sw_proc_read_string(p->pid, p->arg0, 256, &got);
+	}
+	if (!p->setting_name) {
+		p->setting_name = sw_xstrdup("");
+		p->complete = false;
+	}
+	if (p->aux & SW_AUX_VALUE_NULL)
+		return;
+	if (cap && cap_len > 0 && cap_len < SW_TEXT_CAP && nl + 1 < (size_t)cap_len) {
+		p->setting_value = sw_xstrndup(cap + nl + 1, (size_t)cap_len - nl - 1);
+		return;
+	}
+	if (held)
+		p->setting_value = sw_proc_read_string(p->pid, p->arg1, d->opts->max_statement_bytes, &got);
+	if (!p->setting_value) {
+		p->setting_value = sw_xstrdup("");
+		p->complete = false;
+	}
+}
+
+/* ---- classification ------------------------------------------------------- */
+
+static void fail_closed(struct sw_analysis *a, const char *text, const char *why)
+{
+	memset(a, 0, sizeof(*a));
+	a->engine = SW_ENGINE_POSTGRES;
+	a->parse_ok = false;
+	a->error = sw_xstrdup(why);
+	a->n_stmts = 1;
+	a->stmts = sw_xcalloc(1, sizeof(*a->stmts));
+	a->stmts[0].text = sw_xstrdup(text ? text : "");
+	a->stmts[0].cls = SW_CLASS_UNKNOWN;
+	a->stmts[0].command = sw_xstrdup("UNKNOWN");
+	sw_strv_push(&a->stmts[0].reasons, why);
+}
+
+/* SQL text under the backend's lexing settings; the shape cache only knows the defaults. */
+static void analyze_sql(struct sw_daemon *d, struct sw_pending *p)
+{
+	struct sw_pg_lex l = lex_settings(p->lex);
+
+	sw_pg_tree_set_lex(&l);
+	if (p->lex == SW_LEX_DEFAULT)
+		sw_acache_analyze(d->acache, p->text, p->len, &p->a);
+	else
+		sw_pg_analyze(p->text, &p->a);
+	sw_pg_tree_set_lex(NULL);
+}
+
+static const char *setting_source_name(uint32_t source)
+{
+	switch (source) {
+	case 5: return "ALTER ROLE ALL ... SET (every role, every database)";
+	case 6: return "ALTER DATABASE ... SET";
+	case 7: return "ALTER ROLE ... SET";
+	case 8: return "ALTER ROLE ... IN DATABASE ... SET";
+	case 9: return "the connection request (startup packet: options=-c ..., PGOPTIONS or a startup parameter)";
+	case PGC_S_SESSION: return "SET or set_config() in the session";
+	default: return "the server";
+	}
+}
+
+/* The session's timeouts read from the held backend, for "only lower a timeout". */
+static bool read_timeouts(struct sw_daemon *d, int pid, struct sw_setting_ctx *c)
+{
+	const struct sw_pg_layout *L = sw_daemon_layout_of(d, pid);
+	int32_t v[4];
+	uint64_t at[4];
+
+	memset(c, 0, sizeof(*c));
+	if (!L)
+		return false;
+	at[0] = sw_pg_layout_addr(L, pid, L->statement_timeout);
+	at[1] = sw_pg_layout_addr(L, pid, L->lock_timeout);
+	at[2] = sw_pg_layout_addr(L, pid, L->idle_in_xact_timeout);
+	at[3] = sw_pg_layout_addr(L, pid, L->idle_session_timeout);
+	for (int i = 0; i < 4; i++)
+		if (!sw_proc_read(pid, at[i], &v[i], sizeof(v[i])))
+			return false;
+	c->timeouts_known = true;
+	c->statement_timeout_ms = v[0];
+	c->lock_timeout_ms = v[1];
+	c->idle_in_transaction_session_timeout_ms = v[2];
+	c->idle_session_timeout_ms = v[3];
+	return true;
+}
+
+/* 'text' with quotes doubled, for showing a setting as the SET that makes it. */
+static char *quote_literal(const char *v)
+{
+	size_t n = strlen(v), k = 0;
+	char *out = sw_xmalloc(2 * n + 3);
+
+	out[k++] = '\'';
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '\'')
+			out[k++] = '\'';
+		out[k++] = v[i];
+	}
+	out[k++] = '\'';
+	out[k] = 0;
+	return out;
+}
+
+/* A setting is judged like the SET that would make it (class session, trait unsafe_setting or session_escalation). */
+static void analyze_setting(struct sw_daemon *d, struct sw_pending *p)
+{
+	uint32_t source = (p->aux >> SW_AUX_SETTING_SHIFT) & 0xff;
+	uint32_t action = (p->aux >> (SW_AUX_SETTING_SHIFT + 8)) & 0xff;
+	const char *name = p->setting_name, *value = p->setting_value;
+	struct sw_setting_ctx ctx;
+	struct sw_stmt *st;
+	char lname[256], why[512];
+
+	/* The name the server resolves (case, old aliases): what policy `setting:` globs see. */
+	{
+		char *canon = sw_pg_setting_canonical(name);
+		snprintf(lname, sizeof(lname), "%s", canon ? canon : name);
+		free(canon);
+	}
+	if (value) {
+		char *q = quote_literal(value);
+		p->text = sw_xasprintf("SET %s%s = %s", action == 1 ? "LOCAL " : "", name, q);
+		free(q);
+	} else {
+		p->text = sw_xasprintf("RESET %s", name);
+	}
+	p->len = strlen(p->text);
+	memset(&p->a, 0, sizeof(p->a));
+	p->a.engine = SW_ENGINE_POSTGRES;
+	p->a.parse_ok = true;
+	p->a.n_stmts = 1;
+	p->a.stmts = sw_xcalloc(1, sizeof(*p->a.stmts));
+	st = &p->a.stmts[0];
+	st->text = sw_xstrdup(p->text);
+	st->cls = SW_CLASS_SESSION;
+	st->command = sw_xstrdup(value ? "SET" : "RESET");
+	sw_strv_push(&st->settings, lname);
+	{
+		char *r = sw_xasprintf("setting %s applied from %s", lname, setting_source_name(source));
+		sw_strv_push(&st->reasons, r);
+		free(r);
+	}
+	/*
+	 * A reset of role or session_authorization restores the login (RESET ROLE as a
+	 * statement is refused by the classifier; DISCARD ALL resets this way); other
+	 * resets are judged, since some restore PostgreSQL's built-in value rather than
+	 * the DBA's (RESET transaction_read_only is off).
+	 */
+	if (value && sw_pg_setting_escalation(lname, value)) {
+		st->traits |= SW_TRAIT_SESSION_ESCALATION | SW_TRAIT_UNSAFE_SETTING;
+		sw_strv_push(&st->reasons, sw_pg_setting_escalation(lname, value));
+	} else if ((value || (strcmp(lname, "role") != 0 && strcmp(lname, "session_authorization") != 0)) &&
+		   !sw_pg_setting_allowed(lname, value, read_timeouts(d, p->pid, &ctx) ? &ctx : NULL, why,
+					  sizeof(why))) {
+		st->traits |= SW_TRAIT_UNSAFE_SETTING;
+		sw_strv_push(&st->reasons, why);
+	}
+	if (!p->complete) {
+		st->cls = SW_CLASS_UNKNOWN;
+		sw_strv_push(&st->reasons, "the setting could not be read in full (judged fail-closed)");
+	}
+	p->extra = json_pack("{s:{s:s, s:s?, s:s}}", "setting", "name", lname, "value", value, "source",
+			     setting_source_name(source));
+}
+
+static void analyze(struct sw_daemon *d, struct sw_pending *p)
+{
+	switch (p->type) {
+	case SW_EV_FASTPATH:
+		sw_pg_fastpath_analyze((const unsigned char *)p->text, p->len, &p->a);
+		/* What is judged, shown and hashed is the call as SQL, not the message's bytes. */
+		if (p->a.n_stmts && p->a.stmts[0].text) {
+			free(p->text);
+			p->text = sw_xstrdup(p->a.stmts[0].text);
+			p->len = strlen(p->text);
+		}
+		break;
+	case SW_EV_SETTING:
+		analyze_setting(d, p);
+		break;
+	case SW_EV_REPLICATION:
+		/* The caller checked it is a replication command. */
+		break;
+	default:
+		analyze_sql(d, p);
+		break;
+	}
+}
+
+/* ---- deciding ---------------------------------------------------------------- */
+
+void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out)
+{
+	char err[512];
+
+	if (sw_ledger_append_decision(d->ledger, dec, sync, seq_out, err, sizeof(err)) < 0)
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+}
+
+void sw_gate_queue_release(struct sw_daemon *d, int pid, bool allow, uint32_t type, uint64_t arg0, uint32_t aux)
+{
+	if (d->n_releases == d->cap_releases) {
+		d->cap_releases = d->cap_releases ? 2 * d->cap_releases : 16;
+		d->releases = sw_xrealloc(d->releases, d->cap_releases * sizeof(*d->releases));
+	}
+	d->releases[d->n_releases++] = (struct sw_release){ .pid = pid, .allow = allow, .type = type,
+							    .arg0 = arg0, .aux = aux };
+}
+
+/*
+ * Group commit: one fdatasync for every statement the policy decided in this
+ * pass (sixteen sessions starting at once wait for one sync, not sixteen),
+ * then each backend moves. A failed sync is reported like any ledger failure;
+ * the statements are still released or refused, never left paused.
+ */
+void sw_gate_release_decided(struct sw_daemon *d)
+{
+	char err[512];
+
+	if (!d->n_releases)
+		return;
+	if (sw_ledger_sync(d->ledger, err, sizeof(err)) != 0)
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+	for (size_t i = 0; i < d->n_releases; i++) {
+		const struct sw_release *r = &d->releases[i];
+		if (r->allow)
+			sw_pg_resume(r->pid);
+		else
+			sw_pg_refuse(r->pid, r->type, r->arg0, r->aux);
+	}
+	d->n_releases = 0;
+}
+
+/* Shape verdicts only where the shape cannot hide a difference (see shape.c), and
+ * only when the policy looks at nothing a literal can change. */
+static bool shape_cacheable(const struct sw_daemon *d, const struct sw_analysis *a)
+{
+	return sw_shape_cacheable(a) && !sw_policy_literal_sensitive(d->policy);
+}
+
+static bool session_dependent(const struct sw_analysis *a)
+{
+	for (size_t i = 0; i < a->n_stmts; i++)
+		if (a->stmts[i].execute_name || a->stmts[i].prepare_name || a->stmts[i].settings.n ||
+		    (a->stmts[i].traits & (SW_TRAIT_PREPARED | SW_TRAIT_UNRESOLVED)))
+			return true;
+	return a->n_stmts == 0;
+}
+
+/*
+ * A parsed statement with $n placeholders does nothing until it is bound: in
+ * a simple Query it fails ("there is no parameter $1"), in the extended
+ * protocol it only prepares. So a statement policy would hold is let through
+ * the parser and each execution is held at Bind, where the human sees the
+ * parameter values of exactly that execution. Only single plannable
+ * statements, whose placeholders are resolved before anything runs.
+ */
+static bool defer_to_bind(const struct sw_analysis *a)
+{
+	const struct sw_stmt *st;
+
+	if (a->n_stmts != 1 || !a->parse_ok)
+		return false;
+	st = &a->stmts[0];
+	if (!(st->traits & SW_TRAIT_PARAMETERIZED) || st->prepare_name || st->execute_name)
+		return false;
+	return st->cls == SW_CLASS_READ || st->cls == SW_CLASS_WRITE;
+}
+
+static bool has_high_bytes(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return true;
+	return false;
+}
+
+/* The server encoding of a session's database, read once from a held backend. */
+static int session_encoding(struct sw_daemon *d, struct sw_session_info *s)
+{
+	const struct sw_pg_layout *L;
+	uint64_t ptr = 0;
+	int32_t enc;
+
+	if (s->encoding >= 0)
+		return s->encoding;
+	L = sw_daemon_layout_of(d, s->pid);
+	if (L && sw_proc_read(s->pid, sw_pg_layout_addr(L, s->pid, L->database_encoding), &ptr, sizeof(ptr)) &&
+	    ptr && sw_proc_read(s->pid, ptr + 8, &enc, sizeof(enc)) && enc >= 0)
+		s->encoding = enc;
+	return s->encoding;
+}
+
+/* Set *j to a denial by sqlward itself (not a policy rule). */
+static void deny(struct sw_judgement *j, const char *rule, const char *reason)
+{
+	j->verdict = SW_VERDICT_DENY;
+	j->rule_id = rule;
+	j->reason = reason;
+}
+
+/* What the gate itself requires of a governed statement, before and beyond the policy. */
+static void gate_requirements(struct sw_daemon *d, struct sw_session_info *s, struct sw_pending *p,
+			      struct sw_judgement *overall)
+{
+	bool sql = p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND;
+
+	if (!s->role[0])
+		deny(overall, "unknown-session", "the session's role could not be determined");
+	else if (!p->complete)
+		deny(overall, "incomplete-text", "the statement could not be read in full");
+	else if (p->aux & SW_AUX_LAYOUT_BAD)
+		deny(overall, "unverified-layout",
+		     "the prepared statement's plan source does not have the layout sqlward checked for this "
+		     "PostgreSQL version, so what it runs cannot be read");
+	else if (sql && !(p->lex & SW_LEX_KNOWN))
+		deny(overall, "lexing-unknown",
+		     "the backend's lexing settings (standard_conforming_strings, backslash_quote) could not be "
+		     "read, so the statement cannot be parsed as the server will parse it");
+	else if (p->aux & SW_AUX_ROLE_DIFFERS)
+		deny(overall, "effective-role-changed",
+		     "the session runs as a different role than it authenticated as; sqlward judges a governed "
+		     "login only as itself");
+	else if (s->refused)
+		deny(overall, "connection-refused", "a setting of this connection was refused; the session is ending");
+	else if (sql && has_high_bytes(p->text, p->len)) {
+		int enc = session_encoding(d, s);
+		if (enc != PG_UTF8 && enc != PG_SQL_ASCII)
+			deny(overall, "encoding",
+			     enc < 0 ? "the database encoding could not be read and the statement has non-ASCII "
+				       "bytes, which lex differently per encoding"
+				     : "the database is not UTF-8 and the statement has non-ASCII bytes; sqlward "
+				       "lexes non-ASCII text as UTF-8 only (use ASCII or a UTF-8 database)");
+	}
+}
+
+static bool read_backend(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return sw_proc_read(*(const int *)ctx, addr, buf, len);
+}
+
+/* Parameters of a held Bind, for the human deciding this one execution. */
+static void attach_parameters(struct sw_daemon *d, struct sw_pending *p)
+{
+	const struct sw_pg_layout *L = sw_daemon_layout_of(d, p->pid);
+	struct sw_param *params = NULL;
+	size_t n = 0;
+	char err[256];
+	json_t *arr;
+
+	if (!L || L->major != 15) {
+		arr = json_string("(parameters not read: the server binary's layout is unknown)");
+	} else if (sw_pg_params_read(read_backend, &p->pid, p->arg1, &sw_pg15_params_layout, &params, &n, err,
+				     sizeof(err)) == 0) {
+		arr = sw_pg_params_json(params, n);
+		sw_pg_params_free(params, n);
+	} else {
+		char *m = sw_xasprintf("(parameters not read: %s)", err);
+		arr = json_string(m);
+		free(m);
+	}
+	if (!p->extra)
+		p->extra = json_object();
+	json_object_set_new(p->extra, "parameters", arr);
+}
+
+static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pending *p, struct sw_judgement *per,
+		 const struct sw_judgement *overall)
+{
+	struct sw_hold *h = sw_xcalloc(1, sizeof(*h));
+	const struct sw_rule *rule = sw_policy_rule(d->policy, overall->rule_id);
+	uint64_t now = sw_mono_ns();
+	const struct sw_pg_layout *L = sw_daemon_layout_of(d, s->pid);
+	struct sw_decision dec;
+
+	h->pid = s->pid;
+	h->type = p->type;
+	h->arg0 = p->arg0;
+	h->aux = p->aux;
+	h->via = p->via;
+	h->sess = *s;
+	memset(&h->sess.txn, 0, sizeof(h->sess.txn));
+	sw_strv_copy(&h->txn_before, &s->txn);
+	sw_sha256_hex(p->text, p->len, h->statement_sha256);
+	sw_approval_init(&h->approval, rule ? rule->approvals_required : 1, rule ? &rule->approvers : NULL);
+	{
+		/* The backend is stopped: its connection, and whoever is behind it, hold still. */
+		struct sw_client_chain chain;
+		sw_client_chain(s->pid, &chain);
+		sw_approval_set_chain(&h->approval, &chain,
+				      rule ? rule->approvers_distinct_from : SW_DISTINCT_FROM_REQUESTER);
+	}
+	/* The backend is stopped: its timeouts can be read race-free. */
+	if (L) {
+		int32_t st = 0, lt = 0;
+		h->timeouts_known = sw_proc_read(s->pid, sw_pg_layout_addr(L, s->pid, L->statement_timeout), &st, 4) &&
+				    sw_proc_read(s->pid, sw_pg_layout_addr(L, s->pid, L->lock_timeout), &lt, 4);
+		h->statement_timeout_ms = st;
+		h->lock_timeout_ms = lt;
+	}
+	h->start_ns = p->ktime_ns;
+	h->wall = p->wall;
+	h->deadline_ns = now + (uint64_t)(overall->hold_timeout_s ? overall->hold_timeout_s
+								  : SW_HOLD_TIMEOUT_DEFAULT_S) * 1000000000ull;
+	h->statement = p->text;
+	h->statement_len = p->len;
+	h->analysis = p->a;
+	h->per_stmt = per;
+	h->overall = *overall;
+	h->extra = p->extra;
+	p->text = NULL;
+	p->extra = NULL;
+	memset(&p->a, 0, sizeof(p->a));
+	sw_holds_add(d, h);
+	dec = (struct sw_decision){
+		.time = h->wall, .engine = SW_ENGINE_POSTGRES, .pid = s->pid, .role = s->role,
+		.database = s->database[0] ? s->database : NULL, .client = s->client[0] ? s->client : NULL,
+		.governed = s->governed, .statement = h->statement, .statement_len = h->statement_len,
+		.statement_complete = true, .analysis = &h->analysis, .per_stmt = per, .overall = &h->overall,
+		.outcome = "held", .decided_by = "policy", .via = h->via, .extra = h->extra,
+	};
+	sw_gate_record(d, &dec, true, &h->ledger_seq);
+	if (rule && rule->webhook) {
+		json_t *dossier = sw_hold_json(d, h, sw_mono_ns());
+		json_t *body = json_pack("{s:s, s:o}", "event", "statement_held", "hold", dossier);
+		sw_notifier_post(d->notifier, rule->webhook, body);
+		json_decref(body);
+	}
+	sw_watchdog_tell(d->watchdog_fd, "H %d %llu %s %s %u %llu %u\n", h->pid, (unsigned long long)h->id,
+			 h->statement_sha256, s->role[0] ? s->role : "-", h->type, (unsigned long long)h->arg0, h->aux);
+	fprintf(stderr, "sqlward: holding pid %d (%s): hold #%llu, rule %s%s%s\n", s->pid, s->role,
+		(unsigned long long)h->id, overall->rule_id, h->via ? ", via " : "", h->via ? h->via : "");
+}
+
+/* Remember "allow" in the kernel for what the policy (not a human) allowed. */
+static void cache_allow(struct sw_daemon *d, struct sw_session_info *s, struct sw_pending *p)
+{
+	if (d->opts->no_cache || d->opts->observe_only || d->frozen || !p->complete || p->len + 1 >= SW_TEXT_CAP ||
+	    session_dependent(&p->a) || !(p->lex & SW_LEX_KNOWN) || (p->aux & SW_AUX_ROLE_DIFFERS))
+		return;
+	if (p->type == SW_EV_STATEMENT) {
+		sw_gate_cache_allow(d->gate, s->ctx_id, p->lex, SW_EV_STATEMENT, p->text, (uint32_t)p->len + 1);
+		/* The extended protocol binds what it parsed: the execution is allowed too. */
+		sw_gate_cache_allow(d->gate, s->ctx_id, p->lex, SW_EV_BIND, p->text, (uint32_t)p->len + 1);
+		if (p->lex == SW_LEX_DEFAULT && shape_cacheable(d, &p->a))
+			sw_gate_shape_allow(d->gate, s->ctx_id, p->text, p->len);
+	} else if (p->type == SW_EV_BIND) {
+		sw_gate_cache_allow(d->gate, s->ctx_id, p->lex, SW_EV_BIND, p->text, (uint32_t)p->len + 1);
+	}
+}
+
+static void conclude(struct sw_daemon *d, struct sw_pending *p)
+{
+	struct sw_session_info *s = sw_session_find(d, p->pid);
+	bool held = p->action == SW_ACT_HELD;
+	struct sw_judgement *per, overall;
+	struct sw_subject subj;
+	const char *decided_by = "policy", *comment = NULL;
+	char token_note[128];
+	bool deferred = false;
+	struct sw_decision dec;
+
+	if (!s)
+		s = sw_session_learn(d, p->pid, p->role[0] ? p->role : NULL, NULL, p->flags);
+	if (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND)
+		sw_prepared_resolve(d->prepared, s->pid, &p->a);
+	subj.role = s->role;
+	subj.database = s->database[0] ? s->database : NULL;
+	per = sw_xcalloc(p->a.n_stmts ? p->a.n_stmts : 1, sizeof(*per));
+	/* Live context (policy `live:`) for governed writes/DDL; reads are skipped inside. */
+	if (s->governed && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND))
+		sw_live_annotate_dsn(sw_policy_live_dsn(d->policy), subj.database, &p->a);
+	sw_policy_judge(d->policy, &subj, &p->a, per, &overall);
+	if (s->governed || !s->role[0]) {
+		gate_requirements(d, s, p, &overall);
+		if (overall.verdict != SW_VERDICT_DENY && d->frozen && sw_daemon_any_frozen_class(d, &p->a))
+			deny(&overall, "freeze", d->frozen_reason);
+	}
+	/* The approval a human gave the parse covers this first execution, and only it. */
+	if (s->governed && s->token_valid && p->type == SW_EV_BIND) {
+		char sha[65];
+		sw_sha256_hex(p->text, p->len, sha);
+		if (overall.verdict == SW_VERDICT_HOLD && strcmp(sha, s->token_sha256) == 0) {
+			overall.verdict = SW_VERDICT_ALLOW;
+			decided_by = "approval";
+			snprintf(token_note, sizeof(token_note), "the first execution approved with hold #%llu",
+				 (unsigned long long)s->token_hold_id);
+			comment = token_note;
+		}
+	}
+	if (s->governed)
+		s->token_valid = false;
+	if (p->type == SW_EV_STATEMENT && overall.verdict == SW_VERDICT_HOLD && defer_to_bind(&p->a)) {
+		overall.verdict = SW_VERDICT_ALLOW;
+		deferred = true;
+		comment = "a parameterized statement: each execution is judged at Bind, with its parameter values";
+	}
+
+	dec = (struct sw_decision){
+		.time = p->wall, .engine = SW_ENGINE_POSTGRES, .pid = s->pid, .role = s->role,
+		.database = s->database[0] ? s->database : NULL, .client = s->client[0] ? s->client : NULL,
+		.governed = s->governed, .statement = p->text, .statement_len = p->len,
+		.statement_complete = p->complete, .analysis = &p->a, .per_stmt = per, .overall = &overall,
+		.via = p->via, .extra = p->extra,
+	};
+	if (p->action == SW_ACT_OBSERVED || (held && !s->governed)) {
+		/* Ungoverned (or held only because the session was unknown to the kernel). */
+		if (held)
+			sw_pg_resume(s->pid);
+		dec.outcome = "observed";
+		dec.overall = &overall;
+		sw_gate_record(d, &dec, false, NULL);
+		if (p->complete && p->type == SW_EV_STATEMENT) {
+			sw_prepared_commit(d->prepared, s->pid, &p->a);
+			sw_session_track(s, &p->a);
+		}
+	} else if (p->action == SW_ACT_CACHED_ALLOW || p->action == SW_ACT_SHAPE_ALLOW) {
+		if (overall.verdict != SW_VERDICT_ALLOW)
+			fprintf(stderr, "sqlward: WARNING: the kernel's %s cache allowed a statement the policy now "
+				"judges %s (pid %d); caches are flushed on policy and freeze changes, so report this\n",
+				p->action == SW_ACT_SHAPE_ALLOW ? "shape" : "verdict", sw_verdict_name(overall.verdict),
+				s->pid);
+		dec.outcome = "ran";
+		dec.decided_by = p->action == SW_ACT_SHAPE_ALLOW ? "shape-cache" : "cache";
+		sw_gate_record(d, &dec, false, NULL);
+		if (p->type == SW_EV_STATEMENT)
+			sw_prepared_commit(d->prepared, s->pid, &p->a);
+		sw_session_track(s, &p->a);
+	} else if (p->action == SW_ACT_CANCELLED || p->action == SW_ACT_TERMINATED) {
+		struct sw_judgement j = { .verdict = SW_VERDICT_DENY, .rule_id = "no-daemon",
+					  .reason = "no live sqlward daemon when the statement arrived" };
+		if (s->refused || (p->flags & SW_SESS_REFUSED)) {
+			j.rule_id = "connection-refused";
+			j.reason = "a setting of this connection was refused; the session is ending";
+		}
+		dec.overall = &j;
+		dec.outcome = p->action == SW_ACT_TERMINATED ? "terminated" : "cancelled";
+		dec.decided_by = "kernel";
+		sw_gate_record(d, &dec, false, NULL);
+	} else if (overall.verdict == SW_VERDICT_HOLD && !d->opts->observe_only && !d->stopping) {
+		if (p->type == SW_EV_BIND)
+			attach_parameters(d, p);
+		hold(d, s, p, per, &overall);
+		return;   /* the hold owns text, analysis, judgements and extras */
+	} else {
+		bool allow = overall.verdict == SW_VERDICT_ALLOW || d->opts->observe_only;
+		uint64_t held_us = (sw_mono_ns() - p->ktime_ns) / 1000;
+
+		if (!allow && p->type == SW_EV_BIND)
+			attach_parameters(d, p);
+		dec.extra = p->extra;
+		dec.held_us = held_us;
+		dec.decided_by = decided_by;
+		dec.comment = comment;
+		dec.outcome = allow ? (deferred ? "deferred" : p->type == SW_EV_SETTING ? "applied" : "ran")
+				    : (p->type == SW_EV_BIND ||
+				       (p->type == SW_EV_SETTING && sw_pg_setting_at_connect(p->aux)))
+					      ? "terminated" : "cancelled";
+		/* The record reaches the disk before the backend moves: queued, synced and
+		 * released with the others decided in this pass (sw_gate_release_decided). */
+		sw_gate_record(d, &dec, false, NULL);
+		sw_gate_queue_release(d, s->pid, allow, p->type, p->arg0, p->aux);
+		if (!allow && p->type == SW_EV_SETTING && sw_pg_setting_at_connect(p->aux)) {
+			/* A refused connection: everything it sends until it ends is refused in the kernel. */
+			s->refused = true;
+			sw_session_publish(d, s);
+		}
+		if (allow) {
+			if (p->type == SW_EV_STATEMENT)
+				sw_prepared_commit(d->prepared, s->pid, &p->a);
+			if (!deferred)
+				sw_session_track(s, &p->a);
+			if (!deferred && strcmp(decided_by, "policy") == 0)
+				cache_allow(d, s, p);
+		}
+	}
+	free(per);
+	pending_free(p);
+}
+
+/* ---- entry points ----------------------------------------------------------- */
+
+static void process(struct sw_daemon *d, struct sw_pending *p, const char *cap, int32_t cap_len)
+{
+	struct sw_session_info *s = sw_session_find(d, p->pid);
+
+	if (!s || !(p->flags & SW_SESS_KNOWN))
+		s = sw_session_learn(d, p->pid, p->role[0] ? p->role : NULL, NULL, p->flags);
+	sw_mono_to_timespec(d, p->ktime_ns, &p->wall);
+	p->via = via_of(p->type);
+	switch (p->type) {
+	case SW_EV_FASTPATH:
+		gather_fastpath(d, p, cap, cap_len);
+		break;
+	case SW_EV_SETTING:
+		gather_setting(d, p, cap, cap_len);
+		break;
+	default:
+		gather_string(d, p, cap, cap_len);
+		break;
+	}
+	if (p->type == SW_EV_REPLICATION) {
+		bool complete = p->complete;
+		if (!sw_pg_replication_analyze(p->text, &p->a)) {
+			/* SQL on a database walsender: the parser probe judges it next. */
+			if (p->action == SW_ACT_HELD)
+				sw_pg_resume(p->pid);
+			pending_free(p);
+			return;
+		}
+		if (!complete) {
+			sw_analysis_free(&p->a);
+			fail_closed(&p->a, p->text, "replication command could not be read in full (judged fail-closed)");
+		}
+		s->walsender = true;
+		conclude(d, p);
+		return;
+	}
+	if ((p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND) && !p->complete) {
+		fail_closed(&p->a, p->text, "statement text could not be read in full (judged fail-closed)");
+		conclude(d, p);
+		return;
+	}
+	if ((p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND) && p->len >= SW_AWORKER_MIN_BYTES && d->worker) {
+		struct sw_pg_lex l = lex_settings(p->lex);
+		sw_aworker_submit(d->worker, p->text, &l, p);
+		return;
+	}
+	analyze(d, p);
+	conclude(d, p);
+}
+
+void sw_gate_worker_done(struct sw_daemon *d)
+{
+	struct sw_analysis a;
+	struct sw_pending *p;
+
+	while (d->worker && (p = sw_aworker_take(d->worker, &a))) {
+		p->a = a;
+		conclude(d, p);
+	}
+}
+
+static struct sw_pending *pending_from(uint32_t type, uint32_t pid, uint64_t ktime_ns, uint32_t action,
+				       uint32_t flags, uint32_t ctx_id, uint32_t lex, uint32_t aux, uint64_t text_addr,
+				       uint64_t arg0, uint64_t arg1, const char *role)
+{
+	struct sw_pending *p = sw_xcalloc(1, sizeof(*p));
+
+	p->type = type;
+	p->pid = (int)pid;
+	p->ktime_ns = ktime_ns;
+	p->action = action;
+	p->flags = flags;
+	p->ctx_id = ctx_id;
+	p->lex = lex;
+	p->aux = aux;
+	p->text_addr = text_addr;
+	p->arg0 = arg0;
+	p->arg1 = arg1;
+	memcpy(p->role, role, SW_ROLE_MAX);
+	p->role[SW_ROLE_MAX] = 0;
+	return p;
+}
+
+int sw_gate_on_event(void *ctx, const void *data, size_t size)
+{
+	struct sw_daemon *d = ctx;
+	const struct sw_event_hdr *h = data;
+
+	if (size < sizeof(*h))
+		return 0;
+	if (h->type == SW_EV_SESSION && size >= sizeof(struct sw_session_event)) {
+		const struct sw_session_event *ev = data;
+		char role[SW_ROLE_MAX + 1], title[SW_TITLE_MAX + 1];
+		memcpy(role, ev->role, SW_ROLE_MAX);
+		role[SW_ROLE_MAX] = 0;
+		memcpy(title, ev->title, SW_TITLE_MAX);
+		title[ev->title_len > 0 && ev->title_len <= SW_TITLE_MAX ? ev->title_len : 0] = 0;
+		if (role[0])
+			sw_session_learn(d, (int)h->pid, role, title[0] ? title : NULL, ev->flags);
+	} else if (h->type != SW_EV_SESSION && size >= offsetof(struct sw_statement_event, text) + SW_TEXT_SMALL) {
+		/* Short statements travel in short records: widen to the full layout. */
+		static struct sw_statement_event full;
+		size_t take = size < sizeof(full) ? size : sizeof(full);
+		struct sw_pending *p;
+
+		memcpy(&full, data, take);
+		memset((char *)&full + take, 0, sizeof(full) - take);
+		p = pending_from(full.hdr.type, full.hdr.pid, full.hdr.ktime_ns, full.action, full.flags, full.ctx_id,
+				 full.lex, full.aux, full.text_addr, full.arg0, full.arg1, full.role);
+		process(d, p, full.text, full.text_len);
+	}
+	return 0;
+}
+
+void sw_gate_take_overflow(struct sw_daemon *d)
+{
+	uint32_t pids[64];
+	struct sw_overflow o[64];
+	size_t n;
+
+	while ((n = sw_gate_overflow_take(d->gate, pids, o, 64)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct sw_pending *p = pending_from(o[i].type, pids[i], o[i].ktime_ns, SW_ACT_HELD, o[i].flags,
+							    o[i].ctx_id, o[i].lex, o[i].aux, o[i].text_addr, o[i].arg0,
+							    o[i].arg1, o[i].role);
+			d->overflow_seen++;
+			process(d, p, NULL, 0);
+		}
+		if (n < 64)
+			break;
+	}
+}

@@ -1,0 +1,333 @@
+/* Deriving a PostgreSQL server binary's layout for the probes and the daemon (see pg_layout.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "pg_backend.h"
+#include "pg_layout.h"
+#include "util.h"
+
+static const char *const fn_names[SW_FN__COUNT] = {
+	[SW_FN_SESSION] = "InitializeSessionUserId",
+	[SW_FN_PARSE] = "pg_parse_query",
+	[SW_FN_BIND] = "GetCachedPlan",
+	[SW_FN_FASTPATH] = "HandleFunctionRequest",
+	[SW_FN_REPLICATION] = "exec_replication_command",
+	[SW_FN_SETTING] = "set_config_option_ext",
+};
+
+const char *sw_pg_layout_fn_name(int fn)
+{
+	return fn >= 0 && fn < SW_FN__COUNT ? fn_names[fn] : "?";
+}
+
+/* The exported names read here, and where their values go. */
+enum sym {
+	S_FN0,                              /* S_FN0 + enum sw_fn */
+	S_SCS = S_FN0 + SW_FN__COUNT, S_BQ, S_ACTIVE_PORTAL, S_GET_USER_ID, S_GET_AUTH_USER_ID,
+	S_GET_SESSION_USER_ID, S_GET_DB_ENCODING, S_STATEMENT_TIMEOUT, S_LOCK_TIMEOUT, S_IDLE_XACT_TIMEOUT,
+	S_IDLE_SESSION_TIMEOUT, S_SEARCH_PATH, S_AM_WALSENDER,
+	S__COUNT
+};
+static const char *const sym_names[S__COUNT - S_SCS] = {
+	"standard_conforming_strings", "backslash_quote", "ActivePortal", "GetUserId",
+	"GetAuthenticatedUserId", "GetSessionUserId", "GetDatabaseEncoding", "StatementTimeout", "LockTimeout",
+	"IdleInTransactionSessionTimeout", "IdleSessionTimeout", "namespace_search_path", "am_walsender",
+};
+
+static const char *sym_name(int i)
+{
+	return i < S_SCS ? fn_names[i - S_FN0] : sym_names[i - S_SCS];
+}
+
+/* CachedPlanSource (utils/plancache.h): magic, raw_parse_tree, [analyzed_parse_tree (18+)], query_string. */
+#define CACHEDPLANSOURCE_MAGIC 195726186
+
+struct major_layout {
+	int major;
+	uint32_t psrc_query_string;
+	uint32_t params_num_off, params_array_off;
+};
+/*
+ * Checked against PostgreSQL 15.18's headers (utils/plancache.h,
+ * nodes/params.h). Another major is added here only once checked against its
+ * own headers. The probe also checks the plan source's magic at run time and
+ * fails closed when it does not match.
+ */
+static const struct major_layout majors[] = {
+	/* ParamListInfoData: 6 hook/arg pointers, paramValuesStr, numParams, params[] (Datum-aligned). */
+	{ 15, 16, 56, 64 },
+};
+
+bool sw_pg_decode_load32(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *global)
+{
+	size_t i = 0;
+	int32_t disp;
+
+	if (n >= 4 && code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa)
+		i = 4;   /* endbr64 */
+	if (n < i + 7 || code[i] != 0x8b || code[i + 1] != 0x05 || code[i + 6] != 0xc3)
+		return false;
+	memcpy(&disp, code + i + 2, 4);
+	*global = vaddr + i + 6 + (uint64_t)(int64_t)disp;
+	return true;
+}
+
+bool sw_pg_decode_load_ptr_field8(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *global)
+{
+	static const unsigned char tail[] = { 0x8b, 0x40, 0x08, 0xc3 };
+	size_t i = 0;
+	int32_t disp;
+
+	if (n >= 4 && code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa)
+		i = 4;
+	if (n < i + 11 || code[i] != 0x48 || code[i + 1] != 0x8b || code[i + 2] != 0x05 ||
+	    memcmp(code + i + 7, tail, sizeof(tail)) != 0)
+		return false;
+	memcpy(&disp, code + i + 3, 4);
+	*global = vaddr + i + 7 + (uint64_t)(int64_t)disp;
+	return true;
+}
+
+bool sw_pg_find_version(const unsigned char *bytes, size_t n, char *version, size_t vlen, int *major)
+{
+	static const char pfx[] = "PostgreSQL ";
+	const size_t pl = sizeof(pfx) - 1;
+
+	for (size_t i = 0; i + pl + 3 < n; i++) {
+		size_t j = i + pl, k, end;
+		int maj = 0;
+		bool compiled = false;
+
+		if (bytes[i] != 'P' || memcmp(bytes + i, pfx, pl) != 0)
+			continue;
+		for (k = j; k < n && k < j + 3 && bytes[k] >= '0' && bytes[k] <= '9'; k++)
+			maj = maj * 10 + (bytes[k] - '0');
+		if (k == j || k >= n || (bytes[k] != '.' && bytes[k] != 'b' && bytes[k] != 'r' && bytes[k] != 'd'))
+			continue;
+		for (end = k; end < n && end < j + 40 && bytes[end] > ' ' && bytes[end] < 0x7f; end++)
+			;
+		/* PG_VERSION_STR: "PostgreSQL 15.18 (Debian ...) on x86_64-pc-linux-gnu, compiled by ..." */
+		for (size_t m = end; m < n && m < end + 200 && bytes[m]; m++)
+			if (m + 12 < n && memcmp(bytes + m, ", compiled by", 12) == 0) {
+				compiled = true;
+				break;
+			}
+		if (!compiled || end - j >= vlen)
+			continue;
+		memcpy(version, bytes + j, end - j);
+		version[end - j] = 0;
+		*major = maj;
+		return true;
+	}
+	return false;
+}
+
+struct elf_view {
+	int fd;
+	Elf *e;
+	GElf_Phdr load[16];
+	size_t n_load;
+};
+
+/* File offset of vaddr, or -1. */
+static off_t file_offset(const struct elf_view *v, uint64_t vaddr)
+{
+	for (size_t i = 0; i < v->n_load; i++)
+		if (vaddr >= v->load[i].p_vaddr && vaddr < v->load[i].p_vaddr + v->load[i].p_filesz)
+			return (off_t)(vaddr - v->load[i].p_vaddr + v->load[i].p_offset);
+	return -1;
+}
+
+static bool read_code(const struct elf_view *v, uint64_t vaddr, unsigned char *buf, size_t n)
+{
+	off_t off = file_offset(v, vaddr);
+	return off >= 0 && pread(v->fd, buf, n, off) == (ssize_t)n;
+}
+
+static void read_symbols(struct elf_view *v, uint64_t vals[S__COUNT])
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(v->e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+			if (!gelf_getsym(data, (int)i, &sym) || !sym.st_value)
+				continue;
+			name = elf_strptr(v->e, sh.sh_link, sym.st_name);
+			for (int k = 0; name && k < S__COUNT; k++)
+				if (!vals[k] && strcmp(name, sym_name(k)) == 0)
+					vals[k] = sym.st_value;
+		}
+	}
+}
+
+/* The version string lives in a read-only data segment: scan the non-executable loads. */
+static bool find_version_in(const struct elf_view *v, char *version, size_t vlen, int *major)
+{
+	for (size_t i = 0; i < v->n_load; i++) {
+		size_t n = v->load[i].p_filesz;
+		unsigned char *buf;
+		bool ok;
+		if ((v->load[i].p_flags & PF_X) || n == 0 || n > (256u << 20))
+			continue;
+		buf = sw_xmalloc(n);
+		ok = pread(v->fd, buf, n, (off_t)v->load[i].p_offset) == (ssize_t)n &&
+		     sw_pg_find_version(buf, n, version, vlen, major);
+		free(buf);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, size_t errlen)
+{
+	struct elf_view v = { .fd = -1 };
+	uint64_t vals[S__COUNT] = { 0 };
+	const struct major_layout *ml = NULL;
+	unsigned char code[16];
+	size_t nph;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->path, sizeof(out->path), "%s", path);
+	v.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (v.fd < 0) {
+		snprintf(err, errlen, "cannot read the PostgreSQL server binary %s: %s; pass the right path with --pg-bin",
+			 path, strerror(errno));
+		return -1;
+	}
+	elf_version(EV_CURRENT);
+	v.e = elf_begin(v.fd, ELF_C_READ, NULL);
+	if (!v.e || elf_getphdrnum(v.e, &nph) != 0) {
+		snprintf(err, errlen, "%s is not an ELF executable (%s)", path, elf_errmsg(-1));
+		goto out;
+	}
+	out->load_low = UINT64_MAX;
+	for (size_t i = 0; i < nph && v.n_load < 16; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(v.e, (int)i, &ph) && ph.p_type == PT_LOAD) {
+			v.load[v.n_load++] = ph;
+			if ((ph.p_vaddr & ~(uint64_t)4095) < out->load_low)
+				out->load_low = ph.p_vaddr & ~(uint64_t)4095;
+		}
+	}
+	if (!find_version_in(&v, out->version, sizeof(out->version), &out->major)) {
+		snprintf(err, errlen, "%s: no PostgreSQL version string found; is this a PostgreSQL server binary?", path);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(majors) / sizeof(majors[0]); i++)
+		if (majors[i].major == out->major)
+			ml = &majors[i];
+	if (!ml) {
+		snprintf(err, errlen, "%s is PostgreSQL %s; this sqlward knows the internal layouts of PostgreSQL "
+			 "15 only and will not guess at others (it would misread what a backend runs)",
+			 path, out->version);
+		goto out;
+	}
+	read_symbols(&v, vals);
+	for (int k = 0; k < S__COUNT; k++) {
+		if (vals[k])
+			continue;
+		snprintf(err, errlen, "%s (PostgreSQL %s) does not export %s, which sqlward needs to gate it; "
+			 "use a server build with its dynamic symbol table intact", path, out->version, sym_name(k));
+		goto out;
+	}
+	for (int f = 0; f < SW_FN__COUNT; f++)
+		out->bpf.fn[f] = vals[S_FN0 + f];
+	out->bpf.standard_conforming_strings = vals[S_SCS];
+	out->bpf.backslash_quote = vals[S_BQ];
+	out->bpf.active_portal = vals[S_ACTIVE_PORTAL];
+	out->bpf.am_walsender = vals[S_AM_WALSENDER];
+	out->bpf.psrc_query_string = ml->psrc_query_string;
+	out->bpf.psrc_magic = CACHEDPLANSOURCE_MAGIC;
+	out->statement_timeout = vals[S_STATEMENT_TIMEOUT];
+	out->lock_timeout = vals[S_LOCK_TIMEOUT];
+	out->idle_in_xact_timeout = vals[S_IDLE_XACT_TIMEOUT];
+	out->idle_session_timeout = vals[S_IDLE_SESSION_TIMEOUT];
+	out->namespace_search_path = vals[S_SEARCH_PATH];
+	out->params_num_off = ml->params_num_off;
+	out->params_array_off = ml->params_array_off;
+	out->param_size = 16;       /* ParamExternData: Datum value; bool isnull; uint16 pflags; Oid ptype */
+	out->param_value_off = 0;
+	out->param_isnull_off = 8;
+	out->param_ptype_off = 12;
+	/* Statics reached only through an accessor: decode the accessor, or refuse. */
+	{
+		uint64_t cur = 0, auth = 0;
+		if (!read_code(&v, vals[S_GET_USER_ID], code, sizeof(code)) ||
+		    !sw_pg_decode_load32(code, sizeof(code), vals[S_GET_USER_ID], &cur) ||
+		    !read_code(&v, vals[S_GET_AUTH_USER_ID], code, sizeof(code)) ||
+		    !sw_pg_decode_load32(code, sizeof(code), vals[S_GET_AUTH_USER_ID], &auth) ||
+		    !read_code(&v, vals[S_GET_SESSION_USER_ID], code, sizeof(code)) ||
+		    !sw_pg_decode_load32(code, sizeof(code), vals[S_GET_SESSION_USER_ID], &out->session_user_id) ||
+		    !read_code(&v, vals[S_GET_DB_ENCODING], code, sizeof(code)) ||
+		    !sw_pg_decode_load_ptr_field8(code, sizeof(code), vals[S_GET_DB_ENCODING], &out->database_encoding)) {
+			snprintf(err, errlen, "%s (PostgreSQL %s): the machine code of GetUserId, GetAuthenticatedUserId, "
+				 "GetSessionUserId or GetDatabaseEncoding is not the plain load sqlward checks for, so it "
+				 "cannot find the effective role or the database encoding; report this binary", path,
+				 out->version);
+			goto out;
+		}
+		out->bpf.current_user_id = cur;
+		out->bpf.authenticated_user_id = auth;
+	}
+	rc = 0;
+out:
+	if (v.e)
+		elf_end(v.e);
+	close(v.fd);
+	return rc;
+}
+
+uint64_t sw_pg_layout_addr(const struct sw_pg_layout *L, pid_t pid, uint64_t vaddr)
+{
+	char path[64], line[4608];
+	uint64_t addr = 0;
+	FILE *f;
+
+	if (!vaddr)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, offset;
+		char file[4096];
+		if (sscanf(line, "%lx-%*x %*s %lx %*s %*d %4095[^\n]", &start, &offset, file) == 3 && offset == 0) {
+			size_t fl = strlen(file);
+			if (fl > 10 && strcmp(file + fl - 10, " (deleted)") == 0)
+				file[fl - 10] = 0;
+			if (strcmp(file, L->path) == 0) {
+				addr = start - L->load_low + vaddr;
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return addr;
+}
+
+bool sw_pg_backend_title(const struct sw_pg_layout *L, pid_t pid, struct sw_pg_title *out)
+{
+	char title[4096];
+	uint8_t ws = 0;
+
+	if (!sw_proc_title(pid, title, sizeof(title)))
+		return false;
+	if (L)
+		sw_proc_read(pid, sw_pg_layout_addr(L, pid, L->bpf.am_walsender), &ws, 1);
+	return sw_pg_parse_title_ex(title, NULL, ws != 0, out);
+}

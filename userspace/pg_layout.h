@@ -1,0 +1,65 @@
+/*
+ * What sqlward must know about one PostgreSQL server binary to gate it:
+ * where the probed functions are, where the globals the probes read live,
+ * and the struct layouts the daemon reads from a held backend. Everything
+ * comes from the binary itself (ELF dynamic symbols, and for statics that
+ * only an exported accessor reaches, that accessor's machine code, matched
+ * byte for byte) plus a per-major-version table of struct offsets. Nothing
+ * is guessed: what cannot be derived or checked is reported as missing and
+ * the daemon refuses to attach rather than misread.
+ */
+#ifndef SQLWARD_PG_LAYOUT_H
+#define SQLWARD_PG_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "sqlward.h"
+
+struct sw_pg_layout {
+	char path[4096];
+	char version[64];              /* "15.18" */
+	int major;                     /* 15 */
+	struct sw_bin_layout bpf;      /* what the probes read (ELF vaddrs) */
+	/* ELF vaddrs the daemon reads from a stopped backend (0 = unknown). */
+	uint64_t statement_timeout, lock_timeout, idle_in_xact_timeout, idle_session_timeout;
+	uint64_t namespace_search_path;  /* char * */
+	uint64_t database_encoding;      /* const pg_enc2name * (decoded from GetDatabaseEncoding) */
+	uint64_t session_user_id;        /* Oid SessionUserId (decoded from GetSessionUserId) */
+	/* ParamListInfoData / ParamExternData (nodes/params.h) for this major. */
+	uint32_t params_num_off, params_array_off, param_size, param_value_off, param_isnull_off,
+		 param_ptype_off;
+	uint64_t load_low;               /* lowest PT_LOAD vaddr (0 for PIE) */
+};
+
+/*
+ * Derive the layout of the server binary at path. Returns 0, or -1 with err
+ * saying what is missing and what to do (e.g. a major version whose layouts
+ * sqlward does not know, or a stripped export).
+ */
+int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, size_t errlen);
+
+/* Probed function names, indexed by enum sw_fn. */
+const char *sw_pg_layout_fn_name(int fn);
+
+/* The runtime address of vaddr in process pid (which runs the layout's binary); 0 if unknown. */
+uint64_t sw_pg_layout_addr(const struct sw_pg_layout *L, pid_t pid, uint64_t vaddr);
+
+struct sw_pg_title;
+/* Who a backend of this binary is, from its process title; a replication
+ * connection (am_walsender, read from the process) has its own title form. */
+bool sw_pg_backend_title(const struct sw_pg_layout *L, pid_t pid, struct sw_pg_title *out);
+
+/*
+ * Decode "mov disp32(%rip),%eax; ret" (optionally after endbr64) at the start
+ * of an accessor's code: the vaddr of the global it returns. Exposed for
+ * tests; code is the function's first bytes, vaddr its address.
+ */
+bool sw_pg_decode_load32(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *global);
+/* Decode "mov disp32(%rip),%rax; mov 8(%rax),%eax; ret": the pointer variable's vaddr. */
+bool sw_pg_decode_load_ptr_field8(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *global);
+/* Find the server version in a PG_VERSION_STR ("PostgreSQL 15.18 ... on x86_64..."), e.g. "15.18" and 15. */
+bool sw_pg_find_version(const unsigned char *bytes, size_t n, char *version, size_t vlen, int *major);
+
+#endif
