@@ -89,6 +89,19 @@ struct {
 	__type(value, struct sw_overflow);
 } overflow SEC(".maps");
 
+/*
+ * Settings any value of which is harmless (application_name, DateStyle, ...),
+ * filled by the daemon from the shipped allowlist. With a live daemon every
+ * setting is still judged by policy; with none, these are let through rather
+ * than refusing every connection (clients send some of them at connect).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 128);
+	__type(key, struct sw_setting_key);
+	__type(value, __u8);
+} free_settings SEC(".maps");
+
 static __always_inline void count(enum sw_stat s)
 {
 	__sync_fetch_and_add(&stats[s], 1);
@@ -478,6 +491,8 @@ static __always_inline __u32 decide(struct sw_scratch *buf, const struct hit *h,
 		return SW_ACT_OBSERVED;
 	if (h->flags & SW_SESS_REFUSED)
 		return refusal(h->type);
+	if (h->type == SW_EV_SETTING && (h->aux & SW_AUX_FREE_SETTING) && no_daemon())
+		return SW_ACT_CACHED_ALLOW;
 	/* Verdict caches: only for fully captured text in a known context, judged under
 	 * the same lexing, run as the role that authenticated. */
 	if ((h->type == SW_EV_STATEMENT || h->type == SW_EV_BIND) && h->n > 0 && h->n < SW_TEXT_CAP &&
@@ -559,6 +574,16 @@ static __always_inline bool begin(struct hit *h, __u32 type)
 	return true;
 }
 
+/* A client backend whose authentication we never saw (it connected before the gate
+ * attached and was not adopted): fail closed, let the daemon look. */
+static __always_inline void unknown_is_governed(struct hit *h)
+{
+	if (h->role)
+		return;
+	count(SW_STAT_UNKNOWN_SESSION);
+	h->governed = enforce;
+}
+
 static __always_inline struct sw_scratch *scratch_buf(void)
 {
 	__u32 zero = 0;
@@ -575,11 +600,7 @@ int BPF_KPROBE(on_parse_query, const char *query)
 
 	if (!begin(&h, SW_EV_STATEMENT))
 		return 0;
-	if (!h.role) {
-		/* A backend whose authentication we never saw: fail closed, let the daemon look. */
-		count(SW_STAT_UNKNOWN_SESSION);
-		h.governed = enforce;
-	}
+	unknown_is_governed(&h);
 	buf = scratch_buf();
 	if (!buf) {
 		if (h.governed)
@@ -588,7 +609,14 @@ int BPF_KPROBE(on_parse_query, const char *query)
 	}
 	L = layout_of(ctx, SW_FN_PARSE, &base);
 	h.lex = lex_of(L, base);
-	h.aux = role_aux(L, base);
+	/* A client's statement is parsed with no portal running; a SQL function's body
+	 * is parsed while one runs, as the function's owner when it is SECURITY DEFINER:
+	 * only the former must run as the role that authenticated. */
+	{
+		__u64 portal = 0;
+		if (L && (!read_global(base, L->active_portal, &portal, sizeof(portal)) || !portal))
+			h.aux = role_aux(L, base);
+	}
 	h.text_addr = (__u64)query;
 	h.n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, query);
 	finish(buf, &h);
@@ -664,11 +692,7 @@ int BPF_KPROBE(on_fastpath, void *msgbuf)
 
 	if (!begin(&h, SW_EV_FASTPATH))
 		return 0;
-	if (!h.role) {
-		/* Authenticated before the gate attached and not adopted: fail closed, let the daemon look. */
-		count(SW_STAT_UNKNOWN_SESSION);
-		h.governed = enforce;
-	}
+	unknown_is_governed(&h);
 	buf = scratch_buf();
 	if (!buf)
 		return 0;
@@ -692,10 +716,7 @@ int BPF_KPROBE(on_replication, const char *cmd)
 
 	if (!begin(&h, SW_EV_REPLICATION))
 		return 0;
-	if (!h.role) {
-		count(SW_STAT_UNKNOWN_SESSION);
-		h.governed = enforce;
-	}
+	unknown_is_governed(&h);
 	buf = scratch_buf();
 	if (!buf) {
 		if (h.governed)
@@ -745,6 +766,18 @@ int BPF_KPROBE(on_setting, const char *name, const char *value, int context, int
 	if (nn <= 0) {
 		bytes[0] = 0;
 		nn = 1;
+	}
+	{
+		/* GUC names are case-insensitive: look the lower-cased name up. */
+		struct sw_setting_key key = {};
+		for (int i = 0; i < SW_SETTING_NAME_MAX - 1; i++) {
+			char c = bytes[i];
+			if (!c)
+				break;
+			key.name[i] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+		}
+		if (nn < SW_SETTING_NAME_MAX && bpf_map_lookup_elem(&free_settings, &key))
+			h.aux |= SW_AUX_FREE_SETTING;
 	}
 	if (value)
 		nv = bpf_probe_read_user_str(bytes + (nn & 255), SW_TEXT_CAP - 256, value);

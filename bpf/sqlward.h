@@ -75,7 +75,14 @@ struct sw_bin_layout {
 #define SW_AUX_LAYOUT_BAD     0x2   /* bind: CachedPlanSource magic did not match: not judged by text */
 #define SW_AUX_ROLE_DIFFERS   0x4   /* the effective role (CurrentUserId) differs from the authenticated one */
 #define SW_AUX_VALUE_NULL     0x8   /* setting: value is NULL (RESET) */
+#define SW_AUX_FREE_SETTING   0x10  /* setting: on the list any value of which is harmless */
 #define SW_AUX_SETTING_SHIFT  8     /* setting: source | action << 8 | context << 16, shifted by this */
+
+/* Key of the "free_settings" map: a setting name, lower case, zero-padded. */
+#define SW_SETTING_NAME_MAX 64
+struct sw_setting_key {
+	char name[SW_SETTING_NAME_MAX];
+};
 
 /* What the kernel did with a statement before the daemon saw it. */
 enum sw_kernel_action {

@@ -396,6 +396,20 @@ void sw_gate_cache_clear(struct sw_gate *g)
 	clear_map(bpf_map__fd(g->skel->maps.shape_cache));
 }
 
+int sw_gate_set_free_settings(struct sw_gate *g, const char *const *names, size_t n)
+{
+	uint8_t one = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		struct sw_setting_key key;
+		memset(&key, 0, sizeof(key));
+		snprintf(key.name, sizeof(key.name), "%s", names[i]);
+		if (bpf_map__update_elem(g->skel->maps.free_settings, &key, sizeof(key), &one, sizeof(one), BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
 size_t sw_gate_overflow_take(struct sw_gate *g, uint32_t *pids, struct sw_overflow *out, size_t max)
 {
 	int fd = bpf_map__fd(g->skel->maps.overflow);

@@ -64,6 +64,8 @@ int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, uint32_t lex, uint32
 /* Remember "allow" for every parsed statement with this text's shape (literals
  * replaced) under default lexing; -1 if it has none. */
 int sw_gate_shape_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, size_t len);
+/* Settings any value of which is harmless (refused-connection fallback with no daemon). */
+int sw_gate_set_free_settings(struct sw_gate *g, const char *const *names, size_t n);
 /* Take (and remove) up to max statements the kernel held while the ring buffer was full. */
 size_t sw_gate_overflow_take(struct sw_gate *g, uint32_t *pids, struct sw_overflow *out, size_t max);
 /* Forget every cached verdict (exact and shape): policy or freeze changed. */

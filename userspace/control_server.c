@@ -220,6 +220,30 @@ static json_t *op_freeze(struct sw_daemon *d, json_t *req, const struct ucred *c
 	return json_pack("{s:b, s:b, s:s}", "ok", 1, "frozen", d->frozen, "reason", d->frozen_reason);
 }
 
+/* Counters, and which checkpoints are live on which server binary. */
+static json_t *status_reply(struct sw_daemon *d)
+{
+	uint64_t st[SW_STAT__COUNT];
+	json_t *cps = json_array(), *r;
+
+	sw_gate_stats(d->gate, st);
+	for (int i = 0; i < d->n_layouts; i++) {
+		json_t *probes = json_array();
+		for (int f = 0; f < SW_FN__COUNT; f++)
+			json_array_append_new(probes, json_string(sw_pg_layout_fn_name(f)));
+		json_array_append_new(cps, json_pack("{s:s, s:s, s:o}", "binary", d->layouts[i].path, "version",
+						     d->layouts[i].version, "probes", probes));
+	}
+	r = sw_daemon_counters_json(st);
+	json_object_set_new(r, "ok", json_true());
+	json_object_set_new(r, "pending", json_integer((json_int_t)d->n_holds));
+	json_object_set_new(r, "policy_sha256", json_string(sw_policy_digest(d->policy)));
+	json_object_set_new(r, "large_statements_being_classified",
+			    json_integer((json_int_t)(d->worker ? sw_aworker_pending(d->worker) : 0)));
+	json_object_set_new(r, "checkpoints", cps);
+	return r;
+}
+
 static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucred *cred)
 {
 	const char *op = json_string_value(json_object_get(req, "op"));
@@ -250,20 +274,8 @@ static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucr
 		return op_decide(d, req, cred, who, op[0] == 'a');
 	if (strcmp(op, "freeze") == 0)
 		return op_freeze(d, req, cred, who);
-	if (strcmp(op, "status") == 0) {
-		uint64_t st[SW_STAT__COUNT];
-		sw_gate_stats(d->gate, st);
-		return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "ok", 1,
-				 "pending", (json_int_t)d->n_holds,
-				 "ring_buffer_drops", (json_int_t)st[SW_STAT_RB_DROPS],
-				 "held", (json_int_t)st[SW_STAT_HELD],
-				 "cache_hits", (json_int_t)st[SW_STAT_CACHE_HITS],
-				 "shape_hits", (json_int_t)st[SW_STAT_SHAPE_HITS],
-				 "shape_give_ups", (json_int_t)st[SW_STAT_SHAPE_GIVE_UPS],
-				 "kernel_cancels", (json_int_t)st[SW_STAT_NO_DAEMON_CANCELS],
-				 "unknown_sessions", (json_int_t)st[SW_STAT_UNKNOWN_SESSION],
-				 "policy_sha256", sw_policy_digest(d->policy));
-	}
+	if (strcmp(op, "status") == 0)
+		return status_reply(d);
 	return error_reply("unknown op \"%s\"", op);
 }
 

@@ -27,6 +27,7 @@
 #include "watchdog.h"
 #include "pg_backend.h"
 #include "pg_orphan.h"
+#include "pg_settings.h"
 #include "util.h"
 
 /* Records the kernel did not wake us for are read every tick: short ticks mean
@@ -282,7 +283,7 @@ static void adopt_existing_backends(struct sw_daemon *d)
 			json_t *f;
 			sw_pg_refuse_stopped(pid, d->layouts, d->n_layouts, what, sizeof(what));
 			f = json_pack("{s:i, s:s, s:s}", "pid", pid, "role", s->role, "action", what);
-			sw_daemon_note(d, "orphan_hold_refused", f);
+			sw_daemon_note(d, "orphan_hold_cancelled", f);
 			json_decref(f);
 		}
 	}
@@ -370,6 +371,28 @@ void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields)
 	json_decref(rec);
 }
 
+json_t *sw_daemon_counters_json(const uint64_t st[SW_STAT__COUNT])
+{
+	static const struct { const char *name; enum sw_stat i; } names[] = {
+		{ "ring_buffer_drops", SW_STAT_RB_DROPS },
+		{ "held", SW_STAT_HELD },
+		{ "cache_hits", SW_STAT_CACHE_HITS },
+		{ "shape_hits", SW_STAT_SHAPE_HITS },
+		{ "shape_give_ups", SW_STAT_SHAPE_GIVE_UPS },
+		{ "kernel_cancels", SW_STAT_NO_DAEMON_CANCELS },
+		{ "kernel_terminations", SW_STAT_KERNEL_TERMINATIONS },
+		{ "held_while_ring_full", SW_STAT_OVERFLOW_HELD },
+		{ "refused_ring_and_overflow_full", SW_STAT_OVERFLOW_FULL },
+		{ "nested_executions_skipped", SW_STAT_NESTED_SKIPPED },
+		{ "unknown_sessions", SW_STAT_UNKNOWN_SESSION },
+	};
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		json_object_set_new(o, names[i].name, json_integer((json_int_t)st[names[i].i]));
+	return o;
+}
+
 static void report_stats(struct sw_daemon *d, bool force)
 {
 	uint64_t st[SW_STAT__COUNT];
@@ -381,17 +404,7 @@ static void report_stats(struct sw_daemon *d, bool force)
 	    st[SW_STAT_OVERFLOW_HELD] != d->last_stats[SW_STAT_OVERFLOW_HELD] ||
 	    st[SW_STAT_OVERFLOW_FULL] != d->last_stats[SW_STAT_OVERFLOW_FULL] ||
 	    st[SW_STAT_KERNEL_TERMINATIONS] != d->last_stats[SW_STAT_KERNEL_TERMINATIONS]) {
-		json_t *f = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-				      "ring_buffer_drops", (json_int_t)st[SW_STAT_RB_DROPS],
-				      "held", (json_int_t)st[SW_STAT_HELD],
-				      "cache_hits", (json_int_t)st[SW_STAT_CACHE_HITS],
-				      "shape_hits", (json_int_t)st[SW_STAT_SHAPE_HITS],
-				      "kernel_cancels", (json_int_t)st[SW_STAT_NO_DAEMON_CANCELS],
-				      "kernel_terminations", (json_int_t)st[SW_STAT_KERNEL_TERMINATIONS],
-				      "held_while_ring_full", (json_int_t)st[SW_STAT_OVERFLOW_HELD],
-				      "refused_ring_and_overflow_full", (json_int_t)st[SW_STAT_OVERFLOW_FULL],
-				      "nested_executions_skipped", (json_int_t)st[SW_STAT_NESTED_SKIPPED],
-				      "unknown_sessions", (json_int_t)st[SW_STAT_UNKNOWN_SESSION]);
+		json_t *f = sw_daemon_counters_json(st);
 		sw_daemon_note(d, "counters", f);
 		json_decref(f);
 	}
@@ -531,6 +544,18 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		goto out;
 	}
 	apply_policy_to_kernel(&d);
+	{
+		const struct sw_setting_entry *e;
+		size_t n = sw_pg_setting_allowlist(&e), k = 0;
+		const char **names = sw_xcalloc(n ? n : 1, sizeof(*names));
+		for (size_t i = 0; i < n; i++)
+			if (sw_pg_setting_any_value(e[i].name))
+				names[k++] = e[i].name;
+		if (sw_gate_set_free_settings(d.gate, names, k) < 0)
+			fprintf(stderr, "sqlward: warning: could not load the harmless-settings list into the kernel; "
+				"with no daemon alive governed connections will be refused\n");
+		free(names);
+	}
 	if (sw_gate_attach_exit(d.gate, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;

@@ -142,6 +142,8 @@ void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool syn
 /* Queue a decided backend for release after the group commit. */
 void sw_gate_queue_release(struct sw_daemon *d, int pid, bool allow, uint32_t type, uint64_t arg0, uint32_t aux);
 bool sw_daemon_any_frozen_class(const struct sw_daemon *d, const struct sw_analysis *a);
+/* The kernel's counters by name (ledger "counters" records, `sqlward status`). */
+json_t *sw_daemon_counters_json(const uint64_t st[SW_STAT__COUNT]);
 
 /* Update a session's transaction context after a statement ran. */
 void sw_session_track(struct sw_session_info *s, const struct sw_analysis *a);

@@ -21,6 +21,7 @@
 #include "pg_replication.h"
 #include "pg_settings.h"
 #include "shape.h"
+#include "statement_json.h"
 #include "util.h"
 #include "watchdog.h"
 
@@ -541,6 +542,19 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 		h->statement_timeout_ms = st;
 		h->lock_timeout_ms = lt;
 	}
+	/* The search_path the statement will resolve names with, for the reviewer. */
+	if (L) {
+		uint64_t ptr = 0;
+		size_t got;
+		char *sp;
+		if (sw_proc_read(s->pid, sw_pg_layout_addr(L, s->pid, L->namespace_search_path), &ptr, sizeof(ptr)) &&
+		    ptr && (sp = sw_proc_read_string(s->pid, ptr, 4096, &got))) {
+			if (!p->extra)
+				p->extra = json_object();
+			json_object_set_new(p->extra, "search_path", sw_json_textn(sp, got));
+			free(sp);
+		}
+	}
 	h->start_ns = p->ktime_ns;
 	h->wall = p->wall;
 	h->deadline_ns = now + (uint64_t)(overall->hold_timeout_s ? overall->hold_timeout_s
@@ -684,7 +698,8 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 		if (p->type == SW_EV_BIND)
 			attach_parameters(d, p);
 		hold(d, s, p, per, &overall);
-		return;   /* the hold owns text, analysis, judgements and extras */
+		pending_free(p);   /* the hold took text, analysis, judgements and extras */
+		return;
 	} else {
 		bool allow = overall.verdict == SW_VERDICT_ALLOW || d->opts->observe_only;
 		uint64_t held_us = (sw_mono_ns() - p->ktime_ns) / 1000;

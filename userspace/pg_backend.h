@@ -52,13 +52,6 @@ int sw_pg_find_binaries(char bins[][4096], int max);
  */
 char *sw_proc_read_string(pid_t pid, unsigned long addr, size_t max, size_t *len);
 
-/*
- * Read an exported global int of the server binary (e.g. "StatementTimeout")
- * from process pid, which runs bin. Meant for stopped backends. false if the
- * symbol or the mapping cannot be found.
- */
-bool sw_pg_read_global_int(pid_t pid, const char *bin, const char *symbol, int *out);
-
 /* Copy len bytes from / to address addr of process pid (process_vm_readv/writev). */
 bool sw_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 bool sw_proc_write(pid_t pid, uint64_t addr, const void *buf, size_t len);

@@ -229,9 +229,6 @@ static char *describe_argument(const struct sw_pg_proc *proc, int i, const struc
 	return text;
 }
 
-/* pg_walk.c's reason for the parameterized trait, which a fastpath call does not have. */
-static const char PLACEHOLDER_REASON[] = "has $n placeholders";
-
 /* front's reasons first, then the classifier's own (but the placeholder one); front is emptied. */
 static void prepend_reasons(struct sw_stmt *st, struct sw_strv *front)
 {
@@ -239,7 +236,8 @@ static void prepend_reasons(struct sw_stmt *st, struct sw_strv *front)
 
 	st->reasons = *front;
 	for (size_t i = 0; i < rest.n; i++)
-		if (strncmp(rest.v[i], PLACEHOLDER_REASON, sizeof(PLACEHOLDER_REASON) - 1) != 0)
+		/* A fastpath call has no Bind: the classifier's $n note does not apply. */
+		if (strcmp(rest.v[i], SW_REASON_PARAMETERIZED) != 0)
 			sw_strv_push(&st->reasons, rest.v[i]);
 	sw_strv_free(&rest);
 	memset(front, 0, sizeof(*front));

@@ -456,8 +456,9 @@ static void why_identity(const char *canon, char *why, size_t whylen)
 
 static void why_not_listed(const char *canon, char *why, size_t whylen)
 {
-	static const char advice[] = "to change it, have a DBA set it for the role (ALTER ROLE ... SET) or "
-				     "add an allow rule with `setting:";
+	/* Settings from ALTER ROLE/DATABASE ... SET are judged at connection start like SET:
+	 * only the policy can widen what a governed session may have. */
+	static const char advice[] = "if the team accepts it for this role, add an allow rule with `setting:";
 	const char *does = NULL;
 
 	if (strchr(canon, '.')) {
@@ -543,4 +544,12 @@ const char *sw_pg_setting_escalation(const char *name, const char *value)
 	free(first);
 	free(canon);
 	return esc;
+}
+
+bool sw_pg_setting_any_value(const char *canonical_name)
+{
+	for (size_t i = 0; i < N(allowlist); i++)
+		if (strcmp(allowlist[i].name, canonical_name) == 0)
+			return allowlist[i].values == ANY_VALUE;
+	return false;
 }

@@ -54,6 +54,9 @@ char *sw_pg_setting_canonical(const char *name);
 /* Does the server quote each list item as an identifier (GUC_LIST_QUOTE: search_path, ...)? */
 bool sw_pg_setting_list_quoted(const char *name);
 
+/* May a governed session give this setting (canonical name) any value at all? */
+bool sw_pg_setting_any_value(const char *canonical_name);
+
 /* The allowlist, for documentation and tests. */
 struct sw_setting_entry {
 	const char *name;    /* canonical name */

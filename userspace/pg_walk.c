@@ -420,7 +420,7 @@ static void walk_msg(struct pgw *w, const ProtobufCMessage *m)
 	} else if (IS(m, param_ref)) {
 		if (!w->in_prepare) {
 			w->st->traits |= SW_TRAIT_PARAMETERIZED;
-			pgw_reason(w, "has $n placeholders: their values are bound at each execution and not seen here");
+			pgw_reason(w, "%s", SW_REASON_PARAMETERIZED);
 		}
 	} else if (IS(m, column_ref)) {
 		const PgQuery__ColumnRef *cr = (const PgQuery__ColumnRef *)m;

@@ -58,6 +58,8 @@ enum sw_trait {
 };
 #define SW_TRAIT__COUNT 20
 const char *sw_trait_name(unsigned bit_index);  /* index 0..SW_TRAIT__COUNT-1 */
+/* The classifier's reason for SW_TRAIT_PARAMETERIZED (one text, so others can find it). */
+#define SW_REASON_PARAMETERIZED "has $n placeholders: their values are bound at each execution and not seen here"
 /* Returns the trait bit for a name, 0 when unknown. */
 unsigned sw_trait_parse(const char *name);
 
@@ -99,7 +101,9 @@ struct sw_analysis {
 	enum sw_engine engine;
 	bool parse_ok;
 	char *error;               /* parser message when !parse_ok */
-	struct sw_stmt *stmts;     /* when !parse_ok: one statement of class unknown holding the text */
+	struct sw_stmt *stmts;     /* when !parse_ok: one statement of class unknown holding the text
+	                            * (a replication command keeps class replication: the server runs
+	                            * or rejects it as one either way) */
 	size_t n_stmts;
 };
 

@@ -465,16 +465,19 @@ done
 #    of the same name with a closer argument type (CVE-2018-1058 style):
 #    public.lower(varchar) wins over pg_catalog.lower(text) for a varchar
 #    argument, and plpgsql runs its DELETE through SPI, unseen by the probe;
-#  * startup options: PGOPTIONS='-c role=app_owner' switches the effective
-#    role with no statement for the gate to see.
 if [ "$UNGATED" != 1 ]; then
 	sql_admin "CREATE FUNCTION public.lower(varchar) RETURNS text LANGUAGE plpgsql AS
 		\$\$ BEGIN DELETE FROM app.scratch; RETURN 'x'; END \$\$" >/dev/null
 	known_gap "builtin-named plpgsql function public.lower(varchar)" scratch_intact \
 		"SELECT lower('X'::varchar)"
 	sql_admin "DROP FUNCTION public.lower(varchar)" >/dev/null
-	GAP_PGOPTIONS="-c role=app_owner" known_gap "PGOPTIONS='-c role=app_owner'" not_escalated \
-		"SELECT current_user"
+fi
+# Startup options are settings too: judged like SET ROLE, the connection is refused.
+# (PGOPTIONS for the agent's client only, never for the checks run as the superuser.)
+if [ "$UNGATED" != 1 ]; then
+	fixture_reset
+	PGOPTIONS="-c role=app_owner" sql_bg agent_test "SELECT current_user"
+	judge "PGOPTIONS='-c role=app_owner' (refused at connection)" not_escalated
 fi
 
 # ---- reads a governed role must still be able to run ----------------------------

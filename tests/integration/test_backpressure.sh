@@ -58,14 +58,16 @@ gate_start "$POLICY"
 
 # ---- backpressure: the ring buffer fills while the daemon is behind --------------------
 touch "$STALL"
-cmd_bg "${SW_AS_CLIENT[@]}" "$SW_PG_BINDIR/pgbench" -n -S -c 4 -j 2 -T 6 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U analyst loaddb
+cmd_bg "${SW_AS_CLIENT[@]}" "$SW_PG_BINDIR/pgbench" -n -S -c 4 -j 2 -T 12 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U analyst loaddb
 bench=$SQL_BG
-sleep 2
+# The 8 MiB ring holds ~13,000 short records: give pgbench time to fill it.
+sleep 6
 # Governed sessions arriving while the ring is full: each is held, none cancelled.
-handles=()
+handles=() handles_ext=()
 for i in $(seq 1 8); do
-	sql_db loaddb agent_test "SELECT $i AS client_$i, count(*) FROM pgbench_branches" >/dev/null &
-	handles+=($!)
+	cmd_bg "${SW_AS_CLIENT[@]}" psql -X -At -v ON_ERROR_STOP=1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U agent_test \
+		-d loaddb -c "SELECT $i AS client_$i, count(*) FROM pgbench_branches"
+	handles+=("$SQL_BG")
 done
 for i in $(seq 1 4); do
 	cmd_bg "${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" --repeat 3 "$(pg_conninfo agent_test | sed 's/dbname=gatedb/dbname=loaddb/')" \
@@ -75,8 +77,7 @@ done
 sleep 2
 rm -f "$STALL"
 fails=0
-for pid in "${handles[@]}"; do wait "$pid" || fails=$((fails + 1)); done
-for h in "${handles_ext[@]}"; do sql_wait "$h" 60 || fails=$((fails + 1)); done
+for h in "${handles[@]}" "${handles_ext[@]}"; do sql_wait "$h" 60 || fails=$((fails + 1)); done
 sql_wait "$bench" 60
 assert_eq "ungoverned pgbench ran to the end while the daemon was behind" 0 "$SQL_RC"
 assert_eq "every governed statement held during the stall ran (none cancelled)" 0 "$fails"
@@ -97,11 +98,11 @@ bigh=$SQL_BG
 sleep 0.2
 smalls=()
 for i in $(seq 1 20); do
-	sql agent_test "SELECT $i AS small_$i" >/dev/null &
-	smalls+=($!)
+	sql_bg agent_test "SELECT $i AS small_$i"
+	smalls+=("$SQL_BG")
 done
 fails=0
-for pid in "${smalls[@]}"; do wait "$pid" || fails=$((fails + 1)); done
+for h in "${smalls[@]}"; do sql_wait "$h" 60 || fails=$((fails + 1)); done
 sql_wait "$bigh" 120
 assert_eq "the small statements all ran" 0 "$fails"
 assert_eq "the huge statement was judged too (a read: allowed)" 0 "$SQL_RC"

@@ -197,7 +197,8 @@ python3 - "$SW_TMP/ledger.json" <<-'EOF' && ok "ledger: every record has the doc
 	        print("# record", r.get("seq"), "lacks", missing); sys.exit(1)
 	    if r["verdict"] not in ("allow", "hold", "deny"):
 	        print("# bad verdict", r); sys.exit(1)
-	    if r["outcome"] not in ("ran", "cancelled", "held", "observed", "timed_out"):
+	    if r["outcome"] not in ("ran", "cancelled", "terminated", "held", "observed", "timed_out",
+	                            "abandoned", "applied", "deferred"):
 	        print("# bad outcome", r); sys.exit(1)
 	    if r["seq"] <= last:
 	        print("# seq not increasing at", r["seq"]); sys.exit(1)

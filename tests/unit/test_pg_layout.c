@@ -1,0 +1,199 @@
+/*
+ * The server-binary layout sqlward derives (pg_layout.c) and the lexing
+ * settings it parses under (pg_tree.h): accessor machine code decoded or
+ * refused, the version found, the real PostgreSQL 15 binary accepted, a binary
+ * whose accessor is not the checked load refused, and the same bytes parsed
+ * as one statement or two depending on standard_conforming_strings.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "unit.h"
+#include "pg_layout.h"
+#include "pg_orphan.h"
+#include "pg_tree.h"
+#include "statement.h"
+
+#define PG15 "/usr/lib/postgresql/15/bin/postgres"
+
+static void test_decode_load32(void **state)
+{
+	/* mov 0x2e197e(%rip),%eax; ret  at 0x5b0fd0 -> global 0x892954 */
+	const unsigned char plain[] = { 0x8b, 0x05, 0x7e, 0x19, 0x2e, 0x00, 0xc3 };
+	const unsigned char cet[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x8b, 0x05, 0x7a, 0x19, 0x2e, 0x00, 0xc3 };
+	const unsigned char other[] = { 0x8b, 0x05, 0x7e, 0x19, 0x2e, 0x00, 0x90 };   /* no ret */
+	const unsigned char movq[] = { 0x48, 0x8b, 0x05, 0x7e, 0x19, 0x2e, 0x00, 0xc3 };
+	uint64_t g = 0;
+
+	(void)state;
+	assert_true(sw_pg_decode_load32(plain, sizeof(plain), 0x5b0fd0, &g));
+	assert_int_equal(g, 0x892954);
+	assert_true(sw_pg_decode_load32(cet, sizeof(cet), 0x5b0fd0, &g));
+	assert_int_equal(g, 0x892954);
+	assert_false(sw_pg_decode_load32(other, sizeof(other), 0x5b0fd0, &g));
+	assert_false(sw_pg_decode_load32(movq, sizeof(movq), 0x5b0fd0, &g));
+	assert_false(sw_pg_decode_load32(plain, 3, 0x5b0fd0, &g));
+}
+
+static void test_decode_ptr_field8(void **state)
+{
+	/* mov 0x2c0ba1(%rip),%rax; mov 0x8(%rax),%eax; ret  at 0x5b5410 -> 0x875fb8 */
+	const unsigned char code[] = { 0x48, 0x8b, 0x05, 0xa1, 0x0b, 0x2c, 0x00, 0x8b, 0x40, 0x08, 0xc3 };
+	const unsigned char off4[] = { 0x48, 0x8b, 0x05, 0xa1, 0x0b, 0x2c, 0x00, 0x8b, 0x40, 0x04, 0xc3 };
+	uint64_t g = 0;
+
+	(void)state;
+	assert_true(sw_pg_decode_load_ptr_field8(code, sizeof(code), 0x5b5410, &g));
+	assert_int_equal(g, 0x875fb8);
+	assert_false(sw_pg_decode_load_ptr_field8(off4, sizeof(off4), 0x5b5410, &g));
+}
+
+static void test_find_version(void **state)
+{
+	const char a[] = "xx\0PostgreSQL 9.6 or later required\0"
+			 "PostgreSQL 15.18 (Debian 15.18-0+deb12u1) on x86_64-pc-linux-gnu, compiled by gcc 12, 64-bit";
+	const char b[] = "PostgreSQL 17beta2 on aarch64-unknown-linux-gnu, compiled by clang";
+	const char c[] = "PostgreSQL 15.18 without the rest";
+	char v[64];
+	int major = 0;
+
+	(void)state;
+	assert_true(sw_pg_find_version((const unsigned char *)a, sizeof(a), v, sizeof(v), &major));
+	assert_string_equal(v, "15.18");
+	assert_int_equal(major, 15);
+	assert_true(sw_pg_find_version((const unsigned char *)b, sizeof(b), v, sizeof(v), &major));
+	assert_string_equal(v, "17beta2");
+	assert_int_equal(major, 17);
+	assert_false(sw_pg_find_version((const unsigned char *)c, sizeof(c), v, sizeof(v), &major));
+}
+
+static void test_real_binary(void **state)
+{
+	struct sw_pg_layout L;
+	char err[512];
+
+	(void)state;
+	if (access(PG15, R_OK) != 0) {
+		skip();
+		return;
+	}
+	assert_int_equal(sw_pg_layout_load(PG15, &L, err, sizeof(err)), 0);
+	assert_int_equal(L.major, 15);
+	for (int f = 0; f < SW_FN__COUNT; f++)
+		assert_true(L.bpf.fn[f] != 0);
+	assert_true(L.bpf.standard_conforming_strings && L.bpf.backslash_quote && L.bpf.active_portal);
+	assert_true(L.bpf.current_user_id && L.bpf.authenticated_user_id && L.database_encoding);
+	assert_int_equal(L.bpf.psrc_query_string, 16);
+	/* A stop right after each probe's first instruction is found; far inside is not. */
+	assert_int_equal(sw_pg_probe_at(&L, 0x1000, 0x1000 + L.bpf.fn[SW_FN_FASTPATH] + 4), SW_EV_FASTPATH);
+	assert_int_equal(sw_pg_probe_at(&L, 0x1000, 0x1000 + L.bpf.fn[SW_FN_BIND]), SW_EV_BIND);
+	assert_int_equal(sw_pg_probe_at(&L, 0x1000, 0x1000 + L.bpf.fn[SW_FN_PARSE] + 200), 0);
+}
+
+/* A copy of the server whose GetUserId is not the plain load: refused, with the reason. */
+static void test_refuses_unverifiable_binary(void **state)
+{
+	struct sw_pg_layout L;
+	char tmpl[] = "/tmp/sqlward-layout-XXXXXX", err[512];
+	int in, out;
+	char buf[65536];
+	ssize_t n;
+	unsigned char nop = 0x90;
+
+	(void)state;
+	if (access(PG15, R_OK) != 0 || sw_pg_layout_load(PG15, &L, err, sizeof(err)) != 0) {
+		skip();
+		return;
+	}
+	in = open(PG15, O_RDONLY);
+	out = mkstemp(tmpl);
+	assert_true(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	close(in);
+	{
+		/* Break every "mov CurrentUserId,%eax; ret" (GetUserId is one): in this PIE a
+		 * text byte's vaddr is its file offset, so the decoder reads the image as is. */
+		struct stat stt;
+		unsigned char *img;
+		int patched = 0;
+		assert_int_equal(fstat(out, &stt), 0);
+		img = malloc((size_t)stt.st_size);
+		assert_int_equal(pread(out, img, (size_t)stt.st_size, 0), stt.st_size);
+		for (off_t i = 0; i + 7 <= stt.st_size; i++) {
+			uint64_t g;
+			if (img[i] == 0x8b && sw_pg_decode_load32(img + i, 7, (uint64_t)i, &g) &&
+			    g == L.bpf.current_user_id) {
+				assert_int_equal(pwrite(out, &nop, 1, i + 6), 1);
+				patched++;
+			}
+		}
+		free(img);
+		assert_true(patched > 0);
+	}
+	close(out);
+	assert_int_equal(sw_pg_layout_load(tmpl, &L, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "GetUserId"));
+	unlink(tmpl);
+	/* Not a PostgreSQL binary at all. */
+	assert_int_equal(sw_pg_layout_load("/bin/true", &L, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "version"));
+}
+
+static size_t statements(const char *sql, const struct sw_pg_lex *lex)
+{
+	struct sw_analysis a;
+	size_t n;
+
+	sw_pg_tree_set_lex(lex);
+	sw_pg_analyze(sql, &a);
+	n = a.parse_ok ? a.n_stmts : 0;
+	sw_analysis_free(&a);
+	sw_pg_tree_set_lex(NULL);
+	return n;
+}
+
+static void test_lexing_settings(void **state)
+{
+	const char *attack = "SELECT 'x\\''; DELETE FROM t; --'";
+	struct sw_pg_lex off = { .standard_conforming_strings = false, .backslash_quote = 2 };
+	struct sw_pg_lex on = SW_PG_LEX_DEFAULTS;
+	char *big;
+	size_t n = 20000;
+
+	(void)state;
+	assert_int_equal(statements(attack, &on), 1);
+	assert_int_equal(statements(attack, &off), 2);
+	assert_int_equal(statements(attack, NULL), 1);
+	/* A statement long enough to be parsed on the classifier's big-stack thread keeps the settings. */
+	big = malloc(n + strlen(attack) + 32);
+	strcpy(big, "SELECT 1 /* ");
+	memset(big + strlen(big), 'y', n);
+	strcpy(big + 12 + n, " */; ");
+	strcat(big, attack);
+	assert_int_equal(statements(big, &on), 2);
+	assert_int_equal(statements(big, &off), 3);
+	free(big);
+	/* backslash_quote = off: \' in an escape string is an error, as in the server. */
+	{
+		struct sw_pg_lex bq_off = { .standard_conforming_strings = true, .backslash_quote = 0 };
+		assert_int_equal(statements("SELECT E'a\\'b'", &on), 1);
+		assert_int_equal(statements("SELECT E'a\\'b'", &bq_off), 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decode_load32),
+		cmocka_unit_test(test_decode_ptr_field8),
+		cmocka_unit_test(test_find_version),
+		cmocka_unit_test(test_real_binary),
+		cmocka_unit_test(test_refuses_unverifiable_binary),
+		cmocka_unit_test(test_lexing_settings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
