@@ -45,42 +45,21 @@ static void usage(FILE *f)
 
 /* ---- display helpers ---- */
 
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		b->cap = (b->n + n + 1) * 2;
-		b->p = sw_xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
 /* s as one display line of at most width characters (0: unlimited), escaped
  * like every reviewer view (sw_escape_display); padded to width if pad. */
-static void cell(struct buf *b, const char *s, size_t len, size_t width, bool pad)
+static void cell(struct sw_sbuf *b, const char *s, size_t len, size_t width, bool pad)
 {
 	size_t cols;
 	char *shown = sw_escape_display(s, len, width, 0, &cols);
 
-	buf_str(b, shown);
+	sw_sbuf_str(b, shown);
 	free(shown);
 	if (pad)
 		for (; cols < width; cols++)
-			buf_add(b, " ", 1);
+			sw_sbuf_add(b, " ", 1);
 }
 
-static void cell_str(struct buf *b, const char *s, size_t width, bool pad)
+static void cell_str(struct sw_sbuf *b, const char *s, size_t width, bool pad)
 {
 	if (!s || !*s)
 		s = "-";
@@ -164,14 +143,14 @@ static char *statement_text(json_t *rec, size_t *len)
 #define W_HELD 7
 #define W_PREFIX (W_TIME + W_ROLE + W_DB + W_VERDICT + W_RULE + W_OUTCOME + W_HELD + 7 * 2)
 
-static void add_sep(struct buf *b)
+static void add_sep(struct sw_sbuf *b)
 {
-	buf_add(b, "  ", 2);
+	sw_sbuf_add(b, "  ", 2);
 }
 
 static char *table_header(void)
 {
-	struct buf b = { 0 };
+	struct sw_sbuf b = { 0 };
 
 	cell_str(&b, "TIME", W_TIME, true); add_sep(&b);
 	cell_str(&b, "ROLE", W_ROLE, true); add_sep(&b);
@@ -180,13 +159,13 @@ static char *table_header(void)
 	cell_str(&b, "RULE", W_RULE, true); add_sep(&b);
 	cell_str(&b, "OUTCOME", W_OUTCOME, true); add_sep(&b);
 	cell_str(&b, "HELD", W_HELD, true); add_sep(&b);
-	buf_str(&b, "STATEMENT");
-	return b.p;
+	sw_sbuf_str(&b, "STATEMENT");
+	return b.s;
 }
 
 static char *table_row(json_t *rec, size_t stmt_width)
 {
-	struct buf b = { 0 };
+	struct sw_sbuf b = { 0 };
 	const char *type = jstr(rec, "type");
 	char t[64], held[32];
 
@@ -208,7 +187,7 @@ static char *table_row(json_t *rec, size_t stmt_width)
 		free(text);
 	} else {
 		/* Daemon and other records: the event and its fields in the last column. */
-		struct buf d = { 0 };
+		struct sw_sbuf d = { 0 };
 		const char *key;
 		json_t *v;
 
@@ -217,33 +196,33 @@ static char *table_row(json_t *rec, size_t stmt_width)
 			cell_str(&b, "-", (size_t)w[i], true);
 			add_sep(&b);
 		}
-		buf_str(&d, "[");
-		buf_str(&d, type ? type : "?");
-		buf_str(&d, "]");
+		sw_sbuf_str(&d, "[");
+		sw_sbuf_str(&d, type ? type : "?");
+		sw_sbuf_str(&d, "]");
 		if (jstr(rec, "event")) {
-			buf_str(&d, " ");
-			buf_str(&d, jstr(rec, "event"));
+			sw_sbuf_str(&d, " ");
+			sw_sbuf_str(&d, jstr(rec, "event"));
 		}
 		json_object_foreach(rec, key, v) {
 			if (!strcmp(key, "seq") || !strcmp(key, "type") || !strcmp(key, "time") ||
 			    !strcmp(key, "prev") || !strcmp(key, "hash") || !strcmp(key, "event"))
 				continue;
-			buf_str(&d, " ");
-			buf_str(&d, key);
-			buf_str(&d, "=");
+			sw_sbuf_str(&d, " ");
+			sw_sbuf_str(&d, key);
+			sw_sbuf_str(&d, "=");
 			if (json_is_string(v)) {
-				buf_add(&d, json_string_value(v), json_string_length(v));
+				sw_sbuf_add(&d, json_string_value(v), json_string_length(v));
 			} else {
 				char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 				if (s)
-					buf_str(&d, s);
+					sw_sbuf_str(&d, s);
 				free(s);
 			}
 		}
-		cell(&b, d.p, d.n, stmt_width, false);
-		free(d.p);
+		cell(&b, d.s, d.len, stmt_width, false);
+		free(d.s);
 	}
-	return b.p;
+	return b.s;
 }
 
 /* ---- the command ---- */

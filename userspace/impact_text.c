@@ -1,5 +1,6 @@
 /* Plain-text impact lines (see impact_text.h). */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include "impact_text.h"
 #include "util.h"
@@ -9,11 +10,16 @@ static const char *str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-/* Printable text: control characters shown as spaces. */
+/* Names from the statement, escaped as every human view escapes them (controls, bidi, zero-width). */
 static void put_text(FILE *out, const char *s)
 {
-	for (; s && *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, out);
+	char *e;
+
+	if (!s)
+		return;
+	e = sw_escape_display(s, strlen(s), 0, 0, NULL);
+	fputs(e, out);
+	free(e);
 }
 
 static void label(FILE *out, const char *indent, int width, const char *l)

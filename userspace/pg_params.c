@@ -28,54 +28,15 @@ const struct sw_pg_params_layout sw_pg15_params_layout = {
 	.ptype_off = 12,
 };
 
-/* ---- a growing string ------------------------------------------------------ */
 
-struct out {
-	char *s;
-	size_t len, cap;
-};
-
-static void out_add(struct out *o, const char *s, size_t n)
-{
-	if (o->len + n + 1 > o->cap) {
-		o->cap = (o->len + n + 1) * 2;
-		o->s = sw_xrealloc(o->s, o->cap);
-	}
-	memcpy(o->s + o->len, s, n);
-	o->len += n;
-	o->s[o->len] = '\0';
-}
-
-static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out_printf(struct out *o, const char *fmt, ...)
-{
-	char buf[128];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n >= (int)sizeof(buf)) {
-		char *big;
-		va_start(ap, fmt);
-		big = sw_xvasprintf(fmt, ap);
-		va_end(ap);
-		out_add(o, big, strlen(big));
-		free(big);
-	} else if (n > 0) {
-		out_add(o, buf, (size_t)n);
-	}
-}
-
-static char *out_finish(struct out *o)
+static char *out_finish(struct sw_sbuf *o)
 {
 	return o->s ? o->s : sw_xstrdup("");
 }
 
-static void out_cut_marker(struct out *o, size_t total)
+static void out_cut_marker(struct sw_sbuf *o, size_t total)
 {
-	out_printf(o, "... (%zu bytes)", total);
+	sw_sbuf_printf(o, "... (%zu bytes)", total);
 }
 
 /* ---- shared renderers ------------------------------------------------------- */
@@ -88,7 +49,7 @@ static bool unsafe_code_point(uint32_t cp)
 }
 
 /* Append the escaped form of p[0..n) to o, stopping before SW_PARAM_TEXT_MAX; returns the bytes consumed. */
-static size_t escape_into(struct out *o, const unsigned char *p, size_t n, bool keep_utf8)
+static size_t escape_into(struct sw_sbuf *o, const unsigned char *p, size_t n, bool keep_utf8)
 {
 	size_t i = 0;
 
@@ -113,7 +74,7 @@ static size_t escape_into(struct out *o, const unsigned char *p, size_t n, bool 
 		}
 		if (o->len + piece_len > SW_PARAM_TEXT_MAX)
 			break;
-		out_add(o, piece, piece_len);
+		sw_sbuf_add(o, piece, piece_len);
 		i += len;
 	}
 	return i;
@@ -121,7 +82,7 @@ static size_t escape_into(struct out *o, const unsigned char *p, size_t n, bool 
 
 char *sw_render_escaped(const unsigned char *p, size_t n, size_t total, bool keep_utf8)
 {
-	struct out o = { 0 };
+	struct sw_sbuf o = { 0 };
 
 	if (escape_into(&o, p, n, keep_utf8) < total)
 		out_cut_marker(&o, total);
@@ -130,12 +91,12 @@ char *sw_render_escaped(const unsigned char *p, size_t n, size_t total, bool kee
 
 char *sw_render_hex(const unsigned char *p, size_t n, size_t total, size_t max_bytes)
 {
-	struct out o = { 0 };
+	struct sw_sbuf o = { 0 };
 	size_t shown = n < max_bytes ? n : max_bytes;
 
-	out_add(&o, "\\x", 2);
+	sw_sbuf_add(&o, "\\x", 2);
 	for (size_t i = 0; i < shown; i++)
-		out_printf(&o, "%02x", p[i]);
+		sw_sbuf_printf(&o, "%02x", p[i]);
 	if (shown < total)
 		out_cut_marker(&o, total);
 	return out_finish(&o);
@@ -349,7 +310,7 @@ static void shortest_digits(double ax, bool single, char digits[24], int *exp10)
 /* Fixed notation for a decimal exponent in [-4, 15) (float4: [-4, 6)), else d.ddde+XX. */
 static char *render_float(double x, bool single)
 {
-	struct out o = { 0 };
+	struct sw_sbuf o = { 0 };
 	char digits[24];
 	int exp10, nd;
 
@@ -362,25 +323,25 @@ static char *render_float(double x, bool single)
 	shortest_digits(x < 0 ? -x : x, single, digits, &exp10);
 	nd = (int)strlen(digits);
 	if (x < 0)
-		out_add(&o, "-", 1);
+		sw_sbuf_add(&o, "-", 1);
 	if (exp10 < -4 || exp10 >= (single ? 6 : 15)) {
-		out_add(&o, digits, 1);
+		sw_sbuf_add(&o, digits, 1);
 		if (nd > 1) {
-			out_add(&o, ".", 1);
-			out_add(&o, digits + 1, (size_t)nd - 1);
+			sw_sbuf_add(&o, ".", 1);
+			sw_sbuf_add(&o, digits + 1, (size_t)nd - 1);
 		}
-		out_printf(&o, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+		sw_sbuf_printf(&o, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
 	} else if (exp10 < 0) {
-		out_add(&o, "0.", 2);
+		sw_sbuf_add(&o, "0.", 2);
 		for (int z = exp10 + 1; z < 0; z++)
-			out_add(&o, "0", 1);
-		out_add(&o, digits, (size_t)nd);
+			sw_sbuf_add(&o, "0", 1);
+		sw_sbuf_add(&o, digits, (size_t)nd);
 	} else if (nd <= exp10 + 1) {
-		out_add(&o, digits, (size_t)nd);
+		sw_sbuf_add(&o, digits, (size_t)nd);
 		for (int z = nd; z <= exp10; z++)
-			out_add(&o, "0", 1);
+			sw_sbuf_add(&o, "0", 1);
 	} else {
-		out_printf(&o, "%.*s.%s", exp10 + 1, digits, digits + exp10 + 1);
+		sw_sbuf_printf(&o, "%.*s.%s", exp10 + 1, digits, digits + exp10 + 1);
 	}
 	return out_finish(&o);
 }
@@ -401,20 +362,20 @@ static void civil_from_days(int64_t days, int64_t *y, int *m, int *d)
 }
 
 /* EncodeDateOnly, ISO: YYYY-MM-DD; years <= 0 are written as BC later. */
-static void add_date(struct out *o, int64_t days, bool *bc)
+static void add_date(struct sw_sbuf *o, int64_t days, bool *bc)
 {
 	int64_t y;
 	int m, d;
 
 	civil_from_days(days, &y, &m, &d);
 	*bc = y <= 0;
-	out_printf(o, "%04" PRId64 "-%02d-%02d", y > 0 ? y : -(y - 1), m, d);
+	sw_sbuf_printf(o, "%04" PRId64 "-%02d-%02d", y > 0 ? y : -(y - 1), m, d);
 }
 
 /* AppendSeconds: SS, then up to six fraction digits without trailing zeros. */
-static void add_seconds(struct out *o, int64_t sec, int64_t usec)
+static void add_seconds(struct sw_sbuf *o, int64_t sec, int64_t usec)
 {
-	out_printf(o, "%02" PRId64, sec < 0 ? -sec : sec);
+	sw_sbuf_printf(o, "%02" PRId64, sec < 0 ? -sec : sec);
 	if (usec) {
 		char frac[24];
 		int k;
@@ -422,7 +383,7 @@ static void add_seconds(struct out *o, int64_t sec, int64_t usec)
 		for (k = 6; k > 0 && frac[k - 1] == '0'; k--)
 			;
 		frac[k] = '\0';
-		out_printf(o, ".%s", frac);
+		sw_sbuf_printf(o, ".%s", frac);
 	}
 }
 
@@ -432,15 +393,15 @@ static void add_seconds(struct out *o, int64_t sec, int64_t usec)
 #define USECS_PER_DAY (24 * USECS_PER_HOUR)
 #define POSTGRES_EPOCH_JDATE 2451545   /* Julian day of 2000-01-01 */
 
-static void add_time_of_day(struct out *o, int64_t t)
+static void add_time_of_day(struct sw_sbuf *o, int64_t t)
 {
-	out_printf(o, "%02" PRId64 ":%02" PRId64 ":", t / USECS_PER_HOUR, t % USECS_PER_HOUR / USECS_PER_MINUTE);
+	sw_sbuf_printf(o, "%02" PRId64 ":%02" PRId64 ":", t / USECS_PER_HOUR, t % USECS_PER_HOUR / USECS_PER_MINUTE);
 	add_seconds(o, t % USECS_PER_MINUTE / USECS_PER_SEC, t % USECS_PER_SEC);
 }
 
 static char *render_date(int32_t date)
 {
-	struct out o = { 0 };
+	struct sw_sbuf o = { 0 };
 	bool bc;
 
 	if (date == INT32_MIN)
@@ -449,13 +410,13 @@ static char *render_date(int32_t date)
 		return sw_xstrdup("infinity");
 	add_date(&o, date, &bc);
 	if (bc)
-		out_add(&o, " BC", 3);
+		sw_sbuf_add(&o, " BC", 3);
 	return out_finish(&o);
 }
 
 static char *render_time(int64_t t)
 {
-	struct out o = { 0 };
+	struct sw_sbuf o = { 0 };
 
 	if (t < 0 || t > USECS_PER_DAY)
 		return sw_xasprintf("(time out of range: %" PRId64 " microseconds)", t);
@@ -466,7 +427,7 @@ static char *render_time(int64_t t)
 /* timestamp_out / timestamptz_out (ISO; timestamptz shown in UTC). */
 static char *render_timestamp(int64_t ts, bool with_tz)
 {
-	struct out o = { 0 };
+	struct sw_sbuf o = { 0 };
 	int64_t days, t;
 	bool bc;
 
@@ -484,21 +445,21 @@ static char *render_timestamp(int64_t ts, bool with_tz)
 	if (days + POSTGRES_EPOCH_JDATE < 0 || days + POSTGRES_EPOCH_JDATE > INT32_MAX)
 		return sw_xasprintf("(timestamp out of range: %" PRId64 ")", ts);
 	add_date(&o, days, &bc);
-	out_add(&o, " ", 1);
+	sw_sbuf_add(&o, " ", 1);
 	add_time_of_day(&o, t);
 	if (with_tz)
-		out_add(&o, "+00", 3);
+		sw_sbuf_add(&o, "+00", 3);
 	if (bc)
-		out_add(&o, " BC", 3);
+		sw_sbuf_add(&o, " BC", 3);
 	return out_finish(&o);
 }
 
 /* AddPostgresIntPart: " -1 years", "+2 mons"; each nonzero part sets the sign rule for the next. */
-static void add_interval_part(struct out *o, int64_t value, const char *unit, bool *is_zero, bool *is_before)
+static void add_interval_part(struct sw_sbuf *o, int64_t value, const char *unit, bool *is_zero, bool *is_before)
 {
 	if (value == 0)
 		return;
-	out_printf(o, "%s%s%" PRId64 " %s%s", *is_zero ? "" : " ", *is_before && value > 0 ? "+" : "", value, unit,
+	sw_sbuf_printf(o, "%s%s%" PRId64 " %s%s", *is_zero ? "" : " ", *is_before && value > 0 ? "+" : "", value, unit,
 		   value != 1 ? "s" : "");
 	*is_before = value < 0;
 	*is_zero = false;
@@ -507,7 +468,7 @@ static void add_interval_part(struct out *o, int64_t value, const char *unit, bo
 /* interval_out with IntervalStyle postgres: Interval is { int64 time; int32 day; int32 month; }. */
 static char *render_interval(const unsigned char raw[16])
 {
-	struct out o = { 0 };
+	struct sw_sbuf o = { 0 };
 	int64_t time;
 	int32_t day, month;
 	int64_t hour, min, sec, usec;
@@ -528,7 +489,7 @@ static char *render_interval(const unsigned char raw[16])
 	add_interval_part(&o, day, "day", &is_zero, &is_before);
 	if (is_zero || hour || min || sec || usec) {
 		bool minus = hour < 0 || min < 0 || sec < 0 || usec < 0;
-		out_printf(&o, "%s%s%02" PRId64 ":%02" PRId64 ":", is_zero ? "" : " ", minus ? "-" : is_before ? "+" : "",
+		sw_sbuf_printf(&o, "%s%s%02" PRId64 ":%02" PRId64 ":", is_zero ? "" : " ", minus ? "-" : is_before ? "+" : "",
 			   hour < 0 ? -hour : hour, min < 0 ? -min : min);
 		add_seconds(&o, sec, usec);
 	}
@@ -537,12 +498,12 @@ static char *render_interval(const unsigned char raw[16])
 
 static char *render_uuid(const unsigned char u[16])
 {
-	struct out o = { 0 };
+	struct sw_sbuf o = { 0 };
 
 	for (int i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out_add(&o, "-", 1);
-		out_printf(&o, "%02x", u[i]);
+			sw_sbuf_add(&o, "-", 1);
+		sw_sbuf_printf(&o, "%02x", u[i]);
 	}
 	return out_finish(&o);
 }
@@ -558,7 +519,7 @@ static uint16_t le16(const unsigned char *p)
 /* numeric_out: get_str_from_var on the stored digits; NaN and infinities by name. */
 static char *render_numeric(const unsigned char *p, size_t n)
 {
-	struct out o = { 0 };
+	struct sw_sbuf o = { 0 };
 	uint16_t head;
 	bool neg;
 	int weight, dscale;
@@ -589,20 +550,20 @@ static char *render_numeric(const unsigned char *p, size_t n)
 
 #define DIGIT(i) ((i) >= 0 && (size_t)(i) < ndigits ? le16(p + hdr + 2 * (size_t)(i)) : 0)
 	if (neg)
-		out_add(&o, "-", 1);
+		sw_sbuf_add(&o, "-", 1);
 	if (weight < 0) {
-		out_add(&o, "0", 1);
+		sw_sbuf_add(&o, "0", 1);
 	} else {
 		for (int d = 0; d <= weight; d++)
-			out_printf(&o, d == 0 ? "%u" : "%04u", DIGIT(d));
+			sw_sbuf_printf(&o, d == 0 ? "%u" : "%04u", DIGIT(d));
 	}
 	if (dscale > 0) {
 		/* After the point: groups from weight+1 on, cut to dscale digits. */
 		size_t start;
-		out_add(&o, ".", 1);
+		sw_sbuf_add(&o, ".", 1);
 		start = o.len;
 		for (int d = weight + 1; (int)(o.len - start) < dscale; d++)
-			out_printf(&o, "%04u", DIGIT(d));
+			sw_sbuf_printf(&o, "%04u", DIGIT(d));
 		o.len = start + (size_t)dscale;
 		o.s[o.len] = '\0';
 	}
@@ -699,9 +660,9 @@ static bool render_cstring(struct reader *r, uint64_t addr, char **text)
 		len--;  /* the NUL */
 		*text = sw_render_escaped(buf, len, len, true);
 	} else {
-		struct out o = { 0 };
+		struct sw_sbuf o = { 0 };
 		escape_into(&o, buf, len, true);
-		out_printf(&o, "... (more than %zu bytes)", len);
+		sw_sbuf_printf(&o, "... (more than %zu bytes)", len);
 		*text = out_finish(&o);
 	}
 	free(buf);

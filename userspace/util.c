@@ -222,3 +222,31 @@ void sw_fprint_bytes(FILE *out, double b)
 	}
 	fprintf(out, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
+
+void sw_sbuf_add(struct sw_sbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->s = sw_xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void sw_sbuf_str(struct sw_sbuf *b, const char *s)
+{
+	sw_sbuf_add(b, s, strlen(s));
+}
+
+void sw_sbuf_printf(struct sw_sbuf *b, const char *fmt, ...)
+{
+	char *t;
+	va_list ap;
+
+	va_start(ap, fmt);
+	t = sw_xvasprintf(fmt, ap);
+	va_end(ap);
+	sw_sbuf_add(b, t, strlen(t));
+	free(t);
+}

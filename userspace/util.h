@@ -33,6 +33,15 @@ size_t sw_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
  */
 char *sw_escape_display(const char *s, size_t len, size_t max_cols, unsigned flags, size_t *cols);
 
+/* A growing NUL-terminated string ({0} is empty; s is NULL until the first add; caller frees s). */
+struct sw_sbuf {
+	char *s;
+	size_t len, cap;
+};
+void sw_sbuf_add(struct sw_sbuf *b, const char *s, size_t n);
+void sw_sbuf_str(struct sw_sbuf *b, const char *s);
+void sw_sbuf_printf(struct sw_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A byte count for people: "512 bytes", "1.5 MB" (1024-based). */
 void sw_fprint_bytes(FILE *out, double bytes);
 

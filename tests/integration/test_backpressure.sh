@@ -18,11 +18,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 pg_start
 pg_fixtures
-sql_db postgres "$SW_PG_SUPER" "CREATE DATABASE loaddb OWNER app_owner" || sw_die "loaddb: $SQL_ERR"
-"$SW_PG_BINDIR/pgbench" -i -q -s 1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U app_owner loaddb >"$SW_TMP/pgbench-init.log" 2>&1 ||
-	{ cat "$SW_TMP/pgbench-init.log" >&2; sw_die "pgbench -i failed"; }
-sql_db loaddb app_owner "GRANT SELECT ON pgbench_accounts, pgbench_branches, pgbench_tellers TO analyst, agent_test" \
-	>/dev/null || sw_die "grants: $SQL_ERR"
+pg_loaddb
 
 POLICY=$SW_TMP/policy.yaml
 cat >"$POLICY" <<'YAML'

@@ -7,6 +7,8 @@
 #                       own temp dir; exports SW_PG_HOST SW_PG_PORT SW_PG_DATA
 #                       SW_PG_DIR SW_PG_SOCKDIR SW_PG_BIN SW_PG_LOG
 #   pg_fixtures         create the test roles, database gatedb and its tables
+#   pg_loaddb           database loaddb with pgbench's tables (scale 1), readable
+#                       by analyst and agent_test
 #   SW_PG_EXTRA_CONF    lines appended to the cluster's configuration before
 #                       it starts (e.g. wal_level = logical)
 #   sql ROLE SQL...     run each SQL (one psql -c each, same session) as ROLE on
@@ -287,6 +289,15 @@ pg_fixtures() {
 		GRANT SELECT ON ALL TABLES IN SCHEMA analytics_agent TO analyst;
 		GRANT ALL ON app.scratch TO analyst;
 	EOF
+}
+
+pg_loaddb() {
+	sql_db postgres "$SW_PG_SUPER" "CREATE DATABASE loaddb OWNER app_owner" || sw_die "loaddb: $SQL_ERR"
+	"$SW_PG_BINDIR/pgbench" -i -q -s 1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U app_owner loaddb \
+		>"$SW_TMP/pgbench-init.log" 2>&1 || { cat "$SW_TMP/pgbench-init.log" >&2; sw_die "pgbench -i failed"; }
+	sql_db loaddb app_owner \
+		"GRANT SELECT ON pgbench_accounts, pgbench_branches, pgbench_tellers TO analyst, agent_test" \
+		>/dev/null || sw_die "grants: $SQL_ERR"
 }
 
 # ---- running SQL ----------------------------------------------------------------
