@@ -355,12 +355,17 @@ static __always_inline bool no_daemon(void)
  * the Execute, and a connection setting takes effect before any check, so
  * those end the session (SIGTERM). A fastpath call runs its function before
  * the first check, so it stays stopped for the daemon or its watchdog, which
- * refuse it by rewriting the message.
+ * refuse it by rewriting the message. A SQL EXECUTE inside a running statement
+ * is cancelled: the executor checks before it evaluates anything.
  */
-static __always_inline __u32 refusal(__u32 type)
+static __always_inline __u32 refusal(__u32 type, __u32 aux)
 {
 	switch (type) {
 	case SW_EV_BIND:
+		/* SQL EXECUTE inside a running statement: its executor checks before it runs. */
+		if (aux & (SW_AUX_SQL_EXECUTE | SW_AUX_EXPLAIN_EXECUTE))
+			return SW_ACT_CANCELLED;
+		return SW_ACT_TERMINATED;
 	case SW_EV_SETTING:
 		return SW_ACT_TERMINATED;
 	case SW_EV_FASTPATH:
@@ -490,7 +495,7 @@ static __always_inline __u32 decide(struct sw_scratch *buf, const struct hit *h,
 	if (!h->governed)
 		return SW_ACT_OBSERVED;
 	if (h->flags & SW_SESS_REFUSED)
-		return refusal(h->type);
+		return refusal(h->type, h->aux);
 	if (h->type == SW_EV_SETTING && (h->aux & SW_AUX_FREE_SETTING) && no_daemon())
 		return SW_ACT_CACHED_ALLOW;
 	/* Verdict caches: only for fully captured text in a known context, judged under
@@ -503,7 +508,7 @@ static __always_inline __u32 decide(struct sw_scratch *buf, const struct hit *h,
 	}
 	/* No live daemon to decide: refuse now rather than pause with nobody deciding. */
 	if (no_daemon())
-		return refusal(h->type);
+		return refusal(h->type, h->aux);
 	return SW_ACT_HELD;
 }
 
@@ -551,7 +556,7 @@ static __always_inline void finish(struct sw_scratch *buf, struct hit *h)
 		return;
 	}
 	count(SW_STAT_OVERFLOW_FULL);
-	send_for(refusal(h->type));
+	send_for(refusal(h->type, h->aux));
 }
 
 /* Look up the session and fill the common fields; false: out of scope. */
@@ -645,10 +650,23 @@ int BPF_KPROBE(on_bind, void *psrc, void *params)
 		return 0;
 	if (read_global(base, L->active_portal, &portal, sizeof(portal))) {
 		if (portal) {
-			count(SW_STAT_NESTED_SKIPPED);
-			return 0;
+			/* Inside a running statement: SQL EXECUTE's plan is an execution of its own
+			 * (the session's prepared statement may not be what sqlward saw prepared);
+			 * anything else (PL/pgSQL, SPI) is the running statement's work. */
+			__u64 ret = 0;
+			if (bpf_probe_read_user(&ret, sizeof(ret), (const void *)PT_REGS_SP(ctx)) == 0)
+				ret -= base;
+			if (L->execute_query && ret > L->execute_query && ret < L->execute_query_end) {
+				h.aux |= SW_AUX_SQL_EXECUTE;
+			} else if (L->explain_execute && ret > L->explain_execute && ret < L->explain_execute_end) {
+				h.aux |= SW_AUX_EXPLAIN_EXECUTE;
+			} else {
+				count(SW_STAT_NESTED_SKIPPED);
+				return 0;
+			}
+		} else {
+			h.aux |= SW_AUX_NESTED_CHECKED;
 		}
-		h.aux |= SW_AUX_NESTED_CHECKED;
 	}
 	buf = scratch_buf();
 	if (!buf) {

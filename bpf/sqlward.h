@@ -56,6 +56,10 @@ struct sw_bin_layout {
 	__u64 current_user_id;              /* Oid CurrentUserId (decoded from GetUserId) */
 	__u64 authenticated_user_id;        /* Oid AuthenticatedUserId (decoded from GetAuthenticatedUserId) */
 	__u64 am_walsender;                 /* bool: a replication connection */
+	/* SQL EXECUTE runs a prepared statement inside the running portal: GetCachedPlan
+	 * called from these functions ([start, end) vaddrs) is an execution to judge. */
+	__u64 execute_query, execute_query_end;
+	__u64 explain_execute, explain_execute_end;
 	__u32 psrc_query_string;            /* offsetof(CachedPlanSource, query_string) */
 	__u32 psrc_magic;                   /* CACHEDPLANSOURCE_MAGIC */
 };
@@ -76,6 +80,8 @@ struct sw_bin_layout {
 #define SW_AUX_ROLE_DIFFERS   0x4   /* the effective role (CurrentUserId) differs from the authenticated one */
 #define SW_AUX_VALUE_NULL     0x8   /* setting: value is NULL (RESET) */
 #define SW_AUX_FREE_SETTING   0x10  /* setting: on the list any value of which is harmless */
+#define SW_AUX_SQL_EXECUTE    0x20  /* bind: from SQL EXECUTE (ExecuteQuery), inside a running statement */
+#define SW_AUX_EXPLAIN_EXECUTE 0x40 /* bind: from EXPLAIN [ANALYZE] EXECUTE (ExplainExecuteQuery) */
 #define SW_AUX_SETTING_SHIFT  8     /* setting: source | action << 8 | context << 16, shifted by this */
 
 /* Key of the "free_settings" map: a setting name, lower case, zero-padded. */

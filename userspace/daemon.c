@@ -157,6 +157,7 @@ struct sw_session_info *sw_session_find(struct sw_daemon *d, int pid)
 
 static void sess_free(struct sw_session_info *s)
 {
+	sw_session_expect_clear(s);
 	sw_strv_free(&s->txn);
 	free(s);
 }

@@ -19,6 +19,20 @@
 #include "prepared.h"
 #include "statement.h"
 
+/*
+ * What a SQL EXECUTE (or EXPLAIN EXECUTE) in the statement just allowed will
+ * run, in statement order: the PREPARE sqlward saw it resolve to, or nothing
+ * at all for a plain EXPLAIN (it only plans). Each execution inside that
+ * statement is checked against the next one (gate_events.c): the session's
+ * prepared statement may not be what sqlward saw prepared (a PREPARE that
+ * failed, a name reused by a protocol-level Parse).
+ */
+struct sw_exec_expect {
+	bool plan_only;
+	char *name;
+	char *prepared_text;
+};
+
 struct sw_session_info {
 	int pid;
 	char role[64];
@@ -36,6 +50,9 @@ struct sw_session_info {
 	bool token_valid;
 	char token_sha256[65];
 	uint64_t token_hold_id;
+	struct sw_exec_expect *expect;
+	size_t n_expect, next_expect;
+	bool expect_approved;   /* a human approved the statement the expectations come from */
 };
 
 #define SW_TXN_CONTEXT_MAX 50
@@ -144,6 +161,10 @@ void sw_gate_queue_release(struct sw_daemon *d, int pid, bool allow, uint32_t ty
 bool sw_daemon_any_frozen_class(const struct sw_daemon *d, const struct sw_analysis *a);
 /* The kernel's counters by name (ledger "counters" records, `sqlward status`). */
 json_t *sw_daemon_counters_json(const uint64_t st[SW_STAT__COUNT]);
+
+/* Expectations for the EXECUTEs of a statement that was allowed (approved: by a human). */
+void sw_session_expect_executes(struct sw_session_info *s, const struct sw_analysis *a, bool approved);
+void sw_session_expect_clear(struct sw_session_info *s);
 
 /* Update a session's transaction context after a statement ran. */
 void sw_session_track(struct sw_session_info *s, const struct sw_analysis *a);

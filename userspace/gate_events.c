@@ -606,6 +606,69 @@ static void cache_allow(struct sw_daemon *d, struct sw_session_info *s, struct s
 	}
 }
 
+/* ---- SQL EXECUTE: what runs is checked, not assumed ---------------------------- */
+
+void sw_session_expect_clear(struct sw_session_info *s)
+{
+	for (size_t i = 0; i < s->n_expect; i++) {
+		free(s->expect[i].name);
+		free(s->expect[i].prepared_text);
+	}
+	free(s->expect);
+	s->expect = NULL;
+	s->n_expect = s->next_expect = 0;
+	s->expect_approved = false;
+}
+
+void sw_session_expect_executes(struct sw_session_info *s, const struct sw_analysis *a, bool approved)
+{
+	sw_session_expect_clear(s);
+	for (size_t i = 0; i < a->n_stmts; i++) {
+		const struct sw_stmt *st = &a->stmts[i];
+		struct sw_exec_expect *e;
+		if (!st->execute_name)
+			continue;
+		s->expect = sw_xrealloc(s->expect, (s->n_expect + 1) * sizeof(*s->expect));
+		e = &s->expect[s->n_expect++];
+		/* EXPLAIN without ANALYZE plans the prepared statement and runs nothing. */
+		e->plan_only = st->command && strncmp(st->command, "EXPLAIN", 7) == 0 && !(st->traits & SW_TRAIT_EXECUTES);
+		e->name = sw_xstrdup(st->execute_name);
+		e->prepared_text = st->prepared_text ? sw_xstrdup(st->prepared_text) : NULL;
+	}
+	s->expect_approved = approved;
+}
+
+/*
+ * An execution from SQL EXECUTE inside the statement the policy (or a human)
+ * allowed. Plain EXPLAIN EXECUTE only plans: allowed. Otherwise the prepared
+ * statement that really runs is judged like any execution, and a human's
+ * approval of the EXECUTE covers it only when it is the PREPARE the reviewer
+ * was shown. Returns the note for the record, or NULL to judge as is.
+ */
+static const char *check_sql_execute(struct sw_session_info *s, const struct sw_pending *p,
+				     struct sw_judgement *overall)
+{
+	const struct sw_exec_expect *e = s->next_expect < s->n_expect ? &s->expect[s->next_expect++] : NULL;
+
+	if (!e)
+		return NULL;
+	if ((p->aux & SW_AUX_EXPLAIN_EXECUTE) && e->plan_only) {
+		overall->verdict = SW_VERDICT_ALLOW;
+		return "EXPLAIN EXECUTE without ANALYZE: the prepared statement is planned, not run";
+	}
+	if (!s->expect_approved || overall->verdict != SW_VERDICT_HOLD || !e->prepared_text)
+		return NULL;
+	for (size_t i = 0; i < p->a.n_stmts; i++) {
+		const struct sw_stmt *st = &p->a.stmts[i];
+		if (st->prepare_name && st->text && strcmp(st->prepare_name, e->name) == 0 &&
+		    strcmp(st->text, e->prepared_text) == 0) {
+			overall->verdict = SW_VERDICT_ALLOW;
+			return "the prepared statement the approved EXECUTE was shown";
+		}
+	}
+	return NULL;
+}
+
 static void conclude(struct sw_daemon *d, struct sw_pending *p)
 {
 	struct sw_session_info *s = sw_session_find(d, p->pid);
@@ -647,6 +710,17 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 	}
 	if (s->governed)
 		s->token_valid = false;
+	/* A new statement: the EXECUTE expectations of the previous one are over. */
+	if (p->type == SW_EV_STATEMENT)
+		sw_session_expect_clear(s);
+	if (s->governed && p->type == SW_EV_BIND && (p->aux & (SW_AUX_SQL_EXECUTE | SW_AUX_EXPLAIN_EXECUTE)) &&
+	    overall.verdict != SW_VERDICT_DENY) {
+		const char *note = check_sql_execute(s, p, &overall);
+		if (note) {
+			decided_by = "approval";
+			comment = note;
+		}
+	}
 	if (p->type == SW_EV_STATEMENT && overall.verdict == SW_VERDICT_HOLD && defer_to_bind(&p->a)) {
 		overall.verdict = SW_VERDICT_ALLOW;
 		deferred = true;
@@ -680,8 +754,10 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 		dec.outcome = "ran";
 		dec.decided_by = p->action == SW_ACT_SHAPE_ALLOW ? "shape-cache" : "cache";
 		sw_gate_record(d, &dec, false, NULL);
-		if (p->type == SW_EV_STATEMENT)
+		if (p->type == SW_EV_STATEMENT) {
 			sw_prepared_commit(d->prepared, s->pid, &p->a);
+			sw_session_expect_executes(s, &p->a, false);
+		}
 		sw_session_track(s, &p->a);
 	} else if (p->action == SW_ACT_CANCELLED || p->action == SW_ACT_TERMINATED) {
 		struct sw_judgement j = { .verdict = SW_VERDICT_DENY, .rule_id = "no-daemon",
@@ -711,9 +787,7 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 		dec.decided_by = decided_by;
 		dec.comment = comment;
 		dec.outcome = allow ? (deferred ? "deferred" : p->type == SW_EV_SETTING ? "applied" : "ran")
-				    : (p->type == SW_EV_BIND ||
-				       (p->type == SW_EV_SETTING && sw_pg_setting_at_connect(p->aux)))
-					      ? "terminated" : "cancelled";
+				    : sw_pg_refusal_ends_session(p->type, p->aux) ? "terminated" : "cancelled";
 		/* The record reaches the disk before the backend moves: queued, synced and
 		 * released with the others decided in this pass (sw_gate_release_decided). */
 		sw_gate_record(d, &dec, false, NULL);
@@ -724,8 +798,10 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 			sw_session_publish(d, s);
 		}
 		if (allow) {
-			if (p->type == SW_EV_STATEMENT)
+			if (p->type == SW_EV_STATEMENT) {
 				sw_prepared_commit(d->prepared, s->pid, &p->a);
+				sw_session_expect_executes(s, &p->a, false);
+			}
 			if (!deferred)
 				sw_session_track(s, &p->a);
 			if (!deferred && strcmp(decided_by, "policy") == 0)

@@ -82,8 +82,8 @@ void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *typ
 /* How a refusal of what the backend is stopped at will end (see sw_pg_refuse). */
 static const char *refusal_outcome(const struct sw_hold *h, const char *outcome)
 {
-	bool ends_session = h->type == SW_EV_BIND || (h->type == SW_EV_SETTING && sw_pg_setting_at_connect(h->aux));
-	return ends_session && strcmp(outcome, "cancelled") == 0 ? "terminated" : outcome;
+	return sw_pg_refusal_ends_session(h->type, h->aux) && strcmp(outcome, "cancelled") == 0 ? "terminated"
+												  : outcome;
 }
 
 int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
@@ -132,6 +132,7 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 			sw_session_track(s, &h->analysis);
 			/* This approval covers the next execution (Bind) of this text, and only that one. */
 			if (h->type == SW_EV_STATEMENT) {
+				sw_session_expect_executes(s, &h->analysis, true);
 				s->token_valid = true;
 				memcpy(s->token_sha256, h->statement_sha256, sizeof(s->token_sha256));
 				s->token_hold_id = h->id;

@@ -296,6 +296,13 @@ bool sw_pg_setting_at_connect(uint32_t aux)
 	return source >= PGC_S_GLOBAL && source <= PGC_S_CLIENT;
 }
 
+bool sw_pg_refusal_ends_session(uint32_t type, uint32_t aux)
+{
+	if (type == SW_EV_BIND)
+		return !(aux & (SW_AUX_SQL_EXECUTE | SW_AUX_EXPLAIN_EXECUTE));
+	return type == SW_EV_SETTING && sw_pg_setting_at_connect(aux);
+}
+
 /* StringInfoData (lib/stringinfo.h): char *data; int len, maxlen, cursor. */
 struct pg_stringinfo {
 	uint64_t data;
@@ -306,6 +313,11 @@ const char *sw_pg_refuse(pid_t pid, uint32_t type, uint64_t arg0, uint32_t aux)
 {
 	switch (type) {
 	case SW_EV_BIND:
+		/* SQL EXECUTE runs inside a statement: the executor honours a cancel before it evaluates anything. */
+		if (aux & (SW_AUX_SQL_EXECUTE | SW_AUX_EXPLAIN_EXECUTE)) {
+			sw_pg_cancel(pid);
+			return "cancelled";
+		}
 		sw_pg_terminate(pid);
 		return "terminated";
 	case SW_EV_FASTPATH: {

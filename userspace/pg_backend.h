@@ -68,7 +68,9 @@ int sw_pg_terminate(pid_t pid);
  *   statement, replication command: cancel (PostgreSQL checks for the
  *     cancel right after parsing / at the command's start);
  *   bind: terminate the session (a cancel arriving during Bind is discarded
- *     before the Execute, so only ending the session is certain);
+ *     before the Execute, so only ending the session is certain); a SQL
+ *     EXECUTE inside a running statement is cancelled (its executor checks
+ *     before it evaluates anything);
  *   fastpath: the function OID in the message is overwritten with 0 so the
  *     call fails ("function with OID 0 does not exist") before it runs —
  *     the server runs the function before it would notice a cancel;
@@ -81,5 +83,7 @@ int sw_pg_terminate(pid_t pid);
 const char *sw_pg_refuse(pid_t pid, uint32_t type, uint64_t arg0, uint32_t aux);
 /* Was the setting (aux of an SW_EV_SETTING event) applied at connection start? */
 bool sw_pg_setting_at_connect(uint32_t aux);
+/* Does refusing this event end the session (rather than cancel the statement)? */
+bool sw_pg_refusal_ends_session(uint32_t type, uint32_t aux);
 
 #endif

@@ -30,13 +30,14 @@ enum sym {
 	S_FN0,                              /* S_FN0 + enum sw_fn */
 	S_SCS = S_FN0 + SW_FN__COUNT, S_BQ, S_ACTIVE_PORTAL, S_GET_USER_ID, S_GET_AUTH_USER_ID,
 	S_GET_SESSION_USER_ID, S_GET_DB_ENCODING, S_STATEMENT_TIMEOUT, S_LOCK_TIMEOUT, S_IDLE_XACT_TIMEOUT,
-	S_IDLE_SESSION_TIMEOUT, S_SEARCH_PATH, S_AM_WALSENDER,
+	S_IDLE_SESSION_TIMEOUT, S_SEARCH_PATH, S_AM_WALSENDER, S_EXECUTE_QUERY, S_EXPLAIN_EXECUTE,
 	S__COUNT
 };
 static const char *const sym_names[S__COUNT - S_SCS] = {
 	"standard_conforming_strings", "backslash_quote", "ActivePortal", "GetUserId",
 	"GetAuthenticatedUserId", "GetSessionUserId", "GetDatabaseEncoding", "StatementTimeout", "LockTimeout",
 	"IdleInTransactionSessionTimeout", "IdleSessionTimeout", "namespace_search_path", "am_walsender",
+	"ExecuteQuery", "ExplainExecuteQuery",
 };
 
 static const char *sym_name(int i)
@@ -149,7 +150,7 @@ static bool read_code(const struct elf_view *v, uint64_t vaddr, unsigned char *b
 	return off >= 0 && pread(v->fd, buf, n, off) == (ssize_t)n;
 }
 
-static void read_symbols(struct elf_view *v, uint64_t vals[S__COUNT])
+static void read_symbols(struct elf_view *v, uint64_t vals[S__COUNT], uint64_t sizes[S__COUNT])
 {
 	Elf_Scn *scn = NULL;
 
@@ -166,8 +167,10 @@ static void read_symbols(struct elf_view *v, uint64_t vals[S__COUNT])
 				continue;
 			name = elf_strptr(v->e, sh.sh_link, sym.st_name);
 			for (int k = 0; name && k < S__COUNT; k++)
-				if (!vals[k] && strcmp(name, sym_name(k)) == 0)
+				if (!vals[k] && strcmp(name, sym_name(k)) == 0) {
 					vals[k] = sym.st_value;
+					sizes[k] = sym.st_size;
+				}
 		}
 	}
 }
@@ -194,7 +197,7 @@ static bool find_version_in(const struct elf_view *v, char *version, size_t vlen
 int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, size_t errlen)
 {
 	struct elf_view v = { .fd = -1 };
-	uint64_t vals[S__COUNT] = { 0 };
+	uint64_t vals[S__COUNT] = { 0 }, sizes[S__COUNT] = { 0 };
 	const struct major_layout *ml = NULL;
 	unsigned char code[16];
 	size_t nph;
@@ -236,7 +239,7 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 			 path, out->version);
 		goto out;
 	}
-	read_symbols(&v, vals);
+	read_symbols(&v, vals, sizes);
 	for (int k = 0; k < S__COUNT; k++) {
 		if (vals[k])
 			continue;
@@ -250,6 +253,15 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 	out->bpf.backslash_quote = vals[S_BQ];
 	out->bpf.active_portal = vals[S_ACTIVE_PORTAL];
 	out->bpf.am_walsender = vals[S_AM_WALSENDER];
+	if (!sizes[S_EXECUTE_QUERY] || !sizes[S_EXPLAIN_EXECUTE]) {
+		snprintf(err, errlen, "%s (PostgreSQL %s): ExecuteQuery/ExplainExecuteQuery have no size in the "
+			 "symbol table, so SQL EXECUTE cannot be told from other nested plans", path, out->version);
+		goto out;
+	}
+	out->bpf.execute_query = vals[S_EXECUTE_QUERY];
+	out->bpf.execute_query_end = vals[S_EXECUTE_QUERY] + sizes[S_EXECUTE_QUERY];
+	out->bpf.explain_execute = vals[S_EXPLAIN_EXECUTE];
+	out->bpf.explain_execute_end = vals[S_EXPLAIN_EXECUTE] + sizes[S_EXPLAIN_EXECUTE];
 	out->bpf.psrc_query_string = ml->psrc_query_string;
 	out->bpf.psrc_magic = CACHEDPLANSOURCE_MAGIC;
 	out->statement_timeout = vals[S_STATEMENT_TIMEOUT];

@@ -192,6 +192,8 @@ static void resolved(struct sw_stmt *dst, const struct sw_stmt *prep)
 	free(n.prepare_name);
 	n.prepare_name = NULL;
 	n.execute_name = sw_xstrdup(dst->execute_name);
+	free(n.prepared_text);
+	n.prepared_text = sw_xstrdup(prep->text ? prep->text : "");
 	/* EXECUTE itself is unknown; CREATE TABLE AS EXECUTE keeps its own class. */
 	n.cls = dst->cls == SW_CLASS_UNKNOWN ? prep->cls : dst->cls;
 	n.traits = prep->traits | dst->traits | SW_TRAIT_PREPARED;

@@ -119,6 +119,7 @@ void sw_stmt_free(struct sw_stmt *st)
 	sw_strv_free(&st->settings);
 	free(st->prepare_name);
 	free(st->execute_name);
+	free(st->prepared_text);
 	sw_impact_free(st->impact);
 	memset(st, 0, sizeof(*st));
 }
@@ -139,6 +140,7 @@ void sw_stmt_copy(struct sw_stmt *dst, const struct sw_stmt *src)
 	sw_strv_copy(&dst->settings, &src->settings);
 	dst->prepare_name = src->prepare_name ? sw_xstrdup(src->prepare_name) : NULL;
 	dst->execute_name = src->execute_name ? sw_xstrdup(src->execute_name) : NULL;
+	dst->prepared_text = src->prepared_text ? sw_xstrdup(src->prepared_text) : NULL;
 	dst->impact = sw_impact_dup(src->impact);
 }
 

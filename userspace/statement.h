@@ -93,6 +93,7 @@ struct sw_stmt {
 	struct sw_strv reasons;    /* human-readable facts behind the class and traits */
 	char *prepare_name;        /* PREPARE name AS ...: the name; the rest describes the inner statement */
 	char *execute_name;        /* EXECUTE name: the daemon resolves it against the session */
+	char *prepared_text;       /* EXECUTE resolved: the PREPARE statement it was resolved to */
 	struct sw_strv settings;   /* run-time settings the statement changes (lower-case names; SET, RESET, BEGIN ...) */
 	struct sw_impact *impact;  /* locks, rewrite, scan, reversibility (impact.h); NULL when not analysed */
 };

@@ -206,6 +206,32 @@ for L in "${LOGINS[@]}"; do
 	after=$(binds_of "$L" 'WHERE id = $1 AND true')
 	assert_eq "[$L] bind: each of the five executions is in the ledger" 5 "$((after - before))"
 
+	# SQL EXECUTE runs what the session really prepared: a PREPARE that failed in an
+	# aborted transaction, then a protocol-level Parse reusing its name.
+	scratch_reset
+	cmd_bg "${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" --steps "$(conn "$L")" "Q:BEGIN" "Q:SELECT 1/0" \
+		"Q:PREPARE p AS SELECT 1" "Q:ROLLBACK" "P:p:DELETE FROM app.scratch WHERE id = \$1" "Q:EXECUTE p(1)"
+	settle "$SQL_BG" 40
+	check "[$L] EXECUTE of a name whose PREPARE failed runs what is really prepared: judged, refused" \
+		test "$(sql_admin_val "SELECT count(*) FROM app.scratch WHERE id = 1")" = 1
+	assert_ledger "[$L] EXECUTE: the prepared DELETE is judged at its execution" role="$L" via=bind \
+		"statement~DELETE FROM app.scratch WHERE id = \$1" verdict=hold
+	# An approved EXECUTE of what sqlward saw prepared runs once, with no second review.
+	scratch_reset
+	cmd_bg "${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" --steps "$(conn "$L")" \
+		"Q:PREPARE q AS UPDATE app.scratch SET v = v || 'e' WHERE id = 5" "Q:EXECUTE q"
+	h=$SQL_BG approvals=0
+	for _ in 1 2 3; do
+		if wait_pending 10 ""; then
+			"$SQLWARD" approve "$PENDING_ID" --socket "$SW_SOCK" >/dev/null 2>&1 && approvals=$((approvals + 1))
+			sleep 0.3
+		fi
+		bg_done "$h" && break
+	done
+	settle "$h" 30
+	assert_eq "[$L] EXECUTE: PREPARE and EXECUTE approved once each, the execution covered" "2/row 5e" \
+		"$approvals/$(sql_admin_val "SELECT v FROM app.scratch WHERE id = 5")"
+
 	# ---- 6. settings applied at connection start ---------------------------------------
 	PGOPTIONS="-c role=app_owner" psql_as "$L" "" "SELECT current_user"
 	check "[$L] startup: -c role=app_owner refuses the connection" test "$SQL_RC" -ne 0 -a "$SQL_OUT" != app_owner

@@ -4,6 +4,7 @@
  *
  *   pq_extended [--unnamed] [--repeat N] CONNINFO SQL [PARAM...]
  *   pq_extended --each CONNINFO SQL VALUE...
+ *   pq_extended --steps CONNINFO STEP...
  *
  * Default: PQprepare (named statement "sw_stmt") then PQexecPrepared with the
  * PARAMs as text values ($1, $2, ...). --unnamed: PQexecParams (unnamed
@@ -12,7 +13,11 @@
  * spelled \N is sent as SQL NULL. --each prepares SQL (one parameter) once and
  * executes it once per VALUE, $1 = VALUE, printing "exec N: ok" or
  * "exec N: error: ..." per execution and going on after errors (until the
- * connection is gone); exit status 1 if any execution failed.
+ * connection is gone); exit status 1 if any execution failed. --steps runs
+ * each STEP in one session, in order, going on after errors: "Q:SQL" (simple
+ * Query), "P:NAME:SQL" (protocol-level Parse of a named statement), "E:NAME:V"
+ * (Bind/Execute of NAME with $1 = V, or no parameter when V is empty);
+ * prints "step N: ok" or "step N: error" and exits 1 if any step failed.
  *
  * Rows go to stdout, tab-separated, one line each (NULL printed as \N).
  * On error the server's message goes to stderr and the exit status is 1;
@@ -27,7 +32,8 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: pq_extended [--unnamed] [--repeat N] CONNINFO SQL [PARAM...]\n"
-			"       pq_extended --each CONNINFO SQL VALUE...\n");
+			"       pq_extended --each CONNINFO SQL VALUE...\n"
+			"       pq_extended --steps CONNINFO Q:SQL|P:NAME:SQL|E:NAME:VALUE...\n");
 }
 
 static void print_rows(const PGresult *res)
@@ -62,7 +68,7 @@ static int check(PGconn *conn, PGresult *res, const char *what)
 
 int main(int argc, char **argv)
 {
-	int unnamed = 0, each = 0;
+	int unnamed = 0, each = 0, steps = 0;
 	long repeat = 1;
 	int i = 1;
 
@@ -71,6 +77,8 @@ int main(int argc, char **argv)
 			unnamed = 1;
 		} else if (strcmp(argv[i], "--each") == 0) {
 			each = 1;
+		} else if (strcmp(argv[i], "--steps") == 0) {
+			steps = 1;
 		} else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
 			char *end;
 			errno = 0;
@@ -116,7 +124,44 @@ int main(int argc, char **argv)
 	}
 
 	int rc = 0;
-	if (each) {
+	if (steps) {
+		/* argv[i + 1 ...]: the steps (the "SQL" argument is the first step). */
+		for (int k = i + 1; k < argc && PQstatus(conn) == CONNECTION_OK; k++) {
+			const char *st = argv[k];
+			PGresult *res = NULL;
+			char *copy = strdup(st), *name, *rest;
+			if (!copy) {
+				perror("strdup");
+				return 1;
+			}
+			if (st[0] == 'Q' && st[1] == ':') {
+				res = PQexec(conn, st + 2);
+			} else if ((st[0] == 'P' || st[0] == 'E') && st[1] == ':' && (rest = strchr(copy + 2, ':'))) {
+				name = copy + 2;
+				*rest++ = '\0';
+				if (st[0] == 'P') {
+					res = PQprepare(conn, name, rest, 0, NULL);
+				} else {
+					const char *one[1] = { rest };
+					res = PQexecPrepared(conn, name, *rest ? 1 : 0, *rest ? one : NULL, NULL, NULL, 0);
+				}
+			} else {
+				fprintf(stderr, "pq_extended: bad step %s\n", st);
+				free(copy);
+				return 2;
+			}
+			if (check(conn, res, "step") == 0) {
+				printf("step %d: ok\n", k - i);
+				print_rows(res);
+			} else {
+				printf("step %d: error\n", k - i);
+				rc = 1;
+			}
+			fflush(stdout);
+			PQclear(res);
+			free(copy);
+		}
+	} else if (each) {
 		PGresult *res = PQprepare(conn, "sw_stmt", sql, 1, NULL);
 		rc = check(conn, res, "prepare");
 		PQclear(res);
