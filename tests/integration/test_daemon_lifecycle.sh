@@ -132,6 +132,35 @@ assert_contains "the orphan is recorded" "$(cat "$SW_GATE_LOG")" "orphan_hold_ca
 sql agent_test "SELECT count(*) FROM app.t"
 assert_eq "after the restart reads run again" "0:10" "$SQL_RC:$SQL_OUT"
 
+# ---- a held execution (Bind) when the daemon dies: the watchdog ends that session ----------
+sql_admin "CREATE FUNCTION app.t_wipe() RETURNS int LANGUAGE plpgsql AS
+	\$\$ BEGIN DELETE FROM app.t; RETURN 1; END \$\$" "GRANT EXECUTE ON FUNCTION app.t_wipe() TO agent_test" >/dev/null
+cmd_bg "${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" --each "$(pg_conninfo agent_test)" "DELETE FROM app.t WHERE id = \$1" 5
+h=$SQL_BG
+wait_pending 15 "DELETE FROM app.t"
+held_pid=$PENDING_PID
+check "an execution (Bind) is held before the crash" test -n "$held_pid"
+kill -KILL "$SW_GATE_PID"; wait "$SW_GATE_PID" 2>/dev/null; SW_GATE_PID=
+sql_wait "$h" 10
+check "after kill -9 the watchdog ends the held execution's session" test "$(proc_state "$held_pid")" != T
+assert_eq "the held execution never ran" 1 "$(sql_admin_val "SELECT count(*) FROM app.t WHERE id = 5")"
+
+# ---- a fastpath call stopped with daemon and watchdog gone: refused from where it stopped --
+gate_start "$POLICY"
+cmd_bg "${SW_AS_CLIENT[@]}" "$PQ_FASTPATH" "$(pg_conninfo agent_test)" 'app.t_wipe()'
+h=$SQL_BG
+wait_pending 15 "fastpath function OID"
+held_pid=$PENDING_PID
+check "a fastpath call of a user function is held" test -n "$held_pid"
+pkill -KILL -P "$SW_GATE_PID" 2>/dev/null   # the watchdog
+kill -KILL "$SW_GATE_PID"; wait "$SW_GATE_PID" 2>/dev/null; SW_GATE_PID=
+sleep 0.5
+gate_start "$POLICY"
+sql_wait "$h" 15
+assert_contains "the restarted daemon refuses the orphaned fastpath call" "$SQL_ERR" "function with OID 0 does not exist"
+assert_eq "the function never ran" 10 "$(sql_admin_val "SELECT count(*) FROM app.t")"
+assert_contains "the refusal names the fastpath call" "$(cat "$SW_GATE_LOG")" "fastpath function call"
+
 # ---- status shows the kernel counters -----------------------------------------------
 st=$("$SQLWARD" status --socket "$SW_SOCK")
 assert_contains "status reports ring-buffer drops" "$st" "ring_buffer_drops"
