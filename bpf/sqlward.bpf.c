@@ -675,7 +675,9 @@ int BPF_KPROBE(on_bind, void *psrc, void *params)
 		return 0;
 	}
 	h.lex = lex_of(L, base);
-	h.aux |= role_aux(L, base);
+	/* A client's Bind runs as the role that authenticated (SQL EXECUTE was checked when parsed). */
+	if (!(h.aux & (SW_AUX_SQL_EXECUTE | SW_AUX_EXPLAIN_EXECUTE)))
+		h.aux |= role_aux(L, base);
 	h.arg0 = (__u64)psrc;
 	h.arg1 = (__u64)params;
 	/* The plan source must be what this layout says it is, or the text is not trusted. */
