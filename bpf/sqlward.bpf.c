@@ -33,6 +33,7 @@
 
 #define SIGINT 2
 #define SIGTERM 15
+#define SIGKILL 9
 #define SIGSTOP 19
 
 /* GucSource and GucAction (utils/guc.h, PostgreSQL 15). */
@@ -50,7 +51,8 @@ volatile __u32 enforce;                 /* 0: observe only (never stop, never ca
 volatile __u32 n_patterns;
 volatile __u32 daemon_tgid;             /* the daemon's pid: its exit closes the gate at once */
 struct sw_pattern patterns[SW_GOVERN_MAX];
-/* Optional scope: only backends whose parent is one of these postmasters. */
+/* Optional scope: only backends whose parent is one of these postmasters, or
+ * whose working directory is one of their data directories (scope_dirs). */
 volatile __u32 n_postmasters;
 __u32 postmasters[SW_POSTMASTERS_MAX];
 struct sw_bin_layout bins[SW_BINS_MAX];
@@ -102,6 +104,47 @@ struct {
 	__type(value, __u8);
 } free_settings SEC(".maps");
 
+/*
+ * The data directories of the governed clusters. PostgreSQL's processes run
+ * with the data directory as working directory, so a restarted cluster (a new
+ * postmaster pid) stays in scope. Seeded by the daemon, learned here from the
+ * named postmasters' backends (the kernel's own identity of the directory).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * SW_POSTMASTERS_MAX);
+	__type(key, struct sw_dir_key);
+	__type(value, __u8);
+} scope_dirs SEC(".maps");
+
+/*
+ * Server binaries by place and by identity. A package upgrade puts a new file
+ * (new inode) at the same path; the probes stay on the old inode. An exec of a
+ * file named like a governed binary in its directory (bin_dirs) whose inode
+ * carries no probes (probed_files) is stopped until the daemon has attached
+ * to it (exec_stopped), or killed when no daemon is alive to do so.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * SW_BINS_MAX);
+	__type(key, struct sw_dir_key);
+	__type(value, struct sw_bin_name);
+} bin_dirs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * SW_BINS_MAX);
+	__type(key, struct sw_dir_key);
+	__type(value, __u8);
+} probed_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct sw_exec_stop);
+} exec_stopped SEC(".maps");
+
 static __always_inline void count(enum sw_stat s)
 {
 	__sync_fetch_and_add(&stats[s], 1);
@@ -142,11 +185,21 @@ static __always_inline bool role_governed(const char *role, __u32 len)
 	return false;
 }
 
-/* Is the current process a backend of a postmaster this daemon governs? */
-static __always_inline bool in_scope(void)
+static __always_inline void cwd_of(struct task_struct *task, struct sw_dir_key *k)
+{
+	struct dentry *d = BPF_CORE_READ(task, fs, pwd.dentry);
+
+	k->dev = BPF_CORE_READ(d, d_sb, s_dev);
+	k->ino = BPF_CORE_READ(d, d_inode, i_ino);
+}
+
+/* Is the current process one of the clusters this daemon governs? With learn,
+ * a backend of a named postmaster records its data directory. */
+static __always_inline bool scoped(bool learn)
 {
 	__u32 n = n_postmasters, ppid;
 	struct task_struct *task;
+	struct sw_dir_key k = {};
 
 	if (!n)
 		return true;
@@ -155,10 +208,22 @@ static __always_inline bool in_scope(void)
 	for (__u32 i = 0; i < SW_POSTMASTERS_MAX; i++) {
 		if (i >= n)
 			break;
-		if (postmasters[i] == ppid)
+		if (postmasters[i] == ppid) {
+			if (learn) {
+				__u8 one = 1;
+				cwd_of(task, &k);
+				bpf_map_update_elem(&scope_dirs, &k, &one, BPF_NOEXIST);
+			}
 			return true;
+		}
 	}
-	return false;
+	cwd_of(task, &k);
+	return bpf_map_lookup_elem(&scope_dirs, &k) != NULL;
+}
+
+static __always_inline bool in_scope(void)
+{
+	return scoped(false);
 }
 
 /* The probed binary's layout (attach cookie) and its load base in this process. */
@@ -212,7 +277,7 @@ int BPF_KPROBE(on_session_user, const char *rolename)
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	long n = 0;
 
-	if (!in_scope())
+	if (!scoped(true))
 		return 0;
 	/* Background workers initialise by role OID (rolename NULL): no client. */
 	if (rolename)
@@ -817,6 +882,161 @@ int BPF_KPROBE(on_setting, const char *name, const char *value, int context, int
  * refused rather than held with nobody to decide (no waiting for the
  * heartbeat to lapse). A backend: forget its session (pids are reused).
  */
+/* ---- outcome probes (per process: attached for a released statement only) ---- */
+
+static __always_inline const struct sw_bin_layout *outcome_layout(struct pt_regs *ctx, __u64 fn_vaddr_off,
+								   __u64 *base)
+{
+	__u64 bin = bpf_get_attach_cookie(ctx);
+	const struct sw_bin_layout *L;
+	__u64 fn;
+
+	if (bin >= SW_BINS_MAX)
+		return NULL;
+	L = &bins[bin];
+	fn = fn_vaddr_off == 0 ? L->end_command : fn_vaddr_off == 1 ? L->emit_error_report : L->ready_for_query;
+	if (!fn)
+		return NULL;
+	*base = PT_REGS_IP(ctx) - fn;
+	return L;
+}
+
+static __always_inline struct sw_outcome_event *outcome_begin(__u32 kind)
+{
+	struct sw_outcome_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev) {
+		count(SW_STAT_RB_DROPS);
+		return NULL;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = SW_EV_OUTCOME;
+	ev->hdr.pid = bpf_get_current_pid_tgid() >> 32;
+	ev->hdr.ktime_ns = bpf_ktime_get_ns();
+	ev->kind = kind;
+	return ev;
+}
+
+/* EndCommand(const QueryCompletion *qc, CommandDest dest, ...): QueryCompletion is {CommandTag; uint64}. */
+SEC("uprobe")
+int BPF_KPROBE(on_end_command, const void *qc, int dest)
+{
+	const struct sw_bin_layout *L;
+	struct sw_outcome_event *ev;
+	__u64 base = 0, name = 0;
+	__u32 tag = 0;
+
+	/* DestRemote, DestRemoteExecute, DestRemoteSimple: what the client is told. */
+	if (dest < 2 || dest > 4 || !(L = outcome_layout(ctx, 0, &base)))
+		return 0;
+	if (!(ev = outcome_begin(SW_OUT_COMMAND)))
+		return 0;
+	bpf_probe_read_user(&tag, sizeof(tag), qc);
+	bpf_probe_read_user(&ev->rows, sizeof(ev->rows), (const char *)qc + 8);
+	ev->tag = tag;
+	if (L->tag_behavior && tag < 4096 &&
+	    bpf_probe_read_user(&name, sizeof(name),
+				(const void *)(base + L->tag_behavior + (__u64)tag * L->tag_behavior_size)) == 0 && name)
+		bpf_probe_read_user_str(ev->text, sizeof(ev->text), (const void *)name);
+	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+/* EmitErrorReport(void): the report is errordata[errordata_stack_depth]. */
+SEC("uprobe")
+int BPF_KPROBE(on_error_report)
+{
+	const struct sw_bin_layout *L;
+	struct sw_outcome_event *ev;
+	__u64 base = 0, edata, msg = 0;
+	__s32 depth = -1, elevel = 0;
+
+	if (!(L = outcome_layout(ctx, 1, &base)) || !L->errordata || !L->errordata_depth)
+		return 0;
+	if (bpf_probe_read_user(&depth, sizeof(depth), (const void *)(base + L->errordata_depth)) || depth < 0 ||
+	    depth >= 16)
+		return 0;
+	edata = base + L->errordata + (__u64)depth * L->errordata_size;
+	if (bpf_probe_read_user(&elevel, sizeof(elevel), (const void *)edata) || elevel < 21 /* ERROR */)
+		return 0;
+	if (!(ev = outcome_begin(SW_OUT_ERROR)))
+		return 0;
+	ev->elevel = elevel;
+	bpf_probe_read_user(&ev->sqlerrcode, sizeof(ev->sqlerrcode), (const void *)(edata + L->edata_sqlerrcode));
+	if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)(edata + L->edata_message)) == 0 && msg)
+		bpf_probe_read_user_str(ev->text, sizeof(ev->text), (const void *)msg);
+	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_ready_for_query)
+{
+	struct sw_outcome_event *ev;
+	__u64 base = 0;
+
+	if (!outcome_layout(ctx, 2, &base) || !(ev = outcome_begin(SW_OUT_READY)))
+		return 0;
+	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct dentry *file = BPF_CORE_READ(bprm, file, f_path.dentry), *dir;
+	struct sw_dir_key fk = {}, dk = {};
+	struct sw_bin_name *want, got = {};
+	struct sw_event_hdr *ev;
+	struct sw_exec_stop stop = {};
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	const unsigned char *name;
+
+	fk.dev = BPF_CORE_READ(file, d_sb, s_dev);
+	fk.ino = BPF_CORE_READ(file, d_inode, i_ino);
+	if (bpf_map_lookup_elem(&probed_files, &fk))
+		return 0;
+	dir = BPF_CORE_READ(file, d_parent);
+	dk.dev = BPF_CORE_READ(dir, d_sb, s_dev);
+	dk.ino = BPF_CORE_READ(dir, d_inode, i_ino);
+	want = bpf_map_lookup_elem(&bin_dirs, &dk);
+	if (!want)
+		return 0;
+	name = BPF_CORE_READ(file, d_name.name);
+	if (bpf_probe_read_kernel_str(got.name, sizeof(got.name), name) <= 0)
+		return 0;
+	for (int i = 0; i < SW_BIN_NAME_MAX; i++) {
+		if (got.name[i] != want->name[i])
+			return 0;
+		if (!got.name[i])
+			break;
+	}
+	/* A governed server binary the probes are not on (replaced on disk). */
+	if (!enforce)
+		goto tell;
+	if (no_daemon()) {
+		count(SW_STAT_UNPROBED_EXEC_KILLED);
+		bpf_send_signal(SIGKILL);
+		return 0;
+	}
+	count(SW_STAT_UNPROBED_EXEC_STOPPED);
+	stop.ktime_ns = bpf_ktime_get_ns();
+	stop.file = fk;
+	bpf_map_update_elem(&exec_stopped, &pid, &stop, BPF_ANY);
+	bpf_send_signal(SIGSTOP);
+tell:
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(SW_STAT_RB_DROPS);
+		return 0;
+	}
+	ev->type = SW_EV_EXEC;
+	ev->pid = pid;
+	ev->ktime_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_process_exit, struct task_struct *p)
 {
@@ -829,5 +1049,6 @@ int BPF_PROG(on_process_exit, struct task_struct *p)
 		heartbeat_ns = 0;
 	bpf_map_delete_elem(&sessions, &tgid);
 	bpf_map_delete_elem(&overflow, &tgid);
+	bpf_map_delete_elem(&exec_stopped, &tgid);
 	return 0;
 }

@@ -28,7 +28,9 @@ enum sw_event_type {
 	SW_EV_BIND = 4,         /* a top-level execution starts (Bind: GetCachedPlan) */
 	SW_EV_FASTPATH = 5,     /* a fastpath function call (message 'F'); text = message body */
 	SW_EV_REPLICATION = 6,  /* a walsender received a command (exec_replication_command) */
-	SW_EV_SETTING = 7,      /* a run-time setting is applied (set_config_option_ext); text = "name\0value\0" */
+	SW_EV_SETTING = 7,
+	SW_EV_EXEC = 8,         /* a server binary the probes are not on was executed (header only) */
+	SW_EV_OUTCOME = 9,      /* what became of a released statement (struct sw_outcome_event) */      /* a run-time setting is applied (set_config_option_ext); text = "name\0value\0" */
 };
 
 /* The probed functions of a server binary (index into struct sw_bin_layout.fn). */
@@ -62,6 +64,13 @@ struct sw_bin_layout {
 	__u64 explain_execute, explain_execute_end;
 	__u32 psrc_query_string;            /* offsetof(CachedPlanSource, query_string) */
 	__u32 psrc_magic;                   /* CACHEDPLANSOURCE_MAGIC */
+	/* Outcome probes, attached only to a backend whose held statement was released. */
+	__u64 end_command, emit_error_report, ready_for_query;  /* function vaddrs */
+	__u64 tag_behavior;                 /* CommandTagBehavior[] (decoded from GetCommandTagName) */
+	__u64 errordata;                    /* ErrorData errordata[] (decoded from geterrcode) */
+	__u64 errordata_depth;              /* int errordata_stack_depth */
+	__u32 tag_behavior_size, errordata_size;
+	__u32 edata_sqlerrcode, edata_message;  /* offsets in ErrorData (elevel is at 0) */
 };
 
 /*
@@ -86,6 +95,25 @@ struct sw_bin_layout {
 
 /* Key of the "free_settings" map: a setting name, lower case, zero-padded. */
 #define SW_SETTING_NAME_MAX 64
+/* A directory by identity (super_block.s_dev, inode number): a governed cluster's data directory. */
+struct sw_dir_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+#define SW_BIN_NAME_MAX 64
+
+/* A governed server binary's file name in its directory (map "bin_dirs", key: the directory). */
+struct sw_bin_name {
+	char name[SW_BIN_NAME_MAX];
+};
+
+/* A process stopped at exec of an unprobed server binary (map "exec_stopped", key: pid). */
+struct sw_exec_stop {
+	__u64 ktime_ns;
+	struct sw_dir_key file;  /* the executed file as the kernel names it */
+};
+
 struct sw_setting_key {
 	char name[SW_SETTING_NAME_MAX];
 };
@@ -170,6 +198,25 @@ struct sw_statement_event {
 	char text[SW_TEXT_CAP];
 };
 
+/* What a released statement did (SW_EV_OUTCOME). */
+enum sw_outcome_kind {
+	SW_OUT_COMMAND = 1,     /* EndCommand: a command completed (tag, rows) */
+	SW_OUT_ERROR = 2,       /* EmitErrorReport at ERROR or above (SQLSTATE, message) */
+	SW_OUT_READY = 3,       /* ReadyForQuery: the backend is idle again */
+};
+
+#define SW_OUTCOME_TEXT 160
+
+struct sw_outcome_event {
+	struct sw_event_hdr hdr;
+	__u32 kind;             /* enum sw_outcome_kind */
+	__s32 elevel;
+	__u32 sqlerrcode;       /* PostgreSQL's packed SQLSTATE */
+	__u32 tag;              /* CommandTag */
+	__u64 rows;
+	char text[SW_OUTCOME_TEXT];  /* command tag name, or the error message */
+};
+
 /*
  * A governed statement held (stopped) while the ring buffer was full: the
  * daemon finds it here (map "overflow", key: pid) and reads the rest from
@@ -202,6 +249,8 @@ enum sw_stat {
 	SW_STAT_OVERFLOW_FULL,  /* ... and the overflow map full too: cancelled */
 	SW_STAT_NESTED_SKIPPED, /* executions inside a running portal (not a client Bind) */
 	SW_STAT_KERNEL_TERMINATIONS, /* SIGTERM sent with no live daemon */
+	SW_STAT_UNPROBED_EXEC_STOPPED, /* an unprobed server binary stopped at exec for the daemon */
+	SW_STAT_UNPROBED_EXEC_KILLED,  /* ... killed at exec: no live daemon to attach the probes */
 	SW_STAT__COUNT,
 };
 

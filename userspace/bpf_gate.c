@@ -29,6 +29,7 @@ struct sw_gate {
 	struct ring_buffer *rb;
 	struct bpf_link *links[MAX_LINKS];
 	int n_links;
+	int n_pinned;              /* links[0 .. n_pinned) have pins under pin_dir */
 	char *pin_dir;
 };
 
@@ -85,6 +86,94 @@ int sw_gate_open(const struct sw_gate_opts *o, sw_gate_event_fn fn, void *ctx,
 fail:
 	sw_gate_close(g);
 	return -1;
+}
+
+int sw_gate_scope_dir(struct sw_gate *g, uint64_t kdev, uint64_t ino)
+{
+	struct sw_dir_key k = { .dev = kdev, .ino = ino };
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(g->skel->maps.scope_dirs, &k, sizeof(k), &one, sizeof(one), BPF_ANY);
+}
+
+int sw_gate_attach_outcome(struct sw_gate *g, int idx, int pid, struct bpf_link *out[3], char *err, size_t errlen)
+{
+	static const char *const fns[3] = { "EndCommand", "EmitErrorReport", "ReadyForQuery" };
+	struct bpf_program *progs[3] = { g->skel->progs.on_end_command, g->skel->progs.on_error_report,
+					 g->skel->progs.on_ready_for_query };
+	char exe[64];
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);   /* the very file this backend runs */
+	for (int i = 0; i < 3; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = fns[i], .bpf_cookie = (uint64_t)idx);
+		out[i] = bpf_program__attach_uprobe_opts(progs[i], pid, exe, 0, &uo);
+		if (!out[i]) {
+			snprintf(err, errlen, "cannot attach the outcome probe %s to pid %d: %s", fns[i], pid,
+				 strerror(errno));
+			for (int k = 0; k < i; k++)
+				bpf_link__destroy(out[k]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int sw_gate_attach_exec(struct sw_gate *g, char *err, size_t errlen)
+{
+	struct bpf_link *l;
+
+	if (g->n_links >= MAX_LINKS) {
+		snprintf(err, errlen, "too many probes");
+		return -1;
+	}
+	l = bpf_program__attach(g->skel->progs.on_process_exec);
+	if (!l) {
+		snprintf(err, errlen, "cannot attach to the sched_process_exec tracepoint: %s", strerror(errno));
+		return -1;
+	}
+	g->links[g->n_links++] = l;
+	return 0;
+}
+
+int sw_gate_bin_dir(struct sw_gate *g, uint64_t kdev, uint64_t ino, const char *name)
+{
+	struct sw_dir_key k = { .dev = kdev, .ino = ino };
+	struct sw_bin_name v;
+
+	memset(&v, 0, sizeof(v));
+	if (strlen(name) >= sizeof(v.name))
+		return -1;
+	memcpy(v.name, name, strlen(name));
+	return bpf_map__update_elem(g->skel->maps.bin_dirs, &k, sizeof(k), &v, sizeof(v), BPF_ANY);
+}
+
+int sw_gate_probed_file(struct sw_gate *g, uint64_t kdev, uint64_t ino)
+{
+	struct sw_dir_key k = { .dev = kdev, .ino = ino };
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(g->skel->maps.probed_files, &k, sizeof(k), &one, sizeof(one), BPF_ANY);
+}
+
+size_t sw_gate_exec_stopped(struct sw_gate *g, uint32_t *pids, struct sw_exec_stop *stops, size_t max)
+{
+	struct bpf_map *m = g->skel->maps.exec_stopped;
+	uint32_t key, next;
+	size_t n = 0;
+	bool first = true;
+
+	while (n < max && bpf_map__get_next_key(m, first ? NULL : &key, &next, sizeof(next)) == 0) {
+		first = false;
+		key = next;
+		if (bpf_map__lookup_elem(m, &key, sizeof(key), &stops[n], sizeof(stops[n]), 0) == 0)
+			pids[n++] = key;
+	}
+	return n;
+}
+
+void sw_gate_exec_release(struct sw_gate *g, uint32_t pid)
+{
+	bpf_map__delete_elem(g->skel->maps.exec_stopped, &pid, sizeof(pid), 0);
 }
 
 void sw_gate_close(struct sw_gate *g)
@@ -219,10 +308,31 @@ static int ensure_bpffs(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* Pins of this daemon's maps, kept for the next daemon to read what happened after we are gone. */
+static const char *const map_pins[] = { "ring", "bss" };
+
+static struct bpf_map *map_for_pin(struct sw_gate *g, int i)
+{
+	return i == 0 ? g->skel->maps.events : g->skel->maps.bss;
+}
+
+static bool is_gate_pin(const char *name)
+{
+	return strncmp(name, "link-", 5) == 0 || strncmp(name, "ring-", 5) == 0 || strncmp(name, "bss-", 4) == 0;
+}
+
+/* A pin left by another daemon (its pid is in the name). */
+static bool foreign_pin(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(name, prefix, n) == 0 && name[n] == '-' && atoi(name + n + 1) != (int)getpid();
+}
+
 int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 {
 	char old[MAX_LINKS * 4][256];
 	int n_old = 0;
+	bool first = g->n_pinned == 0;
 	DIR *d;
 	struct dirent *de;
 
@@ -230,13 +340,13 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 		return 0;
 	if (ensure_bpffs(g->pin_dir, err, errlen) < 0)
 		return -1;
-	d = opendir(g->pin_dir);
+	d = first ? opendir(g->pin_dir) : NULL;
 	while (d && (de = readdir(d)))
-		if (strncmp(de->d_name, "link-", 5) == 0 && n_old < (int)(sizeof(old) / sizeof(old[0])))
+		if (foreign_pin(de->d_name, "link") && n_old < (int)(sizeof(old) / sizeof(old[0])))
 			snprintf(old[n_old++], sizeof(old[0]), "%s", de->d_name);
 	if (d)
 		closedir(d);
-	for (int i = 0; i < g->n_links; i++) {
+	for (int i = g->n_pinned; i < g->n_links; i++) {
 		char path[4096];
 		int rc;
 		snprintf(path, sizeof(path), "%s/link-%d-%d", g->pin_dir, (int)getpid(), i);
@@ -247,6 +357,16 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	g->n_pinned = g->n_links;
+	if (first)
+		for (int i = 0; i < 2; i++) {
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/%s-%d", g->pin_dir, map_pins[i], (int)getpid());
+			if (bpf_map__pin(map_for_pin(g, i), path) != 0) {
+				snprintf(err, errlen, "cannot pin BPF map at %s: %s", path, strerror(errno));
+				return -1;
+			}
+		}
 	/* The new links are live: now the previous daemon's links may go. */
 	for (int i = 0; i < n_old; i++) {
 		char *path = sw_xasprintf("%s/%s", g->pin_dir, old[i]);
@@ -254,6 +374,95 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 		free(path);
 	}
 	return 0;
+}
+
+int sw_gate_drain_previous(struct sw_gate *g, sw_gate_event_fn fn, void *ctx, uint64_t stats[SW_STAT__COUNT],
+			   int *n_gates)
+{
+	DIR *d;
+	struct dirent *de;
+	int events = 0;
+	size_t bss_size = bpf_map__value_size(g->skel->maps.bss);
+
+	memset(stats, 0, sizeof(uint64_t) * SW_STAT__COUNT);
+	*n_gates = 0;
+	if (!g->pin_dir || !(d = opendir(g->pin_dir)))
+		return 0;
+	while ((de = readdir(d))) {
+		char *path;
+		int fd;
+		if (!foreign_pin(de->d_name, "ring") && !foreign_pin(de->d_name, "bss"))
+			continue;
+		path = sw_xasprintf("%s/%s", g->pin_dir, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd >= 0 && de->d_name[0] == 'r') {
+			struct ring_buffer *rb = ring_buffer__new(fd, (ring_buffer_sample_fn)fn, ctx, NULL);
+			int n = rb ? ring_buffer__consume(rb) : 0;
+			if (n > 0)
+				events += n;
+			ring_buffer__free(rb);
+		} else if (fd >= 0) {
+			/* The counters of a gate built from this same program (same .bss layout). */
+			struct bpf_map_info info;
+			uint32_t len = sizeof(info);
+			memset(&info, 0, sizeof(info));
+			if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.value_size == bss_size) {
+				struct sqlward_bpf__bss *b = sw_xcalloc(1, bss_size);
+				uint32_t zero = 0;
+				if (bpf_map_lookup_elem(fd, &zero, b) == 0) {
+					for (int i = 0; i < SW_STAT__COUNT; i++)
+						stats[i] += b->stats[i];
+					(*n_gates)++;
+				}
+				free(b);
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+		free(path);
+	}
+	closedir(d);
+	return events;
+}
+
+int sw_gate_check_pins(struct sw_gate *g, char *err, size_t errlen)
+{
+	int restored = 0;
+
+	if (!g->pin_dir || !g->n_pinned)
+		return 0;
+	if (ensure_bpffs(g->pin_dir, err, errlen) < 0)
+		return -1;
+	for (int i = 0; i < g->n_pinned; i++) {
+		const char *path = bpf_link__pin_path(g->links[i]);
+		char buf[4096];
+		int rc;
+		if (path && access(path, F_OK) == 0)
+			continue;
+		/* Someone removed the pin (libbpf still records it as pinned): pin the link's fd again. */
+		snprintf(buf, sizeof(buf), "%s", path ? path : "");
+		if (!path)
+			snprintf(buf, sizeof(buf), "%s/link-%d-%d", g->pin_dir, (int)getpid(), i);
+		rc = bpf_obj_pin(bpf_link__fd(g->links[i]), buf);
+		if (rc) {
+			snprintf(err, errlen, "cannot pin BPF link at %s again: %s", buf, strerror(errno));
+			return -1;
+		}
+		restored++;
+	}
+	for (int i = 0; i < 2; i++) {
+		char buf[4096];
+		snprintf(buf, sizeof(buf), "%s/%s-%d", g->pin_dir, map_pins[i], (int)getpid());
+		if (access(buf, F_OK) == 0)
+			continue;
+		if (bpf_obj_pin(bpf_map__fd(map_for_pin(g, i)), buf) != 0) {
+			snprintf(err, errlen, "cannot pin BPF map at %s again: %s", buf, strerror(errno));
+			return -1;
+		}
+		restored++;
+	}
+	return restored;
 }
 
 int sw_gate_unpin_all(const char *pin_dir, char *err, size_t errlen)
@@ -270,7 +479,7 @@ int sw_gate_unpin_all(const char *pin_dir, char *err, size_t errlen)
 	}
 	while ((de = readdir(d))) {
 		char *path;
-		if (strncmp(de->d_name, "link-", 5) != 0)
+		if (!is_gate_pin(de->d_name))
 			continue;
 		path = sw_xasprintf("%s/%s", pin_dir, de->d_name);
 		if (unlink(path) == 0)
@@ -433,4 +642,10 @@ void sw_gate_stats(struct sw_gate *g, uint64_t out[SW_STAT__COUNT])
 {
 	for (int i = 0; i < SW_STAT__COUNT; i++)
 		out[i] = __atomic_load_n(&g->skel->bss->stats[i], __ATOMIC_RELAXED);
+}
+
+void sw_gate_stats_take(struct sw_gate *g, const uint64_t seen[SW_STAT__COUNT])
+{
+	for (int i = 0; i < SW_STAT__COUNT; i++)
+		__atomic_fetch_sub(&g->skel->bss->stats[i], seen[i], __ATOMIC_RELAXED);
 }

@@ -40,8 +40,25 @@ int sw_gate_attach_exit(struct sw_gate *g, char *err, size_t errlen);
  */
 int sw_gate_attach_sessions(struct sw_gate *g, int idx, const struct sw_pg_layout *L, char *err, size_t errlen);
 int sw_gate_attach_checkpoints(struct sw_gate *g, int idx, const struct sw_pg_layout *L, char *err, size_t errlen);
-/* Pin all links under pin_dir, then remove pins a previous daemon left. */
+/*
+ * Pin the links not pinned yet under pin_dir. The first time, also pin the ring
+ * buffer and counters (for the next daemon) and remove a previous daemon's links.
+ */
 int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen);
+/*
+ * What previous daemons' gates saw after their daemon stopped: their ring
+ * buffers are read through fn (events the next daemon records late) and their
+ * counters summed into stats (n_gates: how many were read); then their pins go.
+ * Returns the number of events read.
+ */
+int sw_gate_drain_previous(struct sw_gate *g, sw_gate_event_fn fn, void *ctx, uint64_t stats[SW_STAT__COUNT],
+			   int *n_gates);
+/*
+ * Pins that disappeared while the daemon runs (removed by hand, bpffs remounted)
+ * are made again, so the gate still survives a daemon restart. Returns how many
+ * were restored (0: all in place) or -1 with err.
+ */
+int sw_gate_check_pins(struct sw_gate *g, char *err, size_t errlen);
 /* Remove every pin under pin_dir (uninstall the gate). Returns pins removed or -1. */
 int sw_gate_unpin_all(const char *pin_dir, char *err, size_t errlen);
 
@@ -64,6 +81,23 @@ int sw_gate_cache_allow(struct sw_gate *g, uint32_t ctx_id, uint32_t lex, uint32
 /* Remember "allow" for every parsed statement with this text's shape (literals
  * replaced) under default lexing; -1 if it has none. */
 int sw_gate_shape_allow(struct sw_gate *g, uint32_t ctx_id, const char *text, size_t len);
+/* A governed cluster's data directory (kernel device encoding, inode): its processes are in scope. */
+int sw_gate_scope_dir(struct sw_gate *g, uint64_t kdev, uint64_t ino);
+/*
+ * Outcome probes (EndCommand, EmitErrorReport, ReadyForQuery) on one backend
+ * only, binary number idx: what its released statement did. The caller owns
+ * the three links (bpf_link__destroy); they are never pinned.
+ */
+struct bpf_link;
+int sw_gate_attach_outcome(struct sw_gate *g, int idx, int pid, struct bpf_link *out[3], char *err, size_t errlen);
+/* Exec tracepoint: a server binary replaced on disk is stopped at exec until attached. */
+int sw_gate_attach_exec(struct sw_gate *g, char *err, size_t errlen);
+/* Governed binaries by place (directory identity + file name) and by identity (probed files). */
+int sw_gate_bin_dir(struct sw_gate *g, uint64_t kdev, uint64_t ino, const char *name);
+int sw_gate_probed_file(struct sw_gate *g, uint64_t kdev, uint64_t ino);
+/* Processes the kernel stopped at exec of an unprobed binary; release forgets one. */
+size_t sw_gate_exec_stopped(struct sw_gate *g, uint32_t *pids, struct sw_exec_stop *stops, size_t max);
+void sw_gate_exec_release(struct sw_gate *g, uint32_t pid);
 /* Settings any value of which is harmless (refused-connection fallback with no daemon). */
 int sw_gate_set_free_settings(struct sw_gate *g, const char *const *names, size_t n);
 /* Take (and remove) up to max statements the kernel held while the ring buffer was full. */
@@ -73,5 +107,7 @@ void sw_gate_cache_clear(struct sw_gate *g);
 uint64_t sw_text_hash(const char *text, uint32_t len);
 
 void sw_gate_stats(struct sw_gate *g, uint64_t out[SW_STAT__COUNT]);
+/* Subtract counts already recorded (at a clean stop: the next daemon reads only what came after). */
+void sw_gate_stats_take(struct sw_gate *g, const uint64_t seen[SW_STAT__COUNT]);
 
 #endif

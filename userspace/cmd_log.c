@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <libgen.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,16 +17,19 @@
 #include <openssl/evp.h>
 #include "commands.h"
 #include "ledger.h"
+#include "statement_json.h"
 #include "util.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sqlward log [--ledger FILE] [--role GLOB] [--verdict allow|hold|deny]\n"
-		"                   [--since TIME] [--until TIME] [--type statement|daemon|all]\n"
+		"                   [--since TIME] [--until TIME] [--type T]\n"
 		"                   [--limit N] [--format table|json]\n"
+		"       sqlward log --full-text SEQ [--ledger FILE] [--format table|json|raw]\n"
+		"                   [--blob-base DIR]\n"
 		"\n"
-		"Show ledger records (statement decisions by default), oldest first.\n"
+		"Show ledger records (statement decisions and gaps by default), oldest first.\n"
 		"\n"
 		"  --ledger FILE    ledger to read (default: $SQLWARD_LEDGER or %s)\n"
 		"  --role GLOB      only records whose role matches GLOB (e.g. 'agent_*')\n"
@@ -35,11 +39,21 @@ static void usage(FILE *f)
 		"                   TIME: RFC 3339 (2026-11-21T13:00:00Z; without a zone it is\n"
 		"                   local time; a bare date is local midnight), 'now', or an age\n"
 		"                   such as 30s, 10m, 2h, 1d, 1w (that long ago)\n"
-		"  --type T         statement (default), daemon or all\n"
+		"  --type T         statement (with gap records, the default), daemon, gap,\n"
+		"                   continuation or all\n"
 		"  --limit N        show only the last (most recent) N matching records\n"
 		"  --format F       table (default) or json (the matching ledger lines unchanged)\n"
 		"\n"
-		"Exit status: 0 (also when nothing matched), 2 usage error or unreadable ledger.\n",
+		"  --full-text SEQ  the whole text of statement record SEQ, also when it was longer\n"
+		"                   than the record holds (read from LEDGER.blobs/ and checked\n"
+		"                   against the record's statement_sha256 and length first):\n"
+		"                   table shows it escaped like every view, raw writes its exact\n"
+		"                   bytes (e.g. | sha256sum), json one object with it\n"
+		"  --blob-base DIR  directory statement_blob paths are relative to (default: the\n"
+		"                   ledger file's own)\n"
+		"\n"
+		"Exit status: 0 (also when nothing matched), 1 --full-text: no such record or its\n"
+		"text is missing or bad, 2 usage error or unreadable ledger.\n",
 		SW_LEDGER_DEFAULT_PATH);
 }
 
@@ -190,6 +204,7 @@ static char *table_row(json_t *rec, size_t stmt_width)
 		struct sw_sbuf d = { 0 };
 		const char *key;
 		json_t *v;
+		char said[1024];
 
 		for (int i = 0; i < 6; i++) {
 			static const int w[] = { W_ROLE, W_DB, W_VERDICT, W_RULE, W_OUTCOME, W_HELD };
@@ -199,6 +214,14 @@ static char *table_row(json_t *rec, size_t stmt_width)
 		sw_sbuf_str(&d, "[");
 		sw_sbuf_str(&d, type ? type : "?");
 		sw_sbuf_str(&d, "]");
+		if (sw_ledger_describe_record(rec, said, sizeof(said))) {
+			/* A gap or a continuation: one sentence says it (the full width: never cut). */
+			sw_sbuf_str(&d, " ");
+			sw_sbuf_str(&d, said);
+			cell(&b, d.s, d.len, 0, false);
+			free(d.s);
+			return b.s;
+		}
 		if (jstr(rec, "event")) {
 			sw_sbuf_str(&d, " ");
 			sw_sbuf_str(&d, jstr(rec, "event"));
@@ -225,12 +248,167 @@ static char *table_row(json_t *rec, size_t stmt_width)
 	return b.s;
 }
 
+/* The ledger opened for reading, or NULL after saying why and what to do. */
+static FILE *open_ledger(const char *path)
+{
+	FILE *in = fopen(path, "re");
+
+	if (!in) {
+		int e = errno;
+		fprintf(stderr, "sqlward log: cannot open ledger %s: %s; %s\n", path, strerror(e),
+			e == EACCES ? "run as root or as a user allowed to read it (the ledger's group)" :
+			"pass --ledger FILE or set SQLWARD_LEDGER to the daemon's ledger");
+	}
+	return in;
+}
+
+/* ---- one statement's whole text ---- */
+
+/* No statement is longer than PostgreSQL accepts (1 GiB): a record claiming more is not read. */
+#define FULL_TEXT_MAX (1ull << 30)
+
+enum full_format { FULL_TABLE, FULL_JSON, FULL_RAW };
+
+static int add_to_sbuf(void *ctx, const void *data, size_t n)
+{
+	sw_sbuf_add(ctx, data, n);
+	return 0;
+}
+
+/* The record with this seq (a line starting {"seq":SEQ,), or NULL with what the file holds in first/last. */
+static json_t *find_record(FILE *in, uint64_t seq, uint64_t *first, uint64_t *last)
+{
+	char prefix[40], *line = NULL;
+	size_t cap = 0, plen = (size_t)snprintf(prefix, sizeof(prefix), "{\"seq\":%llu,", (unsigned long long)seq);
+	ssize_t n;
+	json_t *rec = NULL;
+
+	*first = *last = 0;
+	while (!rec && (n = getline(&line, &cap, in)) != -1) {
+		uint64_t s = strncmp(line, "{\"seq\":", 7) == 0 ? strtoull(line + 7, NULL, 10) : 0;
+		if (s && !*first)
+			*first = s;
+		if (s)
+			*last = s;
+		if ((size_t)n > plen && memcmp(line, prefix, plen) == 0)
+			rec = json_loadb(line, (size_t)n, 0, NULL);
+	}
+	free(line);
+	return rec;
+}
+
+static void print_full_text(uint64_t seq, json_t *rec, const char *text, size_t len, enum full_format fmt)
+{
+	if (fmt == FULL_RAW) {
+		fwrite(text, 1, len, stdout);
+	} else if (fmt == FULL_TABLE) {
+		char *shown = sw_escape_display(text, len, 0, SW_ESC_BREAK_LINES, NULL);
+		printf("%s\n", shown);
+		free(shown);
+	} else {
+		json_t *o = json_pack("{s:I, s:O, s:O}", "seq", (json_int_t)seq, "statement_length",
+				      json_object_get(rec, "statement_length"), "statement_sha256",
+				      json_object_get(rec, "statement_sha256"));
+		char *s;
+
+		if (sw_utf8_valid(text, len)) {
+			json_object_set_new(o, "statement", json_stringn(text, len));
+		} else { /* like the ledger: bytes that are not UTF-8 as base64 */
+			unsigned char *b64 = sw_xmalloc(4 * ((len + 2) / 3) + 1);
+			EVP_EncodeBlock(b64, (const unsigned char *)text, (int)len);
+			json_object_set_new(o, "statement", json_string((char *)b64));
+			json_object_set_new(o, "statement_encoding", json_string("base64"));
+			free(b64);
+		}
+		s = json_dumps(o, SW_LEDGER_LINE_FLAGS);
+		printf("%s\n", s ? s : "");
+		free(s);
+		json_decref(o);
+	}
+}
+
+/* sqlward log --full-text SEQ: 0 shown, 1 no such statement or its text is missing or bad, 2 unreadable. */
+static int show_full_text(const char *path, uint64_t seq, const char *blob_base, enum full_format fmt)
+{
+	FILE *in = open_ledger(path);
+	uint64_t first, last;
+	json_t *rec;
+	const char *type, *rel, *sha;
+	json_int_t len;
+	struct sw_sbuf text = { 0 };
+	char err[700], calc[65];
+	int rc = 1;
+
+	if (!in)
+		return 2;
+	rec = find_record(in, seq, &first, &last);
+	fclose(in);
+	if (!rec) {
+		if (first)
+			fprintf(stderr, "sqlward log: no record with seq %llu in %s (it holds seq %llu to %llu)\n",
+				(unsigned long long)seq, path, (unsigned long long)first, (unsigned long long)last);
+		else
+			fprintf(stderr, "sqlward log: no record with seq %llu in %s (it holds no records)\n",
+				(unsigned long long)seq, path);
+		return 1;
+	}
+	type = jstr(rec, "type");
+	rel = jstr(rec, "statement_blob");
+	sha = jstr(rec, "statement_sha256");
+	len = json_integer_value(json_object_get(rec, "statement_length"));
+	if (!type || strcmp(type, "statement") != 0 || !sha) {
+		fprintf(stderr, "sqlward log: record %llu is a %s record, not a statement\n", (unsigned long long)seq,
+			type ? type : "malformed");
+		goto out;
+	}
+	if (rel) {
+		char *copy = sw_xstrdup(path);
+		if (len < 0 || (uint64_t)len > FULL_TEXT_MAX)
+			snprintf(err, sizeof(err), "its statement_length %lld is not a statement's", (long long)len);
+		int r = len < 0 || (uint64_t)len > FULL_TEXT_MAX ? -1 :
+			sw_blob_read(blob_base ? blob_base : dirname(copy), rel, sha, (uint64_t)len, add_to_sbuf, &text,
+				     err, sizeof(err));
+		free(copy);
+		if (r != 0) {
+			fprintf(stderr, "sqlward log: the full text of record %llu cannot be shown: %s (sqlward verify "
+				"checks every kept text; pass --blob-base DIR if the .blobs directory was moved)\n",
+				(unsigned long long)seq, err);
+			goto out;
+		}
+	} else if (json_is_true(json_object_get(rec, "statement_truncated"))) {
+		const char *why = jstr(rec, "statement_blob_error");
+		fprintf(stderr, "sqlward log: record %llu holds only the first bytes of its %lld-byte statement: %s%s\n",
+			(unsigned long long)seq, (long long)len,
+			why ? "the full text could not be kept when it was recorded: " :
+			      "it was recorded before sqlward kept full texts",
+			why ? why : "");
+		goto out;
+	} else {
+		size_t n;
+		char *t = statement_text(rec, &n);
+		sw_sbuf_add(&text, t, n);
+		free(t);
+		sw_sha256_hex(text.s ? text.s : "", text.len, calc);
+		if (strcmp(calc, sha) != 0) {
+			fprintf(stderr, "sqlward log: record %llu's statement does not match its statement_sha256: the "
+				"record was edited (run sqlward verify)\n", (unsigned long long)seq);
+			goto out;
+		}
+	}
+	print_full_text(seq, rec, text.s ? text.s : "", text.len, fmt);
+	rc = 0;
+out:
+	free(text.s);
+	json_decref(rec);
+	return rc;
+}
+
 /* ---- the command ---- */
 
 struct filter {
 	const char *role;
 	const char *verdict;
-	const char *type; /* NULL: all */
+	const char *type; /* NULL: all; "statement" also shows gap records (what is missing between them) */
 	bool has_since, has_until;
 	struct timespec since, until;
 };
@@ -242,12 +420,31 @@ static int ts_cmp(const struct timespec *a, const struct timespec *b)
 	return a->tv_nsec < b->tv_nsec ? -1 : a->tv_nsec > b->tv_nsec;
 }
 
+static bool in_time(json_t *rec, const struct filter *f)
+{
+	struct timespec now = { 0, 0 }, ts;
+	const char *t = jstr(rec, "time");
+
+	if (!f->has_since && !f->has_until)
+		return true;
+	if (!t || sw_parse_time(t, &now, &ts) != 0)
+		return false;
+	if (f->has_since && ts_cmp(&ts, &f->since) < 0)
+		return false;
+	if (f->has_until && ts_cmp(&ts, &f->until) > 0)
+		return false;
+	return true;
+}
+
 static bool matches(json_t *rec, const struct filter *f)
 {
 	const char *type = jstr(rec, "type");
 
-	if (f->type && (!type || strcmp(type, f->type) != 0))
+	if (f->type && (!type || strcmp(type, f->type) != 0) &&
+	    !(type && strcmp(f->type, "statement") == 0 && strcmp(type, "gap") == 0))
 		return false;
+	if (type && strcmp(type, "gap") == 0)
+		return !f->role && !f->verdict && in_time(rec, f); /* a gap belongs to no role or verdict */
 	if (f->role) {
 		const char *role = jstr(rec, "role");
 		if (!role || fnmatch(f->role, role, 0) != 0)
@@ -258,17 +455,7 @@ static bool matches(json_t *rec, const struct filter *f)
 		if (!v || strcmp(v, f->verdict) != 0)
 			return false;
 	}
-	if (f->has_since || f->has_until) {
-		struct timespec now = { 0, 0 }, ts;
-		const char *t = jstr(rec, "time");
-		if (!t || sw_parse_time(t, &now, &ts) != 0)
-			return false;
-		if (f->has_since && ts_cmp(&ts, &f->since) < 0)
-			return false;
-		if (f->has_until && ts_cmp(&ts, &f->until) > 0)
-			return false;
-	}
-	return true;
+	return in_time(rec, f);
 }
 
 static size_t statement_width(void)
@@ -297,12 +484,15 @@ int sw_cmd_log(int argc, char **argv)
 		{ "type", required_argument, NULL, 't' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "full-text", required_argument, NULL, 'F' },
+		{ "blob-base", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct filter f = { .type = "statement" };
-	const char *path = NULL;
-	bool json = false;
+	const char *path = NULL, *blob_base = NULL;
+	bool json = false, raw = false, filtered = false, full_text = false;
+	uint64_t full_seq = 0;
 	size_t limit = 0, stmt_width, lineno = 0, shown = 0, matched = 0;
 	struct timespec now;
 	char **ring = NULL;
@@ -321,9 +511,11 @@ int sw_cmd_log(int argc, char **argv)
 			path = optarg;
 			break;
 		case 'r':
+			filtered = true;
 			f.role = optarg;
 			break;
 		case 'v':
+			filtered = true;
 			if (strcmp(optarg, "allow") && strcmp(optarg, "hold") && strcmp(optarg, "deny")) {
 				fprintf(stderr, "sqlward log: unknown --verdict '%s' (use allow, hold or deny)\n", optarg);
 				return 2;
@@ -333,6 +525,7 @@ int sw_cmd_log(int argc, char **argv)
 		case 's':
 		case 'u': {
 			struct timespec *ts = c == 's' ? &f.since : &f.until;
+			filtered = true;
 			if (sw_parse_time(optarg, &now, ts) != 0) {
 				fprintf(stderr, "sqlward log: cannot read --%s '%s': use RFC 3339 "
 					"(2026-11-21T13:00:00Z) or an age such as 10m, 2h, 1d\n",
@@ -346,17 +539,21 @@ int sw_cmd_log(int argc, char **argv)
 			break;
 		}
 		case 't':
+			filtered = true;
 			if (strcmp(optarg, "all") == 0)
 				f.type = NULL;
-			else if (strcmp(optarg, "statement") == 0 || strcmp(optarg, "daemon") == 0)
+			else if (strcmp(optarg, "statement") == 0 || strcmp(optarg, "daemon") == 0 ||
+				 strcmp(optarg, "gap") == 0 || strcmp(optarg, "continuation") == 0)
 				f.type = optarg;
 			else {
-				fprintf(stderr, "sqlward log: unknown --type '%s' (use statement, daemon or all)\n", optarg);
+				fprintf(stderr, "sqlward log: unknown --type '%s' (use statement, daemon, gap, continuation "
+					"or all)\n", optarg);
 				return 2;
 			}
 			break;
 		case 'n': {
 			char *end;
+			filtered = true;
 			errno = 0;
 			unsigned long long v = strtoull(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-' || v == 0 || v > 100000000ULL) {
@@ -367,14 +564,28 @@ int sw_cmd_log(int argc, char **argv)
 			break;
 		}
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "table") == 0)
-				json = false;
-			else {
-				fprintf(stderr, "sqlward log: unknown --format '%s' (use table or json)\n", optarg);
+			json = strcmp(optarg, "json") == 0;
+			raw = strcmp(optarg, "raw") == 0;
+			if (!json && !raw && strcmp(optarg, "table") != 0) {
+				fprintf(stderr, "sqlward log: unknown --format '%s' (use table or json; raw with "
+					"--full-text)\n", optarg);
 				return 2;
 			}
+			break;
+		case 'F': {
+			char *end;
+			errno = 0;
+			full_seq = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || full_seq == 0) {
+				fprintf(stderr, "sqlward log: --full-text needs a record's seq (a positive number, as "
+					"`sqlward log --format json` shows), not '%s'\n", optarg);
+				return 2;
+			}
+			full_text = true;
+			break;
+		}
+		case 'B':
+			blob_base = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -395,20 +606,27 @@ int sw_cmd_log(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (full_text && filtered) {
+		fprintf(stderr, "sqlward log: --full-text shows one record: it takes no --role, --verdict, --since, "
+			"--until, --type or --limit\n");
+		return 2;
+	}
+	if ((raw || blob_base) && !full_text) {
+		fprintf(stderr, "sqlward log: %s goes with --full-text SEQ\n", raw ? "--format raw" : "--blob-base");
+		return 2;
+	}
+	if (full_text)
+		return show_full_text(path ? path : sw_ledger_default_path(), full_seq, blob_base,
+				      raw ? FULL_RAW : json ? FULL_JSON : FULL_TABLE);
 	if (f.has_since && f.has_until && ts_cmp(&f.since, &f.until) > 0) {
 		fprintf(stderr, "sqlward log: --since is later than --until; nothing could match\n");
 		return 2;
 	}
 	if (!path)
 		path = sw_ledger_default_path();
-	in = fopen(path, "re");
-	if (!in) {
-		int e = errno;
-		fprintf(stderr, "sqlward log: cannot open ledger %s: %s; %s\n", path, strerror(e),
-			e == EACCES ? "run as root or as a user allowed to read it" :
-			"pass --ledger FILE or set SQLWARD_LEDGER to the daemon's ledger");
+	in = open_ledger(path);
+	if (!in)
 		return 2;
-	}
 
 	stmt_width = statement_width();
 	if (limit)

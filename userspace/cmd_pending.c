@@ -16,14 +16,21 @@ struct ctl_args {
 	const char *comment;
 	const char *format;
 	const char *id;
+	const char *sha256;      /* approve/deny: the statement's hash must start with it */
+	bool force;              /* approve: even though the server will cancel it on release */
 };
 
-static int parse_ctl(int argc, char **argv, struct ctl_args *a, bool want_id, const char *usage)
+/* How many operands a command takes: none, an id, or an id that --sha256 may stand in for. */
+enum ctl_operand { CTL_NO_ID, CTL_ID, CTL_ID_OR_SHA };
+
+static int parse_ctl(int argc, char **argv, struct ctl_args *a, enum ctl_operand want, const char *usage)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "comment", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "sha256", required_argument, NULL, 'x' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -37,6 +44,8 @@ static int parse_ctl(int argc, char **argv, struct ctl_args *a, bool want_id, co
 		case 's': a->socket = optarg; break;
 		case 'c': a->comment = optarg; break;
 		case 'f': a->format = optarg; break;
+		case 'x': a->sha256 = optarg; break;
+		case 'F': a->force = true; break;
 		case 'h': printf("%s", usage); exit(0);
 		default: fprintf(stderr, "%s", usage); return -1;
 		}
@@ -45,18 +54,32 @@ static int parse_ctl(int argc, char **argv, struct ctl_args *a, bool want_id, co
 		fprintf(stderr, "sqlward %s: --format must be text or json\n", argv[0]);
 		return -1;
 	}
-	if (want_id) {
-		char *end;
-		if (optind != argc - 1 || (strtoull(argv[optind], &end, 10), *end) || !argv[optind][0]) {
-			fprintf(stderr, "%s", usage);
-			return -1;
-		}
+	if (a->force && strcmp(argv[0], "approve") != 0) {
+		fprintf(stderr, "sqlward %s: --force goes with approve\n", argv[0]);
+		return -1;
+	}
+	if (a->sha256 && want != CTL_ID_OR_SHA) {
+		fprintf(stderr, "sqlward %s: --sha256 goes with approve and deny\n", argv[0]);
+		return -1;
+	}
+	if (want != CTL_NO_ID && optind == argc - 1 && argv[optind][0]) {
 		a->id = argv[optind];
-	} else if (optind != argc) {
+	} else if (!(optind == argc && (want == CTL_NO_ID || (want == CTL_ID_OR_SHA && a->sha256)))) {
 		fprintf(stderr, "%s", usage);
 		return -1;
 	}
 	return 0;
+}
+
+/* {"op": op, "id": ID} (the daemon parses the id: "k7q2m3-12", or a number). */
+static json_t *id_request(const char *op, const struct ctl_args *a)
+{
+	json_t *req = json_pack("{s:s}", "op", op);
+	if (a->id)
+		json_object_set_new(req, "id", json_string(a->id));
+	if (a->sha256)
+		json_object_set_new(req, "sha256", json_string(a->sha256));
+	return req;
 }
 
 /*
@@ -210,20 +233,43 @@ static void print_requester(json_t *h)
 	}
 }
 
+/* "group:dba, carol" or "root". */
+static void print_approvers(json_t *list)
+{
+	json_t *v;
+	size_t i;
+
+	if (json_array_size(list) == 0)
+		fputs("root", stdout);
+	json_array_foreach(list, i, v) {
+		fputs(i ? ", " : "", stdout);
+		put_json(v, 0, 0, 0);
+	}
+}
+
 static void print_approval(json_t *h)
 {
-	json_t *appr = json_object_get(h, "approvers"), *v;
+	json_t *rules = json_object_get(json_object_get(h, "approval"), "rules"), *v;
 	long long required = json_integer_value(json_object_get(h, "approvals_required"));
 	size_t i;
 
 	printf("  approval   %lld distinct approval%s needed from ", required, required == 1 ? "" : "s");
-	if (json_array_size(appr) == 0)
-		printf("root");
-	json_array_foreach(appr, i, v) {
-		fputs(i ? ", " : "", stdout);
-		put_json(v, 0, 0, 0);
+	if (json_array_size(rules) > 1) {
+		/* Held by several rules: every approval must satisfy each of them. */
+		printf("people who are approvers of every rule below:\n");
+		json_array_foreach(rules, i, v) {
+			long long n = json_integer_value(json_object_get(v, "approvals_required"));
+			printf("  %-10s rule ", "");
+			put_key(v, "rule");
+			printf(" (%lld approval%s, timeout %llds): ", n, n == 1 ? "" : "s",
+			       (long long)json_integer_value(json_object_get(v, "timeout_s")));
+			print_approvers(json_object_get(v, "approvers"));
+			putchar('\n');
+		}
+	} else {
+		print_approvers(json_object_get(h, "approvers"));
+		putchar('\n');
 	}
-	putchar('\n');
 	json_array_foreach(json_object_get(h, "approvals"), i, v) {
 		fputs("  approved   by ", stdout);
 		put_key(v, "user");
@@ -235,6 +281,20 @@ static void print_approval(json_t *h)
 		}
 		putchar('\n');
 	}
+}
+
+/* The exact commands to decide it, bound to the statement's hash. */
+static void print_commands(json_t *h)
+{
+	json_t *cmds = json_object_get(h, "commands");
+
+	if (!json_is_object(cmds))
+		return;
+	fputs("  to approve ", stdout);
+	put_key(cmds, "approve");
+	fputs("\n  to deny    ", stdout);
+	put_key(cmds, "deny");
+	putchar('\n');
 }
 
 static void print_timeouts(json_t *h)
@@ -289,17 +349,103 @@ static void print_parameters(json_t *h)
 	}
 }
 
+/* "14m05s" */
+static void format_left(double s, char *buf, size_t len)
+{
+	long t = s > 0 ? (long)(s + 0.5) : 0;
+	if (t >= 3600)
+		snprintf(buf, len, "%ldh%02ldm", t / 3600, t / 60 % 60);
+	else
+		snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
+}
+
+/* The hold's id as the daemon wrote it (text, or a number from an older daemon). */
+static void put_id(json_t *h, size_t width)
+{
+	json_t *id = json_object_get(h, "id");
+	char num[32];
+
+	if (json_is_string(id)) {
+		put_json(id, width, 0, 0);
+		return;
+	}
+	snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(id));
+	printf("%-*s", (int)width, num);
+}
+
+/* "sqlward-client", or "?" with the users that may have sent it. */
+static void put_requester(json_t *h, size_t width)
+{
+	json_t *user = json_object_get(h, "requester_user");
+	json_t *barred = json_object_get(json_object_get(h, "requester_chain"), "may_not_approve");
+	struct sw_sbuf b = { 0 };
+	size_t i;
+	json_t *v;
+
+	if (!json_is_string(user))
+		user = json_object_get(json_object_get(h, "requester"), "user");   /* an older daemon */
+	if (json_is_string(user)) {
+		put_json(user, width, width, 0);
+		return;
+	}
+	sw_sbuf_str(&b, "?");
+	json_array_foreach(barred, i, v)
+		sw_sbuf_printf(&b, "%s%s", i ? "," : "(", json_is_string(v) ? json_string_value(v) : "?");
+	if (json_array_size(barred))
+		sw_sbuf_str(&b, ")");
+	{
+		json_t *s = json_string(b.s);
+		put_json(s, width, width, 0);
+		json_decref(s);
+	}
+	free(b.s);
+}
+
+/* "1/2 alice" */
+static void put_approvals(json_t *h, size_t width)
+{
+	json_t *by = json_object_get(h, "approved_by"), *v, *s;
+	struct sw_sbuf b = { 0 };
+	size_t i;
+
+	if (!by)
+		by = json_object_get(h, "approvals");
+	sw_sbuf_printf(&b, "%zu/%lld", json_array_size(by),
+		       (long long)json_integer_value(json_object_get(h, "approvals_required")));
+	json_array_foreach(by, i, v) {
+		const char *u = json_is_string(v) ? json_string_value(v) : json_string_value(json_object_get(v, "user"));
+		sw_sbuf_printf(&b, "%s%s", i ? "," : " ", u ? u : "?");
+	}
+	s = json_string(b.s);
+	put_json(s, width, width, 0);
+	json_decref(s);
+	free(b.s);
+}
+
 static void print_row(json_t *h)
 {
-	printf("%-5lld %6.1fs  ", (long long)json_integer_value(json_object_get(h, "id")),
-	       json_real_value(json_object_get(h, "age_s")));
-	put_json(json_object_get(h, "role"), 16, 0, 0);
+	json_t *left = json_object_get(h, "time_left_s");
+	char age[32], lefts[48];
+
+	if (!left)
+		left = json_object_get(h, "timeout_in_s");
+	snprintf(age, sizeof(age), "%.1fs", json_real_value(json_object_get(h, "age_s")));
+	format_left(json_real_value(left), lefts, sizeof(lefts));
+	put_id(h, 12);
+	printf(" %7s %7s  ", age, lefts);
+	put_json(json_object_get(h, "role"), 14, 0, 0);
 	putchar(' ');
-	put_json(json_object_get(h, "database"), 12, 0, 0);
+	put_json(json_object_get(h, "database"), 10, 0, 0);
+	putchar(' ');
+	put_json(json_object_get(h, "client"), 21, 0, 0);
+	printf(" %-7lld ", (long long)json_integer_value(json_object_get(h, "pid")));
+	put_requester(h, 16);
+	putchar(' ');
+	put_approvals(h, 14);
 	putchar(' ');
 	put_json(json_object_get(h, "class"), 8, 0, 0);
 	putchar(' ');
-	put_json(json_object_get(h, "rule"), 20, 0, 0);
+	put_json(json_object_get(h, "rule"), 18, 0, 0);
 	putchar(' ');
 	put_json(json_object_get(h, "statement"), 0, 60, 0);
 	putchar('\n');
@@ -310,7 +456,13 @@ static void print_dossier(json_t *h)
 	json_t *parts = json_object_get(h, "statements"), *v;
 	size_t i;
 
-	printf("Held statement #%lld\n", (long long)json_integer_value(json_object_get(h, "id")));
+	fputs("Held statement ", stdout);
+	put_id(h, 0);
+	if (json_is_string(json_object_get(h, "host"))) {
+		fputs(" on ", stdout);
+		put_key(h, "host");
+	}
+	putchar('\n');
 	printf("  session    pid %lld, role ", (long long)json_integer_value(json_object_get(h, "pid")));
 	put_key(h, "role");
 	fputs(", database ", stdout);
@@ -319,8 +471,13 @@ static void print_dossier(json_t *h)
 	put_key(h, "client");
 	fputs("\n  arrived    ", stdout);
 	put_key(h, "time");
-	printf(" (held %.1fs, timeout in %.0fs)\n", json_real_value(json_object_get(h, "age_s")),
+	printf(" (held %.1fs, timeout in %.0fs", json_real_value(json_object_get(h, "age_s")),
 	       json_real_value(json_object_get(h, "timeout_in_s")));
+	if (json_is_string(json_object_get(h, "expires_at"))) {
+		fputs(", at ", stdout);
+		put_key(h, "expires_at");
+	}
+	fputs(")\n", stdout);
 	fputs("  held by    rule ", stdout);
 	put_key(h, "rule");
 	if (json_is_string(json_object_get(h, "reason"))) {
@@ -365,6 +522,7 @@ static void print_dossier(json_t *h)
 	       "shown as \\ escapes, \\\\ is one backslash):\n");
 	put_json(json_object_get(h, "statement"), 0, 0, SW_ESC_BREAK_LINES);
 	putchar('\n');
+	print_commands(h);
 }
 
 static json_t *call(const struct ctl_args *a, json_t *req)
@@ -388,7 +546,7 @@ int sw_cmd_pending(int argc, char **argv)
 	json_t *r, *list, *h;
 	size_t i;
 
-	if (parse_ctl(argc, argv, &a, false, "usage: sqlward pending [--socket PATH] [--format text|json]\n") < 0)
+	if (parse_ctl(argc, argv, &a, CTL_NO_ID, "usage: sqlward pending [--socket PATH] [--format text|json]\n") < 0)
 		return 2;
 	r = call(&a, json_pack("{s:s}", "op", "pending"));
 	if (!r)
@@ -402,7 +560,8 @@ int sw_cmd_pending(int argc, char **argv)
 	} else if (json_array_size(list) == 0) {
 		printf("no held statements\n");
 	} else {
-		printf("%-5s %7s  %-16s %-12s %-8s %-20s %s\n", "ID", "AGE", "ROLE", "DATABASE", "CLASS", "RULE", "STATEMENT");
+		printf("%-12s %7s %7s  %-14s %-10s %-21s %-7s %-16s %-14s %-8s %-18s %s\n", "ID", "AGE", "LEFT", "ROLE",
+		       "DATABASE", "CLIENT", "PID", "REQUESTER", "APPROVALS", "CLASS", "RULE", "STATEMENT");
 		json_array_foreach(list, i, h)
 			print_row(h);
 	}
@@ -415,9 +574,9 @@ int sw_cmd_show(int argc, char **argv)
 	struct ctl_args a;
 	json_t *r;
 
-	if (parse_ctl(argc, argv, &a, true, "usage: sqlward show ID [--socket PATH] [--format text|json]\n") < 0)
+	if (parse_ctl(argc, argv, &a, CTL_ID, "usage: sqlward show ID [--socket PATH] [--format text|json]\n") < 0)
 		return 2;
-	r = call(&a, json_pack("{s:s, s:I}", "op", "show", "id", (json_int_t)strtoll(a.id, NULL, 10)));
+	r = call(&a, id_request("show", &a));
 	if (!r)
 		return 1;
 	if (strcmp(a.format, "json") == 0) {
@@ -433,20 +592,31 @@ int sw_cmd_show(int argc, char **argv)
 
 static int decide(int argc, char **argv, const char *op)
 {
-	char usage[256];
+	char usage[512];
 	struct ctl_args a;
 	json_t *req, *r;
 
-	snprintf(usage, sizeof(usage), "usage: sqlward %s ID [--comment TEXT] [--socket PATH]\n", op);
-	if (parse_ctl(argc, argv, &a, true, usage) < 0)
+	snprintf(usage, sizeof(usage),
+		 "usage: sqlward %s ID [--sha256 PREFIX] [--comment TEXT] [--socket PATH]%s\n"
+		 "       sqlward %s --sha256 PREFIX [--comment TEXT] [--socket PATH]%s\n"
+		 "ID as `sqlward pending` shows it (k7q2m3-12). --sha256: only if the held statement's SHA-256\n"
+		 "starts with PREFIX (8 to 64 hex digits; `sqlward show ID` prints the command).%s\n", op,
+		 strcmp(op, "approve") == 0 ? " [--force]" : "", op, strcmp(op, "approve") == 0 ? " [--force]" : "",
+		 strcmp(op, "approve") == 0 ? "\n--force: release it even though PostgreSQL will cancel it at once (its "
+					      "statement_timeout ran out while it was held)." : "");
+	if (parse_ctl(argc, argv, &a, CTL_ID_OR_SHA, usage) < 0)
 		return 2;
-	req = json_pack("{s:s, s:I}", "op", op, "id", (json_int_t)strtoll(a.id, NULL, 10));
+	req = id_request(op, &a);
 	if (a.comment)
 		json_object_set_new(req, "comment", json_string(a.comment));
+	if (a.force)
+		json_object_set_new(req, "force", json_true());
 	r = call(&a, req);
 	if (!r)
 		return 1;
-	printf("held statement #%s: ", a.id);
+	fputs("held statement ", stdout);
+	put_key(r, "id");
+	fputs(": ", stdout);
 	put_key(r, "message");
 	putchar('\n');
 	json_decref(r);
@@ -462,7 +632,7 @@ int sw_cmd_status(int argc, char **argv)
 	json_t *r;
 	char *s;
 
-	if (parse_ctl(argc, argv, &a, false, "usage: sqlward status [--socket PATH]\n") < 0)
+	if (parse_ctl(argc, argv, &a, CTL_NO_ID, "usage: sqlward status [--socket PATH]\n") < 0)
 		return 2;
 	r = call(&a, json_pack("{s:s}", "op", "status"));
 	if (!r)
@@ -562,10 +732,25 @@ int sw_cmd_freeze(int argc, char **argv)
 		s = json_dumps(r, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("%s\n", s);
 		free(s);
-	} else if (json_is_true(json_object_get(r, "frozen"))) {
-		printf("frozen: %s\n", json_string_value(json_object_get(r, "reason")));
 	} else {
-		printf("not frozen\n");
+		json_t *window = json_object_get(r, "window");
+		if (json_is_string(json_object_get(r, "message"))) {
+			put_key(r, "message");
+			putchar('\n');
+		} else if (json_is_true(json_object_get(r, "frozen"))) {
+			fputs("frozen: ", stdout);
+			put_key(r, "reason");
+			putchar('\n');
+		} else {
+			printf("not frozen\n");
+		}
+		if (json_is_object(window) && !json_is_string(json_object_get(r, "message"))) {
+			fputs("scheduled window in force: ", stdout);
+			put_key(window, "reason");
+			fputs(", until ", stdout);
+			put_key(window, "until");
+			putchar('\n');
+		}
 	}
 	json_decref(r);
 	return 0;

@@ -1,5 +1,6 @@
 /* `sqlward run` and `sqlward detach`: option parsing around the daemon. */
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,15 +27,20 @@ static void run_usage(FILE *f)
 		"  --socket PATH   control socket (default $SQLWARD_SOCKET or %s)\n"
 		"  --socket-group G  approvers' group: may connect to the control socket (each request is\n"
 		"                  still checked against the policy's approvers)\n"
+		"  --ledger-group G  reviewers' group: may read the ledger, its .head and its .blobs store\n"
+		"                  (files 0640, directories 0750, group G; the policy's access.ledger_readers\n"
+		"                  are granted read by ACL as well)\n"
 		"  --state FILE    runtime state: the freeze switch (default: sqlward-state.json beside the ledger)\n"
 		"  --pg-bin PATH   PostgreSQL server binary to probe (default: binaries of running postgres)\n"
 		"  --pin-dir DIR   bpffs dir that keeps the gate closed while the daemon restarts (default %s)\n"
 		"  --no-pin        the gate opens when the daemon exits (development only)\n"
 		"  --observe-only  record verdicts but never stop or cancel a statement\n"
 		"  --no-cache      judge every governed statement in userspace (no in-kernel verdict cache)\n"
-		"  --postmaster-pid PID  govern only backends of this postmaster (repeatable; default:\n"
-		"                  every process running the binaries)\n",
-		SW_DEFAULT_POLICY, SW_DEFAULT_LEDGER, SW_DEFAULT_SOCKET, SW_DEFAULT_PIN_DIR);
+		"  --postmaster-pid PID  govern only this postmaster's cluster (repeatable; it stays governed\n"
+		"                  across restarts, by its data directory; default: every process running\n"
+		"                  the binaries)\n"
+		"Only one daemon governs a binary (or, with --postmaster-pid, a cluster): locks in %s.\n",
+		SW_DEFAULT_POLICY, SW_DEFAULT_LEDGER, SW_DEFAULT_SOCKET, SW_DEFAULT_PIN_DIR, SW_LOCK_DIR);
 }
 
 int sw_cmd_run(int argc, char **argv)
@@ -53,6 +59,7 @@ int sw_cmd_run(int argc, char **argv)
 		{ "postmaster-pid", required_argument, NULL, 'M' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "socket-group", required_argument, NULL, 'G' },
+		{ "ledger-group", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -87,6 +94,17 @@ int sw_cmd_run(int argc, char **argv)
 		case 'm': o.max_statement_bytes = strtoul(optarg, NULL, 10); break;
 		case 'S': o.state_path = optarg; break;
 		case 'G': o.socket_group = optarg; break;
+		case 'L': {
+			struct group *gr = getgrnam(optarg);
+			if (!gr) {
+				fprintf(stderr, "sqlward run: --ledger-group %s: no such group; create it (groupadd %s) "
+					"or name an existing one\n", optarg, optarg);
+				return 2;
+			}
+			o.ledger_access.set_group = true;
+			o.ledger_access.group = gr->gr_gid;
+			break;
+		}
 		case 'g': o.grace_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'M':
 			if (o.n_postmasters == 8 || atoi(optarg) <= 1) {

@@ -1,11 +1,21 @@
 /*
  * The daemon's control socket: one JSON request per connection, one JSON
- * reply. Callers are identified by SO_PEERCRED, never by what they claim.
+ * reply. Callers are identified by SO_PEERCRED, never by what they claim,
+ * and reaching the socket grants nothing: each request is checked against
+ * the policy's separate powers (access.h).
  *
- *   {"op":"pending"}                       -> {"ok":true,"pending":[...]}
- *   {"op":"show","id":N}                   -> {"ok":true,"hold":{...}}
- *   {"op":"approve"|"deny","id":N,"comment":"..."} -> {"ok":true} | {"ok":false,"error":"..."}
+ *   {"op":"pending"}                       -> {"ok":true,"pending":[...],"all":bool}
+ *   {"op":"show","id":"k7q2m3-12"}         -> {"ok":true,"hold":{...}}
+ *   {"op":"approve"|"deny","id":ID,"sha256":"PREFIX","comment":"..."}
+ *                                          -> {"ok":true,...} | {"ok":false,"error":"..."}
+ *   {"op":"freeze"[,"on":bool,"reason":"...","until":T]} -> the freeze, and any window in force
  *   {"op":"status"}                        -> {"ok":true, counters...}
+ *
+ * An id is "k7q2m3-12" (hold_id.h), or a plain number: the whole id of an
+ * older daemon's hold, else the counter of a hold of this run. Approving or
+ * denying by a bare counter needs --sha256 too: a counter means another
+ * statement after a restart, the hash cannot. An id no longer waiting is
+ * answered with what happened to it, from the ledger (hold_history.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +28,21 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "access.h"
+#include "control_server.h"
 #include "daemon_internal.h"
+#include "hold_history.h"
+#include "hold_id.h"
+#include "hold_view.h"
+#include "hold_webhooks.h"
+#include "ledger_access.h"
 #include "util.h"
+
+#define SHA256_PREFIX_MIN 8   /* hex digits: fewer bind too little */
+
+/* Decided holds, from the daemon's ledger. One daemon per process; the
+ * control server is the only reader, so it lives here. */
+static struct sw_hold_history *history;
 
 int sw_control_listen(const char *path, const char *group, char *err, size_t errlen)
 {
@@ -107,124 +130,440 @@ static json_t *error_reply(const char *fmt, const char *arg)
 	return r;
 }
 
-/* The caller's groups by name (for "group:NAME" approvers). */
+/* ---- who is asking ---- */
+
+struct caller {
+	struct sw_actor actor;
+	char user[64];
+	char **groups;
+};
+
+/* The caller's groups by name (for "group:NAME" entries), from the user database. */
 static size_t actor_groups(uid_t uid, const char *user, char ***out)
 {
 	struct passwd *pw = getpwuid(uid);
-	gid_t gids[256];
-	int ng = 256;
+	int ng = 64;
+	gid_t *gids;
 	char **names;
 	size_t n = 0;
 
 	*out = NULL;
-	if (!pw || getgrouplist(user, pw->pw_gid, gids, &ng) < 0)
+	if (!pw)
 		return 0;
-	names = sw_xcalloc((size_t)ng, sizeof(*names));
+	gids = sw_xcalloc((size_t)ng, sizeof(*gids));
+	if (getgrouplist(user, pw->pw_gid, gids, &ng) < 0) {
+		gids = sw_xrealloc(gids, (size_t)ng * sizeof(*gids));   /* ng is now the count needed */
+		if (getgrouplist(user, pw->pw_gid, gids, &ng) < 0)
+			ng = 0;
+	}
+	names = sw_xcalloc((size_t)(ng ? ng : 1), sizeof(*names));
 	for (int i = 0; i < ng; i++) {
 		struct group *gr = getgrgid(gids[i]);
 		if (gr)
 			names[n++] = sw_xstrdup(gr->gr_name);
 	}
+	free(gids);
 	*out = names;
 	return n;
 }
 
-static json_t *op_decide(struct sw_daemon *d, json_t *req, const struct ucred *cred, const char *who, bool approve)
+static void caller_init(struct caller *c, const struct ucred *cred)
 {
-	json_t *idv = json_object_get(req, "id");
+	struct passwd *pw = getpwuid(cred->uid);
+
+	memset(c, 0, sizeof(*c));
+	if (pw)
+		snprintf(c->user, sizeof(c->user), "%s", pw->pw_name);
+	else
+		snprintf(c->user, sizeof(c->user), "uid:%u", (unsigned)cred->uid);
+	c->actor.uid = cred->uid;
+	c->actor.user = c->user;
+	c->actor.n_groups = actor_groups(cred->uid, c->user, &c->groups);
+	c->actor.groups = (const char *const *)c->groups;
+}
+
+static void caller_free(struct caller *c)
+{
+	for (size_t i = 0; i < c->actor.n_groups; i++)
+		free(c->groups[i]);
+	free(c->groups);
+}
+
+/* ---- decided holds ---- */
+
+/* The history, caught up with the ledger. */
+static struct sw_hold_history *hold_history(struct sw_daemon *d)
+{
+	char err[512];
+
+	if (!history)
+		history = sw_hold_history_new();
+	if (sw_hold_history_update(history, d->opts->ledger_path, err, sizeof(err)) < 0)
+		fprintf(stderr, "sqlward: %s\n", err);
+	return history;
+}
+
+static bool run_tag_used(void *ctx, uint32_t run)
+{
+	return sw_hold_history_run_seen(ctx, run);
+}
+
+uint64_t sw_control_hold_id_base(struct sw_daemon *d)
+{
+	struct sw_hold_history *h = hold_history(d);
+	uint32_t run = sw_hold_id_new_run(sw_hold_id_this_host(), run_tag_used, h);
+	char tag[SW_HOLD_ID_TEXT_MAX];
+
+	sw_hold_id_run_format(run, tag, sizeof(tag));
+	fprintf(stderr, "sqlward: hold ids of this run: %s-1, %s-2, ... (%zu decided holds remembered from the "
+		"ledger)\n", tag, tag, sw_hold_history_size(h));
+	return sw_hold_id_make(run, 0);
+}
+
+/* This daemon's run tag, 0 while it issues plain counters. */
+static uint32_t current_run(const struct sw_daemon *d)
+{
+	return sw_hold_id_run(d->next_hold_id);
+}
+
+/* An approval_refused record for a hold that is no longer held (it has no sw_hold for sw_holds_note). */
+static void note_stale_refusal(struct sw_daemon *d, uint64_t id, const struct sw_hold_fate *f, const char *user,
+			       const char *comment, const char *message)
+{
+	char idt[SW_HOLD_ID_TEXT_MAX], err[512];
+	json_t *rec;
+
+	sw_hold_id_format(id, idt, sizeof(idt));
+	rec = sw_event_record("approval_refused",
+			      json_pack("{s:I, s:s, s:s?, s:s, s:s?, s:s, s:b}", "hold_id", (json_int_t)id, "hold", idt,
+					"statement_sha256", f && f->sha256[0] ? f->sha256 : NULL, "user", user,
+					"comment", comment, "message", message, "stale", 1));
+	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0)
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+	json_decref(rec);
+}
+
+/* Why there is no hold with this id, when the history does not know it either. */
+static void unknown_id_message(const struct sw_daemon *d, uint64_t id, char *msg, size_t len)
+{
+	char idt[SW_HOLD_ID_TEXT_MAX], mine[SW_HOLD_ID_TEXT_MAX], theirs[8], ours[8];
+	uint32_t run = sw_hold_id_run(id), cur = current_run(d);
+
+	sw_hold_id_format(id, idt, sizeof(idt));
+	if (!run || !cur) {
+		snprintf(msg, len, "no held statement with id %s (already decided, timed out, or never held); run "
+			 "`sqlward pending` to see what is waiting", idt);
+		return;
+	}
+	sw_hold_id_run_format(cur, mine, sizeof(mine));
+	if (run == cur) {
+		snprintf(msg, len, "no held statement with id %s: this daemon run has held %u statement%s so far "
+			 "(%s-1 to %s-%u); run `sqlward pending` to see what is waiting", idt,
+			 sw_hold_id_counter(d->next_hold_id), sw_hold_id_counter(d->next_hold_id) == 1 ? "" : "s", mine,
+			 mine, sw_hold_id_counter(d->next_hold_id));
+		return;
+	}
+	sw_hold_id_host_format(run, theirs, sizeof(theirs));
+	sw_hold_id_host_format(cur, ours, sizeof(ours));
+	if (sw_hold_id_host_tag(run) != sw_hold_id_host_tag(cur))
+		snprintf(msg, len, "hold %s is not from this host: its ids begin with host tag %s and this host's "
+			 "with %s (this run's ids are %s-N); run the command on the host that holds it (`sqlward pending` "
+			 "there)", idt, theirs, ours, mine);
+	else
+		snprintf(msg, len, "hold %s is not from this daemon run (its ids are %s-N) and this host's ledger has "
+			 "no record of it (sqlward remembers the last %d decided holds); it cannot be decided now",
+			 idt, mine, SW_HOLD_HISTORY_MAX);
+}
+
+/* ---- which hold a request names ---- */
+
+struct target {
+	struct sw_hold *hold;        /* the live hold, or NULL */
+	uint64_t id;                 /* what was asked for (for stale answers) */
+	char sha256[65];             /* --sha256 prefix, lower case; "" when absent */
+	json_t *error;               /* a refusal to reply with (hold == NULL) */
+	bool missing;                /* a well-formed id that names no live hold (recorded when deciding) */
+	bool stale;                  /* ... of a hold that was decided */
+	struct sw_hold_fate fate;    /* its fate when stale */
+};
+
+static bool sha_prefix_of(const char *prefix, const char *sha)
+{
+	return strncmp(sha, prefix, strlen(prefix)) == 0;
+}
+
+/* The --sha256 prefix: 8 to 64 hex digits. */
+static bool parse_sha_prefix(json_t *v, char out[65])
+{
+	const char *s = json_string_value(v);
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < SHA256_PREFIX_MIN || n > 64 || strspn(s, "0123456789abcdefABCDEF") != n)
+		return false;
+	for (size_t i = 0; i <= n; i++)
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
+	return true;
+}
+
+/* The live hold whose statement's hash starts with t->sha256 (no id given). */
+static void find_by_sha(struct sw_daemon *d, struct target *t)
+{
+	struct sw_sbuf ids = { 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_holds; i++)
+		if (sha_prefix_of(t->sha256, d->holds[i]->statement_sha256)) {
+			char idt[SW_HOLD_ID_TEXT_MAX];
+			sw_hold_id_format(d->holds[i]->id, idt, sizeof(idt));
+			sw_sbuf_printf(&ids, "%s%s", n++ ? ", " : "", idt);
+			t->hold = d->holds[i];
+		}
+	if (n == 0) {
+		t->error = error_reply("no held statement's sha256 starts with %s; run `sqlward pending` to see what "
+				       "is waiting", t->sha256);
+	} else if (n > 1) {
+		/* The same text held in several sessions: the id must say which. */
+		char *m = sw_xasprintf("--sha256 %s is ambiguous: it matches held statements %s; give the id too "
+				       "(`sqlward approve ID --sha256 %s`)", t->sha256, ids.s, t->sha256);
+		t->error = error_reply("%s", m);
+		t->hold = NULL;
+		free(m);
+	}
+	free(ids.s);
+}
+
+/*
+ * Resolve the request's "id" (and "sha256") to a live hold. deciding: the
+ * caller wants to approve or deny (a bare counter then needs --sha256). On
+ * failure t->hold is NULL and t->error says why; t->stale when the id is of a
+ * hold that was decided (t->fate says how).
+ */
+static void find_target(struct sw_daemon *d, json_t *req, bool deciding, struct target *t)
+{
+	json_t *idv = json_object_get(req, "id"), *shav = json_object_get(req, "sha256");
+	uint32_t run = current_run(d);
+	bool bare = false;
+	char msg[1024];
+
+	memset(t, 0, sizeof(*t));
+	if (shav && !parse_sha_prefix(shav, t->sha256)) {
+		t->error = error_reply("%s", "--sha256 takes 8 to 64 hex digits of the statement's SHA-256, as `sqlward "
+				       "show ID` prints it");
+		return;
+	}
+	if (!idv && t->sha256[0]) {
+		find_by_sha(d, t);
+		return;
+	}
+	if (json_is_integer(idv) && json_integer_value(idv) > 0) {
+		t->id = (uint64_t)json_integer_value(idv);
+		bare = true;
+	} else if (!json_is_string(idv) || sw_hold_id_parse(json_string_value(idv), &t->id, &bare) < 0) {
+		t->error = error_reply("%s", "request needs a hold id like k7q2m3-12 (see `sqlward pending`)");
+		return;
+	}
+	/* A plain number: an older daemon's whole id, or a counter of this run. */
+	if (bare && !(t->hold = sw_holds_find(d, t->id)) && run) {
+		t->id = sw_hold_id_make(run, sw_hold_id_counter(t->id));
+		if (deciding && !t->sha256[0]) {
+			char idt[SW_HOLD_ID_TEXT_MAX];
+			sw_hold_id_format(t->id, idt, sizeof(idt));
+			snprintf(msg, sizeof(msg), "a bare number names a hold only within one daemon run, and after a "
+				 "restart it names another statement; use the full id %s, or bind the number to the "
+				 "statement you reviewed with --sha256 (`sqlward show %s` prints the command)", idt, idt);
+			t->error = error_reply("%s", msg);
+			return;
+		}
+	}
+	if (!t->hold)
+		t->hold = sw_holds_find(d, t->id);
+	if (t->hold)
+		return;
+	t->missing = true;
+	{
+		const struct sw_hold_fate *f = sw_hold_history_find(hold_history(d), t->id);
+		if (f) {
+			char what[768];
+			t->stale = true;
+			t->fate = *f;
+			sw_hold_fate_describe(f, sw_hold_history_runs(history), what, sizeof(what));
+			snprintf(msg, sizeof(msg), "%s; it is not waiting any more, so nothing was %s. Run `sqlward "
+				 "pending` for what is waiting now (a statement sent again is held under a new id)", what,
+				 deciding ? "decided" : "shown");
+		} else {
+			unknown_id_message(d, t->id, msg, sizeof(msg));
+		}
+	}
+	t->error = error_reply("%s", msg);
+}
+
+/* ---- requests ---- */
+
+static json_t *op_pending(struct sw_daemon *d, const struct caller *c)
+{
+	char why[512];
+	bool all = sw_access_may(d->policy, SW_POWER_READ_QUEUE, &c->actor, why, sizeof(why));
+	bool approver = sw_access_is_approver(d->policy, &c->actor);
+	uint64_t now = sw_mono_ns();
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < d->n_holds; i++)
+		if (all || sw_access_may_see_hold(d->policy, &d->holds[i]->approval, &c->actor)) {
+			json_array_append_new(arr, sw_hold_view_json(d, d->holds[i], now));
+			approver = true;
+		}
+	if (!all && !approver) {
+		json_decref(arr);
+		return error_reply("%s", why);
+	}
+	return json_pack("{s:b, s:o, s:b}", "ok", 1, "pending", arr, "all", all);
+}
+
+static json_t *op_show(struct sw_daemon *d, json_t *req, const struct caller *c)
+{
+	struct target t;
+
+	find_target(d, req, false, &t);
+	if (!t.hold)
+		return t.error;
+	if (!sw_access_may_see_hold(d->policy, &t.hold->approval, &c->actor)) {
+		char why[512];
+		sw_access_may(d->policy, SW_POWER_READ_QUEUE, &c->actor, why, sizeof(why));
+		return error_reply("%s", why);
+	}
+	if (t.sha256[0] && !sha_prefix_of(t.sha256, t.hold->statement_sha256))
+		return error_reply("the held statement's sha256 does not start with %s; run `sqlward show ID` without "
+				   "--sha256 to see it", t.sha256);
+	return json_pack("{s:b, s:o}", "ok", 1, "hold", sw_hold_view_json(d, t.hold, sw_mono_ns()));
+}
+
+/* A refused approve/deny of a live hold: recorded, told to the rules' webhooks, answered. */
+static json_t *refuse(struct sw_daemon *d, struct sw_hold *h, const char *user, const char *comment, const char *msg)
+{
+	sw_holds_note(d, h, "approval_refused", user, comment, msg);
+	sw_hold_webhooks_note(d, h, "approval_refused", user, comment, msg);
+	return error_reply("%s", msg);
+}
+
+static json_t *op_decide(struct sw_daemon *d, json_t *req, const struct caller *c, bool approve)
+{
 	const char *comment = json_string_value(json_object_get(req, "comment"));
-	struct sw_actor actor = { .uid = cred->uid, .user = who };
+	const char *who = c->user;
+	char idt[SW_HOLD_ID_TEXT_MAX], msg[2048];   /* a refusal names the whole connection chain */
 	struct timespec now;
 	enum sw_approval_result r;
+	struct target t;
 	struct sw_hold *h;
-	char idbuf[32], msg[2048];   /* a refusal names the whole connection chain */
-	char **groups;
-	json_t *reply;
 
-	if (!json_is_integer(idv))
-		return error_reply("%s", "request needs an integer \"id\" (see `sqlward pending`)");
-	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)json_integer_value(idv));
-	h = sw_holds_find(d, (uint64_t)json_integer_value(idv));
-	if (!h)
-		return error_reply("no held statement with id %s (already decided, timed out, or never held); "
-				   "run `sqlward pending` to see what is waiting", idbuf);
-	actor.n_groups = actor_groups(cred->uid, who, &groups);
-	actor.groups = (const char *const *)groups;
+	find_target(d, req, true, &t);
+	if (!t.hold) {
+		if (t.missing)
+			note_stale_refusal(d, t.id, t.stale ? &t.fate : NULL, who, comment,
+					   json_string_value(json_object_get(t.error, "error")));
+		return t.error;
+	}
+	h = t.hold;
+	sw_hold_id_format(h->id, idt, sizeof(idt));
+	if (t.sha256[0] && !sha_prefix_of(t.sha256, h->statement_sha256)) {
+		snprintf(msg, sizeof(msg), "the statement held as %s has sha256 %.16s..., which does not start with %s: "
+			 "it is not the statement you reviewed, so nothing was decided; run `sqlward show %s`", idt,
+			 h->statement_sha256, t.sha256, idt);
+		return refuse(d, h, who, comment, msg);
+	}
+	if (approve && sw_hold_server_cancels(h, sw_mono_ns()) && !json_is_true(json_object_get(req, "force"))) {
+		snprintf(msg, sizeof(msg), "PostgreSQL will cancel %s the moment it is released: the session's "
+			 "statement_timeout (%d ms) ran out while it was held, so it would not run and the client "
+			 "would see \"canceling statement due to user request\". Nothing was decided: deny it, or "
+			 "approve it with --force to end the wait that way", idt, h->statement_timeout_ms);
+		return error_reply("%s", msg);
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
-	r = sw_approval_decide(&h->approval, &actor, approve, comment, &now, msg, sizeof(msg));
-	for (size_t i = 0; i < actor.n_groups; i++)
-		free(groups[i]);
-	free(groups);
-
+	r = sw_approval_decide(&h->approval, &c->actor, approve, comment, &now, msg, sizeof(msg));
 	switch (r) {
 	case SW_APPROVAL_RECORDED:
 		sw_holds_note(d, h, "approval", who, comment, msg);
-		return json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "id", idbuf, "decision", "approval recorded",
+		sw_hold_webhooks_note(d, h, "approval_recorded", who, comment, msg);
+		return json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "id", idt, "decision", "approval recorded",
 				 "message", msg);
 	case SW_APPROVAL_RELEASED:
 	case SW_APPROVAL_DENIED: {
 		char *by = sw_xstrdup(h->approval.decided_by ? h->approval.decided_by : who);
 		int rc = sw_holds_release(d, h, r == SW_APPROVAL_RELEASED ? SW_VERDICT_ALLOW : SW_VERDICT_DENY, by,
-					  comment, r == SW_APPROVAL_RELEASED ? "ran" : "cancelled");
+					  comment, r == SW_APPROVAL_RELEASED ? "released" : "cancelled");
 		free(by);
-		if (rc < 0)
-			return error_reply("%s", "the ledger could not be written, so the statement was cancelled");
-		reply = json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "id", idbuf, "decision",
-				  r == SW_APPROVAL_RELEASED ? "approved" : "denied", "message", msg);
-		return reply;
+		if (rc < 0 && r == SW_APPROVAL_RELEASED)
+			return error_reply("the ledger could not be written, so %s stays held: it is released as soon as "
+					   "the approval is on disk, or times out like any hold (see `sqlward status`)", idt);
+		return json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "id", idt, "decision",
+				 r == SW_APPROVAL_RELEASED ? "approved" : "denied", "message", msg);
 	}
 	default:
-		sw_holds_note(d, h, "approval_refused", who, comment, msg);
-		return error_reply("%s", msg);
+		return refuse(d, h, who, comment, msg);
 	}
 }
 
-static json_t *op_freeze(struct sw_daemon *d, json_t *req, const struct ucred *cred, const char *who)
+/* The freeze as a reply, with the scheduled window in force (and until when) if any. */
+static json_t *freeze_reply(struct sw_daemon *d)
+{
+	time_t now = time(NULL), until = sw_policy_freeze_window_until(d->policy, now);
+	const char *window = sw_policy_freeze_window(d->policy, now);
+	json_t *r = json_pack("{s:b, s:b, s:s, s:o}", "ok", 1, "frozen", d->frozen, "reason", d->frozen_reason,
+			      "manual", sw_freeze_json(&d->freeze));
+
+	if (window) {
+		struct timespec ts = { .tv_sec = until };
+		char at[64];
+		sw_format_time(&ts, at, sizeof(at));
+		json_object_set_new(r, "window", json_pack("{s:s, s:s}", "reason", window, "until", at));
+	}
+	return r;
+}
+
+static json_t *op_freeze(struct sw_daemon *d, json_t *req, const struct caller *c)
 {
 	json_t *onv = json_object_get(req, "on");
 	const char *reason = json_string_value(json_object_get(req, "reason"));
-	json_t *untilv = json_object_get(req, "until");
+	json_t *untilv = json_object_get(req, "until"), *r, *window;
 	struct sw_freeze next = d->freeze;
-	struct sw_approval perm;
-	struct sw_actor actor = { .uid = cred->uid, .user = who };
-	char **groups, why[512], err[512];
-	bool allowed;
+	char why[512], err[512];
 
 	if (json_is_null(onv) || !onv) {
-		json_t *r = json_pack("{s:b, s:b, s:s, s:o}", "ok", 1, "frozen", d->frozen, "reason", d->frozen_reason,
-				      "manual", sw_freeze_json(&d->freeze));
-		return r;
+		if (!sw_access_may(d->policy, SW_POWER_READ_FREEZE, &c->actor, why, sizeof(why)))
+			return error_reply("%s", why);
+		return freeze_reply(d);
 	}
-	/* Who may switch: root, or the policy's freeze operators (same matching as approvers). */
-	sw_approval_init(&perm, 1, sw_policy_freeze_operators(d->policy));
-	actor.n_groups = actor_groups(cred->uid, who, &groups);
-	actor.groups = (const char *const *)groups;
-	allowed = cred->uid == 0 || (perm.approvers.n && sw_approval_may_decide(&perm, &actor, why, sizeof(why)));
-	for (size_t i = 0; i < actor.n_groups; i++)
-		free(groups[i]);
-	free(groups);
-	sw_approval_free(&perm);
-	if (!allowed)
-		return error_reply("%s may not switch the freeze: only root or the policy's `freeze: operators:` may", who);
+	if (!sw_access_may(d->policy, SW_POWER_SWITCH_FREEZE, &c->actor, why, sizeof(why)))
+		return error_reply("%s", why);
 	if (json_is_true(onv) && (!reason || !reason[0]))
 		return error_reply("%s", "a freeze needs a reason (--reason TEXT): it is shown to everyone it stops");
 	next.on = json_is_true(onv);
 	snprintf(next.reason, sizeof(next.reason), "%s", reason ? reason : "");
-	snprintf(next.by, sizeof(next.by), "%s", who);
+	snprintf(next.by, sizeof(next.by), "%s", c->user);
 	next.since = time(NULL);
 	next.until = json_is_integer(untilv) ? (time_t)json_integer_value(untilv) : 0;
 	if (sw_freeze_save(d->state_path, &next, err, sizeof(err)) < 0)
 		return error_reply("%s; the freeze was not changed", err);
 	d->freeze = next;
 	sw_daemon_freeze_changed(d, "manual");
-	return json_pack("{s:b, s:b, s:s}", "ok", 1, "frozen", d->frozen, "reason", d->frozen_reason);
+	r = freeze_reply(d);
+	window = json_object_get(r, "window");
+	if (!next.on && window) {
+		char *m = sw_xasprintf("the manual freeze is off, but the scheduled freeze window \"%s\" still applies "
+				       "until %s: statements of the frozen classes are denied until then",
+				       json_string_value(json_object_get(window, "reason")),
+				       json_string_value(json_object_get(window, "until")));
+		json_object_set_new(r, "message", json_string(m));
+		free(m);
+	}
+	return r;
 }
 
-/* Counters, and which checkpoints are live on which server binary. */
+/* Counters, checkpoints per server binary, webhooks, hold ids, ledger readers. */
 static json_t *status_reply(struct sw_daemon *d)
 {
 	uint64_t st[SW_STAT__COUNT];
 	json_t *cps = json_array(), *r;
+	uint32_t run = current_run(d);
 
 	sw_gate_stats(d->gate, st);
 	for (int i = 0; i < d->n_layouts; i++) {
@@ -236,47 +575,52 @@ static json_t *status_reply(struct sw_daemon *d)
 	}
 	r = sw_daemon_counters_json(st);
 	json_object_set_new(r, "ok", json_true());
+	json_object_set_new(r, "host", json_string(sw_hold_view_host()));
 	json_object_set_new(r, "pending", json_integer((json_int_t)d->n_holds));
 	json_object_set_new(r, "policy_sha256", json_string(sw_policy_digest(d->policy)));
 	json_object_set_new(r, "large_statements_being_classified",
 			    json_integer((json_int_t)(d->worker ? sw_aworker_pending(d->worker) : 0)));
 	json_object_set_new(r, "checkpoints", cps);
+	json_object_set_new(r, "gate", sw_daemon_gate_state(d));
+	json_object_set_new(r, "webhooks", sw_notifier_status_json(d->notifier));
+	if (run) {
+		char tag[SW_HOLD_ID_TEXT_MAX], host[8];
+		sw_hold_id_run_format(run, tag, sizeof(tag));
+		sw_hold_id_host_format(run, host, sizeof(host));
+		json_object_set_new(r, "hold_ids", json_pack("{s:s, s:s, s:i}", "run", tag, "host_tag", host, "held",
+							     (int)sw_hold_id_counter(d->next_hold_id)));
+	} else {
+		json_object_set_new(r, "hold_ids", json_pack("{s:s}", "run", "plain counters (restart at 1)"));
+	}
+	json_object_set_new(r, "ledger_access", sw_ledger_access_json(d->opts->ledger_path));
 	return r;
 }
 
 static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucred *cred)
 {
 	const char *op = json_string_value(json_object_get(req, "op"));
-	struct passwd *pw = getpwuid(cred->uid);
-	char who[64];
-	uint64_t now = sw_mono_ns();
+	struct caller c;
+	char why[512];
+	json_t *r;
 
-	if (pw)
-		snprintf(who, sizeof(who), "%s", pw->pw_name);
-	else
-		snprintf(who, sizeof(who), "uid:%u", (unsigned)cred->uid);
 	if (!op)
 		return error_reply("%s", "request has no \"op\"");
-	if (strcmp(op, "pending") == 0) {
-		json_t *arr = json_array();
-		for (size_t i = 0; i < d->n_holds; i++)
-			json_array_append_new(arr, sw_hold_json(d, d->holds[i], now));
-		return json_pack("{s:b, s:o}", "ok", 1, "pending", arr);
-	}
-	if (strcmp(op, "show") == 0) {
-		json_t *idv = json_object_get(req, "id");
-		struct sw_hold *h = json_is_integer(idv) ? sw_holds_find(d, (uint64_t)json_integer_value(idv)) : NULL;
-		if (!h)
-			return error_reply("%s", "no held statement with that id; run `sqlward pending`");
-		return json_pack("{s:b, s:o}", "ok", 1, "hold", sw_hold_json(d, h, now));
-	}
-	if (strcmp(op, "approve") == 0 || strcmp(op, "deny") == 0)
-		return op_decide(d, req, cred, who, op[0] == 'a');
-	if (strcmp(op, "freeze") == 0)
-		return op_freeze(d, req, cred, who);
-	if (strcmp(op, "status") == 0)
-		return status_reply(d);
-	return error_reply("unknown op \"%s\"", op);
+	caller_init(&c, cred);
+	if (strcmp(op, "pending") == 0)
+		r = op_pending(d, &c);
+	else if (strcmp(op, "show") == 0)
+		r = op_show(d, req, &c);
+	else if (strcmp(op, "approve") == 0 || strcmp(op, "deny") == 0)
+		r = op_decide(d, req, &c, op[0] == 'a');
+	else if (strcmp(op, "freeze") == 0)
+		r = op_freeze(d, req, &c);
+	else if (strcmp(op, "status") == 0)
+		r = sw_access_may(d->policy, SW_POWER_READ_QUEUE, &c.actor, why, sizeof(why)) ? status_reply(d)
+											       : error_reply("%s", why);
+	else
+		r = error_reply("unknown op \"%s\"", op);
+	caller_free(&c);
+	return r;
 }
 
 void sw_control_handle(struct sw_daemon *d, int listen_fd)

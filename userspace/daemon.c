@@ -20,8 +20,14 @@
 #include <dirent.h>
 #include <ctype.h>
 #include "live_context.h"
+#include "control_server.h"
 #include "daemon_internal.h"
+#include "ledger_access.h"
 #include "analysis_cache.h"
+#include "binary_watch.h"
+#include "instance_lock.h"
+#include "hold_recovery.h"
+#include "outcome_watch.h"
 #include "client_owner.h"
 #include "shape.h"
 #include "watchdog.h"
@@ -110,14 +116,7 @@ void sw_session_publish(struct sw_daemon *d, const struct sw_session_info *s)
 
 const struct sw_pg_layout *sw_daemon_layout_of(const struct sw_daemon *d, int pid)
 {
-	char exe[4096];
-
-	if (!sw_proc_exe(pid, exe, sizeof(exe)))
-		return NULL;
-	for (int i = 0; i < d->n_layouts; i++)
-		if (strcmp(exe, d->layouts[i].path) == 0)
-			return &d->layouts[i];
-	return NULL;
+	return sw_pg_layout_of_pid(d->layouts, d->n_layouts, pid);
 }
 
 /* Learn (or refresh) a session: role from the kernel or the title, database and client
@@ -268,14 +267,7 @@ static void adopt_existing_backends(struct sw_daemon *d)
 			continue;
 		for (int i = 0; i < d->opts->n_pg_bins; i++)
 			ours |= strcmp(exe, d->opts->pg_bins[i]) == 0;
-		if (ours && d->opts->n_postmasters) {
-			int ppid = sw_proc_ppid(pid);
-			bool in = false;
-			for (int i = 0; i < d->opts->n_postmasters; i++)
-				in |= ppid == d->opts->postmasters[i];
-			ours = in;
-		}
-		if (!ours || !sw_pg_backend_title(sw_daemon_layout_of(d, pid), pid, &t))
+		if (!ours || !sw_pg_scope_has(&d->scope, pid) || !sw_pg_backend_title(sw_daemon_layout_of(d, pid), pid, &t))
 			continue;
 		s = sw_session_learn(d, pid, t.role, NULL, t.walsender ? SW_SESS_WALSENDER : 0);
 		if (s->governed && sw_proc_state(pid) == 'T') {
@@ -290,6 +282,40 @@ static void adopt_existing_backends(struct sw_daemon *d)
 	}
 	if (dir)
 		closedir(dir);
+}
+
+/* What became of a hold its daemon (and watchdog) never decided: state is the backend's before start-up. */
+static void record_dangling_hold(struct sw_daemon *d, const struct sw_dangling_hold *h, char state)
+{
+	struct timespec now;
+	char ts[64], err[512];
+	const char *outcome, *what;
+	json_t *rec;
+
+	if (state == 'T') {
+		outcome = "cancelled";
+		what = "its backend was still stopped: refused at start-up by this daemon (see orphan_hold_cancelled)";
+	} else if (!state) {
+		outcome = "client_gone";
+		what = "its backend had ended while no daemon ran; it cannot have run after the hold (a stopped "
+		       "backend runs nothing)";
+	} else {
+		outcome = "unknown";
+		what = "its backend was running again when this daemon started (resumed by someone else, or its "
+		       "statement refused in the kernel): what it did is not known";
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	sw_format_time(&now, ts, sizeof(ts));
+	rec = json_pack("{s:s, s:s, s:I, s:i, s:s, s:s, s:s, s:s, s:s}", "type", "hold_unresolved", "time", ts,
+			"hold_seq", (json_int_t)h->seq, "pid", h->pid, "role", h->role, "statement_sha256", h->sha256,
+			"held_at", h->time, "outcome", outcome, "comment", what);
+	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		sw_ledger_note_lost(d->ledger, "hold_unresolved", NULL);
+	}
+	fprintf(stderr, "sqlward: a previous daemon's hold (held record seq %llu, pid %d) was never decided: %s\n",
+		(unsigned long long)h->seq, h->pid, what);
+	json_decref(rec);
 }
 
 /* ---- freeze ------------------------------------------------------------ */
@@ -349,6 +375,31 @@ static void holds_check_clients(struct sw_daemon *d)
 	}
 }
 
+/*
+ * A held backend the server itself (or a DBA) is ending or cancelling: the
+ * postmaster's fast or immediate shutdown (SIGTERM, SIGQUIT), pg_terminate_backend
+ * (SIGTERM) or pg_cancel_backend (SIGINT). The signal waits while the backend is
+ * stopped; nobody is waiting for a decision any more, so the hold is resolved at
+ * once (a stopped backend would otherwise hold up `pg_ctl stop -m fast` until the
+ * hold's timeout).
+ */
+static void holds_check_server_signals(struct sw_daemon *d)
+{
+	for (size_t i = 0; i < d->n_holds;) {
+		struct sw_hold *h = d->holds[i];
+		uint64_t pend = sw_proc_pending_signals(h->pid);
+		if (pend & ((1ull << (SIGTERM - 1)) | (1ull << (SIGQUIT - 1))))
+			sw_holds_release(d, h, SW_VERDICT_DENY, "server",
+					 "the server is ending this session (shutdown or pg_terminate_backend)",
+					 "terminated");
+		else if (pend & (1ull << (SIGINT - 1)))
+			sw_holds_release(d, h, SW_VERDICT_DENY, "server",
+					 "the statement was cancelled while held (pg_cancel_backend)", "cancelled");
+		else
+			i++;
+	}
+}
+
 /* ---- daemon records, stats, policy reload ------------------------------- */
 
 void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields)
@@ -362,8 +413,10 @@ void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields)
 	rec = json_pack("{s:s, s:s, s:s}", "type", "daemon", "time", ts, "event", event);
 	if (fields)
 		json_object_update(rec, fields);
-	if (d->ledger && sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0)
+	if (d->ledger && sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		sw_ledger_note_lost(d->ledger, "daemon", NULL);
+	}
 	{
 		char *txt = json_dumps(fields ? fields : rec, JSON_COMPACT);
 		fprintf(stderr, "sqlward: %s %s\n", event, txt ? txt : "");
@@ -386,6 +439,8 @@ json_t *sw_daemon_counters_json(const uint64_t st[SW_STAT__COUNT])
 		{ "refused_ring_and_overflow_full", SW_STAT_OVERFLOW_FULL },
 		{ "nested_executions_skipped", SW_STAT_NESTED_SKIPPED },
 		{ "unknown_sessions", SW_STAT_UNKNOWN_SESSION },
+		{ "replaced_binary_execs_stopped", SW_STAT_UNPROBED_EXEC_STOPPED },
+		{ "replaced_binary_execs_killed", SW_STAT_UNPROBED_EXEC_KILLED },
 	};
 	json_t *o = json_object();
 
@@ -404,12 +459,40 @@ static void report_stats(struct sw_daemon *d, bool force)
 	    st[SW_STAT_NO_DAEMON_CANCELS] != d->last_stats[SW_STAT_NO_DAEMON_CANCELS] ||
 	    st[SW_STAT_OVERFLOW_HELD] != d->last_stats[SW_STAT_OVERFLOW_HELD] ||
 	    st[SW_STAT_OVERFLOW_FULL] != d->last_stats[SW_STAT_OVERFLOW_FULL] ||
-	    st[SW_STAT_KERNEL_TERMINATIONS] != d->last_stats[SW_STAT_KERNEL_TERMINATIONS]) {
+	    st[SW_STAT_KERNEL_TERMINATIONS] != d->last_stats[SW_STAT_KERNEL_TERMINATIONS] ||
+	    st[SW_STAT_UNPROBED_EXEC_KILLED] != d->last_stats[SW_STAT_UNPROBED_EXEC_KILLED] ||
+	    st[SW_STAT_UNPROBED_EXEC_STOPPED] != d->last_stats[SW_STAT_UNPROBED_EXEC_STOPPED]) {
 		json_t *f = sw_daemon_counters_json(st);
 		sw_daemon_note(d, "counters", f);
 		json_decref(f);
 	}
 	memcpy(d->last_stats, st, sizeof(st));
+}
+
+/*
+ * What the gate did while no daemon ran: the previous daemon's ring buffer
+ * (statements cancelled or let through in the kernel, held ones its watchdog
+ * refused) is recorded now, with the counters its gate kept.
+ */
+static void drain_previous(struct sw_daemon *d)
+{
+	uint64_t st[SW_STAT__COUNT];
+	int n_gates = 0, n;
+
+	d->draining_previous = true;
+	n = sw_gate_drain_previous(d->gate, sw_gate_on_event, d, st, &n_gates);
+	d->draining_previous = false;
+	sw_gate_release_decided(d);
+	bool any = n > 0;
+	for (int i = 0; i < SW_STAT__COUNT; i++)
+		any |= st[i] != 0;
+	if (any) {
+		/* Counted since the previous daemon's stop (since its start if it crashed). */
+		json_t *f = json_pack("{s:i, s:i, s:o}", "events_recorded", n, "gates", n_gates, "counters",
+				      sw_daemon_counters_json(st));
+		sw_daemon_note(d, "previous_gate", f);
+		json_decref(f);
+	}
 }
 
 static void apply_policy_to_kernel(struct sw_daemon *d)
@@ -435,6 +518,15 @@ static void reload_policy(struct sw_daemon *d)
 		json_decref(f);
 		return;
 	}
+	/*
+	 * What the kernel allowed from its caches was decided under the old policy and
+	 * is recorded under it: first stop the caches, then take in everything the kernel
+	 * already sent (decided by the old policy), and only then switch.
+	 */
+	sw_gate_cache_clear(d->gate);
+	sw_gate_consume(d->gate);
+	sw_gate_take_overflow(d);
+	sw_gate_release_decided(d);
 	sw_policy_free(d->policy);
 	d->policy = p;
 	apply_policy_to_kernel(d);
@@ -451,6 +543,65 @@ static void reload_policy(struct sw_daemon *d)
 		json_decref(f);
 	}
 	sw_daemon_freeze_changed(d, "policy reload");
+	{
+		/* Ledger readers as the new policy names them (a reader removed loses access). */
+		char err[512];
+		if (sw_ledger_access_apply(sw_policy_ledger_readers(d->policy), d->opts->ledger_path, err,
+					   sizeof(err)) < 0)
+			fprintf(stderr, "sqlward: warning: %s\n", err);
+	}
+}
+
+/* Pins removed while the daemon runs would let the gate open at its next restart: restore them. */
+static void check_pins(struct sw_daemon *d)
+{
+	char err[512];
+	int n = sw_gate_check_pins(d->gate, err, sizeof(err));
+
+	if (n > 0 || (n < 0 && !d->pins_missing)) {
+		json_t *f = n > 0 ? json_pack("{s:i, s:s}", "restored", n, "pin_dir", d->opts->pin_dir)
+				  : json_pack("{s:s, s:s}", "error", err, "pin_dir", d->opts->pin_dir);
+		sw_daemon_note(d, n > 0 ? "pins_restored" : "pins_missing", f);
+		json_decref(f);
+	}
+	d->pins_missing = n < 0;
+	if (n < 0)
+		snprintf(d->pins_error, sizeof(d->pins_error), "%s", err);
+}
+
+json_t *sw_daemon_gate_state(struct sw_daemon *d)
+{
+	json_t *scope = json_array(), *ledger, *pins, *o;
+	size_t waiting = 0;
+	int watched = 0;
+
+	for (int i = 0; i < d->scope.n; i++)
+		json_array_append_new(scope, json_pack("{s:i, s:s}", "postmaster_pid", d->scope.clusters[i].postmaster,
+						       "data_directory", d->scope.clusters[i].dir));
+	for (size_t i = 0; i < d->n_releases; i++)
+		waiting += d->releases[i].waiting_since_ns != 0;
+	ledger = json_pack("{s:s, s:b, s:I, s:I, s:I}", "path", d->opts->ledger_path, "writable",
+			   !d->ledger_failing_since_ns, "statements_waiting_for_ledger", (json_int_t)waiting,
+			   "refused_unrecorded", (json_int_t)d->refused_unrecorded, "records_lost_unreported",
+			   (json_int_t)sw_ledger_lost(d->ledger));
+	if (d->ledger_failing_since_ns) {
+		json_object_set_new(ledger, "unwritable_for_s",
+				    json_real((double)(sw_mono_ns() - d->ledger_failing_since_ns) / 1e9));
+		json_object_set_new(ledger, "error", json_string(d->ledger_error));
+	}
+	pins = d->opts->pin_dir ? json_pack("{s:s, s:b}", "dir", d->opts->pin_dir, "in_place", !d->pins_missing)
+				: json_pack("{s:n, s:b}", "dir", "in_place", 0);
+	if (d->pins_missing)
+		json_object_set_new(pins, "error", json_string(d->pins_error));
+	watched = sw_outcome_watched(d);
+	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:i}", "state",
+		      d->ledger_failing_since_ns ? "degraded: ledger unwritable" : d->pins_missing ? "degraded: pins missing"
+											   : "gating",
+		      "scope", d->scope.n ? scope : json_string("every process of the probed binaries"), "binaries",
+		      sw_binaries_json(d), "ledger", ledger, "pins", pins, "outcomes_being_watched", watched);
+	if (!d->scope.n)
+		json_decref(scope);
+	return o;
 }
 
 static void *heartbeat_main(void *arg)
@@ -499,11 +650,22 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
+	if (!sw_pg_scope_init(&d.scope, o->postmasters, o->n_postmasters, err, sizeof(err))) {
+		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
+		goto out;
+	}
+	/* Before anything is touched: no other daemon governs these backends. (The watchdog,
+	 * forked next, shares the locks: a new daemon waits until it has finished too.) */
+	if (sw_instance_lock(&d.locks, getenv("SQLWARD_LOCK_DIR") ? getenv("SQLWARD_LOCK_DIR") : SW_LOCK_DIR,
+			     o->pg_bins, o->n_pg_bins, &d.scope, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
+		goto out;
+	}
 	{
 		/* Forked before the ledger is opened (its lock must die with us) and before any thread. */
 		struct sw_watchdog_opts wo = { .ledger_path = o->ledger_path, .policy = d.policy,
 					       .pg_bins = o->pg_bins, .n_pg_bins = o->n_pg_bins,
-					       .postmasters = o->postmasters, .n_postmasters = o->n_postmasters };
+					       .scope = &d.scope, .ledger_access = o->ledger_access };
 		d.watchdog_fd = sw_watchdog_start(&wo, err, sizeof(err));
 		if (d.watchdog_fd < 0) {
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
@@ -523,12 +685,17 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
-	if (sw_ledger_open(o->ledger_path, &d.ledger, err, sizeof(err)) < 0) {
+	if (sw_ledger_open_opts(o->ledger_path, &(struct sw_ledger_open_opts){ .access = o->ledger_access },
+				&d.ledger, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
+	/* Hold ids unique across restarts; the history of decided holds for stale ids. */
+	d.next_hold_id = sw_control_hold_id_base(&d);
+	if (sw_ledger_access_apply(sw_policy_ledger_readers(d.policy), o->ledger_path, err, sizeof(err)) < 0)
+		fprintf(stderr, "sqlward: warning: %s\n", err);
 	/* What each server binary's probes read, derived and checked before anything attaches. */
-	d.layouts = sw_xcalloc((size_t)(o->n_pg_bins ? o->n_pg_bins : 1), sizeof(*d.layouts));
+	d.layouts = sw_xcalloc(SW_BINS_MAX, sizeof(*d.layouts));
 	for (int i = 0; i < o->n_pg_bins; i++, d.n_layouts++)
 		if (sw_pg_layout_load(o->pg_bins[i], &d.layouts[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
@@ -544,6 +711,8 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
+	for (int i = 0; i < d.scope.n; i++)
+		sw_gate_scope_dir(d.gate, sw_pg_scope_kdev(d.scope.clusters[i].dev), d.scope.clusters[i].ino);
 	apply_policy_to_kernel(&d);
 	{
 		const struct sw_setting_entry *e;
@@ -566,14 +735,25 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 			goto out;
 		}
-	/* Sessions from before we attached, then every checkpoint: no backend is unaccounted for. */
-	adopt_existing_backends(&d);
+	/* Sessions from before we attached, then every checkpoint: no backend is unaccounted for.
+	 * Holds a previous daemon left undecided (it died with its watchdog) get their record. */
+	{
+		struct sw_dangling_hold *dh = NULL;
+		char states[64] = { 0 };
+		int nd = sw_hold_recovery_scan(o->ledger_path, 64u << 20, &dh, err, sizeof(err));
+		for (int i = 0; i < nd && i < 64; i++)
+			states[i] = sw_proc_state(dh[i].pid);
+		adopt_existing_backends(&d);
+		for (int i = 0; i < nd; i++)
+			record_dangling_hold(&d, &dh[i], i < 64 ? states[i] : 0);
+		free(dh);
+	}
 	for (int i = 0; i < d.n_layouts; i++)
 		if (sw_gate_attach_checkpoints(d.gate, i, &d.layouts[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 			goto out;
 		}
-	if (sw_gate_pin(d.gate, err, sizeof(err)) < 0) {
+	if (sw_binaries_init(&d, err, sizeof(err)) < 0 || sw_gate_pin(d.gate, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
@@ -609,6 +789,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		sw_daemon_note(&d, "start", f);
 		json_decref(f);
 	}
+	drain_previous(&d);
 	__atomic_store_n(&d.loop_alive_ns, sw_mono_ns(), __ATOMIC_RELEASE);
 	if (pthread_create(&hb, NULL, heartbeat_main, &d) != 0) {
 		fprintf(stderr, "sqlward: cannot start the heartbeat thread\n");
@@ -643,8 +824,12 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 			if (fd == sfd) {
 				struct signalfd_siginfo si;
 				if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo == SIGHUP)
+					if (si.ssi_signo == SIGHUP) {
+						/* logrotate's postrotate: continue in the file now at the path. */
+						if (sw_ledger_reopen(d.ledger, err, sizeof(err)) < 0)
+							fprintf(stderr, "sqlward: ledger not reopened: %s\n", err);
 						reload_policy(&d);
+					}
 					else
 						d.stopping = true;
 				}
@@ -657,17 +842,31 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 				 * statements it held while the ring buffer was full. */
 				sw_gate_consume(d.gate);
 				sw_gate_take_overflow(&d);
-				if (ticks % HOLDS_CHECK_TICKS == 0)
+				/* Webhook deliveries given up on become ledger records. */
+				sw_notifier_drain(d.notifier, d.ledger);
+				if (ticks % HOLDS_CHECK_TICKS == 0) {
 					sw_holds_expire(&d, sw_mono_ns());
+					holds_check_server_signals(&d);
+				}
 				if (ticks % TICKS_PER_S == 0) {
-					/* Observed records reach the disk within a second. */
-					if (sw_ledger_sync(d.ledger, err, sizeof(err)) != 0)
-						fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+					/* Observed records reach the disk within a second (or wait while it fails). */
+					sw_gate_ledger_state(&d, (d.ledger_failing_since_ns
+									  ? sw_ledger_retry(d.ledger, err, sizeof(err))
+									  : sw_ledger_sync(d.ledger, err, sizeof(err))) != 0,
+							     err);
 					holds_check_clients(&d);
+					/* Ledger readers keep access to a rotated file and the head file. */
+					if (sw_ledger_access_refresh(sw_policy_ledger_readers(d.policy), o->ledger_path, err,
+								     sizeof(err)) < 0)
+						fprintf(stderr, "sqlward: warning: %s\n", err);
+					sw_binaries_check(&d);
+					sw_outcome_check(&d);
 					sw_daemon_freeze_changed(&d, "schedule");
 				}
-				if (ticks % SWEEP_EVERY_TICKS == 0)
+				if (ticks % SWEEP_EVERY_TICKS == 0) {
 					sess_sweep(&d);
+					check_pins(&d);
+				}
 				if (ticks % STATS_EVERY_TICKS == 0)
 					report_stats(&d, false);
 			} else if (fd == cfd) {
@@ -680,8 +879,8 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		}
 		sw_gate_release_decided(&d);
 		/* Records of this pass reach the file (batched: one write for many statements). */
-		if (sw_ledger_flush(d.ledger, err, sizeof(err)) != 0)
-			fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		if (!d.ledger_failing_since_ns && sw_ledger_flush(d.ledger, err, sizeof(err)) != 0)
+			sw_gate_ledger_state(&d, true, err);
 	}
 	/* From now on the kernel cancels governed statements itself; decide what it
 	 * already sent, then let nobody stay paused. */
@@ -691,12 +890,18 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	sw_gate_mark_dead(d.gate);
 	sw_gate_consume(d.gate);
 	sw_gate_take_overflow(&d);
+	sw_binaries_check(&d);   /* nothing stays stopped at exec */
 	/* Large statements still being classified: finish them (they are decided like any other). */
 	sw_aworker_stop(d.worker);
 	sw_gate_worker_done(&d);
 	sw_gate_release_decided(&d);
 	sw_holds_release_all(&d, "cancelled", "sqlward daemon stopping");
+	/* Tell the webhooks what was refused, and record what could not be told. */
+	sw_notifier_flush(d.notifier, 3000);
+	sw_notifier_drain(d.notifier, d.ledger);
+	sw_outcome_finish_all(&d);
 	report_stats(&d, true);
+	sw_gate_stats_take(d.gate, d.last_stats);
 	sw_daemon_note(&d, "stop", NULL);
 	sw_watchdog_tell(d.watchdog_fd, "Q\n");
 	rc = 0;
@@ -725,6 +930,7 @@ out:
 		sw_hold_free(d.holds[i]);
 	free(d.holds);
 	free(d.releases);
+	sw_instance_unlock(&d.locks);
 	sess_free_all(&d);
 	sw_gate_close(d.gate);
 	sw_ledger_close(d.ledger);

@@ -4,12 +4,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "ledger_blob.h"
 #include "pg_backend.h"
 
 #define SW_DEFAULT_POLICY "/etc/sqlward/policy.yaml"
 #define SW_DEFAULT_LEDGER "/var/lib/sqlward/ledger.jsonl"
 #define SW_DEFAULT_SOCKET "/run/sqlward/control.sock"
 #define SW_DEFAULT_PIN_DIR "/sys/fs/bpf/sqlward"
+#define SW_LOCK_DIR "/run/sqlward"          /* instance locks: one daemon per binary or cluster */
 
 struct sw_daemon_opts {
 	const char *policy_path;
@@ -17,6 +19,7 @@ struct sw_daemon_opts {
 	const char *state_path;        /* freeze switch; default: sqlward-state.json beside the ledger */
 	const char *socket_path;
 	const char *socket_group;      /* group that may connect (approvers); NULL: root only */
+	struct sw_ledger_access ledger_access;  /* --ledger-group: who may read the ledger */
 	const char *pin_dir;           /* NULL: do not pin (gate opens when the daemon exits) */
 	const char *pg_bins[SW_PG_MAX_BINS];
 	int n_pg_bins;

@@ -15,6 +15,8 @@
 #include "daemon.h"
 #include "ledger.h"
 #include "pg_layout.h"
+#include "pg_scope.h"
+#include "instance_lock.h"
 #include "policy.h"
 #include "prepared.h"
 #include "statement.h"
@@ -81,20 +83,34 @@ struct sw_hold {
 	bool timeouts_known;       /* read from the stopped backend */
 	int statement_timeout_ms;  /* the session's statement_timeout (0: none) */
 	int lock_timeout_ms;
+	bool release_retry;        /* approved, but the ledger could not take the record yet */
+	char *retry_by, *retry_comment;
 };
+
+struct sw_outcome;
 
 struct sw_daemon {
 	const struct sw_daemon_opts *opts;
 	struct sw_policy *policy;
 	struct sw_ledger *ledger;
 	struct sw_gate *gate;
+	struct sw_pg_scope scope;     /* the governed clusters (--postmaster-pid) */
+	struct sw_instance_locks locks;  /* no other daemon governs the same backends */
 	struct sw_prepared *prepared;
 	void *sessions;            /* tsearch tree of struct sw_session_info */
 	struct sw_hold **holds;
 	size_t n_holds, cap_holds;
 	/* Statements the policy decided in this event-loop pass: their records are
 	 * synced once for all of them (group commit), then they move. */
-	struct sw_release { int pid; bool allow; uint32_t type; uint64_t arg0; uint32_t aux; } *releases;
+	struct sw_release {
+		int pid;
+		bool allow;
+		uint32_t type;
+		uint64_t arg0;
+		uint32_t aux;
+		uint64_t waiting_since_ns;   /* allowed, but its record is not on disk yet (ledger failing) */
+		struct timespec when;        /* the statement's time (for the correction record) */
+	} *releases;
 	size_t n_releases, cap_releases;
 	uint64_t next_hold_id;
 	uint32_t next_ctx_id;
@@ -108,8 +124,18 @@ struct sw_daemon {
 	struct sw_notifier *notifier;
 	struct sw_acache *acache;  /* classification by shape */
 	struct sw_aworker *worker; /* classification of large statements off the loop */
-	struct sw_pg_layout *layouts;  /* one per server binary (opts->pg_bins order) */
+	struct sw_pg_layout *layouts;  /* SW_BINS_MAX: opts->pg_bins, then files that replaced them */
 	int n_layouts;
+	struct { dev_t dev; ino_t ino; } bin_refused[16];  /* replacement files that could not be gated */
+	int n_bin_refused;
+	bool draining_previous;    /* events being read are from a previous daemon's gate */
+	struct sw_outcome *outcomes;  /* released statements being watched (outcome_watch.c) */
+	uint64_t ledger_failing_since_ns;  /* 0: the ledger is writable */
+	uint64_t ledger_retry_ns;      /* next attempt to write what waits */
+	char ledger_error[256];
+	uint64_t refused_unrecorded;
+	bool pins_missing;         /* the pins could not be restored (see pins_error) */
+	char pins_error[512];   /* allowed statements refused after waiting too long for their record */
 	uint64_t overflow_seen;    /* statements taken from the kernel's overflow map */
 	char *state_path;
 	struct sw_freeze freeze;   /* manual freeze (persisted) */
@@ -136,6 +162,8 @@ void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns);
 void sw_holds_release_all(struct sw_daemon *d, const char *outcome, const char *comment);
 json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_t now_ns);
 void sw_hold_free(struct sw_hold *h);
+/* Will PostgreSQL cancel it the moment it is released (its statement_timeout ran out while held)? */
+bool sw_hold_server_cancels(const struct sw_hold *h, uint64_t now_ns);
 
 /* Sessions (daemon.c). */
 /* kflags: the kernel's SW_SESS_* flags for the session when known (0 otherwise). */
@@ -156,6 +184,8 @@ void sw_gate_worker_done(struct sw_daemon *d);
 void sw_gate_release_decided(struct sw_daemon *d);
 /* The statement record writer shared by events and holds. */
 void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out);
+/* The ledger's state changed (failing: err says why): logged once, recorded when it recovers. */
+void sw_gate_ledger_state(struct sw_daemon *d, bool failing, const char *err);
 /* Queue a decided backend for release after the group commit. */
 void sw_gate_queue_release(struct sw_daemon *d, int pid, bool allow, uint32_t type, uint64_t arg0, uint32_t aux);
 bool sw_daemon_any_frozen_class(const struct sw_daemon *d, const struct sw_analysis *a);
@@ -177,6 +207,9 @@ void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *typ
 /* Control socket (control_server.c). */
 int sw_control_listen(const char *path, const char *group, char *err, size_t errlen);
 void sw_control_handle(struct sw_daemon *d, int listen_fd);
+
+/* What state the gate is in (scope, binaries, ledger, pins) for `sqlward status`. */
+json_t *sw_daemon_gate_state(struct sw_daemon *d);
 
 /* Write a "daemon" record (start, stop, reload, drops...) and log it. */
 void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields);

@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "daemon_internal.h"
+#include "hold_id.h"
+#include "hold_webhooks.h"
+#include "binary_watch.h"
+#include "outcome_watch.h"
 #include "client_owner.h"
 #include "live_context.h"
 #include "pg_backend.h"
@@ -43,7 +47,16 @@ struct sw_pending {
 	struct sw_analysis a;
 	json_t *extra;        /* parameters, setting: appended to the record and the dossier */
 	const char *via;
+	bool late;            /* read from a previous gate's ring buffer after its daemon stopped */
 };
+
+#define LATE_NOTE "recorded at start-up by the next daemon, from the ring buffer of the gate whose daemon had stopped"
+
+/* Held by this daemon's gate, stopped now and waiting for a verdict (not a previous gate's, read late). */
+static bool live_hold(const struct sw_pending *p)
+{
+	return p->action == SW_ACT_HELD && !p->late;
+}
 
 static void pending_free(struct sw_pending *p)
 {
@@ -89,7 +102,7 @@ static void gather_string(struct sw_daemon *d, struct sw_pending *p, const char 
 		p->complete = true;
 		return;
 	}
-	if (p->action == SW_ACT_HELD && p->text_addr && sw_proc_wait_stopped(p->pid, 200)) {
+	if (live_hold(p) && p->text_addr && sw_proc_wait_stopped(p->pid, 200)) {
 		full = sw_proc_read_string(p->pid, p->text_addr, d->opts->max_statement_bytes, &got);
 		/* What the kernel saw must be what we read: the backend did not move. */
 		if (full && (!cap || cap_len <= 0 || memcmp(full, cap, SW_TEXT_CAP - 1) == 0)) {
@@ -110,7 +123,7 @@ static void gather_fastpath(struct sw_daemon *d, struct sw_pending *p, const cha
 {
 	struct { uint64_t data; int32_t len, maxlen, cursor; } si;
 
-	if (p->action == SW_ACT_HELD && sw_proc_wait_stopped(p->pid, 200) &&
+	if (live_hold(p) && sw_proc_wait_stopped(p->pid, 200) &&
 	    sw_proc_read(p->pid, p->arg0, &si, sizeof(si)) && si.len >= 0 &&
 	    (size_t)si.len <= d->opts->max_statement_bytes) {
 		p->text = sw_xmalloc((size_t)si.len + 1);
@@ -133,7 +146,7 @@ static void gather_fastpath(struct sw_daemon *d, struct sw_pending *p, const cha
 /* A setting: "name\0value\0" in the event, or both strings from the held backend. */
 static void gather_setting(struct sw_daemon *d, struct sw_pending *p, const char *cap, int32_t cap_len)
 {
-	bool held = p->action == SW_ACT_HELD && sw_proc_wait_stopped(p->pid, 200);
+	bool held = live_hold(p) && sw_proc_wait_stopped(p->pid, 200);
 	size_t got, nl = 0;
 
 	p->complete = true;
@@ -351,28 +364,107 @@ void sw_gate_queue_release(struct sw_daemon *d, int pid, bool allow, uint32_t ty
 							    .arg0 = arg0, .aux = aux };
 }
 
+/* How long an allowed statement waits for its record to reach a failing ledger before it is refused
+ * (30 s; tests shorten it with SQLWARD_TEST_LEDGER_WAIT_MS). */
+static uint64_t ledger_wait_ns(void)
+{
+	static uint64_t ns;
+	if (!ns) {
+		const char *t = getenv("SQLWARD_TEST_LEDGER_WAIT_MS");
+		ns = (t && atoll(t) > 0 ? (uint64_t)atoll(t) : 30000ull) * 1000000ull;
+	}
+	return ns;
+}
+#define LEDGER_WAIT_NS ledger_wait_ns()
+#define LEDGER_RETRY_NS (200ull * 1000000ull)
+
+/* The ledger fails: say so once, and when it works again. While it fails nothing is
+ * allowed from the kernel's caches (every governed statement waits for its record). */
+void sw_gate_ledger_state(struct sw_daemon *d, bool failing, const char *err)
+{
+	if (failing && !d->ledger_failing_since_ns) {
+		d->ledger_failing_since_ns = sw_mono_ns();
+		sw_gate_cache_clear(d->gate);
+		snprintf(d->ledger_error, sizeof(d->ledger_error), "%s", err);
+		fprintf(stderr, "sqlward: LEDGER UNWRITABLE: %s; allowed governed statements wait (up to %llu s) "
+			"for their record, refusals go ahead, other records are kept in memory; free space or fix "
+			"the ledger's filesystem\n", err, (unsigned long long)(LEDGER_WAIT_NS / 1000000000ull));
+	} else if (!failing && d->ledger_failing_since_ns) {
+		json_t *f = json_pack("{s:f, s:s}", "unwritable_s",
+				      (double)(sw_mono_ns() - d->ledger_failing_since_ns) / 1e9, "error", d->ledger_error);
+		d->ledger_failing_since_ns = 0;
+		d->ledger_error[0] = 0;
+		sw_daemon_note(d, "ledger_writable_again", f);
+		json_decref(f);
+	}
+}
+
 /*
  * Group commit: one fdatasync for every statement the policy decided in this
  * pass (sixteen sessions starting at once wait for one sync, not sixteen),
- * then each backend moves. A failed sync is reported like any ledger failure;
- * the statements are still released or refused, never left paused.
+ * then each backend moves. While the ledger cannot be written, refusals still
+ * go ahead (fail closed) but an allowed statement stays held until its record
+ * is on disk (backpressure), and is refused only after LEDGER_WAIT_NS, with a
+ * record saying so once the ledger takes records again.
  */
 void sw_gate_release_decided(struct sw_daemon *d)
 {
 	char err[512];
+	uint64_t now;
+	size_t k = 0;
 
 	if (!d->n_releases)
 		return;
-	if (sw_ledger_sync(d->ledger, err, sizeof(err)) != 0)
-		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
-	for (size_t i = 0; i < d->n_releases; i++) {
-		const struct sw_release *r = &d->releases[i];
-		if (r->allow)
-			sw_pg_resume(r->pid);
-		else
-			sw_pg_refuse(r->pid, r->type, r->arg0, r->aux);
+	now = sw_mono_ns();
+	if (d->ledger_failing_since_ns && now < d->ledger_retry_ns && !d->stopping)
+		return;
+	if ((d->ledger_failing_since_ns ? sw_ledger_retry(d->ledger, err, sizeof(err))
+					: sw_ledger_sync(d->ledger, err, sizeof(err))) == 0) {
+		sw_gate_ledger_state(d, false, NULL);
+		for (size_t i = 0; i < d->n_releases; i++) {
+			const struct sw_release *r = &d->releases[i];
+			if (r->allow)
+				sw_pg_resume(r->pid);
+			else
+				sw_pg_refuse(r->pid, r->type, r->arg0, r->aux);
+		}
+		d->n_releases = 0;
+		return;
 	}
-	d->n_releases = 0;
+	sw_gate_ledger_state(d, true, err);
+	d->ledger_retry_ns = now + LEDGER_RETRY_NS;
+	for (size_t i = 0; i < d->n_releases; i++) {
+		struct sw_release *r = &d->releases[i];
+		if (!r->allow) {
+			sw_pg_refuse(r->pid, r->type, r->arg0, r->aux);
+			continue;
+		}
+		if (!r->waiting_since_ns)
+			r->waiting_since_ns = now;
+		if (now - r->waiting_since_ns < LEDGER_WAIT_NS && !d->stopping) {
+			d->releases[k++] = *r;
+			continue;
+		}
+		/* Waited too long (or the daemon stops): refused; its "ran" record is corrected when it lands. */
+		sw_pg_refuse(r->pid, r->type, r->arg0, r->aux);
+		d->refused_unrecorded++;
+		{
+			struct timespec t;
+			char ts[64], e2[256];
+			json_t *rec;
+			clock_gettime(CLOCK_REALTIME, &t);
+			sw_format_time(&t, ts, sizeof(ts));
+			rec = json_pack("{s:s, s:s, s:s, s:i, s:s}", "type", "daemon", "time", ts, "event",
+					"release_refused_unrecorded", "pid", r->pid, "reason",
+					"allowed by policy, but its record could not be written to the ledger in time: the "
+					"statement was refused instead and did not run (the record before this one for "
+					"this pid says ran)");
+			if (sw_ledger_append_opts(d->ledger, rec, false, NULL, e2, sizeof(e2)) < 0)
+				sw_ledger_note_lost(d->ledger, "daemon", &t);
+			json_decref(rec);
+		}
+	}
+	d->n_releases = k;
 }
 
 /* Shape verdicts only where the shape cannot hide a difference (see shape.c), and
@@ -526,7 +618,9 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 	memset(&h->sess.txn, 0, sizeof(h->sess.txn));
 	sw_strv_copy(&h->txn_before, &s->txn);
 	sw_sha256_hex(p->text, p->len, h->statement_sha256);
-	sw_approval_init(&h->approval, rule ? rule->approvals_required : 1, rule ? &rule->approvers : NULL);
+	/* Every rule that held a part of the string: all their approvers, the largest count, the shortest timeout. */
+	sw_approval_init(&h->approval, 0, NULL);
+	sw_approval_add_judged(&h->approval, d->policy, per, p->a.n_stmts, overall);
 	{
 		/* The backend is stopped: its connection, and whoever is behind it, hold still. */
 		struct sw_client_chain chain;
@@ -557,8 +651,7 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 	}
 	h->start_ns = p->ktime_ns;
 	h->wall = p->wall;
-	h->deadline_ns = now + (uint64_t)(overall->hold_timeout_s ? overall->hold_timeout_s
-								  : SW_HOLD_TIMEOUT_DEFAULT_S) * 1000000000ull;
+	h->deadline_ns = now + (uint64_t)h->approval.timeout_s * 1000000000ull;
 	h->statement = p->text;
 	h->statement_len = p->len;
 	h->analysis = p->a;
@@ -577,22 +670,22 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 		.outcome = "held", .decided_by = "policy", .via = h->via, .extra = h->extra,
 	};
 	sw_gate_record(d, &dec, true, &h->ledger_seq);
-	if (rule && rule->webhook) {
-		json_t *dossier = sw_hold_json(d, h, sw_mono_ns());
-		json_t *body = json_pack("{s:s, s:o}", "event", "statement_held", "hold", dossier);
-		sw_notifier_post(d->notifier, rule->webhook, body);
-		json_decref(body);
-	}
+	sw_hold_webhooks_held(d, h);
 	sw_watchdog_tell(d->watchdog_fd, "H %d %llu %s %s %u %llu %u\n", h->pid, (unsigned long long)h->id,
 			 h->statement_sha256, s->role[0] ? s->role : "-", h->type, (unsigned long long)h->arg0, h->aux);
-	fprintf(stderr, "sqlward: holding pid %d (%s): hold #%llu, rule %s%s%s\n", s->pid, s->role,
-		(unsigned long long)h->id, overall->rule_id, h->via ? ", via " : "", h->via ? h->via : "");
+	{
+		char idt[SW_HOLD_ID_TEXT_MAX];
+		sw_hold_id_format(h->id, idt, sizeof(idt));
+		fprintf(stderr, "sqlward: holding pid %d (%s): hold %s, rule %s%s%s\n", s->pid, s->role, idt,
+			overall->rule_id, h->via ? ", via " : "", h->via ? h->via : "");
+	}
 }
 
 /* Remember "allow" in the kernel for what the policy (not a human) allowed. */
 static void cache_allow(struct sw_daemon *d, struct sw_session_info *s, struct sw_pending *p)
 {
-	if (d->opts->no_cache || d->opts->observe_only || d->frozen || !p->complete || p->len + 1 >= SW_TEXT_CAP ||
+	if (d->opts->no_cache || d->opts->observe_only || d->frozen || d->ledger_failing_since_ns || !p->complete ||
+	    p->len + 1 >= SW_TEXT_CAP ||
 	    session_dependent(&p->a) || !(p->lex & SW_LEX_KNOWN) || (p->aux & SW_AUX_ROLE_DIFFERS))
 		return;
 	if (p->type == SW_EV_STATEMENT) {
@@ -703,8 +796,9 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 		if (overall.verdict == SW_VERDICT_HOLD && strcmp(sha, s->token_sha256) == 0) {
 			overall.verdict = SW_VERDICT_ALLOW;
 			decided_by = "approval";
-			snprintf(token_note, sizeof(token_note), "the first execution approved with hold #%llu",
-				 (unsigned long long)s->token_hold_id);
+			char idt[SW_HOLD_ID_TEXT_MAX];
+			sw_hold_id_format(s->token_hold_id, idt, sizeof(idt));
+			snprintf(token_note, sizeof(token_note), "the first execution approved with hold %s", idt);
 			comment = token_note;
 		}
 	}
@@ -734,9 +828,11 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 		.statement_complete = p->complete, .analysis = &p->a, .per_stmt = per, .overall = &overall,
 		.via = p->via, .extra = p->extra,
 	};
+	if (p->late)
+		dec.comment = LATE_NOTE;
 	if (p->action == SW_ACT_OBSERVED || (held && !s->governed)) {
 		/* Ungoverned (or held only because the session was unknown to the kernel). */
-		if (held)
+		if (held && !p->late)
 			sw_pg_resume(s->pid);
 		dec.outcome = "observed";
 		dec.overall = &overall;
@@ -746,11 +842,18 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 			sw_session_track(s, &p->a);
 		}
 	} else if (p->action == SW_ACT_CACHED_ALLOW || p->action == SW_ACT_SHAPE_ALLOW) {
-		if (overall.verdict != SW_VERDICT_ALLOW)
+		/* The record says what was enforced: the kernel allowed it by a verdict made earlier. */
+		struct sw_judgement enforced = { .verdict = SW_VERDICT_ALLOW, .rule_id = overall.rule_id,
+						 .reason = overall.reason };
+		if (overall.verdict != SW_VERDICT_ALLOW) {
 			fprintf(stderr, "sqlward: WARNING: the kernel's %s cache allowed a statement the policy now "
 				"judges %s (pid %d); caches are flushed on policy and freeze changes, so report this\n",
 				p->action == SW_ACT_SHAPE_ALLOW ? "shape" : "verdict", sw_verdict_name(overall.verdict),
 				s->pid);
+			enforced.rule_id = "cache";
+			enforced.reason = "allowed in the kernel by a verdict made before the policy or freeze changed";
+		}
+		dec.overall = &enforced;
 		dec.outcome = "ran";
 		dec.decided_by = p->action == SW_ACT_SHAPE_ALLOW ? "shape-cache" : "cache";
 		sw_gate_record(d, &dec, false, NULL);
@@ -759,16 +862,22 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 			sw_session_expect_executes(s, &p->a, false);
 		}
 		sw_session_track(s, &p->a);
-	} else if (p->action == SW_ACT_CANCELLED || p->action == SW_ACT_TERMINATED) {
+	} else if (p->action == SW_ACT_CANCELLED || p->action == SW_ACT_TERMINATED || (p->late && held)) {
 		struct sw_judgement j = { .verdict = SW_VERDICT_DENY, .rule_id = "no-daemon",
 					  .reason = "no live sqlward daemon when the statement arrived" };
 		if (s->refused || (p->flags & SW_SESS_REFUSED)) {
 			j.rule_id = "connection-refused";
 			j.reason = "a setting of this connection was refused; the session is ending";
 		}
+		if (p->late && held) {
+			j.rule_id = "daemon-gone";
+			j.reason = "held by a daemon that stopped before deciding; its watchdog or the next daemon "
+				   "refused it";
+		}
 		dec.overall = &j;
 		dec.outcome = p->action == SW_ACT_TERMINATED ? "terminated" : "cancelled";
 		dec.decided_by = "kernel";
+		dec.comment = p->late ? LATE_NOTE : NULL;
 		sw_gate_record(d, &dec, false, NULL);
 	} else if (overall.verdict == SW_VERDICT_HOLD && !d->opts->observe_only && !d->stopping) {
 		if (p->type == SW_EV_BIND)
@@ -837,7 +946,7 @@ static void process(struct sw_daemon *d, struct sw_pending *p, const char *cap, 
 		bool complete = p->complete;
 		if (!sw_pg_replication_analyze(p->text, &p->a)) {
 			/* SQL on a database walsender: the parser probe judges it next. */
-			if (p->action == SW_ACT_HELD)
+			if (live_hold(p))
 				sw_pg_resume(p->pid);
 			pending_free(p);
 			return;
@@ -875,7 +984,7 @@ void sw_gate_worker_done(struct sw_daemon *d)
 	}
 }
 
-static struct sw_pending *pending_from(uint32_t type, uint32_t pid, uint64_t ktime_ns, uint32_t action,
+static struct sw_pending *pending_from(struct sw_daemon *d, uint32_t type, uint32_t pid, uint64_t ktime_ns, uint32_t action,
 				       uint32_t flags, uint32_t ctx_id, uint32_t lex, uint32_t aux, uint64_t text_addr,
 				       uint64_t arg0, uint64_t arg1, const char *role)
 {
@@ -892,6 +1001,7 @@ static struct sw_pending *pending_from(uint32_t type, uint32_t pid, uint64_t kti
 	p->text_addr = text_addr;
 	p->arg0 = arg0;
 	p->arg1 = arg1;
+	p->late = d->draining_previous;
 	memcpy(p->role, role, SW_ROLE_MAX);
 	p->role[SW_ROLE_MAX] = 0;
 	return p;
@@ -904,7 +1014,12 @@ int sw_gate_on_event(void *ctx, const void *data, size_t size)
 
 	if (size < sizeof(*h))
 		return 0;
-	if (h->type == SW_EV_SESSION && size >= sizeof(struct sw_session_event)) {
+	if (h->type == SW_EV_EXEC) {
+		sw_binaries_check(d);
+	} else if (h->type == SW_EV_OUTCOME) {
+		if (!d->draining_previous)
+			sw_outcome_on_event(d, data, size);
+	} else if (h->type == SW_EV_SESSION && size >= sizeof(struct sw_session_event)) {
 		const struct sw_session_event *ev = data;
 		char role[SW_ROLE_MAX + 1], title[SW_TITLE_MAX + 1];
 		memcpy(role, ev->role, SW_ROLE_MAX);
@@ -913,6 +1028,17 @@ int sw_gate_on_event(void *ctx, const void *data, size_t size)
 		title[ev->title_len > 0 && ev->title_len <= SW_TITLE_MAX ? ev->title_len : 0] = 0;
 		if (role[0])
 			sw_session_learn(d, (int)h->pid, role, title[0] ? title : NULL, ev->flags);
+		{
+			/* A restarted cluster: its new postmaster is governed like the old (same data directory). */
+			int previous = 0, i = sw_pg_scope_follow(&d->scope, (pid_t)h->pid, &previous);
+			if (i >= 0) {
+				json_t *f = json_pack("{s:s, s:i, s:i}", "data_directory", d->scope.clusters[i].dir,
+						      "postmaster_pid", d->scope.clusters[i].postmaster,
+						      "previous_postmaster_pid", previous);
+				sw_daemon_note(d, "postmaster_restarted", f);
+				json_decref(f);
+			}
+		}
 	} else if (h->type != SW_EV_SESSION && size >= offsetof(struct sw_statement_event, text) + SW_TEXT_SMALL) {
 		/* Short statements travel in short records: widen to the full layout. */
 		static struct sw_statement_event full;
@@ -921,7 +1047,7 @@ int sw_gate_on_event(void *ctx, const void *data, size_t size)
 
 		memcpy(&full, data, take);
 		memset((char *)&full + take, 0, sizeof(full) - take);
-		p = pending_from(full.hdr.type, full.hdr.pid, full.hdr.ktime_ns, full.action, full.flags, full.ctx_id,
+		p = pending_from(d, full.hdr.type, full.hdr.pid, full.hdr.ktime_ns, full.action, full.flags, full.ctx_id,
 				 full.lex, full.aux, full.text_addr, full.arg0, full.arg1, full.role);
 		process(d, p, full.text, full.text_len);
 	}
@@ -936,7 +1062,7 @@ void sw_gate_take_overflow(struct sw_daemon *d)
 
 	while ((n = sw_gate_overflow_take(d->gate, pids, o, 64)) > 0) {
 		for (size_t i = 0; i < n; i++) {
-			struct sw_pending *p = pending_from(o[i].type, pids[i], o[i].ktime_ns, SW_ACT_HELD, o[i].flags,
+			struct sw_pending *p = pending_from(d, o[i].type, pids[i], o[i].ktime_ns, SW_ACT_HELD, o[i].flags,
 							    o[i].ctx_id, o[i].lex, o[i].aux, o[i].text_addr, o[i].arg0,
 							    o[i].arg1, o[i].role);
 			d->overflow_seen++;

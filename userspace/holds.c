@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "daemon_internal.h"
+#include "hold_id.h"
+#include "hold_webhooks.h"
+#include "outcome_watch.h"
 #include "pg_backend.h"
 #include "statement_json.h"
 #include "util.h"
@@ -13,6 +16,8 @@ void sw_hold_free(struct sw_hold *h)
 	if (!h)
 		return;
 	free(h->statement);
+	free(h->retry_by);
+	free(h->retry_comment);
 	sw_analysis_free(&h->analysis);
 	free(h->per_stmt);
 	sw_approval_free(&h->approval);
@@ -74,8 +79,15 @@ void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *typ
 			"hold_id", (json_int_t)h->id, "hold_seq", (json_int_t)h->ledger_seq,
 			"statement_sha256", h->statement_sha256, "pid", h->pid, "role", h->sess.role,
 			"user", user, "comment", comment, "message", message);
-	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0)
+	{
+		char idt[SW_HOLD_ID_TEXT_MAX];
+		sw_hold_id_format(h->id, idt, sizeof(idt));
+		json_object_set_new(rec, "hold", json_string(idt));
+	}
+	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		sw_ledger_note_lost(d->ledger, type, NULL);
+	}
 	json_decref(rec);
 }
 
@@ -103,12 +115,14 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 	};
 	struct sw_session_info *s = sw_session_find(d, h->pid);
 	json_t *rec;
-	char err[512];
+	char err[512], idt[SW_HOLD_ID_TEXT_MAX];
 	int rc = 0;
 
+	sw_hold_id_format(h->id, idt, sizeof(idt));
 	j.verdict = v;
-	rec = sw_decision_record(&dec);
+	rec = sw_ledger_decision_record(d->ledger, &dec);
 	json_object_set_new(rec, "hold_id", json_integer((json_int_t)h->id));
+	json_object_set_new(rec, "hold", json_string(idt));
 	json_object_set_new(rec, "hold_seq", json_integer((json_int_t)h->ledger_seq));
 	json_object_set_new(rec, "approvals", approvals_json(&h->approval));
 	if (h->approval.requester_known)
@@ -118,13 +132,29 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		json_object_set_new(rec, "requester_chain", sw_approval_requester_json(&h->approval));
 	/* The decision is on disk before the backend moves. */
 	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s; refusing hold #%llu\n", err,
-			(unsigned long long)h->id);
-		v = SW_VERDICT_DENY;
+		json_decref(rec);
+		if (v == SW_VERDICT_ALLOW) {
+			/* Approved, but not recordable yet: it stays held and is released once its record is on
+			 * disk (retried from sw_holds_expire), or times out like any hold. */
+			fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s; hold %s stays held until its approval "
+				"can be recorded\n", err, idt);
+			if (!h->release_retry) {
+				h->release_retry = true;
+				h->retry_by = sw_xstrdup(decided_by ? decided_by : "?");
+				h->retry_comment = comment ? sw_xstrdup(comment) : NULL;
+			}
+			return -1;
+		}
+		/* A refusal goes ahead (fail closed); its record is counted as lost. */
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s; hold %s refused, its record counted as lost\n",
+			err, idt);
+		sw_ledger_note_lost(d->ledger, "statement", NULL);
 		rc = -1;
+		rec = NULL;
 	}
 	json_decref(rec);
 	if (v == SW_VERDICT_ALLOW) {
+		sw_outcome_watch(d, h);
 		sw_pg_resume(h->pid);
 		if (h->type == SW_EV_STATEMENT)
 			sw_prepared_commit(d->prepared, h->pid, &h->analysis);
@@ -145,7 +175,10 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		sw_daemon_note(d, "refusal_uncertain", f);
 		json_decref(f);
 	}
-	fprintf(stderr, "sqlward: hold #%llu (pid %d) %s by %s\n", (unsigned long long)h->id, h->pid,
+	/* Every rule's webhook hears how it ended (after the record is on disk, before h is freed). */
+	sw_hold_webhooks_decided(d, h, v, decided_by, comment,
+				 v == SW_VERDICT_ALLOW ? outcome : refusal_outcome(h, rc < 0 ? "cancelled" : outcome));
+	fprintf(stderr, "sqlward: hold %s (pid %d) %s by %s\n", idt, h->pid,
 		v == SW_VERDICT_ALLOW ? "released" : "refused", decided_by ? decided_by : "?");
 	sw_watchdog_tell(d->watchdog_fd, "R %d\n", h->pid);
 	holds_remove(d, h);
@@ -153,8 +186,28 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 	return rc;
 }
 
+bool sw_hold_server_cancels(const struct sw_hold *h, uint64_t now_ns)
+{
+	/* statement_timeout's timer runs while the backend is stopped. */
+	return h->timeouts_known && h->statement_timeout_ms > 0 &&
+	       (now_ns - h->start_ns) / 1000000ull >= (uint64_t)h->statement_timeout_ms;
+}
+
 void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns)
 {
+	/* Approved while the ledger could not be written: try to record and release again. */
+	for (size_t i = 0; i < d->n_holds;) {
+		struct sw_hold *h = d->holds[i];
+		if (h->release_retry && now_ns < h->deadline_ns) {
+			char *by = sw_xstrdup(h->retry_by), *comment = h->retry_comment ? sw_xstrdup(h->retry_comment) : NULL;
+			int rc = sw_holds_release(d, h, SW_VERDICT_ALLOW, by, comment, "released");
+			free(by);
+			free(comment);
+			if (rc == 0)
+				continue;   /* h is gone; the same index is the next hold */
+		}
+		i++;
+	}
 	for (size_t i = 0; i < d->n_holds;) {
 		struct sw_hold *h = d->holds[i];
 		if (now_ns >= h->deadline_ns && sw_approval_timeout(&h->approval) == SW_APPROVAL_TIMED_OUT)
@@ -205,7 +258,6 @@ json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_
 	json_decref(parts);
 	{
 		json_t *appr = json_array(), *txn = json_array();
-		double age_s = (double)(now_ns - h->start_ns) / 1e9;
 		for (size_t i = 0; i < h->approval.approvers.n; i++)
 			json_array_append_new(appr, json_string(h->approval.approvers.v[i]));
 		for (size_t i = 0; i < h->txn_before.n; i++)
@@ -228,9 +280,7 @@ json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_
 			json_object_set_new(o, "statement_timeout_ms", json_integer(h->statement_timeout_ms));
 			json_object_set_new(o, "lock_timeout_ms", json_integer(h->lock_timeout_ms));
 			/* statement_timeout's timer runs while the backend is stopped. */
-			json_object_set_new(o, "server_cancels_on_release",
-					    json_boolean(h->statement_timeout_ms > 0 &&
-							 age_s * 1000.0 >= (double)h->statement_timeout_ms));
+			json_object_set_new(o, "server_cancels_on_release", json_boolean(sw_hold_server_cancels(h, now_ns)));
 			if (h->statement_timeout_ms > 0)
 				json_object_set_new(o, "server_cancels_after_s",
 						    json_real((double)h->statement_timeout_ms / 1000.0));

@@ -3,16 +3,20 @@
  *
  * Writing: one daemon holds an exclusive flock on the file and appends
  * through an O_APPEND descriptor. Records wait in memory as complete lines
- * until a flush (one write(2) for many) or a synced record, which writes
- * everything before it and fdatasyncs; a decision is recorded once that sync
- * returns. Reading/verifying streams the
- * file line by line with getline(3), so neither line length nor file size is
- * bounded by memory beyond one line.
+ * (buf) until a flush (one write(2) for many) or a synced record, which
+ * writes everything before it and fdatasyncs; a decision is recorded once
+ * that sync returns. buf keeps every line since the last good fdatasync:
+ * [0, written) is in the file after synced_size, [written, buf_len) waits.
+ * So a failed write or fdatasync never loses what the file should hold: the
+ * file is cut back and the lines are written again on the next try.
+ * Reading/verifying streams the file line by line with getline(3), so
+ * neither line length nor file size is bounded by memory beyond one line.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,26 +28,67 @@
 #include "ledger.h"
 #include "util.h"
 
+/* Records lost and not yet on disk in a gap record: how many, of which kinds, when. */
+#define LOSS_KINDS 8
+struct loss {
+	uint64_t records;
+	struct {
+		char name[24];
+		uint64_t n;
+	} kinds[LOSS_KINDS];
+	size_t n_kinds;
+	char first[32], last[32];
+};
+
 struct sw_ledger {
 	int fd;
 	char *path;
-	/* The chain including records still in `pending`. */
+	char *dir;          /* the file's directory: statement_blob paths are relative to it */
+	char *store_name;   /* "<file name>.blobs" */
+	struct sw_ledger_access access;
+	dev_t dev;          /* the open file, to notice a rotation by mv */
+	ino_t ino;
+	/* The chain including records still waiting in buf. */
 	uint64_t seq;      /* last record's seq, 0 when empty */
 	char head[65];     /* last record's hash, genesis when empty */
 	/* What the file holds (records written with write(2)). */
 	uint64_t file_seq;
 	char file_head[65];
-	off_t file_size;
-	/* Complete lines not yet written: observed records are written in batches. */
-	char *pending;
-	size_t pending_len, pending_cap, pending_records;
+	/* What the last successful fdatasync covered. */
+	off_t synced_size;
+	uint64_t synced_seq;
+	char synced_head[65];
+	/* Lines since the last fdatasync: [0, written) written, [written, buf_len) waiting. */
+	char *buf;
+	size_t buf_len, buf_cap, written;
+	size_t last_start;  /* where the last line in buf starts */
+	size_t buf_records, written_records; /* lines in buf, and of them written */
 	EVP_MD_CTX *md;
-	bool broken;       /* a write failed and could not be undone */
-	bool dirty;        /* records written since the last fdatasync */
+	bool needs_truncate; /* cutting off a failed write failed: the file may be longer than it should */
+	bool failing;        /* the last write or fdatasync failed */
+	char fail_since[32];
+	char fail_error[160];
+	/* The file changed under us in a way that is not a rotation: nothing is written until reopen. */
+	char stuck[512];
+	struct loss lost;       /* not yet described by a gap record */
+	struct loss gap_queued; /* described by the gap record gap_seq, not yet on disk */
+	uint64_t gap_seq;
+	/* PATH.head */
+	int head_fd;
+	uint64_t head_file_seq; /* what it says */
+	bool head_file_dirty;   /* written since its last fdatasync */
+	uint64_t head_synced_ns, path_checked_ns;
+	bool head_file_warned;
+	/* A file at the path that sw_ledger_reopen refused (inode 0: none), and why. */
+	dev_t refused_dev;
+	ino_t refused_ino;
+	char refused_why[640];
 };
 
 /* Unsynced records are written once this many bytes are waiting. */
 #define PENDING_FLUSH_BYTES (256 * 1024)
+/* A flush also syncs once this many bytes were written since the last sync. */
+#define SYNC_AFTER_BYTES (8u << 20)
 
 /* ---- small helpers ---- */
 
@@ -139,16 +184,6 @@ const char *sw_ledger_default_path(void)
 {
 	const char *e = getenv("SQLWARD_LEDGER");
 	return e && *e ? e : SW_LEDGER_DEFAULT_PATH;
-}
-
-uint64_t sw_ledger_seq(const struct sw_ledger *l)
-{
-	return l->seq;
-}
-
-const char *sw_ledger_head(const struct sw_ledger *l)
-{
-	return l->head;
 }
 
 char *sw_ledger_canonical(json_t *rec)
@@ -284,6 +319,9 @@ int sw_parse_time(const char *s, const struct timespec *now, struct timespec *ou
 /* Every line ends with its hash: ,"hash":"<64 hex>"} */
 #define HASH_TAIL_PREFIX ",\"hash\":\""
 #define HASH_TAIL_LEN (sizeof(HASH_TAIL_PREFIX) - 1 + 64 + 2)
+/* What the writer puts after a record's members: ,"prev":"<64 hex>","hash":"<64 hex>"}\n */
+#define PREV_PREFIX ",\"prev\":\""
+#define LINE_TAIL_LEN (sizeof(PREV_PREFIX) - 1 + 64 + 1 + HASH_TAIL_LEN + 1)
 
 /* ---- record checks shared by append and verify ---- */
 
@@ -309,6 +347,11 @@ static bool need(json_t *rec, const char *key, json_type type, const char *tname
 		return false;
 	}
 	return true;
+}
+
+static bool optional(json_t *rec, const char *key, json_type type, const char *tname, char *why, size_t wl)
+{
+	return !json_object_get(rec, key) || need(rec, key, type, tname, why, wl);
 }
 
 /*
@@ -337,10 +380,220 @@ static bool check_body(json_t *rec, char *why, size_t wl)
 		return need(rec, "verdict", JSON_STRING, "a string", why, wl) &&
 		       need(rec, "statement", JSON_STRING, "a string", why, wl) &&
 		       need(rec, "statement_length", JSON_INTEGER, "an integer", why, wl) &&
-		       need(rec, "statement_sha256", JSON_STRING, "a string", why, wl);
+		       need(rec, "statement_sha256", JSON_STRING, "a string", why, wl) &&
+		       optional(rec, "statement_blob", JSON_STRING, "a string", why, wl) &&
+		       optional(rec, "statement_blob_error", JSON_STRING, "a string", why, wl);
 	if (strcmp(type, "daemon") == 0)
 		return need(rec, "event", JSON_STRING, "a string", why, wl);
+	if (strcmp(type, "continuation") == 0) {
+		if (!need(rec, "continues_seq", JSON_INTEGER, "an integer", why, wl) ||
+		    !need(rec, "continues_head", JSON_STRING, "a string", why, wl) ||
+		    !need(rec, "reason", JSON_STRING, "a string", why, wl))
+			return false;
+		if (json_integer_value(json_object_get(rec, "continues_seq")) < 1 ||
+		    !is_hex64(json_string_value(json_object_get(rec, "continues_head")))) {
+			snprintf(why, wl, "a continuation record needs continues_seq >= 1 and a 64-hex continues_head");
+			return false;
+		}
+		return true;
+	}
+	if (strcmp(type, "gap") == 0) {
+		if (!need(rec, "lost", JSON_INTEGER, "an integer", why, wl) ||
+		    !need(rec, "kinds", JSON_OBJECT, "an object", why, wl))
+			return false;
+		if (json_integer_value(json_object_get(rec, "lost")) < 1) {
+			snprintf(why, wl, "a gap record needs lost >= 1");
+			return false;
+		}
+		return true;
+	}
 	return true; /* other types: only the common fields */
+}
+
+/* ---- anchors and the head file ---- */
+
+json_t *sw_ledger_anchor_json(const struct sw_ledger_anchor *a)
+{
+	return json_pack("{s:I, s:s}", "seq", (json_int_t)a->seq, "head", a->head);
+}
+
+int sw_ledger_anchor_from_json(json_t *j, struct sw_ledger_anchor *a, char *err, size_t errlen)
+{
+	json_t *seq = json_object_get(j, "seq"), *head = json_object_get(j, "head");
+
+	if (!json_is_integer(seq) || json_integer_value(seq) < 0 || !json_is_string(head) ||
+	    !is_hex64(json_string_value(head))) {
+		snprintf(err, errlen, "not a chain point: it needs {\"seq\": N >= 0, \"head\": \"<64 hex>\"}");
+		return -1;
+	}
+	a->seq = (uint64_t)json_integer_value(seq);
+	snprintf(a->head, sizeof(a->head), "%s", json_string_value(head));
+	return 0;
+}
+
+/* PATH.head is one line of this many bytes, rewritten in place (padded with spaces). */
+#define HEAD_FILE_LEN 128
+
+int sw_ledger_read_head_file(const char *path, struct sw_ledger_anchor *a, char *err, size_t errlen)
+{
+	char *hp = sw_xasprintf("%s.head", path), buf[4096], why[160];
+	int fd = open(hp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), rc = -1;
+	json_error_t jerr;
+	json_t *j = NULL;
+	ssize_t n;
+
+	memset(a, 0, sizeof(*a));
+	strcpy(a->head, SW_LEDGER_GENESIS);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			rc = 0;
+		else
+			snprintf(err, errlen, "cannot read the ledger's head file %s: %s", hp, strerror(errno));
+		goto out;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n == 0) { /* created, never written: as good as absent */
+		rc = 0;
+		goto out;
+	}
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read the ledger's head file %s: %s", hp, strerror(errno));
+		goto out;
+	}
+	if (!(j = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &jerr)) ||
+	    sw_ledger_anchor_from_json(j, a, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "the ledger's head file %s is %s", hp, j ? why : "not valid JSON");
+		json_decref(j);
+		free(hp);
+		errno = EINVAL;
+		return -1;
+	}
+	rc = 1;
+out:
+	json_decref(j);
+	free(hp);
+	return rc;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void now_text(char out[32])
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	sw_format_time(&now, out, 32);
+}
+
+static void sync_parent_dir(const char *path)
+{
+	char *copy = sw_xstrdup(path);
+	int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	free(copy);
+}
+
+static void head_file_warn(struct sw_ledger *l, const char *what)
+{
+	if (!l->head_file_warned)
+		fprintf(stderr, "sqlward: ledger %s: cannot %s its head file %s.head: %s (a new ledger file would "
+			"not know where the chain ended; the ledger itself is fine)\n", l->path, what, l->path,
+			strerror(errno));
+	l->head_file_warned = true;
+}
+
+/* Record the durable chain end in PATH.head; fdatasync it at most once a second (or with force). */
+static void head_file_update(struct sw_ledger *l, bool force)
+{
+	char line[HEAD_FILE_LEN + 1];
+	uint64_t now = mono_ns();
+	int n;
+
+	if (l->synced_seq && l->synced_seq != l->head_file_seq) {
+		if (l->head_fd < 0) {
+			char *hp = sw_xasprintf("%s.head", l->path);
+			bool created = access(hp, F_OK) != 0;
+			l->head_fd = open(hp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+			if (l->head_fd >= 0 && (created || l->access.set_group))
+				sw_ledger_apply_access(l->head_fd, 0640, &l->access);
+			if (l->head_fd >= 0 && created)
+				sync_parent_dir(hp);
+			free(hp);
+			if (l->head_fd < 0) {
+				head_file_warn(l, "open");
+				return;
+			}
+		}
+		n = snprintf(line, sizeof(line), "{\"seq\":%llu,\"head\":\"%s\"}", (unsigned long long)l->synced_seq,
+			     l->synced_head);
+		memset(line + n, ' ', (size_t)(HEAD_FILE_LEN - n));
+		line[HEAD_FILE_LEN - 1] = '\n';
+		if (pwrite(l->head_fd, line, HEAD_FILE_LEN, 0) != HEAD_FILE_LEN) {
+			head_file_warn(l, "write");
+			return;
+		}
+		l->head_file_seq = l->synced_seq;
+		l->head_file_dirty = true;
+	}
+	if (l->head_file_dirty && (force || now - l->head_synced_ns >= 1000000000u)) {
+		if (fdatasync(l->head_fd) != 0)
+			head_file_warn(l, "sync");
+		l->head_file_dirty = false;
+		l->head_synced_ns = now;
+	}
+}
+
+/* ---- describing records for people ---- */
+
+bool sw_ledger_describe_record(json_t *rec, char *out, size_t len)
+{
+	const char *type = json_string_value(json_object_get(rec, "type"));
+
+	if (type && strcmp(type, "gap") == 0) {
+		struct sw_sbuf b = { 0 };
+		const char *k, *first = json_string_value(json_object_get(rec, "first_time")),
+			       *last = json_string_value(json_object_get(rec, "last_time")),
+			       *since = json_string_value(json_object_get(rec, "failing_since")),
+			       *error = json_string_value(json_object_get(rec, "error"));
+		json_t *v;
+		bool any = false;
+
+		sw_sbuf_printf(&b, "%lld records were lost (", (long long)json_integer_value(json_object_get(rec, "lost")));
+		json_object_foreach(json_object_get(rec, "kinds"), k, v) {
+			sw_sbuf_printf(&b, "%s%s %lld", any ? ", " : "", k, (long long)json_integer_value(v));
+			any = true;
+		}
+		sw_sbuf_str(&b, ")");
+		if (first && last)
+			sw_sbuf_printf(&b, " from %s to %s", first, last);
+		if (since)
+			sw_sbuf_printf(&b, "; the ledger could not be written since %s", since);
+		if (error)
+			sw_sbuf_printf(&b, ": %s", error);
+		snprintf(out, len, "%s", b.s);
+		free(b.s);
+		return true;
+	}
+	if (type && strcmp(type, "continuation") == 0) {
+		const char *note = json_string_value(json_object_get(rec, "note"));
+		snprintf(out, len, "continues a chain from seq %lld, head %s (%s%s%s)",
+			 (long long)json_integer_value(json_object_get(rec, "continues_seq")),
+			 json_string_value(json_object_get(rec, "continues_head")),
+			 json_string_value(json_object_get(rec, "reason")), note ? ": " : "", note ? note : "");
+		return true;
+	}
+	return false;
 }
 
 /* ---- verification ---- */
@@ -364,15 +617,131 @@ static bool legacy_hash_matches(json_t *rec, const char *hash)
 	return strcmp(calc, hash) == 0;
 }
 
-static int verify_stream(FILE *f, struct sw_verify_result *res)
+static void note(const struct sw_verify_opts *o, const char *kind, size_t line, uint64_t seq, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void note(const struct sw_verify_opts *o, const char *kind, size_t line, uint64_t seq, const char *fmt, ...)
 {
+	struct sw_verify_note n = { .kind = kind, .line = line, .seq = seq };
+	va_list ap;
+	char *text;
+
+	if (!o->note)
+		return;
+	va_start(ap, fmt);
+	text = sw_xvasprintf(fmt, ap);
+	va_end(ap);
+	n.text = text;
+	o->note(o->ctx, &n);
+	free(text);
+}
+
+/*
+ * The first record of a file: a continuation record sets where the chain
+ * picks up; with o->after it must pick up exactly there.
+ */
+static bool check_first(json_t *rec, long long seq, const struct sw_verify_opts *o, struct sw_verify_result *res,
+			long long *prev_seq, char *why, size_t wl)
+{
+	bool cont = strcmp(json_string_value(json_object_get(rec, "type")), "continuation") == 0;
+	uint64_t cs = 0;
+	const char *ch = "";
+
+	if (cont) {
+		cs = (uint64_t)json_integer_value(json_object_get(rec, "continues_seq"));
+		ch = json_string_value(json_object_get(rec, "continues_head"));
+		res->continues = true;
+		res->continued.seq = cs;
+		snprintf(res->continued.head, sizeof(res->continued.head), "%s", ch);
+		*prev_seq = (long long)cs;
+		snprintf(res->head, sizeof(res->head), "%s", ch);
+		if (o->probe_seq && o->probe_seq == cs) {
+			res->probe_found = true;
+			snprintf(res->probe_head, sizeof(res->probe_head), "%s", ch);
+		}
+	}
+	if (!o->after)
+		return true;
+	if (!cont) {
+		snprintf(why, wl, "the file does not continue the previous one (which ends at seq %llu, head %.16s...): "
+			 "its first record is seq %lld%s, not a continuation record", (unsigned long long)o->after->seq,
+			 o->after->head, seq, seq == 1 ? " (a new chain)" : "");
+		return false;
+	}
+	if (cs == o->after->seq && strcmp(ch, o->after->head) == 0)
+		return true;
+	if (cs > o->after->seq)
+		snprintf(why, wl, "the file continues seq %llu but the previous file ends at seq %llu: records %llu to "
+			 "%llu are missing between them (a copytruncate rotation loses what is written between its "
+			 "copy and its truncate)", (unsigned long long)cs, (unsigned long long)o->after->seq,
+			 (unsigned long long)o->after->seq + 1, (unsigned long long)cs);
+	else if (cs < o->after->seq)
+		snprintf(why, wl, "the file continues seq %llu but the previous file goes on to seq %llu: the files "
+			 "overlap or are not given oldest first", (unsigned long long)cs,
+			 (unsigned long long)o->after->seq);
+	else
+		snprintf(why, wl, "the file continues seq %llu with head %.16s..., but the previous file's record %llu "
+			 "has head %.16s...: they are not the same chain", (unsigned long long)cs, ch,
+			 (unsigned long long)cs, o->after->head);
+	return false;
+}
+
+/* What a good record adds to the result: gaps, continuations, statement blobs. */
+static void take_record(json_t *rec, size_t lineno, uint64_t seq, const char *blob_base,
+			const struct sw_verify_opts *o, struct sw_verify_result *res)
+{
+	const char *type = json_string_value(json_object_get(rec, "type"));
+	char text[1024];
+
+	if (sw_ledger_describe_record(rec, text, sizeof(text))) {
+		if (strcmp(type, "gap") == 0) {
+			res->gaps++;
+			res->lost += (uint64_t)json_integer_value(json_object_get(rec, "lost"));
+		}
+		note(o, type, lineno, seq, "%s", text);
+		return;
+	}
+	if (strcmp(type, "statement") != 0)
+		return;
+	{
+		const char *rel = json_string_value(json_object_get(rec, "statement_blob"));
+		const char *berr = json_string_value(json_object_get(rec, "statement_blob_error"));
+		const char *sha = json_string_value(json_object_get(rec, "statement_sha256"));
+		json_int_t len = json_integer_value(json_object_get(rec, "statement_length"));
+		char why[512];
+
+		if (berr) {
+			res->texts_not_kept++;
+			note(o, "text_not_kept", lineno, seq, "the full text (%lld bytes) could not be kept, only its "
+			     "first bytes: %s", (long long)len, berr);
+		}
+		if (!rel || o->skip_blobs)
+			return;
+		if (len < 0)
+			snprintf(why, sizeof(why), "statement_length is negative");
+		else if (sw_blob_read(blob_base, rel, sha, (uint64_t)len, NULL, NULL, why, sizeof(why)) == 0) {
+			res->blobs++;
+			return;
+		}
+		if (!res->blob_errors++) {
+			res->blob_bad_line = lineno;
+			snprintf(res->blob_reason, sizeof(res->blob_reason), "%s", why);
+		}
+		note(o, "blob_error", lineno, seq, "%s", why);
+	}
+}
+
+static int verify_stream(FILE *f, const char *blob_base, const struct sw_verify_opts *o, struct sw_verify_result *res)
+{
+	static const struct sw_verify_opts defaults;
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t n;
 	long long prev_seq = 0;
-	char why[200];
+	char why[512];
 	EVP_MD_CTX *md = NULL;
 
+	if (!o)
+		o = &defaults;
 	memset(res, 0, sizeof(*res));
 	strcpy(res->head, SW_LEDGER_GENESIS);
 	while ((n = getline(&line, &cap, f)) != -1) {
@@ -419,8 +788,18 @@ static int verify_stream(FILE *f, struct sw_verify_result *res)
 			snprintf(why, sizeof(why), "field \"hash\" is not 64 lower-case hex digits");
 			goto bad_rec;
 		}
+		if (lineno == 1 && !check_first(rec, seq, o, res, &prev_seq, why, sizeof(why)))
+			goto bad_rec;
+		if (lineno > 1 && strcmp(json_string_value(json_object_get(rec, "type")), "continuation") == 0) {
+			snprintf(why, sizeof(why), "a continuation record in the middle of a file: it may only be a "
+				 "file's first record (were files joined, or a record inserted?)");
+			goto bad_rec;
+		}
 		if (seq != prev_seq + 1) {
-			if (lineno == 1)
+			if (lineno == 1 && res->continues)
+				snprintf(why, sizeof(why), "seq is %lld, but the continuation record says it continues "
+					 "seq %lld", seq, prev_seq);
+			else if (lineno == 1)
 				snprintf(why, sizeof(why), "seq is %lld, expected 1: the ledger does not "
 					 "start at its first record (records at the start were deleted?)", seq);
 			else if (seq <= prev_seq)
@@ -432,7 +811,9 @@ static int verify_stream(FILE *f, struct sw_verify_result *res)
 			goto bad_rec;
 		}
 		if (strcmp(prev, res->head) != 0) {
-			if (lineno == 1)
+			if (lineno == 1 && res->continues)
+				snprintf(why, sizeof(why), "prev is not the continues_head of the continuation record");
+			else if (lineno == 1)
 				snprintf(why, sizeof(why), "prev is not the genesis hash: the first record "
 					 "was deleted or replaced");
 			else
@@ -472,6 +853,14 @@ static int verify_stream(FILE *f, struct sw_verify_result *res)
 		prev_seq = seq;
 		res->records++;
 		res->good_bytes += line_bytes;
+		if (!res->first_seq)
+			res->first_seq = (uint64_t)seq;
+		res->last_seq = (uint64_t)seq;
+		if (o->probe_seq && o->probe_seq == (uint64_t)seq) {
+			res->probe_found = true;
+			snprintf(res->probe_head, sizeof(res->probe_head), "%s", res->head);
+		}
+		take_record(rec, lineno, (uint64_t)seq, blob_base, o, res);
 		json_decref(rec);
 		continue;
 bad_rec:
@@ -492,38 +881,653 @@ bad:
 		res->ok = false;
 		return -1;
 	}
-	res->ok = true;
+	res->ok = res->blob_errors == 0;
 	return 0;
 }
 
-int sw_ledger_verify(const char *path, struct sw_verify_result *res)
+int sw_ledger_verify_opts(const char *path, const struct sw_verify_opts *o, struct sw_verify_result *res)
 {
 	FILE *f = fopen(path, "re");
+	char *copy = sw_xstrdup(path);
 	int rc;
 
 	if (!f) {
 		memset(res, 0, sizeof(*res));
 		strcpy(res->head, SW_LEDGER_GENESIS);
 		snprintf(res->reason, sizeof(res->reason), "cannot open: %s", strerror(errno));
+		free(copy);
 		return -1;
 	}
-	rc = verify_stream(f, res);
+	rc = verify_stream(f, o && o->blob_base ? o->blob_base : dirname(copy), o, res);
+	fclose(f);
+	free(copy);
+	return rc;
+}
+
+int sw_ledger_verify(const char *path, struct sw_verify_result *res)
+{
+	return sw_ledger_verify_opts(path, NULL, res);
+}
+
+/* Verify through an open descriptor (our locked file, not whatever the path names now). */
+static int verify_fd(int fd, const char *dir, const struct sw_verify_opts *o, struct sw_verify_result *res)
+{
+	int rfd = dup(fd), rc;
+	FILE *f;
+
+	if (rfd < 0 || lseek(rfd, 0, SEEK_SET) != 0 || !(f = fdopen(rfd, "r"))) {
+		memset(res, 0, sizeof(*res));
+		snprintf(res->reason, sizeof(res->reason), "%s", strerror(errno));
+		if (rfd >= 0)
+			close(rfd);
+		return -1;
+	}
+	rc = verify_stream(f, dir, o, res);
 	fclose(f);
 	return rc;
 }
 
-/* ---- open / append / close ---- */
+/* ---- the write buffer ---- */
 
-static void sync_parent_dir(const char *path)
+static off_t file_size(const struct sw_ledger *l)
 {
-	char *copy = sw_xstrdup(path);
-	int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return l->synced_size + (off_t)l->written;
+}
 
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
+static void buf_put(struct sw_ledger *l, const void *p, size_t n)
+{
+	if (l->buf_len + n > l->buf_cap) {
+		size_t cap = l->buf_cap ? l->buf_cap : 64 * 1024;
+		while (cap < l->buf_len + n)
+			cap *= 2;
+		l->buf = sw_xrealloc(l->buf, cap);
+		l->buf_cap = cap;
 	}
-	free(copy);
+	memcpy(l->buf + l->buf_len, p, n);
+	l->buf_len += n;
+}
+
+/* Add the line of a record with these members as the chain's next record. */
+static void put_record(struct sw_ledger *l, const char *body, size_t len)
+{
+	char first[40], last[80], hash[65];
+	size_t first_len, last_len;
+
+	first_len = (size_t)snprintf(first, sizeof(first), "{\"seq\":%llu,", (unsigned long long)(l->seq + 1));
+	last_len = (size_t)snprintf(last, sizeof(last), PREV_PREFIX "%s\"", l->head);
+	{
+		const void *parts[] = { first, body, last, "}" };
+		size_t lens[] = { first_len, len, last_len, 1 };
+		sha256_parts(l->md, parts, lens, 4, hash);
+	}
+	l->last_start = l->buf_len;
+	l->buf_records++;
+	buf_put(l, first, first_len);
+	buf_put(l, body, len);
+	buf_put(l, last, last_len);
+	buf_put(l, HASH_TAIL_PREFIX, sizeof(HASH_TAIL_PREFIX) - 1);
+	buf_put(l, hash, 64);
+	buf_put(l, "\"}\n", 3);
+	l->seq++;
+	memcpy(l->head, hash, sizeof(l->head));
+}
+
+/* Lines the writer made: {"seq":N,<members>,"prev":"<64>","hash":"<64>"}\n */
+static uint64_t line_seq(const char *line)
+{
+	return strtoull(line + 7, NULL, 10);
+}
+
+static const char *line_body(const char *line, size_t n, size_t *len)
+{
+	const char *comma = memchr(line, ',', n);
+	*len = (size_t)(line + n - LINE_TAIL_LEN - (comma + 1));
+	return comma + 1;
+}
+
+/* The record's "type" and "time" (its first two members). */
+static void line_kind_time(const char *line, size_t n, char kind[24], char time[32])
+{
+	size_t blen;
+	const char *b = line_body(line, n, &blen), *end = b + blen, *q;
+
+	snprintf(kind, 24, "record");
+	time[0] = '\0';
+	if (blen > 8 && memcmp(b, "\"type\":\"", 8) == 0 && (q = memchr(b + 8, '"', (size_t)(end - b - 8)))) {
+		snprintf(kind, 24, "%.*s", (int)(q - b - 8), b + 8);
+		b = q + 1;
+		if (end - b > 9 && memcmp(b, ",\"time\":\"", 9) == 0 && (q = memchr(b + 9, '"', (size_t)(end - b - 9))))
+			snprintf(time, 32, "%.*s", (int)(q - b - 9), b + 9);
+	}
+}
+
+/* Next line of buf from *off (which advances); NULL at the end. */
+static const char *next_line(const struct sw_ledger *l, size_t *off, size_t *n)
+{
+	const char *line = l->buf + *off, *nl;
+
+	if (*off >= l->buf_len)
+		return NULL;
+	nl = memchr(line, '\n', l->buf_len - *off);
+	*n = (size_t)(nl - line) + 1;
+	*off += *n;
+	return line;
+}
+
+static void set_last_start(struct sw_ledger *l)
+{
+	const char *nl = l->buf_len > 1 ? memrchr(l->buf, '\n', l->buf_len - 1) : NULL;
+	l->last_start = nl ? (size_t)(nl - l->buf) + 1 : 0;
+}
+
+/* ---- loss accounting ---- */
+
+static void loss_add(struct loss *s, const char *kind, const char *first, const char *last, uint64_t n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < s->n_kinds && strcmp(s->kinds[i].name, kind) != 0; i++)
+		;
+	if (i == s->n_kinds) {
+		if (i == LOSS_KINDS) {
+			i = LOSS_KINDS - 1;
+			kind = "other";
+		} else {
+			s->n_kinds++;
+		}
+		snprintf(s->kinds[i].name, sizeof(s->kinds[i].name), "%s", kind);
+	}
+	s->kinds[i].n += n;
+	s->records += n;
+	if (first && *first && (!*s->first || strcmp(first, s->first) < 0))
+		snprintf(s->first, sizeof(s->first), "%s", first);
+	if (last && *last && (!*s->last || strcmp(last, s->last) > 0))
+		snprintf(s->last, sizeof(s->last), "%s", last);
+}
+
+static void loss_merge(struct loss *dst, const struct loss *src)
+{
+	for (size_t i = 0; i < src->n_kinds; i++)
+		loss_add(dst, src->kinds[i].name, src->first, src->last, src->kinds[i].n);
+}
+
+void sw_ledger_note_lost(struct sw_ledger *l, const char *kind, const struct timespec *when)
+{
+	struct timespec now;
+	char t[32];
+
+	if (!when) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		when = &now;
+	}
+	sw_format_time(when, t, sizeof(t));
+	loss_add(&l->lost, kind && *kind ? kind : "record", t, t, 1);
+}
+
+uint64_t sw_ledger_lost(const struct sw_ledger *l)
+{
+	return l->lost.records + l->gap_queued.records;
+}
+
+bool sw_ledger_failing(const struct sw_ledger *l)
+{
+	return l->failing || l->stuck[0];
+}
+
+/* Serialize rec for a line: "type" and "time" first, seq/prev/hash left to the ledger. */
+static char *record_text(json_t *rec, char *err, size_t errlen)
+{
+	json_t *o, *v;
+	const char *key;
+	char *text, why[200];
+
+	if (!json_is_object(rec)) {
+		snprintf(err, errlen, "ledger record is not a JSON object");
+		return NULL;
+	}
+	/* "type" and "time" first for people reading the file; seq, prev, hash are the ledger's. */
+	o = json_object();
+	if ((v = json_object_get(rec, "type")))
+		json_object_set(o, "type", v);
+	if ((v = json_object_get(rec, "time"))) {
+		json_object_set(o, "time", v);
+	} else {
+		char tbuf[32];
+		now_text(tbuf);
+		json_object_set_new(o, "time", json_string(tbuf));
+	}
+	json_object_foreach(rec, key, v) {
+		if (strcmp(key, "seq") && strcmp(key, "type") && strcmp(key, "time") &&
+		    strcmp(key, "prev") && strcmp(key, "hash"))
+			json_object_set(o, key, v);
+	}
+	if (!check_body(o, why, sizeof(why))) {
+		snprintf(err, errlen, "refusing to append an invalid ledger record: %s", why);
+		json_decref(o);
+		return NULL;
+	}
+	text = json_dumps(o, SW_LEDGER_LINE_FLAGS);
+	json_decref(o);
+	if (!text)
+		snprintf(err, errlen, "cannot serialize ledger record");
+	return text;
+}
+
+/* Put a record the ledger makes itself (gap, continuation, repair notes). */
+static void put_own_record(struct sw_ledger *l, json_t *rec)
+{
+	char err[256], *text = record_text(rec, err, sizeof(err));
+
+	if (!text) {
+		fprintf(stderr, "sqlward: internal error: %s\n", err);
+		abort();
+	}
+	put_record(l, text + 1, strlen(text) - 2); /* without the braces */
+	free(text);
+	json_decref(rec);
+}
+
+/* The records lost so far become a gap record, the next in the chain. */
+static void queue_gap(struct sw_ledger *l)
+{
+	json_t *kinds = json_object(), *f;
+
+	for (size_t i = 0; i < l->lost.n_kinds; i++)
+		json_object_set_new(kinds, l->lost.kinds[i].name, json_integer((json_int_t)l->lost.kinds[i].n));
+	f = json_pack("{s:I, s:o}", "lost", (json_int_t)l->lost.records, "kinds", kinds);
+	if (*l->lost.first)
+		json_object_set_new(f, "first_time", json_string(l->lost.first));
+	if (*l->lost.last)
+		json_object_set_new(f, "last_time", json_string(l->lost.last));
+	if (l->failing) {
+		json_object_set_new(f, "failing_since", json_string(l->fail_since));
+		json_object_set_new(f, "error", json_string(l->fail_error));
+	}
+	l->gap_queued = l->lost;
+	memset(&l->lost, 0, sizeof(l->lost));
+	put_own_record(l, sw_event_record("gap", f));
+	l->gap_seq = l->seq;
+}
+
+/* Waiting lines beyond what memory may hold: drop them, counting them for the gap record. */
+static uint64_t drop_waiting(struct sw_ledger *l)
+{
+	size_t off = l->written, n;
+	uint64_t dropped = 0;
+	const char *line;
+
+	while ((line = next_line(l, &off, &n))) {
+		char kind[24], time[32];
+		if (line_seq(line) == l->gap_seq) { /* a gap record: what it counted is lost again */
+			loss_merge(&l->lost, &l->gap_queued);
+			memset(&l->gap_queued, 0, sizeof(l->gap_queued));
+			l->gap_seq = 0;
+			continue;
+		}
+		line_kind_time(line, n, kind, time);
+		loss_add(&l->lost, kind, time, time, 1);
+		dropped++;
+	}
+	l->buf_len = l->written;
+	l->buf_records = l->written_records;
+	set_last_start(l);
+	l->seq = l->file_seq;
+	memcpy(l->head, l->file_head, sizeof(l->head));
+	return dropped;
+}
+
+/* Take the last record (a synced one that failed, not written) out of the chain. */
+static void drop_last(struct sw_ledger *l)
+{
+	const char *line = l->buf + l->last_start;
+	size_t n = l->buf_len - l->last_start;
+
+	l->seq = line_seq(line) - 1;
+	memcpy(l->head, line + n - LINE_TAIL_LEN + sizeof(PREV_PREFIX) - 1, 64);
+	l->head[64] = '\0';
+	l->buf_len = l->last_start;
+	l->buf_records--;
+	set_last_start(l);
+}
+
+/* ---- writing ---- */
+
+static void set_stuck(struct sw_ledger *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_stuck(struct sw_ledger *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->stuck, sizeof(l->stuck), fmt, ap);
+	va_end(ap);
+}
+
+static json_t *continuation_record(uint64_t seq, const char *head, const char *reason, const char *note_text)
+{
+	return sw_event_record("continuation", json_pack("{s:I, s:s, s:s, s:s}", "continues_seq", (json_int_t)seq,
+							 "continues_head", head, "reason", reason, "note", note_text));
+}
+
+/*
+ * The chain goes on in an empty file: first a continuation of the last record
+ * written (to the file before), then the waiting records, renumbered after it.
+ * What was written and not synced stays with the file before.
+ */
+static void restart_in_empty_file(struct sw_ledger *l, const char *reason, const char *note_text)
+{
+	char *old = l->buf;
+	size_t old_len = l->buf_len, off = l->written, n;
+	uint64_t old_gap = l->gap_seq;
+	const char *line;
+
+	if (old_gap && old_gap <= l->file_seq) { /* the gap record went with the file before */
+		memset(&l->gap_queued, 0, sizeof(l->gap_queued));
+		old_gap = 0;
+	}
+	l->buf = NULL;
+	l->buf_len = l->buf_cap = l->written = 0;
+	l->buf_records = l->written_records = 0;
+	l->synced_size = 0;
+	l->synced_seq = l->file_seq;
+	memcpy(l->synced_head, l->file_head, sizeof(l->synced_head));
+	l->seq = l->file_seq;
+	memcpy(l->head, l->file_head, sizeof(l->head));
+	put_own_record(l, continuation_record(l->file_seq, l->file_head, reason, note_text));
+	l->gap_seq = 0;
+	{
+		/* Walk the old waiting lines (next_line reads a ledger's buf: a view of the old one). */
+		struct sw_ledger view = { .buf = old, .buf_len = old_len };
+		while ((line = next_line(&view, &off, &n))) {
+			size_t blen;
+			const char *body = line_body(line, n, &blen);
+			if (line_seq(line) == old_gap)
+				l->gap_seq = l->seq + 1;
+			put_record(l, body, blen);
+		}
+	}
+	free(old);
+}
+
+/* The file was truncated to zero under us (copytruncate): what was written went with the rotated copy. */
+static void continue_after_truncation(struct sw_ledger *l, off_t old_size)
+{
+	char note_text[200];
+
+	snprintf(note_text, sizeof(note_text), "the file was truncated from %lld bytes to 0 under the writer (a "
+		 "copytruncate rotation); the records before this one are in the rotated copy", (long long)old_size);
+	restart_in_empty_file(l, "copytruncate", note_text);
+	fprintf(stderr, "sqlward: ledger %s was truncated to 0 bytes (copytruncate rotation): continuing the chain "
+		"from seq %llu in the emptied file\n", l->path, (unsigned long long)l->synced_seq);
+}
+
+/* Before writing: is the file still what we wrote (or emptied by a rotation)? */
+static int check_file(struct sw_ledger *l, char *why, size_t wl)
+{
+	off_t want = file_size(l);
+	struct stat st;
+
+	if (l->needs_truncate) {
+		if (ftruncate(l->fd, want) != 0) {
+			snprintf(why, wl, "cannot cut off an earlier failed write: %s", strerror(errno));
+			return -1;
+		}
+		l->needs_truncate = false;
+	}
+	if (fstat(l->fd, &st) != 0) {
+		snprintf(why, wl, "cannot read the file's size: %s", strerror(errno));
+		return -1;
+	}
+	if (st.st_size == want)
+		return 0;
+	if (st.st_size == 0) {
+		continue_after_truncation(l, want);
+		return 0;
+	}
+	set_stuck(l, "ledger %s is %lld bytes but the writer wrote %lld: another process %s it, so nothing more is "
+		  "written to it. Keep it as evidence: move it aside and send SIGHUP (or restart the daemon) to go on "
+		  "in a new file continuing seq %llu", l->path, (long long)st.st_size, (long long)want,
+		  st.st_size < want ? "cut" : "wrote to", (unsigned long long)l->file_seq);
+	snprintf(why, wl, "%s", l->stuck);
+	return -1;
+}
+
+/* write(2) the waiting lines. On failure nothing of them stays in the file. */
+static int write_waiting(struct sw_ledger *l, char *why, size_t wl)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		off_t base, end;
+		size_t n, off = 0;
+
+		if (check_file(l, why, wl) != 0)
+			return -1;
+		base = file_size(l);
+		n = l->buf_len - l->written;
+		while (off < n) {
+			ssize_t w = write(l->fd, l->buf + l->written + off, n - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				int e = w < 0 ? errno : EIO;
+				/* Undo a partial write so the chain stays verifiable. */
+				if (off > 0 && ftruncate(l->fd, base) != 0)
+					l->needs_truncate = true;
+				snprintf(why, wl, "%s", strerror(e));
+				return -1;
+			}
+			off += (size_t)w;
+		}
+		end = lseek(l->fd, 0, SEEK_CUR); /* O_APPEND: the file's end after our write */
+		if (end == base + (off_t)n) {
+			l->written = l->buf_len;
+			l->written_records = l->buf_records;
+			l->file_seq = l->seq;
+			memcpy(l->file_head, l->head, sizeof(l->file_head));
+			return 0;
+		}
+		if (end >= 0 && end <= (off_t)n && base > 0 && ftruncate(l->fd, 0) == 0)
+			continue; /* truncated just before or while we wrote: start the emptied file properly */
+		set_stuck(l, "ledger %s changed while the writer wrote to it (it should end at %lld, it ends at %lld): "
+			  "another process writes to it. Keep it as evidence: move it aside and send SIGHUP (or restart "
+			  "the daemon) to go on in a new file", l->path, (long long)(base + (off_t)n), (long long)end);
+		snprintf(why, wl, "%s", l->stuck);
+		return -1;
+	}
+	snprintf(why, wl, "the file keeps being truncated while the writer writes");
+	return -1;
+}
+
+static size_t waiting_records(const struct sw_ledger *l)
+{
+	return l->buf_records - l->written_records;
+}
+
+static int write_failed(struct sw_ledger *l, const char *what, const char *why, char *err, size_t errlen)
+{
+	size_t waiting = waiting_records(l);
+
+	if (!l->failing) {
+		l->failing = true;
+		now_text(l->fail_since);
+	}
+	snprintf(l->fail_error, sizeof(l->fail_error), "%s", why);
+	if (l->stuck[0])
+		snprintf(err, errlen, "%s (%zu record%s wait in memory)", l->stuck, waiting, waiting == 1 ? "" : "s");
+	else
+		snprintf(err, errlen, "cannot %s ledger %s: %s; %zu record%s wait in memory and are written when "
+			 "writing works again (free space or fix the disk; nothing on disk was damaged)", what,
+			 l->path, why, waiting, waiting == 1 ? "" : "s");
+	return -1;
+}
+
+static int sync_written(struct sw_ledger *l, char *err, size_t errlen);
+
+int sw_ledger_flush(struct sw_ledger *l, char *err, size_t errlen)
+{
+	char why[600];
+
+	if (l->written == l->buf_len)
+		return 0;
+	if (write_waiting(l, why, sizeof(why)) != 0)
+		return write_failed(l, "write to", why, err, errlen);
+	l->failing = false;
+	/* Written lines are kept until synced (to write them again if the sync fails): bound that. */
+	if (l->written > SYNC_AFTER_BYTES)
+		return sync_written(l, err, errlen);
+	return 0;
+}
+
+/* Flush and fdatasync, without looking for a rotation. */
+static int sync_data(struct sw_ledger *l, char *err, size_t errlen)
+{
+	if (sw_ledger_flush(l, err, errlen) != 0)
+		return -1;
+	return sync_written(l, err, errlen);
+}
+
+/* fdatasync what was written (all of buf once flushed). */
+static int sync_written(struct sw_ledger *l, char *err, size_t errlen)
+{
+	if (l->written == 0) {
+		head_file_update(l, false);
+		return 0;
+	}
+	if (fdatasync(l->fd) != 0) {
+		int e = errno;
+		/* What reached the disk is unknown now: cut the file back to its last good
+		 * sync and write everything since again on the next try. */
+		if (ftruncate(l->fd, l->synced_size) != 0)
+			l->needs_truncate = true;
+		l->written = l->written_records = 0;
+		l->file_seq = l->synced_seq;
+		memcpy(l->file_head, l->synced_head, sizeof(l->file_head));
+		return write_failed(l, "sync", strerror(e), err, errlen);
+	}
+	l->synced_size = file_size(l);
+	l->synced_seq = l->file_seq;
+	memcpy(l->synced_head, l->file_head, sizeof(l->synced_head));
+	/* Only the written part is durable now; lines still waiting (none after a flush) stay. */
+	memmove(l->buf, l->buf + l->written, l->buf_len - l->written);
+	l->buf_len -= l->written;
+	l->last_start = l->buf_len ? l->last_start - l->written : 0;
+	l->buf_records -= l->written_records;
+	l->written = l->written_records = 0;
+	if (l->gap_seq && l->gap_seq <= l->synced_seq) {
+		l->gap_seq = 0;
+		memset(&l->gap_queued, 0, sizeof(l->gap_queued));
+	}
+	l->failing = false;
+	head_file_update(l, false);
+	return 0;
+}
+
+static int follow_path(struct sw_ledger *l, char *err, size_t errlen, bool *new_refusal);
+
+/* At most once a second: has the file been rotated away by mv? */
+static void maybe_follow_path(struct sw_ledger *l)
+{
+	uint64_t now = mono_ns();
+	char err[700];
+	bool fresh = false;
+
+	if (now - l->path_checked_ns < 1000000000u)
+		return;
+	l->path_checked_ns = now;
+	if (follow_path(l, err, sizeof(err), &fresh) != 0 && fresh)
+		fprintf(stderr, "sqlward: %s\n", err);
+}
+
+int sw_ledger_sync(struct sw_ledger *l, char *err, size_t errlen)
+{
+	if (sync_data(l, err, errlen) != 0)
+		return -1;
+	maybe_follow_path(l);
+	return 0;
+}
+
+int sw_ledger_retry(struct sw_ledger *l, char *err, size_t errlen)
+{
+	if (l->lost.records && !l->gap_seq)
+		queue_gap(l);
+	return sw_ledger_sync(l, err, errlen);
+}
+
+int sw_ledger_append_body(struct sw_ledger *l, const char *body, size_t len, bool sync, uint64_t *seq_out,
+			  char *err, size_t errlen)
+{
+	char ferr[700];
+
+	/* Writing has failed for long: what waits beyond the limit is dropped and counted. */
+	if (l->buf_len - l->written > SW_LEDGER_BUFFER_MAX && sw_ledger_flush(l, ferr, sizeof(ferr)) != 0) {
+		uint64_t n = drop_waiting(l);
+		fprintf(stderr, "sqlward: ledger %s: %llu records waited for a writable ledger beyond %u MiB and were "
+			"dropped; a gap record will count them (%s)\n", l->path, (unsigned long long)n,
+			SW_LEDGER_BUFFER_MAX >> 20, ferr);
+	}
+	/* A loss is recorded where it happened, in front of the next record. */
+	if (l->lost.records && !l->gap_seq)
+		queue_gap(l);
+	put_record(l, body, len);
+	if (!sync) {
+		if (seq_out)
+			*seq_out = l->seq;
+		/* While writing fails, only flush, sync and retry try again (not every record). */
+		if (l->buf_len - l->written >= PENDING_FLUSH_BYTES && !sw_ledger_failing(l))
+			sw_ledger_flush(l, ferr, sizeof(ferr)); /* a failure keeps it waiting; flush/sync report it */
+		return 0;
+	}
+	if (sync_data(l, err, errlen) != 0) {
+		drop_last(l); /* not in the ledger: the caller decides what to do */
+		return -1;
+	}
+	if (seq_out)
+		*seq_out = l->synced_seq;
+	maybe_follow_path(l);
+	return 0;
+}
+
+int sw_ledger_append(struct sw_ledger *l, json_t *rec, char *err, size_t errlen)
+{
+	return sw_ledger_append_opts(l, rec, true, NULL, err, errlen);
+}
+
+int sw_ledger_append_opts(struct sw_ledger *l, json_t *rec, bool sync, uint64_t *seq_out,
+			  char *err, size_t errlen)
+{
+	char *text = record_text(rec, err, errlen);
+	int rc;
+
+	if (!text)
+		return -1;
+	/* Without the braces: the fields between seq and prev. */
+	rc = sw_ledger_append_body(l, text + 1, strlen(text) - 2, sync, seq_out, err, errlen);
+	free(text);
+	return rc;
+}
+
+int sw_ledger_put_blob(struct sw_ledger *l, const void *text, size_t len, const char sha[65],
+		       char rel[SW_BLOB_REL_MAX], char *err, size_t errlen)
+{
+	return sw_blob_put(l->dir, l->store_name, text, len, sha, &l->access, rel, err, errlen);
+}
+
+/* ---- open / reopen / close ---- */
+
+uint64_t sw_ledger_seq(const struct sw_ledger *l)
+{
+	return l->seq;
+}
+
+const char *sw_ledger_head(const struct sw_ledger *l)
+{
+	return l->head;
+}
+
+void sw_ledger_anchor(const struct sw_ledger *l, struct sw_ledger_anchor *out)
+{
+	out->seq = l->synced_seq;
+	memcpy(out->head, l->synced_head, sizeof(out->head));
 }
 
 struct torn_tail {
@@ -534,7 +1538,7 @@ struct torn_tail {
 
 /* Move the bytes after the last whole record to PATH.torn-SEQ and cut the ledger there. */
 static int set_aside_torn_tail(int fd, const char *path, struct sw_verify_result *res, struct torn_tail *t,
-			       char *err, size_t errlen)
+			       const struct sw_ledger_access *access, char *err, size_t errlen)
 {
 	struct stat st;
 	char *buf;
@@ -552,9 +1556,10 @@ static int set_aside_torn_tail(int fd, const char *path, struct sw_verify_result
 		return -1;
 	}
 	sw_sha256_hex(buf, t->len, t->sha256);
-	t->path = sw_xasprintf("%s.torn-%zu", path, res->records + 1);
+	t->path = sw_xasprintf("%s.torn-%llu", path, (unsigned long long)res->last_seq + 1);
 	side = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (side < 0 || write(side, buf, t->len) != (ssize_t)t->len || fsync(side) != 0) {
+	if (side < 0 || sw_ledger_apply_access(side, 0640, access) != 0 || write(side, buf, t->len) != (ssize_t)t->len ||
+	    fsync(side) != 0) {
 		snprintf(err, errlen, "ledger %s ends in a torn write (line %zu) and it could not be set aside to "
 			 "%s: %s; move the incomplete last line away by hand (sqlward verify shows where)", path,
 			 res->bad_line, t->path, strerror(errno));
@@ -577,19 +1582,17 @@ static int set_aside_torn_tail(int fd, const char *path, struct sw_verify_result
 	return 0;
 }
 
-int sw_ledger_open(const char *path, struct sw_ledger **out, char *err, size_t errlen)
+/* Open (creating with our modes) and lock a ledger file. -1 with err. */
+static int open_locked(const char *path, const struct sw_ledger_access *access, bool *created, char *err,
+		       size_t errlen)
 {
-	struct torn_tail torn = { 0 };
-	struct sw_verify_result res;
 	struct stat st;
-	bool created = false;
-	int fd, rfd, rc;
-	FILE *f;
+	int fd;
 
-	*out = NULL;
+	*created = false;
 	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd >= 0)
-		created = true;
+		*created = true;
 	else if (errno == EEXIST)
 		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
 	if (fd < 0) {
@@ -614,52 +1617,164 @@ int sw_ledger_open(const char *path, struct sw_ledger **out, char *err, size_t e
 		close(fd);
 		return -1;
 	}
-	if (created)
-		sync_parent_dir(path);
-
-	/* Verify through our own (locked) open file, not the path. */
-	rfd = dup(fd);
-	if (rfd < 0 || lseek(rfd, 0, SEEK_SET) != 0 || !(f = fdopen(rfd, "r"))) {
-		snprintf(err, errlen, "cannot read ledger %s: %s", path, strerror(errno));
-		if (rfd >= 0)
-			close(rfd);
+	if ((*created || access->set_group) && sw_ledger_apply_access(fd, 0640, access) != 0) {
+		snprintf(err, errlen, "cannot give ledger %s mode 0640 and its group: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	rc = verify_stream(f, &res);
-	fclose(f);
+	if (*created)
+		sync_parent_dir(path);
+	return fd;
+}
+
+/* The chain a new file continues: the caller's anchor or PATH.head, the later one. */
+static int choose_anchor(const char *path, const struct sw_ledger_anchor *given, struct sw_ledger_anchor *a,
+			 const char **source, char *err, size_t errlen)
+{
+	char why[400];
+	int r = sw_ledger_read_head_file(path, a, why, sizeof(why));
+
+	*source = "its head file";
+	if (r < 0) {
+		snprintf(err, errlen, "%s: it should hold {\"seq\":N,\"head\":\"...\"}, the end of the chain; fix it, or "
+			 "remove it to let the ledger start a chain unrelated to the one before", why);
+		return -1;
+	}
+	if (!given || given->seq == 0)
+		return 0;
+	if (!is_hex64(given->head)) {
+		snprintf(err, errlen, "the chain point to continue (seq %llu) has no valid head hash",
+			 (unsigned long long)given->seq);
+		return -1;
+	}
+	if (given->seq == a->seq && strcmp(given->head, a->head) != 0) {
+		snprintf(err, errlen, "ledger %s: the chain point to continue (seq %llu, head %.16s...) and %s.head "
+			 "(seq %llu, head %.16s...) disagree: they are different chains; remove the head file or the "
+			 "state that names the other one", path, (unsigned long long)given->seq, given->head, path,
+			 (unsigned long long)a->seq, a->head);
+		return -1;
+	}
+	if (given->seq > a->seq) {
+		*a = *given;
+		*source = "the daemon's state";
+	}
+	return 0;
+}
+
+static void ledger_free(struct sw_ledger *l)
+{
+	if (l->head_fd >= 0)
+		close(l->head_fd);
+	if (l->fd >= 0)
+		close(l->fd); /* releases the flock */
+	EVP_MD_CTX_free(l->md);
+	free(l->buf);
+	free(l->path);
+	free(l->dir);
+	free(l->store_name);
+	free(l);
+}
+
+int sw_ledger_open_opts(const char *path, const struct sw_ledger_open_opts *opts, struct sw_ledger **out,
+			char *err, size_t errlen)
+{
+	static const struct sw_ledger_open_opts defaults;
+	struct torn_tail torn = { 0 };
+	struct sw_verify_opts vo = { .skip_blobs = true };
+	struct sw_verify_result res;
+	struct sw_ledger_anchor anchor;
+	struct sw_ledger *l;
+	const char *anchor_source;
+	bool created;
+	int fd, rc;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (choose_anchor(path, opts->anchor, &anchor, &anchor_source, err, errlen) != 0)
+		return -1;
+	fd = open_locked(path, &opts->access, &created, err, errlen);
+	if (fd < 0)
+		return -1;
+
+	l = sw_xcalloc(1, sizeof(*l));
+	l->fd = fd;
+	l->head_fd = -1;
+	l->path = sw_xstrdup(path);
+	{
+		char *c1 = sw_xstrdup(path), *c2 = sw_xstrdup(path);
+		l->dir = sw_xstrdup(dirname(c1));
+		l->store_name = sw_xasprintf("%s.blobs", basename(c2));
+		free(c1);
+		free(c2);
+	}
+	l->access = opts->access;
+	l->md = EVP_MD_CTX_new();
+	if (!l->md) {
+		snprintf(err, errlen, "cannot prepare ledger %s for appending: out of memory", path);
+		goto fail;
+	}
+
+	vo.probe_seq = anchor.seq;
+	rc = verify_fd(fd, l->dir, &vo, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot read ledger %s: %s", path, res.reason);
-		close(fd);
-		return -1;
+		goto fail;
 	}
-	if (!res.ok && res.torn_tail && set_aside_torn_tail(fd, path, &res, &torn, err, errlen) != 0) {
-		close(fd);
-		return -1;
-	}
+	if (!res.ok && res.torn_tail && set_aside_torn_tail(fd, path, &res, &torn, &opts->access, err, errlen) != 0)
+		goto fail;
 	if (!res.ok && !res.torn_tail) {
 		snprintf(err, errlen, "ledger %s is broken at line %zu: %s; nothing more will be "
 			 "appended to it. Run `sqlward verify --ledger %s` and move it aside to start a "
 			 "new one", path, res.bad_line, res.reason, path);
-		close(fd);
-		return -1;
+		goto fail;
 	}
-
-	struct sw_ledger *l = sw_xcalloc(1, sizeof(*l));
-	l->fd = fd;
-	l->path = sw_xstrdup(path);
-	l->seq = l->file_seq = res.records;
+	/* A ledger that ends before the chain's known end lost records from its end. */
+	if (anchor.seq && res.records && res.last_seq < anchor.seq) {
+		snprintf(err, errlen, "ledger %s ends at seq %llu, but the chain had already reached seq %llu (head "
+			 "%.16s..., from %s): records were deleted from its end, or it is an older copy. Keep it as "
+			 "evidence and move it aside (a new file at this path continues seq %llu), or remove %s.head "
+			 "to go on from this file", path, (unsigned long long)res.last_seq,
+			 (unsigned long long)anchor.seq, anchor.head, anchor_source, (unsigned long long)anchor.seq,
+			 path);
+		goto fail;
+	}
+	if (anchor.seq && res.probe_found && strcmp(res.probe_head, anchor.head) != 0) {
+		snprintf(err, errlen, "ledger %s is not the chain %s describes: its record %llu has hash %.16s..., "
+			 "expected %.16s...; keep it as evidence and move it aside, or remove %s.head", path,
+			 anchor_source, (unsigned long long)anchor.seq, res.probe_head, anchor.head, path);
+		goto fail;
+	}
+	{
+		struct stat st;
+		if (fstat(fd, &st) != 0) {
+			snprintf(err, errlen, "cannot read ledger %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		l->dev = st.st_dev;
+		l->ino = st.st_ino;
+		l->synced_size = st.st_size;
+	}
+	l->seq = l->file_seq = l->synced_seq = res.last_seq;
 	memcpy(l->head, res.head, sizeof(l->head));
 	memcpy(l->file_head, res.head, sizeof(l->file_head));
-	l->file_size = lseek(fd, 0, SEEK_END);
-	l->md = EVP_MD_CTX_new();
-	if (l->file_size < 0 || !l->md) {
-		snprintf(err, errlen, "cannot prepare ledger %s for appending: %s", path,
-			 l->file_size < 0 ? strerror(errno) : "out of memory");
-		sw_ledger_close(l);
-		return -1;
-	}
+	memcpy(l->synced_head, res.head, sizeof(l->synced_head));
+	l->head_file_seq = anchor.seq;
+	l->path_checked_ns = l->head_synced_ns = mono_ns();
 	*out = l;
+
+	/* A new or emptied file goes on from the chain's known end. */
+	if (anchor.seq && res.records == 0) {
+		char note_text[200];
+		l->seq = l->file_seq = l->synced_seq = anchor.seq;
+		memcpy(l->head, anchor.head, sizeof(l->head));
+		memcpy(l->file_head, anchor.head, sizeof(l->file_head));
+		memcpy(l->synced_head, anchor.head, sizeof(l->synced_head));
+		snprintf(note_text, sizeof(note_text), "a new ledger file continues the chain from %s", anchor_source);
+		put_own_record(l, continuation_record(anchor.seq, anchor.head, "new_file", note_text));
+		if (sync_data(l, err, errlen) != 0)
+			goto fail_open;
+	}
 	if (torn.path) {
 		json_t *f = json_pack("{s:I, s:s, s:s, s:s}", "bytes", (json_int_t)torn.len, "sha256", torn.sha256,
 				      "saved_to", torn.path, "reason",
@@ -670,181 +1785,121 @@ int sw_ledger_open(const char *path, struct sw_ledger **out, char *err, size_t e
 		fprintf(stderr, "sqlward: ledger %s: an incomplete last line (%zu bytes) was moved to %s\n", path,
 			torn.len, torn.path);
 		free(torn.path);
-		if (rc2 != 0) {
-			sw_ledger_close(l);
-			*out = NULL;
+		torn.path = NULL;
+		if (rc2 != 0)
+			goto fail_open;
+	}
+	return 0;
+fail_open:
+	*out = NULL;
+fail:
+	free(torn.path);
+	ledger_free(l);
+	return -1;
+}
+
+int sw_ledger_open(const char *path, struct sw_ledger **out, char *err, size_t errlen)
+{
+	return sw_ledger_open_opts(path, NULL, out, err, errlen);
+}
+
+/* Refuse the file at the path (it stays where it is; we go on in the moved file). */
+static int refuse_new_file(struct sw_ledger *l, int nfd, const struct stat *st, bool *new_refusal, char *err,
+			   size_t errlen, const char *what)
+{
+	snprintf(l->refused_why, sizeof(l->refused_why), "the ledger path %s now names another file, which %s; it "
+		 "is left alone and records still go to the moved file. Move that file away (the next check or "
+		 "SIGHUP then starts a new file at the path continuing seq %llu)", l->path, what,
+		 (unsigned long long)l->seq);
+	l->refused_dev = st->st_dev;
+	l->refused_ino = st->st_ino;
+	*new_refusal = true;
+	if (nfd >= 0)
+		close(nfd);
+	snprintf(err, errlen, "%s", l->refused_why);
+	return -1;
+}
+
+static int follow_path(struct sw_ledger *l, char *err, size_t errlen, bool *new_refusal)
+{
+	struct sw_verify_opts vo = { .skip_blobs = true };
+	struct sw_verify_result res;
+	struct stat st;
+	bool created;
+	int nfd;
+
+	*new_refusal = false;
+	if (stat(l->path, &st) == 0) {
+		if (st.st_dev == l->dev && st.st_ino == l->ino) {
+			if (!l->stuck[0])
+				return 0;
+			snprintf(err, errlen, "%s", l->stuck); /* still the file that was changed under us */
 			return -1;
 		}
+		if (l->refused_ino && st.st_dev == l->refused_dev && st.st_ino == l->refused_ino) {
+			snprintf(err, errlen, "%s", l->refused_why);
+			return -1;
+		}
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "cannot look at the ledger path %s: %s; records still go to the open file",
+			 l->path, strerror(errno));
+		return -1;
+	}
+	/* Finish the moved file: its last record is what the next file continues (unless it
+	 * was changed under us: then what waits goes to the new file). */
+	if (!l->stuck[0] && sync_data(l, err, errlen) != 0)
+		return -1;
+	nfd = open_locked(l->path, &l->access, &created, err, errlen);
+	if (nfd < 0)
+		return -1;
+	if (fstat(nfd, &st) != 0) {
+		snprintf(err, errlen, "cannot read the new ledger file %s: %s", l->path, strerror(errno));
+		close(nfd);
+		return -1;
+	}
+	if (verify_fd(nfd, l->dir, &vo, &res) != 0)
+		return refuse_new_file(l, nfd, &st, new_refusal, err, errlen, "cannot be read");
+	if (st.st_size > 0 && (l->stuck[0] || !(res.ok && res.last_seq == l->seq && strcmp(res.head, l->head) == 0)))
+		return refuse_new_file(l, nfd, &st, new_refusal, err, errlen,
+				       "is not empty and does not end where this chain does");
+	close(l->fd); /* the moved file: complete and synced (or changed under us); its lock goes with it */
+	l->fd = nfd;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	l->synced_size = st.st_size;
+	l->refused_ino = 0;
+	l->stuck[0] = '\0';
+	l->needs_truncate = false;
+	if (st.st_size == 0) {
+		restart_in_empty_file(l, "moved", "the ledger file was moved or removed (e.g. rotated by mv); the "
+				      "records before this one are in the moved file");
+		fprintf(stderr, "sqlward: ledger %s was moved or removed: continuing the chain from seq %llu in a new "
+			"file at that path\n", l->path, (unsigned long long)l->synced_seq);
+		if (sync_data(l, err, errlen) != 0)
+			return -1; /* the continuation waits in memory and is written with the next records */
 	}
 	return 0;
 }
 
-/* Write the pending lines. On failure nothing of them stays in the file and the
- * chain goes back to what the file holds. */
-int sw_ledger_flush(struct sw_ledger *l, char *err, size_t errlen)
+int sw_ledger_reopen(struct sw_ledger *l, char *err, size_t errlen)
 {
-	size_t off = 0;
+	bool fresh;
 
-	if (!l->pending_len)
-		return 0;
-	while (off < l->pending_len) {
-		ssize_t w = write(l->fd, l->pending + off, l->pending_len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = w < 0 ? errno : EIO;
-			size_t lost = l->pending_records;
-			/* Undo a partial write so the chain stays verifiable. */
-			if (off > 0 && (ftruncate(l->fd, l->file_size) != 0 || fdatasync(l->fd) != 0))
-				l->broken = true;
-			l->seq = l->file_seq;
-			memcpy(l->head, l->file_head, sizeof(l->head));
-			l->pending_len = l->pending_records = 0;
-			snprintf(err, errlen, "cannot write to ledger %s: %s; %zu record%s not written%s", l->path,
-				 strerror(e), lost, lost == 1 ? " was" : "s were",
-				 l->broken ? " (a partial record may remain; the ledger needs repair)" : "");
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	l->file_size += (off_t)l->pending_len;
-	l->file_seq = l->seq;
-	memcpy(l->file_head, l->head, sizeof(l->file_head));
-	l->pending_len = l->pending_records = 0;
-	l->dirty = true;
-	return 0;
-}
-
-int sw_ledger_sync(struct sw_ledger *l, char *err, size_t errlen)
-{
-	if (sw_ledger_flush(l, err, errlen) != 0)
-		return -1;
-	if (!l->dirty)
-		return 0;
-	if (fdatasync(l->fd) != 0) {
-		/* After a failed fdatasync the page cache state is unknown: stop appending. */
-		l->broken = true;
-		snprintf(err, errlen, "cannot sync ledger %s: %s", l->path, strerror(errno));
-		return -1;
-	}
-	l->dirty = false;
-	return 0;
+	l->path_checked_ns = mono_ns();
+	return follow_path(l, err, errlen, &fresh);
 }
 
 void sw_ledger_close(struct sw_ledger *l)
 {
-	char err[256];
+	char err[700];
 
 	if (!l)
 		return;
-	if (l->fd >= 0 && sw_ledger_sync(l, err, sizeof(err)) != 0)
-		fprintf(stderr, "sqlward: %s\n", err);
-	close(l->fd); /* releases the flock */
-	EVP_MD_CTX_free(l->md);
-	free(l->pending);
-	free(l->path);
-	free(l);
-}
-
-static void pending_put(struct sw_ledger *l, const void *p, size_t n)
-{
-	if (l->pending_len + n > l->pending_cap) {
-		size_t cap = l->pending_cap ? l->pending_cap : 64 * 1024;
-		while (cap < l->pending_len + n)
-			cap *= 2;
-		l->pending = sw_xrealloc(l->pending, cap);
-		l->pending_cap = cap;
-	}
-	memcpy(l->pending + l->pending_len, p, n);
-	l->pending_len += n;
-}
-
-int sw_ledger_append_body(struct sw_ledger *l, const char *body, size_t len, bool sync, uint64_t *seq_out,
-			  char *err, size_t errlen)
-{
-	char first[40], last[80], hash[65];
-	size_t first_len, last_len;
-
-	if (l->broken) {
-		snprintf(err, errlen, "ledger %s: an earlier write failed and could not be undone; "
-			 "restart the daemon so the ledger is verified again", l->path);
-		return -1;
-	}
-	first_len = (size_t)snprintf(first, sizeof(first), "{\"seq\":%llu,", (unsigned long long)(l->seq + 1));
-	last_len = (size_t)snprintf(last, sizeof(last), ",\"prev\":\"%s\"", l->head);
-	{
-		const void *parts[] = { first, body, last, "}" };
-		size_t lens[] = { first_len, len, last_len, 1 };
-		sha256_parts(l->md, parts, lens, 4, hash);
-	}
-	pending_put(l, first, first_len);
-	pending_put(l, body, len);
-	pending_put(l, last, last_len);
-	pending_put(l, ",\"hash\":\"", 9);
-	pending_put(l, hash, 64);
-	pending_put(l, "\"}\n", 3);
-	l->pending_records++;
-	l->seq++;
-	memcpy(l->head, hash, sizeof(l->head));
-	if (seq_out)
-		*seq_out = l->seq;
-	if (sync)
-		return sw_ledger_sync(l, err, errlen);
-	if (l->pending_len >= PENDING_FLUSH_BYTES)
-		return sw_ledger_flush(l, err, errlen);
-	return 0;
-}
-
-int sw_ledger_append(struct sw_ledger *l, json_t *rec, char *err, size_t errlen)
-{
-	return sw_ledger_append_opts(l, rec, true, NULL, err, errlen);
-}
-
-int sw_ledger_append_opts(struct sw_ledger *l, json_t *rec, bool sync, uint64_t *seq_out,
-			  char *err, size_t errlen)
-{
-	json_t *o, *v;
-	const char *key;
-	char *text, why[200];
-	size_t len;
-	int rc;
-
-	if (!json_is_object(rec)) {
-		snprintf(err, errlen, "ledger record is not a JSON object");
-		return -1;
-	}
-	/* "type" and "time" first for people reading the file; seq, prev, hash are the ledger's. */
-	o = json_object();
-	if ((v = json_object_get(rec, "type")))
-		json_object_set(o, "type", v);
-	if ((v = json_object_get(rec, "time"))) {
-		json_object_set(o, "time", v);
-	} else {
-		struct timespec now;
-		char tbuf[40];
-		clock_gettime(CLOCK_REALTIME, &now);
-		sw_format_time(&now, tbuf, sizeof(tbuf));
-		json_object_set_new(o, "time", json_string(tbuf));
-	}
-	json_object_foreach(rec, key, v) {
-		if (strcmp(key, "seq") && strcmp(key, "type") && strcmp(key, "time") &&
-		    strcmp(key, "prev") && strcmp(key, "hash"))
-			json_object_set(o, key, v);
-	}
-	if (!check_body(o, why, sizeof(why))) {
-		snprintf(err, errlen, "refusing to append an invalid ledger record: %s", why);
-		json_decref(o);
-		return -1;
-	}
-	text = json_dumps(o, SW_LEDGER_LINE_FLAGS);
-	json_decref(o);
-	if (!text) {
-		snprintf(err, errlen, "cannot serialize ledger record");
-		return -1;
-	}
-	/* Without the braces: the fields between seq and prev. */
-	len = strlen(text);
-	rc = sw_ledger_append_body(l, text + 1, len - 2, sync, seq_out, err, errlen);
-	free(text);
-	return rc;
+	if (l->lost.records && !l->gap_seq)
+		queue_gap(l);
+	if (sync_data(l, err, sizeof(err)) != 0)
+		fprintf(stderr, "sqlward: %s; closing: %zu records that were not written are lost\n", err,
+			waiting_records(l));
+	head_file_update(l, true);
+	ledger_free(l);
 }

@@ -32,20 +32,23 @@ static void write_base64(struct sw_jw *w, const char *data, size_t len)
 	free(buf);
 }
 
+/* Where a statement's full text went when the record cannot hold it all. */
+struct full_text {
+	char sha[65];                /* SHA-256 of the whole text */
+	char blob[SW_BLOB_REL_MAX];  /* "statement_blob", or empty */
+	char error[300];             /* why it could not be kept, or empty */
+};
+
 /*
  * "statement" (+ "statement_encoding", "statement_truncated"),
- * "statement_length", "statement_sha256".
+ * "statement_length", "statement_sha256" (+ "statement_blob" or
+ * "statement_blob_error").
  */
-static void write_statement_text(struct sw_jw *w, const char *text, size_t len)
+static void write_statement_text(struct sw_jw *w, const char *text, size_t len, const struct full_text *ft)
 {
-	char sha[65];
 	size_t cut = len;
 	bool truncated = false;
 
-	if (!text) {
-		text = "";
-		len = cut = 0;
-	}
 	if (len > SW_LEDGER_TEXT_MAX) {
 		truncated = true;
 		cut = SW_LEDGER_TEXT_MAX;
@@ -63,8 +66,29 @@ static void write_statement_text(struct sw_jw *w, const char *text, size_t len)
 	if (truncated)
 		sw_jw_kv_bool(w, "statement_truncated", true);
 	sw_jw_kv_int(w, "statement_length", (int64_t)len);
-	sw_sha256_hex(text, len, sha);
-	sw_jw_kv_str(w, "statement_sha256", sha);
+	sw_jw_kv_str(w, "statement_sha256", ft->sha);
+	if (ft->blob[0])
+		sw_jw_kv_str(w, "statement_blob", ft->blob);
+	else if (ft->error[0])
+		sw_jw_kv_str(w, "statement_blob_error", ft->error);
+}
+
+/* The statement's text (never NULL) and its SHA-256; with a ledger, a text too long
+ * for the record is kept whole in its full-text store first. */
+static const char *prepare_text(struct sw_ledger *l, const struct sw_decision *d, size_t *len, struct full_text *ft)
+{
+	const char *text = d->statement ? d->statement : "";
+
+	*len = d->statement ? d->statement_len : 0;
+	ft->blob[0] = ft->error[0] = '\0';
+	sw_sha256_hex(text, *len, ft->sha);
+	if (l && *len > SW_LEDGER_TEXT_MAX &&
+	    sw_ledger_put_blob(l, text, *len, ft->sha, ft->blob, ft->error, sizeof(ft->error)) != 0) {
+		ft->blob[0] = '\0';
+		fprintf(stderr, "sqlward: cannot keep the full text of a %zu-byte statement: %s; its record keeps the "
+			"first %d bytes and says why\n", *len, ft->error, SW_LEDGER_TEXT_MAX);
+	}
+	return text;
 }
 
 static void write_strv(struct sw_jw *w, const char *key, const struct sw_strv *sv)
@@ -77,8 +101,11 @@ static void write_strv(struct sw_jw *w, const char *key, const struct sw_strv *s
 }
 
 /* The members of a statement record, without braces (see sw_decision_record). */
-static void write_decision(struct sw_jw *w, const struct sw_decision *d)
+static void write_decision(struct sw_jw *w, const struct sw_decision *d, struct sw_ledger *l)
 {
+	struct full_text ft;
+	size_t text_len;
+	const char *text = prepare_text(l, d, &text_len, &ft);
 	const struct sw_analysis *a = d->analysis;
 	const struct sw_stmt *st = NULL;
 	size_t n_stmts = a ? a->n_stmts : 0;
@@ -98,7 +125,7 @@ static void write_decision(struct sw_jw *w, const struct sw_decision *d)
 	sw_jw_kv_str(w, "database", d->database);
 	sw_jw_kv_str(w, "client", d->client);
 	sw_jw_kv_bool(w, "governed", d->governed);
-	write_statement_text(w, d->statement, d->statement ? d->statement_len : 0);
+	write_statement_text(w, text, text_len, &ft);
 	sw_jw_kv_bool(w, "statement_complete", d->statement_complete);
 
 	sw_jw_kv_str(w, "class", sw_class_name(st ? st->cls : SW_CLASS_UNKNOWN));
@@ -173,7 +200,7 @@ static void write_decision(struct sw_jw *w, const struct sw_decision *d)
 	}
 }
 
-json_t *sw_decision_record(const struct sw_decision *d)
+static json_t *decision_record(const struct sw_decision *d, struct sw_ledger *l)
 {
 	struct sw_jw w;
 	json_error_t e;
@@ -181,7 +208,7 @@ json_t *sw_decision_record(const struct sw_decision *d)
 
 	sw_jw_init(&w);
 	sw_jw_object(&w);
-	write_decision(&w, d);
+	write_decision(&w, d, l);
 	sw_jw_object_end(&w);
 	o = json_loadb(w.buf, w.len, 0, &e);
 	if (!o) {
@@ -192,6 +219,16 @@ json_t *sw_decision_record(const struct sw_decision *d)
 	return o;
 }
 
+json_t *sw_decision_record(const struct sw_decision *d)
+{
+	return decision_record(d, NULL);
+}
+
+json_t *sw_ledger_decision_record(struct sw_ledger *l, const struct sw_decision *d)
+{
+	return decision_record(d, l);
+}
+
 int sw_ledger_append_decision(struct sw_ledger *l, const struct sw_decision *d, bool sync, uint64_t *seq_out,
 			      char *err, size_t errlen)
 {
@@ -199,7 +236,7 @@ int sw_ledger_append_decision(struct sw_ledger *l, const struct sw_decision *d, 
 	static struct sw_jw w;
 
 	sw_jw_reset(&w);
-	write_decision(&w, d);
+	write_decision(&w, d, l);
 	return sw_ledger_append_body(l, w.buf, w.len, sync, seq_out, err, errlen);
 }
 

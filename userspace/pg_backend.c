@@ -151,6 +151,19 @@ static bool read_stat_tail(pid_t pid, char *buf, size_t len, char **tail)
 	return *tail && (*tail)[1] == ' ' && (*tail)[2];
 }
 
+uint64_t sw_proc_pending_signals(pid_t pid)
+{
+	char buf[4096], *p;
+	uint64_t mask = 0;
+
+	if (read_proc(pid, "status", buf, sizeof(buf)) <= 0)
+		return 0;
+	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, "SigPnd:", 7) == 0 || strncmp(p, "ShdPnd:", 7) == 0)
+			mask |= strtoull(p + 7, NULL, 16);
+	return mask;
+}
+
 int sw_proc_ppid(pid_t pid)
 {
 	char buf[512], *t;

@@ -37,6 +37,8 @@ bool sw_proc_title(pid_t pid, char *buf, size_t len);
 bool sw_proc_exe(pid_t pid, char *buf, size_t len);
 /* Process state letter from /proc/PID/stat ('R', 'S', 'T', ...); 0 if gone. */
 char sw_proc_state(pid_t pid);
+/* Signals pending for the process (SigPnd | ShdPnd of /proc/PID/status; bit N-1 = signal N). */
+uint64_t sw_proc_pending_signals(pid_t pid);
 /* Parent pid from /proc/PID/stat; 0 if gone. */
 int sw_proc_ppid(pid_t pid);
 /* Wait up to timeout_ms for the process to be stopped ('T'). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "pg_backend.h"
 #include "pg_layout.h"
 #include "util.h"
@@ -31,13 +32,15 @@ enum sym {
 	S_SCS = S_FN0 + SW_FN__COUNT, S_BQ, S_ACTIVE_PORTAL, S_GET_USER_ID, S_GET_AUTH_USER_ID,
 	S_GET_SESSION_USER_ID, S_GET_DB_ENCODING, S_STATEMENT_TIMEOUT, S_LOCK_TIMEOUT, S_IDLE_XACT_TIMEOUT,
 	S_IDLE_SESSION_TIMEOUT, S_SEARCH_PATH, S_AM_WALSENDER, S_EXECUTE_QUERY, S_EXPLAIN_EXECUTE,
+	S_END_COMMAND, S_EMIT_ERROR_REPORT, S_READY_FOR_QUERY, S_GET_COMMAND_TAG_NAME, S_GETERRCODE,
 	S__COUNT
 };
 static const char *const sym_names[S__COUNT - S_SCS] = {
 	"standard_conforming_strings", "backslash_quote", "ActivePortal", "GetUserId",
 	"GetAuthenticatedUserId", "GetSessionUserId", "GetDatabaseEncoding", "StatementTimeout", "LockTimeout",
 	"IdleInTransactionSessionTimeout", "IdleSessionTimeout", "namespace_search_path", "am_walsender",
-	"ExecuteQuery", "ExplainExecuteQuery",
+	"ExecuteQuery", "ExplainExecuteQuery", "EndCommand", "EmitErrorReport", "ReadyForQuery",
+	"GetCommandTagName", "geterrcode",
 };
 
 static const char *sym_name(int i)
@@ -91,6 +94,64 @@ bool sw_pg_decode_load_ptr_field8(const unsigned char *code, size_t n, uint64_t 
 		return false;
 	memcpy(&disp, code + i + 3, 4);
 	*global = vaddr + i + 7 + (uint64_t)(int64_t)disp;
+	return true;
+}
+
+static size_t skip_endbr(const unsigned char *code, size_t n)
+{
+	return n >= 4 && code[0] == 0xf3 && code[1] == 0x0f && code[2] == 0x1e && code[3] == 0xfa ? 4 : 0;
+}
+
+bool sw_pg_decode_tag_name(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *table, uint32_t *size)
+{
+	/* mov %edi,%edi; lea T(%rip),%rax; shl $k,%rdi; mov (%rax,%rdi,1),%rax; ret */
+	static const unsigned char load[] = { 0x48, 0x8b, 0x04, 0x38, 0xc3 };
+	size_t i = skip_endbr(code, n);
+	int32_t disp;
+
+	if (n < i + 18 || code[i] != 0x89 || code[i + 1] != 0xff || code[i + 2] != 0x48 || code[i + 3] != 0x8d ||
+	    code[i + 4] != 0x05 || code[i + 9] != 0x48 || code[i + 10] != 0xc1 || code[i + 11] != 0xe7 ||
+	    code[i + 12] > 6 || memcmp(code + i + 13, load, sizeof(load)) != 0)
+		return false;
+	memcpy(&disp, code + i + 5, 4);
+	*table = vaddr + i + 9 + (uint64_t)(int64_t)disp;
+	*size = 1u << code[i + 12];
+	return true;
+}
+
+bool sw_pg_decode_errcode(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *depth, uint64_t *errordata,
+			  uint32_t *size, uint32_t *code_off)
+{
+	/* movslq D(%rip),%rax; test %eax,%eax; js ...; imul $S,%rax,%rax; lea E(%rip),%rdx;
+	 * mov off(%rdx,%rax,1),%eax; ret */
+	size_t i = skip_endbr(code, n);
+	int32_t disp, sz;
+
+	if (n < i + 7 || code[i] != 0x48 || code[i + 1] != 0x63 || code[i + 2] != 0x05)
+		return false;
+	memcpy(&disp, code + i + 3, 4);
+	*depth = vaddr + i + 7 + (uint64_t)(int64_t)disp;
+	i += 7;
+	if (n < i + 2 || code[i] != 0x85 || code[i + 1] != 0xc0)
+		return false;
+	i += 2;
+	if (n >= i + 2 && code[i] == 0x78)
+		i += 2;
+	else if (n >= i + 6 && code[i] == 0x0f && code[i + 1] == 0x88)
+		i += 6;
+	else
+		return false;
+	if (n < i + 7 || code[i] != 0x48 || code[i + 1] != 0x69 || code[i + 2] != 0xc0)
+		return false;
+	memcpy(&sz, code + i + 3, 4);
+	i += 7;
+	if (n < i + 12 || code[i] != 0x48 || code[i + 1] != 0x8d || code[i + 2] != 0x15 || code[i + 7] != 0x8b ||
+	    code[i + 8] != 0x44 || code[i + 9] != 0x02 || code[i + 11] != 0xc3 || sz <= 0 || sz > 4096)
+		return false;
+	memcpy(&disp, code + i + 3, 4);
+	*errordata = vaddr + i + 7 + (uint64_t)(int64_t)disp;
+	*size = (uint32_t)sz;
+	*code_off = code[i + 10];
 	return true;
 }
 
@@ -199,7 +260,7 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 	struct elf_view v = { .fd = -1 };
 	uint64_t vals[S__COUNT] = { 0 }, sizes[S__COUNT] = { 0 };
 	const struct major_layout *ml = NULL;
-	unsigned char code[16];
+	unsigned char code[48];
 	size_t nph;
 	int rc = -1;
 
@@ -210,6 +271,13 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 		snprintf(err, errlen, "cannot read the PostgreSQL server binary %s: %s; pass the right path with --pg-bin",
 			 path, strerror(errno));
 		return -1;
+	}
+	{
+		struct stat st;
+		if (fstat(v.fd, &st) == 0) {
+			out->dev = st.st_dev;
+			out->ino = st.st_ino;
+		}
 	}
 	elf_version(EV_CURRENT);
 	v.e = elf_begin(v.fd, ELF_C_READ, NULL);
@@ -295,6 +363,28 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 		out->bpf.current_user_id = cur;
 		out->bpf.authenticated_user_id = auth;
 	}
+	/* What a released statement did: reporting only, so a binary whose code differs still runs gated. */
+	out->bpf.end_command = vals[S_END_COMMAND];
+	out->bpf.emit_error_report = vals[S_EMIT_ERROR_REPORT];
+	out->bpf.ready_for_query = vals[S_READY_FOR_QUERY];
+	uint64_t table = 0, depth = 0, edata = 0;
+	if (!read_code(&v, vals[S_GET_COMMAND_TAG_NAME], code, sizeof(code)) ||
+	    !sw_pg_decode_tag_name(code, sizeof(code), vals[S_GET_COMMAND_TAG_NAME], &table,
+				   &out->bpf.tag_behavior_size))
+		snprintf(out->outcome_problem, sizeof(out->outcome_problem),
+			 "GetCommandTagName is not the table lookup sqlward checks for: command tags are not named");
+	out->bpf.tag_behavior = table;
+	if (!read_code(&v, vals[S_GETERRCODE], code, sizeof(code)) ||
+	    !sw_pg_decode_errcode(code, sizeof(code), vals[S_GETERRCODE], &depth, &edata,
+				  &out->bpf.errordata_size, &out->bpf.edata_sqlerrcode)) {
+		snprintf(out->outcome_problem, sizeof(out->outcome_problem),
+			 "geterrcode is not the plain load sqlward checks for: errors of released statements are not seen");
+	} else {
+		out->bpf.errordata_depth = depth;
+		out->bpf.errordata = edata;
+		/* ErrorData (utils/elog.h): char *message follows int sqlerrcode, pointer-aligned. */
+		out->bpf.edata_message = (out->bpf.edata_sqlerrcode + 4 + 7) & ~7u;
+	}
 	rc = 0;
 out:
 	if (v.e)
@@ -342,4 +432,18 @@ bool sw_pg_backend_title(const struct sw_pg_layout *L, pid_t pid, struct sw_pg_t
 	if (L)
 		sw_proc_read(pid, sw_pg_layout_addr(L, pid, L->bpf.am_walsender), &ws, 1);
 	return sw_pg_parse_title_ex(title, NULL, ws != 0, out);
+}
+
+const struct sw_pg_layout *sw_pg_layout_of_pid(const struct sw_pg_layout *layouts, int n, pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &st) != 0)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		if (layouts[i].ino == st.st_ino && layouts[i].dev == st.st_dev)
+			return &layouts[i];
+	return NULL;
 }

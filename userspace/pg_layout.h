@@ -31,6 +31,9 @@ struct sw_pg_layout {
 	uint32_t params_num_off, params_array_off, param_size, param_value_off, param_isnull_off,
 		 param_ptype_off;
 	uint64_t load_low;               /* lowest PT_LOAD vaddr (0 for PIE) */
+	char outcome_problem[160];       /* why released statements' outcomes are not fully seen ("" if they are) */
+	dev_t dev;                       /* the file read (a package upgrade puts a new one at path) */
+	ino_t ino;
 };
 
 /*
@@ -39,6 +42,10 @@ struct sw_pg_layout {
  * sqlward does not know, or a stripped export).
  */
 int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, size_t errlen);
+
+/* The layout of the binary process pid runs (by file identity, so a replaced
+ * binary's old processes still find theirs), or NULL. */
+const struct sw_pg_layout *sw_pg_layout_of_pid(const struct sw_pg_layout *layouts, int n, pid_t pid);
 
 /* Probed function names, indexed by enum sw_fn. */
 const char *sw_pg_layout_fn_name(int fn);
@@ -59,6 +66,11 @@ bool sw_pg_backend_title(const struct sw_pg_layout *L, pid_t pid, struct sw_pg_t
 bool sw_pg_decode_load32(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *global);
 /* Decode "mov disp32(%rip),%rax; mov 8(%rax),%eax; ret": the pointer variable's vaddr. */
 bool sw_pg_decode_load_ptr_field8(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *global);
+/* GetCommandTagName: the CommandTagBehavior table and its element size. */
+bool sw_pg_decode_tag_name(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *table, uint32_t *size);
+/* geterrcode: errordata_stack_depth, errordata[], sizeof(ErrorData), offsetof(ErrorData, sqlerrcode). */
+bool sw_pg_decode_errcode(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *depth, uint64_t *errordata,
+			  uint32_t *size, uint32_t *code_off);
 /* Find the server version in a PG_VERSION_STR ("PostgreSQL 15.18 ... on x86_64..."), e.g. "15.18" and 15. */
 bool sw_pg_find_version(const unsigned char *bytes, size_t n, char *version, size_t vlen, int *major);
 

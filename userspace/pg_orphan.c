@@ -75,17 +75,13 @@ static bool stopped_args(pid_t pid, uint64_t *rdi, uint64_t *rcx)
 
 bool sw_pg_refuse_stopped(pid_t pid, const struct sw_pg_layout *layouts, int n, char *what, size_t len)
 {
-	char exe[4096];
 	const struct sw_pg_layout *L = NULL;
 	uint64_t pc = 0, base, rdi = 0, rcx = 0;
 	uint32_t type = 0;
 	bool located = false;
 	const char *done;
 
-	if (sw_proc_exe(pid, exe, sizeof(exe)))
-		for (int i = 0; i < n; i++)
-			if (strcmp(exe, layouts[i].path) == 0)
-				L = &layouts[i];
+	L = sw_pg_layout_of_pid(layouts, n, pid);
 	if (L && sw_proc_stopped_pc(pid, &pc)) {
 		uint64_t at = sw_pg_layout_addr(L, pid, L->bpf.fn[SW_FN_PARSE]);
 		if (at) {

@@ -52,6 +52,11 @@ void sw_policy_free(struct sw_policy *p)
 		free(r->reason);
 		sw_strv_free(&r->approvers);
 		free(r->webhook);
+		free(r->webhook_secret_file);
+		if (r->webhook_secret) {
+			explicit_bzero(r->webhook_secret, strlen(r->webhook_secret));
+			free(r->webhook_secret);
+		}
 		sw_match_free(r->match);
 	}
 	free(p->rules);
@@ -59,6 +64,8 @@ void sw_policy_free(struct sw_policy *p)
 		free(p->freeze_windows[i].reason);
 	free(p->freeze_windows);
 	sw_strv_free(&p->freeze_operators);
+	sw_strv_free(&p->queue_readers);
+	sw_strv_free(&p->ledger_readers);
 	for (size_t i = 0; i < p->n_govern; i++)
 		free((char *)p->govern_text[i]);
 	free(p->govern_text);

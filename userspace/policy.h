@@ -93,6 +93,8 @@ struct sw_rule {
 	unsigned approvals_required; /* hold rules: distinct approvals needed (default 1); 0 otherwise */
 	enum sw_distinct_from approvers_distinct_from; /* hold rules: who may not approve */
 	char *webhook;               /* hold rules: notify.webhook URL, or NULL */
+	char *webhook_secret_file;   /* hold rules: notify.secret_file, or NULL */
+	char *webhook_secret;        /* its contents (the HMAC key, trailing white space cut), or NULL */
 	unsigned line, column;       /* 1-based position of the rule in the policy file */
 	struct sw_match *match;
 };
@@ -132,5 +134,17 @@ void sw_policy_judge(const struct sw_policy *p, const struct sw_subject *s,
 bool sw_policy_freezes(const struct sw_policy *p, enum sw_class c);
 const struct sw_strv *sw_policy_freeze_operators(const struct sw_policy *p);
 const char *sw_policy_freeze_window(const struct sw_policy *p, time_t t);
+/* When the scheduled freeze in force at t ends (windows that follow on without
+ * a gap count as one), or 0 when no window is active at t. */
+time_t sw_policy_freeze_window_until(const struct sw_policy *p, time_t t);
+
+/*
+ * Separate powers on the control socket (policy `access:`): who besides root
+ * may read the queue (pending, show, status) and who may read the ledger (the
+ * daemon grants them read access to the ledger file). Each list holds OS
+ * users and "group:NAME"; empty when the policy names nobody.
+ */
+const struct sw_strv *sw_policy_queue_readers(const struct sw_policy *p);
+const struct sw_strv *sw_policy_ledger_readers(const struct sw_policy *p);
 
 #endif

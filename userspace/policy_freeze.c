@@ -1,4 +1,8 @@
-/* Freeze settings of a policy: frozen classes, operators, scheduled windows. */
+/*
+ * A policy's control-plane settings: the freeze (frozen classes, operators,
+ * scheduled windows) and `access:` (who besides root reads the queue and the
+ * ledger).
+ */
 #include <time.h>
 #include "policy_internal.h"
 
@@ -12,27 +16,62 @@ const struct sw_strv *sw_policy_freeze_operators(const struct sw_policy *p)
 	return &p->freeze_operators;
 }
 
-const char *sw_policy_freeze_window(const struct sw_policy *p, time_t t)
+const struct sw_strv *sw_policy_queue_readers(const struct sw_policy *p)
+{
+	return &p->queue_readers;
+}
+
+const struct sw_strv *sw_policy_ledger_readers(const struct sw_policy *p)
+{
+	return &p->ledger_readers;
+}
+
+/* When window w, active at t, ends (for the occurrence that contains t); 0 if w is not active at t. */
+static time_t window_end(const struct sw_freeze_window *w, time_t t)
 {
 	struct tm tm;
+	time_t midnight;
+	int m;
+	bool today, yesterday;
 
+	if (w->end)
+		return t >= w->start && t < w->end ? w->end : 0;
 	gmtime_r(&t, &tm);
-	for (size_t i = 0; i < p->n_freeze_windows; i++) {
-		const struct sw_freeze_window *w = &p->freeze_windows[i];
-		bool on;
-		if (w->end) {
-			on = t >= w->start && t < w->end;
-		} else {
-			int m = tm.tm_hour * 60 + tm.tm_min;
-			bool today = (w->days_mask >> tm.tm_wday) & 1u;
-			if (w->from_min <= w->to_min)
-				on = today && m >= w->from_min && m < w->to_min;
-			else   /* wraps midnight: the evening of a listed day and the next morning */
-				on = (today && m >= w->from_min) ||
-				     (((w->days_mask >> ((tm.tm_wday + 6) % 7)) & 1u) && m < w->to_min);
-		}
-		if (on)
-			return w->reason ? w->reason : "scheduled freeze window";
-	}
+	m = tm.tm_hour * 60 + tm.tm_min;
+	midnight = t - (time_t)(m * 60 + tm.tm_sec);
+	today = (w->days_mask >> tm.tm_wday) & 1u;
+	yesterday = (w->days_mask >> ((tm.tm_wday + 6) % 7)) & 1u;
+	if (w->from_min <= w->to_min)
+		return today && m >= w->from_min && m < w->to_min ? midnight + w->to_min * 60 : 0;
+	/* Wraps midnight: the evening of a listed day runs into the next morning. */
+	if (today && m >= w->from_min)
+		return midnight + 86400 + w->to_min * 60;
+	return yesterday && m < w->to_min ? midnight + w->to_min * 60 : 0;
+}
+
+const char *sw_policy_freeze_window(const struct sw_policy *p, time_t t)
+{
+	for (size_t i = 0; i < p->n_freeze_windows; i++)
+		if (window_end(&p->freeze_windows[i], t))
+			return p->freeze_windows[i].reason ? p->freeze_windows[i].reason : "scheduled freeze window";
 	return NULL;
+}
+
+time_t sw_policy_freeze_window_until(const struct sw_policy *p, time_t t)
+{
+	time_t until = 0;
+
+	/* A window may end where another begins (sat then sun): follow them, a few weeks at most. */
+	for (int hop = 0; hop < 64; hop++) {
+		time_t at = until ? until : t, end = 0;
+		for (size_t i = 0; i < p->n_freeze_windows; i++) {
+			time_t e = window_end(&p->freeze_windows[i], at);
+			if (e > end)
+				end = e;
+		}
+		if (!end)
+			break;
+		until = end;
+	}
+	return until;
 }

@@ -58,6 +58,8 @@ struct sw_policy {
 	size_t n_rules;
 	unsigned freeze_class_mask;           /* classes a freeze denies (1u << enum sw_class) */
 	struct sw_strv freeze_operators;      /* who besides root may switch freeze on/off */
+	struct sw_strv queue_readers;         /* `access: queue_readers:` (pending, show, status) */
+	struct sw_strv ledger_readers;        /* `access: ledger_readers:` (read access to the ledger file) */
 	struct sw_freeze_window *freeze_windows;
 	size_t n_freeze_windows;
 	char *live_dsn;                       /* `live: { dsn: ... }`, NULL when absent */

@@ -566,14 +566,74 @@ static int parse_distinct_from(struct ld *l, const node_t *n, enum sw_distinct_f
 	return 0;
 }
 
-/* notify: { webhook: "https://..." } — POSTed the dossier when the rule holds a statement. */
+#define SECRET_MAX 4096   /* bytes in a webhook secret file */
+
+/*
+ * notify.secret_file: the HMAC-SHA256 key webhook POSTs are signed with. An
+ * absolute path to a regular file that other users cannot read or write
+ * (anyone who reads it can forge notifications); trailing white space is cut.
+ */
+static int load_secret(struct ld *l, const node_t *n, struct sw_rule *r)
+{
+	const char *path;
+	char buf[SECRET_MAX + 1];
+	struct stat st;
+	ssize_t got;
+	size_t len;
+	int fd;
+
+	if (want_str(l, n, "secret_file", &path) < 0)
+		return -1;
+	if (path[0] != '/')
+		return FAIL(l, n, "secret_file \"%s\" is not an absolute path; write the full path, e.g. "
+			    "/etc/sqlward/webhook.secret", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return FAIL(l, n, "cannot open secret_file %s: %s; create it (e.g. `head -c 32 /dev/urandom | "
+			    "base64 > %s; chmod 600 %s`) readable by the user that runs sqlward", path,
+			    strerror(errno), path, path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return FAIL(l, n, "secret_file %s is not a regular file; point it at a file holding the secret", path);
+	}
+	if (st.st_mode & (S_IROTH | S_IWOTH)) {
+		close(fd);
+		return FAIL(l, n, "secret_file %s is %s by every user (mode %04o), so anyone could sign forged "
+			    "notifications; run `chmod o-rw %s` (0600 or 0640, owned by root)", path,
+			    st.st_mode & S_IROTH ? "readable" : "writable", (unsigned)(st.st_mode & 07777), path);
+	}
+	got = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (got < 0)
+		return FAIL(l, n, "cannot read secret_file %s: %s", path, strerror(errno));
+	if (got > SECRET_MAX) {
+		explicit_bzero(buf, sizeof(buf));
+		return FAIL(l, n, "secret_file %s is longer than %d bytes; a secret of 32 random bytes is enough",
+			    path, SECRET_MAX);
+	}
+	len = (size_t)got;
+	while (len && isspace((unsigned char)buf[len - 1]))
+		len--;
+	buf[len] = 0;
+	if (len == 0 || strlen(buf) != len) {
+		explicit_bzero(buf, sizeof(buf));
+		return FAIL(l, n, "secret_file %s is %s; put the secret in it as text (e.g. base64 of 32 random "
+			    "bytes)", path, len ? "binary (it holds a NUL byte)" : "empty");
+	}
+	r->webhook_secret_file = sw_xstrdup(path);
+	r->webhook_secret = sw_xstrdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+/* notify: { webhook: "https://...", secret_file: PATH } — hold events are POSTed there, signed. */
 static int load_notify(struct ld *l, const node_t *n, struct sw_rule *r)
 {
-	static const char *const nk[] = { "webhook", NULL };
-	const node_t *keys[1], *v[1];
+	static const char *const nk[] = { "webhook", "secret_file", NULL };
+	const node_t *keys[2], *v[2];
 	const char *s;
 
-	if (want_mapping(l, n, "notify", nk, "webhook", keys, v) < 0)
+	if (want_mapping(l, n, "notify", nk, "webhook, secret_file", keys, v) < 0)
 		return -1;
 	if (!v[0])
 		return FAIL(l, n, "notify needs `webhook: URL`; or remove `notify:`");
@@ -582,7 +642,7 @@ static int load_notify(struct ld *l, const node_t *n, struct sw_rule *r)
 	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
 		return FAIL(l, v[0], "webhook \"%s\" is not an http:// or https:// URL", s);
 	r->webhook = sw_xstrdup(s);
-	return 0;
+	return v[1] ? load_secret(l, v[1], r) : 0;
 }
 
 static int parse_verdict(struct ld *l, const node_t *n, const char *what, enum sw_verdict *out)
@@ -655,16 +715,17 @@ static int check_rule_id(struct ld *l, const node_t *n, const char *id)
 	return 0;
 }
 
+/* An OS user or "group:NAME"; arg: what the list is called (NULL: approvers). */
 static int check_approver(struct ld *l, const node_t *item, const char *v, void *arg)
 {
-	(void)arg;
+	const char *what = arg ? arg : "approver";
 	const char *name = strncmp(v, "group:", 6) == 0 ? v + 6 : v;
 	bool ok = *name && strlen(name) <= 256;
 	for (const char *c = name; ok && *c; c++)
 		ok = isalnum((unsigned char)*c) || strchr("_.-$@", *c);
 	if (!ok)
-		return FAIL(l, item, "bad approver \"%s\"; write an OS user name (\"alice\") or "
-			    "\"group:NAME\" for every member of a group", v);
+		return FAIL(l, item, "bad %s \"%s\"; write an OS user name (\"alice\") or "
+			    "\"group:NAME\" for every member of a group", what, v);
 	return 0;
 }
 
@@ -755,11 +816,11 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 
 /* ---- top level ---- */
 
-enum { TK_VERSION, TK_DESCRIPTION, TK_GOVERN, TK_DEFAULT, TK_RULES, TK_FREEZE, TK_LIVE, TK__COUNT };
+enum { TK_VERSION, TK_DESCRIPTION, TK_GOVERN, TK_DEFAULT, TK_RULES, TK_FREEZE, TK_LIVE, TK_ACCESS, TK__COUNT };
 static const char *const top_keys[] = {
-	"sqlward_policy", "description", "govern", "default", "rules", "freeze", "live", NULL
+	"sqlward_policy", "description", "govern", "default", "rules", "freeze", "live", "access", NULL
 };
-static const char top_keys_text[] = "sqlward_policy, description, govern, default, rules, freeze, live";
+static const char top_keys_text[] = "sqlward_policy, description, govern, default, rules, freeze, live, access";
 
 /*
  * live: { dsn: "host=/run/postgresql dbname=app user=sqlward_live" } -- where
@@ -921,6 +982,23 @@ static int load_freeze(struct ld *l, const node_t *n, struct sw_policy *p)
 	return 0;
 }
 
+/* ---- access ---- */
+
+/* access: { queue_readers: [...], ledger_readers: [...] }: separate powers (policy.h). */
+static int load_access(struct ld *l, const node_t *n, struct sw_policy *p)
+{
+	static const char *const ak[] = { "queue_readers", "ledger_readers", NULL };
+	const node_t *keys[2], *v[2];
+
+	if (want_mapping(l, n, "access", ak, "queue_readers, ledger_readers", keys, v) < 0)
+		return -1;
+	if (v[0] && want_str_list(l, v[0], "queue_readers", check_approver, "queue reader", &p->queue_readers) < 0)
+		return -1;
+	if (v[1] && want_str_list(l, v[1], "ledger_readers", check_approver, "ledger reader", &p->ledger_readers) < 0)
+		return -1;
+	return 0;
+}
+
 static int load_govern(struct ld *l, const node_t *n, struct sw_policy *p)
 {
 	static const char *const gk[] = { "roles", NULL };
@@ -998,6 +1076,8 @@ static int load_root(struct ld *l, const node_t *root, struct sw_policy *p)
 	if (v[TK_FREEZE] && load_freeze(l, v[TK_FREEZE], p) < 0)
 		return -1;
 	if (v[TK_LIVE] && load_live(l, v[TK_LIVE], p) < 0)
+		return -1;
+	if (v[TK_ACCESS] && load_access(l, v[TK_ACCESS], p) < 0)
 		return -1;
 	if (!v[TK_DEFAULT])
 		return FAIL(l, root, "missing `default:` (the verdict when no rule matches); "

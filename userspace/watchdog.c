@@ -27,6 +27,7 @@
 #include "pg_backend.h"
 #include "pg_layout.h"
 #include "pg_orphan.h"
+#include "pg_scope.h"
 #include "policy.h"
 #include "util.h"
 #include "watchdog.h"
@@ -72,14 +73,19 @@ static bool in_scope(const struct sw_watchdog_opts *o, int pid)
 		return false;
 	for (int i = 0; i < o->n_pg_bins; i++)
 		ours |= strcmp(exe, o->pg_bins[i]) == 0;
-	if (ours && o->n_postmasters) {
-		int ppid = sw_proc_ppid(pid);
-		bool in = false;
-		for (int i = 0; i < o->n_postmasters; i++)
-			in |= ppid == o->postmasters[i];
-		ours = in;
-	}
-	return ours;
+	return ours && sw_pg_scope_has(o->scope, pid);
+}
+
+/* A backend of a binary replaced on disk since: read the layout of the file it runs. */
+static void learn_layout(struct sw_pg_layout *layouts, int *n, pid_t pid)
+{
+	char path[64], err[512];
+
+	if (*n >= SW_PG_MAX_BINS || sw_pg_layout_of_pid(layouts, *n, pid))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (sw_pg_layout_load(path, &layouts[*n], err, sizeof(err)) == 0)
+		(*n)++;
 }
 
 static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *list, size_t n)
@@ -92,7 +98,8 @@ static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *li
 	struct dirent *de;
 
 	/* The daemon's ledger lock went with it; a broken ledger is not touched. */
-	for (int tries = 0; tries < 20 && sw_ledger_open(o->ledger_path, &l, err, sizeof(err)) < 0; tries++) {
+	for (int tries = 0; tries < 20 && sw_ledger_open_opts(o->ledger_path, &(struct sw_ledger_open_opts){ .access = o->ledger_access }, &l, err,
+							  sizeof(err)) < 0; tries++) {
 		l = NULL;
 		usleep(50000);
 	}
@@ -112,6 +119,7 @@ static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *li
 			snprintf(what, sizeof(what), "%s a statement held by the daemon when it died",
 				 done ? done : "terminated (uncertain)");
 		} else {
+			learn_layout(layouts, &n_layouts, list[i].pid);
 			sw_pg_refuse_stopped(list[i].pid, layouts, n_layouts, what, sizeof(what));
 			done = "refused";
 		}
@@ -132,12 +140,9 @@ static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *li
 		if (sw_proc_state(pid) != 'T' || !in_scope(o, pid))
 			continue;
 		{
-			const struct sw_pg_layout *L = NULL;
-			char exe[4096];
-			if (sw_proc_exe(pid, exe, sizeof(exe)))
-				for (int k = 0; k < n_layouts; k++)
-					if (strcmp(exe, layouts[k].path) == 0)
-						L = &layouts[k];
+			const struct sw_pg_layout *L;
+			learn_layout(layouts, &n_layouts, pid);
+			L = sw_pg_layout_of_pid(layouts, n_layouts, pid);
 			if (!sw_pg_backend_title(L, pid, &t) || !sw_policy_governs(o->policy, t.role))
 				continue;
 		}

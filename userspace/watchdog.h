@@ -4,16 +4,18 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include "ledger_blob.h"
 
 struct sw_policy;
+struct sw_pg_scope;
 
 struct sw_watchdog_opts {
 	const char *ledger_path;
 	const struct sw_policy *policy;   /* govern patterns, for backends the daemon never reported */
 	const char *const *pg_bins;
 	int n_pg_bins;
-	const int *postmasters;
-	int n_postmasters;
+	const struct sw_pg_scope *scope;  /* the governed clusters (--postmaster-pid) */
+	struct sw_ledger_access ledger_access;
 };
 
 /* Fork the watchdog; returns the write end of its pipe, or -1 with err set. */

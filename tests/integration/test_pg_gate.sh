@@ -169,14 +169,15 @@ assert_ledger "ledger: denied hold cancelled" role=agent_test \
 	"statement~WHERE transaction_id = 5" outcome=cancelled
 assert_ledger "ledger: approved hold recorded as hold" role=agent_test \
 	"statement~approved-by-test" verdict=hold
-assert_ledger "ledger: approved hold ran" role=agent_test \
-	"statement~approved-by-test" outcome=ran
+assert_ledger "ledger: approved hold released" role=agent_test \
+	"statement~approved-by-test" outcome=released
+assert_ledger "ledger: what the approved statement then did" type=outcome outcome=completed role=agent_test
 assert_ledger "ledger: analyst observed, not governed" role=analyst governed=false \
 	"statement~DELETE FROM app.scratch WHERE id = 3" outcome=observed
 assert_ledger "ledger: extended-protocol DROP cancelled" role=agent_test \
 	"statement=DROP TABLE IF EXISTS app.transactions CASCADE" verdict=deny outcome=cancelled
-assert_ledger "ledger: extended-protocol approved UPDATE ran" role=agent_test \
-	"statement~SET note = \$1" outcome=ran
+assert_ledger "ledger: extended-protocol approved UPDATE released" role=agent_test \
+	"statement~SET note = \$1" outcome=released
 
 ledger_json >"$SW_TMP/ledger.json" 2>"$SW_TMP/ledger.err"
 assert_rc "sqlward log --format json exits 0" 0 $?
@@ -197,7 +198,7 @@ python3 - "$SW_TMP/ledger.json" <<-'EOF' && ok "ledger: every record has the doc
 	        print("# record", r.get("seq"), "lacks", missing); sys.exit(1)
 	    if r["verdict"] not in ("allow", "hold", "deny"):
 	        print("# bad verdict", r); sys.exit(1)
-	    if r["outcome"] not in ("ran", "cancelled", "terminated", "held", "observed", "timed_out",
+	    if r["outcome"] not in ("ran", "released", "cancelled", "terminated", "held", "observed", "timed_out",
 	                            "abandoned", "applied", "deferred"):
 	        print("# bad outcome", r); sys.exit(1)
 	    if r["seq"] <= last:
@@ -209,7 +210,7 @@ EOF
 python3 - "$SW_TMP/ledger.json" <<-'EOF' && ok "ledger: held statements record held_us > 0" || not_ok "ledger: held statements record held_us > 0"
 	import json, sys
 	rs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-	h = [r for r in rs if "approved-by-test" in r.get("statement", "") and r.get("outcome") == "ran"]
+	h = [r for r in rs if "approved-by-test" in r.get("statement", "") and r.get("outcome") == "released"]
 	sys.exit(0 if h and all(r["held_us"] > 0 for r in h) else 1)
 EOF
 filtered=$(ledger_json --role agent_test --verdict deny 2>&1)

@@ -120,7 +120,7 @@ dossier() {
 	pending_json | python3 -c '
 import json, sys
 for p in json.load(sys.stdin):
-    if p.get("id") == int(sys.argv[1]):
+    if str(p.get("id")) == sys.argv[1]:
         print(json.dumps(p))' "$1"
 }
 
@@ -269,7 +269,7 @@ for kind in ANSI BIDI; do
 	pending_json | python3 -c '
 import json, os, sys
 want = os.fsencode(sys.argv[1])
-got = [p["statement"].encode() for p in json.load(sys.stdin) if p["id"] == int(sys.argv[2])]
+got = [p["statement"].encode() for p in json.load(sys.stdin) if str(p["id"]) == sys.argv[2]]
 sys.exit(0 if got == [want] else 1)' "$stmt" "$PENDING_ID"
 	check "$kind: pending --format json carries the statement byte for byte" test $? -eq 0
 	as root deny "$PENDING_ID" >/dev/null

@@ -1,38 +1,37 @@
 /* Ledger: hash chain, tamper detection, reopening, record format, log and verify commands. */
 #include "unit.h"
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "commands.h"
 #include "ledger.h"
 #include "statement_json.h"
 #include "util.h"
+#include "ledger_fixture.h"
 
 /* ---- fixtures ---- */
 
-static char tmpdir[64];
-static char ledger_path[128];
+/*
+ * fdatasync, interposed: the ledger calls this one (tests set fail_fdatasync to
+ * see an EIO, as after a disk error), which otherwise makes the real call.
+ */
+static int fail_fdatasync;
 
-static int setup(void **state)
+int fdatasync(int fd)
 {
-	(void)state;
-	strcpy(tmpdir, "/tmp/sw_ledger_XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (fail_fdatasync) {
+		errno = EIO;
 		return -1;
-	snprintf(ledger_path, sizeof(ledger_path), "%s/ledger.jsonl", tmpdir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[160];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	}
+	return (int)syscall(SYS_fdatasync, fd);
 }
 
 /* A hand-made one-statement analysis (no classifier involved). */
@@ -105,13 +104,25 @@ static void append_decision(struct sw_ledger *l, const char *role, enum sw_verdi
 	fake_free(&f);
 }
 
+/*
+ * Remove a ledger with its head file and full-text store: the next open starts
+ * an unrelated chain (a file removed alone would be continued from PATH.head).
+ */
+static void ledger_remove(const char *path)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s.head' '%s.blobs'", path, path, path);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Write n statement records to a fresh ledger. */
 static void make_ledger(size_t n)
 {
 	struct sw_ledger *l;
 	char err[512];
 
-	unlink(ledger_path);
+	ledger_remove(ledger_path);
 	if (sw_ledger_open(ledger_path, &l, err, sizeof(err)) != 0)
 		fail_msg("open: %s", err);
 	for (size_t i = 0; i < n; i++) {
@@ -297,8 +308,8 @@ static void test_fast_path_same_line(void **state)
 		struct fake f;
 		json_t *rec;
 
-		unlink(ledger_path);
-		unlink(path2);
+		ledger_remove(ledger_path);
+		ledger_remove(path2);
 		assert_int_equal(sw_ledger_open(ledger_path, &a, err, sizeof(err)), 0);
 		assert_int_equal(sw_ledger_open(path2, &b, err, sizeof(err)), 0);
 		for (int v = 0; v < 3; v++) {
@@ -322,7 +333,7 @@ static void test_fast_path_same_line(void **state)
 		assert_true(res.ok);
 		assert_int_equal(res.records, 3);
 	}
-	unlink(path2);
+	ledger_remove(path2);
 }
 
 /* Unsynced records wait in memory until a flush, a sync or a synced record; order is kept. */
@@ -336,7 +347,7 @@ static void test_batched_writes(void **state)
 	uint64_t seq;
 	(void)state;
 
-	unlink(ledger_path);
+	ledger_remove(ledger_path);
 	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
 	fake_init(&f, "alice", SW_VERDICT_ALLOW, "SELECT 1", T0);
 	assert_int_equal(sw_ledger_append_decision(l, &f.d, false, &seq, err, sizeof(err)), 0);
@@ -818,11 +829,29 @@ static void test_tamper_misc(void **state)
 	expect_bad(2, "the line was rewritten", 1);
 }
 
+/* Opening the ledger is refused with a message containing each part, and the file is left byte for byte. */
+static void expect_open_refused(const char *part1, const char *part2)
+{
+	struct sw_ledger *l;
+	char err[1024];
+	size_t n1, n2;
+	char *before = read_all(ledger_path, &n1), *after;
+
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), -1);
+	if (!strstr(err, part1) || !strstr(err, part2))
+		fail_msg("expected \"%s\" and \"%s\" in: %s", part1, part2, err);
+	after = read_all(ledger_path, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	free(before);
+	free(after);
+}
+
 static void test_open_broken_refused(void **state)
 {
 	struct lines ls;
 	struct sw_ledger *l;
-	char err[1024];
+	char err[1024], *before, *after;
 	size_t n1, n2;
 	(void)state;
 
@@ -830,21 +859,16 @@ static void test_open_broken_refused(void **state)
 	lines_read(&ls);
 	lines_delete(&ls, 2);
 	lines_write_free(&ls);
-	char *before = read_all(ledger_path, &n1);
-	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "is broken at line 3: seq jumps from 2 to 4"));
-	assert_non_null(strstr(err, "sqlward verify --ledger"));
-	char *after = read_all(ledger_path, &n2);
-	assert_int_equal(n1, n2);
-	assert_memory_equal(before, after, n1);
-	free(before);
-	free(after);
+	expect_open_refused("is broken at line 3: seq jumps from 2 to 4", "sqlward verify --ledger");
 
 	/* A torn last line (the writer died mid-write) is set aside, not refused:
-	 * the bytes go to PATH.torn-SEQ and a record says so. */
+	 * the bytes go to PATH.torn-SEQ and a record says so. (A torn record was never
+	 * synced, so the head file never named it: cutting a synced one, drop that too.) */
 	make_ledger(2);
 	before = read_all(ledger_path, &n1);
 	write_all(ledger_path, before, n1 - 7);
+	snprintf(err, sizeof(err), "%s.head", ledger_path);
+	unlink(err);
 	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
 	assert_int_equal(sw_ledger_seq(l), 2);   /* record 1, then the torn_tail_set_aside record */
 	sw_ledger_close(l);
@@ -1181,7 +1205,7 @@ static void make_log_ledger(void)
 	struct sw_ledger *l;
 	char err[512];
 
-	unlink(ledger_path);
+	ledger_remove(ledger_path);
 	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
 	json_t *ev = sw_daemon_record("start", json_pack("{s:s}", "policy", "/etc/p.yaml"));
 	json_object_set_new(ev, "time", json_string("2026-11-27T09:00:00.000000Z"));
@@ -1411,6 +1435,667 @@ static void test_verify_command(void **state)
 	captured_free(&c);
 }
 
+/* ---- rotation, write failures, gaps ---- */
+
+static void append_sync(struct sw_ledger *l, const char *sql, bool sync, uint64_t *seq)
+{
+	struct fake f;
+	char err[700];
+
+	fake_init(&f, "agent_a", SW_VERDICT_ALLOW, sql, T0);
+	if (sw_ledger_append_decision(l, &f.d, sync, seq, err, sizeof(err)) != 0)
+		fail_msg("append: %s", err);
+	fake_free(&f);
+}
+
+static json_t *file_line(const char *path, size_t lineno)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	json_t *j = NULL;
+
+	assert_non_null(f);
+	for (size_t i = 1; !j && getline(&line, &cap, f) != -1; i++)
+		if (i == lineno)
+			j = json_loads(line, 0, NULL);
+	free(line);
+	fclose(f);
+	if (!j)
+		fail_msg("%s has no JSON line %zu", path, lineno);
+	return j;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	size_t n;
+	char *data = read_all(from, &n);
+	write_all(to, data, n);
+	free(data);
+}
+
+static void expect_verified(const char *path, size_t records, uint64_t first_seq)
+{
+	struct sw_verify_result res;
+
+	assert_int_equal(sw_ledger_verify(path, &res), 0);
+	if (!res.ok)
+		fail_msg("%s line %zu: %s", path, res.bad_line, res.reason);
+	assert_int_equal(res.records, records);
+	assert_int_equal(res.first_seq, first_seq);
+}
+
+/* logrotate copytruncate: the file is emptied under the writer, which starts it again with a continuation. */
+static void test_copytruncate(void **state)
+{
+	struct sw_ledger *l;
+	struct captured c;
+	char err[700], rotated[200], rotated2[200], head2[65];
+	uint64_t seq;
+	(void)state;
+
+	snprintf(rotated, sizeof(rotated), "%s.1", ledger_path);
+	snprintf(rotated2, sizeof(rotated2), "%s.2", ledger_path);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 1", true, NULL);
+	append_sync(l, "SELECT 2", true, NULL);
+	strcpy(head2, sw_ledger_head(l));
+	copy_file(ledger_path, rotated);
+	assert_int_equal(truncate(ledger_path, 0), 0);
+	/* Two records were waiting when it happened: they follow the continuation. */
+	append_sync(l, "SELECT 3", false, &seq);
+	assert_int_equal(seq, 3);
+	append_sync(l, "SELECT 4", false, &seq);
+	assert_int_equal(sw_ledger_flush(l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_seq(l), 5);
+	sw_ledger_close(l);
+
+	json_t *r1 = file_line(ledger_path, 1), *r2 = file_line(ledger_path, 2), *r3 = file_line(ledger_path, 3);
+	assert_string_equal(json_string_value(json_object_get(r1, "type")), "continuation");
+	assert_string_equal(json_string_value(json_object_get(r1, "reason")), "copytruncate");
+	assert_int_equal(json_integer_value(json_object_get(r1, "continues_seq")), 2);
+	assert_string_equal(json_string_value(json_object_get(r1, "continues_head")), head2);
+	assert_int_equal(json_integer_value(json_object_get(r1, "seq")), 3);
+	assert_string_equal(json_string_value(json_object_get(r1, "prev")), head2);
+	assert_int_equal(json_integer_value(json_object_get(r2, "seq")), 4);
+	assert_string_equal(json_string_value(json_object_get(r2, "statement")), "SELECT 3");
+	assert_string_equal(json_string_value(json_object_get(r2, "prev")),
+			    json_string_value(json_object_get(r1, "hash")));
+	assert_int_equal(json_integer_value(json_object_get(r3, "seq")), 5);
+	json_decref(r1);
+	json_decref(r2);
+	json_decref(r3);
+	expect_verified(rotated, 2, 1);
+	expect_verified(ledger_path, 3, 3);
+
+	/* verify says where it continues from, and links the files oldest first. */
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", ledger_path, NULL });
+	assert_int_equal(c.rc, 0);
+	assert_non_null(strstr(c.out, "continues a chain from seq 2, head "));
+	assert_non_null(strstr(c.out, head2));
+	captured_free(&c);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", rotated, ledger_path, NULL });
+	assert_int_equal(c.rc, 0);
+	assert_non_null(strstr(c.out, "2 files, 5 records: each file continues the one before it"));
+	captured_free(&c);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", ledger_path, rotated, NULL });
+	assert_int_equal(c.rc, 1);
+	assert_non_null(strstr(c.out, "does not continue the previous one"));
+	assert_non_null(strstr(c.out, "(a new chain)"));
+	captured_free(&c);
+
+	/* The copytruncate race: a record written between the copy and the truncate is in neither file. */
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	copy_file(ledger_path, rotated2);
+	append_sync(l, "SELECT 'lost in the race'", true, NULL);
+	assert_int_equal(truncate(ledger_path, 0), 0);
+	append_sync(l, "SELECT 7", true, NULL);
+	sw_ledger_close(l);
+	expect_verified(ledger_path, 2, 7);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", rotated, rotated2, ledger_path, NULL });
+	assert_int_equal(c.rc, 1);
+	assert_non_null(strstr(c.out, "continues seq 6 but the previous file ends at seq 5: records 6 to 6 are missing"));
+	captured_free(&c);
+
+	/* Files glued together: a continuation in the middle is refused; a file without its
+	 * continuation record starts mid-chain and fails. */
+	{
+		size_t n1, n2;
+		char *a = read_all(rotated, &n1), *b = read_all(rotated2, &n2), *both = sw_xmalloc(n1 + n2);
+		memcpy(both, a, n1);
+		memcpy(both + n1, b, n2);
+		write_all(ledger_path, both, n1 + n2);
+		expect_bad(3, "a continuation record in the middle of a file", 2);
+		char *second = strchr(b, '\n') + 1;
+		write_all(ledger_path, second, n2 - (size_t)(second - b));
+		expect_bad(1, "seq is 4, expected 1", 0);
+		free(a);
+		free(b);
+		free(both);
+	}
+}
+
+/* logrotate without copytruncate: the file is renamed (and maybe an empty one created); the writer follows the path. */
+static void test_mv_rotation(void **state)
+{
+	struct sw_ledger *l, *other;
+	struct captured c;
+	struct stat st;
+	char err[700], r1[200], r2[200], r3[200], other_path[200];
+	size_t n_before, n_after;
+	(void)state;
+
+	snprintf(r1, sizeof(r1), "%s.3", ledger_path);
+	snprintf(r2, sizeof(r2), "%s.2", ledger_path);
+	snprintf(r3, sizeof(r3), "%s.1", ledger_path);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 1", true, NULL);
+	append_sync(l, "SELECT 2", true, NULL);
+	assert_int_equal(rename(ledger_path, r1), 0);
+	append_sync(l, "SELECT 3", true, NULL); /* not noticed yet: still the moved file */
+	assert_int_equal(sw_ledger_reopen(l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_reopen(l, err, sizeof(err)), 0); /* nothing more to do */
+	append_sync(l, "SELECT 4", true, NULL);
+	expect_verified(r1, 3, 1);
+	expect_verified(ledger_path, 2, 4);
+	json_t *j = file_line(ledger_path, 1);
+	assert_string_equal(json_string_value(json_object_get(j, "reason")), "moved");
+	assert_int_equal(json_integer_value(json_object_get(j, "continues_seq")), 3);
+	json_decref(j);
+	assert_int_equal(stat(ledger_path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+
+	/* logrotate's `create`: an empty file waits at the path. */
+	assert_int_equal(rename(ledger_path, r2), 0);
+	write_all(ledger_path, "", 0);
+	assert_int_equal(sw_ledger_reopen(l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 5", true, NULL);
+	expect_verified(ledger_path, 2, 6);
+
+	/* A non-empty file that is not this chain is refused, left alone; records go on in the moved file. */
+	assert_int_equal(rename(ledger_path, r3), 0);
+	snprintf(other_path, sizeof(other_path), "%s/other.jsonl", tmpdir);
+	assert_int_equal(sw_ledger_open(other_path, &other, err, sizeof(err)), 0);
+	append_sync(other, "SELECT 'another chain'", true, NULL);
+	sw_ledger_close(other);
+	copy_file(other_path, ledger_path);
+	char *foreign = read_all(ledger_path, &n_before);
+	assert_int_equal(sw_ledger_reopen(l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "now names another file, which is not empty and does not end where this chain does"));
+	assert_non_null(strstr(err, "Move that file away"));
+	append_sync(l, "SELECT 6", true, NULL);
+	assert_int_equal(sw_ledger_reopen(l, err, sizeof(err)), -1); /* same answer, cheaply */
+	char *still = read_all(ledger_path, &n_after);
+	assert_int_equal(n_before, n_after);
+	assert_memory_equal(foreign, still, n_after);
+	free(foreign);
+	free(still);
+	expect_verified(r3, 3, 6);
+	assert_int_equal(unlink(ledger_path), 0);
+	assert_int_equal(sw_ledger_reopen(l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 7", true, NULL);
+	sw_ledger_close(l);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", r1, r2, r3, ledger_path, NULL });
+	if (c.rc != 0)
+		fail_msg("%s", c.out);
+	assert_non_null(strstr(c.out, "4 files, 10 records: each file continues the one before it"));
+	captured_free(&c);
+}
+
+/* The writer looks at the path by itself, at most once a second, when it syncs. */
+static void test_mv_noticed_by_sync(void **state)
+{
+	struct sw_ledger *l;
+	struct captured c;
+	char err[700], moved[200];
+	(void)state;
+
+	snprintf(moved, sizeof(moved), "%s.1", ledger_path);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 1", true, NULL);
+	assert_int_equal(rename(ledger_path, moved), 0);
+	usleep(1100 * 1000);
+	append_sync(l, "SELECT 2", true, NULL); /* written to the moved file, then the path is followed */
+	assert_int_equal(access(ledger_path, F_OK), 0);
+	append_sync(l, "SELECT 3", true, NULL);
+	sw_ledger_close(l);
+	expect_verified(moved, 2, 1);
+	expect_verified(ledger_path, 2, 3);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", moved, ledger_path, NULL });
+	assert_int_equal(c.rc, 0);
+	captured_free(&c);
+}
+
+/* A restart onto a new file continues the known head: from PATH.head, or from the caller's anchor. */
+static void test_restart_continues(void **state)
+{
+	struct sw_ledger_anchor a, other;
+	struct sw_ledger_open_opts o = { .anchor = &a };
+	struct sw_ledger *l;
+	struct captured c;
+	char err[700], moved[200], fresh_dir[200], fresh[240];
+	struct sw_verify_result res;
+	(void)state;
+
+	snprintf(moved, sizeof(moved), "%s.1", ledger_path);
+	make_ledger(3);
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_int_equal(rename(ledger_path, moved), 0); /* rotated while no daemon ran */
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_seq(l), 4);
+	sw_ledger_anchor(l, &a);
+	assert_int_equal(a.seq, 4);
+	sw_ledger_close(l);
+	json_t *j = file_line(ledger_path, 1);
+	assert_string_equal(json_string_value(json_object_get(j, "reason")), "new_file");
+	assert_int_equal(json_integer_value(json_object_get(j, "continues_seq")), 3);
+	assert_string_equal(json_string_value(json_object_get(j, "continues_head")), res.head);
+	json_decref(j);
+
+	/* A new path (no head file there): the anchor the daemon kept. */
+	snprintf(fresh_dir, sizeof(fresh_dir), "%s/new", tmpdir);
+	assert_int_equal(mkdir(fresh_dir, 0755), 0);
+	snprintf(fresh, sizeof(fresh), "%s/ledger.jsonl", fresh_dir);
+	assert_int_equal(sw_ledger_open_opts(fresh, &o, &l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 'after the move'", true, NULL);
+	sw_ledger_close(l);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", moved, ledger_path, fresh, NULL });
+	if (c.rc != 0)
+		fail_msg("%s", c.out);
+	captured_free(&c);
+
+	/* Two different heads at the same seq: refused, nothing created. */
+	other = a;
+	sw_sha256_hex("another chain", 13, other.head);
+	o.anchor = &other;
+	assert_int_equal(sw_ledger_open_opts(ledger_path, &o, &l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "disagree"));
+	/* An anchor behind the head file is stale (e.g. a crash before the daemon saved it): the later wins. */
+	other.seq = 2;
+	assert_int_equal(sw_ledger_open_opts(ledger_path, &o, &l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_seq(l), 4);
+	sw_ledger_close(l);
+}
+
+/* The head file tells when records were cut from the end, and a malformed one is not guessed around. */
+static void test_head_file_detects_cut_tail(void **state)
+{
+	struct sw_ledger *l;
+	struct captured c;
+	struct lines ls;
+	char err[900], hp[200];
+	(void)state;
+
+	make_ledger(5);
+	lines_read(&ls);
+	lines_delete(&ls, 4);
+	lines_write_free(&ls);
+	expect_open_refused("ends at seq 4, but the chain had already reached seq 5", "records were deleted from its end");
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--ledger", ledger_path, NULL });
+	assert_int_equal(c.rc, 1);
+	assert_non_null(strstr(c.out, "BAD: the ledger ends at seq 4, but"));
+	captured_free(&c);
+
+	snprintf(hp, sizeof(hp), "%s.head", ledger_path);
+	write_all(hp, "garbage\n", 8);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not valid JSON"));
+	assert_non_null(strstr(err, "remove it"));
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--ledger", ledger_path, NULL });
+	assert_int_equal(c.rc, 1);
+	assert_non_null(strstr(c.err, "head file"));
+	captured_free(&c);
+	unlink(hp);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_seq(l), 4);
+	sw_ledger_close(l);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--ledger", ledger_path, NULL });
+	assert_int_equal(c.rc, 0);
+	assert_non_null(strstr(c.out, ".head (seq 4) is in the chain"));
+	captured_free(&c);
+}
+
+static void set_file_size_limit(rlim_t max)
+{
+	struct rlimit r = { max, RLIM_INFINITY };
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &r), 0);
+}
+
+static int teardown_limits(void **state)
+{
+	struct rlimit r = { RLIM_INFINITY, RLIM_INFINITY };
+	setrlimit(RLIMIT_FSIZE, &r);
+	fail_fdatasync = 0;
+	return teardown(state);
+}
+
+static off_t size_of(const char *path)
+{
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* A full disk (here: a file size limit, EFBIG): nothing on disk is damaged, the chain stays the file's,
+ * waiting records are written once writing works, and a loss is recorded as a gap. */
+static void test_write_failure_and_gap(void **state)
+{
+	struct sw_ledger *l;
+	struct sw_verify_result res;
+	struct timespec t1 = { T0, 0 }, t2 = { T0 + 60, 0 };
+	char err[900], head2[65];
+	size_t n1, n2;
+	(void)state;
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 1", true, NULL);
+	append_sync(l, "SELECT 2", true, NULL);
+	strcpy(head2, sw_ledger_head(l));
+	char *before = read_all(ledger_path, &n1);
+	set_file_size_limit((rlim_t)n1 + 100); /* the next record only partly fits */
+
+	struct fake f;
+	fake_init(&f, "agent_a", SW_VERDICT_HOLD, "UPDATE t SET a = 1", T0);
+	assert_int_equal(sw_ledger_append_decision(l, &f.d, true, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "File too large"));
+	assert_non_null(strstr(err, "nothing on disk was damaged"));
+	assert_int_equal(sw_ledger_seq(l), 2); /* the failed synced record is not in the chain */
+	assert_string_equal(sw_ledger_head(l), head2);
+	assert_true(sw_ledger_failing(l));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sw_ledger_append_decision(l, &f.d, false, NULL, err, sizeof(err)), 0);
+	fake_free(&f);
+	assert_int_equal(sw_ledger_flush(l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "3 records wait in memory"));
+	assert_int_equal(sw_ledger_retry(l, err, sizeof(err)), -1);
+	char *during = read_all(ledger_path, &n2);
+	assert_int_equal(n1, n2); /* the partial writes were cut off again */
+	assert_memory_equal(before, during, n1);
+	free(during);
+	expect_verified(ledger_path, 2, 1);
+
+	/* Space again: what waited is written, nothing was lost, so no gap. */
+	set_file_size_limit(RLIM_INFINITY);
+	assert_int_equal(sw_ledger_retry(l, err, sizeof(err)), 0);
+	assert_false(sw_ledger_failing(l));
+	assert_int_equal(sw_ledger_lost(l), 0);
+	expect_verified(ledger_path, 5, 1);
+
+	/* What the daemon could not hand over is counted, and written as one gap record. */
+	sw_ledger_note_lost(l, "statement", &t2);
+	sw_ledger_note_lost(l, "statement", &t1);
+	sw_ledger_note_lost(l, "daemon", NULL);
+	assert_int_equal(sw_ledger_lost(l), 3);
+	assert_int_equal(sw_ledger_retry(l, err, sizeof(err)), 0);
+	assert_int_equal(sw_ledger_lost(l), 0);
+	/* Without asking: the gap goes in front of the next record. */
+	sw_ledger_note_lost(l, "observed", &t1);
+	append_sync(l, "SELECT 'next'", false, NULL);
+	sw_ledger_close(l);
+	json_t *g = file_line(ledger_path, 6), *g2 = file_line(ledger_path, 7), *s8 = file_line(ledger_path, 8);
+	assert_string_equal(json_string_value(json_object_get(g, "type")), "gap");
+	assert_int_equal(json_integer_value(json_object_get(g, "lost")), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "kinds"), "statement")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "kinds"), "daemon")), 1);
+	assert_string_equal(json_string_value(json_object_get(g, "first_time")), "2026-11-27T13:00:00.000000Z");
+	assert_null(json_object_get(g, "error")); /* writing worked: these were the daemon's losses */
+	assert_string_equal(json_string_value(json_object_get(g2, "type")), "gap");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(g2, "kinds"), "observed")), 1);
+	assert_string_equal(json_string_value(json_object_get(s8, "statement")), "SELECT 'next'");
+	json_decref(g);
+	json_decref(g2);
+	json_decref(s8);
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_true(res.ok);
+	assert_int_equal(res.gaps, 2);
+	assert_int_equal(res.lost, 4);
+	free(before);
+}
+
+/* Writing fails for long: beyond SW_LEDGER_BUFFER_MAX what waits is dropped and the gap record counts it. */
+static void test_buffer_limit_drops_and_counts(void **state)
+{
+	struct sw_ledger *l;
+	struct sw_verify_result res;
+	char err[900];
+	size_t n, big = 1u << 20, appended = SW_LEDGER_BUFFER_MAX / big + 6;
+	char *blob = sw_xmalloc(big);
+	(void)state;
+
+	memset(blob, 'x', big - 1);
+	blob[big - 1] = '\0';
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 1", true, NULL);
+	free(read_all(ledger_path, &n));
+	set_file_size_limit((rlim_t)n + 10);
+	for (size_t i = 0; i < appended; i++) {
+		json_t *ev = sw_daemon_record("note", json_pack("{s:s}", "blob", blob));
+		assert_int_equal(sw_ledger_append_opts(l, ev, false, NULL, err, sizeof(err)), 0);
+		json_decref(ev);
+	}
+	uint64_t lost = sw_ledger_lost(l);
+	assert_true(lost > 0 && lost < appended);
+	set_file_size_limit(RLIM_INFINITY);
+	assert_int_equal(sw_ledger_retry(l, err, sizeof(err)), 0);
+	sw_ledger_close(l);
+	json_t *g = file_line(ledger_path, 2);
+	assert_string_equal(json_string_value(json_object_get(g, "type")), "gap");
+	assert_int_equal(json_integer_value(json_object_get(g, "lost")), (json_int_t)lost);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "kinds"), "daemon")), (json_int_t)lost);
+	assert_non_null(strstr(json_string_value(json_object_get(g, "error")), "File too large"));
+	assert_non_null(json_object_get(g, "failing_since"));
+	json_decref(g);
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_true(res.ok);
+	assert_int_equal(res.records, 2 + appended - lost);
+	free(blob);
+}
+
+/* fdatasync fails (EIO): what was written since the last good sync is cut off and written again. */
+static void test_sync_failure(void **state)
+{
+	struct sw_ledger *l;
+	char err[900];
+	off_t synced;
+	(void)state;
+
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 1", true, NULL);
+	append_sync(l, "SELECT 2", true, NULL);
+	synced = size_of(ledger_path);
+	append_sync(l, "SELECT 3", false, NULL);
+	append_sync(l, "SELECT 4", false, NULL);
+	fail_fdatasync = 1;
+	assert_int_equal(sw_ledger_sync(l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot sync ledger"));
+	assert_non_null(strstr(err, "Input/output error"));
+	assert_int_equal(size_of(ledger_path), synced); /* cut back to what the disk surely has */
+	assert_int_equal(sw_ledger_seq(l), 4);          /* the records wait */
+	/* A synced record whose sync fails is not in the chain. */
+	assert_int_equal(sw_ledger_seq(l), 4);
+	{
+		struct fake f;
+		fake_init(&f, "agent_a", SW_VERDICT_HOLD, "UPDATE t SET a = 1", T0);
+		assert_int_equal(sw_ledger_append_decision(l, &f.d, true, NULL, err, sizeof(err)), -1);
+		fake_free(&f);
+	}
+	assert_int_equal(sw_ledger_seq(l), 4);
+	fail_fdatasync = 0;
+	assert_int_equal(sw_ledger_retry(l, err, sizeof(err)), 0);
+	sw_ledger_close(l);
+	expect_verified(ledger_path, 4, 1);
+	json_t *j = file_line(ledger_path, 4);
+	assert_string_equal(json_string_value(json_object_get(j, "statement")), "SELECT 4");
+	json_decref(j);
+}
+
+/* Another process writes into or cuts the live file (not a rotation): nothing more goes into it; once it is
+ * moved aside, the chain goes on in a new file with what waited. */
+static void test_foreign_change(void **state)
+{
+	struct sw_ledger *l;
+	struct captured c;
+	char err[900], aside[200];
+	(void)state;
+
+	snprintf(aside, sizeof(aside), "%s.evidence", ledger_path);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 1", true, NULL);
+	append_sync(l, "SELECT 2", true, NULL);
+	FILE *f = fopen(ledger_path, "a");
+	fputs("{\"seq\":3,\"forged\":true}\n", f);
+	fclose(f);
+	append_sync(l, "SELECT 3", false, NULL);
+	assert_int_equal(sw_ledger_flush(l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "another process wrote to it"));
+	assert_non_null(strstr(err, "move it aside and send SIGHUP"));
+	assert_int_equal(sw_ledger_reopen(l, err, sizeof(err)), -1); /* same file: still refused */
+	assert_non_null(strstr(err, "another process wrote to it"));
+	assert_int_equal(rename(ledger_path, aside), 0);
+	assert_int_equal(sw_ledger_reopen(l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 4", true, NULL);
+	sw_ledger_close(l);
+	expect_verified(ledger_path, 3, 3); /* continuation of 2, then SELECT 3 and 4 */
+	json_t *j = file_line(ledger_path, 2);
+	assert_string_equal(json_string_value(json_object_get(j, "statement")), "SELECT 3");
+	json_decref(j);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", aside, NULL });
+	assert_int_equal(c.rc, 1); /* the evidence shows the foreign line */
+	captured_free(&c);
+
+	/* Cut to a non-zero size (records deleted from the end under the writer): the same. */
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	append_sync(l, "SELECT 5", true, NULL);
+	assert_int_equal(truncate(ledger_path, 10), 0);
+	append_sync(l, "SELECT 6", false, NULL);
+	assert_int_equal(sw_ledger_flush(l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "another process cut it"));
+	sw_ledger_close(l);
+}
+
+/* sqlward log --full-text and gap rows; sqlward verify reports gaps and bad texts. */
+static void test_log_full_text_and_gaps(void **state)
+{
+	struct sw_ledger *l;
+	struct captured c;
+	char err[900], sha[65];
+	size_t len = 100 * 1024;
+	char *sql = sw_xmalloc(len + 1);
+	(void)state;
+
+	memset(sql, ' ', len);
+	memcpy(sql, "SELECT * FROM app.accounts", 26);
+	memcpy(sql + len - 22, "WHERE id = 1 OR 1 = 1;", 22);
+	sql[len] = '\0';
+	sw_sha256_hex(sql, len, sha);
+	assert_int_equal(sw_ledger_open(ledger_path, &l, err, sizeof(err)), 0);
+	append_sync(l, sql, true, NULL);                      /* 1 */
+	append_sync(l, "SELECT 'short'", true, NULL);        /* 2 */
+	sw_ledger_note_lost(l, "statement", NULL);
+	sw_ledger_note_lost(l, "statement", NULL);
+	assert_int_equal(sw_ledger_retry(l, err, sizeof(err)), 0); /* 3: gap */
+	append_sync(l, "SELECT '\xff'", true, NULL);         /* 4: not UTF-8 */
+	sw_ledger_close(l);
+
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--full-text", "1", "--format",
+						       "raw", NULL });
+	assert_int_equal(c.rc, 0);
+	assert_int_equal(c.out_len, len);
+	assert_memory_equal(c.out, sql, len);
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--full-text", "1", NULL });
+	assert_int_equal(c.rc, 0);
+	assert_non_null(strstr(c.out, "WHERE id = 1 OR 1 = 1;\n"));
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--full-text", "1", "--format",
+						       "json", NULL });
+	assert_int_equal(c.rc, 0);
+	json_t *j = parse_line(c.out);
+	assert_int_equal(json_string_length(json_object_get(j, "statement")), len);
+	assert_string_equal(json_string_value(json_object_get(j, "statement_sha256")), sha);
+	json_decref(j);
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--full-text", "2", NULL });
+	assert_int_equal(c.rc, 0);
+	assert_string_equal(c.out, "SELECT 'short'\n");
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--full-text", "4", "--format",
+						       "json", NULL });
+	assert_int_equal(c.rc, 0);
+	assert_non_null(strstr(c.out, "\"statement_encoding\":\"base64\""));
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--full-text", "3", NULL });
+	assert_int_equal(c.rc, 1);
+	assert_non_null(strstr(c.err, "record 3 is a gap record, not a statement"));
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--full-text", "99", NULL });
+	assert_int_equal(c.rc, 1);
+	assert_non_null(strstr(c.err, "no record with seq 99"));
+	assert_non_null(strstr(c.err, "(it holds seq 1 to 4)"));
+	captured_free(&c);
+	static const char *const bad[][8] = {
+		{ "log", "--full-text", "1", "--role", "x", NULL },
+		{ "log", "--full-text", "x", NULL },
+		{ "log", "--full-text", "0", NULL },
+		{ "log", "--format", "raw", NULL },
+		{ "log", "--blob-base", "/tmp", NULL },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = run_cmd(sw_cmd_log, bad[i]);
+		if (c.rc != 2)
+			fail_msg("case %zu: rc %d", i, c.rc);
+		captured_free(&c);
+	}
+
+	/* The gap shows in the default listing (not under a role filter) and in verify. */
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, NULL });
+	assert_non_null(strstr(c.out, "[gap] 2 records were lost (statement 2) from "));
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--role", "agent_*", NULL });
+	assert_null(strstr(c.out, "[gap]"));
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--type", "gap", "--format",
+						       "json", NULL });
+	assert_int_equal(count_lines(c.out), 1);
+	captured_free(&c);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--ledger", ledger_path, NULL });
+	assert_int_equal(c.rc, 0);
+	assert_non_null(strstr(c.out, "line 3 (seq 3): gap: 2 records were lost (statement 2)"));
+	assert_non_null(strstr(c.out, "seq 1 to 4; 1 full statement text checked; 1 gap (2 records lost)"));
+	captured_free(&c);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--ledger", ledger_path, "--format", "json", NULL });
+	j = parse_line(c.out);
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(j, "gaps")), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "blobs")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "notes"), 0), "kind")),
+			    "gap");
+	json_decref(j);
+	captured_free(&c);
+
+	/* The kept text is gone: verify fails naming the record, log says why; --no-blobs checks the chain only. */
+	char *blob = sw_xasprintf("%s.blobs/%.2s/%s.z", ledger_path, sha, sha);
+	assert_int_equal(unlink(blob), 0);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--ledger", ledger_path, NULL });
+	assert_int_equal(c.rc, 1);
+	assert_non_null(strstr(c.out, "line 1 (seq 1): statement blob "));
+	assert_non_null(strstr(c.out, "is missing"));
+	assert_non_null(strstr(c.out, "1 statement text is missing or bad (first at line 1)"));
+	captured_free(&c);
+	c = run_cmd(sw_cmd_verify, (const char *const[]){ "verify", "--no-blobs", ledger_path, NULL });
+	assert_int_equal(c.rc, 0);
+	captured_free(&c);
+	c = run_cmd(sw_cmd_log, (const char *const[]){ "log", "--ledger", ledger_path, "--full-text", "1", NULL });
+	assert_int_equal(c.rc, 1);
+	assert_non_null(strstr(c.err, "cannot be shown"));
+	assert_non_null(strstr(c.err, "is missing"));
+	captured_free(&c);
+	free(blob);
+	free(sql);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1448,6 +2133,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_usage_and_bad_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_invalid_utf8_display, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_command, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mv_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mv_noticed_by_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_continues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head_file_detects_cut_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure_and_gap, setup, teardown_limits),
+		cmocka_unit_test_setup_teardown(test_buffer_limit_drops_and_counts, setup, teardown_limits),
+		cmocka_unit_test_setup_teardown(test_sync_failure, setup, teardown_limits),
+		cmocka_unit_test_setup_teardown(test_foreign_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_full_text_and_gaps, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,6 +51,35 @@ static void test_decode_ptr_field8(void **state)
 	assert_false(sw_pg_decode_load_ptr_field8(off4, sizeof(off4), 0x5b5410, &g));
 }
 
+/* PostgreSQL 15.18's GetCommandTagName and geterrcode as Debian builds them. */
+static void test_decode_outcome_accessors(void **state)
+{
+	static const unsigned char tag[] = { 0x89, 0xff, 0x48, 0x8d, 0x05, 0xd7, 0x41, 0x3e, 0x00, 0x48, 0xc1,
+					     0xe7, 0x04, 0x48, 0x8b, 0x04, 0x38, 0xc3 };
+	static const unsigned char err[] = { 0x48, 0x63, 0x05, 0x11, 0xe4, 0x2c, 0x00, 0x85, 0xc0, 0x0f, 0x88, 0xa1,
+					     0x44, 0xba, 0xff, 0x48, 0x69, 0xc0, 0xb8, 0x00, 0x00, 0x00, 0x48, 0x8d,
+					     0x15, 0xf3, 0x97, 0x2e, 0x00, 0x8b, 0x44, 0x02, 0x30, 0xc3 };
+	unsigned char bad[sizeof(err)];
+	uint64_t table = 0, depth = 0, edata = 0;
+	uint32_t size = 0, off = 0;
+
+	(void)state;
+	assert_true(sw_pg_decode_tag_name(tag, sizeof(tag), 0x46ece0, &table, &size));
+	assert_int_equal(table, 0x852ec0);
+	assert_int_equal(size, 16);
+	assert_true(sw_pg_decode_errcode(err, sizeof(err), 0x5a7b30, &depth, &edata, &size, &off));
+	assert_int_equal(depth, 0x875f48);
+	assert_int_equal(edata, 0x891340);
+	assert_int_equal(size, 184);   /* sizeof(ErrorData) */
+	assert_int_equal(off, 48);     /* offsetof(ErrorData, sqlerrcode) */
+	/* Anything else (here: another register) is refused, not guessed at. */
+	memcpy(bad, err, sizeof(err));
+	bad[31] = 0x03;
+	assert_false(sw_pg_decode_errcode(bad, sizeof(bad), 0x5a7b30, &depth, &edata, &size, &off));
+	assert_false(sw_pg_decode_tag_name(err, sizeof(err), 0, &table, &size));
+	assert_false(sw_pg_decode_errcode(err, 10, 0x5a7b30, &depth, &edata, &size, &off));
+}
+
 static void test_find_version(void **state)
 {
 	const char a[] = "xx\0PostgreSQL 9.6 or later required\0"
@@ -87,6 +116,11 @@ static void test_real_binary(void **state)
 	assert_true(L.bpf.standard_conforming_strings && L.bpf.backslash_quote && L.bpf.active_portal);
 	assert_true(L.bpf.current_user_id && L.bpf.authenticated_user_id && L.database_encoding);
 	assert_int_equal(L.bpf.psrc_query_string, 16);
+	/* Outcome probes: command tags and error reports located. */
+	assert_string_equal(L.outcome_problem, "");
+	assert_true(L.bpf.end_command && L.bpf.emit_error_report && L.bpf.ready_for_query);
+	assert_true(L.bpf.tag_behavior && L.bpf.errordata && L.bpf.errordata_depth);
+	assert_int_equal(L.bpf.edata_message, 56);
 	/* A stop right after each probe's first instruction is found; far inside is not. */
 	assert_int_equal(sw_pg_probe_at(&L, 0x1000, 0x1000 + L.bpf.fn[SW_FN_FASTPATH] + 4), SW_EV_FASTPATH);
 	assert_int_equal(sw_pg_probe_at(&L, 0x1000, 0x1000 + L.bpf.fn[SW_FN_BIND]), SW_EV_BIND);
@@ -190,6 +224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode_load32),
 		cmocka_unit_test(test_decode_ptr_field8),
+		cmocka_unit_test(test_decode_outcome_accessors),
 		cmocka_unit_test(test_find_version),
 		cmocka_unit_test(test_real_binary),
 		cmocka_unit_test(test_refuses_unverifiable_binary),

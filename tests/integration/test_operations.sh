@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Operations events must not open the gate: the cluster restarted under
+# --postmaster-pid (a new postmaster pid), the server binary replaced on disk
+# (cp + mv, as package upgrades do) and the cluster restarted on it, pins
+# removed while the daemon runs, a daemon restart and a crash of daemon and
+# watchdog together (what the gate did meanwhile is recorded), a second
+# daemon on the same host, `pg_ctl stop -m fast` with a statement held, and
+# SIGHUP storms alternating valid and malformed policies.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/assert.sh
+. tests/lib/pg.sh
+. tests/integration/lib_gate.sh
+
+# A private copy of the server installation, so replacing its binary touches nothing else.
+PGCOPY=$SW_TMP/pginst
+mkdir -p "$PGCOPY/usr/lib/postgresql/15" "$PGCOPY/usr/share/postgresql"
+cp -a /usr/lib/postgresql/15/bin "$PGCOPY/usr/lib/postgresql/15/"
+ln -s /usr/lib/postgresql/15/lib "$PGCOPY/usr/lib/postgresql/15/lib"
+ln -s /usr/share/postgresql/15 "$PGCOPY/usr/share/postgresql/15"
+chmod -R a+rX "$SW_TMP"
+SW_PG_BINDIR=$PGCOPY/usr/lib/postgresql/15/bin
+SW_PG_BIN=$SW_PG_BINDIR/postgres
+export SW_PG_BINDIR SW_PG_BIN
+
+pg_start
+pg_fixtures
+POLICY=$SW_TMP/policy.yaml
+cp policies/default.yaml "$POLICY"
+
+pg_restart() {
+	_pg_as "$SW_PG_BINDIR/pg_ctl" -D "$SW_PG_DATA" -l "$SW_PG_LOG" -m fast -w -t 60 restart \
+		>"$SW_PG_DIR/pg_ctl.log" 2>&1 || { cat "$SW_PG_DIR/pg_ctl.log" "$SW_PG_LOG" >&2; return 1; }
+	local i
+	for i in $(seq 1 60); do
+		"$SW_PG_BINDIR/pg_isready" -q -h "$SW_PG_HOST" -p "$SW_PG_PORT" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+scratch_exists() { sql_admin_val "SELECT to_regclass('app.scratch') IS NOT NULL"; }
+recreate_scratch() { sql_admin "CREATE TABLE IF NOT EXISTS app.scratch (id int)" "GRANT ALL ON app.scratch TO agent_test" >/dev/null; }
+
+# ---- the cluster restarted under --postmaster-pid ------------------------------------
+gate_start "$POLICY"
+pm1=$(pg_postmaster_pid)
+check "the cluster restarts with the gate attached" pg_restart
+pm2=$(pg_postmaster_pid)
+assert_ne "the restarted cluster has a new postmaster" "$pm1" "$pm2"
+sql agent_test "DROP TABLE app.scratch"
+assert_contains "after a cluster restart a governed DROP is still cancelled" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "app.scratch survives" "t" "$(scratch_exists)"
+ledger_match role=agent_test statement~"DROP TABLE app.scratch" verdict=deny
+check "ledger: the DROP after the restart is recorded" test $? -eq 0
+ledger_match type=daemon event=postmaster_restarted postmaster_pid="$pm2"
+check "ledger: the gate followed the new postmaster" test $? -eq 0
+sql analyst "SELECT count(*) FROM app.transactions"
+assert_eq "an analyst's read after the restart runs" "0:200" "$SQL_RC:$SQL_OUT"
+
+# ---- the binary replaced on disk (cp + mv), noticed before the restart -------------------
+cp "$SW_PG_BIN" "$SW_PG_BIN.new" && mv -f "$SW_PG_BIN.new" "$SW_PG_BIN"
+ino_new=$(stat -c %i "$SW_PG_BIN")
+ledger_match type=daemon event=binary_attached inode="$ino_new"
+check "ledger: the daemon attached to the new file on its own" test $? -eq 0
+check "the cluster restarts on the new binary" pg_restart
+sql agent_test "DROP TABLE app.scratch"
+assert_contains "on the new binary a governed DROP is cancelled" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "app.scratch survives the new binary" "t" "$(scratch_exists)"
+gate_stop_check "daemon (binary replaced, polled)"
+
+# ---- replaced and restarted before the daemon looks: the kernel stops the exec ----------
+export SQLWARD_TEST_NO_BINARY_POLL=1
+gate_start "$POLICY"
+unset SQLWARD_TEST_NO_BINARY_POLL
+cp "$SW_PG_BIN" "$SW_PG_BIN.new" && mv -f "$SW_PG_BIN.new" "$SW_PG_BIN"
+ino_new=$(stat -c %i "$SW_PG_BIN")
+check "the cluster restarts on a binary the daemon has not looked at" pg_restart
+ledger_match type=daemon event=binary_attached inode="$ino_new" reason~"executed"
+check "ledger: the exec was stopped until the probes were on the new file" test $? -eq 0
+sql agent_test "DROP TABLE app.scratch"
+assert_contains "a governed DROP on that binary is cancelled" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "app.scratch survives" "t" "$(scratch_exists)"
+sql analyst "SELECT 1"
+assert_eq "ungoverned work runs on it" "0:1" "$SQL_RC:$SQL_OUT"
+gate_stop_check "daemon (binary replaced, stopped at exec)"
+
+# ---- a second daemon on the same binary ---------------------------------------------------
+gate_start "$POLICY"
+sql_bg agent_test "UPDATE app.t SET v = 'held-across-second-daemon' WHERE id = 1"
+h_bg=$SQL_BG
+check "an UPDATE is held by the first daemon" wait_pending 15 held-across-second-daemon
+first_id=$PENDING_ID
+"$SQLWARD" run --policy "$POLICY" --ledger "$SW_TMP/second.jsonl" --socket "$SW_TMP/second.sock" \
+	--pg-bin "$SW_PG_BIN" --pin-dir "$SW_PIN_DIR-second" >"$SW_TMP/second.log" 2>&1 </dev/null 9>&- &
+second=$!
+sleep 0.5
+n=0; while kill -0 "$second" 2>/dev/null && [ "$n" -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+if kill -0 "$second" 2>/dev/null; then kill "$second"; fi
+wait "$second"; rc=$?
+assert_ne "a second unscoped daemon on the same binary refuses to start" 0 "$rc"
+assert_contains "it names the daemon already governing" "$(cat "$SW_TMP/second.log")" "(pid $SW_GATE_PID) already governs"
+"$SQLWARD" run --policy "$POLICY" --ledger "$SW_TMP/third.jsonl" --socket "$SW_TMP/third.sock" \
+	--pg-bin "$SW_PG_BIN" --postmaster-pid "$(pg_postmaster_pid)" --pin-dir "$SW_PIN_DIR-third" \
+	>"$SW_TMP/third.log" 2>&1 </dev/null 9>&-
+assert_ne "a second daemon on the same cluster refuses to start" 0 "$?"
+assert_contains "it names the cluster" "$(cat "$SW_TMP/third.log")" "the cluster in $SW_PG_DATA"
+assert_eq "the first daemon's hold is still pending" "$first_id" "$(pending_list held-across-second-daemon | awk '{print $1}')"
+assert_eq "its backend is still stopped" "T" "$(proc_state "$PENDING_PID")"
+"$SQLWARD" deny "$first_id" --socket "$SW_SOCK" >/dev/null 2>&1
+sql_wait "$h_bg"
+assert_contains "the held UPDATE is refused by its own daemon" "$SQL_ERR" "$SW_CANCEL_MSG"
+"$SQLWARD" detach "$SW_PIN_DIR-second" >/dev/null 2>&1; "$SQLWARD" detach "$SW_PIN_DIR-third" >/dev/null 2>&1
+
+# ---- pins removed while the daemon runs --------------------------------------------------
+rm -f "$SW_PIN_DIR"/*
+n=0; while ! ledger_match type=daemon event=pins_restored && [ "$n" -lt 3 ]; do n=$((n + 1)); done
+check "ledger: the removed pins were noticed and restored" ledger_match type=daemon event=pins_restored
+check "the pins are back" test -n "$(ls "$SW_PIN_DIR" 2>/dev/null | grep '^link-')"
+
+# ---- a daemon killed: what the gate did meanwhile is recorded by the next ------------------
+wd=$(pgrep -P "$SW_GATE_PID" -x sqlward-watch)
+kill -KILL "$SW_GATE_PID"; wait "$SW_GATE_PID" 2>/dev/null; SW_GATE_PID=
+n=0; while [ -n "$wd" ] && kill -0 "$wd" 2>/dev/null && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+sql agent_test "DROP TABLE app.scratch /* while no daemon */"
+assert_contains "with the daemon dead the restored pins still cancel a governed DROP" "$SQL_ERR" "$SW_CANCEL_MSG"
+sql analyst "SELECT 4242 /* while no daemon */"
+assert_eq "an ungoverned read runs while no daemon runs" "0:4242" "$SQL_RC:$SQL_OUT"
+gate_start "$POLICY"
+assert_ledger "ledger: the DROP cancelled while no daemon ran is recorded by the next daemon" \
+	role=agent_test statement~"while no daemon" outcome=cancelled decided_by=kernel comment~"next daemon"
+assert_ledger "ledger: the read that ran while no daemon ran is recorded by the next daemon" \
+	role=analyst statement~"SELECT 4242" outcome=observed comment~"next daemon"
+assert_ledger "ledger: the previous gate's counters are recorded" type=daemon event=previous_gate
+
+# ---- daemon and watchdog killed together with a statement held ------------------------------
+sql_bg agent_test "UPDATE app.t SET v = 'held-at-crash' WHERE id = 2"
+h_bg=$SQL_BG
+check "an UPDATE is held" wait_pending 15 held-at-crash
+crash_pid=$PENDING_PID
+wd=$(pgrep -P "$SW_GATE_PID" -x sqlward-watch)
+kill -KILL "$SW_GATE_PID" $wd; wait "$SW_GATE_PID" 2>/dev/null; SW_GATE_PID=
+sleep 0.5
+assert_eq "with both gone the backend stays stopped (nobody could decide)" "T" "$(proc_state "$crash_pid")"
+gate_start "$POLICY"
+sql_wait "$h_bg"
+assert_contains "the next daemon refuses what the stopped backend was doing" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "the UPDATE did not run" "f" "$(sql_admin_val "SELECT count(*) > 0 FROM app.t WHERE v = 'held-at-crash'")"
+assert_ledger "ledger: the undecided hold gets a record from the next daemon" type=hold_unresolved \
+	pid="$crash_pid" outcome=cancelled
+
+# ---- pg_ctl stop -m fast with a statement held -------------------------------------------
+sql_bg agent_test "UPDATE app.t SET v = 'held-at-shutdown' WHERE id = 1"
+h_bg=$SQL_BG
+check "an UPDATE is held" wait_pending 15 held-at-shutdown
+t0=$(date +%s)
+_pg_as "$SW_PG_BINDIR/pg_ctl" -D "$SW_PG_DATA" -m fast -w -t 30 stop >"$SW_TMP/stop.log" 2>&1
+assert_eq "pg_ctl stop -m fast completes with a statement held" 0 "$?"
+check "it does not wait for the hold's timeout" test $(($(date +%s) - t0)) -lt 20
+sql_wait "$h_bg"
+assert_ne "the held client is told its session ended" 0 "$SQL_RC"
+assert_ledger "ledger: the hold is decided by the server's shutdown" hold="$PENDING_ID" decided_by=server outcome=terminated
+_pg_as "$SW_PG_BINDIR/pg_ctl" -D "$SW_PG_DATA" -l "$SW_PG_LOG" -w -t 60 start >"$SW_TMP/start.log" 2>&1
+check "the cluster starts again" "$SW_PG_BINDIR/pg_isready" -q -t 30 -h "$SW_PG_HOST" -p "$SW_PG_PORT"
+assert_eq "the UPDATE did not run" "f" "$(sql_admin_val "SELECT count(*) > 0 FROM app.t WHERE v = 'held-at-shutdown'")"
+
+# ---- SIGHUP storm: valid and malformed policies alternating, statements flowing -----------
+good=$SW_TMP/good.yaml bad=$SW_TMP/bad.yaml
+cp policies/default.yaml "$good"
+printf 'sqlward_policy: 1\ndefault: maybe\n' >"$bad"
+(
+	for i in $(seq 1 30); do
+		if [ $((i % 2)) -eq 0 ]; then cp "$good" "$POLICY"; else cp "$bad" "$POLICY"; fi
+		kill -HUP "$SW_GATE_PID" 2>/dev/null
+		sleep 0.05
+	done
+	cp "$good" "$POLICY"; kill -HUP "$SW_GATE_PID" 2>/dev/null
+) &
+storm=$!
+drops=0 reads=0
+for i in $(seq 1 15); do
+	sql agent_test "DROP TABLE app.scratch /* storm $i */"
+	case $SQL_ERR in *"$SW_CANCEL_MSG"*) drops=$((drops + 1)) ;; esac
+	sql agent_test "SELECT count(*) FROM app.transactions /* storm $i */"
+	[ "$SQL_RC:$SQL_OUT" = "0:200" ] && reads=$((reads + 1))
+done
+wait "$storm"
+assert_eq "every governed DROP during the storm is cancelled" 15 "$drops"
+assert_eq "every read during the storm runs" 15 "$reads"
+assert_eq "app.scratch survives the storm" "t" "$(scratch_exists)"
+check "the daemon survives the storm" kill -0 "$SW_GATE_PID"
+sleep 0.5
+contradictions=$(ledger_json --type all | python3 -c '
+import json, sys
+n = 0
+for line in sys.stdin:
+    r = json.loads(line)
+    if r.get("verdict") == "deny" and r.get("outcome") in ("ran", "applied"): n += 1
+    if r.get("verdict") == "allow" and r.get("outcome") == "cancelled" and r.get("decided_by") != "kernel": n += 1
+print(n)')
+assert_eq "no record says deny and ran (or allow and cancelled)" 0 "$contradictions"
+check "the ledger verifies after everything" "$SQLWARD" verify --ledger "$SW_LEDGER"
+gate_stop_check "daemon (after the storm)"
+
+# ---- reviewers read the ledger without root (--ledger-group) -------------------------------
+getent group sw-test-reviewers >/dev/null || groupadd --system sw-test-reviewers
+getent passwd sw-rev >/dev/null || useradd --system --no-create-home --home-dir /nonexistent \
+	--shell /usr/sbin/nologin -G sw-test-reviewers sw-rev
+sw_at_exit "userdel sw-rev 2>/dev/null; groupdel sw-test-reviewers 2>/dev/null"
+SW_GATE_EXTRA="--ledger-group sw-test-reviewers" gate_start "$POLICY"
+sql agent_test "SELECT 77"
+gate_stop
+out=$(runuser -u sw-rev -- "$SQLWARD" verify --ledger "$SW_LEDGER" 2>&1)
+check "a reviewer in the ledger group verifies the ledger without root" test $? -eq 0
+out=$(runuser -u sw-rev -- "$SQLWARD" log --ledger "$SW_LEDGER" --format json 2>&1)
+assert_contains "... and reads it" "$out" "SELECT 77"
+check "the ledger is not world-readable" test "$(stat -c %a "$SW_LEDGER")" = 640
+gate_log_on_failure
+
+finish

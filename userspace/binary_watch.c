@@ -1,0 +1,176 @@
+/* Following governed server binaries through replacement on disk (see binary_watch.h). */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <jansson.h>
+#include "binary_watch.h"
+#include "daemon_internal.h"
+#include "pg_backend.h"
+#include "pg_scope.h"
+#include "util.h"
+
+/* Tell the kernel where a binary lives (its directory and name) and that this file is probed. */
+static void publish(struct sw_daemon *d, const char *path, const struct sw_pg_layout *L)
+{
+	char real[PATH_MAX], dir[PATH_MAX], base[PATH_MAX];
+	struct stat st;
+
+	sw_gate_probed_file(d->gate, sw_pg_scope_kdev(L->dev), L->ino);
+	if (!realpath(path, real))
+		return;
+	snprintf(dir, sizeof(dir), "%s", real);
+	snprintf(base, sizeof(base), "%s", real);
+	if (stat(dirname(dir), &st) == 0 &&
+	    sw_gate_bin_dir(d->gate, sw_pg_scope_kdev(st.st_dev), st.st_ino, basename(base)) < 0)
+		fprintf(stderr, "sqlward: warning: the server binary name %s is too long to watch for replacement\n",
+			basename(base));
+}
+
+int sw_binaries_init(struct sw_daemon *d, char *err, size_t errlen)
+{
+	for (int i = 0; i < d->n_layouts; i++)
+		publish(d, d->layouts[i].path, &d->layouts[i]);
+	return sw_gate_attach_exec(d->gate, err, errlen);
+}
+
+static bool refused_before(struct sw_daemon *d, dev_t dev, ino_t ino)
+{
+	for (int i = 0; i < d->n_bin_refused; i++)
+		if (d->bin_refused[i].dev == dev && d->bin_refused[i].ino == ino)
+			return true;
+	if (d->n_bin_refused < (int)(sizeof(d->bin_refused) / sizeof(d->bin_refused[0]))) {
+		d->bin_refused[d->n_bin_refused].dev = dev;
+		d->bin_refused[d->n_bin_refused++].ino = ino;
+	}
+	return false;
+}
+
+/*
+ * Attach every checkpoint to the file at path (as shown: shown). Returns the
+ * layout, or NULL after recording why not (once per file).
+ */
+static const struct sw_pg_layout *attach_new(struct sw_daemon *d, const char *path, const char *shown,
+					     const char *why, int pid)
+{
+	struct sw_pg_layout *L;
+	char err[1024];
+	json_t *f;
+	int idx = d->n_layouts;
+
+	if (idx >= SW_BINS_MAX) {
+		snprintf(err, sizeof(err), "the gate already follows %d server binaries; restart sqlward to start "
+			 "over with the binaries in use now", SW_BINS_MAX);
+		goto refused;
+	}
+	L = &d->layouts[idx];
+	if (sw_pg_layout_load(path, L, err, sizeof(err)) < 0)
+		goto refused;
+	for (int i = 0; i < idx; i++)
+		if (d->layouts[i].dev == L->dev && d->layouts[i].ino == L->ino)
+			return &d->layouts[i];
+	snprintf(L->path, sizeof(L->path), "%s", shown);
+	/* The probes must read the file this layout was derived from: attach through the same path. */
+	{
+		char show_keep[sizeof(L->path)];
+		snprintf(show_keep, sizeof(show_keep), "%s", L->path);
+		snprintf(L->path, sizeof(L->path), "%s", path);
+		if (sw_gate_attach_sessions(d->gate, idx, L, err, sizeof(err)) < 0 ||
+		    sw_gate_attach_checkpoints(d->gate, idx, L, err, sizeof(err)) < 0)
+			goto refused;
+		snprintf(L->path, sizeof(L->path), "%s", show_keep);
+	}
+	d->n_layouts++;
+	publish(d, shown, L);
+	if (sw_gate_pin(d->gate, err, sizeof(err)) < 0)
+		fprintf(stderr, "sqlward: warning: %s; the new probes will not outlive this daemon\n", err);
+	f = json_pack("{s:s, s:s, s:s, s:I}", "binary", shown, "version", L->version, "reason", why, "inode",
+		      (json_int_t)L->ino);
+	if (pid > 0)
+		json_object_set_new(f, "stopped_pid", json_integer(pid));
+	sw_daemon_note(d, "binary_attached", f);
+	json_decref(f);
+	return L;
+refused:
+	{
+		struct stat st;
+		if (stat(path, &st) == 0 && refused_before(d, st.st_dev, st.st_ino) && pid <= 0)
+			return NULL;
+	}
+	f = json_pack("{s:s, s:s, s:s}", "binary", shown, "reason", why, "error", err);
+	if (pid > 0)
+		json_object_set_new(f, "killed_pid", json_integer(pid));
+	sw_daemon_note(d, "binary_refused", f);
+	json_decref(f);
+	fprintf(stderr, "sqlward: cannot gate the server binary %s (%s): %s\n", shown, why, err);
+	return NULL;
+}
+
+static bool attached(const struct sw_daemon *d, dev_t dev, ino_t ino)
+{
+	for (int i = 0; i < d->n_layouts; i++)
+		if (d->layouts[i].dev == dev && d->layouts[i].ino == ino)
+			return true;
+	return false;
+}
+
+void sw_binaries_check(struct sw_daemon *d)
+{
+	uint32_t pids[64];
+	struct sw_exec_stop stops[64];
+	size_t n;
+
+	/* A new file at a governed path: attach before anything runs it. (Tests turn this off to
+	 * exercise the kernel's stop at exec.) */
+	for (int i = 0; i < d->opts->n_pg_bins && !getenv("SQLWARD_TEST_NO_BINARY_POLL"); i++) {
+		struct stat st;
+		if (stat(d->opts->pg_bins[i], &st) == 0 && !attached(d, st.st_dev, st.st_ino))
+			attach_new(d, d->opts->pg_bins[i], d->opts->pg_bins[i], "replaced on disk", 0);
+	}
+	/* Processes the kernel stopped at exec of a file the probes were not on. */
+	n = sw_gate_exec_stopped(d->gate, pids, stops, 64);
+	for (size_t i = 0; i < n; i++) {
+		int pid = (int)pids[i];
+		char exe[PATH_MAX], via[64];
+		const struct sw_pg_layout *L;
+
+		if (!sw_proc_exe(pid, exe, sizeof(exe))) {
+			sw_gate_exec_release(d->gate, pids[i]);   /* gone */
+			continue;
+		}
+		L = sw_pg_layout_of_pid(d->layouts, d->n_layouts, pid);
+		if (!L) {
+			snprintf(via, sizeof(via), "/proc/%d/exe", pid);
+			L = attach_new(d, via, exe, "executed while not probed", pid);
+		}
+		if (L) {
+			/* The kernel's name for this file, should it differ from what stat(2) says. */
+			sw_gate_probed_file(d->gate, stops[i].file.dev, stops[i].file.ino);
+			kill(pid, SIGCONT);
+		} else {
+			kill(pid, SIGKILL);
+		}
+		sw_gate_exec_release(d->gate, pids[i]);
+	}
+}
+
+json_t *sw_binaries_json(const struct sw_daemon *d)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < d->n_layouts; i++) {
+		struct stat st;
+		const char *state = "attached";
+		/* Still the file at its path, or an older one that running processes may use. */
+		if (stat(d->layouts[i].path, &st) != 0 || st.st_ino != d->layouts[i].ino || st.st_dev != d->layouts[i].dev)
+			state = "attached (replaced on disk; processes started before the upgrade)";
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:s}", "binary", d->layouts[i].path, "version",
+						   d->layouts[i].version, "inode", (json_int_t)d->layouts[i].ino,
+						   "state", state));
+	}
+	return a;
+}
