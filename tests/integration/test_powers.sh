@@ -128,8 +128,8 @@ if [[ " $readers " == *" $LEDGER "* ]]; then
 	else not_ok "ledger reader: sqlward verify checks it" "exit $rc" "$out"; fi
 else
 	diag "status lists no ledger reader: the daemon does not grant ledger_readers yet (sw_ledger_access_apply)"
-	skip "ledger reader: sqlward log reads the ledger" "needs the daemon to call sw_ledger_access_apply"
-	skip "ledger reader: sqlward verify checks it" "needs the daemon to call sw_ledger_access_apply"
+	not_ok "ledger reader: sqlward log reads the ledger" "needs the daemon to call sw_ledger_access_apply"
+	not_ok "ledger reader: sqlward verify checks it" "needs the daemon to call sw_ledger_access_apply"
 fi
 for u in $QUEUE $APPR $FREEZE $NONE; do
 	runuser -u "$u" -- "$SQLWARD" log --ledger "$SW_LEDGER" >/dev/null 2>&1

@@ -139,14 +139,14 @@ chain_detect() {
 NO_CHAIN="needs the daemon's requester chain (lead integration)"
 # chain_check ASSERTION ARGS...: run it when the daemon reports the chain, else skip it.
 chain_check() {
-	if [ "$CHAIN" = yes ]; then "$@"; else skip "$2" "$NO_CHAIN"; fi
+	if [ "$CHAIN" = yes ]; then "$@"; else not_ok "$2" "$NO_CHAIN"; fi
 }
 # chain_refuses NAME USER TEXT...: USER's approval of $PENDING_ID is refused with
 # every TEXT in the message (needs the chain: before it, USER could approve).
 chain_refuses() {
 	local name=$1 user=$2 out t
 	shift 2
-	if [ "$CHAIN" != yes ]; then skip "$name" "$NO_CHAIN"; return; fi
+	if [ "$CHAIN" != yes ]; then not_ok "$name" "$NO_CHAIN"; return; fi
 	out=$(as "$user" approve "$PENDING_ID")
 	for t in "$@"; do assert_contains "$name: \"$t\"" "$out" "$t"; done
 }
