@@ -611,6 +611,10 @@ static __always_inline void finish(struct sw_scratch *buf, struct hit *h)
 	if (rc == 0)
 		return;
 	count(SW_STAT_RB_DROPS);
+	if (action == SW_ACT_CANCELLED || action == SW_ACT_TERMINATED) {
+		send_for(action);   /* refused in the kernel: refused, record or not */
+		return;
+	}
 	if (action != SW_ACT_HELD)
 		return;   /* observed or cache-allowed: it runs; the lost record is counted */
 	/* The daemon is alive but behind: hold the statement and leave it where the
@@ -708,7 +712,11 @@ int BPF_KPROBE(on_bind, void *psrc, void *params)
 	__u64 base = 0, portal = 0, qs = 0;
 	__u32 magic = 0;
 
-	if (!begin(&h, SW_EV_BIND) || !h.role || !(h.flags & SW_SESS_GOVERNED))
+	if (!begin(&h, SW_EV_BIND))
+		return 0;
+	/* A session whose start was never seen is judged like a governed one (as at the parser). */
+	unknown_is_governed(&h);
+	if (h.role && !(h.flags & SW_SESS_GOVERNED))
 		return 0;
 	L = layout_of(ctx, SW_FN_BIND, &base);
 	if (!L)
@@ -864,12 +872,13 @@ int BPF_KPROBE(on_setting, const char *name, const char *value, int context, int
 		if (nn < SW_SETTING_NAME_MAX && bpf_map_lookup_elem(&free_settings, &key))
 			h.aux |= SW_AUX_FREE_SETTING;
 	}
+	/* The value follows the name's NUL (nn is 1..256: a 256-byte name must not land at 0). */
 	if (value)
-		nv = bpf_probe_read_user_str(bytes + (nn & 255), SW_TEXT_CAP - 256, value);
+		nv = bpf_probe_read_user_str(bytes + (((nn - 1) & 255) + 1), SW_TEXT_CAP - 257, value);
 	else
 		h.aux |= SW_AUX_VALUE_NULL;
 	if (nv <= 0) {
-		bytes[nn & 255] = 0;
+		bytes[((nn - 1) & 255) + 1] = 0;
 		nv = 1;
 	}
 	h.n = nn + nv;
@@ -954,7 +963,7 @@ int BPF_KPROBE(on_error_report)
 	if (!(L = outcome_layout(ctx, 1, &base)) || !L->errordata || !L->errordata_depth)
 		return 0;
 	if (bpf_probe_read_user(&depth, sizeof(depth), (const void *)(base + L->errordata_depth)) || depth < 0 ||
-	    depth >= 16)
+	    depth >= 5 /* ERRORDATA_STACK_SIZE */)
 		return 0;
 	edata = base + L->errordata + (__u64)depth * L->errordata_size;
 	if (bpf_probe_read_user(&elevel, sizeof(elevel), (const void *)edata) || elevel < 21 /* ERROR */)
@@ -1022,7 +1031,12 @@ int BPF_PROG(on_process_exec, struct task_struct *p, pid_t old_pid, struct linux
 	count(SW_STAT_UNPROBED_EXEC_STOPPED);
 	stop.ktime_ns = bpf_ktime_get_ns();
 	stop.file = fk;
-	bpf_map_update_elem(&exec_stopped, &pid, &stop, BPF_ANY);
+	if (bpf_map_update_elem(&exec_stopped, &pid, &stop, BPF_ANY) != 0) {
+		/* Nowhere to tell the daemon to resume it: refuse rather than stop it for good. */
+		count(SW_STAT_UNPROBED_EXEC_KILLED);
+		bpf_send_signal(SIGKILL);
+		return 0;
+	}
 	bpf_send_signal(SIGSTOP);
 tell:
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);

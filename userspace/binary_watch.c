@@ -1,4 +1,6 @@
 /* Following governed server binaries through replacement on disk (see binary_watch.h). */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -7,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "binary_watch.h"
 #include "daemon_internal.h"
@@ -31,18 +34,75 @@ static void publish(struct sw_daemon *d, const char *path, const struct sw_pg_la
 			basename(base));
 }
 
+int sw_binaries_find_running(struct sw_daemon *d, char *err, size_t errlen)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	int rc = 0;
+
+	while (rc == 0 && dir && (de = readdir(dir))) {
+		char exe[PATH_MAX], via[64], why[512];
+		bool governed_path = false;
+		int pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = atoi(de->d_name);
+		if (!sw_proc_exe(pid, exe, sizeof(exe)))
+			continue;
+		for (int i = 0; i < d->opts->n_pg_bins; i++)
+			governed_path |= strcmp(exe, d->opts->pg_bins[i]) == 0;
+		if (!governed_path || sw_pg_layout_of_pid(d->layouts, d->n_layouts, pid))
+			continue;
+		/* The file this process runs, through the process (it may be gone from the disk). */
+		snprintf(via, sizeof(via), "/proc/%d/exe", pid);
+		if (d->n_layouts >= SW_BINS_MAX) {
+			snprintf(err, errlen, "processes run more than %d different files of the governed binaries; "
+				 "restart the clusters running replaced binaries", SW_BINS_MAX);
+			rc = -1;
+		} else if (sw_pg_layout_load(via, &d->layouts[d->n_layouts], why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "pid %d runs an older file of %s (replaced on disk) that sqlward cannot "
+				 "gate: %s; restart that cluster on the new binary", pid, exe, why);
+			rc = -1;
+		} else {
+			d->n_layouts++;
+		}
+	}
+	if (dir)
+		closedir(dir);
+	return rc;
+}
+
 int sw_binaries_init(struct sw_daemon *d, char *err, size_t errlen)
 {
-	for (int i = 0; i < d->n_layouts; i++)
+	for (int i = 0; i < d->n_layouts; i++) {
+		/* Found through a process at start: attached through /proc/PID/exe; show the file's name. */
+		if (strncmp(d->layouts[i].path, "/proc/", 6) == 0) {
+			char shown[PATH_MAX];
+			ssize_t n = readlink(d->layouts[i].path, shown, sizeof(shown) - 1);
+			if (n > 0) {
+				shown[n] = 0;
+				snprintf(d->layouts[i].path, sizeof(d->layouts[i].path), "%s", shown);
+			}
+		}
 		publish(d, d->layouts[i].path, &d->layouts[i]);
+	}
 	return sw_gate_attach_exec(d->gate, err, errlen);
 }
 
-static bool refused_before(struct sw_daemon *d, dev_t dev, ino_t ino)
+static bool was_refused(const struct sw_daemon *d, dev_t dev, ino_t ino)
 {
 	for (int i = 0; i < d->n_bin_refused; i++)
 		if (d->bin_refused[i].dev == dev && d->bin_refused[i].ino == ino)
 			return true;
+	return false;
+}
+
+/* Remember a file that could not be gated; true if it was already. */
+static bool refused_before(struct sw_daemon *d, dev_t dev, ino_t ino)
+{
+	if (was_refused(d, dev, ino))
+		return true;
 	if (d->n_bin_refused < (int)(sizeof(d->bin_refused) / sizeof(d->bin_refused[0]))) {
 		d->bin_refused[d->n_bin_refused].dev = dev;
 		d->bin_refused[d->n_bin_refused++].ino = ino;
@@ -78,10 +138,14 @@ static const struct sw_pg_layout *attach_new(struct sw_daemon *d, const char *pa
 	{
 		char show_keep[sizeof(L->path)];
 		snprintf(show_keep, sizeof(show_keep), "%s", L->path);
+		int mark = sw_gate_links_mark(d->gate);
 		snprintf(L->path, sizeof(L->path), "%s", path);
 		if (sw_gate_attach_sessions(d->gate, idx, L, err, sizeof(err)) < 0 ||
-		    sw_gate_attach_checkpoints(d->gate, idx, L, err, sizeof(err)) < 0)
+		    sw_gate_attach_checkpoints(d->gate, idx, L, err, sizeof(err)) < 0) {
+			/* No probe may stay behind reading a layout that index idx will name next. */
+			sw_gate_links_rollback(d->gate, mark, idx);
 			goto refused;
+		}
 		snprintf(L->path, sizeof(L->path), "%s", show_keep);
 	}
 	d->n_layouts++;
@@ -128,7 +192,9 @@ void sw_binaries_check(struct sw_daemon *d)
 	 * exercise the kernel's stop at exec.) */
 	for (int i = 0; i < d->opts->n_pg_bins && !getenv("SQLWARD_TEST_NO_BINARY_POLL"); i++) {
 		struct stat st;
-		if (stat(d->opts->pg_bins[i], &st) == 0 && !attached(d, st.st_dev, st.st_ino))
+		/* (A file refused once is not tried again every second: each try could leave links behind.) */
+		if (stat(d->opts->pg_bins[i], &st) == 0 && !attached(d, st.st_dev, st.st_ino) &&
+		    !was_refused(d, st.st_dev, st.st_ino))
 			attach_new(d, d->opts->pg_bins[i], d->opts->pg_bins[i], "replaced on disk", 0);
 	}
 	/* Processes the kernel stopped at exec of a file the probes were not on. */

@@ -272,6 +272,19 @@ int sw_gate_attach_sessions(struct sw_gate *g, int idx, const struct sw_pg_layou
 		      (uint64_t)idx, err, errlen);
 }
 
+int sw_gate_links_mark(const struct sw_gate *g)
+{
+	return g->n_links;
+}
+
+void sw_gate_links_rollback(struct sw_gate *g, int mark, int idx)
+{
+	while (g->n_links > mark && g->n_links > g->n_pinned)
+		bpf_link__destroy(g->links[--g->n_links]);
+	if (idx >= 0 && idx < SW_BINS_MAX)
+		memset(&g->skel->bss->bins[idx], 0, sizeof(g->skel->bss->bins[idx]));
+}
+
 int sw_gate_attach_checkpoints(struct sw_gate *g, int idx, const struct sw_pg_layout *L, char *err, size_t errlen)
 {
 	struct bpf_program *progs[SW_FN__COUNT] = {
@@ -321,11 +334,40 @@ static bool is_gate_pin(const char *name)
 	return strncmp(name, "link-", 5) == 0 || strncmp(name, "ring-", 5) == 0 || strncmp(name, "bss-", 4) == 0;
 }
 
-/* A pin left by another daemon (its pid is in the name). */
-static bool foreign_pin(const char *name, const char *prefix)
+/* Is pid a running sqlward daemon (not this one)? */
+static bool live_daemon(int pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (pid <= 0 || pid == (int)getpid())
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	return strcmp(comm, "sqlward\n") == 0;
+}
+
+/*
+ * A pin left by a daemon that is gone (its pid is in the name): another live
+ * daemon's pins (a second cluster's gate sharing the directory) are left alone;
+ * pins named with our own pid before we pinned anything are from an earlier
+ * process that had it (pids repeat, in containers above all).
+ */
+static bool stale_pin(const struct sw_gate *g, const char *name, const char *prefix)
 {
 	size_t n = strlen(prefix);
-	return strncmp(name, prefix, n) == 0 && name[n] == '-' && atoi(name + n + 1) != (int)getpid();
+	int pid;
+
+	if (strncmp(name, prefix, n) != 0 || name[n] != '-')
+		return false;
+	pid = atoi(name + n + 1);
+	if (pid == (int)getpid())
+		return g->n_pinned == 0;
+	return !live_daemon(pid);
 }
 
 int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
@@ -341,9 +383,19 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 	if (ensure_bpffs(g->pin_dir, err, errlen) < 0)
 		return -1;
 	d = first ? opendir(g->pin_dir) : NULL;
-	while (d && (de = readdir(d)))
-		if (foreign_pin(de->d_name, "link") && n_old < (int)(sizeof(old) / sizeof(old[0])))
+	while (d && (de = readdir(d))) {
+		if (!stale_pin(g, de->d_name, "link") && !(first && (stale_pin(g, de->d_name, "ring") ||
+								      stale_pin(g, de->d_name, "bss"))))
+			continue;
+		if (atoi(strchr(de->d_name, '-') + 1) == (int)getpid()) {
+			/* An earlier process with our pid: its names would collide with ours. */
+			char *path = sw_xasprintf("%s/%s", g->pin_dir, de->d_name);
+			unlink(path);
+			free(path);
+		} else if (de->d_name[0] == 'l' && n_old < (int)(sizeof(old) / sizeof(old[0]))) {
 			snprintf(old[n_old++], sizeof(old[0]), "%s", de->d_name);
+		}
+	}
 	if (d)
 		closedir(d);
 	for (int i = g->n_pinned; i < g->n_links; i++) {
@@ -391,7 +443,7 @@ int sw_gate_drain_previous(struct sw_gate *g, sw_gate_event_fn fn, void *ctx, ui
 	while ((de = readdir(d))) {
 		char *path;
 		int fd;
-		if (!foreign_pin(de->d_name, "ring") && !foreign_pin(de->d_name, "bss"))
+		if (!stale_pin(g, de->d_name, "ring") && !stale_pin(g, de->d_name, "bss"))
 			continue;
 		path = sw_xasprintf("%s/%s", g->pin_dir, de->d_name);
 		fd = bpf_obj_get(path);

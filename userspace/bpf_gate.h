@@ -39,6 +39,10 @@ int sw_gate_attach_exit(struct sw_gate *g, char *err, size_t errlen);
  * fastpath, replication, settings. The layout tells the probes what to read.
  */
 int sw_gate_attach_sessions(struct sw_gate *g, int idx, const struct sw_pg_layout *L, char *err, size_t errlen);
+/* Links attached so far; undo the unpinned ones after a mark (a binary that failed half-way) and
+ * forget binary idx's layout. */
+int sw_gate_links_mark(const struct sw_gate *g);
+void sw_gate_links_rollback(struct sw_gate *g, int mark, int idx);
 int sw_gate_attach_checkpoints(struct sw_gate *g, int idx, const struct sw_pg_layout *L, char *err, size_t errlen);
 /*
  * Pin the links not pinned yet under pin_dir. The first time, also pin the ring

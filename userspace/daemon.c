@@ -267,9 +267,21 @@ static void adopt_existing_backends(struct sw_daemon *d)
 			continue;
 		for (int i = 0; i < d->opts->n_pg_bins; i++)
 			ours |= strcmp(exe, d->opts->pg_bins[i]) == 0;
-		if (!ours || !sw_pg_scope_has(&d->scope, pid) || !sw_pg_backend_title(sw_daemon_layout_of(d, pid), pid, &t))
+		if (!ours || !sw_pg_scope_has(&d->scope, pid))
 			continue;
-		s = sw_session_learn(d, pid, t.role, NULL, t.walsender ? SW_SESS_WALSENDER : 0);
+		if (sw_pg_backend_title(sw_daemon_layout_of(d, pid), pid, &t)) {
+			s = sw_session_learn(d, pid, t.role, NULL, t.walsender ? SW_SESS_WALSENDER : 0);
+		} else {
+			/* A client connection whose title does not parse (a database name with spaces)
+			 * is governed with its role unknown: fail closed. Anything else (checkpointer,
+			 * background workers, the postmaster) is known and not governed. */
+			char title[4096];
+			if (!sw_proc_title(pid, title, sizeof(title)) || !sw_pg_title_is_client(title)) {
+				sw_gate_set_session(d->gate, (uint32_t)pid, "", SW_SESS_KNOWN, 0);
+				continue;
+			}
+			s = sw_session_learn(d, pid, NULL, NULL, 0);
+		}
 		if (s->governed && sw_proc_state(pid) == 'T') {
 			/* Held by a daemon that is gone: refuse what it was doing, found from where it stopped. */
 			char what[256];
@@ -701,6 +713,10 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 			goto out;
 		}
+	if (sw_binaries_find_running(&d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
+		goto out;
+	}
 	d.worker = sw_aworker_start();
 	if (!d.worker) {
 		fprintf(stderr, "sqlward: refusing to start: cannot start the classification thread: %s\n",

@@ -762,6 +762,64 @@ static const char *check_sql_execute(struct sw_session_info *s, const struct sw_
 	return NULL;
 }
 
+/*
+ * A statement read from a previous gate's ring buffer: recorded as the kernel
+ * handled it back then, with the role the kernel reported. Nothing about the
+ * live sessions changes (the pid may since belong to another backend).
+ */
+static void conclude_late(struct sw_daemon *d, struct sw_pending *p)
+{
+	struct sw_judgement *per = sw_xcalloc(p->a.n_stmts ? p->a.n_stmts : 1, sizeof(*per)), overall, j;
+	struct sw_subject subj = { .role = p->role };
+	bool governed = !p->role[0] || sw_policy_governs(d->policy, p->role);
+	struct sw_decision dec = {
+		.time = p->wall, .engine = SW_ENGINE_POSTGRES, .pid = p->pid, .role = p->role, .governed = governed,
+		.statement = p->text, .statement_len = p->len, .statement_complete = p->complete,
+		.analysis = &p->a, .per_stmt = per, .overall = &overall, .via = p->via, .extra = p->extra,
+		.comment = LATE_NOTE, .decided_by = "kernel",
+	};
+
+	sw_policy_judge(d->policy, &subj, &p->a, per, &overall);
+	switch (p->action) {
+	case SW_ACT_OBSERVED:
+		dec.outcome = "observed";
+		dec.decided_by = "policy";
+		break;
+	case SW_ACT_CACHED_ALLOW:
+	case SW_ACT_SHAPE_ALLOW:
+		j = (struct sw_judgement){ .verdict = SW_VERDICT_ALLOW, .rule_id = "cache",
+					   .reason = "allowed in the kernel by an earlier verdict" };
+		dec.overall = &j;
+		dec.outcome = "ran";
+		break;
+	case SW_ACT_HELD:
+		if (!governed) {   /* held only because the kernel did not know the session: it ran */
+			dec.outcome = "observed";
+			dec.decided_by = "policy";
+			break;
+		}
+		j = (struct sw_judgement){ .verdict = SW_VERDICT_DENY, .rule_id = "daemon-gone",
+					   .reason = "held by a daemon that stopped before deciding; its watchdog or the "
+						     "next daemon refused it" };
+		dec.overall = &j;
+		dec.outcome = "cancelled";
+		break;
+	default:
+		j = (struct sw_judgement){ .verdict = SW_VERDICT_DENY, .rule_id = "no-daemon",
+					   .reason = "no live sqlward daemon when the statement arrived" };
+		if (p->flags & SW_SESS_REFUSED) {
+			j.rule_id = "connection-refused";
+			j.reason = "a setting of this connection was refused; the session is ending";
+		}
+		dec.overall = &j;
+		dec.outcome = p->action == SW_ACT_TERMINATED ? "terminated" : "cancelled";
+		break;
+	}
+	sw_gate_record(d, &dec, false, NULL);
+	free(per);
+	pending_free(p);
+}
+
 static void conclude(struct sw_daemon *d, struct sw_pending *p)
 {
 	struct sw_session_info *s = sw_session_find(d, p->pid);
@@ -773,6 +831,10 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 	bool deferred = false;
 	struct sw_decision dec;
 
+	if (p->late) {
+		conclude_late(d, p);
+		return;
+	}
 	if (!s)
 		s = sw_session_learn(d, p->pid, p->role[0] ? p->role : NULL, NULL, p->flags);
 	if (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND)
@@ -828,11 +890,9 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 		.statement_complete = p->complete, .analysis = &p->a, .per_stmt = per, .overall = &overall,
 		.via = p->via, .extra = p->extra,
 	};
-	if (p->late)
-		dec.comment = LATE_NOTE;
 	if (p->action == SW_ACT_OBSERVED || (held && !s->governed)) {
 		/* Ungoverned (or held only because the session was unknown to the kernel). */
-		if (held && !p->late)
+		if (held)
 			sw_pg_resume(s->pid);
 		dec.outcome = "observed";
 		dec.overall = &overall;
@@ -862,22 +922,16 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 			sw_session_expect_executes(s, &p->a, false);
 		}
 		sw_session_track(s, &p->a);
-	} else if (p->action == SW_ACT_CANCELLED || p->action == SW_ACT_TERMINATED || (p->late && held)) {
+	} else if (p->action == SW_ACT_CANCELLED || p->action == SW_ACT_TERMINATED) {
 		struct sw_judgement j = { .verdict = SW_VERDICT_DENY, .rule_id = "no-daemon",
 					  .reason = "no live sqlward daemon when the statement arrived" };
 		if (s->refused || (p->flags & SW_SESS_REFUSED)) {
 			j.rule_id = "connection-refused";
 			j.reason = "a setting of this connection was refused; the session is ending";
 		}
-		if (p->late && held) {
-			j.rule_id = "daemon-gone";
-			j.reason = "held by a daemon that stopped before deciding; its watchdog or the next daemon "
-				   "refused it";
-		}
 		dec.overall = &j;
 		dec.outcome = p->action == SW_ACT_TERMINATED ? "terminated" : "cancelled";
 		dec.decided_by = "kernel";
-		dec.comment = p->late ? LATE_NOTE : NULL;
 		sw_gate_record(d, &dec, false, NULL);
 	} else if (overall.verdict == SW_VERDICT_HOLD && !d->opts->observe_only && !d->stopping) {
 		if (p->type == SW_EV_BIND)
@@ -925,9 +979,9 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 
 static void process(struct sw_daemon *d, struct sw_pending *p, const char *cap, int32_t cap_len)
 {
-	struct sw_session_info *s = sw_session_find(d, p->pid);
+	struct sw_session_info *s = p->late ? NULL : sw_session_find(d, p->pid);
 
-	if (!s || !(p->flags & SW_SESS_KNOWN))
+	if (!p->late && (!s || !(p->flags & SW_SESS_KNOWN)))
 		s = sw_session_learn(d, p->pid, p->role[0] ? p->role : NULL, NULL, p->flags);
 	sw_mono_to_timespec(d, p->ktime_ns, &p->wall);
 	p->via = via_of(p->type);
@@ -955,7 +1009,8 @@ static void process(struct sw_daemon *d, struct sw_pending *p, const char *cap, 
 			sw_analysis_free(&p->a);
 			fail_closed(&p->a, p->text, "replication command could not be read in full (judged fail-closed)");
 		}
-		s->walsender = true;
+		if (s)
+			s->walsender = true;
 		conclude(d, p);
 		return;
 	}
@@ -1026,9 +1081,10 @@ int sw_gate_on_event(void *ctx, const void *data, size_t size)
 		role[SW_ROLE_MAX] = 0;
 		memcpy(title, ev->title, SW_TITLE_MAX);
 		title[ev->title_len > 0 && ev->title_len <= SW_TITLE_MAX ? ev->title_len : 0] = 0;
-		if (role[0])
+		/* A previous gate's session events are history: the pid may be another backend now. */
+		if (role[0] && !d->draining_previous)
 			sw_session_learn(d, (int)h->pid, role, title[0] ? title : NULL, ev->flags);
-		{
+		if (!d->draining_previous) {
 			/* A restarted cluster: its new postmaster is governed like the old (same data directory). */
 			int previous = 0, i = sw_pg_scope_follow(&d->scope, (pid_t)h->pid, &previous);
 			if (i >= 0) {

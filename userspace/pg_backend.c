@@ -363,3 +363,20 @@ const char *sw_pg_refuse(pid_t pid, uint32_t type, uint64_t arg0, uint32_t aux)
 		return "cancelled";
 	}
 }
+
+bool sw_pg_title_is_client(const char *title)
+{
+	if (strncmp(title, "postgres: ", 10) != 0)
+		return false;
+	if (strstr(title, " [local]"))
+		return true;
+	/* " HOST(PORT)": digits in parentheses right after a host name or address. */
+	for (const char *p = strchr(title, '('); p; p = strchr(p + 1, '(')) {
+		const char *q = p + 1;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q > p + 1 && *q == ')' && p[-1] != ' ')
+			return true;
+	}
+	return false;
+}

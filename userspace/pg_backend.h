@@ -33,6 +33,9 @@ bool sw_pg_parse_title(const char *title, const char *want_role, struct sw_pg_ti
 bool sw_pg_parse_title_ex(const char *title, const char *want_role, bool walsender, struct sw_pg_title *out);
 /* Read /proc/PID/cmdline into buf as one string. false if the process is gone. */
 bool sw_proc_title(pid_t pid, char *buf, size_t len);
+/* Does a process title name a client connection ("... HOST(PORT) ..." or "[local]"), which the
+ * client cannot choose, whether or not the rest of it parses? */
+bool sw_pg_title_is_client(const char *title);
 /* The binary a process runs (/proc/PID/exe), without " (deleted)". */
 bool sw_proc_exe(pid_t pid, char *buf, size_t len);
 /* Process state letter from /proc/PID/stat ('R', 'S', 'T', ...); 0 if gone. */

@@ -406,13 +406,14 @@ uint64_t sw_pg_layout_addr(const struct sw_pg_layout *L, pid_t pid, uint64_t vad
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long start, offset;
+		unsigned long start, offset, ino;
 		char file[4096];
-		if (sscanf(line, "%lx-%*x %*s %lx %*s %*d %4095[^\n]", &start, &offset, file) == 3 && offset == 0) {
+		if (sscanf(line, "%lx-%*x %*s %lx %*s %lu %4095[^\n]", &start, &offset, &ino, file) == 4 && offset == 0) {
 			size_t fl = strlen(file);
 			if (fl > 10 && strcmp(file + fl - 10, " (deleted)") == 0)
 				file[fl - 10] = 0;
-			if (strcmp(file, L->path) == 0) {
+			/* The file by identity (a replaced binary's old file shares its path), else by name. */
+			if ((L->ino && ino == (unsigned long)L->ino) || (!L->ino && strcmp(file, L->path) == 0)) {
 				addr = start - L->load_low + vaddr;
 				break;
 			}

@@ -83,6 +83,17 @@ assert_contains "a governed DROP on that binary is cancelled" "$SQL_ERR" "$SW_CA
 assert_eq "app.scratch survives" "t" "$(scratch_exists)"
 sql analyst "SELECT 1"
 assert_eq "ungoverned work runs on it" "0:1" "$SQL_RC:$SQL_OUT"
+
+# ---- replaced by a file sqlward cannot gate: refused, and whatever executes it is killed --------
+cp "$SW_PG_BIN" "$SW_TMP/postgres.good"
+cp /bin/sleep "$SW_PG_BIN.new" && mv -f "$SW_PG_BIN.new" "$SW_PG_BIN"
+timeout 60 "$SW_PG_BIN" 30 >/dev/null 2>&1
+assert_eq "executing the ungateable file at the governed path is killed at once" 137 "$?"
+assert_ledger "ledger: the file is refused with the reason" type=daemon event=binary_refused \
+	error~"no PostgreSQL version string found"
+cp "$SW_TMP/postgres.good" "$SW_PG_BIN.new" && mv -f "$SW_PG_BIN.new" "$SW_PG_BIN"
+sql agent_test "DROP TABLE app.scratch"
+assert_contains "the running cluster is still gated" "$SQL_ERR" "$SW_CANCEL_MSG"
 gate_stop_check "daemon (binary replaced, stopped at exec)"
 
 # ---- a second daemon on the same binary ---------------------------------------------------

@@ -31,6 +31,20 @@ static void test_titles(void **state)
 	assert_false(sw_pg_parse_title("postgres: logical replication launcher ", NULL, &t));
 }
 
+/* Titles that do not parse: a client connection is still recognised (it is then governed with
+ * its role unknown); auxiliary processes and background workers are not clients. */
+static void test_title_is_client(void **state)
+{
+	(void)state;
+	assert_true(sw_pg_title_is_client("postgres: agent_x my db 127.0.0.1(54321) idle"));
+	assert_true(sw_pg_title_is_client("postgres: agent_x a b c [local] SELECT"));
+	assert_true(sw_pg_title_is_client("postgres: walsender rep ::1(4000) idle"));
+	assert_false(sw_pg_title_is_client("postgres: checkpointer "));
+	assert_false(sw_pg_title_is_client("postgres: logical replication launcher "));
+	assert_false(sw_pg_title_is_client("postgres: pg_cron launcher (1) "));
+	assert_false(sw_pg_title_is_client("/usr/lib/postgresql/15/bin/postgres -D /data"));
+}
+
 static void test_proc_helpers(void **state)
 {
 	(void)state;
@@ -57,6 +71,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_titles),
+		cmocka_unit_test(test_title_is_client),
 		cmocka_unit_test(test_proc_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
