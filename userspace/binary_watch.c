@@ -1,5 +1,6 @@
 /* Following governed server binaries through replacement on disk (see binary_watch.h). */
 #include <ctype.h>
+#include <fcntl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
@@ -54,8 +55,15 @@ int sw_binaries_find_running(struct sw_daemon *d, char *err, size_t errlen)
 			governed_path |= strcmp(exe, d->opts->pg_bins[i]) == 0;
 		if (!governed_path || sw_pg_layout_of_pid(d->layouts, d->n_layouts, pid))
 			continue;
-		/* The file this process runs, through the process (it may be gone from the disk). */
+		/* The file this process runs, through the process (it may be gone from the disk), held
+		 * open by the daemon: the process may exit before the probes are attached. */
 		snprintf(via, sizeof(via), "/proc/%d/exe", pid);
+		{
+			int fd = open(via, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;   /* exited meanwhile */
+			snprintf(via, sizeof(via), "/proc/self/fd/%d", fd);
+		}
 		if (d->n_layouts >= SW_BINS_MAX) {
 			snprintf(err, errlen, "processes run more than %d different files of the governed binaries; "
 				 "restart the clusters running replaced binaries", SW_BINS_MAX);

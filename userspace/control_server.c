@@ -18,6 +18,7 @@
  * answered with what happened to it, from the ledger (hold_history.h).
  */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -39,6 +40,9 @@
 #include "util.h"
 
 #define SHA256_PREFIX_MIN 8   /* hex digits: fewer bind too little */
+/* When the hash stands in for the id (none, or a bare counter): the agent writes the statement
+ * and could grind a second text with a short prefix; 16 hex digits (64 bits) it cannot. */
+#define SHA256_PREFIX_ALONE_MIN 16   /* (the messages below say 16) */
 
 /* Decided holds, from the daemon's ledger. One daemon per process; the
  * control server is the only reader, so it lives here. */
@@ -238,8 +242,10 @@ static void note_stale_refusal(struct sw_daemon *d, uint64_t id, const struct sw
 			      json_pack("{s:I, s:s, s:s?, s:s, s:s?, s:s, s:b}", "hold_id", (json_int_t)id, "hold", idt,
 					"statement_sha256", f && f->sha256[0] ? f->sha256 : NULL, "user", user,
 					"comment", comment, "message", message, "stale", 1));
-	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0)
+	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		sw_ledger_note_lost(d->ledger, "approval_refused", NULL);
+	}
 	json_decref(rec);
 }
 
@@ -352,6 +358,12 @@ static void find_target(struct sw_daemon *d, json_t *req, bool deciding, struct 
 		return;
 	}
 	if (!idv && t->sha256[0]) {
+		if (strlen(t->sha256) < SHA256_PREFIX_ALONE_MIN) {
+			t->error = error_reply("%s", "without a hold id, --sha256 needs at least 16 hex digits (the "
+					       "statement's author could make another statement share a shorter prefix); "
+					       "`sqlward show ID` prints the full hash");
+			return;
+		}
 		find_by_sha(d, t);
 		return;
 	}
@@ -363,6 +375,11 @@ static void find_target(struct sw_daemon *d, json_t *req, bool deciding, struct 
 		return;
 	}
 	/* A plain number: an older daemon's whole id, or a counter of this run. */
+	if (bare && deciding && t->sha256[0] && strlen(t->sha256) < SHA256_PREFIX_ALONE_MIN) {
+		t->error = error_reply("%s", "with a bare number, --sha256 needs at least 16 hex digits; use the full "
+				       "id (`sqlward pending` shows it) or the longer hash");
+		return;
+	}
 	if (bare && !(t->hold = sw_holds_find(d, t->id)) && run) {
 		t->id = sw_hold_id_make(run, sw_hold_id_counter(t->id));
 		if (deciding && !t->sha256[0]) {
@@ -476,6 +493,14 @@ static json_t *op_decide(struct sw_daemon *d, json_t *req, const struct caller *
 			 "would see \"canceling statement due to user request\". Nothing was decided: deny it, or "
 			 "approve it with --force to end the wait that way", idt, h->statement_timeout_ms);
 		return error_reply("%s", msg);
+	}
+	if (!approve && h->release_retry) {
+		/* Approved, but its record is still waiting for the ledger: a deny still stops it. */
+		if (!sw_approval_may_deny(&h->approval, &c->actor, msg, sizeof(msg)))
+			return refuse(d, h, who, comment, msg);
+		sw_holds_release(d, h, SW_VERDICT_DENY, who, comment, "cancelled");
+		return json_pack("{s:b, s:s, s:s, s:s}", "ok", 1, "id", idt, "decision", "denied", "message",
+				 "denied before its approval could be recorded");
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	r = sw_approval_decide(&h->approval, &c->actor, approve, comment, &now, msg, sizeof(msg));
@@ -625,8 +650,12 @@ static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucr
 
 void sw_control_handle(struct sw_daemon *d, int listen_fd)
 {
-	for (;;) {
-		struct timeval tv = { .tv_sec = 1 };
+	/* The gate's loop serves the socket: clients get 0.5 s per pass in all, however they trickle
+	 * (a member of the socket group must not be able to stall the gate); the rest wait for the next. */
+	uint64_t deadline = sw_mono_ns() + 500000000ull;
+
+	while (sw_mono_ns() < deadline) {
+		struct timeval tv = { .tv_usec = 200000 };
 		struct ucred cred;
 		socklen_t cl = sizeof(cred);
 		char buf[65536];
@@ -645,7 +674,12 @@ void sw_control_handle(struct sw_daemon *d, int listen_fd)
 			continue;
 		}
 		while (have < sizeof(buf) - 1) {
-			ssize_t r = read(fd, buf + have, sizeof(buf) - 1 - have);
+			uint64_t now = sw_mono_ns();
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+			ssize_t r;
+			if (now >= deadline || poll(&pf, 1, (int)((deadline - now) / 1000000ull) + 1) <= 0)
+				break;
+			r = read(fd, buf + have, sizeof(buf) - 1 - have);
 			if (r <= 0)
 				break;
 			have += (size_t)r;

@@ -110,7 +110,8 @@ static uint32_t context_id(struct sw_daemon *d, const char *role, const char *da
 void sw_session_publish(struct sw_daemon *d, const struct sw_session_info *s)
 {
 	sw_gate_set_session(d->gate, (uint32_t)s->pid, s->role,
-			    SW_SESS_KNOWN | (s->governed ? SW_SESS_GOVERNED : 0) | (s->refused ? SW_SESS_REFUSED : 0),
+			    SW_SESS_KNOWN | (s->governed ? SW_SESS_GOVERNED : 0) | (s->refused ? SW_SESS_REFUSED : 0) |
+				    (s->walsender ? SW_SESS_WALSENDER : 0),
 			    s->ctx_id);
 }
 
@@ -367,7 +368,9 @@ void sw_daemon_freeze_changed(struct sw_daemon *d, const char *source)
 	if (now)
 		for (size_t i = 0; i < d->n_holds;) {
 			struct sw_hold *h = d->holds[i];
-			if (sw_daemon_any_frozen_class(d, &h->analysis) && sw_approval_timeout(&h->approval) == SW_APPROVAL_TIMED_OUT)
+			/* (An approval still waiting to be recorded is not a release yet: the freeze wins.) */
+			if (sw_daemon_any_frozen_class(d, &h->analysis) &&
+			    (h->release_retry || sw_approval_timeout(&h->approval) == SW_APPROVAL_TIMED_OUT))
 				sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "freeze switched on", "cancelled");
 			else
 				i++;
@@ -539,8 +542,16 @@ static void reload_policy(struct sw_daemon *d)
 	sw_gate_consume(d->gate);
 	sw_gate_take_overflow(d);
 	sw_gate_release_decided(d);
-	sw_policy_free(d->policy);
+	{
+		/* Holds judged under the old policy point at its rule ids and reasons: keep it while they wait. */
+		struct sw_retired_policy *r = sw_xcalloc(1, sizeof(*r));
+		r->p = d->policy;
+		r->last_hold_id = d->next_hold_id;
+		r->next = d->retired;
+		d->retired = r;
+	}
 	d->policy = p;
+	sw_holds_policy_gc(d, false);
 	apply_policy_to_kernel(d);
 	n = sess_all(d);
 	for (size_t i = 0; i < n; i++) {
@@ -755,13 +766,14 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	 * Holds a previous daemon left undecided (it died with its watchdog) get their record. */
 	{
 		struct sw_dangling_hold *dh = NULL;
-		char states[64] = { 0 };
 		int nd = sw_hold_recovery_scan(o->ledger_path, 64u << 20, &dh, err, sizeof(err));
-		for (int i = 0; i < nd && i < 64; i++)
+		char *states = sw_xcalloc(nd > 0 ? (size_t)nd : 1, 1);
+		for (int i = 0; i < nd; i++)
 			states[i] = sw_proc_state(dh[i].pid);
 		adopt_existing_backends(&d);
 		for (int i = 0; i < nd; i++)
-			record_dangling_hold(&d, &dh[i], i < 64 ? states[i] : 0);
+			record_dangling_hold(&d, &dh[i], states[i]);
+		free(states);
 		free(dh);
 	}
 	for (int i = 0; i < d.n_layouts; i++)
@@ -916,12 +928,29 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	sw_notifier_flush(d.notifier, 3000);
 	sw_notifier_drain(d.notifier, d.ledger);
 	sw_outcome_finish_all(&d);
+	/* (It read the ring buffer once more: whatever that decided moves too.) */
+	sw_gate_take_overflow(&d);
+	sw_gate_release_decided(&d);
+	sw_holds_release_all(&d, "cancelled", "sqlward daemon stopping");
 	report_stats(&d, true);
 	sw_gate_stats_take(d.gate, d.last_stats);
 	sw_daemon_note(&d, "stop", NULL);
 	sw_watchdog_tell(d.watchdog_fd, "Q\n");
 	rc = 0;
 out:
+	if (rc != 0 && d.gate && d.ledger) {
+		/* Failed after the probes went live: decide (refuse) whatever they already stopped,
+		 * so nothing stays paused behind a daemon that never started. */
+		d.stopping = true;
+		sw_gate_mark_dead(d.gate);
+		sw_gate_consume(d.gate);
+		sw_gate_take_overflow(&d);
+		if (d.worker) {
+			sw_aworker_stop(d.worker);
+			sw_gate_worker_done(&d);
+		}
+		sw_gate_release_decided(&d);
+	}
 	if (d.watchdog_fd >= 0) {
 		if (rc != 0)
 			sw_watchdog_tell(d.watchdog_fd, "Q\n");
@@ -950,6 +979,7 @@ out:
 	sess_free_all(&d);
 	sw_gate_close(d.gate);
 	sw_ledger_close(d.ledger);
+	sw_holds_policy_gc(&d, true);
 	sw_policy_free(d.policy);
 	sw_prepared_free(d.prepared);
 	sw_acache_free(d.acache);

@@ -129,6 +129,9 @@ struct sw_daemon {
 	struct { dev_t dev; ino_t ino; } bin_refused[16];  /* replacement files that could not be gated */
 	int n_bin_refused;
 	bool draining_previous;    /* events being read are from a previous daemon's gate */
+	/* Policies replaced by a reload while holds judged under them wait: their rule ids and
+	 * reasons are the holds' own (freed once no hold up to last_hold_id remains). */
+	struct sw_retired_policy { struct sw_policy *p; uint64_t last_hold_id; struct sw_retired_policy *next; } *retired;
 	struct sw_outcome *outcomes;  /* released statements being watched (outcome_watch.c) */
 	uint64_t ledger_failing_since_ns;  /* 0: the ledger is writable */
 	uint64_t ledger_retry_ns;      /* next attempt to write what waits */
@@ -162,6 +165,8 @@ void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns);
 void sw_holds_release_all(struct sw_daemon *d, const char *outcome, const char *comment);
 json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_t now_ns);
 void sw_hold_free(struct sw_hold *h);
+/* Free replaced policies no waiting hold was judged under (all, when stopping). */
+void sw_holds_policy_gc(struct sw_daemon *d, bool all);
 /* Will PostgreSQL cancel it the moment it is released (its statement_timeout ran out while held)? */
 bool sw_hold_server_cancels(const struct sw_hold *h, uint64_t now_ns);
 

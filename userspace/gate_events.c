@@ -350,8 +350,11 @@ void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool syn
 {
 	char err[512];
 
-	if (sw_ledger_append_decision(d->ledger, dec, sync, seq_out, err, sizeof(err)) < 0)
+	if (sw_ledger_append_decision(d->ledger, dec, sync, seq_out, err, sizeof(err)) < 0) {
+		/* Not in the chain: counted, and reported by a gap record once the ledger takes records. */
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		sw_ledger_note_lost(d->ledger, "statement", &dec->time);
+	}
 }
 
 void sw_gate_queue_release(struct sw_daemon *d, int pid, bool allow, uint32_t type, uint64_t arg0, uint32_t aux)
@@ -615,7 +618,10 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 	h->aux = p->aux;
 	h->via = p->via;
 	h->sess = *s;
+	/* The hold keeps the session's identity only: what the session owns stays with it. */
 	memset(&h->sess.txn, 0, sizeof(h->sess.txn));
+	h->sess.expect = NULL;
+	h->sess.n_expect = h->sess.next_expect = 0;
 	sw_strv_copy(&h->txn_before, &s->txn);
 	sw_sha256_hex(p->text, p->len, h->statement_sha256);
 	/* Every rule that held a part of the string: all their approvers, the largest count, the shortest timeout. */

@@ -183,7 +183,26 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 	sw_watchdog_tell(d->watchdog_fd, "R %d\n", h->pid);
 	holds_remove(d, h);
 	sw_hold_free(h);
+	if (d->retired)
+		sw_holds_policy_gc(d, false);
 	return rc;
+}
+
+void sw_holds_policy_gc(struct sw_daemon *d, bool all)
+{
+	for (struct sw_retired_policy **rp = &d->retired; *rp;) {
+		struct sw_retired_policy *r = *rp;
+		bool used = false;
+		for (size_t i = 0; !all && i < d->n_holds && !used; i++)
+			used = d->holds[i]->id <= r->last_hold_id;
+		if (used) {
+			rp = &r->next;
+			continue;
+		}
+		*rp = r->next;
+		sw_policy_free(r->p);
+		free(r);
+	}
 }
 
 bool sw_hold_server_cancels(const struct sw_hold *h, uint64_t now_ns)
@@ -205,6 +224,13 @@ void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns)
 			free(comment);
 			if (rc == 0)
 				continue;   /* h is gone; the same index is the next hold */
+		} else if (h->release_retry) {
+			/* Its approval never reached the disk in time: it ends like any hold that times out
+			 * (its approval state says decided, so the check below would not see it). */
+			sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward",
+					 "approved, but the approval could not be recorded before the hold timeout",
+					 "timed_out");
+			continue;
 		}
 		i++;
 	}

@@ -374,8 +374,10 @@ size_t sw_notifier_drain(struct sw_notifier *n, struct sw_ledger *ledger)
 		/* More failed than could wait for this drain: say how many are not recorded one by one. */
 		if (i + 1 >= k && unrecorded)
 			json_object_set_new(rec, "more_failures_not_recorded", json_integer((json_int_t)unrecorded));
-		if (sw_ledger_append(ledger, rec, err, sizeof(err)) < 0)
+		if (sw_ledger_append(ledger, rec, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+			sw_ledger_note_lost(ledger, "webhook_failed", NULL);
+		}
 		json_decref(rec);
 	}
 	return k;

@@ -103,16 +103,35 @@ static void conclude(struct sw_daemon *d, struct sw_outcome *w, bool exited)
 	}
 	if (w->error && json_array_size(w->commands) > 0 && !exited)
 		why = "commands before the error were rolled back unless they had committed on their own";
+	{
+		/* The approval was used up here (a simple Query ran, or failed): it must not also cover a
+		 * later Bind of the same text. An extended-protocol Parse reports no command, so its
+		 * approval still covers the first Bind. */
+		struct sw_session_info *s = sw_session_find(d, w->pid);
+		if (s && s->token_valid && s->token_hold_id == w->hold_id && (w->error || json_array_size(w->commands)))
+			s->token_valid = false;
+	}
 	record(d, w, outcome, why);
 	drop(d, w);
 }
 
 void sw_outcome_watch(struct sw_daemon *d, const struct sw_hold *h)
 {
-	struct sw_outcome *w = sw_xcalloc(1, sizeof(*w));
+	struct sw_outcome *w = sw_xcalloc(1, sizeof(*w)), *old;
 	const struct sw_pg_layout *L = sw_daemon_layout_of(d, h->pid);
 	char err[512];
 
+	/* A second approved hold in the same session before it was idle again (a Parse, then its
+	 * Bind): the probes already on it now report for the newer hold; the older one ends here. */
+	for (old = d->outcomes; old && old->pid != h->pid; old = old->next)
+		;
+	if (old) {
+		memcpy(w->links, old->links, sizeof(w->links));
+		memset(old->links, 0, sizeof(old->links));
+		record(d, old, "continued", "a later approved hold of the same session was released before this "
+		       "one's session was idle: that hold's outcome record covers what ran from here on");
+		drop(d, old);
+	}
 	w->pid = h->pid;
 	w->hold_id = h->id;
 	w->hold_seq = h->ledger_seq;
@@ -127,7 +146,8 @@ void sw_outcome_watch(struct sw_daemon *d, const struct sw_hold *h)
 		drop(d, w);
 		return;
 	}
-	if (sw_gate_attach_outcome(d->gate, (int)(L - d->layouts), h->pid, w->links, err, sizeof(err)) < 0) {
+	if (!w->links[0] &&
+	    sw_gate_attach_outcome(d->gate, (int)(L - d->layouts), h->pid, w->links, err, sizeof(err)) < 0) {
 		record(d, w, "unknown", err);
 		drop(d, w);
 		return;

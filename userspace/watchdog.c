@@ -59,8 +59,10 @@ static void record(struct sw_ledger *l, const struct held *h, const char *what, 
 		json_object_set_new(rec, "hold_id", json_integer((json_int_t)h->hold_id));
 	if (h->sha[0])
 		json_object_set_new(rec, "statement_sha256", json_string(h->sha));
-	if (sw_ledger_append(l, rec, err, sizeof(err)) < 0)
+	if (sw_ledger_append(l, rec, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward watchdog: ledger: %s\n", err);
+		sw_ledger_note_lost(l, "failure_mode", NULL);
+	}
 	json_decref(rec);
 }
 

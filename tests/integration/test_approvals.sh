@@ -170,6 +170,9 @@ sql_bg agent_test "UPDATE app.t SET v = 'by-hash' WHERE id = 10"
 h=$SQL_BG
 wait_pending 15 "'by-hash'"
 sha=$(hold_field "$PENDING_ID" 'p["statement_sha256"]')
+out=$(as sw-alice approve --sha256 "${sha:0:8}" --comment "by hash" 2>&1)
+assert_contains "--sha256 alone needs 16 hex digits (a short prefix can be ground by the statement's author)" \
+	"$out" "at least 16 hex digits"
 out=$(as sw-alice approve --sha256 "${sha:0:16}" --comment "by hash" 2>&1)
 assert_contains "approve --sha256 PREFIX (no id) approves the one statement with that hash" "$out" "approved by sw-alice"
 sql_wait "$h" 15
