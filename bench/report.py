@@ -24,8 +24,9 @@ CONFIG_NAMES = {
     "D": "pgaudit log=all",
     "E": "pgbouncer (transaction)",
 }
-WL_NAMES = {"select": "-S", "select-prepared": "-S -M prepared", "tpcb": "TPC-B-like"}
-WL_SHORT = {"select": "-S", "select-prepared": "prepared", "tpcb": "TPC-B"}
+WL_NAMES = {"select": "-S", "select-prepared": "-S -M prepared", "tpcb": "TPC-B-like",
+            "nested": "a PL/pgSQL function per call (one nested SELECT)"}
+WL_SHORT = {"select": "-S", "select-prepared": "prepared", "tpcb": "TPC-B", "nested": "nested"}
 
 
 def pct(sorted_vals, p):

@@ -14,7 +14,9 @@
 #      buffer cache and the rounds can interleave cheaply)
 #   E  pgbouncer (transaction pooling) in front of cluster P
 # Workloads: pgbench -S (simple protocol, literal values), -S -M prepared
-# (extended protocol) and the default TPC-B-like mix, each with 4 and 16
+# (extended protocol), the default TPC-B-like mix and "nested" (each
+# transaction calls a PL/pgSQL function that runs one SELECT: the execution
+# checkpoint's cost; it is on governed backends only), each with 4 and 16
 # clients. Rounds are interleaved (round 1: every workload x every config,
 # round 2: ...), so slow drift of the machine hits every configuration alike.
 # sqlward is started fresh for each B/C run (its CPU, peak RSS, drops and
@@ -22,7 +24,7 @@
 # probe attached.
 #
 # Knobs (environment): BENCH_SECONDS (5) per run, BENCH_ROUNDS (5),
-# BENCH_CLIENTS ("4 16"), BENCH_WORKLOADS ("select select-prepared tpcb"),
+# BENCH_CLIENTS ("4 16"), BENCH_WORKLOADS ("select select-prepared tpcb nested"),
 # BENCH_CONFIGS ("A B C D E"), BENCH_SCALE (10), BENCH_CORPUS (300000),
 # BENCH_SKIP_PG=1 / BENCH_SKIP_CLASSIFIER=1, BENCH_RESULTS (tests/bench/results),
 # SQLWARD / CLASSIFY_BENCH (binaries), BENCH_SQLWARD_VERSION (the report's sqlward line).
@@ -34,7 +36,7 @@ cd "$TOP"
 SECS=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-5}
 CLIENTS=${BENCH_CLIENTS:-4 16}
-WORKLOADS=${BENCH_WORKLOADS:-select select-prepared tpcb}
+WORKLOADS=${BENCH_WORKLOADS:-select select-prepared tpcb nested}
 CONFIGS=${BENCH_CONFIGS:-A B C D E}
 SCALE=${BENCH_SCALE:-10}
 CORPUS_N=${BENCH_CORPUS:-300000}
@@ -89,6 +91,11 @@ start_cluster() {
 		"CREATE DATABASE bench OWNER bench_app" >/dev/null || sw_die "setup $name: $SQL_ERR"
 	pgbench -i -q -s "$SCALE" -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U bench_app bench >"$SW_TMP/init-$name.log" 2>&1 ||
 		{ cat "$SW_TMP/init-$name.log" >&2; sw_die "pgbench -i on $name failed"; }
+	# The "nested" workload's function: one SELECT run inside it per call.
+	sql_db bench bench_app \
+		"CREATE FUNCTION bench_balance(p int) RETURNS int LANGUAGE plpgsql STABLE AS \$\$
+		 DECLARE b int; BEGIN SELECT abalance INTO b FROM pgbench_accounts WHERE aid = p; RETURN b; END \$\$" \
+		>/dev/null || sw_die "bench function on $name: $SQL_ERR"
 	# The governed role gets exactly what pgbench needs.
 	sql_db bench bench_app \
 		"GRANT SELECT, UPDATE ON pgbench_accounts, pgbench_branches, pgbench_tellers TO agent_bench" \
@@ -196,6 +203,7 @@ wl_flags() {
 	select) echo "-S" ;;
 	select-prepared) echo "-S -M prepared" ;;
 	tpcb) echo "" ;;
+	nested) echo "-f $SW_TMP/nested.sql" ;;
 	esac
 }
 
@@ -242,6 +250,8 @@ run_one() {
 		"$cpu" "$hwm" "$drops" "${held// /$'\t'}" "$status" >>"$TSV"
 	say "r$round $cfg $wl c=$c tps=$tps lat(p50 p99 us)=$p cpu%=$cpu hwm=${hwm}kB drops=$drops held=[$held] $status"
 }
+
+printf '\\set aid random(1, 100000 * %s)\nSELECT bench_balance(:aid);\n' "$SCALE" >"$SW_TMP/nested.sql"
 
 printf 'round\tconfig\tworkload\tclients\ttps\tp50_us\tp99_us\textra_cpu_pct\textra_hwm_kb\tdrops\theld_n\tcache_n\theld_p50\theld_p90\theld_p99\theld_max\tstatus\n' >"$TSV"
 

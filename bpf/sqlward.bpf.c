@@ -57,6 +57,8 @@ volatile __u32 n_postmasters;
 __u32 postmasters[SW_POSTMASTERS_MAX];
 struct sw_bin_layout bins[SW_BINS_MAX];
 __u64 stats[SW_STAT__COUNT];
+/* What a call of watched built-in k is judged as (written by the daemon before it attaches). */
+struct sw_builtin_text builtin_texts[SW_BUILTINS_MAX];
 __u64 statement_seq;
 
 /* 8 MiB: with the daemon woken whenever an eighth of it waits (below), this
@@ -144,6 +146,46 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sw_exec_stop);
 } exec_stopped SEC(".maps");
+
+/* The client statement each governed backend runs and the nested statements inside it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct sw_nest);
+} nest SEC(".maps");
+
+/* A zeroed sw_nest to insert from (too large for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_nest);
+} nest_zero SEC(".maps");
+
+/* Built-ins judged when a call of them is prepared: OID -> index (builtin_texts). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_BUILTINS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} watched_oids SEC(".maps");
+
+/* This backend's nesting state, created empty if it has none. */
+static __always_inline struct sw_nest *nest_of(__u32 pid)
+{
+	struct sw_nest *ns = bpf_map_lookup_elem(&nest, &pid);
+	__u32 zero = 0;
+
+	if (ns)
+		return ns;
+	ns = bpf_map_lookup_elem(&nest_zero, &zero);
+	if (!ns)
+		return NULL;
+	__builtin_memset(ns, 0, sizeof(*ns));
+	bpf_map_update_elem(&nest, &pid, ns, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&nest, &pid);
+}
 
 static __always_inline void count(enum sw_stat s)
 {
@@ -392,6 +434,18 @@ static long compare_step(__u32 w, struct text_loop *c)
 	return 0;
 }
 
+/* Both texts masked past len (two strings just read, neither zero-padded). */
+static long compare_both_step(__u32 w, struct text_loop *c)
+{
+	if (w * 8 >= c->len)
+		return 1;
+	if (masked_word(c->words, w, c->len) != masked_word(c->other, w, c->len)) {
+		c->equal = false;
+		return 1;
+	}
+	return 0;
+}
+
 /* What one probe hit knows before it decides. */
 struct hit {
 	__u32 type;               /* SW_EV_* */
@@ -402,9 +456,12 @@ struct hit {
 	__u32 aux;
 	const char *role;         /* NULL when the session is unknown */
 	__u64 text_addr;
-	__u64 arg0, arg1;
+	__u64 arg0, arg1, arg2;
 	long n;                   /* text bytes captured incl. NUL (<= 0: none) */
+	__u64 seq;                /* this event's statement_seq */
 	bool governed;
+	bool need_nested;         /* the binary has the execution checkpoint: caches only once it is on this backend */
+	bool client_statement;    /* a statement the client sent: nested ones are counted from here */
 };
 
 static __always_inline bool no_daemon(void)
@@ -418,7 +475,9 @@ static __always_inline bool no_daemon(void)
  * for interrupts before the work happens: after parsing and at the start of a
  * replication command. A cancel that arrives during Bind is discarded before
  * the Execute, and a connection setting takes effect before any check, so
- * those end the session (SIGTERM). A fastpath call runs its function before
+ * those end the session (SIGTERM). A nested plannable statement is cancelled:
+ * the executor checks before its first row (ExecModifyTable, ExecResult, the
+ * scans) and so before any trigger. A fastpath call runs its function before
  * the first check, so it stays stopped for the daemon or its watchdog, which
  * refuse it by rewriting the message. A SQL EXECUTE inside a running statement
  * is cancelled: the executor checks before it evaluates anything.
@@ -434,6 +493,12 @@ static __always_inline __u32 refusal(__u32 type, __u32 aux)
 	case SW_EV_SETTING:
 		return SW_ACT_TERMINATED;
 	case SW_EV_FASTPATH:
+		return SW_ACT_HELD;
+	case SW_EV_UTILITY:
+	case SW_EV_FUNCTION:
+		/* A utility statement may act before any interrupt check (COPY TO PROGRAM, LOAD),
+		 * a built-in acts at once: it stays stopped for the daemon or its watchdog, which
+		 * make it fail before it does anything. */
 		return SW_ACT_HELD;
 	default:
 		return SW_ACT_CANCELLED;
@@ -475,7 +540,7 @@ static __always_inline int emit(struct sw_scratch *buf, const struct hit *h, __u
 	ev->text_addr = h->text_addr;
 	ev->flags = h->flags;
 	ev->ctx_id = h->ctx_id;
-	ev->seq = __sync_fetch_and_add(&statement_seq, 1);
+	ev->seq = h->seq;
 	ev->hash = hash;
 	ev->text_len = h->n;
 	ev->action = action;
@@ -483,6 +548,7 @@ static __always_inline int emit(struct sw_scratch *buf, const struct hit *h, __u
 	ev->aux = h->aux;
 	ev->arg0 = h->arg0;
 	ev->arg1 = h->arg1;
+	ev->arg2 = h->arg2;
 	if (h->role)
 		__builtin_memcpy(ev->role, h->role, sizeof(ev->role));
 	else
@@ -564,9 +630,13 @@ static __always_inline __u32 decide(struct sw_scratch *buf, const struct hit *h,
 	if (h->type == SW_EV_SETTING && (h->aux & SW_AUX_FREE_SETTING) && no_daemon())
 		return SW_ACT_CACHED_ALLOW;
 	/* Verdict caches: only for fully captured text in a known context, judged under
-	 * the same lexing, run as the role that authenticated. */
-	if ((h->type == SW_EV_STATEMENT || h->type == SW_EV_BIND) && h->n > 0 && h->n < SW_TEXT_CAP &&
-	    h->ctx_id && (h->lex & SW_LEX_KNOWN) && !(h->aux & (SW_AUX_ROLE_DIFFERS | SW_AUX_LAYOUT_BAD))) {
+	 * the same lexing, run as the role that authenticated, and (where the binary has
+	 * the execution checkpoint) only once it is on this backend: what a statement
+	 * runs inside functions is judged there. */
+	if ((h->type == SW_EV_STATEMENT || h->type == SW_EV_BIND || h->type == SW_EV_EXECUTE ||
+	     h->type == SW_EV_UTILITY || h->type == SW_EV_FUNCTION) && h->n > 0 && h->n < SW_TEXT_CAP &&
+	    h->ctx_id && (h->lex & SW_LEX_KNOWN) && !(h->aux & (SW_AUX_ROLE_DIFFERS | SW_AUX_LAYOUT_BAD)) &&
+	    (!h->need_nested || (h->flags & SW_SESS_NESTED_LIVE))) {
 		__u32 a = cached(buf, h, hash);
 		if (a)
 			return a;
@@ -578,23 +648,27 @@ static __always_inline __u32 decide(struct sw_scratch *buf, const struct hit *h,
 }
 
 /* Hand a held event to the daemon through the overflow map (the ring is full). */
-static __always_inline bool park(const struct hit *h)
+static __always_inline bool park(struct sw_scratch *buf, const struct hit *h)
 {
-	struct sw_overflow o = {};
+	/* Staged in the scratch's shape half (not needed any more): too large for the BPF stack. */
+	struct sw_overflow *op = (struct sw_overflow *)buf->shape;
 
-	o.type = h->type;
-	o.flags = h->flags;
-	o.ctx_id = h->ctx_id;
-	o.lex = h->lex;
-	o.aux = h->aux;
-	o.ktime_ns = bpf_ktime_get_ns();
-	o.seq = __sync_fetch_and_add(&statement_seq, 1);
-	o.text_addr = h->text_addr;
-	o.arg0 = h->arg0;
-	o.arg1 = h->arg1;
+	__builtin_memset(op, 0, sizeof(*op));
+
+	op->type = h->type;
+	op->flags = h->flags;
+	op->ctx_id = h->ctx_id;
+	op->lex = h->lex;
+	op->aux = h->aux;
+	op->ktime_ns = bpf_ktime_get_ns();
+	op->seq = h->seq;
+	op->text_addr = h->text_addr;
+	op->arg0 = h->arg0;
+	op->arg1 = h->arg1;
+	op->arg2 = h->arg2;
 	if (h->role)
-		__builtin_memcpy(o.role, h->role, sizeof(o.role));
-	return bpf_map_update_elem(&overflow, &h->pid, &o, BPF_ANY) == 0;
+		__builtin_memcpy(op->role, h->role, sizeof(op->role));
+	return bpf_map_update_elem(&overflow, &h->pid, op, BPF_ANY) == 0;
 }
 
 /* Decide, record, and on a full ring buffer apply backpressure to governed work. */
@@ -603,6 +677,20 @@ static __always_inline void finish(struct sw_scratch *buf, struct hit *h)
 	__u64 hash;
 	__u32 action = decide(buf, h, &hash);
 	int rc;
+
+	h->seq = __sync_fetch_and_add(&statement_seq, 1);
+	if (h->client_statement)
+		h->aux |= SW_AUX_CLIENT;
+	if (h->client_statement && h->governed) {
+		/* A new client statement: nested statements from here on belong to it. */
+		struct sw_nest *ns = nest_of(h->pid);
+		if (ns) {
+			ns->statement_id = h->seq;
+			ns->substatements = 0;
+			ns->n = 0;
+			ns->exec_src = 0;
+		}
+	}
 
 	if (h->n > 0 && h->n <= SW_TEXT_SMALL)
 		rc = emit(buf, h, hash, action, SW_TEXT_SMALL);
@@ -619,7 +707,7 @@ static __always_inline void finish(struct sw_scratch *buf, struct hit *h)
 		return;   /* observed or cache-allowed: it runs; the lost record is counted */
 	/* The daemon is alive but behind: hold the statement and leave it where the
 	 * daemon looks on every tick. Allowed work waits; it is never cancelled. */
-	if (park(h)) {
+	if (park(buf, h)) {
 		bpf_send_signal(SIGSTOP);
 		count(SW_STAT_OVERFLOW_HELD);
 		return;
@@ -664,6 +752,20 @@ static __always_inline struct sw_scratch *scratch_buf(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
+/* Nesting level at stack pointer sp: 1 + the nested checkpoints still running above it. */
+static __always_inline __u32 nest_level(const struct sw_nest *ns, __u64 sp)
+{
+	__u32 live = 0;
+
+	for (int i = 0; i < SW_NEST_DEPTH; i++) {
+		if ((__u32)i >= ns->n)
+			break;
+		if (ns->sp[i] > sp)
+			live = i + 1;
+	}
+	return live + 1;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(on_parse_query, const char *query)
 {
@@ -683,6 +785,23 @@ int BPF_KPROBE(on_parse_query, const char *query)
 	}
 	L = layout_of(ctx, SW_FN_PARSE, &base);
 	h.lex = lex_of(L, base);
+	h.need_nested = L && L->fn[SW_FN_EXECUTOR_START];
+	{
+		/* The client's statement is the one the server is running (a SQL function's body is not). */
+		__u64 dqs = 0;
+		if (L && read_global(base, L->debug_query_string, &dqs, sizeof(dqs)) && dqs == (__u64)query)
+			h.client_statement = true;
+	}
+	if (!h.client_statement && h.governed && h.need_nested) {
+		/* A statement parsed inside another (a SQL function's body): nested in it. */
+		struct sw_nest *ns = bpf_map_lookup_elem(&nest, &h.pid);
+		if (ns) {
+			__u32 level = nest_level(ns, PT_REGS_SP(ctx));
+			ns->substatements++;
+			h.aux |= (level & 0xff) << SW_AUX_LEVEL_SHIFT | (ns->substatements & 0x7fff) << SW_AUX_SUB_SHIFT;
+			h.arg1 = ns->statement_id;
+		}
+	}
 	/* A client's statement is parsed with no portal running; a SQL function's body
 	 * is parsed while one runs, as the function's owner when it is SECURITY DEFINER:
 	 * only the former must run as the role that authenticated. */
@@ -739,8 +858,10 @@ int BPF_KPROBE(on_bind, void *psrc, void *params)
 			}
 		} else {
 			h.aux |= SW_AUX_NESTED_CHECKED;
+			h.client_statement = true;
 		}
 	}
+	h.need_nested = L->fn[SW_FN_EXECUTOR_START] != 0;
 	buf = scratch_buf();
 	if (!buf) {
 		if (h.governed)
@@ -764,6 +885,12 @@ int BPF_KPROBE(on_bind, void *psrc, void *params)
 		h.n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, (const void *)qs);
 	}
 	finish(buf, &h);
+	if ((h.aux & (SW_AUX_SQL_EXECUTE | SW_AUX_EXPLAIN_EXECUTE)) && qs) {
+		/* The executor start of this plan is this execution, judged here. */
+		struct sw_nest *ns = bpf_map_lookup_elem(&nest, &h.pid);
+		if (ns)
+			ns->exec_src = qs;
+	}
 	return 0;
 }
 
@@ -790,6 +917,7 @@ int BPF_KPROBE(on_fastpath, void *msgbuf)
 	if (!buf)
 		return 0;
 	h.arg0 = (__u64)msgbuf;
+	h.client_statement = true;
 	if (bpf_probe_read_user(&si, sizeof(si), msgbuf) == 0 && si.len > 0 && si.data) {
 		take = (__u32)si.len < SW_TEXT_CAP - 1 ? (__u32)si.len : SW_TEXT_CAP - 1;
 		h.text_addr = si.data;
@@ -882,6 +1010,245 @@ int BPF_KPROBE(on_setting, const char *name, const char *value, int context, int
 		nv = 1;
 	}
 	h.n = nn + nv;
+	finish(buf, &h);
+	return 0;
+}
+
+/* ---- the execution checkpoint: statements the server runs on the client's behalf ---- */
+
+/*
+ * Enter a nested checkpoint at stack pointer sp: the checkpoints still running
+ * are the ones whose stack pointer is above it (the stack grows down); the
+ * others have returned, or were unwound by an error. Returns the nesting level.
+ */
+static __always_inline __u32 nest_enter(struct sw_nest *ns, __u64 sp)
+{
+	__u32 n = ns->n < SW_NEST_DEPTH ? ns->n : SW_NEST_DEPTH, at;
+
+	for (int i = 0; i < SW_NEST_DEPTH; i++) {
+		if (n == 0)
+			break;
+		at = n - 1;
+		barrier_var(at);   /* keep the bound check the verifier needs */
+		if (at >= SW_NEST_DEPTH || ns->sp[at] > sp)
+			break;
+		n--;
+	}
+	at = n;
+	barrier_var(at);
+	if (at < SW_NEST_DEPTH) {
+		ns->sp[at] = sp;
+		n++;
+	}
+	ns->n = n;
+	ns->substatements++;
+	return n;
+}
+
+/* PlannedStmt fields both nested probes read. */
+struct planned {
+	__u32 tag, command_type;
+	__s32 location, len;
+	__u8 can_set_tag;
+	__u64 utility;
+};
+
+static __always_inline bool read_planned(const struct sw_bin_layout *L, __u64 ps, struct planned *p)
+{
+	return ps && bpf_probe_read_user(&p->tag, 4, (const void *)ps) == 0 &&
+	       bpf_probe_read_user(&p->command_type, 4, (const void *)(ps + L->ps_command_type)) == 0 &&
+	       bpf_probe_read_user(&p->can_set_tag, 1, (const void *)(ps + L->ps_can_set_tag)) == 0 &&
+	       bpf_probe_read_user(&p->location, 4, (const void *)(ps + L->ps_stmt_location)) == 0 &&
+	       bpf_probe_read_user(&p->len, 4, (const void *)(ps + L->ps_stmt_len)) == 0 &&
+	       bpf_probe_read_user(&p->utility, 8, (const void *)(ps + L->ps_utility_stmt)) == 0 &&
+	       p->tag == L->ps_tag && p->location >= -1 && p->len >= 0;
+}
+
+/* Judge a nested statement: its own text is src[location, location + len) (len 0: to the end). */
+static __always_inline void nested(struct pt_regs *ctx, struct hit *h, const struct planned *p, bool valid,
+				   __u64 src, bool rule_action)
+{
+	struct sw_scratch *buf = scratch_buf();
+	struct sw_nest *ns;
+	__u32 level;
+
+	if (!buf) {
+		send_for(refusal(h->type, 0));
+		return;
+	}
+	ns = nest_of(h->pid);
+	level = ns ? nest_enter(ns, PT_REGS_SP(ctx)) : 1;
+	h->aux |= (level & 0xff) << SW_AUX_LEVEL_SHIFT;
+	if (ns) {
+		h->aux |= (ns->substatements & 0x7fff) << SW_AUX_SUB_SHIFT;
+		h->arg1 = ns->statement_id;
+	}
+	h->arg0 = h->type == SW_EV_UTILITY ? p->utility : p->command_type;
+	h->arg2 = (__u32)p->len;
+	count(SW_STAT_NESTED_JUDGED);
+	if (!valid || !src) {
+		h->aux |= SW_AUX_LAYOUT_BAD;
+		buf->text[0] = 0;
+		h->n = 0;
+	} else if (rule_action) {
+		/* A rule's action carries no text of its own (its location is unknown). */
+		h->aux |= SW_AUX_RULE_ACTION;
+		buf->text[0] = 0;
+		h->n = 0;
+	} else {
+		__u64 at = src + (__u64)(__u32)p->location;
+		h->text_addr = at;
+		h->n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, (const void *)at);
+		if (h->n > 0 && p->len > 0 && p->len < h->n - 1) {
+			((char *)buf->text)[p->len & (SW_TEXT_CAP - 1)] = 0;
+			h->n = p->len + 1;
+		}
+	}
+	finish(buf, h);
+}
+
+/*
+ * The portal being started or run is the client's own when it carries this
+ * very query text (exec_bind_message hands the portal a copy of the statement
+ * it binds: same text, another address). A nested query runs inside the
+ * client's portal with text of its own, or in an SPI cursor of its own.
+ */
+static __always_inline bool client_portal(const struct sw_bin_layout *L, __u64 base, __u64 src, __u64 dqs)
+{
+	struct sw_scratch *buf = scratch_buf();
+	__u64 portal = 0, psrc = 0;
+	long n1, n2;
+
+	if (!buf || !read_global(base, L->active_portal, &portal, sizeof(portal)) || !portal ||
+	    bpf_probe_read_user(&psrc, sizeof(psrc), (const void *)(portal + L->portal_source_text)) != 0 ||
+	    psrc != src)
+		return false;
+	n1 = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, (const void *)src);
+	n2 = bpf_probe_read_user_str(buf->shape, SW_TEXT_CAP, (const void *)dqs);
+	if (n1 <= 0 || n1 != n2 || n1 >= SW_TEXT_CAP)
+		return false;   /* different, or too long to compare whole: judged as nested */
+	{
+		struct text_loop c = { .words = buf->text, .other = buf->shape, .len = (__u32)n1, .equal = true };
+		bpf_loop(SW_TEXT_WORDS, compare_both_step, &c, 0);
+		return c.equal;
+	}
+}
+
+/* ExecutorStart(QueryDesc *): every plannable statement, nested ones included. */
+SEC("uprobe")
+int BPF_KPROBE(on_executor_start, void *qd)
+{
+	const struct sw_bin_layout *L;
+	struct planned p = {};
+	struct hit h;
+	__u64 base = 0, ps = 0, src = 0, dqs = 0;
+	__u32 op = 0;
+	bool valid;
+
+	if (!begin(&h, SW_EV_EXECUTE))
+		return 0;
+	unknown_is_governed(&h);
+	if (!h.governed || !(L = layout_of(ctx, SW_FN_EXECUTOR_START, &base)))
+		return 0;
+	h.lex = lex_of(L, base);
+	h.need_nested = true;
+	valid = bpf_probe_read_user(&op, 4, qd) == 0 &&
+		bpf_probe_read_user(&ps, 8, (const char *)qd + L->qd_plannedstmt) == 0 &&
+		bpf_probe_read_user(&src, 8, (const char *)qd + L->qd_source_text) == 0 &&
+		read_planned(L, ps, &p) && p.command_type == op && op >= 1 && op <= 5 &&
+		read_global(base, L->debug_query_string, &dqs, sizeof(dqs));
+	if (valid && src && src == dqs && p.location >= 0) {
+		/* The client's own statement (or a query its utility statement runs): judged at parse or Bind. */
+		count(SW_STAT_EXEC_TOP_LEVEL);
+		return 0;
+	}
+	if (valid && src && dqs && p.location >= 0 && client_portal(L, base, src, dqs)) {
+		/* The extended protocol's portal: its own copy of the statement the client bound. */
+		count(SW_STAT_EXEC_TOP_LEVEL);
+		return 0;
+	}
+	if (valid && src) {
+		struct sw_nest *ns = bpf_map_lookup_elem(&nest, &h.pid);
+		__u64 judged = ns ? ns->exec_src : 0;
+		if (judged && (judged == src || client_portal(L, base, src, judged))) {
+			/* SQL EXECUTE's plan (its portal holds a copy of the text), judged at its Bind a moment ago. */
+			if (ns)
+				ns->exec_src = 0;
+			count(SW_STAT_EXEC_TOP_LEVEL);
+			return 0;
+		}
+	}
+	nested(ctx, &h, &p, valid, src, valid && src == dqs && p.location < 0);
+	return 0;
+}
+
+/*
+ * ProcessUtility(pstmt, queryString, [readOnlyTree,] context, ...): a utility
+ * statement. PROCESS_UTILITY_TOPLEVEL is the client's (judged at parse) and
+ * PROCESS_UTILITY_SUBCOMMAND part of one; QUERY and QUERY_NONATOMIC come from
+ * functions and procedures.
+ */
+SEC("uprobe")
+int BPF_KPROBE(on_process_utility, void *pstmt, const char *query_string, long a3, long a4)
+{
+	const struct sw_bin_layout *L;
+	struct planned p = {};
+	struct hit h;
+	__u64 base = 0;
+	long context;
+	bool valid;
+
+	if (!begin(&h, SW_EV_UTILITY))
+		return 0;
+	unknown_is_governed(&h);
+	if (!h.governed || !(L = layout_of(ctx, SW_FN_PROCESS_UTILITY, &base)))
+		return 0;
+	context = L->pu_context_arg == 3 ? a3 : a4;
+	if (context == 0 /* TOPLEVEL */ || context == 3 /* SUBCOMMAND */)
+		return 0;
+	h.lex = lex_of(L, base);
+	h.need_nested = true;
+	valid = read_planned(L, (__u64)pstmt, &p) && p.command_type == 6 /* CMD_UTILITY */ && p.utility &&
+		(context == 1 || context == 2);
+	nested(ctx, &h, &p, valid, (__u64)query_string, false);
+	return 0;
+}
+
+/*
+ * fmgr_info_cxt_security(functionId, ...): every call of a function is
+ * prepared here first (the executor's expressions, PL/pgSQL's simple
+ * expressions, views, column defaults, index expressions, operators, casts).
+ * A watched built-in is judged before anything can call it.
+ */
+SEC("uprobe")
+int BPF_KPROBE(on_function_lookup, __u32 oid)
+{
+	struct sw_scratch *buf;
+	struct sw_nest *ns;
+	struct hit h;
+	__u32 *k = bpf_map_lookup_elem(&watched_oids, &oid);
+
+	if (!k || !begin(&h, SW_EV_FUNCTION))
+		return 0;
+	unknown_is_governed(&h);
+	if (!h.governed)
+		return 0;
+	buf = scratch_buf();
+	if (!buf || *k >= SW_BUILTINS_MAX) {
+		bpf_send_signal(SIGSTOP);   /* the daemon or its watchdog refuses it */
+		return 0;
+	}
+	h.lex = SW_LEX_DEFAULT;
+	h.need_nested = true;
+	h.arg0 = *k;
+	ns = bpf_map_lookup_elem(&nest, &h.pid);
+	if (ns) {
+		__u32 level = nest_level(ns, PT_REGS_SP(ctx));
+		ns->substatements++;
+		h.aux |= (level & 0xff) << SW_AUX_LEVEL_SHIFT | (ns->substatements & 0x7fff) << SW_AUX_SUB_SHIFT;
+		h.arg1 = ns->statement_id;
+	}
+	h.n = bpf_probe_read_kernel_str(buf->text, SW_BUILTIN_TEXT, builtin_texts[*k & (SW_BUILTINS_MAX - 1)].text);
 	finish(buf, &h);
 	return 0;
 }
@@ -1062,6 +1429,7 @@ int BPF_PROG(on_process_exit, struct task_struct *p)
 	if (daemon_tgid && tgid == daemon_tgid)
 		heartbeat_ns = 0;
 	bpf_map_delete_elem(&sessions, &tgid);
+	bpf_map_delete_elem(&nest, &tgid);
 	bpf_map_delete_elem(&overflow, &tgid);
 	bpf_map_delete_elem(&exec_stopped, &tgid);
 	return 0;

@@ -28,9 +28,19 @@ enum sw_event_type {
 	SW_EV_BIND = 4,         /* a top-level execution starts (Bind: GetCachedPlan) */
 	SW_EV_FASTPATH = 5,     /* a fastpath function call (message 'F'); text = message body */
 	SW_EV_REPLICATION = 6,  /* a walsender received a command (exec_replication_command) */
-	SW_EV_SETTING = 7,
+	SW_EV_SETTING = 7,      /* a run-time setting is applied (set_config_option_ext); text = "name\0value\0" */
 	SW_EV_EXEC = 8,         /* a server binary the probes are not on was executed (header only) */
-	SW_EV_OUTCOME = 9,      /* what became of a released statement (struct sw_outcome_event) */      /* a run-time setting is applied (set_config_option_ext); text = "name\0value\0" */
+	SW_EV_OUTCOME = 9,      /* what became of a released statement (struct sw_outcome_event) */
+	/* Engine truth: a statement the server runs on the client's behalf (nesting level > 0). */
+	SW_EV_EXECUTE = 10,     /* ExecutorStart of a nested plannable statement (or a rule action) */
+	SW_EV_UTILITY = 11,     /* ProcessUtility of a nested utility statement */
+	SW_EV_FUNCTION = 12,    /* a watched built-in looked up for a call (arg0: its index); text = "SELECT pg_catalog.name()" */
+};
+
+#define SW_BUILTINS_MAX 256     /* built-ins watched where a call of them is prepared (map "watched_oids") */
+#define SW_BUILTIN_TEXT 96
+struct sw_builtin_text {
+	char text[SW_BUILTIN_TEXT];
 };
 
 /* The probed functions of a server binary (index into struct sw_bin_layout.fn). */
@@ -41,6 +51,9 @@ enum sw_fn {
 	SW_FN_FASTPATH,         /* HandleFunctionRequest */
 	SW_FN_REPLICATION,      /* exec_replication_command */
 	SW_FN_SETTING,          /* set_config_option_ext */
+	SW_FN_EXECUTOR_START,   /* ExecutorStart (attached only when the executor layout was verified) */
+	SW_FN_PROCESS_UTILITY,  /* ProcessUtility (same) */
+	SW_FN_FMGR_LOOKUP,      /* fmgr_info_cxt_security: every function looked up for a call (same) */
 	SW_FN__COUNT,
 };
 
@@ -71,6 +84,14 @@ struct sw_bin_layout {
 	__u64 errordata_depth;              /* int errordata_stack_depth */
 	__u32 tag_behavior_size, errordata_size;
 	__u32 edata_sqlerrcode, edata_message;  /* offsets in ErrorData (elevel is at 0) */
+	/* Execution checkpoint (pg_layout.c derives these from CreateQueryDesc and
+	 * pg_plan_queries and checks them against the per-major table). */
+	__u64 debug_query_string;           /* const char *: the client statement being run */
+	__u32 qd_plannedstmt, qd_source_text;   /* QueryDesc (operation is at 0) */
+	__u32 ps_tag;                       /* T_PlannedStmt */
+	__u32 ps_command_type, ps_can_set_tag, ps_utility_stmt, ps_stmt_location, ps_stmt_len;
+	__u32 pu_context_arg;               /* ProcessUtility's ProcessUtilityContext argument (1-based) */
+	__u32 portal_source_text;           /* offsetof(PortalData, sourceText) (decoded from PortalDefineQuery) */
 };
 
 /*
@@ -91,6 +112,10 @@ struct sw_bin_layout {
 #define SW_AUX_FREE_SETTING   0x10  /* setting: on the list any value of which is harmless */
 #define SW_AUX_SQL_EXECUTE    0x20  /* bind: from SQL EXECUTE (ExecuteQuery), inside a running statement */
 #define SW_AUX_EXPLAIN_EXECUTE 0x40 /* bind: from EXPLAIN [ANALYZE] EXECUTE (ExplainExecuteQuery) */
+#define SW_AUX_RULE_ACTION    0x80  /* execute: a rule action of the client statement (no text of its own) */
+#define SW_AUX_CLIENT         0x80000000 /* statement/bind/fastpath: the client's own (nested ones count from it) */
+#define SW_AUX_SUB_SHIFT      16    /* nested: substatement id (15 bits) << this */
+#define SW_AUX_LEVEL_SHIFT    8     /* nested (execute/utility, a statement parsed inside another): level << this */
 #define SW_AUX_SETTING_SHIFT  8     /* setting: source | action << 8 | context << 16, shifted by this */
 
 /* Key of the "free_settings" map: a setting name, lower case, zero-padded. */
@@ -133,6 +158,7 @@ enum sw_kernel_action {
 #define SW_SESS_KNOWN    0x2    /* role known (set at authentication or by the daemon) */
 #define SW_SESS_REFUSED  0x4    /* the daemon refused the connection: cancel everything it sends */
 #define SW_SESS_WALSENDER 0x8   /* a replication connection (am_walsender at authentication) */
+#define SW_SESS_NESTED_LIVE 0x10 /* the execution checkpoint is attached to this backend */
 
 struct sw_session {
 	char role[SW_ROLE_MAX];
@@ -191,8 +217,11 @@ struct sw_statement_event {
 	__u64 seq;              /* per-boot statement counter */
 	__u32 lex;              /* SW_LEX_* at the probe */
 	__u32 aux;              /* SW_AUX_* */
-	__u64 arg0;             /* bind: CachedPlanSource *; fastpath: StringInfo; setting: name */
-	__u64 arg1;             /* bind: ParamListInfo; fastpath: message length; setting: value */
+	__u64 arg0;             /* bind: CachedPlanSource *; fastpath: StringInfo; setting: name;
+				 * utility: the utility statement's node; execute: its CmdType */
+	__u64 arg1;             /* bind: ParamListInfo; fastpath: message length; setting: value;
+				 * execute/utility: statement_id (seq of the client statement) */
+	__u64 arg2;             /* execute/utility: the statement's length in the text (0: to its end) */
 	char role[SW_ROLE_MAX];
 	/* SW_TEXT_SMALL bytes in a short record (text_len <= SW_TEXT_SMALL), else SW_TEXT_CAP. */
 	char text[SW_TEXT_CAP];
@@ -232,7 +261,7 @@ struct sw_overflow {
 	__u64 ktime_ns;
 	__u64 seq;
 	__u64 text_addr;
-	__u64 arg0, arg1;
+	__u64 arg0, arg1, arg2;
 	char role[SW_ROLE_MAX];
 };
 
@@ -251,7 +280,19 @@ enum sw_stat {
 	SW_STAT_KERNEL_TERMINATIONS, /* SIGTERM sent with no live daemon */
 	SW_STAT_UNPROBED_EXEC_STOPPED, /* an unprobed server binary stopped at exec for the daemon */
 	SW_STAT_UNPROBED_EXEC_KILLED,  /* ... killed at exec: no live daemon to attach the probes */
+	SW_STAT_NESTED_JUDGED,  /* nested statements sent to the daemon or allowed by a cache */
+	SW_STAT_EXEC_TOP_LEVEL, /* executor starts of the client's own statement (judged at parse/Bind) */
 	SW_STAT__COUNT,
+};
+
+/* Per backend: the client statement being run and the nested ones inside it (map "nest", key: pid). */
+#define SW_NEST_DEPTH 16
+struct sw_nest {
+	__u64 statement_id;     /* seq of the client statement (parse, Bind or fastpath event) */
+	__u64 exec_src;         /* a SQL EXECUTE's query string judged at Bind: its executor start is that execution */
+	__u32 substatements;    /* nested statements seen in it so far */
+	__u32 n;                /* live entries in sp[] */
+	__u64 sp[SW_NEST_DEPTH];/* stack pointers of the nested checkpoints still running (outermost first) */
 };
 
 /* Runtime config (array map "config", one entry). */

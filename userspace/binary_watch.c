@@ -242,9 +242,26 @@ json_t *sw_binaries_json(const struct sw_daemon *d)
 		/* Still the file at its path, or an older one that running processes may use. */
 		if (stat(d->layouts[i].path, &st) != 0 || st.st_ino != d->layouts[i].ino || st.st_dev != d->layouts[i].dev)
 			state = "attached (replaced on disk; processes started before the upgrade)";
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:s}", "binary", d->layouts[i].path, "version",
-						   d->layouts[i].version, "inode", (json_int_t)d->layouts[i].ino,
-						   "state", state));
+		const struct sw_pg_layout *L = &d->layouts[i];
+		json_t *cp = json_object();
+		/* Which checkpoints judge what this binary's backends do. */
+		for (int f = 0; f < SW_FN__COUNT; f++) {
+			const char *name = sw_pg_layout_fn_name(f);
+			if (f == SW_FN_EXECUTOR_START || f == SW_FN_PROCESS_UTILITY || f == SW_FN_FMGR_LOOKUP) {
+				char *v = L->bpf.fn[f] ? sw_xstrdup(f == SW_FN_FMGR_LOOKUP
+							? "live (on each governed backend: watched built-ins)"
+							: "live (on each governed backend: nested statements)")
+						       : sw_xasprintf("off: %s", f == SW_FN_FMGR_LOOKUP && L->function_problem[0]
+										? L->function_problem : L->exec_problem);
+				json_object_set_new(cp, name, json_string(v));
+				free(v);
+			} else {
+				json_object_set_new(cp, name, json_string(L->bpf.fn[f] ? "live" : "off"));
+			}
+		}
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:s, s:o}", "binary", L->path, "version",
+						   L->version, "inode", (json_int_t)L->ino, "state", state,
+						   "checkpoints", cp));
 	}
 	return a;
 }

@@ -1,6 +1,7 @@
 /* Loading, attaching and talking to sqlward.bpf.c through its skeleton. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "bpf_gate.h"
 #include "pg_layout.h"
+#include "pg_builtin_watch.h"
 #include "role_pattern.h"
 #include "shape.h"
 #include "sqlward.skel.h"
@@ -32,6 +34,81 @@ struct sw_gate {
 	int n_pinned;              /* links[0 .. n_pinned) have pins under pin_dir */
 	char *pin_dir;
 };
+
+/*
+ * Detaching a uprobe waits for the kernel's RCU grace periods (tens of ms):
+ * links of ended sessions are destroyed by a few threads of their own (their
+ * waits overlap and share grace periods), so the daemon's loop never waits
+ * for them. sw_gate_close drains the queue.
+ */
+#define REAPERS 8
+static pthread_mutex_t reap_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reap_cv = PTHREAD_COND_INITIALIZER;
+static struct bpf_link **reap_q;
+static size_t reap_n, reap_cap;
+static bool reap_started, reap_stop;
+static pthread_t reap_threads[REAPERS];
+static int n_reapers;
+
+static void *reaper(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&reap_mu);
+	for (;;) {
+		struct bpf_link *l;
+		while (!reap_n && !reap_stop)
+			pthread_cond_wait(&reap_cv, &reap_mu);
+		if (!reap_n)
+			break;
+		l = reap_q[--reap_n];
+		pthread_mutex_unlock(&reap_mu);
+		bpf_link__destroy(l);
+		pthread_mutex_lock(&reap_mu);
+	}
+	pthread_mutex_unlock(&reap_mu);
+	return NULL;
+}
+
+static void reap(struct bpf_link *l)
+{
+	pthread_mutex_lock(&reap_mu);
+	if (!reap_started) {
+		for (n_reapers = 0; n_reapers < REAPERS; n_reapers++)
+			if (pthread_create(&reap_threads[n_reapers], NULL, reaper, NULL) != 0)
+				break;
+		reap_started = n_reapers > 0;
+	}
+	if (!reap_started) {
+		pthread_mutex_unlock(&reap_mu);
+		bpf_link__destroy(l);
+		return;
+	}
+	if (reap_n == reap_cap) {
+		reap_cap = reap_cap ? 2 * reap_cap : 64;
+		reap_q = sw_xrealloc(reap_q, reap_cap * sizeof(*reap_q));
+	}
+	reap_q[reap_n++] = l;
+	pthread_cond_signal(&reap_cv);
+	pthread_mutex_unlock(&reap_mu);
+}
+
+static void reap_drain(void)
+{
+	pthread_mutex_lock(&reap_mu);
+	if (!reap_started) {
+		pthread_mutex_unlock(&reap_mu);
+		return;
+	}
+	reap_stop = true;
+	pthread_cond_broadcast(&reap_cv);
+	pthread_mutex_unlock(&reap_mu);
+	for (int i = 0; i < n_reapers; i++)
+		pthread_join(reap_threads[i], NULL);
+	free(reap_q);
+	reap_q = NULL;
+	reap_cap = 0;
+	reap_started = reap_stop = false;
+}
 
 static uint64_t mono_ns(void)
 {
@@ -118,6 +195,96 @@ int sw_gate_attach_outcome(struct sw_gate *g, int idx, int pid, struct bpf_link 
 	return 0;
 }
 
+static int ensure_bpffs(const char *dir, char *err, size_t errlen);
+
+/* One more link of a backend's execution checkpoint, pinned as nested-DAEMON-PID-N. */
+static int nested_add(struct sw_gate *g, struct sw_nested_links *out, int pid, struct bpf_link *l, const char *what,
+		      char *err, size_t errlen)
+{
+	if (!l) {
+		snprintf(err, errlen, "cannot attach the %s probe to pid %d: %s", what, pid, strerror(errno));
+		return -1;
+	}
+	out->l = sw_xrealloc(out->l, (out->n + 1) * sizeof(*out->l));
+	out->l[out->n++] = l;
+	/* Pinned: with the daemon gone the checkpoint stays and refuses on its own. */
+	if (g->pin_dir) {
+		char path[4096];
+		int rc;
+		if (ensure_bpffs(g->pin_dir, err, errlen) < 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s/nested-%d-%d-%zu", g->pin_dir, (int)getpid(), pid, out->n - 1);
+		unlink(path);
+		rc = bpf_link__pin(l, path);
+		if (rc) {
+			snprintf(err, errlen, "cannot pin the %s probe at %s: %s", what, path, strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int sw_gate_attach_nested(struct sw_gate *g, int idx, int pid, const struct sw_pg_layout *L,
+			  struct sw_nested_links *out, char *err, size_t errlen)
+{
+	struct bpf_program *progs[3] = { g->skel->progs.on_executor_start, g->skel->progs.on_process_utility,
+					 g->skel->progs.on_function_lookup };
+	static const int fns[3] = { SW_FN_EXECUTOR_START, SW_FN_PROCESS_UTILITY, SW_FN_FMGR_LOOKUP };
+	char exe[64];
+
+	memset(out, 0, sizeof(*out));
+	if (!L->bpf.fn[SW_FN_EXECUTOR_START]) {
+		snprintf(err, errlen, "the execution checkpoint is not verified for this binary: %s", L->exec_problem);
+		return -1;
+	}
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);   /* the very file this backend runs */
+	for (int i = 0; i < 3; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = (uint64_t)idx);
+		if (!L->bpf.fn[fns[i]])
+			continue;   /* the function checkpoint may be off where the execution checkpoint is on */
+		if (nested_add(g, out, pid, bpf_program__attach_uprobe_opts(progs[i], pid, exe, (size_t)L->exec_file_off[i], &uo),
+			       sw_pg_layout_fn_name(fns[i]), err, errlen) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	sw_gate_detach_nested(out);
+	return -1;
+}
+
+void sw_gate_detach_nested(struct sw_nested_links *links)
+{
+	for (size_t i = 0; i < links->n; i++) {
+		bpf_link__unpin(links->l[i]);
+		reap(links->l[i]);
+	}
+	free(links->l);
+	memset(links, 0, sizeof(*links));
+}
+
+void sw_gate_close_nested(struct sw_nested_links *links)
+{
+	for (size_t i = 0; i < links->n; i++)
+		bpf_link__destroy(links->l[i]);
+	free(links->l);
+	memset(links, 0, sizeof(*links));
+}
+
+int sw_gate_set_builtins(struct sw_gate *g)
+{
+	size_t n;
+	const struct sw_watched_builtin *b = sw_pg_watched_builtins(&n);
+
+	for (size_t k = 0; k < SW_BUILTINS_MAX; k++)
+		sw_pg_builtin_statement(k, g->skel->bss->builtin_texts[k].text, SW_BUILTIN_TEXT);
+	for (size_t k = 0; k < n; k++) {
+		uint32_t oid = b[k].oid, idx = (uint32_t)k;
+		if (bpf_map__update_elem(g->skel->maps.watched_oids, &oid, sizeof(oid), &idx, sizeof(idx), BPF_ANY) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int sw_gate_attach_exec(struct sw_gate *g, char *err, size_t errlen)
 {
 	struct bpf_link *l;
@@ -180,6 +347,7 @@ void sw_gate_close(struct sw_gate *g)
 {
 	if (!g)
 		return;
+	reap_drain();
 	ring_buffer__free(g->rb);
 	for (int i = 0; i < g->n_links; i++)
 		bpf_link__destroy(g->links[i]);   /* pinned links stay attached through their pins */
@@ -372,7 +540,8 @@ static bool stale_pin(const struct sw_gate *g, const char *name, const char *pre
 
 int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 {
-	char old[MAX_LINKS * 4][256];
+	enum { OLD_MAX = 4096 };
+	char (*old)[256] = NULL;   /* a previous daemon's pins, removed once ours are live */
 	int n_old = 0;
 	bool first = g->n_pinned == 0;
 	DIR *d;
@@ -384,6 +553,15 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 		return -1;
 	d = first ? opendir(g->pin_dir) : NULL;
 	while (d && (de = readdir(d))) {
+		/* A dead daemon's execution checkpoints (ours are attached already, under our pid). */
+		if (first && strncmp(de->d_name, "nested-", 7) == 0 && atoi(de->d_name + 7) != (int)getpid() &&
+		    !live_daemon(atoi(de->d_name + 7))) {
+			if (!old)
+				old = sw_xcalloc(OLD_MAX, sizeof(*old));
+			if (n_old < OLD_MAX)
+				snprintf(old[n_old++], sizeof(old[0]), "%s", de->d_name);
+			continue;
+		}
 		if (!stale_pin(g, de->d_name, "link") && !(first && (stale_pin(g, de->d_name, "ring") ||
 								      stale_pin(g, de->d_name, "bss"))))
 			continue;
@@ -392,7 +570,9 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 			char *path = sw_xasprintf("%s/%s", g->pin_dir, de->d_name);
 			unlink(path);
 			free(path);
-		} else if (de->d_name[0] == 'l' && n_old < (int)(sizeof(old) / sizeof(old[0]))) {
+		} else if (de->d_name[0] == 'l' && n_old < OLD_MAX) {
+			if (!old)
+				old = sw_xcalloc(OLD_MAX, sizeof(*old));
 			snprintf(old[n_old++], sizeof(old[0]), "%s", de->d_name);
 		}
 	}
@@ -406,6 +586,7 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 		if (rc) {
 			snprintf(err, errlen, "cannot pin BPF link at %s: %s; is %s on a bpffs mount?",
 				 path, strerror(-rc), g->pin_dir);
+			free(old);
 			return -1;
 		}
 	}
@@ -416,6 +597,7 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 			snprintf(path, sizeof(path), "%s/%s-%d", g->pin_dir, map_pins[i], (int)getpid());
 			if (bpf_map__pin(map_for_pin(g, i), path) != 0) {
 				snprintf(err, errlen, "cannot pin BPF map at %s: %s", path, strerror(errno));
+				free(old);
 				return -1;
 			}
 		}
@@ -425,6 +607,7 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 		unlink(path);
 		free(path);
 	}
+	free(old);
 	return 0;
 }
 

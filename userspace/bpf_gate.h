@@ -96,6 +96,23 @@ struct bpf_link;
 int sw_gate_attach_outcome(struct sw_gate *g, int idx, int pid, struct bpf_link *out[3], char *err, size_t errlen);
 /* Exec tracepoint: a server binary replaced on disk is stopped at exec until attached. */
 int sw_gate_attach_exec(struct sw_gate *g, char *err, size_t errlen);
+/*
+ * The execution checkpoint (ExecutorStart, ProcessUtility, the watched
+ * built-ins' entries) on one governed backend, pinned under the pin directory
+ * when there is one (so it outlives the daemon and refuses on its own).
+ */
+struct sw_nested_links {
+	struct bpf_link **l;
+	size_t n;
+};
+int sw_gate_attach_nested(struct sw_gate *g, int idx, int pid, const struct sw_pg_layout *L,
+			  struct sw_nested_links *out, char *err, size_t errlen);
+/* The backend ended: detach and unpin. */
+void sw_gate_detach_nested(struct sw_nested_links *links);
+/* Let go of the links but leave pinned ones attached (the daemon stops). */
+void sw_gate_close_nested(struct sw_nested_links *links);
+/* The watched built-ins (pg_builtin_watch.h) for the kernel: their OIDs and what a call is judged as. */
+int sw_gate_set_builtins(struct sw_gate *g);
 /* Governed binaries by place (directory identity + file name) and by identity (probed files). */
 int sw_gate_bin_dir(struct sw_gate *g, uint64_t kdev, uint64_t ino, const char *name);
 int sw_gate_probed_file(struct sw_gate *g, uint64_t kdev, uint64_t ino);

@@ -111,6 +111,7 @@ static void check_text(struct check_ctx *c, const char *source, const char *sql)
 	if (c->live)
 		sw_live_annotate(c->live, &a);
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
+	sw_policy_apply_trust(c->policy, &a);
 	if (c->role) {
 		sw_policy_judge(c->policy, &subj, &a, per, &overall);
 	} else {

@@ -107,11 +107,42 @@ static uint32_t context_id(struct sw_daemon *d, const char *role, const char *da
 	return id;
 }
 
-void sw_session_publish(struct sw_daemon *d, const struct sw_session_info *s)
+/*
+ * The execution checkpoint goes on every governed backend whose binary has it
+ * verified, before the kernel may allow anything of that session from its
+ * caches (SW_SESS_NESTED_LIVE): what a statement runs inside functions is
+ * judged there. A backend it cannot be put on stays without caches, and its
+ * statements are refused (gate_requirements).
+ */
+static void nested_attach(struct sw_daemon *d, struct sw_session_info *s)
 {
+	const struct sw_pg_layout *L;
+	char err[512];
+
+	if (!s->governed || s->nested_live || d->opts->observe_only)
+		return;
+	L = sw_daemon_layout_of(d, s->pid);
+	if (!L || !L->bpf.fn[SW_FN_EXECUTOR_START]) {
+		snprintf(s->nested_problem, sizeof(s->nested_problem), "%s",
+			 L ? L->exec_problem : "the backend's server binary is not known");
+		return;
+	}
+	if (sw_gate_attach_nested(d->gate, (int)(L - d->layouts), s->pid, L, &s->nested_links, err, sizeof(err)) < 0) {
+		snprintf(s->nested_problem, sizeof(s->nested_problem), "%s", err);
+		if (sw_proc_state(s->pid) != 0)
+			fprintf(stderr, "sqlward: %s\n", err);
+		return;
+	}
+	s->nested_live = true;
+	s->nested_problem[0] = 0;
+}
+
+void sw_session_publish(struct sw_daemon *d, struct sw_session_info *s)
+{
+	nested_attach(d, s);
 	sw_gate_set_session(d->gate, (uint32_t)s->pid, s->role,
 			    SW_SESS_KNOWN | (s->governed ? SW_SESS_GOVERNED : 0) | (s->refused ? SW_SESS_REFUSED : 0) |
-				    (s->walsender ? SW_SESS_WALSENDER : 0),
+				    (s->walsender ? SW_SESS_WALSENDER : 0) | (s->nested_live ? SW_SESS_NESTED_LIVE : 0),
 			    s->ctx_id);
 }
 
@@ -157,6 +188,8 @@ struct sw_session_info *sw_session_find(struct sw_daemon *d, int pid)
 
 static void sess_free(struct sw_session_info *s)
 {
+	/* At a stop the checkpoint stays through its pins; a session that ended was detached first. */
+	sw_gate_close_nested(&s->nested_links);
 	sw_session_expect_clear(s);
 	sw_strv_free(&s->txn);
 	free(s);
@@ -164,6 +197,7 @@ static void sess_free(struct sw_session_info *s)
 
 static void sess_forget(struct sw_daemon *d, struct sw_session_info *s)
 {
+	sw_gate_detach_nested(&s->nested_links);
 	sw_gate_drop_session(d->gate, (uint32_t)s->pid);
 	sw_prepared_drop_session(d->prepared, s->pid);
 	tdelete(s, &d->sessions, sess_cmp);
@@ -624,6 +658,26 @@ json_t *sw_daemon_gate_state(struct sw_daemon *d)
 		      sw_binaries_json(d), "ledger", ledger, "pins", pins, "outcomes_being_watched", watched);
 	if (!d->scope.n)
 		json_decref(scope);
+	{
+		/* The execution checkpoint on the governed backends (nested statements judged or not). */
+		size_t n = sess_all(d), live = 0, off = 0;
+		const char *problem = NULL;
+		for (size_t i = 0; i < n; i++) {
+			const struct sw_session_info *s = walk_list[i];
+			if (!s->governed)
+				continue;
+			if (s->nested_live) {
+				live++;
+			} else {
+				off++;
+				if (s->nested_problem[0] && !problem)
+					problem = s->nested_problem;
+			}
+		}
+		json_object_set_new(o, "governed_sessions",
+				    json_pack("{s:I, s:I, s:s?}", "execution_checkpoint_live", (json_int_t)live,
+					      "without_execution_checkpoint", (json_int_t)off, "why_not", problem));
+	}
 	return o;
 }
 
@@ -719,6 +773,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: warning: %s\n", err);
 	/* What each server binary's probes read, derived and checked before anything attaches. */
 	d.layouts = sw_xcalloc(SW_BINS_MAX, sizeof(*d.layouts));
+	sw_pg_refuse_layouts(d.layouts, &d.n_layouts);
 	for (int i = 0; i < o->n_pg_bins; i++, d.n_layouts++)
 		if (sw_pg_layout_load(o->pg_bins[i], &d.layouts[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
@@ -741,6 +796,11 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	for (int i = 0; i < d.scope.n; i++)
 		sw_gate_scope_dir(d.gate, sw_pg_scope_kdev(d.scope.clusters[i].dev), d.scope.clusters[i].ino);
 	apply_policy_to_kernel(&d);
+	if (sw_gate_set_builtins(d.gate) < 0) {
+		fprintf(stderr, "sqlward: refusing to start: cannot load the watched built-ins into the kernel: %s\n",
+			strerror(errno));
+		goto out;
+	}
 	{
 		const struct sw_setting_entry *e;
 		size_t n = sw_pg_setting_allowlist(&e), k = 0;

@@ -55,6 +55,14 @@ struct sw_session_info {
 	struct sw_exec_expect *expect;
 	size_t n_expect, next_expect;
 	bool expect_approved;   /* a human approved the statement the expectations come from */
+	/* Engine truth: the execution checkpoint on this backend (owned by the session, not by holds). */
+	struct sw_nested_links nested_links;
+	bool nested_live;
+	char nested_problem[600]; /* why it is not live ("" when it is or was never needed) */
+	/* The client statement now running, for its nested statements' records. */
+	uint64_t statement_id;   /* kernel seq of the statement (0: none yet) */
+	uint64_t statement_seq;  /* its ledger record's seq */
+	bool trust_nested;       /* it calls trusted functions whose nested statements are recorded, not judged */
 };
 
 #define SW_TXN_CONTEXT_MAX 50
@@ -175,7 +183,7 @@ bool sw_hold_server_cancels(const struct sw_hold *h, uint64_t now_ns);
 struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const char *role, const char *kernel_title,
 					 uint32_t kflags);
 /* Push a session's state (role, flags, cache context) to the kernel. */
-void sw_session_publish(struct sw_daemon *d, const struct sw_session_info *s);
+void sw_session_publish(struct sw_daemon *d, struct sw_session_info *s);
 /* The layout of the binary process pid runs, or NULL. */
 const struct sw_pg_layout *sw_daemon_layout_of(const struct sw_daemon *d, int pid);
 

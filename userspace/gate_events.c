@@ -8,6 +8,8 @@
  * backend stopped: see sw_pg_refuse) or held for a human.
  */
 #include <ctype.h>
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "live_context.h"
 #include "pg_backend.h"
 #include "pg_fastpath.h"
+#include "pg_functions.h"
 #include "pg_params.h"
 #include "pg_replication.h"
 #include "pg_settings.h"
@@ -37,7 +40,8 @@
 struct sw_pending {
 	uint32_t type, action, flags, ctx_id, lex, aux;
 	int pid;
-	uint64_t ktime_ns, text_addr, arg0, arg1;
+	uint64_t ktime_ns, text_addr, arg0, arg1, arg2;
+	uint64_t seq;         /* the kernel's statement_seq of this event */
 	struct timespec wall;
 	char role[SW_ROLE_MAX + 1];
 	char *text;           /* the statement judged (fastpath: the message body; setting: its SET form) */
@@ -77,6 +81,9 @@ static const char *via_of(uint32_t type)
 	case SW_EV_FASTPATH: return "fastpath";
 	case SW_EV_REPLICATION: return "replication";
 	case SW_EV_SETTING: return "setting";
+	case SW_EV_EXECUTE:
+	case SW_EV_UTILITY:
+	case SW_EV_FUNCTION: return "nested";
 	default: return NULL;
 	}
 }
@@ -174,6 +181,35 @@ static void gather_setting(struct sw_daemon *d, struct sw_pending *p, const char
 	}
 }
 
+/* A nested statement: its own text, arg2 bytes long (0: to the end of the string it is in). */
+static void gather_nested(struct sw_daemon *d, struct sw_pending *p, const char *cap, int32_t cap_len)
+{
+	if (p->aux & (SW_AUX_RULE_ACTION | SW_AUX_LAYOUT_BAD)) {
+		p->text = sw_xstrdup("");
+		p->len = 0;
+		p->complete = !(p->aux & SW_AUX_LAYOUT_BAD);
+		return;
+	}
+	if (cap && cap_len > 0 && cap_len < SW_TEXT_CAP) {
+		gather_string(d, p, cap, cap_len);
+		return;
+	}
+	if (live_hold(p) && p->text_addr && p->arg2 > 0 && p->arg2 <= d->opts->max_statement_bytes &&
+	    sw_proc_wait_stopped(p->pid, 200)) {
+		char *full = sw_xmalloc(p->arg2 + 1);
+		if (sw_proc_read(p->pid, p->text_addr, full, p->arg2) &&
+		    (!cap || cap_len <= 0 || memcmp(full, cap, SW_TEXT_CAP - 1) == 0)) {
+			full[p->arg2] = 0;
+			p->text = full;
+			p->len = strnlen(full, p->arg2);
+			p->complete = true;
+			return;
+		}
+		free(full);
+	}
+	gather_string(d, p, cap, cap_len);
+}
+
 /* ---- classification ------------------------------------------------------- */
 
 static void fail_closed(struct sw_analysis *a, const char *text, const char *why)
@@ -258,6 +294,24 @@ static char *quote_literal(const char *v)
 	return out;
 }
 
+/* p's analysis: its text (just set) as one statement of class cls and command tag command. */
+static struct sw_stmt *synthetic_statement(struct sw_pending *p, enum sw_class cls, const char *command)
+{
+	struct sw_stmt *st;
+
+	p->len = strlen(p->text);
+	memset(&p->a, 0, sizeof(p->a));
+	p->a.engine = SW_ENGINE_POSTGRES;
+	p->a.parse_ok = true;
+	p->a.n_stmts = 1;
+	p->a.stmts = sw_xcalloc(1, sizeof(*p->a.stmts));
+	st = &p->a.stmts[0];
+	st->text = sw_xstrdup(p->text);
+	st->cls = cls;
+	st->command = sw_xstrdup(command);
+	return st;
+}
+
 /* A setting is judged like the SET that would make it (class session, trait unsafe_setting or session_escalation). */
 static void analyze_setting(struct sw_daemon *d, struct sw_pending *p)
 {
@@ -281,16 +335,7 @@ static void analyze_setting(struct sw_daemon *d, struct sw_pending *p)
 	} else {
 		p->text = sw_xasprintf("RESET %s", name);
 	}
-	p->len = strlen(p->text);
-	memset(&p->a, 0, sizeof(p->a));
-	p->a.engine = SW_ENGINE_POSTGRES;
-	p->a.parse_ok = true;
-	p->a.n_stmts = 1;
-	p->a.stmts = sw_xcalloc(1, sizeof(*p->a.stmts));
-	st = &p->a.stmts[0];
-	st->text = sw_xstrdup(p->text);
-	st->cls = SW_CLASS_SESSION;
-	st->command = sw_xstrdup(value ? "SET" : "RESET");
+	st = synthetic_statement(p, SW_CLASS_SESSION, value ? "SET" : "RESET");
 	sw_strv_push(&st->settings, lname);
 	{
 		char *r = sw_xasprintf("setting %s applied from %s", lname, setting_source_name(source));
@@ -320,9 +365,137 @@ static void analyze_setting(struct sw_daemon *d, struct sw_pending *p)
 			     setting_source_name(source));
 }
 
+static const char *cmd_type_name(uint64_t cmd)
+{
+	switch (cmd) {
+	case 1: return "SELECT";
+	case 2: return "UPDATE";
+	case 3: return "INSERT";
+	case 4: return "DELETE";
+	case 5: return "MERGE";
+	default: return "UNKNOWN";
+	}
+}
+
+/*
+ * A PL/pgSQL expression or assignment ("v_total > 0", "x := (SELECT ...)")
+ * is run by the server as SELECT <expression>: parse it that way. The split
+ * of an assignment is found with PostgreSQL's own scanner (libpg_query), at
+ * the first ":=" or "=" outside parentheses.
+ */
+static char *plpgsql_expression_as_select(const char *text)
+{
+	PgQueryScanResult r = pg_query_scan(text);
+	PgQuery__ScanResult *sr;
+	char *out = NULL;
+
+	if (r.error) {
+		pg_query_free_scan_result(r);
+		return NULL;
+	}
+	sr = pg_query__scan_result__unpack(NULL, r.pbuf.len, (const uint8_t *)r.pbuf.data);
+	if (sr) {
+		int depth = 0;
+		for (size_t i = 0; i < sr->n_tokens && !out; i++) {
+			const PgQuery__ScanToken *t = sr->tokens[i];
+			if (t->token == PG_QUERY__TOKEN__ASCII_40)
+				depth++;
+			else if (t->token == PG_QUERY__TOKEN__ASCII_41)
+				depth--;
+			else if (depth == 0 && i > 0 &&
+				 (t->token == PG_QUERY__TOKEN__COLON_EQUALS || t->token == PG_QUERY__TOKEN__ASCII_61))
+				out = sw_xasprintf("SELECT %s", text + t->end);
+		}
+		pg_query__scan_result__free_unpacked(sr, NULL);
+	}
+	pg_query_free_scan_result(r);
+	return out;
+}
+
+/*
+ * What the server runs on the client's behalf. The engine's own view wins
+ * where the text could mislead: a statement the executor runs as a write is a
+ * write whatever its text parses to.
+ */
+static void analyze_nested(struct sw_daemon *d, struct sw_pending *p)
+{
+	if (p->aux & SW_AUX_LAYOUT_BAD) {
+		fail_closed(&p->a, p->text, "the execution checkpoint could not read what the backend is about to run "
+			    "(the QueryDesc/PlannedStmt checks failed at run time)");
+		return;
+	}
+	if (p->aux & SW_AUX_RULE_ACTION) {
+		const char *cmd = cmd_type_name(p->arg0);
+		struct sw_stmt *st;
+		free(p->text);
+		p->text = sw_xasprintf("(rule action: %s)", cmd);
+		st = synthetic_statement(p, p->arg0 == 1 ? SW_CLASS_READ : p->arg0 >= 2 && p->arg0 <= 5 ? SW_CLASS_WRITE
+										      : SW_CLASS_UNKNOWN, cmd);
+		{
+			char *r = sw_xasprintf("a rule on a table the client statement uses runs this %s (a rule's action "
+					       "has no text of its own)", cmd);
+			sw_strv_push(&st->reasons, r);
+			free(r);
+		}
+		return;
+	}
+	if (!p->complete) {
+		fail_closed(&p->a, p->text, "nested statement text could not be read in full (judged fail-closed)");
+		return;
+	}
+	analyze_sql(d, p);
+	if (!p->a.parse_ok) {
+		char *sel = NULL, *expr = sw_xasprintf("SELECT %s", p->text);
+		struct sw_analysis alt;
+		struct sw_pg_lex l = lex_settings(p->lex);
+		for (int attempt = 0; attempt < 2; attempt++) {
+			const char *try = attempt == 0 ? expr : (sel = plpgsql_expression_as_select(p->text));
+			if (!try)
+				break;
+			sw_pg_tree_set_lex(&l);
+			sw_pg_analyze(try, &alt);
+			sw_pg_tree_set_lex(NULL);
+			if (alt.parse_ok && alt.n_stmts == 1) {
+				sw_analysis_free(&p->a);
+				p->a = alt;
+				sw_strv_push(&p->a.stmts[0].reasons,
+					     attempt == 0 ? "a PL/pgSQL expression, run by the server as SELECT <expression>"
+							  : "a PL/pgSQL assignment, its value computed as SELECT <expression>");
+				break;
+			}
+			sw_analysis_free(&alt);
+		}
+		free(expr);
+		free(sel);
+	}
+	if (p->type == SW_EV_EXECUTE && p->arg0 >= 2 && p->arg0 <= 5 && p->a.parse_ok) {
+		bool writes = false;
+		for (size_t i = 0; i < p->a.n_stmts; i++)
+			writes |= p->a.stmts[i].cls != SW_CLASS_READ;
+		if (!writes)
+			for (size_t i = 0; i < p->a.n_stmts; i++) {
+				char *r = sw_xasprintf("the executor runs it as %s", cmd_type_name(p->arg0));
+				p->a.stmts[i].cls = SW_CLASS_WRITE;
+				sw_strv_push(&p->a.stmts[i].reasons, r);
+				free(r);
+			}
+	}
+}
+
 static void analyze(struct sw_daemon *d, struct sw_pending *p)
 {
 	switch (p->type) {
+	case SW_EV_EXECUTE:
+	case SW_EV_UTILITY:
+		analyze_nested(d, p);
+		break;
+	case SW_EV_FUNCTION:
+		/* A watched built-in reached without a statement naming it: judged as its call. */
+		analyze_sql(d, p);
+		for (size_t i = 0; i < p->a.n_stmts; i++)
+			sw_strv_push(&p->a.stmts[i].reasons, "the server calls this built-in on the client's behalf "
+				     "(through a view, a column default, a PL/pgSQL expression, an operator, ...)");
+		break;
 	case SW_EV_FASTPATH:
 		sw_pg_fastpath_analyze((const unsigned char *)p->text, p->len, &p->a);
 		/* What is judged, shown and hashed is the call as SQL, not the message's bytes. */
@@ -539,10 +712,48 @@ static void deny(struct sw_judgement *j, const char *rule, const char *reason)
 }
 
 /* What the gate itself requires of a governed statement, before and beyond the policy. */
+static bool nested_type(uint32_t type)
+{
+	return type == SW_EV_EXECUTE || type == SW_EV_UTILITY || type == SW_EV_FUNCTION;
+}
+
+static bool any_trait(const struct sw_analysis *a, unsigned traits)
+{
+	for (size_t i = 0; i < a->n_stmts; i++)
+		if (a->stmts[i].traits & traits)
+			return true;
+	return false;
+}
+
+/*
+ * Without the execution checkpoint on the backend nothing a statement runs
+ * inside functions is seen: a backend it should be on but is not gets nothing
+ * (its caches are off too), and on a binary without it, code the policy allows
+ * only because its statements would be judged there is refused.
+ */
+static void engine_truth_requirements(struct sw_daemon *d, struct sw_session_info *s, struct sw_pending *p,
+				      struct sw_judgement *overall)
+{
+	const struct sw_pg_layout *L;
+
+	if (!s->governed || s->nested_live || nested_type(p->type) || p->type == SW_EV_SETTING ||
+	    p->type == SW_EV_REPLICATION || overall->verdict == SW_VERDICT_DENY || d->opts->observe_only)
+		return;
+	L = sw_daemon_layout_of(d, s->pid);
+	if (L && L->bpf.fn[SW_FN_EXECUTOR_START])
+		deny(overall, "execution-checkpoint-unavailable",
+		     "the execution checkpoint could not be put on this backend, so what its statements run inside "
+		     "functions would not be judged; see the daemon log and `sqlward status`");
+	else if (any_trait(&p->a, SW_TRAIT_OPAQUE_CODE | SW_TRAIT_RUNS_SQL))
+		deny(overall, "nested-judgment-unavailable",
+		     "procedural code or SQL run from a string is allowed only where the execution checkpoint judges "
+		     "what it runs, and it is not live for this server binary (see `sqlward status`)");
+}
+
 static void gate_requirements(struct sw_daemon *d, struct sw_session_info *s, struct sw_pending *p,
 			      struct sw_judgement *overall)
 {
-	bool sql = p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND;
+	bool sql = p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND || nested_type(p->type);
 
 	if (!s->role[0])
 		deny(overall, "unknown-session", "the session's role could not be determined");
@@ -571,7 +782,9 @@ static void gate_requirements(struct sw_daemon *d, struct sw_session_info *s, st
 				     : "the database is not UTF-8 and the statement has non-ASCII bytes; sqlward "
 				       "lexes non-ASCII text as UTF-8 only (use ASCII or a UTF-8 database)");
 	}
+	engine_truth_requirements(d, s, p, overall);
 }
+
 
 static bool read_backend(void *ctx, uint64_t addr, void *buf, size_t len)
 {
@@ -622,6 +835,7 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 	memset(&h->sess.txn, 0, sizeof(h->sess.txn));
 	h->sess.expect = NULL;
 	h->sess.n_expect = h->sess.next_expect = 0;
+	memset(&h->sess.nested_links, 0, sizeof(h->sess.nested_links));
 	sw_strv_copy(&h->txn_before, &s->txn);
 	sw_sha256_hex(p->text, p->len, h->statement_sha256);
 	/* Every rule that held a part of the string: all their approvers, the largest count, the shortest timeout. */
@@ -676,6 +890,8 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 		.outcome = "held", .decided_by = "policy", .via = h->via, .extra = h->extra,
 	};
 	sw_gate_record(d, &dec, true, &h->ledger_seq);
+	if ((p->aux & SW_AUX_CLIENT) && !nested_type(p->type))
+		s->statement_seq = h->ledger_seq;
 	sw_hold_webhooks_held(d, h);
 	sw_watchdog_tell(d->watchdog_fd, "H %d %llu %s %s %u %llu %u\n", h->pid, (unsigned long long)h->id,
 			 h->statement_sha256, s->role[0] ? s->role : "-", h->type, (unsigned long long)h->arg0, h->aux);
@@ -702,6 +918,9 @@ static void cache_allow(struct sw_daemon *d, struct sw_session_info *s, struct s
 			sw_gate_shape_allow(d->gate, s->ctx_id, p->text, p->len);
 	} else if (p->type == SW_EV_BIND) {
 		sw_gate_cache_allow(d->gate, s->ctx_id, p->lex, SW_EV_BIND, p->text, (uint32_t)p->len + 1);
+	} else if (nested_type(p->type) && p->len && !(p->aux & (SW_AUX_RULE_ACTION | SW_AUX_LAYOUT_BAD))) {
+		/* The same nested text allowed again runs without stopping the backend. */
+		sw_gate_cache_allow(d->gate, s->ctx_id, p->lex, p->type, p->text, (uint32_t)p->len + 1);
 	}
 }
 
@@ -834,7 +1053,7 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 	struct sw_subject subj;
 	const char *decided_by = "policy", *comment = NULL;
 	char token_note[128];
-	bool deferred = false;
+	bool deferred = false, nested, client, trust_record, parsed_inside;
 	struct sw_decision dec;
 
 	if (p->late) {
@@ -843,22 +1062,57 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 	}
 	if (!s)
 		s = sw_session_learn(d, p->pid, p->role[0] ? p->role : NULL, NULL, p->flags);
-	if (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND)
+	nested = nested_type(p->type);
+	client = (p->aux & SW_AUX_CLIENT) && !nested;
+	/* A statement parsed inside another one (a SQL function's body) is nested in it too. */
+	parsed_inside = p->type == SW_EV_STATEMENT && !client && p->arg1;
+	if (parsed_inside)
+		p->via = "nested";
+	if (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND || p->type == SW_EV_UTILITY)
 		sw_prepared_resolve(d->prepared, s->pid, &p->a);
 	subj.role = s->role;
 	subj.database = s->database[0] ? s->database : NULL;
 	per = sw_xcalloc(p->a.n_stmts ? p->a.n_stmts : 1, sizeof(*per));
 	/* Live context (policy `live:`) for governed writes/DDL; reads are skipped inside. */
-	if (s->governed && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND))
+	if (s->governed && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND || nested))
 		sw_live_annotate_dsn(sw_policy_live_dsn(d->policy), subj.database, &p->a);
+	trust_record = sw_policy_apply_trust(d->policy, &p->a);
 	sw_policy_judge(d->policy, &subj, &p->a, per, &overall);
+	if (nested || parsed_inside) {
+		/* Which client statement it runs inside, and how deep. */
+		json_t *n = json_pack("{s:i, s:I, s:i, s:s}", "level", (int)((p->aux >> SW_AUX_LEVEL_SHIFT) & 0xff),
+				      "statement_id", (json_int_t)p->arg1,
+				      "substatement_id", (int)((p->aux >> SW_AUX_SUB_SHIFT) & 0x7fff),
+				      "checkpoint", parsed_inside ? "parse" : p->aux & SW_AUX_RULE_ACTION ? "rule" :
+						    p->type == SW_EV_UTILITY ? "utility" :
+						    p->type == SW_EV_FUNCTION ? "function" : "executor");
+		if (!p->extra)
+			p->extra = json_object();
+		json_object_set_new(p->extra, "nesting", n);
+		if (p->arg1 && p->arg1 == s->statement_id && s->statement_seq)
+			json_object_set_new(p->extra, "top_level_seq", json_integer((json_int_t)s->statement_seq));
+		if (s->trust_nested && p->arg1 && p->arg1 == s->statement_id) {
+			overall = (struct sw_judgement){ .verdict = SW_VERDICT_ALLOW, .rule_id = "trusted-function",
+							 .reason = "run by a function the policy trusts with nested: record" };
+			decided_by = "trusted-function";
+		}
+	} else if (client) {
+		s->statement_id = p->seq;
+		s->statement_seq = 0;
+		s->trust_nested = trust_record;
+		if (s->governed) {
+			if (!p->extra)
+				p->extra = json_object();
+			json_object_set_new(p->extra, "statement_id", json_integer((json_int_t)p->seq));
+		}
+	}
 	if (s->governed || !s->role[0]) {
 		gate_requirements(d, s, p, &overall);
 		if (overall.verdict != SW_VERDICT_DENY && d->frozen && sw_daemon_any_frozen_class(d, &p->a))
 			deny(&overall, "freeze", d->frozen_reason);
 	}
 	/* The approval a human gave the parse covers this first execution, and only it. */
-	if (s->governed && s->token_valid && p->type == SW_EV_BIND) {
+	if (s->governed && s->token_valid && p->type == SW_EV_BIND && !nested) {
 		char sha[65];
 		sw_sha256_hex(p->text, p->len, sha);
 		if (overall.verdict == SW_VERDICT_HOLD && strcmp(sha, s->token_sha256) == 0) {
@@ -870,7 +1124,7 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 			comment = token_note;
 		}
 	}
-	if (s->governed)
+	if (s->governed && !nested && !parsed_inside)
 		s->token_valid = false;
 	/* A new statement: the EXECUTE expectations of the previous one are over. */
 	if (p->type == SW_EV_STATEMENT)
@@ -902,7 +1156,7 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 			sw_pg_resume(s->pid);
 		dec.outcome = "observed";
 		dec.overall = &overall;
-		sw_gate_record(d, &dec, false, NULL);
+		sw_gate_record(d, &dec, false, client ? &s->statement_seq : NULL);
 		if (p->complete && p->type == SW_EV_STATEMENT) {
 			sw_prepared_commit(d->prepared, s->pid, &p->a);
 			sw_session_track(s, &p->a);
@@ -922,7 +1176,7 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 		dec.overall = &enforced;
 		dec.outcome = "ran";
 		dec.decided_by = p->action == SW_ACT_SHAPE_ALLOW ? "shape-cache" : "cache";
-		sw_gate_record(d, &dec, false, NULL);
+		sw_gate_record(d, &dec, false, client ? &s->statement_seq : NULL);
 		if (p->type == SW_EV_STATEMENT) {
 			sw_prepared_commit(d->prepared, s->pid, &p->a);
 			sw_session_expect_executes(s, &p->a, false);
@@ -938,7 +1192,7 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 		dec.overall = &j;
 		dec.outcome = p->action == SW_ACT_TERMINATED ? "terminated" : "cancelled";
 		dec.decided_by = "kernel";
-		sw_gate_record(d, &dec, false, NULL);
+		sw_gate_record(d, &dec, false, client ? &s->statement_seq : NULL);
 	} else if (overall.verdict == SW_VERDICT_HOLD && !d->opts->observe_only && !d->stopping) {
 		if (p->type == SW_EV_BIND)
 			attach_parameters(d, p);
@@ -959,7 +1213,7 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 				    : sw_pg_refusal_ends_session(p->type, p->aux) ? "terminated" : "cancelled";
 		/* The record reaches the disk before the backend moves: queued, synced and
 		 * released with the others decided in this pass (sw_gate_release_decided). */
-		sw_gate_record(d, &dec, false, NULL);
+		sw_gate_record(d, &dec, false, client ? &s->statement_seq : NULL);
 		sw_gate_queue_release(d, s->pid, allow, p->type, p->arg0, p->aux);
 		if (!allow && p->type == SW_EV_SETTING && sw_pg_setting_at_connect(p->aux)) {
 			/* A refused connection: everything it sends until it ends is refused in the kernel. */
@@ -997,6 +1251,10 @@ static void process(struct sw_daemon *d, struct sw_pending *p, const char *cap, 
 		break;
 	case SW_EV_SETTING:
 		gather_setting(d, p, cap, cap_len);
+		break;
+	case SW_EV_EXECUTE:
+	case SW_EV_UTILITY:
+		gather_nested(d, p, cap, cap_len);
 		break;
 	default:
 		gather_string(d, p, cap, cap_len);
@@ -1047,7 +1305,7 @@ void sw_gate_worker_done(struct sw_daemon *d)
 
 static struct sw_pending *pending_from(struct sw_daemon *d, uint32_t type, uint32_t pid, uint64_t ktime_ns, uint32_t action,
 				       uint32_t flags, uint32_t ctx_id, uint32_t lex, uint32_t aux, uint64_t text_addr,
-				       uint64_t arg0, uint64_t arg1, const char *role)
+				       uint64_t arg0, uint64_t arg1, uint64_t arg2, uint64_t seq, const char *role)
 {
 	struct sw_pending *p = sw_xcalloc(1, sizeof(*p));
 
@@ -1062,6 +1320,8 @@ static struct sw_pending *pending_from(struct sw_daemon *d, uint32_t type, uint3
 	p->text_addr = text_addr;
 	p->arg0 = arg0;
 	p->arg1 = arg1;
+	p->arg2 = arg2;
+	p->seq = seq;
 	p->late = d->draining_previous;
 	memcpy(p->role, role, SW_ROLE_MAX);
 	p->role[SW_ROLE_MAX] = 0;
@@ -1110,7 +1370,7 @@ int sw_gate_on_event(void *ctx, const void *data, size_t size)
 		memcpy(&full, data, take);
 		memset((char *)&full + take, 0, sizeof(full) - take);
 		p = pending_from(d, full.hdr.type, full.hdr.pid, full.hdr.ktime_ns, full.action, full.flags, full.ctx_id,
-				 full.lex, full.aux, full.text_addr, full.arg0, full.arg1, full.role);
+				 full.lex, full.aux, full.text_addr, full.arg0, full.arg1, full.arg2, full.seq, full.role);
 		process(d, p, full.text, full.text_len);
 	}
 	return 0;
@@ -1126,7 +1386,7 @@ void sw_gate_take_overflow(struct sw_daemon *d)
 		for (size_t i = 0; i < n; i++) {
 			struct sw_pending *p = pending_from(d, o[i].type, pids[i], o[i].ktime_ns, SW_ACT_HELD, o[i].flags,
 							    o[i].ctx_id, o[i].lex, o[i].aux, o[i].text_addr, o[i].arg0,
-							    o[i].arg1, o[i].role);
+							    o[i].arg1, o[i].arg2, o[i].seq, o[i].role);
 			d->overflow_seen++;
 			process(d, p, NULL, 0);
 		}

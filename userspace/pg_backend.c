@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "pg_backend.h"
+#include "pg_layout.h"
+#include "pg_raise.h"
 #include "sqlward.h"
 #include "util.h"
 
@@ -322,9 +324,33 @@ struct pg_stringinfo {
 	int32_t len, maxlen, cursor;
 };
 
+/* The layouts a refusal at a built-in's entry looks the backend's binary up in (daemon, watchdog). */
+static const struct sw_pg_layout *refuse_layouts;
+static const int *refuse_n_layouts;
+
+void sw_pg_refuse_layouts(const struct sw_pg_layout *layouts, const int *n)
+{
+	refuse_layouts = layouts;
+	refuse_n_layouts = n;
+}
+
 const char *sw_pg_refuse(pid_t pid, uint32_t type, uint64_t arg0, uint32_t aux)
 {
 	switch (type) {
+	case SW_EV_FUNCTION: {
+		/* A built-in acts before any interrupt check: it fails at its entry instead (pg_raise.h). */
+		const struct sw_pg_layout *L =
+			refuse_layouts ? sw_pg_layout_of_pid(refuse_layouts, *refuse_n_layouts, pid) : NULL;
+		char why[256];
+		if (L && sw_pg_raise_cancel(pid, L, why, sizeof(why))) {
+			sw_pg_resume(pid);
+			return "cancelled";
+		}
+		fprintf(stderr, "sqlward: cannot fail pid %d at the built-in it is stopped at (%s): ending the "
+			"session instead\n", (int)pid, L ? why : "its server binary is not known");
+		sw_pg_terminate(pid);
+		return NULL;
+	}
 	case SW_EV_BIND:
 		/* SQL EXECUTE runs inside a statement: the executor honours a cancel before it evaluates anything. */
 		if (aux & (SW_AUX_SQL_EXECUTE | SW_AUX_EXPLAIN_EXECUTE)) {
@@ -340,6 +366,24 @@ const char *sw_pg_refuse(pid_t pid, uint32_t type, uint64_t arg0, uint32_t aux)
 		if (sw_proc_read(pid, arg0, &si, sizeof(si)) && si.cursor >= 0 && si.len - si.cursor >= 4 &&
 		    sw_proc_write(pid, si.data + (uint64_t)si.cursor, &zero, sizeof(zero))) {
 			sw_pg_resume(pid);
+			return "cancelled";
+		}
+		sw_pg_terminate(pid);
+		return NULL;
+	}
+	case SW_EV_UTILITY: {
+		/*
+		 * ProcessUtility runs some statements before any interrupt check (COPY TO
+		 * PROGRAM, LOAD): the statement's node gets tag 0, so the server stops at
+		 * its first look at it ("unrecognized node type: 0") before doing anything.
+		 * The plan it belongs to is this backend's own; the daemon restores the tag
+		 * on the backend's next event (sw_pg_utility_restore). A cancel follows in
+		 * case the error is caught.
+		 */
+		uint32_t tag = 0, zero = 0;
+		if (arg0 && sw_proc_read(pid, arg0, &tag, sizeof(tag)) &&
+		    (tag == 0 || sw_proc_write(pid, arg0, &zero, sizeof(zero)))) {
+			sw_pg_cancel(pid);
 			return "cancelled";
 		}
 		sw_pg_terminate(pid);

@@ -64,6 +64,9 @@ bool sw_proc_write(pid_t pid, uint64_t addr, const void *buf, size_t len);
 /* Release a held backend: allow (SIGCONT) or cancel (SIGINT, then SIGCONT). */
 int sw_pg_resume(pid_t pid);
 int sw_pg_cancel(pid_t pid);
+struct sw_pg_layout;
+/* Where sw_pg_refuse finds a backend's binary layout (refusals at a built-in's entry need it). */
+void sw_pg_refuse_layouts(const struct sw_pg_layout *layouts, const int *n);
 /* End a held backend's session (SIGTERM, then SIGCONT): for refusals a cancel cannot make. */
 int sw_pg_terminate(pid_t pid);
 

@@ -66,11 +66,11 @@ static const struct sw_pg_func deny_glob[] = {
 	{ "pg_rotate_logfile*", PGF_DENY, "server administration" },
 	{ "binary_upgrade_*", PGF_DENY, "pg_upgrade internals that write the catalogs" },
 	{ "pg_*advisory*lock*", PGF_DENY, "takes or releases advisory locks" },
-	{ "query_to_xml*", PGF_DENY, "runs an SQL string the gate cannot see" },
-	{ "cursor_to_xml*", PGF_DENY, "reads through a cursor the gate cannot see" },
-	{ "table_to_xml*", PGF_DENY, "reads a table named by a string" },
-	{ "schema_to_xml*", PGF_DENY, "reads a schema named by a string" },
-	{ "database_to_xml*", PGF_DENY, "reads the whole database" },
+	{ "query_to_xml*", PGF_RUNS_SQL, "runs an SQL string" },
+	{ "cursor_to_xml*", PGF_RUNS_SQL, "reads through a cursor" },
+	{ "table_to_xml*", PGF_RUNS_SQL, "reads a table named by a string" },
+	{ "schema_to_xml*", PGF_RUNS_SQL, "reads every table of a schema named by a string" },
+	{ "database_to_xml*", PGF_RUNS_SQL, "reads every table of the database" },
 	{ "pg_stat_reset*", PGF_DENY, "resets server statistics" },
 };
 

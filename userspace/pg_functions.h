@@ -19,6 +19,7 @@ enum {
 	PGF_VOLATILE  = 1u << 4, /* volatile: as an ADD COLUMN default it rewrites the table */
 	PGF_AGG       = 1u << 5, /* plain aggregate (for the aggregate-only no_limit rule) */
 	PGF_SENSITIVE = 1u << 6, /* exposes credentials, configuration or others' SQL: trait sensitive_catalog */
+	PGF_RUNS_SQL  = 1u << 7, /* runs SQL given as a string through SPI: trait runs_sql (judged where it runs) */
 };
 
 struct sw_pg_func {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "pg_backend.h"
+#include "pg_exec_layout.h"
 #include "pg_layout.h"
 #include "util.h"
 
@@ -19,6 +20,9 @@ static const char *const fn_names[SW_FN__COUNT] = {
 	[SW_FN_FASTPATH] = "HandleFunctionRequest",
 	[SW_FN_REPLICATION] = "exec_replication_command",
 	[SW_FN_SETTING] = "set_config_option_ext",
+	[SW_FN_EXECUTOR_START] = "ExecutorStart",
+	[SW_FN_PROCESS_UTILITY] = "ProcessUtility",
+	[SW_FN_FMGR_LOOKUP] = "fmgr_info_cxt_security",   /* static: found through fmgr_info and fmgr_info_cxt */
 };
 
 const char *sw_pg_layout_fn_name(int fn)
@@ -33,6 +37,9 @@ enum sym {
 	S_GET_SESSION_USER_ID, S_GET_DB_ENCODING, S_STATEMENT_TIMEOUT, S_LOCK_TIMEOUT, S_IDLE_XACT_TIMEOUT,
 	S_IDLE_SESSION_TIMEOUT, S_SEARCH_PATH, S_AM_WALSENDER, S_EXECUTE_QUERY, S_EXPLAIN_EXECUTE,
 	S_END_COMMAND, S_EMIT_ERROR_REPORT, S_READY_FOR_QUERY, S_GET_COMMAND_TAG_NAME, S_GETERRCODE,
+	S_DEBUG_QUERY_STRING, S_CREATE_QUERY_DESC, S_PLAN_QUERIES, S_PORTAL_DEFINE,
+	S_FMGR_INFO, S_FMGR_INFO_CXT, S_PROCESS_INTERRUPTS, S_INTERRUPT_PENDING, S_QUERY_CANCEL_PENDING,
+	S_INTERRUPT_HOLDOFF, S_CANCEL_HOLDOFF, S_CRIT_SECTION,
 	S__COUNT
 };
 static const char *const sym_names[S__COUNT - S_SCS] = {
@@ -40,8 +47,18 @@ static const char *const sym_names[S__COUNT - S_SCS] = {
 	"GetAuthenticatedUserId", "GetSessionUserId", "GetDatabaseEncoding", "StatementTimeout", "LockTimeout",
 	"IdleInTransactionSessionTimeout", "IdleSessionTimeout", "namespace_search_path", "am_walsender",
 	"ExecuteQuery", "ExplainExecuteQuery", "EndCommand", "EmitErrorReport", "ReadyForQuery",
-	"GetCommandTagName", "geterrcode",
+	"GetCommandTagName", "geterrcode", "debug_query_string", "CreateQueryDesc", "pg_plan_queries",
+	"PortalDefineQuery", "fmgr_info", "fmgr_info_cxt", "ProcessInterrupts", "InterruptPending", "QueryCancelPending",
+	"InterruptHoldoffCount", "QueryCancelHoldoffCount", "CritSectionCount",
 };
+
+/* Needed by the execution checkpoint only: without them it is not attached, the rest is. */
+static bool exec_only(int k)
+{
+	return k == S_FN0 + SW_FN_EXECUTOR_START || k == S_FN0 + SW_FN_PROCESS_UTILITY ||
+	       k == S_FN0 + SW_FN_FMGR_LOOKUP || k == S_DEBUG_QUERY_STRING || k == S_CREATE_QUERY_DESC ||
+	       k == S_PLAN_QUERIES || k == S_PORTAL_DEFINE || k >= S_FMGR_INFO;
+}
 
 static const char *sym_name(int i)
 {
@@ -255,6 +272,144 @@ static bool find_version_in(const struct elf_view *v, char *version, size_t vlen
 	return false;
 }
 
+static bool read_vaddr(void *ctx, uint64_t vaddr, void *buf, size_t len)
+{
+	const struct elf_view *v = ctx;
+	off_t off = file_offset(v, vaddr);
+	return off >= 0 && pread(v->fd, buf, len, off) == (ssize_t)len;
+}
+
+/*
+ * The execution checkpoint: its offsets derived from the binary's code and
+ * checked against the verified table, or exec_problem says why it stays off.
+ */
+static void exec_checkpoint(const struct elf_view *v, const uint64_t vals[S__COUNT], struct sw_pg_layout *out)
+{
+	struct sw_pg_exec_layout x;
+	unsigned char code[256];
+	const struct sw_pg_exec_layout *k = sw_pg_exec_layout_known(out->major);
+	char why[sizeof(out->exec_problem)];
+	off_t es, pu;
+
+	if (!vals[S_FN0 + SW_FN_EXECUTOR_START] || !vals[S_FN0 + SW_FN_PROCESS_UTILITY] ||
+	    !vals[S_DEBUG_QUERY_STRING] || !vals[S_CREATE_QUERY_DESC] || !vals[S_PLAN_QUERIES] ||
+	    !vals[S_PORTAL_DEFINE]) {
+		snprintf(out->exec_problem, sizeof(out->exec_problem), "the binary does not export ExecutorStart, "
+			 "ProcessUtility, debug_query_string, CreateQueryDesc, pg_plan_queries and PortalDefineQuery");
+		return;
+	}
+	memset(&x, 0, sizeof(x));
+	if (!read_code(v, vals[S_CREATE_QUERY_DESC], code, 160) ||
+	    !sw_pg_decode_create_query_desc(code, 160, &x.qd_plannedstmt, &x.qd_source_text, &x.ps_command_type)) {
+		snprintf(out->exec_problem, sizeof(out->exec_problem), "CreateQueryDesc's code is not the field copy "
+			 "sqlward checks, so QueryDesc's layout cannot be verified");
+		return;
+	}
+	{
+		struct sw_pg_exec_layout p;
+		if (!read_code(v, vals[S_PLAN_QUERIES], code, sizeof(code)) ||
+		    !sw_pg_decode_plan_queries(code, sizeof(code), vals[S_PLAN_QUERIES], read_vaddr, (void *)v, &p)) {
+			snprintf(out->exec_problem, sizeof(out->exec_problem), "pg_plan_queries' code is not the "
+				 "field copy sqlward checks, so PlannedStmt's layout cannot be verified");
+			return;
+		}
+		p.qd_plannedstmt = x.qd_plannedstmt;
+		p.qd_source_text = x.qd_source_text;
+		if (!read_code(v, vals[S_PORTAL_DEFINE], code, 64) ||
+		    !sw_pg_decode_portal_define(code, 64, &p.portal_source_text)) {
+			snprintf(out->exec_problem, sizeof(out->exec_problem), "PortalDefineQuery's code is not the "
+				 "field copy sqlward checks, so a portal's query text cannot be found");
+			return;
+		}
+		if (p.ps_command_type != x.ps_command_type) {
+			snprintf(out->exec_problem, sizeof(out->exec_problem), "CreateQueryDesc and pg_plan_queries "
+				 "disagree on where PlannedStmt.commandType is");
+			return;
+		}
+		x = p;
+	}
+	if (!sw_pg_exec_layout_check(out->major, &x, why, sizeof(why))) {
+		snprintf(out->exec_problem, sizeof(out->exec_problem), "%s", why);
+		return;
+	}
+	es = file_offset(v, vals[S_FN0 + SW_FN_EXECUTOR_START]);
+	pu = file_offset(v, vals[S_FN0 + SW_FN_PROCESS_UTILITY]);
+	if (es < 0 || pu < 0) {
+		snprintf(out->exec_problem, sizeof(out->exec_problem), "ExecutorStart/ProcessUtility are outside the "
+			 "binary's loaded segments");
+		return;
+	}
+	out->exec_file_off[0] = (uint64_t)es;
+	out->exec_file_off[1] = (uint64_t)pu;
+	out->bpf.fn[SW_FN_EXECUTOR_START] = vals[S_FN0 + SW_FN_EXECUTOR_START];
+	out->bpf.fn[SW_FN_PROCESS_UTILITY] = vals[S_FN0 + SW_FN_PROCESS_UTILITY];
+	out->bpf.debug_query_string = vals[S_DEBUG_QUERY_STRING];
+	out->bpf.qd_plannedstmt = x.qd_plannedstmt;
+	out->bpf.qd_source_text = x.qd_source_text;
+	out->bpf.ps_tag = x.ps_tag;
+	out->bpf.ps_command_type = x.ps_command_type;
+	out->bpf.ps_can_set_tag = x.ps_can_set_tag;
+	out->bpf.ps_utility_stmt = x.ps_utility_stmt;
+	out->bpf.ps_stmt_location = x.ps_stmt_location;
+	out->bpf.ps_stmt_len = x.ps_stmt_len;
+	out->bpf.pu_context_arg = k->pu_context_arg;
+	out->bpf.portal_source_text = x.portal_source_text;
+}
+
+bool sw_pg_decode_fmgr_wrapper(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *target)
+{
+	/* [mov CurrentMemoryContext(%rip),%rdx;] xor %ecx,%ecx; jmp fmgr_info_cxt_security */
+	size_t i = skip_endbr(code, n);
+	int32_t rel;
+
+	if (n >= i + 7 && code[i] == 0x48 && code[i + 1] == 0x8b && code[i + 2] == 0x15)
+		i += 7;
+	if (n < i + 7 || code[i] != 0x31 || code[i + 1] != 0xc9 || code[i + 2] != 0xe9)
+		return false;
+	memcpy(&rel, code + i + 3, 4);
+	*target = vaddr + i + 7 + (uint64_t)(int64_t)rel;
+	return true;
+}
+
+/*
+ * The function checkpoint: fmgr_info and fmgr_info_cxt both hand over to the
+ * static fmgr_info_cxt_security, where every function call is prepared; it is
+ * found from their code (they must agree), plus the globals a refusal there
+ * needs (it makes the backend raise "canceling statement" before any call).
+ */
+static void function_checkpoint(const struct elf_view *v, const uint64_t vals[S__COUNT], struct sw_pg_layout *out)
+{
+	unsigned char code[32];
+	uint64_t a = 0, b = 0;
+	off_t off;
+
+	if (!out->bpf.fn[SW_FN_EXECUTOR_START])
+		return;   /* the execution checkpoint is off: it goes with it */
+	for (int k = S_FMGR_INFO; k < S__COUNT; k++)
+		if (!vals[k]) {
+			snprintf(out->function_problem, sizeof(out->function_problem), "the binary does not export %s",
+				 sym_name(k));
+			return;
+		}
+	if (!read_code(v, vals[S_FMGR_INFO], code, sizeof(code)) ||
+	    !sw_pg_decode_fmgr_wrapper(code, sizeof(code), vals[S_FMGR_INFO], &a) ||
+	    !read_code(v, vals[S_FMGR_INFO_CXT], code, sizeof(code)) ||
+	    !sw_pg_decode_fmgr_wrapper(code, sizeof(code), vals[S_FMGR_INFO_CXT], &b) || a != b ||
+	    (off = file_offset(v, a)) < 0) {
+		snprintf(out->function_problem, sizeof(out->function_problem), "fmgr_info and fmgr_info_cxt are not "
+			 "the tail calls sqlward checks for, so where function calls are prepared cannot be found");
+		return;
+	}
+	out->bpf.fn[SW_FN_FMGR_LOOKUP] = a;
+	out->exec_file_off[2] = (uint64_t)off;
+	out->process_interrupts = vals[S_PROCESS_INTERRUPTS];
+	out->interrupt_pending = vals[S_INTERRUPT_PENDING];
+	out->query_cancel_pending = vals[S_QUERY_CANCEL_PENDING];
+	out->interrupt_holdoff = vals[S_INTERRUPT_HOLDOFF];
+	out->cancel_holdoff = vals[S_CANCEL_HOLDOFF];
+	out->crit_section = vals[S_CRIT_SECTION];
+}
+
 int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, size_t errlen)
 {
 	struct elf_view v = { .fd = -1 };
@@ -309,14 +464,15 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 	}
 	read_symbols(&v, vals, sizes);
 	for (int k = 0; k < S__COUNT; k++) {
-		if (vals[k])
+		if (vals[k] || exec_only(k))
 			continue;
 		snprintf(err, errlen, "%s (PostgreSQL %s) does not export %s, which sqlward needs to gate it; "
 			 "use a server build with its dynamic symbol table intact", path, out->version, sym_name(k));
 		goto out;
 	}
 	for (int f = 0; f < SW_FN__COUNT; f++)
-		out->bpf.fn[f] = vals[S_FN0 + f];
+		if (f != SW_FN_EXECUTOR_START && f != SW_FN_PROCESS_UTILITY && f != SW_FN_FMGR_LOOKUP)
+			out->bpf.fn[f] = vals[S_FN0 + f];
 	out->bpf.standard_conforming_strings = vals[S_SCS];
 	out->bpf.backslash_quote = vals[S_BQ];
 	out->bpf.active_portal = vals[S_ACTIVE_PORTAL];
@@ -385,6 +541,8 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 		/* ErrorData (utils/elog.h): char *message follows int sqlerrcode, pointer-aligned. */
 		out->bpf.edata_message = (out->bpf.edata_sqlerrcode + 4 + 7) & ~7u;
 	}
+	exec_checkpoint(&v, vals, out);
+	function_checkpoint(&v, vals, out);
 	rc = 0;
 out:
 	if (v.e)

@@ -32,6 +32,15 @@ struct sw_pg_layout {
 		 param_ptype_off;
 	uint64_t load_low;               /* lowest PT_LOAD vaddr (0 for PIE) */
 	char outcome_problem[160];       /* why released statements' outcomes are not fully seen ("" if they are) */
+	/* The execution checkpoint (bpf.fn[SW_FN_EXECUTOR_START] != 0 when verified): file offsets of
+	 * ExecutorStart and ProcessUtility (attached per governed backend), or why it is off. */
+	uint64_t exec_file_off[3];       /* ExecutorStart, ProcessUtility, fmgr_info_cxt_security */
+	char exec_problem[320];
+	/* The function checkpoint (pg_builtin_watch.h) is bpf.fn[SW_FN_FMGR_LOOKUP]; or why it is off. */
+	char function_problem[200];
+	/* Raising a cancel at a built-in's entry (pg_raise.c). */
+	uint64_t process_interrupts, interrupt_pending, query_cancel_pending, interrupt_holdoff, cancel_holdoff,
+		 crit_section;
 	dev_t dev;                       /* the file read (a package upgrade puts a new one at path) */
 	ino_t ino;
 };
@@ -71,6 +80,8 @@ bool sw_pg_decode_tag_name(const unsigned char *code, size_t n, uint64_t vaddr, 
 /* geterrcode: errordata_stack_depth, errordata[], sizeof(ErrorData), offsetof(ErrorData, sqlerrcode). */
 bool sw_pg_decode_errcode(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *depth, uint64_t *errordata,
 			  uint32_t *size, uint32_t *code_off);
+/* fmgr_info / fmgr_info_cxt: "[mov CurrentMemoryContext,%rdx;] xor %ecx,%ecx; jmp T": T. */
+bool sw_pg_decode_fmgr_wrapper(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *target);
 /* Find the server version in a PG_VERSION_STR ("PostgreSQL 15.18 ... on x86_64..."), e.g. "15.18" and 15. */
 bool sw_pg_find_version(const unsigned char *bytes, size_t n, char *version, size_t vlen, int *major);
 

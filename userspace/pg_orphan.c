@@ -20,6 +20,8 @@ uint32_t sw_pg_probe_at(const struct sw_pg_layout *L, uint64_t base, uint64_t pc
 	static const uint32_t type_of[SW_FN__COUNT] = {
 		[SW_FN_PARSE] = SW_EV_STATEMENT, [SW_FN_BIND] = SW_EV_BIND, [SW_FN_FASTPATH] = SW_EV_FASTPATH,
 		[SW_FN_REPLICATION] = SW_EV_REPLICATION, [SW_FN_SETTING] = SW_EV_SETTING,
+		[SW_FN_EXECUTOR_START] = SW_EV_EXECUTE, [SW_FN_PROCESS_UTILITY] = SW_EV_UTILITY,
+		[SW_FN_FMGR_LOOKUP] = SW_EV_FUNCTION,
 	};
 
 	for (int f = 0; f < SW_FN__COUNT; f++) {
@@ -104,6 +106,28 @@ bool sw_pg_refuse_stopped(pid_t pid, const struct sw_pg_layout *layouts, int n, 
 				    type == SW_EV_SETTING ? (uint32_t)(rcx & 0xff) << SW_AUX_SETTING_SHIFT : 0);
 		snprintf(what, len, "%s a %s", done ? done : "terminated (uncertain)",
 			 type == SW_EV_FASTPATH ? "fastpath function call" : "setting");
+		return done != NULL;
+	case SW_EV_UTILITY: {
+		/* ProcessUtility(pstmt, ...): the utility statement's node is pstmt->utilityStmt. */
+		uint64_t node = 0;
+		if (!stopped_args(pid, &rdi, &rcx) ||
+		    !sw_proc_read(pid, rdi + L->bpf.ps_utility_stmt, &node, sizeof(node)) || !node) {
+			sw_pg_terminate(pid);
+			snprintf(what, len, "terminated the session: stopped at a nested utility statement whose node "
+				 "could not be read");
+			return false;
+		}
+		done = sw_pg_refuse(pid, type, node, 0);
+		snprintf(what, len, "%s a nested utility statement", done ? done : "terminated (uncertain)");
+		return done != NULL;
+	}
+	case SW_EV_EXECUTE:
+		sw_pg_refuse(pid, type, 0, 0);
+		snprintf(what, len, "cancelled a nested statement");
+		return true;
+	case SW_EV_FUNCTION:
+		done = sw_pg_refuse(pid, type, 0, 0);
+		snprintf(what, len, "%s a call of a watched built-in", done ? done : "terminated (uncertain)");
 		return done != NULL;
 	case SW_EV_BIND:
 		sw_pg_refuse(pid, type, 0, 0);

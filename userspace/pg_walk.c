@@ -262,6 +262,10 @@ void pgw_function(struct pgw *w, PgQuery__Node *const *names, size_t n, bool sql
 	} else if (f && (f->flags & PGF_SENSITIVE)) {
 		w->st->traits |= SW_TRAIT_SENSITIVE_CATALOG;
 		pgw_reason(w, "calls %s (exposes %s)", display, f->why);
+	} else if (f && (f->flags & PGF_RUNS_SQL)) {
+		w->st->traits |= SW_TRAIT_RUNS_SQL;
+		pgw_reason(w, "calls %s (%s: each statement it runs is judged at the execution checkpoint)", display,
+			   f->why);
 	} else if (f && (f->flags & PGF_WRITE)) {
 		w->write_func = true;
 		pgw_reason(w, "calls %s (%s: a write)", display, f->why);

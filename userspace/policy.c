@@ -1,7 +1,10 @@
 /* Policy lifetime, accessors and verdict names (loading: policy_load.c, matching: policy_match.c). */
 #include <stdlib.h>
+#include <fnmatch.h>
 #include <string.h>
+#include "pg_functions.h"
 #include "policy_internal.h"
+#include "util.h"
 
 static const char *const verdict_names[] = { "allow", "hold", "deny" };
 
@@ -73,6 +76,11 @@ void sw_policy_free(struct sw_policy *p)
 	free(p->path);
 	free(p->description);
 	free(p->live_dsn);
+	for (size_t i = 0; i < p->n_trusted; i++) {
+		free(p->trusted[i].schema);
+		free(p->trusted[i].name);
+	}
+	free(p->trusted);
 	free(p);
 }
 
@@ -84,6 +92,70 @@ const char *sw_policy_digest(const struct sw_policy *p)
 const char *sw_policy_path(const struct sw_policy *p)
 {
 	return p->path;
+}
+
+bool sw_policy_function_trusted(const struct sw_policy *p, const char *function, bool *record)
+{
+	const char *dot = function ? strrchr(function, '.') : NULL;
+	char schema[128];
+
+	*record = false;
+	if (!dot || dot == function || (size_t)(dot - function) >= sizeof(schema))
+		return false;   /* only a schema-qualified call names the code that was vetted */
+	memcpy(schema, function, (size_t)(dot - function));
+	schema[dot - function] = 0;
+	for (size_t i = 0; i < p->n_trusted; i++)
+		if (fnmatch(p->trusted[i].schema, schema, FNM_CASEFOLD) == 0 &&
+		    fnmatch(p->trusted[i].name, dot + 1, FNM_CASEFOLD) == 0) {
+			*record = p->trusted[i].record;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * `trusted_functions`: a statement whose only unknown functions are trusted
+ * ones is not unknown_function. Returns true when every one of them is trusted
+ * with `nested: record` (what they run is recorded without judgment).
+ */
+bool sw_policy_apply_trust(const struct sw_policy *policy, struct sw_analysis *a)
+{
+	bool any = false, all_record = true;
+
+	for (size_t i = 0; i < a->n_stmts; i++) {
+		struct sw_stmt *st = &a->stmts[i];
+		bool all_trusted = true;
+		if (!(st->traits & SW_TRAIT_UNKNOWN_FUNCTION))
+			continue;
+		for (size_t k = 0; k < st->functions.n; k++) {
+			const char *f = st->functions.v[k], *dot = strrchr(f, '.');
+			char schema[128] = "";
+			bool record;
+			if (dot && (size_t)(dot - f) < sizeof(schema)) {
+				memcpy(schema, f, (size_t)(dot - f));
+				schema[dot - f] = 0;
+			}
+			if (sw_pg_func_lookup(dot ? schema : NULL, dot ? dot + 1 : f))
+				continue;   /* known to the classifier: not what made it unknown */
+			if (!sw_policy_function_trusted(policy, f, &record)) {
+				all_trusted = false;
+				continue;
+			}
+			any = true;
+			all_record &= record;
+			{
+				char *r = sw_xasprintf("calls %s, trusted by the policy (trusted_functions%s)", f,
+						       record ? ", nested: record" : "");
+				sw_strv_push(&st->reasons, r);
+				free(r);
+			}
+		}
+		if (all_trusted)
+			st->traits &= ~(unsigned)SW_TRAIT_UNKNOWN_FUNCTION;
+		else
+			all_record = false;
+	}
+	return any && all_record;
 }
 
 const char *sw_policy_live_dsn(const struct sw_policy *p)

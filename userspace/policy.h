@@ -105,6 +105,16 @@ const struct sw_rule *sw_policy_rule(const struct sw_policy *p, const char *id);
 enum sw_verdict sw_policy_default(const struct sw_policy *p);
 /* `live: { dsn: ... }`: where the daemon reads live context (libpq DSN), or NULL. */
 const char *sw_policy_live_dsn(const struct sw_policy *p);
+/*
+ * `trusted_functions:` -- vetted code an agent may call. A call of a trusted
+ * function (written schema-qualified, "app.report_monthly") is not an
+ * unknown_function; what it runs is judged at the execution checkpoint, or
+ * with `nested: record` (*record) recorded there without being judged.
+ */
+bool sw_policy_function_trusted(const struct sw_policy *p, const char *function, bool *record);
+/* Clear unknown_function where every unknown function a statement calls is trusted (with a
+ * reason saying so); true when all of them are trusted with `nested: record`. Before judging. */
+bool sw_policy_apply_trust(const struct sw_policy *p, struct sw_analysis *a);
 /* The policy's top-level `description:`, or NULL. */
 const char *sw_policy_description(const struct sw_policy *p);
 /* True for ids the engine reserves (default, ungoverned, empty). */

@@ -46,6 +46,13 @@ struct sw_freeze_window {
 	char *reason;
 };
 
+/* `trusted_functions:` entry: vetted code the agent may call (see policy.h). */
+struct sw_trusted_fn {
+	char *schema;        /* glob on the schema the call names */
+	char *name;          /* glob on the function name ("*" when absent) */
+	bool record;         /* nested: record (statements it runs recorded, not judged) */
+};
+
 struct sw_policy {
 	char *path;
 	char *description;
@@ -63,6 +70,8 @@ struct sw_policy {
 	struct sw_freeze_window *freeze_windows;
 	size_t n_freeze_windows;
 	char *live_dsn;                       /* `live: { dsn: ... }`, NULL when absent */
+	struct sw_trusted_fn *trusted;        /* `trusted_functions:` */
+	size_t n_trusted;
 	bool literal_sensitive;               /* a rule reads something a literal can change (see policy.h) */
 };
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fnmatch.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -816,11 +817,63 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 
 /* ---- top level ---- */
 
-enum { TK_VERSION, TK_DESCRIPTION, TK_GOVERN, TK_DEFAULT, TK_RULES, TK_FREEZE, TK_LIVE, TK_ACCESS, TK__COUNT };
+enum { TK_VERSION, TK_DESCRIPTION, TK_GOVERN, TK_DEFAULT, TK_RULES, TK_FREEZE, TK_LIVE, TK_ACCESS, TK_TRUSTED,
+       TK__COUNT };
 static const char *const top_keys[] = {
-	"sqlward_policy", "description", "govern", "default", "rules", "freeze", "live", "access", NULL
+	"sqlward_policy", "description", "govern", "default", "rules", "freeze", "live", "access",
+	"trusted_functions", NULL
 };
-static const char top_keys_text[] = "sqlward_policy, description, govern, default, rules, freeze, live, access";
+static const char top_keys_text[] = "sqlward_policy, description, govern, default, rules, freeze, live, access, "
+				    "trusted_functions";
+
+/*
+ * trusted_functions: [{ schema: app, name: "report_*", nested: judge|record }]
+ * -- functions a security team reviewed (policy.h).
+ */
+static int load_trusted(struct ld *l, const node_t *n, struct sw_policy *p)
+{
+	static const char *const tk[] = { "schema", "name", "nested", NULL };
+	size_t nt;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return FAIL(l, n, "trusted_functions must be a list of `- { schema: app, name: \"report_*\" }` entries");
+	nt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	p->trusted = sw_xcalloc(nt ? nt : 1, sizeof(*p->trusted));
+	for (size_t i = 0; i < nt; i++) {
+		const node_t *e = node(l, n->data.sequence.items.start[i]), *keys[3], *v[3];
+		struct sw_trusted_fn *t = &p->trusted[p->n_trusted++];
+		const char *s;
+
+		if (want_mapping(l, e, "trusted function", tk, "schema, name, nested", keys, v) < 0)
+			return -1;
+		if (!v[0])
+			return FAIL(l, e, "a trusted function needs `schema:` (the schema its vetted code lives in; "
+				    "only schema-qualified calls are trusted)");
+		if (want_str(l, v[0], "schema", &s) < 0)
+			return -1;
+		if (!*s || strcmp(s, "*") == 0 || fnmatch(s, "pg_catalog", FNM_CASEFOLD) == 0)
+			return FAIL(l, v[0], "schema \"%s\" would trust every schema or the built-ins; name the "
+				    "application's schema (e.g. app)", s);
+		t->schema = sw_xstrdup(s);
+		if (v[1]) {
+			if (want_str(l, v[1], "name", &s) < 0)
+				return -1;
+			t->name = sw_xstrdup(s);
+		} else {
+			t->name = sw_xstrdup("*");
+		}
+		if (v[2]) {
+			if (want_str(l, v[2], "nested", &s) < 0)
+				return -1;
+			if (strcmp(s, "record") == 0)
+				t->record = true;
+			else if (strcmp(s, "judge") != 0)
+				return FAIL(l, v[2], "nested: \"%s\" is not judge or record (judge: what the function "
+					    "runs is judged like anything else; record: recorded without judgment)", s);
+		}
+	}
+	return 0;
+}
 
 /*
  * live: { dsn: "host=/run/postgresql dbname=app user=sqlward_live" } -- where
@@ -1078,6 +1131,8 @@ static int load_root(struct ld *l, const node_t *root, struct sw_policy *p)
 	if (v[TK_LIVE] && load_live(l, v[TK_LIVE], p) < 0)
 		return -1;
 	if (v[TK_ACCESS] && load_access(l, v[TK_ACCESS], p) < 0)
+		return -1;
+	if (v[TK_TRUSTED] && load_trusted(l, v[TK_TRUSTED], p) < 0)
 		return -1;
 	if (!v[TK_DEFAULT])
 		return FAIL(l, root, "missing `default:` (the verdict when no rule matches); "

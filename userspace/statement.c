@@ -17,6 +17,7 @@ static const char *const trait_names[SW_TRAIT__COUNT] = {
 	"multi_statement", "select_star", "no_limit", "no_where",
 	"opaque_code", "prepared", "unresolved", "locking_read",
 	"unsafe_setting", "sensitive_catalog", "fastpath", "parameterized",
+	"runs_sql",
 };
 
 const char *sw_engine_name(enum sw_engine e)

@@ -55,8 +55,10 @@ enum sw_trait {
 	SW_TRAIT_SENSITIVE_CATALOG  = 1u << 17, /* sensitive_catalog: reads credentials, server configuration or other sessions' SQL */
 	SW_TRAIT_FASTPATH           = 1u << 18, /* fastpath: a protocol-level function call (message 'F', libpq PQfn) */
 	SW_TRAIT_PARAMETERIZED      = 1u << 19, /* parameterized: has $n placeholders, bound at each execution */
+	SW_TRAIT_RUNS_SQL           = 1u << 20, /* runs_sql: a function that runs SQL given as a string (query_to_xml,
+						     * table_to_xml, ...): what it runs is judged at the execution checkpoint */
 };
-#define SW_TRAIT__COUNT 20
+#define SW_TRAIT__COUNT 21
 const char *sw_trait_name(unsigned bit_index);  /* index 0..SW_TRAIT__COUNT-1 */
 /* The classifier's reason for SW_TRAIT_PARAMETERIZED (one text, so others can find it). */
 #define SW_REASON_PARAMETERIZED "has $n placeholders: their values are bound at each execution and not seen here"

@@ -111,12 +111,14 @@ static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *li
 	for (int i = 0; i < o->n_pg_bins; i++)
 		if (sw_pg_layout_load(o->pg_bins[i], &layouts[n_layouts], err, sizeof(err)) == 0)
 			n_layouts++;
+	sw_pg_refuse_layouts(layouts, &n_layouts);
 	for (size_t i = 0; i < n; i++) {
 		const char *done;
 		char what[256];
 		if (list[i].pid <= 0 || sw_proc_state(list[i].pid) != 'T' || !in_scope(o, list[i].pid))
 			continue;
 		if (list[i].type) {
+			learn_layout(layouts, &n_layouts, list[i].pid);
 			done = sw_pg_refuse(list[i].pid, list[i].type, list[i].arg0, list[i].aux);
 			snprintf(what, sizeof(what), "%s a statement held by the daemon when it died",
 				 done ? done : "terminated (uncertain)");

@@ -481,7 +481,7 @@ e("SELECT pg_reload_conf()", "read", "SELECT", [], traits=["dangerous_function"]
 e("SELECT pg_advisory_lock(1)", "read", "SELECT", [], traits=["dangerous_function"])
 e("SELECT pg_try_advisory_xact_lock(1)", "read", "SELECT", [], traits=["dangerous_function"])
 e("SELECT pg_create_logical_replication_slot('s', 'pgoutput')", "read", "SELECT", [], traits=["dangerous_function"])
-e("SELECT query_to_xml('DELETE FROM t RETURNING 1', true, false, '')", "read", "SELECT", [], traits=["dangerous_function"])
+e("SELECT query_to_xml('DELETE FROM t RETURNING 1', true, false, '')", "read", "SELECT", [], traits=["runs_sql"])
 e("SELECT pg_notify('ch', 'x')", "read", "SELECT", [], traits=["dangerous_function"])
 e("SELECT pg_switch_wal()", "read", "SELECT", [], traits=["dangerous_function"])
 e("UPDATE t SET a = pg_sleep(1)::text WHERE id = 1", "write", "UPDATE", ["t"], traits=["dangerous_function"])

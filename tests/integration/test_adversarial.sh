@@ -327,27 +327,28 @@ for s in "SELECT pg_catalog.pg_sleep(5)" 'SELECT "pg_sleep"(5)' "SELECT PG_SLEEP
 	attack "$s returns fast" agent_test fast "$s"
 done
 
-# SQL run through SPI by a builtin: the probe never sees the inner string,
-# so the outer statement must be refused. table_to_xml is "only" a read, but
-# it names its table in a string that relation rules (e.g. a policy denying
-# app.customers) cannot see: refused too, and the rows must not come back.
-# PostgreSQL runs the string read-only (a DELETE or DROP in it fails by
-# itself: gated only), but a volatile function called from it may write.
-attack_gated "query_to_xml(DELETE ... RETURNING)" agent_test \
-	"scratch_intact && gate_refused \"'DELETE FROM app.scratch RETURNING 1'\"" \
+# SQL run through SPI by a builtin (query_to_xml, table_to_xml, ...): the string
+# is not parsed at the top; every statement it runs is judged at the execution
+# checkpoint like any other (test_engine_truth.sh refuses a denied relation read
+# this way). PostgreSQL runs the string read-only (a DELETE or DROP in it fails
+# by itself), but a volatile function called from it may write: judged there.
+attack "query_to_xml(DELETE ... RETURNING)" agent_test scratch_intact \
 	"SELECT query_to_xml('DELETE FROM app.scratch RETURNING 1', true, false, '')"
-attack_gated "query_to_xml(DROP TABLE)" agent_test "t_intact && gate_refused \"'DROP TABLE app.t', true\"" \
+attack "query_to_xml(DROP TABLE)" agent_test t_intact \
 	"SELECT query_to_xml('DROP TABLE app.t', true, false, '')"
 attack "query_to_xml calling a writing function" agent_test scratch_intact \
 	"SELECT query_to_xml('SELECT app.purge_pl()', true, false, '')"
 attack "query_to_xml calling nextval" agent_test seq_intact \
 	"SELECT query_to_xml('SELECT nextval(''app.seq'')', true, false, '')"
-attack "query_to_xml reading app.customers" agent_test no_pii \
-	"SELECT query_to_xml('SELECT * FROM app.customers', true, false, '')"
-attack "cursor_to_xml over a declared cursor" agent_test no_pii \
-	"BEGIN" "DECLARE c CURSOR FOR SELECT * FROM app.customers" "SELECT cursor_to_xml('c', 100, true, false, '')"
-attack "table_to_xml('app.customers')" agent_test no_pii \
-	"SELECT table_to_xml('app.customers', true, false, '')"
+if [ "$UNGATED" != 1 ]; then
+	# A read the policy allows directly is allowed through them too, and judged where it runs.
+	fixture_reset
+	sql agent_test "SELECT query_to_xml('SELECT * FROM app.customers', true, false, '')" \
+		"SELECT table_to_xml('app.customers', true, false, '')"
+	check "query_to_xml / table_to_xml of an allowed read run" test "$SQL_RC" -eq 0
+	assert_ledger "query_to_xml's query is judged where it runs (nested)" role=agent_test via=nested \
+		"statement=SELECT * FROM app.customers" verdict=allow
+fi
 
 # Admin-written functions and triggers the agent may execute
 attack "SQL-language function app.purge() deleting" agent_test scratch_intact \

@@ -25,7 +25,7 @@ sql_admin "CREATE ROLE ai_root LOGIN SUPERUSER" \
 	"CREATE FUNCTION app.wipe() RETURNS int LANGUAGE plpgsql AS
 	   \$\$ BEGIN DELETE FROM app.scratch; RETURN 1; END \$\$" \
 	"CREATE FUNCTION app.sneaky_path() RETURNS int LANGUAGE plpgsql AS
-	   \$\$ BEGIN PERFORM set_config('search_path', 'app, pg_catalog', false); RETURN 1; END \$\$" \
+	   \$\$ DECLARE v text; BEGIN v := set_config('search_path', 'app, pg_catalog', false); RETURN 1; END \$\$" \
 	"GRANT EXECUTE ON FUNCTION app.wipe(), app.sneaky_path() TO agent_test, ai_bot" >/dev/null ||
 	sw_die "fixtures: $SQL_ERR"
 LOGINS=(agent_test ai_root)
@@ -335,6 +335,8 @@ assert_eq "ungoverned: IDENTIFY_SYSTEM runs" 0 "$SQL_RC"
 assert_ledger "ungoverned: the replication command is recorded (observed)" role=analyst via=replication outcome=observed
 
 # ---- 10. a setting changed at run time inside code the policy allows ------------------------
+# (a PL/pgSQL simple expression: evaluated without the executor, so it is the setting
+# checkpoint that sees it; a PERFORM would be refused as a nested statement first)
 gate_stop_check "daemon stops cleanly (default policy)"
 cat >"$SW_TMP/allow-fn.yaml" <<'YAML'
 sqlward_policy: 1

@@ -13,15 +13,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib_gate.sh
 
 # A private copy of the server installation, so replacing its binary touches nothing else.
-PGCOPY=$SW_TMP/pginst
-mkdir -p "$PGCOPY/usr/lib/postgresql/15" "$PGCOPY/usr/share/postgresql"
-cp -a /usr/lib/postgresql/15/bin "$PGCOPY/usr/lib/postgresql/15/"
-ln -s /usr/lib/postgresql/15/lib "$PGCOPY/usr/lib/postgresql/15/lib"
-ln -s /usr/share/postgresql/15 "$PGCOPY/usr/share/postgresql/15"
-chmod -R a+rX "$SW_TMP"
-SW_PG_BINDIR=$PGCOPY/usr/lib/postgresql/15/bin
-SW_PG_BIN=$SW_PG_BINDIR/postgres
-export SW_PG_BINDIR SW_PG_BIN
+pg_private_copy
 
 pg_start
 pg_fixtures

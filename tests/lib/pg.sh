@@ -373,3 +373,18 @@ sql_wait() {
 
 # conninfo for libpq tools (tests/tools/pq_extended).
 pg_conninfo() { echo "host=$SW_PG_HOST port=$SW_PG_PORT dbname=$SW_PG_DB user=$1 connect_timeout=10"; }
+
+# pg_private_copy: a private copy of the PostgreSQL 15 installation under $SW_TMP (its
+# binaries copied, lib and share linked), made the one pg_start uses: tests that replace
+# or patch the server binary touch nothing else. Sets SW_PG_BINDIR, SW_PG_BIN.
+pg_private_copy() {
+	local copy=$SW_TMP/pginst
+	mkdir -p "$copy/usr/lib/postgresql/15" "$copy/usr/share/postgresql"
+	cp -a /usr/lib/postgresql/15/bin "$copy/usr/lib/postgresql/15/"
+	ln -s /usr/lib/postgresql/15/lib "$copy/usr/lib/postgresql/15/lib"
+	ln -s /usr/share/postgresql/15 "$copy/usr/share/postgresql/15"
+	chmod -R a+rX "$SW_TMP"
+	SW_PG_BINDIR=$copy/usr/lib/postgresql/15/bin
+	SW_PG_BIN=$SW_PG_BINDIR/postgres
+	export SW_PG_BINDIR SW_PG_BIN
+}

@@ -112,7 +112,7 @@ static void test_real_binary(void **state)
 	assert_int_equal(sw_pg_layout_load(PG15, &L, err, sizeof(err)), 0);
 	assert_int_equal(L.major, 15);
 	for (int f = 0; f < SW_FN__COUNT; f++)
-		assert_true(L.bpf.fn[f] != 0);
+		assert_true(L.bpf.fn[f] != 0);   /* the execution checkpoint included (test_pg_exec_layout.c) */
 	assert_true(L.bpf.standard_conforming_strings && L.bpf.backslash_quote && L.bpf.active_portal);
 	assert_true(L.bpf.current_user_id && L.bpf.authenticated_user_id && L.database_encoding);
 	assert_int_equal(L.bpf.psrc_query_string, 16);

@@ -948,6 +948,49 @@ static void test_bad_policies(void **state)
 	assert_true(n >= 30);
 }
 
+/* trusted_functions: schema-qualified calls of vetted code are not unknown_function; record mode reported. */
+static void test_trusted_functions(void **state)
+{
+	struct sw_policy *p = load_str("sqlward_policy: 1\ndefault: deny\ntrusted_functions:\n"
+				       "  - { schema: app, name: \"report_*\" }\n"
+				       "  - { schema: \"aud*\", nested: record }\n");
+	struct sw_analysis a;
+	bool record;
+
+	(void)state;
+	assert_true(sw_policy_function_trusted(p, "app.report_monthly", &record));
+	assert_false(record);
+	assert_true(sw_policy_function_trusted(p, "APP.Report_x", &record));
+	assert_true(sw_policy_function_trusted(p, "audit.log_it", &record));
+	assert_true(record);
+	/* Unqualified: resolution depends on search_path, never trusted. Other names/schemas: not. */
+	assert_false(sw_policy_function_trusted(p, "report_monthly", &record));
+	assert_false(sw_policy_function_trusted(p, "app.purge", &record));
+	assert_false(sw_policy_function_trusted(p, "public.report_x", &record));
+
+	sw_pg_analyze("SELECT app.report_monthly(1), lower('x')", &a);
+	assert_true(a.stmts[0].traits & SW_TRAIT_UNKNOWN_FUNCTION);
+	assert_false(sw_policy_apply_trust(p, &a));   /* trusted, but nested: judge */
+	assert_false(a.stmts[0].traits & SW_TRAIT_UNKNOWN_FUNCTION);
+	sw_analysis_free(&a);
+	sw_pg_analyze("SELECT audit.log_it(), app.purge()", &a);
+	assert_false(sw_policy_apply_trust(p, &a));   /* one untrusted call: stays unknown, not record */
+	assert_true(a.stmts[0].traits & SW_TRAIT_UNKNOWN_FUNCTION);
+	sw_analysis_free(&a);
+	sw_pg_analyze("SELECT audit.log_it(1)", &a);
+	assert_true(sw_policy_apply_trust(p, &a));
+	sw_analysis_free(&a);
+	sw_policy_free(p);
+
+	refused("sqlward_policy: 1\ndefault: deny\ntrusted_functions:\n  - { name: x }\n", "mem.yaml:4:",
+		"needs `schema:`");
+	refused("sqlward_policy: 1\ndefault: deny\ntrusted_functions:\n  - { schema: pg_catalog }\n", "mem.yaml:4:",
+		"would trust every schema");
+	refused("sqlward_policy: 1\ndefault: deny\ntrusted_functions:\n  - { schema: app, nested: yes }\n",
+		"mem.yaml:4:", "is not judge or record");
+	refused("sqlward_policy: 1\ndefault: deny\ntrusted_functions: app\n", "mem.yaml:3:", "must be a list");
+}
+
 static void test_load_edge_cases(void **state)
 {
 	(void)state;
@@ -1465,6 +1508,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_literal_sensitive),
+		cmocka_unit_test(test_trusted_functions),
 		cmocka_unit_test(test_freeze_windows),
 		cmocka_unit_test(test_first_match_wins),
 		cmocka_unit_test(test_match_role_database),

@@ -1,0 +1,37 @@
+/* The built-ins watched at their C entry (see pg_builtin_watch.h). */
+#include <stdio.h>
+#include <string.h>
+#include "pg_builtin_watch.h"
+#include "pg_functions.h"
+#include "pg_proc_oids.h"
+#include "sqlward.h"
+
+static struct sw_watched_builtin list[SW_BUILTINS_MAX];
+static size_t n_list;
+static int built;
+
+const struct sw_watched_builtin *sw_pg_watched_builtins(size_t *n)
+{
+	if (!built) {
+		for (size_t i = 0; i < sw_pg_procs_n && n_list < SW_BUILTINS_MAX; i++) {
+			const struct sw_pg_proc *p = &sw_pg_procs[i];
+			const struct sw_pg_func *f;
+			if (strcmp(p->schema, "pg_catalog") != 0 || strcmp(p->name, "set_config") == 0)
+				continue;   /* set_config with constants is SET, judged where settings are applied */
+			f = sw_pg_func_lookup("pg_catalog", p->name);
+			if (f && (f->flags & (PGF_DENY | PGF_SENSITIVE)))
+				list[n_list++] = (struct sw_watched_builtin){ p->oid, p->name };
+		}
+		built = 1;
+	}
+	*n = n_list;
+	return list;
+}
+
+void sw_pg_builtin_statement(size_t k, char *out, size_t len)
+{
+	size_t n;
+	const struct sw_watched_builtin *b = sw_pg_watched_builtins(&n);
+
+	snprintf(out, len, "SELECT pg_catalog.%s()", k < n ? b[k].name : "unknown");
+}
