@@ -374,13 +374,20 @@ const char *sw_pg_refuse(pid_t pid, uint32_t type, uint64_t arg0, uint32_t aux)
 	case SW_EV_UTILITY: {
 		/*
 		 * ProcessUtility runs some statements before any interrupt check (COPY TO
-		 * PROGRAM, LOAD): the statement's node gets tag 0, so the server stops at
-		 * its first look at it ("unrecognized node type: 0") before doing anything.
-		 * The plan it belongs to is this backend's own; the daemon restores the tag
-		 * on the backend's next event (sw_pg_utility_restore). A cancel follows in
-		 * case the error is caught.
+		 * PROGRAM, LOAD): the backend raises a cancel at ProcessUtility's entry
+		 * (pg_raise.h). Where it cannot (no ptrace), the statement's node gets tag
+		 * 0, so the server stops at its first look at it ("unrecognized node type:
+		 * 0") before doing anything; that plan of this session then fails the same
+		 * way until it is rebuilt (never restored: its memory may be reused by then).
 		 */
+		const struct sw_pg_layout *L =
+			refuse_layouts ? sw_pg_layout_of_pid(refuse_layouts, *refuse_n_layouts, pid) : NULL;
 		uint32_t tag = 0, zero = 0;
+		char why[256];
+		if (L && sw_pg_raise_cancel(pid, L, why, sizeof(why))) {
+			sw_pg_resume(pid);
+			return "cancelled";
+		}
 		if (arg0 && sw_proc_read(pid, arg0, &tag, sizeof(tag)) &&
 		    (tag == 0 || sw_proc_write(pid, arg0, &zero, sizeof(zero)))) {
 			sw_pg_cancel(pid);

@@ -13,11 +13,18 @@
 #define ENTRY_SLACK 16
 #define RED_ZONE 128
 
-/* Is pc at the entry of the function checkpoint (where calls are prepared)? */
+/* Is pc at the entry of a checkpoint where raising is clean (nothing done yet): where function
+ * calls are prepared, or where a utility statement starts? */
 static bool at_watched_entry(const struct sw_pg_layout *L, pid_t pid, uint64_t pc)
 {
-	uint64_t at = L->bpf.fn[SW_FN_FMGR_LOOKUP] ? sw_pg_layout_addr(L, pid, L->bpf.fn[SW_FN_FMGR_LOOKUP]) : 0;
-	return at && pc >= at && pc <= at + ENTRY_SLACK;
+	static const int fns[] = { SW_FN_FMGR_LOOKUP, SW_FN_PROCESS_UTILITY };
+
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		uint64_t at = L->bpf.fn[fns[i]] ? sw_pg_layout_addr(L, pid, L->bpf.fn[fns[i]]) : 0;
+		if (at && pc >= at && pc <= at + ENTRY_SLACK)
+			return true;
+	}
+	return false;
 }
 
 bool sw_pg_raise_cancel(pid_t pid, const struct sw_pg_layout *L, char *why, size_t len)
@@ -59,7 +66,8 @@ bool sw_pg_raise_cancel(pid_t pid, const struct sw_pg_layout *L, char *why, size
 		goto out;
 	}
 	if (!at_watched_entry(L, pid, r.rip)) {
-		snprintf(why, len, "the backend is not stopped where function calls are prepared");
+		snprintf(why, len, "the backend is not stopped where function calls are prepared or a utility "
+			 "statement starts");
 		goto out;
 	}
 	/* A call frame below the red zone, aligned as at a function's entry; the return address is never used. */

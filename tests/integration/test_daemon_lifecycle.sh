@@ -161,6 +161,43 @@ assert_contains "the restarted daemon refuses the orphaned fastpath call" "$SQL_
 assert_eq "the function never ran" 10 "$(sql_admin_val "SELECT count(*) FROM app.t")"
 assert_contains "the refusal names the fastpath call" "$(cat "$SW_GATE_LOG")" "fastpath function call"
 
+# ---- a nested utility statement held when the daemon dies: the watchdog refuses it ----------
+# (the default policy plus a function the agent may call: what it runs is judged)
+NPOL=$SW_TMP/nested.yaml
+cp policies/default.yaml "$NPOL"
+printf '\ntrusted_functions:\n  - { schema: app, name: "lc_*" }\n' >>"$NPOL"
+gate_stop
+gate_start "$NPOL"
+sql_admin "CREATE FUNCTION app.lc_ddl(n text) RETURNS int LANGUAGE plpgsql AS
+	\$\$ BEGIN EXECUTE format('CREATE TABLE app.%I (a int)', n); RETURN 1; END \$\$" \
+	"GRANT CREATE ON SCHEMA app TO agent_test" >/dev/null
+sql_bg agent_test "SELECT app.lc_ddl('lc_made1')"
+h=$SQL_BG
+wait_pending 15 "lc_made1"
+held_pid=$PENDING_PID
+check "a nested CREATE TABLE is held" test -n "$held_pid"
+assert_contains "what is held is the nested statement" "$(pending_json)" "CREATE TABLE app.lc_made1"
+kill -KILL "$SW_GATE_PID"; wait "$SW_GATE_PID" 2>/dev/null; SW_GATE_PID=
+sql_wait "$h" 10
+assert_contains "after kill -9 the watchdog refuses the held nested statement" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "the nested CREATE TABLE never ran" f "$(sql_admin_val "SELECT to_regclass('app.lc_made1') IS NOT NULL")"
+
+# ---- ... and with daemon and watchdog gone: the next daemon refuses it from where it stopped --
+gate_start "$NPOL"
+sql_bg agent_test "SELECT app.lc_ddl('lc_made2')"
+h=$SQL_BG
+wait_pending 15 "lc_made2"
+held_pid=$PENDING_PID
+pkill -KILL -P "$SW_GATE_PID" 2>/dev/null   # the watchdog
+kill -KILL "$SW_GATE_PID"; wait "$SW_GATE_PID" 2>/dev/null; SW_GATE_PID=
+sleep 0.5
+assert_eq "with daemon and watchdog gone the nested statement stays stopped" "T" "$(proc_state "$held_pid")"
+gate_start "$NPOL"
+sql_wait "$h" 15
+assert_contains "the restarted daemon refuses the orphaned nested statement" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "that CREATE TABLE never ran either" f "$(sql_admin_val "SELECT to_regclass('app.lc_made2') IS NOT NULL")"
+assert_contains "the refusal names the nested utility statement" "$(cat "$SW_GATE_LOG")" "nested utility statement"
+
 # ---- status shows the kernel counters -----------------------------------------------
 st=$("$SQLWARD" status --socket "$SW_SOCK")
 assert_contains "status reports ring-buffer drops" "$st" "ring_buffer_drops"

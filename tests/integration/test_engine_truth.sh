@@ -136,6 +136,12 @@ psql -X -q -v ON_ERROR_STOP=1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$SW_PG_SUPER
 	CREATE VIEW app.v_activity AS SELECT pid, query FROM pg_stat_activity;
 	GRANT SELECT ON app.v_slow, app.v_activity TO PUBLIC;
 	GRANT ALL ON app.t_default TO agent_test;
+	-- 19. a nested utility statement that acts before any interrupt check
+	CREATE FUNCTION app.report_copy(path text) RETURNS int LANGUAGE plpgsql AS $$
+	BEGIN
+	  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch ' || path);
+	  RETURN 1;
+	END $$;
 	-- 9. an event trigger (last: it fires on the admin's CREATE TABLE too)
 	CREATE FUNCTION app.et_secret() RETURNS event_trigger LANGUAGE plpgsql AS $$
 	BEGIN
@@ -178,6 +184,11 @@ for L in "${LOGINS[@]}"; do
 		"$SQL_RC/$(t2_n 999)/$(secret_n)"
 	sql_admin "DELETE FROM app.t2 WHERE id = 999" "TRUNCATE app.secret" >/dev/null || sw_die "cleanup: $SQL_ERR"
 done
+MARKER=/tmp/sqlward-copy-program-ran.$$   # written by the server's OS user
+sw_at_exit "rm -f $MARKER"
+sql agent_super "SELECT app.report_copy('$MARKER')"
+check "[agent_super] ungated: report_copy runs its program" test -e "$MARKER"
+rm -f "$MARKER"
 [ "$SW_T_FAIL" -eq 0 ] || { finish; exit 1; }
 # The secret a governed login must not read (case 12) nor add to.
 sql_admin "INSERT INTO app.secret VALUES (-1)" >/dev/null || sw_die "secret: $SQL_ERR"
@@ -485,6 +496,15 @@ for L in "${LOGINS[@]}"; do
 	refused "[$L] builtin: a view over pg_stat_activity fails"
 	nested "[$L] builtin: pg_stat_get_activity through the view is refused as sensitive" \
 		"statement=SELECT pg_catalog.pg_stat_get_activity()" rule=deny-sensitive outcome=cancelled
+
+	# ---- 19. COPY ... TO PROGRAM run by a function: refused before the program starts --------------------
+	if [ "$L" = agent_super ]; then
+		run_as "$L" "" "SELECT app.report_copy('$MARKER')"
+		refused "[$L] copy program: the call fails"
+		check "[$L] copy program: the program never ran" test ! -e "$MARKER"
+		nested "[$L] copy program: the nested COPY TO PROGRAM is refused (checkpoint utility)" \
+			"statement~TO PROGRAM" verdict=deny outcome=cancelled 'nesting~"checkpoint": "utility"'
+	fi
 
 	assert_eq "[$L] nothing left pending" 0 "$(pending_list "" | wc -l)"
 done
