@@ -25,7 +25,7 @@ CONFIG_NAMES = {
     "E": "pgbouncer (transaction)",
 }
 WL_NAMES = {"select": "-S", "select-prepared": "-S -M prepared", "tpcb": "TPC-B-like",
-            "nested": "a PL/pgSQL function per call (one nested SELECT)"}
+            "nested": "-M prepared, a PL/pgSQL function per call (one nested SELECT)"}
 WL_SHORT = {"select": "-S", "select-prepared": "prepared", "tpcb": "TPC-B", "nested": "nested"}
 
 

@@ -15,8 +15,9 @@
 #   E  pgbouncer (transaction pooling) in front of cluster P
 # Workloads: pgbench -S (simple protocol, literal values), -S -M prepared
 # (extended protocol), the default TPC-B-like mix and "nested" (each
-# transaction calls a PL/pgSQL function that runs one SELECT: the execution
-# checkpoint's cost; it is on governed backends only), each with 4 and 16
+# transaction calls a PL/pgSQL function that runs one SELECT, -M prepared: the
+# execution checkpoint's cost once both the call and the statement inside are
+# in the verdict cache; it is on governed backends only), each with 4 and 16
 # clients. Rounds are interleaved (round 1: every workload x every config,
 # round 2: ...), so slow drift of the machine hits every configuration alike.
 # sqlward is started fresh for each B/C run (its CPU, peak RSS, drops and
@@ -203,7 +204,7 @@ wl_flags() {
 	select) echo "-S" ;;
 	select-prepared) echo "-S -M prepared" ;;
 	tpcb) echo "" ;;
-	nested) echo "-f $SW_TMP/nested.sql" ;;
+	nested) echo "-M prepared -f $SW_TMP/nested.sql" ;;
 	esac
 }
 

@@ -101,6 +101,11 @@ static void print_text(const char *source, const struct sw_stmt *st, const struc
 	}
 }
 
+static bool check_owners(void *ctx, const char *schema, const char *name, struct sw_strv *owners)
+{
+	return sw_live_function_owners(ctx, schema, name, owners);
+}
+
 static void check_text(struct check_ctx *c, const char *source, const char *sql)
 {
 	struct sw_analysis a;
@@ -111,7 +116,7 @@ static void check_text(struct check_ctx *c, const char *source, const char *sql)
 	if (c->live)
 		sw_live_annotate(c->live, &a);
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
-	sw_policy_apply_trust(c->policy, &a);
+	sw_policy_apply_trust(c->policy, &a, c->live ? check_owners : NULL, c->live);
 	if (c->role) {
 		sw_policy_judge(c->policy, &subj, &a, per, &overall);
 	} else {

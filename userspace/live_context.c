@@ -415,6 +415,48 @@ void sw_live_annotate(struct sw_live_conn *lc, struct sw_analysis *a)
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sw_live_conn *cached;
 
+bool sw_live_function_owners(struct sw_live_conn *lc, const char *schema, const char *name, struct sw_strv *owners)
+{
+	const char *params[2] = { schema, name };
+	PGresult *r;
+	bool ok = false;
+
+	if (!lc || !ensure(lc))
+		return false;
+	r = PQexecParams(lc->c, "SELECT DISTINCT pg_catalog.pg_get_userbyid(p.proowner) "
+			 "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+			 "WHERE n.nspname = $1 AND p.proname = $2", 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		for (int i = 0; i < PQntuples(r); i++)
+			sw_strv_push(owners, PQgetvalue(r, i, 0));
+		ok = true;
+	}
+	PQclear(r);
+	return ok;
+}
+
+bool sw_live_function_owners_dsn(const char *dsn, const char *database, const char *schema, const char *name,
+				 struct sw_strv *owners)
+{
+	const char *db;
+	bool ok = false;
+
+	if (!dsn || !*dsn || !database)
+		return false;
+	pthread_mutex_lock(&cache_lock);
+	if (cached && strcmp(cached->dsn, dsn) != 0) {
+		sw_live_close(cached);
+		cached = NULL;
+	}
+	if (!cached)
+		cached = sw_live_open(dsn);
+	db = sw_live_database(cached);
+	if (db && strcmp(db, database) == 0)
+		ok = sw_live_function_owners(cached, schema, name, owners);
+	pthread_mutex_unlock(&cache_lock);
+	return ok;
+}
+
 void sw_live_annotate_dsn(const char *dsn, const char *database, struct sw_analysis *a)
 {
 	const char *db;

@@ -90,4 +90,15 @@ void sw_live_annotate(struct sw_live_conn *lc, struct sw_analysis *a);
  */
 void sw_live_annotate_dsn(const char *dsn, const char *database, struct sw_analysis *a);
 
+/*
+ * The owners (role names) of the functions named schema.name in the
+ * database, through the same cached connection: false when they cannot be
+ * read now (no DSN, another database, the query failed). No such function:
+ * true with no owners.
+ */
+bool sw_live_function_owners_dsn(const char *dsn, const char *database, const char *schema, const char *name,
+				 struct sw_strv *owners);
+/* The same over one connection (`sqlward check --dsn`). */
+bool sw_live_function_owners(struct sw_live_conn *lc, const char *schema, const char *name, struct sw_strv *owners);
+
 #endif

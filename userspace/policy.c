@@ -1,4 +1,5 @@
 /* Policy lifetime, accessors and verdict names (loading: policy_load.c, matching: policy_match.c). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <fnmatch.h>
 #include <string.h>
@@ -79,6 +80,7 @@ void sw_policy_free(struct sw_policy *p)
 	for (size_t i = 0; i < p->n_trusted; i++) {
 		free(p->trusted[i].schema);
 		free(p->trusted[i].name);
+		free(p->trusted[i].owner);
 	}
 	free(p->trusted);
 	free(p);
@@ -94,22 +96,56 @@ const char *sw_policy_path(const struct sw_policy *p)
 	return p->path;
 }
 
-bool sw_policy_function_trusted(const struct sw_policy *p, const char *function, bool *record)
+/* Does every function schema.name belong to a role matching glob? */
+static bool owned_by(const char *glob, const char *schema, const char *name, sw_owner_fn owners, void *ctx, char *why,
+		     size_t whylen)
+{
+	struct sw_strv o = { 0 };
+	bool ok;
+
+	if (!owners || !owners(ctx, schema, name, &o)) {
+		if (why)
+			snprintf(why, whylen, "%s.%s is not trusted: who owns it could not be read from the live catalog",
+				 schema, name);
+		sw_strv_free(&o);
+		return false;
+	}
+	ok = o.n > 0;
+	for (size_t i = 0; i < o.n && ok; i++)
+		if (fnmatch(glob, o.v[i], 0) != 0) {
+			ok = false;
+			if (why)
+				snprintf(why, whylen, "%s.%s is not trusted: it is owned by %s, not by \"%s\"", schema, name,
+					 o.v[i], glob);
+		}
+	if (!o.n && why)
+		snprintf(why, whylen, "%s.%s is not trusted: no such function in the live catalog", schema, name);
+	sw_strv_free(&o);
+	return ok;
+}
+
+bool sw_policy_function_trusted(const struct sw_policy *p, const char *function, bool *record, sw_owner_fn owners,
+				void *ctx, char *why, size_t whylen)
 {
 	const char *dot = function ? strrchr(function, '.') : NULL;
 	char schema[128];
 
 	*record = false;
+	if (why && whylen)
+		why[0] = 0;
 	if (!dot || dot == function || (size_t)(dot - function) >= sizeof(schema))
 		return false;   /* only a schema-qualified call names the code that was vetted */
 	memcpy(schema, function, (size_t)(dot - function));
 	schema[dot - function] = 0;
-	for (size_t i = 0; i < p->n_trusted; i++)
-		if (fnmatch(p->trusted[i].schema, schema, FNM_CASEFOLD) == 0 &&
-		    fnmatch(p->trusted[i].name, dot + 1, FNM_CASEFOLD) == 0) {
-			*record = p->trusted[i].record;
-			return true;
-		}
+	for (size_t i = 0; i < p->n_trusted; i++) {
+		if (fnmatch(p->trusted[i].schema, schema, FNM_CASEFOLD) != 0 ||
+		    fnmatch(p->trusted[i].name, dot + 1, FNM_CASEFOLD) != 0)
+			continue;
+		if (p->trusted[i].owner && !owned_by(p->trusted[i].owner, schema, dot + 1, owners, ctx, why, whylen))
+			continue;
+		*record = p->trusted[i].record;
+		return true;
+	}
 	return false;
 }
 
@@ -118,7 +154,7 @@ bool sw_policy_function_trusted(const struct sw_policy *p, const char *function,
  * ones is not unknown_function. Returns true when every one of them is trusted
  * with `nested: record` (what they run is recorded without judgment).
  */
-bool sw_policy_apply_trust(const struct sw_policy *policy, struct sw_analysis *a)
+bool sw_policy_apply_trust(const struct sw_policy *policy, struct sw_analysis *a, sw_owner_fn owners, void *ctx)
 {
 	bool any = false, all_record = true;
 
@@ -129,7 +165,7 @@ bool sw_policy_apply_trust(const struct sw_policy *policy, struct sw_analysis *a
 			continue;
 		for (size_t k = 0; k < st->functions.n; k++) {
 			const char *f = st->functions.v[k], *dot = strrchr(f, '.');
-			char schema[128] = "";
+			char schema[128] = "", why[256];
 			bool record;
 			if (dot && (size_t)(dot - f) < sizeof(schema)) {
 				memcpy(schema, f, (size_t)(dot - f));
@@ -137,7 +173,9 @@ bool sw_policy_apply_trust(const struct sw_policy *policy, struct sw_analysis *a
 			}
 			if (sw_pg_func_lookup(dot ? schema : NULL, dot ? dot + 1 : f))
 				continue;   /* known to the classifier: not what made it unknown */
-			if (!sw_policy_function_trusted(policy, f, &record)) {
+			if (!sw_policy_function_trusted(policy, f, &record, owners, ctx, why, sizeof(why))) {
+				if (why[0])
+					sw_strv_push(&st->reasons, why);
 				all_trusted = false;
 				continue;
 			}

@@ -111,10 +111,16 @@ const char *sw_policy_live_dsn(const struct sw_policy *p);
  * unknown_function; what it runs is judged at the execution checkpoint, or
  * with `nested: record` (*record) recorded there without being judged.
  */
-bool sw_policy_function_trusted(const struct sw_policy *p, const char *function, bool *record);
+struct sw_strv;
+/* The owners of the functions schema.name (live catalog); false when they cannot be read. */
+typedef bool (*sw_owner_fn)(void *ctx, const char *schema, const char *name, struct sw_strv *owners);
+/* An entry with `owner:` trusts a function only when owners (may be NULL: then never) says every
+ * function of that name is owned by a matching role; why (may be NULL) says why one was not. */
+bool sw_policy_function_trusted(const struct sw_policy *p, const char *function, bool *record, sw_owner_fn owners,
+				void *ctx, char *why, size_t whylen);
 /* Clear unknown_function where every unknown function a statement calls is trusted (with a
  * reason saying so); true when all of them are trusted with `nested: record`. Before judging. */
-bool sw_policy_apply_trust(const struct sw_policy *p, struct sw_analysis *a);
+bool sw_policy_apply_trust(const struct sw_policy *p, struct sw_analysis *a, sw_owner_fn owners, void *ctx);
 /* The policy's top-level `description:`, or NULL. */
 const char *sw_policy_description(const struct sw_policy *p);
 /* True for ids the engine reserves (default, ungoverned, empty). */

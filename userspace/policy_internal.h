@@ -50,6 +50,7 @@ struct sw_freeze_window {
 struct sw_trusted_fn {
 	char *schema;        /* glob on the schema the call names */
 	char *name;          /* glob on the function name ("*" when absent) */
+	char *owner;         /* glob every function of that name must be owned by (live catalog), or NULL */
 	bool record;         /* nested: record (statements it runs recorded, not judged) */
 };
 

@@ -832,7 +832,7 @@ static const char top_keys_text[] = "sqlward_policy, description, govern, defaul
  */
 static int load_trusted(struct ld *l, const node_t *n, struct sw_policy *p)
 {
-	static const char *const tk[] = { "schema", "name", "nested", NULL };
+	static const char *const tk[] = { "schema", "name", "nested", "owner", NULL };
 	size_t nt;
 
 	if (n->type != YAML_SEQUENCE_NODE)
@@ -840,11 +840,11 @@ static int load_trusted(struct ld *l, const node_t *n, struct sw_policy *p)
 	nt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	p->trusted = sw_xcalloc(nt ? nt : 1, sizeof(*p->trusted));
 	for (size_t i = 0; i < nt; i++) {
-		const node_t *e = node(l, n->data.sequence.items.start[i]), *keys[3], *v[3];
+		const node_t *e = node(l, n->data.sequence.items.start[i]), *keys[4], *v[4];
 		struct sw_trusted_fn *t = &p->trusted[p->n_trusted++];
 		const char *s;
 
-		if (want_mapping(l, e, "trusted function", tk, "schema, name, nested", keys, v) < 0)
+		if (want_mapping(l, e, "trusted function", tk, "schema, name, nested, owner", keys, v) < 0)
 			return -1;
 		if (!v[0])
 			return FAIL(l, e, "a trusted function needs `schema:` (the schema its vetted code lives in; "
@@ -861,6 +861,14 @@ static int load_trusted(struct ld *l, const node_t *n, struct sw_policy *p)
 			t->name = sw_xstrdup(s);
 		} else {
 			t->name = sw_xstrdup("*");
+		}
+		if (v[3]) {
+			if (want_str(l, v[3], "owner", &s) < 0)
+				return -1;
+			if (!p->live_dsn)
+				return FAIL(l, v[3], "owner needs the live catalog: add `live: { dsn: ... }` (the daemon "
+					    "reads who owns the function there), or remove owner:");
+			t->owner = sw_xstrdup(s);
 		}
 		if (v[2]) {
 			if (want_str(l, v[2], "nested", &s) < 0)

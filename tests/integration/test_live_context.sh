@@ -126,4 +126,36 @@ assert_contains "markdown: old column type" "$md" "<code>character varying(10)</
 assert_contains "markdown: safer alternative" "$md" "| Safer | "
 
 sql_wait "$BG" 60
+# ---- trusted_functions by owner: who owns the function is read from the live catalog ----------
+sql_admin "CREATE ROLE vetted_owner" "CREATE SCHEMA app2" \
+	"CREATE FUNCTION app2.report_ok() RETURNS int LANGUAGE sql AS 'SELECT 1'" \
+	"ALTER FUNCTION app2.report_ok() OWNER TO vetted_owner" \
+	"CREATE FUNCTION app2.report_other() RETURNS int LANGUAGE sql AS 'SELECT 1'" >/dev/null ||
+	sw_die "owner fixtures: $SQL_ERR"
+TPOL=$SW_TMP/trusted-owner.yaml
+cat >"$TPOL" <<YAML
+sqlward_policy: 1
+govern: { roles: ["agent_*"] }
+live: { dsn: "$DSN" }
+default: allow
+trusted_functions:
+  - { schema: app2, owner: vetted_owner }
+rules:
+  - { id: hold-unknown, match: { trait: unknown_function }, action: hold }
+YAML
+owner_verdict() {
+	"$SQLWARD" check --policy "$TPOL" --role agent_x "$@" --format json - 2>&1 | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.readline())
+print(r.get("verdict"), r.get("rule"))'
+}
+assert_eq "owner: a function owned by the vetted role is trusted" "allow default" \
+	"$(echo "SELECT app2.report_ok();" | owner_verdict --dsn "$DSN")"
+assert_eq "owner: one owned by someone else is not" "hold hold-unknown" \
+	"$(echo "SELECT app2.report_other();" | owner_verdict --dsn "$DSN")"
+assert_eq "owner: without the live catalog nothing is trusted by owner" "hold hold-unknown" \
+	"$(echo "SELECT app2.report_ok();" | owner_verdict)"
+out=$(echo "SELECT app2.report_other();" | "$SQLWARD" check --policy "$TPOL" --role agent_x --dsn "$DSN" - 2>&1)
+assert_contains "owner: the reason names the owner" "$out" "owned by $SW_PG_SUPER, not by"
+
 finish

@@ -958,27 +958,27 @@ static void test_trusted_functions(void **state)
 	bool record;
 
 	(void)state;
-	assert_true(sw_policy_function_trusted(p, "app.report_monthly", &record));
+	assert_true(sw_policy_function_trusted(p, "app.report_monthly", &record, NULL, NULL, NULL, 0));
 	assert_false(record);
-	assert_true(sw_policy_function_trusted(p, "APP.Report_x", &record));
-	assert_true(sw_policy_function_trusted(p, "audit.log_it", &record));
+	assert_true(sw_policy_function_trusted(p, "APP.Report_x", &record, NULL, NULL, NULL, 0));
+	assert_true(sw_policy_function_trusted(p, "audit.log_it", &record, NULL, NULL, NULL, 0));
 	assert_true(record);
 	/* Unqualified: resolution depends on search_path, never trusted. Other names/schemas: not. */
-	assert_false(sw_policy_function_trusted(p, "report_monthly", &record));
-	assert_false(sw_policy_function_trusted(p, "app.purge", &record));
-	assert_false(sw_policy_function_trusted(p, "public.report_x", &record));
+	assert_false(sw_policy_function_trusted(p, "report_monthly", &record, NULL, NULL, NULL, 0));
+	assert_false(sw_policy_function_trusted(p, "app.purge", &record, NULL, NULL, NULL, 0));
+	assert_false(sw_policy_function_trusted(p, "public.report_x", &record, NULL, NULL, NULL, 0));
 
 	sw_pg_analyze("SELECT app.report_monthly(1), lower('x')", &a);
 	assert_true(a.stmts[0].traits & SW_TRAIT_UNKNOWN_FUNCTION);
-	assert_false(sw_policy_apply_trust(p, &a));   /* trusted, but nested: judge */
+	assert_false(sw_policy_apply_trust(p, &a, NULL, NULL));   /* trusted, but nested: judge */
 	assert_false(a.stmts[0].traits & SW_TRAIT_UNKNOWN_FUNCTION);
 	sw_analysis_free(&a);
 	sw_pg_analyze("SELECT audit.log_it(), app.purge()", &a);
-	assert_false(sw_policy_apply_trust(p, &a));   /* one untrusted call: stays unknown, not record */
+	assert_false(sw_policy_apply_trust(p, &a, NULL, NULL));   /* one untrusted call: stays unknown, not record */
 	assert_true(a.stmts[0].traits & SW_TRAIT_UNKNOWN_FUNCTION);
 	sw_analysis_free(&a);
 	sw_pg_analyze("SELECT audit.log_it(1)", &a);
-	assert_true(sw_policy_apply_trust(p, &a));
+	assert_true(sw_policy_apply_trust(p, &a, NULL, NULL));
 	sw_analysis_free(&a);
 	sw_policy_free(p);
 
@@ -989,6 +989,8 @@ static void test_trusted_functions(void **state)
 	refused("sqlward_policy: 1\ndefault: deny\ntrusted_functions:\n  - { schema: app, nested: yes }\n",
 		"mem.yaml:4:", "is not judge or record");
 	refused("sqlward_policy: 1\ndefault: deny\ntrusted_functions: app\n", "mem.yaml:3:", "must be a list");
+	refused("sqlward_policy: 1\ndefault: deny\ntrusted_functions:\n  - { schema: app, owner: vetted }\n",
+		"mem.yaml:4:", "owner needs the live catalog");
 }
 
 static void test_load_edge_cases(void **state)
