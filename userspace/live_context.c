@@ -435,6 +435,18 @@ bool sw_live_function_owners(struct sw_live_conn *lc, const char *schema, const 
 	return ok;
 }
 
+/* The cached connection for dsn (made, or remade when the DSN changed); its database. Under cache_lock. */
+static const char *cached_database(const char *dsn)
+{
+	if (cached && strcmp(cached->dsn, dsn) != 0) {
+		sw_live_close(cached);
+		cached = NULL;
+	}
+	if (!cached)
+		cached = sw_live_open(dsn);
+	return sw_live_database(cached);
+}
+
 bool sw_live_function_owners_dsn(const char *dsn, const char *database, const char *schema, const char *name,
 				 struct sw_strv *owners)
 {
@@ -444,13 +456,7 @@ bool sw_live_function_owners_dsn(const char *dsn, const char *database, const ch
 	if (!dsn || !*dsn || !database)
 		return false;
 	pthread_mutex_lock(&cache_lock);
-	if (cached && strcmp(cached->dsn, dsn) != 0) {
-		sw_live_close(cached);
-		cached = NULL;
-	}
-	if (!cached)
-		cached = sw_live_open(dsn);
-	db = sw_live_database(cached);
+	db = cached_database(dsn);
 	if (db && strcmp(db, database) == 0)
 		ok = sw_live_function_owners(cached, schema, name, owners);
 	pthread_mutex_unlock(&cache_lock);
@@ -463,13 +469,7 @@ void sw_live_annotate_dsn(const char *dsn, const char *database, struct sw_analy
 	if (!dsn || !*dsn || !database)
 		return;
 	pthread_mutex_lock(&cache_lock);
-	if (cached && strcmp(cached->dsn, dsn) != 0) {
-		sw_live_close(cached);
-		cached = NULL;
-	}
-	if (!cached)
-		cached = sw_live_open(dsn);
-	db = sw_live_database(cached);
+	db = cached_database(dsn);
 	/* Unknown database (cannot connect): annotate, so the facts are unknown, not absent. */
 	if (!db || strcmp(db, database) == 0)
 		sw_live_annotate(cached, a);
