@@ -413,6 +413,37 @@ static char *plpgsql_expression_as_select(const char *text)
 }
 
 /*
+ * A nested statement's plan may have been prepared earlier in the session,
+ * under the other standard_conforming_strings (PL/pgSQL prepares a statement
+ * at its first run and keeps it): a text with a backslash must mean the same
+ * statements under both, or it is refused.
+ */
+static void lexing_independent(struct sw_pending *p, const char *text)
+{
+	struct sw_pg_lex l = lex_settings(p->lex);
+	struct sw_analysis alt;
+	bool same;
+
+	if (!p->a.parse_ok || !strchr(text, '\\'))
+		return;
+	l.standard_conforming_strings = !l.standard_conforming_strings;
+	sw_pg_tree_set_lex(&l);
+	sw_pg_analyze(text, &alt);
+	sw_pg_tree_set_lex(NULL);
+	same = alt.parse_ok && alt.n_stmts == p->a.n_stmts;
+	for (size_t i = 0; same && i < alt.n_stmts; i++)
+		same = alt.stmts[i].cls == p->a.stmts[i].cls && alt.stmts[i].traits == p->a.stmts[i].traits &&
+		       alt.stmts[i].command && p->a.stmts[i].command &&
+		       strcmp(alt.stmts[i].command, p->a.stmts[i].command) == 0;
+	sw_analysis_free(&alt);
+	if (same)
+		return;
+	sw_analysis_free(&p->a);
+	fail_closed(&p->a, p->text, "a nested statement whose backslashes make it different statements under "
+		    "standard_conforming_strings on and off; its plan may have been prepared under the other setting");
+}
+
+/*
  * What the server runs on the client's behalf. The engine's own view wins
  * where the text could mislead: a statement the executor runs as a write is a
  * write whatever its text parses to.
@@ -444,7 +475,8 @@ static void analyze_nested(struct sw_daemon *d, struct sw_pending *p)
 		return;
 	}
 	analyze_sql(d, p);
-	if (!p->a.parse_ok) {
+	lexing_independent(p, p->text);
+	if (!p->a.parse_ok && p->a.error && !strstr(p->a.error, "standard_conforming_strings on and off")) {
 		char *sel = NULL, *expr = sw_xasprintf("SELECT %s", p->text);
 		struct sw_analysis alt;
 		struct sw_pg_lex l = lex_settings(p->lex);
@@ -458,6 +490,7 @@ static void analyze_nested(struct sw_daemon *d, struct sw_pending *p)
 			if (alt.parse_ok && alt.n_stmts == 1) {
 				sw_analysis_free(&p->a);
 				p->a = alt;
+				lexing_independent(p, try);
 				sw_strv_push(&p->a.stmts[0].reasons,
 					     attempt == 0 ? "a PL/pgSQL expression, run by the server as SELECT <expression>"
 							  : "a PL/pgSQL assignment, its value computed as SELECT <expression>");

@@ -497,6 +497,13 @@ for L in "${LOGINS[@]}"; do
 	nested "[$L] builtin: pg_stat_get_activity through the view is refused as sensitive" \
 		"statement=SELECT pg_catalog.pg_stat_get_activity()" rule=deny-sensitive outcome=cancelled
 
+	# ---- 20. a nested text that lexes into other statements under the other standard_conforming_strings ---
+	# (a PL/pgSQL statement's plan may have been prepared under the other setting): refused
+	run_as "$L" "" "SELECT app.report_dyn(\$q\$SELECT 'x\\', 1, ''\$q\$)"
+	refused "[$L] lexing: a nested statement that means other statements under the other lexing fails"
+	nested "[$L] lexing: recorded with the reason" "statement~SELECT 'x" verdict=deny \
+		"reasons~standard_conforming_strings on and off"
+
 	# ---- 19. COPY ... TO PROGRAM run by a function: refused before the program starts --------------------
 	if [ "$L" = agent_super ]; then
 		run_as "$L" "" "SELECT app.report_copy('$MARKER')"
