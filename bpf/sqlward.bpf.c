@@ -1178,7 +1178,8 @@ int BPF_KPROBE(on_executor_start, void *qd)
 			return 0;
 		}
 	}
-	nested(ctx, &h, &p, valid, src, valid && src == dqs && p.location < 0);
+	/* A rule action (the client's, or one a nested statement sets off) has no location: no text of its own. */
+	nested(ctx, &h, &p, valid, src, valid && p.location < 0);
 	return 0;
 }
 

@@ -243,7 +243,12 @@ run_as() {
 	RUN_APPROVED=0 RUN_DENIED=0 RUN_HELD=""
 	IFS='|' read -ra pats <<<"$approve"
 	SECRET0=$(secret_n) T0=$(t_n)
-	sql_bg "$role" "$@"
+	# RUN_EXT=1: over the extended protocol (Parse/Bind/Execute, tests/tools/pq_extended: SQL then parameters)
+	if [ -n "${RUN_EXT:-}" ]; then
+		cmd_bg "${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" "$(pg_conninfo "$role")" "$@"
+	else
+		sql_bg "$role" "$@"
+	fi
 	h=$SQL_BG
 	n=0
 	while ! bg_done "$h" && [ "$n" -lt 12 ]; do sleep 0.05; n=$((n + 1)); done
@@ -371,6 +376,12 @@ for L in "${LOGINS[@]}"; do
 		"statement~rule action" 'nesting~"checkpoint": "rule"' rule=hold-writes outcome=held
 	nested "[$L] rule: ... and denied by root" \
 		"statement~rule action" 'nesting~"checkpoint": "rule"' rule=hold-writes outcome=cancelled decided_by=root
+	# The same over the extended protocol: the execution (Bind) is approved, the rule action in its portal held
+	RUN_EXT=1 run_as "$L" "UPDATE app.t2" 'UPDATE app.t2 SET v = $1 WHERE id = 50' ext
+	decided "[$L] rule (extended): the execution is approved, its rule action held and denied" "1/1"
+	assert_contains "[$L] rule (extended): the rule action is described in the queue" "$RUN_HELD" "rule action"
+	assert_eq "[$L] rule (extended): row 50 unchanged, nothing new in app.rule_log" "r/$log0" \
+		"$(sql_admin_val "SELECT v FROM app.t2 WHERE id = 50")/$(sql_admin_val "SELECT count(*) FROM app.rule_log")"
 
 	# ---- 6. the function behind an operator ----------------------------------------------------
 	run_as "$L" "" "SELECT 1 OPERATOR(app.===) 1"
