@@ -271,7 +271,7 @@ static __always_inline bool in_scope(void)
 /* The probed binary's layout (attach cookie) and its load base in this process. */
 static __always_inline const struct sw_bin_layout *layout_of(struct pt_regs *ctx, enum sw_fn fn, __u64 *base)
 {
-	__u64 bin = bpf_get_attach_cookie(ctx);
+	__u64 bin = bpf_get_attach_cookie(ctx) & 0xff;   /* the multi-link program keeps the function above */
 	const struct sw_bin_layout *L;
 
 	if (bin >= SW_BINS_MAX)
@@ -1135,8 +1135,7 @@ static __always_inline bool client_portal(const struct sw_bin_layout *L, __u64 b
 }
 
 /* ExecutorStart(QueryDesc *): every plannable statement, nested ones included. */
-SEC("uprobe")
-int BPF_KPROBE(on_executor_start, void *qd)
+static __always_inline int executor_start(struct pt_regs *ctx, void *qd)
 {
 	const struct sw_bin_layout *L;
 	struct planned p = {};
@@ -1189,8 +1188,8 @@ int BPF_KPROBE(on_executor_start, void *qd)
  * PROCESS_UTILITY_SUBCOMMAND part of one; QUERY and QUERY_NONATOMIC come from
  * functions and procedures.
  */
-SEC("uprobe")
-int BPF_KPROBE(on_process_utility, void *pstmt, const char *query_string, long a3, long a4)
+static __always_inline int process_utility(struct pt_regs *ctx, void *pstmt, const char *query_string, long a3,
+					   long a4)
 {
 	const struct sw_bin_layout *L;
 	struct planned p = {};
@@ -1221,8 +1220,7 @@ int BPF_KPROBE(on_process_utility, void *pstmt, const char *query_string, long a
  * expressions, views, column defaults, index expressions, operators, casts).
  * A watched built-in is judged before anything can call it.
  */
-SEC("uprobe")
-int BPF_KPROBE(on_function_lookup, __u32 oid)
+static __always_inline int function_lookup(struct pt_regs *ctx, __u32 oid)
 {
 	struct sw_scratch *buf;
 	struct sw_nest *ns;
@@ -1251,6 +1249,46 @@ int BPF_KPROBE(on_function_lookup, __u32 oid)
 	}
 	h.n = bpf_probe_read_kernel_str(buf->text, SW_BUILTIN_TEXT, builtin_texts[*k & (SW_BUILTINS_MAX - 1)].text);
 	finish(buf, &h);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_executor_start, void *qd)
+{
+	return executor_start(ctx, qd);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_process_utility, void *pstmt, const char *query_string, long a3, long a4)
+{
+	return process_utility(ctx, pstmt, query_string, a3, a4);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_function_lookup, __u32 oid)
+{
+	return function_lookup(ctx, oid);
+}
+
+/*
+ * The three execution checkpoints as one program, attached per governed
+ * backend as ONE uprobe-multi link (attach cookie = bin | fn << 8): ending a
+ * session then costs one RCU grace period, not one per probe, and such
+ * detaches overlap (perf-event uprobes detach one at a time under a global
+ * lock). Loaded only where the kernel has uprobe-multi links (6.6+).
+ */
+SEC("uprobe")
+int on_nested(struct pt_regs *ctx)
+{
+	__u64 fn = bpf_get_attach_cookie(ctx) >> 8;
+
+	if (fn == SW_FN_EXECUTOR_START)
+		return executor_start(ctx, (void *)PT_REGS_PARM1(ctx));
+	if (fn == SW_FN_PROCESS_UTILITY)
+		return process_utility(ctx, (void *)PT_REGS_PARM1(ctx), (const char *)PT_REGS_PARM2(ctx),
+				       (long)PT_REGS_PARM3(ctx), (long)PT_REGS_PARM4(ctx));
+	if (fn == SW_FN_FMGR_LOOKUP)
+		return function_lookup(ctx, (__u32)PT_REGS_PARM1(ctx));
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -33,7 +34,17 @@ struct sw_gate {
 	int n_links;
 	int n_pinned;              /* links[0 .. n_pinned) have pins under pin_dir */
 	char *pin_dir;
+	bool multi;                /* on_nested loaded as a uprobe-multi program (kernel 6.6+) */
 };
+
+#define SW_BPF_TRACE_UPROBE_MULTI 48   /* enum bpf_attach_type (linux 6.6); libbpf 1.1 does not know it */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /*
  * Detaching a uprobe waits for the kernel's RCU grace periods (tens of ms):
@@ -41,10 +52,14 @@ struct sw_gate {
  * waits overlap and share grace periods), so the daemon's loop never waits
  * for them. sw_gate_close drains the queue.
  */
-#define REAPERS 8
+#define REAPERS 32
 static pthread_mutex_t reap_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reap_cv = PTHREAD_COND_INITIALIZER;
-static struct bpf_link **reap_q;
+struct reap_item {
+	struct bpf_link *l;     /* a libbpf link, or NULL: */
+	int fd;                 /* a raw link fd */
+};
+static struct reap_item *reap_q;
 static size_t reap_n, reap_cap;
 static bool reap_started, reap_stop;
 static pthread_t reap_threads[REAPERS];
@@ -55,21 +70,24 @@ static void *reaper(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&reap_mu);
 	for (;;) {
-		struct bpf_link *l;
+		struct reap_item it;
 		while (!reap_n && !reap_stop)
 			pthread_cond_wait(&reap_cv, &reap_mu);
 		if (!reap_n)
 			break;
-		l = reap_q[--reap_n];
+		it = reap_q[--reap_n];
 		pthread_mutex_unlock(&reap_mu);
-		bpf_link__destroy(l);
+		if (it.l)
+			bpf_link__destroy(it.l);
+		else
+			close(it.fd);
 		pthread_mutex_lock(&reap_mu);
 	}
 	pthread_mutex_unlock(&reap_mu);
 	return NULL;
 }
 
-static void reap(struct bpf_link *l)
+static void reap_item(struct reap_item it)
 {
 	pthread_mutex_lock(&reap_mu);
 	if (!reap_started) {
@@ -80,42 +98,56 @@ static void reap(struct bpf_link *l)
 	}
 	if (!reap_started) {
 		pthread_mutex_unlock(&reap_mu);
-		bpf_link__destroy(l);
+		if (it.l)
+			bpf_link__destroy(it.l);
+		else
+			close(it.fd);
 		return;
 	}
 	if (reap_n == reap_cap) {
 		reap_cap = reap_cap ? 2 * reap_cap : 64;
 		reap_q = sw_xrealloc(reap_q, reap_cap * sizeof(*reap_q));
 	}
-	reap_q[reap_n++] = l;
+	reap_q[reap_n++] = it;
 	pthread_cond_signal(&reap_cv);
 	pthread_mutex_unlock(&reap_mu);
 }
 
+static void reap(struct bpf_link *l)
+{
+	reap_item((struct reap_item){ .l = l, .fd = -1 });
+}
+
+static void reap_fd(int fd)
+{
+	reap_item((struct reap_item){ .l = NULL, .fd = fd });
+}
+
 static void reap_drain(void)
 {
+	uint64_t t0 = mono_ns();
+	size_t left;
+
 	pthread_mutex_lock(&reap_mu);
 	if (!reap_started) {
 		pthread_mutex_unlock(&reap_mu);
 		return;
 	}
+	left = reap_n;
 	reap_stop = true;
 	pthread_cond_broadcast(&reap_cv);
 	pthread_mutex_unlock(&reap_mu);
 	for (int i = 0; i < n_reapers; i++)
 		pthread_join(reap_threads[i], NULL);
+	if (mono_ns() - t0 > 1000000000ull)
+		fprintf(stderr, "sqlward: waited %.1f s for %zu probes of ended sessions to detach (the kernel waits for "
+			"RCU grace periods)\n", (double)(mono_ns() - t0) / 1e9, left);
 	free(reap_q);
 	reap_q = NULL;
 	reap_cap = 0;
 	reap_started = reap_stop = false;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -131,12 +163,26 @@ int sw_gate_open(const struct sw_gate_opts *o, sw_gate_event_fn fn, void *ctx,
 	int rc;
 
 	libbpf_set_print(libbpf_quiet);
-	g->skel = sqlward_bpf__open();
-	if (!g->skel) {
-		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
-		goto fail;
+	/* With uprobe-multi links where the kernel has them; else the execution checkpoint
+	 * uses one perf-event uprobe per function (slower to detach when sessions end). */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		g->skel = sqlward_bpf__open();
+		if (!g->skel) {
+			snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+			goto fail;
+		}
+		g->multi = attempt == 0;
+		if (g->multi)
+			bpf_program__set_expected_attach_type(g->skel->progs.on_nested,
+							      (enum bpf_attach_type)SW_BPF_TRACE_UPROBE_MULTI);
+		else
+			bpf_program__set_autoload(g->skel->progs.on_nested, false);
+		rc = sqlward_bpf__load(g->skel);
+		if (rc == 0 || attempt == 1)
+			break;
+		sqlward_bpf__destroy(g->skel);
+		g->skel = NULL;
 	}
-	rc = sqlward_bpf__load(g->skel);
 	if (rc) {
 		snprintf(err, errlen, "the kernel refused the BPF programs (%s); run as root on a kernel "
 			 "with BTF, uprobes and the BPF ring buffer, and see SQLWARD_BPF_VERBOSE=1 output",
@@ -224,6 +270,61 @@ static int nested_add(struct sw_gate *g, struct sw_nested_links *out, int pid, s
 	return 0;
 }
 
+/* BPF_LINK_CREATE for a uprobe-multi link (union bpf_attr's link_create, linux 6.6). */
+struct uprobe_multi_attr {
+	uint32_t prog_fd, target_fd, attach_type, flags;
+	uint64_t path, offsets, ref_ctr_offsets, cookies;
+	uint32_t cnt, multi_flags, pid, pad;
+	uint64_t tail[4];
+};
+
+/* The three checkpoints of one backend as one uprobe-multi link (on_nested), pinned. */
+static int attach_multi(struct sw_gate *g, int idx, int pid, const struct sw_pg_layout *L, const char *exe,
+			const int fns[3], struct sw_nested_links *out, char *err, size_t errlen)
+{
+	struct uprobe_multi_attr a;
+	uint64_t offs[3], cookies[3];
+	uint32_t n = 0;
+	int fd;
+
+	for (int i = 0; i < 3; i++)
+		if (L->bpf.fn[fns[i]]) {
+			offs[n] = L->exec_file_off[i];
+			cookies[n++] = (uint64_t)idx | ((uint64_t)fns[i] << 8);
+		}
+	memset(&a, 0, sizeof(a));
+	a.prog_fd = (uint32_t)bpf_program__fd(g->skel->progs.on_nested);
+	a.attach_type = SW_BPF_TRACE_UPROBE_MULTI;
+	a.path = (uint64_t)(uintptr_t)exe;
+	a.offsets = (uint64_t)(uintptr_t)offs;
+	a.cookies = (uint64_t)(uintptr_t)cookies;
+	a.cnt = n;
+	a.pid = (uint32_t)pid;
+	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot attach the execution checkpoint to pid %d: %s", pid, strerror(errno));
+		return -1;
+	}
+	out->mfd = fd;
+	out->has_m = true;
+	if (g->pin_dir) {
+		char path[4096];
+		if (ensure_bpffs(g->pin_dir, err, errlen) < 0)
+			goto fail;
+		snprintf(path, sizeof(path), "%s/nested-%d-%d-m", g->pin_dir, (int)getpid(), pid);
+		unlink(path);
+		if (bpf_obj_pin(fd, path) != 0) {
+			snprintf(err, errlen, "cannot pin the execution checkpoint at %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		out->mpin = sw_xstrdup(path);
+	}
+	return 0;
+fail:
+	sw_gate_detach_nested(out);
+	return -1;
+}
+
 int sw_gate_attach_nested(struct sw_gate *g, int idx, int pid, const struct sw_pg_layout *L,
 			  struct sw_nested_links *out, char *err, size_t errlen)
 {
@@ -238,6 +339,8 @@ int sw_gate_attach_nested(struct sw_gate *g, int idx, int pid, const struct sw_p
 		return -1;
 	}
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);   /* the very file this backend runs */
+	if (g->multi)
+		return attach_multi(g, idx, pid, L, exe, fns, out, err, errlen);
 	for (int i = 0; i < 3; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = (uint64_t)idx);
 		if (!L->bpf.fn[fns[i]])
@@ -258,6 +361,11 @@ void sw_gate_detach_nested(struct sw_nested_links *links)
 		bpf_link__unpin(links->l[i]);
 		reap(links->l[i]);
 	}
+	if (links->mpin)
+		unlink(links->mpin);
+	if (links->has_m)
+		reap_fd(links->mfd);
+	free(links->mpin);
 	free(links->l);
 	memset(links, 0, sizeof(*links));
 }
@@ -266,6 +374,9 @@ void sw_gate_close_nested(struct sw_nested_links *links)
 {
 	for (size_t i = 0; i < links->n; i++)
 		bpf_link__destroy(links->l[i]);
+	if (links->has_m)
+		close(links->mfd);   /* pinned: stays attached */
+	free(links->mpin);
 	free(links->l);
 	memset(links, 0, sizeof(*links));
 }

@@ -102,8 +102,11 @@ int sw_gate_attach_exec(struct sw_gate *g, char *err, size_t errlen);
  * when there is one (so it outlives the daemon and refuses on its own).
  */
 struct sw_nested_links {
-	struct bpf_link **l;
+	struct bpf_link **l;    /* perf-event uprobes (kernels without uprobe-multi links) */
 	size_t n;
+	bool has_m;             /* mfd: the uprobe-multi link */
+	int mfd;
+	char *mpin;             /* its pin */
 };
 int sw_gate_attach_nested(struct sw_gate *g, int idx, int pid, const struct sw_pg_layout *L,
 			  struct sw_nested_links *out, char *err, size_t errlen);
