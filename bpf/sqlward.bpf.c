@@ -423,19 +423,8 @@ static long hash_step(__u32 w, struct text_loop *c)
 	return 0;
 }
 
+/* Both sides masked past len: a cached text is zero-padded, a text just read is not. */
 static long compare_step(__u32 w, struct text_loop *c)
-{
-	if (w * 8 >= c->len)
-		return 1;
-	if (masked_word(c->words, w, c->len) != c->other[w & (SW_TEXT_WORDS - 1)]) {
-		c->equal = false;
-		return 1;
-	}
-	return 0;
-}
-
-/* Both texts masked past len (two strings just read, neither zero-padded). */
-static long compare_both_step(__u32 w, struct text_loop *c)
 {
 	if (w * 8 >= c->len)
 		return 1;
@@ -1073,7 +1062,9 @@ static __always_inline void nested(struct pt_regs *ctx, struct hit *h, const str
 	__u32 level;
 
 	if (!buf) {
-		send_for(refusal(h->type, 0));
+		/* Cannot happen (a per-CPU array at index 0); with nothing recorded, end the session
+		 * rather than stop it for nobody to decide. */
+		bpf_send_signal(SIGTERM);
 		return;
 	}
 	ns = nest_of(h->pid);
@@ -1129,7 +1120,7 @@ static __always_inline bool client_portal(const struct sw_bin_layout *L, __u64 b
 		return false;   /* different, or too long to compare whole: judged as nested */
 	{
 		struct text_loop c = { .words = buf->text, .other = buf->shape, .len = (__u32)n1, .equal = true };
-		bpf_loop(SW_TEXT_WORDS, compare_both_step, &c, 0);
+		bpf_loop(SW_TEXT_WORDS, compare_step, &c, 0);
 		return c.equal;
 	}
 }
@@ -1234,7 +1225,9 @@ static __always_inline int function_lookup(struct pt_regs *ctx, __u32 oid)
 		return 0;
 	buf = scratch_buf();
 	if (!buf || *k >= SW_BUILTINS_MAX) {
-		bpf_send_signal(SIGSTOP);   /* the daemon or its watchdog refuses it */
+		/* Cannot happen (a per-CPU array; indexes the daemon wrote): end the session
+		 * rather than stop it with nothing recorded for anyone to decide. */
+		bpf_send_signal(SIGTERM);
 		return 0;
 	}
 	h.lex = SW_LEX_DEFAULT;
@@ -1292,11 +1285,6 @@ int on_nested(struct pt_regs *ctx)
 	return 0;
 }
 
-/*
- * A process exits. The daemon: mark it dead now, so governed statements are
- * refused rather than held with nobody to decide (no waiting for the
- * heartbeat to lapse). A backend: forget its session (pids are reused).
- */
 /* ---- outcome probes (per process: attached for a released statement only) ---- */
 
 static __always_inline const struct sw_bin_layout *outcome_layout(struct pt_regs *ctx, __u64 fn_vaddr_off,
@@ -1457,6 +1445,11 @@ tell:
 	return 0;
 }
 
+/*
+ * A process exits. The daemon: mark it dead now, so governed statements are
+ * refused rather than held with nobody to decide (no waiting for the
+ * heartbeat to lapse). A backend: forget its session (pids are reused).
+ */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_process_exit, struct task_struct *p)
 {

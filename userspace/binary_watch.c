@@ -35,6 +35,21 @@ static void publish(struct sw_daemon *d, const char *path, const struct sw_pg_la
 			basename(base));
 }
 
+int sw_binaries_proc_entry(const struct sw_daemon *d, const char *name, char *exe, size_t len)
+{
+	int pid;
+
+	if (!isdigit((unsigned char)name[0]))
+		return 0;
+	pid = atoi(name);
+	if (!sw_proc_exe(pid, exe, len))
+		return 0;
+	for (int i = 0; i < d->opts->n_pg_bins; i++)
+		if (strcmp(exe, d->opts->pg_bins[i]) == 0)
+			return pid;
+	return 0;
+}
+
 int sw_binaries_find_running(struct sw_daemon *d, char *err, size_t errlen)
 {
 	DIR *dir = opendir("/proc");
@@ -43,17 +58,9 @@ int sw_binaries_find_running(struct sw_daemon *d, char *err, size_t errlen)
 
 	while (rc == 0 && dir && (de = readdir(dir))) {
 		char exe[PATH_MAX], via[64], why[512];
-		bool governed_path = false;
-		int pid;
+		int pid = sw_binaries_proc_entry(d, de->d_name, exe, sizeof(exe));
 
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = atoi(de->d_name);
-		if (!sw_proc_exe(pid, exe, sizeof(exe)))
-			continue;
-		for (int i = 0; i < d->opts->n_pg_bins; i++)
-			governed_path |= strcmp(exe, d->opts->pg_bins[i]) == 0;
-		if (!governed_path || sw_pg_layout_of_pid(d->layouts, d->n_layouts, pid))
+		if (!pid || sw_pg_layout_of_pid(d->layouts, d->n_layouts, pid))
 			continue;
 		/* The file this process runs, through the process (it may be gone from the disk), held
 		 * open by the daemon: the process may exit before the probes are attached. */

@@ -18,7 +18,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <dirent.h>
-#include <ctype.h>
 #include "live_context.h"
 #include "control_server.h"
 #include "daemon_internal.h"
@@ -292,17 +291,9 @@ static void adopt_existing_backends(struct sw_daemon *d)
 		char exe[4096];
 		struct sw_pg_title t;
 		struct sw_session_info *s;
-		bool ours = false;
-		int pid;
+		int pid = sw_binaries_proc_entry(d, de->d_name, exe, sizeof(exe));
 
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = atoi(de->d_name);
-		if (!sw_proc_exe(pid, exe, sizeof(exe)))
-			continue;
-		for (int i = 0; i < d->opts->n_pg_bins; i++)
-			ours |= strcmp(exe, d->opts->pg_bins[i]) == 0;
-		if (!ours || !sw_pg_scope_has(&d->scope, pid))
+		if (!pid || !sw_pg_scope_has(&d->scope, pid))
 			continue;
 		if (sw_pg_backend_title(sw_daemon_layout_of(d, pid), pid, &t)) {
 			s = sw_session_learn(d, pid, t.role, NULL, t.walsender ? SW_SESS_WALSENDER : 0);

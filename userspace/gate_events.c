@@ -475,8 +475,9 @@ static void analyze_nested(struct sw_daemon *d, struct sw_pending *p)
 		return;
 	}
 	analyze_sql(d, p);
-	lexing_independent(p, p->text);
-	if (!p->a.parse_ok && p->a.error && !strstr(p->a.error, "standard_conforming_strings on and off")) {
+	if (p->a.parse_ok) {
+		lexing_independent(p, p->text);
+	} else {
 		char *sel = NULL, *expr = sw_xasprintf("SELECT %s", p->text);
 		struct sw_analysis alt;
 		struct sw_pg_lex l = lex_settings(p->lex);
@@ -746,12 +747,13 @@ static void deny(struct sw_judgement *j, const char *rule, const char *reason)
 
 /* What the gate itself requires of a governed statement, before and beyond the policy. */
 /* Who owns a function, from the policy's live context, in the session's database (trusted_functions owner:). */
-static struct sw_daemon *owners_daemon;
+struct owners_ctx {
+	const char *dsn, *database;
+};
 static bool live_owners(void *ctx, const char *schema, const char *name, struct sw_strv *owners)
 {
-	const char *database = ctx;
-	return owners_daemon && database && database[0] &&
-	       sw_live_function_owners_dsn(sw_policy_live_dsn(owners_daemon->policy), database, schema, name, owners);
+	const struct owners_ctx *o = ctx;
+	return o->database[0] && sw_live_function_owners_dsn(o->dsn, o->database, schema, name, owners);
 }
 
 static bool nested_type(uint32_t type)
@@ -1104,7 +1106,6 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 	}
 	if (!s)
 		s = sw_session_learn(d, p->pid, p->role[0] ? p->role : NULL, NULL, p->flags);
-	owners_daemon = d;
 	nested = nested_type(p->type);
 	client = (p->aux & SW_AUX_CLIENT) && !nested;
 	/* A statement parsed inside another one (a SQL function's body) is nested in it too. */
@@ -1119,7 +1120,10 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 	/* Live context (policy `live:`) for governed writes/DDL; reads are skipped inside. */
 	if (s->governed && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND || nested))
 		sw_live_annotate_dsn(sw_policy_live_dsn(d->policy), subj.database, &p->a);
-	trust_record = sw_policy_apply_trust(d->policy, &p->a, live_owners, (void *)s->database);
+	{
+		struct owners_ctx oc = { sw_policy_live_dsn(d->policy), s->database };
+		trust_record = sw_policy_apply_trust(d->policy, &p->a, live_owners, &oc);
+	}
 	sw_policy_judge(d->policy, &subj, &p->a, per, &overall);
 	if (nested || parsed_inside) {
 		/* Which client statement it runs inside, and how deep. */
