@@ -142,6 +142,22 @@ psql -X -q -v ON_ERROR_STOP=1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$SW_PG_SUPER
 	  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'touch ' || path);
 	  RETURN 1;
 	END $$;
+	-- 21. SECURITY DEFINER (runs as its owner, the superuser): still judged for the login
+	CREATE FUNCTION app.report_definer() RETURNS int LANGUAGE plpgsql SECURITY DEFINER AS $$
+	BEGIN
+	  INSERT INTO app.secret VALUES (21);
+	  RETURN 1;
+	END $$;
+	-- 22. a handler that catches the refusal and carries on
+	CREATE FUNCTION app.report_catch() RETURNS int LANGUAGE plpgsql AS $$
+	BEGIN
+	  BEGIN
+	    INSERT INTO app.secret VALUES (22);
+	  EXCEPTION WHEN query_canceled THEN
+	    RETURN 0;
+	  END;
+	  RETURN 1;
+	END $$;
 	-- 9. an event trigger (last: it fires on the admin's CREATE TABLE too)
 	CREATE FUNCTION app.et_secret() RETURNS event_trigger LANGUAGE plpgsql AS $$
 	BEGIN
@@ -163,7 +179,8 @@ for L in "${LOGINS[@]}"; do
 	for q in "SELECT app.f_static()" "SELECT app.report_dyn('INSERT INTO app.secret VALUES (2)')" \
 		"SELECT app.report_sql()" "INSERT INTO app.t2 VALUES (1, 'x')" "SELECT 1 OPERATOR(app.===) 1" \
 		"SELECT CAST(7 AS app.pt)" "SELECT 5::app.checked" "CREATE TABLE app.et_probe_pre (a int)" \
-		"SELECT lower(42)" 'DO $$ BEGIN INSERT INTO app.secret VALUES (13); END $$'; do
+		"SELECT lower(42)" 'DO $$ BEGIN INSERT INTO app.secret VALUES (13); END $$' \
+		"SELECT app.report_definer()" "SELECT app.report_catch()"; do
 		sql "$L" "BEGIN" "$q" "SELECT 'secret=' || count(*) FROM app.secret" "ROLLBACK"
 		assert_eq "[$L] ungated: '$q' writes app.secret" "0/secret=1" "$SQL_RC/$(grep '^secret=' <<<"$SQL_OUT")"
 	done
@@ -507,6 +524,17 @@ for L in "${LOGINS[@]}"; do
 	refused "[$L] builtin: a view over pg_stat_activity fails"
 	nested "[$L] builtin: pg_stat_get_activity through the view is refused as sensitive" \
 		"statement=SELECT pg_catalog.pg_stat_get_activity()" rule=deny-sensitive outcome=cancelled
+
+	# ---- 21. SECURITY DEFINER: what it runs as its owner is judged for the login that called it ---------
+	run_as "$L" "" "SELECT app.report_definer()"
+	refused "[$L] definer: the call fails"
+	assert_eq "[$L] definer: nothing reached app.secret" "$SECRET0" "$(secret_n)"
+	nested "[$L] definer: its INSERT is refused by deny-secret" "statement~INSERT INTO app.secret VALUES (21)" \
+		rule=deny-secret outcome=cancelled
+	# ---- 22. a PL/pgSQL handler catches the refusal: the statement still never ran -----------------------
+	run_as "$L" "" "SELECT app.report_catch()"
+	assert_eq "[$L] catch: the function carries on after catching the refusal" "0/0" "$SQL_RC/$SQL_OUT"
+	assert_eq "[$L] catch: the refused INSERT never ran" "$SECRET0" "$(secret_n)"
 
 	# ---- 20. a nested text that lexes into other statements under the other standard_conforming_strings ---
 	# (a PL/pgSQL statement's plan may have been prepared under the other setting): refused
