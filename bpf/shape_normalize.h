@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
  * The statement-shape normalizer, shared verbatim by the BPF program (run
  * one byte per bpf_loop iteration) and userspace (the daemon, which stores

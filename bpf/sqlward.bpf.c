@@ -42,15 +42,21 @@
 #define PGC_S_SESSION 13
 #define GUC_ACTION_SAVE 2
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+/* GPL-2.0, one of the two licenses these programs are offered under (LICENSE): the kernel
+ * needs a GPL-compatible program for the helpers it calls. */
+char LICENSE[] SEC("license") = "GPL";
 
 /* Written by the daemon through the skeleton's mmap'd .bss. */
+/* SW_ABI_VERSION of the build that loaded this gate: a later daemon reads this
+ * gate's pinned ring buffer and .bss only if it equals its own (bpf_gate.c). */
+volatile __u32 sw_abi_version;
 volatile __u64 heartbeat_ns;            /* monotonic ns of the daemon's last beat */
 volatile __u64 heartbeat_grace_ns;      /* beat older than this: daemon presumed dead */
 volatile __u32 enforce;                 /* 0: observe only (never stop, never cancel) */
 volatile __u32 n_patterns;
 volatile __u32 daemon_tgid;             /* the daemon's pid: its exit closes the gate at once */
 struct sw_pattern patterns[SW_GOVERN_MAX];
+#include "role_match.h"   /* uses n_patterns, patterns[] */
 /* Optional scope: only backends whose parent is one of these postmasters, or
  * whose working directory is one of their data directories (scope_dirs). */
 volatile __u32 n_postmasters;
@@ -190,41 +196,6 @@ static __always_inline struct sw_nest *nest_of(__u32 pid)
 static __always_inline void count(enum sw_stat s)
 {
 	__sync_fetch_and_add(&stats[s], 1);
-}
-
-static __always_inline bool pattern_matches(const struct sw_pattern *p, const char *role, __u32 len)
-{
-	__u32 plen = p->len;
-	__u32 base = 0;
-
-	if (p->kind == SW_PAT_ANY)
-		return true;
-	if (plen > len || plen >= SW_ROLE_MAX)
-		return false;
-	if (p->kind == SW_PAT_EXACT && plen != len)
-		return false;
-	if (p->kind == SW_PAT_SUFFIX)
-		base = len - plen;
-	for (__u32 j = 0; j < SW_ROLE_MAX; j++) {
-		if (j >= plen)
-			break;
-		if (role[(base + j) & (SW_ROLE_MAX - 1)] != p->text[j])
-			return false;
-	}
-	return true;
-}
-
-static __always_inline bool role_governed(const char *role, __u32 len)
-{
-	__u32 n = n_patterns;
-
-	for (__u32 i = 0; i < SW_GOVERN_MAX; i++) {
-		if (i >= n)
-			break;
-		if (pattern_matches(&patterns[i], role, len))
-			return true;
-	}
-	return false;
 }
 
 static __always_inline void cwd_of(struct task_struct *task, struct sw_dir_key *k)

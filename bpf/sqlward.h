@@ -1,8 +1,9 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
  * Layouts shared by the BPF programs (sqlward.bpf.c) and the daemon:
  * ring-buffer events and map keys/values. Both sides include this file, so
- * it uses only fixed-width kernel types.
+ * it uses only fixed-width kernel types. The sizes and offsets asserted at
+ * the end hold in the BPF and in the userspace build alike.
  */
 #ifndef SQLWARD_SHARED_H
 #define SQLWARD_SHARED_H
@@ -10,6 +11,20 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+
+/*
+ * The version of everything a gate shares with a daemon other than the one
+ * that loaded it. Pinned gates outlive their daemon, and the next daemon
+ * (possibly a newer or older build) reads their ring buffer and their .bss
+ * counters: it does so only when the gate carries this same number (variable
+ * sw_abi_version in the gate's .bss, found through the map's BTF; a build
+ * from before this number carries none). Bump it on ANY change to a layout
+ * in this file (a struct, an enum value, a SW_AUX_/SW_SESS_/SW_LEX_ bit, a
+ * size such as SW_TEXT_CAP), to the .bss variables of sqlward.bpf.c, or to
+ * the set of maps and pins; the assertions at the end fail on most layout
+ * changes as a reminder. Never reuse a number.
+ */
+#define SW_ABI_VERSION 1
 
 #define SW_ROLE_MAX 64          /* PostgreSQL NAMEDATALEN */
 #define SW_TEXT_CAP 4096        /* statement bytes carried in an event (incl. NUL) */
@@ -24,7 +39,7 @@
 enum sw_event_type {
 	SW_EV_SESSION = 1,      /* a backend authenticated as a role */
 	SW_EV_STATEMENT = 2,    /* a statement reached the parser (simple Query or Parse) */
-	SW_EV_EXIT = 3,         /* a backend process exited */
+	SW_EV_EXIT = 3,         /* reserved (was: a backend process exited); never sent */
 	SW_EV_BIND = 4,         /* a top-level execution starts (Bind: GetCachedPlan) */
 	SW_EV_FASTPATH = 5,     /* a fastpath function call (message 'F'); text = message body */
 	SW_EV_REPLICATION = 6,  /* a walsender received a command (exec_replication_command) */
@@ -118,7 +133,6 @@ struct sw_bin_layout {
 #define SW_AUX_LEVEL_SHIFT    8     /* nested (execute/utility, a statement parsed inside another): level << this */
 #define SW_AUX_SETTING_SHIFT  8     /* setting: source | action << 8 | context << 16, shifted by this */
 
-/* Key of the "free_settings" map: a setting name, lower case, zero-padded. */
 #define SW_SETTING_NAME_MAX 64
 /* A directory by identity (super_block.s_dev, inode number): a governed cluster's data directory. */
 struct sw_dir_key {
@@ -139,6 +153,7 @@ struct sw_exec_stop {
 	struct sw_dir_key file;  /* the executed file as the kernel names it */
 };
 
+/* Key of the "free_settings" map: a setting name, lower case, zero-padded. */
 struct sw_setting_key {
 	char name[SW_SETTING_NAME_MAX];
 };
@@ -181,7 +196,7 @@ struct sw_cache_key {
 	__u32 ctx_id;
 	__u32 len;
 	__u32 lex;              /* SW_LEX_* the verdict was made under */
-	__u32 kind;             /* SW_EV_STATEMENT or SW_EV_BIND */
+	__u32 kind;             /* SW_EV_* of the event: STATEMENT, BIND, or a nested EXECUTE/UTILITY/FUNCTION */
 };
 struct sw_cache_val {
 	__u64 text[SW_TEXT_WORDS];  /* zero-padded statement text */
@@ -205,7 +220,10 @@ struct sw_session_event {
 	char title[SW_TITLE_MAX];
 };
 
-/* Every event but SW_EV_SESSION (hdr.type says which). */
+/*
+ * Every event but SW_EV_SESSION, SW_EV_OUTCOME (struct sw_outcome_event) and
+ * SW_EV_EXEC (a bare struct sw_event_hdr); hdr.type says which.
+ */
 struct sw_statement_event {
 	struct sw_event_hdr hdr;
 	__u64 text_addr;        /* address of the full text in the backend (fastpath: the message body) */
@@ -214,7 +232,7 @@ struct sw_statement_event {
 	__u32 flags;            /* session flags at the time */
 	__u32 ctx_id;
 	__s32 text_len;         /* bytes captured incl. NUL; == SW_TEXT_CAP means truncated */
-	__u64 seq;              /* per-boot statement counter */
+	__u64 seq;              /* this gate's event counter (from 0 when the gate was loaded) */
 	__u32 lex;              /* SW_LEX_* at the probe */
 	__u32 aux;              /* SW_AUX_* */
 	__u64 arg0;             /* bind: CachedPlanSource *; fastpath: StringInfo; setting: name;
@@ -295,12 +313,63 @@ struct sw_nest {
 	__u64 sp[SW_NEST_DEPTH];/* stack pointers of the nested checkpoints still running (outermost first) */
 };
 
-/* Runtime config (array map "config", one entry). */
-struct sw_config {
-	__u64 heartbeat_ns;     /* daemon liveness: bpf_ktime_get_ns() of last beat */
-	__u64 heartbeat_grace_ns;
-	__u32 n_patterns;
-	__u32 enforce;          /* 0: observe only, never stop or cancel */
-};
+/*
+ * The layouts above as both compilers lay them out (the daemon and the BPF
+ * programs must agree byte for byte). A failure here means a shared layout
+ * changed: bump SW_ABI_VERSION, then update the number here.
+ */
+#define SW_ABI_SIZE(t, n) \
+	_Static_assert(sizeof(struct t) == (n), "struct " #t " changed size: bump SW_ABI_VERSION, then update it here")
+#define SW_ABI_AT(t, f, o) \
+	_Static_assert(__builtin_offsetof(struct t, f) == (o), \
+		       "struct " #t "." #f " moved: bump SW_ABI_VERSION, then update it here")
+
+_Static_assert(SW_FN__COUNT == 9 && SW_STAT__COUNT == 15 && SW_EV_FUNCTION == 12,
+	       "a shared enum changed: bump SW_ABI_VERSION, then update it here");
+SW_ABI_SIZE(sw_builtin_text, 96);
+SW_ABI_SIZE(sw_bin_layout, 272);
+SW_ABI_AT(sw_bin_layout, standard_conforming_strings, 72);
+SW_ABI_AT(sw_bin_layout, psrc_query_string, 152);
+SW_ABI_AT(sw_bin_layout, end_command, 160);
+SW_ABI_AT(sw_bin_layout, debug_query_string, 224);
+SW_ABI_AT(sw_bin_layout, portal_source_text, 268);
+SW_ABI_SIZE(sw_dir_key, 16);
+SW_ABI_SIZE(sw_bin_name, 64);
+SW_ABI_SIZE(sw_exec_stop, 24);
+SW_ABI_AT(sw_exec_stop, file, 8);
+SW_ABI_SIZE(sw_setting_key, 64);
+SW_ABI_SIZE(sw_session, 72);
+SW_ABI_AT(sw_session, flags, 64);
+SW_ABI_AT(sw_session, ctx_id, 68);
+SW_ABI_SIZE(sw_pattern, 72);
+SW_ABI_AT(sw_pattern, text, 8);
+SW_ABI_SIZE(sw_cache_key, 24);
+SW_ABI_AT(sw_cache_key, ctx_id, 8);
+SW_ABI_AT(sw_cache_key, kind, 20);
+SW_ABI_SIZE(sw_cache_val, 4096);
+SW_ABI_SIZE(sw_event_hdr, 16);
+SW_ABI_AT(sw_event_hdr, ktime_ns, 8);
+SW_ABI_SIZE(sw_session_event, 344);
+SW_ABI_AT(sw_session_event, flags, 16);
+SW_ABI_AT(sw_session_event, role, 24);
+SW_ABI_AT(sw_session_event, title, 88);
+SW_ABI_SIZE(sw_statement_event, 4248);
+SW_ABI_AT(sw_statement_event, text_addr, 16);
+SW_ABI_AT(sw_statement_event, seq, 48);
+SW_ABI_AT(sw_statement_event, lex, 56);
+SW_ABI_AT(sw_statement_event, arg0, 64);
+SW_ABI_AT(sw_statement_event, role, 88);
+SW_ABI_AT(sw_statement_event, text, 152);
+SW_ABI_SIZE(sw_outcome_event, 200);
+SW_ABI_AT(sw_outcome_event, kind, 16);
+SW_ABI_AT(sw_outcome_event, rows, 32);
+SW_ABI_AT(sw_outcome_event, text, 40);
+SW_ABI_SIZE(sw_overflow, 136);
+SW_ABI_AT(sw_overflow, ktime_ns, 24);
+SW_ABI_AT(sw_overflow, arg0, 48);
+SW_ABI_AT(sw_overflow, role, 72);
+SW_ABI_SIZE(sw_nest, 152);
+SW_ABI_AT(sw_nest, substatements, 16);
+SW_ABI_AT(sw_nest, sp, 24);
 
 #endif

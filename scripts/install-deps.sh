@@ -9,6 +9,7 @@ PACKAGES=(
   libpg-query-dev libprotobuf-c-dev libyaml-dev libjansson-dev libssl-dev
   libcmocka-dev libclang-rt-14-dev libcurl4-openssl-dev libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib
   procps psmisc util-linux iproute2 python3
+  mariadb-server mariadb-client libmariadb-dev sysbench bison
 )
 # --bench: also what `make bench` compares against and plots with (bench/run.sh).
 if [ "${1:-}" = "--bench" ]; then
@@ -36,7 +37,25 @@ if [ ! -e /etc/postgresql-common/createcluster.conf ] || ! grep -q '^create_main
   $SUDO mkdir -p /etc/postgresql-common
   echo "create_main_cluster = false" | $SUDO tee -a /etc/postgresql-common/createcluster.conf >/dev/null
 fi
+# Debian's mariadb-server starts its own instance (/var/lib/mysql) from its
+# maintainer scripts; sqlward never uses it (tests start their own mariadbd).
+# Without a policy-rc.d already in place, a temporary one refuses that start.
+MY_POLICY_TMP=0
+if [[ " ${missing[*]} " == *" mariadb-server "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\n# sqlward install-deps: do not start Debian'"'"'s MariaDB\ncase "$1" in mariadb|mysql|mariadb.service|mysql.service) exit 101;; esac\nexit 0\n' |
+    $SUDO tee /usr/sbin/policy-rc.d >/dev/null && $SUDO chmod 755 /usr/sbin/policy-rc.d && MY_POLICY_TMP=1
+fi
 $SUDO apt-get update -qq || { echo "install-deps: apt-get update failed; check the package archive is reachable" >&2; exit 1; }
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-  || { echo "install-deps: apt-get install failed for: ${missing[*]}" >&2; exit 1; }
+  || { echo "install-deps: apt-get install failed for: ${missing[*]}" >&2; [ $MY_POLICY_TMP = 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d; exit 1; }
+[ $MY_POLICY_TMP = 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d
+if [[ " ${missing[*]} " == *" mariadb-server "* ]]; then
+  # Whatever started anyway: stop Debian's instance (only its pid file's process) and keep it
+  # from starting at boot.
+  if [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now mariadb.service >/dev/null 2>&1 || true
+  elif [ -s /run/mysqld/mysqld.pid ] && kill -0 "$(cat /run/mysqld/mysqld.pid)" 2>/dev/null; then
+    $SUDO kill -TERM "$(cat /run/mysqld/mysqld.pid)" 2>/dev/null || true
+  fi
+fi
 echo "install-deps: done"

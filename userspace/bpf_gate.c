@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf_gate.h"
+#include "gate_abi.h"
 #include "pg_layout.h"
 #include "pg_builtin_watch.h"
 #include "role_pattern.h"
@@ -189,6 +190,8 @@ int sw_gate_open(const struct sw_gate_opts *o, sw_gate_event_fn fn, void *ctx,
 			 strerror(-rc));
 		goto fail;
 	}
+	/* Which layouts this gate's pinned ring buffer and .bss hold, for the daemons after us. */
+	g->skel->bss->sw_abi_version = SW_ABI_VERSION;
 	g->skel->bss->heartbeat_grace_ns = (uint64_t)(o->grace_ms ? o->grace_ms : 1000) * 1000000ull;
 	g->skel->bss->heartbeat_ns = mono_ns();
 	g->skel->bss->enforce = o->enforce ? 1 : 0;
@@ -471,22 +474,8 @@ bool sw_gate_set_patterns(struct sw_gate *g, const char *const *patterns, size_t
 {
 	struct sw_pattern tmp[SW_GOVERN_MAX];
 
-	if (n > SW_GOVERN_MAX) {
-		snprintf(err, errlen, "policy governs %zu role patterns; the kernel side holds at most %d", n, SW_GOVERN_MAX);
+	if (!sw_kernel_patterns(patterns, n, tmp, err, errlen))
 		return false;
-	}
-	memset(tmp, 0, sizeof(tmp));
-	for (size_t i = 0; i < n; i++) {
-		struct sw_role_pattern rp;
-		char why[256];
-		if (!sw_role_pattern_parse(patterns[i], &rp, why, sizeof(why))) {
-			snprintf(err, errlen, "govern role pattern \"%s\": %s", patterns[i], why);
-			return false;
-		}
-		tmp[i].kind = (uint32_t)rp.kind;
-		tmp[i].len = rp.len;
-		memcpy(tmp[i].text, rp.text, sizeof(tmp[i].text));
-	}
 	/* Shrink first so the kernel never reads a half-written pattern. */
 	g->skel->bss->n_patterns = 0;
 	__sync_synchronize();
@@ -610,7 +599,8 @@ static struct bpf_map *map_for_pin(struct sw_gate *g, int i)
 
 static bool is_gate_pin(const char *name)
 {
-	return strncmp(name, "link-", 5) == 0 || strncmp(name, "ring-", 5) == 0 || strncmp(name, "bss-", 4) == 0;
+	return strncmp(name, "link-", 5) == 0 || strncmp(name, "ring-", 5) == 0 || strncmp(name, "bss-", 4) == 0 ||
+	       strncmp(name, "mariadb-", 8) == 0;
 }
 
 /* Is pid a running sqlward daemon (not this one)? */
@@ -712,7 +702,8 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 				return -1;
 			}
 		}
-	/* The new links are live: now the previous daemon's links may go. */
+	/* The new links are live: now the previous daemon's links may go. Unpinning reads
+	 * nothing of theirs, so it is safe whichever build (SW_ABI_VERSION) loaded them. */
 	for (int i = 0; i < n_old; i++) {
 		char *path = sw_xasprintf("%s/%s", g->pin_dir, old[i]);
 		unlink(path);
@@ -722,53 +713,97 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 	return 0;
 }
 
-int sw_gate_drain_previous(struct sw_gate *g, sw_gate_event_fn fn, void *ctx, uint64_t stats[SW_STAT__COUNT],
-			   int *n_gates)
+/* The pid in a stale ring-PID or bss-PID pin name; 0 if the name is not one. */
+static int stale_map_pin_pid(const struct sw_gate *g, const char *name)
 {
-	DIR *d;
-	struct dirent *de;
-	int events = 0;
-	size_t bss_size = bpf_map__value_size(g->skel->maps.bss);
-
-	memset(stats, 0, sizeof(uint64_t) * SW_STAT__COUNT);
-	*n_gates = 0;
-	if (!g->pin_dir || !(d = opendir(g->pin_dir)))
+	if (!stale_pin(g, name, "ring") && !stale_pin(g, name, "bss"))
 		return 0;
-	while ((de = readdir(d))) {
-		char *path;
-		int fd;
-		if (!stale_pin(g, de->d_name, "ring") && !stale_pin(g, de->d_name, "bss"))
-			continue;
-		path = sw_xasprintf("%s/%s", g->pin_dir, de->d_name);
-		fd = bpf_obj_get(path);
-		if (fd >= 0 && de->d_name[0] == 'r') {
-			struct ring_buffer *rb = ring_buffer__new(fd, (ring_buffer_sample_fn)fn, ctx, NULL);
+	return atoi(strchr(name, '-') + 1);
+}
+
+/* Sum a previous gate's counters (its .bss is laid out as ours: same ABI). */
+static bool add_previous_stats(const struct sw_gate *g, int fd, uint64_t stats[SW_STAT__COUNT])
+{
+	size_t bss_size = bpf_map__value_size(g->skel->maps.bss);
+	struct sqlward_bpf__bss *b = sw_xcalloc(1, bss_size);
+	uint32_t zero = 0;
+	bool ok = bpf_map_lookup_elem(fd, &zero, b) == 0;
+
+	if (ok)
+		for (int i = 0; i < SW_STAT__COUNT; i++)
+			stats[i] += b->stats[i];
+	free(b);
+	return ok;
+}
+
+/*
+ * One previous daemon's gate (pins ring-PID and bss-PID): read only when its
+ * .bss carries our SW_ABI_VERSION, since its events and counters are then laid
+ * out as our structs; otherwise counted as foreign. Its pins go either way
+ * (removing a map pin never runs anything of the old build).
+ */
+static int drain_one(struct sw_gate *g, int pid, sw_gate_event_fn fn, void *ctx, struct sw_gate_previous *prev)
+{
+	char *ring = sw_xasprintf("%s/ring-%d", g->pin_dir, pid), *bss = sw_xasprintf("%s/bss-%d", g->pin_dir, pid);
+	int bss_fd = bpf_obj_get(bss), bss_errno = errno, ring_fd, events = 0;
+	enum sw_abi_state state = SW_ABI_NONE;
+	uint32_t abi = 0;
+	char err[256] = "";
+
+	if (bss_fd >= 0)
+		state = sw_gate_map_abi(bss_fd, &abi, err, sizeof(err));
+	if (!sw_abi_readable(state, abi)) {
+		prev->foreign++;
+		prev->foreign_abi = state == SW_ABI_CARRIED ? abi : 0;
+		prev->foreign_error[0] = 0;
+		if (state == SW_ABI_UNREADABLE)
+			snprintf(prev->foreign_error, sizeof(prev->foreign_error), "%s: %s", bss, err);
+		else if (bss_fd < 0)
+			snprintf(prev->foreign_error, sizeof(prev->foreign_error),
+				 "%s: %s (a ring buffer without its gate's .bss)", bss, strerror(bss_errno));
+	} else {
+		if ((ring_fd = bpf_obj_get(ring)) >= 0) {
+			struct ring_buffer *rb = ring_buffer__new(ring_fd, (ring_buffer_sample_fn)fn, ctx, NULL);
 			int n = rb ? ring_buffer__consume(rb) : 0;
 			if (n > 0)
-				events += n;
+				events = n;
 			ring_buffer__free(rb);
-		} else if (fd >= 0) {
-			/* The counters of a gate built from this same program (same .bss layout). */
-			struct bpf_map_info info;
-			uint32_t len = sizeof(info);
-			memset(&info, 0, sizeof(info));
-			if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.value_size == bss_size) {
-				struct sqlward_bpf__bss *b = sw_xcalloc(1, bss_size);
-				uint32_t zero = 0;
-				if (bpf_map_lookup_elem(fd, &zero, b) == 0) {
-					for (int i = 0; i < SW_STAT__COUNT; i++)
-						stats[i] += b->stats[i];
-					(*n_gates)++;
-				}
-				free(b);
-			}
+			close(ring_fd);
 		}
-		if (fd >= 0)
-			close(fd);
-		unlink(path);
-		free(path);
+		if (add_previous_stats(g, bss_fd, prev->stats))
+			prev->gates++;
+	}
+	if (bss_fd >= 0)
+		close(bss_fd);
+	unlink(ring);
+	unlink(bss);
+	free(ring);
+	free(bss);
+	return events;
+}
+
+int sw_gate_drain_previous(struct sw_gate *g, sw_gate_event_fn fn, void *ctx, struct sw_gate_previous *prev)
+{
+	enum { PIDS_MAX = 1024 };
+	int pids[PIDS_MAX], n_pids = 0, events = 0;
+	DIR *d;
+	struct dirent *de;
+
+	memset(prev, 0, sizeof(*prev));
+	if (!g->pin_dir || !(d = opendir(g->pin_dir)))
+		return 0;
+	/* Gates by daemon pid first: a ring buffer is read only after its .bss said which build it is. */
+	while ((de = readdir(d)) && n_pids < PIDS_MAX) {
+		int pid = stale_map_pin_pid(g, de->d_name);
+		bool seen = false;
+		for (int i = 0; i < n_pids && !seen; i++)
+			seen = pids[i] == pid;
+		if (pid > 0 && !seen)
+			pids[n_pids++] = pid;
 	}
 	closedir(d);
+	for (int i = 0; i < n_pids; i++)
+		events += drain_one(g, pids[i], fn, ctx, prev);
 	return events;
 }
 

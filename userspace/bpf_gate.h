@@ -49,14 +49,22 @@ int sw_gate_attach_checkpoints(struct sw_gate *g, int idx, const struct sw_pg_la
  * buffer and counters (for the next daemon) and remove a previous daemon's links.
  */
 int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen);
+/* What sw_gate_drain_previous found. */
+struct sw_gate_previous {
+	uint64_t stats[SW_STAT__COUNT];  /* counters of the gates read, summed */
+	int gates;                       /* gates read (built with our SW_ABI_VERSION) */
+	int foreign;                     /* gates of another build: nothing of theirs read, pins removed */
+	uint32_t foreign_abi;            /* the last one's SW_ABI_VERSION (0: it carried none) */
+	char foreign_error[320];         /* why the last one's number could not be read ("": it could) */
+};
 /*
- * What previous daemons' gates saw after their daemon stopped: their ring
- * buffers are read through fn (events the next daemon records late) and their
- * counters summed into stats (n_gates: how many were read); then their pins go.
- * Returns the number of events read.
+ * What previous daemons' gates saw after their daemon stopped: the ring buffer
+ * of each gate built with our SW_ABI_VERSION is read through fn (events the
+ * next daemon records late) and its counters summed; a gate of another build
+ * (another number, or none) is not read, since its events are not laid out as
+ * our structs. Then their pins go. Returns the number of events read.
  */
-int sw_gate_drain_previous(struct sw_gate *g, sw_gate_event_fn fn, void *ctx, uint64_t stats[SW_STAT__COUNT],
-			   int *n_gates);
+int sw_gate_drain_previous(struct sw_gate *g, sw_gate_event_fn fn, void *ctx, struct sw_gate_previous *prev);
 /*
  * Pins that disappeared while the daemon runs (removed by hand, bpffs remounted)
  * are made again, so the gate still survives a daemon restart. Returns how many

@@ -344,14 +344,14 @@ static void add_inbound(struct walker *w, int pid, int via, int depth, const str
 
 /* Follow every connection pid accepted (except the one it was reached by) to
  * the processes at the other ends; true when there was one: pid relays. */
-static bool expand(struct walker *w, int pid, int via, int depth, unsigned long arrived)
+static bool expand_only(struct walker *w, int pid, int via, int depth, unsigned long arrived, unsigned long only)
 {
 	size_t followed = 0;
 
 	for (size_t i = 0; i < w->t->n_holders; i++) {
 		const struct sw_sock_holder *h = &w->t->holders[i];
 		struct inbound in;
-		if (h->pid != pid || h->inode == arrived || !inbound_of(w->t, h->inode, &in))
+		if (h->pid != pid || h->inode == arrived || (only && h->inode != only) || !inbound_of(w->t, h->inode, &in))
 			continue;
 		if (followed++ == SW_CHAIN_MAX_FANOUT) {
 			w->c->truncated = true;
@@ -360,6 +360,11 @@ static bool expand(struct walker *w, int pid, int via, int depth, unsigned long 
 		add_inbound(w, pid, via, depth, &in);
 	}
 	return followed > 0;
+}
+
+static bool expand(struct walker *w, int pid, int via, int depth, unsigned long arrived)
+{
+	return expand_only(w, pid, via, depth, arrived, 0);
 }
 
 static void explain(const struct walker *w)
@@ -390,11 +395,17 @@ static void explain(const struct walker *w)
 
 void sw_client_chain_walk(const struct sw_sock_table *t, int backend_pid, struct sw_client_chain *out)
 {
+	sw_client_chain_walk_socket(t, backend_pid, 0, out);
+}
+
+void sw_client_chain_walk_socket(const struct sw_sock_table *t, int backend_pid, unsigned long inode,
+				 struct sw_client_chain *out)
+{
 	struct walker w = { .t = t, .c = out };
 
 	memset(out, 0, sizeof(*out));
 	out->backend_pid = backend_pid;
-	expand(&w, backend_pid, -1, 0, 0);
+	expand_only(&w, backend_pid, -1, 0, 0, inode);
 	/* Breadth first: nodes appended while this loop runs are visited by it. */
 	for (size_t i = 0; i < out->n_nodes; i++) {
 		struct sw_chain_node *n = &out->nodes[i];
@@ -667,6 +678,19 @@ bool sw_client_chain(int backend_pid, struct sw_client_chain *out)
 	return out->established;
 }
 
+bool sw_client_chain_socket(int server_pid, unsigned long inode, struct sw_client_chain *out)
+{
+	struct sw_sock_table t = { .identify = proc_identify };
+
+	read_tcp(&t);
+	read_port_range(&t);
+	read_unix(&t);
+	read_holders(&t, 0);
+	sw_client_chain_walk_socket(&t, server_pid, inode, out);
+	table_free(&t);
+	return out->established;
+}
+
 bool sw_client_owner(int backend_pid, struct sw_client_owner *out)
 {
 	struct sw_client_chain *c = sw_xmalloc(sizeof(*c));
@@ -698,6 +722,20 @@ bool sw_client_gone(int backend_pid)
 		const struct sw_tcp_sock *s = tcp_by_inode(&t, t.holders[i].inode);
 		gone = s && s->state == TCP_CLOSE_WAIT;
 	}
+	table_free(&t);
+	return gone;
+}
+
+bool sw_client_gone_socket(int server_pid, unsigned long inode)
+{
+	struct sw_sock_table t = { 0 };
+	const struct sw_tcp_sock *s;
+	bool gone;
+
+	read_tcp(&t);
+	(void)server_pid;
+	s = tcp_by_inode(&t, inode);
+	gone = s && s->state == TCP_CLOSE_WAIT;
 	table_free(&t);
 	return gone;
 }

@@ -51,6 +51,9 @@ struct sw_client_chain {
  * returns out->established. */
 bool sw_client_chain(int backend_pid, struct sw_client_chain *out);
 
+/* The same from one socket (its inode) of a server that holds many connections (mariadbd). */
+bool sw_client_chain_socket(int server_pid, unsigned long inode, struct sw_client_chain *out);
+
 /* The origin process of an established chain, else NULL. */
 const struct sw_chain_node *sw_client_chain_origin(const struct sw_client_chain *c);
 
@@ -75,6 +78,8 @@ bool sw_client_owner(int backend_pid, struct sw_client_owner *out);
 
 /* Has the client closed the backend's TCP connection (CLOSE_WAIT)? Unix sockets: not detected. */
 bool sw_client_gone(int backend_pid);
+/* The same for one TCP socket (its inode) of a server. */
+bool sw_client_gone_socket(int server_pid, unsigned long inode);
 
 /* ---- the host's sockets, as the walk sees them (exposed for unit tests) ---- */
 
@@ -118,5 +123,8 @@ void sw_tcp_endpoint_text(const char *hex, char *out, size_t len);
 
 /* The chain of backend_pid's client connection in table t (sw_client_chain without /proc). */
 void sw_client_chain_walk(const struct sw_sock_table *t, int backend_pid, struct sw_client_chain *out);
+/* The walk from one of backend_pid's sockets only (inode; 0: all of them). */
+void sw_client_chain_walk_socket(const struct sw_sock_table *t, int backend_pid, unsigned long inode,
+				 struct sw_client_chain *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "commands.h"
 #include "daemon.h"
+#include "my_classify.h"
 #include "json_writer.h"
 #include "policy.h"
 #include "statement.h"
@@ -24,7 +25,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sqlward check [--engine postgres|mysql] [--policy FILE] [--role NAME]\n"
+		"usage: sqlward check [--engine postgres|mysql] [--sql-mode MODES] [--policy FILE] [--role NAME]\n"
 		"                     [--format text|json|markdown] [--verify --dsn DSN] [FILE...|-]\n"
 		"Classifies every statement in the files (or stdin) and judges it with the policy.\n"
 		"Without --role, statements are judged as a governed session that no role-specific\n"
@@ -33,7 +34,10 @@ static void usage(FILE *f)
 		"database (ALTER DATABASE x SET sqlward.scratch = 'on') and reports where the\n"
 		"predicted locks and rewrites differ from PostgreSQL's; exit 1 on any difference.\n"
 		"--dsn DSN alone reads live context (table sizes, row estimates, conflicting\n"
-		"transactions, NULL counts) read-only from that database before judging.\n");
+		"transactions, NULL counts) read-only from that database before judging.\n"
+		"--engine mysql classifies MariaDB 10.11 SQL, lexed under --sql-mode MODES (MariaDB's\n"
+		"sql_mode text; default " SW_MY_DEFAULT_SQL_MODE ").\n"
+		"--verify and --dsn are PostgreSQL-only.\n");
 }
 
 static char *read_all(FILE *f, size_t *len)
@@ -71,6 +75,8 @@ struct check_ctx {
 	const char *role;
 	bool json;
 	bool markdown;
+	bool mysql;                               /* --engine mysql */
+	unsigned sql_mode;                        /* --sql-mode, SW_MY_MODE_* */
 	int worst;   /* 0 allow, 1 deny/hold */
 	PGconn *verify;                           /* --verify: the scratch database */
 	struct sw_live_conn *live;                /* --dsn: live context */
@@ -112,7 +118,10 @@ static void check_text(struct check_ctx *c, const char *source, const char *sql)
 	struct sw_judgement *per, overall;
 	struct sw_subject subj = { .role = c->role ? c->role : "", .database = NULL };
 
-	sw_pg_analyze(sql, &a);
+	if (c->mysql)
+		sw_my_analyze(sql, c->sql_mode, &a);   /* no impact analysis: st->impact stays NULL */
+	else
+		sw_pg_analyze(sql, &a);
 	if (c->live)
 		sw_live_annotate(c->live, &a);
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
@@ -141,7 +150,7 @@ static void check_text(struct check_ctx *c, const char *source, const char *sql)
 			if (per[i].reason && json_is_array(reasons))
 				json_array_insert_new(reasons, 0, json_string(per[i].reason));
 			json_object_set_new(o, "statement", json_string(st->text ? st->text : ""));
-			json_object_set_new(o, "engine", json_string("postgres"));
+			json_object_set_new(o, "engine", json_string(sw_engine_name(a.engine)));
 			json_object_set_new(o, "verdict", json_string(sw_verdict_name(per[i].verdict)));
 			json_object_set_new(o, "rule", json_string(per[i].rule_id));
 			json_object_set_new(o, "source", json_string(source));
@@ -166,6 +175,7 @@ int sw_cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "engine", required_argument, NULL, 'e' },
+		{ "sql-mode", required_argument, NULL, 'M' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
@@ -175,7 +185,7 @@ int sw_cmd_check(int argc, char **argv)
 		{ 0 },
 	};
 	const char *policy_path = getenv("SQLWARD_POLICY");
-	const char *engine = "postgres", *format = "text", *dsn = NULL;
+	const char *engine = "postgres", *format = "text", *dsn = NULL, *sql_mode = SW_MY_DEFAULT_SQL_MODE;
 	bool verify = false;
 	struct check_ctx c = { 0 };
 	struct sw_policy *p;
@@ -188,6 +198,7 @@ int sw_cmd_check(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'e': engine = optarg; break;
+		case 'M': sql_mode = optarg; break;
 		case 'p': policy_path = optarg; break;
 		case 'r': c.role = optarg; break;
 		case 'f': format = optarg; break;
@@ -205,8 +216,20 @@ int sw_cmd_check(int argc, char **argv)
 		fprintf(stderr, "sqlward check: --verify needs --dsn DSN (a scratch database it may run the statements on)\n");
 		return 2;
 	}
-	if (strcmp(engine, "postgres") != 0) {
-		fprintf(stderr, "sqlward check: engine \"%s\" is not supported yet; use --engine postgres\n", engine);
+	if (strcmp(engine, "mysql") == 0 || strcmp(engine, "mariadb") == 0) {
+		c.mysql = true;
+		if (sw_my_mode_parse(sql_mode, &c.sql_mode, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sqlward check: --sql-mode: %s\n", err);
+			return 2;
+		}
+		if (dsn) {
+			fprintf(stderr, "sqlward check: --dsn and --verify read a PostgreSQL database; they do not "
+				"apply to --engine mysql\n");
+			return 2;
+		}
+	} else if (strcmp(engine, "postgres") != 0) {
+		fprintf(stderr, "sqlward check: engine \"%s\" is not supported; use --engine postgres or --engine mysql\n",
+			engine);
 		return 2;
 	}
 	c.json = strcmp(format, "json") == 0;

@@ -21,6 +21,7 @@ static void run_usage(FILE *f)
 		"usage: sqlward run [--policy FILE] [--ledger FILE] [--socket PATH] [--pg-bin PATH]...\n"
 		"                   [--pin-dir DIR | --no-pin] [--observe-only] [--no-cache]\n"
 		"                   [--max-statement-bytes N] [--grace-ms N] [--postmaster-pid PID]...\n"
+		"                   [--mariadb-pid PID]...\n"
 		"Runs the gate in the foreground until SIGTERM; SIGHUP reloads the policy.\n"
 		"  --policy FILE   policy (default $SQLWARD_POLICY or %s)\n"
 		"  --ledger FILE   ledger (default $SQLWARD_LEDGER or %s)\n"
@@ -39,6 +40,8 @@ static void run_usage(FILE *f)
 		"  --postmaster-pid PID  govern only this postmaster's cluster (repeatable; it stays governed\n"
 		"                  across restarts, by its data directory; default: every process running\n"
 		"                  the binaries)\n"
+		"  --mariadb-pid PID  gate this running mariadbd too (repeatable, at most 4): its governed\n"
+		"                  accounts' commands are held and judged by the same policy\n"
 		"Only one daemon governs a binary (or, with --postmaster-pid, a cluster): locks in %s.\n",
 		SW_DEFAULT_POLICY, SW_DEFAULT_LEDGER, SW_DEFAULT_SOCKET, SW_DEFAULT_PIN_DIR, SW_LOCK_DIR);
 }
@@ -57,6 +60,7 @@ int sw_cmd_run(int argc, char **argv)
 		{ "max-statement-bytes", required_argument, NULL, 'm' },
 		{ "grace-ms", required_argument, NULL, 'g' },
 		{ "postmaster-pid", required_argument, NULL, 'M' },
+		{ "mariadb-pid", required_argument, NULL, 'D' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "socket-group", required_argument, NULL, 'G' },
 		{ "ledger-group", required_argument, NULL, 'L' },
@@ -112,6 +116,13 @@ int sw_cmd_run(int argc, char **argv)
 				return 2;
 			}
 			o.postmasters[o.n_postmasters++] = atoi(optarg);
+			break;
+		case 'D':
+			if (o.n_mariadb_pids == 4 || atoi(optarg) <= 1) {
+				fprintf(stderr, "sqlward run: --mariadb-pid takes a running mariadbd's pid (at most 4)\n");
+				return 2;
+			}
+			o.mariadb_pids[o.n_mariadb_pids++] = atoi(optarg);
 			break;
 		case 'h': run_usage(stdout); return 0;
 		default: run_usage(stderr); return 2;

@@ -238,10 +238,7 @@ static void note_stale_refusal(struct sw_daemon *d, uint64_t id, const struct sw
 	json_t *rec;
 
 	sw_hold_id_format(id, idt, sizeof(idt));
-	rec = sw_event_record("approval_refused",
-			      json_pack("{s:I, s:s, s:s?, s:s, s:s?, s:s, s:b}", "hold_id", (json_int_t)id, "hold", idt,
-					"statement_sha256", f && f->sha256[0] ? f->sha256 : NULL, "user", user,
-					"comment", comment, "message", message, "stale", 1));
+	rec = sw_stale_refusal_record(id, idt, f && f->sha256[0] ? f->sha256 : NULL, user, comment, message);
 	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
 		sw_ledger_note_lost(d->ledger, "approval_refused", NULL);

@@ -28,6 +28,7 @@
 #include "hold_recovery.h"
 #include "outcome_watch.h"
 #include "client_owner.h"
+#include "my_gate.h"
 #include "shape.h"
 #include "watchdog.h"
 #include "pg_backend.h"
@@ -325,8 +326,7 @@ static void adopt_existing_backends(struct sw_daemon *d)
 /* What became of a hold its daemon (and watchdog) never decided: state is the backend's before start-up. */
 static void record_dangling_hold(struct sw_daemon *d, const struct sw_dangling_hold *h, char state)
 {
-	struct timespec now;
-	char ts[64], err[512];
+	char err[512];
 	const char *outcome, *what;
 	json_t *rec;
 
@@ -342,11 +342,7 @@ static void record_dangling_hold(struct sw_daemon *d, const struct sw_dangling_h
 		what = "its backend was running again when this daemon started (resumed by someone else, or its "
 		       "statement refused in the kernel): what it did is not known";
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	sw_format_time(&now, ts, sizeof(ts));
-	rec = json_pack("{s:s, s:s, s:I, s:i, s:s, s:s, s:s, s:s, s:s}", "type", "hold_unresolved", "time", ts,
-			"hold_seq", (json_int_t)h->seq, "pid", h->pid, "role", h->role, "statement_sha256", h->sha256,
-			"held_at", h->time, "outcome", outcome, "comment", what);
+	rec = sw_hold_unresolved_record(h->seq, h->pid, h->role, h->sha256, h->time, outcome, what);
 	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
 		sw_ledger_note_lost(d->ledger, "hold_unresolved", NULL);
@@ -407,7 +403,7 @@ static void holds_check_clients(struct sw_daemon *d)
 {
 	for (size_t i = 0; i < d->n_holds;) {
 		struct sw_hold *h = d->holds[i];
-		if (sw_client_gone(h->pid))
+		if (h->my ? sw_my_hold_client_gone(h->my) : sw_client_gone(h->pid))
 			sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "the client disconnected while held",
 					 "abandoned");
 		else
@@ -427,7 +423,8 @@ static void holds_check_server_signals(struct sw_daemon *d)
 {
 	for (size_t i = 0; i < d->n_holds;) {
 		struct sw_hold *h = d->holds[i];
-		uint64_t pend = sw_proc_pending_signals(h->pid);
+		/* (MariaDB: KILL QUERY of a held thread is not seen; its hold times out or is decided.) */
+		uint64_t pend = h->my ? 0 : sw_proc_pending_signals(h->pid);
 		if (pend & ((1ull << (SIGTERM - 1)) | (1ull << (SIGQUIT - 1))))
 			sw_holds_release(d, h, SW_VERDICT_DENY, "server",
 					 "the server is ending this session (shutdown or pg_terminate_backend)",
@@ -444,15 +441,9 @@ static void holds_check_server_signals(struct sw_daemon *d)
 
 void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields)
 {
-	struct timespec now;
-	char ts[64], err[512];
-	json_t *rec;
+	char err[512];
+	json_t *rec = sw_daemon_record(event, json_incref(fields));
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	sw_format_time(&now, ts, sizeof(ts));
-	rec = json_pack("{s:s, s:s, s:s}", "type", "daemon", "time", ts, "event", event);
-	if (fields)
-		json_object_update(rec, fields);
 	if (d->ledger && sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
 		sw_ledger_note_lost(d->ledger, "daemon", NULL);
@@ -516,23 +507,41 @@ static void report_stats(struct sw_daemon *d, bool force)
  */
 static void drain_previous(struct sw_daemon *d)
 {
-	uint64_t st[SW_STAT__COUNT];
-	int n_gates = 0, n;
+	struct sw_gate_previous prev;
+	int n;
 
 	d->draining_previous = true;
-	n = sw_gate_drain_previous(d->gate, sw_gate_on_event, d, st, &n_gates);
+	n = sw_gate_drain_previous(d->gate, sw_gate_on_event, d, &prev);
 	d->draining_previous = false;
 	sw_gate_release_decided(d);
 	bool any = n > 0;
 	for (int i = 0; i < SW_STAT__COUNT; i++)
-		any |= st[i] != 0;
+		any |= prev.stats[i] != 0;
 	if (any) {
 		/* Counted since the previous daemon's stop (since its start if it crashed). */
-		json_t *f = json_pack("{s:i, s:i, s:o}", "events_recorded", n, "gates", n_gates, "counters",
-				      sw_daemon_counters_json(st));
+		json_t *f = json_pack("{s:i, s:i, s:o}", "events_recorded", n, "gates", prev.gates, "counters",
+				      sw_daemon_counters_json(prev.stats));
 		sw_daemon_note(d, "previous_gate", f);
 		json_decref(f);
 	}
+	if (prev.foreign) {
+		/* Another build's gate: its events and counters are not our structs, so nothing of
+		 * what it did while no daemon ran can be recorded; its pins were removed. */
+		json_t *f = json_pack("{s:i, s:o, s:i, s:s, s:s?}", "gates", prev.foreign, "their_abi",
+				      prev.foreign_abi ? json_integer(prev.foreign_abi) : json_null(), "our_abi",
+				      SW_ABI_VERSION, "events", "not read: laid out by another sqlward build",
+				      "error", prev.foreign_error[0] ? prev.foreign_error : NULL);
+		sw_daemon_note(d, "previous_gate_other_build", f);
+		json_decref(f);
+	}
+}
+
+static bool my_gate_fd(const struct sw_daemon *d, int fd)
+{
+	for (int i = 0; i < d->n_my_gates; i++)
+		if (fd == sw_my_gate_ring_fd(d->my_gates[i]) || fd == sw_my_gate_holder_fd(d->my_gates[i]))
+			return true;
+	return false;
 }
 
 static void apply_policy_to_kernel(struct sw_daemon *d)
@@ -543,6 +552,8 @@ static void apply_policy_to_kernel(struct sw_daemon *d)
 
 	if (!sw_gate_set_patterns(d->gate, pats, n, err, sizeof(err)))
 		fprintf(stderr, "sqlward: %s\n", err);
+	for (int i = 0; i < d->n_my_gates; i++)
+		sw_my_gate_set_patterns(d->my_gates[i], pats, n);
 	sw_gate_cache_clear(d->gate);
 }
 
@@ -647,6 +658,12 @@ json_t *sw_daemon_gate_state(struct sw_daemon *d)
 											   : "gating",
 		      "scope", d->scope.n ? scope : json_string("every process of the probed binaries"), "binaries",
 		      sw_binaries_json(d), "ledger", ledger, "pins", pins, "outcomes_being_watched", watched);
+	if (d->n_my_gates) {
+		json_t *my = json_array();
+		for (int i = 0; i < d->n_my_gates; i++)
+			json_array_append_new(my, sw_my_gate_state(d->my_gates[i]));
+		json_object_set_new(o, "mariadb", my);
+	}
 	if (!d->scope.n)
 		json_decref(scope);
 	{
@@ -836,6 +853,13 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
+	for (int i = 0; i < o->n_mariadb_pids; i++) {
+		if (sw_my_gate_open(&d, o->mariadb_pids[i], !o->observe_only, &d.my_gates[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
+			goto out;
+		}
+		d.n_my_gates++;
+	}
 	cfd = sw_control_listen(o->socket_path, o->socket_group, err, sizeof(err));
 	if (cfd < 0) {
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
@@ -858,6 +882,12 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: cannot set up the event loop: %s\n", strerror(errno));
 		goto out;
 	}
+	for (int i = 0; i < d.n_my_gates; i++)
+		if (add_fd(ep, sw_my_gate_ring_fd(d.my_gates[i])) ||
+		    (sw_my_gate_holder_fd(d.my_gates[i]) >= 0 && add_fd(ep, sw_my_gate_holder_fd(d.my_gates[i])))) {
+			fprintf(stderr, "sqlward: cannot set up the event loop: %s\n", strerror(errno));
+			goto out;
+		}
 	{
 		json_t *bins = json_array();
 		for (int i = 0; i < o->n_pg_bins; i++)
@@ -952,10 +982,15 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 				sw_control_handle(&d, cfd);
 			} else if (fd == sw_aworker_fd(d.worker)) {
 				sw_gate_worker_done(&d);
+			} else if (my_gate_fd(&d, fd)) {
+				/* polled below */
 			} else {
 				sw_gate_consume(d.gate);
 			}
 		}
+		/* MariaDB: every pass (a tick too), so a stop whose report was lost is refused in time. */
+		for (int i = 0; i < d.n_my_gates; i++)
+			sw_my_gate_poll(d.my_gates[i]);
 		sw_gate_release_decided(&d);
 		/* Records of this pass reach the file (batched: one write for many statements). */
 		if (!d.ledger_failing_since_ns && sw_ledger_flush(d.ledger, err, sizeof(err)) != 0)
@@ -975,6 +1010,12 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	sw_gate_worker_done(&d);
 	sw_gate_release_decided(&d);
 	sw_holds_release_all(&d, "cancelled", "sqlward daemon stopping");
+	/* MariaDB: decide what arrived; the holder refuses whatever is still stopped. */
+	for (int i = 0; i < d.n_my_gates; i++) {
+		sw_my_gate_close(d.my_gates[i]);
+		d.my_gates[i] = NULL;
+	}
+	d.n_my_gates = 0;
 	/* Tell the webhooks what was refused, and record what could not be told. */
 	sw_notifier_flush(d.notifier, 3000);
 	sw_notifier_drain(d.notifier, d.ledger);
@@ -1028,6 +1069,8 @@ out:
 	free(d.releases);
 	sw_instance_unlock(&d.locks);
 	sess_free_all(&d);
+	for (int i = 0; i < d.n_my_gates; i++)
+		sw_my_gate_close(d.my_gates[i]);
 	sw_gate_close(d.gate);
 	sw_ledger_close(d.ledger);
 	sw_holds_policy_gc(&d, true);

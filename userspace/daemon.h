@@ -29,6 +29,8 @@ struct sw_daemon_opts {
 	bool no_cache;                 /* never use the in-kernel verdict cache */
 	size_t max_statement_bytes;    /* longest statement read from a held backend */
 	unsigned grace_ms;             /* heartbeat grace before the kernel cancels on its own */
+	int mariadb_pids[4];           /* --mariadb-pid: mariadbd servers to gate (my_gate.c) */
+	int n_mariadb_pids;
 };
 
 int sw_daemon_run(const struct sw_daemon_opts *o);

@@ -67,8 +67,13 @@ struct sw_session_info {
 
 #define SW_TXN_CONTEXT_MAX 50
 
+struct sw_my_hold;  /* my_gate.c */
+
 struct sw_hold {
 	uint64_t id;
+	enum sw_engine engine;     /* SW_ENGINE_POSTGRES: pid is the stopped backend; SW_ENGINE_MYSQL: pid is
+	                            * mariadbd and `my` is the one thread held in it */
+	struct sw_my_hold *my;
 	int pid;
 	uint32_t type;             /* SW_EV_* the backend is stopped at (how it is refused) */
 	uint64_t arg0;             /* the event's arg0 (fastpath message, setting name) */
@@ -133,6 +138,8 @@ struct sw_daemon {
 	struct sw_acache *acache;  /* classification by shape */
 	struct sw_aworker *worker; /* classification of large statements off the loop */
 	struct sw_pg_layout *layouts;  /* SW_BINS_MAX: opts->pg_bins, then files that replaced them */
+	struct sw_my_gate *my_gates[4];  /* --mariadb-pid servers (my_gate.c) */
+	int n_my_gates;
 	int n_layouts;
 	struct { dev_t dev; ino_t ino; } bin_refused[16];  /* replacement files that could not be gated */
 	int n_bin_refused;

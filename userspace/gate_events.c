@@ -660,15 +660,14 @@ void sw_gate_release_decided(struct sw_daemon *d)
 		d->refused_unrecorded++;
 		{
 			struct timespec t;
-			char ts[64], e2[256];
+			char e2[256];
 			json_t *rec;
 			clock_gettime(CLOCK_REALTIME, &t);
-			sw_format_time(&t, ts, sizeof(ts));
-			rec = json_pack("{s:s, s:s, s:s, s:i, s:s}", "type", "daemon", "time", ts, "event",
-					"release_refused_unrecorded", "pid", r->pid, "reason",
-					"allowed by policy, but its record could not be written to the ledger in time: the "
-					"statement was refused instead and did not run (the record before this one for "
-					"this pid says ran)");
+			rec = sw_daemon_record("release_refused_unrecorded",
+					       json_pack("{s:i, s:s}", "pid", r->pid, "reason",
+							 "allowed by policy, but its record could not be written to the "
+							 "ledger in time: the statement was refused instead and did not run "
+							 "(the record before this one for this pid says ran)"));
 			if (sw_ledger_append_opts(d->ledger, rec, false, NULL, e2, sizeof(e2)) < 0)
 				sw_ledger_note_lost(d->ledger, "daemon", &t);
 			json_decref(rec);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "daemon_internal.h"
 #include "hold_id.h"
+#include "my_gate.h"
 #include "hold_webhooks.h"
 #include "outcome_watch.h"
 #include "pg_backend.h"
@@ -15,6 +16,8 @@ void sw_hold_free(struct sw_hold *h)
 {
 	if (!h)
 		return;
+	if (h->my)   /* never decided: its thread is refused, not left stopped */
+		sw_my_hold_release(h->my, false, "sqlward: refused (the hold was dropped undecided)", NULL);
 	free(h->statement);
 	free(h->retry_by);
 	free(h->retry_comment);
@@ -69,21 +72,13 @@ static json_t *approvals_json(const struct sw_approval *a)
 void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *type, const char *user,
 		   const char *comment, const char *message)
 {
-	struct timespec now;
-	char ts[64], err[512];
+	char err[512], idt[SW_HOLD_ID_TEXT_MAX];
 	json_t *rec;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	sw_format_time(&now, ts, sizeof(ts));
-	rec = json_pack("{s:s, s:s, s:I, s:I, s:s, s:i, s:s, s:s, s:s?, s:s}", "type", type, "time", ts,
-			"hold_id", (json_int_t)h->id, "hold_seq", (json_int_t)h->ledger_seq,
-			"statement_sha256", h->statement_sha256, "pid", h->pid, "role", h->sess.role,
-			"user", user, "comment", comment, "message", message);
-	{
-		char idt[SW_HOLD_ID_TEXT_MAX];
-		sw_hold_id_format(h->id, idt, sizeof(idt));
-		json_object_set_new(rec, "hold", json_string(idt));
-	}
+	sw_hold_id_format(h->id, idt, sizeof(idt));
+	rec = sw_hold_note_record(type, &(struct sw_hold_ref){ .hold_id = h->id, .hold = idt, .hold_seq = h->ledger_seq,
+				  .statement_sha256 = h->statement_sha256, .pid = h->pid, .role = h->sess.role },
+				  user, comment, message);
 	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
 		sw_ledger_note_lost(d->ledger, type, NULL);
@@ -94,6 +89,8 @@ void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *typ
 /* How a refusal of what the backend is stopped at will end (see sw_pg_refuse). */
 static const char *refusal_outcome(const struct sw_hold *h, const char *outcome)
 {
+	if (h->engine != SW_ENGINE_POSTGRES)
+		return outcome;
 	return sw_pg_refusal_ends_session(h->type, h->aux) && strcmp(outcome, "cancelled") == 0 ? "terminated"
 												  : outcome;
 }
@@ -104,7 +101,7 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 	uint64_t now = sw_mono_ns();
 	struct sw_judgement j = h->overall;
 	struct sw_decision dec = {
-		.time = h->wall, .engine = SW_ENGINE_POSTGRES, .pid = h->pid, .role = h->sess.role,
+		.time = h->wall, .engine = h->engine, .pid = h->pid, .role = h->sess.role,
 		.database = h->sess.database[0] ? h->sess.database : NULL,
 		.client = h->sess.client[0] ? h->sess.client : NULL, .governed = true,
 		.statement = h->statement, .statement_len = h->statement_len, .statement_complete = true,
@@ -113,23 +110,21 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		.held_us = (now - h->start_ns) / 1000, .decided_by = decided_by, .comment = comment,
 		.via = h->via, .extra = h->extra,
 	};
-	struct sw_session_info *s = sw_session_find(d, h->pid);
+	/* A MariaDB hold's pid is the server's: it has no PostgreSQL session. */
+	struct sw_session_info *s = h->my ? NULL : sw_session_find(d, h->pid);
 	json_t *rec;
 	char err[512], idt[SW_HOLD_ID_TEXT_MAX];
+	struct sw_full_text ft;
 	int rc = 0;
 
 	sw_hold_id_format(h->id, idt, sizeof(idt));
 	j.verdict = v;
-	rec = sw_ledger_decision_record(d->ledger, &dec);
-	json_object_set_new(rec, "hold_id", json_integer((json_int_t)h->id));
-	json_object_set_new(rec, "hold", json_string(idt));
-	json_object_set_new(rec, "hold_seq", json_integer((json_int_t)h->ledger_seq));
-	json_object_set_new(rec, "approvals", approvals_json(&h->approval));
-	if (h->approval.requester_known)
-		json_object_set_new(rec, "requester", json_pack("{s:s, s:i}", "user", h->approval.requester,
-								 "pid", h->approval.requester_pid));
-	if (h->approval.chain_known)
-		json_object_set_new(rec, "requester_chain", sw_approval_requester_json(&h->approval));
+	sw_ledger_keep_full_text(d->ledger, &dec, &ft);
+	rec = sw_statement_record(&dec, &ft, &(struct sw_hold_decision){
+		.hold_id = h->id, .hold = idt, .hold_seq = h->ledger_seq, .approvals = approvals_json(&h->approval),
+		.requester = h->approval.requester_known ? json_pack("{s:s, s:i}", "user", h->approval.requester,
+								     "pid", h->approval.requester_pid) : NULL,
+		.requester_chain = h->approval.chain_known ? sw_approval_requester_json(&h->approval) : NULL });
 	/* The decision is on disk before the backend moves. */
 	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
 		json_decref(rec);
@@ -153,7 +148,14 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		rec = NULL;
 	}
 	json_decref(rec);
-	if (v == SW_VERDICT_ALLOW) {
+	if (h->my) {
+		/* MariaDB: the holder moves the one thread (my_gate.c). */
+		char msg[300];
+		snprintf(msg, sizeof(msg), "sqlward: %s by %s%s%s", v == SW_VERDICT_ALLOW ? "approved" : "refused",
+			 decided_by ? decided_by : "sqlward", comment ? ": " : "", comment ? comment : "");
+		sw_my_hold_release(h->my, v == SW_VERDICT_ALLOW, msg, &h->analysis);
+		h->my = NULL;
+	} else if (v == SW_VERDICT_ALLOW) {
 		sw_outcome_watch(d, h);
 		sw_pg_resume(h->pid);
 		if (h->type == SW_EV_STATEMENT)
@@ -180,7 +182,8 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 				 v == SW_VERDICT_ALLOW ? outcome : refusal_outcome(h, rc < 0 ? "cancelled" : outcome));
 	fprintf(stderr, "sqlward: hold %s (pid %d) %s by %s\n", idt, h->pid,
 		v == SW_VERDICT_ALLOW ? "released" : "refused", decided_by ? decided_by : "?");
-	sw_watchdog_tell(d->watchdog_fd, "R %d\n", h->pid);
+	if (h->engine == SW_ENGINE_POSTGRES)
+		sw_watchdog_tell(d->watchdog_fd, "R %d\n", h->pid);
 	holds_remove(d, h);
 	sw_hold_free(h);
 	if (d->retired)
@@ -268,6 +271,7 @@ json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_
 		      "timeout_in_s", h->deadline_ns > now_ns ? (double)(h->deadline_ns - now_ns) / 1e9 : 0.0);
 	/* The exact text, also when it is not valid UTF-8 (json_pack "s" would refuse it). */
 	json_object_set_new(o, "statement", sw_json_textn(h->statement, h->statement_len));
+	json_object_set_new(o, "engine", json_string(sw_engine_name(h->engine)));
 	if (st) {
 		json_t *sj = sw_stmt_json(st);
 		json_object_update_missing(o, sj);

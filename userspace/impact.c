@@ -216,16 +216,22 @@ struct sw_impact *sw_impact_dup(const struct sw_impact *im)
 	return d;
 }
 
+void sw_stmt_attach_impact(struct sw_stmt *st, struct sw_impact *im)
+{
+	static const struct sw_impact_ops ops = { sw_impact_free, sw_impact_dup };
+
+	sw_impact_free(st->impact);
+	st->impact = im;
+	st->impact_ops = &ops;
+}
+
 enum sw_lockmode sw_stmt_strongest_lock(const struct sw_stmt *st)
 {
 	enum sw_lockmode m = SW_LOCK_NONE;
 	if (st->impact)
 		return st->impact->strongest;
-	for (size_t i = 0; i < st->n_objects; i++) {
-		enum sw_lockmode x = sw_lock_parse(st->objects[i].lock);
-		if (x > m)
-			m = x;
-	}
+	for (size_t i = 0; i < st->n_objects; i++)
+		m = sw_lock_stronger(m, st->objects[i].lock);
 	return m;
 }
 
@@ -1286,10 +1292,9 @@ void sw_pg_impact(const void *pg_node, struct sw_stmt *st)
 	struct sw_impact *im = sw_xcalloc(1, sizeof(*im));
 	struct undo u = { SW_REV_NONE_NEEDED, NULL };
 
-	sw_impact_free(st->impact);
-	st->impact = im;
+	sw_stmt_attach_impact(st, im);
 	for (size_t i = 0; i < st->n_objects; i++) {
-		enum sw_lockmode m = sw_lock_parse(st->objects[i].lock);
+		enum sw_lockmode m = st->objects[i].lock;
 		if (m != SW_LOCK_NONE)
 			sw_impact_add_lock(im, st->objects[i].name, SW_VIA_NAMED, NULL, m, default_source(m));
 	}

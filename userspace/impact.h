@@ -86,6 +86,9 @@ struct sw_impact {
 void sw_pg_impact(const void *pg_node, struct sw_stmt *st);
 void sw_impact_free(struct sw_impact *im);     /* frees im itself; NULL is fine */
 struct sw_impact *sw_impact_dup(const struct sw_impact *im); /* NULL -> NULL */
+/* Gives st ownership of im (freeing the impact st had), with the functions
+ * that free and copy it (see statement.h). */
+void sw_stmt_attach_impact(struct sw_stmt *st, struct sw_impact *im);
 void sw_impact_add_lock(struct sw_impact *im, const char *object, enum sw_via via,
 			const char *detail, enum sw_lockmode mode, const char *source);
 /* Strongest mode the statement takes on any relation (SW_LOCK_NONE when none). */

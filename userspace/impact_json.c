@@ -7,7 +7,7 @@
 #include "impact.h"
 #include "impact_json.h"
 #include "live_context.h"
-#include "statement_json.h"
+#include "json_text.h"
 
 json_t *sw_lock_entry_json(const struct sw_lock_entry *e)
 {

@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <openssl/evp.h>
 #include "ledger.h"
+#include "json_writer.h"
 #include "util.h"
 
 /* Records lost and not yet on disk in a gap record: how many, of which kinds, when. */
@@ -92,94 +93,6 @@ struct sw_ledger {
 
 /* ---- small helpers ---- */
 
-/* SHA-256, fetched once: an implicit fetch per digest costs more than hashing a record. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void sha256_fetch(void)
-{
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-static const EVP_MD *sha256(void)
-{
-	pthread_once(&sha256_once, sha256_fetch);
-	if (!sha256_md) {
-		fputs("sqlward: SHA-256 is not available from libcrypto\n", stderr);
-		abort();
-	}
-	return sha256_md;
-}
-
-static void hex32(const unsigned char *md, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (unsigned i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-}
-
-void sw_sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(data, len, md, &mdlen, sha256(), NULL) || mdlen != 32) {
-		fputs("sqlward: SHA-256 failed (libcrypto)\n", stderr);
-		abort();
-	}
-	hex32(md, out);
-}
-
-/* SHA-256 over several pieces, with a reusable context. */
-static void sha256_parts(EVP_MD_CTX *ctx, const void *const *parts, const size_t *lens, size_t n, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	bool ok = EVP_DigestInit_ex(ctx, sha256(), NULL);
-
-	for (size_t i = 0; ok && i < n; i++)
-		ok = EVP_DigestUpdate(ctx, parts[i], lens[i]);
-	if (!ok || !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32) {
-		fputs("sqlward: SHA-256 failed (libcrypto)\n", stderr);
-		abort();
-	}
-	hex32(md, out);
-}
-
-void sw_format_time(const struct timespec *ts, char *buf, size_t len)
-{
-	/* The date and time part changes once a second: keep the last one (per thread). */
-	static __thread time_t last_sec = -1;
-	static __thread char base[32];
-	struct tm tm;
-	long us = (long)(ts->tv_nsec / 1000);
-
-	if (ts->tv_sec != last_sec) {
-		if (!gmtime_r(&ts->tv_sec, &tm) || !strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm)) {
-			last_sec = -1;
-			snprintf(buf, len, "1970-01-01T00:00:00.000000Z");
-			return;
-		}
-		last_sec = ts->tv_sec;
-	}
-	if (len >= 28 && us >= 0 && us < 1000000 && strlen(base) == 19) {
-		memcpy(buf, base, 19);
-		buf[19] = '.';
-		for (int i = 25; i >= 20; i--) {
-			buf[i] = (char)('0' + us % 10);
-			us /= 10;
-		}
-		buf[26] = 'Z';
-		buf[27] = 0;
-		return;
-	}
-	snprintf(buf, len, "%s.%06ldZ", base, us);
-}
-
 const char *sw_ledger_default_path(void)
 {
 	const char *e = getenv("SQLWARD_LEDGER");
@@ -202,119 +115,6 @@ char *sw_ledger_canonical(json_t *rec)
 	return json_dumps(rec, SW_LEDGER_LINE_FLAGS);
 }
 
-/* ---- time parsing ---- */
-
-static int parse_digits(const char **p, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*p)[i]))
-			return -1;
-		v = v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*out = v;
-	return 0;
-}
-
-/* YYYY-MM-DD[(T|t| )HH:MM[:SS[.frac]]][Z|z|(+|-)HH[:]MM]; rfc3339: time and zone required. */
-static int parse_absolute(const char *s, bool rfc3339, struct timespec *out)
-{
-	struct tm tm;
-	const char *p = s;
-	long nsec = 0, offset = 0;
-	int y, mo, d, h = 0, mi = 0, sec = 0;
-	bool zoned = false, timed = false;
-	time_t t;
-
-	if (parse_digits(&p, 4, &y) || *p++ != '-' || parse_digits(&p, 2, &mo) || *p++ != '-' ||
-	    parse_digits(&p, 2, &d))
-		return -1;
-	if (*p == 'T' || *p == 't' || *p == ' ') {
-		p++;
-		timed = true;
-		if (parse_digits(&p, 2, &h) || *p++ != ':' || parse_digits(&p, 2, &mi))
-			return -1;
-		if (*p == ':') {
-			p++;
-			if (parse_digits(&p, 2, &sec))
-				return -1;
-			if (*p == '.' || *p == ',') {
-				long scale = 100000000;
-				p++;
-				if (!isdigit((unsigned char)*p))
-					return -1;
-				for (; isdigit((unsigned char)*p); p++) {
-					nsec += (*p - '0') * scale;
-					scale /= 10;
-				}
-			}
-		}
-		if (*p == 'Z' || *p == 'z') {
-			zoned = true;
-			p++;
-		} else if (*p == '+' || *p == '-') {
-			int sign = *p == '-' ? -1 : 1, oh, om;
-			p++;
-			if (parse_digits(&p, 2, &oh))
-				return -1;
-			if (*p == ':')
-				p++;
-			if (parse_digits(&p, 2, &om) || oh > 23 || om > 59)
-				return -1;
-			zoned = true;
-			offset = sign * (oh * 3600L + om * 60L);
-		}
-	}
-	if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return -1;
-	if (rfc3339 && (!timed || !zoned))
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if (zoned) {
-		t = timegm(&tm) - offset;
-	} else {
-		tm.tm_isdst = -1;
-		t = mktime(&tm);
-		if (t == (time_t)-1)
-			return -1;
-	}
-	out->tv_sec = t;
-	out->tv_nsec = nsec;
-	return 0;
-}
-
-int sw_parse_time(const char *s, const struct timespec *now, struct timespec *out)
-{
-	if (!s || !*s)
-		return -1;
-	if (strcmp(s, "now") == 0) {
-		*out = *now;
-		return 0;
-	}
-	/* Relative: "<n><unit>" ago. */
-	if (isdigit((unsigned char)*s)) {
-		char *end;
-		errno = 0;
-		unsigned long long n = strtoull(s, &end, 10);
-		if (errno == 0 && end != s && end[0] && !end[1] && strchr("smhdw", end[0])) {
-			unsigned long long unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 :
-				end[0] == 'h' ? 3600 : end[0] == 'd' ? 86400 : 604800;
-			if (now->tv_sec < 0 || n > (unsigned long long)now->tv_sec / unit)
-				return -1;
-			out->tv_sec = now->tv_sec - (time_t)(n * unit);
-			out->tv_nsec = now->tv_nsec;
-			return 0;
-		}
-	}
-	return parse_absolute(s, false, out);
-}
 
 /* Every line ends with its hash: ,"hash":"<64 hex>"} */
 #define HASH_TAIL_PREFIX ",\"hash\":\""
@@ -372,7 +172,7 @@ static bool check_body(json_t *rec, char *why, size_t wl)
 		snprintf(why, wl, "field \"type\" is empty");
 		return false;
 	}
-	if (parse_absolute(json_string_value(json_object_get(rec, "time")), true, &ts) != 0) {
+	if (sw_parse_rfc3339(json_string_value(json_object_get(rec, "time")), &ts) != 0) {
 		snprintf(why, wl, "field \"time\" is not an RFC 3339 time");
 		return false;
 	}
@@ -836,7 +636,7 @@ static int verify_stream(FILE *f, const char *blob_base, const struct sw_verify_
 				snprintf(why, sizeof(why), "out of memory");
 				goto bad_rec;
 			}
-			sha256_parts(md, parts, lens, 2, calc);
+			sw_sha256_parts_hex(md, parts, lens, 2, calc);
 		}
 		if (strcmp(calc, hash) != 0) {
 			if (legacy_hash_matches(rec, hash))
@@ -958,7 +758,7 @@ static void put_record(struct sw_ledger *l, const char *body, size_t len)
 	{
 		const void *parts[] = { first, body, last, "}" };
 		size_t lens[] = { first_len, len, last_len, 1 };
-		sha256_parts(l->md, parts, lens, 4, hash);
+		sw_sha256_parts_hex(l->md, parts, lens, 4, hash);
 	}
 	l->last_start = l->buf_len;
 	l->buf_records++;
@@ -1132,22 +932,14 @@ static void put_own_record(struct sw_ledger *l, json_t *rec)
 /* The records lost so far become a gap record, the next in the chain. */
 static void queue_gap(struct sw_ledger *l)
 {
-	json_t *kinds = json_object(), *f;
+	json_t *kinds = json_object();
 
 	for (size_t i = 0; i < l->lost.n_kinds; i++)
 		json_object_set_new(kinds, l->lost.kinds[i].name, json_integer((json_int_t)l->lost.kinds[i].n));
-	f = json_pack("{s:I, s:o}", "lost", (json_int_t)l->lost.records, "kinds", kinds);
-	if (*l->lost.first)
-		json_object_set_new(f, "first_time", json_string(l->lost.first));
-	if (*l->lost.last)
-		json_object_set_new(f, "last_time", json_string(l->lost.last));
-	if (l->failing) {
-		json_object_set_new(f, "failing_since", json_string(l->fail_since));
-		json_object_set_new(f, "error", json_string(l->fail_error));
-	}
 	l->gap_queued = l->lost;
 	memset(&l->lost, 0, sizeof(l->lost));
-	put_own_record(l, sw_event_record("gap", f));
+	put_own_record(l, sw_gap_record(l->gap_queued.records, kinds, l->gap_queued.first, l->gap_queued.last,
+					 l->failing ? l->fail_since : NULL, l->fail_error));
 	l->gap_seq = l->seq;
 }
 
@@ -1204,12 +996,6 @@ static void set_stuck(struct sw_ledger *l, const char *fmt, ...)
 	va_end(ap);
 }
 
-static json_t *continuation_record(uint64_t seq, const char *head, const char *reason, const char *note_text)
-{
-	return sw_event_record("continuation", json_pack("{s:I, s:s, s:s, s:s}", "continues_seq", (json_int_t)seq,
-							 "continues_head", head, "reason", reason, "note", note_text));
-}
-
 /*
  * The chain goes on in an empty file: first a continuation of the last record
  * written (to the file before), then the waiting records, renumbered after it.
@@ -1234,7 +1020,7 @@ static void restart_in_empty_file(struct sw_ledger *l, const char *reason, const
 	memcpy(l->synced_head, l->file_head, sizeof(l->synced_head));
 	l->seq = l->file_seq;
 	memcpy(l->head, l->file_head, sizeof(l->head));
-	put_own_record(l, continuation_record(l->file_seq, l->file_head, reason, note_text));
+	put_own_record(l, sw_continuation_record(l->file_seq, l->file_head, reason, note_text));
 	l->gap_seq = 0;
 	{
 		/* Walk the old waiting lines (next_line reads a ledger's buf: a view of the old one). */
@@ -1506,6 +1292,40 @@ int sw_ledger_append_opts(struct sw_ledger *l, json_t *rec, bool sync, uint64_t 
 	return rc;
 }
 
+void sw_ledger_keep_full_text(struct sw_ledger *l, const struct sw_decision *d, struct sw_full_text *ft)
+{
+	size_t len = d->statement ? d->statement_len : 0;
+
+	sw_full_text_of(d, ft);
+	if (len > SW_LEDGER_TEXT_MAX &&
+	    sw_ledger_put_blob(l, d->statement, len, ft->sha, ft->blob, ft->error, sizeof(ft->error)) != 0) {
+		ft->blob[0] = '\0';
+		fprintf(stderr, "sqlward: cannot keep the full text of a %zu-byte statement: %s; its record keeps the "
+			"first %d bytes and says why\n", len, ft->error, SW_LEDGER_TEXT_MAX);
+	}
+}
+
+json_t *sw_ledger_decision_record(struct sw_ledger *l, const struct sw_decision *d)
+{
+	struct sw_full_text ft;
+
+	sw_ledger_keep_full_text(l, d, &ft);
+	return sw_statement_record(d, &ft, NULL);
+}
+
+int sw_ledger_append_decision(struct sw_ledger *l, const struct sw_decision *d, bool sync, uint64_t *seq_out,
+			      char *err, size_t errlen)
+{
+	/* One buffer for the life of the process: the daemon writes from one thread. */
+	static struct sw_jw w;
+	struct sw_full_text ft;
+
+	sw_ledger_keep_full_text(l, d, &ft);
+	sw_jw_reset(&w);
+	sw_decision_members(&w, d, &ft);
+	return sw_ledger_append_body(l, w.buf, w.len, sync, seq_out, err, errlen);
+}
+
 int sw_ledger_put_blob(struct sw_ledger *l, const void *text, size_t len, const char sha[65],
 		       char rel[SW_BLOB_REL_MAX], char *err, size_t errlen)
 {
@@ -1771,7 +1591,7 @@ int sw_ledger_open_opts(const char *path, const struct sw_ledger_open_opts *opts
 		memcpy(l->file_head, anchor.head, sizeof(l->file_head));
 		memcpy(l->synced_head, anchor.head, sizeof(l->synced_head));
 		snprintf(note_text, sizeof(note_text), "a new ledger file continues the chain from %s", anchor_source);
-		put_own_record(l, continuation_record(anchor.seq, anchor.head, "new_file", note_text));
+		put_own_record(l, sw_continuation_record(anchor.seq, anchor.head, "new_file", note_text));
 		if (sync_data(l, err, errlen) != 0)
 			goto fail_open;
 	}

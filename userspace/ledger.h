@@ -22,8 +22,9 @@
  * A flush also fdatasyncs once 8 MiB were written since the last sync (what
  * is written but not synced is kept in memory, see "Write failures").
  *
- * Record types:
- *  "statement"  one decision (sw_decision_record). Statement text that is
+ * Record types: ledger_record.h lists them all, with their builders. The
+ * ledger itself reads these:
+ *  "statement"  one decision (sw_statement_record). Statement text that is
  *               not valid UTF-8 is stored base64-encoded with
  *               "statement_encoding":"base64"; text longer than
  *               SW_LEDGER_TEXT_MAX is cut (on a UTF-8 boundary) with
@@ -87,10 +88,13 @@
 #include "statement.h"
 #include "policy.h"
 #include "ledger_blob.h"
+/* Records are built by ledger_record.h; times and digests (time_text.h, sha256_hex.h)
+ * are the formats of their fields. Every writer and reader of records wants all three. */
+#include "ledger_record.h"
+#include "sha256_hex.h"
+#include "time_text.h"
 
 #define SW_LEDGER_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
-/* Statement text longer than this is stored truncated, with its full length and SHA-256. */
-#define SW_LEDGER_TEXT_MAX (64 * 1024)
 /* Where `sqlward run/log/verify` look when neither --ledger nor $SQLWARD_LEDGER is given. */
 #define SW_LEDGER_DEFAULT_PATH "/var/lib/sqlward/ledger.jsonl"
 /* How jansson-built records are serialized on their line. */
@@ -221,62 +225,14 @@ uint64_t sw_ledger_lost(const struct sw_ledger *l);
 int sw_ledger_put_blob(struct sw_ledger *l, const void *text, size_t len, const char sha[65],
 		       char rel[SW_BLOB_REL_MAX], char *err, size_t errlen);
 
-/* What the daemon knows about one statement decision. */
-struct sw_decision {
-	struct timespec time;          /* when the statement reached the server (CLOCK_REALTIME) */
-	enum sw_engine engine;
-	int pid;
-	const char *role;
-	const char *database;          /* NULL if unknown */
-	const char *client;            /* "addr:port", "local", or NULL */
-	bool governed;
-	const char *statement;         /* the text the daemon judged */
-	size_t statement_len;          /* its length in bytes */
-	bool statement_complete;       /* false: only a prefix could be read (judged fail-closed) */
-	const struct sw_analysis *analysis;
-	const struct sw_judgement *per_stmt;  /* analysis->n_stmts entries */
-	const struct sw_judgement *overall;
-	const char *outcome;           /* "ran", "cancelled", "timed_out", "observed", ... */
-	uint64_t held_us;              /* how long the session was held; 0 if never */
-	const char *decided_by;        /* "policy", "cache", or an approver's name; may be NULL */
-	const char *comment;           /* approver's comment; may be NULL */
-	/* How the statement reached the server when it was not the parser: "bind" (one
-	 * execution of a prepared statement), "fastpath", "replication", "setting"; NULL
-	 * for a parsed statement (simple Query or Parse). */
-	const char *via;
-	/* Members appended to the record as they are ("parameters", "setting", ...); may be NULL. */
-	const struct json_t *extra;
-};
-
-/*
- * Build the JSON record for a statement decision ("type":"statement").
- * "class", "command", "reasons" are the deciding statement's
- * (overall->stmt_index); "objects" and "traits" are the union over all
- * statements in the string (in order of first appearance / bit order), so a
- * reviewer sees every object the string touched; "statements" (only when
- * there is more than one) gives each statement's own class, command,
- * objects, verdict and rule. NULL strings are omitted.
- */
-json_t *sw_decision_record(const struct sw_decision *d);
-/* The same record for ledger l: a text longer than SW_LEDGER_TEXT_MAX is kept
- * whole in l's full-text store first ("statement_blob"). */
+/* d's full text: its digest, and a text longer than SW_LEDGER_TEXT_MAX kept whole
+ * in l's full-text store ("statement_blob"), or why it could not be. */
+void sw_ledger_keep_full_text(struct sw_ledger *l, const struct sw_decision *d, struct sw_full_text *ft);
+/* The statement record (sw_statement_record) for ledger l, full text kept. */
 json_t *sw_ledger_decision_record(struct sw_ledger *l, const struct sw_decision *d);
 /* The same record written straight to the ledger (the daemon's hot path), full text included. */
 int sw_ledger_append_decision(struct sw_ledger *l, const struct sw_decision *d, bool sync, uint64_t *seq_out,
 			      char *err, size_t errlen);
-
-/*
- * Build a record of any type: {"type": type, "time": now} plus fields
- * (steals the reference to fields, which may be NULL; a "type" or "time"
- * in fields overrides).
- */
-json_t *sw_event_record(const char *type, json_t *fields);
-/*
- * A "daemon" record: {"type":"daemon","time":now,"event":event, ...fields}
- * (steals fields; "type" and "event" cannot be overridden). Events the daemon
- * writes: "start", "stop", "policy_load", "ringbuf_drop", ...
- */
-json_t *sw_daemon_record(const char *event, json_t *fields);
 
 /* A gap or continuation record in one sentence for people (false for other types). */
 bool sw_ledger_describe_record(json_t *rec, char *out, size_t len);
@@ -342,17 +298,5 @@ int sw_ledger_verify_opts(const char *path, const struct sw_verify_opts *o, stru
  * EINVAL) or unreadable (errno from open/read, e.g. EACCES).
  */
 int sw_ledger_read_head_file(const char *path, struct sw_ledger_anchor *a, char *err, size_t errlen);
-
-/* RFC 3339 UTC with microseconds: 2026-11-21T13:20:00.123456Z */
-void sw_format_time(const struct timespec *ts, char *buf, size_t len);
-/* Hex SHA-256 of bytes into out[65]. */
-void sw_sha256_hex(const void *data, size_t len, char out[65]);
-/*
- * Parse a time: RFC 3339 ("2026-11-21T13:00:00Z", optional fraction, "Z" or
- * "+HH:MM"; without a zone it is local time; ' ' may replace 'T'; a bare date
- * is local midnight), "now", or a relative age "30s", "10m", "2h", "1d", "1w"
- * meaning that long before now. 0 or -1.
- */
-int sw_parse_time(const char *s, const struct timespec *now, struct timespec *out);
 
 #endif

@@ -1,15 +1,32 @@
 /*
- * Builders for ledger records (see ledger.h for the format). The records
- * are plain jansson objects; sw_ledger_append adds seq, prev and hash.
+ * Builders for ledger records, one per record type (ledger_record.h; the
+ * line format is in ledger.h). The records are plain jansson objects;
+ * sw_ledger_append adds seq, prev and hash.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
-#include "ledger.h"
-#include "json_writer.h"
+#include "ledger_record.h"
+#include "sha256_hex.h"
 #include "statement_json.h"
+#include "time_text.h"
 #include "util.h"
+
+static bool reserved_member(const char *k)
+{
+	static const char *const names[] = {
+		"type", "time", "engine", "pid", "role", "database", "client", "governed", "statement",
+		"statement_length", "statement_sha256", "statement_blob", "statement_truncated", "statement_complete",
+		"class", "command", "objects", "traits", "verdict", "rule", "reason", "reasons", "parse_error",
+		"statements", "held_us", "outcome", "decided_by", "comment", "via", "seq", "prev", "hash",
+		"hold_id", "hold", "hold_seq", "approvals", "requester", "requester_chain",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(k, names[i]) == 0)
+			return true;
+	return false;
+}
 
 static json_t *now_string(void)
 {
@@ -32,19 +49,12 @@ static void write_base64(struct sw_jw *w, const char *data, size_t len)
 	free(buf);
 }
 
-/* Where a statement's full text went when the record cannot hold it all. */
-struct full_text {
-	char sha[65];                /* SHA-256 of the whole text */
-	char blob[SW_BLOB_REL_MAX];  /* "statement_blob", or empty */
-	char error[300];             /* why it could not be kept, or empty */
-};
-
 /*
  * "statement" (+ "statement_encoding", "statement_truncated"),
  * "statement_length", "statement_sha256" (+ "statement_blob" or
  * "statement_blob_error").
  */
-static void write_statement_text(struct sw_jw *w, const char *text, size_t len, const struct full_text *ft)
+static void write_statement_text(struct sw_jw *w, const char *text, size_t len, const struct sw_full_text *ft)
 {
 	size_t cut = len;
 	bool truncated = false;
@@ -73,22 +83,10 @@ static void write_statement_text(struct sw_jw *w, const char *text, size_t len, 
 		sw_jw_kv_str(w, "statement_blob_error", ft->error);
 }
 
-/* The statement's text (never NULL) and its SHA-256; with a ledger, a text too long
- * for the record is kept whole in its full-text store first. */
-static const char *prepare_text(struct sw_ledger *l, const struct sw_decision *d, size_t *len, struct full_text *ft)
+void sw_full_text_of(const struct sw_decision *d, struct sw_full_text *ft)
 {
-	const char *text = d->statement ? d->statement : "";
-
-	*len = d->statement ? d->statement_len : 0;
 	ft->blob[0] = ft->error[0] = '\0';
-	sw_sha256_hex(text, *len, ft->sha);
-	if (l && *len > SW_LEDGER_TEXT_MAX &&
-	    sw_ledger_put_blob(l, text, *len, ft->sha, ft->blob, ft->error, sizeof(ft->error)) != 0) {
-		ft->blob[0] = '\0';
-		fprintf(stderr, "sqlward: cannot keep the full text of a %zu-byte statement: %s; its record keeps the "
-			"first %d bytes and says why\n", *len, ft->error, SW_LEDGER_TEXT_MAX);
-	}
-	return text;
+	sw_sha256_hex(d->statement ? d->statement : "", d->statement ? d->statement_len : 0, ft->sha);
 }
 
 static void write_strv(struct sw_jw *w, const char *key, const struct sw_strv *sv)
@@ -100,12 +98,11 @@ static void write_strv(struct sw_jw *w, const char *key, const struct sw_strv *s
 	sw_jw_array_end(w);
 }
 
-/* The members of a statement record, without braces (see sw_decision_record). */
-static void write_decision(struct sw_jw *w, const struct sw_decision *d, struct sw_ledger *l)
+void sw_decision_members(struct sw_jw *w, const struct sw_decision *d, const struct sw_full_text *ft)
 {
-	struct full_text ft;
-	size_t text_len;
-	const char *text = prepare_text(l, d, &text_len, &ft);
+	struct sw_full_text own;
+	size_t text_len = d->statement ? d->statement_len : 0;
+	const char *text = d->statement ? d->statement : "";
 	const struct sw_analysis *a = d->analysis;
 	const struct sw_stmt *st = NULL;
 	size_t n_stmts = a ? a->n_stmts : 0;
@@ -116,6 +113,10 @@ static void write_decision(struct sw_jw *w, const struct sw_decision *d, struct 
 	else if (n_stmts > 0)
 		st = &a->stmts[0];
 
+	if (!ft) {
+		sw_full_text_of(d, &own);
+		ft = &own;
+	}
 	sw_format_time(&d->time, tbuf, sizeof(tbuf));
 	sw_jw_kv_str(w, "type", "statement");
 	sw_jw_kv_str(w, "time", tbuf);
@@ -125,7 +126,7 @@ static void write_decision(struct sw_jw *w, const struct sw_decision *d, struct 
 	sw_jw_kv_str(w, "database", d->database);
 	sw_jw_kv_str(w, "client", d->client);
 	sw_jw_kv_bool(w, "governed", d->governed);
-	write_statement_text(w, text, text_len, &ft);
+	write_statement_text(w, text, text_len, ft);
 	sw_jw_kv_bool(w, "statement_complete", d->statement_complete);
 
 	sw_jw_kv_str(w, "class", sw_class_name(st ? st->cls : SW_CLASS_UNKNOWN));
@@ -194,13 +195,18 @@ static void write_decision(struct sw_jw *w, const struct sw_decision *d, struct 
 		const char *k;
 		json_t *v;
 		json_object_foreach((json_t *)d->extra, k, v) {
+			/* An extra never repeats a member written above (or by the ledger): a record
+			 * with a duplicate key is not valid JSON and would break the chain. */
+			if (reserved_member(k))
+				continue;
 			sw_jw_key(w, k);
 			sw_jw_value(w, v);
 		}
 	}
 }
 
-static json_t *decision_record(const struct sw_decision *d, struct sw_ledger *l)
+json_t *sw_statement_record(const struct sw_decision *d, const struct sw_full_text *ft,
+			    const struct sw_hold_decision *hold)
 {
 	struct sw_jw w;
 	json_error_t e;
@@ -208,7 +214,7 @@ static json_t *decision_record(const struct sw_decision *d, struct sw_ledger *l)
 
 	sw_jw_init(&w);
 	sw_jw_object(&w);
-	write_decision(&w, d, l);
+	sw_decision_members(&w, d, ft);
 	sw_jw_object_end(&w);
 	o = json_loadb(w.buf, w.len, 0, &e);
 	if (!o) {
@@ -216,28 +222,22 @@ static json_t *decision_record(const struct sw_decision *d, struct sw_ledger *l)
 		abort();
 	}
 	sw_jw_free(&w);
+	if (hold) {
+		json_object_set_new(o, "hold_id", json_integer((json_int_t)hold->hold_id));
+		json_object_set_new(o, "hold", json_string(hold->hold));
+		json_object_set_new(o, "hold_seq", json_integer((json_int_t)hold->hold_seq));
+		json_object_set_new(o, "approvals", hold->approvals);
+		if (hold->requester)
+			json_object_set_new(o, "requester", hold->requester);
+		if (hold->requester_chain)
+			json_object_set_new(o, "requester_chain", hold->requester_chain);
+	}
 	return o;
 }
 
 json_t *sw_decision_record(const struct sw_decision *d)
 {
-	return decision_record(d, NULL);
-}
-
-json_t *sw_ledger_decision_record(struct sw_ledger *l, const struct sw_decision *d)
-{
-	return decision_record(d, l);
-}
-
-int sw_ledger_append_decision(struct sw_ledger *l, const struct sw_decision *d, bool sync, uint64_t *seq_out,
-			      char *err, size_t errlen)
-{
-	/* One buffer for the life of the process: the daemon writes from one thread. */
-	static struct sw_jw w;
-
-	sw_jw_reset(&w);
-	write_decision(&w, d, l);
-	return sw_ledger_append_body(l, w.buf, w.len, sync, seq_out, err, errlen);
+	return sw_statement_record(d, NULL, NULL);
 }
 
 json_t *sw_event_record(const char *type, json_t *fields)
@@ -266,4 +266,109 @@ json_t *sw_daemon_record(const char *event, json_t *fields)
 	json_object_set_new(o, "type", json_string("daemon"));
 	json_object_set_new(o, "event", sw_json_text(event));
 	return o;
+}
+
+/* hold_id, hold_seq, statement_sha256, pid, role: the members every note about a hold starts with. */
+static json_t *hold_ref_members(const char *type, const struct sw_hold_ref *h)
+{
+	return sw_event_record(type, json_pack("{s:I, s:I, s:s, s:i, s:s}", "hold_id", (json_int_t)h->hold_id,
+					       "hold_seq", (json_int_t)h->hold_seq, "statement_sha256",
+					       h->statement_sha256, "pid", h->pid, "role", h->role));
+}
+
+json_t *sw_hold_note_record(const char *type, const struct sw_hold_ref *h, const char *user, const char *comment,
+			    const char *message)
+{
+	json_t *o = hold_ref_members(type, h);
+
+	json_object_update_new(o, json_pack("{s:s, s:s?, s:s}", "user", user, "comment", comment, "message",
+					    message));
+	json_object_set_new(o, "hold", json_string(h->hold));
+	return o;
+}
+
+json_t *sw_stale_refusal_record(uint64_t hold_id, const char *hold, const char *sha256, const char *user,
+				const char *comment, const char *message)
+{
+	return sw_event_record("approval_refused",
+			       json_pack("{s:I, s:s, s:s?, s:s, s:s?, s:s, s:b}", "hold_id", (json_int_t)hold_id,
+					 "hold", hold, "statement_sha256", sha256, "user", user, "comment", comment,
+					 "message", message, "stale", 1));
+}
+
+json_t *sw_hold_unresolved_record(uint64_t hold_seq, int pid, const char *role, const char *sha256,
+				  const char *held_at, const char *outcome, const char *comment)
+{
+	return sw_event_record("hold_unresolved",
+			       json_pack("{s:I, s:i, s:s, s:s, s:s, s:s, s:s}", "hold_seq", (json_int_t)hold_seq,
+					 "pid", pid, "role", role, "statement_sha256", sha256, "held_at", held_at,
+					 "outcome", outcome, "comment", comment));
+}
+
+json_t *sw_outcome_record(const struct sw_outcome_facts *f)
+{
+	json_t *o = hold_ref_members("outcome", f->hold);
+
+	json_object_update_new(o, json_pack("{s:s, s:O, s:I, s:I}", "outcome", f->outcome, "commands", f->commands,
+					    "rows", (json_int_t)f->rows, "ran_ms", (json_int_t)f->ran_ms));
+	json_object_set_new(o, "hold", json_string(f->hold->hold));
+	if (f->sqlstate) {
+		json_object_set_new(o, "sqlstate", json_string(f->sqlstate));
+		json_object_set_new(o, "message", sw_json_text(f->message));
+	}
+	if (f->comment)
+		json_object_set_new(o, "comment", json_string(f->comment));
+	return o;
+}
+
+json_t *sw_failure_mode_record(int pid, const char *role, const char *outcome, const char *action,
+			       uint64_t hold_id, const char *sha256)
+{
+	json_t *o = sw_event_record("failure_mode", json_pack("{s:s, s:i, s:s, s:s, s:s}", "event", "daemon_died",
+							      "pid", pid, "role", role, "outcome", outcome,
+							      "action", action));
+	if (hold_id)
+		json_object_set_new(o, "hold_id", json_integer((json_int_t)hold_id));
+	if (sha256 && sha256[0])
+		json_object_set_new(o, "statement_sha256", json_string(sha256));
+	return o;
+}
+
+json_t *sw_webhook_failure_json(const struct sw_webhook_failure *f)
+{
+	char ts[64];
+	sw_format_time(f->when, ts, sizeof(ts));
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "time", ts, "webhook", f->webhook, "event", f->event,
+			 "hold_id", f->hold_id, "attempts", f->attempts, "error", f->error);
+}
+
+json_t *sw_webhook_failed_record(const struct sw_webhook_failure *f, uint64_t not_recorded)
+{
+	json_t *o = sw_event_record("webhook_failed", f ? sw_webhook_failure_json(f) : NULL);
+
+	if (not_recorded)
+		json_object_set_new(o, "more_failures_not_recorded", json_integer((json_int_t)not_recorded));
+	return o;
+}
+
+json_t *sw_gap_record(uint64_t lost, json_t *kinds, const char *first_time, const char *last_time,
+		      const char *failing_since, const char *error)
+{
+	json_t *f = json_pack("{s:I, s:o}", "lost", (json_int_t)lost, "kinds", kinds);
+
+	if (first_time && *first_time)
+		json_object_set_new(f, "first_time", json_string(first_time));
+	if (last_time && *last_time)
+		json_object_set_new(f, "last_time", json_string(last_time));
+	if (failing_since) {
+		json_object_set_new(f, "failing_since", json_string(failing_since));
+		json_object_set_new(f, "error", json_string(error));
+	}
+	return sw_event_record("gap", f);
+}
+
+json_t *sw_continuation_record(uint64_t seq, const char *head, const char *reason, const char *note)
+{
+	return sw_event_record("continuation", json_pack("{s:I, s:s, s:s, s:s}", "continues_seq", (json_int_t)seq,
+							 "continues_head", head, "reason", reason, "note", note));
 }

@@ -329,12 +329,10 @@ void sw_notifier_post(struct sw_notifier *n, const char *url, json_t *body)
 	sw_notifier_send(n, url, NULL, json_string_value(json_object_get(body, "event")), NULL, body);
 }
 
-static json_t *failure_json(const struct failure *f)
+static struct sw_webhook_failure failure_fields(const struct failure *f)
 {
-	char ts[64];
-	sw_format_time(&f->when, ts, sizeof(ts));
-	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "time", ts, "webhook", f->webhook, "event", f->event,
-			 "hold_id", f->hold_id, "attempts", (int)f->attempts, "error", f->error);
+	return (struct sw_webhook_failure){ .when = &f->when, .webhook = f->webhook, .event = f->event,
+					    .hold_id = f->hold_id, .attempts = (int)f->attempts, .error = f->error };
 }
 
 json_t *sw_notifier_status_json(struct sw_notifier *n)
@@ -348,7 +346,12 @@ json_t *sw_notifier_status_json(struct sw_notifier *n)
 		      "delivered", (json_int_t)n->delivered, "failed_attempts", (json_int_t)n->failed_attempts,
 		      "given_up", (json_int_t)n->given_up, "dropped", (json_int_t)n->dropped, "recorded",
 		      (json_int_t)n->recorded);
-	json_object_set_new(o, "last_error", n->have_last ? failure_json(&n->last) : json_null());
+	if (n->have_last) {
+		struct sw_webhook_failure f = failure_fields(&n->last);
+		json_object_set_new(o, "last_error", sw_webhook_failure_json(&f));
+	} else {
+		json_object_set_new(o, "last_error", json_null());
+	}
 	pthread_mutex_unlock(&n->mu);
 	return o;
 }
@@ -370,10 +373,9 @@ size_t sw_notifier_drain(struct sw_notifier *n, struct sw_ledger *ledger)
 	n->recorded += k;
 	pthread_mutex_unlock(&n->mu);
 	for (size_t i = 0; i < k || (i == 0 && unrecorded); i++) {
-		json_t *rec = sw_event_record("webhook_failed", i < k ? failure_json(&got[i]) : NULL);
+		struct sw_webhook_failure f = i < k ? failure_fields(&got[i]) : (struct sw_webhook_failure){ 0 };
 		/* More failed than could wait for this drain: say how many are not recorded one by one. */
-		if (i + 1 >= k && unrecorded)
-			json_object_set_new(rec, "more_failures_not_recorded", json_integer((json_int_t)unrecorded));
+		json_t *rec = sw_webhook_failed_record(i < k ? &f : NULL, i + 1 >= k ? unrecorded : 0);
 		if (sw_ledger_append(ledger, rec, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
 			sw_ledger_note_lost(ledger, "webhook_failed", NULL);

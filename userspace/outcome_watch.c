@@ -42,24 +42,16 @@ void sw_sqlstate_unpack(uint32_t code, char out[6])
 
 static void record(struct sw_daemon *d, struct sw_outcome *w, const char *outcome, const char *why)
 {
-	struct timespec now;
-	char ts[64], err[512], idt[SW_HOLD_ID_TEXT_MAX];
+	char err[512], idt[SW_HOLD_ID_TEXT_MAX];
 	json_t *rec;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	sw_format_time(&now, ts, sizeof(ts));
-	rec = json_pack("{s:s, s:s, s:I, s:I, s:s, s:i, s:s, s:s, s:O, s:I, s:I}", "type", "outcome", "time", ts,
-			"hold_id", (json_int_t)w->hold_id, "hold_seq", (json_int_t)w->hold_seq, "statement_sha256",
-			w->sha, "pid", w->pid, "role", w->role, "outcome", outcome, "commands", w->commands, "rows",
-			(json_int_t)w->rows, "ran_ms", (json_int_t)((sw_mono_ns() - w->released_ns) / 1000000));
 	sw_hold_id_format(w->hold_id, idt, sizeof(idt));
-	json_object_set_new(rec, "hold", json_string(idt));
-	if (w->error) {
-		json_object_set_new(rec, "sqlstate", json_string(w->sqlstate));
-		json_object_set_new(rec, "message", sw_json_textn(w->message, strlen(w->message)));
-	}
-	if (why)
-		json_object_set_new(rec, "comment", json_string(why));
+	rec = sw_outcome_record(&(struct sw_outcome_facts){
+		.hold = &(struct sw_hold_ref){ .hold_id = w->hold_id, .hold = idt, .hold_seq = w->hold_seq,
+					       .statement_sha256 = w->sha, .pid = w->pid, .role = w->role },
+		.outcome = outcome, .commands = w->commands, .rows = (int64_t)w->rows,
+		.ran_ms = (int64_t)((sw_mono_ns() - w->released_ns) / 1000000),
+		.sqlstate = w->error ? w->sqlstate : NULL, .message = w->message, .comment = why });
 	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
 		sw_ledger_note_lost(d->ledger, "outcome", NULL);

@@ -89,20 +89,14 @@
 #include "statement.h"
 #include "util.h"
 
-/* PostgreSQL LOCKMODE numbers 1..8, spelled as pg_locks.mode. */
-static const char *const lock_names[9] = {
-	NULL, "AccessShareLock", "RowShareLock", "RowExclusiveLock",
-	"ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock",
-	"ExclusiveLock", "AccessExclusiveLock",
-};
-#define L_AS  lock_names[1]
-#define L_RS  lock_names[2]
-#define L_RE  lock_names[3]
-#define L_SUE lock_names[4]
-#define L_SH  lock_names[5]
-#define L_SRE lock_names[6]
-#define L_EX  lock_names[7]
-#define L_AE  lock_names[8]
+/* Short names for the lock modes (lock_mode.h) the tables below use. */
+#define L_AS  SW_LOCK_ACCESS_SHARE
+#define L_RE  SW_LOCK_ROW_EXCLUSIVE
+#define L_SUE SW_LOCK_SHARE_UPDATE_EXCLUSIVE
+#define L_SH  SW_LOCK_SHARE
+#define L_SRE SW_LOCK_SHARE_ROW_EXCLUSIVE
+#define L_EX  SW_LOCK_EXCLUSIVE
+#define L_AE  SW_LOCK_ACCESS_EXCLUSIVE
 
 #define NC(x) PG_QUERY__NODE__NODE_##x
 #define OT(x) PG_QUERY__OBJECT_TYPE__OBJECT_##x
@@ -486,7 +480,7 @@ static const char *coldef_rewrite_why(const PgQuery__ColumnDef *cd)
 	return NULL;
 }
 
-static const char *alter_cmd_lock(const PgQuery__AlterTableCmd *cmd)
+static enum sw_lockmode alter_cmd_lock(const PgQuery__AlterTableCmd *cmd)
 {
 	switch (cmd->subtype) {
 	case AT(SetStatistics): case AT(ClusterOn): case AT(DropCluster):
@@ -534,20 +528,15 @@ static bool column_subcommand(PgQuery__AlterTableType t)
 static void classify_alter_table(struct pgw *w, const PgQuery__AlterTableStmt *a)
 {
 	struct sw_stmt *st = w->st;
-	const char *lock = L_SUE;
+	enum sw_lockmode lock = L_SUE;
 	const char *noun = alter_noun(a->objtype);
 	char *rel = a->relation ? pgw_rangevar_name(a->relation) : sw_xstrdup("?");
 
 	set_cmdf(st, SW_CLASS_DDL, "ALTER %s", noun ? noun : "TABLE");
 	for (size_t i = 0; i < a->n_cmds; i++) {
-		const PgQuery__AlterTableCmd *cmd;
-		const char *l;
 		if (a->cmds[i]->node_case != NC(ALTER_TABLE_CMD))
 			continue;
-		cmd = a->cmds[i]->alter_table_cmd;
-		l = alter_cmd_lock(cmd);
-		if (sw_lock_strength(l) > sw_lock_strength(lock))
-			lock = l;
+		lock = sw_lock_stronger(lock, alter_cmd_lock(a->cmds[i]->alter_table_cmd));
 	}
 	pgw_add_rangevar(w, a->relation, lock);
 
@@ -860,7 +849,7 @@ static void classify_vacuum(struct pgw *w, const PgQuery__VacuumStmt *v)
 {
 	struct sw_stmt *st = w->st;
 	bool full = v->is_vacuumcmd && option_true(v->options, v->n_options, "full");
-	const char *lock = full ? L_AE : L_SUE;
+	enum sw_lockmode lock = full ? L_AE : L_SUE;
 
 	set_cmd(st, SW_CLASS_UTILITY, v->is_vacuumcmd ? "VACUUM" : "ANALYZE");
 	if (full) {
@@ -1413,12 +1402,13 @@ static void classify(struct pgw *w, const PgQuery__Node *n)
 		break;
 	case NC(LOCK_STMT): {
 		const PgQuery__LockStmt *l = n->lock_stmt;
-		const char *mode = l->mode >= 1 && l->mode <= 8 ? lock_names[l->mode] : L_AE;
+		/* LockStmt.mode is PostgreSQL's LOCKMODE number, which lock_mode.h's values are. */
+		enum sw_lockmode mode = l->mode >= L_AS && l->mode <= L_AE ? (enum sw_lockmode)l->mode : L_AE;
 		set_cmd(st, SW_CLASS_UTILITY, "LOCK TABLE");
 		for (size_t i = 0; i < l->n_relations; i++)
 			if (l->relations[i]->node_case == NC(RANGE_VAR))
 				pgw_add_rangevar(w, l->relations[i]->range_var, mode);
-		pgw_reason(w, "LOCK TABLE takes %s", mode);
+		pgw_reason(w, "LOCK TABLE takes %s", sw_lock_name(mode));
 		break;
 	}
 	case NC(VACUUM_STMT):

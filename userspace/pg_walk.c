@@ -16,15 +16,11 @@
 #define IS(m, name) ((m)->descriptor == &pg_query__##name##__descriptor)
 #define BIT(id) (1ull << (id))
 
-static const char LOCK_ACCESS_SHARE[] = "AccessShareLock";
-static const char LOCK_ROW_SHARE[] = "RowShareLock";
-static const char LOCK_ROW_EXCLUSIVE[] = "RowExclusiveLock";
-
 void pgw_init(struct pgw *w, struct sw_stmt *st)
 {
 	memset(w, 0, sizeof(*w));
 	w->st = st;
-	w->lock = LOCK_ACCESS_SHARE;
+	w->lock = SW_LOCK_ACCESS_SHARE;
 }
 
 void pgw_fini(struct pgw *w)
@@ -87,7 +83,7 @@ char *pgw_rangevar_name(const PgQuery__RangeVar *rv)
 	return sw_xstrdup(rv->relname ? rv->relname : "");
 }
 
-void pgw_add_rangevar(struct pgw *w, const PgQuery__RangeVar *rv, const char *lock)
+void pgw_add_rangevar(struct pgw *w, const PgQuery__RangeVar *rv, enum sw_lockmode lock)
 {
 	const char *exposes;
 	char *name;
@@ -206,7 +202,7 @@ static void add_restarget_names(struct pgw *w, PgQuery__Node *const *v, size_t n
 
 static void on_rangevar(struct pgw *w, const PgQuery__RangeVar *rv)
 {
-	const char *lock = w->lock;
+	enum sw_lockmode lock = w->lock;
 	if (!nonempty(rv->relname) || is_cte_ref(w, rv))
 		return;
 	for (size_t i = 0; i < w->n_lockcl; i++) {
@@ -230,7 +226,7 @@ static void on_rangevar(struct pgw *w, const PgQuery__RangeVar *rv)
 				match = true;
 		}
 		if (match)
-			lock = LOCK_ROW_SHARE;
+			lock = SW_LOCK_ROW_SHARE;
 	}
 	pgw_add_rangevar(w, rv, lock);
 }
@@ -380,7 +376,7 @@ static void on_dml(struct pgw *w, const ProtobufCMessage *m, const char *verb,
 	char *name = rel ? pgw_rangevar_name(rel) : sw_xstrdup("?");
 
 	if (rel)
-		pgw_add_rangevar(w, rel, w->deferred ? w->lock : LOCK_ROW_EXCLUSIVE);
+		pgw_add_rangevar(w, rel, w->deferred ? w->lock : SW_LOCK_ROW_EXCLUSIVE);
 	if (!w->deferred) {
 		w->dml_seen = true;
 		if (nested)

@@ -20,7 +20,7 @@ struct pgw {
 	/* The statement's own DML node: a DML node other than this one is a writable CTE. */
 	const ProtobufCMessage *top_dml;
 	/* Lock for relations that are only read (normally AccessShareLock). */
-	const char *lock;
+	enum sw_lockmode lock;
 	/* Inside a definition that does not run now (view, rule): no execution traits. */
 	bool deferred;
 	/* Plain EXPLAIN: the statement is planned, not executed. */
@@ -49,7 +49,7 @@ void pgw_walk_nodes(struct pgw *w, PgQuery__Node *const *v, size_t n);
 /* "catalog.schema.rel" as written (parser case folding kept). Caller frees. */
 char *pgw_rangevar_name(const PgQuery__RangeVar *rv);
 /* Add a relation with a lock mode (a sensitive catalog also gets its trait). */
-void pgw_add_rangevar(struct pgw *w, const PgQuery__RangeVar *rv, const char *lock);
+void pgw_add_rangevar(struct pgw *w, const PgQuery__RangeVar *rv, enum sw_lockmode lock);
 /* Join a list of String nodes with '.', skipping non-strings. Caller frees. */
 char *pgw_join_names(PgQuery__Node *const *v, size_t n);
 /* Record a called function (list of String nodes) and its traits. */

@@ -29,6 +29,7 @@ struct sw_policy;
 struct sw_subject {
 	const char *role;
 	const char *database;  /* NULL when unknown: rules with a database match never match */
+	enum sw_engine engine; /* which server the statement is for (`engine:` match key) */
 };
 
 struct sw_judgement {

@@ -23,10 +23,11 @@ struct sw_match {
 	char setting[SW_MATCH_SETTINGS_MAX][SW_MATCH_SETTING_LEN];
 	unsigned n_setting;
 	bool setting_every;
+	unsigned engine_mask;     /* `engine:` 1u << enum sw_engine; 0 when absent */
 	unsigned class_mask;      /* 1u << enum sw_class */
 	unsigned trait_mask;      /* SW_TRAIT_* */
 	/* Impact (static, impact.h). */
-	int lock_min;             /* enum sw_lockmode: `lock:`; 0 when absent */
+	enum sw_lockmode lock_min; /* `lock:`; SW_LOCK_NONE when absent */
 	signed char rewrite, scan;/* `rewrite:` / `scan:`: -1 absent, 0 false, 1 true */
 	unsigned rev_mask;        /* `reversibility:`: 1u << enum sw_reversibility */
 	/* Live context (live_context.h): comparisons, each present when op != 0. */

@@ -18,7 +18,7 @@
 #include <yaml.h>
 #include <libpq-fe.h>
 #include "impact.h"
-#include "pg_locks.h"
+#include "lock_mode.h"
 #include "policy_internal.h"
 #include "util.h"
 
@@ -220,18 +220,32 @@ enum {
 	MK_ROLE, MK_DATABASE, MK_CLASS, MK_COMMAND, MK_RELATION, MK_RELATION_OUTSIDE,
 	MK_FUNCTION, MK_COLUMN, MK_SETTING, MK_TRAIT, MK_LOCK, MK_REWRITE, MK_SCAN, MK_REVERSIBILITY,
 	MK_EST_ROWS, MK_TABLE_SIZE, MK_TABLE_ROWS, MK_NULL_ROWS, MK_BLOCKED, MK_WHEN_UNKNOWN,
-	MK_NOT, MK__COUNT
+	MK_NOT, MK_ENGINE, MK__COUNT
 };
 static const char *const match_keys[] = {
 	"role", "database", "class", "command", "relation", "relation_outside",
 	"function", "column", "setting", "trait", "lock", "rewrite", "scan", "reversibility",
 	"est_rows", "table_size", "table_rows", "null_rows", "blocked_by_xact_older_than",
-	"when_unknown", "not", NULL
+	"when_unknown", "not", "engine", NULL
 };
 static const char match_keys_text[] =
-	"role, database, class, command, relation, relation_outside, function, column, setting, "
+	"engine, role, database, class, command, relation, relation_outside, function, column, setting, "
 	"trait, lock, rewrite, scan, reversibility, est_rows, table_size, table_rows, null_rows, "
 	"blocked_by_xact_older_than, when_unknown, not";
+
+/* `engine:` postgres | mysql (mariadb is the same engine). */
+static int check_engine(struct ld *l, const node_t *item, const char *v, void *arg)
+{
+	unsigned *mask = arg;
+	if (strcmp(v, "postgres") == 0 || strcmp(v, "postgresql") == 0)
+		*mask |= 1u << SW_ENGINE_POSTGRES;
+	else if (strcmp(v, "mysql") == 0 || strcmp(v, "mariadb") == 0)
+		*mask |= 1u << SW_ENGINE_MYSQL;
+	else
+		return FAIL(l, item, "engine \"%s\" is not one sqlward gates; write postgres or mysql (mariadb "
+			    "is accepted for mysql)", v);
+	return 0;
+}
 
 static int check_glob(struct ld *l, const node_t *item, const char *v, void *arg)
 {
@@ -309,16 +323,17 @@ static int parse_bool(struct ld *l, const node_t *n, const char *what, signed ch
 	return FAIL(l, n, "%s must be true or false, not \"%s\"", what, v);
 }
 
-static int parse_lock(struct ld *l, const node_t *n, int *out)
+static int parse_lock(struct ld *l, const node_t *n, enum sw_lockmode *out)
 {
 	const char *v;
+	char names[200];
 	if (want_str(l, n, "lock", &v) < 0)
 		return -1;
-	*out = (int)sw_lock_parse(v);
-	if (*out == SW_LOCK_NONE)
-		return FAIL(l, n, "unknown lock mode \"%s\"; use a pg_locks.mode name: AccessShareLock, "
-			    "RowShareLock, RowExclusiveLock, ShareUpdateExclusiveLock, ShareLock, "
-			    "ShareRowExclusiveLock, ExclusiveLock or AccessExclusiveLock", v);
+	*out = sw_lock_parse(v);
+	if (*out == SW_LOCK_NONE) {
+		sw_lock_name_list(names, sizeof(names));
+		return FAIL(l, n, "unknown lock mode \"%s\"; use a pg_locks.mode name: %s", v, names);
+	}
 	return 0;
 }
 
@@ -452,6 +467,9 @@ static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_mat
 	}
 	if (v[MK_CLASS] && want_str_list(l, v[MK_CLASS], "class", check_class,
 					 &m->class_mask, &scratch) < 0)
+		goto out;
+	if (v[MK_ENGINE] && want_str_list(l, v[MK_ENGINE], "engine", check_engine,
+					  &m->engine_mask, &scratch) < 0)
 		goto out;
 	if (v[MK_TRAIT] && want_str_list(l, v[MK_TRAIT], "trait", check_trait,
 					 &m->trait_mask, &scratch) < 0)

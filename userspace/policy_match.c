@@ -9,7 +9,7 @@
 #include <string.h>
 #include "impact.h"
 #include "live_context.h"
-#include "pg_locks.h"
+#include "lock_mode.h"
 #include "policy_internal.h"
 
 static const char *last_component(const char *name)
@@ -79,17 +79,15 @@ static bool function_any(const struct sw_strv *globs, const char *fn)
  * `lock: MODE` matches when the statement takes MODE or a stronger one on
  * any relation, counting the relations found through the catalog (impact.h
  * sw_via) and the foreign-key locks taken only when rows are written.
- * "Stronger" is PostgreSQL's LOCKMODE order (storage/lockdefs.h, 1 =
- * AccessShareLock .. 8 = AccessExclusiveLock), in which each mode conflicts
- * with at least as many modes as the one before it.
+ * "Stronger" is lock_mode.h's order (sw_lock_at_least).
  */
-static bool lock_at_least(const struct sw_stmt *st, int min)
+static bool lock_at_least(const struct sw_stmt *st, enum sw_lockmode min)
 {
 	const struct sw_impact *im = st->impact;
 	if (!im)
-		return (int)sw_stmt_strongest_lock(st) >= min;
+		return sw_lock_at_least(sw_stmt_strongest_lock(st), min);
 	for (size_t i = 0; i < im->n_locks; i++)
-		if ((int)im->locks[i].mode >= min)
+		if (sw_lock_at_least(im->locks[i].mode, min))
 			return true;
 	return false;
 }
@@ -123,7 +121,7 @@ static bool rel_fact_holds(const struct sw_match *m, const struct sw_live *lv, e
 {
 	for (size_t i = 0; i < lv->n_rels; i++) {
 		const struct sw_live_rel *r = &lv->rels[i];
-		if (m->lock_min && r->lockmode < m->lock_min)
+		if (m->lock_min && !sw_lock_at_least((enum sw_lockmode)r->lockmode, m->lock_min))
 			continue;
 		switch (k) {
 		case RK_SIZE:
@@ -171,6 +169,8 @@ static bool live_holds(const struct sw_match *m, const struct sw_stmt *st)
 
 bool sw_match_eval(const struct sw_match *m, const struct sw_subject *s, const struct sw_stmt *st)
 {
+	if (m->engine_mask && !(m->engine_mask & (1u << s->engine)))
+		return false;
 	if (m->role.n && !glob_any(&m->role, s->role, 0))
 		return false;
 	if (m->database.n && !glob_any(&m->database, s->database, 0))

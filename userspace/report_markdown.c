@@ -252,7 +252,8 @@ void sw_md_stmt(FILE *out, const char *source, size_t i, const struct sw_analysi
 void sw_md_end(FILE *out)
 {
 	fprintf(out, "---\n**%u statements**: %u allowed, %u held for approval, %u denied; "
-		"%u take AccessExclusiveLock, %u rewrite a table%s.\n",
-		totals.n, totals.allow, totals.hold, totals.deny, totals.exclusive, totals.rewrites,
+		"%u take %s, %u rewrite a table%s.\n",
+		totals.n, totals.allow, totals.hold, totals.deny, totals.exclusive,
+		sw_lock_name(SW_LOCK_ACCESS_EXCLUSIVE), totals.rewrites,
 		totals.problems ? "; **a CONCURRENTLY statement inside a transaction block will fail**" : "");
 }

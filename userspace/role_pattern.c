@@ -1,7 +1,9 @@
 /* Govern role patterns: exact, "prefix*", "*suffix", "*" (see role_pattern.h). */
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
 #include "role_pattern.h"
+#include "sqlward.h"
 
 static bool refuse(char *why, size_t whylen, const char *msg, const char *pattern)
 {
@@ -84,4 +86,25 @@ bool sw_role_pattern_match_str(const char *pattern, const char *role)
 {
 	struct sw_role_pattern p;
 	return sw_role_pattern_parse(pattern, &p, NULL, 0) && sw_role_pattern_match(&p, role);
+}
+
+bool sw_kernel_patterns(const char *const *patterns, size_t n, struct sw_pattern *out, char *err, size_t errlen)
+{
+	if (n > SW_GOVERN_MAX) {
+		snprintf(err, errlen, "policy governs %zu role patterns; the kernel side holds at most %d", n, SW_GOVERN_MAX);
+		return false;
+	}
+	memset(out, 0, SW_GOVERN_MAX * sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		struct sw_role_pattern rp;
+		char why[256];
+		if (!sw_role_pattern_parse(patterns[i], &rp, why, sizeof(why))) {
+			snprintf(err, errlen, "govern role pattern \"%s\": %s", patterns[i], why);
+			return false;
+		}
+		out[i].kind = (uint32_t)rp.kind;
+		out[i].len = rp.len;
+		memcpy(out[i].text, rp.text, sizeof(out[i].text));
+	}
+	return true;
 }

@@ -44,4 +44,9 @@ bool sw_role_pattern_match(const struct sw_role_pattern *p, const char *role);
 /* Convenience: parse + match; an invalid pattern matches nothing. */
 bool sw_role_pattern_match_str(const char *pattern, const char *role);
 
+/* The patterns as the BPF programs test them (bpf/sqlward.h struct sw_pattern, out has room for
+ * SW_ROLE_PATTERNS_MAX); false with a sentence in err when one is invalid or there are too many. */
+struct sw_pattern;
+bool sw_kernel_patterns(const char *const *patterns, size_t n, struct sw_pattern *out, char *err, size_t errlen);
+
 #endif

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "statement.h"
-#include "impact.h"
 #include "util.h"
 
 static const char *const class_names[SW_CLASS__COUNT] = {
@@ -91,14 +90,11 @@ void sw_strv_copy(struct sw_strv *dst, const struct sw_strv *src)
 		sw_strv_push(dst, src->v[i]);
 }
 
-void sw_stmt_add_object(struct sw_stmt *st, const char *name, const char *lock)
+void sw_stmt_add_object(struct sw_stmt *st, const char *name, enum sw_lockmode lock)
 {
 	for (size_t i = 0; i < st->n_objects; i++)
 		if (strcmp(st->objects[i].name, name) == 0) {
-			/* Keep the strongest lock seen for this object. */
-			if (lock && (!st->objects[i].lock ||
-				     sw_lock_strength(lock) > sw_lock_strength(st->objects[i].lock)))
-				st->objects[i].lock = lock;
+			st->objects[i].lock = sw_lock_stronger(st->objects[i].lock, lock);
 			return;
 		}
 	st->objects = sw_xrealloc(st->objects, (st->n_objects + 1) * sizeof(*st->objects));
@@ -121,7 +117,8 @@ void sw_stmt_free(struct sw_stmt *st)
 	free(st->prepare_name);
 	free(st->execute_name);
 	free(st->prepared_text);
-	sw_impact_free(st->impact);
+	if (st->impact)
+		st->impact_ops->free(st->impact);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -142,7 +139,10 @@ void sw_stmt_copy(struct sw_stmt *dst, const struct sw_stmt *src)
 	dst->prepare_name = src->prepare_name ? sw_xstrdup(src->prepare_name) : NULL;
 	dst->execute_name = src->execute_name ? sw_xstrdup(src->execute_name) : NULL;
 	dst->prepared_text = src->prepared_text ? sw_xstrdup(src->prepared_text) : NULL;
-	dst->impact = sw_impact_dup(src->impact);
+	if (src->impact) {
+		dst->impact = src->impact_ops->dup(src->impact);
+		dst->impact_ops = src->impact_ops;
+	}
 }
 
 void sw_analysis_free(struct sw_analysis *a)

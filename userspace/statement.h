@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "lock_mode.h"
 
 enum sw_engine { SW_ENGINE_POSTGRES = 0, SW_ENGINE_MYSQL = 1 };
 const char *sw_engine_name(enum sw_engine e);
@@ -75,11 +76,22 @@ bool sw_strv_contains(const struct sw_strv *sv, const char *s);
 void sw_strv_free(struct sw_strv *sv);
 void sw_strv_copy(struct sw_strv *dst, const struct sw_strv *src);
 
-struct sw_impact;  /* impact.h */
+/*
+ * A statement's impact (impact.h) is filled by the impact module, which sits
+ * above this one (it reads statements). The statement owns it and frees or
+ * copies it through the functions the impact module attached with it
+ * (sw_stmt_attach_impact), so this module never calls into impact.c: the
+ * dependency runs one way, impact -> statement.
+ */
+struct sw_impact;
+struct sw_impact_ops {
+	void (*free)(struct sw_impact *im);
+	struct sw_impact *(*dup)(const struct sw_impact *im);
+};
 
 struct sw_object {
 	char *name;        /* as written: "app.transactions" or "transactions" (lower-cased unless quoted) */
-	const char *lock;  /* static: lock mode as pg_locks.mode spells it, e.g. "AccessExclusiveLock" */
+	enum sw_lockmode lock;  /* strongest lock the statement takes on it; SW_LOCK_NONE: none */
 };
 
 struct sw_stmt {
@@ -98,6 +110,7 @@ struct sw_stmt {
 	char *prepared_text;       /* EXECUTE resolved: the PREPARE statement it was resolved to */
 	struct sw_strv settings;   /* run-time settings the statement changes (lower-case names; SET, RESET, BEGIN ...) */
 	struct sw_impact *impact;  /* locks, rewrite, scan, reversibility (impact.h); NULL when not analysed */
+	const struct sw_impact_ops *impact_ops;  /* how to free/copy impact; set whenever impact is */
 };
 
 struct sw_analysis {
@@ -112,7 +125,8 @@ struct sw_analysis {
 
 void sw_stmt_free(struct sw_stmt *st);
 void sw_stmt_copy(struct sw_stmt *dst, const struct sw_stmt *src);
-void sw_stmt_add_object(struct sw_stmt *st, const char *name, const char *lock);
+/* Adds name once; a name already there keeps the stronger of its lock and lock. */
+void sw_stmt_add_object(struct sw_stmt *st, const char *name, enum sw_lockmode lock);
 void sw_analysis_free(struct sw_analysis *a);
 
 /*

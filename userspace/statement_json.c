@@ -1,73 +1,6 @@
 /* JSON views of classified statements (see statement_json.h). */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 #include "statement_json.h"
 #include "impact_json.h"
-#include "util.h"
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not valid. */
-/* A valid UTF-8 sequence that is not NUL: its length, else 0. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	uint32_t cp;
-	size_t n = sw_utf8_decode(s, len, &cp);
-	return n && cp ? n : 0;
-}
-
-bool sw_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		size_t n = utf8_seq(p + i, len - i);
-		if (!n)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
-json_t *sw_json_textn(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	json_t *j;
-	char *buf;
-	size_t i = 0, o = 0;
-
-	if (!s)
-		return json_null();
-	if (sw_utf8_valid(s, len)) {
-		j = json_stringn(s, len);
-		if (j)
-			return j;
-	}
-	/* Every invalid byte (and NUL) becomes U+FFFD (3 bytes). */
-	buf = sw_xmalloc(len * 3 + 1);
-	while (i < len) {
-		size_t n = utf8_seq(p + i, len - i);
-		if (n) {
-			memcpy(buf + o, p + i, n);
-			o += n;
-			i += n;
-		} else {
-			memcpy(buf + o, "\xEF\xBF\xBD", 3);
-			o += 3;
-			i++;
-		}
-	}
-	j = json_stringn(buf, o);
-	free(buf);
-	if (!j)
-		abort(); /* only allocation failure is left */
-	return j;
-}
-
-json_t *sw_json_text(const char *s)
-{
-	return s ? sw_json_textn(s, strlen(s)) : json_null();
-}
 
 static json_t *strv_json(const struct sw_strv *sv)
 {
@@ -100,9 +33,9 @@ json_t *sw_stmt_json(const struct sw_stmt *st)
 
 		json_array_append(objects, name);
 		/* Key by the (possibly U+FFFD-repaired) name so objects and locks agree. */
-		if (ob->lock && json_is_string(name))
+		if (ob->lock != SW_LOCK_NONE && json_is_string(name))
 			json_object_setn_new(locks, json_string_value(name), json_string_length(name),
-					     json_string(ob->lock));
+					     json_string(sw_lock_name(ob->lock)));
 		json_decref(name);
 	}
 

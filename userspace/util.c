@@ -1,4 +1,4 @@
-/* Allocation wrappers (out of memory is fatal), lock-mode ordering, UTF-8, and text made safe to display. */
+/* Allocation wrappers (out of memory is fatal), UTF-8, and text made safe to display. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -68,20 +68,6 @@ char *sw_xasprintf(const char *fmt, ...)
 	s = sw_xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
-}
-
-int sw_lock_strength(const char *mode)
-{
-	/* PostgreSQL's eight table lock modes, weakest first. */
-	static const char *const modes[] = {
-		"AccessShareLock", "RowShareLock", "RowExclusiveLock",
-		"ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock",
-		"ExclusiveLock", "AccessExclusiveLock",
-	};
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(mode, modes[i]) == 0)
-			return (int)i + 1;
-	return 0;
 }
 
 /* One UTF-8 sequence at s: its length (1-4) and code point, or 0 if it is not

@@ -1,4 +1,4 @@
-/* Small helpers every part of sqlward uses: allocation that never returns NULL, locks. */
+/* Small helpers every part of sqlward uses: allocation that never returns NULL, UTF-8, display-safe text. */
 #ifndef SQLWARD_UTIL_H
 #define SQLWARD_UTIL_H
 
@@ -45,7 +45,5 @@ void sw_sbuf_printf(struct sw_sbuf *b, const char *fmt, ...) __attribute__((form
 /* A byte count for people: "512 bytes", "1.5 MB" (1024-based). */
 void sw_fprint_bytes(FILE *out, double bytes);
 
-/* Relative strength of a PostgreSQL table lock mode name (0 if unknown). */
-int sw_lock_strength(const char *mode);
 
 #endif

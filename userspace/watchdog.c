@@ -44,21 +44,12 @@ struct held {
 
 static void record(struct sw_ledger *l, const struct held *h, const char *what, const char *outcome)
 {
-	struct timespec now;
-	char ts[64], err[512];
+	char err[512];
 	json_t *rec;
 
 	if (!l)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	sw_format_time(&now, ts, sizeof(ts));
-	rec = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "type", "failure_mode", "time", ts,
-			"event", "daemon_died", "pid", h->pid, "role", h->role, "outcome", outcome,
-			"action", what);
-	if (h->hold_id)
-		json_object_set_new(rec, "hold_id", json_integer((json_int_t)h->hold_id));
-	if (h->sha[0])
-		json_object_set_new(rec, "statement_sha256", json_string(h->sha));
+	rec = sw_failure_mode_record(h->pid, h->role, outcome, what, h->hold_id, h->sha);
 	if (sw_ledger_append(l, rec, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward watchdog: ledger: %s\n", err);
 		sw_ledger_note_lost(l, "failure_mode", NULL);

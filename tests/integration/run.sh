@@ -24,9 +24,10 @@ fi
 export SQLWARD=${SQLWARD:-$SW_TOP/build/test/sqlward}
 export PQ_EXTENDED=${PQ_EXTENDED:-$SW_TOP/build/tools/pq_extended}
 export PQ_FASTPATH=${PQ_FASTPATH:-$SW_TOP/build/tools/pq_fastpath}
-for f in "$SQLWARD" "$PQ_EXTENDED" "$PQ_FASTPATH"; do
+export MY_CLIENT=${MY_CLIENT:-$SW_TOP/build/tools/my_client}
+for f in "$SQLWARD" "$PQ_EXTENDED" "$PQ_FASTPATH" "$MY_CLIENT"; do
 	if [ ! -x "$f" ]; then
-		echo "integration: missing $f (run: make build/test/sqlward build/tools/pq_extended build/tools/pq_fastpath)" >&2
+		echo "integration: missing $f (run: make build/test/sqlward build/tools/pq_extended build/tools/pq_fastpath build/tools/my_client)" >&2
 		echo "0 passed, 1 failed"
 		exit 1
 	fi

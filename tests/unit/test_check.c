@@ -250,6 +250,51 @@ static void test_bad_usage_exit_2(void **state)
 	free(out);
 }
 
+/* --engine mysql: MariaDB SQL classified by sw_my_analyze, judged by the same policy, no impact. */
+static void test_engine_mysql(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-my.XXXXXX";
+	int fd = mkstemp(sql);
+	close(fd);
+	write_file(sql, "SELECT id FROM app.orders WHERE id = 1 LIMIT 1; DROP TABLE app.orders;\n"
+			"SELECT \"x\\\"; DROP TABLE t; -- \" FROM t LIMIT 1;\n");
+	char *argv[] = { "check", "--engine", "mysql", "--format", "json", "--policy", policy_path, "--role",
+			 "agent_ci", sql, NULL };
+	char *out;
+	int rc = run_check(&out, 10, argv);
+	assert_int_equal(rc, 1);
+	assert_int_equal(count_lines(out), 3);
+	json_t *j0 = nth_line(out, 0), *j1 = nth_line(out, 1), *j2 = nth_line(out, 2);
+	assert_string_equal(json_string_value(json_object_get(j0, "engine")), "mysql");
+	assert_string_equal(json_string_value(json_object_get(j0, "class")), "read");
+	assert_string_equal(json_string_value(json_object_get(j1, "command")), "DROP TABLE");
+	assert_string_equal(json_string_value(json_object_get(j1, "verdict")), "deny");
+	/* Default sql_mode: "..." is a string, so the third statement is one read. */
+	assert_string_equal(json_string_value(json_object_get(j2, "class")), "read");
+	json_decref(j0);
+	json_decref(j1);
+	json_decref(j2);
+	free(out);
+
+	/* Under ANSI_QUOTES the same text hides a DROP: it is found. */
+	write_file(sql, "SELECT \"x\\\"; DROP TABLE t; -- \" FROM t LIMIT 1;\n");
+	char *a2[] = { "check", "--engine", "mysql", "--sql-mode", "ANSI_QUOTES", "--policy", policy_path, sql, NULL };
+	rc = run_check(&out, 8, a2);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "DROP TABLE"));
+	free(out);
+
+	/* Text output and markdown cope with statements that have no impact analysis. */
+	char *a3[] = { "check", "--engine", "mysql", "--format", "markdown", "--policy", policy_path, sql, NULL };
+	rc = run_check(&out, 8, a3);
+	free(out);
+	char *a4[] = { "check", "--engine", "mysql", "--sql-mode", "NO_SUCH_MODE", "--policy", policy_path, sql, NULL };
+	assert_int_equal(run_check(&out, 8, a4), 2);
+	free(out);
+	unlink(sql);
+}
+
 int main(void)
 {
 	const char *top = getenv("SQLWARD_TOP");
@@ -261,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_ungoverned_role_allowed),
 		cmocka_unit_test(test_settings_in_json),
 		cmocka_unit_test(test_bad_usage_exit_2),
+		cmocka_unit_test(test_engine_mysql),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,7 +49,7 @@ static void fake_init(struct fake *f, const char *role, enum sw_verdict v, const
 	f->st[0].text = sw_xstrdup(sql);
 	f->st[0].cls = v == SW_VERDICT_ALLOW ? SW_CLASS_READ : SW_CLASS_WRITE;
 	f->st[0].command = sw_xstrdup(v == SW_VERDICT_ALLOW ? "SELECT" : "UPDATE");
-	sw_stmt_add_object(&f->st[0], "app.accounts", "RowExclusiveLock");
+	sw_stmt_add_object(&f->st[0], "app.accounts", SW_LOCK_ROW_EXCLUSIVE);
 	sw_strv_push(&f->st[0].reasons, "updates app.accounts");
 	f->st[0].traits = SW_TRAIT_NO_WHERE;
 	f->a.engine = SW_ENGINE_POSTGRES;
@@ -1056,8 +1056,8 @@ static void test_multi_statement_record(void **state)
 	f.st[1].text = sw_xstrdup("DROP TABLE app.b");
 	f.st[1].cls = SW_CLASS_DDL;
 	f.st[1].command = sw_xstrdup("DROP TABLE");
-	sw_stmt_add_object(&f.st[1], "app.b", "AccessExclusiveLock");
-	sw_stmt_add_object(&f.st[1], "app.accounts", "AccessExclusiveLock");
+	sw_stmt_add_object(&f.st[1], "app.b", SW_LOCK_ACCESS_EXCLUSIVE);
+	sw_stmt_add_object(&f.st[1], "app.accounts", SW_LOCK_ACCESS_EXCLUSIVE);
 	sw_strv_push(&f.st[1].reasons, "drops a table");
 	f.st[1].traits = SW_TRAIT_DESTRUCTIVE;
 	f.a.n_stmts = 2;

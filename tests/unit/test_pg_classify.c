@@ -161,9 +161,9 @@ static void check_entry(int line, json_t *e)
 			const struct sw_object *o = find_object(st, k);
 			if (!o)
 				mismatch(line, sql, "locks", "object %s missing", k);
-			else if (!o->lock || strcmp(o->lock, json_string_value(m)) != 0)
+			else if (o->lock == SW_LOCK_NONE || strcmp(sw_lock_name(o->lock), json_string_value(m)) != 0)
 				mismatch(line, sql, "locks", "%s: expected %s got %s", k, json_string_value(m),
-				     o->lock ? o->lock : "(none)");
+				     o->lock ? sw_lock_name(o->lock) : "(none)");
 		}
 	}
 	traits_str(st->traits, tb, sizeof(tb));
@@ -207,7 +207,7 @@ static void check_entry(int line, json_t *e)
 		if (!a.stmts[i].command || !a.stmts[i].text)
 			mismatch(line, sql, "command/text", "statement %zu lacks command or text", i);
 		for (size_t k = 0; k < a.stmts[i].n_objects; k++)
-			if (!a.stmts[i].objects[k].lock)
+			if (a.stmts[i].objects[k].lock == SW_LOCK_NONE)
 				mismatch(line, sql, "locks", "object %s has no lock", a.stmts[i].objects[k].name);
 		if (a.n_stmts > 1 && !(a.stmts[i].traits & SW_TRAIT_MULTI_STATEMENT))
 			mismatch(line, sql, "traits", "statement %zu lacks multi_statement", i);
@@ -429,7 +429,7 @@ static void test_explain_analyze(void **state)
 	assert_true(a.stmts[0].traits & SW_TRAIT_DESTRUCTIVE);
 	assert_int_equal(a.stmts[0].n_objects, 1);
 	assert_string_equal(a.stmts[0].objects[0].name, "app.t");
-	assert_string_equal(a.stmts[0].objects[0].lock, "RowExclusiveLock");
+	assert_int_equal(a.stmts[0].objects[0].lock, SW_LOCK_ROW_EXCLUSIVE);
 	sw_analysis_free(&a);
 
 	sw_pg_analyze("EXPLAIN DELETE FROM app.t", &a);

@@ -76,7 +76,7 @@ static void mk(struct sw_stmt *st, enum sw_class cls, const char *command, unsig
 	st->command = strdup(command);
 	st->traits = traits;
 	for (; objects && *objects; objects++)
-		sw_stmt_add_object(st, *objects, "AccessShareLock");
+		sw_stmt_add_object(st, *objects, SW_LOCK_ACCESS_SHARE);
 	for (; functions && *functions; functions++)
 		sw_strv_push(&st->functions, *functions);
 	for (; columns && *columns; columns++)
@@ -706,7 +706,7 @@ static void test_default_verdicts(void **state)
 
 static struct sw_impact *with_impact(struct sw_stmt *st)
 {
-	st->impact = sw_xcalloc(1, sizeof(*st->impact));
+	sw_stmt_attach_impact(st, sw_xcalloc(1, sizeof(*st->impact)));
 	return st->impact;
 }
 

@@ -41,7 +41,7 @@ static void test_prepare_execute(void **state)
 	assert_false(st->traits & SW_TRAIT_UNRESOLVED);
 	assert_int_equal(st->n_objects, 1);
 	assert_string_equal(st->objects[0].name, "app.t");
-	assert_string_equal(st->objects[0].lock, "RowExclusiveLock");
+	assert_int_equal(st->objects[0].lock, SW_LOCK_ROW_EXCLUSIVE);
 	sw_analysis_free(&a);
 
 	/* Another session executing the same name: unresolved, fail closed. */

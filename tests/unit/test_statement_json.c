@@ -11,9 +11,9 @@ static void build(struct sw_stmt *st)
 	st->text = sw_xstrdup("WITH x AS (DELETE FROM app.jobs RETURNING id) SELECT * FROM x, app.users");
 	st->cls = SW_CLASS_WRITE;
 	st->command = sw_xstrdup("SELECT");
-	sw_stmt_add_object(st, "app.jobs", "RowExclusiveLock");
-	sw_stmt_add_object(st, "app.users", "AccessShareLock");
-	sw_stmt_add_object(st, "x", NULL); /* no lock: listed in objects, absent from locks */
+	sw_stmt_add_object(st, "app.jobs", SW_LOCK_ROW_EXCLUSIVE);
+	sw_stmt_add_object(st, "app.users", SW_LOCK_ACCESS_SHARE);
+	sw_stmt_add_object(st, "x", SW_LOCK_NONE); /* no lock: listed in objects, absent from locks */
 	sw_strv_push(&st->functions, "now");
 	sw_strv_push(&st->columns, "id");
 	st->traits = SW_TRAIT_WRITABLE_CTE | SW_TRAIT_SELECT_STAR | SW_TRAIT_DESTRUCTIVE;
@@ -112,7 +112,7 @@ static void test_invalid_utf8_names(void **state)
 	memset(&st, 0, sizeof(st));
 	st.cls = SW_CLASS_READ;
 	st.command = sw_xstrdup("SELECT");
-	sw_stmt_add_object(&st, "t\xff", "AccessShareLock");
+	sw_stmt_add_object(&st, "t\xff", SW_LOCK_ACCESS_SHARE);
 	sw_strv_push(&st.reasons, "reads t\xff");
 	json_t *o = sw_stmt_json(&st);
 	assert_non_null(o);

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * Layouts shared by the MariaDB probes (mariadb.bpf.c) and the daemon
+ * (my_gate.c, my_holder.c): ring-buffer events, the per-binary layout and the
+ * session map. Fixed-width kernel types only; both sides include this file.
+ *
+ * How a governed MariaDB statement is held: mariadbd runs many connections as
+ * threads of one process, so the kernel cannot stop one session with SIGSTOP.
+ * The daemon's holder ptrace-seizes every thread of the governed mariadbd; the
+ * probe on dispatch_command sends the thread-directed SW_MY_HOLD_SIGNAL, and a
+ * traced thread stops alone in signal-delivery-stop, at the function's entry,
+ * with the command's arguments still in registers (my_holder.c).
+ */
+#ifndef SQLWARD_MARIADB_H
+#define SQLWARD_MARIADB_H
+
+#include "sqlward.h"   /* fixed-width types, struct sw_pattern, SW_ABI_* */
+
+#define SW_MY_TEXT_CAP   4096   /* packet bytes carried in an event */
+#define SW_MY_NAME_MAX   64     /* user / host bytes carried (longer login names are governed) */
+#define SW_MY_BINS_MAX   4      /* mariadbd binaries probed at once (attach cookie = index) */
+#define SW_MY_SESSIONS   65536  /* connections remembered (LRU; ids are never reused by a server) */
+
+/*
+ * The hold signal. Its default action terminates the process, mariadbd neither
+ * catches nor blocks it, and only the holder (the tracer) ever sees it: if it
+ * reaches a thread that nobody traces (the holder died between the probe and
+ * the stop), the server ends instead of running the statement unjudged.
+ */
+#define SW_MY_HOLD_SIGNAL 16    /* SIGSTKFLT */
+
+enum sw_my_event_type {
+	SW_MY_EV_COMMAND = 1,   /* dispatch_command: a client command (COM_QUERY, COM_STMT_PREPARE, ...) */
+	SW_MY_EV_EXECUTE = 2,   /* mysql_execute_command: a statement the server is about to execute */
+};
+
+/* What the kernel did with a command before the daemon saw it. */
+enum sw_my_action {
+	SW_MY_ACT_OBSERVED = 0, /* ungoverned (or observe-only gate): not stopped */
+	SW_MY_ACT_HELD = 1,     /* governed: the hold signal was sent; the holder has the thread stopped */
+	SW_MY_ACT_PASSED = 2,   /* governed, but a command that changes nothing (COM_PING, COM_QUIT, ...) */
+	SW_MY_ACT_KILLED = 3,   /* governed, and no holder traces the thread: the server was ended (fail closed) */
+};
+
+/* Session flags (struct sw_my_session.flags, struct sw_my_event.flags). */
+#define SW_MY_SESS_GOVERNED  0x1
+#define SW_MY_SESS_LONG_NAME 0x2  /* a user name longer than SW_MY_NAME_MAX - 1 bytes: governed */
+#define SW_MY_SESS_DIFFERS   0x4  /* the login name differs from the matched account's user name */
+
+/* MariaDB's enum_server_command values the probe must know (sql/sql_class.h / include/mysql_com.h). */
+#define SW_MY_COM_SLEEP            0
+#define SW_MY_COM_QUIT             1
+#define SW_MY_COM_QUERY            3
+#define SW_MY_COM_STATISTICS       9
+#define SW_MY_COM_PING            14
+#define SW_MY_COM_CHANGE_USER     17
+#define SW_MY_COM_STMT_PREPARE    22
+#define SW_MY_COM_STMT_EXECUTE    23
+#define SW_MY_COM_STMT_SEND_LONG_DATA 24
+#define SW_MY_COM_STMT_CLOSE      25
+#define SW_MY_COM_STMT_RESET      26
+#define SW_MY_COM_STMT_FETCH      28
+#define SW_MY_COM_RESET_CONNECTION 31
+
+/* Where the probes find what they read in a mariadbd binary (my_layout.c derives and checks them). */
+struct sw_my_bin_layout {
+	__u64 dispatch_command;     /* ELF vaddr of the probed functions (load base = probe ip - this) */
+	__u64 execute_command;
+	__u32 thd_thread_id;        /* my_thread_id (u64): the connection id */
+	__u32 thd_security_ctx;     /* Security_context *: the effective context */
+	__u32 sctx_host, sctx_user, sctx_ip;   /* const char * in Security_context */
+	__u32 sctx_priv_user, sctx_priv_host;  /* char[] in Security_context: the matched account */
+	__u32 thd_sql_mode;         /* u64 variables.sql_mode */
+	__u32 thd_charset_client;   /* CHARSET_INFO *variables.character_set_client */
+	__u32 charset_number;       /* uint CHARSET_INFO.number */
+	__u32 thd_lex, lex_sql_command;
+	__u32 thd_query;            /* LEX_CSTRING query_string: { const char *str; size_t length; } */
+	__u32 valid;                /* 1 when every offset above was derived and checked */
+	/* Filled by the gate from struct sw_my_layout (my_layout.c derives them too). */
+	__u32 thd_main_sctx;        /* embedded Security_context: the login (security_ctx differs in routines) */
+	__u32 thd_db;               /* LEX_CSTRING db: the session's current database */
+};
+
+struct sw_my_conn_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 conn_id;
+};
+
+struct sw_my_session {
+	__u32 flags;                /* SW_MY_SESS_* */
+	__u32 pad;
+};
+
+/* Written by the daemon through the skeleton's .bss. */
+struct sw_my_config {
+	__u32 holder_tgid;          /* the process whose thread traces mariadbd (the daemon) */
+	__u32 enforce;              /* 0: observe only */
+};
+
+struct sw_my_event {
+	__u32 type;                 /* SW_MY_EV_* */
+	__u32 tgid;                 /* mariadbd */
+	__u32 tid;                  /* the thread running the connection now */
+	__u32 command;              /* enum_server_command (SW_MY_EV_COMMAND) */
+	__u64 ktime_ns;
+	__u64 conn_id;
+	__u64 thd;                  /* the THD's address (the holder reads the session from it) */
+	__u64 packet;               /* the packet's address (SW_MY_EV_COMMAND) */
+	__u64 sql_mode;             /* the session's sql_mode when the command arrived */
+	__u32 packet_len;           /* the whole packet's length */
+	__u32 text_len;             /* bytes in text[] */
+	__u32 flags;                /* SW_MY_SESS_* */
+	__u32 action;               /* enum sw_my_action */
+	__u32 charset;              /* character_set_client number; 0 unknown */
+	__s32 sql_command;          /* the server's parsed command (SW_MY_EV_EXECUTE); -1 unknown */
+	__u32 bin;                  /* index of the binary's layout */
+	__u32 pad;
+	char user[SW_MY_NAME_MAX];      /* the login name */
+	char host[SW_MY_NAME_MAX];      /* the client's host or address */
+	char priv_user[SW_MY_NAME_MAX]; /* the account matched: user part */
+	char priv_host[SW_MY_NAME_MAX]; /* the account matched: host part ('%', 'localhost') */
+	char text[SW_MY_TEXT_CAP];
+};
+
+/* The shared layouts as both compilers lay them out (SW_ABI_* from sqlward.h: a change here
+ * bumps SW_ABI_VERSION too). */
+SW_ABI_SIZE(sw_my_bin_layout, 80);
+SW_ABI_AT(sw_my_bin_layout, thd_thread_id, 16);
+SW_ABI_AT(sw_my_bin_layout, valid, 68);
+SW_ABI_AT(sw_my_bin_layout, thd_db, 76);
+SW_ABI_SIZE(sw_my_conn_key, 16);
+SW_ABI_SIZE(sw_my_session, 8);
+SW_ABI_SIZE(sw_my_config, 8);
+SW_ABI_SIZE(sw_my_event, 4440);
+SW_ABI_AT(sw_my_event, ktime_ns, 16);
+SW_ABI_AT(sw_my_event, packet_len, 56);
+SW_ABI_AT(sw_my_event, user, 88);
+SW_ABI_AT(sw_my_event, text, 344);
+
+#endif

@@ -1,0 +1,1016 @@
+/* The MariaDB gate: probes, holder and decisions (see my_gate.h). */
+#include "my_gate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "client_owner.h"
+#include "daemon_internal.h"
+#include "gate_abi.h"
+#include "hold_id.h"
+#include "hold_webhooks.h"
+#include "mariadb.h"
+#include "mariadb.skel.h"
+#include "my_classify.h"
+#include "my_holder.h"
+#include "my_layout.h"
+#include "role_pattern.h"
+#include "util.h"
+
+/* A held command whose report has not come (ring buffer full) is refused after this long. */
+#define UNREPORTED_DENY_NS (2000ull * 1000000ull)
+
+/* A statement a session prepared (protocol or SQL PREPARE) that policy allowed. */
+struct my_prepared {
+	char *name;                /* SQL PREPARE name; NULL for a protocol prepare */
+	struct sw_stmt st;         /* how it was classified (class of the inner statement) */
+};
+
+struct my_session {
+	uint64_t conn_id;
+	/* Code ran that can prepare statements sqlward never saw (CALL, an unresolved EXECUTE...):
+	 * a protocol EXECUTE can no longer be tied to what was judged. */
+	bool tainted;
+	char taint_reason[160];
+	struct my_prepared *prep;
+	size_t n_prep, cap_prep;
+	uint64_t last_ns;
+};
+
+/* A governed command: its report and its stopped thread, paired by thread id. */
+struct my_pending {
+	pid_t tid;
+	struct sw_my_event *ev;    /* NULL until the report arrives */
+	bool have_stop;
+	struct sw_my_stop stop;
+	uint64_t since_ns;
+};
+
+/* A command held for a human: lives in a struct sw_hold (holds.c decides it). */
+struct sw_my_hold {
+	struct sw_my_gate *g;
+	pid_t tid;
+	uint64_t conn_id;
+	uint32_t command;
+	unsigned long inode;       /* the connection's socket (0: unknown) */
+};
+
+struct sw_my_gate {
+	struct sw_daemon *d;
+	bool closing;              /* stopping: nothing new is held for a human */
+	struct mariadb_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *link;
+	struct sw_my_holder *holder;
+	pid_t pid;
+	bool enforce;
+	char bin_path[512];
+	struct sw_my_layout layout;
+	struct my_session *sess;
+	size_t n_sess, cap_sess;
+	struct my_pending *pend;
+	size_t n_pend, cap_pend;
+	uint64_t decided, observed, refused_unreported;
+};
+
+static const char *command_name(uint32_t c)
+{
+	static const char *const names[] = {
+		"COM_SLEEP", "COM_QUIT", "COM_INIT_DB", "COM_QUERY", "COM_FIELD_LIST", "COM_CREATE_DB",
+		"COM_DROP_DB", "COM_REFRESH", "COM_SHUTDOWN", "COM_STATISTICS", "COM_PROCESS_INFO",
+		"COM_CONNECT", "COM_PROCESS_KILL", "COM_DEBUG", "COM_PING", "COM_TIME", "COM_DELAYED_INSERT",
+		"COM_CHANGE_USER", "COM_BINLOG_DUMP", "COM_TABLE_DUMP", "COM_CONNECT_OUT", "COM_REGISTER_SLAVE",
+		"COM_STMT_PREPARE", "COM_STMT_EXECUTE", "COM_STMT_SEND_LONG_DATA", "COM_STMT_CLOSE",
+		"COM_STMT_RESET", "COM_SET_OPTION", "COM_STMT_FETCH", "COM_DAEMON", "COM_UNIMPLEMENTED",
+		"COM_RESET_CONNECTION",
+	};
+	if (c < sizeof(names) / sizeof(names[0]))
+		return names[c];
+	if (c == 250)
+		return "COM_STMT_BULK_EXECUTE";
+	if (c == 254)
+		return "COM_MULTI";
+	return "COM_UNKNOWN";
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static struct my_session *session_of(struct sw_my_gate *g, uint64_t conn_id)
+{
+	for (size_t i = 0; i < g->n_sess; i++)
+		if (g->sess[i].conn_id == conn_id)
+			return &g->sess[i];
+	if (g->n_sess == g->cap_sess) {
+		g->cap_sess = g->cap_sess ? g->cap_sess * 2 : 32;
+		g->sess = sw_xrealloc(g->sess, g->cap_sess * sizeof(*g->sess));
+	}
+	memset(&g->sess[g->n_sess], 0, sizeof(g->sess[0]));
+	g->sess[g->n_sess].conn_id = conn_id;
+	return &g->sess[g->n_sess++];
+}
+
+static void session_clear(struct my_session *s)
+{
+	for (size_t i = 0; i < s->n_prep; i++) {
+		free(s->prep[i].name);
+		sw_stmt_free(&s->prep[i].st);
+	}
+	free(s->prep);
+	s->prep = NULL;
+	s->n_prep = s->cap_prep = 0;
+	s->tainted = false;
+	s->taint_reason[0] = 0;
+}
+
+static void session_add_prepared(struct my_session *s, const char *name, const struct sw_stmt *st)
+{
+	if (s->n_prep == s->cap_prep) {
+		s->cap_prep = s->cap_prep ? s->cap_prep * 2 : 8;
+		s->prep = sw_xrealloc(s->prep, s->cap_prep * sizeof(*s->prep));
+	}
+	s->prep[s->n_prep].name = name ? sw_xstrdup(name) : NULL;
+	sw_stmt_copy(&s->prep[s->n_prep].st, st);
+	s->n_prep++;
+}
+
+static const struct my_prepared *session_find_prepared(const struct my_session *s, const char *name)
+{
+	/* The latest PREPARE of a name is the one EXECUTE runs. */
+	for (size_t i = s->n_prep; i-- > 0;)
+		if (s->prep[i].name && strcasecmp(s->prep[i].name, name) == 0)
+			return &s->prep[i];
+	return NULL;
+}
+
+/* ---- analysis of one command ---------------------------------------------- */
+
+static void one_stmt(struct sw_analysis *a, const char *text, enum sw_class cls, const char *command,
+		     unsigned traits, const char *reason)
+{
+	a->engine = SW_ENGINE_MYSQL;
+	a->parse_ok = true;
+	a->stmts = sw_xcalloc(1, sizeof(*a->stmts));
+	a->n_stmts = 1;
+	a->stmts[0].text = sw_xstrdup(text);
+	a->stmts[0].cls = cls;
+	a->stmts[0].command = sw_xstrdup(command);
+	a->stmts[0].traits = traits;
+	if (reason)
+		sw_strv_push(&a->stmts[0].reasons, reason);
+}
+
+/* Replace each EXECUTE name by what the session prepared under it. */
+static void resolve_executes(struct my_session *s, struct sw_analysis *a)
+{
+	for (size_t i = 0; i < a->n_stmts; i++) {
+		struct sw_stmt *st = &a->stmts[i];
+		const struct my_prepared *p;
+		char *text, *name;
+
+		if (!st->execute_name)
+			continue;
+		p = session_find_prepared(s, st->execute_name);
+		if (!p) {
+			st->cls = SW_CLASS_UNKNOWN;
+			st->traits |= SW_TRAIT_UNRESOLVED;
+			sw_strv_push(&st->reasons, "EXECUTE of a name this session never prepared through sqlward: "
+				     "what it runs is unknown");
+			continue;
+		}
+		text = sw_xstrdup(st->text);
+		name = sw_xstrdup(st->execute_name);
+		sw_stmt_free(st);
+		sw_stmt_copy(st, &p->st);
+		free(st->prepared_text);
+		st->prepared_text = st->text;
+		st->text = text;
+		free(st->prepare_name);
+		st->prepare_name = NULL;
+		free(st->execute_name);
+		st->execute_name = name;
+		free(st->command);
+		st->command = sw_xstrdup("EXECUTE");
+		st->traits |= SW_TRAIT_PREPARED;
+	}
+}
+
+/* A protocol EXECUTE may run any statement this session prepared: each one is judged. */
+static void analyze_protocol_execute(struct my_session *s, uint32_t stmt_id, struct sw_analysis *a)
+{
+	char text[96];
+
+	snprintf(text, sizeof(text), "(COM_STMT_EXECUTE of prepared statement %u)", stmt_id);
+	if (s->tainted || s->n_prep == 0) {
+		one_stmt(a, text, SW_CLASS_UNKNOWN, "EXECUTE", SW_TRAIT_UNRESOLVED,
+			 s->tainted ? s->taint_reason
+				    : "no statement this session prepared passed sqlward: what it runs is unknown");
+		return;
+	}
+	a->engine = SW_ENGINE_MYSQL;
+	a->parse_ok = true;
+	a->stmts = sw_xcalloc(s->n_prep, sizeof(*a->stmts));
+	a->n_stmts = s->n_prep;
+	for (size_t i = 0; i < s->n_prep; i++) {
+		struct sw_stmt *st = &a->stmts[i];
+		sw_stmt_copy(st, &s->prep[i].st);
+		st->traits |= SW_TRAIT_PREPARED;
+		sw_strv_push(&st->reasons, "a protocol EXECUTE names its statement by a number sqlward does not "
+			     "map: every statement this session prepared is judged");
+	}
+}
+
+static void analyze_command(struct sw_my_gate *g, struct my_session *s, const struct sw_my_event *ev,
+			    const char *text, size_t len, struct sw_analysis *a, char **judged)
+{
+	unsigned mode = sw_my_mode_from_server(ev->sql_mode);
+	char buf[256];
+
+	(void)g;
+	memset(a, 0, sizeof(*a));
+	if ((ev->command == SW_MY_COM_QUERY || ev->command == SW_MY_COM_STMT_PREPARE) && memchr(text, 0, len)) {
+		/* The server's lexer and ours may disagree about where a NUL ends the text. */
+		*judged = sw_xstrndup(text, len);
+		one_stmt(a, *judged, SW_CLASS_UNKNOWN, "UNKNOWN", 0,
+			 "the statement contains a NUL byte: what the server parses after it is not judged");
+		return;
+	}
+	switch (ev->command) {
+	case SW_MY_COM_QUERY:
+		*judged = sw_xstrndup(text, len);
+		sw_my_analyze(*judged, mode, a);
+		resolve_executes(s, a);
+		return;
+	case SW_MY_COM_STMT_PREPARE:
+		*judged = sw_xstrndup(text, len);
+		sw_my_analyze(*judged, mode, a);
+		for (size_t i = 0; i < a->n_stmts; i++) {
+			a->stmts[i].traits |= SW_TRAIT_PREPARED;
+			sw_strv_push(&a->stmts[i].reasons, "prepared through the protocol (COM_STMT_PREPARE): "
+				     "judged as the statement its executions run");
+		}
+		resolve_executes(s, a);
+		return;
+	case SW_MY_COM_STMT_EXECUTE: {
+		uint32_t id = 0;
+		if (len >= 4)
+			id = (uint32_t)(unsigned char)text[0] | (uint32_t)(unsigned char)text[1] << 8 |
+			     (uint32_t)(unsigned char)text[2] << 16 | (uint32_t)(unsigned char)text[3] << 24;
+		analyze_protocol_execute(s, id, a);
+		*judged = sw_xstrdup(a->stmts[0].text);
+		return;
+	}
+	case 2: /* COM_INIT_DB */
+		snprintf(buf, sizeof(buf), "(COM_INIT_DB %.*s)", (int)(len < 200 ? len : 200), text);
+		one_stmt(a, buf, SW_CLASS_SESSION, "USE", 0, "changes the session's default database");
+		break;
+	case SW_MY_COM_CHANGE_USER:
+		one_stmt(a, "(COM_CHANGE_USER)", SW_CLASS_SESSION, "CHANGE USER", SW_TRAIT_SESSION_ESCALATION,
+			 "re-authenticates the connection as another account");
+		break;
+	case SW_MY_COM_RESET_CONNECTION:
+		one_stmt(a, "(COM_RESET_CONNECTION)", SW_CLASS_SESSION, "RESET CONNECTION", 0,
+			 "resets the session's state (variables, prepared statements, temporary tables)");
+		break;
+	case 27: /* COM_SET_OPTION */
+		one_stmt(a, "(COM_SET_OPTION)", SW_CLASS_SESSION, "SET OPTION", 0,
+			 "switches multi-statement mode for the connection");
+		break;
+	case 4: /* COM_FIELD_LIST */
+		snprintf(buf, sizeof(buf), "(COM_FIELD_LIST %.*s)", (int)strnlen(text, len < 200 ? len : 200), text);
+		one_stmt(a, buf, SW_CLASS_READ, "SHOW COLUMNS", 0, "lists a table's columns");
+		break;
+	case SW_MY_COM_STMT_FETCH:
+		one_stmt(a, "(COM_STMT_FETCH)", SW_CLASS_READ, "FETCH", 0,
+			 "fetches rows of a cursor opened by a judged execution");
+		break;
+	case SW_MY_COM_STATISTICS:
+		one_stmt(a, "(COM_STATISTICS)", SW_CLASS_READ, "STATUS", 0, "server status summary");
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "(%s)", command_name(ev->command));
+		one_stmt(a, buf, SW_CLASS_UNKNOWN, command_name(ev->command), 0,
+			 "a protocol command sqlward does not judge for governed accounts");
+		break;
+	}
+	*judged = sw_xstrdup(a->stmts[0].text);
+}
+
+/* After an allowed command: what the session can now execute. */
+static void track_allowed(struct my_session *s, uint32_t command, const struct sw_analysis *a)
+{
+	if (command == SW_MY_COM_RESET_CONNECTION || command == SW_MY_COM_CHANGE_USER) {
+		session_clear(s);
+		return;
+	}
+	for (size_t i = 0; i < a->n_stmts; i++) {
+		const struct sw_stmt *st = &a->stmts[i];
+		if (command == SW_MY_COM_STMT_PREPARE)
+			session_add_prepared(s, NULL, st);
+		else if (st->prepare_name)
+			session_add_prepared(s, st->prepare_name, st);
+		if ((st->traits & (SW_TRAIT_OPAQUE_CODE | SW_TRAIT_UNRESOLVED)) && !s->tainted) {
+			s->tainted = true;
+			snprintf(s->taint_reason, sizeof(s->taint_reason),
+				 "this session ran %s, which can prepare statements sqlward does not see: a protocol "
+				 "EXECUTE cannot be tied to a judged statement", st->command ? st->command : "code");
+		}
+	}
+}
+
+/* ---- deciding ---------------------------------------------------------------- */
+
+static json_t *event_extra(const struct sw_my_event *ev, const char *database)
+{
+	char account[160];
+	json_t *x;
+
+	snprintf(account, sizeof(account), "'%s'@'%s'", ev->priv_user, ev->priv_host);
+	x = json_pack("{s:I, s:s, s:s, s:i, s:I}", "connection_id", (json_int_t)ev->conn_id, "account", account,
+		      "protocol_command", command_name(ev->command), "thread", (int)ev->tid, "sql_mode",
+		      (json_int_t)ev->sql_mode);
+	if (ev->flags & SW_MY_SESS_DIFFERS)
+		json_object_set_new(x, "login_user", json_string(ev->user));
+	if (database)
+		json_object_set_new(x, "database_at_command", json_string(database));
+	return x;
+}
+
+static const char *via_of(uint32_t command)
+{
+	return command == SW_MY_COM_QUERY ? NULL
+	       : command == SW_MY_COM_STMT_PREPARE ? "prepare"
+	       : command == SW_MY_COM_STMT_EXECUTE ? "execute" : "command";
+}
+
+/* The role a governed event is judged as: whichever of its names the policy governs. */
+static const char *subject_role(const struct sw_daemon *d, const struct sw_my_event *ev)
+{
+	if (sw_policy_governs(d->policy, ev->user))
+		return ev->user;
+	if (ev->priv_user[0] && sw_policy_governs(d->policy, ev->priv_user))
+		return ev->priv_user;
+	return ev->user;
+}
+
+static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
+{
+	struct sw_daemon *d = g->d;
+	struct sw_analysis a;
+	struct sw_judgement *per, overall;
+	struct my_session *s = session_of(g, ev->conn_id);
+	char *judged = NULL;
+	json_t *extra;
+	struct sw_decision dec;
+	struct sw_subject subj = { .role = ev->user, .database = NULL, .engine = SW_ENGINE_MYSQL };
+	size_t len = ev->text_len < ev->packet_len ? ev->text_len : ev->packet_len;
+
+	analyze_command(g, s, ev, ev->text, len, &a, &judged);
+	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
+	sw_policy_judge(d->policy, &subj, &a, per, &overall);
+	extra = event_extra(ev, NULL);
+	memset(&dec, 0, sizeof(dec));
+	sw_mono_to_timespec(d, ev->ktime_ns, &dec.time);
+	dec.engine = SW_ENGINE_MYSQL;
+	dec.pid = (int)ev->tgid;
+	dec.role = ev->user;
+	dec.client = ev->host[0] ? ev->host : NULL;
+	dec.governed = (ev->flags & SW_MY_SESS_GOVERNED) != 0;
+	dec.statement = judged;
+	dec.statement_len = strlen(judged);
+	dec.statement_complete = ev->command != SW_MY_COM_QUERY || ev->packet_len <= ev->text_len;
+	dec.analysis = &a;
+	dec.per_stmt = per;
+	dec.overall = &overall;
+	dec.outcome = ev->action == SW_MY_ACT_KILLED ? "server_ended" : dec.governed ? "ran" : "observed";
+	dec.decided_by = ev->action == SW_MY_ACT_KILLED ? "kernel" : dec.governed ? "inert" : NULL;
+	dec.via = via_of(ev->command);
+	dec.extra = extra;
+	sw_gate_record(d, &dec, ev->action == SW_MY_ACT_KILLED, NULL);
+	if (dec.governed)
+		track_allowed(s, ev->command, &a);
+	g->observed++;
+	json_decref(extra);
+	free(per);
+	free(judged);
+	sw_analysis_free(&a);
+}
+
+/* Read the current database of a stopped thread (LEX_CSTRING THD.db). */
+static bool read_database(struct sw_my_gate *g, uint64_t thd, char *out, size_t cap)
+{
+	struct { uint64_t str; uint64_t len; } db;
+
+	out[0] = 0;
+	if (!g->layout.bpf.thd_db || !sw_my_holder_read(g->holder, thd + g->layout.bpf.thd_db, &db, sizeof(db)) ||
+	    !db.str)
+		return false;
+	if (db.len >= cap)
+		db.len = cap - 1;
+	if (!sw_my_holder_read(g->holder, db.str, out, db.len))
+		return false;
+	out[db.len] = 0;
+	return true;
+}
+
+/* The connection's socket inode: THD.net.vio -> fd -> /proc/PID/fd/FD. */
+static unsigned long connection_inode(struct sw_my_gate *g, uint64_t thd)
+{
+	uint64_t vio = 0;
+	int32_t fd = -1;
+	char path[64], link[64];
+	ssize_t n;
+	unsigned long ino = 0;
+
+	if (!g->layout.thd_vio || !sw_my_holder_read(g->holder, thd + g->layout.thd_vio, &vio, sizeof(vio)) || !vio ||
+	    !sw_my_holder_read(g->holder, vio + g->layout.vio_fd, &fd, sizeof(fd)) || fd < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)g->pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = 0;
+	if (sscanf(link, "socket:[%lu]", &ino) != 1)
+		return 0;
+	return ino;
+}
+
+/* A governed command a rule holds for a human: a hold like PostgreSQL's, its thread stays stopped. */
+static void hold_for_human(struct sw_my_gate *g, struct my_pending *p, struct my_session *s, struct sw_analysis *a,
+			   struct sw_judgement *per, const struct sw_judgement *overall, const char *text, size_t len,
+			   char *judged, const char *dbname)
+{
+	struct sw_daemon *d = g->d;
+	const struct sw_my_event *ev = p->ev;
+	const struct sw_rule *rule = sw_policy_rule(d->policy, overall->rule_id);
+	struct sw_hold *h = sw_xcalloc(1, sizeof(*h));
+	struct sw_my_hold *mh = sw_xcalloc(1, sizeof(*mh));
+	struct sw_client_chain *chain = sw_xcalloc(1, sizeof(*chain));
+	struct sw_decision dec;
+
+	(void)s;
+	(void)text;
+	(void)len;
+	mh->g = g;
+	mh->tid = p->tid;
+	mh->conn_id = ev->conn_id;
+	mh->command = ev->command;
+	mh->inode = connection_inode(g, ev->thd);
+	h->engine = SW_ENGINE_MYSQL;
+	h->my = mh;
+	h->pid = (int)ev->tgid;
+	snprintf(h->sess.role, sizeof(h->sess.role), "%s", ev->user);
+	snprintf(h->sess.database, sizeof(h->sess.database), "%.63s", dbname);
+	snprintf(h->sess.client, sizeof(h->sess.client), "%s", ev->host);
+	h->sess.pid = (int)ev->tgid;
+	h->sess.governed = true;
+	sw_sha256_hex(judged, strlen(judged), h->statement_sha256);
+	sw_approval_init(&h->approval, 0, NULL);
+	sw_approval_add_judged(&h->approval, d->policy, per, a->n_stmts, overall);
+	/* The thread is stopped: its connection, and whoever is behind it, hold still. */
+	if (mh->inode)
+		sw_client_chain_socket(g->pid, mh->inode, chain);
+	else
+		snprintf(chain->why, sizeof(chain->why), "the connection's socket could not be read from mariadbd");
+	sw_approval_set_chain(&h->approval, chain, rule ? rule->approvers_distinct_from : SW_DISTINCT_FROM_REQUESTER);
+	free(chain);
+	h->start_ns = p->stop.when_ns;
+	sw_mono_to_timespec(d, ev->ktime_ns, &h->wall);
+	h->deadline_ns = sw_mono_ns() + (uint64_t)h->approval.timeout_s * 1000000000ull;
+	h->statement = judged;
+	h->statement_len = strlen(judged);
+	h->analysis = *a;
+	memset(a, 0, sizeof(*a));
+	h->per_stmt = per;
+	h->overall = *overall;
+	h->via = via_of(ev->command);
+	h->extra = event_extra(ev, dbname[0] ? dbname : NULL);
+	sw_holds_add(d, h);
+	dec = (struct sw_decision){
+		.time = h->wall, .engine = SW_ENGINE_MYSQL, .pid = h->pid, .role = h->sess.role,
+		.database = dbname[0] ? dbname : NULL, .client = ev->host[0] ? ev->host : NULL, .governed = true,
+		.statement = h->statement, .statement_len = h->statement_len, .statement_complete = true,
+		.analysis = &h->analysis, .per_stmt = per, .overall = &h->overall, .outcome = "held",
+		.decided_by = "policy", .via = h->via, .extra = h->extra,
+	};
+	sw_gate_record(d, &dec, true, &h->ledger_seq);
+	sw_hold_webhooks_held(d, h);
+	{
+		char idt[SW_HOLD_ID_TEXT_MAX];
+		sw_hold_id_format(h->id, idt, sizeof(idt));
+		fprintf(stderr, "sqlward: holding mariadbd %d connection %llu (thread %d, %s): hold %s, rule %s\n",
+			(int)g->pid, (unsigned long long)ev->conn_id, (int)p->tid, ev->user, idt, overall->rule_id);
+	}
+}
+
+void sw_my_hold_release(struct sw_my_hold *mh, bool allow, const char *message, const struct sw_analysis *a)
+{
+	struct sw_my_gate *g;
+
+	if (!mh)
+		return;
+	g = mh->g;
+	if (allow) {
+		if (a)
+			track_allowed(session_of(g, mh->conn_id), mh->command, a);
+		sw_my_holder_allow(g->holder, mh->tid);
+	} else {
+		sw_my_holder_deny(g->holder, mh->tid, message);
+	}
+	g->decided++;
+	free(mh);
+}
+
+bool sw_my_hold_client_gone(const struct sw_my_hold *mh)
+{
+	return mh->inode && sw_client_gone_socket(mh->g->pid, mh->inode);
+}
+
+/* The hold on thread tid of this gate, if any. */
+static struct sw_hold *hold_of_thread(struct sw_my_gate *g, pid_t tid)
+{
+	for (size_t i = 0; i < g->d->n_holds; i++) {
+		struct sw_hold *h = g->d->holds[i];
+		if (h->my && h->my->g == g && h->my->tid == tid)
+			return h;
+	}
+	return NULL;
+}
+
+static void decide_held(struct sw_my_gate *g, struct my_pending *p)
+{
+	struct sw_daemon *d = g->d;
+	const struct sw_my_event *ev = p->ev;
+	struct my_session *s = session_of(g, ev->conn_id);
+	struct sw_analysis a;
+	struct sw_judgement *per, overall;
+	char *text = NULL, *judged = NULL, dbname[128], msg[400];
+	size_t len = ev->packet_len;
+	bool complete = true, allow;
+	const char *frozen, *why = NULL;
+	json_t *extra;
+	struct sw_decision dec;
+	struct sw_subject subj;
+
+	/* The thread stopped where the report says: same THD, same packet. */
+	if (p->stop.thd != ev->thd || p->stop.packet != ev->packet || p->stop.packet_len != ev->packet_len)
+		why = "the stopped thread is not at the command the probe reported";
+	/* The packet is bytes (a COM_STMT_EXECUTE's starts with a binary statement id). */
+	if (len <= ev->text_len) {
+		text = sw_xmalloc(len + 1);
+		memcpy(text, ev->text, len);
+		text[len] = 0;
+	} else if (len <= d->opts->max_statement_bytes) {
+		text = sw_xmalloc(len + 1);
+		if (!sw_my_holder_read(g->holder, ev->packet, text, len)) {
+			len = ev->text_len;
+			memcpy(text, ev->text, len);
+			complete = false;
+		}
+		text[len] = 0;
+	} else {
+		len = ev->text_len;
+		text = sw_xmalloc(len + 1);
+		memcpy(text, ev->text, len);
+		text[len] = 0;
+		complete = false;
+	}
+	analyze_command(g, s, ev, text, len, &a, &judged);
+	read_database(g, ev->thd, dbname, sizeof(dbname));
+	subj.engine = SW_ENGINE_MYSQL;
+	subj.role = subject_role(d, ev);
+	subj.database = dbname[0] ? dbname : NULL;
+	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
+	sw_policy_judge(d->policy, &subj, &a, per, &overall);
+	allow = overall.verdict == SW_VERDICT_ALLOW && !why && complete;
+	frozen = sw_daemon_frozen(d);
+	if (allow && frozen && sw_daemon_any_frozen_class(d, &a)) {
+		allow = false;
+		why = frozen;
+	}
+	if (!complete && !why)
+		why = "the statement is longer than sqlward reads (--max-statement-bytes): refused unjudged";
+	if (!allow && !why && overall.verdict == SW_VERDICT_HOLD && g->closing)
+		why = "needs a human approval, and sqlward is stopping: refused";
+	if (!allow && !why && overall.verdict == SW_VERDICT_HOLD) {
+		hold_for_human(g, p, s, &a, per, &overall, text, len, judged, dbname);
+		free(text);
+		return;   /* the hold owns the analysis, judgements and texts now */
+	}
+	extra = event_extra(ev, dbname[0] ? dbname : NULL);
+	if (why)
+		json_object_set_new(extra, "refusal", json_string(why));
+	memset(&dec, 0, sizeof(dec));
+	sw_mono_to_timespec(d, ev->ktime_ns, &dec.time);
+	dec.engine = SW_ENGINE_MYSQL;
+	dec.pid = (int)ev->tgid;
+	dec.role = ev->user;
+	dec.database = dbname[0] ? dbname : NULL;
+	dec.client = ev->host[0] ? ev->host : NULL;
+	dec.governed = true;
+	dec.statement = judged;
+	dec.statement_len = strlen(judged);
+	dec.statement_complete = complete;
+	dec.analysis = &a;
+	dec.per_stmt = per;
+	dec.overall = &overall;
+	dec.outcome = allow ? "ran" : "cancelled";
+	dec.held_us = (sw_mono_ns() - p->stop.when_ns) / 1000;
+	dec.decided_by = "policy";
+	dec.via = via_of(ev->command);
+	dec.extra = extra;
+	/* The record is on disk before the thread moves. */
+	sw_gate_record(d, &dec, true, NULL);
+	if (allow) {
+		track_allowed(s, ev->command, &a);
+		sw_my_holder_allow(g->holder, p->tid);
+	} else {
+		const struct sw_judgement *j = &overall;
+		snprintf(msg, sizeof(msg), "sqlward: %s (rule %s)%s%s", why ? why : j->reason ? j->reason : "refused by policy",
+			 j->rule_id ? j->rule_id : "default", why && j->reason ? ": " : "", why && j->reason ? j->reason : "");
+		sw_my_holder_deny(g->holder, p->tid, msg);
+	}
+	g->decided++;
+	json_decref(extra);
+	free(per);
+	free(judged);
+	free(text);
+	sw_analysis_free(&a);
+}
+
+static struct my_pending *pending_of(struct sw_my_gate *g, pid_t tid)
+{
+	for (size_t i = 0; i < g->n_pend; i++)
+		if (g->pend[i].tid == tid)
+			return &g->pend[i];
+	if (g->n_pend == g->cap_pend) {
+		g->cap_pend = g->cap_pend ? g->cap_pend * 2 : 16;
+		g->pend = sw_xrealloc(g->pend, g->cap_pend * sizeof(*g->pend));
+	}
+	memset(&g->pend[g->n_pend], 0, sizeof(g->pend[0]));
+	g->pend[g->n_pend].tid = tid;
+	g->pend[g->n_pend].since_ns = sw_mono_ns();
+	return &g->pend[g->n_pend++];
+}
+
+static void pending_done(struct sw_my_gate *g, struct my_pending *p)
+{
+	free(p->ev);
+	*p = g->pend[--g->n_pend];
+}
+
+static void try_decide(struct sw_my_gate *g)
+{
+	uint64_t now = sw_mono_ns();
+
+	for (size_t i = 0; i < g->n_pend;) {
+		struct my_pending *p = &g->pend[i];
+		if (p->ev && p->have_stop && !p->stop.gone) {
+			decide_held(g, p);
+			pending_done(g, p);
+			continue;
+		}
+		if (p->have_stop && p->stop.gone) {
+			pending_done(g, p);
+			continue;
+		}
+		if (p->have_stop && !p->ev && now - p->since_ns > UNREPORTED_DENY_NS) {
+			/* Stopped, but its report was lost (ring buffer full): refuse it unjudged. */
+			sw_my_holder_deny(g->holder, p->tid, "sqlward: the gate lost this statement's report; retry it");
+			g->refused_unreported++;
+			{
+				json_t *f = json_pack("{s:s, s:i, s:i}", "engine", "mysql", "mariadbd", (int)g->pid,
+						      "thread", (int)p->tid);
+				sw_daemon_note(g->d, "refused_unreported", f);
+				json_decref(f);
+			}
+			pending_done(g, p);
+			continue;
+		}
+		i++;
+	}
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct sw_my_gate *g = ctx;
+	const struct sw_my_event *ev = data;
+
+	if (size < sizeof(*ev) || ev->type != SW_MY_EV_COMMAND)
+		return 0;
+	if (ev->action == SW_MY_ACT_HELD) {
+		struct my_pending *p = pending_of(g, (pid_t)ev->tid);
+		if (p->ev) {
+			/* A second report for a thread that is still pending cannot be: the first was
+			 * never stopped. Record it as it came and keep the newer one. */
+			free(p->ev);
+		}
+		p->ev = sw_xmalloc(sizeof(*ev));
+		memcpy(p->ev, ev, sizeof(*ev));
+		return 0;
+	}
+	/* Inert commands (ping, quit, statement close) are not records. */
+	if (ev->command == SW_MY_COM_PING || ev->command == SW_MY_COM_QUIT || ev->command == SW_MY_COM_SLEEP ||
+	    ev->command == SW_MY_COM_STMT_CLOSE || ev->command == SW_MY_COM_STMT_RESET ||
+	    ev->command == SW_MY_COM_STMT_SEND_LONG_DATA)
+		return 0;
+	record_observed(g, ev);
+	return 0;
+}
+
+void sw_my_gate_poll(struct sw_my_gate *g)
+{
+	struct sw_my_stop stops[64];
+	size_t n;
+
+	ring_buffer__consume(g->rb);
+	while ((n = sw_my_holder_take(g->holder, stops, 64)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			struct sw_hold *h = stops[i].gone ? hold_of_thread(g, stops[i].tid) : NULL;
+			struct my_pending *p;
+			if (h) {
+				/* The thread ended while a human was deciding (server shutdown, KILL CONNECTION). */
+				sw_holds_release(g->d, h, SW_VERDICT_DENY, "server", "the server thread ended while held",
+						 "abandoned");
+				continue;
+			}
+			p = pending_of(g, stops[i].tid);
+			p->have_stop = true;
+			p->stop = stops[i];
+		}
+	try_decide(g);
+}
+
+/* ---- setup ---------------------------------------------------------------------- */
+
+/* Where file offset `off` of the binary is mapped in process pid. */
+static bool runtime_addr(pid_t pid, const char *bin, uint64_t off, uint64_t *out)
+{
+	char path[64], line[1024];
+	FILE *f;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi, foff;
+		char perms[8], file[512];
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %511s", &lo, &hi, perms, &foff, file) != 5)
+			continue;
+		if (strcmp(file, bin) != 0 || perms[2] != 'x' || off < foff || off >= foff + (hi - lo))
+			continue;
+		*out = lo + (off - foff);
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+void sw_my_gate_set_patterns(struct sw_my_gate *g, const char *const *patterns, size_t n)
+{
+	struct sw_pattern tmp[SW_GOVERN_MAX];
+	char err[256];
+
+	if (!sw_kernel_patterns(patterns, n, tmp, err, sizeof(err))) {
+		fprintf(stderr, "sqlward: MariaDB gate: %s\n", err);
+		return;
+	}
+	g->skel->bss->n_patterns = 0;
+	__sync_synchronize();
+	memcpy(g->skel->bss->patterns, tmp, n * sizeof(tmp[0]));
+	__sync_synchronize();
+	g->skel->bss->n_patterns = (uint32_t)n;
+	/* Sessions are re-matched under the new patterns at their next command. */
+	{
+		struct sw_my_conn_key k, next;
+		int fd = bpf_map__fd(g->skel->maps.my_sessions);
+		while (bpf_map_get_next_key(fd, NULL, &next) == 0) {
+			k = next;
+			bpf_map_delete_elem(fd, &k);
+		}
+	}
+}
+
+/*
+ * Pins: the probe and its .bss outlive the daemon, so a governed command that
+ * arrives while no daemon traces the server is refused (the hold signal reaches
+ * an untraced thread: see mariadb.h), never run unjudged. Names:
+ * mariadb-DAEMONPID-MARIADBPID-{link,bss}.
+ */
+#define MAX_OLD_PINS 16
+
+/* A previous daemon's pins for this server: point its probe at our holder (so it does not end the
+ * server once we trace it) and remember the names, removed once our own probe is live. */
+static int adopt_old_pins(struct sw_my_gate *g, const char *dir, char old[][512], char *err, size_t errlen)
+{
+	DIR *dd = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+	size_t our = bpf_map__value_size(g->skel->maps.bss);
+
+	if (!dd)
+		return 0;
+	while ((de = readdir(dd)) && n < MAX_OLD_PINS) {
+		int dpid, mpid, fd;
+		char kind[8] = "";
+		if (sscanf(de->d_name, "mariadb-%d-%d-%7s", &dpid, &mpid, kind) != 3 || mpid != (int)g->pid ||
+		    dpid == (int)getpid())
+			continue;
+		snprintf(old[n++], 512, "%.250s/%.250s", dir, de->d_name);
+		if (strcmp(kind, "bss") != 0)
+			continue;
+		fd = bpf_obj_get(old[n - 1]);
+		if (fd >= 0) {
+			struct bpf_map_info info;
+			uint32_t len = sizeof(info), zero = 0, abi = 0;
+			char aerr[256];
+			enum sw_abi_state as = sw_gate_map_abi(fd, &abi, aerr, sizeof(aerr));
+			memset(&info, 0, sizeof(info));
+			if (sw_abi_readable(as, abi) && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+			    info.value_size == our) {
+				struct mariadb_bpf__bss *b = sw_xcalloc(1, our);
+				if (bpf_map_lookup_elem(fd, &zero, b) == 0) {
+					b->my_config.holder_tgid = (uint32_t)getpid();
+					bpf_map_update_elem(fd, &zero, b, BPF_ANY);
+				}
+				free(b);
+			} else {
+				snprintf(err, errlen, "the probe a previous sqlward left on mariadbd %d (%s) is from another "
+					 "build: stop governed MariaDB clients, run `sqlward detach %s`, then start again",
+					 (int)g->pid, old[n - 1], dir);
+				close(fd);
+				closedir(dd);
+				return -1;
+			}
+			close(fd);
+		}
+	}
+	closedir(dd);
+	return n;
+}
+
+static int pin_ours(struct sw_my_gate *g, const char *dir, char *err, size_t errlen)
+{
+	char path[512];
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create pin directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/mariadb-%d-%d-link", dir, (int)getpid(), (int)g->pid);
+	if (bpf_link__pin(g->link, path) != 0) {
+		snprintf(err, errlen, "cannot pin the MariaDB probe at %s: %s; is %s on a bpffs mount?", path,
+			 strerror(errno), dir);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/mariadb-%d-%d-bss", dir, (int)getpid(), (int)g->pid);
+	if (bpf_map__pin(g->skel->maps.bss, path) != 0) {
+		snprintf(err, errlen, "cannot pin the MariaDB probe's state at %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_my_gate **out, char *err, size_t errlen)
+{
+	char old[MAX_OLD_PINS][512];
+	int n_old = 0;
+	struct sw_my_gate *g = sw_xcalloc(1, sizeof(*g));
+	char exe[64], lerr[512];
+	ssize_t n;
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = 0);
+	uint64_t base;
+
+	g->d = d;
+	g->pid = pid;
+	g->enforce = enforce;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	n = readlink(exe, g->bin_path, sizeof(g->bin_path) - 1);
+	if (n <= 0) {
+		snprintf(err, errlen, "cannot read %s (%s): is %d a running mariadbd?", exe, strerror(errno), (int)pid);
+		goto fail;
+	}
+	g->bin_path[n] = 0;
+	/* The probes read through /proc/PID/exe: the very file the process runs, even if replaced on disk. */
+	if (sw_my_layout_load(exe, &g->layout, lerr, sizeof(lerr)) < 0) {
+		snprintf(err, errlen, "cannot govern mariadbd %d (%s): %s", (int)pid, g->bin_path, lerr);
+		goto fail;
+	}
+	if (!g->layout.bpf.valid || g->layout.problem[0]) {
+		snprintf(err, errlen, "cannot govern mariadbd %d (%s, %s): %s; sqlward gates only servers whose "
+			 "layout it could verify", (int)pid, g->bin_path, g->layout.version, g->layout.problem);
+		goto fail;
+	}
+	g->layout.bpf.thd_main_sctx = g->layout.thd_main_security_ctx;
+	g->skel = mariadb_bpf__open_and_load();
+	if (!g->skel) {
+		snprintf(err, errlen, "cannot load the MariaDB BPF programs: %s", strerror(errno));
+		goto fail;
+	}
+	g->skel->bss->bins[0] = g->layout.bpf;
+	g->skel->bss->sw_abi_version = SW_ABI_VERSION;
+	g->skel->bss->my_config.enforce = enforce;
+	g->skel->bss->my_config.holder_tgid = (uint32_t)getpid();
+	{
+		const char *const *pats;
+		size_t np = sw_policy_govern_patterns(d->policy, &pats);
+		sw_my_gate_set_patterns(g, pats, np);
+	}
+	if (!runtime_addr(pid, g->bin_path, g->layout.fn_file_off[SW_MY_FN_DISPATCH], &base)) {
+		snprintf(err, errlen, "cannot find where mariadbd %d maps %s (its /proc/%d/maps)", (int)pid, g->bin_path,
+			 (int)pid);
+		goto fail;
+	}
+	if (enforce && d->opts->pin_dir && (n_old = adopt_old_pins(g, d->opts->pin_dir, old, err, errlen)) < 0)
+		goto fail;
+	if (enforce && sw_my_holder_start(pid, base, &g->holder, err, errlen) < 0)
+		goto fail;
+	uo.bpf_cookie = 0;
+	g->link = bpf_program__attach_uprobe_opts(g->skel->progs.on_dispatch_command, pid, exe,
+						  g->layout.fn_file_off[SW_MY_FN_DISPATCH], &uo);
+	if (!g->link) {
+		snprintf(err, errlen, "cannot attach the probe on dispatch_command in %s: %s", g->bin_path, strerror(errno));
+		goto fail;
+	}
+	if (enforce && d->opts->pin_dir) {
+		if (pin_ours(g, d->opts->pin_dir, err, errlen) < 0)
+			goto fail;
+		for (int i = 0; i < n_old; i++)
+			unlink(old[i]);
+	}
+	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.my_events), on_event, g, NULL);
+	if (!g->rb) {
+		snprintf(err, errlen, "cannot open the MariaDB ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	*out = g;
+	return 0;
+fail:
+	sw_my_gate_close(g);
+	return -1;
+}
+
+int sw_my_gate_ring_fd(const struct sw_my_gate *g)
+{
+	return ring_buffer__epoll_fd(g->rb);
+}
+
+int sw_my_gate_holder_fd(const struct sw_my_gate *g)
+{
+	return g->holder ? sw_my_holder_fd(g->holder) : -1;
+}
+
+json_t *sw_my_gate_state(const struct sw_my_gate *g)
+{
+	char why[256] = "";
+	bool alive = g->holder && sw_my_holder_alive(g->holder, why, sizeof(why));
+	return json_pack("{s:s, s:i, s:s, s:s, s:b, s:b, s:s?, s:i, s:I, s:I, s:I, s:I}", "engine", "mysql", "pid",
+			 (int)g->pid, "binary", g->bin_path, "version", g->layout.version, "enforce", g->enforce,
+			 "holder_alive", alive, "holder_error", why[0] ? why : NULL, "threads_traced",
+			 g->holder ? (int)sw_my_holder_threads(g->holder) : 0, "decided", (json_int_t)g->decided,
+			 "observed", (json_int_t)g->observed, "refused_unreported", (json_int_t)g->refused_unreported,
+			 "lost_events", (json_int_t)(g->skel ? g->skel->bss->lost_events : 0));
+}
+
+static struct sw_hold *first_hold_of(struct sw_my_gate *g)
+{
+	for (size_t i = 0; i < g->d->n_holds; i++)
+		if (g->d->holds[i]->my && g->d->holds[i]->my->g == g)
+			return g->d->holds[i];
+	return NULL;
+}
+
+void sw_my_gate_close(struct sw_my_gate *g)
+{
+	if (!g)
+		return;
+	g->closing = true;
+	if (g->rb && g->holder) {
+		/* Decide what already arrived (nothing new waits for a human), refuse what waits, and
+		 * the holder refuses whatever is still stopped. */
+		sw_my_gate_poll(g);
+		for (struct sw_hold *h; (h = first_hold_of(g));)
+			sw_holds_release(g->d, h, SW_VERDICT_DENY, "sqlward", "sqlward daemon stopping", "cancelled");
+	}
+	if (g->skel)
+		g->skel->bss->my_config.holder_tgid = 0;
+	bpf_link__destroy(g->link);
+	sw_my_holder_stop(g->holder);
+	ring_buffer__free(g->rb);
+	mariadb_bpf__destroy(g->skel);
+	for (size_t i = 0; i < g->n_sess; i++)
+		session_clear(&g->sess[i]);
+	free(g->sess);
+	for (size_t i = 0; i < g->n_pend; i++)
+		free(g->pend[i].ev);
+	free(g->pend);
+	free(g);
+}

@@ -1,0 +1,63 @@
+/*
+ * The MariaDB holder: one thread of the daemon traces every thread of a
+ * governed mariadbd (ptrace seize, new threads included), so the probe's
+ * thread-directed hold signal stops exactly the connection's thread at
+ * dispatch_command's entry (bpf/mariadb.h). At each such stop the holder
+ * first sets the deny registers (the command's length to 0) and only an allow
+ * restores them: if the daemon dies while a thread is stopped, the thread
+ * resumes with an empty command and the statement does not run.
+ *
+ * All ptrace calls happen on the holder's own thread (ptrace requests must come
+ * from the tracer thread); the daemon's loop talks to it through queues.
+ */
+#ifndef SQLWARD_MY_HOLDER_H
+#define SQLWARD_MY_HOLDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sw_my_holder;
+
+/* A thread the hold signal stopped at dispatch_command. */
+struct sw_my_stop {
+	pid_t tid;
+	uint32_t command;       /* enum_server_command (from the registers) */
+	uint64_t thd;           /* THD * */
+	uint64_t packet;        /* char *packet */
+	uint32_t packet_len;    /* the command's real length (restored on allow) */
+	uint64_t when_ns;       /* CLOCK_MONOTONIC */
+	bool gone;              /* the thread exited while stopped (nothing to decide) */
+};
+
+/*
+ * Seize every thread of mariadbd `pid`; `entry` is dispatch_command's runtime
+ * address in it. Fails with a message that says what refused (Yama
+ * ptrace_scope, another tracer, permissions).
+ */
+int sw_my_holder_start(pid_t pid, uint64_t entry, struct sw_my_holder **out, char *err, size_t errlen);
+/* Readable (eventfd) when stops are waiting to be taken. */
+int sw_my_holder_fd(const struct sw_my_holder *h);
+/* Take up to max new stops; returns how many. */
+size_t sw_my_holder_take(struct sw_my_holder *h, struct sw_my_stop *out, size_t max);
+/* Let a stopped thread run its command as it arrived. */
+void sw_my_holder_allow(struct sw_my_holder *h, pid_t tid);
+/*
+ * Refuse a stopped thread's command. For COM_QUERY with a message, the packet
+ * becomes `SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT='message'` so the client
+ * reads the reason (error 1644); otherwise the command arrives empty.
+ */
+void sw_my_holder_deny(struct sw_my_holder *h, pid_t tid, const char *message);
+/* Read `len` bytes of the traced process's memory at addr; false on failure. */
+bool sw_my_holder_read(const struct sw_my_holder *h, uint64_t addr, void *buf, size_t len);
+/* Is the holder still tracing (false once mariadbd exited or tracing failed; why says why)? */
+bool sw_my_holder_alive(const struct sw_my_holder *h, char *why, size_t whylen);
+size_t sw_my_holder_threads(const struct sw_my_holder *h);
+/* Deny every stopped thread, stop tracing, free. */
+void sw_my_holder_stop(struct sw_my_holder *h);
+
+/* The packet text a denied COM_QUERY becomes (exposed for tests): NUL-terminated, <= cap bytes. */
+size_t sw_my_deny_packet(const char *message, char *out, size_t cap);
+
+#endif
