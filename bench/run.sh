@@ -24,12 +24,28 @@
 # ledger belong to that run) and detached after it, so A, D, E run with no
 # probe attached.
 #
+# MariaDB (10.11, a throwaway mariadbd from tests/lib/mariadb.sh, one thread per
+# connection), sysbench 1.0 oltp_read_only and oltp_read_write (prepared
+# statements, BENCH_MY_TABLES x BENCH_MY_ROWS, prepared once), with the same
+# threads, seconds and interleaved rounds:
+#   MA  MariaDB alone
+#   MB  sqlward running (--mariadb-pid), account bench_app ungoverned: observe + ledger
+#   MC  sqlward running, account agent_bench governed, bench/policy-allow.yaml: every
+#       command stops its thread and is judged in the daemon, then resumed
+#   MA2 MariaDB alone again, last in each round: MA2/MA is the A/A' noise floor
+# Any refusal in MC is listed in the report (a finding: the policy allows reads
+# and writes). bench/mariadb_report.py parses sysbench and writes that section.
+#
 # Knobs (environment): BENCH_SECONDS (5) per run, BENCH_ROUNDS (5),
 # BENCH_CLIENTS ("4 16"), BENCH_WORKLOADS ("select select-prepared tpcb nested"),
 # BENCH_CONFIGS ("A B C D E"), BENCH_SCALE (10), BENCH_CORPUS (300000),
 # BENCH_SKIP_PG=1 / BENCH_SKIP_CLASSIFIER=1, BENCH_RESULTS (tests/bench/results),
-# SQLWARD / CLASSIFY_BENCH (binaries), BENCH_SQLWARD_VERSION (the report's sqlward line).
-# Defaults: 150 pgbench runs of 5 s + setup + classifier: about 17 minutes on 2 cores.
+# SQLWARD / CLASSIFY_BENCH (binaries), BENCH_SQLWARD_VERSION (the report's sqlward line),
+# BENCH_MARIADB (1; 0 skips MariaDB), BENCH_MY_WORKLOADS ("oltp_read_only oltp_read_write"),
+# BENCH_MY_CONFIGS ("MA MB MC MA2"), BENCH_MY_THREADS (BENCH_CLIENTS), BENCH_MY_TABLES (4),
+# BENCH_MY_ROWS (10000), BENCH_MY_POOL=1 (mariadbd with thread_handling=pool-of-threads).
+# Defaults: 150 pgbench runs of 5 s + setup + classifier: about 17 minutes on 2 cores,
+# plus 80 sysbench runs of 5 s: about 8 minutes more.
 # Needs root (BPF, throwaway clusters run as a system user).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,7 +62,17 @@ SQLWARD=${SQLWARD:-$TOP/build/sqlward}
 CLASSIFY_BENCH=${CLASSIFY_BENCH:-$TOP/build/tools/classify_bench}
 RECORD_BENCH=${RECORD_BENCH:-$TOP/build/tools/record_bench}
 SW_PG_DB=bench
+MY_ON=${BENCH_MARIADB:-1}
+MY_WORKLOADS=${BENCH_MY_WORKLOADS:-oltp_read_only oltp_read_write}
+MY_CONFIGS=${BENCH_MY_CONFIGS:-MA MB MC MA2}
+MY_THREADS=${BENCH_MY_THREADS:-$CLIENTS}
+MY_TABLES=${BENCH_MY_TABLES:-4}
+MY_ROWS=${BENCH_MY_ROWS:-10000}
 . "$TOP/tests/lib/pg.sh"
+if [ "$MY_ON" != 0 ]; then
+	SW_MY_DB=sbtest
+	. "$TOP/tests/lib/mariadb.sh"
+fi
 
 [ "$(id -u)" -eq 0 ] || sw_die "bench/run.sh needs root (BPF probes, throwaway clusters)"
 [ -x "$SQLWARD" ] || sw_die "$SQLWARD missing: run make"
@@ -55,6 +81,16 @@ for t in pgbench pgbouncer gnuplot /usr/bin/time; do
 done
 [ -f "$SW_PG_BINDIR/../lib/pgaudit.so" ] || [ -f /usr/lib/postgresql/15/lib/pgaudit.so ] ||
 	sw_die "pgaudit missing: run scripts/install-deps.sh --bench"
+if [ "$MY_ON" != 0 ]; then
+	command -v sysbench >/dev/null || sw_die "sysbench missing: run scripts/install-deps.sh (or skip MariaDB with BENCH_MARIADB=0)"
+	for cfg in $MY_CONFIGS; do
+		case $cfg in MA | MB | MC | MA2) ;; *) sw_die "BENCH_MY_CONFIGS: unknown configuration '$cfg' (use MA MB MC MA2)" ;; esac
+	done
+	for wl in $MY_WORKLOADS; do
+		case $wl in oltp_read_only | oltp_read_write) ;;
+		*) sw_die "BENCH_MY_WORKLOADS: unknown workload '$wl' (use oltp_read_only oltp_read_write)" ;; esac
+	done
+fi
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
 T0=$(date +%s)
@@ -151,16 +187,42 @@ psql -X -At -h 127.0.0.1 -p "$B_PORT" -U bench_app -d bench -c "SELECT 1" >/dev/
 	{ cat "$BDIR/stdout" "$BDIR/pgbouncer.log" >&2 2>/dev/null; sw_die "pgbouncer did not come up"; }
 BOUNCER_PID=$(cat "$BDIR/pgbouncer.pid" 2>/dev/null || echo "$BOUNCER")
 
+# ---- MariaDB ----------------------------------------------------------------------
+# my_sysbench WORKLOAD ACCOUNT THREADS SYSBENCH-ARGS...: sysbench's mysql driver over
+# TCP to the throwaway server (prepared statements: its default --db-ps-mode=auto).
+my_sysbench() {
+	local wl=$1 acct=$2 t=$3
+	shift 3
+	timeout -k 5 $((SECS + 120)) sysbench "$wl" --db-driver=mysql --mysql-host=127.0.0.1 \
+		--mysql-port="$SW_MY_PORT" --mysql-user="$acct" --mysql-password="$SW_MY_PASSWORD" --mysql-db=sbtest \
+		--tables="$MY_TABLES" --table-size="$MY_ROWS" --threads="$t" "$@"
+}
+if [ "$MY_ON" != 0 ]; then
+	say "starting a throwaway mariadbd, sysbench prepare ($MY_TABLES tables x $MY_ROWS rows)"
+	SW_MY_EXTRA_ARGS="--innodb-buffer-pool-size=256M"
+	if [ "${BENCH_MY_POOL:-0}" = 1 ]; then my_start --pool; else my_start; fi
+	my_sql_admin "CREATE DATABASE sbtest" \
+		"CREATE USER 'bench_app'@'%' IDENTIFIED BY '$SW_MY_PASSWORD'" \
+		"GRANT ALL PRIVILEGES ON sbtest.* TO 'bench_app'@'%'" \
+		"CREATE USER 'agent_bench'@'%' IDENTIFIED BY '$SW_MY_PASSWORD'" \
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON sbtest.* TO 'agent_bench'@'%'" ||
+		sw_die "MariaDB accounts and database sbtest: $MY_ERR"
+	# The writes of oltp_read_write delete and re-insert the same ids: the tables keep their size.
+	my_sysbench oltp_read_write bench_app 4 prepare >"$SW_TMP/sysbench-prepare.log" 2>&1 ||
+		{ cat "$SW_TMP/sysbench-prepare.log" >&2; sw_die "sysbench prepare on MariaDB failed (log above)"; }
+	MY_VERSION=$(my_sql_admin "SELECT CONCAT(VERSION(), ', ', @@thread_handling)" && echo "$MY_OUT")
+fi
+
 # ---- the gate -------------------------------------------------------------------
 GATE_PID= GATE_PIN= GATE_SOCK=
-gate_start() {  # POLICY TAG
+gate_start() {  # POLICY TAG [MORE sqlward run OPTIONS...]
 	GATE_PIN="/sys/fs/bpf/sqlward-bench-$$"
 	GATE_SOCK="$SW_TMP/gate.sock"
 	GATE_LEDGER="$SW_TMP/ledger-$2.jsonl"
 	GATE_LOG="$SW_TMP/gate-$2.log"
 	rm -f "$GATE_LEDGER"
 	"$SQLWARD" run --policy "$1" --ledger "$GATE_LEDGER" --socket "$GATE_SOCK" --pg-bin "$SW_PG_BIN" \
-		--postmaster-pid "$P_PM" --pin-dir "$GATE_PIN" >"$GATE_LOG" 2>&1 &
+		--postmaster-pid "$P_PM" --pin-dir "$GATE_PIN" "${@:3}" >"$GATE_LOG" 2>&1 &
 	GATE_PID=$!
 	for _ in $(seq 300); do
 		grep -qs "gate ready" "$GATE_LOG" && return 0
@@ -252,6 +314,50 @@ run_one() {
 	say "r$round $cfg $wl c=$c tps=$tps lat(p50 p99 us)=$p cpu%=$cpu hwm=${hwm}kB drops=$drops held=[$held] $status"
 }
 
+# ---- one sysbench run on MariaDB -----------------------------------------------------
+MY_TSV="$SW_TMP/runs-mariadb.tsv"
+MY_REFUSALS="$SW_TMP/mariadb-refusals.jsonl"
+# run_my_one ROUND CONFIG WORKLOAD THREADS -> one line appended to $MY_TSV
+run_my_one() {
+	local round=$1 cfg=$2 wl=$3 t=$4 acct=bench_app tag="my-$2-$3-$4-r$1"
+	local t0=0 t1=0 hwm=0 drops="NA NA" ledger="0 0 0 0 0" stats rc status cpu cpus queries out="$SW_TMP/sysbench-$tag.out"
+	case $cfg in
+	MB) gate_start policies/default.yaml "$tag" --mariadb-pid "$SW_MY_PID" ;;
+	MC) gate_start bench/policy-allow.yaml "$tag" --mariadb-pid "$SW_MY_PID"; acct=agent_bench ;;
+	esac
+	[ -n "$GATE_PID" ] && t0=$(cpu_ticks "$GATE_PID")
+	note_noise
+	my_sysbench "$wl" "$acct" "$t" --time="$SECS" --percentile=99 --histogram=on run >"$out" 2>&1
+	rc=$?
+	if [ -n "$GATE_PID" ]; then
+		t1=$(cpu_ticks "$GATE_PID")
+		hwm=$(hwm_kb "$GATE_PID")
+		"$SQLWARD" status --socket "$GATE_SOCK" >"$SW_TMP/status-$tag.json" 2>&1
+		drops=$(python3 bench/mariadb_report.py status "$SW_TMP/status-$tag.json")
+		gate_stop
+		# Held times and refusals are the governed account's (MC); MB's account is never held.
+		ledger=$(python3 bench/mariadb_report.py ledger "$GATE_LEDGER" "$acct" "$MY_REFUSALS" \
+			"$SW_TMP/my-held/$wl-$t.txt")
+		rm -rf "$GATE_LEDGER" "$GATE_LEDGER".*
+	fi
+	stats=$(python3 bench/mariadb_report.py sysbench "$out")
+	status=ok
+	if [ "$rc" -ne 0 ] || grep -q FATAL "$out" || [ "${stats%% *}" = 0.00 ]; then
+		status=$(grep -m1 -E 'FATAL|ERROR|error' "$out" | tr '\t' ' ' | cut -c1-120)
+		[ -n "$status" ] || status="sysbench exit $rc"
+		cp "$out" "$SW_TMP/failed-$tag.log"
+	fi
+	read -r _ _ queries _ <<<"$stats"
+	cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v s="$SECS" 'BEGIN {printf "%.1f", (b - a) / hz / s * 100}')
+	cpus=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v q="$queries" 'BEGIN {printf "%.2f", (q > 0 ? (b - a) / hz * 1e6 / q : 0)}')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$cfg" "$wl" "$t" "${stats// /$'\t'}" \
+		"$cpu" "$cpus" "$hwm" "${drops// /$'\t'}" "${ledger// /$'\t'}" "$status" >>"$MY_TSV"
+	say "r$round $cfg $wl t=$t tps qps queries p50 p99(us)=[$stats] cpu%=$cpu cpu_us/stmt=$cpus hwm=${hwm}kB lost refused_unreported=[$drops] ledger[n held p50 p99 refused]=[$ledger] $status"
+}
+printf 'round\tconfig\tworkload\tthreads\ttps\tqps\tqueries\tp50_us\tp99_us\tcpu_pct\tcpu_us_per_stmt\thwm_kb\tdrops\trefused_unreported\tledger_n\theld_n\theld_p50\theld_p99\trefused_n\tstatus\n' >"$MY_TSV"
+: >"$MY_REFUSALS"
+mkdir -p "$SW_TMP/my-held"
+
 printf '\\set aid random(1, 100000 * %s)\nSELECT bench_balance(:aid);\n' "$SCALE" >"$SW_TMP/nested.sql"
 
 printf 'round\tconfig\tworkload\tclients\ttps\tp50_us\tp99_us\textra_cpu_pct\textra_hwm_kb\tdrops\theld_n\tcache_n\theld_p50\theld_p90\theld_p99\theld_max\tstatus\n' >"$TSV"
@@ -268,6 +374,21 @@ if [ "${BENCH_SKIP_PG:-0}" != 1 ]; then
 			for c in $CLIENTS; do
 				for cfg in $CONFIGS; do
 					run_one "$round" "$cfg" "$wl" "$c"
+				done
+			done
+		done
+	done
+fi
+
+if [ "$MY_ON" != 0 ]; then
+	say "MariaDB warm-up"
+	my_sysbench oltp_read_only bench_app 4 --time=2 run >/dev/null 2>&1
+	say "MariaDB matrix: configs [$MY_CONFIGS] x workloads [$MY_WORKLOADS] x threads [$MY_THREADS] x $ROUNDS rounds, ${SECS}s each"
+	for round in $(seq 1 "$ROUNDS"); do
+		for wl in $MY_WORKLOADS; do
+			for t in $MY_THREADS; do
+				for cfg in $MY_CONFIGS; do
+					run_my_one "$round" "$cfg" "$wl" "$t"
 				done
 			done
 		done
@@ -322,6 +443,20 @@ META="$SW_TMP/meta.txt"
 	echo "noise=other sqlward daemons running before $FOREIGN_RUNS of $NRUNS runs (at most $FOREIGN_MAX at once); highest 1-min load average $LOAD_MAX$([ "$FOREIGN_RUNS" -gt 0 ] && echo ' -- NOT a quiet machine: their probes and CPU use perturb every configuration')"
 } >"$META"
 cp "$TSV" "$OUT_TSV"
-python3 bench/report.py report "$TSV" "$SW_TMP/held" "$META" "$CLS" "$OUT_MD" "$OUT_PNG" || sw_die "report failed"
+# A failed PostgreSQL report (its markdown may be written) still gets the MariaDB section below.
+PG_REPORT_RC=0
+python3 bench/report.py report "$TSV" "$SW_TMP/held" "$META" "$CLS" "$OUT_MD" "$OUT_PNG" || PG_REPORT_RC=$?
+if [ "$MY_ON" != 0 ]; then
+	OUT_MY_TSV="$RESULTS/$STAMP-$HOST-mariadb.tsv"
+	cp "$MY_TSV" "$OUT_MY_TSV"
+	{
+		echo "mariadb=$MY_VERSION ($SW_MY_BIN), innodb_buffer_pool_size 256M, innodb_flush_log_at_trx_commit 0"
+		echo "sysbench=$(sysbench --version 2>/dev/null), mysql driver over TCP 127.0.0.1, prepared statements"
+		echo "my_params=$MY_TABLES tables x $MY_ROWS rows, $ROUNDS rounds, ${SECS} s per run, threads $MY_THREADS"
+	} >"$SW_TMP/meta-mariadb.txt"
+	python3 bench/mariadb_report.py report "$OUT_MY_TSV" "$SW_TMP/my-held" "$MY_REFUSALS" \
+		"$SW_TMP/meta-mariadb.txt" "$OUT_MD" || sw_die "MariaDB report failed"
+fi
 cat "$OUT_MD"
-say "report: $OUT_MD, plot: $OUT_PNG, raw runs: $OUT_TSV"
+[ "$PG_REPORT_RC" = 0 ] || sw_die "bench/report.py failed (exit $PG_REPORT_RC, its error above): $OUT_MD may lack its end or the plot"
+say "report: $OUT_MD, plot: $OUT_PNG, raw runs: $OUT_TSV$([ "$MY_ON" != 0 ] && echo ", $OUT_MY_TSV")"

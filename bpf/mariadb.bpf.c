@@ -28,8 +28,37 @@ __u64 lost_events;            /* ring buffer full: the command was not reported 
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, 16 << 20);
 } my_events SEC(".maps");
+
+/* An event is built here, then only its used part (header + text) goes into the ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_my_event);
+} my_scratch SEC(".maps");
+
+/*
+ * Send a built event. A held or refused command wakes the daemon at once; a
+ * recorded one waits for its next pass (a tick at most) unless the ring fills.
+ * Returns false when the ring is full (the command is not reported).
+ */
+static __always_inline bool send_event(struct sw_my_event *ev)
+{
+	__u64 size = __builtin_offsetof(struct sw_my_event, text) + (ev->text_len & (2 * SW_MY_TEXT_CAP - 1));
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (size > sizeof(*ev))
+		size = sizeof(*ev);
+	if (ev->action == SW_MY_ACT_HELD || ev->action == SW_MY_ACT_KILLED ||
+	    bpf_ringbuf_query(&my_events, BPF_RB_AVAIL_DATA) >= (1 << 20))
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&my_events, ev, size, flags) == 0)
+		return true;
+	__sync_fetch_and_add(&lost_events, 1);
+	return false;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -37,6 +66,13 @@ struct {
 	__type(key, struct sw_my_conn_key);
 	__type(value, struct sw_my_session);
 } my_sessions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct sw_my_conn_key);
+	__type(value, struct sw_my_expect);
+} my_expect SEC(".maps");
 
 #define PT_PTRACED_BIT 0x1
 
@@ -70,6 +106,41 @@ static __always_inline __u32 read_name(char *dst, const void *src)
 	return (__u32)n - 1;
 }
 
+/* The login's own security context (main_security_ctx: the effective one differs inside
+ * SQL SECURITY DEFINER routines) and the session's sql_mode and client charset. */
+static __always_inline void read_identity(struct sw_my_event *ev, void *thd, const struct sw_my_bin_layout *L,
+					  __u32 *ulen, __u32 *plen)
+{
+	void *sctx = NULL, *cs = NULL;
+	const char *p = NULL;
+
+	ev->sql_mode = 0;
+	ev->charset = 0;
+	bpf_probe_read_user(&ev->sql_mode, sizeof(ev->sql_mode), thd + L->thd_sql_mode);
+	if (bpf_probe_read_user(&cs, sizeof(cs), thd + L->thd_charset_client) == 0 && cs)
+		bpf_probe_read_user(&ev->charset, sizeof(ev->charset), cs + L->charset_number);
+	if (L->thd_main_sctx)
+		sctx = thd + L->thd_main_sctx;
+	else
+		bpf_probe_read_user(&sctx, sizeof(sctx), thd + L->thd_security_ctx);
+	ev->user[0] = ev->host[0] = ev->priv_user[0] = ev->priv_host[0] = 0;
+	*ulen = *plen = 0;
+	if (!sctx)
+		return;
+	if (bpf_probe_read_user(&p, sizeof(p), sctx + L->sctx_user) == 0 && p)
+		*ulen = read_name(ev->user, p);
+	p = NULL;
+	if (bpf_probe_read_user(&p, sizeof(p), sctx + L->sctx_host) == 0 && p)
+		read_name(ev->host, p);
+	if (!ev->host[0]) {
+		p = NULL;
+		if (bpf_probe_read_user(&p, sizeof(p), sctx + L->sctx_ip) == 0 && p)
+			read_name(ev->host, p);
+	}
+	*plen = read_name(ev->priv_user, sctx + L->sctx_priv_user);
+	read_name(ev->priv_host, sctx + L->sctx_priv_host);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 len)
 {
@@ -78,8 +149,6 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 	struct sw_my_event *ev;
 	struct sw_my_conn_key key = {};
 	struct sw_my_session *sess, fresh = {};
-	void *sctx = NULL, *cs = NULL;
-	const char *p = NULL;
 	__u32 ulen, plen, copy;
 
 	if (bin >= SW_MY_BINS_MAX)
@@ -87,15 +156,11 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 	L = &bins[bin];
 	if (!L->valid)
 		return 0;
-	ev = bpf_ringbuf_reserve(&my_events, sizeof(*ev), 0);
-	if (!ev) {
-		/* Cannot report it: a governed command still must not run unjudged, so
-		 * hold it anyway when a holder exists (it finds the thread stopped with
-		 * no event and denies it); lost_events tells the daemon why. */
-		__sync_fetch_and_add(&lost_events, 1);
-		if (my_config.enforce && traced_by_holder())
-			bpf_send_signal_thread(SW_MY_HOLD_SIGNAL);
-		return 0;
+	{
+		__u32 zero = 0;
+		ev = bpf_map_lookup_elem(&my_scratch, &zero);
+		if (!ev)
+			return 0;
 	}
 	ev->type = SW_MY_EV_COMMAND;
 	ev->tgid = bpf_get_current_pid_tgid() >> 32;
@@ -109,36 +174,8 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 	ev->bin = bin;
 	ev->pad = 0;
 	ev->conn_id = 0;
-	ev->sql_mode = 0;
-	ev->charset = 0;
 	bpf_probe_read_user(&ev->conn_id, sizeof(ev->conn_id), thd + L->thd_thread_id);
-	bpf_probe_read_user(&ev->sql_mode, sizeof(ev->sql_mode), thd + L->thd_sql_mode);
-	if (bpf_probe_read_user(&cs, sizeof(cs), thd + L->thd_charset_client) == 0 && cs)
-		bpf_probe_read_user(&ev->charset, sizeof(ev->charset), cs + L->charset_number);
-	/* Identity: the login's own security context (a client command runs outside stored
-	 * programs, where the effective one would be the same). */
-	if (L->thd_main_sctx)
-		sctx = thd + L->thd_main_sctx;
-	else
-		bpf_probe_read_user(&sctx, sizeof(sctx), thd + L->thd_security_ctx);
-	ev->user[0] = ev->host[0] = ev->priv_user[0] = ev->priv_host[0] = 0;
-	ulen = 0;
-	if (sctx) {
-		if (bpf_probe_read_user(&p, sizeof(p), sctx + L->sctx_user) == 0 && p)
-			ulen = read_name(ev->user, p);
-		p = NULL;
-		if (bpf_probe_read_user(&p, sizeof(p), sctx + L->sctx_host) == 0 && p)
-			read_name(ev->host, p);
-		if (!ev->host[0]) {
-			p = NULL;
-			if (bpf_probe_read_user(&p, sizeof(p), sctx + L->sctx_ip) == 0 && p)
-				read_name(ev->host, p);
-		}
-		plen = read_name(ev->priv_user, sctx + L->sctx_priv_user);
-		read_name(ev->priv_host, sctx + L->sctx_priv_host);
-	} else {
-		plen = 0;
-	}
+	read_identity(ev, thd, L, &ulen, &plen);
 
 	/* Governed: decided once per connection (ids are never reused by a server), again after
 	 * COM_CHANGE_USER / COM_RESET_CONNECTION (this command is judged under the old identity). */
@@ -169,6 +206,9 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 	ev->flags = sess->flags;
 	if (cmd == SW_MY_COM_CHANGE_USER || cmd == SW_MY_COM_RESET_CONNECTION)
 		bpf_map_delete_elem(&my_sessions, &key);
+	/* A new command: no top-level execution is expected until the daemon allows it. */
+	if (ev->flags & SW_MY_SESS_GOVERNED)
+		bpf_map_delete_elem(&my_expect, &key);
 
 	/* Two constant-bounded reads: the verifier needs the size's bound in the register it checks. */
 	ev->text_len = 0;
@@ -195,6 +235,131 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 			bpf_send_signal_thread(SW_MY_HOLD_SIGNAL);
 		}
 	}
+	/* Not reported (ring full): a governed command is held all the same and the daemon refuses
+	 * it unjudged (it finds the thread stopped with no report); others just go uncounted but for
+	 * lost_events. */
+	send_event(ev);
+	return 0;
+}
+
+/* unlink_thd(THD *): once per connection in both thread modes, whatever ended it. */
+SEC("uprobe")
+int BPF_KPROBE(on_connection_end, void *thd)
+{
+	__u32 bin = (__u32)bpf_get_attach_cookie(ctx);
+	struct sw_my_conn_key key = {};
+	struct sw_my_end_event *ev;
+
+	if (bin >= SW_MY_BINS_MAX || !bins[bin].valid)
+		return 0;
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	if (bpf_probe_read_user(&key.conn_id, sizeof(key.conn_id), thd + bins[bin].thd_thread_id) != 0)
+		return 0;
+	bpf_map_delete_elem(&my_sessions, &key);
+	ev = bpf_ringbuf_reserve(&my_events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return 0;
+	}
+	ev->type = SW_MY_EV_END;
+	ev->tgid = key.tgid;
+	ev->conn_id = key.conn_id;
+	ev->ktime_ns = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/*
+ * mysql_execute_command(THD *, bool): every statement the server executes, on a
+ * governed connection: a client statement whose parsed command is what the
+ * daemon expected runs on; anything else (a statement inside a stored program,
+ * trigger or function, a prepared statement's execution, a client statement
+ * the server parsed differently) stops its thread and is judged by its text
+ * and the server's own command.
+ */
+SEC("uprobe")
+int BPF_KPROBE(on_execute_command, void *thd)
+{
+	__u32 bin = (__u32)bpf_get_attach_cookie(ctx);
+	const struct sw_my_bin_layout *L;
+	struct sw_my_conn_key key = {};
+	struct sw_my_session *sess;
+	struct sw_my_expect *exp;
+	struct sw_my_event *ev;
+	void *lex = NULL;
+	__u32 sqlcom = 0xffffffff, ulen, plen, flags;
+	bool nested;
+	struct { const char *str; __u64 len; } q = {};
+
+	if (bin >= SW_MY_BINS_MAX)
+		return 0;
+	L = &bins[bin];
+	if (!L->valid || !L->thd_main_lex || !my_config.enforce)
+		return 0;
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	if (bpf_probe_read_user(&key.conn_id, sizeof(key.conn_id), thd + L->thd_thread_id) != 0)
+		return 0;
+	sess = bpf_map_lookup_elem(&my_sessions, &key);
+	if (!sess || !(sess->flags & SW_MY_SESS_GOVERNED))
+		return 0;
+	flags = sess->flags;
+	bpf_probe_read_user(&lex, sizeof(lex), thd + L->thd_lex);
+	if (lex)
+		bpf_probe_read_user(&sqlcom, sizeof(sqlcom), lex + L->lex_sql_command);
+	nested = lex != thd + L->thd_main_lex;
+	if (!nested) {
+		exp = bpf_map_lookup_elem(&my_expect, &key);
+		if (exp) {
+			/* One connection runs one statement at a time: no other writer. */
+			__u32 k = exp->next;
+			exp->next = k + 1;
+			/* mask[] as one flat array: one bounded index the verifier can follow. */
+			__u32 idx = k * 3 + (sqlcom >> 6);
+			if (k < exp->n && sqlcom < SW_MY_SQLCOM_MAX && idx < SW_MY_EXPECT_MAX * 3 &&
+			    ((((__u64 *)exp->mask)[idx] >> (sqlcom & 63)) & 1))
+				return 0;
+		}
+	}
+	{
+		__u32 zero = 0;
+		ev = bpf_map_lookup_elem(&my_scratch, &zero);
+		if (!ev)
+			return 0;
+	}
+	ev->type = SW_MY_EV_EXECUTE;
+	ev->tgid = key.tgid;
+	ev->tid = (__u32)bpf_get_current_pid_tgid();
+	ev->command = SW_MY_COM_QUERY;
+	ev->ktime_ns = bpf_ktime_get_ns();
+	ev->conn_id = key.conn_id;
+	ev->thd = (__u64)thd;
+	ev->packet = 0;
+	ev->sql_command = (__s32)sqlcom;
+	ev->bin = bin;
+	ev->pad = 0;
+	read_identity(ev, thd, L, &ulen, &plen);
+	ev->flags = flags | (nested ? SW_MY_EXEC_NESTED : SW_MY_EXEC_MISMATCH);
+	/* The statement's own text: THD.query_string (a routine statement's, a prepared one's). */
+	ev->text_len = 0;
+	ev->packet_len = 0;
+	if (bpf_probe_read_user(&q, sizeof(q), thd + L->thd_query) == 0 && q.str) {
+		ev->packet = (__u64)q.str;
+		ev->packet_len = q.len > 0xffffffff ? 0xffffffff : (__u32)q.len;
+		if (q.len >= SW_MY_TEXT_CAP) {
+			if (bpf_probe_read_user(ev->text, SW_MY_TEXT_CAP, q.str) == 0)
+				ev->text_len = SW_MY_TEXT_CAP;
+		} else {
+			__u32 n = (__u32)q.len & (SW_MY_TEXT_CAP - 1);
+			if (bpf_probe_read_user(ev->text, n, q.str) == 0)
+				ev->text_len = n;
+		}
+	}
+	if (traced_by_holder()) {
+		ev->action = SW_MY_ACT_HELD;
+	} else {
+		ev->action = SW_MY_ACT_KILLED;   /* fail closed: see mariadb.h */
+	}
+	bpf_send_signal_thread(SW_MY_HOLD_SIGNAL);
+	send_event(ev);   /* not reported: the daemon refuses the stopped thread unjudged */
 	return 0;
 }

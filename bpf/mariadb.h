@@ -32,6 +32,14 @@
 enum sw_my_event_type {
 	SW_MY_EV_COMMAND = 1,   /* dispatch_command: a client command (COM_QUERY, COM_STMT_PREPARE, ...) */
 	SW_MY_EV_EXECUTE = 2,   /* mysql_execute_command: a statement the server is about to execute */
+	SW_MY_EV_END = 3,       /* unlink_thd: a connection ended (struct sw_my_end_event) */
+};
+
+struct sw_my_end_event {
+	__u32 type;                 /* SW_MY_EV_END */
+	__u32 tgid;
+	__u64 conn_id;
+	__u64 ktime_ns;
 };
 
 /* What the kernel did with a command before the daemon saw it. */
@@ -46,6 +54,24 @@ enum sw_my_action {
 #define SW_MY_SESS_GOVERNED  0x1
 #define SW_MY_SESS_LONG_NAME 0x2  /* a user name longer than SW_MY_NAME_MAX - 1 bytes: governed */
 #define SW_MY_SESS_DIFFERS   0x4  /* the login name differs from the matched account's user name */
+/* Execution checkpoint (SW_MY_EV_EXECUTE, struct sw_my_event.flags). */
+#define SW_MY_EXEC_NESTED    0x100  /* run inside another statement: a stored program or a prepared statement */
+#define SW_MY_EXEC_MISMATCH  0x200  /* a client statement the server parsed as a command sqlward did not expect */
+
+/*
+ * What the daemon expects the server to parse each statement of an allowed
+ * client command as (map "my_expect", key: the connection): for the k-th
+ * top-level execution, the set of enum_sql_command values (192 bits). A
+ * top-level execution in the set runs without stopping; any other stops and
+ * is judged (the server is right when they disagree).
+ */
+#define SW_MY_EXPECT_MAX 16
+#define SW_MY_SQLCOM_MAX 192
+struct sw_my_expect {
+	__u32 n;                    /* statements expected */
+	__u32 next;                 /* top-level executions seen */
+	__u64 mask[SW_MY_EXPECT_MAX][3];
+};
 
 /* MariaDB's enum_server_command values the probe must know (sql/sql_class.h / include/mysql_com.h). */
 #define SW_MY_COM_SLEEP            0
@@ -79,6 +105,9 @@ struct sw_my_bin_layout {
 	/* Filled by the gate from struct sw_my_layout (my_layout.c derives them too). */
 	__u32 thd_main_sctx;        /* embedded Security_context: the login (security_ctx differs in routines) */
 	__u32 thd_db;               /* LEX_CSTRING db: the session's current database */
+	__u32 thd_main_lex;         /* LEX THD.main_lex: thd->lex points elsewhere inside stored programs
+	                             * and prepared statements */
+	__u32 pad;
 };
 
 struct sw_my_conn_key {
@@ -125,11 +154,13 @@ struct sw_my_event {
 
 /* The shared layouts as both compilers lay them out (SW_ABI_* from sqlward.h: a change here
  * bumps SW_ABI_VERSION too). */
-SW_ABI_SIZE(sw_my_bin_layout, 80);
+SW_ABI_SIZE(sw_my_bin_layout, 88);
 SW_ABI_AT(sw_my_bin_layout, thd_thread_id, 16);
 SW_ABI_AT(sw_my_bin_layout, valid, 68);
 SW_ABI_AT(sw_my_bin_layout, thd_db, 76);
 SW_ABI_SIZE(sw_my_conn_key, 16);
+SW_ABI_SIZE(sw_my_end_event, 24);
+SW_ABI_SIZE(sw_my_expect, 392);
 SW_ABI_SIZE(sw_my_session, 8);
 SW_ABI_SIZE(sw_my_config, 8);
 SW_ABI_SIZE(sw_my_event, 4440);

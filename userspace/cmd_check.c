@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
+#include "engine.h"
 #include "daemon.h"
 #include "my_classify.h"
 #include "json_writer.h"
@@ -36,7 +37,9 @@ static void usage(FILE *f)
 		"--dsn DSN alone reads live context (table sizes, row estimates, conflicting\n"
 		"transactions, NULL counts) read-only from that database before judging.\n"
 		"--engine mysql classifies MariaDB 10.11 SQL, lexed under --sql-mode MODES (MariaDB's\n"
-		"sql_mode text; default " SW_MY_DEFAULT_SQL_MODE ").\n"
+		"sql_mode text; default " SW_MY_DEFAULT_SQL_MODE "), and predicts each ALTER's\n"
+		"InnoDB online-DDL behaviour (ALGORITHM, LOCK, rebuild, metadata locks);\n"
+		"--foreign-key-checks 0 predicts for a session with SET foreign_key_checks=0.\n"
 		"--verify and --dsn are PostgreSQL-only.\n");
 }
 
@@ -75,8 +78,8 @@ struct check_ctx {
 	const char *role;
 	bool json;
 	bool markdown;
-	bool mysql;                               /* --engine mysql */
-	unsigned sql_mode;                        /* --sql-mode, SW_MY_MODE_* */
+	const struct sw_engine_ops *engine;       /* --engine */
+	struct sw_engine_lex lex;                 /* --sql-mode, --foreign-key-checks */
 	int worst;   /* 0 allow, 1 deny/hold */
 	PGconn *verify;                           /* --verify: the scratch database */
 	struct sw_live_conn *live;                /* --dsn: live context */
@@ -84,7 +87,17 @@ struct check_ctx {
 	struct sw_jw out;                         /* --format json: one line at a time */
 };
 
-static void print_text(const char *source, const struct sw_stmt *st, const struct sw_judgement *j)
+/* The statement's JSON, with what its engine adds (MariaDB: online DDL). */
+static json_t *stmt_json(const struct check_ctx *c, const struct sw_stmt *st)
+{
+	json_t *o = sw_stmt_json(st);
+	if (c->engine->stmt_json_add)
+		c->engine->stmt_json_add(o, st);
+	return o;
+}
+
+static void print_text(const struct check_ctx *c, const char *source, const struct sw_stmt *st,
+		       const struct sw_judgement *j)
 {
 	printf("%-5s %-24s %-11s %-16s", sw_verdict_name(j->verdict), j->rule_id, sw_class_name(st->cls),
 	       st->command ? st->command : "?");
@@ -99,9 +112,11 @@ static void print_text(const char *source, const struct sw_stmt *st, const struc
 		printf("      rule: %s\n", j->reason);
 	for (size_t i = 0; i < st->reasons.n; i++)
 		printf("      note: %s\n", st->reasons.v[i]);
+	if (c->engine->print_extra)
+		c->engine->print_extra(stdout, st);
 	if (st->impact && st->cls != SW_CLASS_TRANSACTION && st->cls != SW_CLASS_TWO_PHASE &&
 	    st->cls != SW_CLASS_SESSION) {
-		json_t *o = sw_stmt_json(st);
+		json_t *o = stmt_json(c, st);
 		sw_impact_print(stdout, o, "      ", 9, true);
 		json_decref(o);
 	}
@@ -116,12 +131,9 @@ static void check_text(struct check_ctx *c, const char *source, const char *sql)
 {
 	struct sw_analysis a;
 	struct sw_judgement *per, overall;
-	struct sw_subject subj = { .role = c->role ? c->role : "", .database = NULL };
+	struct sw_subject subj = { .role = c->role ? c->role : "", .database = NULL, .engine = c->engine->id };
 
-	if (c->mysql)
-		sw_my_analyze(sql, c->sql_mode, &a);   /* no impact analysis: st->impact stays NULL */
-	else
-		sw_pg_analyze(sql, &a);
+	c->engine->analyze(sql, &c->lex, &a);
 	if (c->live)
 		sw_live_annotate(c->live, &a);
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
@@ -145,7 +157,7 @@ static void check_text(struct check_ctx *c, const char *source, const char *sql)
 		if (c->markdown) {
 			sw_md_stmt(stdout, source, i, &a, &per[i]);
 		} else if (c->json) {
-			json_t *o = sw_stmt_json(st);
+			json_t *o = stmt_json(c, st);
 			json_t *reasons = json_object_get(o, "reasons");
 			if (per[i].reason && json_is_array(reasons))
 				json_array_insert_new(reasons, 0, json_string(per[i].reason));
@@ -164,7 +176,7 @@ static void check_text(struct check_ctx *c, const char *source, const char *sql)
 			putchar('\n');
 			json_decref(o);
 		} else {
-			print_text(source, st, &per[i]);
+			print_text(c, source, st, &per[i]);
 		}
 	}
 	free(per);
@@ -181,6 +193,7 @@ int sw_cmd_check(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "dsn", required_argument, NULL, 'D' },
+		{ "foreign-key-checks", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -204,6 +217,13 @@ int sw_cmd_check(int argc, char **argv)
 		case 'f': format = optarg; break;
 		case 'V': verify = true; break;
 		case 'D': dsn = optarg; break;
+		case 'F':
+			if (strcmp(optarg, "0") != 0 && strcmp(optarg, "1") != 0) {
+				fprintf(stderr, "sqlward check: --foreign-key-checks must be 0 or 1, not \"%s\"\n", optarg);
+				return 2;
+			}
+			c.lex.my_fk_checks_off = strcmp(optarg, "0") == 0;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -216,9 +236,14 @@ int sw_cmd_check(int argc, char **argv)
 		fprintf(stderr, "sqlward check: --verify needs --dsn DSN (a scratch database it may run the statements on)\n");
 		return 2;
 	}
-	if (strcmp(engine, "mysql") == 0 || strcmp(engine, "mariadb") == 0) {
-		c.mysql = true;
-		if (sw_my_mode_parse(sql_mode, &c.sql_mode, err, sizeof(err)) < 0) {
+	c.engine = sw_engine_find(engine);
+	if (!c.engine) {
+		fprintf(stderr, "sqlward check: engine \"%s\" is not supported; use --engine postgres or --engine mysql\n",
+			engine);
+		return 2;
+	}
+	if (c.engine->id == SW_ENGINE_MYSQL) {
+		if (sw_my_mode_parse(sql_mode, &c.lex.my_sql_mode, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward check: --sql-mode: %s\n", err);
 			return 2;
 		}
@@ -227,10 +252,6 @@ int sw_cmd_check(int argc, char **argv)
 				"apply to --engine mysql\n");
 			return 2;
 		}
-	} else if (strcmp(engine, "postgres") != 0) {
-		fprintf(stderr, "sqlward check: engine \"%s\" is not supported; use --engine postgres or --engine mysql\n",
-			engine);
-		return 2;
 	}
 	c.json = strcmp(format, "json") == 0;
 	c.markdown = strcmp(format, "markdown") == 0;

@@ -31,11 +31,15 @@
 #include <unistd.h>
 #include "access.h"
 #include "control_server.h"
-#include "daemon_internal.h"
+#include "daemon_freeze.h"
+#include "daemon_state.h"
+#include "gate_state.h"
+#include "hold_json.h"
 #include "hold_history.h"
 #include "hold_id.h"
 #include "hold_view.h"
 #include "hold_webhooks.h"
+#include "holds.h"
 #include "ledger_access.h"
 #include "util.h"
 

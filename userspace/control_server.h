@@ -1,13 +1,20 @@
 /*
- * Control-server entry points for the daemon's start-up, beyond
- * sw_control_listen / sw_control_handle (daemon_internal.h).
+ * The daemon's control socket (control_server.c): called by daemon.c;
+ * calls down into holds.c, daemon_freeze.c, gate_state.c and
+ * daemon_state.c, never back into daemon.c.
  */
 #ifndef SQLWARD_CONTROL_SERVER_H
 #define SQLWARD_CONTROL_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sw_daemon;
+
+/* The listening socket at path (group: who may connect, NULL: root only), or -1 and err. */
+int sw_control_listen(const char *path, const char *group, char *err, size_t errlen);
+/* Answer the connections waiting on listen_fd. */
+void sw_control_handle(struct sw_daemon *d, int listen_fd);
 
 /*
  * Read the ledger's history of decided holds (kept for stale-id answers) and

@@ -4,11 +4,12 @@
  *
  * One thread, one epoll loop: ring buffer, control socket, signals and a
  * 100 ms tick (heartbeat, hold timeouts, session sweep, drop counters).
+ * The top of the daemon's modules: it calls events, holds and the control
+ * server, and nothing calls back into it (see daemon_state.h).
  */
 #include <errno.h>
 #include <stddef.h>
 #include <pthread.h>
-#include <search.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,12 @@
 #include <dirent.h>
 #include "live_context.h"
 #include "control_server.h"
-#include "daemon_internal.h"
+#include "daemon.h"
+#include "daemon_freeze.h"
+#include "daemon_state.h"
+#include "gate_events.h"
+#include "holds.h"
+#include "sessions.h"
 #include "ledger_access.h"
 #include "analysis_cache.h"
 #include "binary_watch.h"
@@ -50,213 +56,15 @@
  * the main loop has made no progress for this long (hung: fail closed). */
 #define LOOP_STALL_NS (30ull * 1000000000ull)
 
-uint64_t sw_mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-void sw_mono_to_timespec(const struct sw_daemon *d, uint64_t mono_ns, struct timespec *out)
-{
-	int64_t wall = (int64_t)mono_ns + d->mono_to_wall_ns;
-	out->tv_sec = wall / 1000000000ll;
-	out->tv_nsec = wall % 1000000000ll;
-}
-
-static void init_clock_offset(struct sw_daemon *d)
-{
-	struct timespec w;
-	uint64_t m = sw_mono_ns();
-	clock_gettime(CLOCK_REALTIME, &w);
-	d->mono_to_wall_ns = ((int64_t)w.tv_sec * 1000000000ll + w.tv_nsec) - (int64_t)m;
-}
-
 /* ---- sessions ---------------------------------------------------------- */
-
-static int sess_cmp(const void *a, const void *b)
-{
-	const struct sw_session_info *x = a, *y = b;
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-static struct sw_session_info *sess_find(struct sw_daemon *d, int pid)
-{
-	struct sw_session_info key = { .pid = pid };
-	void *r = tfind(&key, &d->sessions, sess_cmp);
-	return r ? *(struct sw_session_info **)r : NULL;
-}
-
-static uint32_t context_id(struct sw_daemon *d, const char *role, const char *database)
-{
-	char *k;
-	json_t *v;
-	uint32_t id;
-
-	if (!database[0])
-		return 0;
-	k = sw_xasprintf("%s\x1f%s", role, database);
-	v = json_object_get(d->contexts, k);
-	if (v) {
-		id = (uint32_t)json_integer_value(v);
-	} else {
-		id = ++d->next_ctx_id;
-		json_object_set_new(d->contexts, k, json_integer(id));
-	}
-	free(k);
-	return id;
-}
-
-/*
- * The execution checkpoint goes on every governed backend whose binary has it
- * verified, before the kernel may allow anything of that session from its
- * caches (SW_SESS_NESTED_LIVE): what a statement runs inside functions is
- * judged there. A backend it cannot be put on stays without caches, and its
- * statements are refused (gate_requirements).
- */
-static void nested_attach(struct sw_daemon *d, struct sw_session_info *s)
-{
-	const struct sw_pg_layout *L;
-	char err[512];
-
-	if (!s->governed || s->nested_live || d->opts->observe_only)
-		return;
-	L = sw_daemon_layout_of(d, s->pid);
-	if (!L || !L->bpf.fn[SW_FN_EXECUTOR_START]) {
-		snprintf(s->nested_problem, sizeof(s->nested_problem), "%s",
-			 L ? L->exec_problem : "the backend's server binary is not known");
-		return;
-	}
-	if (sw_gate_attach_nested(d->gate, (int)(L - d->layouts), s->pid, L, &s->nested_links, err, sizeof(err)) < 0) {
-		snprintf(s->nested_problem, sizeof(s->nested_problem), "%s", err);
-		if (sw_proc_state(s->pid) != 0)
-			fprintf(stderr, "sqlward: %s\n", err);
-		return;
-	}
-	s->nested_live = true;
-	s->nested_problem[0] = 0;
-}
-
-void sw_session_publish(struct sw_daemon *d, struct sw_session_info *s)
-{
-	nested_attach(d, s);
-	sw_gate_set_session(d->gate, (uint32_t)s->pid, s->role,
-			    SW_SESS_KNOWN | (s->governed ? SW_SESS_GOVERNED : 0) | (s->refused ? SW_SESS_REFUSED : 0) |
-				    (s->walsender ? SW_SESS_WALSENDER : 0) | (s->nested_live ? SW_SESS_NESTED_LIVE : 0),
-			    s->ctx_id);
-}
-
-const struct sw_pg_layout *sw_daemon_layout_of(const struct sw_daemon *d, int pid)
-{
-	return sw_pg_layout_of_pid(d->layouts, d->n_layouts, pid);
-}
-
-/* Learn (or refresh) a session: role from the kernel or the title, database and client
- * from the title (as the kernel read it, else from /proc). */
-struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const char *role, const char *kernel_title,
-					 uint32_t kflags)
-{
-	struct sw_session_info *s = sess_find(d, pid);
-	struct sw_pg_title t;
-	char title[4096];
-	bool have_title;
-
-	if (!s) {
-		s = sw_xcalloc(1, sizeof(*s));
-		s->pid = pid;
-		s->encoding = -1;
-		tsearch(s, &d->sessions, sess_cmp);
-	}
-	if (kflags & SW_SESS_WALSENDER)
-		s->walsender = true;
-	have_title = (kernel_title && sw_pg_parse_title_ex(kernel_title, role && role[0] ? role : NULL, s->walsender, &t)) ||
-		     (sw_proc_title(pid, title, sizeof(title)) &&
-		      sw_pg_parse_title_ex(title, role && role[0] ? role : NULL, s->walsender, &t));
-	snprintf(s->role, sizeof(s->role), "%s", role && role[0] ? role : (have_title ? t.role : ""));
-	snprintf(s->database, sizeof(s->database), "%s", have_title ? t.database : "");
-	snprintf(s->client, sizeof(s->client), "%s", have_title ? t.client : "");
-	s->governed = !s->role[0] || sw_policy_governs(d->policy, s->role);
-	s->ctx_id = s->role[0] ? context_id(d, s->role, s->database) : 0;
-	sw_session_publish(d, s);
-	return s;
-}
-
-struct sw_session_info *sw_session_find(struct sw_daemon *d, int pid)
-{
-	return sess_find(d, pid);
-}
-
-static void sess_free(struct sw_session_info *s)
-{
-	/* At a stop the checkpoint stays through its pins; a session that ended was detached first. */
-	sw_gate_close_nested(&s->nested_links);
-	sw_session_expect_clear(s);
-	sw_strv_free(&s->txn);
-	free(s);
-}
-
-static void sess_forget(struct sw_daemon *d, struct sw_session_info *s)
-{
-	sw_gate_detach_nested(&s->nested_links);
-	sw_gate_drop_session(d->gate, (uint32_t)s->pid);
-	sw_prepared_drop_session(d->prepared, s->pid);
-	tdelete(s, &d->sessions, sess_cmp);
-	sess_free(s);
-}
-
-void sw_session_track(struct sw_session_info *s, const struct sw_analysis *a)
-{
-	for (size_t i = 0; i < a->n_stmts; i++) {
-		const char *cmd = a->stmts[i].command ? a->stmts[i].command : "";
-		if (strcmp(cmd, "BEGIN") == 0 || strcmp(cmd, "START TRANSACTION") == 0) {
-			sw_strv_free(&s->txn);
-			s->in_txn = true;
-		} else if (strcmp(cmd, "COMMIT") == 0 || strcmp(cmd, "ROLLBACK") == 0 ||
-			   strcmp(cmd, "PREPARE TRANSACTION") == 0) {
-			sw_strv_free(&s->txn);
-			s->in_txn = false;
-			continue;
-		}
-		if (!s->in_txn)
-			continue;
-		if (s->txn.n == SW_TXN_CONTEXT_MAX) {
-			free(s->txn.v[0]);
-			memmove(s->txn.v, s->txn.v + 1, (s->txn.n - 1) * sizeof(*s->txn.v));
-			s->txn.n--;
-		}
-		sw_strv_push(&s->txn, a->stmts[i].text ? a->stmts[i].text : "");
-	}
-}
-
-/* twalk has no context argument: collect into a static list. */
-static struct sw_session_info **walk_list;
-static size_t walk_n, walk_cap;
-static void walk_collect(const void *node, VISIT which, int depth)
-{
-	(void)depth;
-	if (which != postorder && which != leaf)
-		return;
-	if (walk_n == walk_cap) {
-		walk_cap = walk_cap ? walk_cap * 2 : 64;
-		walk_list = sw_xrealloc(walk_list, walk_cap * sizeof(*walk_list));
-	}
-	walk_list[walk_n++] = *(struct sw_session_info *const *)node;
-}
-
-static size_t sess_all(struct sw_daemon *d)
-{
-	walk_n = 0;
-	if (d->sessions)
-		twalk(d->sessions, walk_collect);
-	return walk_n;
-}
 
 /* Drop sessions whose backend has exited; abandon their holds. */
 static void sess_sweep(struct sw_daemon *d)
 {
-	size_t n = sess_all(d);
+	struct sw_session_info **all;
+	size_t n = sw_sessions_all(d, &all);
 	for (size_t i = 0; i < n; i++) {
-		struct sw_session_info *s = walk_list[i];
+		struct sw_session_info *s = all[i];
 		if (sw_proc_state(s->pid) != 0)
 			continue;
 		for (size_t j = 0; j < d->n_holds; j++)
@@ -265,20 +73,8 @@ static void sess_sweep(struct sw_daemon *d)
 						 "abandoned");
 				j--;
 			}
-		sess_forget(d, s);
+		sw_session_forget(d, s);
 	}
-}
-
-static void sess_free_all(struct sw_daemon *d)
-{
-	size_t n = sess_all(d);
-	for (size_t i = 0; i < n; i++) {
-		tdelete(walk_list[i], &d->sessions, sess_cmp);
-		sess_free(walk_list[i]);
-	}
-	free(walk_list);
-	walk_list = NULL;
-	walk_n = walk_cap = 0;
 }
 
 /* Backends that were running before we attached: learn them from their titles.
@@ -352,58 +148,14 @@ static void record_dangling_hold(struct sw_daemon *d, const struct sw_dangling_h
 	json_decref(rec);
 }
 
-/* ---- freeze ------------------------------------------------------------ */
-
-const char *sw_daemon_frozen(struct sw_daemon *d)
-{
-	time_t now = time(NULL);
-	if (sw_freeze_active(&d->freeze, now))
-		return d->freeze.reason[0] ? d->freeze.reason : "freeze switched on";
-	return sw_policy_freeze_window(d->policy, now);
-}
-
-bool sw_daemon_any_frozen_class(const struct sw_daemon *d, const struct sw_analysis *a)
-{
-	for (size_t i = 0; i < a->n_stmts; i++)
-		if (sw_policy_freezes(d->policy, a->stmts[i].cls))
-			return true;
-	return false;
-}
-
-void sw_daemon_freeze_changed(struct sw_daemon *d, const char *source)
-{
-	const char *r = sw_daemon_frozen(d);
-	bool now = r != NULL;
-	json_t *f;
-
-	if (now == d->frozen && (!now || strcmp(r, d->frozen_reason) == 0))
-		return;
-	d->frozen = now;
-	snprintf(d->frozen_reason, sizeof(d->frozen_reason), "%s", r ? r : "");
-	/* Cached "allow" verdicts were decided without the freeze. */
-	sw_gate_cache_clear(d->gate);
-	f = json_pack("{s:b, s:s, s:s}", "frozen", now, "reason", now ? d->frozen_reason : "", "source", source);
-	json_object_set_new(f, "manual", sw_freeze_json(&d->freeze));
-	sw_daemon_note(d, now ? "freeze_on" : "freeze_off", f);
-	json_decref(f);
-	if (now)
-		for (size_t i = 0; i < d->n_holds;) {
-			struct sw_hold *h = d->holds[i];
-			/* (An approval still waiting to be recorded is not a release yet: the freeze wins.) */
-			if (sw_daemon_any_frozen_class(d, &h->analysis) &&
-			    (h->release_retry || sw_approval_timeout(&h->approval) == SW_APPROVAL_TIMED_OUT))
-				sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "freeze switched on", "cancelled");
-			else
-				i++;
-		}
-}
+/* ---- holds nobody waits for any more -------------------------------------- */
 
 /* A held backend whose client hung up: nobody is waiting for the answer. */
 static void holds_check_clients(struct sw_daemon *d)
 {
 	for (size_t i = 0; i < d->n_holds;) {
 		struct sw_hold *h = d->holds[i];
-		if (h->my ? sw_my_hold_client_gone(h->my) : sw_client_gone(h->pid))
+		if (h->ops ? h->ops->client_gone(h->engine_ctx) : sw_client_gone(h->pid))
 			sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "the client disconnected while held",
 					 "abandoned");
 		else
@@ -424,7 +176,7 @@ static void holds_check_server_signals(struct sw_daemon *d)
 	for (size_t i = 0; i < d->n_holds;) {
 		struct sw_hold *h = d->holds[i];
 		/* (MariaDB: KILL QUERY of a held thread is not seen; its hold times out or is decided.) */
-		uint64_t pend = h->my ? 0 : sw_proc_pending_signals(h->pid);
+		uint64_t pend = h->ops ? 0 : sw_proc_pending_signals(h->pid);
 		if (pend & ((1ull << (SIGTERM - 1)) | (1ull << (SIGQUIT - 1))))
 			sw_holds_release(d, h, SW_VERDICT_DENY, "server",
 					 "the server is ending this session (shutdown or pg_terminate_backend)",
@@ -438,47 +190,6 @@ static void holds_check_server_signals(struct sw_daemon *d)
 }
 
 /* ---- daemon records, stats, policy reload ------------------------------- */
-
-void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields)
-{
-	char err[512];
-	json_t *rec = sw_daemon_record(event, json_incref(fields));
-
-	if (d->ledger && sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
-		sw_ledger_note_lost(d->ledger, "daemon", NULL);
-	}
-	{
-		char *txt = json_dumps(fields ? fields : rec, JSON_COMPACT);
-		fprintf(stderr, "sqlward: %s %s\n", event, txt ? txt : "");
-		free(txt);
-	}
-	json_decref(rec);
-}
-
-json_t *sw_daemon_counters_json(const uint64_t st[SW_STAT__COUNT])
-{
-	static const struct { const char *name; enum sw_stat i; } names[] = {
-		{ "ring_buffer_drops", SW_STAT_RB_DROPS },
-		{ "held", SW_STAT_HELD },
-		{ "cache_hits", SW_STAT_CACHE_HITS },
-		{ "shape_hits", SW_STAT_SHAPE_HITS },
-		{ "shape_give_ups", SW_STAT_SHAPE_GIVE_UPS },
-		{ "kernel_cancels", SW_STAT_NO_DAEMON_CANCELS },
-		{ "kernel_terminations", SW_STAT_KERNEL_TERMINATIONS },
-		{ "held_while_ring_full", SW_STAT_OVERFLOW_HELD },
-		{ "refused_ring_and_overflow_full", SW_STAT_OVERFLOW_FULL },
-		{ "nested_executions_skipped", SW_STAT_NESTED_SKIPPED },
-		{ "unknown_sessions", SW_STAT_UNKNOWN_SESSION },
-		{ "replaced_binary_execs_stopped", SW_STAT_UNPROBED_EXEC_STOPPED },
-		{ "replaced_binary_execs_killed", SW_STAT_UNPROBED_EXEC_KILLED },
-	};
-	json_t *o = json_object();
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		json_object_set_new(o, names[i].name, json_integer((json_int_t)st[names[i].i]));
-	return o;
-}
 
 static void report_stats(struct sw_daemon *d, bool force)
 {
@@ -560,6 +271,7 @@ static void apply_policy_to_kernel(struct sw_daemon *d)
 static void reload_policy(struct sw_daemon *d)
 {
 	struct sw_policy *p;
+	struct sw_session_info **all;
 	char err[1024];
 	size_t n;
 
@@ -589,9 +301,9 @@ static void reload_policy(struct sw_daemon *d)
 	d->policy = p;
 	sw_holds_policy_gc(d, false);
 	apply_policy_to_kernel(d);
-	n = sess_all(d);
+	n = sw_sessions_all(d, &all);
 	for (size_t i = 0; i < n; i++) {
-		struct sw_session_info *s = walk_list[i];
+		struct sw_session_info *s = all[i];
 		s->governed = !s->role[0] || sw_policy_governs(d->policy, s->role);
 		sw_session_publish(d, s);
 	}
@@ -628,67 +340,6 @@ static void check_pins(struct sw_daemon *d)
 		snprintf(d->pins_error, sizeof(d->pins_error), "%s", err);
 }
 
-json_t *sw_daemon_gate_state(struct sw_daemon *d)
-{
-	json_t *scope = json_array(), *ledger, *pins, *o;
-	size_t waiting = 0;
-	int watched = 0;
-
-	for (int i = 0; i < d->scope.n; i++)
-		json_array_append_new(scope, json_pack("{s:i, s:s}", "postmaster_pid", d->scope.clusters[i].postmaster,
-						       "data_directory", d->scope.clusters[i].dir));
-	for (size_t i = 0; i < d->n_releases; i++)
-		waiting += d->releases[i].waiting_since_ns != 0;
-	ledger = json_pack("{s:s, s:b, s:I, s:I, s:I}", "path", d->opts->ledger_path, "writable",
-			   !d->ledger_failing_since_ns, "statements_waiting_for_ledger", (json_int_t)waiting,
-			   "refused_unrecorded", (json_int_t)d->refused_unrecorded, "records_lost_unreported",
-			   (json_int_t)sw_ledger_lost(d->ledger));
-	if (d->ledger_failing_since_ns) {
-		json_object_set_new(ledger, "unwritable_for_s",
-				    json_real((double)(sw_mono_ns() - d->ledger_failing_since_ns) / 1e9));
-		json_object_set_new(ledger, "error", json_string(d->ledger_error));
-	}
-	pins = d->opts->pin_dir ? json_pack("{s:s, s:b}", "dir", d->opts->pin_dir, "in_place", !d->pins_missing)
-				: json_pack("{s:n, s:b}", "dir", "in_place", 0);
-	if (d->pins_missing)
-		json_object_set_new(pins, "error", json_string(d->pins_error));
-	watched = sw_outcome_watched(d);
-	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:i}", "state",
-		      d->ledger_failing_since_ns ? "degraded: ledger unwritable" : d->pins_missing ? "degraded: pins missing"
-											   : "gating",
-		      "scope", d->scope.n ? scope : json_string("every process of the probed binaries"), "binaries",
-		      sw_binaries_json(d), "ledger", ledger, "pins", pins, "outcomes_being_watched", watched);
-	if (d->n_my_gates) {
-		json_t *my = json_array();
-		for (int i = 0; i < d->n_my_gates; i++)
-			json_array_append_new(my, sw_my_gate_state(d->my_gates[i]));
-		json_object_set_new(o, "mariadb", my);
-	}
-	if (!d->scope.n)
-		json_decref(scope);
-	{
-		/* The execution checkpoint on the governed backends (nested statements judged or not). */
-		size_t n = sess_all(d), live = 0, off = 0;
-		const char *problem = NULL;
-		for (size_t i = 0; i < n; i++) {
-			const struct sw_session_info *s = walk_list[i];
-			if (!s->governed)
-				continue;
-			if (s->nested_live) {
-				live++;
-			} else {
-				off++;
-				if (s->nested_problem[0] && !problem)
-					problem = s->nested_problem;
-			}
-		}
-		json_object_set_new(o, "governed_sessions",
-				    json_pack("{s:I, s:I, s:s?}", "execution_checkpoint_live", (json_int_t)live,
-					      "without_execution_checkpoint", (json_int_t)off, "why_not", problem));
-	}
-	return o;
-}
-
 static void *heartbeat_main(void *arg)
 {
 	struct sw_daemon *d = arg;
@@ -723,13 +374,23 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	bool hb_started = false;
 	const char *stall_file = getenv("SQLWARD_TEST_STALL_FILE");
 
+	/* SIGCHLD is the MariaDB holder's (its tracees' stops, read through its own signalfd): blocked
+	 * in every thread, from before any starts, so no other thread takes it and the holder wakes at
+	 * once. (Children are still reaped with waitpid.) */
+	{
+		sigset_t chld;
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		pthread_sigmask(SIG_BLOCK, &chld, NULL);
+	}
+
 	memset(&d, 0, sizeof(d));
 	d.opts = o;
 	d.watchdog_fd = -1;
 	d.contexts = json_object();
 	d.prepared = sw_prepared_new();
 	d.acache = sw_acache_new(4096);
-	init_clock_offset(&d);
+	sw_daemon_clock_init(&d);
 
 	if (sw_policy_load(o->policy_path, &d.policy, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
@@ -1068,7 +729,7 @@ out:
 	free(d.holds);
 	free(d.releases);
 	sw_instance_unlock(&d.locks);
-	sess_free_all(&d);
+	sw_sessions_free_all(&d);
 	for (int i = 0; i < d.n_my_gates; i++)
 		sw_my_gate_close(d.my_gates[i]);
 	sw_gate_close(d.gate);

@@ -1,237 +1,27 @@
-/* State shared by the daemon's parts (daemon.c, holds.c, control_server.c). */
+/*
+ * The daemon's state for its helper modules (binary_watch.c, outcome_watch.c,
+ * hold_view.c, hold_webhooks.c): the lower parts only, so a helper never
+ * depends on the modules that call it.
+ *
+ * Who owns what:
+ *   daemon.c          the main loop, start-up and stop, policy reload, sweeps
+ *   control_server.c  the control socket (control_server.h)
+ *   gate_events.c     PostgreSQL events from capture to verdict (gate_events.h)
+ *   holds.c           the hold queue: add, release, expire (holds.h)
+ *   daemon_freeze.c   acting on a freeze change (daemon_freeze.h)
+ *   gate_state.c      the gate's state for `sqlward status` (gate_state.h)
+ *   hold_json.c       a hold as JSON (hold_json.h)
+ *   sessions.c        the session table (sessions.h)
+ *   daemon_state.c    struct sw_daemon, sw_session_info, sw_hold; clock, records, freeze
+ *                     as it stands, layouts, counters (daemon_state.h)
+ * Calls go down that list's dependency order (daemon_state.h draws it), never up:
+ * scripts/module-cycles.py checks it.
+ */
 #ifndef SQLWARD_DAEMON_INTERNAL_H
 #define SQLWARD_DAEMON_INTERNAL_H
 
-#include <stdbool.h>
-#include <stdint.h>
-#include <time.h>
-#include <jansson.h>
-#include "analysis_cache.h"
-#include "analysis_worker.h"
-#include "approval.h"
-#include "bpf_gate.h"
-#include "freeze.h"
-#include "notify.h"
-#include "daemon.h"
-#include "ledger.h"
-#include "pg_layout.h"
-#include "pg_scope.h"
-#include "instance_lock.h"
-#include "policy.h"
-#include "prepared.h"
-#include "statement.h"
-
-/*
- * What a SQL EXECUTE (or EXPLAIN EXECUTE) in the statement just allowed will
- * run, in statement order: the PREPARE sqlward saw it resolve to, or nothing
- * at all for a plain EXPLAIN (it only plans). Each execution inside that
- * statement is checked against the next one (gate_events.c): the session's
- * prepared statement may not be what sqlward saw prepared (a PREPARE that
- * failed, a name reused by a protocol-level Parse).
- */
-struct sw_exec_expect {
-	bool plan_only;
-	char *name;
-	char *prepared_text;
-};
-
-struct sw_session_info {
-	int pid;
-	char role[64];
-	char database[64];      /* "" if unknown */
-	char client[80];        /* "" if unknown */
-	bool governed;
-	bool walsender;         /* a replication connection */
-	bool refused;           /* a connection setting was refused: the session is being ended */
-	uint32_t ctx_id;
-	int encoding;           /* server encoding id read from the backend (PG_UTF8 = 6); -1 not read yet */
-	bool in_txn;            /* inside BEGIN ... COMMIT/ROLLBACK as far as we saw */
-	struct sw_strv txn;     /* statements run in the current transaction (for the dossier) */
-	/* A human's approval of a parsed statement covers the next execution (Bind)
-	 * of exactly that text in this session, and nothing after it. */
-	bool token_valid;
-	char token_sha256[65];
-	uint64_t token_hold_id;
-	struct sw_exec_expect *expect;
-	size_t n_expect, next_expect;
-	bool expect_approved;   /* a human approved the statement the expectations come from */
-	/* Engine truth: the execution checkpoint on this backend (owned by the session, not by holds). */
-	struct sw_nested_links nested_links;
-	bool nested_live;
-	char nested_problem[600]; /* why it is not live ("" when it is or was never needed) */
-	/* The client statement now running, for its nested statements' records. */
-	uint64_t statement_id;   /* kernel seq of the statement (0: none yet) */
-	uint64_t statement_seq;  /* its ledger record's seq */
-	bool trust_nested;       /* it calls trusted functions whose nested statements are recorded, not judged */
-};
-
-#define SW_TXN_CONTEXT_MAX 50
-
-struct sw_my_hold;  /* my_gate.c */
-
-struct sw_hold {
-	uint64_t id;
-	enum sw_engine engine;     /* SW_ENGINE_POSTGRES: pid is the stopped backend; SW_ENGINE_MYSQL: pid is
-	                            * mariadbd and `my` is the one thread held in it */
-	struct sw_my_hold *my;
-	int pid;
-	uint32_t type;             /* SW_EV_* the backend is stopped at (how it is refused) */
-	uint64_t arg0;             /* the event's arg0 (fastpath message, setting name) */
-	uint32_t aux;
-	const char *via;           /* ledger "via" (static string) or NULL */
-	json_t *extra;             /* ledger/dossier extras: "parameters", "setting", ... (owned) */
-	struct sw_session_info sess;
-	uint64_t start_ns;         /* monotonic, when the backend was stopped */
-	struct timespec wall;      /* when the statement arrived */
-	uint64_t deadline_ns;      /* monotonic; deny when reached */
-	char *statement;
-	size_t statement_len;
-	struct sw_analysis analysis;
-	struct sw_judgement *per_stmt;
-	struct sw_judgement overall;
-	uint64_t ledger_seq;       /* the "held" record */
-	char statement_sha256[65];
-	struct sw_approval approval;
-	struct sw_strv txn_before; /* the session's earlier statements in this transaction */
-	bool timeouts_known;       /* read from the stopped backend */
-	int statement_timeout_ms;  /* the session's statement_timeout (0: none) */
-	int lock_timeout_ms;
-	bool release_retry;        /* approved, but the ledger could not take the record yet */
-	char *retry_by, *retry_comment;
-};
-
-struct sw_outcome;
-
-struct sw_daemon {
-	const struct sw_daemon_opts *opts;
-	struct sw_policy *policy;
-	struct sw_ledger *ledger;
-	struct sw_gate *gate;
-	struct sw_pg_scope scope;     /* the governed clusters (--postmaster-pid) */
-	struct sw_instance_locks locks;  /* no other daemon governs the same backends */
-	struct sw_prepared *prepared;
-	void *sessions;            /* tsearch tree of struct sw_session_info */
-	struct sw_hold **holds;
-	size_t n_holds, cap_holds;
-	/* Statements the policy decided in this event-loop pass: their records are
-	 * synced once for all of them (group commit), then they move. */
-	struct sw_release {
-		int pid;
-		bool allow;
-		uint32_t type;
-		uint64_t arg0;
-		uint32_t aux;
-		uint64_t waiting_since_ns;   /* allowed, but its record is not on disk yet (ledger failing) */
-		struct timespec when;        /* the statement's time (for the correction record) */
-	} *releases;
-	size_t n_releases, cap_releases;
-	uint64_t next_hold_id;
-	uint32_t next_ctx_id;
-	json_t *contexts;          /* "role\x1fdatabase" -> ctx_id */
-	int64_t mono_to_wall_ns;   /* add to a monotonic ns to get CLOCK_REALTIME ns */
-	uint64_t last_stats[SW_STAT__COUNT];
-	bool stopping;
-	uint64_t loop_alive_ns;    /* main loop progress, read by the heartbeat thread */
-	bool heartbeat_stop;
-	int watchdog_fd;           /* pipe to the watchdog process; -1 if none */
-	struct sw_notifier *notifier;
-	struct sw_acache *acache;  /* classification by shape */
-	struct sw_aworker *worker; /* classification of large statements off the loop */
-	struct sw_pg_layout *layouts;  /* SW_BINS_MAX: opts->pg_bins, then files that replaced them */
-	struct sw_my_gate *my_gates[4];  /* --mariadb-pid servers (my_gate.c) */
-	int n_my_gates;
-	int n_layouts;
-	struct { dev_t dev; ino_t ino; } bin_refused[16];  /* replacement files that could not be gated */
-	int n_bin_refused;
-	bool draining_previous;    /* events being read are from a previous daemon's gate */
-	/* Policies replaced by a reload while holds judged under them wait: their rule ids and
-	 * reasons are the holds' own (freed once no hold up to last_hold_id remains). */
-	struct sw_retired_policy { struct sw_policy *p; uint64_t last_hold_id; struct sw_retired_policy *next; } *retired;
-	struct sw_outcome *outcomes;  /* released statements being watched (outcome_watch.c) */
-	uint64_t ledger_failing_since_ns;  /* 0: the ledger is writable */
-	uint64_t ledger_retry_ns;      /* next attempt to write what waits */
-	char ledger_error[256];
-	uint64_t refused_unrecorded;
-	bool pins_missing;         /* the pins could not be restored (see pins_error) */
-	char pins_error[512];   /* allowed statements refused after waiting too long for their record */
-	uint64_t overflow_seen;    /* statements taken from the kernel's overflow map */
-	char *state_path;
-	struct sw_freeze freeze;   /* manual freeze (persisted) */
-	bool frozen;               /* freeze in force (manual or scheduled) as of the last check */
-	char frozen_reason[512];
-};
-
-/* The freeze reason in force now (manual or a policy window), or NULL. */
-const char *sw_daemon_frozen(struct sw_daemon *d);
-/* Re-evaluate the freeze: on a change, flush the kernel cache, deny frozen holds, record it. */
-void sw_daemon_freeze_changed(struct sw_daemon *d, const char *source);
-
-uint64_t sw_mono_ns(void);
-void sw_mono_to_timespec(const struct sw_daemon *d, uint64_t mono_ns, struct timespec *out);
-
-/* Holds (holds.c). */
-void sw_holds_add(struct sw_daemon *d, struct sw_hold *h);
-struct sw_hold *sw_holds_find(struct sw_daemon *d, uint64_t id);
-/* Decide a held statement: SW_VERDICT_ALLOW runs it, SW_VERDICT_DENY cancels it.
- * Writes the ledger record (synced) before the backend moves. Frees the hold. */
-int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
-		     const char *decided_by, const char *comment, const char *outcome);
-void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns);
-void sw_holds_release_all(struct sw_daemon *d, const char *outcome, const char *comment);
-json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_t now_ns);
-void sw_hold_free(struct sw_hold *h);
-/* Free replaced policies no waiting hold was judged under (all, when stopping). */
-void sw_holds_policy_gc(struct sw_daemon *d, bool all);
-/* Will PostgreSQL cancel it the moment it is released (its statement_timeout ran out while held)? */
-bool sw_hold_server_cancels(const struct sw_hold *h, uint64_t now_ns);
-
-/* Sessions (daemon.c). */
-/* kflags: the kernel's SW_SESS_* flags for the session when known (0 otherwise). */
-struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const char *role, const char *kernel_title,
-					 uint32_t kflags);
-/* Push a session's state (role, flags, cache context) to the kernel. */
-void sw_session_publish(struct sw_daemon *d, struct sw_session_info *s);
-/* The layout of the binary process pid runs, or NULL. */
-const struct sw_pg_layout *sw_daemon_layout_of(const struct sw_daemon *d, int pid);
-
-/* Events (gate_events.c): one kernel event from capture to verdict. */
-int sw_gate_on_event(void *ctx, const void *data, size_t size);
-/* Statements the kernel held while the ring buffer was full. */
-void sw_gate_take_overflow(struct sw_daemon *d);
-/* Finish statements the analysis worker has classified. */
-void sw_gate_worker_done(struct sw_daemon *d);
-/* Group commit: sync the records of this pass, then move every backend decided in it. */
-void sw_gate_release_decided(struct sw_daemon *d);
-/* The statement record writer shared by events and holds. */
-void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out);
-/* The ledger's state changed (failing: err says why): logged once, recorded when it recovers. */
-void sw_gate_ledger_state(struct sw_daemon *d, bool failing, const char *err);
-/* Queue a decided backend for release after the group commit. */
-void sw_gate_queue_release(struct sw_daemon *d, int pid, bool allow, uint32_t type, uint64_t arg0, uint32_t aux);
-bool sw_daemon_any_frozen_class(const struct sw_daemon *d, const struct sw_analysis *a);
-/* The kernel's counters by name (ledger "counters" records, `sqlward status`). */
-json_t *sw_daemon_counters_json(const uint64_t st[SW_STAT__COUNT]);
-
-/* Expectations for the EXECUTEs of a statement that was allowed (approved: by a human). */
-void sw_session_expect_executes(struct sw_session_info *s, const struct sw_analysis *a, bool approved);
-void sw_session_expect_clear(struct sw_session_info *s);
-
-/* Update a session's transaction context after a statement ran. */
-void sw_session_track(struct sw_session_info *s, const struct sw_analysis *a);
-/* Find a hold's session (NULL if it ended). */
-struct sw_session_info *sw_session_find(struct sw_daemon *d, int pid);
-/* Write an "approval" or "approval_refused" record for a hold. */
-void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *type, const char *user,
-		   const char *comment, const char *message);
-
-/* Control socket (control_server.c). */
-int sw_control_listen(const char *path, const char *group, char *err, size_t errlen);
-void sw_control_handle(struct sw_daemon *d, int listen_fd);
-
-/* What state the gate is in (scope, binaries, ledger, pins) for `sqlward status`. */
-json_t *sw_daemon_gate_state(struct sw_daemon *d);
-
-/* Write a "daemon" record (start, stop, reload, drops...) and log it. */
-void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields);
+#include "daemon_state.h"
+#include "hold_json.h"
+#include "sessions.h"
 
 #endif

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "daemon_internal.h"
+#include "daemon_state.h"
+#include "gate_events.h"
+#include "holds.h"
+#include "sessions.h"
 #include "hold_id.h"
 #include "hold_webhooks.h"
 #include "binary_watch.h"
@@ -553,18 +556,8 @@ static void analyze(struct sw_daemon *d, struct sw_pending *p)
 
 /* ---- deciding ---------------------------------------------------------------- */
 
-void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out)
-{
-	char err[512];
-
-	if (sw_ledger_append_decision(d->ledger, dec, sync, seq_out, err, sizeof(err)) < 0) {
-		/* Not in the chain: counted, and reported by a gap record once the ledger takes records. */
-		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
-		sw_ledger_note_lost(d->ledger, "statement", &dec->time);
-	}
-}
-
-void sw_gate_queue_release(struct sw_daemon *d, int pid, bool allow, uint32_t type, uint64_t arg0, uint32_t aux)
+/* Queue a decided backend for release after the group commit. */
+static void queue_release(struct sw_daemon *d, int pid, bool allow, uint32_t type, uint64_t arg0, uint32_t aux)
 {
 	if (d->n_releases == d->cap_releases) {
 		d->cap_releases = d->cap_releases ? 2 * d->cap_releases : 16;
@@ -859,14 +852,73 @@ static void attach_parameters(struct sw_daemon *d, struct sw_pending *p)
 	json_object_set_new(p->extra, "parameters", arr);
 }
 
+/* Read from the stopped backend, race-free: its timeouts, and the search_path the statement
+ * will resolve names with (for the reviewer). */
+static void read_held_backend(const struct sw_pg_layout *L, struct sw_hold *h, struct sw_pending *p)
+{
+	int32_t st = 0, lt = 0;
+	uint64_t ptr = 0;
+	size_t got;
+	char *sp;
+
+	h->timeouts_known = sw_proc_read(h->pid, sw_pg_layout_addr(L, h->pid, L->statement_timeout), &st, 4) &&
+			    sw_proc_read(h->pid, sw_pg_layout_addr(L, h->pid, L->lock_timeout), &lt, 4);
+	h->statement_timeout_ms = st;
+	h->lock_timeout_ms = lt;
+	if (sw_proc_read(h->pid, sw_pg_layout_addr(L, h->pid, L->namespace_search_path), &ptr, sizeof(ptr)) &&
+	    ptr && (sp = sw_proc_read_string(h->pid, ptr, 4096, &got))) {
+		if (!p->extra)
+			p->extra = json_object();
+		json_object_set_new(p->extra, "search_path", sw_json_textn(sp, got));
+		free(sp);
+	}
+}
+
+/* Who may approve it: every rule that held a part of the string (all their approvers, the
+ * largest count, the shortest timeout), and who asked, through the stopped connection. */
+static void hold_approval(struct sw_daemon *d, struct sw_hold *h, const struct sw_judgement *per, size_t n,
+			  const struct sw_judgement *overall)
+{
+	const struct sw_rule *rule = sw_policy_rule(d->policy, overall->rule_id);
+	struct sw_client_chain chain;
+
+	sw_approval_init(&h->approval, 0, NULL);
+	sw_approval_add_judged(&h->approval, d->policy, per, n, overall);
+	/* The backend is stopped: its connection, and whoever is behind it, hold still. */
+	sw_client_chain(h->pid, &chain);
+	sw_approval_set_chain(&h->approval, &chain, rule ? rule->approvers_distinct_from : SW_DISTINCT_FROM_REQUESTER);
+}
+
+/* The hold's "held" record, its webhooks, the watchdog's note and the log line. */
+static void announce_hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pending *p, struct sw_hold *h)
+{
+	struct sw_decision dec = {
+		.time = h->wall, .engine = SW_ENGINE_POSTGRES, .pid = s->pid, .role = s->role,
+		.database = s->database[0] ? s->database : NULL, .client = s->client[0] ? s->client : NULL,
+		.governed = s->governed, .statement = h->statement, .statement_len = h->statement_len,
+		.statement_complete = true, .analysis = &h->analysis, .per_stmt = h->per_stmt, .overall = &h->overall,
+		.outcome = "held", .decided_by = "policy", .via = h->via, .extra = h->extra,
+	};
+	char idt[SW_HOLD_ID_TEXT_MAX];
+
+	sw_gate_record(d, &dec, true, &h->ledger_seq);
+	if ((p->aux & SW_AUX_CLIENT) && !nested_type(p->type))
+		s->statement_seq = h->ledger_seq;
+	sw_hold_webhooks_held(d, h);
+	sw_watchdog_tell(d->watchdog_fd, "H %d %llu %s %s %u %llu %u\n", h->pid, (unsigned long long)h->id,
+			 h->statement_sha256, s->role[0] ? s->role : "-", h->type, (unsigned long long)h->arg0, h->aux);
+	sw_hold_id_format(h->id, idt, sizeof(idt));
+	fprintf(stderr, "sqlward: holding pid %d (%s): hold %s, rule %s%s%s\n", s->pid, s->role, idt,
+		h->overall.rule_id, h->via ? ", via " : "", h->via ? h->via : "");
+}
+
+/* Hold the stopped backend for a human: the hold takes p's text, analysis and extras, and per. */
 static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pending *p, struct sw_judgement *per,
 		 const struct sw_judgement *overall)
 {
 	struct sw_hold *h = sw_xcalloc(1, sizeof(*h));
-	const struct sw_rule *rule = sw_policy_rule(d->policy, overall->rule_id);
 	uint64_t now = sw_mono_ns();
 	const struct sw_pg_layout *L = sw_daemon_layout_of(d, s->pid);
-	struct sw_decision dec;
 
 	h->pid = s->pid;
 	h->type = p->type;
@@ -881,37 +933,9 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 	memset(&h->sess.nested_links, 0, sizeof(h->sess.nested_links));
 	sw_strv_copy(&h->txn_before, &s->txn);
 	sw_sha256_hex(p->text, p->len, h->statement_sha256);
-	/* Every rule that held a part of the string: all their approvers, the largest count, the shortest timeout. */
-	sw_approval_init(&h->approval, 0, NULL);
-	sw_approval_add_judged(&h->approval, d->policy, per, p->a.n_stmts, overall);
-	{
-		/* The backend is stopped: its connection, and whoever is behind it, hold still. */
-		struct sw_client_chain chain;
-		sw_client_chain(s->pid, &chain);
-		sw_approval_set_chain(&h->approval, &chain,
-				      rule ? rule->approvers_distinct_from : SW_DISTINCT_FROM_REQUESTER);
-	}
-	/* The backend is stopped: its timeouts can be read race-free. */
-	if (L) {
-		int32_t st = 0, lt = 0;
-		h->timeouts_known = sw_proc_read(s->pid, sw_pg_layout_addr(L, s->pid, L->statement_timeout), &st, 4) &&
-				    sw_proc_read(s->pid, sw_pg_layout_addr(L, s->pid, L->lock_timeout), &lt, 4);
-		h->statement_timeout_ms = st;
-		h->lock_timeout_ms = lt;
-	}
-	/* The search_path the statement will resolve names with, for the reviewer. */
-	if (L) {
-		uint64_t ptr = 0;
-		size_t got;
-		char *sp;
-		if (sw_proc_read(s->pid, sw_pg_layout_addr(L, s->pid, L->namespace_search_path), &ptr, sizeof(ptr)) &&
-		    ptr && (sp = sw_proc_read_string(s->pid, ptr, 4096, &got))) {
-			if (!p->extra)
-				p->extra = json_object();
-			json_object_set_new(p->extra, "search_path", sw_json_textn(sp, got));
-			free(sp);
-		}
-	}
+	hold_approval(d, h, per, p->a.n_stmts, overall);
+	if (L)
+		read_held_backend(L, h, p);
 	h->start_ns = p->ktime_ns;
 	h->wall = p->wall;
 	h->deadline_ns = now + (uint64_t)h->approval.timeout_s * 1000000000ull;
@@ -925,25 +949,7 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 	p->extra = NULL;
 	memset(&p->a, 0, sizeof(p->a));
 	sw_holds_add(d, h);
-	dec = (struct sw_decision){
-		.time = h->wall, .engine = SW_ENGINE_POSTGRES, .pid = s->pid, .role = s->role,
-		.database = s->database[0] ? s->database : NULL, .client = s->client[0] ? s->client : NULL,
-		.governed = s->governed, .statement = h->statement, .statement_len = h->statement_len,
-		.statement_complete = true, .analysis = &h->analysis, .per_stmt = per, .overall = &h->overall,
-		.outcome = "held", .decided_by = "policy", .via = h->via, .extra = h->extra,
-	};
-	sw_gate_record(d, &dec, true, &h->ledger_seq);
-	if ((p->aux & SW_AUX_CLIENT) && !nested_type(p->type))
-		s->statement_seq = h->ledger_seq;
-	sw_hold_webhooks_held(d, h);
-	sw_watchdog_tell(d->watchdog_fd, "H %d %llu %s %s %u %llu %u\n", h->pid, (unsigned long long)h->id,
-			 h->statement_sha256, s->role[0] ? s->role : "-", h->type, (unsigned long long)h->arg0, h->aux);
-	{
-		char idt[SW_HOLD_ID_TEXT_MAX];
-		sw_hold_id_format(h->id, idt, sizeof(idt));
-		fprintf(stderr, "sqlward: holding pid %d (%s): hold %s, rule %s%s%s\n", s->pid, s->role, idt,
-			overall->rule_id, h->via ? ", via " : "", h->via ? h->via : "");
-	}
+	announce_hold(d, s, p, h);
 }
 
 /* Remember "allow" in the kernel for what the policy (not a human) allowed. */
@@ -968,36 +974,6 @@ static void cache_allow(struct sw_daemon *d, struct sw_session_info *s, struct s
 }
 
 /* ---- SQL EXECUTE: what runs is checked, not assumed ---------------------------- */
-
-void sw_session_expect_clear(struct sw_session_info *s)
-{
-	for (size_t i = 0; i < s->n_expect; i++) {
-		free(s->expect[i].name);
-		free(s->expect[i].prepared_text);
-	}
-	free(s->expect);
-	s->expect = NULL;
-	s->n_expect = s->next_expect = 0;
-	s->expect_approved = false;
-}
-
-void sw_session_expect_executes(struct sw_session_info *s, const struct sw_analysis *a, bool approved)
-{
-	sw_session_expect_clear(s);
-	for (size_t i = 0; i < a->n_stmts; i++) {
-		const struct sw_stmt *st = &a->stmts[i];
-		struct sw_exec_expect *e;
-		if (!st->execute_name)
-			continue;
-		s->expect = sw_xrealloc(s->expect, (s->n_expect + 1) * sizeof(*s->expect));
-		e = &s->expect[s->n_expect++];
-		/* EXPLAIN without ANALYZE plans the prepared statement and runs nothing. */
-		e->plan_only = st->command && strncmp(st->command, "EXPLAIN", 7) == 0 && !(st->traits & SW_TRAIT_EXECUTES);
-		e->name = sw_xstrdup(st->execute_name);
-		e->prepared_text = st->prepared_text ? sw_xstrdup(st->prepared_text) : NULL;
-	}
-	s->expect_approved = approved;
-}
 
 /*
  * An execution from SQL EXECUTE inside the statement the policy (or a human)
@@ -1030,6 +1006,50 @@ static const char *check_sql_execute(struct sw_session_info *s, const struct sw_
 	return NULL;
 }
 
+/* Refused in the kernel while no daemon was alive (connection_refused: the session was being ended). */
+static void kernel_refusal(struct sw_judgement *j, bool connection_refused)
+{
+	*j = (struct sw_judgement){ .verdict = SW_VERDICT_DENY, .rule_id = "no-daemon",
+				    .reason = "no live sqlward daemon when the statement arrived" };
+	if (connection_refused) {
+		j->rule_id = "connection-refused";
+		j->reason = "a setting of this connection was refused; the session is ending";
+	}
+}
+
+/* What the kernel did back then, in the record (j: the judgement when it is not the policy's). */
+static void late_outcome(const struct sw_pending *p, bool governed, struct sw_decision *dec, struct sw_judgement *j)
+{
+	switch (p->action) {
+	case SW_ACT_OBSERVED:
+		dec->outcome = "observed";
+		dec->decided_by = "policy";
+		return;
+	case SW_ACT_CACHED_ALLOW:
+	case SW_ACT_SHAPE_ALLOW:
+		*j = (struct sw_judgement){ .verdict = SW_VERDICT_ALLOW, .rule_id = "cache",
+					    .reason = "allowed in the kernel by an earlier verdict" };
+		dec->outcome = "ran";
+		break;
+	case SW_ACT_HELD:
+		if (!governed) {   /* held only because the kernel did not know the session: it ran */
+			dec->outcome = "observed";
+			dec->decided_by = "policy";
+			return;
+		}
+		*j = (struct sw_judgement){ .verdict = SW_VERDICT_DENY, .rule_id = "daemon-gone",
+					    .reason = "held by a daemon that stopped before deciding; its watchdog or the "
+						      "next daemon refused it" };
+		dec->outcome = "cancelled";
+		break;
+	default:
+		kernel_refusal(j, p->flags & SW_SESS_REFUSED);
+		dec->outcome = p->action == SW_ACT_TERMINATED ? "terminated" : "cancelled";
+		break;
+	}
+	dec->overall = j;
+}
+
 /*
  * A statement read from a previous gate's ring buffer: recorded as the kernel
  * handled it back then, with the role the kernel reported. Nothing about the
@@ -1038,7 +1058,7 @@ static const char *check_sql_execute(struct sw_session_info *s, const struct sw_
 static void conclude_late(struct sw_daemon *d, struct sw_pending *p)
 {
 	struct sw_judgement *per = sw_xcalloc(p->a.n_stmts ? p->a.n_stmts : 1, sizeof(*per)), overall, j;
-	struct sw_subject subj = { .role = p->role };
+	struct sw_subject subj = { .role = p->role, .engine = SW_ENGINE_POSTGRES };
 	bool governed = !p->role[0] || sw_policy_governs(d->policy, p->role);
 	struct sw_decision dec = {
 		.time = p->wall, .engine = SW_ENGINE_POSTGRES, .pid = p->pid, .role = p->role, .governed = governed,
@@ -1048,88 +1068,43 @@ static void conclude_late(struct sw_daemon *d, struct sw_pending *p)
 	};
 
 	sw_policy_judge(d->policy, &subj, &p->a, per, &overall);
-	switch (p->action) {
-	case SW_ACT_OBSERVED:
-		dec.outcome = "observed";
-		dec.decided_by = "policy";
-		break;
-	case SW_ACT_CACHED_ALLOW:
-	case SW_ACT_SHAPE_ALLOW:
-		j = (struct sw_judgement){ .verdict = SW_VERDICT_ALLOW, .rule_id = "cache",
-					   .reason = "allowed in the kernel by an earlier verdict" };
-		dec.overall = &j;
-		dec.outcome = "ran";
-		break;
-	case SW_ACT_HELD:
-		if (!governed) {   /* held only because the kernel did not know the session: it ran */
-			dec.outcome = "observed";
-			dec.decided_by = "policy";
-			break;
-		}
-		j = (struct sw_judgement){ .verdict = SW_VERDICT_DENY, .rule_id = "daemon-gone",
-					   .reason = "held by a daemon that stopped before deciding; its watchdog or the "
-						     "next daemon refused it" };
-		dec.overall = &j;
-		dec.outcome = "cancelled";
-		break;
-	default:
-		j = (struct sw_judgement){ .verdict = SW_VERDICT_DENY, .rule_id = "no-daemon",
-					   .reason = "no live sqlward daemon when the statement arrived" };
-		if (p->flags & SW_SESS_REFUSED) {
-			j.rule_id = "connection-refused";
-			j.reason = "a setting of this connection was refused; the session is ending";
-		}
-		dec.overall = &j;
-		dec.outcome = p->action == SW_ACT_TERMINATED ? "terminated" : "cancelled";
-		break;
-	}
+	late_outcome(p, governed, &dec, &j);
 	sw_gate_record(d, &dec, false, NULL);
 	free(per);
 	pending_free(p);
 }
 
-static void conclude(struct sw_daemon *d, struct sw_pending *p)
-{
-	struct sw_session_info *s = sw_session_find(d, p->pid);
-	bool held = p->action == SW_ACT_HELD;
+/* One live statement being concluded: what its judging and every outcome share. */
+struct conclusion {
+	struct sw_pending *p;
+	struct sw_session_info *s;
+	bool nested;             /* run inside a client statement (execution checkpoint) */
+	bool client;             /* a client's own statement */
+	bool parsed_inside;      /* parsed inside another statement (a SQL function's body) */
+	bool deferred;           /* parameterized: each execution is judged at Bind instead */
 	struct sw_judgement *per, overall;
-	struct sw_subject subj;
-	const char *decided_by = "policy", *comment = NULL;
+	const char *decided_by, *comment;
 	char token_note[128];
-	bool deferred = false, nested, client, trust_record, parsed_inside;
-	struct sw_decision dec;
+	struct sw_decision dec;  /* its record; each outcome sets outcome, decided_by, what was enforced */
+};
 
-	if (p->late) {
-		conclude_late(d, p);
-		return;
-	}
-	if (!s)
-		s = sw_session_learn(d, p->pid, p->role[0] ? p->role : NULL, NULL, p->flags);
-	nested = nested_type(p->type);
-	client = (p->aux & SW_AUX_CLIENT) && !nested;
-	/* A statement parsed inside another one (a SQL function's body) is nested in it too. */
-	parsed_inside = p->type == SW_EV_STATEMENT && !client && p->arg1;
-	if (parsed_inside)
-		p->via = "nested";
-	if (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND || p->type == SW_EV_UTILITY)
-		sw_prepared_resolve(d->prepared, s->pid, &p->a);
-	subj.role = s->role;
-	subj.database = s->database[0] ? s->database : NULL;
-	per = sw_xcalloc(p->a.n_stmts ? p->a.n_stmts : 1, sizeof(*per));
-	/* Live context (policy `live:`) for governed writes/DDL; reads are skipped inside. */
-	if (s->governed && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND || nested))
-		sw_live_annotate_dsn(sw_policy_live_dsn(d->policy), subj.database, &p->a);
-	{
-		struct owners_ctx oc = { sw_policy_live_dsn(d->policy), s->database };
-		trust_record = sw_policy_apply_trust(d->policy, &p->a, live_owners, &oc);
-	}
-	sw_policy_judge(d->policy, &subj, &p->a, per, &overall);
-	if (nested || parsed_inside) {
-		/* Which client statement it runs inside, and how deep. */
+/* Where a client statement's record seq goes (its nested statements' records point at it). */
+static uint64_t *client_seq(struct conclusion *c)
+{
+	return c->client ? &c->s->statement_seq : NULL;
+}
+
+/* Which client statement it runs inside and how deep; or, for a client statement, its id. */
+static void note_nesting(struct conclusion *c, bool trust_record)
+{
+	struct sw_pending *p = c->p;
+	struct sw_session_info *s = c->s;
+
+	if (c->nested || c->parsed_inside) {
 		json_t *n = json_pack("{s:i, s:I, s:i, s:s}", "level", (int)((p->aux >> SW_AUX_LEVEL_SHIFT) & 0xff),
 				      "statement_id", (json_int_t)p->arg1,
 				      "substatement_id", (int)((p->aux >> SW_AUX_SUB_SHIFT) & 0x7fff),
-				      "checkpoint", parsed_inside ? "parse" : p->aux & SW_AUX_RULE_ACTION ? "rule" :
+				      "checkpoint", c->parsed_inside ? "parse" : p->aux & SW_AUX_RULE_ACTION ? "rule" :
 						    p->type == SW_EV_UTILITY ? "utility" :
 						    p->type == SW_EV_FUNCTION ? "function" : "executor");
 		if (!p->extra)
@@ -1138,11 +1113,11 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 		if (p->arg1 && p->arg1 == s->statement_id && s->statement_seq)
 			json_object_set_new(p->extra, "top_level_seq", json_integer((json_int_t)s->statement_seq));
 		if (s->trust_nested && p->arg1 && p->arg1 == s->statement_id) {
-			overall = (struct sw_judgement){ .verdict = SW_VERDICT_ALLOW, .rule_id = "trusted-function",
-							 .reason = "run by a function the policy trusts with nested: record" };
-			decided_by = "trusted-function";
+			c->overall = (struct sw_judgement){ .verdict = SW_VERDICT_ALLOW, .rule_id = "trusted-function",
+							    .reason = "run by a function the policy trusts with nested: record" };
+			c->decided_by = "trusted-function";
 		}
-	} else if (client) {
+	} else if (c->client) {
 		s->statement_id = p->seq;
 		s->statement_seq = 0;
 		s->trust_nested = trust_record;
@@ -1152,132 +1127,220 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 			json_object_set_new(p->extra, "statement_id", json_integer((json_int_t)p->seq));
 		}
 	}
-	if (s->governed || !s->role[0]) {
-		gate_requirements(d, s, p, &overall);
-		if (overall.verdict != SW_VERDICT_DENY && d->frozen && sw_daemon_any_frozen_class(d, &p->a))
-			deny(&overall, "freeze", d->frozen_reason);
-	}
-	/* The approval a human gave the parse covers this first execution, and only it. */
-	if (s->governed && s->token_valid && p->type == SW_EV_BIND && !nested) {
+}
+
+/* What a human approved earlier: the parse's approval covers its first execution, and an
+ * approved EXECUTE the prepared statement the reviewer was shown. */
+static void carry_approvals(struct conclusion *c)
+{
+	struct sw_pending *p = c->p;
+	struct sw_session_info *s = c->s;
+
+	if (s->governed && s->token_valid && p->type == SW_EV_BIND && !c->nested) {
 		char sha[65];
 		sw_sha256_hex(p->text, p->len, sha);
-		if (overall.verdict == SW_VERDICT_HOLD && strcmp(sha, s->token_sha256) == 0) {
-			overall.verdict = SW_VERDICT_ALLOW;
-			decided_by = "approval";
+		if (c->overall.verdict == SW_VERDICT_HOLD && strcmp(sha, s->token_sha256) == 0) {
+			c->overall.verdict = SW_VERDICT_ALLOW;
+			c->decided_by = "approval";
 			char idt[SW_HOLD_ID_TEXT_MAX];
 			sw_hold_id_format(s->token_hold_id, idt, sizeof(idt));
-			snprintf(token_note, sizeof(token_note), "the first execution approved with hold %s", idt);
-			comment = token_note;
+			snprintf(c->token_note, sizeof(c->token_note), "the first execution approved with hold %s", idt);
+			c->comment = c->token_note;
 		}
 	}
-	if (s->governed && !nested && !parsed_inside)
+	if (s->governed && !c->nested && !c->parsed_inside)
 		s->token_valid = false;
 	/* A new statement: the EXECUTE expectations of the previous one are over. */
 	if (p->type == SW_EV_STATEMENT)
 		sw_session_expect_clear(s);
 	if (s->governed && p->type == SW_EV_BIND && (p->aux & (SW_AUX_SQL_EXECUTE | SW_AUX_EXPLAIN_EXECUTE)) &&
-	    overall.verdict != SW_VERDICT_DENY) {
-		const char *note = check_sql_execute(s, p, &overall);
+	    c->overall.verdict != SW_VERDICT_DENY) {
+		const char *note = check_sql_execute(s, p, &c->overall);
 		if (note) {
-			decided_by = "approval";
-			comment = note;
+			c->decided_by = "approval";
+			c->comment = note;
 		}
 	}
-	if (p->type == SW_EV_STATEMENT && overall.verdict == SW_VERDICT_HOLD && defer_to_bind(&p->a)) {
-		overall.verdict = SW_VERDICT_ALLOW;
-		deferred = true;
-		comment = "a parameterized statement: each execution is judged at Bind, with its parameter values";
-	}
+}
 
-	dec = (struct sw_decision){
+/* The session, the policy's verdict and the gate's own requirements; the record to write. */
+static void judge(struct sw_daemon *d, struct sw_pending *p, struct conclusion *c)
+{
+	struct sw_session_info *s = sw_session_find(d, p->pid);
+	struct sw_subject subj;
+	struct owners_ctx oc;
+	bool trust_record;
+
+	if (!s)
+		s = sw_session_learn(d, p->pid, p->role[0] ? p->role : NULL, NULL, p->flags);
+	*c = (struct conclusion){ .p = p, .s = s, .decided_by = "policy", .nested = nested_type(p->type) };
+	c->client = (p->aux & SW_AUX_CLIENT) && !c->nested;
+	/* A statement parsed inside another one (a SQL function's body) is nested in it too. */
+	c->parsed_inside = p->type == SW_EV_STATEMENT && !c->client && p->arg1;
+	if (c->parsed_inside)
+		p->via = "nested";
+	if (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND || p->type == SW_EV_UTILITY)
+		sw_prepared_resolve(d->prepared, s->pid, &p->a);
+	subj = (struct sw_subject){ .role = s->role, .database = s->database[0] ? s->database : NULL,
+				    .engine = SW_ENGINE_POSTGRES };
+	c->per = sw_xcalloc(p->a.n_stmts ? p->a.n_stmts : 1, sizeof(*c->per));
+	/* Live context (policy `live:`) for governed writes/DDL; reads are skipped inside. */
+	if (s->governed && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND || c->nested))
+		sw_live_annotate_dsn(sw_policy_live_dsn(d->policy), subj.database, &p->a);
+	oc = (struct owners_ctx){ sw_policy_live_dsn(d->policy), s->database };
+	trust_record = sw_policy_apply_trust(d->policy, &p->a, live_owners, &oc);
+	sw_policy_judge(d->policy, &subj, &p->a, c->per, &c->overall);
+	note_nesting(c, trust_record);
+	if (s->governed || !s->role[0]) {
+		gate_requirements(d, s, p, &c->overall);
+		if (c->overall.verdict != SW_VERDICT_DENY && d->frozen && sw_daemon_any_frozen_class(d, &p->a))
+			deny(&c->overall, "freeze", d->frozen_reason);
+	}
+	carry_approvals(c);
+	if (p->type == SW_EV_STATEMENT && c->overall.verdict == SW_VERDICT_HOLD && defer_to_bind(&p->a)) {
+		c->overall.verdict = SW_VERDICT_ALLOW;
+		c->deferred = true;
+		c->comment = "a parameterized statement: each execution is judged at Bind, with its parameter values";
+	}
+	c->dec = (struct sw_decision){
 		.time = p->wall, .engine = SW_ENGINE_POSTGRES, .pid = s->pid, .role = s->role,
 		.database = s->database[0] ? s->database : NULL, .client = s->client[0] ? s->client : NULL,
 		.governed = s->governed, .statement = p->text, .statement_len = p->len,
-		.statement_complete = p->complete, .analysis = &p->a, .per_stmt = per, .overall = &overall,
+		.statement_complete = p->complete, .analysis = &p->a, .per_stmt = c->per, .overall = &c->overall,
 		.via = p->via, .extra = p->extra,
 	};
-	if (p->action == SW_ACT_OBSERVED || (held && !s->governed)) {
-		/* Ungoverned (or held only because the session was unknown to the kernel). */
-		if (held)
-			sw_pg_resume(s->pid);
-		dec.outcome = "observed";
-		dec.overall = &overall;
-		sw_gate_record(d, &dec, false, client ? &s->statement_seq : NULL);
-		if (p->complete && p->type == SW_EV_STATEMENT) {
-			sw_prepared_commit(d->prepared, s->pid, &p->a);
-			sw_session_track(s, &p->a);
-		}
-	} else if (p->action == SW_ACT_CACHED_ALLOW || p->action == SW_ACT_SHAPE_ALLOW) {
-		/* The record says what was enforced: the kernel allowed it by a verdict made earlier. */
-		struct sw_judgement enforced = { .verdict = SW_VERDICT_ALLOW, .rule_id = overall.rule_id,
-						 .reason = overall.reason };
-		if (overall.verdict != SW_VERDICT_ALLOW) {
-			fprintf(stderr, "sqlward: WARNING: the kernel's %s cache allowed a statement the policy now "
-				"judges %s (pid %d); caches are flushed on policy and freeze changes, so report this\n",
-				p->action == SW_ACT_SHAPE_ALLOW ? "shape" : "verdict", sw_verdict_name(overall.verdict),
-				s->pid);
-			enforced.rule_id = "cache";
-			enforced.reason = "allowed in the kernel by a verdict made before the policy or freeze changed";
-		}
-		dec.overall = &enforced;
-		dec.outcome = "ran";
-		dec.decided_by = p->action == SW_ACT_SHAPE_ALLOW ? "shape-cache" : "cache";
-		sw_gate_record(d, &dec, false, client ? &s->statement_seq : NULL);
-		if (p->type == SW_EV_STATEMENT) {
-			sw_prepared_commit(d->prepared, s->pid, &p->a);
-			sw_session_expect_executes(s, &p->a, false);
-		}
-		sw_session_track(s, &p->a);
-	} else if (p->action == SW_ACT_CANCELLED || p->action == SW_ACT_TERMINATED) {
-		struct sw_judgement j = { .verdict = SW_VERDICT_DENY, .rule_id = "no-daemon",
-					  .reason = "no live sqlward daemon when the statement arrived" };
-		if (s->refused || (p->flags & SW_SESS_REFUSED)) {
-			j.rule_id = "connection-refused";
-			j.reason = "a setting of this connection was refused; the session is ending";
-		}
-		dec.overall = &j;
-		dec.outcome = p->action == SW_ACT_TERMINATED ? "terminated" : "cancelled";
-		dec.decided_by = "kernel";
-		sw_gate_record(d, &dec, false, client ? &s->statement_seq : NULL);
-	} else if (overall.verdict == SW_VERDICT_HOLD && !d->opts->observe_only && !d->stopping) {
-		if (p->type == SW_EV_BIND)
-			attach_parameters(d, p);
-		hold(d, s, p, per, &overall);
-		pending_free(p);   /* the hold took text, analysis, judgements and extras */
-		return;
-	} else {
-		bool allow = overall.verdict == SW_VERDICT_ALLOW || d->opts->observe_only;
-		uint64_t held_us = (sw_mono_ns() - p->ktime_ns) / 1000;
+}
 
-		if (!allow && p->type == SW_EV_BIND)
-			attach_parameters(d, p);
-		dec.extra = p->extra;
-		dec.held_us = held_us;
-		dec.decided_by = decided_by;
-		dec.comment = comment;
-		dec.outcome = allow ? (deferred ? "deferred" : p->type == SW_EV_SETTING ? "applied" : "ran")
-				    : sw_pg_refusal_ends_session(p->type, p->aux) ? "terminated" : "cancelled";
-		/* The record reaches the disk before the backend moves: queued, synced and
-		 * released with the others decided in this pass (sw_gate_release_decided). */
-		sw_gate_record(d, &dec, false, client ? &s->statement_seq : NULL);
-		sw_gate_queue_release(d, s->pid, allow, p->type, p->arg0, p->aux);
-		if (!allow && p->type == SW_EV_SETTING && sw_pg_setting_at_connect(p->aux)) {
-			/* A refused connection: everything it sends until it ends is refused in the kernel. */
-			s->refused = true;
-			sw_session_publish(d, s);
-		}
-		if (allow) {
-			if (p->type == SW_EV_STATEMENT) {
-				sw_prepared_commit(d->prepared, s->pid, &p->a);
-				sw_session_expect_executes(s, &p->a, false);
-			}
-			if (!deferred)
-				sw_session_track(s, &p->a);
-			if (!deferred && strcmp(decided_by, "policy") == 0)
-				cache_allow(d, s, p);
-		}
+/* Ungoverned (or held only because the session was unknown to the kernel): recorded, never stopped. */
+static void conclude_observed(struct sw_daemon *d, struct conclusion *c)
+{
+	struct sw_pending *p = c->p;
+
+	if (p->action == SW_ACT_HELD)
+		sw_pg_resume(c->s->pid);
+	c->dec.outcome = "observed";
+	sw_gate_record(d, &c->dec, false, client_seq(c));
+	if (p->complete && p->type == SW_EV_STATEMENT) {
+		sw_prepared_commit(d->prepared, c->s->pid, &p->a);
+		sw_session_track(c->s, &p->a);
 	}
-	free(per);
+}
+
+/* Allowed in the kernel by a verdict made earlier: the record says what was enforced. */
+static void conclude_cached(struct sw_daemon *d, struct conclusion *c)
+{
+	struct sw_pending *p = c->p;
+	struct sw_judgement enforced = { .verdict = SW_VERDICT_ALLOW, .rule_id = c->overall.rule_id,
+					 .reason = c->overall.reason };
+
+	if (c->overall.verdict != SW_VERDICT_ALLOW) {
+		fprintf(stderr, "sqlward: WARNING: the kernel's %s cache allowed a statement the policy now "
+			"judges %s (pid %d); caches are flushed on policy and freeze changes, so report this\n",
+			p->action == SW_ACT_SHAPE_ALLOW ? "shape" : "verdict", sw_verdict_name(c->overall.verdict),
+			c->s->pid);
+		enforced.rule_id = "cache";
+		enforced.reason = "allowed in the kernel by a verdict made before the policy or freeze changed";
+	}
+	c->dec.overall = &enforced;
+	c->dec.outcome = "ran";
+	c->dec.decided_by = p->action == SW_ACT_SHAPE_ALLOW ? "shape-cache" : "cache";
+	sw_gate_record(d, &c->dec, false, client_seq(c));
+	if (p->type == SW_EV_STATEMENT) {
+		sw_prepared_commit(d->prepared, c->s->pid, &p->a);
+		sw_session_expect_executes(c->s, &p->a, false);
+	}
+	sw_session_track(c->s, &p->a);
+}
+
+/* Refused in the kernel: no daemon was alive when it arrived. */
+static void conclude_kernel_refused(struct sw_daemon *d, struct conclusion *c)
+{
+	struct sw_judgement j;
+
+	kernel_refusal(&j, c->s->refused || (c->p->flags & SW_SESS_REFUSED));
+	c->dec.overall = &j;
+	c->dec.outcome = c->p->action == SW_ACT_TERMINATED ? "terminated" : "cancelled";
+	c->dec.decided_by = "kernel";
+	sw_gate_record(d, &c->dec, false, client_seq(c));
+}
+
+/* Held for a human: the hold takes the text, analysis, judgements and extras. */
+static void conclude_held(struct sw_daemon *d, struct conclusion *c)
+{
+	if (c->p->type == SW_EV_BIND)
+		attach_parameters(d, c->p);
+	hold(d, c->s, c->p, c->per, &c->overall);
+	c->per = NULL;
+}
+
+/* What an allowed statement leaves behind: prepared names, EXECUTE expectations, the
+ * transaction so far, and the kernel's cache for what the policy allowed. */
+static void after_allowed(struct sw_daemon *d, struct conclusion *c)
+{
+	struct sw_pending *p = c->p;
+
+	if (p->type == SW_EV_STATEMENT) {
+		sw_prepared_commit(d->prepared, c->s->pid, &p->a);
+		sw_session_expect_executes(c->s, &p->a, false);
+	}
+	if (!c->deferred)
+		sw_session_track(c->s, &p->a);
+	if (!c->deferred && strcmp(c->decided_by, "policy") == 0)
+		cache_allow(d, c->s, p);
+}
+
+/*
+ * Allowed or refused now (by the policy, the gate, or an approval given
+ * earlier). The record reaches the disk before the backend moves: queued,
+ * synced and released with the others decided in this pass
+ * (sw_gate_release_decided).
+ */
+static void conclude_decided(struct sw_daemon *d, struct conclusion *c)
+{
+	struct sw_pending *p = c->p;
+	bool allow = c->overall.verdict == SW_VERDICT_ALLOW || d->opts->observe_only;
+	uint64_t held_us = (sw_mono_ns() - p->ktime_ns) / 1000;
+
+	if (!allow && p->type == SW_EV_BIND)
+		attach_parameters(d, p);
+	c->dec.extra = p->extra;
+	c->dec.held_us = held_us;
+	c->dec.decided_by = c->decided_by;
+	c->dec.comment = c->comment;
+	c->dec.outcome = allow ? (c->deferred ? "deferred" : p->type == SW_EV_SETTING ? "applied" : "ran")
+			       : sw_pg_refusal_ends_session(p->type, p->aux) ? "terminated" : "cancelled";
+	sw_gate_record(d, &c->dec, false, client_seq(c));
+	queue_release(d, c->s->pid, allow, p->type, p->arg0, p->aux);
+	if (!allow && p->type == SW_EV_SETTING && sw_pg_setting_at_connect(p->aux)) {
+		/* A refused connection: everything it sends until it ends is refused in the kernel. */
+		c->s->refused = true;
+		sw_session_publish(d, c->s);
+	}
+	if (allow)
+		after_allowed(d, c);
+}
+
+/* One statement from capture to verdict: judged once, then concluded by what the kernel did with it. */
+static void conclude(struct sw_daemon *d, struct sw_pending *p)
+{
+	struct conclusion c;
+
+	if (p->late) {
+		conclude_late(d, p);
+		return;
+	}
+	judge(d, p, &c);
+	if (p->action == SW_ACT_OBSERVED || (p->action == SW_ACT_HELD && !c.s->governed))
+		conclude_observed(d, &c);
+	else if (p->action == SW_ACT_CACHED_ALLOW || p->action == SW_ACT_SHAPE_ALLOW)
+		conclude_cached(d, &c);
+	else if (p->action == SW_ACT_CANCELLED || p->action == SW_ACT_TERMINATED)
+		conclude_kernel_refused(d, &c);
+	else if (c.overall.verdict == SW_VERDICT_HOLD && !d->opts->observe_only && !d->stopping)
+		conclude_held(d, &c);
+	else
+		conclude_decided(d, &c);
+	free(c.per);
 	pending_free(p);
 }
 
@@ -1349,25 +1412,12 @@ void sw_gate_worker_done(struct sw_daemon *d)
 	}
 }
 
-static struct sw_pending *pending_from(struct sw_daemon *d, uint32_t type, uint32_t pid, uint64_t ktime_ns, uint32_t action,
-				       uint32_t flags, uint32_t ctx_id, uint32_t lex, uint32_t aux, uint64_t text_addr,
-				       uint64_t arg0, uint64_t arg1, uint64_t arg2, uint64_t seq, const char *role)
+/* A statement to conclude, from the kernel's fields (an event or an overflow entry) and role. */
+static struct sw_pending *pending_new(struct sw_daemon *d, const struct sw_pending *fields, const char *role)
 {
 	struct sw_pending *p = sw_xcalloc(1, sizeof(*p));
 
-	p->type = type;
-	p->pid = (int)pid;
-	p->ktime_ns = ktime_ns;
-	p->action = action;
-	p->flags = flags;
-	p->ctx_id = ctx_id;
-	p->lex = lex;
-	p->aux = aux;
-	p->text_addr = text_addr;
-	p->arg0 = arg0;
-	p->arg1 = arg1;
-	p->arg2 = arg2;
-	p->seq = seq;
+	*p = *fields;
 	p->late = d->draining_previous;
 	memcpy(p->role, role, SW_ROLE_MAX);
 	p->role[SW_ROLE_MAX] = 0;
@@ -1415,8 +1465,10 @@ int sw_gate_on_event(void *ctx, const void *data, size_t size)
 
 		memcpy(&full, data, take);
 		memset((char *)&full + take, 0, sizeof(full) - take);
-		p = pending_from(d, full.hdr.type, full.hdr.pid, full.hdr.ktime_ns, full.action, full.flags, full.ctx_id,
-				 full.lex, full.aux, full.text_addr, full.arg0, full.arg1, full.arg2, full.seq, full.role);
+		p = pending_new(d, &(struct sw_pending){ .type = full.hdr.type, .pid = (int)full.hdr.pid,
+			.ktime_ns = full.hdr.ktime_ns, .action = full.action, .flags = full.flags, .ctx_id = full.ctx_id,
+			.lex = full.lex, .aux = full.aux, .text_addr = full.text_addr, .arg0 = full.arg0,
+			.arg1 = full.arg1, .arg2 = full.arg2, .seq = full.seq }, full.role);
 		process(d, p, full.text, full.text_len);
 	}
 	return 0;
@@ -1430,9 +1482,10 @@ void sw_gate_take_overflow(struct sw_daemon *d)
 
 	while ((n = sw_gate_overflow_take(d->gate, pids, o, 64)) > 0) {
 		for (size_t i = 0; i < n; i++) {
-			struct sw_pending *p = pending_from(d, o[i].type, pids[i], o[i].ktime_ns, SW_ACT_HELD, o[i].flags,
-							    o[i].ctx_id, o[i].lex, o[i].aux, o[i].text_addr, o[i].arg0,
-							    o[i].arg1, o[i].arg2, o[i].seq, o[i].role);
+			struct sw_pending *p = pending_new(d, &(struct sw_pending){ .type = o[i].type, .pid = (int)pids[i],
+				.ktime_ns = o[i].ktime_ns, .action = SW_ACT_HELD, .flags = o[i].flags, .ctx_id = o[i].ctx_id,
+				.lex = o[i].lex, .aux = o[i].aux, .text_addr = o[i].text_addr, .arg0 = o[i].arg0,
+				.arg1 = o[i].arg1, .arg2 = o[i].arg2, .seq = o[i].seq }, o[i].role);
 			d->overflow_seen++;
 			process(d, p, NULL, 0);
 		}

@@ -2,13 +2,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "daemon_internal.h"
+#include "holds.h"
 #include "hold_id.h"
-#include "my_gate.h"
+#include "hold_json.h"
 #include "hold_webhooks.h"
 #include "outcome_watch.h"
 #include "pg_backend.h"
-#include "statement_json.h"
+#include "ledger_record.h"
+#include "sessions.h"
 #include "util.h"
 #include "watchdog.h"
 
@@ -16,8 +17,8 @@ void sw_hold_free(struct sw_hold *h)
 {
 	if (!h)
 		return;
-	if (h->my)   /* never decided: its thread is refused, not left stopped */
-		sw_my_hold_release(h->my, false, "sqlward: refused (the hold was dropped undecided)", NULL);
+	if (h->ops && h->engine_ctx)   /* never decided: its session is refused, not left stopped */
+		h->ops->release(h->engine_ctx, false, "sqlward: refused (the hold was dropped undecided)", NULL);
 	free(h->statement);
 	free(h->retry_by);
 	free(h->retry_comment);
@@ -57,18 +58,6 @@ static void holds_remove(struct sw_daemon *d, struct sw_hold *h)
 		}
 }
 
-static json_t *approvals_json(const struct sw_approval *a)
-{
-	json_t *arr = json_array();
-	for (size_t i = 0; i < a->n_entries; i++) {
-		char ts[64];
-		sw_format_time(&a->entries[i].when, ts, sizeof(ts));
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s?}", "user", a->entries[i].user, "time", ts,
-						     "comment", a->entries[i].comment));
-	}
-	return arr;
-}
-
 void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *type, const char *user,
 		   const char *comment, const char *message)
 {
@@ -90,7 +79,8 @@ void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *typ
 static const char *refusal_outcome(const struct sw_hold *h, const char *outcome)
 {
 	if (h->engine != SW_ENGINE_POSTGRES)
-		return outcome;
+		return h->ops && h->engine_ctx && h->ops->refusal_ends_session(h->engine_ctx) &&
+			       strcmp(outcome, "cancelled") == 0 ? "terminated" : outcome;
 	return sw_pg_refusal_ends_session(h->type, h->aux) && strcmp(outcome, "cancelled") == 0 ? "terminated"
 												  : outcome;
 }
@@ -111,7 +101,7 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		.via = h->via, .extra = h->extra,
 	};
 	/* A MariaDB hold's pid is the server's: it has no PostgreSQL session. */
-	struct sw_session_info *s = h->my ? NULL : sw_session_find(d, h->pid);
+	struct sw_session_info *s = h->ops ? NULL : sw_session_find(d, h->pid);
 	json_t *rec;
 	char err[512], idt[SW_HOLD_ID_TEXT_MAX];
 	struct sw_full_text ft;
@@ -121,7 +111,7 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 	j.verdict = v;
 	sw_ledger_keep_full_text(d->ledger, &dec, &ft);
 	rec = sw_statement_record(&dec, &ft, &(struct sw_hold_decision){
-		.hold_id = h->id, .hold = idt, .hold_seq = h->ledger_seq, .approvals = approvals_json(&h->approval),
+		.hold_id = h->id, .hold = idt, .hold_seq = h->ledger_seq, .approvals = sw_hold_approvals_json(&h->approval),
 		.requester = h->approval.requester_known ? json_pack("{s:s, s:i}", "user", h->approval.requester,
 								     "pid", h->approval.requester_pid) : NULL,
 		.requester_chain = h->approval.chain_known ? sw_approval_requester_json(&h->approval) : NULL });
@@ -148,13 +138,13 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		rec = NULL;
 	}
 	json_decref(rec);
-	if (h->my) {
-		/* MariaDB: the holder moves the one thread (my_gate.c). */
+	if (h->ops) {
+		/* Another engine's session (MariaDB: one thread of mariadbd): its ops move it. */
 		char msg[300];
 		snprintf(msg, sizeof(msg), "sqlward: %s by %s%s%s", v == SW_VERDICT_ALLOW ? "approved" : "refused",
 			 decided_by ? decided_by : "sqlward", comment ? ": " : "", comment ? comment : "");
-		sw_my_hold_release(h->my, v == SW_VERDICT_ALLOW, msg, &h->analysis);
-		h->my = NULL;
+		h->ops->release(h->engine_ctx, v == SW_VERDICT_ALLOW, msg, &h->analysis);
+		h->engine_ctx = NULL;
 	} else if (v == SW_VERDICT_ALLOW) {
 		sw_outcome_watch(d, h);
 		sw_pg_resume(h->pid);
@@ -208,13 +198,6 @@ void sw_holds_policy_gc(struct sw_daemon *d, bool all)
 	}
 }
 
-bool sw_hold_server_cancels(const struct sw_hold *h, uint64_t now_ns)
-{
-	/* statement_timeout's timer runs while the backend is stopped. */
-	return h->timeouts_known && h->statement_timeout_ms > 0 &&
-	       (now_ns - h->start_ns) / 1000000ull >= (uint64_t)h->statement_timeout_ms;
-}
-
 void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns)
 {
 	/* Approved while the ledger could not be written: try to record and release again. */
@@ -251,70 +234,4 @@ void sw_holds_release_all(struct sw_daemon *d, const char *outcome, const char *
 {
 	while (d->n_holds)
 		sw_holds_release(d, d->holds[0], SW_VERDICT_DENY, "sqlward", comment, outcome);
-}
-
-json_t *sw_hold_json(const struct sw_daemon *d, const struct sw_hold *h, uint64_t now_ns)
-{
-	const struct sw_stmt *st = h->analysis.n_stmts ? &h->analysis.stmts[h->overall.stmt_index] : NULL;
-	char ts[64];
-	json_t *o, *parts = json_array();
-
-	(void)d;
-	sw_format_time(&h->wall, ts, sizeof(ts));
-	o = json_pack("{s:I, s:s, s:f, s:i, s:s, s:s?, s:s?, s:s, s:s, s:s?, s:I, s:f}",
-		      "id", (json_int_t)h->id, "time", ts, "age_s", (double)(now_ns - h->start_ns) / 1e9,
-		      "pid", h->pid, "role", h->sess.role,
-		      "database", h->sess.database[0] ? h->sess.database : NULL,
-		      "client", h->sess.client[0] ? h->sess.client : NULL,
-		      "statement", "", "rule", h->overall.rule_id, "reason", h->overall.reason,
-		      "ledger_seq", (json_int_t)h->ledger_seq,
-		      "timeout_in_s", h->deadline_ns > now_ns ? (double)(h->deadline_ns - now_ns) / 1e9 : 0.0);
-	/* The exact text, also when it is not valid UTF-8 (json_pack "s" would refuse it). */
-	json_object_set_new(o, "statement", sw_json_textn(h->statement, h->statement_len));
-	json_object_set_new(o, "engine", json_string(sw_engine_name(h->engine)));
-	if (st) {
-		json_t *sj = sw_stmt_json(st);
-		json_object_update_missing(o, sj);
-		json_decref(sj);
-	}
-	for (size_t i = 0; h->analysis.n_stmts > 1 && i < h->analysis.n_stmts; i++) {
-		json_t *sj = sw_stmt_json(&h->analysis.stmts[i]);
-		json_object_set_new(sj, "verdict", json_string(sw_verdict_name(h->per_stmt[i].verdict)));
-		json_object_set_new(sj, "rule", json_string(h->per_stmt[i].rule_id));
-		json_array_append_new(parts, sj);
-	}
-	if (json_array_size(parts))
-		json_object_set(o, "statements", parts);
-	json_decref(parts);
-	{
-		json_t *appr = json_array(), *txn = json_array();
-		for (size_t i = 0; i < h->approval.approvers.n; i++)
-			json_array_append_new(appr, json_string(h->approval.approvers.v[i]));
-		for (size_t i = 0; i < h->txn_before.n; i++)
-			json_array_append_new(txn, json_string(h->txn_before.v[i]));
-		json_object_set_new(o, "statement_sha256", json_string(h->statement_sha256));
-		json_object_set_new(o, "approvers", appr);
-		json_object_set_new(o, "approvals_required", json_integer(h->approval.required));
-		json_object_set_new(o, "approvals", approvals_json(&h->approval));
-		json_object_set_new(o, "transaction", txn);
-		if (h->via)
-			json_object_set_new(o, "via", json_string(h->via));
-		if (json_is_object(h->extra))
-			json_object_update(o, h->extra);
-		json_object_set_new(o, "in_transaction", json_boolean(h->sess.in_txn));
-		if (h->approval.requester_known)
-			json_object_set_new(o, "requester", json_pack("{s:s, s:i}", "user", h->approval.requester,
-								      "pid", h->approval.requester_pid));
-		json_object_set_new(o, "requester_chain", sw_approval_requester_json(&h->approval));
-		if (h->timeouts_known) {
-			json_object_set_new(o, "statement_timeout_ms", json_integer(h->statement_timeout_ms));
-			json_object_set_new(o, "lock_timeout_ms", json_integer(h->lock_timeout_ms));
-			/* statement_timeout's timer runs while the backend is stopped. */
-			json_object_set_new(o, "server_cancels_on_release", json_boolean(sw_hold_server_cancels(h, now_ns)));
-			if (h->statement_timeout_ms > 0)
-				json_object_set_new(o, "server_cancels_after_s",
-						    json_real((double)h->statement_timeout_ms / 1000.0));
-		}
-	}
-	return o;
 }

@@ -21,7 +21,7 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 #include "impact.h"
-#include "live_context.h"
+#include "live_facts.h"
 #include "pg_walk.h"
 #include "util.h"
 

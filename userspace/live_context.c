@@ -25,44 +25,6 @@ struct sw_live_conn {
 	char *error;     /* why the last connection attempt failed */
 };
 
-static char *dup0(const char *s)
-{
-	return s ? sw_xstrdup(s) : NULL;
-}
-
-void sw_live_free(struct sw_live *lv)
-{
-	if (!lv)
-		return;
-	for (size_t i = 0; i < lv->n_rels; i++) {
-		free(lv->rels[i].name);
-		free(lv->rels[i].blocker_mode);
-	}
-	free(lv->rels);
-	free(lv->error);
-	free(lv->null_column);
-	free(lv->old_type);
-	free(lv);
-}
-
-struct sw_live *sw_live_dup(const struct sw_live *lv)
-{
-	struct sw_live *d;
-	if (!lv)
-		return NULL;
-	d = sw_xcalloc(1, sizeof(*d));
-	*d = *lv;
-	d->error = dup0(lv->error);
-	d->null_column = dup0(lv->null_column);
-	d->old_type = dup0(lv->old_type);
-	d->rels = lv->n_rels ? sw_xcalloc(lv->n_rels, sizeof(*d->rels)) : NULL;
-	for (size_t i = 0; i < lv->n_rels; i++) {
-		d->rels[i] = lv->rels[i];
-		d->rels[i].name = dup0(lv->rels[i].name);
-		d->rels[i].blocker_mode = dup0(lv->rels[i].blocker_mode);
-	}
-	return d;
-}
 
 struct sw_live_conn *sw_live_open(const char *dsn)
 {

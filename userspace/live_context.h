@@ -27,40 +27,7 @@
 #include <stddef.h>
 #include "statement.h"
 
-enum sw_fact_state { SW_FACT_NA = 0, SW_FACT_KNOWN, SW_FACT_UNKNOWN };
-
-struct sw_fact {
-	enum sw_fact_state state;
-	double v;
-};
-
-struct sw_live_rel {
-	char *name;                 /* as in the lock set (named relation) */
-	int lockmode;               /* enum sw_lockmode this statement takes on it */
-	bool exists;                /* false: not there yet (CREATE) -> size 0, no blockers */
-	bool created_here;          /* created by an earlier statement of the same file/query: new and
-				       empty, so size 0 and no blockers without asking the database */
-	struct sw_fact bytes;       /* pg_relation_size */
-	struct sw_fact rows;        /* pg_class.reltuples (planner estimate when never analysed) */
-	struct sw_fact blocker_age_s; /* age of the oldest conflicting transaction; 0 when none */
-	int blocker_pid;
-	char *blocker_mode;         /* pg_locks.mode of the conflicting lock */
-	bool blocker_granted;       /* false: it is itself waiting in the queue ahead of us */
-};
-
-struct sw_live {
-	char *error;                /* why some facts are unknown, NULL when none are */
-	struct sw_live_rel *rels;
-	size_t n_rels;
-	struct sw_fact est_rows;    /* UPDATE/DELETE/MERGE: rows the planner expects to touch */
-	struct sw_fact null_rows;   /* SET NOT NULL: rows that would violate it (capped) */
-	char *null_column;          /* the column counted, NULL when n/a */
-	char *old_type;             /* ALTER COLUMN TYPE: the column's type now (format_type), NULL when n/a */
-	struct sw_fact type_rewrite; /* ALTER COLUMN TYPE: 1 rewrite, 0 none (sw_pg_alter_type_rewrites) */
-};
-
-void sw_live_free(struct sw_live *lv);                    /* frees lv itself; NULL is fine */
-struct sw_live *sw_live_dup(const struct sw_live *lv);    /* NULL -> NULL */
+#include "live_facts.h"   /* struct sw_live: the facts read */
 
 /*
  * A live-context connection. sw_live_open never fails: a connection that

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include "my_classify.h"
+#include "my_impact.h"
 #include "my_parse.h"
 #include "my_sqlcom.h"
 #include "util.h"
@@ -105,6 +106,7 @@ static const struct cmd_def cmd_defs[MYC__COUNT] = {
 	[MYC_DESCRIBE]         = { "DESCRIBE", SW_CLASS_READ, SW_SQLCOM_SHOW_FIELDS, 0 },
 	[MYC_USE]              = { "USE", SW_CLASS_SESSION, SW_SQLCOM_CHANGE_DB, 0 },
 	[MYC_DO]               = { "DO", SW_CLASS_READ, SW_SQLCOM_DO, 0 },
+	[MYC_OPTIMIZE]         = { "OPTIMIZE TABLE", SW_CLASS_UTILITY, SW_SQLCOM_OPTIMIZE, 0 },
 };
 
 /* ---- the grammar's callbacks (my_parse.h) ---- */
@@ -636,6 +638,9 @@ static void fill_stmt(struct sw_stmt *st, const struct myc_info *in, const struc
 	case MYC_USE:
 		reason(st, "USE %s changes the session's default database", in->name ? in->name : "");
 		break;
+	case MYC_OPTIMIZE:
+		reason(st, "OPTIMIZE TABLE rebuilds %s (InnoDB runs it as ALTER TABLE ... FORCE)", first_object(in));
+		break;
 	default:
 		break;
 	}
@@ -675,6 +680,7 @@ static void fill_stmt(struct sw_stmt *st, const struct myc_info *in, const struc
 	}
 	for (size_t i = 0; i < in->notes.n; i++)
 		sw_strv_push(&st->reasons, in->notes.v[i]);
+	sw_my_impact(st, in, lx, a, b);
 }
 
 /* ---- cutting the string into statements ---- */
@@ -1178,4 +1184,26 @@ int sw_my_expected_sqlcom(const struct sw_stmt *st)
 		return cmd_defs[c].sqlcom;
 	}
 	return -1;
+}
+
+bool sw_my_expected_sqlcoms(const struct sw_stmt *st, uint64_t mask[3])
+{
+	int one = sw_my_expected_sqlcom(st);
+	bool any = false;
+
+	mask[0] = mask[1] = mask[2] = 0;
+	if (one >= 0 && one < 192) {
+		mask[one / 64] |= 1ull << (one % 64);
+		return true;
+	}
+	if (!st || !st->command || st->cls == SW_CLASS_UNKNOWN || (st->traits & SW_TRAIT_PREPARED))
+		return false;
+	/* A tag two commands share (UPDATE: single- or multi-table): either is what was judged. */
+	for (int c = 1; c < MYC__COUNT; c++)
+		if (cmd_defs[c].tag && strcmp(cmd_defs[c].tag, st->command) == 0 && cmd_defs[c].sqlcom >= 0 &&
+		    cmd_defs[c].sqlcom < 192) {
+			mask[cmd_defs[c].sqlcom / 64] |= 1ull << (cmd_defs[c].sqlcom % 64);
+			any = true;
+		}
+	return any;
 }

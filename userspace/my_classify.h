@@ -40,5 +40,8 @@ unsigned sw_my_mode_from_server(uint64_t server_bits);
  */
 int sw_my_expected_sqlcom(const struct sw_stmt *st);
 const char *sw_my_sqlcom_name(int sqlcom);
+/* Every enum_sql_command the server may parse the statement as (a tag two commands share gives
+ * both) as a 192-bit set; false when unsure (the checkpoint then judges what the server parsed). */
+bool sw_my_expected_sqlcoms(const struct sw_stmt *st, uint64_t mask[3]);
 
 #endif

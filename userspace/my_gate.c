@@ -2,6 +2,7 @@
 #include "my_gate.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 #include <jansson.h>
 
 #include "client_owner.h"
-#include "daemon_internal.h"
+#include "daemon_state.h"
+#include "holds.h"
 #include "gate_abi.h"
 #include "hold_id.h"
 #include "hold_webhooks.h"
@@ -22,6 +24,7 @@
 #include "my_classify.h"
 #include "my_holder.h"
 #include "my_layout.h"
+#include "my_sqlcom.h"
 #include "role_pattern.h"
 #include "util.h"
 
@@ -54,21 +57,27 @@ struct my_pending {
 	uint64_t since_ns;
 };
 
+static const struct sw_hold_ops my_hold_ops;
+
 /* A command held for a human: lives in a struct sw_hold (holds.c decides it). */
 struct sw_my_hold {
 	struct sw_my_gate *g;
 	pid_t tid;
 	uint64_t conn_id;
 	uint32_t command;
+	bool execute;              /* held at the execution checkpoint (not at its client command) */
 	unsigned long inode;       /* the connection's socket (0: unknown) */
 };
 
 struct sw_my_gate {
 	struct sw_daemon *d;
+	struct sw_my_event *scratch;   /* the event being handled, rebuilt whole from its ring record */
 	bool closing;              /* stopping: nothing new is held for a human */
 	struct mariadb_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *link;
+	struct bpf_link *end_link;     /* unlink_thd: connections that ended */
+	struct bpf_link *exec_link;    /* mysql_execute_command: the execution checkpoint */
 	struct sw_my_holder *holder;
 	pid_t pid;
 	bool enforce;
@@ -128,6 +137,17 @@ static void session_clear(struct my_session *s)
 	s->n_prep = s->cap_prep = 0;
 	s->tainted = false;
 	s->taint_reason[0] = 0;
+}
+
+/* A connection ended: forget what it prepared. */
+static void session_end(struct sw_my_gate *g, uint64_t conn_id)
+{
+	for (size_t i = 0; i < g->n_sess; i++)
+		if (g->sess[i].conn_id == conn_id) {
+			session_clear(&g->sess[i]);
+			g->sess[i] = g->sess[--g->n_sess];
+			return;
+		}
 }
 
 static void session_add_prepared(struct my_session *s, const char *name, const struct sw_stmt *st)
@@ -340,15 +360,22 @@ static json_t *event_extra(const struct sw_my_event *ev, const char *database)
 		json_object_set_new(x, "login_user", json_string(ev->user));
 	if (database)
 		json_object_set_new(x, "database_at_command", json_string(database));
+	if (ev->type == SW_MY_EV_EXECUTE) {
+		json_object_set_new(x, "server_command", json_string(sw_my_sqlcom_name(ev->sql_command)));
+		json_object_del(x, "protocol_command");
+	}
 	return x;
 }
 
-static const char *via_of(uint32_t command)
+static const char *via_of_event(const struct sw_my_event *ev)
 {
-	return command == SW_MY_COM_QUERY ? NULL
-	       : command == SW_MY_COM_STMT_PREPARE ? "prepare"
-	       : command == SW_MY_COM_STMT_EXECUTE ? "execute" : "command";
+	if (ev->type == SW_MY_EV_EXECUTE)
+		return ev->flags & SW_MY_EXEC_NESTED ? "nested" : "execution-check";
+	return ev->command == SW_MY_COM_QUERY ? NULL
+	       : ev->command == SW_MY_COM_STMT_PREPARE ? "prepare"
+	       : ev->command == SW_MY_COM_STMT_EXECUTE ? "execute" : "command";
 }
+
 
 /* The role a governed event is judged as: whichever of its names the policy governs. */
 static const char *subject_role(const struct sw_daemon *d, const struct sw_my_event *ev)
@@ -391,7 +418,7 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	dec.overall = &overall;
 	dec.outcome = ev->action == SW_MY_ACT_KILLED ? "server_ended" : dec.governed ? "ran" : "observed";
 	dec.decided_by = ev->action == SW_MY_ACT_KILLED ? "kernel" : dec.governed ? "inert" : NULL;
-	dec.via = via_of(ev->command);
+	dec.via = via_of_event(ev);
 	dec.extra = extra;
 	sw_gate_record(d, &dec, ev->action == SW_MY_ACT_KILLED, NULL);
 	if (dec.governed)
@@ -418,6 +445,117 @@ static bool read_database(struct sw_my_gate *g, uint64_t thd, char *out, size_t 
 		return false;
 	out[db.len] = 0;
 	return true;
+}
+
+/* The commands the server may parse a client statement as; false when not known. */
+static bool expected_commands(const struct sw_stmt *st, uint64_t mask[3])
+{
+	int one = -1;
+
+	mask[0] = mask[1] = mask[2] = 0;
+	if (st->command && strcmp(st->command, "EXECUTE") == 0 && st->execute_name)
+		one = SW_SQLCOM_EXECUTE;
+	else if (st->command && strcmp(st->command, "PREPARE") == 0 && st->prepare_name)
+		one = SW_SQLCOM_PREPARE;
+	else if (st->command && strcmp(st->command, "DEALLOCATE PREPARE") == 0)
+		one = SW_SQLCOM_DEALLOCATE_PREPARE;
+	if (one >= 0) {
+		mask[one / 64] |= 1ull << (one % 64);
+		return true;
+	}
+	return sw_my_expected_sqlcoms(st, mask);
+}
+
+static bool in_mask(const uint64_t mask[3], int sqlcom)
+{
+	return sqlcom >= 0 && sqlcom < SW_MY_SQLCOM_MAX && ((mask[sqlcom / 64] >> (sqlcom % 64)) & 1);
+}
+
+/* A server command that only reads (SELECT, SHOW ...). */
+static bool read_only_sqlcom(int sqlcom)
+{
+	const char *n = sw_my_sqlcom_name(sqlcom);
+	return sqlcom == SW_SQLCOM_SELECT || (n && strncmp(n, "SQLCOM_SHOW_", 12) == 0);
+}
+
+/*
+ * An allowed client command: what the server will execute at the top level, so the checkpoint
+ * lets exactly those commands through without stopping (bpf/mariadb.h struct sw_my_expect).
+ */
+static void set_expectations(struct sw_my_gate *g, uint64_t conn_id, uint32_t command, const struct sw_analysis *a)
+{
+	struct sw_my_conn_key key = { .tgid = (uint32_t)g->pid, .conn_id = conn_id };
+	struct sw_my_expect e;
+
+	if (command != SW_MY_COM_QUERY)
+		return;   /* other commands execute nothing at the top level, or are judged there */
+	memset(&e, 0, sizeof(e));
+	e.n = a->n_stmts < SW_MY_EXPECT_MAX ? (uint32_t)a->n_stmts : SW_MY_EXPECT_MAX;
+	for (uint32_t i = 0; i < e.n; i++)
+		expected_commands(&a->stmts[i], (uint64_t *)e.mask[i]);
+	bpf_map_update_elem(bpf_map__fd(g->skel->maps.my_expect), &key, &e, BPF_ANY);
+}
+
+/* A refused COM_QUERY arrives as sqlward's own SIGNAL: the one top-level execution expected. */
+static void expect_refusal(struct sw_my_gate *g, uint64_t conn_id, uint32_t command)
+{
+	struct sw_my_conn_key key = { .tgid = (uint32_t)g->pid, .conn_id = conn_id };
+	struct sw_my_expect e;
+
+	if (command != SW_MY_COM_QUERY)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.n = 1;
+	e.mask[0][SW_SQLCOM_SIGNAL / 64] = 1ull << (SW_SQLCOM_SIGNAL % 64);
+	bpf_map_update_elem(bpf_map__fd(g->skel->maps.my_expect), &key, &e, BPF_ANY);
+}
+
+/*
+ * A statement stopped at the execution checkpoint: its own text (a routine's
+ * statement, a prepared statement's, or a client statement the server parsed
+ * as another command than expected) classified under the sql_mode in force
+ * there, and checked against what the server parsed. Returns why it must be
+ * refused whatever the policy says, or NULL.
+ */
+static const char *analyze_execution(struct my_session *s, const struct sw_my_event *ev, const char *text, size_t len,
+				     struct sw_analysis *a, char **judged)
+{
+	static char why[300];
+	uint64_t mask[3];
+	int sqlcom = ev->sql_command;
+	bool known;
+
+	(void)s;
+	*judged = sw_xstrndup(text, len);
+	memset(a, 0, sizeof(*a));
+	if (memchr(text, 0, len)) {
+		one_stmt(a, *judged, SW_CLASS_UNKNOWN, "UNKNOWN", 0, "the statement contains a NUL byte");
+		return "the statement contains a NUL byte";
+	}
+	sw_my_analyze(*judged, sw_my_mode_from_server(ev->sql_mode), a);
+	/* A client statement's text runs on past it (the rest of a multi-statement string): only its
+	 * first statement is this execution. */
+	while (!(ev->flags & SW_MY_EXEC_NESTED) && a->n_stmts > 1)
+		sw_stmt_free(&a->stmts[--a->n_stmts]);
+	for (size_t i = 0; i < a->n_stmts; i++)
+		sw_strv_push(&a->stmts[i].reasons, ev->flags & SW_MY_EXEC_NESTED
+				     ? "run inside another statement (a stored program, trigger, function or prepared "
+				       "statement): judged at the execution checkpoint"
+				     : "a client statement the server parsed as another command than sqlward expected");
+	if (a->n_stmts != 1 || !a->parse_ok)
+		return NULL;   /* unknown or several: the policy refuses (class unknown, multi_statement) */
+	known = expected_commands(&a->stmts[0], mask);
+	if (known && !in_mask(mask, sqlcom)) {
+		snprintf(why, sizeof(why), "the server parsed this statement as %s, sqlward as %s: the server is "
+			 "right, so it is refused", sw_my_sqlcom_name(sqlcom), a->stmts[0].command);
+		return why;
+	}
+	if (!known && !read_only_sqlcom(sqlcom)) {
+		snprintf(why, sizeof(why), "the server parsed this statement as %s, which sqlward cannot match to "
+			 "its own reading (%s): refused", sw_my_sqlcom_name(sqlcom), a->stmts[0].command);
+		return why;
+	}
+	return NULL;
 }
 
 /* The connection's socket inode: THD.net.vio -> fd -> /proc/PID/fd/FD. */
@@ -462,9 +600,11 @@ static void hold_for_human(struct sw_my_gate *g, struct my_pending *p, struct my
 	mh->tid = p->tid;
 	mh->conn_id = ev->conn_id;
 	mh->command = ev->command;
+	mh->execute = ev->type == SW_MY_EV_EXECUTE;
 	mh->inode = connection_inode(g, ev->thd);
 	h->engine = SW_ENGINE_MYSQL;
-	h->my = mh;
+	h->ops = &my_hold_ops;
+	h->engine_ctx = mh;
 	h->pid = (int)ev->tgid;
 	snprintf(h->sess.role, sizeof(h->sess.role), "%s", ev->user);
 	snprintf(h->sess.database, sizeof(h->sess.database), "%.63s", dbname);
@@ -490,7 +630,7 @@ static void hold_for_human(struct sw_my_gate *g, struct my_pending *p, struct my
 	memset(a, 0, sizeof(*a));
 	h->per_stmt = per;
 	h->overall = *overall;
-	h->via = via_of(ev->command);
+	h->via = via_of_event(ev);
 	h->extra = event_extra(ev, dbname[0] ? dbname : NULL);
 	sw_holds_add(d, h);
 	dec = (struct sw_decision){
@@ -510,27 +650,52 @@ static void hold_for_human(struct sw_my_gate *g, struct my_pending *p, struct my
 	}
 }
 
-void sw_my_hold_release(struct sw_my_hold *mh, bool allow, const char *message, const struct sw_analysis *a)
+static void my_hold_release(void *ctx, bool allow, const char *message, const struct sw_analysis *a)
 {
+	struct sw_my_hold *mh = ctx;
 	struct sw_my_gate *g;
 
 	if (!mh)
 		return;
 	g = mh->g;
 	if (allow) {
-		if (a)
+		if (a && !mh->execute) {
 			track_allowed(session_of(g, mh->conn_id), mh->command, a);
+			set_expectations(g, mh->conn_id, mh->command, a);
+		}
 		sw_my_holder_allow(g->holder, mh->tid);
 	} else {
+		if (!mh->execute)
+			expect_refusal(g, mh->conn_id, mh->command);
 		sw_my_holder_deny(g->holder, mh->tid, message);
 	}
 	g->decided++;
 	free(mh);
 }
 
-bool sw_my_hold_client_gone(const struct sw_my_hold *mh)
+static bool my_hold_refusal_ends_session(const void *ctx)
 {
+	const struct sw_my_hold *mh = ctx;
+	return mh->execute;
+}
+
+static bool my_hold_client_gone(const void *ctx)
+{
+	const struct sw_my_hold *mh = ctx;
 	return mh->inode && sw_client_gone_socket(mh->g->pid, mh->inode);
+}
+
+static const struct sw_hold_ops my_hold_ops = {
+	.release = my_hold_release,
+	.refusal_ends_session = my_hold_refusal_ends_session,
+	.client_gone = my_hold_client_gone,
+};
+
+/* The MariaDB hold of a hold, when it is one of gate g's. */
+static struct sw_my_hold *my_hold_of(const struct sw_hold *h, const struct sw_my_gate *g)
+{
+	struct sw_my_hold *mh = h->ops == &my_hold_ops ? h->engine_ctx : NULL;
+	return mh && mh->g == g ? mh : NULL;
 }
 
 /* The hold on thread tid of this gate, if any. */
@@ -538,9 +703,34 @@ static struct sw_hold *hold_of_thread(struct sw_my_gate *g, pid_t tid)
 {
 	for (size_t i = 0; i < g->d->n_holds; i++) {
 		struct sw_hold *h = g->d->holds[i];
-		if (h->my && h->my->g == g && h->my->tid == tid)
+		if (my_hold_of(h, g) && my_hold_of(h, g)->tid == tid)
 			return h;
 	}
+	return NULL;
+}
+
+/*
+ * The client character set of a stopped thread, by name (CHARSET_INFO.cs_name). In big5, cp932, gbk
+ * and sjis a multi-byte character's second byte can be 0x5c, a backslash: the server's lexer and
+ * sqlward's (which reads bytes) would end a string in different places, so such a session's
+ * statements are not judged by text.
+ */
+static const char *unsafe_charset(struct sw_my_gate *g, uint64_t thd, char *name, size_t cap)
+{
+	static const char *const bad[] = { "big5", "cp932", "gbk", "sjis", "gb18030" };
+	uint64_t cs = 0, str = 0;
+
+	name[0] = 0;
+	if (!g->layout.charset_csname ||
+	    !sw_my_holder_read(g->holder, thd + g->layout.bpf.thd_charset_client, &cs, sizeof(cs)) || !cs ||
+	    !sw_my_holder_read(g->holder, cs + g->layout.charset_csname, &str, sizeof(str)) || !str ||
+	    !sw_my_holder_read(g->holder, str, name, cap - 1))
+		return "the session's client character set could not be read";
+	name[cap - 1] = 0;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (strcmp(name, bad[i]) == 0)
+			return "the session's client character set lets a multi-byte character end in a backslash "
+			       "(big5, cp932, gbk, sjis): statements are not judged by text under it; use utf8mb4";
 	return NULL;
 }
 
@@ -554,14 +744,20 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	char *text = NULL, *judged = NULL, dbname[128], msg[400];
 	size_t len = ev->packet_len;
 	bool complete = true, allow;
-	const char *frozen, *why = NULL;
+	const char *frozen, *why = NULL, *why_rule = NULL;
 	json_t *extra;
 	struct sw_decision dec;
 	struct sw_subject subj;
 
 	/* The thread stopped where the report says: same THD, same packet. */
-	if (p->stop.thd != ev->thd || p->stop.packet != ev->packet || p->stop.packet_len != ev->packet_len)
+	bool execute = ev->type == SW_MY_EV_EXECUTE;
+
+	if (p->stop.kind != (execute ? SW_MY_STOP_EXECUTE : SW_MY_STOP_COMMAND) || p->stop.thd != ev->thd ||
+	    (!execute && (p->stop.packet != ev->packet || p->stop.packet_len != ev->packet_len)) ||
+	    (execute && (!p->stop.armed || p->stop.sql_command != ev->sql_command))) {
 		why = "the stopped thread is not at the command the probe reported";
+		why_rule = "stop-mismatch";
+	}
 	/* The packet is bytes (a COM_STMT_EXECUTE's starts with a binary statement id). */
 	if (len <= ev->text_len) {
 		text = sw_xmalloc(len + 1);
@@ -582,31 +778,50 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 		text[len] = 0;
 		complete = false;
 	}
-	analyze_command(g, s, ev, text, len, &a, &judged);
+	if (execute) {
+		const char *w = analyze_execution(s, ev, text, len, &a, &judged);
+		if (w && !why) {
+			why = w;
+			why_rule = "engine-truth";
+		}
+	} else {
+		analyze_command(g, s, ev, text, len, &a, &judged);
+	}
+	if ((ev->command == SW_MY_COM_QUERY || ev->command == SW_MY_COM_STMT_PREPARE) && !why) {
+		char csname[32];
+		if ((why = unsafe_charset(g, ev->thd, csname, sizeof(csname))))
+			why_rule = "encoding";
+	}
 	read_database(g, ev->thd, dbname, sizeof(dbname));
 	subj.engine = SW_ENGINE_MYSQL;
 	subj.role = subject_role(d, ev);
 	subj.database = dbname[0] ? dbname : NULL;
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
 	sw_policy_judge(d->policy, &subj, &a, per, &overall);
-	allow = overall.verdict == SW_VERDICT_ALLOW && !why && complete;
 	frozen = sw_daemon_frozen(d);
-	if (allow && frozen && sw_daemon_any_frozen_class(d, &a)) {
-		allow = false;
-		why = frozen;
-	}
-	if (!complete && !why)
+	if (!why && !complete) {
 		why = "the statement is longer than sqlward reads (--max-statement-bytes): refused unjudged";
-	if (!allow && !why && overall.verdict == SW_VERDICT_HOLD && g->closing)
-		why = "needs a human approval, and sqlward is stopping: refused";
+		why_rule = "incomplete-text";
+	}
+	if (!why && frozen && overall.verdict != SW_VERDICT_DENY && sw_daemon_any_frozen_class(d, &a)) {
+		why = frozen;
+		why_rule = "freeze";
+	}
+	if (!why && overall.verdict == SW_VERDICT_HOLD && g->closing) {
+		why = "needs a human approval, and sqlward is stopping";
+		why_rule = "stopping";
+	}
+	/* What the gate itself refuses is recorded as a deny under its own rule id, like PostgreSQL's. */
+	if (why)
+		overall = (struct sw_judgement){ .verdict = SW_VERDICT_DENY, .rule_id = why_rule, .reason = why,
+						 .stmt_index = overall.stmt_index };
+	allow = overall.verdict == SW_VERDICT_ALLOW;
 	if (!allow && !why && overall.verdict == SW_VERDICT_HOLD) {
 		hold_for_human(g, p, s, &a, per, &overall, text, len, judged, dbname);
 		free(text);
 		return;   /* the hold owns the analysis, judgements and texts now */
 	}
 	extra = event_extra(ev, dbname[0] ? dbname : NULL);
-	if (why)
-		json_object_set_new(extra, "refusal", json_string(why));
 	memset(&dec, 0, sizeof(dec));
 	sw_mono_to_timespec(d, ev->ktime_ns, &dec.time);
 	dec.engine = SW_ENGINE_MYSQL;
@@ -621,20 +836,27 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	dec.analysis = &a;
 	dec.per_stmt = per;
 	dec.overall = &overall;
-	dec.outcome = allow ? "ran" : "cancelled";
+	/* Refused at the execution checkpoint, the statement runs as an empty one and its connection is
+	 * killed (the holder's deny state): nothing ran, and the session ends. */
+	dec.outcome = allow ? "ran" : execute ? "terminated" : "cancelled";
 	dec.held_us = (sw_mono_ns() - p->stop.when_ns) / 1000;
 	dec.decided_by = "policy";
-	dec.via = via_of(ev->command);
+	dec.via = via_of_event(ev);
 	dec.extra = extra;
 	/* The record is on disk before the thread moves. */
 	sw_gate_record(d, &dec, true, NULL);
 	if (allow) {
-		track_allowed(s, ev->command, &a);
+		if (!execute) {
+			track_allowed(s, ev->command, &a);
+			set_expectations(g, ev->conn_id, ev->command, &a);
+		}
 		sw_my_holder_allow(g->holder, p->tid);
 	} else {
 		const struct sw_judgement *j = &overall;
-		snprintf(msg, sizeof(msg), "sqlward: %s (rule %s)%s%s", why ? why : j->reason ? j->reason : "refused by policy",
-			 j->rule_id ? j->rule_id : "default", why && j->reason ? ": " : "", why && j->reason ? j->reason : "");
+		snprintf(msg, sizeof(msg), "sqlward: %s (rule %s)", j->reason ? j->reason : "refused by policy",
+			 j->rule_id ? j->rule_id : "default");
+		if (!execute)
+			expect_refusal(g, ev->conn_id, ev->command);
 		sw_my_holder_deny(g->holder, p->tid, msg);
 	}
 	g->decided++;
@@ -682,7 +904,9 @@ static void try_decide(struct sw_my_gate *g)
 			continue;
 		}
 		if (p->have_stop && !p->ev && now - p->since_ns > UNREPORTED_DENY_NS) {
-			/* Stopped, but its report was lost (ring buffer full): refuse it unjudged. */
+			/* Stopped, but its report was lost (ring buffer full): refuse it unjudged. The connection
+			 * id is not known here: an unexpected SIGNAL then stops at the checkpoint and is refused
+			 * there as well (the client reads OK instead of the message). */
 			sw_my_holder_deny(g->holder, p->tid, "sqlward: the gate lost this statement's report; retry it");
 			g->refused_unreported++;
 			{
@@ -701,9 +925,20 @@ static void try_decide(struct sw_my_gate *g)
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct sw_my_gate *g = ctx;
-	const struct sw_my_event *ev = data;
+	const size_t head = offsetof(struct sw_my_event, text);
+	struct sw_my_event *ev = g->scratch;
 
-	if (size < sizeof(*ev) || ev->type != SW_MY_EV_COMMAND)
+	if (size >= sizeof(struct sw_my_end_event) && ((const struct sw_my_end_event *)data)->type == SW_MY_EV_END) {
+		session_end(g, ((const struct sw_my_end_event *)data)->conn_id);
+		return 0;
+	}
+	/* Events carry only the text they hold: rebuild the whole struct, text bounded by the record. */
+	if (size < head || size > sizeof(*ev))
+		return 0;
+	memcpy(ev, data, size);
+	if (ev->text_len > size - head)
+		ev->text_len = (uint32_t)(size - head);
+	if (ev->type != SW_MY_EV_COMMAND && ev->type != SW_MY_EV_EXECUTE)
 		return 0;
 	if (ev->action == SW_MY_ACT_HELD) {
 		struct my_pending *p = pending_of(g, (pid_t)ev->tid);
@@ -731,7 +966,7 @@ void sw_my_gate_poll(struct sw_my_gate *g)
 	size_t n;
 
 	ring_buffer__consume(g->rb);
-	while ((n = sw_my_holder_take(g->holder, stops, 64)) > 0)
+	while (g->holder && (n = sw_my_holder_take(g->holder, stops, 64)) > 0)
 		for (size_t i = 0; i < n; i++) {
 			struct sw_hold *h = stops[i].gone ? hold_of_thread(g, stops[i].tid) : NULL;
 			struct my_pending *p;
@@ -749,6 +984,69 @@ void sw_my_gate_poll(struct sw_my_gate *g)
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
+
+static bool read_line(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "re");
+	bool ok = f && fgets(buf, (int)cap, f);
+
+	if (f)
+		fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = 0;
+	return ok;
+}
+
+/*
+ * What would keep the holder from tracing mariadbd, said before trying: Yama's ptrace_scope 3 (no
+ * ptrace at all), another tracer on one of its threads (a debugger, strace: ptrace is exclusive),
+ * and an AppArmor profile on either side (named, so a refusal can be traced to it).
+ */
+static int preflight(pid_t pid, char *err, size_t errlen)
+{
+	char path[96], line[256], label[256];
+	DIR *dd;
+	struct dirent *de;
+
+	if (read_line("/proc/sys/kernel/yama/ptrace_scope", line, sizeof(line)) && atoi(line) >= 3) {
+		snprintf(err, errlen, "kernel.yama.ptrace_scope is %s: no process may trace another, so sqlward cannot "
+			 "hold a MariaDB session; it can only be lowered by a reboot with the sysctl set to 2 or less "
+			 "(or run with --observe-only)", line);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((dd = opendir(path))) {
+		while ((de = readdir(dd))) {
+			FILE *f;
+			int tracer = 0;
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", (int)pid, de->d_name);
+			if (!(f = fopen(path, "re")))
+				continue;
+			while (fgets(line, sizeof(line), f))
+				if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+					break;
+			fclose(f);
+			if (tracer && tracer != (int)getpid()) {
+				char comm[64] = "?";
+				snprintf(path, sizeof(path), "/proc/%d/comm", tracer);
+				read_line(path, comm, sizeof(comm));
+				snprintf(err, errlen, "thread %s of mariadbd %d is traced by process %d (%s): a debugger or "
+					 "tracing tool holds it, and a thread has one tracer; detach it, then start sqlward",
+					 de->d_name, (int)pid, tracer, comm);
+				closedir(dd);
+				return -1;
+			}
+		}
+		closedir(dd);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/attr/current", (int)pid);
+	if (read_line(path, label, sizeof(label)) && label[0] && strcmp(label, "unconfined") != 0)
+		fprintf(stderr, "sqlward: mariadbd %d runs under the security label \"%s\": if tracing it is refused, "
+			"that profile must let sqlward trace it (AppArmor: ptrace (tracedby))\n", (int)pid, label);
+	return 0;
+}
 
 /* Where file offset `off` of the binary is mapped in process pid. */
 static bool runtime_addr(pid_t pid, const char *bin, uint64_t off, uint64_t *out)
@@ -871,6 +1169,11 @@ static int pin_ours(struct sw_my_gate *g, const char *dir, char *err, size_t err
 			 strerror(errno), dir);
 		return -1;
 	}
+	snprintf(path, sizeof(path), "%s/mariadb-%d-%d-exec", dir, (int)getpid(), (int)g->pid);
+	if (bpf_link__pin(g->exec_link, path) != 0) {
+		snprintf(err, errlen, "cannot pin the MariaDB execution checkpoint at %s: %s", path, strerror(errno));
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/mariadb-%d-%d-bss", dir, (int)getpid(), (int)g->pid);
 	if (bpf_map__pin(g->skel->maps.bss, path) != 0) {
 		snprintf(err, errlen, "cannot pin the MariaDB probe's state at %s: %s", path, strerror(errno));
@@ -890,6 +1193,7 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_my_g
 	uint64_t base;
 
 	g->d = d;
+	g->scratch = sw_xcalloc(1, sizeof(*g->scratch));
 	g->pid = pid;
 	g->enforce = enforce;
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
@@ -931,8 +1235,19 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_my_g
 	}
 	if (enforce && d->opts->pin_dir && (n_old = adopt_old_pins(g, d->opts->pin_dir, old, err, errlen)) < 0)
 		goto fail;
-	if (enforce && sw_my_holder_start(pid, base, &g->holder, err, errlen) < 0)
-		goto fail;
+	{
+		struct sw_my_holder_cfg hc = {
+			.dispatch_entry = base, .thd_lex = g->layout.bpf.thd_lex,
+			.lex_sql_command = g->layout.bpf.lex_sql_command, .thd_killed = g->layout.thd_killed,
+			.sqlcom_empty_query = SW_SQLCOM_EMPTY_QUERY, .kill_query = 12 /* killed_state KILL_CONNECTION */,
+		};
+		if (!runtime_addr(pid, g->bin_path, g->layout.fn_file_off[SW_MY_FN_EXECUTE], &hc.execute_entry)) {
+			snprintf(err, errlen, "cannot find mysql_execute_command in mariadbd %d's memory", (int)pid);
+			goto fail;
+		}
+		if (enforce && (preflight(pid, err, errlen) < 0 || sw_my_holder_start(pid, &hc, &g->holder, err, errlen) < 0))
+			goto fail;
+	}
 	uo.bpf_cookie = 0;
 	g->link = bpf_program__attach_uprobe_opts(g->skel->progs.on_dispatch_command, pid, exe,
 						  g->layout.fn_file_off[SW_MY_FN_DISPATCH], &uo);
@@ -940,11 +1255,30 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_my_g
 		snprintf(err, errlen, "cannot attach the probe on dispatch_command in %s: %s", g->bin_path, strerror(errno));
 		goto fail;
 	}
+	/* The execution checkpoint: statements inside stored programs and prepared statements. */
+	g->exec_link = bpf_program__attach_uprobe_opts(g->skel->progs.on_execute_command, pid, exe,
+						       g->layout.fn_file_off[SW_MY_FN_EXECUTE], &uo);
+	if (!g->exec_link) {
+		snprintf(err, errlen, "cannot attach the probe on mysql_execute_command in %s: %s", g->bin_path,
+			 strerror(errno));
+		goto fail;
+	}
 	if (enforce && d->opts->pin_dir) {
 		if (pin_ours(g, d->opts->pin_dir, err, errlen) < 0)
 			goto fail;
 		for (int i = 0; i < n_old; i++)
 			unlink(old[i]);
+	}
+	/* Connection ends keep the session table as small as the server's; they are not needed to be
+	 * safe (connection ids are never reused), so a server without the symbol is still gated. */
+	if (g->layout.fn_file_off[SW_MY_FN_CONN_END]) {
+		g->end_link = bpf_program__attach_uprobe_opts(g->skel->progs.on_connection_end, pid, exe,
+							      g->layout.fn_file_off[SW_MY_FN_CONN_END], &uo);
+		if (g->end_link && enforce && d->opts->pin_dir) {
+			char path[512];
+			snprintf(path, sizeof(path), "%s/mariadb-%d-%d-end", d->opts->pin_dir, (int)getpid(), (int)pid);
+			bpf_link__pin(g->end_link, path);
+		}
 	}
 	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.my_events), on_event, g, NULL);
 	if (!g->rb) {
@@ -983,7 +1317,7 @@ json_t *sw_my_gate_state(const struct sw_my_gate *g)
 static struct sw_hold *first_hold_of(struct sw_my_gate *g)
 {
 	for (size_t i = 0; i < g->d->n_holds; i++)
-		if (g->d->holds[i]->my && g->d->holds[i]->my->g == g)
+		if (my_hold_of(g->d->holds[i], g))
 			return g->d->holds[i];
 	return NULL;
 }
@@ -1003,6 +1337,8 @@ void sw_my_gate_close(struct sw_my_gate *g)
 	if (g->skel)
 		g->skel->bss->my_config.holder_tgid = 0;
 	bpf_link__destroy(g->link);
+	bpf_link__destroy(g->end_link);
+	bpf_link__destroy(g->exec_link);
 	sw_my_holder_stop(g->holder);
 	ring_buffer__free(g->rb);
 	mariadb_bpf__destroy(g->skel);
@@ -1012,5 +1348,6 @@ void sw_my_gate_close(struct sw_my_gate *g)
 	for (size_t i = 0; i < g->n_pend; i++)
 		free(g->pend[i].ev);
 	free(g->pend);
+	free(g->scratch);
 	free(g);
 }

@@ -30,13 +30,9 @@ void sw_my_gate_poll(struct sw_my_gate *g);
 void sw_my_gate_set_patterns(struct sw_my_gate *g, const char *const *patterns, size_t n);
 /* For `sqlward status`. */
 struct json_t *sw_my_gate_state(const struct sw_my_gate *g);
-/* A governed command held for a human (struct sw_hold.my). */
-struct sw_my_hold;
-/* Run (allow) or refuse its command (message: what the client reads), then free it. An allowed
- * command's analysis (may be NULL) tells the session what it prepared. */
-void sw_my_hold_release(struct sw_my_hold *mh, bool allow, const char *message, const struct sw_analysis *a);
-/* Has the client closed the held connection (TCP)? */
-bool sw_my_hold_client_gone(const struct sw_my_hold *mh);
+/* A governed command held for a human is a struct sw_hold whose ops (daemon_state.h) are this
+ * gate's: the holder moves the one thread; a refusal at the execution checkpoint ends the
+ * connection; a client hang-up is seen on the connection's TCP socket. */
 
 /* Decide what is pending, stop tracing, detach the probes. */
 void sw_my_gate_close(struct sw_my_gate *g);

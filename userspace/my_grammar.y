@@ -55,6 +55,7 @@ static void my_yyerror(struct my_pctx *px, const char *msg);
 %token <s> CONSISTENT SNAPSHOT RECOVER SEPARATOR CONCURRENT ROWS RETURNS ALGORITHM SQL SECURITY
 %token <s> CHECK AGGREGATE RESTRICT CASCADE NONE RELOAD FILE USAGE DATABASES PROCESS
 %token <s> REFERENCES SUPER CURRENT_USER NO_WRITE_TO_BINLOG HARD SOFT ENGINE INNODB FORCE REPEAT
+%token <s> OPTIMIZE
 
 %type <s> ident qname func_name kw_func text user_spec var_name any_word col_ref_name nonreserved show_word show_words set_value show_create_kind
 %type <n> expr primary func_call expr_list opt_expr_list select_item select_list query_expr query_body query_primary
@@ -1197,6 +1198,8 @@ admin_stmt:
 	| INSTALL SONAME text		{ myp_name(px, $3); myp_cmd(px, MYC_INSTALL); }
 	| UNINSTALL PLUGIN ident	{ myp_name(px, $3); myp_cmd(px, MYC_UNINSTALL); }
 	| UNINSTALL SONAME text		{ myp_name(px, $3); myp_cmd(px, MYC_UNINSTALL); }
+	| OPTIMIZE flush_opts TABLE name_list opt_wait	{ myp_cmd(px, MYC_OPTIMIZE); }
+	| OPTIMIZE flush_opts TABLES name_list opt_wait	{ myp_cmd(px, MYC_OPTIMIZE); }
 	;
 
 flush_opts:
@@ -1315,7 +1318,7 @@ soup_tok:
 	| FULL | WRITE | ISOLATION | LEVEL | COMMITTED | UNCOMMITTED | REPEATABLE | SERIALIZABLE | ONLY | CONSISTENT | SNAPSHOT | RECOVER
 	| SEPARATOR | CONCURRENT | ROWS | RETURNS | ALGORITHM | SQL | SECURITY | CHECK | AGGREGATE | RESTRICT | CASCADE | NONE
 	| RELOAD | FILE | USAGE | DATABASES | PROCESS | REFERENCES | SUPER | CURRENT_USER | NO_WRITE_TO_BINLOG | HARD | SOFT | ENGINE
-	| INNODB | FORCE | REPEAT
+	| INNODB | FORCE | REPEAT | OPTIMIZE
 	;
 
 %%
@@ -1454,6 +1457,7 @@ static const struct {
 	{ "ON", TK_ON },
 	{ "ONLY", TK_ONLY },
 	{ "OPEN", TK_OPEN },
+	{ "OPTIMIZE", TK_OPTIMIZE },
 	{ "OPTION", TK_OPTION },
 	{ "OPTIONALLY", TK_OPTIONALLY },
 	{ "OR", TK_OR },

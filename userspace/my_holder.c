@@ -29,8 +29,13 @@
 struct traced {
 	pid_t tid;
 	bool held;                 /* stopped by the hold signal, waiting for a decision */
-	unsigned long long real_len;  /* rcx at the stop (the deny value 0 is in the registers now) */
+	enum sw_my_stop_kind kind;
+	unsigned long long real_len;  /* command stop: rcx at the stop (the deny value 0 is in the registers now) */
 	struct user_regs_struct regs; /* the registers as they were set at the stop (deny) */
+	/* Execute stop: what the deny state replaced, restored on allow. */
+	bool armed;
+	uint64_t lex;
+	uint32_t real_sqlcom, real_killed;
 };
 
 struct cmd {
@@ -41,7 +46,7 @@ struct cmd {
 
 struct sw_my_holder {
 	pid_t pid;
-	uint64_t entry;
+	struct sw_my_holder_cfg cfg;
 	pthread_t thread;
 	int out_efd, cmd_efd, ready_efd;
 	pthread_mutex_t mu;
@@ -157,7 +162,32 @@ static int seize_all(struct sw_my_holder *h, char *err, size_t errlen)
 	return 0;
 }
 
-/* A hold-signal stop at dispatch_command: set the deny registers first, then report it. */
+static bool mem_read(const struct sw_my_holder *h, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+	return addr && process_vm_readv(h->pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+static bool mem_write(const struct sw_my_holder *h, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = { (void *)buf, len }, remote = { (void *)addr, len };
+	return addr && process_vm_writev(h->pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+/* Execute stop: the statement runs as an empty one and its THD is killed unless an allow restores both. */
+static bool arm_execute(struct sw_my_holder *h, struct traced *t, uint64_t thd)
+{
+	uint32_t empty = h->cfg.sqlcom_empty_query, kill = h->cfg.kill_query;
+
+	t->lex = 0;
+	return mem_read(h, thd + h->cfg.thd_lex, &t->lex, sizeof(t->lex)) && t->lex &&
+	       mem_read(h, t->lex + h->cfg.lex_sql_command, &t->real_sqlcom, 4) &&
+	       mem_read(h, thd + h->cfg.thd_killed, &t->real_killed, 4) &&
+	       mem_write(h, thd + h->cfg.thd_killed, &kill, 4) &&
+	       mem_write(h, t->lex + h->cfg.lex_sql_command, &empty, 4);
+}
+
+/* A hold-signal stop at a probed function: set the deny state first, then report it. */
 static bool take_hold_stop(struct sw_my_holder *h, struct traced *t)
 {
 	struct user_regs_struct r;
@@ -165,21 +195,30 @@ static bool take_hold_stop(struct sw_my_holder *h, struct traced *t)
 
 	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &r) != 0)
 		return false;
+	memset(&s, 0, sizeof(s));
 	/* The probe fired at the entry; the signal is delivered once the first instruction ran. */
-	if (r.rip < h->entry || r.rip > h->entry + 16)
+	if (r.rip >= h->cfg.dispatch_entry && r.rip <= h->cfg.dispatch_entry + 16) {
+		t->kind = SW_MY_STOP_COMMAND;
+		t->real_len = r.rcx & 0xffffffffull;
+		r.rcx = 0;   /* deny until an allow restores it */
+		if (ptrace(PTRACE_SETREGS, t->tid, NULL, &r) != 0)
+			return false;
+		s.command = (uint32_t)r.rdi;
+		s.packet = r.rdx;
+		s.packet_len = (uint32_t)t->real_len;
+		t->armed = s.armed = true;
+	} else if (h->cfg.execute_entry && r.rip >= h->cfg.execute_entry && r.rip <= h->cfg.execute_entry + 16) {
+		t->kind = SW_MY_STOP_EXECUTE;
+		t->armed = s.armed = arm_execute(h, t, r.rdi);
+		s.sql_command = (int32_t)t->real_sqlcom;
+	} else {
 		return false;
-	t->real_len = r.rcx & 0xffffffffull;
-	r.rcx = 0;   /* deny until an allow restores it */
-	if (ptrace(PTRACE_SETREGS, t->tid, NULL, &r) != 0)
-		return false;
+	}
 	t->regs = r;
 	t->held = true;
-	memset(&s, 0, sizeof(s));
 	s.tid = t->tid;
-	s.command = (uint32_t)r.rdi;
-	s.thd = r.rsi;
-	s.packet = r.rdx;
-	s.packet_len = (uint32_t)t->real_len;
+	s.kind = t->kind;
+	s.thd = t->kind == SW_MY_STOP_COMMAND ? r.rsi : r.rdi;
 	s.when_ns = mono_ns();
 	push_stop(h, &s);
 	return true;
@@ -283,6 +322,21 @@ static void apply(struct sw_my_holder *h, const struct cmd *c)
 	if (!t || !t->held)
 		return;
 	r = t->regs;
+	if (t->kind == SW_MY_STOP_EXECUTE) {
+		if (c->allow && t->armed) {
+			mem_write(h, t->lex + h->cfg.lex_sql_command, &t->real_sqlcom, 4);
+			mem_write(h, r.rdi + h->cfg.thd_killed, &t->real_killed, 4);
+		} else if (!c->allow && !t->armed) {
+			/* Nothing else can refuse it: the hold signal goes on, and its default action ends
+			 * the server (see mariadb.h) rather than let the statement run. */
+			t->held = false;
+			ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)SW_MY_HOLD_SIGNAL);
+			return;
+		}
+		t->held = false;
+		ptrace(PTRACE_CONT, t->tid, NULL, NULL);
+		return;
+	}
 	if (c->allow) {
 		r.rcx = t->real_len;
 	} else if (c->message && ((uint32_t)r.rdi == SW_MY_COM_QUERY || (uint32_t)r.rdi == SW_MY_COM_STMT_PREPARE)) {
@@ -394,13 +448,14 @@ static void *holder_main(void *arg)
 	return NULL;
 }
 
-int sw_my_holder_start(pid_t pid, uint64_t entry, struct sw_my_holder **out, char *err, size_t errlen)
+int sw_my_holder_start(pid_t pid, const struct sw_my_holder_cfg *cfg, struct sw_my_holder **out, char *err,
+		       size_t errlen)
 {
 	struct sw_my_holder *h = sw_xcalloc(1, sizeof(*h));
 	uint64_t v;
 
 	h->pid = pid;
-	h->entry = entry;
+	h->cfg = *cfg;
 	pthread_mutex_init(&h->mu, NULL);
 	h->out_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	h->cmd_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -477,8 +532,7 @@ void sw_my_holder_deny(struct sw_my_holder *h, pid_t tid, const char *message)
 
 bool sw_my_holder_read(const struct sw_my_holder *h, uint64_t addr, void *buf, size_t len)
 {
-	struct iovec local = { buf, len }, remote = { (void *)addr, len };
-	return process_vm_readv(h->pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+	return mem_read(h, addr, buf, len);
 }
 
 bool sw_my_holder_alive(const struct sw_my_holder *h, char *why, size_t whylen)

@@ -20,9 +20,29 @@
 
 struct sw_my_holder;
 
-/* A thread the hold signal stopped at dispatch_command. */
+/* Where a hold stops a thread. */
+enum sw_my_stop_kind {
+	SW_MY_STOP_COMMAND = 0,   /* dispatch_command: a client command (deny: its length is 0) */
+	SW_MY_STOP_EXECUTE = 1,   /* mysql_execute_command: a statement about to run (deny: its LEX's
+	                           * command is EMPTY_QUERY and the THD is killed with KILL_QUERY) */
+};
+
+/* What the holder must know about the traced mariadbd. */
+struct sw_my_holder_cfg {
+	uint64_t dispatch_entry;  /* runtime addresses of the probed functions */
+	uint64_t execute_entry;   /* 0: no execution checkpoint */
+	uint32_t thd_lex, lex_sql_command, thd_killed;
+	uint32_t sqlcom_empty_query;  /* enum_sql_command SQLCOM_EMPTY_QUERY */
+	uint32_t kill_query;      /* killed_state KILL_QUERY */
+};
+
+/* A thread the hold signal stopped at a probed function. */
 struct sw_my_stop {
 	pid_t tid;
+	enum sw_my_stop_kind kind;
+	int32_t sql_command;    /* SW_MY_STOP_EXECUTE: the server's parsed command (before the deny state) */
+	bool armed;             /* the deny state is set (false: it could not be written; only ending the
+	                         * server refuses it) */
 	uint32_t command;       /* enum_server_command (from the registers) */
 	uint64_t thd;           /* THD * */
 	uint64_t packet;        /* char *packet */
@@ -32,11 +52,11 @@ struct sw_my_stop {
 };
 
 /*
- * Seize every thread of mariadbd `pid`; `entry` is dispatch_command's runtime
- * address in it. Fails with a message that says what refused (Yama
+ * Seize every thread of mariadbd `pid`. Fails with a message that says what refused (Yama
  * ptrace_scope, another tracer, permissions).
  */
-int sw_my_holder_start(pid_t pid, uint64_t entry, struct sw_my_holder **out, char *err, size_t errlen);
+int sw_my_holder_start(pid_t pid, const struct sw_my_holder_cfg *cfg, struct sw_my_holder **out, char *err,
+		       size_t errlen);
 /* Readable (eventfd) when stops are waiting to be taken. */
 int sw_my_holder_fd(const struct sw_my_holder *h);
 /* Take up to max new stops; returns how many. */

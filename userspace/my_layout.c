@@ -27,14 +27,16 @@ const char *sw_my_layout_fn_name(int fn)
 enum acc {
 	A_THREAD_ID, A_SQL_COMMAND, A_USER_NAME, A_CLIENT_HOST, A_CLIENT_IP, A_PRIV_USER, A_PRIV_HOST,
 	A_STRICT_MODE, A_CHARSET, A_QUERY_STRING, A_SCTX_INIT, A_CONTEXT_DESC, A_COLL_NAME, A_CHARSET_NAME,
-	A_SET_VERSION, A_SERVER_THREADS, A_CURRENT_DB, A_IS_CONNECTED, A_VIO_FD, A__COUNT
+	A_SET_VERSION, A_SERVER_THREADS, A_CURRENT_DB, A_IS_CONNECTED, A_VIO_FD, A_THD_CTOR, A_STATEMENT_CTOR,
+	A_KILL_LEVEL, A__COUNT
 };
 static const char *const acc_names[A__COUNT] = {
 	"thd_get_thread_id", "thd_sql_command", "thd_user_name", "thd_client_host", "thd_client_ip",
 	"thd_priv_user", "thd_priv_host", "thd_is_strict_mode", "thd_charset", "thd_query_string",
 	"_ZN16Security_context4initEv", "thd_get_error_context_description",
 	"my_ci_get_collation_name_generic", "get_charset_name", "_Z18set_server_versionPcm", "server_threads",
-	"thd_current_db", "thd_is_connected", "vio_fd",
+	"thd_current_db", "thd_is_connected", "vio_fd", "_ZN3THDC2Eyb",
+	"_ZN9StatementC1EP3LEXP11st_mem_rootN11Query_arena10enum_stateEm", "thd_kill_level",
 };
 
 /* ---- decoders ------------------------------------------------------------------------ */
@@ -208,6 +210,55 @@ bool sw_my_decode_vio_fd(const unsigned char *c, size_t n, uint32_t *off)
 	if (i + 3 <= n && c[i] == 0x8b && c[i + 1] == 0x07 && c[i + 2] == 0xc3) {
 		*off = 0;
 		return true;
+	}
+	return false;
+}
+
+/*
+ * THD::THD(...) constructs its Statement base with `lex= &main_lex`: the call
+ * to Statement::Statement (at vaddr `callee`) is preceded by `lea disp32(%rdi),%rax`
+ * and `mov %rax,%rsi` (the LEX * argument). code is at vaddr `at`.
+ */
+bool sw_my_decode_main_lex(const unsigned char *c, size_t n, uint64_t at, uint64_t callee, uint32_t *off)
+{
+	bool have_lea = false, moved = false;
+	uint32_t disp = 0;
+
+	for (size_t i = 0; i + 5 <= n; i++) {
+		if (i + 7 <= n && c[i] == 0x48 && c[i + 1] == 0x8d && c[i + 2] == 0x87) {   /* lea disp32(%rdi),%rax */
+			memcpy(&disp, c + i + 3, 4);
+			have_lea = true;
+			moved = false;
+			i += 6;
+		} else if (i + 3 <= n && c[i] == 0x48 && c[i + 1] == 0x89 && c[i + 2] == 0xc6) {   /* mov %rax,%rsi */
+			moved = have_lea;
+			i += 2;
+		} else if (c[i] == 0xe8) {   /* call rel32 */
+			int32_t rel;
+			memcpy(&rel, c + i + 1, 4);
+			if (at + i + 5 + (int64_t)rel == callee) {
+				if (!moved || disp >= 0x100000)
+					return false;
+				*off = disp;
+				return true;
+			}
+			i += 4;
+		}
+	}
+	return false;
+}
+
+/* thd_kill_level(THD *): its first 32-bit load from THD (`mov disp32(%rdi),%r32`) is THD.killed. */
+bool sw_my_decode_killed(const unsigned char *c, size_t n, uint32_t *off)
+{
+	for (size_t i = skip_endbr(c, n); i + 7 <= n; i++) {
+		size_t j = i;
+		if ((c[j] & 0xf8) == 0x40 && !(c[j] & 0x08))   /* REX without W (r8d..r15d) */
+			j++;
+		if (j + 6 <= n && c[j] == 0x8b && (c[j + 1] & 0xc7) == 0x87) {   /* mod 10, rm %rdi */
+			memcpy(off, c + j + 2, 4);
+			return *off < 0x100000;
+		}
 	}
 	return false;
 }
@@ -478,6 +529,19 @@ static void derive_thd(struct derive *d)
 		shape_problem(d, A_IS_CONNECTED);
 	if ((n = code_of(d, A_VIO_FD, c, sizeof(c))) && !sw_my_decode_vio_fd(c, n, &d->out->vio_fd))
 		shape_problem(d, A_VIO_FD);
+	/* The execution checkpoint: a statement whose LEX is not THD.main_lex runs inside another
+	 * (a stored program, a prepared statement); THD.killed refuses one there. */
+	if ((n = code_of(d, A_KILL_LEVEL, c, sizeof(c))) && !sw_my_decode_killed(c, n, &d->out->thd_killed))
+		shape_problem(d, A_KILL_LEVEL);
+	{
+		unsigned char ctor[256];
+		if (!d->vals[A_STATEMENT_CTOR])
+			problem(d->out, "%s is not exported", acc_names[A_STATEMENT_CTOR]);
+		else if ((n = code_of(d, A_THD_CTOR, ctor, sizeof(ctor))) &&
+			 !sw_my_decode_main_lex(ctor, n, d->vals[A_THD_CTOR], d->vals[A_STATEMENT_CTOR],
+						&d->out->bpf.thd_main_lex))
+			shape_problem(d, A_THD_CTOR);
+	}
 }
 
 /* THD.security_ctx and the Security_context members, each from two functions that use it. */
@@ -609,7 +673,8 @@ static bool all_derived(const struct sw_my_layout *L)
 	return !L->problem[0] && b->dispatch_command && b->execute_command && b->thd_thread_id &&
 	       b->thd_security_ctx && b->sctx_user && b->sctx_ip && b->sctx_priv_user && b->sctx_priv_host &&
 	       b->thd_sql_mode && b->thd_charset_client && b->thd_lex && b->lex_sql_command && b->thd_query &&
-	       L->thd_main_security_ctx && L->sctx_proxy_user && L->charset_csname && b->thd_db && L->thd_vio;
+	       L->thd_main_security_ctx && L->sctx_proxy_user && L->charset_csname && b->thd_db && L->thd_vio &&
+	       b->thd_main_lex && L->thd_killed;
 }
 
 int sw_my_layout_load(const char *path, struct sw_my_layout *out, char *err, size_t errlen)

@@ -39,6 +39,7 @@ struct sw_my_layout {
 	                                   points elsewhere inside SQL SECURITY DEFINER routines */
 	uint32_t thd_vio;               /* Vio *THD.net.vio: the connection (from thd_is_connected) */
 	uint32_t vio_fd;                /* int: the socket's fd in the Vio (from vio_fd) */
+	uint32_t thd_killed;            /* killed_state THD.killed (from thd_kill_level) */
 	/* Security_context beyond what the probes read (char[] members). */
 	uint32_t sctx_proxy_user, sctx_priv_role;
 	uint32_t sctx_priv_user_size, sctx_priv_host_size;   /* their array sizes (USERNAME_LENGTH, MAX_HOSTNAME) */
@@ -86,6 +87,10 @@ bool sw_my_decode_lea_field(const unsigned char *code, size_t n, uint32_t *off);
 bool sw_my_decode_vio_pointer(const unsigned char *code, size_t n, uint32_t *off);
 /* vio_fd: `mov (%rdi),%eax; ret` (the fd is at 0). */
 bool sw_my_decode_vio_fd(const unsigned char *code, size_t n, uint32_t *off);
+/* THD::THD: the LEX * passed to Statement::Statement (at callee) is &main_lex = this + *off. */
+bool sw_my_decode_main_lex(const unsigned char *code, size_t n, uint64_t at, uint64_t callee, uint32_t *off);
+/* thd_kill_level: its first 32-bit load from THD is THD.killed. */
+bool sw_my_decode_killed(const unsigned char *code, size_t n, uint32_t *off);
 /* Security_context::init: the offsets of every "movb $0,off(%rdi)" up to its ret, sorted;
  * *count of them (at most max). */
 bool sw_my_decode_zeroed_bytes(const unsigned char *code, size_t n, uint32_t *offs, int max, int *count);

@@ -222,6 +222,64 @@ else
 fi
 if table_exists orders; then ok "orders is still there"; else not_ok "orders is still there"; fi
 
+# ---- Engine truth: what stored programs run is judged where it runs (mysql_execute_command).
+# The policy lets agents CALL procedures and call one function (first match wins), so
+# what decides is what runs inside them.
+sed '/^rules:/a\
+  - id: allow-call-mysql\
+    match: { engine: mysql, command: CALL }\
+    action: allow\
+  - id: allow-function-mysql\
+    match: { engine: mysql, function: ["*sneaky", "*count_orders"] }\
+    action: allow' "$POLICY" >"$SW_TMP/policy-call.yaml"
+gate_stop
+SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID" gate_start "$SW_TMP/policy-call.yaml"
+# (my_client as root: the mariadb CLI would split the BEGIN ... END body on its ';'.)
+"$MY_CLIENT" -S "$SW_MY_SOCK" -u root \
+	"q:CREATE PROCEDURE gatedb.read_orders() READS SQL DATA SELECT count(*) FROM gatedb.orders" \
+	"q:CREATE PROCEDURE gatedb.bump(i int) MODIFIES SQL DATA UPDATE gatedb.accounts SET balance = balance + 1 WHERE id = i" \
+	"q:CREATE FUNCTION gatedb.sneaky() RETURNS int MODIFIES SQL DATA BEGIN DELETE FROM gatedb.scratch; RETURN 1; END" \
+	"q:CREATE FUNCTION gatedb.count_orders() RETURNS int READS SQL DATA RETURN (SELECT count(*) FROM gatedb.orders)" \
+	>"$SW_TMP/routines.out" 2>&1 || sw_die "cannot create the routines: $(cat "$SW_TMP/routines.out")"
+myc agent_test "q:CALL read_orders()"
+ran "engine truth: a procedure whose statement is a read runs" 6
+assert_ledger "engine truth: ... its inner SELECT is recorded as judged where it ran" engine=mysql via=nested \
+	outcome=ran "statement~SELECT count(*) FROM gatedb.orders" server_command=SQLCOM_SELECT
+myc agent_test "q:CALL wipe_scratch()"
+if [ "$MYC_RC" -ne 0 ] && [ "$(admin_count scratch)" = 3 ]; then
+	ok "engine truth: a procedure's DELETE without WHERE is refused where it runs; scratch unchanged"
+else
+	not_ok "engine truth: a procedure's DELETE without WHERE is refused where it runs; scratch unchanged" \
+		"$MYC_OUT" "rows: $(admin_count scratch)"
+fi
+assert_ledger "engine truth: ... recorded as a refused nested statement" engine=mysql via=nested verdict=deny \
+	"statement~DELETE FROM gatedb.scratch"
+myc agent_test "q:SELECT sneaky()"
+if [ "$MYC_RC" -ne 0 ] && [ "$(admin_count scratch)" = 3 ]; then
+	ok "engine truth: a function called from a SELECT cannot delete (refused inside)"
+else
+	not_ok "engine truth: a function called from a SELECT cannot delete (refused inside)" "$MYC_OUT"
+fi
+myc agent_test "q:SELECT count_orders() AS n"
+ran "engine truth: a function whose statement is a read runs" 6
+# A write inside a procedure waits for a human like any write.
+myc_bg agent_test "q:CALL bump(4)"
+if wait_pending 20 "UPDATE gatedb.accounts"; then ok "engine truth: a procedure's UPDATE is held for approval"; else
+	not_ok "engine truth: a procedure's UPDATE is held for approval" "$(pending_json 2>&1 | head -c 400)"; fi
+"$SQLWARD" approve "$PENDING_ID" --socket "$SW_SOCK" >/dev/null 2>&1
+myc_wait "$MYC_BG"
+my_sql_admin "SELECT balance FROM gatedb.accounts WHERE id = 4"
+[ "$MYC_RC" = 0 ] && [ "$MY_OUT" = 1 ] && ok "engine truth: ... approved, it ran (balance 0 -> 1)" ||
+	not_ok "engine truth: ... approved, it ran (balance 0 -> 1)" "rc=$MYC_RC $MYC_OUT" "balance=$MY_OUT"
+myc_bg agent_test "q:CALL bump(4)"
+wait_pending 20 "UPDATE gatedb.accounts" && "$SQLWARD" deny "$PENDING_ID" --socket "$SW_SOCK" >/dev/null 2>&1
+myc_wait "$MYC_BG"
+my_sql_admin "SELECT balance FROM gatedb.accounts WHERE id = 4"
+[ "$MYC_RC" != 0 ] && [ "$MY_OUT" = 1 ] && ok "engine truth: ... denied, it did not run (balance still 1)" ||
+	not_ok "engine truth: ... denied, it did not run (balance still 1)" "rc=$MYC_RC $MYC_OUT" "balance=$MY_OUT"
+myc agent_test "q:SELECT owner FROM accounts WHERE id = 1"
+ran "engine truth: the session goes on after a refusal" alice
+
 gate_stop_check "daemon stops cleanly (threads mode)"
 gate_log_on_failure
 my_stop

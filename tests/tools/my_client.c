@@ -45,6 +45,10 @@ static int run_query(MYSQL *c, const char *sql)
 			mysql_free_result(res);
 		} else if (mysql_field_count(c) == 0) {
 			printf("OK %llu\n", (unsigned long long)mysql_affected_rows(c));
+		} else {
+			/* Rows were due but could not be read: the statement failed on the way. */
+			printf("ERR %u %s\n", mysql_errno(c), mysql_error(c));
+			return 1;
 		}
 		status = mysql_next_result(c);
 		if (status > 0) {

@@ -1,0 +1,221 @@
+/*
+ * The daemon's state and what every part of it calls on that state: the
+ * lowest of the daemon's modules. It includes neither holds.h,
+ * gate_events.h nor control_server.h, and daemon_state.c calls none of
+ * them. The daemon's modules in layers, each calling only layers below it
+ * (scripts/module-cycles.py checks that no cycle comes back):
+ *
+ *   daemon.c                          main loop, start-up, stop, reload
+ *   control_server.c, gate_events.c   the control socket; PostgreSQL events
+ *   daemon_freeze.c, gate_state.c     acting on a freeze change; `status`
+ *   holds.c                           the hold queue
+ *   hold_json.c, sessions.c           a hold as JSON; the session table
+ *   daemon_state.c                    this
+ *
+ * Owned here (daemon_state.c): the clock, daemon and statement records,
+ * the freeze as it stands, which binary layout a process runs, the
+ * kernel's counters by name.
+ */
+#ifndef SQLWARD_DAEMON_STATE_H
+#define SQLWARD_DAEMON_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <jansson.h>
+#include "analysis_cache.h"
+#include "analysis_worker.h"
+#include "approval.h"
+#include "bpf_gate.h"
+#include "daemon_opts.h"
+#include "freeze.h"
+#include "instance_lock.h"
+#include "ledger.h"
+#include "notify.h"
+#include "pg_layout.h"
+#include "pg_scope.h"
+#include "policy.h"
+#include "prepared.h"
+#include "statement.h"
+
+/*
+ * What a SQL EXECUTE (or EXPLAIN EXECUTE) in the statement just allowed will
+ * run, in statement order: the PREPARE sqlward saw it resolve to, or nothing
+ * at all for a plain EXPLAIN (it only plans). Each execution inside that
+ * statement is checked against the next one (gate_events.c): the session's
+ * prepared statement may not be what sqlward saw prepared (a PREPARE that
+ * failed, a name reused by a protocol-level Parse).
+ */
+struct sw_exec_expect {
+	bool plan_only;
+	char *name;
+	char *prepared_text;
+};
+
+/* A PostgreSQL backend the daemon knows (sessions.c keeps the table). */
+struct sw_session_info {
+	int pid;
+	char role[64];
+	char database[64];      /* "" if unknown */
+	char client[80];        /* "" if unknown */
+	bool governed;
+	bool walsender;         /* a replication connection */
+	bool refused;           /* a connection setting was refused: the session is being ended */
+	uint32_t ctx_id;
+	int encoding;           /* server encoding id read from the backend (PG_UTF8 = 6); -1 not read yet */
+	bool in_txn;            /* inside BEGIN ... COMMIT/ROLLBACK as far as we saw */
+	struct sw_strv txn;     /* statements run in the current transaction (for the dossier) */
+	/* A human's approval of a parsed statement covers the next execution (Bind)
+	 * of exactly that text in this session, and nothing after it. */
+	bool token_valid;
+	char token_sha256[65];
+	uint64_t token_hold_id;
+	struct sw_exec_expect *expect;
+	size_t n_expect, next_expect;
+	bool expect_approved;   /* a human approved the statement the expectations come from */
+	/* Engine truth: the execution checkpoint on this backend (owned by the session, not by holds). */
+	struct sw_nested_links nested_links;
+	bool nested_live;
+	char nested_problem[600]; /* why it is not live ("" when it is or was never needed) */
+	/* The client statement now running, for its nested statements' records. */
+	uint64_t statement_id;   /* kernel seq of the statement (0: none yet) */
+	uint64_t statement_seq;  /* its ledger record's seq */
+	bool trust_nested;       /* it calls trusted functions whose nested statements are recorded, not judged */
+};
+
+#define SW_TXN_CONTEXT_MAX 50
+
+struct sw_analysis;
+
+/*
+ * How a hold whose session is not one PostgreSQL backend is moved: the engine
+ * that made it (my_gate.c for MariaDB) supplies these, so holds.c and the
+ * daemon decide every engine's holds without knowing any engine but
+ * PostgreSQL (whose holds have ops NULL: the backend pid is stopped).
+ */
+struct sw_hold_ops {
+	/* Run (allow) or refuse the held statement (message: what the client reads), then free ctx.
+	 * An allowed statement's analysis (may be NULL) tells the engine's session what it now holds. */
+	void (*release)(void *ctx, bool allow, const char *message, const struct sw_analysis *a);
+	/* Does a refusal end the session (the ledger outcome is "terminated")? */
+	bool (*refusal_ends_session)(const void *ctx);
+	/* Has the client hung up while it was held? */
+	bool (*client_gone)(const void *ctx);
+};
+
+/* A statement held for a human (holds.c keeps the queue). */
+struct sw_hold {
+	uint64_t id;
+	enum sw_engine engine;     /* SW_ENGINE_POSTGRES: pid is the stopped backend; otherwise pid is the
+	                            * server's process and ops/engine_ctx move the one session held in it */
+	const struct sw_hold_ops *ops;
+	void *engine_ctx;
+	int pid;
+	uint32_t type;             /* SW_EV_* the backend is stopped at (how it is refused) */
+	uint64_t arg0;             /* the event's arg0 (fastpath message, setting name) */
+	uint32_t aux;
+	const char *via;           /* ledger "via" (static string) or NULL */
+	json_t *extra;             /* ledger/dossier extras: "parameters", "setting", ... (owned) */
+	struct sw_session_info sess;
+	uint64_t start_ns;         /* monotonic, when the backend was stopped */
+	struct timespec wall;      /* when the statement arrived */
+	uint64_t deadline_ns;      /* monotonic; deny when reached */
+	char *statement;
+	size_t statement_len;
+	struct sw_analysis analysis;
+	struct sw_judgement *per_stmt;
+	struct sw_judgement overall;
+	uint64_t ledger_seq;       /* the "held" record */
+	char statement_sha256[65];
+	struct sw_approval approval;
+	struct sw_strv txn_before; /* the session's earlier statements in this transaction */
+	bool timeouts_known;       /* read from the stopped backend */
+	int statement_timeout_ms;  /* the session's statement_timeout (0: none) */
+	int lock_timeout_ms;
+	bool release_retry;        /* approved, but the ledger could not take the record yet */
+	char *retry_by, *retry_comment;
+};
+
+struct sw_outcome;
+
+struct sw_daemon {
+	const struct sw_daemon_opts *opts;
+	struct sw_policy *policy;
+	struct sw_ledger *ledger;
+	struct sw_gate *gate;
+	struct sw_pg_scope scope;     /* the governed clusters (--postmaster-pid) */
+	struct sw_instance_locks locks;  /* no other daemon governs the same backends */
+	struct sw_prepared *prepared;
+	void *sessions;            /* tsearch tree of struct sw_session_info (sessions.c) */
+	struct sw_hold **holds;
+	size_t n_holds, cap_holds;
+	/* Statements the policy decided in this event-loop pass: their records are
+	 * synced once for all of them (group commit), then they move. */
+	struct sw_release {
+		int pid;
+		bool allow;
+		uint32_t type;
+		uint64_t arg0;
+		uint32_t aux;
+		uint64_t waiting_since_ns;   /* allowed, but its record is not on disk yet (ledger failing) */
+		struct timespec when;        /* the statement's time (for the correction record) */
+	} *releases;
+	size_t n_releases, cap_releases;
+	uint64_t next_hold_id;
+	uint32_t next_ctx_id;
+	json_t *contexts;          /* "role\x1fdatabase" -> ctx_id */
+	int64_t mono_to_wall_ns;   /* add to a monotonic ns to get CLOCK_REALTIME ns */
+	uint64_t last_stats[SW_STAT__COUNT];
+	bool stopping;
+	uint64_t loop_alive_ns;    /* main loop progress, read by the heartbeat thread */
+	bool heartbeat_stop;
+	int watchdog_fd;           /* pipe to the watchdog process; -1 if none */
+	struct sw_notifier *notifier;
+	struct sw_acache *acache;  /* classification by shape */
+	struct sw_aworker *worker; /* classification of large statements off the loop */
+	struct sw_pg_layout *layouts;  /* SW_BINS_MAX: opts->pg_bins, then files that replaced them */
+	struct sw_my_gate *my_gates[4];  /* --mariadb-pid servers (my_gate.c) */
+	int n_my_gates;
+	int n_layouts;
+	struct { dev_t dev; ino_t ino; } bin_refused[16];  /* replacement files that could not be gated */
+	int n_bin_refused;
+	bool draining_previous;    /* events being read are from a previous daemon's gate */
+	/* Policies replaced by a reload while holds judged under them wait: their rule ids and
+	 * reasons are the holds' own (freed once no hold up to last_hold_id remains). */
+	struct sw_retired_policy { struct sw_policy *p; uint64_t last_hold_id; struct sw_retired_policy *next; } *retired;
+	struct sw_outcome *outcomes;  /* released statements being watched (outcome_watch.c) */
+	uint64_t ledger_failing_since_ns;  /* 0: the ledger is writable */
+	uint64_t ledger_retry_ns;      /* next attempt to write what waits */
+	char ledger_error[256];
+	uint64_t refused_unrecorded;
+	bool pins_missing;         /* the pins could not be restored (see pins_error) */
+	char pins_error[512];   /* allowed statements refused after waiting too long for their record */
+	uint64_t overflow_seen;    /* statements taken from the kernel's overflow map */
+	char *state_path;
+	struct sw_freeze freeze;   /* manual freeze (persisted) */
+	bool frozen;               /* freeze in force (manual or scheduled) as of the last check */
+	char frozen_reason[512];
+};
+
+/* The clock: monotonic ns, and their wall-clock time (offset taken once by sw_daemon_clock_init). */
+uint64_t sw_mono_ns(void);
+void sw_daemon_clock_init(struct sw_daemon *d);
+void sw_mono_to_timespec(const struct sw_daemon *d, uint64_t mono_ns, struct timespec *out);
+
+/* Write a "daemon" record (start, stop, reload, drops...) and log it. */
+void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields);
+/* Write a statement record (both engines' events and holds); a failed write is counted as lost. */
+void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out);
+
+/* The freeze reason in force now (manual or a policy window), or NULL. (Acting on a
+ * change is daemon_freeze.c's.) */
+const char *sw_daemon_frozen(struct sw_daemon *d);
+/* Does the policy's freeze cover any statement of a? */
+bool sw_daemon_any_frozen_class(const struct sw_daemon *d, const struct sw_analysis *a);
+
+/* The layout of the binary process pid runs, or NULL. */
+const struct sw_pg_layout *sw_daemon_layout_of(const struct sw_daemon *d, int pid);
+/* The kernel's counters by name (ledger "counters" records, `sqlward status`). */
+json_t *sw_daemon_counters_json(const uint64_t st[SW_STAT__COUNT]);
+
+#endif

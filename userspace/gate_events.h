@@ -1,0 +1,26 @@
+/*
+ * PostgreSQL events (gate_events.c): one kernel event from capture to
+ * verdict, and the group commit that moves the backends decided in a pass.
+ * Called by daemon.c; calls down into holds.c, sessions.c and
+ * daemon_state.c, never back into daemon.c or control_server.c.
+ */
+#ifndef SQLWARD_GATE_EVENTS_H
+#define SQLWARD_GATE_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sw_daemon;
+
+/* A ring buffer record (ctx: the struct sw_daemon). */
+int sw_gate_on_event(void *ctx, const void *data, size_t size);
+/* Statements the kernel held while the ring buffer was full. */
+void sw_gate_take_overflow(struct sw_daemon *d);
+/* Finish statements the analysis worker has classified. */
+void sw_gate_worker_done(struct sw_daemon *d);
+/* Group commit: sync the records of this pass, then move every backend decided in it. */
+void sw_gate_release_decided(struct sw_daemon *d);
+/* The ledger's state changed (failing: err says why): logged once, recorded when it recovers. */
+void sw_gate_ledger_state(struct sw_daemon *d, bool failing, const char *err);
+
+#endif

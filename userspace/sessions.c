@@ -1,0 +1,225 @@
+/*
+ * The daemon's table of PostgreSQL sessions: a tsearch tree by pid, what the
+ * kernel knows of each (role, governed, cache context, execution checkpoint),
+ * its transaction so far and what its last allowed statement may EXECUTE.
+ */
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sessions.h"
+#include "pg_backend.h"
+#include "util.h"
+
+static int sess_cmp(const void *a, const void *b)
+{
+	const struct sw_session_info *x = a, *y = b;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+struct sw_session_info *sw_session_find(struct sw_daemon *d, int pid)
+{
+	struct sw_session_info key = { .pid = pid };
+	void *r = tfind(&key, &d->sessions, sess_cmp);
+	return r ? *(struct sw_session_info **)r : NULL;
+}
+
+static uint32_t context_id(struct sw_daemon *d, const char *role, const char *database)
+{
+	char *k;
+	json_t *v;
+	uint32_t id;
+
+	if (!database[0])
+		return 0;
+	k = sw_xasprintf("%s\x1f%s", role, database);
+	v = json_object_get(d->contexts, k);
+	if (v) {
+		id = (uint32_t)json_integer_value(v);
+	} else {
+		id = ++d->next_ctx_id;
+		json_object_set_new(d->contexts, k, json_integer(id));
+	}
+	free(k);
+	return id;
+}
+
+/*
+ * The execution checkpoint goes on every governed backend whose binary has it
+ * verified, before the kernel may allow anything of that session from its
+ * caches (SW_SESS_NESTED_LIVE): what a statement runs inside functions is
+ * judged there. A backend it cannot be put on stays without caches, and its
+ * statements are refused (gate_requirements).
+ */
+static void nested_attach(struct sw_daemon *d, struct sw_session_info *s)
+{
+	const struct sw_pg_layout *L;
+	char err[512];
+
+	if (!s->governed || s->nested_live || d->opts->observe_only)
+		return;
+	L = sw_daemon_layout_of(d, s->pid);
+	if (!L || !L->bpf.fn[SW_FN_EXECUTOR_START]) {
+		snprintf(s->nested_problem, sizeof(s->nested_problem), "%s",
+			 L ? L->exec_problem : "the backend's server binary is not known");
+		return;
+	}
+	if (sw_gate_attach_nested(d->gate, (int)(L - d->layouts), s->pid, L, &s->nested_links, err, sizeof(err)) < 0) {
+		snprintf(s->nested_problem, sizeof(s->nested_problem), "%s", err);
+		if (sw_proc_state(s->pid) != 0)
+			fprintf(stderr, "sqlward: %s\n", err);
+		return;
+	}
+	s->nested_live = true;
+	s->nested_problem[0] = 0;
+}
+
+void sw_session_publish(struct sw_daemon *d, struct sw_session_info *s)
+{
+	nested_attach(d, s);
+	sw_gate_set_session(d->gate, (uint32_t)s->pid, s->role,
+			    SW_SESS_KNOWN | (s->governed ? SW_SESS_GOVERNED : 0) | (s->refused ? SW_SESS_REFUSED : 0) |
+				    (s->walsender ? SW_SESS_WALSENDER : 0) | (s->nested_live ? SW_SESS_NESTED_LIVE : 0),
+			    s->ctx_id);
+}
+
+/* Learn (or refresh) a session: role from the kernel or the title, database and client
+ * from the title (as the kernel read it, else from /proc). */
+struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const char *role, const char *kernel_title,
+					 uint32_t kflags)
+{
+	struct sw_session_info *s = sw_session_find(d, pid);
+	struct sw_pg_title t;
+	char title[4096];
+	bool have_title;
+
+	if (!s) {
+		s = sw_xcalloc(1, sizeof(*s));
+		s->pid = pid;
+		s->encoding = -1;
+		tsearch(s, &d->sessions, sess_cmp);
+	}
+	if (kflags & SW_SESS_WALSENDER)
+		s->walsender = true;
+	have_title = (kernel_title && sw_pg_parse_title_ex(kernel_title, role && role[0] ? role : NULL, s->walsender, &t)) ||
+		     (sw_proc_title(pid, title, sizeof(title)) &&
+		      sw_pg_parse_title_ex(title, role && role[0] ? role : NULL, s->walsender, &t));
+	snprintf(s->role, sizeof(s->role), "%s", role && role[0] ? role : (have_title ? t.role : ""));
+	snprintf(s->database, sizeof(s->database), "%s", have_title ? t.database : "");
+	snprintf(s->client, sizeof(s->client), "%s", have_title ? t.client : "");
+	s->governed = !s->role[0] || sw_policy_governs(d->policy, s->role);
+	s->ctx_id = s->role[0] ? context_id(d, s->role, s->database) : 0;
+	sw_session_publish(d, s);
+	return s;
+}
+
+static void sess_free(struct sw_session_info *s)
+{
+	/* At a stop the checkpoint stays through its pins; a session that ended was detached first. */
+	sw_gate_close_nested(&s->nested_links);
+	sw_session_expect_clear(s);
+	sw_strv_free(&s->txn);
+	free(s);
+}
+
+void sw_session_forget(struct sw_daemon *d, struct sw_session_info *s)
+{
+	sw_gate_detach_nested(&s->nested_links);
+	sw_gate_drop_session(d->gate, (uint32_t)s->pid);
+	sw_prepared_drop_session(d->prepared, s->pid);
+	tdelete(s, &d->sessions, sess_cmp);
+	sess_free(s);
+}
+
+void sw_session_track(struct sw_session_info *s, const struct sw_analysis *a)
+{
+	for (size_t i = 0; i < a->n_stmts; i++) {
+		const char *cmd = a->stmts[i].command ? a->stmts[i].command : "";
+		if (strcmp(cmd, "BEGIN") == 0 || strcmp(cmd, "START TRANSACTION") == 0) {
+			sw_strv_free(&s->txn);
+			s->in_txn = true;
+		} else if (strcmp(cmd, "COMMIT") == 0 || strcmp(cmd, "ROLLBACK") == 0 ||
+			   strcmp(cmd, "PREPARE TRANSACTION") == 0) {
+			sw_strv_free(&s->txn);
+			s->in_txn = false;
+			continue;
+		}
+		if (!s->in_txn)
+			continue;
+		if (s->txn.n == SW_TXN_CONTEXT_MAX) {
+			free(s->txn.v[0]);
+			memmove(s->txn.v, s->txn.v + 1, (s->txn.n - 1) * sizeof(*s->txn.v));
+			s->txn.n--;
+		}
+		sw_strv_push(&s->txn, a->stmts[i].text ? a->stmts[i].text : "");
+	}
+}
+
+/* twalk has no context argument: collect into a static list. */
+static struct sw_session_info **walk_list;
+static size_t walk_n, walk_cap;
+static void walk_collect(const void *node, VISIT which, int depth)
+{
+	(void)depth;
+	if (which != postorder && which != leaf)
+		return;
+	if (walk_n == walk_cap) {
+		walk_cap = walk_cap ? walk_cap * 2 : 64;
+		walk_list = sw_xrealloc(walk_list, walk_cap * sizeof(*walk_list));
+	}
+	walk_list[walk_n++] = *(struct sw_session_info *const *)node;
+}
+
+size_t sw_sessions_all(struct sw_daemon *d, struct sw_session_info ***out)
+{
+	walk_n = 0;
+	if (d->sessions)
+		twalk(d->sessions, walk_collect);
+	*out = walk_list;
+	return walk_n;
+}
+
+void sw_sessions_free_all(struct sw_daemon *d)
+{
+	struct sw_session_info **all;
+	size_t n = sw_sessions_all(d, &all);
+	for (size_t i = 0; i < n; i++) {
+		tdelete(all[i], &d->sessions, sess_cmp);
+		sess_free(all[i]);
+	}
+	free(walk_list);
+	walk_list = NULL;
+	walk_n = walk_cap = 0;
+}
+
+/* ---- SQL EXECUTE: what runs is checked, not assumed ---------------------------- */
+
+void sw_session_expect_clear(struct sw_session_info *s)
+{
+	for (size_t i = 0; i < s->n_expect; i++) {
+		free(s->expect[i].name);
+		free(s->expect[i].prepared_text);
+	}
+	free(s->expect);
+	s->expect = NULL;
+	s->n_expect = s->next_expect = 0;
+	s->expect_approved = false;
+}
+
+void sw_session_expect_executes(struct sw_session_info *s, const struct sw_analysis *a, bool approved)
+{
+	sw_session_expect_clear(s);
+	for (size_t i = 0; i < a->n_stmts; i++) {
+		const struct sw_stmt *st = &a->stmts[i];
+		struct sw_exec_expect *e;
+		if (!st->execute_name)
+			continue;
+		s->expect = sw_xrealloc(s->expect, (s->n_expect + 1) * sizeof(*s->expect));
+		e = &s->expect[s->n_expect++];
+		/* EXPLAIN without ANALYZE plans the prepared statement and runs nothing. */
+		e->plan_only = st->command && strncmp(st->command, "EXPLAIN", 7) == 0 && !(st->traits & SW_TRAIT_EXECUTES);
+		e->name = sw_xstrdup(st->execute_name);
+		e->prepared_text = st->prepared_text ? sw_xstrdup(st->prepared_text) : NULL;
+	}
+	s->expect_approved = approved;
+}
