@@ -9,7 +9,7 @@ ARCH     := $(shell uname -m | sed 's/^x86_64$$/x86/;s/^i.86$$/x86/;s/^aarch64$$
 		s/^ppc64.*/powerpc/;s/^s390x$$/s390/;s/^riscv64$$/riscv/;s/^loongarch64$$/loongarch/;s/^mips.*/mips/')
 
 BUILD    := build
-CFLAGS_COMMON := -std=gnu11 -Wall -Wextra -Werror -g -I$(BUILD) -Ibpf -Iuserspace \
+CFLAGS_COMMON := -std=gnu11 -Wall -Wextra -Werror -g -I$(BUILD) -Ibpf -Iuserspace -Iuserspace/postgres -Iuserspace/mariadb \
                  -D_GNU_SOURCE -I$(shell pg_config --includedir)
 CFLAGS   ?= -O2
 # pg_tree.c receives libpg_query's parse tree before it is serialized (see pg_tree.h).
@@ -24,27 +24,28 @@ BPF_OBJ  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRC))
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRC))
 VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 # Which userspace object includes which skeleton, one OBJECT:NAME pair per user
-# (userspace/OBJECT.c includes NAME.skel.h). A generated header must be an explicit
+# (userspace/OBJECT.c includes NAME.skel.h; OBJECT keeps its engine folder). A generated header must be an explicit
 # prerequisite of its users: the compiler's .d files only exist after a first compile.
-SKEL_USERS := bpf_gate:sqlward my_gate:mariadb
+SKEL_USERS := postgres/bpf_gate:sqlward mariadb/my_gate:mariadb
 
-LIB_SRC  := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+# Engine-neutral code in userspace/, each engine's own in userspace/postgres/ and userspace/mariadb/.
+LIB_SRC  := $(filter-out userspace/main.c,$(wildcard userspace/*.c userspace/postgres/*.c userspace/mariadb/*.c))
 LIB_OBJ  := $(patsubst userspace/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 TLIB_OBJ := $(patsubst userspace/%.c,$(BUILD)/tobj/%.o,$(LIB_SRC))
-# MariaDB grammar: bison turns userspace/my_grammar.y into $(BUILD)/gen/my_grammar.tab.c, which is
+# MariaDB grammar: bison turns userspace/mariadb/my_grammar.y into $(BUILD)/gen/my_grammar.tab.c, which is
 # compiled into both libraries like a userspace/*.c (the -Wno- flags are for bison's output only).
 MY_GRAMMAR_C := $(BUILD)/gen/my_grammar.tab.c
 MY_GRAMMAR_CFLAGS := -Wno-unused-but-set-variable -Wno-unused-parameter
 LIB_OBJ  += $(BUILD)/obj/my_grammar.tab.o
 TLIB_OBJ += $(BUILD)/tobj/my_grammar.tab.o
-$(MY_GRAMMAR_C): userspace/my_grammar.y
+$(MY_GRAMMAR_C): userspace/mariadb/my_grammar.y
 	@mkdir -p $(BUILD)/gen
 	bison -Wall -o $@ --defines=$(BUILD)/gen/my_grammar.tab.h $<
 $(BUILD)/obj/my_grammar.tab.o: $(MY_GRAMMAR_C) | $(BUILD)/.dir
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(MY_GRAMMAR_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(BUILD)/tobj/my_grammar.tab.o: $(MY_GRAMMAR_C) | $(BUILD)/.dir
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(MY_GRAMMAR_CFLAGS) $(DEPFLAGS) -c $< -o $@
-HDRS     := $(wildcard userspace/*.h) bpf/sqlward.h bpf/shape_normalize.h
+HDRS     := $(wildcard userspace/*.h userspace/postgres/*.h userspace/mariadb/*.h) bpf/sqlward.h bpf/shape_normalize.h
 # Header dependencies: every compile writes a .d file next to its output (-MP: a header
 # that goes away does not break the build), read back by the -include at the end.
 DEPFLAGS  = -MMD -MP -MF $@.d -MT $@
@@ -90,9 +91,11 @@ skel_user = $(BUILD)/obj/$(1).o $(BUILD)/tobj/$(1).o: $(BUILD)/$(2).skel.h
 $(foreach u,$(SKEL_USERS),$(eval $(call skel_user,$(firstword $(subst :, ,$(u))),$(lastword $(subst :, ,$(u))))))
 
 $(BUILD)/obj/%.o: userspace/%.c | $(BUILD)/.dir
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/tobj/%.o: userspace/%.c | $(BUILD)/.dir
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/sqlward: $(LIB_OBJ) $(BUILD)/obj/main.o
@@ -118,15 +121,15 @@ $(BUILD)/tools/my_client: tests/tools/my_client.c | $(BUILD)/.dir
 	$(CC) $(CFLAGS_COMMON) -O1 $(shell mariadb_config --cflags) -o $@ $< $(shell mariadb_config --libs)
 
 # Prints what my_layout.c derives from mariadbd and reads a running server's sessions through it.
-$(BUILD)/tools/my_layout_dump: tests/tools/my_layout_dump.c $(BUILD)/tobj/my_layout.o | $(BUILD)/.dir
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(DEPFLAGS) -o $@ $< $(BUILD)/tobj/my_layout.o -lelf
+$(BUILD)/tools/my_layout_dump: tests/tools/my_layout_dump.c $(BUILD)/tobj/mariadb/my_layout.o | $(BUILD)/.dir
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(DEPFLAGS) -o $@ $< $(BUILD)/tobj/mariadb/my_layout.o -lelf
 
 # libFuzzer target for the kernel's shape normalizer (tests/fuzz/fuzz_shape.c).
 # (One compile of every source: it depends on all of them and every header.)
 $(BUILD)/fuzz/fuzz_shape: tests/fuzz/fuzz_shape.c tests/shape_oracle.h $(LIB_SRC) $(HDRS) $(SKELS) $(MY_GRAMMAR_C)
 	@mkdir -p $(BUILD)/fuzz
 	$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I$(BUILD) -Ibpf \
-		-Iuserspace -I$(shell pg_config --includedir) -o $@ tests/fuzz/fuzz_shape.c $(LIB_SRC) \
+		-Iuserspace -Iuserspace/postgres -Iuserspace/mariadb -I$(shell pg_config --includedir) -o $@ tests/fuzz/fuzz_shape.c $(LIB_SRC) \
 		$(MY_GRAMMAR_C) $(LIBS)
 
 FUZZ_SECONDS ?= 60
@@ -164,4 +167,4 @@ bench:
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate userspace/pg_catalog_data.c from a real PostgreSQL 15 catalog:
+# Regenerate userspace/postgres/pg_catalog_data.c from a real PostgreSQL 15 catalog:
 #   - pg_proc.provolatile of every pg_catalog function (the most volatile
 #     overload of each name), for "does this ADD COLUMN DEFAULT rewrite?";
 #   - binary-coercible casts (pg_cast.castmethod = 'b': a RelabelType, no
@@ -8,11 +8,11 @@
 #     (prosupport: varchar_support, numeric_support, ...), which turns a
 #     widening typmod change into a RelabelType (no rewrite).
 # Needs root (a throwaway cluster from tests/lib/pg.sh). Usage:
-#   sudo scripts/gen-pg-catalog-data.sh [OUT]   (default userspace/pg_catalog_data.c)
+#   sudo scripts/gen-pg-catalog-data.sh [OUT]   (default userspace/postgres/pg_catalog_data.c)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
-OUT=${1:-userspace/pg_catalog_data.c}
+OUT=${1:-userspace/postgres/pg_catalog_data.c}
 . tests/lib/pg.sh
 
 pg_start

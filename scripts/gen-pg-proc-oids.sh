@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Regenerate userspace/pg_proc_oids.c from a real PostgreSQL 15 catalog: every
+# Regenerate userspace/postgres/pg_proc_oids.c from a real PostgreSQL 15 catalog: every
 # built-in function (pg_proc rows with oid < 16384, FirstNormalObjectId) as
 # OID -> schema, name, number of arguments and argument types, sorted by OID.
 # A fastpath call (protocol message 'F', libpq PQfn) names its function only
 # by OID; pg_fastpath.c turns it back into a name with this table.
 # Needs root (a throwaway cluster from tests/lib/pg.sh). Usage:
-#   sudo scripts/gen-pg-proc-oids.sh [OUT]   (default userspace/pg_proc_oids.c)
+#   sudo scripts/gen-pg-proc-oids.sh [OUT]   (default userspace/postgres/pg_proc_oids.c)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
-OUT=${1:-userspace/pg_proc_oids.c}
+OUT=${1:-userspace/postgres/pg_proc_oids.c}
 . tests/lib/pg.sh
 
 pg_start

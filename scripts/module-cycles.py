@@ -17,18 +17,26 @@ import subprocess
 import sys
 
 SRC = "userspace"
+DIRS = ("", "postgres", "mariadb")   # engine-neutral code, then each engine's own folder
+PATHS = {}                           # module name -> its path without .c/.h, under SRC
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)\.h"', re.M)
 
 
 def modules():
-    return {f[:-2] for f in os.listdir(SRC) if f.endswith(".c")}
+    for d in DIRS:
+        for f in os.listdir(os.path.join(SRC, d)):
+            if f.endswith(".c"):
+                PATHS[f[:-2]] = os.path.join(d, f[:-2])
+            elif f.endswith(".h"):
+                PATHS.setdefault(f[:-2], os.path.join(d, f[:-2]))
+    return {m for m, p in PATHS.items() if os.path.exists(os.path.join(SRC, p + ".c"))}
 
 
 def call_edges(build, mods):
     objdir = os.path.join(build, "obj")
     if not os.path.isdir(objdir) or not any(f.endswith(".o") for f in os.listdir(objdir)):
         objdir = os.path.join(build, "tobj")
-    objs = {m: os.path.join(objdir, m + ".o") for m in mods}
+    objs = {m: os.path.join(objdir, PATHS[m] + ".o") for m in mods}
     missing = [o for o in objs.values() if not os.path.exists(o)]
     if missing:
         sys.exit(f"module-cycles: {missing[0]} is missing: build the objects first "
@@ -69,13 +77,13 @@ def include_edges(mods):
             return set()
         seen.add(h)
         out = set()
-        for inc in includes_of(os.path.join(SRC, h + ".h")):
+        for inc in includes_of(os.path.join(SRC, PATHS.get(h, h) + ".h")):
             out |= resolve(inc, seen)
         return out
 
     edges = {}
     for m in mods:
-        for f in (m + ".c", m + ".h"):
+        for f in (PATHS[m] + ".c", PATHS[m] + ".h"):
             for inc in includes_of(os.path.join(SRC, f)):
                 for d in resolve(inc, set()):
                     if d != m:

@@ -277,7 +277,7 @@ e("BEGIN READ WRITE; UPDATE t SET a = 1 WHERE id = 1; COMMIT", "transaction", "B
 e("BEGIN READ WRITE; UPDATE t SET a = 1 WHERE id = 1; COMMIT", "write", "UPDATE", ["t"], index=1, not_traits=["unsafe_setting"])
 
 # ---------------- session ----------------
-# Run-time settings: the allowlist in userspace/pg_settings.c decides unsafe_setting.
+# Run-time settings: the allowlist in userspace/postgres/pg_settings.c decides unsafe_setting.
 e("SET statement_timeout = '5s'", "session", "SET", [], not_traits=["session_escalation", "unsafe_setting"],
   settings=["statement_timeout"])
 e("SET statement_timeout = 0", "session", "SET", [], traits=["unsafe_setting"], settings=["statement_timeout"])
