@@ -10,11 +10,11 @@ ARCH     := $(shell uname -m | sed 's/^x86_64$$/x86/;s/^i.86$$/x86/;s/^aarch64$$
 
 BUILD    := build
 CFLAGS_COMMON := -std=gnu11 -Wall -Wextra -Werror -g -I$(BUILD) -Ibpf -Iuserspace -Iuserspace/postgres -Iuserspace/mariadb \
-                 -D_GNU_SOURCE -I$(shell pg_config --includedir)
+                 -D_GNU_SOURCE -I$(shell pg_config --includedir) $(shell mariadb_config --cflags)
 CFLAGS   ?= -O2
 # pg_tree.c receives libpg_query's parse tree before it is serialized (see pg_tree.h).
 PG_TREE_WRAP := -Wl,--wrap=pg_query__parse_result__get_packed_size -Wl,--wrap=pg_query__parse_result__pack
-LIBS     := $(PG_TREE_WRAP) -l:libpg_query.a -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lpq -lcurl -lpthread
+LIBS     := $(PG_TREE_WRAP) -l:libpg_query.a -lbpf -lelf -lz -lyaml -ljansson -lcrypto -lpq -lcurl -lpthread $(shell mariadb_config --libs)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Every bpf/NAME.bpf.c builds to $(BUILD)/NAME.bpf.o and its skeleton $(BUILD)/NAME.skel.h
@@ -129,7 +129,8 @@ $(BUILD)/tools/my_layout_dump: tests/tools/my_layout_dump.c $(BUILD)/tobj/mariad
 $(BUILD)/fuzz/fuzz_shape: tests/fuzz/fuzz_shape.c tests/shape_oracle.h $(LIB_SRC) $(HDRS) $(SKELS) $(MY_GRAMMAR_C)
 	@mkdir -p $(BUILD)/fuzz
 	$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I$(BUILD) -Ibpf \
-		-Iuserspace -Iuserspace/postgres -Iuserspace/mariadb -I$(shell pg_config --includedir) -o $@ tests/fuzz/fuzz_shape.c $(LIB_SRC) \
+		-Iuserspace -Iuserspace/postgres -Iuserspace/mariadb -I$(shell pg_config --includedir) $(shell mariadb_config --cflags) \
+		-o $@ tests/fuzz/fuzz_shape.c $(LIB_SRC) \
 		$(MY_GRAMMAR_C) $(LIBS)
 
 FUZZ_SECONDS ?= 60

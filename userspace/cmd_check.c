@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "daemon.h"
 #include "my_classify.h"
+#include "my_live.h"
 #include "json_writer.h"
 #include "policy.h"
 #include "statement.h"
@@ -35,12 +36,15 @@ static void usage(FILE *f)
 		"database (ALTER DATABASE x SET sqlward.scratch = 'on') and reports where the\n"
 		"predicted locks and rewrites differ from PostgreSQL's; exit 1 on any difference.\n"
 		"--dsn DSN alone reads live context (table sizes, row estimates, conflicting\n"
-		"transactions, NULL counts) read-only from that database before judging.\n"
+		"transactions, NULL counts) read-only from that database before judging;\n"
+		"with --engine mysql the DSN is \"host=... port=... user=... password=...\n"
+		"database=... socket=...\" and each ALTER's prediction is recomputed from the\n"
+		"table's real definition (information_schema).\n"
 		"--engine mysql classifies MariaDB 10.11 SQL, lexed under --sql-mode MODES (MariaDB's\n"
 		"sql_mode text; default " SW_MY_DEFAULT_SQL_MODE "), and predicts each ALTER's\n"
 		"InnoDB online-DDL behaviour (ALGORITHM, LOCK, rebuild, metadata locks);\n"
 		"--foreign-key-checks 0 predicts for a session with SET foreign_key_checks=0.\n"
-		"--verify and --dsn are PostgreSQL-only.\n");
+		"--verify is PostgreSQL-only.\n");
 }
 
 static char *read_all(FILE *f, size_t *len)
@@ -82,7 +86,8 @@ struct check_ctx {
 	struct sw_engine_lex lex;                 /* --sql-mode, --foreign-key-checks */
 	int worst;   /* 0 allow, 1 deny/hold */
 	PGconn *verify;                           /* --verify: the scratch database */
-	struct sw_live_conn *live;                /* --dsn: live context */
+	struct sw_live_conn *live;                /* --dsn: live context (PostgreSQL) */
+	struct sw_my_live_conn *my_live;          /* --dsn with --engine mysql */
 	unsigned verify_count[SW_VERIFY__COUNT];
 	struct sw_jw out;                         /* --format json: one line at a time */
 };
@@ -136,6 +141,8 @@ static void check_text(struct check_ctx *c, const char *source, const char *sql)
 	c->engine->analyze(sql, &c->lex, &a);
 	if (c->live)
 		sw_live_annotate(c->live, &a);
+	if (c->my_live)
+		sw_my_live_annotate(c->my_live, &a);
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
 	sw_policy_apply_trust(c->policy, &a, c->live ? check_owners : NULL, c->live);
 	if (c->role) {
@@ -247,10 +254,18 @@ int sw_cmd_check(int argc, char **argv)
 			fprintf(stderr, "sqlward check: --sql-mode: %s\n", err);
 			return 2;
 		}
-		if (dsn) {
-			fprintf(stderr, "sqlward check: --dsn and --verify read a PostgreSQL database; they do not "
-				"apply to --engine mysql\n");
+		if (verify) {
+			fprintf(stderr, "sqlward check: --verify runs statements on a PostgreSQL scratch database; it "
+				"does not apply to --engine mysql (use --dsn alone for MariaDB live context)\n");
 			return 2;
+		}
+		if (dsn) {
+			struct sw_my_dsn d;
+			if (sw_my_dsn_parse(dsn, &d, err, sizeof(err)) < 0) {
+				fprintf(stderr, "sqlward check: --dsn: %s\n", err);
+				return 2;
+			}
+			sw_my_dsn_free(&d);
 		}
 	}
 	c.json = strcmp(format, "json") == 0;
@@ -266,7 +281,9 @@ int sw_cmd_check(int argc, char **argv)
 		return 2;
 	}
 	/* With --verify too: the prediction checked is the one live context refines (ALTER COLUMN TYPE). */
-	if (dsn)
+	if (dsn && c.engine->id == SW_ENGINE_MYSQL)
+		c.my_live = sw_my_live_open(dsn);
+	else if (dsn)
 		c.live = sw_live_open(dsn);
 	if (c.markdown)
 		sw_md_begin(stdout);
@@ -312,6 +329,7 @@ int sw_cmd_check(int argc, char **argv)
 		sw_verify_close(c.verify);
 	}
 	sw_live_close(c.live);
+	sw_my_live_close(c.my_live);
 	sw_jw_free(&c.out);
 	sw_policy_free(p);
 	return rc ? rc : c.worst;

@@ -247,12 +247,23 @@ static void drain_previous(struct sw_daemon *d)
 	}
 }
 
-static bool my_gate_fd(const struct sw_daemon *d, int fd)
+static bool engine_gate_fd(const struct sw_daemon *d, int fd)
 {
-	for (int i = 0; i < d->n_my_gates; i++)
-		if (fd == sw_my_gate_ring_fd(d->my_gates[i]) || fd == sw_my_gate_holder_fd(d->my_gates[i]))
-			return true;
+	for (int i = 0; i < d->n_engine_gates; i++) {
+		int fds[SW_ENGINE_GATE_FDS];
+		int n = d->engine_gates[i].ops->fds(d->engine_gates[i].gate, fds);
+		for (int k = 0; k < n; k++)
+			if (fds[k] == fd)
+				return true;
+	}
 	return false;
+}
+
+static void engine_gates_close(struct sw_daemon *d)
+{
+	for (int i = 0; i < d->n_engine_gates; i++)
+		d->engine_gates[i].ops->close(d->engine_gates[i].gate);
+	d->n_engine_gates = 0;
 }
 
 static void apply_policy_to_kernel(struct sw_daemon *d)
@@ -263,8 +274,8 @@ static void apply_policy_to_kernel(struct sw_daemon *d)
 
 	if (!sw_gate_set_patterns(d->gate, pats, n, err, sizeof(err)))
 		fprintf(stderr, "sqlward: %s\n", err);
-	for (int i = 0; i < d->n_my_gates; i++)
-		sw_my_gate_set_patterns(d->my_gates[i], pats, n);
+	for (int i = 0; i < d->n_engine_gates; i++)
+		d->engine_gates[i].ops->set_patterns(d->engine_gates[i].gate, pats, n);
 	sw_gate_cache_clear(d->gate);
 }
 
@@ -515,11 +526,12 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		goto out;
 	}
 	for (int i = 0; i < o->n_mariadb_pids; i++) {
-		if (sw_my_gate_open(&d, o->mariadb_pids[i], !o->observe_only, &d.my_gates[i], err, sizeof(err)) < 0) {
+		struct sw_engine_gate *eg = &d.engine_gates[d.n_engine_gates];
+		if (sw_my_gate_open(&d, o->mariadb_pids[i], !o->observe_only, eg, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 			goto out;
 		}
-		d.n_my_gates++;
+		d.n_engine_gates++;
 	}
 	cfd = sw_control_listen(o->socket_path, o->socket_group, err, sizeof(err));
 	if (cfd < 0) {
@@ -543,12 +555,15 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: cannot set up the event loop: %s\n", strerror(errno));
 		goto out;
 	}
-	for (int i = 0; i < d.n_my_gates; i++)
-		if (add_fd(ep, sw_my_gate_ring_fd(d.my_gates[i])) ||
-		    (sw_my_gate_holder_fd(d.my_gates[i]) >= 0 && add_fd(ep, sw_my_gate_holder_fd(d.my_gates[i])))) {
-			fprintf(stderr, "sqlward: cannot set up the event loop: %s\n", strerror(errno));
-			goto out;
-		}
+	for (int i = 0; i < d.n_engine_gates; i++) {
+		int fds[SW_ENGINE_GATE_FDS];
+		int n = d.engine_gates[i].ops->fds(d.engine_gates[i].gate, fds);
+		for (int k = 0; k < n; k++)
+			if (add_fd(ep, fds[k])) {
+				fprintf(stderr, "sqlward: cannot set up the event loop: %s\n", strerror(errno));
+				goto out;
+			}
+	}
 	{
 		json_t *bins = json_array();
 		for (int i = 0; i < o->n_pg_bins; i++)
@@ -643,15 +658,15 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 				sw_control_handle(&d, cfd);
 			} else if (fd == sw_aworker_fd(d.worker)) {
 				sw_gate_worker_done(&d);
-			} else if (my_gate_fd(&d, fd)) {
+			} else if (engine_gate_fd(&d, fd)) {
 				/* polled below */
 			} else {
 				sw_gate_consume(d.gate);
 			}
 		}
 		/* MariaDB: every pass (a tick too), so a stop whose report was lost is refused in time. */
-		for (int i = 0; i < d.n_my_gates; i++)
-			sw_my_gate_poll(d.my_gates[i]);
+		for (int i = 0; i < d.n_engine_gates; i++)
+			d.engine_gates[i].ops->poll(d.engine_gates[i].gate);
 		sw_gate_release_decided(&d);
 		/* Records of this pass reach the file (batched: one write for many statements). */
 		if (!d.ledger_failing_since_ns && sw_ledger_flush(d.ledger, err, sizeof(err)) != 0)
@@ -672,11 +687,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	sw_gate_release_decided(&d);
 	sw_holds_release_all(&d, "cancelled", "sqlward daemon stopping");
 	/* MariaDB: decide what arrived; the holder refuses whatever is still stopped. */
-	for (int i = 0; i < d.n_my_gates; i++) {
-		sw_my_gate_close(d.my_gates[i]);
-		d.my_gates[i] = NULL;
-	}
-	d.n_my_gates = 0;
+	engine_gates_close(&d);
 	/* Tell the webhooks what was refused, and record what could not be told. */
 	sw_notifier_flush(d.notifier, 3000);
 	sw_notifier_drain(d.notifier, d.ledger);
@@ -730,8 +741,7 @@ out:
 	free(d.releases);
 	sw_instance_unlock(&d.locks);
 	sw_sessions_free_all(&d);
-	for (int i = 0; i < d.n_my_gates; i++)
-		sw_my_gate_close(d.my_gates[i]);
+	engine_gates_close(&d);
 	sw_gate_close(d.gate);
 	sw_ledger_close(d.ledger);
 	sw_holds_policy_gc(&d, true);

@@ -37,6 +37,7 @@
 #include "policy.h"
 #include "prepared.h"
 #include "statement.h"
+#include "engine_gate.h"
 
 /*
  * What a SQL EXECUTE (or EXPLAIN EXECUTE) in the statement just allowed will
@@ -174,8 +175,8 @@ struct sw_daemon {
 	struct sw_acache *acache;  /* classification by shape */
 	struct sw_aworker *worker; /* classification of large statements off the loop */
 	struct sw_pg_layout *layouts;  /* SW_BINS_MAX: opts->pg_bins, then files that replaced them */
-	struct sw_my_gate *my_gates[4];  /* --mariadb-pid servers (my_gate.c) */
-	int n_my_gates;
+	struct sw_engine_gate engine_gates[SW_ENGINE_GATES_MAX];  /* other engines' gates (engine_gate.h) */
+	int n_engine_gates;
 	int n_layouts;
 	struct { dev_t dev; ino_t ino; } bin_refused[16];  /* replacement files that could not be gated */
 	int n_bin_refused;

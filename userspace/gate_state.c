@@ -2,7 +2,6 @@
 #include "gate_state.h"
 #include "binary_watch.h"
 #include "daemon_state.h"
-#include "my_gate.h"
 #include "outcome_watch.h"
 #include "sessions.h"
 
@@ -36,10 +35,10 @@ json_t *sw_daemon_gate_state(struct sw_daemon *d)
 											   : "gating",
 		      "scope", d->scope.n ? scope : json_string("every process of the probed binaries"), "binaries",
 		      sw_binaries_json(d), "ledger", ledger, "pins", pins, "outcomes_being_watched", watched);
-	if (d->n_my_gates) {
+	if (d->n_engine_gates) {
 		json_t *my = json_array();
-		for (int i = 0; i < d->n_my_gates; i++)
-			json_array_append_new(my, sw_my_gate_state(d->my_gates[i]));
+		for (int i = 0; i < d->n_engine_gates; i++)
+			json_array_append_new(my, d->engine_gates[i].ops->state(d->engine_gates[i].gate));
 		json_object_set_new(o, "mariadb", my);
 	}
 	if (!d->scope.n)

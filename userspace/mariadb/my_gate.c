@@ -58,6 +58,8 @@ struct my_pending {
 };
 
 static const struct sw_hold_ops my_hold_ops;
+static const struct sw_engine_gate_ops my_gate_ops;
+static void my_gate_close(struct sw_my_gate *g);
 
 /* A command held for a human: lives in a struct sw_hold (holds.c decides it). */
 struct sw_my_hold {
@@ -960,7 +962,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-void sw_my_gate_poll(struct sw_my_gate *g)
+static void my_gate_poll(struct sw_my_gate *g)
 {
 	struct sw_my_stop stops[64];
 	size_t n;
@@ -1072,7 +1074,7 @@ static bool runtime_addr(pid_t pid, const char *bin, uint64_t off, uint64_t *out
 	return found;
 }
 
-void sw_my_gate_set_patterns(struct sw_my_gate *g, const char *const *patterns, size_t n)
+static void my_gate_set_patterns(struct sw_my_gate *g, const char *const *patterns, size_t n)
 {
 	struct sw_pattern tmp[SW_GOVERN_MAX];
 	char err[256];
@@ -1182,7 +1184,8 @@ static int pin_ours(struct sw_my_gate *g, const char *dir, char *err, size_t err
 	return 0;
 }
 
-int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_my_gate **out, char *err, size_t errlen)
+int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engine_gate *out, char *err,
+		    size_t errlen)
 {
 	char old[MAX_OLD_PINS][512];
 	int n_old = 0;
@@ -1226,7 +1229,7 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_my_g
 	{
 		const char *const *pats;
 		size_t np = sw_policy_govern_patterns(d->policy, &pats);
-		sw_my_gate_set_patterns(g, pats, np);
+		my_gate_set_patterns(g, pats, np);
 	}
 	if (!runtime_addr(pid, g->bin_path, g->layout.fn_file_off[SW_MY_FN_DISPATCH], &base)) {
 		snprintf(err, errlen, "cannot find where mariadbd %d maps %s (its /proc/%d/maps)", (int)pid, g->bin_path,
@@ -1285,24 +1288,25 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_my_g
 		snprintf(err, errlen, "cannot open the MariaDB ring buffer: %s", strerror(errno));
 		goto fail;
 	}
-	*out = g;
+	out->ops = &my_gate_ops;
+	out->gate = g;
 	return 0;
 fail:
-	sw_my_gate_close(g);
+	my_gate_close(g);
 	return -1;
 }
 
-int sw_my_gate_ring_fd(const struct sw_my_gate *g)
+/* The ring buffer's epoll fd, and the holder's when it runs. */
+static int my_gate_fds(const struct sw_my_gate *g, int out[SW_ENGINE_GATE_FDS])
 {
-	return ring_buffer__epoll_fd(g->rb);
+	int n = 0;
+	out[n++] = ring_buffer__epoll_fd(g->rb);
+	if (g->holder)
+		out[n++] = sw_my_holder_fd(g->holder);
+	return n;
 }
 
-int sw_my_gate_holder_fd(const struct sw_my_gate *g)
-{
-	return g->holder ? sw_my_holder_fd(g->holder) : -1;
-}
-
-json_t *sw_my_gate_state(const struct sw_my_gate *g)
+static json_t *my_gate_state(const struct sw_my_gate *g)
 {
 	char why[256] = "";
 	bool alive = g->holder && sw_my_holder_alive(g->holder, why, sizeof(why));
@@ -1322,7 +1326,7 @@ static struct sw_hold *first_hold_of(struct sw_my_gate *g)
 	return NULL;
 }
 
-void sw_my_gate_close(struct sw_my_gate *g)
+static void my_gate_close(struct sw_my_gate *g)
 {
 	if (!g)
 		return;
@@ -1330,7 +1334,7 @@ void sw_my_gate_close(struct sw_my_gate *g)
 	if (g->rb && g->holder) {
 		/* Decide what already arrived (nothing new waits for a human), refuse what waits, and
 		 * the holder refuses whatever is still stopped. */
-		sw_my_gate_poll(g);
+		my_gate_poll(g);
 		for (struct sw_hold *h; (h = first_hold_of(g));)
 			sw_holds_release(g->d, h, SW_VERDICT_DENY, "sqlward", "sqlward daemon stopping", "cancelled");
 	}
@@ -1351,3 +1355,14 @@ void sw_my_gate_close(struct sw_my_gate *g)
 	free(g->scratch);
 	free(g);
 }
+
+static int ops_fds(const void *g, int out[SW_ENGINE_GATE_FDS]) { return my_gate_fds(g, out); }
+static void ops_poll(void *g) { my_gate_poll(g); }
+static void ops_set_patterns(void *g, const char *const *p, size_t n) { my_gate_set_patterns(g, p, n); }
+static json_t *ops_state(const void *g) { return my_gate_state(g); }
+static void ops_close(void *g) { my_gate_close(g); }
+
+static const struct sw_engine_gate_ops my_gate_ops = {
+	.engine = "mysql", .fds = ops_fds, .poll = ops_poll, .set_patterns = ops_set_patterns,
+	.state = ops_state, .close = ops_close,
+};
