@@ -93,13 +93,6 @@ static PGresult *q(struct sw_live_conn *lc, struct sw_live *lv, const char *sql,
 	return r;
 }
 
-static struct sw_fact known(double v)
-{
-	return (struct sw_fact){ SW_FACT_KNOWN, v };
-}
-
-static const struct sw_fact unknown = { SW_FACT_UNKNOWN, 0 };
-
 /* "app.t" -> "app"."t" (each part quoted by libpq), for to_regclass(). */
 static char *quoted_name(PGconn *c, const char *name)
 {
@@ -157,7 +150,7 @@ static void rel_facts(struct sw_live_conn *lc, struct sw_live *lv, struct sw_liv
 	const char *p1[] = { qn };
 	PGresult *r;
 
-	rel->bytes = rel->rows = rel->blocker_age_s = unknown;
+	rel->bytes = rel->rows = rel->blocker_age_s = sw_fact_unknown;
 	r = q(lc, lv, "SELECT c.oid, pg_relation_size(c.oid), c.reltuples, c.relkind IN ('r', 'm', 'p') "
 		      "FROM pg_class c WHERE c.oid = to_regclass($1)", 1, p1);
 	if (!r)
@@ -165,24 +158,24 @@ static void rel_facts(struct sw_live_conn *lc, struct sw_live *lv, struct sw_liv
 	if (PQntuples(r) == 0) {
 		/* Not there (yet): the statement creates it, or fails. */
 		rel->exists = false;
-		rel->bytes = rel->rows = rel->blocker_age_s = known(0);
+		rel->bytes = rel->rows = rel->blocker_age_s = sw_fact_known(0);
 		PQclear(r);
 		goto out;
 	}
 	rel->exists = true;
 	char *oid = sw_xstrdup(PQgetvalue(r, 0, 0));
-	rel->bytes = known(strtod(PQgetvalue(r, 0, 1), NULL));
+	rel->bytes = sw_fact_known(strtod(PQgetvalue(r, 0, 1), NULL));
 	double tuples = strtod(PQgetvalue(r, 0, 2), NULL);
 	bool table = PQgetvalue(r, 0, 3)[0] == 't';
 	PQclear(r);
 	if (tuples >= 0) {
-		rel->rows = known(tuples);
+		rel->rows = sw_fact_known(tuples);
 	} else if (table) {
 		/* Never analysed: the planner's own estimate from the relation's pages. */
 		char *sql = sw_xasprintf("SELECT 1 FROM %s", qn);
 		double est;
 		if (explain_rows(lc, lv, sql, &est))
-			rel->rows = known(est);
+			rel->rows = sw_fact_known(est);
 		free(sql);
 	}
 	/* Who holds or waits for a lock on it now, oldest transaction first. */
@@ -196,12 +189,12 @@ static void rel_facts(struct sw_live_conn *lc, struct sw_live *lv, struct sw_liv
 	free(oid);
 	if (!r)
 		goto out;
-	rel->blocker_age_s = known(0);
+	rel->blocker_age_s = sw_fact_known(0);
 	for (int i = 0; i < PQntuples(r); i++) {
 		enum sw_lockmode m = sw_lock_parse(PQgetvalue(r, i, 1));
 		if (!sw_lock_conflicts((enum sw_lockmode)rel->lockmode, m))
 			continue;
-		rel->blocker_age_s = known(strtod(PQgetvalue(r, i, 3), NULL));
+		rel->blocker_age_s = sw_fact_known(strtod(PQgetvalue(r, i, 3), NULL));
 		rel->blocker_pid = atoi(PQgetvalue(r, i, 0));
 		rel->blocker_mode = sw_xstrdup(PQgetvalue(r, i, 1));
 		rel->blocker_granted = PQgetvalue(r, i, 2)[0] == 't';
@@ -221,9 +214,9 @@ static void null_count(struct sw_live_conn *lc, struct sw_live *lv, const struct
 	PGresult *r;
 
 	lv->null_column = sw_xstrdup(im->not_null_column);
-	lv->null_rows = unknown;
+	lv->null_rows = sw_fact_unknown;
 	if ((r = q(lc, lv, sql, 0, NULL))) {
-		lv->null_rows = known(strtod(PQgetvalue(r, 0, 0), NULL));
+		lv->null_rows = sw_fact_known(strtod(PQgetvalue(r, 0, 0), NULL));
 		PQclear(r);
 	}
 	free(sql);
@@ -244,7 +237,7 @@ static void type_facts(struct sw_live_conn *lc, struct sw_live *lv, struct sw_im
 	const char *p[] = { qn, im->type_column, im->type_new };
 	PGresult *r;
 
-	lv->type_rewrite = unknown;
+	lv->type_rewrite = sw_fact_unknown;
 	r = q(lc, lv, "SELECT format_type(a.atttypid, a.atttypmod), t.typname, a.atttypmod, "
 		      "n.nspname = 'pg_catalog' AND t.typtype = 'b', "
 		      "COALESCE((SELECT n2.nspname = 'pg_catalog' AND t2.typtype = 'b' FROM pg_type t2 "
@@ -261,7 +254,7 @@ static void type_facts(struct sw_live_conn *lc, struct sw_live *lv, struct sw_im
 		bool rw = !builtin || sw_pg_alter_type_rewrites(PQgetvalue(r, 0, 1), atoi(PQgetvalue(r, 0, 2)),
 								dot ? dot + 1 : im->type_new, im->type_newmod);
 		lv->old_type = sw_xstrdup(PQgetvalue(r, 0, 0));
-		lv->type_rewrite = known(rw ? 1 : 0);
+		lv->type_rewrite = sw_fact_known(rw ? 1 : 0);
 		if (!rw && im->rewrite) {
 			/* The only subcommand, so the only rewrite cause (impact.c). */
 			char *why = sw_xasprintf("no rewrite: the column is %s now, and PostgreSQL relabels it "
@@ -272,14 +265,6 @@ static void type_facts(struct sw_live_conn *lc, struct sw_live *lv, struct sw_im
 		}
 	}
 	PQclear(r);
-}
-
-static bool created_in(char *const *created, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(created[i], name) == 0)
-			return true;
-	return false;
 }
 
 static bool wants_live(const struct sw_stmt *st)
@@ -313,11 +298,11 @@ static void annotate_stmt(struct sw_live_conn *lc, struct sw_stmt *st, bool conn
 		memset(r, 0, sizeof(*r));
 		r->name = sw_xstrdup(e->object);
 		r->lockmode = (int)e->mode;
-		r->bytes = r->rows = r->blocker_age_s = unknown;
+		r->bytes = r->rows = r->blocker_age_s = sw_fact_unknown;
 		any_named = true;
-		if (created_in(created, n_created, e->object)) {
+		if (sw_live_created_in(created, n_created, e->object)) {
 			r->created_here = true;
-			r->bytes = r->rows = r->blocker_age_s = known(0);
+			r->bytes = r->rows = r->blocker_age_s = sw_fact_known(0);
 			continue;
 		}
 		all_new = false;
@@ -327,27 +312,27 @@ static void annotate_stmt(struct sw_live_conn *lc, struct sw_stmt *st, bool conn
 	all_new = all_new && any_named;
 	if (is_dml(st)) {
 		double rows;
-		lv->est_rows = unknown;
+		lv->est_rows = sw_fact_unknown;
 		if (all_new)
-			lv->est_rows = known(0);   /* only tables this file creates: new and empty */
+			lv->est_rows = sw_fact_known(0);   /* only tables this file creates: new and empty */
 		else if (!connected)
 			;
 		else if (st->traits & (SW_TRAIT_UNKNOWN_FUNCTION | SW_TRAIT_DANGEROUS_FUNCTION | SW_TRAIT_PREPARED))
 			set_err(&lv->error, "not EXPLAINed", "the statement calls functions sqlward does not know "
 				"(planning may run them) or is a prepared statement");
 		else if (explain_rows(lc, lv, st->text, &rows))
-			lv->est_rows = known(rows);
+			lv->est_rows = sw_fact_known(rows);
 	}
-	if (im->not_null_table && created_in(created, n_created, im->not_null_table)) {
+	if (im->not_null_table && sw_live_created_in(created, n_created, im->not_null_table)) {
 		lv->null_column = sw_xstrdup(im->not_null_column);
-		lv->null_rows = known(0);
+		lv->null_rows = sw_fact_known(0);
 	} else if (im->not_null_table) {
 		if (connected)
 			null_count(lc, lv, im);
 		else
-			lv->null_rows = unknown;
+			lv->null_rows = sw_fact_unknown;
 	}
-	if (im->type_table && connected && !created_in(created, n_created, im->type_table))
+	if (im->type_table && connected && !sw_live_created_in(created, n_created, im->type_table))
 		type_facts(lc, lv, im);
 	if (!connected && !all_new)
 		lv->error = sw_xstrdup(lc->error ? lc->error : "no connection for live context");

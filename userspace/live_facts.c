@@ -1,5 +1,6 @@
 /* Freeing and copying live facts (live_facts.h). */
 #include <stdlib.h>
+#include <string.h>
 #include "live_facts.h"
 #include "util.h"
 
@@ -40,4 +41,32 @@ struct sw_live *sw_live_dup(const struct sw_live *lv)
 		d->rels[i].blocker_mode = dup0(lv->rels[i].blocker_mode);
 	}
 	return d;
+}
+
+const struct sw_fact sw_fact_unknown = { SW_FACT_UNKNOWN, 0 };
+
+struct sw_fact sw_fact_known(double v)
+{
+	return (struct sw_fact){ SW_FACT_KNOWN, v };
+}
+
+struct sw_live_rel *sw_live_add_rel(struct sw_live *lv, const char *name, int lockmode)
+{
+	struct sw_live_rel *r;
+
+	lv->rels = sw_xrealloc(lv->rels, (lv->n_rels + 1) * sizeof(*lv->rels));
+	r = &lv->rels[lv->n_rels++];
+	memset(r, 0, sizeof(*r));
+	r->name = sw_xstrdup(name);
+	r->lockmode = lockmode;
+	r->bytes = r->rows = r->blocker_age_s = sw_fact_unknown;
+	return r;
+}
+
+bool sw_live_created_in(char *const *created, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(created[i], name) == 0)
+			return true;
+	return false;
 }

@@ -45,4 +45,12 @@ struct sw_live {
 void sw_live_free(struct sw_live *lv);                    /* frees lv itself; NULL is fine */
 struct sw_live *sw_live_dup(const struct sw_live *lv);    /* NULL -> NULL */
 
+/* A known fact, and the unknown one. */
+struct sw_fact sw_fact_known(double v);
+extern const struct sw_fact sw_fact_unknown;
+/* Append a relation the statement names (lockmode: enum sw_lockmode), every fact unknown. */
+struct sw_live_rel *sw_live_add_rel(struct sw_live *lv, const char *name, int lockmode);
+/* Is name one of the n relations created earlier in the same analysis (new and empty)? */
+bool sw_live_created_in(char *const *created, size_t n, const char *name);
+
 #endif

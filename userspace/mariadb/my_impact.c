@@ -112,10 +112,8 @@ static void coldef_free(struct sw_my_coldef *d)
 	free(d->charset);
 }
 
-static void facts_free(struct sw_my_table_facts *f)
+void sw_my_table_facts_clear(struct sw_my_table_facts *f)
 {
-	if (!f)
-		return;
 	for (size_t i = 0; i < f->n_cols; i++) {
 		free(f->cols[i].name);
 		free(f->cols[i].data_type);
@@ -124,6 +122,14 @@ static void facts_free(struct sw_my_table_facts *f)
 	free(f->cols);
 	free(f->row_format);
 	free(f->engine);
+	memset(f, 0, sizeof(*f));
+}
+
+static void facts_free(struct sw_my_table_facts *f)
+{
+	if (!f)
+		return;
+	sw_my_table_facts_clear(f);
 	free(f);
 }
 

@@ -132,6 +132,8 @@ void sw_my_impact(struct sw_stmt *st, const struct myc_info *in, const struct my
 struct sw_my_ddl *sw_my_ddl_of(const struct sw_stmt *st);
 /* Recompute st's ALTER prediction from facts (NULL: back to the offline worst case) and with
  * foreign_key_checks as given; locks, rewrite and scan of st->impact follow. */
+/* Free what the facts hold and zero them. */
+void sw_my_table_facts_clear(struct sw_my_table_facts *f);
 void sw_my_impact_refine(struct sw_stmt *st, const struct sw_my_table_facts *facts, bool fk_checks_off);
 
 /* What holding an MDL mode blocks (the MDL counterpart of pg_locks.h). */

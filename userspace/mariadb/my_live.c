@@ -269,13 +269,6 @@ static bool ensure(struct sw_my_live_conn *lc)
 
 /* ---- queries ------------------------------------------------------------------------ */
 
-static struct sw_fact known(double v)
-{
-	return (struct sw_fact){ SW_FACT_KNOWN, v };
-}
-
-static const struct sw_fact unknown = { SW_FACT_UNKNOWN, 0 };
-
 /* s as a quoted string literal, escaped by the client library for the connection's charset
  * and sql_mode (NO_BACKSLASH_ESCAPES). */
 static char *literal(MYSQL *m, const char *s, size_t n)
@@ -365,12 +358,12 @@ static bool table_row(MYSQL *m, struct sw_live *lv, const struct table_ref *t, s
 	if (!row) {
 		/* Not there (yet): the statement creates it, or fails. */
 		rel->exists = false;
-		rel->bytes = rel->rows = known(0);
+		rel->bytes = rel->rows = sw_fact_known(0);
 	} else {
 		rel->exists = true;
 		/* A view has neither: unknown rather than 0. */
-		rel->bytes = row[3] ? known(strtod(row[3], NULL)) : unknown;
-		rel->rows = row[2] ? known(strtod(row[2], NULL)) : unknown;
+		rel->bytes = row[3] ? sw_fact_known(strtod(row[3], NULL)) : sw_fact_unknown;
+		rel->rows = row[2] ? sw_fact_known(strtod(row[2], NULL)) : sw_fact_unknown;
 		f->engine = row[0] ? lower_dup(row[0]) : NULL;
 		f->row_format = row[1] ? lower_dup(row[1]) : NULL;
 	}
@@ -420,19 +413,6 @@ static bool column_rows(MYSQL *m, struct sw_live *lv, const struct table_ref *t,
 	return true;
 }
 
-static void facts_clear(struct sw_my_table_facts *f)
-{
-	for (size_t i = 0; i < f->n_cols; i++) {
-		free(f->cols[i].name);
-		free(f->cols[i].data_type);
-		free(f->cols[i].column_type);
-	}
-	free(f->cols);
-	free(f->row_format);
-	free(f->engine);
-	memset(f, 0, sizeof(*f));
-}
-
 /*
  * Who holds a conflicting metadata lock on the table now, oldest transaction first.
  * Only visible with the metadata_lock_info plugin; without it the fact is unknown.
@@ -452,7 +432,7 @@ static void blocker(MYSQL *m, struct sw_live *lv, const struct table_ref *t, str
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 
-	rel->blocker_age_s = unknown;
+	rel->blocker_age_s = sw_fact_unknown;
 	if (mysql_real_query(m, sql, strlen(sql)) != 0) {
 		if (!lv->error)
 			set_err(&lv->error, "who holds metadata locks on %s is not visible (%s); INSTALL SONAME "
@@ -464,12 +444,12 @@ static void blocker(MYSQL *m, struct sw_live *lv, const struct table_ref *t, str
 	free(sql);
 	if (!(r = mysql_store_result(m)))
 		return;
-	rel->blocker_age_s = known(0);
+	rel->blocker_age_s = sw_fact_known(0);
 	while ((row = mysql_fetch_row(r))) {
 		enum sw_lockmode mode = sw_lock_parse(row[1] ? row[1] : "");
 		if (!sw_lock_conflicts(wants, mode))
 			continue;
-		rel->blocker_age_s = known(row[2] ? strtod(row[2], NULL) : 0);
+		rel->blocker_age_s = sw_fact_known(row[2] ? strtod(row[2], NULL) : 0);
 		rel->blocker_pid = row[0] ? atoi(row[0]) : 0;
 		rel->blocker_mode = sw_xstrdup(row[1] ? row[1] : "?");
 		rel->blocker_granted = true;   /* METADATA_LOCK_INFO lists granted locks only */
@@ -542,14 +522,6 @@ static bool is_dml(const struct sw_stmt *st)
 	return st->command && (strcmp(st->command, "UPDATE") == 0 || strcmp(st->command, "DELETE") == 0);
 }
 
-static bool created_in(char *const *created, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(created[i], name) == 0)
-			return true;
-	return false;
-}
-
 /* An ALTER-like statement: its table's real definition replaces the offline worst case. First, so
  * that the locks the relations are read for are the refined ones. */
 static void refine_ddl(struct sw_my_live_conn *lc, struct sw_stmt *st, struct sw_live *lv)
@@ -563,7 +535,7 @@ static void refine_ddl(struct sw_my_live_conn *lc, struct sw_stmt *st, struct sw
 		return;
 	if (table_row(lc->m, lv, &t, &scratch, &f) && scratch.exists && column_rows(lc->m, lv, &t, &f))
 		sw_my_impact_refine(st, &f, ddl->fk_checks_off);
-	facts_clear(&f);
+	sw_my_table_facts_clear(&f);
 	table_ref_free(&t);
 }
 
@@ -584,7 +556,7 @@ static void annotate_stmt(struct sw_my_live_conn *lc, struct sw_stmt *st, bool c
 
 	if (connected)
 		in_txn = run(lc->m, "START TRANSACTION READ ONLY", &lv->error);
-	if (in_txn && ddl && ddl->table && !created_in(created, n_created, ddl->table))
+	if (in_txn && ddl && ddl->table && !sw_live_created_in(created, n_created, ddl->table))
 		refine_ddl(lc, st, lv);
 	im = st->impact;
 	sw_live_free(im->live);
@@ -602,11 +574,11 @@ static void annotate_stmt(struct sw_my_live_conn *lc, struct sw_stmt *st, bool c
 		memset(r, 0, sizeof(*r));
 		r->name = sw_xstrdup(e->object);
 		r->lockmode = (int)e->mode;
-		r->bytes = r->rows = r->blocker_age_s = unknown;
+		r->bytes = r->rows = r->blocker_age_s = sw_fact_unknown;
 		any_named = true;
-		if (created_in(created, n_created, e->object)) {
+		if (sw_live_created_in(created, n_created, e->object)) {
 			r->created_here = true;
-			r->bytes = r->rows = r->blocker_age_s = known(0);
+			r->bytes = r->rows = r->blocker_age_s = sw_fact_known(0);
 			continue;
 		}
 		all_new = false;
@@ -614,11 +586,11 @@ static void annotate_stmt(struct sw_my_live_conn *lc, struct sw_stmt *st, bool c
 			continue;
 		if (table_row(lc->m, lv, &t, r, &f)) {
 			if (!r->exists)
-				r->blocker_age_s = known(0);
+				r->blocker_age_s = sw_fact_known(0);
 			else
 				blocker(lc->m, lv, &t, r, wanted_mode(ddl, e));
 		}
-		facts_clear(&f);
+		sw_my_table_facts_clear(&f);
 		table_ref_free(&t);
 	}
 	all_new = all_new && any_named;
@@ -626,16 +598,16 @@ static void annotate_stmt(struct sw_my_live_conn *lc, struct sw_stmt *st, bool c
 		run(lc->m, "ROLLBACK", NULL);
 	if (is_dml(st)) {
 		double rows;
-		lv->est_rows = unknown;
+		lv->est_rows = sw_fact_unknown;
 		if (all_new)
-			lv->est_rows = known(0);   /* only tables this file creates: new and empty */
+			lv->est_rows = sw_fact_known(0);   /* only tables this file creates: new and empty */
 		else if (!in_txn)
 			;
 		else if (st->traits & (SW_TRAIT_UNKNOWN_FUNCTION | SW_TRAIT_DANGEROUS_FUNCTION | SW_TRAIT_PREPARED))
 			set_err(&lv->error, "not EXPLAINed: the statement calls functions sqlward does not know "
 				"(the optimizer may run them) or is a prepared statement");
 		else if (explain_in_txn(lc->m, lv, st->text, &rows))
-			lv->est_rows = known(rows);
+			lv->est_rows = sw_fact_known(rows);
 	}
 	if (!connected && !all_new && !lv->error)
 		lv->error = sw_xstrdup(lc->error ? lc->error : "no connection for live context");
