@@ -77,6 +77,7 @@ void sw_policy_free(struct sw_policy *p)
 	free(p->path);
 	free(p->description);
 	free(p->live_dsn);
+	free(p->live_mysql_dsn);
 	for (size_t i = 0; i < p->n_trusted; i++) {
 		free(p->trusted[i].schema);
 		free(p->trusted[i].name);
@@ -199,6 +200,11 @@ bool sw_policy_apply_trust(const struct sw_policy *policy, struct sw_analysis *a
 const char *sw_policy_live_dsn(const struct sw_policy *p)
 {
 	return p->live_dsn;
+}
+
+const char *sw_policy_live_mysql_dsn(const struct sw_policy *p)
+{
+	return p->live_mysql_dsn;
 }
 
 const char *sw_policy_description(const struct sw_policy *p)

@@ -106,6 +106,8 @@ const struct sw_rule *sw_policy_rule(const struct sw_policy *p, const char *id);
 enum sw_verdict sw_policy_default(const struct sw_policy *p);
 /* `live: { dsn: ... }`: where the daemon reads live context (libpq DSN), or NULL. */
 const char *sw_policy_live_dsn(const struct sw_policy *p);
+/* `live: { mysql_dsn: ... }`: the same for MariaDB sessions (my_live.c's DSN), or NULL. */
+const char *sw_policy_live_mysql_dsn(const struct sw_policy *p);
 /*
  * `trusted_functions:` -- vetted code an agent may call. A call of a trusted
  * function (written schema-qualified, "app.report_monthly") is not an

@@ -20,6 +20,7 @@
 #include "impact.h"
 #include "lock_mode.h"
 #include "policy_internal.h"
+#include "my_live.h"
 #include "util.h"
 
 #define POLICY_FILE_MAX (1024 * 1024)   /* a policy larger than this is a mistake */
@@ -907,18 +908,54 @@ static int load_trusted(struct ld *l, const node_t *n, struct sw_policy *p)
  * in the file is refused (the policy is copied around and its digest logged):
  * use a passfile or peer authentication.
  */
+/*
+ * live: { mysql_dsn: "socket=/run/mysqld/mysqld.sock user=root database=app" } -- the same for
+ * MariaDB sessions (my_live.c). No password in the file: the unix_socket plugin authenticates
+ * the daemon's OS user. The account must not be governed.
+ */
+static int load_live_mysql(struct ld *l, const node_t *v, struct sw_policy *p)
+{
+	struct sw_my_dsn d;
+	const char *s;
+	char err[300];
+
+	if (want_str(l, v, "mysql_dsn", &s) < 0)
+		return -1;
+	if (sw_my_dsn_parse(s, &d, err, sizeof(err)) < 0)
+		return FAIL(l, v, "live mysql_dsn: %s", err);
+	if (d.password) {
+		sw_my_dsn_free(&d);
+		return FAIL(l, v, "live mysql_dsn contains a password; remove it and let MariaDB's unix_socket plugin "
+			    "authenticate the daemon (socket=/run/mysqld/mysqld.sock user=root)");
+	}
+	if (d.user && sw_policy_governs(p, d.user)) {
+		FAIL(l, v, "live mysql_dsn connects as \"%s\", a governed account; the gate would hold sqlward's own "
+		     "queries: use an account the policy does not govern", d.user);
+		sw_my_dsn_free(&d);
+		return -1;
+	}
+	sw_my_dsn_free(&d);
+	p->live_mysql_dsn = sw_xstrdup(s);
+	return 0;
+}
+
 static int load_live(struct ld *l, const node_t *n, struct sw_policy *p)
 {
-	static const char *const lk[] = { "dsn", NULL };
-	const node_t *keys[1], *v[1];
+	static const char *const lk[] = { "dsn", "mysql_dsn", NULL };
+	const node_t *keys[2], *v[2];
 	const char *s;
 	char *perr = NULL;
 	PQconninfoOption *opts;
 
-	if (want_mapping(l, n, "live", lk, "dsn", keys, v) < 0)
+	if (want_mapping(l, n, "live", lk, "dsn, mysql_dsn", keys, v) < 0)
+		return -1;
+	if (!v[0] && !v[1])
+		return FAIL(l, n, "live needs `dsn: \"...\"` (a libpq connection string) and/or `mysql_dsn: \"...\"` "
+			    "(MariaDB); or remove `live:`");
+	if (v[1] && load_live_mysql(l, v[1], p) < 0)
 		return -1;
 	if (!v[0])
-		return FAIL(l, n, "live needs `dsn: \"...\"` (a libpq connection string); or remove `live:`");
+		return 0;
 	if (want_str(l, v[0], "dsn", &s) < 0)
 		return -1;
 	opts = PQconninfoParse(s, &perr);

@@ -280,6 +280,35 @@ my_sql_admin "SELECT balance FROM gatedb.accounts WHERE id = 4"
 myc agent_test "q:SELECT owner FROM accounts WHERE id = 1"
 ran "engine truth: the session goes on after a refusal" alice
 
+# ---- Live context for MariaDB sessions (policy live: { mysql_dsn }): a rule on table_rows.
+my_sql_admin "CREATE TABLE gatedb.big (id int PRIMARY KEY, v int)" \
+	"INSERT INTO gatedb.big SELECT seq, seq FROM gatedb.seq_1_to_3000" "ANALYZE TABLE gatedb.big" >/dev/null ||
+	sw_die "cannot create gatedb.big: $MY_ERR"
+sed '/^rules:/a\
+  - id: deny-big-mysql-delete\
+    match: { engine: mysql, command: DELETE, table_rows: ">1000" }\
+    action: deny\
+    reason: "deletes on tables over 1000 rows go through a migration"' "$POLICY" >"$SW_TMP/policy-live.yaml"
+printf 'live:\n  mysql_dsn: "socket=%s user=root database=gatedb"\n' "$SW_MY_SOCK" >>"$SW_TMP/policy-live.yaml"
+gate_stop
+SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID" gate_start "$SW_TMP/policy-live.yaml"
+myc agent_test "q:DELETE FROM big WHERE id = 5"
+if [ "$MYC_RC" -ne 0 ] && grep -q "ERR 1644 sqlward: deletes on tables over 1000 rows" <<<"$MYC_OUT"; then
+	ok "live context: a DELETE on a table of 3000 rows is refused by a table_rows rule"
+else
+	not_ok "live context: a DELETE on a table of 3000 rows is refused by a table_rows rule" "$MYC_OUT"
+fi
+[ "$(admin_count big)" = 3000 ] && ok "live context: ... big keeps its rows" || not_ok "live context: ... big keeps its rows"
+myc_bg agent_test "q:DELETE FROM scratch WHERE id = 1"
+if wait_pending 20 "DELETE FROM scratch WHERE id = 1"; then
+	ok "live context: the same DELETE on a 3-row table is held as a write (the rule does not match)"
+	"$SQLWARD" deny "$PENDING_ID" --socket "$SW_SOCK" >/dev/null 2>&1
+else
+	not_ok "live context: the same DELETE on a 3-row table is held as a write (the rule does not match)" \
+		"$(pending_json 2>&1 | head -c 400)"
+fi
+myc_wait "$MYC_BG"
+
 gate_stop_check "daemon stops cleanly (threads mode)"
 gate_log_on_failure
 my_stop

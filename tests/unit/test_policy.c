@@ -892,6 +892,20 @@ static void test_impact_keys_refused(void **state)
 		"live: { dsn: \"user=agent_live\" }\n", "mem.yaml:4:", "a governed role");
 	struct sw_policy *p = load_str("sqlward_policy: 1\ndefault: deny\nlive: { dsn: \"dbname=app user=sqlward_live\" }\n");
 	assert_string_equal(sw_policy_live_dsn(p), "dbname=app user=sqlward_live");
+	assert_null(sw_policy_live_mysql_dsn(p));
+	sw_policy_free(p);
+	/* MariaDB's DSN: no password, no governed account, its own syntax; `dsn` becomes optional. */
+	refused("sqlward_policy: 1\ndefault: deny\nlive: { mysql_dsn: \"user=x password=secret\" }\n",
+		"mem.yaml:3:", "contains a password");
+	refused("sqlward_policy: 1\ndefault: deny\nlive: { mysql_dsn: \"colour=blue\" }\n",
+		"mem.yaml:3:", "unknown key");
+	refused("sqlward_policy: 1\ndefault: deny\ngovern: { roles: \"agent_*\" }\n"
+		"live: { mysql_dsn: \"user=agent_live socket=/run/mysqld/mysqld.sock\" }\n", "mem.yaml:4:",
+		"a governed account");
+	p = load_str("sqlward_policy: 1\ndefault: deny\nlive: { mysql_dsn: \"socket=/run/mysqld/mysqld.sock user=root "
+		     "database=app\" }\n");
+	assert_null(sw_policy_live_dsn(p));
+	assert_string_equal(sw_policy_live_mysql_dsn(p), "socket=/run/mysqld/mysqld.sock user=root database=app");
 	sw_policy_free(p);
 }
 

@@ -24,6 +24,7 @@
 #include "my_classify.h"
 #include "my_holder.h"
 #include "my_layout.h"
+#include "my_live.h"
 #include "my_sqlcom.h"
 #include "role_pattern.h"
 #include "util.h"
@@ -90,6 +91,9 @@ struct sw_my_gate {
 	struct my_pending *pend;
 	size_t n_pend, cap_pend;
 	uint64_t decided, observed, refused_unreported;
+	/* Live context (policy `live: { mysql_dsn }`): one connection, remade when the DSN changes. */
+	struct sw_my_live_conn *live;
+	char *live_dsn, *live_database;
 };
 
 static const char *command_name(uint32_t c)
@@ -736,6 +740,37 @@ static const char *unsafe_charset(struct sw_my_gate *g, uint64_t thd, char *name
 	return NULL;
 }
 
+/*
+ * Live facts for a governed statement (sizes, rows, EXPLAIN estimates, the real table definition
+ * behind an ALTER's prediction), read over the policy's `live: { mysql_dsn }`, only when the
+ * session works in the database that DSN names: elsewhere bare names would mean other tables, and
+ * the facts stay unknown (`when_unknown` decides).
+ */
+static void annotate_live(struct sw_my_gate *g, const char *database, struct sw_analysis *a)
+{
+	const char *dsn = sw_policy_live_mysql_dsn(g->d->policy);
+
+	if (!dsn || !database[0])
+		return;
+	if (!g->live_dsn || strcmp(g->live_dsn, dsn) != 0) {
+		struct sw_my_dsn parsed;
+		char err[256];
+		sw_my_live_close(g->live);
+		free(g->live_dsn);
+		free(g->live_database);
+		g->live = sw_my_live_open(dsn);
+		g->live_dsn = sw_xstrdup(dsn);
+		g->live_database = NULL;
+		if (sw_my_dsn_parse(dsn, &parsed, err, sizeof(err)) == 0) {
+			g->live_database = parsed.database ? sw_xstrdup(parsed.database) : NULL;
+			sw_my_dsn_free(&parsed);
+		}
+	}
+	if (!g->live_database || strcmp(g->live_database, database) != 0)
+		return;
+	sw_my_live_annotate(g->live, a);
+}
+
 static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 {
 	struct sw_daemon *d = g->d;
@@ -795,6 +830,7 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 			why_rule = "encoding";
 	}
 	read_database(g, ev->thd, dbname, sizeof(dbname));
+	annotate_live(g, dbname, &a);
 	subj.engine = SW_ENGINE_MYSQL;
 	subj.role = subject_role(d, ev);
 	subj.database = dbname[0] ? dbname : NULL;
@@ -1353,6 +1389,9 @@ static void my_gate_close(struct sw_my_gate *g)
 		free(g->pend[i].ev);
 	free(g->pend);
 	free(g->scratch);
+	sw_my_live_close(g->live);
+	free(g->live_dsn);
+	free(g->live_database);
 	free(g);
 }
 
