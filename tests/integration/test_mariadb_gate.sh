@@ -48,6 +48,19 @@ myc_wait() {  # HANDLE [SECS]: sets MYC_OUT MYC_RC (124: still running)
 	while ! [ -f "$1.rc" ] && [ "$n" -lt $((${2:-30} * 10)) ]; do sleep 0.1; n=$((n + 1)); done
 	MYC_OUT=$(cat "$1.out" 2>/dev/null); MYC_RC=$(cat "$1.rc" 2>/dev/null || echo 124)
 }
+# wait_held_thread: sets held_tid to a mariadbd thread in trace stop (held), waiting up to 30 s.
+wait_held_thread() {
+	local t
+	held_tid=""
+	for _ in $(seq 1 300); do
+		for t in /proc/"$SW_MY_PID"/task/*; do
+			[ "$(awk '{print $3}' "$t/stat" 2>/dev/null)" = t ] && held_tid=${t##*/}
+		done
+		[ -n "$held_tid" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 ran() {  # NAME EXPECTED_OUTPUT_FRAGMENT
 	if [ "$MYC_RC" -eq 0 ] && grep -qF -- "$2" <<<"$MYC_OUT"; then ok "$1"; else
 		not_ok "$1" "rc=$MYC_RC, expected output containing '$2'" "$MYC_OUT"; fi
@@ -194,17 +207,8 @@ if table_exists scratch; then ok "sql_mode: scratch is still there"; else not_ok
 # A held thread pauses only its own connection: with the daemon stopped (SIGSTOP), a governed
 # command stays held while an ungoverned connection keeps working; then it is decided.
 kill -STOP "$SW_GATE_PID"
-bg_out=$SW_TMP/held.out
-( timeout -k 5 60 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u agent_test -p "$SW_MY_PASSWORD" \
-	-D gatedb "q:DROP TABLE orders" >"$bg_out" 2>&1; echo $? >"$bg_out.rc" ) &
-held_tid=""
-for _ in $(seq 1 100); do
-	for t in /proc/"$SW_MY_PID"/task/*; do
-		[ "$(awk '{print $3}' "$t/stat" 2>/dev/null)" = t ] && held_tid=${t##*/}
-	done
-	[ -n "$held_tid" ] && break
-	sleep 0.1
-done
+myc_bg agent_test "q:DROP TABLE orders"
+wait_held_thread
 [ -n "$held_tid" ] && ok "a governed command stops its thread alone (thread $held_tid is in trace stop)" ||
 	not_ok "a governed command stops its thread alone" "no thread of mariadbd $SW_MY_PID in trace stop"
 start=$(date +%s%N)
@@ -214,11 +218,11 @@ ran "while it is held, another connection's read runs (took ${ms} ms)" 6
 alive_threads=$(ls /proc/"$SW_MY_PID"/task | wc -l)
 [ "$alive_threads" -gt 1 ] && ok "the server keeps running ($alive_threads threads)" || not_ok "the server keeps running"
 kill -CONT "$SW_GATE_PID"
-for _ in $(seq 1 100); do [ -f "$bg_out.rc" ] && break; sleep 0.1; done
-if [ "$(cat "$bg_out.rc" 2>/dev/null)" = 1 ] && grep -q "ERR 1644 sqlward" "$bg_out"; then
+myc_wait "$MYC_BG"
+if [ "$MYC_RC" = 1 ] && grep -q "ERR 1644 sqlward" <<<"$MYC_OUT"; then
 	ok "once the daemon runs again the held DROP is decided: refused"
 else
-	not_ok "once the daemon runs again the held DROP is decided: refused" "$(cat "$bg_out" "$bg_out.rc" 2>/dev/null)"
+	not_ok "once the daemon runs again the held DROP is decided: refused" "rc=$MYC_RC $MYC_OUT"
 fi
 if table_exists orders; then ok "orders is still there"; else not_ok "orders is still there"; fi
 
@@ -279,6 +283,26 @@ my_sql_admin "SELECT balance FROM gatedb.accounts WHERE id = 4"
 	not_ok "engine truth: ... denied, it did not run (balance still 1)" "rc=$MYC_RC $MYC_OUT" "balance=$MY_OUT"
 myc agent_test "q:SELECT owner FROM accounts WHERE id = 1"
 ran "engine truth: the session goes on after a refusal" alice
+# A trigger the governed write fires: approving the UPDATE does not approve what the trigger runs.
+my_sql_admin "CREATE TRIGGER gatedb.scratch_wipe AFTER UPDATE ON gatedb.scratch FOR EACH ROW DELETE FROM gatedb.orders" ||
+	sw_die "cannot create the trigger: $MY_ERR"
+myc_bg agent_test "q:UPDATE scratch SET v = 'touched' WHERE id = 1"
+if wait_pending 20 "UPDATE scratch SET v"; then
+	"$SQLWARD" approve "$PENDING_ID" --socket "$SW_SOCK" >/dev/null 2>&1
+	ok "engine truth: the UPDATE that fires a trigger is held, then approved"
+else
+	not_ok "engine truth: the UPDATE that fires a trigger is held, then approved" "$(pending_json 2>&1 | head -c 400)"
+fi
+myc_wait "$MYC_BG"
+if [ "$MYC_RC" != 0 ] && [ "$(admin_count orders)" = 6 ]; then
+	ok "engine truth: the trigger's DELETE without WHERE is refused where it runs; orders unchanged"
+else
+	not_ok "engine truth: the trigger's DELETE without WHERE is refused where it runs; orders unchanged" \
+		"rc=$MYC_RC $MYC_OUT" "orders: $(admin_count orders)"
+fi
+assert_ledger "engine truth: ... recorded as a refused nested statement" engine=mysql via=nested verdict=deny \
+	"statement~DELETE FROM gatedb.orders"
+my_sql_admin "DROP TRIGGER gatedb.scratch_wipe" || sw_die "cannot drop the trigger: $MY_ERR"
 
 # ---- Live context for MariaDB sessions (policy live: { mysql_dsn }): a rule on table_rows.
 my_sql_admin "CREATE TABLE gatedb.big (id int PRIMARY KEY, v int)" \
@@ -328,16 +352,8 @@ run_suite pool
 # stopped first so the thread stays held, then killed; the hold signal is then delivered
 # untraced and its default action ends the server, so the DROP never executes.
 kill -STOP "$SW_GATE_PID"
-( timeout -k 5 60 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u agent_test -p "$SW_MY_PASSWORD" \
-	-D gatedb "q:DROP TABLE orders" >"$bg_out" 2>&1; echo $? >"$bg_out.rc" ) &
-held_tid=""
-for _ in $(seq 1 100); do
-	for t in /proc/"$SW_MY_PID"/task/*; do
-		[ "$(awk '{print $3}' "$t/stat" 2>/dev/null)" = t ] && held_tid=${t##*/}
-	done
-	[ -n "$held_tid" ] && break
-	sleep 0.1
-done
+myc_bg agent_test "q:DROP TABLE orders"
+wait_held_thread
 [ -n "$held_tid" ] && ok "pool: the governed DROP is held (thread $held_tid)" || not_ok "pool: the governed DROP is held"
 kill -KILL "$SW_GATE_PID"
 wait "$SW_GATE_PID" 2>/dev/null
@@ -348,8 +364,8 @@ if kill -0 "$SW_MY_PID" 2>/dev/null; then
 else
 	ok "with the holder dead, the held statement ends the server instead of running"
 fi
-for _ in $(seq 1 100); do [ -f "$bg_out.rc" ] && break; sleep 0.1; done
-grep -q "^OK" "$bg_out" && not_ok "the client never saw the DROP succeed" "$(cat "$bg_out")" ||
+myc_wait "$MYC_BG"
+grep -q "^OK" <<<"$MYC_OUT" && not_ok "the client never saw the DROP succeed" "$MYC_OUT" ||
 	ok "the client never saw the DROP succeed"
 # Start the same data directory again: the table is there.
 (cd / && exec "$SW_MY_BIN" --no-defaults --user="$SW_MY_USER" --datadir="$SW_MY_DATA" --bind-address=127.0.0.1 \
