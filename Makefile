@@ -121,8 +121,8 @@ $(BUILD)/tools/my_client: tests/tools/my_client.c | $(BUILD)/.dir
 	$(CC) $(CFLAGS_COMMON) -O1 $(shell mariadb_config --cflags) -o $@ $< $(shell mariadb_config --libs)
 
 # Prints what my_layout.c derives from mariadbd and reads a running server's sessions through it.
-$(BUILD)/tools/my_layout_dump: tests/tools/my_layout_dump.c $(BUILD)/tobj/mariadb/my_layout.o | $(BUILD)/.dir
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(DEPFLAGS) -o $@ $< $(BUILD)/tobj/mariadb/my_layout.o -lelf
+$(BUILD)/tools/my_layout_dump: tests/tools/my_layout_dump.c $(BUILD)/tobj/mariadb/my_layout.o $(BUILD)/tobj/elf_segments.o | $(BUILD)/.dir
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(DEPFLAGS) -o $@ $< $(BUILD)/tobj/mariadb/my_layout.o $(BUILD)/tobj/elf_segments.o -lelf
 
 # libFuzzer target for the kernel's shape normalizer (tests/fuzz/fuzz_shape.c).
 # (One compile of every source: it depends on all of them and every header.)

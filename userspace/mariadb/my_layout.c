@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include "elf_segments.h"
 #include <libelf.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -386,16 +387,12 @@ bool sw_my_parse_version(const char *s, int *major, int *minor)
 struct elf_file {
 	int fd;
 	Elf *e;
-	GElf_Phdr load[16];
-	size_t nload;
+	struct sw_elf_segments seg;
 };
 
 static off_t vaddr_to_off(const struct elf_file *f, uint64_t vaddr)
 {
-	for (size_t i = 0; i < f->nload; i++)
-		if (vaddr >= f->load[i].p_vaddr && vaddr < f->load[i].p_vaddr + f->load[i].p_filesz)
-			return (off_t)(vaddr - f->load[i].p_vaddr + f->load[i].p_offset);
-	return -1;
+	return sw_elf_file_offset(&f->seg, vaddr);
 }
 
 /* Up to n bytes at vaddr (fewer at the end of a segment); returns how many, 0 if none. */
@@ -708,16 +705,9 @@ int sw_my_layout_load(const char *path, struct sw_my_layout *out, char *err, siz
 			 path);
 		goto out;
 	}
-	out->load_low = UINT64_MAX;
-	for (size_t i = 0; i < nph && f.nload < sizeof(f.load) / sizeof(f.load[0]); i++) {
-		GElf_Phdr ph;
-		if (gelf_getphdr(f.e, (int)i, &ph) && ph.p_type == PT_LOAD) {
-			f.load[f.nload++] = ph;
-			if (ph.p_vaddr < out->load_low)
-				out->load_low = ph.p_vaddr;
-		}
-	}
-	if (!f.nload) {
+	sw_elf_segments_read(f.e, &f.seg);
+	out->load_low = f.seg.low;
+	if (!f.seg.n) {
 		snprintf(err, errlen, "%s has no loadable segments", path);
 		goto out;
 	}

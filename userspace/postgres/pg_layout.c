@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include "elf_segments.h"
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,17 +210,13 @@ bool sw_pg_find_version(const unsigned char *bytes, size_t n, char *version, siz
 struct elf_view {
 	int fd;
 	Elf *e;
-	GElf_Phdr load[16];
-	size_t n_load;
+	struct sw_elf_segments seg;
 };
 
 /* File offset of vaddr, or -1. */
 static off_t file_offset(const struct elf_view *v, uint64_t vaddr)
 {
-	for (size_t i = 0; i < v->n_load; i++)
-		if (vaddr >= v->load[i].p_vaddr && vaddr < v->load[i].p_vaddr + v->load[i].p_filesz)
-			return (off_t)(vaddr - v->load[i].p_vaddr + v->load[i].p_offset);
-	return -1;
+	return sw_elf_file_offset(&v->seg, vaddr);
 }
 
 static bool read_code(const struct elf_view *v, uint64_t vaddr, unsigned char *buf, size_t n)
@@ -256,14 +253,14 @@ static void read_symbols(struct elf_view *v, uint64_t vals[S__COUNT], uint64_t s
 /* The version string lives in a read-only data segment: scan the non-executable loads. */
 static bool find_version_in(const struct elf_view *v, char *version, size_t vlen, int *major)
 {
-	for (size_t i = 0; i < v->n_load; i++) {
-		size_t n = v->load[i].p_filesz;
+	for (size_t i = 0; i < v->seg.n; i++) {
+		size_t n = v->seg.load[i].p_filesz;
 		unsigned char *buf;
 		bool ok;
-		if ((v->load[i].p_flags & PF_X) || n == 0 || n > (256u << 20))
+		if ((v->seg.load[i].p_flags & PF_X) || n == 0 || n > (256u << 20))
 			continue;
 		buf = sw_xmalloc(n);
-		ok = pread(v->fd, buf, n, (off_t)v->load[i].p_offset) == (ssize_t)n &&
+		ok = pread(v->fd, buf, n, (off_t)v->seg.load[i].p_offset) == (ssize_t)n &&
 		     sw_pg_find_version(buf, n, version, vlen, major);
 		free(buf);
 		if (ok)
@@ -440,15 +437,8 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 		snprintf(err, errlen, "%s is not an ELF executable (%s)", path, elf_errmsg(-1));
 		goto out;
 	}
-	out->load_low = UINT64_MAX;
-	for (size_t i = 0; i < nph && v.n_load < 16; i++) {
-		GElf_Phdr ph;
-		if (gelf_getphdr(v.e, (int)i, &ph) && ph.p_type == PT_LOAD) {
-			v.load[v.n_load++] = ph;
-			if ((ph.p_vaddr & ~(uint64_t)4095) < out->load_low)
-				out->load_low = ph.p_vaddr & ~(uint64_t)4095;
-		}
-	}
+	sw_elf_segments_read(v.e, &v.seg);
+	out->load_low = v.seg.low;
 	if (!find_version_in(&v, out->version, sizeof(out->version), &out->major)) {
 		snprintf(err, errlen, "%s: no PostgreSQL version string found; is this a PostgreSQL server binary?", path);
 		goto out;
