@@ -133,6 +133,19 @@ run_suite() {
 		not_ok "$mode: a protocol-prepared DELETE is refused at prepare, the reason in the error" "$MYC_OUT"; fi
 	[ "$(admin_count orders)" = 6 ] && ok "$mode: orders unchanged" || not_ok "$mode: orders unchanged" "$(admin_count orders)"
 
+	# Protocol commands other than queries: re-authenticating as another account is refused
+	# (the session stays agent_test's), changing the default database is a session change.
+	myc agent_test "u:admin_user:$SW_MY_PASSWORD" "q:SELECT CURRENT_USER()"
+	if [ "$MYC_RC" -ne 0 ] && ! grep -q "admin_user@" <<<"$MYC_OUT"; then
+		ok "$mode: COM_CHANGE_USER to another account is refused"
+	else
+		not_ok "$mode: COM_CHANGE_USER to another account is refused" "$MYC_OUT"
+	fi
+	assert_ledger "$mode: ... recorded under the governed login" engine=mysql role=agent_test via=command \
+		"statement~COM_CHANGE_USER" verdict=deny
+	myc agent_test "d:gatedb" "q:SELECT DATABASE()"
+	ran "$mode: COM_INIT_DB runs (a session change)" gatedb
+
 	# Writes wait for a human (hold-writes): the same approval workflow as PostgreSQL.
 	myc_bg agent_test "q:UPDATE accounts SET balance = balance + 1 WHERE id = 2"
 	if wait_pending 20 "UPDATE accounts SET balance"; then ok "$mode: a governed UPDATE is held for approval"; else

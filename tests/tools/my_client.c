@@ -8,6 +8,8 @@
  *        "p:SQL"        server-side prepared statement: COM_STMT_PREPARE, then
  *                       COM_STMT_EXECUTE (no parameters), rows printed
  *        "x:SQL"        prepare once, execute twice
+ *        "u:USER:PASS"  COM_CHANGE_USER to another account
+ *        "d:DB"         COM_INIT_DB (mysql_select_db)
  * Output: one line per row (fields tab-separated), "OK <affected>" for a
  * statement without rows, "ERR <errno> <message>" for an error. Exit status:
  * 0 when every command succeeded, 1 when one failed (the rest still run).
@@ -130,7 +132,7 @@ int main(int argc, char **argv)
 		case 'D': db = optarg; break;
 		default:
 			fprintf(stderr, "usage: my_client [-h HOST] [-P PORT] [-S SOCKET] -u USER [-p PASS] [-D DB] "
-				"q:SQL|p:SQL|x:SQL...\n");
+				"q:SQL|p:SQL|x:SQL|u:USER:PASS|d:DB...\n");
 			return 2;
 		}
 	}
@@ -152,8 +154,26 @@ int main(int argc, char **argv)
 			rc |= run_prepared(c, a + 2, 1);
 		else if (strncmp(a, "x:", 2) == 0)
 			rc |= run_prepared(c, a + 2, 2);
+		else if (strncmp(a, "u:", 2) == 0 && strchr(a + 2, ':')) {
+			char *u = strdup(a + 2), *pw = strchr(u, ':');
+			*pw++ = 0;
+			if (mysql_change_user(c, u, pw, db) != 0) {
+				printf("ERR %u %s\n", mysql_errno(c), mysql_error(c));
+				rc = 1;
+			} else {
+				printf("OK changed user\n");
+			}
+			free(u);
+		} else if (strncmp(a, "d:", 2) == 0) {
+			if (mysql_select_db(c, a + 2) != 0) {
+				printf("ERR %u %s\n", mysql_errno(c), mysql_error(c));
+				rc = 1;
+			} else {
+				printf("OK database\n");
+			}
+		}
 		else {
-			fprintf(stderr, "my_client: command \"%s\" must start with q:, p: or x:\n", a);
+			fprintf(stderr, "my_client: command \"%s\" must start with q:, p:, x:, u: or d:\n", a);
 			rc = 1;
 		}
 	}
