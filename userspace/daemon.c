@@ -1,11 +1,14 @@
 /*
- * The gate daemon: loads the BPF side, learns sessions, judges every
- * statement event and enforces the verdict on held backends.
+ * The gate daemon: opens the configured engines' gates (engine_gate.h:
+ * PostgreSQL's when its binaries are given, MariaDB's per --mariadb-pid),
+ * and does the neutral work around them: the control socket, policy reload,
+ * hold timeouts, the ledger's sync and flush, webhooks, the freeze.
  *
- * One thread, one epoll loop: ring buffer, control socket, signals and a
- * 100 ms tick (heartbeat, hold timeouts, session sweep, drop counters).
- * The top of the daemon's modules: it calls events, holds and the control
- * server, and nothing calls back into it (see daemon_state.h).
+ * One thread, one epoll loop: the gates' fds, control socket, signals and a
+ * 10 ms tick (hold timeouts, ledger sync, each gate's own cadences); a
+ * second thread beats for the gates. The top of the daemon's modules: it
+ * calls the gates, holds and the control server, and nothing calls back into
+ * it (see daemon_state.h). It knows no engine but by its open function.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -18,8 +21,6 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
-#include <dirent.h>
-#include "live_context.h"
 #include "control_server.h"
 #include "daemon.h"
 #include "daemon_freeze.h"
@@ -56,24 +57,20 @@
  * the main loop has made no progress for this long (hung: fail closed). */
 #define LOOP_STALL_NS (30ull * 1000000000ull)
 
-/* ---- sessions ---------------------------------------------------------- */
+/* ---- engine gates ----------------------------------------------------------- */
 
-/* Drop sessions whose backend has exited; abandon their holds. */
-static void sess_sweep(struct sw_daemon *d)
+/* fd, one of a gate's, is readable: tell that gate. */
+static void engine_gate_ready(struct sw_daemon *d, int fd)
 {
-	struct sw_session_info **all;
-	size_t n = sw_sessions_all(d, &all);
-	for (size_t i = 0; i < n; i++) {
-		struct sw_session_info *s = all[i];
-		if (sw_proc_state(s->pid) != 0)
-			continue;
-		for (size_t j = 0; j < d->n_holds; j++)
-			if (d->holds[j]->pid == s->pid) {
-				sw_holds_release(d, d->holds[j], SW_VERDICT_DENY, "sqlward", "client session ended while held",
-						 "abandoned");
-				j--;
+	for (int i = 0; i < d->n_gates; i++) {
+		int fds[SW_ENGINE_GATE_FDS];
+		int n = d->gates[i].ops->fds(d->gates[i].gate, fds);
+		for (int k = 0; k < n; k++)
+			if (fds[k] == fd) {
+				if (d->gates[i].ops->ready)
+					d->gates[i].ops->ready(d->gates[i].gate, fd);
+				return;
 			}
-		sw_session_forget(d, s);
 	}
 }
 
@@ -282,9 +279,7 @@ static void apply_policy_to_kernel(struct sw_daemon *d)
 static void reload_policy(struct sw_daemon *d)
 {
 	struct sw_policy *p;
-	struct sw_session_info **all;
 	char err[1024];
-	size_t n;
 
 	if (sw_policy_load(d->opts->policy_path, &p, err, sizeof(err)) < 0) {
 		json_t *f = json_pack("{s:s, s:s}", "policy", d->opts->policy_path, "error", err);
@@ -292,15 +287,11 @@ static void reload_policy(struct sw_daemon *d)
 		json_decref(f);
 		return;
 	}
-	/*
-	 * What the kernel allowed from its caches was decided under the old policy and
-	 * is recorded under it: first stop the caches, then take in everything the kernel
-	 * already sent (decided by the old policy), and only then switch.
-	 */
-	sw_gate_cache_clear(d->gate);
-	sw_gate_consume(d->gate);
-	sw_gate_take_overflow(d);
-	sw_gate_release_decided(d);
+	/* What was decided under the old policy is recorded under it: every gate takes in what
+	 * its kernel side already sent before the switch. */
+	for (int i = 0; i < d->n_gates; i++)
+		if (d->gates[i].ops->settle)
+			d->gates[i].ops->settle(d->gates[i].gate);
 	{
 		/* Holds judged under the old policy point at its rule ids and reasons: keep it while they wait. */
 		struct sw_retired_policy *r = sw_xcalloc(1, sizeof(*r));
@@ -312,12 +303,6 @@ static void reload_policy(struct sw_daemon *d)
 	d->policy = p;
 	sw_holds_policy_gc(d, false);
 	apply_policy_to_kernel(d);
-	n = sw_sessions_all(d, &all);
-	for (size_t i = 0; i < n; i++) {
-		struct sw_session_info *s = all[i];
-		s->governed = !s->role[0] || sw_policy_governs(d->policy, s->role);
-		sw_session_publish(d, s);
-	}
 	{
 		json_t *f = json_pack("{s:s, s:s}", "policy", d->opts->policy_path, "policy_sha256",
 				      sw_policy_digest(d->policy));
@@ -334,23 +319,6 @@ static void reload_policy(struct sw_daemon *d)
 	}
 }
 
-/* Pins removed while the daemon runs would let the gate open at its next restart: restore them. */
-static void check_pins(struct sw_daemon *d)
-{
-	char err[512];
-	int n = sw_gate_check_pins(d->gate, err, sizeof(err));
-
-	if (n > 0 || (n < 0 && !d->pins_missing)) {
-		json_t *f = n > 0 ? json_pack("{s:i, s:s}", "restored", n, "pin_dir", d->opts->pin_dir)
-				  : json_pack("{s:s, s:s}", "error", err, "pin_dir", d->opts->pin_dir);
-		sw_daemon_note(d, n > 0 ? "pins_restored" : "pins_missing", f);
-		json_decref(f);
-	}
-	d->pins_missing = n < 0;
-	if (n < 0)
-		snprintf(d->pins_error, sizeof(d->pins_error), "%s", err);
-}
-
 static void *heartbeat_main(void *arg)
 {
 	struct sw_daemon *d = arg;
@@ -358,7 +326,9 @@ static void *heartbeat_main(void *arg)
 	while (!__atomic_load_n(&d->heartbeat_stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = sw_mono_ns();
 		if (now - __atomic_load_n(&d->loop_alive_ns, __ATOMIC_ACQUIRE) < LOOP_STALL_NS)
-			sw_gate_heartbeat(d->gate);
+			for (int i = 0; i < d->n_gates; i++)
+				if (d->gates[i].ops->heartbeat)
+					d->gates[i].ops->heartbeat(d->gates[i].gate);
 		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000 }, NULL);
 	}
 	return NULL;
@@ -375,8 +345,6 @@ static int add_fd(int ep, int fd)
 int sw_daemon_run(const struct sw_daemon_opts *o)
 {
 	struct sw_daemon d;
-	struct sw_gate_opts go = { .pin_dir = o->pin_dir, .enforce = !o->observe_only, .grace_ms = o->grace_ms,
-				   .postmasters = o->postmasters, .n_postmasters = o->n_postmasters };
 	char err[1024];
 	int rc = 1, ep = -1, sfd = -1, tfd = -1, cfd = -1;
 	sigset_t mask;
@@ -407,6 +375,8 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
+	/* The governed clusters (--postmaster-pid): the instance lock and the watchdog cover them,
+	 * so they are read here, before any gate opens. */
 	if (!sw_pg_scope_init(&d.scope, o->postmasters, o->n_postmasters, err, sizeof(err))) {
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
@@ -502,36 +472,16 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 			goto out;
 		}
-	/* Sessions from before we attached, then every checkpoint: no backend is unaccounted for.
-	 * Holds a previous daemon left undecided (it died with its watchdog) get their record. */
-	{
-		struct sw_dangling_hold *dh = NULL;
-		int nd = sw_hold_recovery_scan(o->ledger_path, 64u << 20, &dh, err, sizeof(err));
-		char *states = sw_xcalloc(nd > 0 ? (size_t)nd : 1, 1);
-		for (int i = 0; i < nd; i++)
-			states[i] = sw_proc_state(dh[i].pid);
-		adopt_existing_backends(&d);
-		for (int i = 0; i < nd; i++)
-			record_dangling_hold(&d, &dh[i], states[i]);
-		free(states);
-		free(dh);
-	}
-	for (int i = 0; i < d.n_layouts; i++)
-		if (sw_gate_attach_checkpoints(d.gate, i, &d.layouts[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
-			goto out;
-		}
-	if (sw_binaries_init(&d, err, sizeof(err)) < 0 || sw_gate_pin(d.gate, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
-		goto out;
+		d.n_gates++;
 	}
 	for (int i = 0; i < o->n_mariadb_pids; i++) {
-		struct sw_engine_gate *eg = &d.engine_gates[d.n_engine_gates];
+		struct sw_engine_gate *eg = &d.gates[d.n_gates];
 		if (sw_my_gate_open(&d, o->mariadb_pids[i], !o->observe_only, eg, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 			goto out;
 		}
-		d.n_engine_gates++;
+		d.n_gates++;
+		d.engine_gates[d.n_engine_gates++] = *eg;   /* `sqlward status` lists them */
 	}
 	cfd = sw_control_listen(o->socket_path, o->socket_group, err, sizeof(err));
 	if (cfd < 0) {
@@ -547,17 +497,16 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	timerfd_settime(tfd, 0, &(struct itimerspec){ .it_interval = { 0, TICK_MS * 1000000 },
-						      .it_value = { 0, TICK_MS * 1000000 } }, NULL);
+	timerfd_settime(tfd, 0, &(struct itimerspec){ .it_interval = { 0, SW_ENGINE_TICK_MS * 1000000 },
+						      .it_value = { 0, SW_ENGINE_TICK_MS * 1000000 } }, NULL);
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || tfd < 0 || ep < 0 || add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, cfd) ||
-	    add_fd(ep, sw_gate_epoll_fd(d.gate)) || add_fd(ep, sw_aworker_fd(d.worker))) {
+	if (sfd < 0 || tfd < 0 || ep < 0 || add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, cfd)) {
 		fprintf(stderr, "sqlward: cannot set up the event loop: %s\n", strerror(errno));
 		goto out;
 	}
-	for (int i = 0; i < d.n_engine_gates; i++) {
+	for (int i = 0; i < d.n_gates; i++) {
 		int fds[SW_ENGINE_GATE_FDS];
-		int n = d.engine_gates[i].ops->fds(d.engine_gates[i].gate, fds);
+		int n = d.gates[i].ops->fds(d.gates[i].gate, fds);
 		for (int k = 0; k < n; k++)
 			if (add_fd(ep, fds[k])) {
 				fprintf(stderr, "sqlward: cannot set up the event loop: %s\n", strerror(errno));
@@ -574,7 +523,9 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		sw_daemon_note(&d, "start", f);
 		json_decref(f);
 	}
-	drain_previous(&d);
+	for (int i = 0; i < d.n_gates; i++)
+		if (d.gates[i].ops->drain_previous)
+			d.gates[i].ops->drain_previous(d.gates[i].gate);
 	__atomic_store_n(&d.loop_alive_ns, sw_mono_ns(), __ATOMIC_RELEASE);
 	if (pthread_create(&hb, NULL, heartbeat_main, &d) != 0) {
 		fprintf(stderr, "sqlward: cannot start the heartbeat thread\n");
@@ -623,97 +574,67 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 				if (read(tfd, &exp, sizeof(exp)) < 0)
 					continue;
 				ticks++;
-				/* Records the kernel did not wake us for (observed, cached), and
-				 * statements it held while the ring buffer was full. */
-				sw_gate_consume(d.gate);
-				sw_gate_take_overflow(&d);
 				/* Webhook deliveries given up on become ledger records. */
 				sw_notifier_drain(d.notifier, d.ledger);
 				if (ticks % HOLDS_CHECK_TICKS == 0) {
 					sw_holds_expire(&d, sw_mono_ns());
-					holds_check_server_signals(&d);
+					sw_holds_check_server(&d);
 				}
-				if (ticks % TICKS_PER_S == 0) {
+				if (ticks % SW_ENGINE_TICKS_PER_S == 0) {
 					/* Observed records reach the disk within a second (or wait while it fails). */
-					sw_gate_ledger_state(&d, (d.ledger_failing_since_ns
-									  ? sw_ledger_retry(d.ledger, err, sizeof(err))
-									  : sw_ledger_sync(d.ledger, err, sizeof(err))) != 0,
-							     err);
-					holds_check_clients(&d);
+					engine_gates_ledger_state(&d, (d.ledger_failing_since_ns
+								       ? sw_ledger_retry(d.ledger, err, sizeof(err))
+								       : sw_ledger_sync(d.ledger, err, sizeof(err))) != 0,
+								  err);
+					sw_holds_check_clients(&d);
 					/* Ledger readers keep access to a rotated file and the head file. */
 					if (sw_ledger_access_refresh(sw_policy_ledger_readers(d.policy), o->ledger_path, err,
 								     sizeof(err)) < 0)
 						fprintf(stderr, "sqlward: warning: %s\n", err);
-					sw_binaries_check(&d);
-					sw_outcome_check(&d);
 					sw_daemon_freeze_changed(&d, "schedule");
 				}
-				if (ticks % SWEEP_EVERY_TICKS == 0) {
-					sess_sweep(&d);
-					check_pins(&d);
-				}
-				if (ticks % STATS_EVERY_TICKS == 0)
-					report_stats(&d, false);
+				/* Each engine's own work, on its own cadences. */
+				for (int g = 0; g < d.n_gates; g++)
+					if (d.gates[g].ops->tick)
+						d.gates[g].ops->tick(d.gates[g].gate, ticks);
 			} else if (fd == cfd) {
 				sw_control_handle(&d, cfd);
-			} else if (fd == sw_aworker_fd(d.worker)) {
-				sw_gate_worker_done(&d);
-			} else if (engine_gate_fd(&d, fd)) {
-				/* polled below */
 			} else {
-				sw_gate_consume(d.gate);
+				engine_gate_ready(&d, fd);
 			}
 		}
-		/* MariaDB: every pass (a tick too), so a stop whose report was lost is refused in time. */
-		for (int i = 0; i < d.n_engine_gates; i++)
-			d.engine_gates[i].ops->poll(d.engine_gates[i].gate);
-		sw_gate_release_decided(&d);
+		/* Every gate, every pass (a tick too: MariaDB refuses a stop whose report was lost in
+		 * time). Last opened first, so PostgreSQL's group commit syncs the others' records too. */
+		for (int g = d.n_gates - 1; g >= 0; g--)
+			d.gates[g].ops->poll(d.gates[g].gate);
 		/* Records of this pass reach the file (batched: one write for many statements). */
 		if (!d.ledger_failing_since_ns && sw_ledger_flush(d.ledger, err, sizeof(err)) != 0)
-			sw_gate_ledger_state(&d, true, err);
+			engine_gates_ledger_state(&d, true, err);
 	}
-	/* From now on the kernel cancels governed statements itself; decide what it
-	 * already sent, then let nobody stay paused. */
+	/* From now on the kernels refuse governed statements themselves: each gate decides what its
+	 * kernel side already sent, then nobody stays paused. */
 	__atomic_store_n(&d.heartbeat_stop, true, __ATOMIC_RELEASE);
 	pthread_join(hb, NULL);
 	hb_started = false;
-	sw_gate_mark_dead(d.gate);
-	sw_gate_consume(d.gate);
-	sw_gate_take_overflow(&d);
-	sw_binaries_check(&d);   /* nothing stays stopped at exec */
-	/* Large statements still being classified: finish them (they are decided like any other). */
-	sw_aworker_stop(d.worker);
-	sw_gate_worker_done(&d);
-	sw_gate_release_decided(&d);
+	for (int g = 0; g < d.n_gates; g++)
+		if (d.gates[g].ops->stopping)
+			d.gates[g].ops->stopping(d.gates[g].gate);
 	sw_holds_release_all(&d, "cancelled", "sqlward daemon stopping");
-	/* MariaDB: decide what arrived; the holder refuses whatever is still stopped. */
+	/* Each gate decides what arrived, refuses what still waits and writes its last records. */
 	engine_gates_close(&d);
 	/* Tell the webhooks what was refused, and record what could not be told. */
 	sw_notifier_flush(d.notifier, 3000);
 	sw_notifier_drain(d.notifier, d.ledger);
-	sw_outcome_finish_all(&d);
-	/* (It read the ring buffer once more: whatever that decided moves too.) */
-	sw_gate_take_overflow(&d);
-	sw_gate_release_decided(&d);
 	sw_holds_release_all(&d, "cancelled", "sqlward daemon stopping");
-	report_stats(&d, true);
-	sw_gate_stats_take(d.gate, d.last_stats);
 	sw_daemon_note(&d, "stop", NULL);
 	sw_watchdog_tell(d.watchdog_fd, "Q\n");
 	rc = 0;
 out:
-	if (rc != 0 && d.gate && d.ledger) {
-		/* Failed after the probes went live: decide (refuse) whatever they already stopped,
-		 * so nothing stays paused behind a daemon that never started. */
+	if (rc != 0) {
+		/* Failed after a gate opened: it refuses whatever its probes already stopped, so
+		 * nothing stays paused behind a daemon that never started. */
 		d.stopping = true;
-		sw_gate_mark_dead(d.gate);
-		sw_gate_consume(d.gate);
-		sw_gate_take_overflow(&d);
-		if (d.worker) {
-			sw_aworker_stop(d.worker);
-			sw_gate_worker_done(&d);
-		}
-		sw_gate_release_decided(&d);
+		engine_gates_close(&d);
 	}
 	if (d.watchdog_fd >= 0) {
 		if (rc != 0)
@@ -740,9 +661,6 @@ out:
 	free(d.holds);
 	free(d.releases);
 	sw_instance_unlock(&d.locks);
-	sw_sessions_free_all(&d);
-	engine_gates_close(&d);
-	sw_gate_close(d.gate);
 	sw_ledger_close(d.ledger);
 	sw_holds_policy_gc(&d, true);
 	sw_policy_free(d.policy);

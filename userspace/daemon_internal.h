@@ -4,10 +4,19 @@
  * depends on the modules that call it.
  *
  * Who owns what:
- *   daemon.c          the main loop, start-up and stop, policy reload, sweeps
+ *   daemon.c          the main loop, start-up and stop, policy reload, the ledger's
+ *                     sync and flush; it knows each engine only by its open function
+ *                     and calls its gate through struct sw_engine_gate_ops (engine_gate.h)
+ *   pg_engine_gate.c  PostgreSQL's gate: its open (layouts, probes, backends already
+ *                     running, a previous daemon's undecided holds), the kernel's ring
+ *                     buffer and overflow, heartbeat, session sweep, pins, counters,
+ *                     stop (pg_engine_gate.h)
+ *   my_gate.c         MariaDB's gate, one per governed mariadbd (my_gate.h)
  *   control_server.c  the control socket (control_server.h)
  *   gate_events.c     PostgreSQL events from capture to verdict (gate_events.h)
- *   holds.c           the hold queue: add, release, expire (holds.h)
+ *   holds.c           the hold queue: add, release, expire, holds nobody waits for;
+ *                     every engine's holds move through their struct sw_hold_ops
+ *                     (holds.h; PostgreSQL's are pg_hold.c's)
  *   daemon_freeze.c   acting on a freeze change (daemon_freeze.h)
  *   gate_state.c      the gate's state for `sqlward status` (gate_state.h)
  *   hold_json.c       a hold as JSON (hold_json.h)

@@ -6,9 +6,11 @@
  * (scripts/module-cycles.py checks that no cycle comes back):
  *
  *   daemon.c                          main loop, start-up, stop, reload
+ *   pg_engine_gate.c, my_gate.c       the engines' gates (engine_gate.h)
  *   control_server.c, gate_events.c   the control socket; PostgreSQL events
  *   daemon_freeze.c, gate_state.c     acting on a freeze change; `status`
  *   holds.c                           the hold queue
+ *   pg_hold.c                         how a PostgreSQL hold moves (its hold ops)
  *   hold_json.c, sessions.c           a hold as JSON; the session table
  *   daemon_state.c                    this
  *
@@ -87,28 +89,33 @@ struct sw_session_info {
 #define SW_TXN_CONTEXT_MAX 50
 
 struct sw_analysis;
+struct sw_hold;
 
 /*
- * How a hold whose session is not one PostgreSQL backend is moved: the engine
- * that made it (my_gate.c for MariaDB) supplies these, so holds.c and the
- * daemon decide every engine's holds without knowing any engine but
- * PostgreSQL (whose holds have ops NULL: the backend pid is stopped).
+ * How a hold is moved: the engine that made it supplies these (pg_hold.c
+ * for PostgreSQL, my_gate.c for MariaDB), so holds.c and the daemon decide
+ * every engine's holds without knowing any engine. h->engine_ctx is the
+ * engine's; while it is not NULL the hold is undecided (sw_hold_free refuses it).
  */
 struct sw_hold_ops {
-	/* Run (allow) or refuse the held statement (message: what the client reads), then free ctx.
-	 * An allowed statement's analysis (may be NULL) tells the engine's session what it now holds. */
-	void (*release)(void *ctx, bool allow, const char *message, const struct sw_analysis *a);
+	/* Run (allow) or refuse the held statement (message: what the client reads, if the engine
+	 * can tell it), then let go of engine_ctx. Called once, after the decision is on disk. An
+	 * allowed statement's analysis (h->analysis) tells the engine's session what it now holds. */
+	void (*release)(struct sw_hold *h, bool allow, const char *message);
 	/* Does a refusal end the session (the ledger outcome is "terminated")? */
-	bool (*refusal_ends_session)(const void *ctx);
+	bool (*refusal_ends_session)(const struct sw_hold *h);
 	/* Has the client hung up while it was held? */
-	bool (*client_gone)(const void *ctx);
+	bool (*client_gone)(const struct sw_hold *h);
+	/* Is the server itself ending or cancelling the held session? Its outcome ("terminated",
+	 * "cancelled") with *comment saying why, or NULL. NULL op: the engine cannot tell. */
+	const char *(*server_ending)(const struct sw_hold *h, const char **comment);
 };
 
 /* A statement held for a human (holds.c keeps the queue). */
 struct sw_hold {
 	uint64_t id;
 	enum sw_engine engine;     /* SW_ENGINE_POSTGRES: pid is the stopped backend; otherwise pid is the
-	                            * server's process and ops/engine_ctx move the one session held in it */
+	                            * server's process; ops/engine_ctx move the one session held (always set) */
 	const struct sw_hold_ops *ops;
 	void *engine_ctx;
 	int pid;
@@ -175,7 +182,9 @@ struct sw_daemon {
 	struct sw_acache *acache;  /* classification by shape */
 	struct sw_aworker *worker; /* classification of large statements off the loop */
 	struct sw_pg_layout *layouts;  /* SW_BINS_MAX: opts->pg_bins, then files that replaced them */
-	struct sw_engine_gate engine_gates[SW_ENGINE_GATES_MAX];  /* other engines' gates (engine_gate.h) */
+	struct sw_engine_gate gates[SW_ENGINE_GATES_MAX];  /* every engine's gate, in the order opened (engine_gate.h) */
+	int n_gates;
+	struct sw_engine_gate engine_gates[SW_ENGINE_GATES_MAX];  /* MariaDB's, again: `status` lists them (gate_state.c) */
 	int n_engine_gates;
 	int n_layouts;
 	struct { dev_t dev; ino_t ino; } bin_refused[16];  /* replacement files that could not be gated */

@@ -6,19 +6,15 @@
 #include "hold_id.h"
 #include "hold_json.h"
 #include "hold_webhooks.h"
-#include "outcome_watch.h"
-#include "pg_backend.h"
 #include "ledger_record.h"
-#include "sessions.h"
 #include "util.h"
-#include "watchdog.h"
 
 void sw_hold_free(struct sw_hold *h)
 {
 	if (!h)
 		return;
 	if (h->ops && h->engine_ctx)   /* never decided: its session is refused, not left stopped */
-		h->ops->release(h->engine_ctx, false, "sqlward: refused (the hold was dropped undecided)", NULL);
+		h->ops->release(h, false, "sqlward: refused (the hold was dropped undecided)");
 	free(h->statement);
 	free(h->retry_by);
 	free(h->retry_comment);
@@ -75,14 +71,10 @@ void sw_holds_note(struct sw_daemon *d, const struct sw_hold *h, const char *typ
 	json_decref(rec);
 }
 
-/* How a refusal of what the backend is stopped at will end (see sw_pg_refuse). */
+/* How a refusal of what the session is stopped at will end (the engine's hold ops say). */
 static const char *refusal_outcome(const struct sw_hold *h, const char *outcome)
 {
-	if (h->engine != SW_ENGINE_POSTGRES)
-		return h->ops && h->engine_ctx && h->ops->refusal_ends_session(h->engine_ctx) &&
-			       strcmp(outcome, "cancelled") == 0 ? "terminated" : outcome;
-	return sw_pg_refusal_ends_session(h->type, h->aux) && strcmp(outcome, "cancelled") == 0 ? "terminated"
-												  : outcome;
+	return h->ops->refusal_ends_session(h) && strcmp(outcome, "cancelled") == 0 ? "terminated" : outcome;
 }
 
 int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
@@ -100,8 +92,6 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		.held_us = (now - h->start_ns) / 1000, .decided_by = decided_by, .comment = comment,
 		.via = h->via, .extra = h->extra,
 	};
-	/* A MariaDB hold's pid is the server's: it has no PostgreSQL session. */
-	struct sw_session_info *s = h->ops ? NULL : sw_session_find(d, h->pid);
 	json_t *rec;
 	char err[512], idt[SW_HOLD_ID_TEXT_MAX];
 	struct sw_full_text ft;
@@ -138,42 +128,19 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		rec = NULL;
 	}
 	json_decref(rec);
-	if (h->ops) {
-		/* Another engine's session (MariaDB: one thread of mariadbd): its ops move it. */
+	{
+		/* The engine's ops move its session (PostgreSQL: the stopped backend; MariaDB: one thread). */
 		char msg[300];
 		snprintf(msg, sizeof(msg), "sqlward: %s by %s%s%s", v == SW_VERDICT_ALLOW ? "approved" : "refused",
 			 decided_by ? decided_by : "sqlward", comment ? ": " : "", comment ? comment : "");
-		h->ops->release(h->engine_ctx, v == SW_VERDICT_ALLOW, msg, &h->analysis);
+		h->ops->release(h, v == SW_VERDICT_ALLOW, msg);
 		h->engine_ctx = NULL;
-	} else if (v == SW_VERDICT_ALLOW) {
-		sw_outcome_watch(d, h);
-		sw_pg_resume(h->pid);
-		if (h->type == SW_EV_STATEMENT)
-			sw_prepared_commit(d->prepared, h->pid, &h->analysis);
-		if (s) {
-			sw_session_track(s, &h->analysis);
-			/* This approval covers the next execution (Bind) of this text, and only that one. */
-			if (h->type == SW_EV_STATEMENT) {
-				sw_session_expect_executes(s, &h->analysis, true);
-				s->token_valid = true;
-				memcpy(s->token_sha256, h->statement_sha256, sizeof(s->token_sha256));
-				s->token_hold_id = h->id;
-			}
-		}
-	} else if (!sw_pg_refuse(h->pid, h->type, h->arg0, h->aux)) {
-		json_t *f = json_pack("{s:I, s:i, s:s}", "hold_id", (json_int_t)h->id, "pid", h->pid, "problem",
-				      "the refusal could not be made certain (the message or setting could not be "
-				      "rewritten); the session was terminated instead");
-		sw_daemon_note(d, "refusal_uncertain", f);
-		json_decref(f);
 	}
 	/* Every rule's webhook hears how it ended (after the record is on disk, before h is freed). */
 	sw_hold_webhooks_decided(d, h, v, decided_by, comment,
 				 v == SW_VERDICT_ALLOW ? outcome : refusal_outcome(h, rc < 0 ? "cancelled" : outcome));
 	fprintf(stderr, "sqlward: hold %s (pid %d) %s by %s\n", idt, h->pid,
 		v == SW_VERDICT_ALLOW ? "released" : "refused", decided_by ? decided_by : "?");
-	if (h->engine == SW_ENGINE_POSTGRES)
-		sw_watchdog_tell(d->watchdog_fd, "R %d\n", h->pid);
 	holds_remove(d, h);
 	sw_hold_free(h);
 	if (d->retired)
@@ -225,6 +192,30 @@ void sw_holds_expire(struct sw_daemon *d, uint64_t now_ns)
 		if (now_ns >= h->deadline_ns && sw_approval_timeout(&h->approval) == SW_APPROVAL_TIMED_OUT)
 			sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "no decision before the hold timeout",
 					 "timed_out");
+		else
+			i++;
+	}
+}
+
+void sw_holds_check_clients(struct sw_daemon *d)
+{
+	for (size_t i = 0; i < d->n_holds;) {
+		struct sw_hold *h = d->holds[i];
+		if (h->ops->client_gone(h))
+			sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "the client disconnected while held",
+					 "abandoned");
+		else
+			i++;
+	}
+}
+
+void sw_holds_check_server(struct sw_daemon *d)
+{
+	for (size_t i = 0; i < d->n_holds;) {
+		struct sw_hold *h = d->holds[i];
+		const char *comment = NULL, *outcome = h->ops->server_ending ? h->ops->server_ending(h, &comment) : NULL;
+		if (outcome)
+			sw_holds_release(d, h, SW_VERDICT_DENY, "server", comment, outcome);
 		else
 			i++;
 	}

@@ -656,16 +656,17 @@ static void hold_for_human(struct sw_my_gate *g, struct my_pending *p, struct my
 	}
 }
 
-static void my_hold_release(void *ctx, bool allow, const char *message, const struct sw_analysis *a)
+static void my_hold_release(struct sw_hold *h, bool allow, const char *message)
 {
-	struct sw_my_hold *mh = ctx;
+	struct sw_my_hold *mh = h->engine_ctx;
+	const struct sw_analysis *a = &h->analysis;
 	struct sw_my_gate *g;
 
 	if (!mh)
 		return;
 	g = mh->g;
 	if (allow) {
-		if (a && !mh->execute) {
+		if (!mh->execute) {
 			track_allowed(session_of(g, mh->conn_id), mh->command, a);
 			set_expectations(g, mh->conn_id, mh->command, a);
 		}
@@ -679,18 +680,20 @@ static void my_hold_release(void *ctx, bool allow, const char *message, const st
 	free(mh);
 }
 
-static bool my_hold_refusal_ends_session(const void *ctx)
+/* (Asked after the release too, for the webhooks: the session is gone from the hold then.) */
+static bool my_hold_refusal_ends_session(const struct sw_hold *h)
 {
-	const struct sw_my_hold *mh = ctx;
-	return mh->execute;
+	const struct sw_my_hold *mh = h->engine_ctx;
+	return mh && mh->execute;
 }
 
-static bool my_hold_client_gone(const void *ctx)
+static bool my_hold_client_gone(const struct sw_hold *h)
 {
-	const struct sw_my_hold *mh = ctx;
-	return mh->inode && sw_client_gone_socket(mh->g->pid, mh->inode);
+	const struct sw_my_hold *mh = h->engine_ctx;
+	return mh && mh->inode && sw_client_gone_socket(mh->g->pid, mh->inode);
 }
 
+/* (server_ending: KILL QUERY of a held thread is not seen; its hold times out or is decided.) */
 static const struct sw_hold_ops my_hold_ops = {
 	.release = my_hold_release,
 	.refusal_ends_session = my_hold_refusal_ends_session,

@@ -27,6 +27,7 @@
 #include "pg_backend.h"
 #include "pg_fastpath.h"
 #include "pg_functions.h"
+#include "pg_hold.h"
 #include "pg_params.h"
 #include "pg_replication.h"
 #include "pg_settings.h"
@@ -920,6 +921,7 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 	uint64_t now = sw_mono_ns();
 	const struct sw_pg_layout *L = sw_daemon_layout_of(d, s->pid);
 
+	sw_pg_hold_init(d, h);
 	h->pid = s->pid;
 	h->type = p->type;
 	h->arg0 = p->arg0;

@@ -1,8 +1,9 @@
 /*
  * PostgreSQL events (gate_events.c): one kernel event from capture to
  * verdict, and the group commit that moves the backends decided in a pass.
- * Called by daemon.c; calls down into holds.c, sessions.c and
- * daemon_state.c, never back into daemon.c or control_server.c.
+ * Called by pg_engine_gate.c (PostgreSQL's gate for the daemon); calls down
+ * into holds.c, sessions.c and daemon_state.c, never back into daemon.c,
+ * pg_engine_gate.c or control_server.c.
  */
 #ifndef SQLWARD_GATE_EVENTS_H
 #define SQLWARD_GATE_EVENTS_H
