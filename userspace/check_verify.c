@@ -15,7 +15,11 @@
  * Comparison rules: every relation the prediction names (or finds through
  * the catalog, impact.h sw_via) must be held in exactly the predicted mode
  * (the strongest mode the backend holds on it); a lock marked if_rows may
- * also be absent. A table, view, materialized view or foreign table locked
+ * also be absent. A lock marked conservative (an upper bound: catalog-found
+ * relation sets, conditional locks) may be weaker or absent; the statement
+ * is then reported "conservative", not "agree" (and not a mismatch). A
+ * statement whose prediction says when PostgreSQL refuses it (fails_if)
+ * and that fails is reported "refused". A table, view, materialized view or foreign table locked
  * but not predicted is a mismatch; indexes, sequences and TOAST tables that
  * PostgreSQL opens implicitly are compared only when predicted. Relations
  * the statement creates are not compared.
@@ -40,6 +44,7 @@ struct rel {
 	enum sw_lockmode held;
 	enum sw_lockmode predicted;
 	bool predicted_if_rows;
+	bool predicted_conservative;
 	bool is_predicted;
 };
 
@@ -142,6 +147,13 @@ static const char *via_sql(enum sw_via v)
 	case SW_VIA_PARENT:
 		return "SELECT i.inhparent FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
 		       "WHERE i.inhrelid = $1::oid AND c.relispartition";
+	case SW_VIA_DOMAIN_TABLES:
+		/* typecmds.c get_rels_with_domain: pg_depend rows of relation columns on the type */
+		return "SELECT DISTINCT objid FROM pg_depend WHERE classid = 'pg_class'::regclass "
+		       "AND refclassid = 'pg_type'::regclass AND refobjid = $1::oid AND objsubid > 0";
+	case SW_VIA_CLUSTERED_TABLES:
+		return "SELECT DISTINCT i.indrelid FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+		       "WHERE i.indisclustered AND pg_has_role(c.relowner, 'USAGE') AND $1::oid IS NOT NULL";
 	case SW_VIA_PARENT_DEFAULT:
 		return "SELECT pt.partdefid FROM pg_inherits i JOIN pg_partitioned_table pt ON pt.partrelid = i.inhparent "
 		       "WHERE i.inhrelid = $1::oid AND pt.partdefid <> 0 AND pt.partdefid <> $1::oid";
@@ -150,18 +162,78 @@ static const char *via_sql(enum sw_via v)
 	}
 }
 
-static void predict(struct relset *rs, unsigned oid, enum sw_lockmode m, bool if_rows)
+static void predict(struct relset *rs, unsigned oid, enum sw_lockmode m, bool if_rows, bool conservative)
 {
 	struct rel *r = rel_find(rs, oid);
 	if (!r)
 		return;  /* created by the statement: not compared */
-	if (!r->is_predicted || m > r->predicted) {
+	if (!r->is_predicted) {
 		r->predicted = m;
 		r->predicted_if_rows = if_rows;
+		r->predicted_conservative = conservative;
+	} else if (conservative) {
+		/* An upper bound never weakens an exact prediction of the same relation. */
+		if (r->predicted_conservative && m > r->predicted)
+			r->predicted = m;
+	} else if (r->predicted_conservative || m > r->predicted) {
+		if (r->predicted_conservative && r->predicted > m) {
+			/* exact lower bound under a conservative upper one: keep the bound */
+		} else {
+			r->predicted = m;
+			r->predicted_if_rows = if_rows;
+			r->predicted_conservative = false;
+		}
 	} else if (m == r->predicted) {
 		r->predicted_if_rows &= if_rows;
 	}
 	r->is_predicted = true;
+}
+
+/* Per statement category (impact.h category): how each statement came out. */
+struct category_count {
+	const char *name;   /* static (pg_lock_table.c) */
+	unsigned n[SW_VERIFY__COUNT];
+};
+static struct category_count categories[64];
+static size_t n_categories;
+
+static void count_category(const char *name, enum sw_verify_result r)
+{
+	size_t i;
+	if (!name)
+		name = "other";
+	for (i = 0; i < n_categories; i++)
+		if (strcmp(categories[i].name, name) == 0)
+			break;
+	if (i == n_categories) {
+		if (n_categories == sizeof(categories) / sizeof(categories[0]))
+			i = n_categories - 1;  /* full: the last slot collects the rest */
+		else
+			categories[n_categories++].name = name;
+	}
+	categories[i].n[r]++;
+}
+
+void sw_verify_print_categories(FILE *out)
+{
+	for (size_t i = 0; i < n_categories; i++) {
+		const unsigned *n = categories[i].n;
+		unsigned measured = n[SW_VERIFY_AGREE] + n[SW_VERIFY_MISMATCH] + n[SW_VERIFY_CONSERVATIVE];
+		fprintf(out, "verify category %s: %u/%u agree", categories[i].name, n[SW_VERIFY_AGREE], measured);
+		if (n[SW_VERIFY_CONSERVATIVE])
+			fprintf(out, ", %u conservative (upper bound held)", n[SW_VERIFY_CONSERVATIVE]);
+		if (n[SW_VERIFY_MISMATCH])
+			fprintf(out, ", %u MISMATCH", n[SW_VERIFY_MISMATCH]);
+		if (n[SW_VERIFY_CITED])
+			fprintf(out, ", %u cited", n[SW_VERIFY_CITED]);
+		if (n[SW_VERIFY_REFUSED])
+			fprintf(out, ", %u refused as predicted", n[SW_VERIFY_REFUSED]);
+		if (n[SW_VERIFY_SKIPPED])
+			fprintf(out, ", %u skipped", n[SW_VERIFY_SKIPPED]);
+		if (n[SW_VERIFY_ERROR])
+			fprintf(out, ", %u errors", n[SW_VERIFY_ERROR]);
+		fputc('\n', out);
+	}
 }
 
 /* Resolve the prediction to relation oids (before the statement runs). */
@@ -170,20 +242,25 @@ static int resolve(PGconn *c, const struct sw_impact *im, struct relset *rs, cha
 	for (size_t i = 0; i < im->n_locks; i++) {
 		const struct sw_lock_entry *e = &im->locks[i];
 		const char *p1[1] = { e->object };
-		PGresult *r = q(c, "SELECT to_regclass(array_to_string(ARRAY(SELECT quote_ident(x) FROM "
+		/* A domain is a type; CLUSTER without a table has no object to resolve. */
+		PGresult *r = q(c, e->via == SW_VIA_DOMAIN_TABLES ?
+				"SELECT to_regtype(array_to_string(ARRAY(SELECT quote_ident(x) FROM "
+				"unnest(string_to_array($1, '.')) x), '.'))::oid" :
+				e->via == SW_VIA_CLUSTERED_TABLES ? "SELECT 0::oid WHERE $1 IS NOT NULL" :
+				"SELECT to_regclass(array_to_string(ARRAY(SELECT quote_ident(x) FROM "
 				"unnest(string_to_array($1, '.')) x), '.'))::oid", 1, p1, err, errlen);
 		char oidbuf[16];
 		const char *sql;
 		if (!r)
 			return -1;
-		if (PQgetisnull(r, 0, 0)) {
+		if (PQntuples(r) == 0 || PQgetisnull(r, 0, 0)) {
 			PQclear(r);
 			continue;  /* does not exist yet: the statement creates it */
 		}
 		snprintf(oidbuf, sizeof(oidbuf), "%s", PQgetvalue(r, 0, 0));
 		PQclear(r);
 		if (e->via == SW_VIA_NAMED) {
-			predict(rs, (unsigned)strtoul(oidbuf, NULL, 10), e->mode, e->if_rows);
+			predict(rs, (unsigned)strtoul(oidbuf, NULL, 10), e->mode, e->if_rows, e->conservative != NULL);
 			continue;
 		}
 		sql = via_sql(e->via);
@@ -197,7 +274,8 @@ static int resolve(PGconn *c, const struct sw_impact *im, struct relset *rs, cha
 			if (!r)
 				return -1;
 			for (int k = 0; k < PQntuples(r); k++)
-				predict(rs, (unsigned)strtoul(PQgetvalue(r, k, 0), NULL, 10), e->mode, e->if_rows);
+				predict(rs, (unsigned)strtoul(PQgetvalue(r, k, 0), NULL, 10), e->mode, e->if_rows,
+					e->conservative != NULL);
 			PQclear(r);
 		}
 	}
@@ -307,11 +385,17 @@ int sw_verify_open(const char *dsn, PGconn **out, char *err, size_t errlen)
 
 void sw_verify_close(PGconn *c)
 {
+	/* cmd_check.c prints the overall line, then closes: the categories follow it. */
+	if (n_categories) {
+		sw_verify_print_categories(stdout);
+		n_categories = 0;
+		memset(categories, 0, sizeof(categories));
+	}
 	if (c)
 		PQfinish(c);
 }
 
-enum sw_verify_result sw_verify_stmt(PGconn *c, const struct sw_stmt *st, const char *where, FILE *out)
+static enum sw_verify_result verify_one(PGconn *c, const struct sw_stmt *st, const char *where, FILE *out)
 {
 	const struct sw_impact *im = st->impact;
 	struct relset rs = { 0 };
@@ -319,7 +403,7 @@ enum sw_verify_result sw_verify_stmt(PGconn *c, const struct sw_stmt *st, const 
 	PGresult *r;
 	enum sw_verify_result res = SW_VERIFY_AGREE;
 	bool storage_changed = false;
-	int mismatches = 0;
+	int mismatches = 0, conservative = 0;
 
 	if (!im || st->cls == SW_CLASS_TRANSACTION || st->cls == SW_CLASS_TWO_PHASE) {
 		fprintf(out, "skip      %s  ", where);
@@ -349,6 +433,16 @@ enum sw_verify_result sw_verify_stmt(PGconn *c, const struct sw_stmt *st, const 
 	}
 	r = PQexec(c, st->text);
 	r = finish_copy(c, r);
+	if ((PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) && im->fails_if) {
+		fprintf(out, "refused   %s  ", where);
+		line_text(out, st->text);
+		fprintf(out, "\n          as predicted (fails if %s): ", im->fails_if);
+		line_text(out, PQresultErrorMessage(r));
+		fputc('\n', out);
+		PQclear(r);
+		res = SW_VERIFY_REFUSED;
+		goto out;
+	}
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
 		snprintf(err, sizeof(err), "the statement failed: %s", PQresultErrorMessage(r));
 		err[strcspn(err, "\n")] = 0;
@@ -372,6 +466,10 @@ enum sw_verify_result sw_verify_stmt(PGconn *c, const struct sw_stmt *st, const 
 		if (x->is_predicted) {
 			if (x->held == x->predicted || (x->predicted_if_rows && x->held == SW_LOCK_NONE))
 				continue;
+			if (x->predicted_conservative && x->held < x->predicted) {
+				conservative++;
+				continue;
+			}
 			if (!mismatches++)
 				mismatch_head(out, where, st->text);
 			fprintf(out, "          %s: predicted %s, PostgreSQL took %s\n", x->name,
@@ -388,11 +486,16 @@ enum sw_verify_result sw_verify_stmt(PGconn *c, const struct sw_stmt *st, const 
 		fprintf(out, "          rewrite: predicted %s, relfilenode %s\n",
 			im->new_storage ? "new storage" : "none", storage_changed ? "changed" : "unchanged");
 	}
-	res = mismatches ? SW_VERIFY_MISMATCH : SW_VERIFY_AGREE;
+	res = mismatches ? SW_VERIFY_MISMATCH : conservative ? SW_VERIFY_CONSERVATIVE : SW_VERIFY_AGREE;
 	if (!mismatches) {
-		fprintf(out, "agree     %s  ", where);
+		fprintf(out, "%s %s  ", conservative ? "conservative" : "agree    ", where);
 		line_text(out, st->text);
 		fputc('\n', out);
+		if (conservative) {
+			fprintf(out, "          upper bound held: ");
+			line_text(out, im->conservative ? im->conservative : "a lock marked conservative was weaker");
+			fputc('\n', out);
+		}
 	}
 out:
 	if (res == SW_VERIFY_ERROR) {
@@ -404,4 +507,11 @@ out:
 		res = SW_VERIFY_ERROR;
 	relset_free(&rs);
 	return res;
+}
+
+enum sw_verify_result sw_verify_stmt(PGconn *c, const struct sw_stmt *st, const char *where, FILE *out)
+{
+	enum sw_verify_result r = verify_one(c, st, where, out);
+	count_category(st->impact ? st->impact->category : NULL, r);
+	return r;
 }

@@ -22,6 +22,7 @@
 #include <pg_query/pg_query.pb-c.h>
 #include "impact.h"
 #include "live_facts.h"
+#include "pg_lock_table.h"
 #include "pg_walk.h"
 #include "util.h"
 
@@ -51,6 +52,14 @@
 #define SRC_MATVIEW      "commands/matview.c ExecRefreshMatView (AccessExclusiveLock, ExclusiveLock when CONCURRENTLY)"
 #define SRC_VACUUM       "commands/vacuum.c vacuum_rel / commands/analyze.c analyze_rel (ShareUpdateExclusiveLock, AccessExclusiveLock for FULL)"
 #define SRC_CLUSTER      "commands/cluster.c cluster_rel (AccessExclusiveLock)"
+#define SRC_COPY         "commands/copy.c DoCopy (RowExclusiveLock for COPY FROM, AccessShareLock for COPY TO)"
+#define SRC_CLUSTER_ALL  "commands/cluster.c cluster -> get_tables_to_cluster (every clustered table the user owns) -> cluster_rel (AccessExclusiveLock)"
+#define SRC_VACUUM_TRUNC "access/heap/vacuumlazy.c lazy_truncate_heap (ConditionalLockRelation AccessExclusiveLock)"
+#define WHY_VACUUM_TRUNC "the truncation phase asks for AccessExclusiveLock only when the table ends in empty pages, " \
+	"and only conditionally: it gives up at once if anyone else holds a lock (vacuum_truncate = off skips it)"
+#define SRC_DOMAIN       "commands/typecmds.c validateDomainConstraint / AlterDomainNotNull -> get_rels_with_domain (ShareLock on every relation with a column of the domain)"
+#define SRC_SEQFUNC      "commands/sequence.c nextval_internal / do_setval / currval_oid -> init_sequence -> lock_and_open_sequence (RowExclusiveLock)"
+#define SRC_COMMENT_SUB  "commands/comment.c CommentObject -> catalog/objectaddress.c get_object_address_relobject (table of a constraint/trigger/rule/policy: AccessShareLock)"
 #define SRC_LOCK         "commands/lockcmds.c LockTableCommand (the mode written)"
 #define SRC_COMMENT      "commands/comment.c CommentObject -> get_object_address (ShareUpdateExclusiveLock)"
 #define SRC_RENAME       "commands/tablecmds.c RenameRelation / renameatt / RenameConstraint (AccessExclusiveLock; ShareUpdateExclusiveLock for ALTER INDEX RENAME)"
@@ -78,7 +87,7 @@
 static const char *const via_names[] = {
 	"named", "table_of_index", "indexes_of", "fk_referenced", "fk_referencing",
 	"default_partition", "dependent_views", "fk_of_constraint", "children", "view_base",
-	"parent", "parent_default", "matview_base",
+	"parent", "parent_default", "matview_base", "domain_tables", "clustered_tables", "sequence",
 };
 
 const char *sw_via_name(enum sw_via v)
@@ -143,12 +152,44 @@ static void set_named(struct sw_impact *im, const char *object, enum sw_lockmode
 	sw_impact_add_lock(im, object, SW_VIA_NAMED, NULL, mode, source);
 }
 
+/* Add a lock PostgreSQL may take in a weaker mode or not at all: the
+ * prediction is an upper bound, and says why. */
+static void add_conservative(struct sw_impact *im, const char *object, enum sw_via via, const char *detail,
+			     enum sw_lockmode mode, const char *source, const char *why)
+{
+	sw_impact_add_lock(im, object, via, detail, mode, source);
+	for (size_t i = 0; i < im->n_locks; i++)
+		if (im->locks[i].via == via && strcmp(im->locks[i].object, object) == 0 &&
+		    ((!detail && !im->locks[i].detail) ||
+		     (detail && im->locks[i].detail && strcmp(detail, im->locks[i].detail) == 0)))
+			im->locks[i].conservative = why;
+	if (!im->conservative)
+		im->conservative = why;
+}
+
 static void drop_lock(struct sw_impact *im, size_t i)
 {
 	free(im->locks[i].object);
 	free(im->locks[i].detail);
 	memmove(&im->locks[i], &im->locks[i + 1], (im->n_locks - i - 1) * sizeof(im->locks[0]));
 	im->n_locks--;
+}
+
+/* Utility statements read no rows: the view/children entries added for
+ * the relations a query reads (dml_secondaries) do not apply. */
+static void drop_query_secondaries(struct sw_impact *im)
+{
+	for (size_t i = im->n_locks; i-- > 0;)
+		if (im->locks[i].via == SW_VIA_CHILDREN || im->locks[i].via == SW_VIA_VIEW_BASE)
+			drop_lock(im, i);
+}
+
+/* Marks the entry (object, via) as taken only when rows are written. */
+static void set_if_rows(struct sw_impact *im, const char *object, enum sw_via via)
+{
+	for (size_t i = 0; i < im->n_locks; i++)
+		if (im->locks[i].via == via && strcmp(im->locks[i].object, object) == 0)
+			im->locks[i].if_rows = true;
 }
 
 static void recompute_strongest(struct sw_impact *im)
@@ -179,6 +220,7 @@ void sw_impact_free(struct sw_impact *im)
 	free(im->type_table);
 	free(im->type_column);
 	free(im->type_new);
+	free(im->fails_if);
 	sw_live_free(im->live);
 	free(im);
 }
@@ -212,6 +254,7 @@ struct sw_impact *sw_impact_dup(const struct sw_impact *im)
 	d->type_table = dup0(im->type_table);
 	d->type_column = dup0(im->type_column);
 	d->type_new = dup0(im->type_new);
+	d->fails_if = dup0(im->fails_if);
 	d->live = sw_live_dup(im->live);
 	return d;
 }
@@ -274,6 +317,14 @@ static void safer(struct sw_impact *im, const char *text)
 {
 	if (!im->safer)
 		im->safer = sw_xstrdup(text);
+}
+
+/* Advice to use a CONCURRENTLY variant: moot for a table created earlier in the same transaction. */
+static void safer_concurrently(struct sw_impact *im, const char *text)
+{
+	if (!im->safer)
+		im->safer_concurrently = true;
+	safer(im, text);
 }
 
 static bool nonempty(const char *s)
@@ -466,7 +517,7 @@ static void impact_index(struct sw_impact *im, const PgQuery__IndexStmt *ix, str
 		im->concurrently = true;
 		no_tx(im, TXB_CIC);
 	} else {
-		safer(im, "CREATE INDEX CONCURRENTLY (outside a transaction block) takes ShareUpdateExclusiveLock, "
+		safer_concurrently(im, "CREATE INDEX CONCURRENTLY (outside a transaction block) takes ShareUpdateExclusiveLock, "
 		      "so writes continue while the index is built; check for an INVALID index if it fails");
 	}
 	undo_worse(u, SW_REV_REVERSIBLE);
@@ -516,7 +567,7 @@ static void impact_drop(struct sw_impact *im, const PgQuery__DropStmt *d, struct
 				set_named(im, name, SW_LOCK_SHARE_UPDATE_EXCLUSIVE, SRC_DROP_REL);
 				no_tx(im, TXB_DIC);
 			} else {
-				safer(im, "DROP INDEX CONCURRENTLY (outside a transaction block) waits for running "
+				safer_concurrently(im, "DROP INDEX CONCURRENTLY (outside a transaction block) waits for running "
 				      "queries instead of blocking reads and writes of the table");
 			}
 			undo_worse(u, SW_REV_REVERSIBLE);
@@ -619,6 +670,21 @@ static void impact_alter_cmd(struct sw_impact *im, const char *table, const char
 					else if (ct == CT(CHECK) && !cd->constraints[i]->constraint->skip_validation)
 						add_scan(im, "a CHECK on the new column is checked against every row");
 				}
+			{
+				bool notnull = false, filled = false;
+				for (size_t i = 0; i < cd->n_constraints; i++)
+					if (cd->constraints[i]->node_case == NC(CONSTRAINT)) {
+						PgQuery__ConstrType ct = cd->constraints[i]->constraint->contype;
+						notnull |= ct == CT(NOTNULL) || ct == CT(PRIMARY);
+						filled |= ct == CT(DEFAULT) || ct == CT(IDENTITY) || ct == CT(GENERATED);
+					}
+				filled |= cd->raw_default != NULL || (cd->identity && cd->identity[0]) ||
+					  (cd->generated && cd->generated[0]);
+				if (notnull && !filled && !im->fails_if)
+					im->fails_if = sw_xasprintf("the table has rows: ADD COLUMN %s NOT NULL without a DEFAULT "
+								    "fills existing rows with NULL and PostgreSQL refuses "
+								    "(tablecmds.c ATRewriteTable: column contains null values)", qc);
+			}
 			if (st->rewrites_table)
 				add_rewrite(im, "ADD COLUMN fills every existing row (volatile default, serial, identity "
 					    "or stored generated column: tablecmds.c ATExecAddColumn sets AT_REWRITE_DEFAULT_VAL)");
@@ -684,7 +750,7 @@ static void impact_alter_cmd(struct sw_impact *im, const char *table, const char
 				if (!nonempty(c->indexname)) {
 					add_scan(im, "the constraint builds its index by reading every row under "
 						 "AccessExclusiveLock");
-					safer(im, "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... "
+					safer_concurrently(im, "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... "
 					      "USING INDEX (brief lock)");
 				}
 				break;
@@ -762,8 +828,12 @@ static void impact_alter_cmd(struct sw_impact *im, const char *table, const char
 			if (pc->concurrent) {
 				im->concurrently = true;
 				no_tx(im, TXB_DETACH);
+				if (!im->fails_if)
+					im->fails_if = sw_xstrdup("the parent has a default partition: PostgreSQL 15 refuses DETACH "
+								  "PARTITION ... CONCURRENTLY then (tablecmds.c ATExecDetachPartition: "
+								  "cannot detach partitions concurrently when a default partition exists)");
 			} else {
-				safer(im, "DETACH PARTITION ... CONCURRENTLY (outside a transaction block) takes only "
+				safer_concurrently(im, "DETACH PARTITION ... CONCURRENTLY (outside a transaction block) takes only "
 				      "ShareUpdateExclusiveLock on the parent");
 			}
 			sw_impact_add_lock(im, table, SW_VIA_DEFAULT_PARTITION, NULL, SW_LOCK_ACCESS_EXCLUSIVE,
@@ -861,19 +931,103 @@ static bool alter_type_target(const PgQuery__TypeName *tn, char **name, int *mod
 	return true;
 }
 
+/*
+ * ALTER TABLE subcommand lock level: tablecmds.c AlterTableGetLockLevel via
+ * the lock table, with the cases it decides from the subcommand's contents.
+ */
+static enum sw_lockmode alter_cmd_mode(const PgQuery__AlterTableCmd *c)
+{
+	const struct sw_pg_at_lock *e = sw_pg_at_lock_find(c->subtype);
+	enum sw_lockmode m = e ? e->mode : SW_LOCK_ACCESS_EXCLUSIVE;
+
+	switch (c->subtype) {
+	case AT(AddConstraint): case AT(AddConstraintRecurse):
+		/* FOREIGN KEY: ShareRowExclusiveLock (both tables); others AccessExclusiveLock. */
+		if (c->def && c->def->node_case == NC(CONSTRAINT) && c->def->constraint->contype == CT(FOREIGN))
+			m = SW_LOCK_SHARE_ROW_EXCLUSIVE;
+		break;
+	case AT(DetachPartition):
+		if (c->def && c->def->node_case == NC(PARTITION_CMD) && c->def->partition_cmd->concurrent)
+			m = SW_LOCK_SHARE_UPDATE_EXCLUSIVE;
+		break;
+	case AT(SetRelOptions): case AT(ResetRelOptions): {
+		/* reloptions.c AlterTableGetRelOptionsLockLevel: strongest over the named options;
+		 * an empty list is AccessExclusiveLock. */
+		const PgQuery__List *l = c->def && c->def->node_case == NC(LIST) ? c->def->list : NULL;
+		m = SW_LOCK_NONE;
+		if (!l || !l->n_items)
+			return SW_LOCK_ACCESS_EXCLUSIVE;
+		for (size_t i = 0; i < l->n_items; i++)
+			if (l->items[i]->node_case == NC(DEF_ELEM))
+				m = sw_lock_stronger(m, sw_pg_reloption_lock(l->items[i]->def_elem->defname));
+		if (m == SW_LOCK_NONE)
+			m = SW_LOCK_ACCESS_EXCLUSIVE;  /* unknown option: PostgreSQL refuses it */
+		break;
+	}
+	default:
+		break;
+	}
+	return m;
+}
+
+#define WHY_AT_CATALOG "only the children that have the constraint or trigger (catalog) are locked"
+#define WHY_AT_FK_PART "a foreign key or index constraint on a partitioned table is created on each partition; " \
+	"the partitions' locks depend on the catalog"
+
+/* The children (partitions, inheritance children) a subcommand recurses to,
+ * unless the table is written with ONLY. */
+static void alter_cmd_children(struct sw_impact *im, const char *table, const PgQuery__RangeVar *rv,
+			       const PgQuery__AlterTableCmd *c)
+{
+	const struct sw_pg_at_lock *e = sw_pg_at_lock_find(c->subtype);
+	enum sw_lockmode m = alter_cmd_mode(c);
+
+	if (!e || !rv || !rv->inh || e->recurse == SW_AT_NO_RECURSE)
+		return;
+	if ((c->subtype == AT(AddConstraint) || c->subtype == AT(AddConstraintRecurse)) && c->def &&
+	    c->def->node_case == NC(CONSTRAINT) && c->def->constraint->contype != CT(CHECK)) {
+		add_conservative(im, table, SW_VIA_CHILDREN, NULL, m, e->source, WHY_AT_FK_PART);
+		return;
+	}
+	if (e->recurse == SW_AT_RECURSE_CATALOG)
+		add_conservative(im, table, SW_VIA_CHILDREN, NULL, m, e->source, WHY_AT_CATALOG);
+	else
+		sw_impact_add_lock(im, table, SW_VIA_CHILDREN, NULL, m, e->source);
+}
+
 static void impact_alter_table(struct sw_impact *im, const PgQuery__AlterTableStmt *a, struct undo *u,
 			       const struct sw_stmt *st)
 {
 	char *table = a->relation ? pgw_rangevar_name(a->relation) : sw_xstrdup("?");
 	char *qtable = qrangevar(a->relation);
 
-	/* The classifier put the table in with the strongest subcommand lock. */
-	for (size_t i = 0; i < im->n_locks; i++)
-		if (im->locks[i].via == SW_VIA_NAMED && strcmp(im->locks[i].object, table) == 0)
-			im->locks[i].source = SRC_ALTER_TABLE;
+	enum sw_lockmode mode = SW_LOCK_NONE;
+	const char *source = SRC_ALTER_TABLE;
+
+	drop_query_secondaries(im);
+
+	/* The table's lock: the strongest subcommand level of the lock table
+	 * (pg_lock_table.c), replacing the classifier's estimate. */
+	for (size_t i = 0; i < a->n_cmds; i++) {
+		const PgQuery__AlterTableCmd *c;
+		enum sw_lockmode m;
+		if (a->cmds[i]->node_case != NC(ALTER_TABLE_CMD))
+			continue;
+		c = a->cmds[i]->alter_table_cmd;
+		m = alter_cmd_mode(c);
+		if (m > mode) {
+			const struct sw_pg_at_lock *e = sw_pg_at_lock_find(c->subtype);
+			mode = m;
+			source = e ? e->source : SRC_ALTER_TABLE;
+		}
+	}
+	if (a->relation && mode != SW_LOCK_NONE)
+		set_named(im, table, mode, source);
 	for (size_t i = 0; i < a->n_cmds; i++)
-		if (a->cmds[i]->node_case == NC(ALTER_TABLE_CMD))
+		if (a->cmds[i]->node_case == NC(ALTER_TABLE_CMD)) {
+			alter_cmd_children(im, table, a->relation, a->cmds[i]->alter_table_cmd);
 			impact_alter_cmd(im, table, qtable, a->objtype, a->cmds[i]->alter_table_cmd, u, st);
+		}
 	/* A lone ALTER COLUMN TYPE without USING or COLLATE: live context can read the old type. */
 	if (a->n_cmds == 1 && a->objtype == OT(TABLE) && a->cmds[0]->node_case == NC(ALTER_TABLE_CMD)) {
 		const PgQuery__AlterTableCmd *c = a->cmds[0]->alter_table_cmd;
@@ -901,6 +1055,15 @@ static void impact_rename(struct sw_impact *im, const PgQuery__RenameStmt *r, st
 	if (nm)
 		set_named(im, nm, r->rename_type == OT(INDEX) ? SW_LOCK_SHARE_UPDATE_EXCLUSIVE :
 			  SW_LOCK_ACCESS_EXCLUSIVE, SRC_RENAME);
+	/* tablecmds.c renameatt_internal recurses to every child (unless ONLY);
+	 * rename_constraint_internal only for inherited CHECK constraints. */
+	if (nm && r->relation && r->relation->inh && r->rename_type == OT(COLUMN))
+		sw_impact_add_lock(im, nm, SW_VIA_CHILDREN, NULL, SW_LOCK_ACCESS_EXCLUSIVE,
+				   "commands/tablecmds.c renameatt_internal (recurses to every child)");
+	else if (nm && r->relation && r->relation->inh && r->rename_type == OT(TABCONSTRAINT))
+		add_conservative(im, nm, SW_VIA_CHILDREN, NULL, SW_LOCK_ACCESS_EXCLUSIVE,
+				 "commands/tablecmds.c rename_constraint_internal",
+				 "only children that inherited a CHECK constraint of that name are locked");
 	switch (r->rename_type) {
 	case OT(TABLE): case OT(VIEW): case OT(MATVIEW): case OT(INDEX): case OT(SEQUENCE):
 	case OT(FOREIGN_TABLE): {
@@ -957,7 +1120,7 @@ static void impact_reindex(struct sw_impact *im, const PgQuery__ReindexStmt *r)
 		im->concurrently = true;
 		no_tx(im, TXB_REINDEX);
 	} else {
-		safer(im, "REINDEX ... CONCURRENTLY (outside a transaction block) keeps the table writable");
+		safer_concurrently(im, "REINDEX ... CONCURRENTLY (outside a transaction block) keeps the table writable");
 	}
 	switch (r->kind) {
 	case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_TABLE:
@@ -979,12 +1142,6 @@ static void impact_reindex(struct sw_impact *im, const PgQuery__ReindexStmt *r)
 	}
 	add_scan(im, "REINDEX reads every row of the table to rebuild its indexes");
 	free(nm);
-}
-
-static bool is_relation_type(PgQuery__ObjectType t)
-{
-	return t == OT(TABLE) || t == OT(VIEW) || t == OT(MATVIEW) || t == OT(INDEX) ||
-	       t == OT(SEQUENCE) || t == OT(FOREIGN_TABLE);
 }
 
 /* Default lock sources for the relations the classifier listed. */
@@ -1021,6 +1178,141 @@ static void ri_locks(struct sw_impact *im, const PgQuery__RangeVar *rv, bool ref
 		im->locks[im->n_locks - 1].if_rows = true;
 	}
 	free(nm);
+}
+
+static bool defelem_named_false(PgQuery__Node *const *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->node_case == NC(DEF_ELEM) && v[i]->def_elem->defname &&
+		    strcmp(v[i]->def_elem->defname, name) == 0)
+			return !defelem_named_true(&v[i], 1, name);
+	return false;
+}
+
+/*
+ * COMMENT ON: catalog/objectaddress.c get_object_address with CommentObject's
+ * ShareUpdateExclusiveLock for relations and columns; for an object that
+ * lives on a table (constraint, trigger, rule, policy)
+ * get_object_address_relobject opens the table with AccessShareLock only.
+ */
+static void impact_comment(struct sw_impact *im, const PgQuery__CommentStmt *c)
+{
+	size_t k;
+	char *nm;
+	enum sw_lockmode m = SW_LOCK_SHARE_UPDATE_EXCLUSIVE;
+	const char *src = SRC_COMMENT;
+
+	drop_query_secondaries(im);
+	if (!c->object || c->object->node_case != NC(LIST) || !c->object->list->n_items)
+		return;
+	k = c->object->list->n_items;
+	switch (c->objtype) {
+	case OT(TABLE): case OT(VIEW): case OT(MATVIEW): case OT(INDEX): case OT(SEQUENCE): case OT(FOREIGN_TABLE):
+		break;
+	case OT(COLUMN):
+		k--;
+		break;
+	case OT(TABCONSTRAINT): case OT(TRIGGER): case OT(RULE): case OT(POLICY):
+		k--;
+		m = SW_LOCK_ACCESS_SHARE;
+		src = SRC_COMMENT_SUB;
+		break;
+	default:
+		return;
+	}
+	if (!k)
+		return;
+	nm = pgw_join_names(c->object->list->items, k);
+	if (*nm)
+		set_named(im, nm, m, src);
+	free(nm);
+}
+
+/* ALTER DOMAIN: the tables using the domain are checked under ShareLock. */
+static void impact_alter_domain(struct sw_impact *im, const PgQuery__AlterDomainStmt *d)
+{
+	const char *sub = d->subtype ? d->subtype : "";
+	bool validates = false;
+	char *nm;
+
+	if (strcmp(sub, "C") == 0)   /* ADD CONSTRAINT: validated unless NOT VALID */
+		validates = d->def && d->def->node_case == NC(CONSTRAINT) && !d->def->constraint->skip_validation;
+	else if (strcmp(sub, "O") == 0 || strcmp(sub, "V") == 0)  /* SET NOT NULL, VALIDATE CONSTRAINT */
+		validates = true;
+	if (!validates || !d->n_type_name)
+		return;
+	nm = pgw_join_names(d->type_name, d->n_type_name);
+	sw_impact_add_lock(im, nm, SW_VIA_DOMAIN_TABLES, NULL, SW_LOCK_SHARE, SRC_DOMAIN);
+	add_scan(im, "the domain's constraint is checked against every row of every table with a column of the "
+		 "domain (typecmds.c validateDomainConstraint), under ShareLock: writes wait");
+	if (strcmp(sub, "O") == 0 && !im->fails_if)
+		im->fails_if = sw_xasprintf("a column of domain %s holds NULL (typecmds.c AlterDomainNotNull)", nm);
+	free(nm);
+}
+
+/*
+ * Sequence functions with a literal argument: nextval, setval and currval
+ * open the sequence through init_sequence, which takes RowExclusiveLock
+ * (the regclass literal itself is resolved without a lock). Found with
+ * protobuf-c's reflection so every expression position is covered.
+ */
+static void seq_call(struct sw_impact *im, const PgQuery__FuncCall *f, bool if_rows)
+{
+	const char *fn, *lit = NULL;
+	const PgQuery__Node *a;
+	char *name;
+
+	if (!f->n_funcname || f->n_funcname > 2 || f->n_args < 1)
+		return;
+	fn = pgw_str(f->funcname[f->n_funcname - 1]);
+	if (f->n_funcname == 2 && (!pgw_str(f->funcname[0]) || strcmp(pgw_str(f->funcname[0]), "pg_catalog") != 0))
+		return;
+	if (!fn || (strcmp(fn, "nextval") != 0 && strcmp(fn, "setval") != 0 && strcmp(fn, "currval") != 0))
+		return;
+	a = f->args[0];
+	if (a && a->node_case == NC(TYPE_CAST) && a->type_cast->arg)
+		a = a->type_cast->arg;
+	if (a && a->node_case == NC(A_CONST) && a->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL &&
+	    a->a_const->sval)
+		lit = a->a_const->sval->sval;
+	if (!lit || !*lit || strchr(lit, '"'))
+		return;  /* quoted or computed names: not resolved statically */
+	name = sw_xstrdup(lit);
+	for (char *p = name; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	sw_impact_add_lock(im, name, SW_VIA_NAMED, NULL, SW_LOCK_ROW_EXCLUSIVE, SRC_SEQFUNC);
+	for (size_t i = 0; i < im->n_locks; i++)
+		if (im->locks[i].via == SW_VIA_NAMED && strcmp(im->locks[i].object, name) == 0 && if_rows)
+			im->locks[i].if_rows = true;
+	im->category = "dml.sequence_function";
+	free(name);
+}
+
+static void seq_calls(struct sw_impact *im, const ProtobufCMessage *m, bool if_rows, int depth)
+{
+	const ProtobufCMessageDescriptor *d;
+	if (!m || depth > 500)
+		return;
+	d = m->descriptor;
+	if (d == &pg_query__func_call__descriptor)
+		seq_call(im, (const PgQuery__FuncCall *)m, if_rows);
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *base = (const char *)m;
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + f->quantifier_offset);
+			ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(base + f->offset);
+			for (size_t k = 0; k < n; k++)
+				seq_calls(im, v[k], if_rows, depth + 1);
+		} else {
+			seq_calls(im, *(const ProtobufCMessage *const *)(base + f->offset), if_rows, depth + 1);
+		}
+	}
 }
 
 static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct undo *u, const struct sw_stmt *st)
@@ -1062,6 +1354,18 @@ static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct und
 			impact_node(im, n->explain_stmt->query, u, st);
 		break;
 	case NC(COPY_STMT):
+		/* commands/copy.c DoCopy: table_openrv(RowExclusiveLock) for FROM, AccessShareLock for TO;
+		 * COPY FROM routes rows to partitions and checks foreign keys only for rows it writes. */
+		if (n->copy_stmt->relation) {
+			char *nm = pgw_rangevar_name(n->copy_stmt->relation);
+			set_named(im, nm, n->copy_stmt->is_from ? SW_LOCK_ROW_EXCLUSIVE : SW_LOCK_ACCESS_SHARE, SRC_COPY);
+			if (n->copy_stmt->is_from) {
+				sw_impact_add_lock(im, nm, SW_VIA_CHILDREN, NULL, SW_LOCK_ROW_EXCLUSIVE, SRC_CHILDREN);
+				set_if_rows(im, nm, SW_VIA_CHILDREN);
+				ri_locks(im, n->copy_stmt->relation, true, false);
+			}
+			free(nm);
+		}
 		if (n->copy_stmt->is_from)
 			undo_worse(u, SW_REV_UNKNOWN);
 		break;
@@ -1129,6 +1433,9 @@ static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct und
 			free(nm);
 		} else {
 			no_tx(im, TXB_CLUSTER);
+			add_conservative(im, "(database)", SW_VIA_CLUSTERED_TABLES, NULL, SW_LOCK_ACCESS_EXCLUSIVE,
+					 SRC_CLUSTER_ALL, "CLUSTER without a table clusters every table the user owns that has "
+					 "an index marked clustered: the set comes from the catalog when it runs");
 		}
 		add_rewrite(im, "CLUSTER rewrites the table in index order under AccessExclusiveLock");
 		safer(im, "pg_repack (an extension) reorders a table without holding AccessExclusiveLock for the copy");
@@ -1141,6 +1448,28 @@ static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct und
 			im->locks[i].source = SRC_VACUUM;
 		if (v->is_vacuumcmd)
 			no_tx(im, TXB_VACUUM);
+		if (v->is_vacuumcmd && !full && !defelem_named_false(v->options, v->n_options, "truncate"))
+			for (size_t i = 0, k = im->n_locks; i < k; i++)
+				if (im->locks[i].via == SW_VIA_NAMED) {
+					char *obj = sw_xstrdup(im->locks[i].object);
+					add_conservative(im, obj, SW_VIA_NAMED, "truncation", SW_LOCK_ACCESS_EXCLUSIVE,
+							 SRC_VACUUM_TRUNC, WHY_VACUUM_TRUNC);
+					free(obj);
+				}
+		/* vacuum.c expand_vacuum_rel: a partitioned table's partitions are processed
+		 * too (ShareUpdateExclusiveLock each); inheritance children are only sampled
+		 * (analyze.c acquire_inherited_sample_rows: AccessShareLock). */
+		for (size_t i = 0, k = im->n_locks; i < k; i++)
+			if (im->locks[i].via == SW_VIA_NAMED && !im->locks[i].detail) {
+				char *obj = sw_xstrdup(im->locks[i].object);
+				add_conservative(im, obj, SW_VIA_CHILDREN, NULL, im->locks[i].mode, SRC_VACUUM,
+						 "partitions get the table's lock; inheritance children (catalog) only "
+						 "AccessShareLock while ANALYZE samples them");
+				free(obj);
+			}
+		if (v->is_vacuumcmd && !v->n_rels)
+			im->conservative = "VACUUM without a table processes every table the user may vacuum "
+					   "(catalog-found); each gets ShareUpdateExclusiveLock in turn";
 		if (full) {
 			add_rewrite(im, "VACUUM FULL copies the table into new files under AccessExclusiveLock");
 			safer(im, "plain VACUUM (ShareUpdateExclusiveLock) or pg_repack instead of VACUUM FULL");
@@ -1162,7 +1491,7 @@ static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct und
 			add_scan(im, "REFRESH ... CONCURRENTLY recomputes the view and diffs it against the old contents");
 		} else {
 			add_rewrite(im, "REFRESH MATERIALIZED VIEW fills new storage and swaps it in (matview.c refresh_by_heap_swap)");
-			safer(im, "REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index) keeps the view readable");
+			safer_concurrently(im, "REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index) keeps the view readable");
 		}
 		undo_worse(u, SW_REV_NONE_NEEDED);
 		free(nm);
@@ -1173,20 +1502,15 @@ static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct und
 			im->locks[i].source = SRC_LOCK;
 		undo_worse(u, SW_REV_NONE_NEEDED);
 		break;
-	case NC(COMMENT_STMT): {
-		const PgQuery__CommentStmt *c = n->comment_stmt;
-		if ((is_relation_type(c->objtype) || c->objtype == OT(COLUMN)) && c->object &&
-		    c->object->node_case == NC(LIST) && c->object->list->n_items) {
-			size_t k = c->object->list->n_items - (c->objtype == OT(COLUMN) ? 1 : 0);
-			char *nm = pgw_join_names(c->object->list->items, k);
-			if (*nm)
-				set_named(im, nm, SW_LOCK_SHARE_UPDATE_EXCLUSIVE, SRC_COMMENT);
-			free(nm);
-		}
+	case NC(COMMENT_STMT):
+		impact_comment(im, n->comment_stmt);
 		undo_worse(u, SW_REV_REVERSIBLE);
 		undo_prepend(u, "-- COMMENT ON ... IS <the previous comment> (obj_description, saved before)");
 		break;
-	}
+	case NC(ALTER_DOMAIN_STMT):
+		impact_alter_domain(im, n->alter_domain_stmt);
+		undo_worse(u, SW_REV_UNKNOWN);
+		break;
 	case NC(GRANT_STMT):
 		/* aclchk.c objectNamesToOids: RangeVarGetRelid(relvar, NoLock, false):
 		 * GRANT and REVOKE change only the catalog and take no table lock. */
@@ -1299,8 +1623,30 @@ void sw_pg_impact(const void *pg_node, struct sw_stmt *st)
 			sw_impact_add_lock(im, st->objects[i].name, SW_VIA_NAMED, NULL, m, default_source(m));
 	}
 	dml_secondaries(im, n);
-	if (n)
+	if (n) {
+		const struct sw_pg_stmt_lock *e = sw_pg_stmt_lock_find(n->node_case);
+		im->category = e ? e->category : "other";
+		im->conservative = e ? e->conservative : NULL;
+		if (n->node_case == NC(COPY_STMT))
+			im->category = n->copy_stmt->is_from ? "utility.copy_from" : "utility.copy_to";
 		impact_node(im, n, &u, st);
+		switch (n->node_case) {
+		case NC(SELECT_STMT): case NC(INSERT_STMT): case NC(UPDATE_STMT): case NC(DELETE_STMT):
+		case NC(MERGE_STMT): case NC(CREATE_TABLE_AS_STMT): case NC(DECLARE_CURSOR_STMT): case NC(COPY_STMT):
+		case NC(ALTER_TABLE_STMT): case NC(CALL_STMT):
+			/* With relations, the function runs once per row: no rows, no lock. */
+			seq_calls(im, (const ProtobufCMessage *)n, im->n_locks > 0, 0);
+			break;
+		case NC(EXPLAIN_STMT):
+			if (st->traits & SW_TRAIT_EXECUTES)
+				seq_calls(im, (const ProtobufCMessage *)n, im->n_locks > 0, 0);
+			break;
+		default:
+			break;
+		}
+	} else {
+		im->category = "other";
+	}
 	if (st->cls == SW_CLASS_UNKNOWN)
 		undo_worse(&u, SW_REV_UNKNOWN);
 	if (st->rewrites_table && !im->rewrite && !im->concurrently)

@@ -34,6 +34,9 @@ enum sw_via {
 	SW_VIA_PARENT,             /* if the relation is a partition: its partitioned parent */
 	SW_VIA_PARENT_DEFAULT,     /* if the relation is a partition: the parent's default partition */
 	SW_VIA_MATVIEW_BASE,       /* the relations a materialized view's query reads (REFRESH) */
+	SW_VIA_DOMAIN_TABLES,      /* object is a domain: every table with a column of it */
+	SW_VIA_CLUSTERED_TABLES,   /* every table with an index marked clustered (CLUSTER without a table) */
+	SW_VIA_SEQUENCE,           /* object is a sequence named in a sequence function's argument */
 };
 const char *sw_via_name(enum sw_via v);
 
@@ -44,6 +47,8 @@ struct sw_lock_entry {
 	enum sw_lockmode mode;
 	const char *source;    /* static: the PostgreSQL 15 source that takes this lock */
 	bool if_rows;          /* taken only when rows are written (foreign-key checks) */
+	const char *conservative; /* static; NULL when exact, else why the mode (or the relation set)
+	                           * is only an upper bound: PostgreSQL may take less */
 };
 
 enum sw_reversibility {
@@ -71,6 +76,8 @@ struct sw_impact {
 	enum sw_reversibility reversibility;
 	char *rollback;          /* the statement that undoes it (SW_REV_REVERSIBLE), may be NULL */
 	char *safer;             /* a safer way to get the same result, may be NULL */
+	bool safer_concurrently; /* safer is a CONCURRENTLY variant (moot for a table created earlier in the
+				    same transaction, which no other session can see yet) */
 	enum sw_lockmode strongest; /* strongest mode in locks */
 	char *not_null_table;    /* ALTER TABLE ... SET NOT NULL: the table (as in locks) and */
 	char *not_null_column;   /* the column, for live context's NULL count; NULL otherwise */
@@ -80,6 +87,9 @@ struct sw_impact {
 	char *type_new;          /* pg_attribute.atttypmod), so live context can read the old type */
 	int type_newmod;         /* and predict the rewrite (sw_pg_alter_type_rewrites) */
 	struct sw_live *live;    /* live context (live_context.h), NULL when none was asked for */
+	const char *category;    /* static: the statement category of the lock table (pg_lock_table.h) */
+	const char *conservative; /* static: why some lock is only an upper bound, NULL when all are exact */
+	char *fails_if;          /* when PostgreSQL 15 refuses the statement (e.g. "the table has rows") */
 };
 
 /* Fill st->impact from the statement's parse tree (a PgQuery__Node *). */

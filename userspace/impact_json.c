@@ -26,6 +26,10 @@ json_t *sw_lock_entry_json(const struct sw_lock_entry *e)
 	json_object_set_new(o, "blocks_writes", json_boolean(sw_lock_blocks_writes(e->mode)));
 	if (e->if_rows)
 		json_object_set_new(o, "if_rows", json_true());
+	if (e->conservative) {
+		json_object_set_new(o, "conservative", json_true());
+		json_object_set_new(o, "conservative_why", json_string(e->conservative));
+	}
 	json_object_set_new(o, "source", json_string(e->source ? e->source : ""));
 	return o;
 }
@@ -95,6 +99,13 @@ void sw_impact_json_add(json_t *o, const struct sw_stmt *st)
 		json_array_append_new(ls, sw_lock_entry_json(&im->locks[i]));
 	json_object_set_new(o, "lock_set", ls);
 	json_object_set_new(o, "lock_set_partial", json_boolean(im->lock_set_partial));
+	if (im->category)
+		json_object_set_new(o, "lock_category", json_string(im->category));
+	json_object_set_new(o, "conservative", json_boolean(im->conservative != NULL));
+	if (im->conservative)
+		json_object_set_new(o, "conservative_why", json_string(im->conservative));
+	if (im->fails_if)
+		json_object_set_new(o, "fails_if", sw_json_text(im->fails_if));
 	json_object_set_new(o, "strongest_lock", im->strongest ? json_string(sw_lock_name(im->strongest)) : json_null());
 	json_object_set_new(o, "blocks", json_string(sw_lock_blocks_text(im->strongest)));
 	json_object_set_new(o, "rewrite", json_boolean(im->rewrite));

@@ -232,3 +232,100 @@ COMMENT ON TABLE s.plain IS 'plain';
 COMMENT ON COLUMN s.plain.a IS 'a';
 GRANT SELECT ON s.plain TO PUBLIC;
 REVOKE SELECT ON s.plain FROM PUBLIC;
+
+-- comment on (commands/comment.c CommentObject -> get_object_address)
+COMMENT ON INDEX s.plain_a_idx IS 'x';
+COMMENT ON VIEW s.v IS 'x';
+COMMENT ON MATERIALIZED VIEW s.mv IS 'x';
+COMMENT ON SEQUENCE s.seq IS 'x';
+COMMENT ON CONSTRAINT plain_a_check ON s.plain IS 'x';
+COMMENT ON TRIGGER plain_trg ON s.plain IS 'x';
+COMMENT ON POLICY plain_pol ON s.plain IS 'x';
+COMMENT ON RULE nulls_rule ON s.nulls IS 'x';
+COMMENT ON SCHEMA s IS 'x';
+COMMENT ON FUNCTION s.trg() IS 'x';
+
+-- grant / revoke (aclchk.c: no relation lock)
+GRANT SELECT (a) ON s.plain TO PUBLIC;
+GRANT USAGE ON SEQUENCE s.seq TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA s TO PUBLIC;
+REVOKE ALL ON s.parent FROM PUBLIC;
+GRANT USAGE ON SCHEMA s TO PUBLIC;
+
+-- sequence functions (sequence.c init_sequence: RowExclusiveLock on the sequence)
+SELECT setval('s.seq', 5);
+SELECT nextval('s.seq'), currval('s.seq');
+SELECT pg_catalog.setval('s.seq'::regclass, 3, true);
+SELECT nextval('s.seq') FROM s.other;
+
+-- copy (copy.c DoCopy)
+COPY s.lonely FROM STDIN;
+COPY s.meas FROM STDIN;
+COPY s.child FROM STDIN;
+COPY s.parent (id, name) TO STDOUT;
+COPY (SELECT * FROM s.parent) TO STDOUT;
+
+-- relation options (reloptions.c lock levels): view options need AccessExclusiveLock
+ALTER TABLE s.plain SET (toast_tuple_target = 200);
+ALTER TABLE s.plain SET (user_catalog_table = true);
+ALTER TABLE s.plain SET (toast.autovacuum_enabled = false);
+ALTER TABLE s.plain SET (vacuum_truncate = false, fillfactor = 50);
+ALTER TABLE s.plain SET (fillfactor = 50, user_catalog_table = false);
+ALTER VIEW s.v SET (security_barrier = true);
+ALTER VIEW s.v SET (check_option = local);
+ALTER VIEW s.v SET (security_invoker = true);
+ALTER VIEW s.v RESET (security_barrier);
+ALTER MATERIALIZED VIEW s.mv SET (fillfactor = 80);
+
+-- alter table on partitioned and inheritance parents (recursion: tablecmds.c ATPrepCmd)
+ALTER TABLE s.meas ADD COLUMN z int;
+ALTER TABLE s.inh_parent ADD COLUMN z int;
+ALTER TABLE s.meas ALTER COLUMN id SET STATISTICS 100;
+ALTER TABLE s.meas ALTER COLUMN id SET DEFAULT 1;
+ALTER TABLE s.meas ADD CONSTRAINT mc CHECK (id > 0);
+ALTER TABLE s.meas ALTER COLUMN id SET NOT NULL;
+ALTER TABLE s.meas ALTER COLUMN id TYPE bigint;
+ALTER TABLE s.meas DROP COLUMN id;
+ALTER TABLE s.meas RENAME COLUMN id TO id2;
+ALTER TABLE s.inh_parent RENAME COLUMN id TO id2;
+ALTER TABLE s.meas OWNER TO CURRENT_USER;
+ALTER TABLE s.meas ENABLE TRIGGER ALL;
+ALTER TABLE ONLY s.meas ALTER COLUMN id SET STATISTICS 10;
+
+-- drop not null (AccessExclusiveLock, recursing to partitions)
+ALTER TABLE s.nn ALTER COLUMN id DROP NOT NULL;
+ALTER TABLE s.meas_nn ALTER COLUMN id DROP NOT NULL;
+
+-- add column not null without a default: refused when the table has rows
+ALTER TABLE s.lonely ADD COLUMN nn int NOT NULL;
+ALTER TABLE s.plain ADD COLUMN nn int NOT NULL;
+ALTER TABLE s.plain ADD COLUMN nn2 int NOT NULL DEFAULT 0;
+
+-- detach concurrently (refused in a transaction block; with a default partition PostgreSQL 15 refuses it anyway)
+ALTER TABLE s.nopart DETACH PARTITION s.nopart_2024 CONCURRENTLY;
+
+-- domains (typecmds.c get_rels_with_domain: ShareLock on every table using the domain)
+ALTER DOMAIN s.posint ADD CONSTRAINT pos CHECK (VALUE > 0);
+ALTER DOMAIN s.posint ADD CONSTRAINT pos CHECK (VALUE > 0) NOT VALID;
+ALTER DOMAIN s.posint SET NOT NULL;
+ALTER DOMAIN s.nulldom SET NOT NULL;
+ALTER DOMAIN s.posint DROP NOT NULL;
+ALTER DOMAIN s.posint SET DEFAULT 1;
+CREATE DOMAIN s.newdom AS text;
+
+-- functions (PL/pgSQL bodies are not parse-analysed at CREATE)
+CREATE FUNCTION s.f4() RETURNS int LANGUAGE plpgsql AS 'BEGIN PERFORM 1 FROM s.other; RETURN 1; END';
+CREATE FUNCTION s.f5(anyelement) RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM s.other';
+ALTER FUNCTION s.trg() COST 5;
+
+-- maintenance: conservative and catalog-found
+ANALYZE s.meas;
+CLUSTER;
+VACUUM s.lonely;
+VACUUM (TRUNCATE false) s.lonely;
+
+-- other catalog-only statements
+CREATE SCHEMA s2;
+CREATE TYPE s.mood AS ENUM ('a', 'b');
+CREATE ROLE lock_corpus_role;
+ALTER TABLE s.plain ALTER COLUMN a SET (n_distinct = 5);

@@ -40,3 +40,15 @@ CREATE TABLE s.lonely (id int);
 CREATE INDEX lonely_idx ON s.lonely (id);
 CREATE SCHEMA "S";
 CREATE TABLE "S"."Mixed" ("Id" int);
+-- Lock-table categories (pg_lock_table.c): domains, inheritance children, NOT NULL columns.
+CREATE DOMAIN s.posint AS int;
+CREATE TABLE s.dom_user (id int, p s.posint);
+INSERT INTO s.dom_user VALUES (1, 1), (2, 2);
+CREATE TABLE s.dom_user2 (q s.posint);
+CREATE DOMAIN s.nulldom AS int;
+CREATE TABLE s.dom_nulls (p s.nulldom);
+INSERT INTO s.dom_nulls VALUES (NULL);
+CREATE TABLE s.inh_child () INHERITS (s.inh_parent);
+CREATE TABLE s.nn (id int NOT NULL, t text);
+CREATE TABLE s.meas_nn (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE s.meas_nn_1 PARTITION OF s.meas_nn FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');

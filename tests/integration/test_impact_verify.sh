@@ -33,9 +33,19 @@ summary=$(grep '^verify:' "$SW_TMP/verify.out")
 diag "$summary"
 grep -A4 -E '^(MISMATCH|error)' "$SW_TMP/verify.out" | sed 's/^/# /' >&2
 assert_eq "verify: every statement of the corpus agrees with PostgreSQL 15 (exit 0)" 0 "$rc"
-n=$(grep -cE '^(agree|MISMATCH|cited|error|skip) ' "$SW_TMP/verify.out")
+grep '^verify category' "$SW_TMP/verify.out" | sed 's/^/# /' >&2
+n=$(grep -cE '^(agree|MISMATCH|cited|error|skip|conservative|refused) ' "$SW_TMP/verify.out")
 if [ "$n" -ge 150 ]; then ok "verify: corpus has $n statements (>= 150)"; else not_ok "verify: corpus has >= 150 statements" "only $n"; fi
 assert_contains "verify: CONCURRENTLY is cited, not run" "$(grep -A1 '^cited' "$SW_TMP/verify.out")" "PreventInTransactionBlock"
+# The issue's categories each have a measured agreement line (pg_lock_table.c categories).
+for cat in ddl.comment privilege.grant dml.sequence_function utility.copy_from ddl.alter_table ddl.domain \
+	ddl.function maint.vacuum maint.cluster; do
+	assert_contains "verify: category $cat reported" "$(grep '^verify category' "$SW_TMP/verify.out")" "verify category $cat:"
+done
+assert_contains "verify: ADD COLUMN NOT NULL without DEFAULT on a table with rows is refused as predicted" \
+	"$(grep -A1 '^refused' "$SW_TMP/verify.out")" "the table has rows"
+assert_contains "verify: a conservative (catalog-dependent) prediction is reported as such, not as a mismatch" \
+	"$(grep '^conservative' "$SW_TMP/verify.out")" "ENABLE TRIGGER ALL"
 # Nothing was left behind: every statement was rolled back.
 assert_eq "verify: fixtures untouched (rolled back)" "100|true" \
 	"$(sql_db lockdb "$SW_PG_SUPER" "SELECT count(*) || '|' || (to_regclass('s.lonely') IS NOT NULL) FROM s.plain" >/dev/null; echo "$SQL_OUT")"

@@ -7,6 +7,7 @@
 #include "impact.h"
 #include "pg_catalog_data.h"
 #include "pg_locks.h"
+#include "pg_lock_table.h"
 #include "statement.h"
 
 static struct sw_analysis a;
@@ -230,6 +231,114 @@ static void test_live_inputs(void **state)
 	sw_analysis_free(&a);
 }
 
+/* The PostgreSQL 15 lock table (pg_lock_table.c) and the entries impact.c builds from it. */
+static void test_lock_table(void **state)
+{
+	const struct sw_impact *im;
+	const struct sw_lock_entry *e;
+	unsigned n;
+	const struct sw_pg_stmt_lock *sl = sw_pg_stmt_locks(&n);
+	(void)state;
+	/* every entry has a category and a source */
+	for (unsigned i = 0; i < n; i++) {
+		assert_non_null(sl[i].category);
+		assert_non_null(sl[i].source);
+	}
+	assert_int_equal(sw_pg_reloption_lock("fillfactor"), SW_LOCK_SHARE_UPDATE_EXCLUSIVE);
+	assert_int_equal(sw_pg_reloption_lock("security_barrier"), SW_LOCK_ACCESS_EXCLUSIVE);
+	assert_int_equal(sw_pg_reloption_lock("user_catalog_table"), SW_LOCK_ACCESS_EXCLUSIVE);
+	assert_int_equal(sw_pg_reloption_lock("no_such_option"), SW_LOCK_NONE);
+
+	/* reloptions: strongest over the options; view options need AccessExclusiveLock */
+	im = one("ALTER TABLE t SET (fillfactor = 50, autovacuum_enabled = off)");
+	assert_int_equal(lock_of(im, "t", SW_VIA_NAMED)->mode, SW_LOCK_SHARE_UPDATE_EXCLUSIVE);
+	im = one("ALTER TABLE t SET (fillfactor = 50, user_catalog_table = true)");
+	assert_int_equal(lock_of(im, "t", SW_VIA_NAMED)->mode, SW_LOCK_ACCESS_EXCLUSIVE);
+	im = one("ALTER VIEW v SET (security_barrier = true)");
+	assert_int_equal(lock_of(im, "v", SW_VIA_NAMED)->mode, SW_LOCK_ACCESS_EXCLUSIVE);
+	assert_string_equal(im->category, "ddl.alter_table");
+
+	/* DROP NOT NULL: AccessExclusiveLock, recursing to every child unless ONLY */
+	im = one("ALTER TABLE t ALTER COLUMN c DROP NOT NULL");
+	assert_int_equal(lock_of(im, "t", SW_VIA_NAMED)->mode, SW_LOCK_ACCESS_EXCLUSIVE);
+	e = lock_of(im, "t", SW_VIA_CHILDREN);
+	assert_non_null(e);
+	assert_int_equal(e->mode, SW_LOCK_ACCESS_EXCLUSIVE);
+	assert_null(e->conservative);
+	im = one("ALTER TABLE ONLY t ALTER COLUMN c SET STATISTICS 5");
+	assert_null(lock_of(im, "t", SW_VIA_CHILDREN));
+	/* catalog-dependent recursion is marked conservative */
+	im = one("ALTER TABLE t ENABLE TRIGGER ALL");
+	e = lock_of(im, "t", SW_VIA_CHILDREN);
+	assert_non_null(e);
+	assert_non_null(e->conservative);
+	assert_non_null(im->conservative);
+
+	/* ADD COLUMN NOT NULL without a default: refused when the table has rows */
+	im = one("ALTER TABLE t ADD COLUMN c int NOT NULL");
+	assert_non_null(im->fails_if);
+	assert_non_null(strstr(im->fails_if, "the table has rows"));
+	im = one("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0");
+	assert_null(im->fails_if);
+	im = one("ALTER TABLE p DETACH PARTITION c CONCURRENTLY");
+	assert_true(im->no_transaction_block);
+	assert_non_null(strstr(im->fails_if, "default partition"));
+
+	/* COMMENT ON: relations ShareUpdateExclusiveLock, the table of a sub-object AccessShareLock */
+	im = one("COMMENT ON VIEW s.v IS 'x'");
+	assert_int_equal(lock_of(im, "s.v", SW_VIA_NAMED)->mode, SW_LOCK_SHARE_UPDATE_EXCLUSIVE);
+	assert_null(lock_of(im, "s.v", SW_VIA_VIEW_BASE));
+	im = one("COMMENT ON TRIGGER tr ON s.t IS 'x'");
+	assert_int_equal(lock_of(im, "s.t", SW_VIA_NAMED)->mode, SW_LOCK_ACCESS_SHARE);
+	assert_string_equal(im->category, "ddl.comment");
+
+	/* GRANT: no relation lock */
+	im = one("GRANT SELECT ON s.t TO PUBLIC");
+	assert_int_equal(im->n_locks, 0);
+	assert_string_equal(im->category, "privilege.grant");
+
+	/* sequence functions: RowExclusiveLock on the sequence */
+	im = one("SELECT nextval('s.seq'), setval('S.Other', 1)");
+	assert_int_equal(lock_of(im, "s.seq", SW_VIA_NAMED)->mode, SW_LOCK_ROW_EXCLUSIVE);
+	assert_false(lock_of(im, "s.seq", SW_VIA_NAMED)->if_rows);
+	assert_int_equal(lock_of(im, "s.other", SW_VIA_NAMED)->mode, SW_LOCK_ROW_EXCLUSIVE);
+	assert_string_equal(im->category, "dml.sequence_function");
+	im = one("SELECT nextval('s.seq') FROM t");
+	assert_true(lock_of(im, "s.seq", SW_VIA_NAMED)->if_rows);
+
+	/* COPY: FROM RowExclusiveLock (partitions only for rows), TO AccessShareLock */
+	im = one("COPY t FROM STDIN");
+	assert_int_equal(lock_of(im, "t", SW_VIA_NAMED)->mode, SW_LOCK_ROW_EXCLUSIVE);
+	assert_true(lock_of(im, "t", SW_VIA_CHILDREN)->if_rows);
+	assert_string_equal(im->category, "utility.copy_from");
+	im = one("COPY t TO STDOUT");
+	assert_int_equal(lock_of(im, "t", SW_VIA_NAMED)->mode, SW_LOCK_ACCESS_SHARE);
+
+	/* ALTER DOMAIN: ShareLock on every table using the domain, unless NOT VALID */
+	im = one("ALTER DOMAIN s.d ADD CONSTRAINT c CHECK (VALUE > 0)");
+	assert_int_equal(lock_of(im, "s.d", SW_VIA_DOMAIN_TABLES)->mode, SW_LOCK_SHARE);
+	assert_true(im->scan);
+	im = one("ALTER DOMAIN s.d ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID");
+	assert_null(lock_of(im, "s.d", SW_VIA_DOMAIN_TABLES));
+	im = one("ALTER DOMAIN s.d SET NOT NULL");
+	assert_non_null(lock_of(im, "s.d", SW_VIA_DOMAIN_TABLES));
+	assert_non_null(im->fails_if);
+
+	/* CLUSTER without a table: catalog-found, conservative, not in a transaction block */
+	im = one("CLUSTER");
+	assert_true(im->no_transaction_block);
+	e = lock_of(im, "(database)", SW_VIA_CLUSTERED_TABLES);
+	assert_non_null(e);
+	assert_non_null(e->conservative);
+	/* VACUUM: the truncation phase's conditional AccessExclusiveLock is an upper bound */
+	im = one("VACUUM t");
+	assert_non_null(im->conservative);
+	im = one("VACUUM (TRUNCATE false) t");
+	for (size_t i = 0; i < im->n_locks; i++)
+		assert_true(im->locks[i].mode < SW_LOCK_ACCESS_EXCLUSIVE);
+	sw_analysis_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_copy_keeps_impact),
 		cmocka_unit_test(test_catalog_data),
 		cmocka_unit_test(test_live_inputs),
+		cmocka_unit_test(test_lock_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
