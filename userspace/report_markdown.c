@@ -1,9 +1,9 @@
 /*
  * GitHub-flavoured markdown report for `sqlward check --format markdown`
- * (see report_markdown.h). A migration file is read as a whole: statements
- * between BEGIN and COMMIT hold their locks until the COMMIT, so each one
- * lists the locks already held in its transaction, and a statement that
- * PostgreSQL refuses inside a transaction block is flagged there.
+ * (see report_markdown.h). Statements between BEGIN and COMMIT hold their
+ * locks until the COMMIT, so each one lists the locks already held in its
+ * transaction (cmd_check.c tracks them statement by statement), and a
+ * statement that PostgreSQL refuses inside a transaction block is flagged.
  */
 #include <string.h>
 #include "impact.h"
@@ -48,23 +48,6 @@ static void md_code(FILE *out, const char *s)
 		}
 	}
 	fputs("</code>", out);
-}
-
-/* Index of the BEGIN that statement i runs inside, or -1. */
-static long open_transaction(const struct sw_analysis *a, size_t i)
-{
-	long begin = -1;
-	for (size_t k = 0; k < i; k++) {
-		const char *c = a->stmts[k].command;
-		if ((a->stmts[k].cls != SW_CLASS_TRANSACTION && a->stmts[k].cls != SW_CLASS_TWO_PHASE) || !c)
-			continue;
-		if (strcmp(c, "BEGIN") == 0 || strcmp(c, "START TRANSACTION") == 0)
-			begin = (long)k;
-		else if (strcmp(c, "COMMIT") == 0 || strcmp(c, "ROLLBACK") == 0 ||
-			 strcmp(c, "PREPARE TRANSACTION") == 0)
-			begin = -1;
-	}
-	return begin;
 }
 
 static const char *icon(enum sw_verdict v)
@@ -153,12 +136,20 @@ static void md_live(FILE *out, const struct sw_live *lv)
 	fputs(" |\n", out);
 }
 
-void sw_md_stmt(FILE *out, const char *source, size_t i, const struct sw_analysis *a,
-		const struct sw_judgement *j)
+void sw_md_skipped(FILE *out, const struct sw_check_where *w, const char *note)
 {
-	const struct sw_stmt *st = &a->stmts[i];
+	fputs("> :fast_forward: ", out);
+	md_text(out, w->source);
+	fprintf(out, ":%lu: ", w->line);
+	md_text(out, note);
+	fputs("\n\n", out);
+}
+
+void sw_md_stmt(FILE *out, const struct sw_check_where *w, const struct sw_stmt *st, const struct sw_judgement *j,
+		const struct sw_md_tx *tx)
+{
 	const struct sw_impact *im = st->impact;
-	long begin = open_transaction(a, i);
+	long begin = tx ? tx->begin : -1;
 
 	totals.n++;
 	if (j->verdict == SW_VERDICT_DENY)
@@ -168,8 +159,8 @@ void sw_md_stmt(FILE *out, const char *source, size_t i, const struct sw_analysi
 	else
 		totals.allow++;
 	fprintf(out, "### %s · %s · ", icon(j->verdict), st->command ? st->command : "?");
-	md_text(out, source);
-	fprintf(out, " #%zu\n\n```sql\n%s\n```\n\n", i + 1, st->text ? st->text : "");
+	md_text(out, w->source);
+	fprintf(out, ":%lu #%zu\n\n```sql\n%s\n```\n\n", w->line, w->index + 1, st->text ? st->text : "");
 	fprintf(out, "| | |\n|---|---|\n");
 	fprintf(out, "| Verdict | %s (rule `%s`)", sw_verdict_name(j->verdict), j->rule_id ? j->rule_id : "?");
 	if (j->reason) {
@@ -212,7 +203,8 @@ void sw_md_stmt(FILE *out, const char *source, size_t i, const struct sw_analysi
 	if (im->no_transaction_block) {
 		if (begin >= 0)
 			fprintf(out, "| Transaction block | :x: **error here**: it is inside the transaction opened "
-				"at #%ld, and PostgreSQL refuses it inside BEGIN ... COMMIT (", begin + 1);
+				"at #%ld (line %lu), and PostgreSQL refuses it inside BEGIN ... COMMIT (", begin + 1,
+				tx->begin_line);
 		else
 			fputs("| Transaction block | must run on its own, outside BEGIN ... COMMIT (", out);
 		md_text(out, im->no_tx_source);
@@ -220,18 +212,12 @@ void sw_md_stmt(FILE *out, const char *source, size_t i, const struct sw_analysi
 		if (begin >= 0)
 			totals.problems++;
 	} else if (begin >= 0) {
-		bool any = false;
-		fprintf(out, "| Transaction | inside the transaction opened at #%ld: its locks are held until COMMIT", begin + 1);
-		for (size_t k = (size_t)begin + 1; k < i; k++) {
-			const struct sw_impact *p = a->stmts[k].impact;
-			for (size_t m = 0; p && m < p->n_locks; m++) {
-				if (p->locks[m].via != SW_VIA_NAMED || p->locks[m].mode < SW_LOCK_SHARE)
-					continue;
-				fputs(any ? ", " : "; already held: ", out);
-				md_code(out, p->locks[m].object);
-				fprintf(out, " %s", sw_lock_name(p->locks[m].mode));
-				any = true;
-			}
+		fprintf(out, "| Transaction | inside the transaction opened at #%ld (line %lu): its locks are held "
+			"until COMMIT", begin + 1, tx->begin_line);
+		for (size_t k = 0; k < tx->held_objects.n && k < tx->held_modes.n; k++) {
+			fputs(k ? ", " : "; already held: ", out);
+			md_code(out, tx->held_objects.v[k]);
+			fprintf(out, " %s", tx->held_modes.v[k]);
 		}
 		fputs(" |\n", out);
 	}

@@ -295,6 +295,178 @@ static void test_engine_mysql(void **state)
 	unlink(sql);
 }
 
+/* A temporary SQL file with text; path written into path (a mkstemp template). */
+static void sql_file(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, text);
+}
+
+/* psql scripts: meta-commands skipped, variables substituted, every result at FILE:LINE:COL. */
+static void test_psql_script_positions(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	sql_file(sql, "\\set tbl orders\n"
+		      "SELECT id FROM app.:tbl;\n"
+		      "\\i other.sql\n"
+		      "  SELECT *\n    FROM t WHERE WHERE x;\n"
+		      "PREPARE p AS DELETE FROM app.orders;\n"
+		      "EXECUTE p;\n"
+		      "DROP TABLE :nowhere;\n");
+	char *argv[] = { "check", "--format", "json", "--policy", policy_path, sql, NULL };
+	char *out;
+	int rc = run_check(&out, 6, argv);
+
+	assert_int_equal(rc, 1);
+	assert_int_equal(count_lines(out), 5);
+	json_t *a = nth_line(out, 0), *b = nth_line(out, 1), *e = nth_line(out, 3), *u = nth_line(out, 4);
+	assert_int_equal(json_integer_value(json_object_get(a, "line")), 2);
+	assert_string_equal(json_string_value(json_object_get(a, "statement")), "SELECT id FROM app.orders");
+	assert_string_equal(json_string_value(json_object_get(a, "verdict")), "allow");
+	/* the parse error's line and column, from the parser's cursor */
+	assert_int_equal(json_integer_value(json_object_get(b, "line")), 5);
+	assert_int_equal(json_integer_value(json_object_get(b, "column")), 18);
+	assert_string_equal(json_string_value(json_object_get(b, "class")), "unknown");
+	/* EXECUTE is judged as the DELETE it runs */
+	assert_int_equal(json_integer_value(json_object_get(e, "line")), 7);
+	assert_string_equal(json_string_value(json_object_get(e, "verdict")), "deny");
+	assert_string_equal(json_string_value(json_object_get(e, "rule")), "deny-destructive");
+	/* an unknown psql variable: not checkable, fail closed */
+	assert_string_equal(json_string_value(json_object_get(u, "class")), "unknown");
+	assert_string_not_equal(json_string_value(json_object_get(u, "verdict")), "allow");
+	json_decref(a);
+	json_decref(b);
+	json_decref(e);
+	json_decref(u);
+	free(out);
+	unlink(sql);
+}
+
+/* No CONCURRENTLY advice for a table created earlier in the same transaction. */
+static void test_created_in_transaction(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	sql_file(sql, "BEGIN;\nCREATE TABLE app.fresh (id int);\nCREATE INDEX fresh_id ON app.fresh (id);\n"
+		      "CREATE INDEX old_id ON app.orders (id);\nCOMMIT;\n");
+	char *argv[] = { "check", "--format", "json", "--policy", policy_path, sql, NULL };
+	char *out;
+	run_check(&out, 6, argv);
+	json_t *fresh = nth_line(out, 2), *old = nth_line(out, 3);
+	/* the impact's members are the statement's own ("safer": null when there is no advice) */
+	assert_null(json_string_value(json_object_get(fresh, "safer")));
+	const char *advice = json_string_value(json_object_get(old, "safer"));
+	if (!advice || !strstr(advice, "CONCURRENTLY"))
+		fail_msg("no CONCURRENTLY advice for an existing table: %s", out);
+	json_decref(fresh);
+	json_decref(old);
+	free(out);
+
+	char *md[] = { "check", "--format", "markdown", "--policy", policy_path, sql, NULL };
+	run_check(&out, 6, md);
+	assert_non_null(strstr(out, "inside the transaction opened at #1 (line 1)"));
+	assert_non_null(strstr(out, ":3 #3"));
+	free(out);
+	unlink(sql);
+}
+
+/* GitHub annotations: escaping, levels, positions. */
+static void test_github_format(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	sql_file(sql, "SELECT 1;\n\\echo hi\n\nDROP TABLE app.orders;\n");
+	char *argv[] = { "check", "--format", "github", "--policy", policy_path, sql, NULL };
+	char *out;
+	assert_int_equal(run_check(&out, 6, argv), 1);
+	char *want = NULL;
+	assert_true(asprintf(&want, "::error file=%s,line=4,col=1,title=sqlward%%3A deny (deny-destructive)::deny "
+				   "DROP TABLE app.orders", sql) > 0);
+	if (!strstr(out, want))
+		fail_msg("no \"%s\" in:\n%s", want, out);
+	assert_non_null(strstr(out, "::notice file="));
+	assert_null(strstr(out, "SELECT 1"));   /* allowed: not a finding */
+	free(want);
+	free(out);
+	unlink(sql);
+}
+
+/* SARIF 2.1.0: rules that fired, results with level and region. */
+static void test_sarif_format(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	sql_file(sql, "SELECT 1;\n  DROP TABLE app.orders;\nALTER TABLE app.orders ALTER COLUMN total TYPE numeric;\n");
+	char *argv[] = { "check", "--format", "sarif", "--policy", policy_path, sql, NULL };
+	char *out;
+	json_error_t e;
+	assert_int_equal(run_check(&out, 6, argv), 1);
+	json_t *log = json_loads(out, 0, &e);
+	if (!log)
+		fail_msg("not JSON: %s\n%s", e.text, out);
+	assert_string_equal(json_string_value(json_object_get(log, "version")), "2.1.0");
+	json_t *run = json_array_get(json_object_get(log, "runs"), 0);
+	json_t *rules = json_object_get(json_object_get(json_object_get(run, "tool"), "driver"), "rules");
+	json_t *results = json_object_get(run, "results");
+	assert_int_equal(json_array_size(rules), 2);
+	assert_int_equal(json_array_size(results), 2);
+	json_t *r0 = json_array_get(results, 0);
+	assert_string_equal(json_string_value(json_object_get(r0, "ruleId")), "deny-destructive");
+	assert_string_equal(json_string_value(json_object_get(r0, "level")), "error");
+	json_t *pl = json_object_get(json_array_get(json_object_get(r0, "locations"), 0), "physicalLocation");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(pl, "artifactLocation"), "uri")), sql);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(pl, "region"), "startLine")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(pl, "region"), "startColumn")), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(results, 1), "level")), "warning");
+	json_decref(log);
+	free(out);
+	unlink(sql);
+}
+
+/* Without --policy and without /etc/sqlward/policy.yaml: the built-in default policy. */
+static void test_builtin_default_policy(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	if (access("/etc/sqlward/policy.yaml", F_OK) == 0)
+		skip();
+	sql_file(sql, "DROP TABLE app.orders;\n");
+	unsetenv("SQLWARD_POLICY");
+	char *argv[] = { "check", "--format", "json", sql, NULL };
+	char *out;
+	assert_int_equal(run_check(&out, 4, argv), 1);
+	json_t *a = nth_line(out, 0);
+	assert_string_equal(json_string_value(json_object_get(a, "rule")), "deny-destructive");
+	json_decref(a);
+	free(out);
+	unlink(sql);
+}
+
+/* MariaDB: DELIMITER blocks as the mysql client splits them. */
+static void test_mariadb_delimiter_file(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	sql_file(sql, "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END//\nDELIMITER ;\n"
+		      "SELECT 1;\n");
+	char *argv[] = { "check", "--engine", "mysql", "--format", "json", "--policy", policy_path, sql, NULL };
+	char *out;
+	run_check(&out, 8, argv);
+	assert_int_equal(count_lines(out), 2);
+	json_t *a = nth_line(out, 0), *b = nth_line(out, 1);
+	assert_int_equal(json_integer_value(json_object_get(a, "line")), 2);
+	assert_string_equal(json_string_value(json_object_get(a, "statement")),
+			    "CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END");
+	assert_int_equal(json_integer_value(json_object_get(b, "line")), 4);
+	json_decref(a);
+	json_decref(b);
+	free(out);
+	unlink(sql);
+}
+
 int main(void)
 {
 	const char *top = getenv("SQLWARD_TOP");
@@ -307,6 +479,12 @@ int main(void)
 		cmocka_unit_test(test_settings_in_json),
 		cmocka_unit_test(test_bad_usage_exit_2),
 		cmocka_unit_test(test_engine_mysql),
+		cmocka_unit_test(test_psql_script_positions),
+		cmocka_unit_test(test_created_in_transaction),
+		cmocka_unit_test(test_github_format),
+		cmocka_unit_test(test_sarif_format),
+		cmocka_unit_test(test_builtin_default_policy),
+		cmocka_unit_test(test_mariadb_delimiter_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
