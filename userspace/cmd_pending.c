@@ -1,4 +1,5 @@
-/* `sqlward pending | show ID | approve ID | deny ID | status`: the reviewer's side. */
+/* `sqlward pending | show ID | approve ID | deny ID | status`: the reviewer's side; show, approve and
+ * deny also take a whole session (--session S, with --batch-digest to decide: see hold_batch.h). */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@ struct ctl_args {
 	const char *format;
 	const char *id;
 	const char *sha256;      /* approve/deny: the statement's hash must start with it */
+	const char *session;     /* show/approve/deny every hold of this session instead of one id */
+	const char *batch_digest;  /* approve/deny --session: the batch digest must start with it */
 	bool force;              /* approve: even though the server will cancel it on release */
 };
 
@@ -31,9 +34,12 @@ static int parse_ctl(int argc, char **argv, struct ctl_args *a, enum ctl_operand
 		{ "format", required_argument, NULL, 'f' },
 		{ "sha256", required_argument, NULL, 'x' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "session", required_argument, NULL, 'S' },
+		{ "batch-digest", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	bool deciding = strcmp(argv[0], "approve") == 0 || strcmp(argv[0], "deny") == 0;
 	int c;
 
 	memset(a, 0, sizeof(*a));
@@ -46,6 +52,8 @@ static int parse_ctl(int argc, char **argv, struct ctl_args *a, enum ctl_operand
 		case 'f': a->format = optarg; break;
 		case 'x': a->sha256 = optarg; break;
 		case 'F': a->force = true; break;
+		case 'S': a->session = optarg; break;
+		case 'B': a->batch_digest = optarg; break;
 		case 'h': printf("%s", usage); exit(0);
 		default: fprintf(stderr, "%s", usage); return -1;
 		}
@@ -61,6 +69,29 @@ static int parse_ctl(int argc, char **argv, struct ctl_args *a, enum ctl_operand
 	if (a->sha256 && want != CTL_ID_OR_SHA) {
 		fprintf(stderr, "sqlward %s: --sha256 goes with approve and deny\n", argv[0]);
 		return -1;
+	}
+	if (a->batch_digest && !a->session) {
+		fprintf(stderr, "sqlward %s: --batch-digest goes with --session (`sqlward show --session S` prints "
+			"the command)\n", argv[0]);
+		return -1;
+	}
+	if (a->session) {
+		if (want == CTL_NO_ID) {
+			fprintf(stderr, "sqlward %s: --session goes with show, approve and deny\n", argv[0]);
+			return -1;
+		}
+		if (optind != argc || a->sha256) {
+			fprintf(stderr, "sqlward %s: --session decides the whole session: give no hold id and no --sha256 "
+				"(the batch digest binds the statements)\n", argv[0]);
+			return -1;
+		}
+		if (deciding && !a->batch_digest) {
+			fprintf(stderr, "sqlward %s --session: give --batch-digest PREFIX as `sqlward show --session %s` "
+				"prints it; it binds the decision to exactly the statements you reviewed\n", argv[0],
+				a->session);
+			return -1;
+		}
+		return 0;
 	}
 	if (want != CTL_NO_ID && optind == argc - 1 && argv[optind][0]) {
 		a->id = argv[optind];
@@ -79,6 +110,10 @@ static json_t *id_request(const char *op, const struct ctl_args *a)
 		json_object_set_new(req, "id", json_string(a->id));
 	if (a->sha256)
 		json_object_set_new(req, "sha256", json_string(a->sha256));
+	if (a->session)
+		json_object_set_new(req, "session", json_string(a->session));
+	if (a->batch_digest)
+		json_object_set_new(req, "batch_digest", json_string(a->batch_digest));
 	return req;
 }
 
@@ -469,6 +504,11 @@ static void print_dossier(json_t *h)
 	put_key(h, "database");
 	fputs(", client ", stdout);
 	put_key(h, "client");
+	if (json_is_string(json_object_get(h, "session"))) {
+		fputs(" (session ", stdout);
+		put_key(h, "session");
+		putchar(')');
+	}
 	fputs("\n  arrived    ", stdout);
 	put_key(h, "time");
 	printf(" (held %.1fs, timeout in %.0fs", json_real_value(json_object_get(h, "age_s")),
@@ -569,17 +609,56 @@ int sw_cmd_pending(int argc, char **argv)
 	return 0;
 }
 
+/* One dossier for every hold waiting in a session, ending with the commands that decide exactly them. */
+static void print_session_dossier(json_t *r)
+{
+	json_t *holds = json_object_get(r, "holds"), *h, *cmds = json_object_get(r, "commands");
+	size_t i, n = json_array_size(holds);
+
+	fputs("Session ", stdout);
+	put_key(r, "session");
+	fputs(" on ", stdout);
+	put_key(r, "host");
+	printf(": %zu held statement%s waiting, decided together (all or nothing)\n", n, n == 1 ? "" : "s");
+	json_array_foreach(holds, i, h) {
+		printf("\n[%zu of %zu] ", i + 1, n);
+		print_dossier(h);
+	}
+	fputs("\nbatch digest ", stdout);
+	put_key(r, "batch_digest");
+	printf("\n  (SHA-256 over each hold's id and statement sha256, in order: a hold arriving or decided "
+	       "changes it, and a decision bound to the old one decides nothing)\n");
+	fputs("  to approve all ", stdout);
+	put_key(cmds, "approve");
+	fputs("\n  to deny all    ", stdout);
+	put_key(cmds, "deny");
+	putchar('\n');
+}
+
 int sw_cmd_show(int argc, char **argv)
 {
 	struct ctl_args a;
 	json_t *r;
 
-	if (parse_ctl(argc, argv, &a, CTL_ID, "usage: sqlward show ID [--socket PATH] [--format text|json]\n") < 0)
+	if (parse_ctl(argc, argv, &a, CTL_ID, "usage: sqlward show ID [--socket PATH] [--format text|json]\n"
+					      "       sqlward show --session SESSION [--socket PATH] [--format text|json]\n"
+					      "SESSION as `sqlward pending --format json` gives it (\"session\"): a PostgreSQL "
+					      "backend pid,\nor mariadbd-pid:connection-id for MariaDB.\n") < 0)
 		return 2;
 	r = call(&a, id_request("show", &a));
 	if (!r)
 		return 1;
-	if (strcmp(a.format, "json") == 0) {
+	if (a.session) {
+		if (strcmp(a.format, "json") == 0) {
+			char *s;
+			json_object_del(r, "ok");
+			s = json_dumps(r, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+			printf("%s\n", s);
+			free(s);
+		} else {
+			print_session_dossier(r);
+		}
+	} else if (strcmp(a.format, "json") == 0) {
 		char *s = json_dumps(json_object_get(r, "hold"), JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		printf("%s\n", s);
 		free(s);
@@ -592,16 +671,20 @@ int sw_cmd_show(int argc, char **argv)
 
 static int decide(int argc, char **argv, const char *op)
 {
-	char usage[512];
+	char usage[1024];
 	struct ctl_args a;
 	json_t *req, *r;
 
 	snprintf(usage, sizeof(usage),
 		 "usage: sqlward %s ID [--sha256 PREFIX] [--comment TEXT] [--socket PATH]%s\n"
 		 "       sqlward %s --sha256 PREFIX [--comment TEXT] [--socket PATH]%s\n"
+		 "       sqlward %s --session SESSION --batch-digest PREFIX [--comment TEXT] [--socket PATH]%s\n"
 		 "ID as `sqlward pending` shows it (k7q2m3-12). --sha256: only if the held statement's SHA-256\n"
-		 "starts with PREFIX (8 to 64 hex digits; `sqlward show ID` prints the command).%s\n", op,
+		 "starts with PREFIX (8 to 64 hex digits; `sqlward show ID` prints the command).\n"
+		 "--session: every hold waiting in the session, all or nothing, only if their batch digest starts\n"
+		 "with PREFIX (16 to 64 hex digits; `sqlward show --session SESSION` prints the command).%s\n", op,
 		 strcmp(op, "approve") == 0 ? " [--force]" : "", op, strcmp(op, "approve") == 0 ? " [--force]" : "",
+		 op, strcmp(op, "approve") == 0 ? " [--force]" : "",
 		 strcmp(op, "approve") == 0 ? "\n--force: release it even though PostgreSQL will cancel it at once (its "
 					      "statement_timeout ran out while it was held)." : "");
 	if (parse_ctl(argc, argv, &a, CTL_ID_OR_SHA, usage) < 0)
@@ -614,6 +697,21 @@ static int decide(int argc, char **argv, const char *op)
 	r = call(&a, req);
 	if (!r)
 		return 1;
+	if (a.session) {
+		json_t *h;
+		size_t i;
+		json_array_foreach(json_object_get(r, "holds"), i, h) {
+			fputs("held statement ", stdout);
+			put_key(h, "id");
+			fputs(": ", stdout);
+			put_key(h, "message");
+			putchar('\n');
+		}
+		put_key(r, "message");
+		putchar('\n');
+		json_decref(r);
+		return 0;
+	}
 	fputs("held statement ", stdout);
 	put_key(r, "id");
 	fputs(": ", stdout);

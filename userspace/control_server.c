@@ -8,6 +8,11 @@
  *   {"op":"show","id":"k7q2m3-12"}         -> {"ok":true,"hold":{...}}
  *   {"op":"approve"|"deny","id":ID,"sha256":"PREFIX","comment":"..."}
  *                                          -> {"ok":true,...} | {"ok":false,"error":"..."}
+ *   {"op":"show","session":"12345"}        -> {"ok":true,"session":S,"batch_digest":HEX,"holds":[...],
+ *                                              "commands":{"approve","deny"}}
+ *   {"op":"approve"|"deny","session":S,"batch_digest":"PREFIX","comment":"..."[,"force":true]}
+ *                                          -> {"ok":true,"session":S,"decision":...,"holds":[{"id",
+ *                                              "decision","message"}],"message":...} | {"ok":false,...}
  *   {"op":"freeze"[,"on":bool,"reason":"...","until":T]} -> the freeze, and any window in force
  *   {"op":"status"}                        -> {"ok":true, counters...}
  *
@@ -16,6 +21,16 @@
  * denying by a bare counter needs --sha256 too: a counter means another
  * statement after a restart, the hash cannot. An id no longer waiting is
  * answered with what happened to it, from the ledger (hold_history.h).
+ *
+ * A session (hold_batch.h: a PostgreSQL backend pid "12345", a MariaDB
+ * connection "12345:7") is decided as one batch: `show` gives every hold
+ * still pending in it and the batch digest over (hold id, statement sha256)
+ * in id order; approve/deny with "session" must give 16+ hex digits of that
+ * digest, and decide exactly those holds, all or nothing: a set that changed
+ * since it was shown (a hold arrived or was decided) decides nothing, and a
+ * caller the approval rules refuse on one hold decides none of them (the
+ * refusal names that hold). Every hold is decided by the same rules as a
+ * single approve/deny, and recorded as its own decision.
  */
 #include <errno.h>
 #include <poll.h>
@@ -34,6 +49,7 @@
 #include "daemon_freeze.h"
 #include "daemon_state.h"
 #include "gate_state.h"
+#include "hold_batch.h"
 #include "hold_json.h"
 #include "hold_history.h"
 #include "hold_id.h"
@@ -528,6 +544,237 @@ static json_t *op_decide(struct sw_daemon *d, json_t *req, const struct caller *
 	}
 }
 
+/* ---- one session's holds as one batch (hold_batch.h) ---- */
+
+struct batch {
+	char session[SW_SESSION_KEY_MAX];
+	struct sw_hold **holds;      /* pending in the session, by hold id */
+	size_t n;
+	char digest[65];
+};
+
+static int by_hold_id(const void *a, const void *b)
+{
+	uint64_t x = (*(struct sw_hold *const *)a)->id, y = (*(struct sw_hold *const *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+/* The request's "session" as a key ("12345" or "12345:7"); an error reply if malformed. */
+static json_t *parse_session(json_t *req, char out[SW_SESSION_KEY_MAX])
+{
+	json_t *v = json_object_get(req, "session");
+
+	if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= INT32_MAX)
+		snprintf(out, SW_SESSION_KEY_MAX, "%lld", (long long)json_integer_value(v));
+	else if (json_is_string(v) && strlen(json_string_value(v)) < SW_SESSION_KEY_MAX &&
+		 sw_hold_batch_session_valid(json_string_value(v)))
+		snprintf(out, SW_SESSION_KEY_MAX, "%s", json_string_value(v));
+	else
+		return error_reply("%s", "--session takes a session as `sqlward pending --format json` shows it "
+				   "(\"session\"): a PostgreSQL backend pid (12345) or a MariaDB connection as "
+				   "mariadbd-pid:connection-id (12345:7)");
+	return NULL;
+}
+
+/* Every hold still waiting for a decision in b->session (approved ones whose record is still
+ * waiting for the ledger are decided already), and their digest. */
+static void batch_collect(struct sw_daemon *d, struct batch *b)
+{
+	struct sw_batch_item *items;
+	char (*ids)[SW_HOLD_ID_TEXT_MAX];
+
+	b->holds = sw_xcalloc(d->n_holds ? d->n_holds : 1, sizeof(*b->holds));
+	b->n = 0;
+	for (size_t i = 0; i < d->n_holds; i++) {
+		struct sw_hold *h = d->holds[i];
+		char key[SW_SESSION_KEY_MAX];
+		sw_hold_view_session(h, key, sizeof(key));
+		if (strcmp(key, b->session) == 0 && h->approval.state == SW_HOLD_PENDING && !h->release_retry)
+			b->holds[b->n++] = h;
+	}
+	qsort(b->holds, b->n, sizeof(*b->holds), by_hold_id);
+	items = sw_xcalloc(b->n ? b->n : 1, sizeof(*items));
+	ids = sw_xcalloc(b->n ? b->n : 1, sizeof(*ids));
+	for (size_t i = 0; i < b->n; i++) {
+		sw_hold_id_format(b->holds[i]->id, ids[i], sizeof(ids[i]));
+		items[i].hold_id = ids[i];
+		items[i].sha256 = b->holds[i]->statement_sha256;
+	}
+	sw_hold_batch_digest(items, b->n, b->digest);
+	free(items);
+	free(ids);
+}
+
+static json_t *no_holds_in_session(const struct batch *b, bool deciding)
+{
+	char *m = sw_xasprintf("no held statement is waiting in session %s (decided, timed out, ended, or never "
+			       "held)%s; run `sqlward pending` to see what is waiting and each hold's \"session\"",
+			       b->session, deciding ? ", so nothing was decided" : "");
+	json_t *r = error_reply("%s", m);
+	free(m);
+	return r;
+}
+
+static json_t *op_show_session(struct sw_daemon *d, json_t *req, const struct caller *c)
+{
+	struct batch b = { 0 };
+	json_t *r, *arr;
+	char approve[512], deny[512];
+	uint64_t now = sw_mono_ns();
+
+	if ((r = parse_session(req, b.session)))
+		return r;
+	batch_collect(d, &b);
+	if (b.n == 0) {
+		free(b.holds);
+		return no_holds_in_session(&b, false);
+	}
+	/* The batch is shown whole or not at all: a digest over holds the caller cannot see would
+	 * have them approve what they did not review. */
+	for (size_t i = 0; i < b.n; i++)
+		if (!sw_access_may_see_hold(d->policy, &b.holds[i]->approval, &c->actor)) {
+			char why[512];
+			free(b.holds);
+			sw_access_may(d->policy, SW_POWER_READ_QUEUE, &c->actor, why, sizeof(why));
+			return error_reply("%s", why);
+		}
+	arr = json_array();
+	for (size_t i = 0; i < b.n; i++)
+		json_array_append_new(arr, sw_hold_view_json(d, b.holds[i], now));
+	sw_hold_view_session_command(d, b.session, "approve", b.digest, approve, sizeof(approve));
+	sw_hold_view_session_command(d, b.session, "deny", b.digest, deny, sizeof(deny));
+	r = json_pack("{s:b, s:s, s:s, s:s, s:o, s:{s:s, s:s}}", "ok", 1, "session", b.session, "host",
+		      sw_hold_view_host(), "batch_digest", b.digest, "holds", arr, "commands", "approve", approve,
+		      "deny", deny);
+	free(b.holds);
+	return r;
+}
+
+/* A refused batch: recorded (and told to the webhooks) on every hold of it, answered once. */
+static json_t *refuse_batch(struct sw_daemon *d, const struct batch *b, const char *user, const char *comment,
+			    const char *msg)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		sw_holds_note(d, b->holds[i], "approval_refused", user, comment, msg);
+		sw_hold_webhooks_note(d, b->holds[i], "approval_refused", user, comment, msg);
+	}
+	return error_reply("%s", msg);
+}
+
+static json_t *op_decide_session(struct sw_daemon *d, json_t *req, const struct caller *c, bool approve)
+{
+	const char *comment = json_string_value(json_object_get(req, "comment"));
+	const char *who = c->user, *verb = approve ? "approved" : "denied";
+	struct batch b = { 0 };
+	struct sw_approval **appr;
+	struct sw_batch_outcome *out;
+	char prefix[65], msg[3072], idt[SW_HOLD_ID_TEXT_MAX];
+	json_t *r, *results;
+	struct timespec now;
+	size_t failed = 0, n_released = 0, n_recorded = 0, n_stuck = 0;
+
+	if ((r = parse_session(req, b.session)))
+		return r;
+	if (!sw_hold_batch_parse_prefix(json_string_value(json_object_get(req, "batch_digest")), prefix))
+		return error_reply("%s", "deciding a session needs --batch-digest: 16 to 64 hex digits of the batch "
+				   "digest `sqlward show --session S` prints (it binds the decision to exactly the "
+				   "holds you reviewed)");
+	batch_collect(d, &b);
+	if (b.n == 0) {
+		free(b.holds);
+		return no_holds_in_session(&b, true);
+	}
+	if (!sw_hold_batch_digest_matches(prefix, b.digest)) {
+		snprintf(msg, sizeof(msg), "the holds waiting in session %s are not the ones you reviewed: their batch "
+			 "digest is now %.16s..., not %s (a statement was held or decided since), so nothing was "
+			 "decided; run `sqlward show --session %s` again and decide what it shows", b.session, b.digest,
+			 prefix, b.session);
+		r = refuse_batch(d, &b, who, comment, msg);
+		free(b.holds);
+		return r;
+	}
+	for (size_t i = 0; approve && i < b.n; i++)
+		if (sw_hold_server_cancels(b.holds[i], sw_mono_ns()) && !json_is_true(json_object_get(req, "force"))) {
+			sw_hold_id_format(b.holds[i]->id, idt, sizeof(idt));
+			snprintf(msg, sizeof(msg), "PostgreSQL will cancel %s (session %s) the moment it is released: "
+				 "its statement_timeout (%d ms) ran out while it was held. Nothing in the batch was "
+				 "decided: deny it, or approve the batch with --force to end the wait that way", idt,
+				 b.session, b.holds[i]->statement_timeout_ms);
+			free(b.holds);
+			return error_reply("%s", msg);
+		}
+	appr = sw_xcalloc(b.n, sizeof(*appr));
+	out = sw_xcalloc(b.n, sizeof(*out));
+	for (size_t i = 0; i < b.n; i++)
+		appr[i] = &b.holds[i]->approval;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!sw_hold_batch_decide(appr, b.n, &c->actor, approve, comment, &now, out, &failed)) {
+		sw_hold_id_format(b.holds[failed]->id, idt, sizeof(idt));
+		snprintf(msg, sizeof(msg), "the batch of session %s (%zu held statement%s) was not %s: on %s, %s. "
+			 "A batch is decided all or nothing, so nothing was decided; decide the holds one by one "
+			 "(`sqlward show %s`)", b.session, b.n, b.n == 1 ? "" : "s", verb, idt, out[failed].message,
+			 idt);
+		r = refuse_batch(d, &b, who, comment, msg);
+		free(appr);
+		free(out);
+		free(b.holds);
+		return r;
+	}
+	/* Decided, each as its own hold; the ledger records say which batch it was decided in. */
+	results = json_array();
+	for (size_t i = 0; i < b.n; i++) {
+		struct sw_hold *h = b.holds[i];
+		const char *decision;
+		sw_hold_id_format(h->id, idt, sizeof(idt));
+		if (!json_is_object(h->extra)) {
+			json_decref(h->extra);
+			h->extra = json_object();
+		}
+		json_object_set_new(h->extra, "batch", json_pack("{s:s, s:s, s:i}", "session", b.session, "digest",
+								  b.digest, "holds", (int)b.n));
+		if (out[i].result == SW_APPROVAL_RECORDED) {
+			snprintf(msg, sizeof(msg), "%s (batch of session %s, digest %.16s)", out[i].message, b.session,
+				 b.digest);
+			sw_holds_note(d, h, "approval", who, comment, msg);
+			sw_hold_webhooks_note(d, h, "approval_recorded", who, comment, msg);
+			decision = "approval recorded";
+			n_recorded++;
+		} else {
+			bool allow = out[i].result == SW_APPROVAL_RELEASED;
+			char *by = sw_xstrdup(h->approval.decided_by ? h->approval.decided_by : who);
+			int rc = sw_holds_release(d, h, allow ? SW_VERDICT_ALLOW : SW_VERDICT_DENY, by, comment,
+						  allow ? "released" : "cancelled");   /* frees h */
+			free(by);
+			decision = allow ? "approved" : "denied";
+			if (rc < 0 && allow) {
+				snprintf(out[i].message, sizeof(out[i].message), "approved, but the ledger could not be "
+					 "written, so it stays held: it is released as soon as the approval is on disk, "
+					 "or times out like any hold (see `sqlward status`)");
+				decision = "approved, waiting for the ledger";
+				n_stuck++;
+			} else {
+				n_released++;
+			}
+		}
+		json_array_append_new(results, json_pack("{s:s, s:s, s:s}", "id", idt, "decision", decision,
+							 "message", out[i].message));
+	}
+	/* out[0].message is "approved by alice[,bob]" / "denied by alice" when the batch went through. */
+	if (n_recorded == 0 && n_stuck == 0)
+		snprintf(msg, sizeof(msg), "session %s: %zu held statement%s %s", b.session, n_released,
+			 n_released == 1 ? "" : "s", out[0].message);
+	else
+		snprintf(msg, sizeof(msg), "session %s: %zu released, %zu with the approval recorded (more approvers "
+			 "needed), %zu approved but waiting for the ledger", b.session, n_released, n_recorded, n_stuck);
+	r = json_pack("{s:b, s:s, s:s, s:s, s:o, s:s}", "ok", 1, "session", b.session, "decision",
+		      n_recorded == b.n ? "approval recorded" : n_released == b.n ? verb : "partly", "batch_digest",
+		      b.digest, "holds", results, "message", msg);
+	free(appr);
+	free(out);
+	free(b.holds);
+	return r;
+}
+
 /* The freeze as a reply, with the scheduled window in force (and until when) if any. */
 static json_t *freeze_reply(struct sw_daemon *d)
 {
@@ -635,9 +882,10 @@ static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucr
 	if (strcmp(op, "pending") == 0)
 		r = op_pending(d, &c);
 	else if (strcmp(op, "show") == 0)
-		r = op_show(d, req, &c);
+		r = json_object_get(req, "session") ? op_show_session(d, req, &c) : op_show(d, req, &c);
 	else if (strcmp(op, "approve") == 0 || strcmp(op, "deny") == 0)
-		r = op_decide(d, req, &c, op[0] == 'a');
+		r = json_object_get(req, "session") ? op_decide_session(d, req, &c, op[0] == 'a')
+						     : op_decide(d, req, &c, op[0] == 'a');
 	else if (strcmp(op, "freeze") == 0)
 		r = op_freeze(d, req, &c);
 	else if (strcmp(op, "status") == 0)

@@ -8,7 +8,9 @@
 # approve command bound to the statement's hash (--sha256), a wrong hash is
 # refused; an id that was decided is answered with what happened to it; a
 # daemon restart between `pending` and `approve` refuses the stale id; a
-# multi-statement string is approved under ALL its rules.
+# multi-statement string is approved under ALL its rules. A session's holds are
+# shown as one dossier and decided as one batch bound to its digest
+# (show/approve/deny --session): a stale digest or a barred approver decides nothing.
 #
 # NEEDS THE DAEMON INTEGRATION (skipped, as "# SKIP", until the daemon does it):
 #   - every held rule on a hold (sw_approval_add_judged at hold creation):
@@ -444,6 +446,139 @@ python3 - "$SW_LEDGER" <<-'EOF' && ok "ledger: decisions carry the statement has
 	        ok = users == ["sw-alice", "sw-bob"] and len(r.get("statement_sha256", "")) == 64 and r.get("hold_id")
 	sys.exit(0 if ok else 1)
 EOF
+# ---- a session's holds decided as one batch (show/approve/deny --session) -------------------
+# PostgreSQL holds one statement per session (the backend is stopped), so a session's batch is
+# its held statement, shown with the transaction so far; the digest binds exactly that set.
+sql_bg agent_test "BEGIN" "SELECT count(*) FROM app.t" "UPDATE app.t SET v = 'batch-a' WHERE id = 3" "COMMIT"
+ha=$SQL_BG
+wait_pending 15 "'batch-a'"
+ida=$PENDING_ID; pida=$PENDING_PID
+sql_bg agent_test "UPDATE app.t SET v = 'batch-b' WHERE id = 8"
+hb=$SQL_BG
+wait_pending 15 "'batch-b'"
+idb=$PENDING_ID; pidb=$PENDING_PID
+sa=$(hold_field "$ida" 'p.get("session", "")')
+sb=$(hold_field "$idb" 'p.get("session", "")')
+assert_eq "pending gives each hold's session (its backend pid)" "$pida $pidb" "$sa $sb"
+show=$(as sw-alice show --session "$sa" 2>&1)
+assert_contains "show --session renders one dossier for the session" "$show" "Session $sa on"
+assert_contains "... with its held statement" "$show" "SET v = 'batch-a'"
+assert_contains "... and the transaction so far" "$show" "SELECT count(*) FROM app.t"
+case $show in *"'batch-b'"*) not_ok "... and nothing of the other session" "$show" ;; *) ok "... and nothing of the other session" ;; esac
+digest=$(as sw-alice show --session "$sa" --format json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["batch_digest"])')
+check "show --session gives a batch digest" test "${#digest}" -eq 64
+assert_contains "show --session prints the exact command, bound to the digest" "$show" \
+	"sqlward approve --session $sa --batch-digest ${digest:0:16}"
+want=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(("%s %s\n" % (sys.argv[1], sys.argv[2])).encode()).hexdigest())' \
+	"$ida" "$(hold_field "$ida" 'p["statement_sha256"]')")
+assert_eq "the batch digest is SHA-256 over (hold id, statement sha256)" "$want" "$digest"
+out=$(as sw-alice approve --session "$sa" 2>&1)
+assert_contains "approve --session without --batch-digest is refused" "$out" "give --batch-digest"
+out=$(as sw-alice approve --session "$sa" --batch-digest "${digest:0:8}" 2>&1)
+assert_contains "a batch digest prefix shorter than 16 hex digits is refused" "$out" "16 to 64 hex digits"
+out=$(as sw-alice approve --session "$sa" --batch-digest 0123456789abcdef 2>&1)
+assert_contains "a stale batch digest decides nothing and says to show again" "$out" \
+	"not the ones you reviewed"
+assert_contains "... naming the command to run" "$out" "sqlward show --session $sa"
+out=$(as sw-carol approve --session "$sa" --batch-digest "${digest:0:16}" 2>&1)
+assert_contains "a caller barred from a hold is refused the whole batch, naming the hold" "$out" "on $ida, "
+assert_contains "... and the refusal says nothing was decided" "$out" "nothing was decided"
+assert_eq "after the refusals both backends are still stopped" "T T" "$(proc_state "$pida") $(proc_state "$pidb")"
+assert_ledger "ledger: the refused batch is recorded against its hold" type=approval_refused user=sw-carol \
+	hold="$ida" message~"all or nothing"
+out=$(as sw-alice approve --session "$sa" --batch-digest "${digest:0:16}" --comment "batch OPS-7" 2>&1)
+assert_contains "approve --session releases the session's hold" "$out" "held statement $ida: approved by sw-alice"
+sql_wait "$ha" 15
+assert_eq "session A's transaction ran" "0:batch-a" "$SQL_RC:$(val 3)"
+assert_eq "the other session's hold is untouched (backend stopped, row unchanged)" "T:v8" \
+	"$(proc_state "$pidb"):$(val 8)"
+assert_ledger "ledger: the decision names its batch" type=statement hold="$ida" outcome=released \
+	batch~"\"digest\": \"$digest\""
+out=$(as sw-alice approve --session "$sa" --batch-digest "${digest:0:16}" 2>&1)
+assert_contains "the same batch approved again: nothing is waiting in that session" "$out" \
+	"no held statement is waiting in session $sa"
+digb=$(as sw-bob show --session "$sb" --format json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["batch_digest"])')
+out=$(as sw-carol deny --session "$sb" --batch-digest "${digb:0:16}" 2>&1)
+assert_contains "deny --session follows the deny rules (carol may not)" "$out" "not an approver"
+out=$(as sw-bob deny --session "$sb" --batch-digest "${digb:0:16}" --comment "not now" 2>&1)
+assert_contains "deny --session refuses the session's hold" "$out" "held statement $idb: denied by sw-bob"
+sql_wait "$hb" 15
+assert_contains "the denied session's client gets an error" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "and its UPDATE never ran" v8 "$(val 8)"
+
+# A new hold in the session after it was shown: the old digest no longer matches.
+sql_bg agent_test "UPDATE app.t SET v = 'batch-c' WHERE id = 3" "UPDATE app.t SET v = 'batch-d' WHERE id = 8"
+hc=$SQL_BG
+wait_pending 15 "'batch-c'"
+idc=$PENDING_ID; sc=$(hold_field "$idc" 'p.get("session", "")')
+digc=$(as sw-alice show --session "$sc" --format json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["batch_digest"])')
+as sw-alice approve "$idc" >/dev/null 2>&1
+wait_pending 15 "'batch-d'"
+idd=$PENDING_ID
+assert_eq "the session's next statement is held in the same session" "$sc" "$(hold_field "$idd" 'p.get("session", "")')"
+out=$(as sw-alice approve --session "$sc" --batch-digest "${digc:0:16}" 2>&1)
+assert_contains "a digest shown before the session's set changed decides nothing" "$out" "not the ones you reviewed"
+assert_eq "... and the new hold stays held" T "$(proc_state "$PENDING_PID")"
+digd=$(as sw-alice show --session "$sc" --format json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["batch_digest"])')
+out=$(as sw-alice approve --session "$sc" --batch-digest "${digd:0:16}" 2>&1)
+assert_contains "shown again, the session's new hold is approved by its new digest" "$out" "held statement $idd: approved"
+sql_wait "$hc" 15
+assert_eq "both statements of that session ran" "0:batch-c:batch-d" "$SQL_RC:$(val 3):$(val 8)"
+
+# ---- MariaDB: a connection's hold is decided as a batch too ----------------------------------
+. tests/lib/mariadb.sh
+my_start
+my_fixtures
+gate_stop
+SW_GATE_EXTRA="--socket-group $SOCKGROUP --mariadb-pid $SW_MY_PID"
+gate_start "$POLICY"
+myc_bg() {  # USER CMD...: my_client in the background; MYC_BG is its handle
+	local user=$1; shift
+	SW_BG_SEQ=$((${SW_BG_SEQ:-0} + 1))
+	MYC_BG=$SW_TMP/mycbg.$SW_BG_SEQ
+	( timeout -k 5 120 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u "$user" \
+		-p "$SW_MY_PASSWORD" -D gatedb "$@" >"$MYC_BG.out" 2>&1; echo $? >"$MYC_BG.rc" ) &
+}
+myc_wait() {  # HANDLE [SECS]: sets MYC_OUT MYC_RC (124: still running)
+	local n=0
+	while ! [ -f "$1.rc" ] && [ "$n" -lt $((${2:-30} * 10)) ]; do sleep 0.1; n=$((n + 1)); done
+	MYC_OUT=$(cat "$1.out" 2>/dev/null); MYC_RC=$(cat "$1.rc" 2>/dev/null || echo 124)
+}
+owner() { my_sql_admin "SELECT owner FROM gatedb.accounts WHERE id = $1" >/dev/null 2>&1; echo "$MY_OUT"; }
+owner4=$(owner 4)
+myc_bg agent_test "q:UPDATE accounts SET owner = 'batch-my' WHERE id = 3"
+m1=$MYC_BG
+wait_pending 20 "'batch-my'"
+idm=$PENDING_ID
+myc_bg agent_test "q:UPDATE accounts SET owner = 'batch-my2' WHERE id = 4"
+m2=$MYC_BG
+wait_pending 20 "'batch-my2'"
+idm2=$PENDING_ID
+sm=$(hold_field "$idm" 'p.get("session", "")')
+sm2=$(hold_field "$idm2" 'p.get("session", "")')
+case $sm in
+"$SW_MY_PID":[0-9]*) ok "a MariaDB hold's session is mariadbd-pid:connection-id ($sm)" ;;
+*) not_ok "a MariaDB hold's session is mariadbd-pid:connection-id" "session \"$sm\", mariadbd $SW_MY_PID" ;;
+esac
+assert_ne "two MariaDB connections are two sessions" "$sm" "$sm2"
+show=$(as sw-alice show --session "$sm" 2>&1)
+assert_contains "show --session renders the MariaDB connection's dossier" "$show" "owner = 'batch-my' WHERE id = 3"
+digm=$(as sw-alice show --session "$sm" --format json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["batch_digest"])')
+out=$(as sw-carol approve --session "$sm" --batch-digest "${digm:0:16}" 2>&1)
+assert_contains "MariaDB: a barred approver is refused the whole batch" "$out" "nothing was decided"
+out=$(as sw-alice approve --session "$sm" --batch-digest "${digm:0:16}" 2>&1)
+assert_contains "MariaDB: approve --session releases that connection's hold" "$out" "held statement $idm: approved by sw-alice"
+myc_wait "$m1" 20
+if [ "$MYC_RC" = 0 ] && grep -q "^OK 1" <<<"$MYC_OUT"; then ok "MariaDB: ... and its UPDATE ran"; else
+	not_ok "MariaDB: ... and its UPDATE ran" "rc=$MYC_RC" "$MYC_OUT"; fi
+assert_eq "MariaDB: the other connection's hold is untouched" "$idm2:$owner4" \
+	"$(pending_list "'batch-my2'" | awk '{print $1}'):$(owner 4)"
+digm2=$(as sw-bob show --session "$sm2" --format json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["batch_digest"])')
+out=$(as sw-bob deny --session "$sm2" --batch-digest "${digm2:0:16}" 2>&1)
+assert_contains "MariaDB: deny --session refuses the other connection's hold" "$out" "held statement $idm2: denied by sw-bob"
+myc_wait "$m2" 20
+assert_eq "MariaDB: ... its UPDATE never ran" "$owner4" "$(owner 4)"
+
 gate_stop_check
 gate_log_on_failure
 finish
