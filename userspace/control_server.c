@@ -15,6 +15,7 @@
  *                                              "decision","message"}],"message":...} | {"ok":false,...}
  *   {"op":"freeze"[,"on":bool,"reason":"...","until":T]} -> the freeze, and any window in force
  *   {"op":"status"}                        -> {"ok":true, counters...}
+ *   {"op":"plan_submit"|"plan_approve"|"plan_list"|"plan_show"|"plan_revoke",...}: control_plans.h
  *
  * An id is "k7q2m3-12" (hold_id.h), or a plain number: the whole id of an
  * older daemon's hold, else the counter of a hold of this run. Approving or
@@ -45,6 +46,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "access.h"
+#include "control_plans.h"
 #include "control_server.h"
 #include "daemon_freeze.h"
 #include "daemon_state.h"
@@ -869,6 +871,8 @@ static json_t *status_reply(struct sw_daemon *d)
 	return r;
 }
 
+#define SW_CONTROL_REQUEST_MAX (16u << 20)   /* bytes in one request (a large plan) */
+
 static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucred *cred)
 {
 	const char *op = json_string_value(json_object_get(req, "op"));
@@ -888,6 +892,8 @@ static json_t *handle_request(struct sw_daemon *d, json_t *req, const struct ucr
 						     : op_decide(d, req, &c, op[0] == 'a');
 	else if (strcmp(op, "freeze") == 0)
 		r = op_freeze(d, req, &c);
+	else if (sw_control_plan_op(d, op, req, &c.actor, &r))
+		;
 	else if (strcmp(op, "status") == 0)
 		r = sw_access_may(d->policy, SW_POWER_READ_QUEUE, &c.actor, why, sizeof(why)) ? status_reply(d)
 											       : error_reply("%s", why);
@@ -907,33 +913,44 @@ void sw_control_handle(struct sw_daemon *d, int listen_fd)
 		struct timeval tv = { .tv_usec = 200000 };
 		struct ucred cred;
 		socklen_t cl = sizeof(cred);
-		char buf[65536];
-		size_t have = 0;
+		/* Requests are small, except a plan being submitted (its steps and their analysis). */
+		size_t cap = 65536, have = 0;
+		char *buf = sw_xmalloc(cap);
 		json_error_t jerr;
 		json_t *req;
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
-		if (fd < 0)
+		if (fd < 0) {
+			free(buf);
 			return;
+		}
 		/* A slow or silent client must not stall the gate. */
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
 			close(fd);
+			free(buf);
 			continue;
 		}
-		while (have < sizeof(buf) - 1) {
+		for (;;) {
 			uint64_t now = sw_mono_ns();
 			struct pollfd pf = { .fd = fd, .events = POLLIN };
 			ssize_t r;
 			if (now >= deadline || poll(&pf, 1, (int)((deadline - now) / 1000000ull) + 1) <= 0)
 				break;
-			r = read(fd, buf + have, sizeof(buf) - 1 - have);
+			if (have == cap - 1) {
+				if (cap >= SW_CONTROL_REQUEST_MAX)
+					break;
+				buf = sw_xrealloc(buf, cap *= 2);
+			}
+			r = read(fd, buf + have, cap - 1 - have);
 			if (r <= 0)
 				break;
-			have += (size_t)r;
-			if (memchr(buf, '\n', have))
+			if (memchr(buf + have, '\n', (size_t)r)) {
+				have += (size_t)r;
 				break;
+			}
+			have += (size_t)r;
 		}
 		buf[have] = 0;
 		req = json_loads(buf, JSON_DISABLE_EOF_CHECK, &jerr);
@@ -943,5 +960,6 @@ void sw_control_handle(struct sw_daemon *d, int listen_fd)
 			reply(fd, handle_request(d, req, &cred));
 		json_decref(req);
 		close(fd);
+		free(buf);
 	}
 }

@@ -25,32 +25,19 @@
 #include "daemon.h"
 #include "daemon_freeze.h"
 #include "daemon_state.h"
-#include "gate_events.h"
+#include "plan_store.h"
 #include "holds.h"
-#include "sessions.h"
 #include "ledger_access.h"
-#include "analysis_cache.h"
-#include "binary_watch.h"
 #include "instance_lock.h"
-#include "hold_recovery.h"
-#include "outcome_watch.h"
-#include "client_owner.h"
 #include "my_gate.h"
-#include "shape.h"
+#include "pg_engine_gate.h"
 #include "watchdog.h"
-#include "pg_backend.h"
-#include "pg_orphan.h"
-#include "pg_settings.h"
 #include "util.h"
 
-/* Records the kernel did not wake us for are read every tick: short ticks mean
- * small batches, so the daemon never takes a core away from the database for
+/* Records the kernel did not wake us for are read every tick (SW_ENGINE_TICK_MS): short
+ * ticks mean small batches, so the daemon never takes a core away from the database for
  * long (a 100 ms tick made ~10 ms bursts that showed up in the clients' p99). */
-#define TICK_MS 10
-#define TICKS_PER_S (1000 / TICK_MS)
-#define SWEEP_EVERY_TICKS (5 * TICKS_PER_S)
-#define STATS_EVERY_TICKS (10 * TICKS_PER_S)
-#define HOLDS_CHECK_TICKS (TICKS_PER_S / 10)
+#define HOLDS_CHECK_TICKS (SW_ENGINE_TICKS_PER_S / 10)
 /* The kernel holds governed statements only while the daemon beats. A separate
  * thread beats so a long classification (a huge statement takes seconds) does
  * not make the kernel cancel everyone else's statements; it stops beating when
@@ -74,206 +61,62 @@ static void engine_gate_ready(struct sw_daemon *d, int fd)
 	}
 }
 
-/* Backends that were running before we attached: learn them from their titles.
- * A governed one found stopped was held by a daemon that is gone: cancel it. */
-static void adopt_existing_backends(struct sw_daemon *d)
-{
-	DIR *dir = opendir("/proc");
-	struct dirent *de;
-
-	while (dir && (de = readdir(dir))) {
-		char exe[4096];
-		struct sw_pg_title t;
-		struct sw_session_info *s;
-		int pid = sw_binaries_proc_entry(d, de->d_name, exe, sizeof(exe));
-
-		if (!pid || !sw_pg_scope_has(&d->scope, pid))
-			continue;
-		if (sw_pg_backend_title(sw_daemon_layout_of(d, pid), pid, &t)) {
-			s = sw_session_learn(d, pid, t.role, NULL, t.walsender ? SW_SESS_WALSENDER : 0);
-		} else {
-			/* A client connection whose title does not parse (a database name with spaces)
-			 * is governed with its role unknown: fail closed. Anything else (checkpointer,
-			 * background workers, the postmaster) is known and not governed. */
-			char title[4096];
-			if (!sw_proc_title(pid, title, sizeof(title)) || !sw_pg_title_is_client(title)) {
-				sw_gate_set_session(d->gate, (uint32_t)pid, "", SW_SESS_KNOWN, 0);
-				continue;
-			}
-			s = sw_session_learn(d, pid, NULL, NULL, 0);
-		}
-		if (s->governed && sw_proc_state(pid) == 'T') {
-			/* Held by a daemon that is gone: refuse what it was doing, found from where it stopped. */
-			char what[256];
-			json_t *f;
-			sw_pg_refuse_stopped(pid, d->layouts, d->n_layouts, what, sizeof(what));
-			f = json_pack("{s:i, s:s, s:s}", "pid", pid, "role", s->role, "action", what);
-			sw_daemon_note(d, "orphan_hold_cancelled", f);
-			json_decref(f);
-		}
-	}
-	if (dir)
-		closedir(dir);
-}
-
-/* What became of a hold its daemon (and watchdog) never decided: state is the backend's before start-up. */
-static void record_dangling_hold(struct sw_daemon *d, const struct sw_dangling_hold *h, char state)
-{
-	char err[512];
-	const char *outcome, *what;
-	json_t *rec;
-
-	if (state == 'T') {
-		outcome = "cancelled";
-		what = "its backend was still stopped: refused at start-up by this daemon (see orphan_hold_cancelled)";
-	} else if (!state) {
-		outcome = "client_gone";
-		what = "its backend had ended while no daemon ran; it cannot have run after the hold (a stopped "
-		       "backend runs nothing)";
-	} else {
-		outcome = "unknown";
-		what = "its backend was running again when this daemon started (resumed by someone else, or its "
-		       "statement refused in the kernel): what it did is not known";
-	}
-	rec = sw_hold_unresolved_record(h->seq, h->pid, h->role, h->sha256, h->time, outcome, what);
-	if (sw_ledger_append_opts(d->ledger, rec, true, NULL, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
-		sw_ledger_note_lost(d->ledger, "hold_unresolved", NULL);
-	}
-	fprintf(stderr, "sqlward: a previous daemon's hold (held record seq %llu, pid %d) was never decided: %s\n",
-		(unsigned long long)h->seq, h->pid, what);
-	json_decref(rec);
-}
-
-/* ---- holds nobody waits for any more -------------------------------------- */
-
-/* A held backend whose client hung up: nobody is waiting for the answer. */
-static void holds_check_clients(struct sw_daemon *d)
-{
-	for (size_t i = 0; i < d->n_holds;) {
-		struct sw_hold *h = d->holds[i];
-		if (h->ops ? h->ops->client_gone(h->engine_ctx) : sw_client_gone(h->pid))
-			sw_holds_release(d, h, SW_VERDICT_DENY, "sqlward", "the client disconnected while held",
-					 "abandoned");
-		else
-			i++;
-	}
-}
-
-/*
- * A held backend the server itself (or a DBA) is ending or cancelling: the
- * postmaster's fast or immediate shutdown (SIGTERM, SIGQUIT), pg_terminate_backend
- * (SIGTERM) or pg_cancel_backend (SIGINT). The signal waits while the backend is
- * stopped; nobody is waiting for a decision any more, so the hold is resolved at
- * once (a stopped backend would otherwise hold up `pg_ctl stop -m fast` until the
- * hold's timeout).
- */
-static void holds_check_server_signals(struct sw_daemon *d)
-{
-	for (size_t i = 0; i < d->n_holds;) {
-		struct sw_hold *h = d->holds[i];
-		/* (MariaDB: KILL QUERY of a held thread is not seen; its hold times out or is decided.) */
-		uint64_t pend = h->ops ? 0 : sw_proc_pending_signals(h->pid);
-		if (pend & ((1ull << (SIGTERM - 1)) | (1ull << (SIGQUIT - 1))))
-			sw_holds_release(d, h, SW_VERDICT_DENY, "server",
-					 "the server is ending this session (shutdown or pg_terminate_backend)",
-					 "terminated");
-		else if (pend & (1ull << (SIGINT - 1)))
-			sw_holds_release(d, h, SW_VERDICT_DENY, "server",
-					 "the statement was cancelled while held (pg_cancel_backend)", "cancelled");
-		else
-			i++;
-	}
-}
-
-/* ---- daemon records, stats, policy reload ------------------------------- */
-
-static void report_stats(struct sw_daemon *d, bool force)
-{
-	uint64_t st[SW_STAT__COUNT];
-
-	sw_gate_stats(d->gate, st);
-	/* Every change in what was lost or refused without the daemon is written down. */
-	if (force || st[SW_STAT_RB_DROPS] != d->last_stats[SW_STAT_RB_DROPS] ||
-	    st[SW_STAT_NO_DAEMON_CANCELS] != d->last_stats[SW_STAT_NO_DAEMON_CANCELS] ||
-	    st[SW_STAT_OVERFLOW_HELD] != d->last_stats[SW_STAT_OVERFLOW_HELD] ||
-	    st[SW_STAT_OVERFLOW_FULL] != d->last_stats[SW_STAT_OVERFLOW_FULL] ||
-	    st[SW_STAT_KERNEL_TERMINATIONS] != d->last_stats[SW_STAT_KERNEL_TERMINATIONS] ||
-	    st[SW_STAT_UNPROBED_EXEC_KILLED] != d->last_stats[SW_STAT_UNPROBED_EXEC_KILLED] ||
-	    st[SW_STAT_UNPROBED_EXEC_STOPPED] != d->last_stats[SW_STAT_UNPROBED_EXEC_STOPPED]) {
-		json_t *f = sw_daemon_counters_json(st);
-		sw_daemon_note(d, "counters", f);
-		json_decref(f);
-	}
-	memcpy(d->last_stats, st, sizeof(st));
-}
-
-/*
- * What the gate did while no daemon ran: the previous daemon's ring buffer
- * (statements cancelled or let through in the kernel, held ones its watchdog
- * refused) is recorded now, with the counters its gate kept.
- */
-static void drain_previous(struct sw_daemon *d)
-{
-	struct sw_gate_previous prev;
-	int n;
-
-	d->draining_previous = true;
-	n = sw_gate_drain_previous(d->gate, sw_gate_on_event, d, &prev);
-	d->draining_previous = false;
-	sw_gate_release_decided(d);
-	bool any = n > 0;
-	for (int i = 0; i < SW_STAT__COUNT; i++)
-		any |= prev.stats[i] != 0;
-	if (any) {
-		/* Counted since the previous daemon's stop (since its start if it crashed). */
-		json_t *f = json_pack("{s:i, s:i, s:o}", "events_recorded", n, "gates", prev.gates, "counters",
-				      sw_daemon_counters_json(prev.stats));
-		sw_daemon_note(d, "previous_gate", f);
-		json_decref(f);
-	}
-	if (prev.foreign) {
-		/* Another build's gate: its events and counters are not our structs, so nothing of
-		 * what it did while no daemon ran can be recorded; its pins were removed. */
-		json_t *f = json_pack("{s:i, s:o, s:i, s:s, s:s?}", "gates", prev.foreign, "their_abi",
-				      prev.foreign_abi ? json_integer(prev.foreign_abi) : json_null(), "our_abi",
-				      SW_ABI_VERSION, "events", "not read: laid out by another sqlward build",
-				      "error", prev.foreign_error[0] ? prev.foreign_error : NULL);
-		sw_daemon_note(d, "previous_gate_other_build", f);
-		json_decref(f);
-	}
-}
-
-static bool engine_gate_fd(const struct sw_daemon *d, int fd)
-{
-	for (int i = 0; i < d->n_engine_gates; i++) {
-		int fds[SW_ENGINE_GATE_FDS];
-		int n = d->engine_gates[i].ops->fds(d->engine_gates[i].gate, fds);
-		for (int k = 0; k < n; k++)
-			if (fds[k] == fd)
-				return true;
-	}
-	return false;
-}
-
+/* Last opened, first closed: an engine opened later may lean on one opened before. */
 static void engine_gates_close(struct sw_daemon *d)
 {
-	for (int i = 0; i < d->n_engine_gates; i++)
-		d->engine_gates[i].ops->close(d->engine_gates[i].gate);
+	while (d->n_gates > 0) {
+		struct sw_engine_gate *g = &d->gates[--d->n_gates];
+		g->ops->close(g->gate);
+	}
 	d->n_engine_gates = 0;
+}
+
+static void engine_gates_ledger_state(struct sw_daemon *d, bool failing, const char *err)
+{
+	for (int i = 0; i < d->n_gates; i++)
+		if (d->gates[i].ops->ledger_state)
+			d->gates[i].ops->ledger_state(d->gates[i].gate, failing, err);
 }
 
 static void apply_policy_to_kernel(struct sw_daemon *d)
 {
 	const char *const *pats;
 	size_t n = sw_policy_govern_patterns(d->policy, &pats);
-	char err[512];
 
-	if (!sw_gate_set_patterns(d->gate, pats, n, err, sizeof(err)))
-		fprintf(stderr, "sqlward: %s\n", err);
-	for (int i = 0; i < d->n_engine_gates; i++)
-		d->engine_gates[i].ops->set_patterns(d->engine_gates[i].gate, pats, n);
-	sw_gate_cache_clear(d->gate);
+	for (int i = 0; i < d->n_gates; i++)
+		d->gates[i].ops->set_patterns(d->gates[i].gate, pats, n);
+}
+
+/* ---- policy reload ------------------------------------------------------- */
+
+/*
+ * Approved plans (plan_store.h), kept beside the state file. Without them
+ * (the directory unusable) no plan runs: every statement is judged by the
+ * policy alone, which is the safe side, so the daemon still starts.
+ */
+static void open_plans(struct sw_daemon *d)
+{
+	struct sw_strv notes = { 0 };
+	char err[768], *dir = sw_xstrdup(d->state_path), *slash = strrchr(dir, '/'), *pdir;
+
+	if (slash)
+		*slash = 0;
+	pdir = sw_xasprintf("%s/sqlward-plans", slash ? (dir[0] ? dir : "/") : ".");
+	if (sw_plan_store_open(pdir, &d->plans, &notes, err, sizeof(err)) < 0) {
+		json_t *f = json_pack("{s:s, s:s}", "plan_dir", pdir, "error", err);
+		fprintf(stderr, "sqlward: warning: %s; no approved plan runs until it is fixed\n", err);
+		sw_daemon_note(d, "plans_unavailable", f);
+		json_decref(f);
+	}
+	for (size_t i = 0; i < notes.n; i++) {
+		json_t *f = json_pack("{s:s, s:s}", "plan_dir", pdir, "error", notes.v[i]);
+		fprintf(stderr, "sqlward: warning: %s\n", notes.v[i]);
+		sw_daemon_note(d, "plan_not_loaded", f);
+		json_decref(f);
+	}
+	sw_strv_free(&notes);
+	free(pdir);
+	free(dir);
 }
 
 static void reload_policy(struct sw_daemon *d)
@@ -419,56 +262,13 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	}
 	/* Hold ids unique across restarts; the history of decided holds for stale ids. */
 	d.next_hold_id = sw_control_hold_id_base(&d);
+	open_plans(&d);
 	if (sw_ledger_access_apply(sw_policy_ledger_readers(d.policy), o->ledger_path, err, sizeof(err)) < 0)
 		fprintf(stderr, "sqlward: warning: %s\n", err);
-	/* What each server binary's probes read, derived and checked before anything attaches. */
-	d.layouts = sw_xcalloc(SW_BINS_MAX, sizeof(*d.layouts));
-	sw_pg_refuse_layouts(d.layouts, &d.n_layouts);
-	for (int i = 0; i < o->n_pg_bins; i++, d.n_layouts++)
-		if (sw_pg_layout_load(o->pg_bins[i], &d.layouts[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
-			goto out;
-		}
-	if (sw_binaries_find_running(&d, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
-		goto out;
-	}
-	d.worker = sw_aworker_start();
-	if (!d.worker) {
-		fprintf(stderr, "sqlward: refusing to start: cannot start the classification thread: %s\n",
-			strerror(errno));
-		goto out;
-	}
-	if (sw_gate_open(&go, sw_gate_on_event, &d, &d.gate, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
-		goto out;
-	}
-	for (int i = 0; i < d.scope.n; i++)
-		sw_gate_scope_dir(d.gate, sw_pg_scope_kdev(d.scope.clusters[i].dev), d.scope.clusters[i].ino);
-	apply_policy_to_kernel(&d);
-	if (sw_gate_set_builtins(d.gate) < 0) {
-		fprintf(stderr, "sqlward: refusing to start: cannot load the watched built-ins into the kernel: %s\n",
-			strerror(errno));
-		goto out;
-	}
-	{
-		const struct sw_setting_entry *e;
-		size_t n = sw_pg_setting_allowlist(&e), k = 0;
-		const char **names = sw_xcalloc(n ? n : 1, sizeof(*names));
-		for (size_t i = 0; i < n; i++)
-			if (sw_pg_setting_any_value(e[i].name))
-				names[k++] = e[i].name;
-		if (sw_gate_set_free_settings(d.gate, names, k) < 0)
-			fprintf(stderr, "sqlward: warning: could not load the harmless-settings list into the kernel; "
-				"with no daemon alive governed connections will be refused\n");
-		free(names);
-	}
-	if (sw_gate_attach_exit(d.gate, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
-		goto out;
-	}
-	for (int i = 0; i < d.n_layouts; i++)
-		if (sw_gate_attach_sessions(d.gate, i, &d.layouts[i], err, sizeof(err)) < 0) {
+	/* The engines' gates: PostgreSQL's (its probes, the backends already running, the holds a
+	 * previous daemon left), then one per governed mariadbd. */
+	if (o->n_pg_bins > 0) {
+		if (sw_pg_engine_gate_open(&d, &d.gates[d.n_gates], err, sizeof(err)) < 0) {
 			fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 			goto out;
 		}
@@ -664,10 +464,9 @@ out:
 	sw_ledger_close(d.ledger);
 	sw_holds_policy_gc(&d, true);
 	sw_policy_free(d.policy);
+	sw_plan_store_free(d.plans);
 	sw_prepared_free(d.prepared);
 	sw_acache_free(d.acache);
-	sw_aworker_free(d.worker);
-	free(d.layouts);
 	json_decref(d.contexts);
 	free(d.state_path);
 	return rc;

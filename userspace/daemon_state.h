@@ -58,6 +58,7 @@ struct sw_exec_expect {
 /* A PostgreSQL backend the daemon knows (sessions.c keeps the table). */
 struct sw_session_info {
 	int pid;
+	uint64_t serial;        /* unique in this daemon's life (a reused pid is another session) */
 	char role[64];
 	char database[64];      /* "" if unknown */
 	char client[80];        /* "" if unknown */
@@ -146,6 +147,7 @@ struct sw_hold {
 
 struct sw_outcome;
 
+struct sw_plan_store;
 struct sw_daemon {
 	const struct sw_daemon_opts *opts;
 	struct sw_policy *policy;
@@ -154,6 +156,7 @@ struct sw_daemon {
 	struct sw_pg_scope scope;     /* the governed clusters (--postmaster-pid) */
 	struct sw_instance_locks locks;  /* no other daemon governs the same backends */
 	struct sw_prepared *prepared;
+	struct sw_plan_store *plans;  /* approved plans and their runs (plan_store.h); NULL: none loaded */
 	void *sessions;            /* tsearch tree of struct sw_session_info (sessions.c) */
 	struct sw_hold **holds;
 	size_t n_holds, cap_holds;
@@ -171,6 +174,7 @@ struct sw_daemon {
 	size_t n_releases, cap_releases;
 	uint64_t next_hold_id;
 	uint32_t next_ctx_id;
+	uint64_t next_session_serial;
 	json_t *contexts;          /* "role\x1fdatabase" -> ctx_id */
 	int64_t mono_to_wall_ns;   /* add to a monotonic ns to get CLOCK_REALTIME ns */
 	uint64_t last_stats[SW_STAT__COUNT];

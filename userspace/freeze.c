@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "freeze.h"
+#include "json_file.h"
 #include "ledger.h"
 #include "util.h"
 
@@ -61,26 +62,12 @@ int sw_freeze_load(const char *path, struct sw_freeze *f, char *err, size_t errl
 
 int sw_freeze_save(const char *path, const struct sw_freeze *f, char *err, size_t errlen)
 {
-	char *tmp = sw_xasprintf("%s.tmp", path);
 	json_t *j = json_pack("{s:o}", "freeze", sw_freeze_json(f));
-	int fd, rc = -1;
+	char why[512];
+	int rc = sw_json_save_atomic(j, path, JSON_INDENT(2), 0640, why, sizeof(why));
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || json_dumpfd(j, fd, JSON_INDENT(2)) < 0 || fsync(fd) < 0) {
-		snprintf(err, errlen, "cannot write state file %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	close(fd);
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot replace state file %s: %s", path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
+	if (rc < 0)
+		snprintf(err, errlen, "cannot save the state file: %s", why);
 	json_decref(j);
-	free(tmp);
 	return rc;
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
+#include "cmd_plan.h"
 
 struct subcommand {
 	const char *name;
@@ -18,6 +19,7 @@ static const struct subcommand commands[] = {
 	{ "deny", sw_cmd_deny, "cancel one held statement" },
 	{ "freeze", sw_cmd_freeze, "deny frozen classes at once: freeze on --reason T [--until T] | off | status" },
 	{ "status", sw_cmd_status, "daemon counters (ring-buffer drops, holds, cache hits)" },
+	{ "plan", sw_cmd_plan, "approved plans: build, show, sign, verify; submit/approve/list/revoke/status on the daemon" },
 	{ "log", sw_cmd_log, "print ledger records" },
 	{ "verify", sw_cmd_verify, "verify the ledger's hash chain" },
 	{ "detach", sw_cmd_detach, "remove the gate's pinned probes" },

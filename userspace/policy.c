@@ -27,7 +27,7 @@ bool sw_verdict_parse(const char *name, enum sw_verdict *out)
 bool sw_rule_id_reserved(const char *id)
 {
 	return strcmp(id, SW_RULE_DEFAULT) == 0 || strcmp(id, SW_RULE_UNGOVERNED) == 0 ||
-	       strcmp(id, SW_RULE_EMPTY) == 0;
+	       strcmp(id, SW_RULE_EMPTY) == 0 || strcmp(id, SW_RULE_PLAN) == 0;
 }
 
 void sw_match_free(struct sw_match *m)
@@ -70,6 +70,12 @@ void sw_policy_free(struct sw_policy *p)
 	sw_strv_free(&p->freeze_operators);
 	sw_strv_free(&p->queue_readers);
 	sw_strv_free(&p->ledger_readers);
+	sw_strv_free(&p->plans.approvers);
+	for (size_t i = 0; i < p->plans.n_keys; i++) {
+		free(p->plans.keys[i].name);
+		free(p->plans.keys[i].path);
+	}
+	free(p->plans.keys);
 	for (size_t i = 0; i < p->n_govern; i++)
 		free((char *)p->govern_text[i]);
 	free(p->govern_text);

@@ -19,6 +19,7 @@ bool sw_verdict_parse(const char *name, enum sw_verdict *out);
 #define SW_RULE_DEFAULT    "default"     /* no rule matched: the policy's explicit default */
 #define SW_RULE_UNGOVERNED "ungoverned"  /* role not governed: observed, never stopped */
 #define SW_RULE_EMPTY      "empty"       /* no statement at all (empty string, comments only): allow */
+#define SW_RULE_PLAN       "plan"        /* a step of an approved plan, authorised by its approvals (plan.h) */
 
 #define SW_HOLD_TIMEOUT_DEFAULT_S (15 * 60)
 #define SW_HOLD_TIMEOUT_MAX_S     (24 * 60 * 60)
@@ -83,6 +84,14 @@ enum sw_distinct_from {
 };
 const char *sw_distinct_from_name(enum sw_distinct_from d);
 
+/* A rule's `plan:` key: may an approved plan (plan.h) authorise what this rule holds or denies? */
+enum sw_rule_plan {
+	SW_RULE_PLAN_DEFAULT = 0,    /* hold rules: yes (the plan's approvals must satisfy the rule's
+	                              * approvers); deny rules: no */
+	SW_RULE_PLAN_ALLOW,          /* `plan: allow` (deny rules): yes, approved under `plans:` */
+	SW_RULE_PLAN_NEVER,          /* `plan: never`: no plan authorises it; a hold is always live */
+};
+
 struct sw_match;
 struct sw_rule {
 	char *id;                    /* [a-z0-9][a-z0-9._-]*, unique, not a reserved id */
@@ -96,9 +105,33 @@ struct sw_rule {
 	char *webhook;               /* hold rules: notify.webhook URL, or NULL */
 	char *webhook_secret_file;   /* hold rules: notify.secret_file, or NULL */
 	char *webhook_secret;        /* its contents (the HMAC key, trailing white space cut), or NULL */
+	enum sw_rule_plan plan;      /* `plan:` */
 	unsigned line, column;       /* 1-based position of the rule in the policy file */
 	struct sw_match *match;
 };
+/* May an approved plan authorise a statement this rule (NULL: the policy's default) decided? */
+bool sw_rule_plan_may_authorise(const struct sw_rule *r, enum sw_verdict dflt);
+
+/*
+ * `plans:` -- approved plans (plan.h). approvers/approvals_required apply to
+ * what a plan authorises against a deny rule marked `plan: allow` (a hold
+ * rule's own approvers apply to what it holds); keys name each offline
+ * approver's Ed25519 public key (PEM); max_validity bounds a plan's window.
+ */
+struct sw_plan_key {
+	char *name;                  /* an OS user name: who the signature counts as */
+	char *path;                  /* PEM public key file */
+};
+struct sw_plans_policy {
+	struct sw_strv approvers;    /* empty: root only */
+	unsigned approvals_required; /* >= 1 */
+	struct sw_plan_key *keys;
+	size_t n_keys;
+	unsigned max_validity_s;     /* default 7 days */
+};
+const struct sw_plans_policy *sw_policy_plans(const struct sw_policy *p);
+/* The public key file of the offline approver name, or NULL. */
+const char *sw_policy_plan_key(const struct sw_policy *p, const char *name);
 size_t sw_policy_n_rules(const struct sw_policy *p);
 const struct sw_rule *sw_policy_rule_at(const struct sw_policy *p, size_t i);
 /* The rule with this id; NULL for reserved ids ("default", ...) and unknown ids. */

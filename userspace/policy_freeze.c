@@ -1,8 +1,9 @@
 /*
  * A policy's control-plane settings: the freeze (frozen classes, operators,
- * scheduled windows) and `access:` (who besides root reads the queue and the
- * ledger).
+ * scheduled windows), `access:` (who besides root reads the queue and the
+ * ledger) and `plans:` (who approves approved plans, their keys).
  */
+#include <string.h>
 #include <time.h>
 #include "policy_internal.h"
 
@@ -74,4 +75,28 @@ time_t sw_policy_freeze_window_until(const struct sw_policy *p, time_t t)
 		until = end;
 	}
 	return until;
+}
+
+const struct sw_plans_policy *sw_policy_plans(const struct sw_policy *p)
+{
+	return &p->plans;
+}
+
+const char *sw_policy_plan_key(const struct sw_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->plans.n_keys; i++)
+		if (strcmp(p->plans.keys[i].name, name) == 0)
+			return p->plans.keys[i].path;
+	return NULL;
+}
+
+bool sw_rule_plan_may_authorise(const struct sw_rule *r, enum sw_verdict dflt)
+{
+	if (!r)
+		return dflt == SW_VERDICT_HOLD;
+	if (r->plan == SW_RULE_PLAN_NEVER)
+		return false;
+	if (r->plan == SW_RULE_PLAN_ALLOW)
+		return true;
+	return r->action == SW_VERDICT_HOLD;
 }

@@ -73,6 +73,7 @@ struct sw_policy {
 	size_t n_freeze_windows;
 	char *live_dsn;                       /* `live: { dsn: ... }`, NULL when absent */
 	char *live_mysql_dsn;                 /* `live: { mysql_dsn: ... }` (MariaDB), NULL when absent */
+	struct sw_plans_policy plans;         /* `plans:` */
 	struct sw_trusted_fn *trusted;        /* `trusted_functions:` */
 	size_t n_trusted;
 	bool literal_sensitive;               /* a rule reads something a literal can change (see policy.h) */

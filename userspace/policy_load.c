@@ -553,15 +553,15 @@ out:
 
 enum {
 	RK_ID, RK_DESCRIPTION, RK_MATCH, RK_ACTION, RK_REASON, RK_TIMEOUT,
-	RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY, RK_APPROVERS_DISTINCT_FROM, RK__COUNT
+	RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY, RK_APPROVERS_DISTINCT_FROM, RK_PLAN, RK__COUNT
 };
 static const char *const rule_keys[] = {
 	"id", "description", "match", "action", "reason", "timeout",
-	"approvers", "approvals_required", "notify", "approvers_distinct_from", NULL
+	"approvers", "approvals_required", "notify", "approvers_distinct_from", "plan", NULL
 };
 static const char rule_keys_text[] =
 	"id, description, match, action, reason, timeout, approvers, approvals_required, notify, "
-	"approvers_distinct_from";
+	"approvers_distinct_from, plan";
 
 const char *sw_distinct_from_name(enum sw_distinct_from d)
 {
@@ -791,6 +791,20 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 	/* Row estimates and sizes depend on literal values: no shape caching (policy.h). */
 	if (r->match->uses_live)
 		p->literal_sensitive = true;
+	if (v[RK_PLAN]) {
+		if (want_str(l, v[RK_PLAN], "plan", &s) < 0)
+			return -1;
+		if (r->action == SW_VERDICT_ALLOW)
+			return FAIL(l, keys[RK_PLAN], "`plan:` only applies to deny and hold rules (what an approved "
+				    "plan may authorise) and rule \"%s\" allows; remove it", r->id);
+		if (strcmp(s, "allow") == 0)
+			r->plan = SW_RULE_PLAN_ALLOW;
+		else if (strcmp(s, "never") == 0)
+			r->plan = SW_RULE_PLAN_NEVER;
+		else
+			return FAIL(l, v[RK_PLAN], "unknown plan \"%s\"; write `plan: allow` (an approved plan may "
+				    "authorise what this rule matches) or `plan: never` (no plan may)", s);
+	}
 
 	bool hold = r->action == SW_VERDICT_HOLD;
 	static const int hold_only[] = { RK_TIMEOUT, RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY,
@@ -837,13 +851,13 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 /* ---- top level ---- */
 
 enum { TK_VERSION, TK_DESCRIPTION, TK_GOVERN, TK_DEFAULT, TK_RULES, TK_FREEZE, TK_LIVE, TK_ACCESS, TK_TRUSTED,
-       TK__COUNT };
+       TK_PLANS, TK__COUNT };
 static const char *const top_keys[] = {
 	"sqlward_policy", "description", "govern", "default", "rules", "freeze", "live", "access",
-	"trusted_functions", NULL
+	"trusted_functions", "plans", NULL
 };
 static const char top_keys_text[] = "sqlward_policy, description, govern, default, rules, freeze, live, access, "
-				    "trusted_functions";
+				    "trusted_functions, plans";
 
 /*
  * trusted_functions: [{ schema: app, name: "report_*", nested: judge|record }]
@@ -1115,6 +1129,61 @@ static int load_access(struct ld *l, const node_t *n, struct sw_policy *p)
 	return 0;
 }
 
+/* ---- plans ---- */
+
+/* plans: { approvers: [...], approvals_required: N, keys: { alice: FILE }, max_validity: 7d } (policy.h). */
+static int load_plans(struct ld *l, const node_t *n, struct sw_policy *p)
+{
+	static const char *const pk[] = { "approvers", "approvals_required", "keys", "max_validity", NULL };
+	const node_t *keys[4], *v[4];
+	struct sw_plans_policy *pp = &p->plans;
+
+	if (want_mapping(l, n, "plans", pk, "approvers, approvals_required, keys, max_validity", keys, v) < 0)
+		return -1;
+	if (v[0] && want_str_list(l, v[0], "approvers", check_approver, "plan approver", &pp->approvers) < 0)
+		return -1;
+	if (v[1]) {
+		unsigned long x;
+		if (want_uint(l, v[1], "approvals_required", 100, &x) < 0)
+			return -1;
+		if (x < 1)
+			return FAIL(l, v[1], "approvals_required must be at least 1; remove it for the default of 1");
+		pp->approvals_required = (unsigned)x;
+	}
+	if (v[2]) {
+		const node_t *m = v[2];
+		if (m->type != YAML_MAPPING_NODE)
+			return FAIL(l, m, "plans: keys must be a mapping of approver name to public key file, "
+				    "e.g. `keys: { alice: /etc/sqlward/keys/alice.pub }`");
+		for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+			const node_t *k = node(l, pr->key), *val = node(l, pr->value);
+			const char *name, *path;
+			if (want_str(l, k, "key name", &name) < 0 || check_approver(l, k, name, "key name") < 0 ||
+			    want_str(l, val, "key file", &path) < 0)
+				return -1;
+			if (strncmp(name, "group:", 6) == 0)
+				return FAIL(l, k, "a plan key belongs to one person: name an OS user, not \"%s\"", name);
+			if (path[0] != '/')
+				return FAIL(l, val, "key file \"%s\" must be an absolute path", path);
+			if (access(path, R_OK) != 0)
+				return FAIL(l, val, "cannot read the public key file \"%s\" of plan approver %s: %s; create "
+					    "it with `sqlward plan keygen` (the approver keeps the private key)", path,
+					    name, strerror(errno));
+			for (size_t i = 0; i < pp->n_keys; i++)
+				if (strcmp(pp->keys[i].name, name) == 0)
+					return FAIL(l, k, "plan approver %s has two keys; keep one", name);
+			pp->keys = sw_xrealloc(pp->keys, (pp->n_keys + 1) * sizeof(*pp->keys));
+			pp->keys[pp->n_keys].name = sw_xstrdup(name);
+			pp->keys[pp->n_keys].path = sw_xstrdup(path);
+			pp->n_keys++;
+		}
+	}
+	if (v[3] && parse_duration_max(l, v[3], "max_validity", 90ul * 24 * 3600,
+					  "a plan may be valid for 1s to 2160h (90 days)", &pp->max_validity_s) < 0)
+		return -1;
+	return 0;
+}
+
 static int load_govern(struct ld *l, const node_t *n, struct sw_policy *p)
 {
 	static const char *const gk[] = { "roles", NULL };
@@ -1196,6 +1265,10 @@ static int load_root(struct ld *l, const node_t *root, struct sw_policy *p)
 	if (v[TK_ACCESS] && load_access(l, v[TK_ACCESS], p) < 0)
 		return -1;
 	if (v[TK_TRUSTED] && load_trusted(l, v[TK_TRUSTED], p) < 0)
+		return -1;
+	p->plans.approvals_required = 1;
+	p->plans.max_validity_s = 7 * 24 * 3600;
+	if (v[TK_PLANS] && load_plans(l, v[TK_PLANS], p) < 0)
 		return -1;
 	if (!v[TK_DEFAULT])
 		return FAIL(l, root, "missing `default:` (the verdict when no rule matches); "

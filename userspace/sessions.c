@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "plan_store.h"
 #include "sessions.h"
 #include "pg_backend.h"
 #include "util.h"
@@ -96,6 +97,7 @@ struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const cha
 	if (!s) {
 		s = sw_xcalloc(1, sizeof(*s));
 		s->pid = pid;
+		s->serial = ++d->next_session_serial;
 		s->encoding = -1;
 		tsearch(s, &d->sessions, sess_cmp);
 	}
@@ -124,6 +126,14 @@ static void sess_free(struct sw_session_info *s)
 
 void sw_session_forget(struct sw_daemon *d, struct sw_session_info *s)
 {
+	struct sw_plan_entry *run = sw_plan_store_session_ended(d->plans, SW_ENGINE_POSTGRES, s->serial);
+	if (run) {
+		/* Its run is used: the rest of the plan does not run elsewhere. */
+		json_t *f = json_pack("{s:s, s:i, s:i, s:i}", "plan", run->plan->id, "pid", s->pid, "next_step",
+				      (int)run->run.next + 1, "steps", (int)run->plan->n_steps);
+		sw_daemon_note(d, "plan_run_incomplete", f);
+		json_decref(f);
+	}
 	sw_gate_detach_nested(&s->nested_links);
 	sw_gate_drop_session(d->gate, (uint32_t)s->pid);
 	sw_prepared_drop_session(d->prepared, s->pid);

@@ -26,6 +26,7 @@
 #include "my_layout.h"
 #include "my_live.h"
 #include "my_sqlcom.h"
+#include "plan_gate.h"
 #include "role_pattern.h"
 #include "util.h"
 
@@ -40,6 +41,7 @@ struct my_prepared {
 
 struct my_session {
 	uint64_t conn_id;
+	uint64_t serial;           /* unique in this daemon's life: the session's key for approved plans */
 	/* Code ran that can prepare statements sqlward never saw (CALL, an unresolved EXECUTE...):
 	 * a protocol EXECUTE can no longer be tied to what was judged. */
 	bool tainted;
@@ -129,6 +131,7 @@ static struct my_session *session_of(struct sw_my_gate *g, uint64_t conn_id)
 	}
 	memset(&g->sess[g->n_sess], 0, sizeof(g->sess[0]));
 	g->sess[g->n_sess].conn_id = conn_id;
+	g->sess[g->n_sess].serial = ++g->d->next_session_serial;
 	return &g->sess[g->n_sess++];
 }
 
@@ -150,6 +153,16 @@ static void session_end(struct sw_my_gate *g, uint64_t conn_id)
 {
 	for (size_t i = 0; i < g->n_sess; i++)
 		if (g->sess[i].conn_id == conn_id) {
+			struct sw_plan_entry *run = sw_plan_store_session_ended(g->d->plans, SW_ENGINE_MYSQL,
+										 g->sess[i].serial);
+			if (run) {
+				/* Its run is used: the rest of the plan does not run elsewhere. */
+				json_t *f = json_pack("{s:s, s:i, s:I, s:i, s:i}", "plan", run->plan->id, "pid",
+						      (int)g->pid, "connection_id", (json_int_t)conn_id, "next_step",
+						      (int)run->run.next + 1, "steps", (int)run->plan->n_steps);
+				sw_daemon_note(g->d, "plan_run_incomplete", f);
+				json_decref(f);
+			}
 			session_clear(&g->sess[i]);
 			g->sess[i] = g->sess[--g->n_sess];
 			return;
@@ -785,9 +798,11 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	size_t len = ev->packet_len;
 	bool complete = true, allow;
 	const char *frozen, *why = NULL, *why_rule = NULL;
-	json_t *extra;
+	json_t *extra, *plan_ref = NULL;
 	struct sw_decision dec;
 	struct sw_subject subj;
+	struct sw_plan_verdict plan = { 0 };
+	static char plan_err[512];
 
 	/* The thread stopped where the report says: same THD, same packet. */
 	bool execute = ev->type == SW_MY_EV_EXECUTE;
@@ -856,13 +871,29 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	if (why)
 		overall = (struct sw_judgement){ .verdict = SW_VERDICT_DENY, .rule_id = why_rule, .reason = why,
 						 .stmt_index = overall.stmt_index };
+	/* A step of an approved plan (plan_gate.h): its approvals may authorise what the policy holds. */
+	if (d->plans && !execute && ev->command == SW_MY_COM_QUERY) {
+		char err[400];
+		plan_ref = sw_plan_gate_consult(d->plans, d->policy, SW_ENGINE_MYSQL, s->serial, &subj, &a, per,
+						&overall, false, &plan);
+		if (plan_ref && sw_plan_gate_ran(d->plans, &plan, SW_ENGINE_MYSQL, s->serial, false, err,
+						 sizeof(err)) < 0) {
+			snprintf(plan_err, sizeof(plan_err), "the plan run could not be counted (%s); refused so "
+				 "that no run goes uncounted", err);
+			overall = (struct sw_judgement){ .verdict = SW_VERDICT_DENY, .rule_id = "plan-store",
+							 .reason = plan_err, .stmt_index = overall.stmt_index };
+		}
+	}
 	allow = overall.verdict == SW_VERDICT_ALLOW;
 	if (!allow && !why && overall.verdict == SW_VERDICT_HOLD) {
+		json_decref(plan_ref);
 		hold_for_human(g, p, s, &a, per, &overall, text, len, judged, dbname);
 		free(text);
 		return;   /* the hold owns the analysis, judgements and texts now */
 	}
 	extra = event_extra(ev, dbname[0] ? dbname : NULL);
+	if (plan_ref)
+		json_object_set_new(extra, "plan", plan_ref);
 	memset(&dec, 0, sizeof(dec));
 	sw_mono_to_timespec(d, ev->ktime_ns, &dec.time);
 	dec.engine = SW_ENGINE_MYSQL;
@@ -881,7 +912,7 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	 * killed (the holder's deny state): nothing ran, and the session ends. */
 	dec.outcome = allow ? "ran" : execute ? "terminated" : "cancelled";
 	dec.held_us = (sw_mono_ns() - p->stop.when_ns) / 1000;
-	dec.decided_by = "policy";
+	dec.decided_by = plan.authorised && plan_ref && strcmp(overall.rule_id, SW_RULE_PLAN) == 0 ? "plan" : "policy";
 	dec.via = via_of_event(ev);
 	dec.extra = extra;
 	/* The record is on disk before the thread moves. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "daemon_state.h"
 #include "gate_events.h"
+#include "plan_gate.h"
 #include "holds.h"
 #include "sessions.h"
 #include "hold_id.h"
@@ -1087,6 +1088,7 @@ struct conclusion {
 	struct sw_judgement *per, overall;
 	const char *decided_by, *comment;
 	char token_note[128];
+	struct sw_plan_verdict plan;  /* a step of an approved plan (plan_gate.h) */
 	struct sw_decision dec;  /* its record; each outcome sets outcome, decided_by, what was enforced */
 };
 
@@ -1165,6 +1167,36 @@ static void carry_approvals(struct conclusion *c)
 	}
 }
 
+/*
+ * A governed client statement that is the next step of an approved plan: the
+ * plan's approvals may authorise what the policy holds or denies, and the
+ * record carries the plan id and step. The run moves on when the step is
+ * tried; a run that cannot be counted on disk refuses the step.
+ */
+static void consult_plan(struct sw_daemon *d, struct conclusion *c, const struct sw_subject *subj)
+{
+	static char store_err[512];
+	struct sw_pending *p = c->p;
+	char err[400];
+	json_t *ref = sw_plan_gate_consult(d->plans, d->policy, SW_ENGINE_POSTGRES, c->s->serial, subj, &p->a,
+					   c->per, &c->overall, p->type == SW_EV_BIND, &c->plan);
+
+	if (!ref)
+		return;
+	if (!p->extra)
+		p->extra = json_object();
+	json_object_set_new(p->extra, "plan", ref);
+	if (c->plan.authorised && strcmp(c->overall.rule_id, SW_RULE_PLAN) == 0)
+		c->decided_by = "plan";
+	if (sw_plan_gate_ran(d->plans, &c->plan, SW_ENGINE_POSTGRES, c->s->serial, p->type == SW_EV_STATEMENT, err,
+			     sizeof(err)) < 0) {
+		snprintf(store_err, sizeof(store_err), "the plan run could not be counted (%s); refused so that no "
+			 "run goes uncounted", err);
+		deny(&c->overall, "plan-store", store_err);
+		c->decided_by = "policy";
+	}
+}
+
 /* The session, the policy's verdict and the gate's own requirements; the record to write. */
 static void judge(struct sw_daemon *d, struct sw_pending *p, struct conclusion *c)
 {
@@ -1199,6 +1231,8 @@ static void judge(struct sw_daemon *d, struct sw_pending *p, struct conclusion *
 			deny(&c->overall, "freeze", d->frozen_reason);
 	}
 	carry_approvals(c);
+	if (d->plans && c->client && s->governed && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND))
+		consult_plan(d, c, &subj);
 	if (p->type == SW_EV_STATEMENT && c->overall.verdict == SW_VERDICT_HOLD && defer_to_bind(&p->a)) {
 		c->overall.verdict = SW_VERDICT_ALLOW;
 		c->deferred = true;
