@@ -27,6 +27,7 @@
 #include "plan.h"
 #include "plan_build.h"
 #include "policy.h"
+#include "policy_default.h"
 #include "time_text.h"
 #include "util.h"
 
@@ -54,7 +55,8 @@ static void usage(FILE *f)
 		"and database it runs as, a validity window and how many runs it allows. `build` reads SQL files\n"
 		"in the order given (a directory: Flyway V<version>__name.sql by version, other *.sql by name),\n"
 		"or what `manage.py sqlmigrate` / `alembic upgrade --sql` print (\"-\" reads stdin), and judges\n"
-		"each statement with the policy (--policy, else " SW_DEFAULT_POLICY ").\n"
+		"each statement with the policy (--policy, else " SW_DEFAULT_POLICY ", else the built-in default;\n"
+		"pass the policy the daemon runs with, so each step shows the verdict it will get).\n"
 		"Approval: `sign` adds an offline Ed25519 signature (keys from `keygen`; the policy names each\n"
 		"approver's public key), or `approve` on the daemon's control socket. `verify` exits 0 when the\n"
 		"plan is unchanged since it was built and every signature named with --key is valid, 1 otherwise.\n");
@@ -261,15 +263,7 @@ static int cmd_build(int argc, char **argv)
 		b.valid_until = t.tv_sec;
 	}
 	b.max_runs = (unsigned)max_runs;
-	if (!policy_path || !policy_path[0]) {
-		if (access(SW_DEFAULT_POLICY, F_OK) != 0) {
-			fprintf(stderr, "sqlward plan build: no policy: %s does not exist; pass --policy FILE (the policy "
-				"the daemon runs with, so each step shows the verdict it would get)\n", SW_DEFAULT_POLICY);
-			goto out;
-		}
-		policy_path = SW_DEFAULT_POLICY;
-	}
-	if (sw_policy_load(policy_path, &pol, err, sizeof(err)) < 0) {
+	if (sw_policy_load_default(policy_path, "plan build", &pol, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward plan build: %s\n", err);
 		goto out;
 	}

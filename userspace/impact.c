@@ -217,6 +217,7 @@ void sw_impact_free(struct sw_impact *im)
 	free(im->not_null_table);
 	free(im->not_null_column);
 	free(im->created_table);
+	free(im->sql_function_body);
 	free(im->type_table);
 	free(im->type_column);
 	free(im->type_new);
@@ -251,6 +252,7 @@ struct sw_impact *sw_impact_dup(const struct sw_impact *im)
 	d->not_null_table = dup0(im->not_null_table);
 	d->not_null_column = dup0(im->not_null_column);
 	d->created_table = dup0(im->created_table);
+	d->sql_function_body = dup0(im->sql_function_body);
 	d->type_table = dup0(im->type_table);
 	d->type_column = dup0(im->type_column);
 	d->type_new = dup0(im->type_new);
@@ -1315,6 +1317,48 @@ static void seq_calls(struct sw_impact *im, const ProtobufCMessage *m, bool if_r
 	}
 }
 
+/*
+ * CREATE FUNCTION ... LANGUAGE sql AS '<body>' with check_function_bodies on
+ * (the default): executor/functions.c fmgr_sql_validator parse-analyses the
+ * body, which locks the relations it names as a query does (AccessShareLock
+ * for reads, RowExclusiveLock for write targets). Skipped by the validator
+ * for polymorphic arguments (their types are unknown until a call); a BEGIN
+ * ATOMIC body is part of this statement's own tree. The body is analysed
+ * by pg_classify.c once this statement's analysis is over: the parser is
+ * not re-entrant.
+ */
+static void sql_function_body(struct sw_impact *im, const PgQuery__CreateFunctionStmt *f)
+{
+	const char *lang = "sql", *body = NULL;
+	size_t n_as = 0;
+
+	for (size_t i = 0; i < f->n_options; i++) {
+		const PgQuery__Node *o = f->options[i];
+		if (o->node_case != NC(DEF_ELEM) || !o->def_elem->defname || !o->def_elem->arg)
+			continue;
+		if (strcmp(o->def_elem->defname, "language") == 0 && o->def_elem->arg->node_case == NC(STRING))
+			lang = o->def_elem->arg->string->sval;
+		if (strcmp(o->def_elem->defname, "as") == 0 && o->def_elem->arg->node_case == NC(LIST)) {
+			const PgQuery__List *l = o->def_elem->arg->list;
+			n_as = l->n_items;
+			if (n_as == 1 && l->items[0]->node_case == NC(STRING))
+				body = l->items[0]->string->sval;
+		}
+	}
+	if (!body || n_as != 1 || strcmp(lang, "sql") != 0)
+		return;
+	for (size_t i = 0; i < f->n_parameters; i++) {
+		const PgQuery__Node *p = f->parameters[i];
+		const PgQuery__TypeName *t = p->node_case == NC(FUNCTION_PARAMETER) ? p->function_parameter->arg_type : NULL;
+		if (t && t->n_names) {
+			const PgQuery__Node *last = t->names[t->n_names - 1];
+			if (last->node_case == NC(STRING) && strncmp(last->string->sval, "any", 3) == 0)
+				return;   /* polymorphic: the validator does not analyse the body */
+		}
+	}
+	im->sql_function_body = sw_xstrdup(body);
+}
+
 static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct undo *u, const struct sw_stmt *st)
 {
 	switch (n->node_case) {
@@ -1510,6 +1554,9 @@ static void impact_node(struct sw_impact *im, const PgQuery__Node *n, struct und
 	case NC(ALTER_DOMAIN_STMT):
 		impact_alter_domain(im, n->alter_domain_stmt);
 		undo_worse(u, SW_REV_UNKNOWN);
+		break;
+	case NC(CREATE_FUNCTION_STMT):
+		sql_function_body(im, n->create_function_stmt);
 		break;
 	case NC(GRANT_STMT):
 		/* aclchk.c objectNamesToOids: RangeVarGetRelid(relvar, NoLock, false):

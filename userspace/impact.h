@@ -82,6 +82,8 @@ struct sw_impact {
 	char *not_null_table;    /* ALTER TABLE ... SET NOT NULL: the table (as in locks) and */
 	char *not_null_column;   /* the column, for live context's NULL count; NULL otherwise */
 	char *created_table;     /* CREATE TABLE without IF NOT EXISTS or AS: the new (empty) table */
+	char *sql_function_body; /* CREATE FUNCTION ... LANGUAGE sql AS '...': the body its validator parse-
+	                          * analyses (pg_classify.c adds the locks that takes), NULL otherwise */
 	char *type_table;        /* the only subcommand is ALTER COLUMN ... TYPE without USING: */
 	char *type_column;       /* table, column and new type (pg_type.typname, typmod as in */
 	char *type_new;          /* pg_attribute.atttypmod), so live context can read the old type */

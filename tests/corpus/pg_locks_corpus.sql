@@ -258,10 +258,13 @@ SELECT nextval('s.seq'), currval('s.seq');
 SELECT pg_catalog.setval('s.seq'::regclass, 3, true);
 SELECT nextval('s.seq') FROM s.other;
 
--- copy (copy.c DoCopy)
+-- copy (copy.c DoCopy); as in a psql script, COPY ... FROM STDIN data ends at \. (none here)
 COPY s.lonely FROM STDIN;
+\.
 COPY s.meas FROM STDIN;
+\.
 COPY s.child FROM STDIN;
+\.
 COPY s.parent (id, name) TO STDOUT;
 COPY (SELECT * FROM s.parent) TO STDOUT;
 
@@ -313,7 +316,10 @@ ALTER DOMAIN s.posint DROP NOT NULL;
 ALTER DOMAIN s.posint SET DEFAULT 1;
 CREATE DOMAIN s.newdom AS text;
 
--- functions (PL/pgSQL bodies are not parse-analysed at CREATE)
+-- functions (PL/pgSQL bodies are not parse-analysed at CREATE; SQL bodies are, and lock what they name)
+CREATE FUNCTION s.f6() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM s.other';
+CREATE FUNCTION s.f7(int) RETURNS void LANGUAGE sql AS 'INSERT INTO s.plain (id) VALUES ($1); SELECT 1 FROM s.other LIMIT 0';
+CREATE OR REPLACE PROCEDURE s.p8() LANGUAGE sql AS $b$ UPDATE s.plain SET a = 1 WHERE id = 0 $b$;
 CREATE FUNCTION s.f4() RETURNS int LANGUAGE plpgsql AS 'BEGIN PERFORM 1 FROM s.other; RETURN 1; END';
 CREATE FUNCTION s.f5(anyelement) RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM s.other';
 ALTER FUNCTION s.trg() COST 5;

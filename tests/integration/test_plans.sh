@@ -195,6 +195,13 @@ wait_pending 15 "django_migrations" && ok "second run: the plan's first step is 
 	not_ok "second run: the plan's first step is held"
 settle "$h" >/dev/null 2>&1
 
+# A restarted daemon still knows the plan, its approvals and that its one run is used.
+gate_stop
+gate_start "$POLICY"
+"$SQLWARD" plan status --socket "$SW_SOCK" --json "$PLAN_ID" >"$SW_TMP/status2.json" 2>&1
+st=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); d=d.get("plan", d); print(d["state"], d["runs_started"], d["runs_done"], ",".join(sorted(d["approved_by"])))' "$SW_TMP/status2.json" 2>/dev/null)
+assert_eq "restart: the plan, its used run and its approvals survive" "used 1 1 sw-pa-alice,sw-pa-bob" "$st"
+
 # ---- control-socket approvals: exact digest, no self-approval -----------------
 "$SQLWARD" plan build --policy "$POLICY" --role agent_migrate --database alapp --author sw-pa-dev \
 	--title "tiny" --valid-for 1h -o "$SW_TMP/tiny.json" <(echo "CREATE TABLE tiny (id int);") >/dev/null 2>&1 ||

@@ -1585,6 +1585,35 @@ static bool analyze_on_big_stack(const char *sql, struct sw_analysis *out)
 	return ok;
 }
 
+/*
+ * CREATE FUNCTION ... LANGUAGE sql: the locks its validator takes parsing the
+ * body (impact.c keeps the body in sql_function_body), found by analysing the
+ * body once the outer parse is over. Parse analysis takes the named
+ * relations' locks (AccessShareLock, RowExclusiveLock for write targets),
+ * nothing the executor would add.
+ */
+static void body_locks(struct sw_stmt *st)
+{
+	struct sw_impact *im = st->impact;
+	struct sw_analysis a;
+
+	if (!im || !im->sql_function_body)
+		return;
+	sw_pg_analyze(im->sql_function_body, &a);
+	for (size_t i = 0; a.parse_ok && i < a.n_stmts; i++) {
+		const struct sw_impact *b = a.stmts[i].impact;
+		for (size_t k = 0; b && k < b->n_locks; k++) {
+			const struct sw_lock_entry *e = &b->locks[k];
+			if (e->via == SW_VIA_NAMED && e->mode <= SW_LOCK_ROW_EXCLUSIVE)
+				sw_impact_add_lock(im, e->object, SW_VIA_NAMED, NULL, e->mode,
+						   "executor/functions.c fmgr_sql_validator (check_function_bodies)");
+		}
+	}
+	sw_analysis_free(&a);
+	free(im->sql_function_body);
+	im->sql_function_body = NULL;
+}
+
 void sw_pg_analyze(const char *sql, struct sw_analysis *out)
 {
 	size_t len;
@@ -1603,6 +1632,9 @@ void sw_pg_analyze(const char *sql, struct sw_analysis *out)
 	} else if (!analyze_on_big_stack(sql, out)) {
 		parse_failed(out, sql, "could not set up a stack to analyse the statement");
 	}
+	/* SQL function bodies are analysed now that this parse is over (the parser is not re-entrant). */
+	for (size_t i = 0; i < out->n_stmts; i++)
+		body_locks(&out->stmts[i]);
 }
 
 struct dealloc_ctx {
