@@ -227,7 +227,7 @@ static void live_annotate(struct check_ctx *c, const struct check_file *f, struc
 	}
 	memcpy(ctx.stmts + n, a->stmts, a->n_stmts * sizeof(*a->stmts));
 	if (c->live)
-		sw_live_annotate(c->live, &ctx);
+		sw_live_annotate_wants(c->live, &ctx, sw_policy_live_wants(c->policy));
 	if (c->my_live)
 		sw_my_live_annotate(c->my_live, &ctx);
 	memcpy(a->stmts, ctx.stmts + n, a->n_stmts * sizeof(*a->stmts));

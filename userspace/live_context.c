@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
@@ -15,14 +16,31 @@
 #include "live_context.h"
 #include "pg_catalog_data.h"
 #include "pg_locks.h"
+#include "read_facts.h"
 #include "util.h"
 
 #define NULL_COUNT_CAP 1000001
+#define REL_CACHE_MAX  256     /* relations whose columns are remembered */
+#define REL_CACHE_TTL  10      /* seconds: a column added since is seen this much later at most */
+#define VIEW_DEPTH_MAX 8       /* views over views followed this deep */
+
+/* What the catalog says about one relation a read names (`*` and view expansion). */
+struct rel_info {
+	char *database, *relation;   /* the key: database of the connection, relation as the statement names it */
+	time_t at;                   /* CLOCK_MONOTONIC seconds when read */
+	bool ok;                     /* false: could not be read (the expansion stays unknown) */
+	bool exists;                 /* false: no such relation (a CTE's name, or a missing table) */
+	bool is_view;                /* pg_class.relkind 'v' or 'm' */
+	struct sw_strv columns;      /* its own columns, in order */
+	struct sw_strv under_rel, under_col;  /* a view: the table columns it reads (schema.table, column) */
+};
 
 struct sw_live_conn {
 	char *dsn;
 	PGconn *c;
 	char *error;     /* why the last connection attempt failed */
+	struct rel_info *rels;
+	size_t n_rels;
 };
 
 
@@ -33,10 +51,23 @@ struct sw_live_conn *sw_live_open(const char *dsn)
 	return lc;
 }
 
+static void rel_info_free(struct rel_info *ri)
+{
+	free(ri->database);
+	free(ri->relation);
+	sw_strv_free(&ri->columns);
+	sw_strv_free(&ri->under_rel);
+	sw_strv_free(&ri->under_col);
+	memset(ri, 0, sizeof(*ri));
+}
+
 void sw_live_close(struct sw_live_conn *lc)
 {
 	if (!lc)
 		return;
+	for (size_t i = 0; i < lc->n_rels; i++)
+		rel_info_free(&lc->rels[i]);
+	free(lc->rels);
 	if (lc->c)
 		PQfinish(lc->c);
 	free(lc->dsn);
@@ -111,8 +142,9 @@ static char *quoted_name(PGconn *c, const char *name)
 	return out;
 }
 
-/* Rows of the top plan node (for UPDATE/DELETE/MERGE: the ModifyTable's input). */
-static bool explain_rows(struct sw_live_conn *lc, struct sw_live *lv, const char *sql, double *rows)
+/* Rows of the top plan node (for UPDATE/DELETE/MERGE: the ModifyTable's input) and the
+ * whole plan's total cost (cost may be NULL). */
+static bool explain_plan(struct sw_live_conn *lc, struct sw_live *lv, const char *sql, double *rows, double *cost)
 {
 	char *text = sw_xasprintf("EXPLAIN (FORMAT JSON) %s", sql);
 	PGresult *r;
@@ -126,6 +158,9 @@ static bool explain_rows(struct sw_live_conn *lc, struct sw_live *lv, const char
 		json_t *j = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 		json_t *plan = json_object_get(json_array_get(j, 0), "Plan");
 		const char *type = json_string_value(json_object_get(plan, "Node Type"));
+		if (cost)
+			*cost = json_is_number(json_object_get(plan, "Total Cost")) ?
+				json_number_value(json_object_get(plan, "Total Cost")) : -1;
 		if (type && strcmp(type, "ModifyTable") == 0)
 			plan = json_array_get(json_object_get(plan, "Plans"), 0);
 		if (json_is_number(json_object_get(plan, "Plan Rows"))) {
@@ -174,7 +209,7 @@ static void rel_facts(struct sw_live_conn *lc, struct sw_live *lv, struct sw_liv
 		/* Never analysed: the planner's own estimate from the relation's pages. */
 		char *sql = sw_xasprintf("SELECT 1 FROM %s", qn);
 		double est;
-		if (explain_rows(lc, lv, sql, &est))
+		if (explain_plan(lc, lv, sql, &est, NULL))
 			rel->rows = sw_fact_known(est);
 		free(sql);
 	}
@@ -311,8 +346,9 @@ static void annotate_stmt(struct sw_live_conn *lc, struct sw_stmt *st, bool conn
 	}
 	all_new = all_new && any_named;
 	if (is_dml(st)) {
-		double rows;
+		double rows, cost = -1;
 		lv->est_rows = sw_fact_unknown;
+		lv->est_cost = sw_fact_unknown;
 		if (all_new)
 			lv->est_rows = sw_fact_known(0);   /* only tables this file creates: new and empty */
 		else if (!connected)
@@ -320,8 +356,11 @@ static void annotate_stmt(struct sw_live_conn *lc, struct sw_stmt *st, bool conn
 		else if (st->traits & (SW_TRAIT_UNKNOWN_FUNCTION | SW_TRAIT_DANGEROUS_FUNCTION | SW_TRAIT_PREPARED))
 			set_err(&lv->error, "not EXPLAINed", "the statement calls functions sqlward does not know "
 				"(planning may run them) or is a prepared statement");
-		else if (explain_rows(lc, lv, st->text, &rows))
+		else if (explain_plan(lc, lv, st->text, &rows, &cost)) {
 			lv->est_rows = sw_fact_known(rows);
+			if (cost >= 0)
+				lv->est_cost = sw_fact_known(cost);
+		}
 	}
 	if (im->not_null_table && sw_live_created_in(created, n_created, im->not_null_table)) {
 		lv->null_column = sw_xstrdup(im->not_null_column);
@@ -338,11 +377,210 @@ static void annotate_stmt(struct sw_live_conn *lc, struct sw_stmt *st, bool conn
 		lv->error = sw_xstrdup(lc->error ? lc->error : "no connection for live context");
 }
 
+/* ---- reads: `*` and views (SW_LIVE_WANT_COLUMNS), EXPLAIN (SW_LIVE_WANT_READ_EST) ---- */
+
+static time_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* A view's table columns, through pg_rewrite's dependencies (what PostgreSQL itself records the
+ * view's query reads: select list, WHERE, joins), views over views followed. */
+static const char view_columns_sql[] =
+	"WITH RECURSIVE deps(relid, attnum, depth) AS ("
+	" SELECT d.refobjid, d.refobjsubid, 1 FROM pg_catalog.pg_rewrite r"
+	"  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid"
+	"  WHERE r.ev_class = to_regclass($1) AND d.refclassid = 'pg_catalog.pg_class'::regclass"
+	"  AND d.refobjsubid > 0 AND d.refobjid <> r.ev_class"
+	" UNION"
+	" SELECT d.refobjid, d.refobjsubid, deps.depth + 1 FROM deps"
+	"  JOIN pg_catalog.pg_rewrite r ON r.ev_class = deps.relid"
+	"  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid"
+	"  WHERE deps.depth < $2::int AND d.refclassid = 'pg_catalog.pg_class'::regclass"
+	"  AND d.refobjsubid > 0 AND d.refobjid <> r.ev_class)"
+	" SELECT DISTINCT n.nspname || '.' || c.relname, a.attname FROM deps"
+	" JOIN pg_catalog.pg_class c ON c.oid = deps.relid AND c.relkind NOT IN ('v', 'm')"
+	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+	" JOIN pg_catalog.pg_attribute a ON a.attrelid = deps.relid AND a.attnum = deps.attnum"
+	" ORDER BY 1, 2";
+
+static void read_rel_info(struct sw_live_conn *lc, struct rel_info *ri)
+{
+	struct sw_live scratch = { 0 };
+	char *qn = quoted_name(lc->c, ri->relation);
+	char depth[8];
+	const char *p[2] = { qn, depth };
+	PGresult *r;
+
+	snprintf(depth, sizeof(depth), "%d", VIEW_DEPTH_MAX);
+	r = q(lc, &scratch, "SELECT c.relkind IN ('v', 'm'), a.attname FROM pg_catalog.pg_class c "
+			    "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+			    "AND NOT a.attisdropped WHERE c.oid = to_regclass($1) ORDER BY a.attnum", 1, p);
+	if (!r)
+		goto out;
+	ri->exists = PQntuples(r) > 0;
+	ri->is_view = ri->exists && PQgetvalue(r, 0, 0)[0] == 't';
+	for (int i = 0; i < PQntuples(r); i++)
+		if (!PQgetisnull(r, i, 1))
+			sw_strv_push(&ri->columns, PQgetvalue(r, i, 1));
+	PQclear(r);
+	if (ri->is_view) {
+		if (!(r = q(lc, &scratch, view_columns_sql, 2, p)))
+			goto out;
+		for (int i = 0; i < PQntuples(r); i++) {
+			sw_strv_push(&ri->under_rel, PQgetvalue(r, i, 0));
+			sw_strv_push(&ri->under_col, PQgetvalue(r, i, 1));
+		}
+		PQclear(r);
+	}
+	ri->ok = true;
+out:
+	free(qn);
+	free(scratch.error);
+}
+
+/* The catalog facts of relation in this connection's database: cached for REL_CACHE_TTL seconds. */
+static const struct rel_info *rel_info(struct sw_live_conn *lc, const char *relation)
+{
+	const char *db = PQdb(lc->c);
+	time_t now = mono_now();
+	struct rel_info *ri = NULL;
+
+	for (size_t i = 0; i < lc->n_rels; i++) {
+		struct rel_info *c = &lc->rels[i];
+		if (strcmp(c->relation, relation) == 0 && strcmp(c->database, db) == 0) {
+			if (c->ok && now - c->at < REL_CACHE_TTL)
+				return c;
+			ri = c;
+			break;
+		}
+	}
+	if (!ri && lc->n_rels < REL_CACHE_MAX) {
+		lc->rels = sw_xrealloc(lc->rels, (lc->n_rels + 1) * sizeof(*lc->rels));
+		ri = &lc->rels[lc->n_rels++];
+		memset(ri, 0, sizeof(*ri));
+	} else if (!ri) {
+		ri = &lc->rels[0];   /* full: replace the oldest */
+		for (size_t i = 1; i < lc->n_rels; i++)
+			if (lc->rels[i].at < ri->at)
+				ri = &lc->rels[i];
+	}
+	rel_info_free(ri);
+	ri->database = sw_xstrdup(db);
+	ri->relation = sw_xstrdup(relation);
+	ri->at = now;
+	read_rel_info(lc, ri);
+	return ri;
+}
+
+/* A `*`: the columns of its relation (or of every candidate), all or nothing. */
+static void expand_star(struct sw_live_conn *lc, struct sw_col_ref *c)
+{
+	struct sw_strv cols = { 0 };
+	size_t n = c->relation ? 1 : c->candidates.n;
+	bool ok = n > 0;
+
+	for (size_t i = 0; i < n && ok; i++) {
+		const struct rel_info *ri = rel_info(lc, c->relation ? c->relation : c->candidates.v[i]);
+		ok = ri->ok && ri->exists && ri->columns.n > 0;
+		for (size_t k = 0; ok && k < ri->columns.n; k++)
+			sw_strv_push_unique(&cols, ri->columns.v[k]);
+	}
+	if (ok) {
+		sw_strv_free(&c->expanded);
+		c->expanded = cols;
+	} else {
+		sw_strv_free(&cols);
+	}
+}
+
+/* Add the table columns behind a view the statement names, once per view. */
+static void view_columns(struct sw_live_conn *lc, struct sw_read_facts *rf, const char *relation,
+			 struct sw_strv *seen)
+{
+	const struct rel_info *ri;
+
+	if (!relation || sw_strv_contains(seen, relation))
+		return;
+	sw_strv_push(seen, relation);
+	ri = rel_info(lc, relation);
+	if (!ri->ok || !ri->is_view)
+		return;
+	for (size_t i = 0; i < ri->under_rel.n; i++)
+		sw_read_facts_add_col(rf, ri->under_rel.v[i], ri->under_col.v[i], NULL);
+}
+
+static void annotate_columns(struct sw_live_conn *lc, struct sw_read_facts *rf)
+{
+	struct sw_strv seen = { 0 };
+	size_t n_cols = rf->n_cols;   /* view columns are appended below: not walked again */
+
+	for (size_t i = 0; i < n_cols; i++)
+		if (rf->cols[i].column && strcmp(rf->cols[i].column, "*") == 0 && rf->cols[i].expanded.n == 0)
+			expand_star(lc, &rf->cols[i]);
+	for (size_t i = 0; i < n_cols; i++) {
+		view_columns(lc, rf, rf->cols[i].relation, &seen);
+		for (size_t k = 0; k < rf->cols[i].candidates.n; k++)
+			view_columns(lc, rf, rf->cols[i].candidates.v[k], &seen);
+	}
+	for (size_t i = 0; i < rf->n_scans; i++)
+		view_columns(lc, rf, rf->scans[i].relation, &seen);
+	sw_strv_free(&seen);
+}
+
+static bool wants_read(const struct sw_stmt *st, unsigned wants)
+{
+	return ((wants & SW_LIVE_WANT_COLUMNS) && st->reads) ||
+	       ((wants & SW_LIVE_WANT_READ_EST) && st->cls == SW_CLASS_READ);
+}
+
+/* est_rows and est_cost of a read: EXPLAIN (no ANALYZE) of a SELECT that calls no unknown function. */
+static void read_estimates(struct sw_live_conn *lc, struct sw_stmt *st, bool connected)
+{
+	struct sw_live *lv;
+	double rows, cost = -1;
+
+	if (!st->impact)
+		sw_stmt_attach_impact(st, sw_xcalloc(1, sizeof(struct sw_impact)));
+	if (!st->impact->live)
+		st->impact->live = sw_xcalloc(1, sizeof(struct sw_live));
+	lv = st->impact->live;
+	lv->est_rows = lv->est_cost = sw_fact_unknown;
+	if (!connected)
+		set_err(&lv->error, "no live context", lc->error ? lc->error : "no connection");
+	else if (!st->command || strcmp(st->command, "SELECT") != 0)
+		set_err(&lv->error, "not EXPLAINed", "only SELECT reads are estimated");
+	else if (st->traits & (SW_TRAIT_UNKNOWN_FUNCTION | SW_TRAIT_DANGEROUS_FUNCTION | SW_TRAIT_PREPARED |
+			       SW_TRAIT_EXECUTES | SW_TRAIT_SELECT_INTO))
+		set_err(&lv->error, "not EXPLAINed", "the statement calls functions sqlward does not know "
+			"(planning may run them), is a prepared statement or would write");
+	else if (explain_plan(lc, lv, st->text, &rows, &cost)) {
+		lv->est_rows = sw_fact_known(rows);
+		if (cost >= 0)
+			lv->est_cost = sw_fact_known(cost);
+	}
+}
+
+static void annotate_read(struct sw_live_conn *lc, struct sw_stmt *st, bool connected, unsigned wants)
+{
+	if ((wants & SW_LIVE_WANT_COLUMNS) && st->reads && connected)
+		annotate_columns(lc, st->reads);
+	if ((wants & SW_LIVE_WANT_READ_EST) && st->cls == SW_CLASS_READ)
+		read_estimates(lc, st, connected);
+}
+
 void sw_live_annotate(struct sw_live_conn *lc, struct sw_analysis *a)
+{
+	sw_live_annotate_wants(lc, a, 0);
+}
+
+void sw_live_annotate_wants(struct sw_live_conn *lc, struct sw_analysis *a, unsigned wants)
 {
 	bool any = false, connected;
 	for (size_t i = 0; i < a->n_stmts; i++)
-		any |= wants_live(&a->stmts[i]);
+		any |= wants_live(&a->stmts[i]) || wants_read(&a->stmts[i], wants);
 	if (!any)
 		return;
 	connected = ensure(lc);
@@ -355,6 +593,9 @@ void sw_live_annotate(struct sw_live_conn *lc, struct sw_analysis *a)
 			created[n_created++] = im->created_table;
 		if (wants_live(&a->stmts[i]))
 			annotate_stmt(lc, &a->stmts[i], connected, created, n_created);
+		/* Writes read too (INSERT ... SELECT *, RETURNING *): their columns are expanded as well. */
+		if (wants_read(&a->stmts[i], wants))
+			annotate_read(lc, &a->stmts[i], connected, wants);
 	}
 	free(created);
 }
@@ -412,6 +653,11 @@ bool sw_live_function_owners_dsn(const char *dsn, const char *database, const ch
 
 void sw_live_annotate_dsn(const char *dsn, const char *database, struct sw_analysis *a)
 {
+	sw_live_annotate_dsn_wants(dsn, database, 0, a);
+}
+
+void sw_live_annotate_dsn_wants(const char *dsn, const char *database, unsigned wants, struct sw_analysis *a)
+{
 	const char *db;
 	if (!dsn || !*dsn || !database)
 		return;
@@ -419,6 +665,6 @@ void sw_live_annotate_dsn(const char *dsn, const char *database, struct sw_analy
 	db = cached_database(dsn);
 	/* Unknown database (cannot connect): annotate, so the facts are unknown, not absent. */
 	if (!db || strcmp(db, database) == 0)
-		sw_live_annotate(cached, a);
+		sw_live_annotate_wants(cached, a, wants);
 	pthread_mutex_unlock(&cache_lock);
 }

@@ -48,6 +48,22 @@ const char *sw_live_database(struct sw_live_conn *lc);
  * IMMUTABLE user function): their est_rows is unknown.
  */
 void sw_live_annotate(struct sw_live_conn *lc, struct sw_analysis *a);
+/*
+ * The same, plus what the policy's read rules need (wants: SW_LIVE_WANT_*,
+ * from sw_policy_live_wants):
+ *   - SW_LIVE_WANT_COLUMNS: for statements with read facts (st->reads), each
+ *     `*` reference gets the columns of its relation (pg_attribute) in
+ *     `expanded`, and every relation the statement names that is a view
+ *     (or materialized view) adds the table columns its query reads, as
+ *     further column references (schema.table, column), through views over
+ *     views; a `*` whose relation cannot be read stays unexpanded (unknown).
+ *     Catalog answers are cached per (database, relation) for 10 s.
+ *   - SW_LIVE_WANT_READ_EST: every read gets est_rows and est_cost (the top
+ *     plan node's rows and total cost) from EXPLAIN without ANALYZE, as
+ *     writes get est_rows; unknown when it cannot be EXPLAINed (not a
+ *     SELECT, unknown functions, no connection).
+ */
+void sw_live_annotate_wants(struct sw_live_conn *lc, struct sw_analysis *a, unsigned wants);
 
 /*
  * The daemon's entry point: one cached connection per DSN (reconnects when
@@ -56,6 +72,7 @@ void sw_live_annotate(struct sw_live_conn *lc, struct sw_analysis *a);
  * context at all (their live rules never match). NULL/empty dsn: no-op.
  */
 void sw_live_annotate_dsn(const char *dsn, const char *database, struct sw_analysis *a);
+void sw_live_annotate_dsn_wants(const char *dsn, const char *database, unsigned wants, struct sw_analysis *a);
 
 /*
  * The owners (role names) of the functions named schema.name in the

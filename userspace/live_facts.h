@@ -10,10 +10,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* What live context to read for reads (policy.h sw_policy_live_wants). */
+#define SW_LIVE_WANT_COLUMNS  (1u << 0)   /* expand `*` and views into columns (policy `column:`) */
+#define SW_LIVE_WANT_READ_EST (1u << 1)   /* EXPLAIN reads: est_rows, est_cost (policy keys) */
+
 enum sw_fact_state { SW_FACT_NA = 0, SW_FACT_KNOWN, SW_FACT_UNKNOWN };
 
 struct sw_fact {
-	enum sw_fact_state state;
+	/* What live context to read for reads (policy.h sw_policy_live_wants). */
+#define SW_LIVE_WANT_COLUMNS  (1u << 0)   /* expand `*` and views into columns (policy `column:`) */
+#define SW_LIVE_WANT_READ_EST (1u << 1)   /* EXPLAIN reads: est_rows, est_cost (policy keys) */
+
+enum sw_fact_state state;
 	double v;
 };
 
@@ -35,7 +43,9 @@ struct sw_live {
 	char *error;                /* why some facts are unknown, NULL when none are */
 	struct sw_live_rel *rels;
 	size_t n_rels;
-	struct sw_fact est_rows;    /* UPDATE/DELETE/MERGE: rows the planner expects to touch */
+	struct sw_fact est_rows;    /* UPDATE/DELETE/MERGE: rows the planner expects to touch; reads
+	                             * (when a rule asks): rows the top plan node returns */
+	struct sw_fact est_cost;    /* the planner's total cost of the top plan node (same EXPLAIN) */
 	struct sw_fact null_rows;   /* SET NOT NULL: rows that would violate it (capped) */
 	char *null_column;          /* the column counted, NULL when n/a */
 	char *old_type;             /* ALTER COLUMN TYPE: the column's type now (format_type), NULL when n/a */

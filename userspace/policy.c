@@ -41,6 +41,10 @@ void sw_match_free(struct sw_match *m)
 	sw_strv_free(&m->relation_outside);
 	sw_strv_free(&m->function);
 	sw_strv_free(&m->column);
+	sw_strv_free(&m->application);
+	sw_strv_free(&m->client_exe);
+	sw_strv_free(&m->tenant_relations);
+	free(m->tenant_column);
 	sw_match_free(m->not);
 	free(m);
 }
@@ -265,5 +269,5 @@ bool sw_policy_literal_sensitive(const struct sw_policy *p)
 	/* Set at load when a rule uses a live-context key (est_rows, table_size, ...); the
 	 * other keys read identifiers and statement structure only, never a literal's value. */
 	/* Without a `live:` DSN no live fact is ever known, so those rules never match. */
-	return p->literal_sensitive && p->live_dsn;
+	return p->literal_sensitive_always || (p->literal_sensitive && p->live_dsn);
 }

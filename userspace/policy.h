@@ -31,6 +31,8 @@ struct sw_subject {
 	const char *role;
 	const char *database;  /* NULL when unknown: rules with a database match never match */
 	enum sw_engine engine; /* which server the statement is for (`engine:` match key) */
+	const char *application; /* the session's application_name, NULL when unknown (`application:`) */
+	const char *client_exe;  /* the client process's executable when on this host, else NULL (`client_exe:`) */
 };
 
 struct sw_judgement {
@@ -38,6 +40,7 @@ struct sw_judgement {
 	const char *rule_id;   /* owned by the policy (or a static reserved id) */
 	const char *reason;    /* the rule's `reason:` text, may be NULL; owned by the policy */
 	unsigned hold_timeout_s; /* for hold: the rule's timeout (default 15 min) */
+	unsigned budget_ms;    /* for allow: the deciding rule's runtime `budget:`, 0 when none */
 	size_t stmt_index;     /* for an overall judgement: the statement that decided it */
 };
 
@@ -63,6 +66,14 @@ const char *sw_policy_path(const struct sw_policy *p);
  * never caches verdicts by statement shape.
  */
 bool sw_policy_literal_sensitive(const struct sw_policy *p);
+
+/*
+ * What live context the policy's read rules need beyond the write facts
+ * (SW_LIVE_WANT_* in live_facts.h): `*` and view expansion for `column:`,
+ * EXPLAIN of reads for `est_cost:`/`est_rows:`. 0 when no read rule asks
+ * (reads then cost no round trip). Pass it to sw_live_annotate_wants.
+ */
+unsigned sw_policy_live_wants(const struct sw_policy *p);
 
 /* Is this role governed (held first, judged, enforced)? */
 bool sw_policy_governs(const struct sw_policy *p, const char *role);
@@ -106,6 +117,8 @@ struct sw_rule {
 	char *webhook_secret_file;   /* hold rules: notify.secret_file, or NULL */
 	char *webhook_secret;        /* its contents (the HMAC key, trailing white space cut), or NULL */
 	enum sw_rule_plan plan;      /* `plan:` */
+	unsigned budget_ms;          /* allow rules: `budget:` (1s..24h), how long a statement it allows may
+	                              * run before the gate cancels it; 0 when none */
 	unsigned line, column;       /* 1-based position of the rule in the policy file */
 	struct sw_match *match;
 };

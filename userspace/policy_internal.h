@@ -13,6 +13,13 @@
  * (or its mask non-zero); every present condition must hold (AND). */
 struct sw_match {
 	struct sw_strv role, database, command, relation, relation_outside, function, column;
+	/* Read-agent keys (issue 14). Each can be unknown (no read facts, no live context,
+	 * no application_name): unknown is resolved once, for the whole rule, by when_unknown. */
+	struct sw_strv application, client_exe;  /* `application:` / `client_exe:` globs on the subject */
+	struct sw_strv tenant_relations;          /* `tenant: { relations }` globs, relation: semantics */
+	char *tenant_column;                      /* `tenant: { column }`; NULL when absent */
+	long long limit_over;                     /* `limit_over: N`; -1 when absent */
+	signed char recursive_unbounded;          /* `recursive_unbounded:` -1 absent, 0 false, 1 true */
 	/*
 	 * `setting:` globs on the names of settings the statement changes. Held
 	 * inline (setting names are short), so sw_match_free needs no change.
@@ -31,9 +38,10 @@ struct sw_match {
 	signed char rewrite, scan;/* `rewrite:` / `scan:`: -1 absent, 0 false, 1 true */
 	unsigned rev_mask;        /* `reversibility:`: 1u << enum sw_reversibility */
 	/* Live context (live_context.h): comparisons, each present when op != 0. */
-	struct sw_cmp { char op; double v; } est_rows, table_size, table_rows, null_rows;
+	struct sw_cmp { char op; double v; } est_rows, table_size, table_rows, null_rows, est_cost;
 	double blocked_older_s;   /* `blocked_by_xact_older_than:` seconds; < 0 when absent */
 	bool uses_live;           /* any live key above */
+	bool may_be_unknown;      /* this match or a nested one has a key that can be unknown */
 	bool unknown_matches;     /* `when_unknown:` (default: match for deny/hold, ignore for allow) */
 	struct sw_match *not;     /* `not:` nested match, NULL when absent */
 	bool uses_database;       /* this match or a nested one has `database:` */
@@ -76,7 +84,9 @@ struct sw_policy {
 	struct sw_plans_policy plans;         /* `plans:` */
 	struct sw_trusted_fn *trusted;        /* `trusted_functions:` */
 	size_t n_trusted;
-	bool literal_sensitive;               /* a rule reads something a literal can change (see policy.h) */
+	bool literal_sensitive;               /* a rule reads a live fact a literal can change (see policy.h) */
+	bool literal_sensitive_always;        /* a rule reads a literal itself (`limit_over:`), DSN or not */
+	unsigned live_wants;                  /* SW_LIVE_WANT_* (live_facts.h): what read rules need */
 };
 
 void sw_match_free(struct sw_match *m);   /* frees m itself */

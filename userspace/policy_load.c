@@ -18,6 +18,7 @@
 #include <yaml.h>
 #include <libpq-fe.h>
 #include "impact.h"
+#include "live_facts.h"
 #include "lock_mode.h"
 #include "policy_internal.h"
 #include "my_live.h"
@@ -221,18 +222,21 @@ enum {
 	MK_ROLE, MK_DATABASE, MK_CLASS, MK_COMMAND, MK_RELATION, MK_RELATION_OUTSIDE,
 	MK_FUNCTION, MK_COLUMN, MK_SETTING, MK_TRAIT, MK_LOCK, MK_REWRITE, MK_SCAN, MK_REVERSIBILITY,
 	MK_EST_ROWS, MK_TABLE_SIZE, MK_TABLE_ROWS, MK_NULL_ROWS, MK_BLOCKED, MK_WHEN_UNKNOWN,
-	MK_NOT, MK_ENGINE, MK__COUNT
+	MK_NOT, MK_ENGINE, MK_APPLICATION, MK_CLIENT_EXE, MK_TENANT, MK_LIMIT_OVER, MK_RECURSIVE_UNBOUNDED,
+	MK_EST_COST, MK__COUNT
 };
 static const char *const match_keys[] = {
 	"role", "database", "class", "command", "relation", "relation_outside",
 	"function", "column", "setting", "trait", "lock", "rewrite", "scan", "reversibility",
 	"est_rows", "table_size", "table_rows", "null_rows", "blocked_by_xact_older_than",
-	"when_unknown", "not", "engine", NULL
+	"when_unknown", "not", "engine", "application", "client_exe", "tenant", "limit_over",
+	"recursive_unbounded", "est_cost", NULL
 };
 static const char match_keys_text[] =
 	"engine, role, database, class, command, relation, relation_outside, function, column, setting, "
 	"trait, lock, rewrite, scan, reversibility, est_rows, table_size, table_rows, null_rows, "
-	"blocked_by_xact_older_than, when_unknown, not";
+	"blocked_by_xact_older_than, application, client_exe, tenant, limit_over, recursive_unbounded, "
+	"est_cost, when_unknown, not";
 
 /* `engine:` postgres | mysql (mariadb is the same engine). */
 static int check_engine(struct ld *l, const node_t *item, const char *v, void *arg)
@@ -439,6 +443,53 @@ out:
 	return rc;
 }
 
+/*
+ * `column:` globs: one with a '.' is RELATION.COLUMN (the part after the last
+ * '.' is the column, the rest a relation: glob), so both parts must be there.
+ */
+static int check_column_globs(struct ld *l, const node_t *n, const struct sw_strv *globs)
+{
+	for (size_t i = 0; i < globs->n; i++) {
+		const char *g = globs->v[i], *dot = strrchr(g, '.');
+		if (dot && (dot == g || !dot[1]))
+			return FAIL(l, n, "column pattern \"%s\" has an empty %s part; write a column name glob "
+				    "(\"*password*\") or RELATION.COLUMN (\"app.customers.email\", \"*.ssn\")", g,
+				    dot == g ? "relation" : "column");
+	}
+	return 0;
+}
+
+/* A column or role name as the classifier reports it: no glob characters, no '.'. */
+static bool plain_name(const char *v)
+{
+	return *v && strlen(v) < 64 && !strpbrk(v, "*?[].");
+}
+
+/* tenant: { column: tenant_id, relations: ["app.*"] } (policy_internal.h). */
+static int load_tenant(struct ld *l, const node_t *n, struct sw_match *m)
+{
+	static const char *const tk[] = { "column", "relations", NULL };
+	const node_t *keys[2], *v[2];
+	const char *c;
+
+	if (want_mapping(l, n, "tenant", tk, "column, relations", keys, v) < 0)
+		return -1;
+	if (!v[0] || !v[1])
+		return FAIL(l, n, "tenant needs `column:` (the tenant key every scan must be constrained by) and "
+			    "`relations:` (the relations that hold tenants' rows), e.g. "
+			    "`tenant: { column: tenant_id, relations: [\"app.*\"] }`");
+	if (want_str(l, v[0], "tenant column", &c) < 0)
+		return -1;
+	if (!plain_name(c))
+		return FAIL(l, v[0], "tenant column \"%s\" must be one column name (no glob, no '.', under 64 "
+			    "bytes), as the classifier reports it: lower case unless quoted, e.g. tenant_id", c);
+	if (want_str_list(l, v[1], "tenant relations", check_glob, (void *)"tenant relations",
+			  &m->tenant_relations) < 0)
+		return -1;
+	m->tenant_column = sw_xstrdup(c);
+	return 0;
+}
+
 static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_matches, struct sw_match **out)
 {
 	const node_t *keys[MK__COUNT], *v[MK__COUNT];
@@ -459,6 +510,7 @@ static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_mat
 		{ MK_COMMAND, &m->command }, { MK_RELATION, &m->relation },
 		{ MK_RELATION_OUTSIDE, &m->relation_outside },
 		{ MK_FUNCTION, &m->function }, { MK_COLUMN, &m->column },
+		{ MK_APPLICATION, &m->application }, { MK_CLIENT_EXE, &m->client_exe },
 	};
 	for (size_t i = 0; i < sizeof(globs) / sizeof(globs[0]); i++) {
 		int k = globs[i].k;
@@ -488,7 +540,23 @@ static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_mat
 		goto out;
 	if (v[MK_SCAN] && parse_bool(l, v[MK_SCAN], "scan", &m->scan) < 0)
 		goto out;
+	if (v[MK_COLUMN] && check_column_globs(l, v[MK_COLUMN], &m->column) < 0)
+		goto out;
+	m->recursive_unbounded = -1;
+	if (v[MK_RECURSIVE_UNBOUNDED] &&
+	    parse_bool(l, v[MK_RECURSIVE_UNBOUNDED], "recursive_unbounded", &m->recursive_unbounded) < 0)
+		goto out;
+	m->limit_over = -1;
+	if (v[MK_LIMIT_OVER]) {
+		unsigned long x;
+		if (want_uint(l, v[MK_LIMIT_OVER], "limit_over", 1000000000000ul, &x) < 0)
+			goto out;
+		m->limit_over = (long long)x;
+	}
+	if (v[MK_TENANT] && load_tenant(l, v[MK_TENANT], m) < 0)
+		goto out;
 	struct { int k; bool size; struct sw_cmp *dst; } cmps[] = {
+		{ MK_EST_COST, false, &m->est_cost },
 		{ MK_EST_ROWS, false, &m->est_rows }, { MK_TABLE_SIZE, true, &m->table_size },
 		{ MK_TABLE_ROWS, false, &m->table_rows }, { MK_NULL_ROWS, false, &m->null_rows },
 	};
@@ -505,14 +573,41 @@ static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_mat
 		m->blocked_older_s = secs;
 	}
 	m->uses_live = m->est_rows.op || m->table_size.op || m->table_rows.op || m->null_rows.op ||
-		       m->blocked_older_s >= 0;
+		       m->blocked_older_s >= 0 || m->est_cost.op;
+	m->may_be_unknown = m->uses_live || m->column.n || m->application.n || m->client_exe.n ||
+			    m->tenant_column || m->limit_over >= 0 || m->recursive_unbounded >= 0;
 	m->unknown_matches = unknown_matches;
+	if (depth && m->uses_live) {
+		for (int k = 0; k < MK__COUNT; k++)
+			if (keys[k] && (k == MK_EST_COST || (k >= MK_EST_ROWS && k <= MK_BLOCKED))) {
+				FAIL(l, keys[k], "`%s` cannot be used under `not:` (an unknown live fact has no "
+				     "safe negation); write the comparison the other way round instead, "
+				     "e.g. \"<=10000\" for not \">10000\"", match_keys[k]);
+				goto out;
+			}
+	}
+	if (v[MK_NOT]) {
+		if (depth + 1 > NOT_DEPTH_MAX) {
+			FAIL(l, v[MK_NOT], "`not:` nested more than %d deep; simplify the "
+			     "rule", NOT_DEPTH_MAX);
+			goto out;
+		}
+		if (load_match(l, v[MK_NOT], depth + 1, unknown_matches, &m->not) < 0)
+			goto out;
+		m->may_be_unknown |= m->not->may_be_unknown;
+	}
 	if (v[MK_WHEN_UNKNOWN]) {
 		const char *w;
-		if (!m->uses_live) {
-			FAIL(l, keys[MK_WHEN_UNKNOWN], "when_unknown only applies to the live-context keys "
-			     "(est_rows, table_size, table_rows, null_rows, blocked_by_xact_older_than); "
-			     "remove it or add one of them");
+		if (depth) {
+			FAIL(l, keys[MK_WHEN_UNKNOWN], "when_unknown applies to the whole rule; move it out of "
+			     "`not:` into the rule's top-level match");
+			goto out;
+		}
+		if (!m->may_be_unknown) {
+			FAIL(l, keys[MK_WHEN_UNKNOWN], "when_unknown only applies to keys whose fact can be "
+			     "unknown (est_rows, est_cost, table_size, table_rows, null_rows, "
+			     "blocked_by_xact_older_than, column, tenant, limit_over, recursive_unbounded, "
+			     "application, client_exe); remove it or add one of them");
 			goto out;
 		}
 		if (want_str(l, v[MK_WHEN_UNKNOWN], "when_unknown", &w) < 0)
@@ -523,26 +618,7 @@ static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_mat
 		}
 		m->unknown_matches = strcmp(w, "match") == 0;
 	}
-	if (depth && m->uses_live) {
-		for (int k = MK_EST_ROWS; k <= MK_BLOCKED; k++)
-			if (keys[k]) {
-				FAIL(l, keys[k], "`%s` cannot be used under `not:` (an unknown live fact has no "
-				     "safe negation); write the comparison the other way round instead, "
-				     "e.g. \"<=10000\" for not \">10000\"", match_keys[k]);
-				goto out;
-			}
-	}
-	m->uses_database = m->database.n > 0;
-	if (v[MK_NOT]) {
-		if (depth + 1 > NOT_DEPTH_MAX) {
-			FAIL(l, v[MK_NOT], "`not:` nested more than %d deep; simplify the "
-			     "rule", NOT_DEPTH_MAX);
-			goto out;
-		}
-		if (load_match(l, v[MK_NOT], depth + 1, unknown_matches, &m->not) < 0)
-			goto out;
-		m->uses_database |= m->not->uses_database;
-	}
+	m->uses_database = m->database.n > 0 || (m->not && m->not->uses_database);
 	rc = 0;
 out:
 	sw_strv_free(&scratch);
@@ -551,17 +627,45 @@ out:
 
 /* ---- rules ---- */
 
+/* Could this match's class and command accept a read (a SELECT)? est_rows on writes only needs no read EXPLAIN. */
+static bool may_apply_to_reads(const struct sw_match *m)
+{
+	bool cmd = !m->command.n;
+	for (size_t i = 0; i < m->command.n && !cmd; i++)
+		cmd = fnmatch(m->command.v[i], "SELECT", FNM_CASEFOLD) == 0;
+	return cmd && (!m->class_mask || (m->class_mask & (1u << SW_CLASS_READ)));
+}
+
+/* What live context and literals a rule's match reads (struct sw_policy). */
+static void note_live_wants(const struct sw_match *m, struct sw_policy *p)
+{
+	for (; m; m = m->not) {
+		if (m->column.n)
+			p->live_wants |= SW_LIVE_WANT_COLUMNS;
+		if (m->est_cost.op || (m->est_rows.op && may_apply_to_reads(m)))
+			p->live_wants |= SW_LIVE_WANT_READ_EST;
+		/* LIMIT 10 and LIMIT 10000 have one shape: a verdict on the bound is per text. */
+		if (m->limit_over >= 0)
+			p->literal_sensitive_always = true;
+	}
+}
+
+unsigned sw_policy_live_wants(const struct sw_policy *p)
+{
+	return p->live_wants;
+}
+
 enum {
 	RK_ID, RK_DESCRIPTION, RK_MATCH, RK_ACTION, RK_REASON, RK_TIMEOUT,
-	RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY, RK_APPROVERS_DISTINCT_FROM, RK_PLAN, RK__COUNT
+	RK_APPROVERS, RK_APPROVALS_REQUIRED, RK_NOTIFY, RK_APPROVERS_DISTINCT_FROM, RK_PLAN, RK_BUDGET, RK__COUNT
 };
 static const char *const rule_keys[] = {
 	"id", "description", "match", "action", "reason", "timeout",
-	"approvers", "approvals_required", "notify", "approvers_distinct_from", "plan", NULL
+	"approvers", "approvals_required", "notify", "approvers_distinct_from", "plan", "budget", NULL
 };
 static const char rule_keys_text[] =
 	"id, description, match, action, reason, timeout, approvers, approvals_required, notify, "
-	"approvers_distinct_from, plan";
+	"approvers_distinct_from, plan, budget";
 
 const char *sw_distinct_from_name(enum sw_distinct_from d)
 {
@@ -791,6 +895,17 @@ static int load_rule(struct ld *l, const node_t *n, struct sw_policy *p, struct 
 	/* Row estimates and sizes depend on literal values: no shape caching (policy.h). */
 	if (r->match->uses_live)
 		p->literal_sensitive = true;
+	note_live_wants(r->match, p);
+	if (v[RK_BUDGET]) {
+		unsigned secs;
+		if (r->action != SW_VERDICT_ALLOW)
+			return FAIL(l, keys[RK_BUDGET], "`budget:` only applies to allow rules (how long a statement "
+				    "the rule allows may run) and rule \"%s\" is %s; remove it", r->id,
+				    sw_verdict_name(r->action));
+		if (parse_duration_max(l, v[RK_BUDGET], "budget", 24 * 3600, "a budget is 1s to 24h", &secs) < 0)
+			return -1;
+		r->budget_ms = secs * 1000u;
+	}
 	if (v[RK_PLAN]) {
 		if (want_str(l, v[RK_PLAN], "plan", &s) < 0)
 			return -1;

@@ -1,5 +1,6 @@
 /* Userspace build of the shared shape normalizer (bpf/shape.h). */
 #include <string.h>
+#include "read_facts.h"
 #include "shape.h"
 #include "statement.h"
 
@@ -46,5 +47,8 @@ bool sw_shape_cacheable(const struct sw_analysis *a)
 	st = &a->stmts[0];
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		known |= st->command && strcmp(st->command, commands[i]) == 0;
+	/* LIMIT 5 and LIMIT 5001 have one shape but not one row bound (read_facts.h: limit_over). */
+	if (st->reads && st->reads->limit_known && st->reads->limit >= 0)
+		return false;
 	return known && st->functions.n == 0 && !(st->traits & risky) && !st->prepare_name && !st->execute_name;
 }

@@ -1,6 +1,7 @@
 /* Names, string vectors and lifetimes for the engine-neutral statement model. */
 #include <stdlib.h>
 #include <string.h>
+#include "read_facts.h"
 #include "statement.h"
 #include "util.h"
 
@@ -119,6 +120,7 @@ void sw_stmt_free(struct sw_stmt *st)
 	free(st->prepared_text);
 	if (st->impact)
 		st->impact_ops->free(st->impact);
+	sw_read_facts_free(st->reads);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -143,7 +145,59 @@ void sw_stmt_copy(struct sw_stmt *dst, const struct sw_stmt *src)
 		dst->impact = src->impact_ops->dup(src->impact);
 		dst->impact_ops = src->impact_ops;
 	}
+	dst->reads = sw_read_facts_dup(src->reads);
 }
+
+/* ---- read facts (read_facts.h): part of the statement model ---- */
+
+static char *dup0(const char *s)
+{
+	return s ? sw_xstrdup(s) : NULL;
+}
+
+void sw_read_facts_free(struct sw_read_facts *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n_cols; i++) {
+		free(f->cols[i].relation);
+		free(f->cols[i].column);
+		sw_strv_free(&f->cols[i].candidates);
+		sw_strv_free(&f->cols[i].expanded);
+	}
+	free(f->cols);
+	for (size_t i = 0; i < f->n_scans; i++) {
+		free(f->scans[i].relation);
+		sw_strv_free(&f->scans[i].eq_columns);
+	}
+	free(f->scans);
+	free(f);
+}
+
+struct sw_read_facts *sw_read_facts_dup(const struct sw_read_facts *f)
+{
+	struct sw_read_facts *d;
+
+	if (!f)
+		return NULL;
+	d = sw_xcalloc(1, sizeof(*d));
+	*d = *f;
+	d->cols = f->n_cols ? sw_xcalloc(f->n_cols, sizeof(*d->cols)) : NULL;
+	for (size_t i = 0; i < f->n_cols; i++) {
+		d->cols[i].relation = dup0(f->cols[i].relation);
+		d->cols[i].column = dup0(f->cols[i].column);
+		sw_strv_copy(&d->cols[i].candidates, &f->cols[i].candidates);
+		sw_strv_copy(&d->cols[i].expanded, &f->cols[i].expanded);
+	}
+	d->scans = f->n_scans ? sw_xcalloc(f->n_scans, sizeof(*d->scans)) : NULL;
+	for (size_t i = 0; i < f->n_scans; i++) {
+		d->scans[i].relation = dup0(f->scans[i].relation);
+		sw_strv_copy(&d->scans[i].eq_columns, &f->scans[i].eq_columns);
+	}
+	return d;
+}
+
+
 
 void sw_analysis_free(struct sw_analysis *a)
 {
@@ -152,4 +206,29 @@ void sw_analysis_free(struct sw_analysis *a)
 	free(a->stmts);
 	free(a->error);
 	memset(a, 0, sizeof(*a));
+}
+
+void sw_read_facts_add_col(struct sw_read_facts *f, const char *relation, const char *column,
+			   const struct sw_strv *candidates)
+{
+	struct sw_col_ref *c;
+
+	f->cols = sw_xrealloc(f->cols, (f->n_cols + 1) * sizeof(*f->cols));
+	c = &f->cols[f->n_cols++];
+	memset(c, 0, sizeof(*c));
+	c->relation = dup0(relation);
+	c->column = sw_xstrdup(column);
+	if (candidates)
+		sw_strv_copy(&c->candidates, candidates);
+}
+
+struct sw_scan *sw_read_facts_add_scan(struct sw_read_facts *f, const char *relation)
+{
+	struct sw_scan *s;
+
+	f->scans = sw_xrealloc(f->scans, (f->n_scans + 1) * sizeof(*f->scans));
+	s = &f->scans[f->n_scans++];
+	memset(s, 0, sizeof(*s));
+	s->relation = sw_xstrdup(relation);
+	return s;
 }

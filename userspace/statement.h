@@ -94,6 +94,7 @@ struct sw_object {
 	enum sw_lockmode lock;  /* strongest lock the statement takes on it; SW_LOCK_NONE: none */
 };
 
+struct sw_read_facts;
 struct sw_stmt {
 	char *text;                /* this statement's own text */
 	enum sw_class cls;
@@ -110,6 +111,7 @@ struct sw_stmt {
 	char *prepared_text;       /* EXECUTE resolved: the PREPARE statement it was resolved to */
 	struct sw_strv settings;   /* run-time settings the statement changes (lower-case names; SET, RESET, BEGIN ...) */
 	struct sw_impact *impact;  /* locks, rewrite, scan, reversibility (impact.h); NULL when not analysed */
+	struct sw_read_facts *reads; /* columns, scans and row bound (read_facts.h); NULL when not analysed */
 	const struct sw_impact_ops *impact_ops;  /* how to free/copy impact; set whenever impact is */
 };
 

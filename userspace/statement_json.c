@@ -1,6 +1,7 @@
 /* JSON views of classified statements (see statement_json.h). */
 #include "statement_json.h"
 #include "impact_json.h"
+#include "read_facts.h"
 
 static json_t *strv_json(const struct sw_strv *sv)
 {
@@ -19,6 +20,48 @@ json_t *sw_traits_json(unsigned traits)
 		if (traits & (1u << i))
 			json_array_append_new(a, json_string(sw_trait_name(i)));
 	return a;
+}
+
+/*
+ * "reads": {"columns": [{"relation", "column", "candidates"?, "expanded"?}], "scans": [{"relation",
+ * "eq"?}], "limit": n|null, "limit_known"?: false, "limit_param"?, "recursive_unbounded"?,
+ * "truncated"?}; the optional keys only when they say something.
+ */
+static json_t *reads_json(const struct sw_read_facts *f)
+{
+	json_t *o = json_object(), *cols = json_array(), *scans = json_array();
+
+	for (size_t i = 0; i < f->n_cols; i++) {
+		const struct sw_col_ref *c = &f->cols[i];
+		json_t *cj = json_object();
+		json_object_set_new(cj, "relation", c->relation ? sw_json_text(c->relation) : json_null());
+		json_object_set_new(cj, "column", sw_json_text(c->column));
+		if (c->candidates.n)
+			json_object_set_new(cj, "candidates", strv_json(&c->candidates));
+		if (c->expanded.n)
+			json_object_set_new(cj, "expanded", strv_json(&c->expanded));
+		json_array_append_new(cols, cj);
+	}
+	for (size_t i = 0; i < f->n_scans; i++) {
+		const struct sw_scan *s = &f->scans[i];
+		json_t *sj = json_object();
+		json_object_set_new(sj, "relation", sw_json_text(s->relation));
+		if (s->eq_columns.n)
+			json_object_set_new(sj, "eq", strv_json(&s->eq_columns));
+		json_array_append_new(scans, sj);
+	}
+	json_object_set_new(o, "columns", cols);
+	json_object_set_new(o, "scans", scans);
+	json_object_set_new(o, "limit", f->limit_known && f->limit >= 0 ? json_integer(f->limit) : json_null());
+	if (!f->limit_known)
+		json_object_set_new(o, "limit_known", json_false());
+	if (f->limit_param)
+		json_object_set_new(o, "limit_param", json_true());
+	if (f->recursive_unbounded)
+		json_object_set_new(o, "recursive_unbounded", json_true());
+	if (f->truncated)
+		json_object_set_new(o, "truncated", json_true());
+	return o;
 }
 
 json_t *sw_stmt_json(const struct sw_stmt *st)
@@ -54,6 +97,8 @@ json_t *sw_stmt_json(const struct sw_stmt *st)
 		json_object_set_new(o, "prepare_name", sw_json_text(st->prepare_name));
 	if (st->execute_name)
 		json_object_set_new(o, "execute_name", sw_json_text(st->execute_name));
+	if (st->reads)
+		json_object_set_new(o, "reads", reads_json(st->reads));
 	sw_impact_json_add(o, st);  /* impact_json.c */
 	return o;
 }

@@ -158,4 +158,74 @@ assert_eq "owner: without the live catalog nothing is trusted by owner" "hold ho
 out=$(echo "SELECT app2.report_other();" | "$SQLWARD" check --policy "$TPOL" --role agent_x --dsn "$DSN" - 2>&1)
 assert_contains "owner: the reason names the owner" "$out" "owned by $SW_PG_SUPER, not by"
 
+
+# ---- read-agent guardrails: `*` expansion, views, EXPLAIN cost of reads (issue 14) ----------------
+sql_admin "CREATE SCHEMA app" "CREATE SCHEMA analytics_v" \
+	"CREATE TABLE app.customers (id int, tenant_id int, name text, email text, card_number text)" \
+	"CREATE TABLE app.orders (id int, tenant_id int, amount numeric)" \
+	"CREATE VIEW analytics_v.customer_cards AS SELECT id, card_number AS cn FROM app.customers" \
+	"CREATE VIEW analytics_v.cards_again AS SELECT * FROM analytics_v.customer_cards" \
+	"CREATE VIEW analytics_v.contact AS SELECT id, email AS e FROM app.customers" \
+	"CREATE VIEW analytics_v.customer_names AS SELECT id, name FROM app.customers" \
+	"CREATE MATERIALIZED VIEW analytics_v.card_mv AS SELECT card_number FROM app.customers" >/dev/null ||
+	sw_die "read fixtures: $SQL_ERR"
+RPOL=$SW_TMP/reads.yaml
+cat >"$RPOL" <<'YAML'
+sqlward_policy: 1
+default: allow
+rules:
+  - { id: card, match: { column: "*.card_number" }, action: deny }
+  - { id: email, match: { column: "app.customers.email" }, action: deny }
+  - { id: cost, match: { class: read, est_cost: ">1000000" }, action: deny }
+YAML
+rverdict() {  # rverdict POLICY [--dsn DSN] SQL -> "verdict rule"
+	local pol=$1 args=()
+	shift
+	if [ "$1" = --dsn ]; then args=(--dsn "$2"); shift 2; fi
+	printf '%s\n' "$1" | "$SQLWARD" check --policy "$pol" --format json "${args[@]}" - 2>"$SW_TMP/check.err" |
+		python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["verdict"], d["rule"])'
+}
+assert_eq "star: without live context, \`*\` may hide a sensitive column (unknown: denied)" \
+	"deny card" "$(rverdict "$RPOL" "SELECT * FROM app.orders WHERE id = 1;")"
+assert_eq "star: expanded from the catalog, app.orders has no sensitive column" \
+	"allow default" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT * FROM app.orders WHERE id = 1;")"
+assert_eq "star: app.customers.* includes card_number" \
+	"deny card" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT * FROM app.customers WHERE id = 1;")"
+assert_eq "star: o.* of a join expands to that relation only" \
+	"allow default" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT o.* FROM app.orders o JOIN app.customers c ON c.id = o.id WHERE o.id = 1;")"
+assert_eq "star: c.* of the same join is refused" \
+	"deny card" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT c.* FROM app.orders o JOIN app.customers c ON c.id = o.id WHERE o.id = 1;")"
+assert_eq "star: a quoted, aliased reference is the same column" \
+	"deny card" "$(rverdict "$RPOL" --dsn "$DSN" 'SELECT x."card_number" AS harmless FROM "app"."customers" x WHERE x.id = 1;')"
+assert_eq "view: a view exposing card_number under another name is refused through its definition" \
+	"deny card" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT * FROM analytics_v.customer_cards WHERE id = 1;")"
+assert_eq "view: by its own column name too" \
+	"deny card" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT cn FROM analytics_v.customer_cards WHERE id = 1;")"
+assert_eq "view: a view over that view is refused" \
+	"deny card" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT * FROM analytics_v.cards_again WHERE id = 1;")"
+assert_eq "view: a materialized view is resolved the same way" \
+	"deny card" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT count(*) FROM analytics_v.card_mv;")"
+assert_eq "view: a table.column glob matches the view's table column (app.customers.email)" \
+	"deny email" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT e FROM analytics_v.contact WHERE id = 1;")"
+assert_eq "view: a view without sensitive columns is allowed" \
+	"allow default" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT * FROM analytics_v.customer_names WHERE id = 1;")"
+assert_eq "cost: a cross join of a 200000-row table is over the planner-cost bound" \
+	"deny cost" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT a.id FROM big a, big b;")"
+assert_eq "cost: an index lookup is within it" \
+	"allow default" "$(rverdict "$RPOL" --dsn "$DSN" "SELECT id FROM big WHERE id = 5;")"
+assert_eq "cost: without live context the cost is unknown (denied)" \
+	"deny cost" "$(rverdict "$RPOL" "SELECT id FROM big WHERE id = 5;")"
+assert_eq "cost: live context unreachable, unknown (denied)" \
+	"deny cost" "$(rverdict "$RPOL" --dsn "host=127.0.0.1 port=$(pg_free_port) dbname=x user=x" "SELECT id FROM big WHERE id = 5;")"
+cat >"$SW_TMP/reads-other.yaml" <<'YAML'
+sqlward_policy: 1
+default: allow
+rules:
+  - { id: email, match: { column: "app.customers.email" }, action: deny }
+YAML
+assert_eq "star: a table.column glob of another table leaves \`*\` on this one alone, even offline" \
+	"allow default" "$(rverdict "$SW_TMP/reads-other.yaml" "SELECT * FROM app.orders WHERE id = 1;")"
+assert_eq "star: offline, \`*\` on the table the glob names is unknown (denied)" \
+	"deny email" "$(rverdict "$SW_TMP/reads-other.yaml" "SELECT * FROM app.customers WHERE id = 1;")"
+
 finish

@@ -2,6 +2,7 @@
 #include "unit.h"
 #include <string.h>
 #include "analysis_cache.h"
+#include "read_facts.h"
 
 static void analyze_both(struct sw_acache *c, const char *sql, struct sw_analysis *cached, struct sw_analysis *fresh)
 {
@@ -58,11 +59,33 @@ static void test_uncacheable_statements_always_parse(void **s)
 	sw_acache_free(c);
 }
 
+/* A row bound is a literal: LIMIT 1 and LIMIT 5001 share a shape, never a row bound (regression). */
+static void test_limit_is_not_shared_by_shape(void **s)
+{
+	(void)s;
+	struct sw_acache *c = sw_acache_new(64);
+	const char *texts[] = { "SELECT id FROM t WHERE tenant_id = 41 LIMIT 5001",
+				"SELECT id FROM t WHERE tenant_id = 41 LIMIT 1" };
+	const long long want[] = { 5001, 1 };
+
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 2; i++) {
+			struct sw_analysis a;
+			sw_acache_analyze(c, texts[i], strlen(texts[i]), &a);
+			assert_int_equal(a.n_stmts, 1);
+			assert_non_null(a.stmts[0].reads);
+			assert_true(a.stmts[0].reads->limit == want[i]);
+			sw_analysis_free(&a);
+		}
+	sw_acache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_shape_reuses_analysis),
 		cmocka_unit_test(test_uncacheable_statements_always_parse),
+		cmocka_unit_test(test_limit_is_not_shared_by_shape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

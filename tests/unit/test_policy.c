@@ -14,6 +14,7 @@
 #include "statement.h"
 #include "impact.h"
 #include "live_context.h"
+#include "read_facts.h"
 #include "util.h"
 
 /* ---- helpers ---- */
@@ -1520,10 +1521,445 @@ static void test_literal_sensitive(void **state)
 	sw_policy_free(p);
 }
 
+/* ---- read-agent keys (issue 14): column, tenant, limit_over, recursive_unbounded,
+ * est_cost, application, client_exe, budget ---- */
+
+/* Read facts with a known row bound (limit -1: none), attached to st. */
+static struct sw_read_facts *with_reads(struct sw_stmt *st, long long limit)
+{
+	struct sw_read_facts *rf = sw_xcalloc(1, sizeof(*rf));
+	rf->limit_known = true;
+	rf->limit = limit;
+	sw_read_facts_free(st->reads);
+	st->reads = rf;
+	return rf;
+}
+
+/* One read referencing relation.column (relation NULL: unresolved among candidates, NULL-terminated). */
+static void read_col(struct sw_stmt *st, const char *relation, const char *column,
+		     const char *const *candidates)
+{
+	struct sw_strv c = { 0 };
+	struct sw_read_facts *rf;
+
+	mk(st, SW_CLASS_READ, "SELECT", 0, NULL, NULL, NULL);
+	rf = with_reads(st, 10);
+	for (; candidates && *candidates; candidates++)
+		sw_strv_push(&c, *candidates);
+	sw_read_facts_add_col(rf, relation, column, &c);
+	sw_strv_free(&c);
+}
+
+static void expect_col(const struct sw_policy *p, const char *relation, const char *column,
+		       const char *const *candidates, enum sw_verdict want, const char *rule)
+{
+	struct sw_stmt st;
+	read_col(&st, relation, column, candidates);
+	expect(p, &agent, &st, want, rule);
+	sw_stmt_free(&st);
+}
+
+static void test_read_columns(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - { id: email, match: { column: \"app.customers.email\" }, action: deny }\n"
+		"  - { id: ssn, match: { column: \"*.ssn\" }, action: deny }\n"
+		"  - { id: card, match: { column: \"customers.card_*\" }, action: deny }\n"
+		"  - { id: pw, match: { column: [\"*password*\", token] }, action: deny }\n");
+	struct sw_stmt st;
+
+	/* RELATION.COLUMN: the relation as the statement resolves it. */
+	expect_col(p, "app.customers", "email", NULL, SW_VERDICT_DENY, "email");
+	expect_col(p, "app.orders", "email", NULL, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	expect_col(p, "customers", "email", NULL, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	/* Unresolved: any candidate relation that matches (conservative). */
+	expect_col(p, NULL, "email", L("app.orders", "app.customers"), SW_VERDICT_DENY, "email");
+	expect_col(p, NULL, "email", L("app.orders"), SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	/* "*.ssn": ssn in any relation, even without one. */
+	expect_col(p, "hr.people", "ssn", NULL, SW_VERDICT_DENY, "ssn");
+	expect_col(p, NULL, "ssn", NULL, SW_VERDICT_DENY, "ssn");
+	/* A relation glob without '.' matches the last name, as relation: does. */
+	expect_col(p, "app.customers", "card_number", NULL, SW_VERDICT_DENY, "card");
+	expect_col(p, "customers", "card_number", NULL, SW_VERDICT_DENY, "card");
+	expect_col(p, "app.vendors", "card_number", NULL, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	/* A glob without '.': the column name in any relation. */
+	expect_col(p, "app.users", "user_password", NULL, SW_VERDICT_DENY, "pw");
+	expect_col(p, NULL, "token", L("a", "b"), SW_VERDICT_DENY, "pw");
+	expect_col(p, "app.users", "name", NULL, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	/* Column names of the statement (no read facts: MariaDB, writes) keep working... */
+	mk(&st, SW_CLASS_WRITE, "UPDATE", 0, L("app.users"), NULL, L("password_hash"));
+	expect(p, &agent, &st, SW_VERDICT_DENY, "pw");
+	sw_stmt_free(&st);
+	/* ...and RELATION.COLUMN globs match there when a named object matches the relation part. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("app.customers"), NULL, L("email"));
+	expect(p, &agent, &st, SW_VERDICT_DENY, "email");
+	sw_stmt_free(&st);
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("app.orders"), NULL, L("email"));
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_read_star(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - { id: email, match: { column: \"app.customers.email\" }, action: deny }\n"
+		"  - { id: card, match: { column: \"customers.card_*\" }, action: deny }\n");
+	struct sw_stmt st;
+
+	/* Not expanded (no live context): unknown, so a deny rule matches by default... */
+	read_col(&st, "app.customers", "*", NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "email");
+	/* ...expanded: judged by its columns. */
+	sw_strv_push(&st.reads->cols[0].expanded, "id");
+	sw_strv_push(&st.reads->cols[0].expanded, "name");
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_strv_push(&st.reads->cols[0].expanded, "card_number");
+	expect(p, &agent, &st, SW_VERDICT_DENY, "card");
+	sw_stmt_free(&st);
+	/* A RELATION.COLUMN glob naming another table does not make `*` on this one unknown. */
+	read_col(&st, "app.orders", "*", NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	/* An unresolved `*` (a join): any candidate counts. */
+	read_col(&st, NULL, "*", L("app.orders", "app.customers"));
+	expect(p, &agent, &st, SW_VERDICT_DENY, "email");
+	sw_strv_push(&st.reads->cols[0].expanded, "id");
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	/* A view's table columns, added by live context as further references. */
+	read_col(&st, "analytics.v_customers", "*", NULL);
+	sw_strv_push(&st.reads->cols[0].expanded, "cn");
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_read_facts_add_col(st.reads, "app.customers", "card_number", NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "card");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+
+	/* A column-name glob applies to every relation: an unexpanded `*` is always unknown. */
+	p = load_str("sqlward_policy: 1\ndefault: allow\nrules:\n"
+		     "  - { id: ssn, match: { column: ssn }, action: deny }\n"
+		     "  - { id: ssn-ignore, match: { column: ssn2, when_unknown: ignore }, action: deny }\n");
+	read_col(&st, "app.anything", "*", NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "ssn");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+	p = load_str("sqlward_policy: 1\ndefault: allow\nrules:\n"
+		     "  - { id: ssn-ignore, match: { column: ssn, when_unknown: ignore }, action: deny }\n");
+	read_col(&st, "app.anything", "*", NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+
+	/* Under `not:` an unknown stays unknown: an allow rule does not let an unexpanded `*` through. */
+	p = load_str("sqlward_policy: 1\ndefault: deny\nrules:\n"
+		     "  - { id: reads, match: { class: read, not: { column: ssn } }, action: allow }\n");
+	read_col(&st, "app.anything", "*", NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, SW_RULE_DEFAULT);
+	sw_strv_push(&st.reads->cols[0].expanded, "id");
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, "reads");
+	sw_strv_push(&st.reads->cols[0].expanded, "ssn");
+	expect(p, &agent, &st, SW_VERDICT_DENY, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+	/* ...and a deny rule with `not:` matches it. */
+	p = load_str("sqlward_policy: 1\ndefault: allow\nrules:\n"
+		     "  - { id: only-safe, match: { class: read, not: { not: { column: ssn } } }, action: deny }\n");
+	read_col(&st, "app.anything", "*", NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "only-safe");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_read_tenant(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - id: tenant\n"
+		"    match: { class: read, tenant: { column: tenant_id, relations: [\"app.*\", \"analytics_agent.*\"] } }\n"
+		"    action: deny\n");
+	struct sw_stmt st;
+	struct sw_scan *sc;
+
+	/* No read facts: unknown, denied. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("app.orders"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "tenant");
+	/* Every scan of a listed relation constrained: allowed. */
+	with_reads(&st, 10);
+	sc = sw_read_facts_add_scan(st.reads, "app.orders");
+	sw_strv_push(&sc->eq_columns, "status");
+	expect(p, &agent, &st, SW_VERDICT_DENY, "tenant");
+	sw_strv_push(&sc->eq_columns, "tenant_id");
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	/* A relation outside the list needs no predicate. */
+	sw_read_facts_add_scan(st.reads, "public.currencies");
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	/* One unconstrained scan (a subquery, a UNION branch) is enough. */
+	sw_read_facts_add_scan(st.reads, "analytics_agent.v_sales");
+	expect(p, &agent, &st, SW_VERDICT_DENY, "tenant");
+	sw_stmt_free(&st);
+	/* Not a read: the rule's class does not match. */
+	mk(&st, SW_CLASS_WRITE, "INSERT", 0, L("app.orders"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+	/* when_unknown: ignore lets statements without read facts through. */
+	p = load_str("sqlward_policy: 1\ndefault: allow\nrules:\n"
+		     "  - { id: t, match: { tenant: { column: tenant_id, relations: app.orders }, when_unknown: ignore }, "
+		     "action: deny }\n");
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("app.orders"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	with_reads(&st, 10);
+	sw_read_facts_add_scan(st.reads, "app.orders");
+	expect(p, &agent, &st, SW_VERDICT_DENY, "t");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_read_limit(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - { id: recursive, match: { class: read, recursive_unbounded: true }, action: deny }\n"
+		"  - { id: limit, match: { class: read, limit_over: 1000 }, action: deny }\n");
+	struct sw_stmt st;
+
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("t"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "recursive");   /* no read facts: unknown */
+	with_reads(&st, -1);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "limit");       /* no LIMIT, LIMIT ALL */
+	st.reads->limit = 1000;
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	st.reads->limit = 0;
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	st.reads->limit = 1001;
+	expect(p, &agent, &st, SW_VERDICT_DENY, "limit");
+	st.reads->limit = 5;
+	st.reads->limit_param = true;                            /* LIMIT $1 */
+	expect(p, &agent, &st, SW_VERDICT_DENY, "limit");
+	st.reads->limit_param = false;
+	st.reads->limit_known = false;                           /* LIMIT (SELECT ...) */
+	expect(p, &agent, &st, SW_VERDICT_DENY, "limit");
+	st.reads->limit_known = true;
+	st.reads->recursive_unbounded = true;
+	expect(p, &agent, &st, SW_VERDICT_DENY, "recursive");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+	/* An allow rule asks the opposite and never takes an unknown bound. */
+	p = load_str("sqlward_policy: 1\ndefault: deny\nrules:\n"
+		     "  - { id: bounded, match: { class: read, not: { limit_over: 100 } }, action: allow }\n");
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("t"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, SW_RULE_DEFAULT);
+	with_reads(&st, 100);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, "bounded");
+	st.reads->limit_param = true;
+	expect(p, &agent, &st, SW_VERDICT_DENY, SW_RULE_DEFAULT);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_read_estimates(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - { id: cost, match: { class: read, est_cost: \">1e6\" }, action: deny }\n"
+		"  - { id: rows, match: { class: read, est_rows: \">100000\" }, action: hold }\n"
+		"  - { id: wcost, match: { class: write, est_cost: \">1e6\" }, action: deny }\n");
+	struct sw_stmt st;
+	struct sw_live *lv;
+
+	/* A read without live context: unknown (no DSN is no excuse), so the deny rule matches. */
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("t"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "cost");
+	lv = with_live(&st);
+	lv->est_cost = sw_fact_known(1000);
+	lv->est_rows = sw_fact_known(10);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	lv->est_cost = sw_fact_known(2e6);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "cost");
+	lv->est_cost = sw_fact_known(1e6);
+	lv->est_rows = sw_fact_known(200000);
+	expect(p, &agent, &st, SW_VERDICT_HOLD, "rows");
+	lv->est_cost = sw_fact_unknown;                          /* EXPLAIN failed */
+	expect(p, &agent, &st, SW_VERDICT_DENY, "cost");
+	sw_stmt_free(&st);
+	/* A write without live context: live keys never match (as before). */
+	mk(&st, SW_CLASS_WRITE, "DELETE", 0, L("t"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	lv = with_live(&st);
+	lv->est_cost = sw_fact_known(5e6);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "wcost");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+
+	/* What live context the policy asks for, and shape caching. */
+	p = load_str("sqlward_policy: 1\ndefault: allow\nrules:\n"
+		     "  - { id: big, match: { command: [UPDATE, DELETE], est_rows: \">10\" }, action: deny }\n");
+	assert_int_equal(sw_policy_live_wants(p), 0);             /* writes only: reads cost no round trip */
+	assert_false(sw_policy_literal_sensitive(p));
+	sw_policy_free(p);
+	p = load_str("sqlward_policy: 1\ndefault: allow\nrules:\n"
+		     "  - { id: big, match: { class: read, est_rows: \">10\" }, action: deny }\n"
+		     "  - { id: col, match: { column: ssn }, action: deny }\n");
+	assert_int_equal(sw_policy_live_wants(p), SW_LIVE_WANT_READ_EST | SW_LIVE_WANT_COLUMNS);
+	sw_policy_free(p);
+	p = load_str("sqlward_policy: 1\ndefault: allow\nrules:\n"
+		     "  - { id: cost, match: { est_cost: \">10\" }, action: deny }\n");
+	assert_int_equal(sw_policy_live_wants(p), SW_LIVE_WANT_READ_EST);
+	sw_policy_free(p);
+	/* LIMIT 10 and LIMIT 100000 share a shape: limit_over is literal-sensitive, DSN or not. */
+	p = load_str("sqlward_policy: 1\ndefault: allow\nrules:\n"
+		     "  - { id: lim, match: { class: read, limit_over: 10 }, action: deny }\n");
+	assert_true(sw_policy_literal_sensitive(p));
+	assert_int_equal(sw_policy_live_wants(p), 0);
+	sw_policy_free(p);
+}
+
+static void test_subject_keys(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: deny\n"
+		"rules:\n"
+		"  - { id: psql, match: { client_exe: [\"/usr/bin/psql\", \"*/psql\"] }, action: hold }\n"
+		"  - { id: agent-reads, match: { class: read, application: \"analytics-agent*\" }, action: allow }\n");
+	struct sw_subject s = agent;
+	struct sw_stmt st;
+
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("t"), NULL, NULL);
+	/* Neither known: the hold rule matches (unknown, fail closed), the allow rule never does. */
+	expect(p, &s, &st, SW_VERDICT_HOLD, "psql");
+	s.client_exe = "/opt/agent/bin/python3";
+	expect(p, &s, &st, SW_VERDICT_DENY, SW_RULE_DEFAULT);
+	s.application = "analytics-agent/2.1";
+	expect(p, &s, &st, SW_VERDICT_ALLOW, "agent-reads");
+	s.application = "Analytics-Agent";                       /* case-sensitive */
+	expect(p, &s, &st, SW_VERDICT_DENY, SW_RULE_DEFAULT);
+	s.application = "analytics-agent";
+	s.client_exe = "/usr/local/bin/psql";
+	expect(p, &s, &st, SW_VERDICT_HOLD, "psql");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+}
+
+static void test_budget(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - { id: reads, match: { class: read }, action: allow, budget: 30s }\n"
+		"  - { id: writes, match: { class: write }, action: allow }\n");
+	struct sw_stmt st;
+	struct sw_judgement j;
+
+	assert_int_equal(sw_policy_rule(p, "reads")->budget_ms, 30000);
+	assert_int_equal(sw_policy_rule(p, "writes")->budget_ms, 0);
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("t"), NULL, NULL);
+	sw_policy_judge_stmt(p, &agent, &st, &j);
+	assert_string_equal(j.rule_id, "reads");
+	assert_int_equal(j.budget_ms, 30000);
+	st.cls = SW_CLASS_WRITE;
+	sw_policy_judge_stmt(p, &agent, &st, &j);
+	assert_int_equal(j.budget_ms, 0);
+	st.cls = SW_CLASS_DDL;
+	sw_policy_judge_stmt(p, &agent, &st, &j);
+	assert_string_equal(j.rule_id, SW_RULE_DEFAULT);
+	assert_int_equal(j.budget_ms, 0);
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+	p = load_str("sqlward_policy: 1\ndefault: allow\nrules:\n"
+		     "  - { id: r, match: { class: read }, action: allow, budget: 24h }\n");
+	assert_int_equal(sw_policy_rule(p, "r")->budget_ms, 24u * 3600 * 1000);
+	sw_policy_free(p);
+}
+
+static void test_read_keys_refused(void **state)
+{
+	(void)state;
+	const char *head = "sqlward_policy: 1\ndefault: allow\nrules:\n  - id: a\n    action: deny\n    match: ";
+	struct { const char *match, *prefix, *phrase; } cases[] = {
+		{ "{ column: \"customers.\" }", "mem.yaml:6:", "empty column part" },
+		{ "{ column: [ok, \".ssn\"] }", "mem.yaml:6:", "empty relation part" },
+		{ "{ tenant: tenant_id }", "mem.yaml:6:", "tenant must be a mapping" },
+		{ "{ tenant: { column: tenant_id } }", "mem.yaml:6:", "tenant needs `column:`" },
+		{ "{ tenant: { column: \"tenant_*\", relations: app.t } }", "mem.yaml:6:", "must be one column name" },
+		{ "{ tenant: { column: t, relations: [] } }", "mem.yaml:6:", "empty list" },
+		{ "{ tenant: { column: t, relations: x, schema: y } }", "mem.yaml:6:", "unknown tenant key \"schema\"" },
+		{ "{ limit_over: ten }", "mem.yaml:6:", "limit_over must be a whole number" },
+		{ "{ limit_over: \"100\" }", "mem.yaml:6:", "limit_over must be a whole number" },
+		{ "{ recursive_unbounded: sometimes }", "mem.yaml:6:", "recursive_unbounded must be true or false" },
+		{ "{ est_cost: 1000 }", "mem.yaml:6:", "has no comparison" },
+		{ "{ est_cost: \">1MB\" }", "mem.yaml:6:", "bad est_cost" },
+		{ "{ class: read, not: { est_cost: \">1\" } }", "mem.yaml:6:", "cannot be used under `not:`" },
+		{ "{ class: read, not: { column: x, when_unknown: match } }", "mem.yaml:6:", "move it out of `not:`" },
+		{ "{ application: [] }", "mem.yaml:6:", "empty list" },
+		{ "{ client_exe: { a: b } }", "mem.yaml:6:", "client_exe must be a value or a list" },
+		{ "{ tables: x }", "mem.yaml:6:", "application, client_exe, tenant, limit_over" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *yaml = NULL;
+		assert_true(asprintf(&yaml, "%s%s\n", head, cases[i].match) > 0);
+		refused(yaml, cases[i].prefix, cases[i].phrase);
+		free(yaml);
+	}
+	/* when_unknown is accepted with every key whose fact can be unknown. */
+	const char *ok[] = { "{ column: ssn, when_unknown: ignore }", "{ application: x, when_unknown: ignore }",
+			     "{ limit_over: 5, when_unknown: match }", "{ class: read, not: { column: x }, when_unknown: ignore }" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *yaml = NULL;
+		assert_true(asprintf(&yaml, "%s%s\n", head, ok[i]) > 0);
+		sw_policy_free(load_str(yaml));
+		free(yaml);
+	}
+	/* budget: allow rules only, 1s..24h, with a unit. */
+	struct { const char *rule, *prefix, *phrase; } rcases[] = {
+		{ "  - { id: a, match: { class: read }, action: deny, budget: 30s }\n", "mem.yaml:4:",
+		  "`budget:` only applies to allow rules" },
+		{ "  - { id: a, match: { class: read }, action: allow, budget: 30 }\n", "mem.yaml:4:", "has no unit" },
+		{ "  - { id: a, match: { class: read }, action: allow, budget: 25h }\n", "mem.yaml:4:", "a budget is 1s to 24h" },
+		{ "  - { id: a, match: { class: read }, action: allow, budget: 0s }\n", "mem.yaml:4:", "out of range" },
+		{ "  - { id: a, match: { class: read }, action: allow, budget: 1.5s }\n", "mem.yaml:4:", "bad budget" },
+	};
+	for (size_t i = 0; i < sizeof(rcases) / sizeof(rcases[0]); i++) {
+		char *yaml = NULL;
+		assert_true(asprintf(&yaml, "sqlward_policy: 1\ndefault: allow\nrules:\n%s", rcases[i].rule) > 0);
+		refused(yaml, rcases[i].prefix, rcases[i].phrase);
+		free(yaml);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_literal_sensitive),
+		cmocka_unit_test(test_read_columns),
+		cmocka_unit_test(test_read_star),
+		cmocka_unit_test(test_read_tenant),
+		cmocka_unit_test(test_read_limit),
+		cmocka_unit_test(test_read_estimates),
+		cmocka_unit_test(test_subject_keys),
+		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_read_keys_refused),
 		cmocka_unit_test(test_trusted_functions),
 		cmocka_unit_test(test_freeze_windows),
 		cmocka_unit_test(test_first_match_wins),

@@ -84,6 +84,7 @@
 #include "pg_tree.h"
 #include "impact.h"
 #include "pg_functions.h"
+#include "pg_read_facts.h"
 #include "pg_settings.h"
 #include "pg_walk.h"
 #include "statement.h"
@@ -1508,6 +1509,7 @@ static void analyze_tree(const PgQuery__ParseResult *pr, void *arg)
 		pgw_init(&w, st);
 		classify(&w, raw->stmt);
 		sw_pg_impact(raw->stmt, st);  /* impact.c: lock set, rewrite, scan, reversibility */
+		sw_pg_read_facts(raw->stmt, st);  /* pg_read_facts.c: columns, scans, LIMIT (read_facts.h) */
 		if (w.too_deep) {
 			st->cls = SW_CLASS_UNKNOWN;
 			pgw_reason(&w, "statement nests too deeply to analyse");
