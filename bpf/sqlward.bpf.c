@@ -169,6 +169,14 @@ struct {
 	__type(value, struct sw_nest);
 } nest_zero SEC(".maps");
 
+/* The client statement each backend runs now, until it is idle again (every session). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct sw_running);
+} running SEC(".maps");
+
 /* Built-ins judged when a call of them is prepared: OID -> index (builtin_texts). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -631,6 +639,63 @@ static __always_inline bool park(struct sw_scratch *buf, const struct hit *h)
 	return bpf_map_update_elem(&overflow, &h->pid, op, BPF_ANY) == 0;
 }
 
+/*
+ * One record for a client statement that ended (ready for the next one, exited,
+ * or superseded). base: the load base of binary r->bin in the current process
+ * (0: the tag is not named, e.g. at exit, where the memory is gone).
+ */
+static __always_inline void completion_send(__u32 pid, const struct sw_running *r, __u32 end, __u64 base)
+{
+	struct sw_completion_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	__u64 name = 0;
+
+	if (!ev) {
+		count(SW_STAT_RB_DROPS);
+		return;
+	}
+	ev->hdr.type = SW_EV_COMPLETION;
+	ev->hdr.pid = pid;
+	ev->hdr.ktime_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(&ev->run, r, sizeof(*r));
+	ev->end = end;
+	ev->pad = 0;
+	ev->tag_name[0] = 0;
+	if (base && r->commands && r->bin < SW_BINS_MAX) {
+		const struct sw_bin_layout *L = &bins[r->bin];
+		if (L->tag_behavior && r->tag < 4096 &&
+		    bpf_probe_read_user(&name, sizeof(name),
+					(const void *)(base + L->tag_behavior + (__u64)r->tag * L->tag_behavior_size)) == 0 &&
+		    name)
+			bpf_probe_read_user_str(ev->tag_name, sizeof(ev->tag_name), (const void *)name);
+	}
+	/* Nobody waits for it: read on the daemon's tick unless records pile up. */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SW_RING_WAKE_BYTES)
+		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+	else
+		bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+}
+
+/* A recorded client statement begins: it is what this backend runs from now on. */
+static __always_inline void running_start(const struct hit *h)
+{
+	struct sw_running *r = bpf_map_lookup_elem(&running, &h->pid);
+	struct sw_running fresh = {};
+
+	if (r) {
+		/* Extended protocol, several statements before one Sync: the one before is over. A Parse
+		 * that ran nothing (its Bind follows) hands over silently. */
+		if (r->commands || (r->flags & SW_RUN_ERROR))
+			completion_send(h->pid, r, SW_DONE_SUPERSEDED, 0);
+		__builtin_memset(r, 0, sizeof(*r));
+		r->seq = h->seq;
+		r->start_ns = bpf_ktime_get_ns();
+		return;
+	}
+	fresh.seq = h->seq;
+	fresh.start_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&running, &h->pid, &fresh, BPF_ANY);
+}
+
 /* Decide, record, and on a full ring buffer apply backpressure to governed work. */
 static __always_inline void finish(struct sw_scratch *buf, struct hit *h)
 {
@@ -652,6 +717,9 @@ static __always_inline void finish(struct sw_scratch *buf, struct hit *h)
 		}
 	}
 
+	/* Tracked before the record is visible: the daemon may look it up at once. */
+	if (h->client_statement)
+		running_start(h);
 	if (h->n > 0 && h->n <= SW_TEXT_SMALL)
 		rc = emit(buf, h, hash, action, SW_TEXT_SMALL);
 	else
@@ -1355,6 +1423,84 @@ int BPF_KPROBE(on_ready_for_query)
 	return 0;
 }
 
+/* ---- completion probes (every backend of a probed binary): one record per client statement ---- */
+
+static __always_inline __u64 completion_base(struct pt_regs *ctx, __u32 which, const struct sw_bin_layout **Lp)
+{
+	__u64 bin = bpf_get_attach_cookie(ctx), fn;
+	const struct sw_bin_layout *L;
+
+	if (bin >= SW_BINS_MAX)
+		return 0;
+	L = &bins[bin];
+	fn = which == 0 ? L->end_command : which == 1 ? L->emit_error_report : L->ready_for_query;
+	if (!fn)
+		return 0;
+	*Lp = L;
+	return PT_REGS_IP(ctx) - fn;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_complete_command, const void *qc, int dest)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct sw_running *r;
+	__u64 rows = 0;
+	__u32 tag = 0;
+
+	/* What the client is told (DestRemote, DestRemoteExecute, DestRemoteSimple). */
+	if (dest < 2 || dest > 4 || !(r = bpf_map_lookup_elem(&running, &pid)))
+		return 0;
+	bpf_probe_read_user(&tag, sizeof(tag), qc);
+	bpf_probe_read_user(&rows, sizeof(rows), (const char *)qc + 8);
+	r->rows += rows;
+	r->commands++;
+	r->tag = tag;
+	r->bin = (__u32)bpf_get_attach_cookie(ctx);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_complete_error)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	const struct sw_bin_layout *L = NULL;
+	struct sw_running *r;
+	__u64 base, edata;
+	__s32 depth = -1, elevel = 0;
+	__u32 code = 0;
+
+	if (!(r = bpf_map_lookup_elem(&running, &pid)) || (r->flags & SW_RUN_ERROR))
+		return 0;
+	if (!(base = completion_base(ctx, 1, &L)) || !L->errordata || !L->errordata_depth)
+		return 0;
+	if (bpf_probe_read_user(&depth, sizeof(depth), (const void *)(base + L->errordata_depth)) || depth < 0 ||
+	    depth >= 5 /* ERRORDATA_STACK_SIZE */)
+		return 0;
+	edata = base + L->errordata + (__u64)depth * L->errordata_size;
+	if (bpf_probe_read_user(&elevel, sizeof(elevel), (const void *)edata) || elevel < 21 /* ERROR */)
+		return 0;
+	bpf_probe_read_user(&code, sizeof(code), (const void *)(edata + L->edata_sqlerrcode));
+	r->sqlerrcode = code;
+	r->elevel = elevel;
+	r->flags |= SW_RUN_ERROR;
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_complete_ready)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	const struct sw_bin_layout *L = NULL;
+	struct sw_running *r = bpf_map_lookup_elem(&running, &pid);
+
+	if (!r)
+		return 0;
+	completion_send(pid, r, SW_DONE_READY, completion_base(ctx, 2, &L));
+	bpf_map_delete_elem(&running, &pid);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -1432,6 +1578,13 @@ int BPF_PROG(on_process_exit, struct task_struct *p)
 	if (daemon_tgid && tgid == daemon_tgid)
 		heartbeat_ns = 0;
 	bpf_map_delete_elem(&sessions, &tgid);
+	{
+		struct sw_running *r = bpf_map_lookup_elem(&running, &tgid);
+		if (r) {
+			completion_send(tgid, r, SW_DONE_EXITED, 0);
+			bpf_map_delete_elem(&running, &tgid);
+		}
+	}
 	bpf_map_delete_elem(&nest, &tgid);
 	bpf_map_delete_elem(&overflow, &tgid);
 	bpf_map_delete_elem(&exec_stopped, &tgid);

@@ -24,7 +24,7 @@
  * the set of maps and pins; the assertions at the end fail on most layout
  * changes as a reminder. Never reuse a number.
  */
-#define SW_ABI_VERSION 1
+#define SW_ABI_VERSION 2
 
 #define SW_ROLE_MAX 64          /* PostgreSQL NAMEDATALEN */
 #define SW_TEXT_CAP 4096        /* statement bytes carried in an event (incl. NUL) */
@@ -50,6 +50,7 @@ enum sw_event_type {
 	SW_EV_EXECUTE = 10,     /* ExecutorStart of a nested plannable statement (or a rule action) */
 	SW_EV_UTILITY = 11,     /* ProcessUtility of a nested utility statement */
 	SW_EV_FUNCTION = 12,    /* a watched built-in looked up for a call (arg0: its index); text = "SELECT pg_catalog.name()" */
+	SW_EV_COMPLETION = 13,  /* a client statement ended (struct sw_completion_event): one per statement */
 };
 
 #define SW_BUILTINS_MAX 256     /* built-ins watched where a call of them is prepared (map "watched_oids") */
@@ -265,6 +266,42 @@ struct sw_outcome_event {
 };
 
 /*
+ * Per backend: the client statement it runs now (map "running", key: pid),
+ * from its statement event (parse, Bind or fastpath, any session) until the
+ * backend is idle again (ReadyForQuery), exits, or starts the next one. The
+ * completion probes add up what it did; the daemon reads it to know whether a
+ * backend still runs THAT statement (runtime budget).
+ */
+#define SW_RUN_ERROR 0x1        /* an error at ERROR or above was reported (the first one is kept) */
+struct sw_running {
+	__u64 seq;              /* the statement event's seq */
+	__u64 start_ns;         /* its ktime */
+	__u64 rows;             /* QueryCompletion.nprocessed summed over its commands */
+	__u32 commands;         /* EndCommand calls to the client */
+	__u32 tag;              /* the last command's CommandTag */
+	__u32 sqlerrcode;       /* the first error's packed SQLSTATE */
+	__s32 elevel;
+	__u32 flags;            /* SW_RUN_* */
+	__u32 bin;              /* binary index (names the tag) */
+};
+
+/* Why a completion was sent (struct sw_completion_event.end). */
+enum sw_completion_end {
+	SW_DONE_READY = 1,      /* ReadyForQuery: the backend is idle again */
+	SW_DONE_EXITED = 2,     /* the backend exited before it was idle again */
+	SW_DONE_SUPERSEDED = 3, /* the next client statement began first (pipelined extended protocol) */
+};
+
+#define SW_TAG_NAME 32
+struct sw_completion_event {
+	struct sw_event_hdr hdr;        /* hdr.ktime_ns: when it ended */
+	struct sw_running run;
+	__u32 end;                      /* enum sw_completion_end */
+	__u32 pad;
+	char tag_name[SW_TAG_NAME];     /* the last command's tag name ("" unknown) */
+};
+
+/*
  * A governed statement held (stopped) while the ring buffer was full: the
  * daemon finds it here (map "overflow", key: pid) and reads the rest from
  * the stopped backend. Backpressure instead of cancelling allowed work.
@@ -324,7 +361,7 @@ struct sw_nest {
 	_Static_assert(__builtin_offsetof(struct t, f) == (o), \
 		       "struct " #t "." #f " moved: bump SW_ABI_VERSION, then update it here")
 
-_Static_assert(SW_FN__COUNT == 9 && SW_STAT__COUNT == 15 && SW_EV_FUNCTION == 12,
+_Static_assert(SW_FN__COUNT == 9 && SW_STAT__COUNT == 15 && SW_EV_COMPLETION == 13,
 	       "a shared enum changed: bump SW_ABI_VERSION, then update it here");
 SW_ABI_SIZE(sw_builtin_text, 96);
 SW_ABI_SIZE(sw_bin_layout, 272);
@@ -364,6 +401,13 @@ SW_ABI_SIZE(sw_outcome_event, 200);
 SW_ABI_AT(sw_outcome_event, kind, 16);
 SW_ABI_AT(sw_outcome_event, rows, 32);
 SW_ABI_AT(sw_outcome_event, text, 40);
+SW_ABI_SIZE(sw_running, 48);
+SW_ABI_AT(sw_running, commands, 24);
+SW_ABI_AT(sw_running, bin, 44);
+SW_ABI_SIZE(sw_completion_event, 104);
+SW_ABI_AT(sw_completion_event, run, 16);
+SW_ABI_AT(sw_completion_event, end, 64);
+SW_ABI_AT(sw_completion_event, tag_name, 72);
 SW_ABI_SIZE(sw_overflow, 136);
 SW_ABI_AT(sw_overflow, ktime_ns, 24);
 SW_ABI_AT(sw_overflow, arg0, 48);

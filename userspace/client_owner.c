@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -707,6 +708,162 @@ bool sw_client_owner(int backend_pid, struct sw_client_owner *out)
 		}
 	free(c);
 	return found;
+}
+
+/* ---- the client process: executable and command line ---- */
+
+/* Hide a password in one argument: scheme://user:PASSWORD@host and password=VALUE (libpq
+ * conninfo, --password=VALUE). Returns a new string. */
+static char *redact_argument(const char *arg, size_t len)
+{
+	char *r = sw_xstrndup(arg, len);
+	const char *uri = strstr(r, "://");
+	char *p;
+
+	if (uri) {
+		char *auth = (char *)uri + 3, *end = auth + strcspn(auth, "/?#"), *at = NULL, *colon;
+		for (char *q = auth; q < end; q++)
+			if (*q == '@')
+				at = q;
+		colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon && at - colon > 1) {
+			char *n = sw_xasprintf("%.*s:***%s", (int)(colon - r), r, at);
+			free(r);
+			r = n;
+		}
+	}
+	for (p = strcasestr(r, "password="); p; p = strcasestr(p, "password=")) {
+		char *v = p + 9, *end = v + strcspn(v, " \t&;");
+		if (end > v && !(end - v == 3 && memcmp(v, "***", 3) == 0)) {
+			char *n = sw_xasprintf("%.*s***%s", (int)(v - r), r, end);
+			p = n + (v - r) + 3;
+			free(r);
+			r = n;
+		} else {
+			p = end;
+		}
+	}
+	return r;
+}
+
+void sw_cmdline_display(const char *argv, size_t len, char *out, size_t cap)
+{
+	struct sw_sbuf b = { 0 };
+	size_t i = 0;
+	bool first = true;
+	/* No NUL at all: a process that rewrote its title in place; shown as one line, unquoted. */
+	bool title = len && !memchr(argv, 0, len);
+
+	if (!cap)
+		return;
+	bool hide_next = false;
+
+	while (i < len) {
+		size_t n = strnlen(argv + i, len - i);
+		/* "--password VALUE": the value is the next argument. */
+		char *plain = hide_next ? sw_xstrdup("***") : redact_argument(argv + i, n);
+		char *e = sw_escape_display(plain, strlen(plain), 0, 0, NULL);
+		bool quote = !title && (!e[0] || strpbrk(e, " \""));
+
+		if (!first)
+			sw_sbuf_add(&b, " ", 1);
+		first = false;
+		if (quote)
+			sw_sbuf_add(&b, "\"", 1);
+		for (const char *c = e; *c; c++) {
+			if (*c == '"')
+				sw_sbuf_add(&b, "\\", 1);
+			sw_sbuf_add(&b, c, 1);
+		}
+		if (quote)
+			sw_sbuf_add(&b, "\"", 1);
+		free(e);
+		free(plain);
+		hide_next = !title && n == 10 && memcmp(argv + i, "--password", 10) == 0;
+		i += n + 1;
+		if (b.len >= cap)
+			break;
+	}
+	if (!b.s) {
+		out[0] = 0;
+		return;
+	}
+	if (b.len < cap && i >= len) {
+		memcpy(out, b.s, b.len + 1);
+	} else {
+		/* Cut on a character boundary, leaving room for "…" (3 bytes). */
+		size_t keep = cap > 4 ? cap - 4 : 0;
+		if (keep > b.len)
+			keep = b.len;
+		while (keep > 0 && ((unsigned char)b.s[keep] & 0xc0) == 0x80)
+			keep--;
+		memcpy(out, b.s, keep);
+		if (cap >= 4)
+			memcpy(out + keep, "\xe2\x80\xa6", 4);
+		else
+			out[keep] = 0;
+	}
+	free(b.s);
+}
+
+static bool describe_process(int pid, struct sw_client_process *out)
+{
+	char path[64], buf[8192];
+	ssize_t n = 0;
+	int fd;
+
+	out->pid = pid;
+	if (!sw_proc_exe(pid, out->exe, sizeof(out->exe)))
+		out->exe[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+	}
+	/* A process that rewrote its title may leave no NUL: shown up to what was read. */
+	sw_cmdline_display(buf, n > 0 ? (size_t)n : 0, out->cmdline, sizeof(out->cmdline));
+	return out->exe[0] || out->cmdline[0];
+}
+
+/* The depth-0 process of a chain (the direct peer), or NULL. */
+static const struct sw_chain_node *direct_peer(const struct sw_client_chain *c)
+{
+	for (size_t i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].kind == SW_CHAIN_PROCESS && c->nodes[i].depth == 0)
+			return &c->nodes[i];
+	return NULL;
+}
+
+static bool process_of(int server_pid, unsigned long inode, struct sw_client_process *out)
+{
+	struct sw_client_chain *c = sw_xmalloc(sizeof(*c));
+	const struct sw_chain_node *peer;
+	bool found;
+
+	memset(out, 0, sizeof(*out));
+	if (inode)
+		sw_client_chain_socket(server_pid, inode, c);
+	else
+		sw_client_chain(server_pid, c);
+	peer = direct_peer(c);
+	found = peer && describe_process(peer->pid, out);
+	free(c);
+	return found;
+}
+
+bool sw_client_process_of(int backend_pid, struct sw_client_process *out)
+{
+	return process_of(backend_pid, 0, out);
+}
+
+bool sw_client_process_of_socket(int server_pid, unsigned long inode, struct sw_client_process *out)
+{
+	if (!inode) {
+		memset(out, 0, sizeof(*out));
+		return false;
+	}
+	return process_of(server_pid, inode, out);
 }
 
 bool sw_client_gone(int backend_pid)

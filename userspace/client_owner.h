@@ -76,6 +76,33 @@ struct sw_client_owner {
  * a relay). false when it is not on this host or cannot be found. */
 bool sw_client_owner(int backend_pid, struct sw_client_owner *out);
 
+/* The process at the other end of a connection, for the ledger and policy `client_exe:`. */
+#define SW_CLIENT_EXE_MAX 256
+#define SW_CLIENT_CMDLINE_MAX 1024
+struct sw_client_process {
+	int pid;
+	char exe[SW_CLIENT_EXE_MAX];          /* /proc/PID/exe resolved ("" unreadable) */
+	char cmdline[SW_CLIENT_CMDLINE_MAX];  /* sw_cmdline_display of its argv */
+};
+
+/* The backend's direct peer process (as sw_client_owner) with its executable and command
+ * line; false when it is not on this host or cannot be found. Reads every process's sockets:
+ * call once per connection. */
+bool sw_client_process_of(int backend_pid, struct sw_client_process *out);
+/* The same for one socket (its inode) of a server that holds many connections (mariadbd). */
+bool sw_client_process_of_socket(int server_pid, unsigned long inode, struct sw_client_process *out);
+
+/*
+ * argv (NUL-separated, len bytes, as /proc/PID/cmdline) as one display line in out: arguments
+ * joined with spaces, each escaped like every view (sw_escape_display), one that is empty or
+ * holds a space or '"' in double quotes (inner '"' as \"), passwords in connection URIs
+ * (scheme://user:PASSWORD@), password=VALUE words and the argument after "--password" replaced
+ * by ***, cut with "…" to fit cap. (mysql -pVALUE is not: -p is psql's port; MariaDB's clients
+ * overwrite their own password argument.)
+ * Without any NUL (a process that rewrote its title) it is one line, not quoted.
+ */
+void sw_cmdline_display(const char *argv, size_t len, char *out, size_t cap);
+
 /* Has the client closed the backend's TCP connection (CLOSE_WAIT)? Unix sockets: not detected. */
 bool sw_client_gone(int backend_pid);
 /* The same for one TCP socket (its inode) of a server. */

@@ -24,6 +24,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sqlward log [--ledger FILE] [--role GLOB] [--verdict allow|hold|deny]\n"
+		"                   [--request ID] [--application GLOB]\n"
 		"                   [--since TIME] [--until TIME] [--type T]\n"
 		"                   [--limit N] [--format table|json]\n"
 		"       sqlward log --full-text SEQ [--ledger FILE] [--format table|json|raw]\n"
@@ -34,6 +35,9 @@ static void usage(FILE *f)
 		"  --ledger FILE    ledger to read (default: $SQLWARD_LEDGER or %s)\n"
 		"  --role GLOB      only records whose role matches GLOB (e.g. 'agent_*')\n"
 		"  --verdict V      only allow, hold or deny decisions\n"
+		"  --request ID     only statements of that request (ledger request_id: a leading\n"
+		"                   /* sqlward: request=ID */ comment, or request=ID in application_name)\n"
+		"  --application GLOB  only statements whose application_name matches GLOB\n"
 		"  --since TIME     only records at or after TIME\n"
 		"  --until TIME     only records at or before TIME\n"
 		"                   TIME: RFC 3339 (2026-11-21T13:00:00Z; without a zone it is\n"
@@ -408,6 +412,8 @@ out:
 struct filter {
 	const char *role;
 	const char *verdict;
+	const char *request;      /* request_id, exactly */
+	const char *application;  /* application_name glob */
 	const char *type; /* NULL: all; "statement" also shows gap records (what is missing between them) */
 	bool has_since, has_until;
 	struct timespec since, until;
@@ -444,7 +450,8 @@ static bool matches(json_t *rec, const struct filter *f)
 	    !(type && strcmp(f->type, "statement") == 0 && strcmp(type, "gap") == 0))
 		return false;
 	if (type && strcmp(type, "gap") == 0)
-		return !f->role && !f->verdict && in_time(rec, f); /* a gap belongs to no role or verdict */
+		/* a gap belongs to no role, verdict, request or application */
+		return !f->role && !f->verdict && !f->request && !f->application && in_time(rec, f);
 	if (f->role) {
 		const char *role = jstr(rec, "role");
 		if (!role || fnmatch(f->role, role, 0) != 0)
@@ -453,6 +460,16 @@ static bool matches(json_t *rec, const struct filter *f)
 	if (f->verdict) {
 		const char *v = jstr(rec, "verdict");
 		if (!v || strcmp(v, f->verdict) != 0)
+			return false;
+	}
+	if (f->request) {
+		const char *r = jstr(rec, "request_id");
+		if (!r || strcmp(r, f->request) != 0)
+			return false;
+	}
+	if (f->application) {
+		const char *a = jstr(rec, "application_name");
+		if (!a || fnmatch(f->application, a, 0) != 0)
 			return false;
 	}
 	return in_time(rec, f);
@@ -479,6 +496,8 @@ int sw_cmd_log(int argc, char **argv)
 		{ "ledger", required_argument, NULL, 'L' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "verdict", required_argument, NULL, 'v' },
+		{ "request", required_argument, NULL, 'R' },
+		{ "application", required_argument, NULL, 'A' },
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "type", required_argument, NULL, 't' },
@@ -521,6 +540,14 @@ int sw_cmd_log(int argc, char **argv)
 				return 2;
 			}
 			f.verdict = optarg;
+			break;
+		case 'R':
+			filtered = true;
+			f.request = optarg;
+			break;
+		case 'A':
+			filtered = true;
+			f.application = optarg;
 			break;
 		case 's':
 		case 'u': {
@@ -607,8 +634,8 @@ int sw_cmd_log(int argc, char **argv)
 		return 2;
 	}
 	if (full_text && filtered) {
-		fprintf(stderr, "sqlward log: --full-text shows one record: it takes no --role, --verdict, --since, "
-			"--until, --type or --limit\n");
+		fprintf(stderr, "sqlward log: --full-text shows one record: it takes no --role, --verdict, --request, "
+			"--application, --since, --until, --type or --limit\n");
 		return 2;
 	}
 	if ((raw || blob_base) && !full_text) {

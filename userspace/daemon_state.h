@@ -85,6 +85,16 @@ struct sw_session_info {
 	uint64_t statement_id;   /* kernel seq of the statement (0: none yet) */
 	uint64_t statement_seq;  /* its ledger record's seq */
 	bool trust_nested;       /* it calls trusted functions whose nested statements are recorded, not judged */
+	/* Who is asking (sessions.c sw_session_who): the ledger's application_name, client_exe,
+	 * client_cmdline and request_id, and policy `application:` / `client_exe:`. */
+	char application[256];   /* application_name as last read from the backend */
+	bool application_known;  /* false: never read (NULL to the policy) */
+	bool application_stale;  /* a setting may have changed it: read again at the next statement */
+	uint64_t application_read_ns;  /* monotonic, when it was last read (0: never) */
+	bool client_looked;      /* the client process was looked for (once per session) */
+	char client_exe[256];    /* its executable ("" not on this host or unknown) */
+	char client_cmdline[1024];
+	char request_id[129];    /* the client statement now running ("" none): its nested statements' too */
 };
 
 #define SW_TXN_CONTEXT_MAX 50
@@ -146,6 +156,7 @@ struct sw_hold {
 };
 
 struct sw_outcome;
+struct sw_pg_completions;
 
 struct sw_plan_store;
 struct sw_daemon {
@@ -198,6 +209,7 @@ struct sw_daemon {
 	 * reasons are the holds' own (freed once no hold up to last_hold_id remains). */
 	struct sw_retired_policy { struct sw_policy *p; uint64_t last_hold_id; struct sw_retired_policy *next; } *retired;
 	struct sw_outcome *outcomes;  /* released statements being watched (outcome_watch.c) */
+	struct sw_pg_completions *completions; /* completions and runtime budgets (pg_completion.c) */
 	uint64_t ledger_failing_since_ns;  /* 0: the ledger is writable */
 	uint64_t ledger_retry_ns;      /* next attempt to write what waits */
 	char ledger_error[256];

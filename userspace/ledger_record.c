@@ -321,6 +321,48 @@ json_t *sw_outcome_record(const struct sw_outcome_facts *f)
 	return o;
 }
 
+void sw_completion_members(struct sw_jw *w, const struct sw_completion_facts *c)
+{
+	char tbuf[40];
+
+	sw_format_time(&c->time, tbuf, sizeof(tbuf));
+	sw_jw_kv_str(w, "type", "completion");
+	sw_jw_kv_str(w, "time", tbuf);
+	sw_jw_kv_str(w, "engine", sw_engine_name(c->engine));
+	sw_jw_kv_int(w, "pid", c->pid);
+	sw_jw_kv_str(w, "role", c->role);
+	if (c->statement_seq)
+		sw_jw_kv_int(w, "statement_seq", (int64_t)c->statement_seq);
+	sw_jw_kv_int(w, "statement_id", (int64_t)c->statement_id);
+	sw_jw_kv_str(w, "outcome", c->outcome);
+	sw_jw_kv_int(w, "rows", c->rows);
+	sw_jw_kv_int(w, "commands", c->commands);
+	sw_jw_kv_str(w, "command", c->command);
+	sw_jw_kv_str(w, "sqlstate", c->sqlstate);
+	sw_jw_kv_int(w, "duration_ms", c->duration_ms);
+	if (c->budget_ms)
+		sw_jw_kv_int(w, "budget_ms", c->budget_ms);
+}
+
+json_t *sw_completion_record(const struct sw_completion_facts *c)
+{
+	struct sw_jw w;
+	json_error_t e;
+	json_t *o;
+
+	sw_jw_init(&w);
+	sw_jw_object(&w);
+	sw_completion_members(&w, c);
+	sw_jw_object_end(&w);
+	o = json_loadb(w.buf, w.len, 0, &e);
+	sw_jw_free(&w);
+	if (!o) {
+		fprintf(stderr, "sqlward: internal error: completion record is not valid JSON: %s\n", e.text);
+		abort();
+	}
+	return o;
+}
+
 json_t *sw_failure_mode_record(int pid, const char *role, const char *outcome, const char *action,
 			       uint64_t hold_id, const char *sha256)
 {

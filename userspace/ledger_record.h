@@ -13,6 +13,8 @@
  *  approval_refused an approval or denial that was refused (sw_hold_note_record,
  *                   sw_stale_refusal_record when the hold is gone)
  *  outcome          what an approved statement then did (sw_outcome_record)
+ *  completion       how a recorded client statement ended: outcome, rows, duration
+ *                   (sw_completion_members)
  *  hold_unresolved  a previous daemon's hold nobody decided (sw_hold_unresolved_record)
  *  failure_mode     what the watchdog did to a held backend after the daemon died
  *                   (sw_failure_mode_record)
@@ -146,6 +148,29 @@ struct sw_outcome_facts {
 	const char *comment;           /* NULL: none */
 };
 json_t *sw_outcome_record(const struct sw_outcome_facts *o);
+
+/*
+ * How one recorded client statement ended ("type":"completion"), pointing at
+ * its statement record. Written for every statement, so straight into the
+ * ledger's buffer (sw_ledger_append_body) rather than through jansson.
+ */
+struct sw_completion_facts {
+	struct timespec time;          /* when it ended (CLOCK_REALTIME) */
+	enum sw_engine engine;
+	int pid;
+	const char *role;              /* NULL: unknown */
+	uint64_t statement_seq;        /* its statement record's seq; 0: that record was not written */
+	uint64_t statement_id;         /* the gate's id of the statement (the kernel's event seq) */
+	const char *outcome;           /* "ran", "error", "cancelled", "over_budget", "terminated", "client_gone" */
+	int64_t rows;                  /* rows processed, summed over its commands */
+	int64_t commands;              /* commands completed */
+	const char *command;           /* the last command's tag ("SELECT", ...), NULL when unknown */
+	const char *sqlstate;          /* the first error's SQLSTATE, NULL when none */
+	int64_t duration_ms;           /* from reaching the server to idle again (a hold included) */
+	unsigned budget_ms;            /* over_budget: the budget it ran out of; 0 otherwise */
+};
+void sw_completion_members(struct sw_jw *w, const struct sw_completion_facts *c);
+json_t *sw_completion_record(const struct sw_completion_facts *c);
 
 /* "failure_mode": what the watchdog did (action) to a held backend after the daemon died.
  * hold_id 0 and an empty sha256 are left out. */

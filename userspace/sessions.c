@@ -7,10 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include "client_owner.h"
 #include "plan_store.h"
+#include "request_id.h"
 #include "sessions.h"
 #include "pg_backend.h"
 #include "util.h"
+#include "who_fields.h"
+
+/* application_name is read again at most this often unless a setting may have changed it. */
+#define SW_APPLICATION_REREAD_NS (1000ull * 1000000ull)
 
 static int sess_cmp(const void *a, const void *b)
 {
@@ -25,19 +32,36 @@ struct sw_session_info *sw_session_find(struct sw_daemon *d, int pid)
 	return r ? *(struct sw_session_info **)r : NULL;
 }
 
-static uint32_t context_id(struct sw_daemon *d, const char *role, const char *database)
+/* Distinct cache contexts kept before the table starts over (application_names can be many). */
+#define SW_CONTEXTS_MAX 8192
+
+/*
+ * The kernel's verdict caches are per context: a verdict made for one context
+ * is reused only by sessions of the same one. A context is everything the
+ * policy may match on besides the statement: role, database, and who is
+ * asking (application_name, client executable), so a verdict made for a
+ * human's psql is never reused for an agent on the same login. 0 (no cache)
+ * until who is asking has been read (sw_session_who).
+ */
+static uint32_t context_id(struct sw_daemon *d, const struct sw_session_info *s)
 {
 	char *k;
 	json_t *v;
 	uint32_t id;
 
-	if (!database[0])
+	if (!s->role[0] || !s->database[0] || !s->application_read_ns)
 		return 0;
-	k = sw_xasprintf("%s\x1f%s", role, database);
+	k = sw_xasprintf("%s\x1f%s\x1f%s%s\x1f%s", s->role, s->database, s->application_known ? "=" : "?",
+			 s->application, s->client_exe);
 	v = json_object_get(d->contexts, k);
 	if (v) {
 		id = (uint32_t)json_integer_value(v);
 	} else {
+		if (json_object_size(d->contexts) >= SW_CONTEXTS_MAX) {
+			/* Start over: ids are never reused, and no verdict cached under an old one is kept. */
+			sw_gate_cache_clear(d->gate);
+			json_object_clear(d->contexts);
+		}
 		id = ++d->next_ctx_id;
 		json_object_set_new(d->contexts, k, json_integer(id));
 	}
@@ -103,6 +127,14 @@ struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const cha
 	}
 	if (kflags & SW_SESS_WALSENDER)
 		s->walsender = true;
+	if (kernel_title) {
+		/* The kernel saw the backend authenticate: a new connection, whoever had the pid before. */
+		s->client_looked = false;
+		s->client_exe[0] = s->client_cmdline[0] = 0;
+		s->application_known = false;
+		s->application_read_ns = 0;
+		s->request_id[0] = 0;
+	}
 	have_title = (kernel_title && sw_pg_parse_title_ex(kernel_title, role && role[0] ? role : NULL, s->walsender, &t)) ||
 		     (sw_proc_title(pid, title, sizeof(title)) &&
 		      sw_pg_parse_title_ex(title, role && role[0] ? role : NULL, s->walsender, &t));
@@ -110,7 +142,15 @@ struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const cha
 	snprintf(s->database, sizeof(s->database), "%s", have_title ? t.database : "");
 	snprintf(s->client, sizeof(s->client), "%s", have_title ? t.client : "");
 	s->governed = !s->role[0] || sw_policy_governs(d->policy, s->role);
-	s->ctx_id = s->role[0] ? context_id(d, s->role, s->database) : 0;
+	/* A new connection: who is asking is read now, before its first statement, so that statement
+	 * may already be allowed from the caches. Settings its client sends come after this (each a
+	 * setting event, which corrects application_name). */
+	if (kernel_title) {
+		sw_session_who(d, s);
+		/* ... and read again at its first statement: an ungoverned session reports no settings. */
+		s->application_stale = true;
+	}
+	s->ctx_id = context_id(d, s);
 	sw_session_publish(d, s);
 	return s;
 }
@@ -232,4 +272,109 @@ void sw_session_expect_executes(struct sw_session_info *s, const struct sw_analy
 		e->prepared_text = st->prepared_text ? sw_xstrdup(st->prepared_text) : NULL;
 	}
 	s->expect_approved = approved;
+}
+
+/* ---- who is asking -------------------------------------------------------- */
+
+void sw_session_who(struct sw_daemon *d, struct sw_session_info *s)
+{
+	uint64_t now = sw_mono_ns();
+	bool changed = !s->ctx_id;   /* no context yet, or dropped until this read */
+
+	if (s->application_stale || !s->application_read_ns ||
+	    now - s->application_read_ns >= SW_APPLICATION_REREAD_NS) {
+		const struct sw_pg_layout *L = sw_daemon_layout_of(d, s->pid);
+		char app[sizeof(s->application)];
+		s->application_read_ns = now ? now : 1;
+		s->application_stale = false;
+		if (L && sw_pg_read_application_name(L, s->pid, app, sizeof(app)) &&
+		    (!s->application_known || strcmp(app, s->application) != 0)) {
+			memcpy(s->application, app, sizeof(app));
+			s->application_known = true;
+			changed = true;
+		}
+	}
+	if (!s->client_looked) {
+		/* Once: a connection's client does not change, and finding it reads every process's sockets. */
+		struct sw_client_process cp;
+		s->client_looked = true;
+		changed = true;
+		if (sw_client_process_of(s->pid, &cp)) {
+			snprintf(s->client_exe, sizeof(s->client_exe), "%s", cp.exe);
+			snprintf(s->client_cmdline, sizeof(s->client_cmdline), "%s", cp.cmdline);
+		}
+	}
+	if (changed) {
+		uint32_t ctx = context_id(d, s);
+		if (ctx != s->ctx_id) {
+			s->ctx_id = ctx;
+			sw_session_publish(d, s);
+		}
+	}
+}
+
+void sw_session_note_settings(struct sw_daemon *d, struct sw_session_info *s, const char *setting_name,
+			      const struct sw_analysis *a)
+{
+	if (setting_name && strcasecmp(setting_name, "application_name") == 0)
+		s->application_stale = true;
+	for (size_t i = 0; a && i < a->n_stmts && !s->application_stale; i++) {
+		const struct sw_stmt *st = &a->stmts[i];
+		if (st->cls == SW_CLASS_SESSION || st->settings.n)
+			s->application_stale = true;
+		for (size_t f = 0; f < st->functions.n && !s->application_stale; f++) {
+			/* set_config() with arguments computed at run time ("set_config", "pg_catalog.set_config") */
+			const char *fn = st->functions.v[f], *dot = strrchr(fn, '.');
+			if (strcmp(dot ? dot + 1 : fn, "set_config") == 0)
+				s->application_stale = true;
+		}
+	}
+	/* Until it is read again, nothing of the session is allowed from the kernel's caches. */
+	if (s->application_stale && s->ctx_id) {
+		s->ctx_id = 0;
+		sw_session_publish(d, s);
+	}
+}
+
+void sw_session_who_extra(struct sw_session_info *s, const char *text, enum sw_who_stmt kind, json_t **extra)
+{
+	char id[SW_REQUEST_ID_MAX + 1] = "";
+	const char *app = s->application_known ? s->application : NULL;
+
+	if (kind == SW_WHO_CLIENT) {
+		/* A client statement's own leading comment; its nested statements carry the same. */
+		if (!text || !sw_request_id_pg(text, s->request_id))
+			s->request_id[0] = 0;
+		snprintf(id, sizeof(id), "%s", s->request_id);
+	} else if (kind == SW_WHO_INSIDE) {
+		snprintf(id, sizeof(id), "%s", s->request_id);
+	}
+	/* The comment wins over application_name. */
+	if (!id[0] && app)
+		sw_request_id_from_application(app, id);
+	sw_who_fields_add(extra, app, s->client_exe, s->client_cmdline, id);
+}
+
+void sw_session_setting_applied(struct sw_daemon *d, struct sw_session_info *s, const char *name,
+				const char *value)
+{
+	size_t i;
+
+	if (!name || !value || strcasecmp(name, "application_name") != 0)
+		return;
+	/* What PostgreSQL 15 stores (check_application_name: pg_clean_ascii), known before it runs:
+	 * the backend is stopped until this verdict is carried out. */
+	for (i = 0; value[i] && i + 1 < sizeof(s->application); i++)
+		s->application[i] = value[i] >= 32 && value[i] <= 126 ? value[i] : '?';
+	s->application[i] = 0;
+	s->application_known = true;
+	s->application_stale = false;
+	s->application_read_ns = sw_mono_ns();
+	{
+		uint32_t ctx = context_id(d, s);
+		if (ctx != s->ctx_id) {
+			s->ctx_id = ctx;
+			sw_session_publish(d, s);
+		}
+	}
 }

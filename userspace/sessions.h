@@ -29,4 +29,26 @@ void sw_session_track(struct sw_session_info *s, const struct sw_analysis *a);
 void sw_session_expect_executes(struct sw_session_info *s, const struct sw_analysis *a, bool approved);
 void sw_session_expect_clear(struct sw_session_info *s);
 
+/* Who is asking: application_name read from the backend when a setting may have changed it (else at
+ * most once a second), and the client process on this host (once per session). Before the policy. */
+void sw_session_who(struct sw_daemon *d, struct sw_session_info *s);
+/* A setting event (setting_name) or statements (a) that may change application_name: read it again
+ * at the next statement, and until then allow nothing of the session from the kernel's caches. */
+void sw_session_note_settings(struct sw_daemon *d, struct sw_session_info *s, const char *setting_name,
+			      const struct sw_analysis *a);
+
+/* A setting the policy allowed on a stopped backend (before it is applied): application_name's
+ * value is the session's from now on (its cache context follows before the backend moves). */
+void sw_session_setting_applied(struct sw_daemon *d, struct sw_session_info *s, const char *name,
+				const char *value);
+
+enum sw_who_stmt {
+	SW_WHO_CLIENT,   /* the client's own statement: its leading comment's request id */
+	SW_WHO_INSIDE,   /* run inside the client statement now running: that statement's request id */
+	SW_WHO_OTHER,    /* anything else (a fastpath call, a replication command): application_name's only */
+};
+/* The ledger fields application_name, client_exe, client_cmdline and request_id into *extra
+ * (made when NULL). text: the statement (SW_WHO_CLIENT). */
+void sw_session_who_extra(struct sw_session_info *s, const char *text, enum sw_who_stmt kind, json_t **extra);
+
 #endif

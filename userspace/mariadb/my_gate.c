@@ -27,8 +27,10 @@
 #include "my_live.h"
 #include "my_sqlcom.h"
 #include "plan_gate.h"
+#include "request_id.h"
 #include "role_pattern.h"
 #include "util.h"
+#include "who_fields.h"
 
 /* A held command whose report has not come (ring buffer full) is refused after this long. */
 #define UNREPORTED_DENY_NS (2000ull * 1000000ull)
@@ -49,6 +51,12 @@ struct my_session {
 	struct my_prepared *prep;
 	size_t n_prep, cap_prep;
 	uint64_t last_ns;
+	/* Who is asking: the client process, looked for once (a connection's client does not change).
+	 * application_name has no MariaDB counterpart sqlward reads (program_name is a connection
+	 * attribute the server keeps only in performance_schema). */
+	bool client_looked;
+	char client_exe[256];      /* "" not on this host or unknown */
+	char client_cmdline[1024];
 };
 
 /* A governed command: its report and its stopped thread, paired by thread id. */
@@ -406,6 +414,33 @@ static const char *subject_role(const struct sw_daemon *d, const struct sw_my_ev
 	return ev->user;
 }
 
+static unsigned long connection_inode(struct sw_my_gate *g, uint64_t thd);
+
+/* The session's client process (once), for the subject and the ledger. */
+static void session_who(struct sw_my_gate *g, struct my_session *s, const struct sw_my_event *ev)
+{
+	struct sw_client_process cp;
+
+	if (s->client_looked)
+		return;
+	s->client_looked = true;
+	if (sw_client_process_of_socket((int)g->pid, connection_inode(g, ev->thd), &cp)) {
+		snprintf(s->client_exe, sizeof(s->client_exe), "%s", cp.exe);
+		snprintf(s->client_cmdline, sizeof(s->client_cmdline), "%s", cp.cmdline);
+	}
+}
+
+/* The ledger's who-is-asking fields: client process, and the request id of the statement's
+ * leading comment (judged: the text as classified). */
+static void add_who(const struct my_session *s, const struct sw_my_event *ev, const char *judged, json_t **extra)
+{
+	char id[SW_REQUEST_ID_MAX + 1] = "";
+
+	if (judged && ev->type != SW_MY_EV_EXECUTE)
+		sw_request_id_my(judged, strlen(judged), sw_my_mode_from_server(ev->sql_mode), id);
+	sw_who_fields_add(extra, NULL, s->client_exe, s->client_cmdline, id);
+}
+
 static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 {
 	struct sw_daemon *d = g->d;
@@ -419,9 +454,12 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	size_t len = ev->text_len < ev->packet_len ? ev->text_len : ev->packet_len;
 
 	analyze_command(g, s, ev, ev->text, len, &a, &judged);
+	session_who(g, s, ev);
+	subj.client_exe = s->client_exe[0] ? s->client_exe : NULL;
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
 	sw_policy_judge(d->policy, &subj, &a, per, &overall);
 	extra = event_extra(ev, NULL);
+	add_who(s, ev, judged, &extra);
 	memset(&dec, 0, sizeof(dec));
 	sw_mono_to_timespec(d, ev->ktime_ns, &dec.time);
 	dec.engine = SW_ENGINE_MYSQL;
@@ -612,7 +650,6 @@ static void hold_for_human(struct sw_my_gate *g, struct my_pending *p, struct my
 	struct sw_client_chain *chain = sw_xcalloc(1, sizeof(*chain));
 	struct sw_decision dec;
 
-	(void)s;
 	(void)text;
 	(void)len;
 	mh->g = g;
@@ -651,6 +688,7 @@ static void hold_for_human(struct sw_my_gate *g, struct my_pending *p, struct my
 	h->overall = *overall;
 	h->via = via_of_event(ev);
 	h->extra = event_extra(ev, dbname[0] ? dbname : NULL);
+	add_who(s, ev, judged, &h->extra);
 	sw_holds_add(d, h);
 	dec = (struct sw_decision){
 		.time = h->wall, .engine = SW_ENGINE_MYSQL, .pid = h->pid, .role = h->sess.role,
@@ -849,9 +887,12 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	}
 	read_database(g, ev->thd, dbname, sizeof(dbname));
 	annotate_live(g, dbname, &a);
+	session_who(g, s, ev);
 	subj.engine = SW_ENGINE_MYSQL;
 	subj.role = subject_role(d, ev);
 	subj.database = dbname[0] ? dbname : NULL;
+	subj.application = NULL;
+	subj.client_exe = s->client_exe[0] ? s->client_exe : NULL;
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
 	sw_policy_judge(d->policy, &subj, &a, per, &overall);
 	frozen = sw_daemon_frozen(d);
@@ -892,6 +933,7 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 		return;   /* the hold owns the analysis, judgements and texts now */
 	}
 	extra = event_extra(ev, dbname[0] ? dbname : NULL);
+	add_who(s, ev, judged, &extra);
 	if (plan_ref)
 		json_object_set_new(extra, "plan", plan_ref);
 	memset(&dec, 0, sizeof(dec));

@@ -26,7 +26,7 @@ _Static_assert((int)SW_ROLE_PAT_EXACT == (int)SW_PAT_EXACT && (int)SW_ROLE_PAT_P
 _Static_assert(sizeof(((struct sw_role_pattern *)0)->text) == sizeof(((struct sw_pattern *)0)->text),
 	       "role pattern text must fit the kernel's");
 
-#define MAX_LINKS 64
+#define MAX_LINKS 96   /* per binary: 6 checkpoints + 3 completion probes; 8 binaries + tracepoints */
 
 struct sw_gate {
 	struct sqlward_bpf *skel;
@@ -566,7 +566,22 @@ int sw_gate_attach_checkpoints(struct sw_gate *g, int idx, const struct sw_pg_la
 	for (int f = 0; f < SW_FN__COUNT; f++)
 		if (progs[f] && attach(g, progs[f], L->path, sw_pg_layout_fn_name(f), (uint64_t)idx, err, errlen) < 0)
 			return -1;
+	/* Completion (rows, outcome, runtime budget) of every client statement; only where the binary
+	 * has all three functions: a statement whose end is never seen must not look as if it runs on. */
+	if (L->bpf.end_command && L->bpf.emit_error_report && L->bpf.ready_for_query) {
+		static const char *const fns[3] = { "EndCommand", "EmitErrorReport", "ReadyForQuery" };
+		struct bpf_program *cp[3] = { g->skel->progs.on_complete_command, g->skel->progs.on_complete_error,
+					      g->skel->progs.on_complete_ready };
+		for (int i = 0; i < 3; i++)
+			if (attach(g, cp[i], L->path, fns[i], (uint64_t)idx, err, errlen) < 0)
+				return -1;
+	}
 	return 0;
+}
+
+int sw_gate_running(struct sw_gate *g, uint32_t pid, struct sw_running *out)
+{
+	return bpf_map__lookup_elem(g->skel->maps.running, &pid, sizeof(pid), out, sizeof(*out), 0) == 0 ? 0 : -1;
 }
 
 static int ensure_bpffs(const char *dir, char *err, size_t errlen)

@@ -36,7 +36,9 @@ int sw_gate_attach_exit(struct sw_gate *g, char *err, size_t errlen);
 /*
  * Binary number idx (< SW_BINS_MAX): first the session probe, then (after the
  * daemon adopted the backends already running) every checkpoint: parse, bind,
- * fastpath, replication, settings. The layout tells the probes what to read.
+ * fastpath, replication, settings, and the completion probes (EndCommand,
+ * EmitErrorReport, ReadyForQuery: one SW_EV_COMPLETION per client statement).
+ * The layout tells the probes what to read.
  */
 int sw_gate_attach_sessions(struct sw_gate *g, int idx, const struct sw_pg_layout *L, char *err, size_t errlen);
 /* Links attached so far; undo the unpinned ones after a mark (a binary that failed half-way) and
@@ -102,6 +104,8 @@ int sw_gate_scope_dir(struct sw_gate *g, uint64_t kdev, uint64_t ino);
  */
 struct bpf_link;
 int sw_gate_attach_outcome(struct sw_gate *g, int idx, int pid, struct bpf_link *out[3], char *err, size_t errlen);
+/* The client statement backend pid runs now (map "running"): 0, or -1 when it runs none. */
+int sw_gate_running(struct sw_gate *g, uint32_t pid, struct sw_running *out);
 /* Exec tracepoint: a server binary replaced on disk is stopped at exec until attached. */
 int sw_gate_attach_exec(struct sw_gate *g, char *err, size_t errlen);
 /*

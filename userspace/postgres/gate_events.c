@@ -26,6 +26,7 @@
 #include "client_owner.h"
 #include "live_context.h"
 #include "pg_backend.h"
+#include "pg_completion.h"
 #include "pg_fastpath.h"
 #include "pg_functions.h"
 #include "pg_hold.h"
@@ -618,6 +619,8 @@ void sw_gate_release_decided(struct sw_daemon *d)
 	uint64_t now;
 	size_t k = 0;
 
+	/* Every pass: statements over their runtime budget are cancelled. */
+	sw_pg_completion_tick(d);
 	if (!d->n_releases)
 		return;
 	now = sw_mono_ns();
@@ -1215,16 +1218,27 @@ static void judge(struct sw_daemon *d, struct sw_pending *p, struct conclusion *
 		p->via = "nested";
 	if (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND || p->type == SW_EV_UTILITY)
 		sw_prepared_resolve(d->prepared, s->pid, &p->a);
+	sw_session_who(d, s);
 	subj = (struct sw_subject){ .role = s->role, .database = s->database[0] ? s->database : NULL,
-				    .engine = SW_ENGINE_POSTGRES };
+				    .engine = SW_ENGINE_POSTGRES,
+				    .application = s->application_known ? s->application : NULL,
+				    .client_exe = s->client_exe[0] ? s->client_exe : NULL };
 	c->per = sw_xcalloc(p->a.n_stmts ? p->a.n_stmts : 1, sizeof(*c->per));
-	/* Live context (policy `live:`) for governed writes/DDL; reads are skipped inside. */
+	/* Live context (policy `live:`) for governed statements: only what the rules ask for (writes' row
+	 * estimates, reads' plan cost, the columns a `*` or a view stands for). */
 	if (s->governed && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND || c->nested))
-		sw_live_annotate_dsn(sw_policy_live_dsn(d->policy), subj.database, &p->a);
+		sw_live_annotate_dsn_wants(sw_policy_live_dsn(d->policy), subj.database,
+					   sw_policy_live_wants(d->policy), &p->a);
 	oc = (struct owners_ctx){ sw_policy_live_dsn(d->policy), s->database };
 	trust_record = sw_policy_apply_trust(d->policy, &p->a, live_owners, &oc);
 	sw_policy_judge(d->policy, &subj, &p->a, c->per, &c->overall);
 	note_nesting(c, trust_record);
+	sw_session_who_extra(s, p->text,
+			     c->client && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND) ? SW_WHO_CLIENT
+			     : c->nested || c->parsed_inside || p->type == SW_EV_SETTING ? SW_WHO_INSIDE : SW_WHO_OTHER,
+			     &p->extra);
+	sw_session_note_settings(d, s, p->type == SW_EV_SETTING ? p->setting_name : NULL,
+				 p->type == SW_EV_SETTING ? NULL : &p->a);
 	if (s->governed || !s->role[0]) {
 		gate_requirements(d, s, p, &c->overall);
 		if (c->overall.verdict != SW_VERDICT_DENY && d->frozen && sw_daemon_any_frozen_class(d, &p->a))
@@ -1281,6 +1295,9 @@ static void conclude_cached(struct sw_daemon *d, struct conclusion *c)
 	c->dec.outcome = "ran";
 	c->dec.decided_by = p->action == SW_ACT_SHAPE_ALLOW ? "shape-cache" : "cache";
 	sw_gate_record(d, &c->dec, false, client_seq(c));
+	/* It has been running since it arrived: its budget counts from then. */
+	if (c->client && c->s->governed && c->overall.verdict == SW_VERDICT_ALLOW)
+		sw_pg_budget_start(d, c->s->pid, p->seq, p->ktime_ns, c->overall.budget_ms);
 	if (p->type == SW_EV_STATEMENT) {
 		sw_prepared_commit(d->prepared, c->s->pid, &p->a);
 		sw_session_expect_executes(c->s, &p->a, false);
@@ -1352,8 +1369,13 @@ static void conclude_decided(struct sw_daemon *d, struct conclusion *c)
 		c->s->refused = true;
 		sw_session_publish(d, c->s);
 	}
+	if (allow && p->type == SW_EV_SETTING)
+		sw_session_setting_applied(d, c->s, p->setting_name, p->setting_value);
 	if (allow)
 		after_allowed(d, c);
+	/* A runtime budget (the allowing rule's `budget:`) counts from its release. */
+	if (allow && c->client && c->s->governed && !c->deferred && c->overall.verdict == SW_VERDICT_ALLOW)
+		sw_pg_budget_start(d, c->s->pid, p->seq, sw_mono_ns(), c->overall.budget_ms);
 }
 
 /* One statement from capture to verdict: judged once, then concluded by what the kernel did with it. */
@@ -1376,6 +1398,9 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 		conclude_held(d, &c);
 	else
 		conclude_decided(d, &c);
+	/* A completion that came before this record was written follows it now. */
+	if (c.client)
+		sw_pg_completion_recorded(d, c.s);
 	free(c.per);
 	pending_free(p);
 }
@@ -1469,6 +1494,10 @@ int sw_gate_on_event(void *ctx, const void *data, size_t size)
 		return 0;
 	if (h->type == SW_EV_EXEC) {
 		sw_binaries_check(d);
+	} else if (h->type == SW_EV_COMPLETION) {
+		/* A previous gate's completions belong to sessions this daemon never saw. */
+		if (!d->draining_previous)
+			sw_pg_completion_on_event(d, data, size);
 	} else if (h->type == SW_EV_OUTCOME) {
 		if (!d->draining_previous)
 			sw_outcome_on_event(d, data, size);

@@ -294,6 +294,28 @@ bool sw_proc_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
 	return addr && process_vm_writev(pid, &l, 1, &r, 1, 0) == (ssize_t)len;
 }
 
+bool sw_pg_read_application_name(const struct sw_pg_layout *L, pid_t pid, char *out, size_t cap)
+{
+	uint64_t ptr = 0;
+	size_t got;
+	char *v;
+
+	if (!cap || !L->application_name ||
+	    !sw_proc_read(pid, sw_pg_layout_addr(L, pid, L->application_name), &ptr, sizeof(ptr)))
+		return false;
+	if (!ptr) {   /* not set yet (before the GUCs are initialised) */
+		out[0] = 0;
+		return true;
+	}
+	/* The GUC itself is not length-limited (pg_stat_activity cuts it at NAMEDATALEN). */
+	v = sw_proc_read_string(pid, ptr, 4096, &got);
+	if (!v)
+		return false;
+	snprintf(out, cap, "%.*s", (int)(got < cap ? got : cap - 1), v);
+	free(v);
+	return true;
+}
+
 int sw_pg_terminate(pid_t pid)
 {
 	if (kill(pid, SIGTERM) < 0)

@@ -61,6 +61,12 @@ char *sw_proc_read_string(pid_t pid, unsigned long addr, size_t max, size_t *len
 bool sw_proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 bool sw_proc_write(pid_t pid, uint64_t addr, const void *buf, size_t len);
 
+struct sw_pg_layout;
+/* The backend's application_name (the global char *application_name of the binary L describes), cut
+ * to cap - 1 bytes; false when it cannot be read (symbol not exported, backend gone). A running
+ * backend may change it while it is read: the result is then the old or the new value, or false. */
+bool sw_pg_read_application_name(const struct sw_pg_layout *L, pid_t pid, char *out, size_t cap);
+
 /* Release a held backend: allow (SIGCONT) or cancel (SIGINT, then SIGCONT). */
 int sw_pg_resume(pid_t pid);
 int sw_pg_cancel(pid_t pid);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "pg_completion.h"
 #include "pg_engine_gate.h"
 #include "analysis_worker.h"
 #include "binary_watch.h"
@@ -338,7 +339,8 @@ static void pg_close(void *gate)
 
 	if (g->stopped) {
 		/* The last records: statements still watched, then what it read doing so. */
-		sw_outcome_finish_all(d);
+		sw_outcome_finish_all(d);   /* reads the ring buffer once more: completions it brought are next */
+		sw_pg_completion_finish(d);
 		/* (It read the ring buffer once more: whatever that decided moves too.) */
 		sw_gate_take_overflow(d);
 		sw_gate_release_decided(d);

@@ -41,6 +41,7 @@ enum sym {
 	S_DEBUG_QUERY_STRING, S_CREATE_QUERY_DESC, S_PLAN_QUERIES, S_PORTAL_DEFINE,
 	S_FMGR_INFO, S_FMGR_INFO_CXT, S_PROCESS_INTERRUPTS, S_INTERRUPT_PENDING, S_QUERY_CANCEL_PENDING,
 	S_INTERRUPT_HOLDOFF, S_CANCEL_HOLDOFF, S_CRIT_SECTION,
+	S_APPLICATION_NAME,
 	S__COUNT
 };
 static const char *const sym_names[S__COUNT - S_SCS] = {
@@ -51,6 +52,7 @@ static const char *const sym_names[S__COUNT - S_SCS] = {
 	"GetCommandTagName", "geterrcode", "debug_query_string", "CreateQueryDesc", "pg_plan_queries",
 	"PortalDefineQuery", "fmgr_info", "fmgr_info_cxt", "ProcessInterrupts", "InterruptPending", "QueryCancelPending",
 	"InterruptHoldoffCount", "QueryCancelHoldoffCount", "CritSectionCount",
+	"application_name",
 };
 
 /* Needed by the execution checkpoint only: without them it is not attached, the rest is. */
@@ -58,7 +60,13 @@ static bool exec_only(int k)
 {
 	return k == S_FN0 + SW_FN_EXECUTOR_START || k == S_FN0 + SW_FN_PROCESS_UTILITY ||
 	       k == S_FN0 + SW_FN_FMGR_LOOKUP || k == S_DEBUG_QUERY_STRING || k == S_CREATE_QUERY_DESC ||
-	       k == S_PLAN_QUERIES || k == S_PORTAL_DEFINE || k >= S_FMGR_INFO;
+	       k == S_PLAN_QUERIES || k == S_PORTAL_DEFINE || (k >= S_FMGR_INFO && k <= S_CRIT_SECTION);
+}
+
+/* Only recorded (the ledger's application_name, policy `application:`): without it, unknown. */
+static bool record_only(int k)
+{
+	return k == S_APPLICATION_NAME;
 }
 
 static const char *sym_name(int i)
@@ -454,7 +462,7 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 	}
 	read_symbols(&v, vals, sizes);
 	for (int k = 0; k < S__COUNT; k++) {
-		if (vals[k] || exec_only(k))
+		if (vals[k] || exec_only(k) || record_only(k))
 			continue;
 		snprintf(err, errlen, "%s (PostgreSQL %s) does not export %s, which sqlward needs to gate it; "
 			 "use a server build with its dynamic symbol table intact", path, out->version, sym_name(k));
@@ -483,6 +491,7 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 	out->idle_in_xact_timeout = vals[S_IDLE_XACT_TIMEOUT];
 	out->idle_session_timeout = vals[S_IDLE_SESSION_TIMEOUT];
 	out->namespace_search_path = vals[S_SEARCH_PATH];
+	out->application_name = vals[S_APPLICATION_NAME];
 	out->params_num_off = ml->params_num_off;
 	out->params_array_off = ml->params_array_off;
 	out->param_size = 16;       /* ParamExternData: Datum value; bool isnull; uint16 pflags; Oid ptype */

@@ -25,6 +25,7 @@ struct sw_pg_layout {
 	/* ELF vaddrs the daemon reads from a stopped backend (0 = unknown). */
 	uint64_t statement_timeout, lock_timeout, idle_in_xact_timeout, idle_session_timeout;
 	uint64_t namespace_search_path;  /* char * */
+	uint64_t application_name;       /* char * (0: not exported; the session's application_name is unknown) */
 	uint64_t database_encoding;      /* const pg_enc2name * (decoded from GetDatabaseEncoding) */
 	uint64_t session_user_id;        /* Oid SessionUserId (decoded from GetSessionUserId) */
 	/* ParamListInfoData / ParamExternData (nodes/params.h) for this major. */
