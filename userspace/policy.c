@@ -45,6 +45,8 @@ void sw_match_free(struct sw_match *m)
 	sw_strv_free(&m->client_exe);
 	sw_strv_free(&m->tenant_relations);
 	free(m->tenant_column);
+	sw_strv_free(&m->range_relations);
+	free(m->range_column);
 	sw_match_free(m->not);
 	free(m);
 }

@@ -18,6 +18,8 @@ struct sw_match {
 	struct sw_strv application, client_exe;  /* `application:` / `client_exe:` globs on the subject */
 	struct sw_strv tenant_relations;          /* `tenant: { relations }` globs, relation: semantics */
 	char *tenant_column;                      /* `tenant: { column }`; NULL when absent */
+	struct sw_strv range_relations;           /* `range: { relations }` globs */
+	char *range_column;                       /* `range: { column }`; NULL when absent */
 	long long limit_over;                     /* `limit_over: N`; -1 when absent */
 	signed char recursive_unbounded;          /* `recursive_unbounded:` -1 absent, 0 false, 1 true */
 	/*

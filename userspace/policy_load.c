@@ -223,20 +223,20 @@ enum {
 	MK_FUNCTION, MK_COLUMN, MK_SETTING, MK_TRAIT, MK_LOCK, MK_REWRITE, MK_SCAN, MK_REVERSIBILITY,
 	MK_EST_ROWS, MK_TABLE_SIZE, MK_TABLE_ROWS, MK_NULL_ROWS, MK_BLOCKED, MK_WHEN_UNKNOWN,
 	MK_NOT, MK_ENGINE, MK_APPLICATION, MK_CLIENT_EXE, MK_TENANT, MK_LIMIT_OVER, MK_RECURSIVE_UNBOUNDED,
-	MK_EST_COST, MK__COUNT
+	MK_EST_COST, MK_RANGE, MK__COUNT
 };
 static const char *const match_keys[] = {
 	"role", "database", "class", "command", "relation", "relation_outside",
 	"function", "column", "setting", "trait", "lock", "rewrite", "scan", "reversibility",
 	"est_rows", "table_size", "table_rows", "null_rows", "blocked_by_xact_older_than",
 	"when_unknown", "not", "engine", "application", "client_exe", "tenant", "limit_over",
-	"recursive_unbounded", "est_cost", NULL
+	"recursive_unbounded", "est_cost", "range", NULL
 };
 static const char match_keys_text[] =
 	"engine, role, database, class, command, relation, relation_outside, function, column, setting, "
 	"trait, lock, rewrite, scan, reversibility, est_rows, table_size, table_rows, null_rows, "
 	"blocked_by_xact_older_than, application, client_exe, tenant, limit_over, recursive_unbounded, "
-	"est_cost, when_unknown, not";
+	"est_cost, range, when_unknown, not";
 
 /* `engine:` postgres | mysql (mariadb is the same engine). */
 static int check_engine(struct ld *l, const node_t *item, const char *v, void *arg)
@@ -465,28 +465,38 @@ static bool plain_name(const char *v)
 	return *v && strlen(v) < 64 && !strpbrk(v, "*?[].");
 }
 
-/* tenant: { column: tenant_id, relations: ["app.*"] } (policy_internal.h). */
-static int load_tenant(struct ld *l, const node_t *n, struct sw_match *m)
+/*
+ * tenant: { column: tenant_id, relations: ["app.*"] } and
+ * range: { column: created_at, relations: ["app.events"] } (policy_internal.h):
+ * a column every scan of those relations must be pinned by (tenant) or
+ * bounded by (range).
+ */
+static int load_scan_bound(struct ld *l, const node_t *n, const char *key, struct sw_strv *relations, char **column)
 {
 	static const char *const tk[] = { "column", "relations", NULL };
 	const node_t *keys[2], *v[2];
 	const char *c;
+	bool tenant = strcmp(key, "tenant") == 0;
 
-	if (want_mapping(l, n, "tenant", tk, "column, relations", keys, v) < 0)
+	if (want_mapping(l, n, key, tk, "column, relations", keys, v) < 0)
 		return -1;
 	if (!v[0] || !v[1])
-		return FAIL(l, n, "tenant needs `column:` (the tenant key every scan must be constrained by) and "
-			    "`relations:` (the relations that hold tenants' rows), e.g. "
-			    "`tenant: { column: tenant_id, relations: [\"app.*\"] }`");
-	if (want_str(l, v[0], "tenant column", &c) < 0)
+		return tenant ? FAIL(l, n, "tenant needs `column:` (the tenant key every scan must be constrained by) and "
+				     "`relations:` (the relations that hold tenants' rows), e.g. "
+				     "`tenant: { column: tenant_id, relations: [\"app.*\"] }`")
+			      : FAIL(l, n, "range needs `column:` (the column every scan must bound, e.g. a timestamp) "
+				     "and `relations:` (the relations it applies to), e.g. "
+				     "`range: { column: created_at, relations: [\"app.events\"] }`");
+	if (want_str(l, v[0], tenant ? "tenant column" : "range column", &c) < 0)
 		return -1;
 	if (!plain_name(c))
-		return FAIL(l, v[0], "tenant column \"%s\" must be one column name (no glob, no '.', under 64 "
-			    "bytes), as the classifier reports it: lower case unless quoted, e.g. tenant_id", c);
-	if (want_str_list(l, v[1], "tenant relations", check_glob, (void *)"tenant relations",
-			  &m->tenant_relations) < 0)
+		return FAIL(l, v[0], "%s column \"%s\" must be one column name (no glob, no '.', under 64 "
+			    "bytes), as the classifier reports it: lower case unless quoted, e.g. %s", key, c,
+			    tenant ? "tenant_id" : "created_at");
+	if (want_str_list(l, v[1], tenant ? "tenant relations" : "range relations", check_glob,
+			  (void *)(tenant ? "tenant relations" : "range relations"), relations) < 0)
 		return -1;
-	m->tenant_column = sw_xstrdup(c);
+	*column = sw_xstrdup(c);
 	return 0;
 }
 
@@ -553,7 +563,9 @@ static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_mat
 			goto out;
 		m->limit_over = (long long)x;
 	}
-	if (v[MK_TENANT] && load_tenant(l, v[MK_TENANT], m) < 0)
+	if (v[MK_TENANT] && load_scan_bound(l, v[MK_TENANT], "tenant", &m->tenant_relations, &m->tenant_column) < 0)
+		goto out;
+	if (v[MK_RANGE] && load_scan_bound(l, v[MK_RANGE], "range", &m->range_relations, &m->range_column) < 0)
 		goto out;
 	struct { int k; bool size; struct sw_cmp *dst; } cmps[] = {
 		{ MK_EST_COST, false, &m->est_cost },
@@ -575,7 +587,7 @@ static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_mat
 	m->uses_live = m->est_rows.op || m->table_size.op || m->table_rows.op || m->null_rows.op ||
 		       m->blocked_older_s >= 0 || m->est_cost.op;
 	m->may_be_unknown = m->uses_live || m->column.n || m->application.n || m->client_exe.n ||
-			    m->tenant_column || m->limit_over >= 0 || m->recursive_unbounded >= 0;
+			    m->tenant_column || m->range_column || m->limit_over >= 0 || m->recursive_unbounded >= 0;
 	m->unknown_matches = unknown_matches;
 	if (depth && m->uses_live) {
 		for (int k = 0; k < MK__COUNT; k++)
@@ -606,7 +618,7 @@ static int load_match(struct ld *l, const node_t *n, int depth, bool unknown_mat
 		if (!m->may_be_unknown) {
 			FAIL(l, keys[MK_WHEN_UNKNOWN], "when_unknown only applies to keys whose fact can be "
 			     "unknown (est_rows, est_cost, table_size, table_rows, null_rows, "
-			     "blocked_by_xact_older_than, column, tenant, limit_over, recursive_unbounded, "
+			     "blocked_by_xact_older_than, column, tenant, range, limit_over, recursive_unbounded, "
 			     "application, client_exe); remove it or add one of them");
 			goto out;
 		}

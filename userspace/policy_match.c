@@ -297,8 +297,9 @@ static enum tri column_holds(const struct sw_match *m, const struct sw_stmt *st)
 	return rf->truncated ? T_UNKNOWN : t;
 }
 
-/* `tenant:`: some scan of a tenant relation is not constrained by `column = <constant>`. */
-static enum tri tenant_holds(const struct sw_match *m, const struct sw_stmt *st)
+/* `tenant:` / `range:`: some scan of one of relations is not pinned (bounded) by column. */
+static enum tri scan_bound_missing(const struct sw_strv *relations, const char *column, bool range,
+				   const struct sw_stmt *st)
 {
 	const struct sw_read_facts *rf = st->reads;
 
@@ -306,12 +307,13 @@ static enum tri tenant_holds(const struct sw_match *m, const struct sw_stmt *st)
 		return T_UNKNOWN;
 	for (size_t i = 0; i < rf->n_scans; i++) {
 		const struct sw_scan *sc = &rf->scans[i];
-		bool constrained = false;
-		if (!relation_any(&m->tenant_relations, sc->relation))
+		const struct sw_strv *have = range ? &sc->range_columns : &sc->eq_columns;
+		bool bound = false;
+		if (!relation_any(relations, sc->relation))
 			continue;
-		for (size_t k = 0; k < sc->eq_columns.n && !constrained; k++)
-			constrained = strcmp(sc->eq_columns.v[k], m->tenant_column) == 0;
-		if (!constrained)
+		for (size_t k = 0; k < have->n && !bound; k++)
+			bound = strcmp(have->v[k], column) == 0;
+		if (!bound)
 			return T_YES;
 	}
 	return rf->truncated ? T_UNKNOWN : T_NO;
@@ -347,7 +349,9 @@ static enum tri read_keys(const struct sw_match *m, const struct sw_subject *s, 
 	if (m->column.n && t)
 		t = tri_and(t, column_holds(m, st));
 	if (m->tenant_column && t)
-		t = tri_and(t, tenant_holds(m, st));
+		t = tri_and(t, scan_bound_missing(&m->tenant_relations, m->tenant_column, false, st));
+	if (m->range_column && t)
+		t = tri_and(t, scan_bound_missing(&m->range_relations, m->range_column, true, st));
 	if (m->limit_over >= 0 && t)
 		t = tri_and(t, limit_holds(m, st));
 	if (m->recursive_unbounded >= 0 && t)

@@ -36,6 +36,12 @@ struct sw_scan {
 	 * the only relation at that level.
 	 */
 	struct sw_strv eq_columns;
+	/*
+	 * Columns of this scan bounded the same way by `col < / <= / > / >= <constant or $n>` (either
+	 * side) or `col BETWEEN <c1> AND <c2>`, and every eq_column: a range, e.g. a time window
+	 * (policy `range:`). One side is enough to count (a lower or an upper bound).
+	 */
+	struct sw_strv range_columns;
 };
 
 struct sw_read_facts {

@@ -169,6 +169,7 @@ void sw_read_facts_free(struct sw_read_facts *f)
 	for (size_t i = 0; i < f->n_scans; i++) {
 		free(f->scans[i].relation);
 		sw_strv_free(&f->scans[i].eq_columns);
+		sw_strv_free(&f->scans[i].range_columns);
 	}
 	free(f->scans);
 	free(f);
@@ -193,6 +194,7 @@ struct sw_read_facts *sw_read_facts_dup(const struct sw_read_facts *f)
 	for (size_t i = 0; i < f->n_scans; i++) {
 		d->scans[i].relation = dup0(f->scans[i].relation);
 		sw_strv_copy(&d->scans[i].eq_columns, &f->scans[i].eq_columns);
+		sw_strv_copy(&d->scans[i].range_columns, &f->scans[i].range_columns);
 	}
 	return d;
 }

@@ -48,6 +48,8 @@ static json_t *reads_json(const struct sw_read_facts *f)
 		json_object_set_new(sj, "relation", sw_json_text(s->relation));
 		if (s->eq_columns.n)
 			json_object_set_new(sj, "eq", strv_json(&s->eq_columns));
+		if (s->range_columns.n)
+			json_object_set_new(sj, "range", strv_json(&s->range_columns));
 		json_array_append_new(scans, sj);
 	}
 	json_object_set_new(o, "columns", cols);

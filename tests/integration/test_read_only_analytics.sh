@@ -21,7 +21,8 @@ pg_start
 pg_fixtures
 sql_admin "CREATE VIEW analytics_agent.leaky_customers_v1 AS SELECT tenant_id, customer_id, card_number AS cn FROM app.customers" \
 	"CREATE VIEW analytics_agent.clean_customers_v1 AS SELECT tenant_id, customer_id, name FROM app.customers" \
-	"GRANT SELECT ON analytics_agent.leaky_customers_v1, analytics_agent.clean_customers_v1 TO analyst, $AGENT" \
+	"CREATE VIEW analytics_agent.agent_events_v1 AS SELECT tenant_id, transaction_id, transaction_at AS occurred_at FROM app.transactions" \
+	"GRANT SELECT ON analytics_agent.leaky_customers_v1, analytics_agent.clean_customers_v1, analytics_agent.agent_events_v1 TO analyst, $AGENT" \
 	"ANALYZE" >/dev/null || sw_die "fixtures: $SQL_ERR"
 POLICY=$SW_TMP/read-only-analytics.yaml
 # The shipped profile, pointed at this cluster's live context (analyst: ungoverned, reads the views).
@@ -118,6 +119,14 @@ refused "rows: a cursor over an unbounded query, sent with its FETCH in one stri
 sql "$AGENT" "BEGIN" "DECLARE c CURSOR FOR SELECT transaction_id FROM $V WHERE $T" "COMMIT" >/dev/null
 if [ "$SQL_RC" -ne 0 ] && ledger_match role=$AGENT "statement=DECLARE c CURSOR FOR SELECT transaction_id FROM $V WHERE $T" rule=deny-unbounded-rows; then
 	ok "rows: DECLARE CURSOR over an unbounded query is refused (the FETCH would page through it all)"; else not_ok "rows: cursor refused" "$SQL_ERR"; fi
+
+# ---- time window on event views -------------------------------------------------------------------
+EV=analytics_agent.agent_events_v1
+refused "time: an event view read without a window" deny-unbounded-time "SELECT transaction_id FROM $EV WHERE $T LIMIT 5"
+refused "time: a window inside an OR" deny-unbounded-time \
+	"SELECT transaction_id FROM $EV WHERE $T AND (occurred_at >= '2025-04-01' OR true) LIMIT 5"
+runs "time: an event view read within a window" \
+	"SELECT transaction_id FROM $EV WHERE $T AND occurred_at >= TIMESTAMPTZ '2025-04-01 00:00:00+00' AND occurred_at < TIMESTAMPTZ '2025-05-01 00:00:00+00' LIMIT 5"
 
 # ---- heavy reads: refused before they run (the planner bound) or cancelled at the budget ------
 # stopped NAME SQL: refused by one of the profile's bounds, or run and cancelled over budget.

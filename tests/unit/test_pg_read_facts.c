@@ -464,6 +464,45 @@ static void test_tenant_predicate_shapes(void **state)
 	done();
 }
 
+static bool scan_range(const struct sw_read_facts *f, const char *rel, const char *col)
+{
+	for (size_t i = 0; i < f->n_scans; i++)
+		if (strcmp(f->scans[i].relation, rel) == 0)
+			for (size_t k = 0; k < f->scans[i].range_columns.n; k++)
+				if (strcmp(f->scans[i].range_columns.v[k], col) == 0)
+					return true;
+	return false;
+}
+
+/* Time windows (policy range:): a bound on one side, BETWEEN, or a pin; never inside OR, never a column. */
+static void test_range_shapes(void **state)
+{
+	(void)state;
+	const char *yes[] = {
+		"SELECT 1 FROM e WHERE created_at >= '2025-04-01' AND tenant_id = 1",
+		"SELECT 1 FROM e WHERE created_at < $1",
+		"SELECT 1 FROM e WHERE TIMESTAMPTZ '2025-01-01 00:00:00+00' <= created_at",
+		"SELECT 1 FROM e WHERE created_at BETWEEN '2025-01-01' AND '2025-02-01'",
+		"SELECT 1 FROM e WHERE created_at = '2025-01-01'",
+	};
+	const char *no[] = {
+		"SELECT 1 FROM e WHERE created_at >= '2025-04-01' OR true",
+		"SELECT 1 FROM e WHERE created_at > updated_at",
+		"SELECT 1 FROM e WHERE created_at NOT BETWEEN '2025-01-01' AND '2025-02-01'",
+		"SELECT 1 FROM e WHERE created_at <> '2025-01-01'",
+		"SELECT 1 FROM e WHERE NOT (created_at < '2025-01-01')",
+		"SELECT 1 FROM e WHERE created_at > (SELECT max(created_at) FROM e2)",
+	};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!scan_range(facts(yes[i]), "e", "created_at"))
+			fail_msg("%s: expected e.created_at bounded", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (scan_range(facts(no[i]), "e", "created_at"))
+			fail_msg("%s: must not count as a range", no[i]);
+	assert_false(scan_eq(facts("SELECT 1 FROM e WHERE created_at >= '2025-04-01'"), "e", 0, "created_at"));
+	done();
+}
+
 static void test_tenant_joins(void **state)
 {
 	const struct sw_read_facts *f;
@@ -741,6 +780,7 @@ int main(void)
 		cmocka_unit_test(test_subqueries),
 		cmocka_unit_test(test_set_operations),
 		cmocka_unit_test(test_tenant_predicate_shapes),
+		cmocka_unit_test(test_range_shapes),
 		cmocka_unit_test(test_tenant_joins),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_recursive),

@@ -1727,6 +1727,42 @@ static void test_read_tenant(void **state)
 	sw_policy_free(p);
 }
 
+/* range: a time window on event relations: a bound on either side counts; a pin counts too. */
+static void test_read_range(void **state)
+{
+	(void)state;
+	struct sw_policy *p = load_str(
+		"sqlward_policy: 1\n"
+		"default: allow\n"
+		"rules:\n"
+		"  - id: window\n"
+		"    match: { class: read, range: { column: created_at, relations: [\"app.events\"] } }\n"
+		"    action: deny\n");
+	struct sw_stmt st;
+	struct sw_scan *sc;
+
+	mk(&st, SW_CLASS_READ, "SELECT", 0, L("app.events"), NULL, NULL);
+	expect(p, &agent, &st, SW_VERDICT_DENY, "window");     /* no facts: unknown */
+	with_reads(&st, 10);
+	sc = sw_read_facts_add_scan(st.reads, "app.events");
+	sw_strv_push(&sc->eq_columns, "created_at");           /* pinned only: not a range fact */
+	expect(p, &agent, &st, SW_VERDICT_DENY, "window");
+	sw_strv_push(&sc->range_columns, "created_at");
+	expect(p, &agent, &st, SW_VERDICT_ALLOW, SW_RULE_DEFAULT);
+	sw_read_facts_add_scan(st.reads, "app.events");        /* a second scan (self join) without one */
+	expect(p, &agent, &st, SW_VERDICT_DENY, "window");
+	sw_stmt_free(&st);
+	sw_policy_free(p);
+	{
+		struct sw_policy *bad = NULL;
+		char err[512];
+		const char *y = "sqlward_policy: 1\ndefault: allow\nrules:\n"
+				"  - { id: w, match: { range: { column: created_at } }, action: deny }\n";
+		assert_int_equal(sw_policy_load_string(y, strlen(y), "mem.yaml", &bad, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "range needs `column:`"));
+	}
+}
+
 static void test_read_limit(void **state)
 {
 	(void)state;
@@ -1955,6 +1991,7 @@ int main(void)
 		cmocka_unit_test(test_read_columns),
 		cmocka_unit_test(test_read_star),
 		cmocka_unit_test(test_read_tenant),
+		cmocka_unit_test(test_read_range),
 		cmocka_unit_test(test_read_limit),
 		cmocka_unit_test(test_read_estimates),
 		cmocka_unit_test(test_subject_keys),

@@ -747,14 +747,27 @@ static void walk_targets(struct rf *r, struct rf_level *L, PgQuery__Node *const 
 
 /* ---- constrained columns (tenant predicates) ---- */
 
-static bool is_eq_operator(PgQuery__Node *const *name, size_t n)
+/* The operator named, when it is the built-in one (unqualified or pg_catalog's), else NULL. */
+static const char *builtin_operator(PgQuery__Node *const *name, size_t n)
 {
 	const char *op = n ? pgw_str(name[n - 1]) : NULL;
 	const char *schema = n == 2 ? pgw_str(name[0]) : NULL;
 
-	if (!op || strcmp(op, "=") != 0 || n > 2)
-		return false;
-	return n == 1 || (schema && strcmp(schema, "pg_catalog") == 0);
+	if (!op || n > 2 || (n == 2 && (!schema || strcmp(schema, "pg_catalog") != 0)))
+		return NULL;
+	return op;
+}
+
+static bool is_eq_operator(PgQuery__Node *const *name, size_t n)
+{
+	const char *op = builtin_operator(name, n);
+	return op && strcmp(op, "=") == 0;
+}
+
+static bool is_range_operator(PgQuery__Node *const *name, size_t n)
+{
+	const char *op = builtin_operator(name, n);
+	return op && (strcmp(op, "<") == 0 || strcmp(op, "<=") == 0 || strcmp(op, ">") == 0 || strcmp(op, ">=") == 0);
 }
 
 /*
@@ -805,7 +818,7 @@ static bool is_const_or_param(const PgQuery__Node *n, int depth)
 	}
 }
 
-static void constrain(struct rf *r, struct rf_level *L, const PgQuery__Node *n, long only_scan)
+static void constrain(struct rf *r, struct rf_level *L, const PgQuery__Node *n, long only_scan, bool range_only)
 {
 	const PgQuery__ColumnRef *cr;
 	const char *q[3], *c;
@@ -839,7 +852,9 @@ static void constrain(struct rf *r, struct rf_level *L, const PgQuery__Node *n, 
 	}
 	if (!e || e->kind != RF_BASE || e->scan < 0 || (only_scan >= 0 && e->scan != only_scan))
 		return;
-	sw_strv_push_unique(&r->f->scans[e->scan].eq_columns, c);
+	if (!range_only)
+		sw_strv_push_unique(&r->f->scans[e->scan].eq_columns, c);
+	sw_strv_push_unique(&r->f->scans[e->scan].range_columns, c);
 }
 
 /* Top-level AND conjuncts of n (a WHERE or an inner JOIN's ON) of the shape col = constant. */
@@ -857,17 +872,31 @@ static void eq_conjuncts(struct rf *r, struct rf_level *L, const PgQuery__Node *
 	if (n->node_case != NC(A_EXPR))
 		return;
 	a = n->a_expr;
+	if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP && is_range_operator(a->name, a->n_name)) {
+		/* A bound on one side: a range (a time window), not a pin. */
+		if (is_const_or_param(a->rexpr, 0))
+			constrain(r, L, a->lexpr, only_scan, true);
+		else if (is_const_or_param(a->lexpr, 0))
+			constrain(r, L, a->rexpr, only_scan, true);
+		return;
+	}
+	if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN && a->rexpr && a->rexpr->node_case == NC(LIST) &&
+	    a->rexpr->list->n_items == 2 && is_const_or_param(a->rexpr->list->items[0], 0) &&
+	    is_const_or_param(a->rexpr->list->items[1], 0)) {
+		constrain(r, L, a->lexpr, only_scan, true);
+		return;
+	}
 	if (!is_eq_operator(a->name, a->n_name))
 		return;
 	if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP) {
 		if (is_const_or_param(a->rexpr, 0))
-			constrain(r, L, a->lexpr, only_scan);
+			constrain(r, L, a->lexpr, only_scan, false);
 		else if (is_const_or_param(a->lexpr, 0))
-			constrain(r, L, a->rexpr, only_scan);
+			constrain(r, L, a->rexpr, only_scan, false);
 	} else if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_IN && a->rexpr &&
 		   a->rexpr->node_case == NC(LIST) && a->rexpr->list->n_items == 1 &&
 		   is_const_or_param(a->rexpr->list->items[0], 0)) {
-		constrain(r, L, a->lexpr, only_scan);
+		constrain(r, L, a->lexpr, only_scan, false);
 	}
 }
 
