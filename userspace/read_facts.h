@@ -53,7 +53,8 @@ struct sw_read_facts {
 	bool limit_known;          /* a constant (or none at all): limit is meaningful */
 	long long limit;           /* -1: no bound (no LIMIT, LIMIT ALL, LIMIT NULL); else n */
 	bool limit_param;          /* LIMIT $n: bounded by a value only known at execution */
-	bool recursive_unbounded;  /* WITH RECURSIVE whose outer query has no constant LIMIT */
+	bool recursive_unbounded;  /* a recursive CTE nothing obviously stops (its recursive term has no WHERE,
+	                            * no LIMIT and reads only itself) and no constant LIMIT on the outer query */
 	bool truncated;            /* the statement names more columns or scans than the classifier keeps
 	                            * (postgres/pg_read_facts.h), or nests too deeply: cols/scans are incomplete */
 };

@@ -599,6 +599,17 @@ static void test_recursive(void **state)
 	assert_true(f->recursive_unbounded);
 	f = facts("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r LIMIT $1");
 	assert_true(f->recursive_unbounded);
+	/* What stops a recursion: a WHERE on the recursive term, or walking a table (regression: the
+	 * default policy refused a bounded sum over 1..10). A WITH RECURSIVE of plain CTEs is not one. */
+	f = facts("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 10) SELECT sum(n) FROM r");
+	assert_false(f->recursive_unbounded);
+	f = facts("WITH RECURSIVE t(id) AS (SELECT id FROM tree WHERE parent IS NULL UNION ALL "
+		  "SELECT c.id FROM tree c JOIN t ON c.parent = t.id) SELECT count(*) FROM t");
+	assert_false(f->recursive_unbounded);
+	f = facts("WITH RECURSIVE x AS (SELECT 1 AS a) SELECT a FROM x");
+	assert_false(f->recursive_unbounded);
+	f = facts("WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT n + 1 FROM r) SELECT n FROM r");
+	assert_true(f->recursive_unbounded);
 	/* nested in a subquery: still the outermost query's LIMIT that counts */
 	f = facts("SELECT * FROM (WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
 		  "SELECT n FROM r LIMIT 5) s");

@@ -69,7 +69,7 @@ struct rf {
 	struct rf_cte *ctes;
 	size_t n_ctes;
 	int depth;
-	bool saw_recursive;
+	bool saw_recursive;        /* a recursive CTE nothing obviously stops (recursion_unbounded) */
 	uint16_t hash[RF_HASH_SLOTS];  /* col index + 1; 0: empty */
 };
 
@@ -209,6 +209,36 @@ static void cte_push(struct rf *r, const char *name, struct rf_derived *d)
 	r->n_ctes++;
 }
 
+/*
+ * A recursive CTE nothing obviously stops: its recursive term (the UNION's
+ * right branch) has no WHERE, no LIMIT and reads nothing but the CTE itself
+ * (`SELECT n + 1 FROM r`). A WHERE (`WHERE n < 10`) or a join with a table (a
+ * walk down a hierarchy) ends when the data does; a cycle in the data is what
+ * the runtime budget is for.
+ */
+static bool recursion_unbounded(const PgQuery__CommonTableExpr *c)
+{
+	const PgQuery__SelectStmt *s, *rec;
+
+	if (!c->ctequery || c->ctequery->node_case != NC(SELECT_STMT))
+		return false;
+	s = c->ctequery->select_stmt;
+	if (s->op != PG_QUERY__SET_OPERATION__SETOP_UNION)
+		return false;   /* not recursive in form */
+	rec = s->rarg;
+	if (!rec || rec->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+		return true;
+	if (rec->where_clause || rec->limit_count)
+		return false;
+	for (size_t i = 0; i < rec->n_from_clause; i++) {
+		const PgQuery__Node *f = rec->from_clause[i];
+		if (f->node_case != NC(RANGE_VAR) || !f->range_var->relname || nonempty(f->range_var->schemaname) ||
+		    strcmp(f->range_var->relname, c->ctename) != 0)
+			return false;
+	}
+	return true;
+}
+
 static size_t cte_enter(struct rf *r, struct rf_level *parent, const PgQuery__WithClause *wc)
 {
 	size_t saved = r->n_ctes;
@@ -216,7 +246,10 @@ static size_t cte_enter(struct rf *r, struct rf_level *parent, const PgQuery__Wi
 	if (!wc)
 		return saved;
 	if (wc->recursive) {
-		r->saw_recursive = true;
+		for (size_t i = 0; i < wc->n_ctes; i++)
+			if (wc->ctes[i]->node_case == NC(COMMON_TABLE_EXPR) &&
+			    recursion_unbounded(wc->ctes[i]->common_table_expr))
+				r->saw_recursive = true;
 		/* Every name is visible in every body; the bodies fill them in as they are walked. */
 		for (size_t i = 0; i < wc->n_ctes; i++)
 			if (wc->ctes[i]->node_case == NC(COMMON_TABLE_EXPR)) {
