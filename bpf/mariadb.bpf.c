@@ -24,6 +24,7 @@ struct sw_pattern patterns[SW_GOVERN_MAX];
 #include "role_match.h"   /* uses n_patterns, patterns[] */
 struct sw_my_config my_config;
 struct sw_my_bin_layout bins[SW_MY_BINS_MAX];
+struct sw_my_done_layout done_bins[SW_MY_BINS_MAX];
 __u64 lost_events;            /* ring buffer full: the command was not reported */
 
 struct {
@@ -73,6 +74,14 @@ struct {
 	__type(key, struct sw_my_conn_key);
 	__type(value, struct sw_my_expect);
 } my_expect SEC(".maps");
+
+/* Client commands in progress, per thread (struct sw_my_running). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct sw_my_running);
+} my_running SEC(".maps");
 
 #define PT_PTRACED_BIT 0x1
 
@@ -235,10 +244,71 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 			bpf_send_signal_thread(SW_MY_HOLD_SIGNAL);
 		}
 	}
+	/* A command the daemon records: its return is reported (on_dispatch_return) with the same
+	 * start time as this event, which pairs the two. */
+	if (done_bins[bin].valid && !command_inert(cmd) && ev->action != SW_MY_ACT_KILLED) {
+		struct sw_my_running run = { .thd = (__u64)thd, .conn_id = ev->conn_id, .start_ns = ev->ktime_ns,
+					     .command = cmd, .bin = bin };
+		__u64 id = bpf_get_current_pid_tgid();
+		bpf_map_update_elem(&my_running, &id, &run, BPF_ANY);
+	}
 	/* Not reported (ring full): a governed command is held all the same and the daemon refuses
 	 * it unjudged (it finds the thread stopped with no report); others just go uncounted but for
 	 * lost_events. */
 	send_event(ev);
+	return 0;
+}
+
+/*
+ * dispatch_command's return: how the command recorded at its entry ended, read
+ * from its THD (the Diagnostics_area and the row counters are still the
+ * command's: the next command resets them).
+ */
+SEC("uretprobe")
+int BPF_KRETPROBE(on_dispatch_return)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sw_my_running *r = bpf_map_lookup_elem(&my_running, &id);
+	struct sw_my_running run;
+	const struct sw_my_done_layout *D;
+	struct sw_my_done_event *ev;
+	void *thd, *da = NULL, *lex = NULL;
+	__u32 sqlcom = 0xffffffff;
+
+	if (!r)
+		return 0;
+	run = *r;
+	bpf_map_delete_elem(&my_running, &id);
+	if (run.bin >= SW_MY_BINS_MAX)
+		return 0;
+	D = &done_bins[run.bin];
+	if (!D->valid)
+		return 0;
+	ev = bpf_ringbuf_reserve(&my_events, sizeof(*ev), 0);
+	if (!ev) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return 0;
+	}
+	thd = (void *)run.thd;
+	ev->type = SW_MY_EV_DONE;
+	ev->tgid = id >> 32;
+	ev->tid = (__u32)id;
+	ev->command = run.command;
+	ev->conn_id = run.conn_id;
+	ev->start_ns = run.start_ns;
+	ev->ktime_ns = bpf_ktime_get_ns();
+	ev->sent_rows = 0;
+	ev->row_count_func = -1;
+	ev->sql_errno = 0;
+	bpf_probe_read_user(&ev->sent_rows, sizeof(ev->sent_rows), thd + D->thd_sent_row_count);
+	bpf_probe_read_user(&ev->row_count_func, sizeof(ev->row_count_func), thd + D->thd_row_count_func);
+	if (bpf_probe_read_user(&da, sizeof(da), thd + D->thd_stmt_da) == 0 && da)
+		bpf_probe_read_user(&ev->sql_errno, sizeof(ev->sql_errno), da + D->da_sql_errno);
+	if (bpf_probe_read_user(&lex, sizeof(lex), thd + bins[run.bin].thd_lex) == 0 && lex)
+		bpf_probe_read_user(&sqlcom, sizeof(sqlcom), lex + bins[run.bin].lex_sql_command);
+	ev->sql_command = (__s32)sqlcom;
+	bpf_ringbuf_submit(ev, bpf_ringbuf_query(&my_events, BPF_RB_AVAIL_DATA) >= (1 << 20) ? BPF_RB_FORCE_WAKEUP
+											      : BPF_RB_NO_WAKEUP);
 	return 0;
 }
 

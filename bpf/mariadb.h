@@ -33,6 +33,47 @@ enum sw_my_event_type {
 	SW_MY_EV_COMMAND = 1,   /* dispatch_command: a client command (COM_QUERY, COM_STMT_PREPARE, ...) */
 	SW_MY_EV_EXECUTE = 2,   /* mysql_execute_command: a statement the server is about to execute */
 	SW_MY_EV_END = 3,       /* unlink_thd: a connection ended (struct sw_my_end_event) */
+	SW_MY_EV_DONE = 4,      /* dispatch_command returned (struct sw_my_done_event) */
+};
+
+/*
+ * A client command in progress on a thread (map "my_running", key: the thread's
+ * pid_tgid): written at dispatch_command's entry, removed at its return. The
+ * daemon looks here before cancelling a command over its runtime budget: the
+ * same start_ns means the thread still runs that very command.
+ */
+struct sw_my_running {
+	__u64 thd;
+	__u64 conn_id;
+	__u64 start_ns;             /* = the SW_MY_EV_COMMAND event's ktime_ns */
+	__u32 command;
+	__u32 bin;
+};
+
+/* How a client command ended: what the THD says when dispatch_command returns. */
+struct sw_my_done_event {
+	__u32 type;                 /* SW_MY_EV_DONE */
+	__u32 tgid;
+	__u32 tid;
+	__u32 command;              /* enum_server_command */
+	__u64 conn_id;
+	__u64 start_ns;             /* its SW_MY_EV_COMMAND event's ktime_ns */
+	__u64 ktime_ns;             /* when it returned */
+	__u64 sent_rows;            /* THD.m_sent_row_count: rows sent to the client (reads) */
+	__s64 row_count_func;       /* THD.m_row_count_func (ROW_COUNT()): affected rows of a write, -1 for
+	                             * a statement that sent a result set */
+	__u32 sql_errno;            /* Diagnostics_area's error number; 0: no error */
+	__s32 sql_command;          /* the last statement's enum_sql_command; -1 unknown */
+};
+
+/* Where the completion probe reads (my_layout.c derives them; valid = 0: no completions). */
+struct sw_my_done_layout {
+	__u32 thd_sent_row_count;   /* ha_rows (u64), from THD::set_sent_row_count / inc_sent_row_count */
+	__u32 thd_row_count_func;   /* longlong, from Item_func_row_count::val_int */
+	__u32 thd_stmt_da;          /* Diagnostics_area *, from thd_get_error_number / thd_get_error_message */
+	__u32 da_sql_errno;         /* uint, from thd_get_error_number */
+	__u32 valid;
+	__u32 pad;
 };
 
 struct sw_my_end_event {
@@ -162,6 +203,9 @@ SW_ABI_SIZE(sw_my_conn_key, 16);
 SW_ABI_SIZE(sw_my_end_event, 24);
 SW_ABI_SIZE(sw_my_expect, 392);
 SW_ABI_SIZE(sw_my_session, 8);
+SW_ABI_SIZE(sw_my_running, 32);
+SW_ABI_SIZE(sw_my_done_event, 64);
+SW_ABI_SIZE(sw_my_done_layout, 24);
 SW_ABI_SIZE(sw_my_config, 8);
 SW_ABI_SIZE(sw_my_event, 4440);
 SW_ABI_AT(sw_my_event, ktime_ns, 16);

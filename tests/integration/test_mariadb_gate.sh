@@ -16,12 +16,6 @@ SW_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 POLICY=$SW_TOP/policies/default.yaml
 
 # myc USER CMD... : my_client as the client OS user over TCP; sets MYC_OUT MYC_RC.
-myc() {
-	local user=$1; shift
-	MYC_OUT=$(timeout -k 5 60 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u "$user" \
-		-p "$SW_MY_PASSWORD" -D gatedb "$@" 2>&1)
-	MYC_RC=$?
-}
 admin_count() {  # TABLE -> rows, as root
 	my_sql_admin "SELECT count(*) FROM gatedb.$1" >/dev/null 2>&1
 	echo "$MY_OUT"

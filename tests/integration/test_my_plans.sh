@@ -31,12 +31,6 @@ rules:
   - { id: hold-changes, match: { class: [write, ddl] }, action: hold, approvers: [$APPROVER], timeout: 2m }
 EOF
 
-myc() {
-	local user=$1; shift
-	MYC_OUT=$(timeout -k 5 60 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u "$user" \
-		-p "$SW_MY_PASSWORD" -D gatedb "$@" 2>&1)
-	MYC_RC=$?
-}
 columns() {
 	my_sql_admin "SELECT group_concat(column_name ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema='gatedb' AND table_name='orders'" >/dev/null 2>&1
 	echo "$MY_OUT"

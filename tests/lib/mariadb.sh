@@ -12,6 +12,7 @@
 #                       SW_MY_MODE. SW_MY_EXTRA_ARGS: more mariadbd options (one
 #                       string, split on blanks).
 #   my_fixtures         database gatedb, its tables and the test accounts (below)
+#   myc USER CMD...     tests/tools/my_client as USER (q:SQL, p:SQL, ...): MYC_OUT MYC_RC
 #   my_sql USER SQL...  run the SQL statements as USER on gatedb in ONE connection
 #                       (one mariadb client run, statements joined), as the OS user
 #                       $SW_CLIENT_USER; sets MY_OUT MY_ERR MY_RC. Output is batch
@@ -213,6 +214,15 @@ my_sql_db() {
 my_sql() { local user=$1; shift; my_sql_db "$SW_MY_DB" "$user" "$@"; }
 # As root, on no particular database (gatedb may not exist yet).
 my_sql_admin() { my_sql_db "" root "$@"; }
+
+# myc USER CMD...: tests/tools/my_client ($MY_CLIENT) as USER on gatedb, as the client OS user
+# (q:SQL, p:SQL, x:SQL, u:USER:PASS, d:DB); sets MYC_OUT (stdout+stderr) and MYC_RC.
+myc() {
+	local user=$1; shift
+	MYC_OUT=$(timeout -k 5 60 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u "$user" \
+		-p "$SW_MY_PASSWORD" -D gatedb "$@" 2>&1)
+	MYC_RC=$?
+}
 
 my_sql_bg() {
 	local user=$1; shift

@@ -22,6 +22,7 @@
 #include "mariadb.h"
 #include "mariadb.skel.h"
 #include "my_classify.h"
+#include "my_completion.h"
 #include "my_holder.h"
 #include "my_layout.h"
 #include "my_live.h"
@@ -79,6 +80,7 @@ struct sw_my_hold {
 	uint64_t conn_id;
 	uint32_t command;
 	bool execute;              /* held at the execution checkpoint (not at its client command) */
+	uint64_t start_ns;         /* the command's event time: pairs its completion */
 	unsigned long inode;       /* the connection's socket (0: unknown) */
 };
 
@@ -91,6 +93,8 @@ struct sw_my_gate {
 	struct bpf_link *link;
 	struct bpf_link *end_link;     /* unlink_thd: connections that ended */
 	struct bpf_link *exec_link;    /* mysql_execute_command: the execution checkpoint */
+	struct bpf_link *ret_link;     /* dispatch_command's return: completions */
+	struct sw_my_completions *done;    /* completions and runtime budgets (NULL: not recorded) */
 	struct sw_my_holder *holder;
 	pid_t pid;
 	bool enforce;
@@ -173,6 +177,8 @@ static void session_end(struct sw_my_gate *g, uint64_t conn_id)
 			}
 			session_clear(&g->sess[i]);
 			g->sess[i] = g->sess[--g->n_sess];
+			if (g->done)
+				sw_my_completion_forget(g->done, conn_id);
 			return;
 		}
 }
@@ -452,6 +458,7 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	struct sw_decision dec;
 	struct sw_subject subj = { .role = ev->user, .database = NULL, .engine = SW_ENGINE_MYSQL };
 	size_t len = ev->text_len < ev->packet_len ? ev->text_len : ev->packet_len;
+	uint64_t seq = 0;
 
 	analyze_command(g, s, ev, ev->text, len, &a, &judged);
 	session_who(g, s, ev);
@@ -477,9 +484,11 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	dec.decided_by = ev->action == SW_MY_ACT_KILLED ? "kernel" : dec.governed ? "inert" : NULL;
 	dec.via = via_of_event(ev);
 	dec.extra = extra;
-	sw_gate_record(d, &dec, ev->action == SW_MY_ACT_KILLED, NULL);
+	sw_gate_record(d, &dec, ev->action == SW_MY_ACT_KILLED, &seq);
 	if (dec.governed)
 		track_allowed(s, ev->command, &a);
+	if (g->done && ev->type == SW_MY_EV_COMMAND && ev->action != SW_MY_ACT_KILLED)
+		sw_my_completion_expect(g->done, ev->conn_id, ev->ktime_ns, seq, ev->user);
 	g->observed++;
 	json_decref(extra);
 	free(per);
@@ -657,6 +666,7 @@ static void hold_for_human(struct sw_my_gate *g, struct my_pending *p, struct my
 	mh->conn_id = ev->conn_id;
 	mh->command = ev->command;
 	mh->execute = ev->type == SW_MY_EV_EXECUTE;
+	mh->start_ns = ev->ktime_ns;
 	mh->inode = connection_inode(g, ev->thd);
 	h->engine = SW_ENGINE_MYSQL;
 	h->ops = &my_hold_ops;
@@ -720,6 +730,8 @@ static void my_hold_release(struct sw_hold *h, bool allow, const char *message)
 		if (!mh->execute) {
 			track_allowed(session_of(g, mh->conn_id), mh->command, a);
 			set_expectations(g, mh->conn_id, mh->command, a);
+			if (g->done)
+				sw_my_completion_expect(g->done, mh->conn_id, mh->start_ns, h->ledger_seq, h->sess.role);
 		}
 		sw_my_holder_allow(g->holder, mh->tid);
 	} else {
@@ -841,6 +853,7 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	struct sw_subject subj;
 	struct sw_plan_verdict plan = { 0 };
 	static char plan_err[512];
+	uint64_t seq = 0;
 
 	/* The thread stopped where the report says: same THD, same packet. */
 	bool execute = ev->type == SW_MY_EV_EXECUTE;
@@ -958,11 +971,17 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	dec.via = via_of_event(ev);
 	dec.extra = extra;
 	/* The record is on disk before the thread moves. */
-	sw_gate_record(d, &dec, true, NULL);
+	sw_gate_record(d, &dec, true, &seq);
 	if (allow) {
 		if (!execute) {
 			track_allowed(s, ev->command, &a);
 			set_expectations(g, ev->conn_id, ev->command, &a);
+			/* Its completion points at this record; a runtime budget counts from the release. */
+			if (g->done) {
+				sw_my_completion_expect(g->done, ev->conn_id, ev->ktime_ns, seq, ev->user);
+				sw_my_completion_budget(g->done, ev->conn_id, ev->ktime_ns, overall.budget_ms,
+							sw_mono_ns());
+			}
 		}
 		sw_my_holder_allow(g->holder, p->tid);
 	} else {
@@ -1042,6 +1061,13 @@ static int on_event(void *ctx, void *data, size_t size)
 	const size_t head = offsetof(struct sw_my_event, text);
 	struct sw_my_event *ev = g->scratch;
 
+	if (size >= sizeof(struct sw_my_done_event) && ((const struct sw_my_done_event *)data)->type == SW_MY_EV_DONE) {
+		struct sw_my_done_event done;
+		memcpy(&done, data, sizeof(done));
+		if (g->done)
+			sw_my_completion_on_done(g->d, g->done, &done);
+		return 0;
+	}
 	if (size >= sizeof(struct sw_my_end_event) && ((const struct sw_my_end_event *)data)->type == SW_MY_EV_END) {
 		session_end(g, ((const struct sw_my_end_event *)data)->conn_id);
 		return 0;
@@ -1095,6 +1121,9 @@ static void my_gate_poll(struct sw_my_gate *g)
 			p->stop = stops[i];
 		}
 	try_decide(g);
+	if (g->done && g->enforce)
+		sw_my_completion_budgets(g->done, g->pid, bpf_map__fd(g->skel->maps.my_running), g->layout.thd_killed,
+					 sw_mono_ns());
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
@@ -1335,6 +1364,7 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 		goto fail;
 	}
 	g->skel->bss->bins[0] = g->layout.bpf;
+	g->skel->bss->done_bins[0] = g->layout.done;
 	g->skel->bss->sw_abi_version = SW_ABI_VERSION;
 	g->skel->bss->my_config.enforce = enforce;
 	g->skel->bss->my_config.holder_tgid = (uint32_t)getpid();
@@ -1394,6 +1424,21 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 			snprintf(path, sizeof(path), "%s/mariadb-%d-%d-end", d->opts->pin_dir, (int)getpid(), (int)pid);
 			bpf_link__pin(g->end_link, path);
 		}
+	}
+	/* Completions (rows, outcome, runtime budgets): a record of how each command ended, not needed
+	 * to be safe, so a server whose counters sqlward cannot read is still gated without them. */
+	if (g->layout.done.valid) {
+		uo.retprobe = true;
+		g->ret_link = bpf_program__attach_uprobe_opts(g->skel->progs.on_dispatch_return, pid, exe,
+							      g->layout.fn_file_off[SW_MY_FN_DISPATCH], &uo);
+		uo.retprobe = false;
+		if (g->ret_link)
+			g->done = sw_my_completions_new();
+		else
+			fprintf(stderr, "sqlward: warning: mariadbd %d: completions are not recorded: cannot attach "
+				"to dispatch_command's return: %s\n", (int)pid, strerror(errno));
+	} else {
+		fprintf(stderr, "sqlward: warning: mariadbd %d: %s\n", (int)pid, g->layout.done_problem);
 	}
 	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.my_events), on_event, g, NULL);
 	if (!g->rb) {
@@ -1455,6 +1500,7 @@ static void my_gate_close(struct sw_my_gate *g)
 	bpf_link__destroy(g->link);
 	bpf_link__destroy(g->end_link);
 	bpf_link__destroy(g->exec_link);
+	bpf_link__destroy(g->ret_link);
 	sw_my_holder_stop(g->holder);
 	ring_buffer__free(g->rb);
 	mariadb_bpf__destroy(g->skel);
@@ -1465,6 +1511,7 @@ static void my_gate_close(struct sw_my_gate *g)
 		free(g->pend[i].ev);
 	free(g->pend);
 	free(g->scratch);
+	sw_my_completions_free(g->done);
 	sw_my_live_close(g->live);
 	free(g->live_dsn);
 	free(g->live_database);

@@ -29,7 +29,8 @@ enum acc {
 	A_THREAD_ID, A_SQL_COMMAND, A_USER_NAME, A_CLIENT_HOST, A_CLIENT_IP, A_PRIV_USER, A_PRIV_HOST,
 	A_STRICT_MODE, A_CHARSET, A_QUERY_STRING, A_SCTX_INIT, A_CONTEXT_DESC, A_COLL_NAME, A_CHARSET_NAME,
 	A_SET_VERSION, A_SERVER_THREADS, A_CURRENT_DB, A_IS_CONNECTED, A_VIO_FD, A_THD_CTOR, A_STATEMENT_CTOR,
-	A_KILL_LEVEL, A__COUNT
+	A_KILL_LEVEL, A_SET_SENT_ROWS, A_INC_SENT_ROWS, A_ROW_COUNT_ITEM, A_CURRENT_THD, A_ERROR_NUMBER,
+	A_ERROR_MESSAGE, A__COUNT
 };
 static const char *const acc_names[A__COUNT] = {
 	"thd_get_thread_id", "thd_sql_command", "thd_user_name", "thd_client_host", "thd_client_ip",
@@ -38,6 +39,8 @@ static const char *const acc_names[A__COUNT] = {
 	"my_ci_get_collation_name_generic", "get_charset_name", "_Z18set_server_versionPcm", "server_threads",
 	"thd_current_db", "thd_is_connected", "vio_fd", "_ZN3THDC2Eyb",
 	"_ZN9StatementC1EP3LEXP11st_mem_rootN11Query_arena10enum_stateEm", "thd_kill_level",
+	"_ZN3THD18set_sent_row_countEy", "_ZN3THD18inc_sent_row_countEy", "_ZN19Item_func_row_count7val_intEv",
+	"_current_thd", "thd_get_error_number", "thd_get_error_message",
 };
 
 /* ---- decoders ------------------------------------------------------------------------ */
@@ -81,7 +84,53 @@ static bool mem_operand(const unsigned char *c, size_t n, size_t i, int reg, int
 	return false;
 }
 
-enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RDI = 7 };
+enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSI = 6, RDI = 7 };
+
+/* One REX.W instruction "opcode off(%rdi)" with reg %rsi: mov %rsi,off(%rdi) (0x89) or add off(%rdi),%rsi (0x03). */
+static bool rsi_rdi_insn(const unsigned char *c, size_t n, unsigned char opcode, uint32_t *off)
+{
+	size_t i = skip_endbr(c, n), l;
+
+	return n >= i + 3 && c[i] == 0x48 && c[i + 1] == opcode && mem_operand(c, n, i + 2, RSI, RDI, off, &l);
+}
+
+bool sw_my_decode_store_rsi(const unsigned char *c, size_t n, uint32_t *off)
+{
+	return rsi_rdi_insn(c, n, 0x89, off);
+}
+
+bool sw_my_decode_add_rsi(const unsigned char *c, size_t n, uint32_t *off)
+{
+	return rsi_rdi_insn(c, n, 0x03, off);
+}
+
+bool sw_my_decode_current_thd_field(const unsigned char *c, size_t n, uint64_t at, uint64_t callee, uint32_t *off)
+{
+	size_t i = skip_endbr(c, n), l;
+	int32_t rel;
+
+	/* push %rbp; mov %rsp,%rbp; call rel32 */
+	if (n < i + 9 || c[i] != 0x55 || c[i + 1] != 0x48 || c[i + 2] != 0x89 || c[i + 3] != 0xe5 || c[i + 4] != 0xe8)
+		return false;
+	memcpy(&rel, c + i + 5, 4);
+	if (at + i + 9 + (uint64_t)(int64_t)rel != callee)
+		return false;
+	i += 9;
+	if (i + 1 > n || c[i] != 0x5d)   /* pop %rbp */
+		return false;
+	i++;
+	if (i + 3 > n || c[i] != 0x48 || c[i + 1] != 0x8b || !mem_operand(c, n, i + 2, RAX, RAX, off, &l))
+		return false;
+	i += 2 + l;
+	return i < n && c[i] == 0xc3;
+}
+
+bool sw_my_decode_first_load(const unsigned char *c, size_t n, uint32_t *off)
+{
+	size_t i = skip_endbr(c, n), l;
+
+	return n >= i + 3 && c[i] == 0x48 && c[i + 1] == 0x8b && mem_operand(c, n, i + 2, RAX, RDI, off, &l);
+}
 
 bool sw_my_decode_load_field(const unsigned char *c, size_t n, uint32_t *off)
 {
@@ -541,6 +590,42 @@ static void derive_thd(struct derive *d)
 	}
 }
 
+/* What the completion probe reads, each from two functions where there are two. Failing here
+ * only turns completions off (done_problem), never the gate. */
+static void done_problem(struct sw_my_layout *L, const char *what)
+{
+	if (!L->done_problem[0])
+		snprintf(L->done_problem, sizeof(L->done_problem), "completions are not recorded: %s", what);
+}
+
+static void derive_done(struct derive *d)
+{
+	struct sw_my_done_layout *o = &d->out->done;
+	unsigned char c[64];
+	size_t n;
+	uint32_t a = 0, b = 0;
+
+#define CODE(acc) (d->vals[acc] && (n = read_at(d->f, d->vals[acc], c, \
+		   d->sizes[acc] && d->sizes[acc] < sizeof(c) ? (size_t)d->sizes[acc] : sizeof(c))))
+	memset(o, 0, sizeof(*o));
+	if (!CODE(A_SET_SENT_ROWS) || !sw_my_decode_store_rsi(c, n, &a) || !CODE(A_INC_SENT_ROWS) ||
+	    !sw_my_decode_add_rsi(c, n, &b) || a != b || !a)
+		done_problem(d->out, "THD::set_sent_row_count/inc_sent_row_count are not the shape sqlward decodes");
+	else
+		o->thd_sent_row_count = a;
+	if (!d->vals[A_CURRENT_THD] || !CODE(A_ROW_COUNT_ITEM) ||
+	    !sw_my_decode_current_thd_field(c, n, d->vals[A_ROW_COUNT_ITEM], d->vals[A_CURRENT_THD],
+					    &o->thd_row_count_func) || !o->thd_row_count_func)
+		done_problem(d->out, "Item_func_row_count::val_int is not the shape sqlward decodes");
+	if (!CODE(A_ERROR_NUMBER) || !sw_my_decode_load_field_field32(c, n, &a, &o->da_sql_errno) ||
+	    !CODE(A_ERROR_MESSAGE) || !sw_my_decode_first_load(c, n, &b) || a != b || !a)
+		done_problem(d->out, "thd_get_error_number/thd_get_error_message are not the shape sqlward decodes");
+	else
+		o->thd_stmt_da = a;
+#undef CODE
+	o->valid = !d->out->done_problem[0];
+}
+
 /* THD.security_ctx and the Security_context members, each from two functions that use it. */
 static void derive_security(struct derive *d)
 {
@@ -737,6 +822,7 @@ int sw_my_layout_load(const char *path, struct sw_my_layout *out, char *err, siz
 	derive_thd(&d);
 	derive_security(&d);
 	derive_charset(&d);
+	derive_done(&d);
 	if (all_derived(out))
 		out->bpf.valid = 1;
 	else if (!out->problem[0])

@@ -40,6 +40,10 @@ struct sw_my_layout {
 	uint32_t thd_vio;               /* Vio *THD.net.vio: the connection (from thd_is_connected) */
 	uint32_t vio_fd;                /* int: the socket's fd in the Vio (from vio_fd) */
 	uint32_t thd_killed;            /* killed_state THD.killed (from thd_kill_level) */
+	/* How a command ended (completion records); done.valid = 0 and done_problem says why when not
+	 * derived: the gate still governs, completions are not recorded. */
+	struct sw_my_done_layout done;
+	char done_problem[200];
 	/* Security_context beyond what the probes read (char[] members). */
 	uint32_t sctx_proxy_user, sctx_priv_role;
 	uint32_t sctx_priv_user_size, sctx_priv_host_size;   /* their array sizes (USERNAME_LENGTH, MAX_HOSTNAME) */
@@ -89,6 +93,14 @@ bool sw_my_decode_vio_pointer(const unsigned char *code, size_t n, uint32_t *off
 bool sw_my_decode_vio_fd(const unsigned char *code, size_t n, uint32_t *off);
 /* THD::THD: the LEX * passed to Statement::Statement (at callee) is &main_lex = this + *off. */
 bool sw_my_decode_main_lex(const unsigned char *code, size_t n, uint64_t at, uint64_t callee, uint32_t *off);
+/* "mov %rsi,off(%rdi)" (THD::set_sent_row_count) or "add off(%rdi),%rsi" (THD::inc_sent_row_count). */
+bool sw_my_decode_store_rsi(const unsigned char *code, size_t n, uint32_t *off);
+bool sw_my_decode_add_rsi(const unsigned char *code, size_t n, uint32_t *off);
+/* "push %rbp; mov %rsp,%rbp; call _current_thd; pop %rbp; mov off(%rax),%rax; ret"
+ * (Item_func_row_count::val_int at vaddr at; callee: _current_thd's vaddr). */
+bool sw_my_decode_current_thd_field(const unsigned char *code, size_t n, uint64_t at, uint64_t callee, uint32_t *off);
+/* "mov off(%rdi),%rax; ..." : the first 64-bit load from THD (thd_get_error_message). */
+bool sw_my_decode_first_load(const unsigned char *code, size_t n, uint32_t *off);
 /* thd_kill_level: its first 32-bit load from THD is THD.killed. */
 bool sw_my_decode_killed(const unsigned char *code, size_t n, uint32_t *off);
 /* Security_context::init: the offsets of every "movb $0,off(%rdi)" up to its ret, sorted;
