@@ -15,6 +15,7 @@ SW_PG_DB=shop
 # shellcheck source=../tests/lib/mariadb.sh
 . "$TOP/tests/lib/mariadb.sh"
 MY_CLIENT=${MY_CLIENT:-$TOP/build/tools/my_client}
+sw_reachable_binaries MY_CLIENT   # the demo's agent is another OS user: a private checkout gives it a copy
 
 bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say() { printf '   %s\n' "$*"; }

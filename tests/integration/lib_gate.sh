@@ -25,6 +25,8 @@ SQLWARD=${SQLWARD:-$SW_TOP/build/test/sqlward}
 PQ_EXTENDED=${PQ_EXTENDED:-$SW_TOP/build/tools/pq_extended}
 PQ_FASTPATH=${PQ_FASTPATH:-$SW_TOP/build/tools/pq_fastpath}
 MY_CLIENT=${MY_CLIENT:-$SW_TOP/build/tools/my_client}
+# Approvers and clients are other OS users: from a private checkout they run copies (tests/lib/pg.sh).
+sw_reachable_binaries SQLWARD PQ_EXTENDED PQ_FASTPATH MY_CLIENT
 SW_CANCEL_MSG="canceling statement due to user request"
 # The daemon is the ASan/UBSan build: make every report fatal and visible.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}

@@ -90,6 +90,27 @@ sw_ensure_system_user() {
 # Run a command as the client OS user (for libpq tools such as pq_extended).
 SW_AS_CLIENT=(runuser -u "$SW_CLIENT_USER" --)
 
+# sw_reachable_binaries VAR...: a checkout in a private directory (root's home
+# is mode 0700) holds binaries other OS users (the client user, approvers)
+# cannot run. Each binary named by a VAR that nobody could run is copied to one
+# directory under /tmp they can reach, and VAR points at the copy (removed at exit).
+sw_reachable_binaries() {
+	local v dir="" probe=nobody
+	for v in "$@"; do
+		[ -n "${!v:-}" ] && [ -x "${!v}" ] || continue
+		runuser -u "$probe" -- test -x "${!v}" 2>/dev/null && continue
+		if [ -z "$dir" ]; then
+			dir=$(mktemp -d /tmp/sqlward-bin.XXXXXX) || sw_die "cannot create a directory under /tmp for the test binaries"
+			chmod 755 "$dir"
+			sw_at_exit "rm -rf $dir"
+		fi
+		cp "${!v}" "$dir/" && chmod 755 "$dir/$(basename "${!v}")" ||
+			sw_die "cannot copy ${!v} to $dir: other OS users could not run it from this checkout"
+		printf -v "$v" '%s' "$dir/$(basename "${!v}")"
+		export "${v?}"
+	done
+}
+
 pg_free_port() {
 	local p
 	p=$(python3 -c 'import socket
