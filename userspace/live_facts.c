@@ -70,3 +70,15 @@ bool sw_live_created_in(char *const *created, size_t n, const char *name)
 			return true;
 	return false;
 }
+
+struct sw_live_rel *sw_live_rel_add(struct sw_live *lv, const char *name, int lockmode, char *const *created,
+				    size_t n)
+{
+	struct sw_live_rel *r = sw_live_add_rel(lv, name, lockmode);
+
+	if (sw_live_created_in(created, n, name)) {
+		r->created_here = true;
+		r->bytes = r->rows = r->blocker_age_s = sw_fact_known(0);
+	}
+	return r;
+}

@@ -62,5 +62,12 @@ extern const struct sw_fact sw_fact_unknown;
 struct sw_live_rel *sw_live_add_rel(struct sw_live *lv, const char *name, int lockmode);
 /* Is name one of the n relations created earlier in the same analysis (new and empty)? */
 bool sw_live_created_in(char *const *created, size_t n, const char *name);
+/*
+ * Append the live entry of a relation the statement names (lock mode as predicted), every fact
+ * unknown; one created earlier in the same input (created[0..n)) is new and empty: created_here,
+ * facts known 0. Returns the entry (valid until the next append).
+ */
+struct sw_live_rel *sw_live_rel_add(struct sw_live *lv, const char *name, int lockmode, char *const *created,
+				    size_t n);
 
 #endif

@@ -569,18 +569,10 @@ static void annotate_stmt(struct sw_my_live_conn *lc, struct sw_stmt *st, bool c
 
 		if (e->via != SW_VIA_NAMED)
 			continue;
-		lv->rels = sw_xrealloc(lv->rels, (lv->n_rels + 1) * sizeof(*lv->rels));
-		r = &lv->rels[lv->n_rels++];
-		memset(r, 0, sizeof(*r));
-		r->name = sw_xstrdup(e->object);
-		r->lockmode = (int)e->mode;
-		r->bytes = r->rows = r->blocker_age_s = sw_fact_unknown;
+		r = sw_live_rel_add(lv, e->object, (int)e->mode, created, n_created);
 		any_named = true;
-		if (sw_live_created_in(created, n_created, e->object)) {
-			r->created_here = true;
-			r->bytes = r->rows = r->blocker_age_s = sw_fact_known(0);
+		if (r->created_here)
 			continue;
-		}
 		all_new = false;
 		if (!in_txn || !table_ref(lc, lv, e->object, &t))
 			continue;
