@@ -130,6 +130,11 @@ $(BUILD)/tools/pq_extended: tests/tools/pq_extended.c | $(BUILD)/.dir
 $(BUILD)/tools/pq_fastpath: tests/tools/pq_fastpath.c | $(BUILD)/.dir
 	$(CC) $(CFLAGS_COMMON) -O1 -Wno-deprecated-declarations $(DEPFLAGS) -I$(shell pg_config --includedir) -o $@ $< -lpq
 
+# The daemon's classifier for one PostgreSQL major (per-major catalog tables, newer-syntax reasons).
+$(BUILD)/tools/pg_classify_major: tests/tools/pg_classify_major.c $(TLIB_OBJ) | $(BUILD)/.dir
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN) $(DEPFLAGS) -o $@ $< $(TLIB_OBJ) $(LIBS)
+
 # A libmariadb client: multi-statement strings and server-side prepared statements.
 $(BUILD)/tools/my_client: tests/tools/my_client.c | $(BUILD)/.dir
 	$(CC) $(CFLAGS_COMMON) -O1 $(shell mariadb_config --cflags) -o $@ $< $(shell mariadb_config --libs)
@@ -154,7 +159,7 @@ fuzz: $(BUILD)/fuzz/fuzz_shape
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
-integration: $(BUILD)/test/sqlward $(BUILD)/tools/pq_extended $(BUILD)/tools/pq_fastpath $(BUILD)/tools/my_client $(BUILD)/tools/my_layout_dump
+integration: $(BUILD)/test/sqlward $(BUILD)/tools/pq_extended $(BUILD)/tools/pq_fastpath $(BUILD)/tools/pg_classify_major $(BUILD)/tools/my_client $(BUILD)/tools/my_layout_dump
 	@tests/integration/run.sh
 
 test: deps

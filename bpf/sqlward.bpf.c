@@ -980,7 +980,9 @@ int BPF_KPROBE(on_replication, const char *cmd)
 
 /*
  * set_config_option_ext(name, value, context, source, srole, action,
- * changeVal, elevel, is_reload): judged for governed sessions when it
+ * changeVal, elevel, is_reload) (15+; 12-14 probe set_config_option, which has
+ * no srole: action and changeVal come one argument earlier, setting_action_arg 5):
+ * judged for governed sessions when it
  * changes a value from the connection (startup packet), the catalog
  * (ALTER ROLE/DATABASE ... SET) or SET/set_config() at run time. GUC_ACTION_SAVE
  * (a function's SET clause, the server's own temporary settings) belongs to the
@@ -989,16 +991,28 @@ int BPF_KPROBE(on_replication, const char *cmd)
 SEC("uprobe")
 int BPF_KPROBE(on_setting, const char *name, const char *value, int context, int source)
 {
-	int action = (int)ctx->r9;      /* the sixth argument (libbpf's macro stops at five) */
+	const struct sw_bin_layout *L;
 	struct sw_scratch *buf;
 	struct hit h;
 	__u8 change_val = 0;
+	__u64 base = 0;
 	long nn, nv = 0;
 	char *bytes;
+	int action;
 
 	if (!begin(&h, SW_EV_SETTING) || !h.role || !(h.flags & SW_SESS_GOVERNED))
 		return 0;
-	if (bpf_probe_read_user(&change_val, 1, (const void *)(PT_REGS_SP(ctx) + 8)) != 0 || !change_val)
+	if (!(L = layout_of(ctx, SW_FN_SETTING, &base)))
+		return 0;
+	if (L->setting_action_arg == 5) {
+		action = (int)PT_REGS_PARM5(ctx);
+		change_val = (__u8)ctx->r9;
+	} else {
+		action = (int)ctx->r9;   /* the sixth argument (libbpf's macro stops at five) */
+		if (bpf_probe_read_user(&change_val, 1, (const void *)(PT_REGS_SP(ctx) + 8)) != 0)
+			return 0;
+	}
+	if (!change_val)
 		return 0;
 	if (!((source >= PGC_S_GLOBAL && source <= PGC_S_CLIENT) ||
 	      (source == PGC_S_SESSION && action != GUC_ACTION_SAVE)))
@@ -1184,7 +1198,7 @@ static __always_inline int executor_start(struct pt_regs *ctx, void *qd)
 	valid = bpf_probe_read_user(&op, 4, qd) == 0 &&
 		bpf_probe_read_user(&ps, 8, (const char *)qd + L->qd_plannedstmt) == 0 &&
 		bpf_probe_read_user(&src, 8, (const char *)qd + L->qd_source_text) == 0 &&
-		read_planned(L, ps, &p) && p.command_type == op && op >= 1 && op <= 5 &&
+		read_planned(L, ps, &p) && p.command_type == op && op >= 1 && op < L->cmd_utility &&
 		read_global(base, L->debug_query_string, &dqs, sizeof(dqs));
 	if (valid && src && src == dqs && p.location >= 0) {
 		/* The client's own statement (or a query its utility statement runs): judged at parse or Bind. */
@@ -1238,7 +1252,7 @@ static __always_inline int process_utility(struct pt_regs *ctx, void *pstmt, con
 		return 0;
 	h.lex = lex_of(L, base);
 	h.need_nested = true;
-	valid = read_planned(L, (__u64)pstmt, &p) && p.command_type == 6 /* CMD_UTILITY */ && p.utility &&
+	valid = read_planned(L, (__u64)pstmt, &p) && p.command_type == L->cmd_utility && p.utility &&
 		(context == 1 || context == 2);
 	nested(ctx, &h, &p, valid, (__u64)query_string, false);
 	return 0;
@@ -1373,6 +1387,25 @@ int BPF_KPROBE(on_end_command, const void *qc, int dest)
 		return 0;
 	if (!(ev = outcome_begin(SW_OUT_COMMAND)))
 		return 0;
+	if (L->end_command_text) {
+		/* 12: the tag text ("UPDATE 2"): its words name the command, its last number is the rows. */
+		__u64 rows = 0;
+		int cut = -1;
+		bpf_probe_read_user_str(ev->text, sizeof(ev->text), qc);
+		for (int i = 0; i < 24; i++) {
+			char c = ev->text[i];
+			if (!c)
+				break;
+			if (c == ' ' && cut < 0 && ev->text[i + 1] >= '0' && ev->text[i + 1] <= '9')
+				cut = i;   /* "INSERT 0 1" is named INSERT, like 13+'s tag names */
+			rows = c >= '0' && c <= '9' ? rows * 10 + (__u64)(c - '0') : 0;
+		}
+		if (cut >= 0 && cut < 24)
+			ev->text[cut] = 0;
+		ev->rows = rows;
+		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+		return 0;
+	}
 	bpf_probe_read_user(&tag, sizeof(tag), qc);
 	bpf_probe_read_user(&ev->rows, sizeof(ev->rows), (const char *)qc + 8);
 	ev->tag = tag;
@@ -1399,11 +1432,11 @@ int BPF_KPROBE(on_error_report)
 	    depth >= 5 /* ERRORDATA_STACK_SIZE */)
 		return 0;
 	edata = base + L->errordata + (__u64)depth * L->errordata_size;
-	if (bpf_probe_read_user(&elevel, sizeof(elevel), (const void *)edata) || elevel < 21 /* ERROR */)
+	if (bpf_probe_read_user(&elevel, sizeof(elevel), (const void *)edata) || elevel < (__s32)L->elevel_error)
 		return 0;
 	if (!(ev = outcome_begin(SW_OUT_ERROR)))
 		return 0;
-	ev->elevel = elevel;
+	ev->elevel = elevel + 21 - (__s32)L->elevel_error;   /* in 14+'s numbering: ERROR 21, FATAL 22 */
 	bpf_probe_read_user(&ev->sqlerrcode, sizeof(ev->sqlerrcode), (const void *)(edata + L->edata_sqlerrcode));
 	if (bpf_probe_read_user(&msg, sizeof(msg), (const void *)(edata + L->edata_message)) == 0 && msg)
 		bpf_probe_read_user_str(ev->text, sizeof(ev->text), (const void *)msg);
@@ -1448,15 +1481,29 @@ int BPF_KPROBE(on_complete_command, const void *qc, int dest)
 	__u64 rows = 0;
 	__u32 tag = 0;
 
+	__u32 bin = (__u32)bpf_get_attach_cookie(ctx);
+
 	/* What the client is told (DestRemote, DestRemoteExecute, DestRemoteSimple). */
-	if (dest < 2 || dest > 4 || !(r = bpf_map_lookup_elem(&running, &pid)))
+	if (dest < 2 || dest > 4 || !(r = bpf_map_lookup_elem(&running, &pid)) || bin >= SW_BINS_MAX)
 		return 0;
-	bpf_probe_read_user(&tag, sizeof(tag), qc);
-	bpf_probe_read_user(&rows, sizeof(rows), (const char *)qc + 8);
+	if (bins[bin].end_command_text) {
+		/* 12: the tag text, "SELECT 5", "INSERT 0 1", "CREATE TABLE": rows are its last number. */
+		char t[24] = {};
+		bpf_probe_read_user_str(t, sizeof(t), qc);
+		for (int i = 0; i < (int)sizeof(t); i++) {
+			char c = t[i];
+			if (!c)
+				break;
+			rows = c >= '0' && c <= '9' ? rows * 10 + (__u64)(c - '0') : 0;
+		}
+	} else {
+		bpf_probe_read_user(&tag, sizeof(tag), qc);
+		bpf_probe_read_user(&rows, sizeof(rows), (const char *)qc + 8);
+	}
 	r->rows += rows;
 	r->commands++;
 	r->tag = tag;
-	r->bin = (__u32)bpf_get_attach_cookie(ctx);
+	r->bin = bin;
 	return 0;
 }
 
@@ -1478,11 +1525,11 @@ int BPF_KPROBE(on_complete_error)
 	    depth >= 5 /* ERRORDATA_STACK_SIZE */)
 		return 0;
 	edata = base + L->errordata + (__u64)depth * L->errordata_size;
-	if (bpf_probe_read_user(&elevel, sizeof(elevel), (const void *)edata) || elevel < 21 /* ERROR */)
+	if (bpf_probe_read_user(&elevel, sizeof(elevel), (const void *)edata) || elevel < (__s32)L->elevel_error)
 		return 0;
 	bpf_probe_read_user(&code, sizeof(code), (const void *)(edata + L->edata_sqlerrcode));
 	r->sqlerrcode = code;
-	r->elevel = elevel;
+	r->elevel = elevel + 21 - (__s32)L->elevel_error;   /* in 14+'s numbering: ERROR 21, FATAL 22 */
 	r->flags |= SW_RUN_ERROR;
 	return 0;
 }

@@ -24,7 +24,7 @@
  * the set of maps and pins; the assertions at the end fail on most layout
  * changes as a reminder. Never reuse a number.
  */
-#define SW_ABI_VERSION 3
+#define SW_ABI_VERSION 4
 
 #define SW_ROLE_MAX 64          /* PostgreSQL NAMEDATALEN */
 #define SW_TEXT_CAP 4096        /* statement bytes carried in an event (incl. NUL) */
@@ -108,6 +108,14 @@ struct sw_bin_layout {
 	__u32 ps_command_type, ps_can_set_tag, ps_utility_stmt, ps_stmt_location, ps_stmt_len;
 	__u32 pu_context_arg;               /* ProcessUtility's ProcessUtilityContext argument (1-based) */
 	__u32 portal_source_text;           /* offsetof(PortalData, sourceText) (decoded from PortalDefineQuery) */
+	/* fn[SW_FN_SETTING]'s argument number (1-based) of GucAction action; changeVal is the next one.
+	 * 6 for set_config_option_ext (15+: srole comes fifth), 5 for 12-14's set_config_option. */
+	__u32 setting_action_arg;
+	__u32 cmd_utility;                  /* CmdType CMD_UTILITY: 5 in 12-14, 6 from 15 on (CMD_MERGE came before it) */
+	/* 1: EndCommand(const char *commandTag, dest) (12: "SELECT 5", rows are its last number; no
+	 * CommandTag to name it); 0: EndCommand(const QueryCompletion *qc, dest, ...) (13+). */
+	__u32 end_command_text;
+	__u32 elevel_error;                 /* utils/elog.h ERROR: 20 in 12-13, 21 from 14 on (WARNING_CLIENT_ONLY came first) */
 };
 
 /*
@@ -364,7 +372,8 @@ struct sw_nest {
 _Static_assert(SW_FN__COUNT == 9 && SW_STAT__COUNT == 15 && SW_EV_COMPLETION == 13,
 	       "a shared enum changed: bump SW_ABI_VERSION, then update it here");
 SW_ABI_SIZE(sw_builtin_text, 96);
-SW_ABI_SIZE(sw_bin_layout, 272);
+SW_ABI_SIZE(sw_bin_layout, 288);
+SW_ABI_AT(sw_bin_layout, setting_action_arg, 272);
 SW_ABI_AT(sw_bin_layout, standard_conforming_strings, 72);
 SW_ABI_AT(sw_bin_layout, psrc_query_string, 152);
 SW_ABI_AT(sw_bin_layout, end_command, 160);

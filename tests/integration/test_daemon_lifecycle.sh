@@ -99,6 +99,14 @@ sql analyst "SELECT count(*) FROM app.scratch"
 assert_eq "ungoverned roles are not affected while the daemon is down" "0:20" "$SQL_RC:$SQL_OUT"
 assert_eq "row 2 unchanged" "v2" "$(sql_admin_val "SELECT v FROM app.t WHERE id = 2")"
 
+# ---- detach: every pin goes, the per-backend execution checkpoints' (nested-*) included -------
+# (regression: detach left nested-* pins behind, which kept their probes attached)
+nested=$(ls "$SW_PIN_DIR" 2>/dev/null | grep -c '^nested-')
+"$SQLWARD" detach "$SW_PIN_DIR" >/dev/null 2>&1
+check "sqlward detach removes every pin ($nested nested-*) and the pin directory" test ! -e "$SW_PIN_DIR"
+sql agent_test "SELECT 1"
+assert_eq "after detach a governed read runs (the gate is open)" "0:1" "$SQL_RC:$SQL_OUT"
+
 # ---- crash while holding: the watchdog resolves the hold at once -----------------------
 gate_start "$POLICY"
 sql_bg agent_test "UPDATE app.t SET v = 'crashed' WHERE id = 3"

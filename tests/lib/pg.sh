@@ -27,6 +27,13 @@
 
 SW_PG_BINDIR=${SW_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 SW_PG_BIN=${SW_PG_BIN:-$SW_PG_BINDIR/postgres}
+# Client tools (pg_isready, pgbench, ...): a server-only build (the npm builds of the version
+# matrix ship postgres, initdb and pg_ctl only) uses Debian's PostgreSQL 15 client tools.
+if [ -z "${SW_PG_CLIENT_BINDIR:-}" ]; then
+	SW_PG_CLIENT_BINDIR=$SW_PG_BINDIR
+	[ -x "$SW_PG_BINDIR/pg_isready" ] || SW_PG_CLIENT_BINDIR=/usr/lib/postgresql/15/bin
+fi
+export SW_PG_CLIENT_BINDIR
 SW_PG_USER=${SW_PG_USER:-sqlward-pg}
 # Database clients (psql, pq_extended) run as their own OS user, as an agent
 # would: the gate identifies the requesting OS user and refuses to let it
@@ -129,7 +136,8 @@ _pg_as() { (cd / && runuser -u "$SW_PG_USER" -- "$@" 9>&-); }
 
 pg_start() {
 	[ "$(id -u)" -eq 0 ] || sw_die "pg_start needs root (it runs PostgreSQL as $SW_PG_USER)"
-	[ -x "$SW_PG_BINDIR/initdb" ] || sw_die "PostgreSQL 15 not found in $SW_PG_BINDIR (run scripts/install-deps.sh)"
+	[ -x "$SW_PG_BINDIR/initdb" ] || sw_die "PostgreSQL (initdb) not found in $SW_PG_BINDIR (run scripts/install-deps.sh," \
+		"or scripts/fetch-postgres.sh for the version matrix's builds)"
 	pg_ensure_user
 
 	SW_PG_DIR=$(mktemp -d /tmp/sqlward-pg.XXXXXX)
@@ -187,7 +195,7 @@ pg_start() {
 
 	local i
 	for i in $(seq 1 60); do
-		"$SW_PG_BINDIR/pg_isready" -q -h "$SW_PG_HOST" -p "$SW_PG_PORT" && return 0
+		"$SW_PG_CLIENT_BINDIR/pg_isready" -q -h "$SW_PG_HOST" -p "$SW_PG_PORT" && return 0
 		sleep 0.5
 	done
 	cat "$SW_PG_LOG" >&2
@@ -314,7 +322,7 @@ pg_fixtures() {
 
 pg_loaddb() {
 	sql_db postgres "$SW_PG_SUPER" "CREATE DATABASE loaddb OWNER app_owner" || sw_die "loaddb: $SQL_ERR"
-	"$SW_PG_BINDIR/pgbench" -i -q -s 1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U app_owner loaddb \
+	"$SW_PG_CLIENT_BINDIR/pgbench" -i -q -s 1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U app_owner loaddb \
 		>"$SW_TMP/pgbench-init.log" 2>&1 || { cat "$SW_TMP/pgbench-init.log" >&2; sw_die "pgbench -i failed"; }
 	sql_db loaddb app_owner \
 		"GRANT SELECT ON pgbench_accounts, pgbench_branches, pgbench_tellers TO analyst, agent_test" \

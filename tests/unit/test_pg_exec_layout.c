@@ -113,6 +113,39 @@ static void test_plan_queries(void **state)
 	assert_non_null(strstr(why, "utilityStmt 104"));
 }
 
+/* GCC 7.5, PostgreSQL 13.23: tag and CMD_UTILITY (5 before 15) as immediate stores, no queryId copy. */
+static void test_plan_queries_gcc7(void **state)
+{
+	static const unsigned char pg13[] = {
+		0xc7, 0x00, 0xe8, 0x00, 0x00, 0x00, 0xc7, 0x40, 0x04, 0x05, 0x00, 0x00, 0x00, 0x41, 0x8a, 0x55, 0x18,
+		0x88, 0x50, 0x12, 0x49, 0x8b, 0x55, 0x20, 0x48, 0x89, 0x50, 0x78, 0x41, 0x8b, 0x95, 0xd8, 0x00, 0x00,
+		0x00, 0x89, 0x90, 0x80, 0x00, 0x00, 0x00, 0x41, 0x8b, 0x95, 0xdc, 0x00, 0x00, 0x00, 0x89, 0x90, 0x84,
+		0x00, 0x00, 0x00, 0xeb, 0x13 };
+	unsigned char other[sizeof(pg13)];
+	struct sw_pg_exec_layout x;
+	char why[512];
+
+	(void)state;
+	assert_true(sw_pg_decode_plan_queries(pg13, sizeof(pg13), 0, read_const, NULL, &x));
+	assert_int_equal(x.ps_tag, 232);
+	assert_int_equal(x.cmd_utility, 5);
+	assert_int_equal(x.ps_can_set_tag, 18);
+	assert_int_equal(x.ps_utility_stmt, 120);
+	assert_int_equal(x.ps_stmt_location, 128);
+	assert_int_equal(x.ps_stmt_len, 132);
+	x.qd_plannedstmt = 8;
+	x.qd_source_text = 16;
+	x.portal_source_text = 48;
+	assert_true(sw_pg_exec_layout_check(13, &x, why, sizeof(why)));
+	/* The same code claimed by 15 (CMD_UTILITY 6 there): refused. */
+	assert_false(sw_pg_exec_layout_check(15, &x, why, sizeof(why)));
+	assert_non_null(strstr(why, "CMD_UTILITY 5"));
+	/* CMD_UTILITY neither 5 nor 6: not the utility branch. */
+	memcpy(other, pg13, sizeof(other));
+	other[9] = 0x04;
+	assert_false(sw_pg_decode_plan_queries(other, sizeof(other), 0, read_const, NULL, &x));
+}
+
 /* fmgr_info and fmgr_info_cxt tail-call the static fmgr_info_cxt_security: its address is found from them. */
 static void test_fmgr_wrappers(void **state)
 {
@@ -215,6 +248,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_query_desc),
 		cmocka_unit_test(test_plan_queries),
+		cmocka_unit_test(test_plan_queries_gcc7),
 		cmocka_unit_test(test_fmgr_wrappers),
 		cmocka_unit_test(test_portal_define),
 		cmocka_unit_test(test_real_binary),

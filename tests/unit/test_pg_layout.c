@@ -80,6 +80,55 @@ static void test_decode_outcome_accessors(void **state)
 	assert_false(sw_pg_decode_errcode(err, 10, 0x5a7b30, &depth, &edata, &size, &off));
 }
 
+/* GCC 7.5 (the npm builds): geterrcode's error path inline, jumped over with jns (PostgreSQL 16.14). */
+static void test_decode_errcode_gcc7(void **state)
+{
+	static const unsigned char err[] = {
+		0x48, 0x63, 0x05, 0xc3, 0x22, 0x4f, 0x00, 0x85, 0xc0, 0x79, 0x40, 0x48, 0x83, 0xec, 0x08, 0x31, 0xf6,
+		0xbf, 0x15, 0x00, 0x00, 0x00, 0xc7, 0x05, 0xaa, 0x22, 0x4f, 0x00, 0xff, 0xff, 0xff, 0xff, 0xe8, 0x83,
+		0xd5, 0xff, 0xff, 0x48, 0x8d, 0x3d, 0xfb, 0x01, 0x1b, 0x00, 0x31, 0xc0, 0xe8, 0x01, 0xe2, 0xff, 0xff,
+		0x48, 0x8d, 0x15, 0x50, 0x05, 0x1b, 0x00, 0x48, 0x8d, 0x3d, 0xfe, 0x01, 0x1b, 0x00, 0xbe, 0x21, 0x06,
+		0x00, 0x00, 0xe8, 0x0a, 0xe0, 0xff, 0xff, 0x48, 0x69, 0xc0, 0xb8, 0x00, 0x00, 0x00, 0x48, 0x8d, 0x15,
+		0xa9, 0xef, 0x50, 0x00, 0x8b, 0x44, 0x02, 0x30, 0xc3 };
+	uint64_t depth = 0, edata = 0;
+	uint32_t size = 0, off = 0;
+
+	(void)state;
+	assert_true(sw_pg_decode_errcode(err, sizeof(err), 0x4a8cbe, &depth, &edata, &size, &off));
+	assert_int_equal(depth, 0x99af88);
+	assert_int_equal(edata, 0x9b7cc0);
+	assert_int_equal(size, 184);
+	assert_int_equal(off, 48);
+	/* The jump target cut off: refused. */
+	assert_false(sw_pg_decode_errcode(err, 60, 0x4a8cbe, &depth, &edata, &size, &off));
+}
+
+/* makeParamList: PostgreSQL 12 (GCC 7.5: n * 16 + 56) and 15 (Debian, GCC 12: (n + 4) * 16). */
+static void test_decode_make_param_list(void **state)
+{
+	static const unsigned char pg12[] = { 0x48, 0x63, 0xff, 0x53, 0x48, 0x89, 0xfb, 0x48, 0xc1, 0xe7, 0x04, 0x48,
+					      0x83, 0xc7, 0x38, 0xe8, 0x7e, 0x9e, 0x1a, 0x00, 0x48, 0xc7, 0x00, 0x00,
+					      0x00, 0x00, 0x00, 0x89, 0x58, 0x30, 0x5b, 0xc3 };
+	static const unsigned char pg15[] = { 0x48, 0x63, 0xff, 0x48, 0x89, 0xe5, 0x53, 0x48, 0x89, 0xfb, 0x48, 0x83,
+					      0xc7, 0x04, 0x48, 0xc1, 0xe7, 0x04, 0x48, 0x83, 0xec, 0x08, 0xe8, 0x00,
+					      0x00, 0x00, 0x00, 0x89, 0x58, 0x38, 0xc9, 0xc3 };
+	uint32_t num = 0, arr = 0, size = 0;
+	unsigned char bad[sizeof(pg15)];
+
+	(void)state;
+	assert_true(sw_pg_decode_make_param_list(pg12, sizeof(pg12), &num, &arr, &size));
+	assert_int_equal(num, 48);
+	assert_int_equal(arr, 56);
+	assert_int_equal(size, 16);
+	assert_true(sw_pg_decode_make_param_list(pg15, sizeof(pg15), &num, &arr, &size));
+	assert_int_equal(num, 56);
+	assert_int_equal(arr, 64);
+	/* numParams not kept in %rbx: nothing to check it against, refused. */
+	memcpy(bad, pg15, sizeof(bad));
+	bad[9] = 0xfd;   /* mov %rdi,%rbp */
+	assert_false(sw_pg_decode_make_param_list(bad, sizeof(bad), &num, &arr, &size));
+}
+
 static void test_find_version(void **state)
 {
 	const char a[] = "xx\0PostgreSQL 9.6 or later required\0"
@@ -121,10 +170,111 @@ static void test_real_binary(void **state)
 	assert_true(L.bpf.end_command && L.bpf.emit_error_report && L.bpf.ready_for_query);
 	assert_true(L.bpf.tag_behavior && L.bpf.errordata && L.bpf.errordata_depth);
 	assert_int_equal(L.bpf.edata_message, 56);
+	assert_int_equal(L.bpf.elevel_error, 21);
 	/* A stop right after each probe's first instruction is found; far inside is not. */
 	assert_int_equal(sw_pg_probe_at(&L, 0x1000, 0x1000 + L.bpf.fn[SW_FN_FASTPATH] + 4), SW_EV_FASTPATH);
 	assert_int_equal(sw_pg_probe_at(&L, 0x1000, 0x1000 + L.bpf.fn[SW_FN_BIND]), SW_EV_BIND);
 	assert_int_equal(sw_pg_probe_at(&L, 0x1000, 0x1000 + L.bpf.fn[SW_FN_PARSE] + 200), 0);
+}
+
+/*
+ * The version matrix's builds (scripts/fetch-postgres.sh; GCC 7.5, one executable
+ * load holding .rodata): each major's facts derived from its own code and checked
+ * against the per-major tables. Skipped, with a message, where the cache is absent
+ * (the integration matrix fetches it and never skips).
+ */
+#define PG_CACHE "/var/cache/sqlward-test/postgres"
+static void test_matrix_binaries(void **state)
+{
+	static const struct {
+		int major;
+		uint32_t psrc_query_string, params_num, params_array, utility_stmt, pu_context_arg, cmd_utility,
+			 setting_action_arg, end_command_text;
+	} want[] = {
+		{ 12, 16, 48, 56, 112, 3, 5, 5, 1 }, { 13, 16, 56, 64, 120, 3, 5, 5, 0 },
+		{ 14, 16, 56, 64, 112, 4, 5, 5, 0 }, { 15, 16, 56, 64, 112, 4, 6, 6, 0 },
+		{ 16, 16, 56, 64, 120, 4, 6, 6, 0 }, { 17, 16, 56, 64, 120, 4, 6, 6, 0 },
+		{ 18, 24, 56, 64, 144, 4, 6, 6, 0 },
+	};
+	int tested = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		static struct sw_pg_layout L;
+		char path[128], err[512];
+		snprintf(path, sizeof(path), PG_CACHE "/%d/bin/postgres", want[i].major);
+		if (access(path, R_OK) != 0)
+			continue;
+		tested++;
+		if (sw_pg_layout_load(path, &L, err, sizeof(err)) != 0)
+			fail_msg("PostgreSQL %d: %s", want[i].major, err);
+		assert_int_equal(L.major, want[i].major);
+		for (int f = 0; f < SW_FN__COUNT; f++)
+			if (!L.bpf.fn[f])
+				fail_msg("PostgreSQL %d: %s is off: %s %s", want[i].major, sw_pg_layout_fn_name(f),
+					 L.exec_problem, L.function_problem);
+		assert_string_equal(L.outcome_problem, "");
+		assert_true(L.bpf.current_user_id && L.bpf.authenticated_user_id && L.database_encoding &&
+			    L.session_user_id);
+		assert_true(L.bpf.errordata && L.bpf.errordata_depth && L.bpf.end_command);
+		assert_int_equal(L.bpf.tag_behavior != 0, want[i].major >= 13);
+		assert_int_equal(L.bpf.psrc_query_string, want[i].psrc_query_string);
+		assert_int_equal(L.params_num_off, want[i].params_num);
+		assert_int_equal(L.params_array_off, want[i].params_array);
+		assert_int_equal(L.bpf.ps_utility_stmt, want[i].utility_stmt);
+		assert_int_equal(L.bpf.pu_context_arg, want[i].pu_context_arg);
+		assert_int_equal(L.bpf.cmd_utility, want[i].cmd_utility);
+		assert_int_equal(L.bpf.setting_action_arg, want[i].setting_action_arg);
+		assert_int_equal(L.bpf.end_command_text, want[i].end_command_text);
+		assert_int_equal(L.idle_session_timeout != 0, want[i].major >= 14);
+		assert_int_equal(L.bpf.elevel_error, want[i].major >= 14 ? 21 : 20);
+		assert_string_equal(sw_pg_layout_probe_name(&L, SW_FN_SETTING),
+				    want[i].major >= 15 ? "set_config_option_ext" : "set_config_option");
+	}
+	if (!tested)
+		print_message("[  SKIPPED ] no PostgreSQL builds in " PG_CACHE " (run scripts/fetch-postgres.sh)\n");
+}
+
+/* A major outside the verified tables is refused with what to do. */
+static void test_refuses_unknown_major(void **state)
+{
+	char tmpl[] = "/tmp/sqlward-layout-XXXXXX", err[512];
+	static const char text[] = "PostgreSQL 11.22 on x86_64-pc-linux-gnu, compiled by gcc 7.5, 64-bit";
+	static struct sw_pg_layout L;
+	int fd;
+
+	(void)state;
+	if (access(PG15, R_OK) != 0) {
+		skip();
+		return;
+	}
+	/* A real binary with its version string rewritten to 11. */
+	fd = mkstemp(tmpl);
+	assert_true(fd >= 0);
+	{
+		int in = open(PG15, O_RDONLY);
+		struct stat st;
+		unsigned char *buf;
+		assert_true(in >= 0 && fstat(in, &st) == 0);
+		buf = malloc((size_t)st.st_size);
+		assert_non_null(buf);
+		assert_int_equal(read(in, buf, (size_t)st.st_size), st.st_size);
+		for (off_t i = 0; i + (off_t)sizeof(text) < st.st_size; i++)
+			if (i + 200 < st.st_size && memcmp(buf + i, "PostgreSQL 15.", 14) == 0 &&
+			    memmem(buf + i, 120, ", compiled by", 13)) {
+				size_t n = strlen((char *)buf + i);
+				memset(buf + i, ' ', n);
+				memcpy(buf + i, text, n < sizeof(text) - 1 ? n : sizeof(text) - 1);
+			}
+		assert_int_equal(write(fd, buf, (size_t)st.st_size), st.st_size);
+		free(buf);
+		close(in);
+	}
+	close(fd);
+	assert_int_equal(sw_pg_layout_load(tmpl, &L, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "PostgreSQL 11.22"));
+	assert_non_null(strstr(err, "12 to 18 only"));
+	unlink(tmpl);
 }
 
 /* A copy of the server whose GetUserId is not the plain load: refused, with the reason. */
@@ -225,9 +375,13 @@ int main(void)
 		cmocka_unit_test(test_decode_load32),
 		cmocka_unit_test(test_decode_ptr_field8),
 		cmocka_unit_test(test_decode_outcome_accessors),
+		cmocka_unit_test(test_decode_errcode_gcc7),
+		cmocka_unit_test(test_decode_make_param_list),
 		cmocka_unit_test(test_find_version),
 		cmocka_unit_test(test_real_binary),
 		cmocka_unit_test(test_refuses_unverifiable_binary),
+		cmocka_unit_test(test_matrix_binaries),
+		cmocka_unit_test(test_refuses_unknown_major),
 		cmocka_unit_test(test_lexing_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

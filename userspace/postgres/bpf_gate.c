@@ -564,7 +564,7 @@ int sw_gate_attach_checkpoints(struct sw_gate *g, int idx, const struct sw_pg_la
 	};
 
 	for (int f = 0; f < SW_FN__COUNT; f++)
-		if (progs[f] && attach(g, progs[f], L->path, sw_pg_layout_fn_name(f), (uint64_t)idx, err, errlen) < 0)
+		if (progs[f] && attach(g, progs[f], L->path, sw_pg_layout_probe_name(L, f), (uint64_t)idx, err, errlen) < 0)
 			return -1;
 	/* Completion (rows, outcome, runtime budget) of every client statement; only where the binary
 	 * has all three functions: a statement whose end is never seen must not look as if it runs on. */
@@ -614,12 +614,12 @@ static struct bpf_map *map_for_pin(struct sw_gate *g, int i)
 
 static bool is_gate_pin(const char *name)
 {
+	/* nested-DAEMON-BACKEND-*: the per-backend execution checkpoints (pinned like the gate's links). */
 	return strncmp(name, "link-", 5) == 0 || strncmp(name, "ring-", 5) == 0 || strncmp(name, "bss-", 4) == 0 ||
-	       strncmp(name, "mariadb-", 8) == 0;
+	       strncmp(name, "mariadb-", 8) == 0 || strncmp(name, "nested-", 7) == 0;
 }
 
-/* Is pid a running sqlward daemon (not this one)? */
-static bool live_daemon(int pid)
+bool sw_gate_pin_owner_alive(int pid)
 {
 	char path[64], comm[32] = "";
 	FILE *f;
@@ -651,7 +651,7 @@ static bool stale_pin(const struct sw_gate *g, const char *name, const char *pre
 	pid = atoi(name + n + 1);
 	if (pid == (int)getpid())
 		return g->n_pinned == 0;
-	return !live_daemon(pid);
+	return !sw_gate_pin_owner_alive(pid);
 }
 
 int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
@@ -671,7 +671,7 @@ int sw_gate_pin(struct sw_gate *g, char *err, size_t errlen)
 	while (d && (de = readdir(d))) {
 		/* A dead daemon's execution checkpoints (ours are attached already, under our pid). */
 		if (first && strncmp(de->d_name, "nested-", 7) == 0 && atoi(de->d_name + 7) != (int)getpid() &&
-		    !live_daemon(atoi(de->d_name + 7))) {
+		    !sw_gate_pin_owner_alive(atoi(de->d_name + 7))) {
 			if (!old)
 				old = sw_xcalloc(OLD_MAX, sizeof(*old));
 			if (n_old < OLD_MAX)

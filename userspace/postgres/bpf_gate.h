@@ -124,6 +124,8 @@ int sw_gate_attach_nested(struct sw_gate *g, int idx, int pid, const struct sw_p
 			  struct sw_nested_links *out, char *err, size_t errlen);
 /* The backend ended: detach and unpin. */
 void sw_gate_detach_nested(struct sw_nested_links *links);
+/* Is pid (the daemon pid in a pin's name) a running sqlward daemon other than this process? */
+bool sw_gate_pin_owner_alive(int pid);
 /* Let go of the links but leave pinned ones attached (the daemon stops). */
 void sw_gate_close_nested(struct sw_nested_links *links);
 /* The watched built-ins (pg_builtin_watch.h) for the kernel: their OIDs and what a call is judged as. */

@@ -26,6 +26,8 @@
 #include "client_owner.h"
 #include "live_context.h"
 #include "pg_backend.h"
+#include "pg_builtin_watch.h"
+#include "pg_catalog_data.h"
 #include "pg_completion.h"
 #include "pg_fastpath.h"
 #include "pg_functions.h"
@@ -33,6 +35,7 @@
 #include "pg_params.h"
 #include "pg_replication.h"
 #include "pg_settings.h"
+#include "pg_version_syntax.h"
 #include "shape.h"
 #include "statement_json.h"
 #include "util.h"
@@ -272,9 +275,13 @@ static bool read_timeouts(struct sw_daemon *d, int pid, struct sw_setting_ctx *c
 	at[1] = sw_pg_layout_addr(L, pid, L->lock_timeout);
 	at[2] = sw_pg_layout_addr(L, pid, L->idle_in_xact_timeout);
 	at[3] = sw_pg_layout_addr(L, pid, L->idle_session_timeout);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 4; i++) {
+		v[i] = 0;
+		if (i == 3 && !L->idle_session_timeout)
+			continue;   /* PostgreSQL 12 and 13 have no idle_session_timeout */
 		if (!sw_proc_read(pid, at[i], &v[i], sizeof(v[i])))
 			return false;
+	}
 	c->timeouts_known = true;
 	c->statement_timeout_ms = v[0];
 	c->lock_timeout_ms = v[1];
@@ -522,22 +529,41 @@ static void analyze_nested(struct sw_daemon *d, struct sw_pending *p)
 	}
 }
 
+/* The backend's PostgreSQL major (its binary's layout), 0 when unknown. */
+static int backend_major(struct sw_daemon *d, int pid)
+{
+	const struct sw_pg_layout *L = sw_daemon_layout_of(d, pid);
+
+	return L ? L->major : 0;
+}
+
 static void analyze(struct sw_daemon *d, struct sw_pending *p)
 {
+	/* Catalog facts (function OIDs, volatility, casts) of the backend's major. */
+	int major = backend_major(d, p->pid), was = sw_pg_catalog_set_major(major);
+
 	switch (p->type) {
 	case SW_EV_EXECUTE:
 	case SW_EV_UTILITY:
 		analyze_nested(d, p);
 		break;
-	case SW_EV_FUNCTION:
-		/* A watched built-in reached without a statement naming it: judged as its call. */
+	case SW_EV_FUNCTION: {
+		/* A watched built-in reached without a statement naming it: judged as its call,
+		 * named as the function that OID is on this backend's major. */
+		char call[128];
+		if (sw_pg_builtin_statement_for_major(p->arg0, major, call, sizeof(call))) {
+			free(p->text);
+			p->text = sw_xstrdup(call);
+			p->len = strlen(call);
+		}
 		analyze_sql(d, p);
 		for (size_t i = 0; i < p->a.n_stmts; i++)
 			sw_strv_push(&p->a.stmts[i].reasons, "the server calls this built-in on the client's behalf "
 				     "(through a view, a column default, a PL/pgSQL expression, an operator, ...)");
 		break;
+	}
 	case SW_EV_FASTPATH:
-		sw_pg_fastpath_analyze((const unsigned char *)p->text, p->len, &p->a);
+		sw_pg_fastpath_analyze((const unsigned char *)p->text, p->len, major, &p->a);
 		/* What is judged, shown and hashed is the call as SQL, not the message's bytes. */
 		if (p->a.n_stmts && p->a.stmts[0].text) {
 			free(p->text);
@@ -555,6 +581,8 @@ static void analyze(struct sw_daemon *d, struct sw_pending *p)
 		analyze_sql(d, p);
 		break;
 	}
+	sw_pg_catalog_set_major(was);
+	sw_pg_note_server_syntax(&p->a, major);
 }
 
 /* ---- deciding ---------------------------------------------------------------- */
@@ -841,10 +869,16 @@ static void attach_parameters(struct sw_daemon *d, struct sw_pending *p)
 	char err[256];
 	json_t *arr;
 
-	if (!L || L->major != 15) {
+	struct sw_pg_params_layout pl = sw_pg15_params_layout;
+
+	if (L) {   /* this major's ParamListInfoData, checked against makeParamList's code at attach */
+		pl.num_params_off = L->params_num_off;
+		pl.params_off = L->params_array_off;
+		pl.extern_size = L->param_size;
+	}
+	if (!L || !L->params_array_off) {
 		arr = json_string("(parameters not read: the server binary's layout is unknown)");
-	} else if (sw_pg_params_read(read_backend, &p->pid, p->arg1, &sw_pg15_params_layout, &params, &n, err,
-				     sizeof(err)) == 0) {
+	} else if (sw_pg_params_read(read_backend, &p->pid, p->arg1, &pl, &params, &n, err, sizeof(err)) == 0) {
 		arr = sw_pg_params_json(params, n);
 		sw_pg_params_free(params, n);
 	} else {
@@ -1469,6 +1503,7 @@ void sw_gate_worker_done(struct sw_daemon *d)
 
 	while (d->worker && (p = sw_aworker_take(d->worker, &a))) {
 		p->a = a;
+		sw_pg_note_server_syntax(&p->a, backend_major(d, p->pid));
 		conclude(d, p);
 	}
 }

@@ -19,8 +19,16 @@ const struct sw_watched_builtin *sw_pg_watched_builtins(size_t *n)
 			if (strcmp(p->schema, "pg_catalog") != 0 || strcmp(p->name, "set_config") == 0)
 				continue;   /* set_config with constants is SET, judged where settings are applied */
 			f = sw_pg_func_lookup("pg_catalog", p->name);
-			if (f && (f->flags & (PGF_DENY | PGF_SENSITIVE)))
-				list[n_list++] = (struct sw_watched_builtin){ p->oid, p->name };
+			if (!f || !(f->flags & (PGF_DENY | PGF_SENSITIVE)))
+				continue;
+			/* Rows of every major (pg_proc_oids.h): the union of their OIDs is watched, once
+			 * each, named as in the grammar's major when it watches that OID too. */
+			if (n_list && list[n_list - 1].oid == p->oid) {
+				if (p->majors & SW_PG_MAJOR_BIT(SW_PG_GRAMMAR_MAJOR))
+					list[n_list - 1].name = p->name;
+				continue;
+			}
+			list[n_list++] = (struct sw_watched_builtin){ p->oid, p->name };
 		}
 		built = 1;
 	}
@@ -34,4 +42,17 @@ void sw_pg_builtin_statement(size_t k, char *out, size_t len)
 	const struct sw_watched_builtin *b = sw_pg_watched_builtins(&n);
 
 	snprintf(out, len, "SELECT pg_catalog.%s()", k < n ? b[k].name : "unknown");
+}
+
+bool sw_pg_builtin_statement_for_major(size_t k, int major, char *out, size_t len)
+{
+	size_t n;
+	const struct sw_watched_builtin *b = sw_pg_watched_builtins(&n);
+	const struct sw_pg_proc *p = k < n ? sw_pg_proc_by_oid(b[k].oid, major) : NULL;
+
+	/* No function with that OID on this major: keep the watched name (fail closed). */
+	if (!p || strcmp(p->name, b[k].name) == 0)
+		return false;
+	snprintf(out, len, "SELECT %s.%s()", p->schema, p->name);
+	return true;
 }

@@ -413,9 +413,13 @@ int sw_pg_engine_gate_open(struct sw_daemon *d, struct sw_engine_gate *out, char
 	/* What each server binary's probes read, derived and checked before anything attaches. */
 	d->layouts = sw_xcalloc(SW_BINS_MAX, sizeof(*d->layouts));
 	sw_pg_refuse_layouts(d->layouts, &d->n_layouts);
-	for (int i = 0; i < o->n_pg_bins; i++, d->n_layouts++)
+	for (int i = 0; i < o->n_pg_bins; i++, d->n_layouts++) {
+		char facts[1024];
 		if (sw_pg_layout_load(o->pg_bins[i], &d->layouts[i], err, errlen) < 0)
 			goto fail;
+		sw_pg_layout_describe(&d->layouts[i], facts, sizeof(facts));
+		fprintf(stderr, "sqlward: %s\n", facts);
+	}
 	if (sw_binaries_find_running(d, err, errlen) < 0)
 		goto fail;
 	d->worker = sw_aworker_start();

@@ -21,6 +21,7 @@ struct sw_pg_exec_layout {
 	uint32_t ps_command_type, ps_can_set_tag, ps_utility_stmt, ps_stmt_location, ps_stmt_len;
 	uint32_t pu_context_arg;                      /* ProcessUtility's context argument (1-based) */
 	uint32_t portal_source_text;                  /* offsetof(PortalData, sourceText) */
+	uint32_t cmd_utility;                         /* CmdType CMD_UTILITY (5 before 15, which added CMD_MERGE) */
 };
 
 /* Read len bytes at ELF vaddr (the constant pg_plan_queries loads). */

@@ -269,7 +269,7 @@ static void undecodable(const unsigned char *body, size_t len, const char *why, 
 	free(msg);
 }
 
-void sw_pg_fastpath_analyze(const unsigned char *body, size_t len, struct sw_analysis *out)
+void sw_pg_fastpath_analyze(const unsigned char *body, size_t len, int major, struct sw_analysis *out)
 {
 	struct sw_fastpath_call *call = sw_xmalloc(sizeof(*call));
 	const struct sw_pg_proc *proc;
@@ -282,7 +282,7 @@ void sw_pg_fastpath_analyze(const unsigned char *body, size_t len, struct sw_ana
 		free(call);
 		return;
 	}
-	proc = sw_pg_proc_by_oid(call->fn_oid);
+	proc = sw_pg_proc_by_oid(call->fn_oid, major);   /* OIDs differ between majors */
 	sql = synthetic_sql(proc, call->fn_oid, call->nargs);
 	sw_pg_analyze(sql, out);
 	free(sql);
@@ -307,9 +307,19 @@ void sw_pg_fastpath_analyze(const unsigned char *body, size_t len, struct sw_ana
 	if (proc)
 		r = sw_xasprintf("fastpath function call (protocol message F, libpq PQfn): OID %" PRIu32 " = %s.%s",
 				 call->fn_oid, proc->schema, proc->name);
+	else if (!sw_pg_catalog_has_major(major))
+		r = sw_xasprintf("fastpath function call (protocol message F, libpq PQfn): OID %" PRIu32 " cannot be "
+				 "named: sqlward has no function table for PostgreSQL major %d (supported: %d to %d); "
+				 "judged as an unknown function", call->fn_oid, major, SW_PG_MAJOR_MIN, SW_PG_MAJOR_MAX);
+	else if (call->fn_oid >= SW_PG_FIRST_UNPINNED_OID && call->fn_oid < 16384)
+		r = sw_xasprintf("fastpath function call (protocol message F, libpq PQfn): OID %" PRIu32 " was "
+				 "numbered when the cluster was initialized (information_schema helpers, snowball, "
+				 "PL/pgSQL handlers: the numbers differ between clusters), so sqlward cannot name it; "
+				 "judged as an unknown function", call->fn_oid);
 	else
 		r = sw_xasprintf("fastpath function call (protocol message F, libpq PQfn): OID %" PRIu32 " is not a "
-				 "built-in function (a user or extension function, or no function at all)", call->fn_oid);
+				 "built-in function of PostgreSQL %d (a user or extension function, or no function at all)",
+				 call->fn_oid, major);
 	sw_strv_push(&front, r);
 	free(r);
 	if (proc && proc->nargs != call->nargs) {

@@ -43,13 +43,15 @@ bool sw_pg_fastpath_decode(const unsigned char *body, size_t len, struct sw_fast
 			   char *err, size_t errlen);
 
 /*
- * The statement for one fastpath call: the synthetic SQL text
+ * The statement for one fastpath call to a server of PostgreSQL major
+ * `major` (function OIDs differ between majors): the synthetic SQL text
  * (SELECT pg_catalog.lo_open($1, $2); for an OID that is not a built-in
- * function, SELECT "fastpath function OID 16391"($1), an unknown function)
+ * function of that major, or a major without a function table,
+ * SELECT "fastpath function OID 16391"($1), an unknown function)
  * analysed by sw_pg_analyze(), with trait fastpath, command "FUNCTION CALL",
  * and reasons naming the OID and every argument's value. A body that does
  * not decode gives class unknown and parse_ok false (fail closed). Never fails.
  */
-void sw_pg_fastpath_analyze(const unsigned char *body, size_t len, struct sw_analysis *out);
+void sw_pg_fastpath_analyze(const unsigned char *body, size_t len, int major, struct sw_analysis *out);
 
 #endif

@@ -31,6 +31,13 @@ const char *sw_pg_layout_fn_name(int fn)
 	return fn >= 0 && fn < SW_FN__COUNT ? fn_names[fn] : "?";
 }
 
+const char *sw_pg_layout_probe_name(const struct sw_pg_layout *L, int fn)
+{
+	if (fn == SW_FN_SETTING && L->bpf.setting_action_arg == 5)
+		return "set_config_option";   /* 12-14: no set_config_option_ext */
+	return sw_pg_layout_fn_name(fn);
+}
+
 /* The exported names read here, and where their values go. */
 enum sym {
 	S_FN0,                              /* S_FN0 + enum sw_fn */
@@ -41,7 +48,7 @@ enum sym {
 	S_DEBUG_QUERY_STRING, S_CREATE_QUERY_DESC, S_PLAN_QUERIES, S_PORTAL_DEFINE,
 	S_FMGR_INFO, S_FMGR_INFO_CXT, S_PROCESS_INTERRUPTS, S_INTERRUPT_PENDING, S_QUERY_CANCEL_PENDING,
 	S_INTERRUPT_HOLDOFF, S_CANCEL_HOLDOFF, S_CRIT_SECTION,
-	S_APPLICATION_NAME,
+	S_APPLICATION_NAME, S_SET_CONFIG_OPTION, S_MAKE_PARAM_LIST,
 	S__COUNT
 };
 static const char *const sym_names[S__COUNT - S_SCS] = {
@@ -52,7 +59,22 @@ static const char *const sym_names[S__COUNT - S_SCS] = {
 	"GetCommandTagName", "geterrcode", "debug_query_string", "CreateQueryDesc", "pg_plan_queries",
 	"PortalDefineQuery", "fmgr_info", "fmgr_info_cxt", "ProcessInterrupts", "InterruptPending", "QueryCancelPending",
 	"InterruptHoldoffCount", "QueryCancelHoldoffCount", "CritSectionCount",
-	"application_name",
+	"application_name", "set_config_option", "makeParamList",
+};
+
+/*
+ * Statics that builds keeping their full symbol table (.symtab: the npm builds of
+ * the version matrix; Debian strips it) name: what sqlward decodes from the code
+ * must be exactly these, or the binary is refused (or the checkpoint turned off).
+ */
+enum local_sym { L_CURRENT_USER_ID, L_AUTH_USER_ID, L_SESSION_USER_ID, L_ERRORDATA, L_ERRORDATA_DEPTH,
+		 L_FMGR_SECURITY, L__COUNT };
+static const char *const local_names[L__COUNT] = {
+	"CurrentUserId", "AuthenticatedUserId", "SessionUserId", "errordata", "errordata_stack_depth",
+	"fmgr_info_cxt_security",
+};
+struct local_syms {
+	uint64_t val[L__COUNT], size[L__COUNT];
 };
 
 /* Needed by the execution checkpoint only: without them it is not attached, the rest is. */
@@ -69,6 +91,21 @@ static bool record_only(int k)
 	return k == S_APPLICATION_NAME;
 }
 
+/*
+ * Settings are probed at set_config_option_ext (15+). 12-14 have no _ext:
+ * their set_config_option is the same function without the srole argument,
+ * so action and changeVal are one argument earlier (sw_bin_layout.setting_action_arg).
+ */
+static void settings_function(int major, uint64_t vals[S__COUNT], uint64_t sizes[S__COUNT], struct sw_pg_layout *out)
+{
+	out->bpf.setting_action_arg = 6;
+	if (major >= 15)
+		return;
+	vals[S_FN0 + SW_FN_SETTING] = vals[S_SET_CONFIG_OPTION];
+	sizes[S_FN0 + SW_FN_SETTING] = sizes[S_SET_CONFIG_OPTION];
+	out->bpf.setting_action_arg = 5;
+}
+
 static const char *sym_name(int i)
 {
 	return i < S_SCS ? fn_names[i - S_FN0] : sym_names[i - S_SCS];
@@ -81,16 +118,27 @@ struct major_layout {
 	int major;
 	uint32_t psrc_query_string;
 	uint32_t params_num_off, params_array_off;
+	uint32_t elevel_error;   /* utils/elog.h ERROR */
 };
 /*
- * Checked against PostgreSQL 15.18's headers (utils/plancache.h,
- * nodes/params.h). Another major is added here only once checked against its
- * own headers. The probe also checks the plan source's magic at run time and
- * fails closed when it does not match.
+ * Checked against each major's headers (utils/plancache.h, nodes/params.h)
+ * and against the code of the binaries of the version matrix
+ * (CreateCachedPlan's stores, makeParamList's size and stores). The probe
+ * also checks the plan source's magic at run time and fails closed when it
+ * does not match.
  */
 static const struct major_layout majors[] = {
-	/* ParamListInfoData: 6 hook/arg pointers, paramValuesStr, numParams, params[] (Datum-aligned). */
-	{ 15, 16, 56, 64 },
+	/* ParamListInfoData 12: 6 hook/arg pointers, numParams, params[] (Datum-aligned). */
+	{ 12, 16, 48, 56, 20 },
+	/* 13+: paramValuesStr follows the 6 pointers. */
+	{ 13, 16, 56, 64, 20 },
+	/* 14+: WARNING_CLIENT_ONLY (20) moved ERROR to 21. */
+	{ 14, 16, 56, 64, 21 },
+	{ 15, 16, 56, 64, 21 },
+	{ 16, 16, 56, 64, 21 },
+	{ 17, 16, 56, 64, 21 },
+	/* 18: CachedPlanSource gained analyzed_parse_tree before query_string. */
+	{ 18, 24, 56, 64, 21 },
 };
 
 bool sw_pg_decode_load32(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *global)
@@ -149,7 +197,8 @@ bool sw_pg_decode_errcode(const unsigned char *code, size_t n, uint64_t vaddr, u
 			  uint32_t *size, uint32_t *code_off)
 {
 	/* movslq D(%rip),%rax; test %eax,%eax; js ...; imul $S,%rax,%rax; lea E(%rip),%rdx;
-	 * mov off(%rdx,%rax,1),%eax; ret */
+	 * mov off(%rdx,%rax,1),%eax; ret  (GCC 12). GCC 7 puts the error path inline and
+	 * jumps over it: "jns L" with the same imul/lea/mov/ret at L. */
 	size_t i = skip_endbr(code, n);
 	int32_t disp, sz;
 
@@ -161,12 +210,21 @@ bool sw_pg_decode_errcode(const unsigned char *code, size_t n, uint64_t vaddr, u
 	if (n < i + 2 || code[i] != 0x85 || code[i + 1] != 0xc0)
 		return false;
 	i += 2;
-	if (n >= i + 2 && code[i] == 0x78)
+	if (n >= i + 2 && code[i] == 0x78) {
 		i += 2;
-	else if (n >= i + 6 && code[i] == 0x0f && code[i + 1] == 0x88)
+	} else if (n >= i + 6 && code[i] == 0x0f && code[i + 1] == 0x88) {
 		i += 6;
-	else
+	} else if (n >= i + 2 && code[i] == 0x79 && (int8_t)code[i + 1] > 0) {
+		i += 2 + (size_t)(int8_t)code[i + 1];   /* jns over the inline error path */
+	} else if (n >= i + 6 && code[i] == 0x0f && code[i + 1] == 0x89) {
+		int32_t rel;
+		memcpy(&rel, code + i + 2, 4);
+		if (rel <= 0 || (size_t)rel > n)
+			return false;
+		i += 6 + (size_t)rel;
+	} else {
 		return false;
+	}
 	if (n < i + 7 || code[i] != 0x48 || code[i + 1] != 0x69 || code[i + 2] != 0xc0)
 		return false;
 	memcpy(&sz, code + i + 3, 4);
@@ -233,14 +291,16 @@ static bool read_code(const struct elf_view *v, uint64_t vaddr, unsigned char *b
 	return off >= 0 && pread(v->fd, buf, n, off) == (ssize_t)n;
 }
 
-static void read_symbols(struct elf_view *v, uint64_t vals[S__COUNT], uint64_t sizes[S__COUNT])
+static void read_symbols(struct elf_view *v, uint64_t vals[S__COUNT], uint64_t sizes[S__COUNT],
+			 struct local_syms *loc)
 {
 	Elf_Scn *scn = NULL;
 
+	memset(loc, 0, sizeof(*loc));
 	while ((scn = elf_nextscn(v->e, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *data;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB) || !sh.sh_entsize)
 			continue;
 		data = elf_getdata(scn, NULL);
 		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
@@ -249,7 +309,18 @@ static void read_symbols(struct elf_view *v, uint64_t vals[S__COUNT], uint64_t s
 			if (!gelf_getsym(data, (int)i, &sym) || !sym.st_value)
 				continue;
 			name = elf_strptr(v->e, sh.sh_link, sym.st_name);
-			for (int k = 0; name && k < S__COUNT; k++)
+			if (!name)
+				continue;
+			if (sh.sh_type == SHT_SYMTAB) {
+				/* A name that occurs once (a static of that name in two files would be ambiguous). */
+				for (int k = 0; k < L__COUNT; k++)
+					if (strcmp(name, local_names[k]) == 0) {
+						loc->val[k] = loc->val[k] ? UINT64_MAX : sym.st_value;
+						loc->size[k] = sym.st_size;
+					}
+				continue;
+			}
+			for (int k = 0; k < S__COUNT; k++)
 				if (!vals[k] && strcmp(name, sym_name(k)) == 0) {
 					vals[k] = sym.st_value;
 					sizes[k] = sym.st_size;
@@ -258,14 +329,54 @@ static void read_symbols(struct elf_view *v, uint64_t vals[S__COUNT], uint64_t s
 	}
 }
 
-/* The version string lives in a read-only data segment: scan the non-executable loads. */
+/* Does the full symbol table (when the binary has one) name the decoded address? */
+static bool symtab_agrees(const struct local_syms *loc, int k, uint64_t decoded)
+{
+	return !loc->val[k] || loc->val[k] == decoded;
+}
+
+bool sw_pg_decode_make_param_list(const unsigned char *code, size_t n, uint32_t *num_off, uint32_t *array_off,
+				  uint32_t *elem_size)
+{
+	/* palloc(offsetof(ParamListInfoData, params) + numParams * sizeof(ParamExternData)) as
+	 * "add $k,%rdi; shl $4,%rdi" ((n + k) * 16) or "shl $4,%rdi; add $k,%rdi" (n * 16 + k); numParams
+	 * kept in %rbx ("mov %rdi,%rbx") and stored as "mov %ebx,disp8(%rax)" after the call. */
+	static const unsigned char shl4[] = { 0x48, 0xc1, 0xe7, 0x04 }, keep[] = { 0x48, 0x89, 0xfb };
+	bool kept = false;
+	size_t i;
+
+	for (i = 0; i + 4 <= n && memcmp(code + i, shl4, 4) != 0; i++)
+		kept |= i + 3 <= n && memcmp(code + i, keep, 3) == 0;
+	if (i + 4 > n || !kept)
+		return false;
+	if (i >= 4 && code[i - 4] == 0x48 && code[i - 3] == 0x83 && code[i - 2] == 0xc7 && (int8_t)code[i - 1] > 0)
+		*array_off = (uint32_t)code[i - 1] * 16;
+	else if (i + 8 <= n && code[i + 4] == 0x48 && code[i + 5] == 0x83 && code[i + 6] == 0xc7 &&
+		 (int8_t)code[i + 7] > 0)
+		*array_off = code[i + 7];
+	else
+		return false;
+	*elem_size = 16;
+	for (i += 4; i + 3 <= n; i++)
+		if (code[i] == 0x89 && code[i + 1] == 0x58 && (int8_t)code[i + 2] > 0) {   /* mov %ebx,d8(%rax) */
+			*num_off = code[i + 2];
+			return true;
+		}
+	return false;
+}
+
+/*
+ * The version string lives in read-only data: scan the non-executable loads
+ * first; older linkers (the GCC 7.5 / Ubuntu 18.04 builds of the npm packages)
+ * put .rodata in the one executable load, so that comes second.
+ */
 static bool find_version_in(const struct elf_view *v, char *version, size_t vlen, int *major)
 {
-	for (size_t i = 0; i < v->seg.n; i++) {
-		size_t n = v->seg.load[i].p_filesz;
+	for (size_t j = 0; j < 2 * v->seg.n; j++) {
+		size_t i = j % v->seg.n, n = v->seg.load[i].p_filesz;
 		unsigned char *buf;
 		bool ok;
-		if ((v->seg.load[i].p_flags & PF_X) || n == 0 || n > (256u << 20))
+		if (!!(v->seg.load[i].p_flags & PF_X) != (j >= v->seg.n) || n == 0 || n > (256u << 20))
 			continue;
 		buf = sw_xmalloc(n);
 		ok = pread(v->fd, buf, n, (off_t)v->seg.load[i].p_offset) == (ssize_t)n &&
@@ -359,6 +470,7 @@ static void exec_checkpoint(const struct elf_view *v, const uint64_t vals[S__COU
 	out->bpf.ps_stmt_len = x.ps_stmt_len;
 	out->bpf.pu_context_arg = k->pu_context_arg;
 	out->bpf.portal_source_text = x.portal_source_text;
+	out->bpf.cmd_utility = x.cmd_utility;
 }
 
 bool sw_pg_decode_fmgr_wrapper(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *target)
@@ -420,7 +532,8 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 	struct elf_view v = { .fd = -1 };
 	uint64_t vals[S__COUNT] = { 0 }, sizes[S__COUNT] = { 0 };
 	const struct major_layout *ml = NULL;
-	unsigned char code[48];
+	struct local_syms loc;
+	unsigned char code[128];   /* GCC 7's geterrcode jumps over ~70 bytes */
 	size_t nph;
 	int rc = -1;
 
@@ -456,13 +569,17 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 			ml = &majors[i];
 	if (!ml) {
 		snprintf(err, errlen, "%s is PostgreSQL %s; this sqlward knows the internal layouts of PostgreSQL "
-			 "15 only and will not guess at others (it would misread what a backend runs)",
+			 "12 to 18 only and will not guess at others (it would misread what a backend runs); "
+			 "run a supported major version",
 			 path, out->version);
 		goto out;
 	}
-	read_symbols(&v, vals, sizes);
+	read_symbols(&v, vals, sizes, &loc);
+	settings_function(out->major, vals, sizes, out);
 	for (int k = 0; k < S__COUNT; k++) {
-		if (vals[k] || exec_only(k) || record_only(k))
+		if (vals[k] || exec_only(k) || record_only(k) || k == S_SET_CONFIG_OPTION ||
+		    (k == S_IDLE_SESSION_TIMEOUT && out->major < 14) ||   /* idle_session_timeout came in 14 */
+		    (k == S_GET_COMMAND_TAG_NAME && out->major < 13))     /* CommandTag came in 13 */
 			continue;
 		snprintf(err, errlen, "%s (PostgreSQL %s) does not export %s, which sqlward needs to gate it; "
 			 "use a server build with its dynamic symbol table intact", path, out->version, sym_name(k));
@@ -485,6 +602,7 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 	out->bpf.explain_execute = vals[S_EXPLAIN_EXECUTE];
 	out->bpf.explain_execute_end = vals[S_EXPLAIN_EXECUTE] + sizes[S_EXPLAIN_EXECUTE];
 	out->bpf.psrc_query_string = ml->psrc_query_string;
+	out->bpf.elevel_error = ml->elevel_error;
 	out->bpf.psrc_magic = CACHEDPLANSOURCE_MAGIC;
 	out->statement_timeout = vals[S_STATEMENT_TIMEOUT];
 	out->lock_timeout = vals[S_LOCK_TIMEOUT];
@@ -498,6 +616,19 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 	out->param_value_off = 0;
 	out->param_isnull_off = 8;
 	out->param_ptype_off = 12;
+	/* Bound parameters are read with this layout: makeParamList's code must build exactly it. */
+	{
+		uint32_t num = 0, arr = 0, size = 0;
+		if (!read_code(&v, vals[S_MAKE_PARAM_LIST], code, 96) ||
+		    !sw_pg_decode_make_param_list(code, 96, &num, &arr, &size) || num != out->params_num_off ||
+		    arr != out->params_array_off || size != out->param_size) {
+			snprintf(err, errlen, "%s (PostgreSQL %s): makeParamList's code does not build the ParamListInfo "
+				 "sqlward verified for PostgreSQL %d (numParams at %u, params at %u, 16-byte entries), "
+				 "so bound parameters could be misread; report this binary", path, out->version,
+				 out->major, out->params_num_off, out->params_array_off);
+			goto out;
+		}
+	}
 	/* Statics reached only through an accessor: decode the accessor, or refuse. */
 	{
 		uint64_t cur = 0, auth = 0;
@@ -515,6 +646,14 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 				 out->version);
 			goto out;
 		}
+		if (!symtab_agrees(&loc, L_CURRENT_USER_ID, cur) || !symtab_agrees(&loc, L_AUTH_USER_ID, auth) ||
+		    !symtab_agrees(&loc, L_SESSION_USER_ID, out->session_user_id)) {
+			snprintf(err, errlen, "%s (PostgreSQL %s): GetUserId, GetAuthenticatedUserId or GetSessionUserId "
+				 "load another variable than the symbol table's CurrentUserId, AuthenticatedUserId, "
+				 "SessionUserId, so the session's role cannot be read with certainty; report this binary",
+				 path, out->version);
+			goto out;
+		}
 		out->bpf.current_user_id = cur;
 		out->bpf.authenticated_user_id = auth;
 	}
@@ -523,7 +662,9 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 	out->bpf.emit_error_report = vals[S_EMIT_ERROR_REPORT];
 	out->bpf.ready_for_query = vals[S_READY_FOR_QUERY];
 	uint64_t table = 0, depth = 0, edata = 0;
-	if (!read_code(&v, vals[S_GET_COMMAND_TAG_NAME], code, sizeof(code)) ||
+	if (out->major < 13)   /* EndCommand gets the tag as text ("SELECT 5"): rows from it, no tag name */
+		out->bpf.end_command_text = 1;
+	else if (!read_code(&v, vals[S_GET_COMMAND_TAG_NAME], code, sizeof(code)) ||
 	    !sw_pg_decode_tag_name(code, sizeof(code), vals[S_GET_COMMAND_TAG_NAME], &table,
 				   &out->bpf.tag_behavior_size))
 		snprintf(out->outcome_problem, sizeof(out->outcome_problem),
@@ -534,6 +675,12 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 				  &out->bpf.errordata_size, &out->bpf.edata_sqlerrcode)) {
 		snprintf(out->outcome_problem, sizeof(out->outcome_problem),
 			 "geterrcode is not the plain load sqlward checks for: errors of released statements are not seen");
+	} else if (!symtab_agrees(&loc, L_ERRORDATA, edata) || !symtab_agrees(&loc, L_ERRORDATA_DEPTH, depth) ||
+		   (loc.val[L_ERRORDATA] && loc.size[L_ERRORDATA] != 5ull * out->bpf.errordata_size)) {
+		/* ERRORDATA_STACK_SIZE is 5 in every supported major */
+		snprintf(out->outcome_problem, sizeof(out->outcome_problem),
+			 "geterrcode reads another array than the symbol table's errordata[5]: errors of released "
+			 "statements are not seen");
 	} else {
 		out->bpf.errordata_depth = depth;
 		out->bpf.errordata = edata;
@@ -542,12 +689,34 @@ int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, siz
 	}
 	exec_checkpoint(&v, vals, out);
 	function_checkpoint(&v, vals, out);
+	if (out->bpf.fn[SW_FN_FMGR_LOOKUP] && !symtab_agrees(&loc, L_FMGR_SECURITY, out->bpf.fn[SW_FN_FMGR_LOOKUP])) {
+		out->bpf.fn[SW_FN_FMGR_LOOKUP] = 0;
+		snprintf(out->function_problem, sizeof(out->function_problem), "fmgr_info's tail call goes elsewhere than "
+			 "the symbol table's fmgr_info_cxt_security, so where function calls are prepared is not certain");
+	}
 	rc = 0;
 out:
 	if (v.e)
 		elf_end(v.e);
 	close(v.fd);
 	return rc;
+}
+
+void sw_pg_layout_describe(const struct sw_pg_layout *L, char *buf, size_t n)
+{
+	snprintf(buf, n, "PostgreSQL %s at %s: checked at attach: ParamListInfo numParams %u params %u; "
+		 "CachedPlanSource.query_string %u; settings at %s (action is argument %u); EndCommand %s; "
+		 "ErrorData %u bytes, sqlerrcode at %u, ERROR is level %u; execution checkpoint %s%s (PlannedStmt tag %u, utilityStmt %u, "
+		 "CMD_UTILITY %u, ProcessUtility context argument %u, Portal.sourceText %u); function checkpoint %s%s; "
+		 "outcomes %s%s",
+		 L->version, L->path, L->params_num_off, L->params_array_off, L->bpf.psrc_query_string,
+		 sw_pg_layout_probe_name(L, SW_FN_SETTING), L->bpf.setting_action_arg,
+		 L->bpf.end_command_text ? "tag text (rows from it)" : "QueryCompletion", L->bpf.errordata_size,
+		 L->bpf.edata_sqlerrcode, L->bpf.elevel_error, L->bpf.fn[SW_FN_EXECUTOR_START] ? "live" : "off: ", L->exec_problem,
+		 L->bpf.ps_tag, L->bpf.ps_utility_stmt, L->bpf.cmd_utility, L->bpf.pu_context_arg,
+		 L->bpf.portal_source_text, L->bpf.fn[SW_FN_FMGR_LOOKUP] ? "live" : "off: ",
+		 L->bpf.fn[SW_FN_FMGR_LOOKUP] ? "" : L->function_problem[0] ? L->function_problem : L->exec_problem,
+		 L->outcome_problem[0] ? "partial: " : "complete", L->outcome_problem);
 }
 
 uint64_t sw_pg_layout_addr(const struct sw_pg_layout *L, pid_t pid, uint64_t vaddr)

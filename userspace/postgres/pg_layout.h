@@ -53,12 +53,17 @@ struct sw_pg_layout {
  */
 int sw_pg_layout_load(const char *path, struct sw_pg_layout *out, char *err, size_t errlen);
 
+/* One line naming the per-version facts checked at attach and which checkpoints are live (the log). */
+void sw_pg_layout_describe(const struct sw_pg_layout *L, char *buf, size_t n);
+
 /* The layout of the binary process pid runs (by file identity, so a replaced
  * binary's old processes still find theirs), or NULL. */
 const struct sw_pg_layout *sw_pg_layout_of_pid(const struct sw_pg_layout *layouts, int n, pid_t pid);
 
 /* Probed function names, indexed by enum sw_fn. */
 const char *sw_pg_layout_fn_name(int fn);
+/* The symbol probed for fn in this binary (12-14 name the settings function differently). */
+const char *sw_pg_layout_probe_name(const struct sw_pg_layout *L, int fn);
 
 /* The runtime address of vaddr in process pid (which runs the layout's binary); 0 if unknown. */
 uint64_t sw_pg_layout_addr(const struct sw_pg_layout *L, pid_t pid, uint64_t vaddr);
@@ -83,6 +88,9 @@ bool sw_pg_decode_errcode(const unsigned char *code, size_t n, uint64_t vaddr, u
 			  uint32_t *size, uint32_t *code_off);
 /* fmgr_info / fmgr_info_cxt: "[mov CurrentMemoryContext,%rdx;] xor %ecx,%ecx; jmp T": T. */
 bool sw_pg_decode_fmgr_wrapper(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *target);
+/* makeParamList: offsetof(ParamListInfoData, numParams), offsetof(.., params), sizeof(ParamExternData). */
+bool sw_pg_decode_make_param_list(const unsigned char *code, size_t n, uint32_t *num_off, uint32_t *array_off,
+				  uint32_t *elem_size);
 /* Find the server version in a PG_VERSION_STR ("PostgreSQL 15.18 ... on x86_64..."), e.g. "15.18" and 15. */
 bool sw_pg_find_version(const unsigned char *bytes, size_t n, char *version, size_t vlen, int *major);
 

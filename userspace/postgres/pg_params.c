@@ -1,7 +1,8 @@
 /*
  * Bound parameters of an extended-protocol execution (see pg_params.h):
- * read a PostgreSQL 15 ParamListInfo from a stopped backend through a
- * memory-read callback and render each value as its output function would.
+ * read a ParamListInfo (its layout per major: the server binary's, see
+ * pg_layout.c) from a stopped backend through a memory-read callback and
+ * render each value as its output function would.
  */
 #include <inttypes.h>
 #include <math.h>   /* classification macros only: sqlward does not link libm */
@@ -13,7 +14,8 @@
 #include "util.h"
 
 /*
- * src/include/nodes/params.h, x86-64: ParamListInfoData is seven pointers
+ * src/include/nodes/params.h, x86-64, PostgreSQL 15 (13 to 18 alike; 12 has no
+ * paramValuesStr, so numParams at 48 and params at 56): ParamListInfoData is seven pointers
  * (paramFetch first), int numParams at 56, params[] at 64 (Datum alignment);
  * ParamExternData is { Datum value; bool isnull; uint16 pflags; Oid ptype; }:
  * value 0, isnull 8, pflags 10, ptype 12, size 16.
@@ -849,7 +851,7 @@ int sw_pg_params_read(sw_mem_read_fn rd, void *ctx, uint64_t params_addr,
 	num = (int32_t)load_le(word, 4);
 	if (num < 0 || num > SW_PARAMS_MAX) {
 		snprintf(err, errlen, "the parameter list at 0x%" PRIx64 " claims %" PRId32 " parameters (possible: 0 to "
-			 "%d); this is not a PostgreSQL 15 ParamListInfo, check the probe and layout", params_addr, num,
+			 "%d); this is not the ParamListInfo layout of the server's major, check the probe and layout", params_addr, num,
 			 SW_PARAMS_MAX);
 		return -1;
 	}
