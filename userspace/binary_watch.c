@@ -16,23 +16,21 @@
 #include "daemon_internal.h"
 #include "pg_backend.h"
 #include "pg_scope.h"
+#include "proc_root.h"
 #include "util.h"
 
 /* Tell the kernel where a binary lives (its directory and name) and that this file is probed. */
 static void publish(struct sw_daemon *d, const char *path, const struct sw_pg_layout *L)
 {
-	char real[PATH_MAX], dir[PATH_MAX], base[PATH_MAX];
+	char base[PATH_MAX];
 	struct stat st;
 
 	sw_gate_probed_file(d->gate, sw_pg_scope_kdev(L->dev), L->ino);
-	if (!realpath(path, real))
-		return;
-	snprintf(dir, sizeof(dir), "%s", real);
-	snprintf(base, sizeof(base), "%s", real);
-	if (stat(dirname(dir), &st) == 0 &&
-	    sw_gate_bin_dir(d->gate, sw_pg_scope_kdev(st.st_dev), st.st_ino, basename(base)) < 0)
+	/* (A container's binary: its directory inside the container, not the host's of that name.) */
+	if (sw_binary_dir(path, &st, base, sizeof(base)) &&
+	    sw_gate_bin_dir(d->gate, sw_pg_scope_kdev(st.st_dev), st.st_ino, base) < 0)
 		fprintf(stderr, "sqlward: warning: the server binary name %s is too long to watch for replacement\n",
-			basename(base));
+			base);
 }
 
 int sw_binaries_proc_entry(const struct sw_daemon *d, const char *name, char *exe, size_t len)
@@ -42,13 +40,16 @@ int sw_binaries_proc_entry(const struct sw_daemon *d, const char *name, char *ex
 	if (!isdigit((unsigned char)name[0]))
 		return 0;
 	pid = atoi(name);
-	if (!sw_proc_exe(pid, exe, len))
+	if (!sw_proc_exe_path(pid, exe, len))
 		return 0;
 	for (int i = 0; i < d->opts->n_pg_bins; i++)
-		if (strcmp(exe, d->opts->pg_bins[i]) == 0)
+		if (sw_proc_runs_binary(pid, d->opts->pg_bins[i]))
 			return pid;
 	return 0;
 }
+
+/* How sw_binaries_find_running reached a file of a process in a container (/proc/PID/root/...), by layout. */
+static char found_as[SW_BINS_MAX][PATH_MAX];
 
 int sw_binaries_find_running(struct sw_daemon *d, char *err, size_t errlen)
 {
@@ -80,6 +81,10 @@ int sw_binaries_find_running(struct sw_daemon *d, char *err, size_t errlen)
 				 "gate: %s; restart that cluster on the new binary", pid, exe, why);
 			rc = -1;
 		} else {
+			/* Its own name for the file means another file here: show how to reach it. */
+			found_as[d->n_layouts][0] = 0;
+			if (sw_proc_other_root(pid))
+				snprintf(found_as[d->n_layouts], sizeof(found_as[0]), "%s", exe);
 			d->n_layouts++;
 		}
 	}
@@ -91,8 +96,18 @@ int sw_binaries_find_running(struct sw_daemon *d, char *err, size_t errlen)
 int sw_binaries_init(struct sw_daemon *d, char *err, size_t errlen)
 {
 	for (int i = 0; i < d->n_layouts; i++) {
-		/* Found through a process at start: attached through /proc/PID/exe; show the file's name. */
-		if (strncmp(d->layouts[i].path, "/proc/", 6) == 0) {
+		/* Found through a process at start: attached through /proc/PID/exe (held open as
+		 * /proc/self/fd/N); show the file's name. (/proc/PID/root/... is shown as it is: the
+		 * container's binary, named so the host's file of that name is not mistaken for it.) */
+		int root_pid;
+		const char *inner;
+		if (found_as[i][0] && strncmp(d->layouts[i].path, "/proc/self/fd/", 14) == 0) {
+			size_t n = strnlen(found_as[i], sizeof(d->layouts[i].path) - 1);
+			memcpy(d->layouts[i].path, found_as[i], n);
+			d->layouts[i].path[n] = 0;
+			found_as[i][0] = 0;
+		} else if (strncmp(d->layouts[i].path, "/proc/", 6) == 0 &&
+			   !sw_path_in_proc_root(d->layouts[i].path, &root_pid, &inner)) {
 			char shown[PATH_MAX];
 			ssize_t n = readlink(d->layouts[i].path, shown, sizeof(shown) - 1);
 			if (n > 0) {
@@ -219,7 +234,7 @@ void sw_binaries_check(struct sw_daemon *d)
 		char exe[PATH_MAX], via[64];
 		const struct sw_pg_layout *L;
 
-		if (!sw_proc_exe(pid, exe, sizeof(exe))) {
+		if (!sw_proc_exe_path(pid, exe, sizeof(exe))) {
 			sw_gate_exec_release(d->gate, pids[i]);   /* gone */
 			continue;
 		}
@@ -247,7 +262,13 @@ json_t *sw_binaries_json(const struct sw_daemon *d)
 		struct stat st;
 		const char *state = "attached";
 		/* Still the file at its path, or an older one that running processes may use. */
-		if (stat(d->layouts[i].path, &st) != 0 || st.st_ino != d->layouts[i].ino || st.st_dev != d->layouts[i].dev)
+		int root_pid;
+		const char *inner;
+		if (stat(d->layouts[i].path, &st) != 0 && sw_path_in_proc_root(d->layouts[i].path, &root_pid, &inner))
+			state = "attached (the process whose root named it has exited: a replacement in that container "
+				"is not followed; restart sqlward with a live /proc/PID/root path)";
+		else if (stat(d->layouts[i].path, &st) != 0 || st.st_ino != d->layouts[i].ino ||
+			 st.st_dev != d->layouts[i].dev)
 			state = "attached (replaced on disk; processes started before the upgrade)";
 		const struct sw_pg_layout *L = &d->layouts[i];
 		json_t *cp = json_object();

@@ -1,7 +1,8 @@
 /*
  * Who is behind a backend's connection (see client_owner.h): one snapshot of
  * the host's sockets (struct sw_sock_table: sock_diag for TCP and Unix
- * sockets, /proc/PID/fd), then a breadth-first walk from the backend
+ * sockets, read in the server's network namespace, which a container may have
+ * of its own; /proc/PID/fd, host-wide), then a breadth-first walk from the backend
  * through every process that holds a connection it accepted.
  *
  * Which end of a connection accepted it is not recorded by the kernel in
@@ -13,6 +14,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -21,11 +23,13 @@
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "client_owner.h"
 #include "pg_backend.h"
@@ -488,7 +492,7 @@ static void tcp_entry(struct sw_sock_table *t, size_t *cap, const struct nlmsghd
  * hash table for each read), only when inet_diag is not there. */
 static void read_proc_net_tcp(struct sw_sock_table *t, size_t *cap)
 {
-	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	static const char *const files[] = { "/proc/thread-self/net/tcp", "/proc/thread-self/net/tcp6" };
 
 	for (size_t f = 0; f < 2; f++) {
 		FILE *fp = fopen(files[f], "re");
@@ -659,6 +663,55 @@ static bool proc_identify(int pid, struct sw_chain_node *n)
 	return true;
 }
 
+/*
+ * Sockets are listed per network namespace: a server in a container with its
+ * own is read from inside it (this thread only, for the dump). Returns our own
+ * namespace to come back to, or -1 when the server shares ours (or on error:
+ * then only our namespace is read, and a client there is not found).
+ */
+static int enter_netns_of(int pid)
+{
+	char path[64];
+	struct stat theirs, ours;
+	int back, to;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	if (stat(path, &theirs) != 0 || stat("/proc/thread-self/ns/net", &ours) != 0 ||
+	    (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino))
+		return -1;
+	back = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	to = open(path, O_RDONLY | O_CLOEXEC);
+	if (back < 0 || to < 0 || setns(to, CLONE_NEWNET) != 0) {
+		if (back >= 0)
+			close(back);
+		back = -1;
+	}
+	if (to >= 0)
+		close(to);
+	return back;
+}
+
+static void leave_netns(int back)
+{
+	if (back < 0)
+		return;
+	if (setns(back, CLONE_NEWNET) != 0)
+		fprintf(stderr, "sqlward: cannot return to the daemon's network namespace after reading a "
+			"container's sockets: %s; restart sqlward\n", strerror(errno));
+	close(back);
+}
+
+/* The socket tables of the server's network namespace. */
+static void read_sockets(struct sw_sock_table *t, int server_pid)
+{
+	int back = enter_netns_of(server_pid);
+
+	read_tcp(t);
+	read_port_range(t);
+	read_unix(t);
+	leave_netns(back);
+}
+
 static void table_free(struct sw_sock_table *t)
 {
 	free(t->tcp);
@@ -670,9 +723,7 @@ bool sw_client_chain(int backend_pid, struct sw_client_chain *out)
 {
 	struct sw_sock_table t = { .identify = proc_identify };
 
-	read_tcp(&t);
-	read_port_range(&t);
-	read_unix(&t);
+	read_sockets(&t, backend_pid);
 	read_holders(&t, 0);
 	sw_client_chain_walk(&t, backend_pid, out);
 	table_free(&t);
@@ -683,9 +734,7 @@ bool sw_client_chain_socket(int server_pid, unsigned long inode, struct sw_clien
 {
 	struct sw_sock_table t = { .identify = proc_identify };
 
-	read_tcp(&t);
-	read_port_range(&t);
-	read_unix(&t);
+	read_sockets(&t, server_pid);
 	read_holders(&t, 0);
 	sw_client_chain_walk_socket(&t, server_pid, inode, out);
 	table_free(&t);
@@ -870,10 +919,12 @@ bool sw_client_gone(int backend_pid)
 {
 	struct sw_sock_table t = { 0 };
 	bool gone = false;
+	int back = enter_netns_of(backend_pid);
 
 	/* TCP only: the kernel keeps a closed Unix peer's inode reachable, so a
 	 * departed Unix-socket client is noticed when the hold times out instead. */
 	read_tcp(&t);
+	leave_netns(back);
 	read_holders(&t, backend_pid);
 	for (size_t i = 0; i < t.n_holders && !gone; i++) {
 		const struct sw_tcp_sock *s = tcp_by_inode(&t, t.holders[i].inode);
@@ -888,9 +939,10 @@ bool sw_client_gone_socket(int server_pid, unsigned long inode)
 	struct sw_sock_table t = { 0 };
 	const struct sw_tcp_sock *s;
 	bool gone;
+	int back = enter_netns_of(server_pid);
 
 	read_tcp(&t);
-	(void)server_pid;
+	leave_netns(back);
 	s = tcp_by_inode(&t, inode);
 	gone = s && s->state == TCP_CLOSE_WAIT;
 	table_free(&t);

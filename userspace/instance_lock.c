@@ -12,6 +12,7 @@
 #include "instance_lock.h"
 #include "ledger.h"
 #include "pg_scope.h"
+#include "proc_root.h"
 
 /* Who holds a flock on this file (from /proc/locks), or 0. */
 static int holder_of(int fd)
@@ -79,10 +80,14 @@ int sw_instance_lock(struct sw_instance_locks *l, const char *dir, const char *c
 		return -1;
 	}
 	for (int i = 0; i < n_bins; i++) {
-		char real[PATH_MAX], sha[65], name[64], what[PATH_MAX + 64];
-		if (!realpath(bins[i], real))
+		char real[PATH_MAX], key[PATH_MAX + 64], sha[65], name[64], what[PATH_MAX + 64];
+		const char *inner;
+		int root_pid;
+		/* realpath(3) of a container's /proc/PID/root/... would name the host's file of that name. */
+		sw_binary_lock_key(bins[i], key, sizeof(key));
+		if (sw_path_in_proc_root(bins[i], &root_pid, &inner) || !realpath(bins[i], real))
 			snprintf(real, sizeof(real), "%s", bins[i]);
-		sw_sha256_hex(real, strlen(real), sha);
+		sw_sha256_hex(key, strlen(key), sha);
 		snprintf(name, sizeof(name), "binary-%.16s", sha);
 		snprintf(what, sizeof(what), "the server binary %s%s", real, scoped ? " without --postmaster-pid" : "");
 		if (take(l, dir, name, scoped ? LOCK_SH : LOCK_EX, what, err, errlen) < 0)

@@ -28,6 +28,7 @@
 #include "pg_layout.h"
 #include "pg_orphan.h"
 #include "pg_scope.h"
+#include "proc_root.h"
 #include "policy.h"
 #include "util.h"
 #include "watchdog.h"
@@ -59,13 +60,11 @@ static void record(struct sw_ledger *l, const struct held *h, const char *what, 
 
 static bool in_scope(const struct sw_watchdog_opts *o, int pid)
 {
-	char exe[4096];
 	bool ours = false;
 
-	if (!sw_proc_exe(pid, exe, sizeof(exe)))
-		return false;
+	/* (The file, or one replaced on disk at its path, also inside a container: proc_root.h.) */
 	for (int i = 0; i < o->n_pg_bins; i++)
-		ours |= strcmp(exe, o->pg_bins[i]) == 0;
+		ours |= sw_proc_runs_binary(pid, o->pg_bins[i]);
 	return ours && sw_pg_scope_has(o->scope, pid);
 }
 

@@ -13,6 +13,7 @@
 #include "pg_backend.h"
 #include "pg_layout.h"
 #include "pg_raise.h"
+#include "proc_root.h"
 #include "sqlward.h"
 #include "util.h"
 
@@ -195,32 +196,8 @@ bool sw_proc_wait_stopped(pid_t pid, int timeout_ms)
 
 int sw_pg_find_binaries(char bins[][4096], int max)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) && n < max) {
-		char exe[4096];
-		const char *base;
-		bool seen = false;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		if (!sw_proc_exe(atoi(de->d_name), exe, sizeof(exe)))
-			continue;
-		base = strrchr(exe, '/');
-		base = base ? base + 1 : exe;
-		if (strcmp(base, "postgres") != 0)
-			continue;
-		for (int i = 0; i < n; i++)
-			seen |= strcmp(bins[i], exe) == 0;
-		if (!seen)
-			snprintf(bins[n++], 4096, "%s", exe);
-	}
-	closedir(d);
-	return n;
+	/* One path per file, a container's as /proc/PID/root/... (proc_root.h). */
+	return sw_find_running_binaries("postgres", NULL, 0, bins, max);
 }
 
 char *sw_proc_read_string(pid_t pid, unsigned long addr, size_t max, size_t *len)

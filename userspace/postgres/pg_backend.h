@@ -47,7 +47,7 @@ int sw_proc_ppid(pid_t pid);
 /* Wait up to timeout_ms for the process to be stopped ('T'). */
 bool sw_proc_wait_stopped(pid_t pid, int timeout_ms);
 
-/* Distinct server binaries of running postgres processes; returns count. */
+/* Distinct server binaries of running postgres processes (also in containers: /proc/PID/root/...); returns count. */
 int sw_pg_find_binaries(char bins[][4096], int max);
 
 /*

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "pg_backend.h"
 #include "pg_scope.h"
+#include "proc_root.h"
 
 static bool cwd_of(pid_t pid, struct stat *st, char *dir, size_t len)
 {
@@ -19,6 +20,17 @@ static bool cwd_of(pid_t pid, struct stat *st, char *dir, size_t len)
 	if (dir) {
 		n = readlink(path, dir, len - 1);
 		dir[n > 0 ? n : 0] = 0;
+		/* A container's postmaster names its data directory from its own root: say how to reach it. */
+		if (n > 0 && sw_proc_other_root(pid)) {
+			char inner[4096];
+			snprintf(inner, sizeof(inner), "%s", dir);
+			int w = snprintf(dir, len, "/proc/%d/root%s", (int)pid, inner);
+			if (w < 0 || (size_t)w >= len) {   /* too long to show with its prefix: the container's own name */
+				size_t k = strnlen(inner, len - 1);
+				memcpy(dir, inner, k);
+				dir[k] = 0;
+			}
+		}
 	}
 	return true;
 }
