@@ -184,6 +184,67 @@ bench:
 	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/tools/classify_bench $(BUILD)/tools/record_bench
 	@bench/run.sh
 
+# Install: `make install [PREFIX=/usr/local] [DESTDIR=]`. Configuration lives in /etc whatever
+# PREFIX is (the daemon's defaults name /etc/sqlward); an existing policy or /etc/default/sqlward
+# is never overwritten. /var/lib/sqlward is made only when installing into / (a package's postinst
+# makes it). The unit's paths follow SBINDIR and DOCDIR.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+DATADIR    ?= $(PREFIX)/share
+DOCDIR     ?= $(DATADIR)/doc/sqlward
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+EXAMPLE_POLICIES := $(filter-out policies/default.yaml,$(wildcard policies/*.yaml policies/examples/*.yaml))
+.PHONY: install uninstall deb
+install: $(BUILD)/sqlward
+	install -D -m 0755 $(BUILD)/sqlward $(DESTDIR)$(SBINDIR)/sqlward
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/sqlward
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sqlward/policy.yaml ]; then \
+		echo "install: keeping the existing $(DESTDIR)$(SYSCONFDIR)/sqlward/policy.yaml (shipped default: $(DATADIR)/sqlward/policies/default.yaml)"; \
+	else install -m 0640 policies/default.yaml $(DESTDIR)$(SYSCONFDIR)/sqlward/policy.yaml; fi
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/default/sqlward ]; then \
+		echo "install: keeping the existing $(DESTDIR)$(SYSCONFDIR)/default/sqlward"; \
+	else install -D -m 0644 packaging/default/sqlward $(DESTDIR)$(SYSCONFDIR)/default/sqlward; fi
+	install -d -m 0755 $(DESTDIR)$(DATADIR)/sqlward/policies/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0644 policies/default.yaml policies/README.md $(DESTDIR)$(DATADIR)/sqlward/policies/
+	for f in $(EXAMPLE_POLICIES); do install -m 0644 $$f $(DESTDIR)$(DATADIR)/sqlward/$$f || exit 1; done
+	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+	sed -e 's|/usr/sbin/sqlward|$(SBINDIR)/sqlward|g' -e 's|/usr/share/doc/sqlward|$(DOCDIR)|g' \
+		-e 's|/etc/default/sqlward|$(SYSCONFDIR)/default/sqlward|g' \
+		packaging/systemd/sqlward.service > $(DESTDIR)$(UNITDIR)/sqlward.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sqlward.service
+	@[ -n "$(DESTDIR)" ] || install -d -m 0750 /var/lib/sqlward
+	@[ -n "$(DESTDIR)" ] || echo "install: done; set SQLWARD_OPTS in $(SYSCONFDIR)/default/sqlward, then:" \
+		"systemctl daemon-reload && systemctl enable --now sqlward"
+
+# Removes what install put there, except a policy or environment file that was changed and
+# /var/lib/sqlward (the ledger is evidence). Pinned probes keep the gate closed without a daemon:
+# refuses while they exist (stop the daemon and run `sqlward detach` first).
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /sys/fs/bpf/sqlward ] && [ -n "$$(ls -A /sys/fs/bpf/sqlward 2>/dev/null)" ]; then \
+		echo "uninstall: probes are still pinned in /sys/fs/bpf/sqlward and keep governed statements refused;" \
+			"run: systemctl stop sqlward && $(SBINDIR)/sqlward detach, then make uninstall again" >&2; exit 1; fi
+	rm -f $(DESTDIR)$(SBINDIR)/sqlward $(DESTDIR)$(UNITDIR)/sqlward.service
+	rm -rf $(DESTDIR)$(DATADIR)/sqlward $(DESTDIR)$(DOCDIR)
+	@if cmp -s policies/default.yaml $(DESTDIR)$(SYSCONFDIR)/sqlward/policy.yaml; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/sqlward/policy.yaml; rmdir $(DESTDIR)$(SYSCONFDIR)/sqlward 2>/dev/null; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/sqlward/policy.yaml ]; then echo "uninstall: keeping the changed $(DESTDIR)$(SYSCONFDIR)/sqlward/policy.yaml"; fi
+	@if cmp -s packaging/default/sqlward $(DESTDIR)$(SYSCONFDIR)/default/sqlward; then rm -f $(DESTDIR)$(SYSCONFDIR)/default/sqlward; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/default/sqlward ]; then echo "uninstall: keeping the changed $(DESTDIR)$(SYSCONFDIR)/default/sqlward"; fi
+	@[ -n "$(DESTDIR)" ] || [ ! -d /var/lib/sqlward ] || echo "uninstall: /var/lib/sqlward (the ledger) is kept; remove it yourself when it is no longer needed"
+
+# The Debian package (debian/), built from a copy of the tree's files under $(BUILD)/deb so the
+# checkout is never written to: $(BUILD)/deb/sqlward_*.deb.
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+		{ echo "deb: needs dpkg-dev and debhelper (scripts/install-deps.sh installs them)" >&2; exit 1; }
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	if git rev-parse --git-dir >/dev/null 2>&1; then git ls-files -z --cached --others --exclude-standard; \
+	else find . -path './build*' -prune -o -path ./.git -prune -o -type f -print0; fi | \
+		tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb
+
 clean:
 	rm -rf $(BUILD)
 

@@ -10,6 +10,7 @@ PACKAGES=(
   libcmocka-dev libclang-rt-14-dev libcurl4-openssl-dev libpq-dev postgresql-15 postgresql-client-15 postgresql-contrib
   procps psmisc util-linux iproute2 python3
   mariadb-server mariadb-client libmariadb-dev sysbench bison
+  debhelper
   python3-django python3-alembic python3-sqlalchemy python3-psycopg2
 )
 # --bench: also what `make bench` compares against and plots with (bench/run.sh).

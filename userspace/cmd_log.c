@@ -1,11 +1,14 @@
 /*
- * sqlward log: read the ledger (streaming, line by line) and show the
- * records that match the filters as an aligned table or as the original
- * JSON Lines. Reading does not require the chain to verify (that is
- * `sqlward verify`'s job); lines that are not JSON are reported and skipped.
+ * sqlward log: read the ledger (streaming, line by line, its segments
+ * first: ledger_reader.h) and show the records that match the filters
+ * (log_filter.h) as an aligned table, the original JSON Lines, OCSF events
+ * (ocsf.h) or a session's timeline (log_session.h, log_session_view.h);
+ * --follow goes on with what is appended (log_follow.h). Reading does not
+ * require the chain to verify (that is `sqlward verify`'s job); lines that
+ * are not JSON are reported and skipped.
  */
 #include <errno.h>
-#include <fnmatch.h>
+#include <signal.h>
 #include <libgen.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -13,40 +16,67 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "commands.h"
 #include "ledger.h"
+#include "ledger_reader.h"
+#include "log_filter.h"
+#include "log_follow.h"
+#include "log_session.h"
+#include "log_session_view.h"
+#include "ocsf.h"
 #include "statement_json.h"
 #include "util.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sqlward log [--ledger FILE] [--role GLOB] [--verdict allow|hold|deny]\n"
-		"                   [--request ID] [--application GLOB]\n"
-		"                   [--since TIME] [--until TIME] [--type T]\n"
-		"                   [--limit N] [--format table|json]\n"
+		"usage: sqlward log [--ledger FILE] [FILTER...] [--limit N] [--format table|json|ocsf]\n"
+		"       sqlward log --session ID [FILTER...] [--follow] [--format table|json|ocsf]\n"
+		"       sqlward log --sessions [FILTER...] [--format table|json]\n"
+		"       sqlward log --follow [FILTER...] [--limit N] [--format table|json|ocsf]\n"
 		"       sqlward log --full-text SEQ [--ledger FILE] [--format table|json|raw]\n"
 		"                   [--blob-base DIR]\n"
 		"\n"
-		"Show ledger records (statement decisions and gaps by default), oldest first.\n"
+		"Show ledger records (statement decisions and gaps by default), oldest first, from\n"
+		"its rotated segments and the live file.\n"
 		"\n"
 		"  --ledger FILE    ledger to read (default: $SQLWARD_LEDGER or %s)\n"
-		"  --role GLOB      only records whose role matches GLOB (e.g. 'agent_*')\n"
+		"  --session ID     one client session's timeline: connect, statements and verdicts,\n"
+		"                   holds and who decided them, completions, disconnect (every record\n"
+		"                   type unless --type is given). ID: PID@START (PostgreSQL), PID:CONN\n"
+		"                   (MariaDB), as --sessions shows, or a bare PID (all its sessions)\n"
+		"  --sessions       list the sessions that have matching records: id, role, client,\n"
+		"                   application, first/last time, counts by verdict\n"
+		"  --follow         keep printing new matching records as they are written (survives\n"
+		"                   rotation and copytruncate); SIGINT or SIGTERM stops it\n"
+		"\n"
+		"Filters (combined; each also works with --session, --sessions and --follow):\n"
+		"  --role GLOB      records whose role matches GLOB (e.g. 'agent_*')\n"
 		"  --verdict V      only allow, hold or deny decisions\n"
 		"  --request ID     only statements of that request (ledger request_id: a leading\n"
 		"                   /* sqlward: request=ID */ comment, or request=ID in application_name)\n"
-		"  --application GLOB  only statements whose application_name matches GLOB\n"
+		"  --application GLOB  records whose application_name matches GLOB\n"
+		"  --client GLOB    records whose client address:port, address, or client program\n"
+		"                   (client_exe) matches GLOB\n"
+		"  --plan ID        statements run as steps of plan ID, and the plan's daemon records\n"
+		"  --engine E       postgresql or mariadb\n"
 		"  --since TIME     only records at or after TIME\n"
 		"  --until TIME     only records at or before TIME\n"
 		"                   TIME: RFC 3339 (2026-11-21T13:00:00Z; without a zone it is\n"
 		"                   local time; a bare date is local midnight), 'now', or an age\n"
 		"                   such as 30s, 10m, 2h, 1d, 1w (that long ago)\n"
 		"  --type T         statement (with gap records, the default), daemon, gap,\n"
-		"                   continuation or all\n"
+		"                   continuation, session (session_start and session_end), completion,\n"
+		"                   approval, approval_refused, outcome, hold_unresolved, failure_mode,\n"
+		"                   webhook_failed, checkpoint, plan_submitted, plan_approved,\n"
+		"                   plan_revoked, plan_run_incomplete or all\n"
 		"  --limit N        show only the last (most recent) N matching records\n"
-		"  --format F       table (default) or json (the matching ledger lines unchanged)\n"
+		"  --format F       table (default), json (the matching ledger lines unchanged) or\n"
+		"                   ocsf (OCSF 1.2.0 Datastore Activity events, one per line; README\n"
+		"                   \"Incident review\" maps every field)\n"
 		"\n"
 		"  --full-text SEQ  the whole text of statement record SEQ, also when it was longer\n"
 		"                   than the record holds (read from LEDGER.blobs/ and checked\n"
@@ -56,8 +86,9 @@ static void usage(FILE *f)
 		"  --blob-base DIR  directory statement_blob paths are relative to (default: the\n"
 		"                   ledger file's own)\n"
 		"\n"
-		"Exit status: 0 (also when nothing matched), 1 --full-text: no such record or its\n"
-		"text is missing or bad, 2 usage error or unreadable ledger.\n",
+		"Exit status: 0 (also when nothing matched, and --follow stopped by a signal),\n"
+		"1 --full-text: no such record or its text is missing or bad, 2 usage error or\n"
+		"unreadable ledger.\n",
 		SW_LEDGER_DEFAULT_PATH);
 }
 
@@ -252,18 +283,17 @@ static char *table_row(json_t *rec, size_t stmt_width)
 	return b.s;
 }
 
-/* The ledger opened for reading, or NULL after saying why and what to do. */
-static FILE *open_ledger(const char *path)
+/* The ledger (and its segments) opened for reading, or NULL after saying why and what to do. */
+static struct sw_ledger_reader *open_ledger(const char *path)
 {
-	FILE *in = fopen(path, "re");
+	struct sw_ledger_reader *r;
+	char err[1024];
 
-	if (!in) {
-		int e = errno;
-		fprintf(stderr, "sqlward log: cannot open ledger %s: %s; %s\n", path, strerror(e),
-			e == EACCES ? "run as root or as a user allowed to read it (the ledger's group)" :
-			"pass --ledger FILE or set SQLWARD_LEDGER to the daemon's ledger");
+	if (sw_ledger_reader_open(path, &r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward log: %s\n", err);
+		return NULL;
 	}
-	return in;
+	return r;
 }
 
 /* ---- one statement's whole text ---- */
@@ -279,25 +309,32 @@ static int add_to_sbuf(void *ctx, const void *data, size_t n)
 	return 0;
 }
 
-/* The record with this seq (a line starting {"seq":SEQ,), or NULL with what the file holds in first/last. */
-static json_t *find_record(FILE *in, uint64_t seq, uint64_t *first, uint64_t *last)
+/* The record with this seq (a line starting {"seq":SEQ,), or NULL with what the ledger holds in
+ * first/last; *failed when it could not be read to the end (said on stderr). */
+static json_t *find_record(struct sw_ledger_reader *in, uint64_t seq, uint64_t *first, uint64_t *last, bool *failed)
 {
-	char prefix[40], *line = NULL;
-	size_t cap = 0, plen = (size_t)snprintf(prefix, sizeof(prefix), "{\"seq\":%llu,", (unsigned long long)seq);
-	ssize_t n;
+	char prefix[40], err[1024];
+	size_t plen = (size_t)snprintf(prefix, sizeof(prefix), "{\"seq\":%llu,", (unsigned long long)seq), n;
+	const char *line;
 	json_t *rec = NULL;
+	int r;
 
 	*first = *last = 0;
-	while (!rec && (n = getline(&line, &cap, in)) != -1) {
+	*failed = false;
+	while (!rec && (r = sw_ledger_reader_next(in, &line, &n, NULL, err, sizeof(err))) != 0) {
+		if (r < 0) {
+			fprintf(stderr, "sqlward log: %s\n", err);
+			*failed = true;
+			break;
+		}
 		uint64_t s = strncmp(line, "{\"seq\":", 7) == 0 ? strtoull(line + 7, NULL, 10) : 0;
 		if (s && !*first)
 			*first = s;
 		if (s)
 			*last = s;
-		if ((size_t)n > plen && memcmp(line, prefix, plen) == 0)
-			rec = json_loadb(line, (size_t)n, 0, NULL);
+		if (n > plen && memcmp(line, prefix, plen) == 0)
+			rec = json_loadb(line, n, 0, NULL);
 	}
-	free(line);
 	return rec;
 }
 
@@ -334,8 +371,9 @@ static void print_full_text(uint64_t seq, json_t *rec, const char *text, size_t 
 /* sqlward log --full-text SEQ: 0 shown, 1 no such statement or its text is missing or bad, 2 unreadable. */
 static int show_full_text(const char *path, uint64_t seq, const char *blob_base, enum full_format fmt)
 {
-	FILE *in = open_ledger(path);
+	struct sw_ledger_reader *in = open_ledger(path);
 	uint64_t first, last;
+	bool failed;
 	json_t *rec;
 	const char *type, *rel, *sha;
 	json_int_t len;
@@ -345,8 +383,10 @@ static int show_full_text(const char *path, uint64_t seq, const char *blob_base,
 
 	if (!in)
 		return 2;
-	rec = find_record(in, seq, &first, &last);
-	fclose(in);
+	rec = find_record(in, seq, &first, &last, &failed);
+	sw_ledger_reader_close(in);
+	if (!rec && failed)
+		return 2;
 	if (!rec) {
 		if (first)
 			fprintf(stderr, "sqlward log: no record with seq %llu in %s (it holds seq %llu to %llu)\n",
@@ -409,70 +449,194 @@ out:
 
 /* ---- the command ---- */
 
-struct filter {
-	const char *role;
-	const char *verdict;
-	const char *request;      /* request_id, exactly */
-	const char *application;  /* application_name glob */
-	const char *type; /* NULL: all; "statement" also shows gap records (what is missing between them) */
-	bool has_since, has_until;
-	struct timespec since, until;
+enum log_format { FMT_TABLE, FMT_JSON, FMT_OCSF };
+
+/* One run of `sqlward log`: what to show and how far it got. */
+struct log_run {
+	const char *path;
+	struct sw_log_filter f;
+	enum log_format fmt;
+	bool timeline;            /* --session as a table: a timeline per session */
+	bool list_sessions;       /* --sessions */
+	size_t width;             /* the last column's width */
+	struct sw_log_sessions *sessions;
+	json_t *listed;           /* --sessions: ids of sessions with a matching record */
+	const struct sw_log_session *last_session;  /* timeline: the session of the last line shown */
+	size_t limit, matched, shown;
+	struct ring_entry {
+		char *out;
+		const struct sw_log_session *session;
+	} *ring;                  /* --limit: the last matching lines */
+	uint64_t last_seq;        /* the last record read (--follow goes on after it) */
 };
 
-static int ts_cmp(const struct timespec *a, const struct timespec *b)
+static volatile sig_atomic_t stop_following;
+
+static void on_stop_signal(int sig)
 {
-	if (a->tv_sec != b->tv_sec)
-		return a->tv_sec < b->tv_sec ? -1 : 1;
-	return a->tv_nsec < b->tv_nsec ? -1 : a->tv_nsec > b->tv_nsec;
+	(void)sig;
+	stop_following = 1;
 }
 
-static bool in_time(json_t *rec, const struct filter *f)
+/* Print one rendered line: first the table's header, or a timeline's session heading when the
+ * session changes (a bare pid may name several sessions). */
+static void print_line(struct log_run *run, const char *out, const struct sw_log_session *s)
 {
-	struct timespec now = { 0, 0 }, ts;
-	const char *t = jstr(rec, "time");
-
-	if (!f->has_since && !f->has_until)
-		return true;
-	if (!t || sw_parse_time(t, &now, &ts) != 0)
-		return false;
-	if (f->has_since && ts_cmp(&ts, &f->since) < 0)
-		return false;
-	if (f->has_until && ts_cmp(&ts, &f->until) > 0)
-		return false;
-	return true;
+	if (run->fmt == FMT_TABLE && !run->timeline && run->shown == 0) {
+		char *h = table_header();
+		puts(h);
+		free(h);
+	}
+	if (run->timeline && s && s != run->last_session) {
+		char *h = sw_log_timeline_heading(s);
+		printf("%s%s\n", run->shown ? "\n" : "", h);
+		free(h);
+		run->last_session = s;
+	}
+	puts(out);
+	run->shown++;
 }
 
-static bool matches(json_t *rec, const struct filter *f)
+static void emit(struct log_run *run, char *out, const struct sw_log_session *s)
 {
-	const char *type = jstr(rec, "type");
+	if (run->limit) {
+		size_t slot = (run->matched - 1) % run->limit;
+		free(run->ring[slot].out);
+		run->ring[slot].out = out;
+		run->ring[slot].session = s;
+		return;
+	}
+	print_line(run, out, s);
+	free(out);
+}
 
-	if (f->type && (!type || strcmp(type, f->type) != 0) &&
-	    !(type && strcmp(f->type, "statement") == 0 && strcmp(type, "gap") == 0))
-		return false;
-	if (type && strcmp(type, "gap") == 0)
-		/* a gap belongs to no role, verdict, request or application */
-		return !f->role && !f->verdict && !f->request && !f->application && in_time(rec, f);
-	if (f->role) {
-		const char *role = jstr(rec, "role");
-		if (!role || fnmatch(f->role, role, 0) != 0)
-			return false;
+/* The line to show for a matching record, or NULL when the format has none for it. */
+static char *render(struct log_run *run, const char *line, size_t n, json_t *rec, const struct sw_log_session *s)
+{
+	if (run->fmt == FMT_JSON)
+		return sw_xstrndup(line, n);
+	if (run->fmt == FMT_OCSF) {
+		json_t *ev = sw_ocsf_event(rec, s);
+		char *out = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+		json_decref(ev);
+		return out;
 	}
-	if (f->verdict) {
-		const char *v = jstr(rec, "verdict");
-		if (!v || strcmp(v, f->verdict) != 0)
-			return false;
+	if (run->timeline)
+		return sw_log_timeline_line(rec, s, run->width);
+	return table_row(rec, run->width);
+}
+
+/* One ledger line: 0, or -1 when it is not a record (said on stderr). */
+static int take_line(struct log_run *run, const char *where, uint64_t lineno, const char *line, size_t n)
+{
+	json_error_t jerr;
+	json_t *rec = json_loadb(line, n, 0, &jerr), *seq;
+	const struct sw_log_session *s;
+	char *out;
+
+	if (!rec || !json_is_object(rec)) {
+		fprintf(stderr, "sqlward log: %s line %llu is not a JSON object%s%s%s, skipped\n", where,
+			(unsigned long long)lineno, rec ? "" : " (", rec ? "" : jerr.text, rec ? "" : ")");
+		json_decref(rec);
+		return -1;
 	}
-	if (f->request) {
-		const char *r = jstr(rec, "request_id");
-		if (!r || strcmp(r, f->request) != 0)
-			return false;
+	seq = json_object_get(rec, "seq");
+	if (json_is_integer(seq) && (uint64_t)json_integer_value(seq) > run->last_seq)
+		run->last_seq = (uint64_t)json_integer_value(seq);
+	s = sw_log_sessions_feed(run->sessions, rec);
+	if (!sw_log_filter_match(&run->f, rec, s) ||
+	    (run->fmt == FMT_OCSF && !sw_ocsf_maps_type(json_string_value(json_object_get(rec, "type"))))) {
+		json_decref(rec);
+		return 0;
 	}
-	if (f->application) {
-		const char *a = jstr(rec, "application_name");
-		if (!a || fnmatch(f->application, a, 0) != 0)
-			return false;
+	if (run->list_sessions) {
+		if (s)
+			json_object_set_new(run->listed, s->id, json_true());
+		json_decref(rec);
+		return 0;
 	}
-	return in_time(rec, f);
+	run->matched++;
+	out = render(run, line, n, rec, s);
+	json_decref(rec);
+	if (out)
+		emit(run, out, s);
+	else
+		run->matched--;
+	return 0;
+}
+
+/* Everything the ledger holds now: 0, or 2 when it cannot be read. */
+static int read_ledger(struct log_run *run, bool follow)
+{
+	struct sw_ledger_reader *in = open_ledger(run->path);
+	const char *line;
+	size_t n;
+	bool partial;
+	char err[1024];
+	int r;
+
+	if (!in)
+		return 2;
+	while ((r = sw_ledger_reader_next(in, &line, &n, &partial, err, sizeof(err))) > 0) {
+		if (partial && follow)
+			break;   /* still being written: --follow reads it when it is whole */
+		take_line(run, sw_ledger_reader_file(in), sw_ledger_reader_lineno(in), line, n);
+	}
+	if (r < 0)
+		fprintf(stderr, "sqlward log: %s\n", err);
+	sw_ledger_reader_close(in);
+	return r < 0 ? 2 : 0;
+}
+
+/* --limit: the last matching lines, oldest first. */
+static void flush_ring(struct log_run *run)
+{
+	size_t count = run->matched < run->limit ? run->matched : run->limit;
+	size_t start = run->matched < run->limit ? 0 : run->matched % run->limit;
+
+	for (size_t i = 0; i < count; i++) {
+		size_t slot = (start + i) % run->limit;
+		print_line(run, run->ring[slot].out, run->ring[slot].session);
+	}
+	for (size_t i = 0; i < run->limit; i++)
+		free(run->ring[i].out);
+	free(run->ring);
+	run->ring = NULL;
+	run->limit = 0;
+}
+
+/* --follow: what is appended from now on, until SIGINT or SIGTERM. */
+static int follow(struct log_run *run)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };   /* no SA_RESTART: a signal ends the sleep */
+	struct sw_log_follow *fl = sw_log_follow_open(run->path, run->last_seq);
+	uint64_t lineno = 0;
+	bool warned = false;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	fflush(stdout);
+	while (!stop_following) {
+		const char *line;
+		size_t n;
+		char err[1024];
+		int r = sw_log_follow_next(fl, &line, &n, err, sizeof(err));
+
+		if (r > 0) {
+			warned = false;
+			take_line(run, run->path, ++lineno, line, n);
+			fflush(stdout);
+			continue;
+		}
+		if (r < 0 && !warned) {
+			fprintf(stderr, "sqlward log: %s (still trying)\n", err);
+			warned = true;
+		}
+		nanosleep(&(struct timespec){ 0, 200 * 1000000 }, NULL);
+	}
+	sw_log_follow_close(fl);
+	return 0;
 }
 
 static size_t statement_width(void)
@@ -490,6 +654,13 @@ static size_t statement_width(void)
 	return cols > W_PREFIX + 20 ? cols - W_PREFIX : 20;
 }
 
+static int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	return a->tv_nsec < b->tv_nsec ? -1 : a->tv_nsec > b->tv_nsec;
+}
+
 int sw_cmd_log(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -498,6 +669,12 @@ int sw_cmd_log(int argc, char **argv)
 		{ "verdict", required_argument, NULL, 'v' },
 		{ "request", required_argument, NULL, 'R' },
 		{ "application", required_argument, NULL, 'A' },
+		{ "client", required_argument, NULL, 'C' },
+		{ "plan", required_argument, NULL, 'P' },
+		{ "engine", required_argument, NULL, 'E' },
+		{ "session", required_argument, NULL, 'S' },
+		{ "sessions", no_argument, NULL, 'l' },
+		{ "follow", no_argument, NULL, 'w' },
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "type", required_argument, NULL, 't' },
@@ -508,30 +685,26 @@ int sw_cmd_log(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct filter f = { .type = "statement" };
-	const char *path = NULL, *blob_base = NULL;
-	bool json = false, raw = false, filtered = false, full_text = false;
+	struct log_run run = { .f = { .type = "statement" } };
+	const char *blob_base = NULL;
+	bool json = false, raw = false, ocsf = false, filtered = false, full_text = false, type_given = false;
+	bool follow_on = false;
 	uint64_t full_seq = 0;
-	size_t limit = 0, stmt_width, lineno = 0, shown = 0, matched = 0;
 	struct timespec now;
-	char **ring = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *in;
-	int c;
+	int c, rc;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	optind = 0; /* glibc: full re-initialisation, so the command can run more than once */
 	opterr = 0;
+	stop_following = 0;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'L':
-			path = optarg;
+			run.path = optarg;
 			break;
 		case 'r':
 			filtered = true;
-			f.role = optarg;
+			run.f.role = optarg;
 			break;
 		case 'v':
 			filtered = true;
@@ -539,19 +712,47 @@ int sw_cmd_log(int argc, char **argv)
 				fprintf(stderr, "sqlward log: unknown --verdict '%s' (use allow, hold or deny)\n", optarg);
 				return 2;
 			}
-			f.verdict = optarg;
+			run.f.verdict = optarg;
 			break;
 		case 'R':
 			filtered = true;
-			f.request = optarg;
+			run.f.request = optarg;
 			break;
 		case 'A':
 			filtered = true;
-			f.application = optarg;
+			run.f.application = optarg;
+			break;
+		case 'C':
+			filtered = true;
+			run.f.client = optarg;
+			break;
+		case 'P':
+			filtered = true;
+			run.f.plan = optarg;
+			break;
+		case 'E':
+			filtered = true;
+			run.f.engine = sw_log_filter_engine(optarg);
+			if (!run.f.engine) {
+				fprintf(stderr, "sqlward log: unknown --engine '%s' (use postgresql or mariadb)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			filtered = true;
+			run.f.session = optarg;
+			break;
+		case 'l':
+			filtered = true;
+			run.list_sessions = true;
+			break;
+		case 'w':
+			filtered = true;
+			follow_on = true;
 			break;
 		case 's':
 		case 'u': {
-			struct timespec *ts = c == 's' ? &f.since : &f.until;
+			struct timespec *ts = c == 's' ? &run.f.since : &run.f.until;
 			filtered = true;
 			if (sw_parse_time(optarg, &now, ts) != 0) {
 				fprintf(stderr, "sqlward log: cannot read --%s '%s': use RFC 3339 "
@@ -560,24 +761,32 @@ int sw_cmd_log(int argc, char **argv)
 				return 2;
 			}
 			if (c == 's')
-				f.has_since = true;
+				run.f.has_since = true;
 			else
-				f.has_until = true;
+				run.f.has_until = true;
 			break;
 		}
-		case 't':
-			filtered = true;
-			if (strcmp(optarg, "all") == 0)
-				f.type = NULL;
-			else if (strcmp(optarg, "statement") == 0 || strcmp(optarg, "daemon") == 0 ||
-				 strcmp(optarg, "gap") == 0 || strcmp(optarg, "continuation") == 0)
-				f.type = optarg;
-			else {
-				fprintf(stderr, "sqlward log: unknown --type '%s' (use statement, daemon, gap, continuation "
-					"or all)\n", optarg);
+		case 't': {
+			static const char *const types[] = {
+				"statement", "daemon", "gap", "continuation", "session", "completion", "approval",
+				"approval_refused", "outcome", "hold_unresolved", "failure_mode", "webhook_failed",
+				"checkpoint", "plan_submitted", "plan_approved", "plan_revoked", "plan_run_incomplete",
+			};
+			bool known = strcmp(optarg, "all") == 0;
+			for (size_t i = 0; !known && i < sizeof(types) / sizeof(types[0]); i++)
+				known = strcmp(optarg, types[i]) == 0;
+			if (!known) {
+				fprintf(stderr, "sqlward log: unknown --type '%s' (use statement, daemon, gap, continuation, "
+					"session, completion, approval, approval_refused, outcome, hold_unresolved, "
+					"failure_mode, webhook_failed, checkpoint, plan_submitted, plan_approved, plan_revoked, "
+					"plan_run_incomplete or all)\n", optarg);
 				return 2;
 			}
+			filtered = true;
+			type_given = true;
+			run.f.type = strcmp(optarg, "all") == 0 ? NULL : optarg;
 			break;
+		}
 		case 'n': {
 			char *end;
 			filtered = true;
@@ -587,14 +796,15 @@ int sw_cmd_log(int argc, char **argv)
 				fprintf(stderr, "sqlward log: --limit needs a positive number, not '%s'\n", optarg);
 				return 2;
 			}
-			limit = (size_t)v;
+			run.limit = (size_t)v;
 			break;
 		}
 		case 'f':
 			json = strcmp(optarg, "json") == 0;
 			raw = strcmp(optarg, "raw") == 0;
-			if (!json && !raw && strcmp(optarg, "table") != 0) {
-				fprintf(stderr, "sqlward log: unknown --format '%s' (use table or json; raw with "
+			ocsf = strcmp(optarg, "ocsf") == 0;
+			if (!json && !raw && !ocsf && strcmp(optarg, "table") != 0) {
+				fprintf(stderr, "sqlward log: unknown --format '%s' (use table, json or ocsf; raw with "
 					"--full-text)\n", optarg);
 				return 2;
 			}
@@ -634,92 +844,59 @@ int sw_cmd_log(int argc, char **argv)
 		return 2;
 	}
 	if (full_text && filtered) {
-		fprintf(stderr, "sqlward log: --full-text shows one record: it takes no --role, --verdict, --request, "
-			"--application, --since, --until, --type or --limit\n");
+		fprintf(stderr, "sqlward log: --full-text shows one record: it takes no filters, --sessions, --follow "
+			"or --limit\n");
 		return 2;
 	}
 	if ((raw || blob_base) && !full_text) {
 		fprintf(stderr, "sqlward log: %s goes with --full-text SEQ\n", raw ? "--format raw" : "--blob-base");
 		return 2;
 	}
+	if (full_text && ocsf) {
+		fprintf(stderr, "sqlward log: --full-text shows text as table, json or raw, not ocsf\n");
+		return 2;
+	}
 	if (full_text)
-		return show_full_text(path ? path : sw_ledger_default_path(), full_seq, blob_base,
+		return show_full_text(run.path ? run.path : sw_ledger_default_path(), full_seq, blob_base,
 				      raw ? FULL_RAW : json ? FULL_JSON : FULL_TABLE);
-	if (f.has_since && f.has_until && ts_cmp(&f.since, &f.until) > 0) {
+	if (run.f.has_since && run.f.has_until && ts_cmp(&run.f.since, &run.f.until) > 0) {
 		fprintf(stderr, "sqlward log: --since is later than --until; nothing could match\n");
 		return 2;
 	}
-	if (!path)
-		path = sw_ledger_default_path();
-	in = open_ledger(path);
-	if (!in)
+	if (run.list_sessions && (follow_on || run.f.session || run.limit || ocsf)) {
+		fprintf(stderr, "sqlward log: --sessions lists the sessions once: it takes no --follow, --session, "
+			"--limit or --format ocsf (use --session ID for one session's records)\n");
 		return 2;
-
-	stmt_width = statement_width();
-	if (limit)
-		ring = sw_xcalloc(limit, sizeof(*ring));
-
-	while ((n = getline(&line, &cap, in)) != -1) {
-		json_error_t jerr;
-		json_t *rec;
-		char *out;
-
-		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		rec = json_loadb(line, (size_t)n, 0, &jerr);
-		if (!rec || !json_is_object(rec)) {
-			fprintf(stderr, "sqlward log: %s line %zu is not a JSON object%s%s%s, skipped\n",
-				path, lineno, rec ? "" : " (", rec ? "" : jerr.text, rec ? "" : ")");
-			json_decref(rec);
-			continue;
-		}
-		if (!matches(rec, &f)) {
-			json_decref(rec);
-			continue;
-		}
-		matched++;
-		out = json ? sw_xstrndup(line, (size_t)n) : table_row(rec, stmt_width);
-		json_decref(rec);
-		if (limit) {
-			size_t slot = (matched - 1) % limit;
-			free(ring[slot]);
-			ring[slot] = out;
-			continue;
-		}
-		if (!json && shown == 0) {
-			char *h = table_header();
-			puts(h);
-			free(h);
-		}
-		puts(out);
-		shown++;
-		free(out);
 	}
-	if (ferror(in))
-		fprintf(stderr, "sqlward log: read error in %s after line %zu: %s\n", path, lineno, strerror(errno));
-	free(line);
-	fclose(in);
+	/* A session's timeline, the session list and OCSF export are about every kind of record. */
+	if (!type_given && (run.f.session || run.list_sessions || ocsf))
+		run.f.type = NULL;
+	run.fmt = json ? FMT_JSON : ocsf ? FMT_OCSF : FMT_TABLE;
+	run.timeline = run.f.session && run.fmt == FMT_TABLE;
+	if (!run.path)
+		run.path = sw_ledger_default_path();
+	run.width = run.timeline ? (statement_width() + W_PREFIX > 40 ? statement_width() + W_PREFIX - 40 : 40)
+				 : statement_width();
+	run.sessions = sw_log_sessions_new();
+	run.listed = json_object();
+	if (run.limit)
+		run.ring = sw_xcalloc(run.limit, sizeof(*run.ring));
 
-	if (limit) {
-		size_t count = matched < limit ? matched : limit;
-		size_t start = matched < limit ? 0 : matched % limit;
-		if (!json && count) {
-			char *h = table_header();
-			puts(h);
-			free(h);
-		}
-		for (size_t i = 0; i < count; i++) {
-			size_t slot = (start + i) % limit;
-			puts(ring[slot]);
-			shown++;
-		}
-		for (size_t i = 0; i < limit; i++)
-			free(ring[i]);
-		free(ring);
+	rc = read_ledger(&run, follow_on);
+	if (run.limit)
+		flush_ring(&run);
+	if (rc == 0 && run.list_sessions) {
+		if (json_object_size(run.listed))
+			sw_log_sessions_print(stdout, run.sessions, run.listed, json);
+		else
+			fprintf(stderr, "sqlward log: no sessions with matching records in %s\n", run.path);
+	} else if (rc == 0 && follow_on) {
+		rc = follow(&run);
+	} else if (rc == 0 && run.fmt == FMT_TABLE && run.shown == 0) {
+		fprintf(stderr, "sqlward log: no matching records in %s\n", run.path);
 	}
-	if (!json && shown == 0)
-		fprintf(stderr, "sqlward log: no matching records in %s\n", path);
 	fflush(stdout);
-	return 0;
+	sw_log_sessions_free(run.sessions);
+	json_decref(run.listed);
+	return rc;
 }

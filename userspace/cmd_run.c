@@ -8,6 +8,7 @@
 #include "bpf_gate.h"
 #include "commands.h"
 #include "daemon.h"
+#include "proc_root.h"
 
 static const char *env_or(const char *name, const char *def)
 {
@@ -21,7 +22,11 @@ static void run_usage(FILE *f)
 		"usage: sqlward run [--policy FILE] [--ledger FILE] [--socket PATH] [--pg-bin PATH]...\n"
 		"                   [--pin-dir DIR | --no-pin] [--observe-only] [--no-cache]\n"
 		"                   [--max-statement-bytes N] [--grace-ms N] [--postmaster-pid PID]...\n"
-		"                   [--mariadb-pid PID]...\n"
+		"                   [--mariadb-pid PID]... [--metrics-listen HOST:PORT] [--metrics-textfile FILE]\n"
+		"                   [--ledger-rotate-size SIZE] [--ledger-rotate-interval DUR]\n"
+		"                   [--ledger-retain DUR] [--ledger-retain-bytes SIZE]\n"
+		"                   [--checkpoint-key FILE --checkpoint-to FILE|syslog|webhook:URL...]\n"
+		"                   [--checkpoint-every N] [--checkpoint-interval DUR]\n"
 		"Runs the gate in the foreground until SIGTERM; SIGHUP reloads the policy.\n"
 		"  --policy FILE   policy (default $SQLWARD_POLICY or %s)\n"
 		"  --ledger FILE   ledger (default $SQLWARD_LEDGER or %s)\n"
@@ -32,7 +37,10 @@ static void run_usage(FILE *f)
 		"                  (files 0640, directories 0750, group G; the policy's access.ledger_readers\n"
 		"                  are granted read by ACL as well)\n"
 		"  --state FILE    runtime state: the freeze switch (default: sqlward-state.json beside the ledger)\n"
-		"  --pg-bin PATH   PostgreSQL server binary to probe (default: binaries of running postgres)\n"
+		"  --pg-bin PATH   PostgreSQL server binary to probe (default: the binaries the --postmaster-pid\n"
+		"                  processes run, else those of every running postgres); a server in a\n"
+		"                  container: /proc/PID/root/usr/lib/postgresql/15/bin/postgres (PID: any of\n"
+		"                  its processes as the host sees it)\n"
 		"  --pin-dir DIR   bpffs dir that keeps the gate closed while the daemon restarts (default %s)\n"
 		"  --no-pin        the gate opens when the daemon exits (development only)\n"
 		"  --observe-only  record verdicts but never stop or cancel a statement\n"
@@ -42,6 +50,23 @@ static void run_usage(FILE *f)
 		"                  the binaries)\n"
 		"  --mariadb-pid PID  gate this running mariadbd too (repeatable, at most 4): its governed\n"
 		"                  accounts' commands are held and judged by the same policy\n"
+		"  --metrics-listen HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (off by\n"
+		"                  default; a numeric address, e.g. 127.0.0.1:9477; a bare PORT means 127.0.0.1)\n"
+		"  --metrics-textfile FILE.prom  write the same metrics to FILE.prom every 5 s (atomically),\n"
+		"                  for node_exporter's textfile collector; removed when the daemon stops\n"
+		"  --ledger-rotate-size SIZE  rotate the ledger into LEDGER.seg/ (gzip segments) once the live\n"
+		"                  file holds SIZE bytes (K, M, G; default 256M; 0: never by size)\n"
+		"  --ledger-rotate-interval DUR  also once its first record is DUR old (s, m, h, d; default off)\n"
+		"  --ledger-retain DUR  delete segments older than DUR (a segments_removed record first; default:\n"
+		"                  keep all)\n"
+		"  --ledger-retain-bytes SIZE  delete the oldest segments while segments and live file exceed SIZE\n"
+		"  --checkpoint-key FILE  sign checkpoints of the chain with this Ed25519 private key (PEM, owned\n"
+		"                  by root, mode 0600 or 0400; make it with `sqlward plan keygen`)\n"
+		"  --checkpoint-to T  where each checkpoint goes (repeatable, at most 4): FILE (one JSON line\n"
+		"                  appended; put it on another mount or make it chattr +a), syslog (LOG_AUTHPRIV),\n"
+		"                  webhook:URL; prove the ledger with `sqlward verify --checkpoints`\n"
+		"  --checkpoint-every N  a checkpoint every N records (default 10000) ...\n"
+		"  --checkpoint-interval DUR  ... or every DUR when records were added (default 60s)\n"
 		"Only one daemon governs a binary (or, with --postmaster-pid, a cluster): locks in %s.\n",
 		SW_DEFAULT_POLICY, SW_DEFAULT_LEDGER, SW_DEFAULT_SOCKET, SW_DEFAULT_PIN_DIR, SW_LOCK_DIR);
 }
@@ -64,6 +89,16 @@ int sw_cmd_run(int argc, char **argv)
 		{ "state", required_argument, NULL, 'S' },
 		{ "socket-group", required_argument, NULL, 'G' },
 		{ "ledger-group", required_argument, NULL, 'L' },
+		{ "metrics-listen", required_argument, NULL, 1001 },
+		{ "metrics-textfile", required_argument, NULL, 1002 },
+		{ "ledger-rotate-size", required_argument, NULL, 1101 },
+		{ "ledger-rotate-interval", required_argument, NULL, 1102 },
+		{ "ledger-retain", required_argument, NULL, 1103 },
+		{ "ledger-retain-bytes", required_argument, NULL, 1104 },
+		{ "checkpoint-key", required_argument, NULL, 1105 },
+		{ "checkpoint-to", required_argument, NULL, 1106 },
+		{ "checkpoint-every", required_argument, NULL, 1107 },
+		{ "checkpoint-interval", required_argument, NULL, 1108 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -75,6 +110,7 @@ int sw_cmd_run(int argc, char **argv)
 		.pin_dir = SW_DEFAULT_PIN_DIR,
 		.max_statement_bytes = 16u << 20,
 		.grace_ms = 1000,
+		.ledger_upkeep = { .rotate_bytes = SW_UPKEEP_DEFAULT_ROTATE_BYTES },
 	};
 	int c;
 
@@ -124,6 +160,43 @@ int sw_cmd_run(int argc, char **argv)
 			}
 			o.mariadb_pids[o.n_mariadb_pids++] = atoi(optarg);
 			break;
+		case 1001: o.metrics_listen = optarg; break;
+		case 1002: o.metrics_textfile = optarg; break;
+		case 1101: case 1104:
+			if (sw_upkeep_parse_size(optarg, c == 1101 ? &o.ledger_upkeep.rotate_bytes
+							      : &o.ledger_upkeep.retain_bytes) != 0) {
+				fprintf(stderr, "sqlward run: --%s %s: give a size such as 256M, 1G or 0\n",
+					c == 1101 ? "ledger-rotate-size" : "ledger-retain-bytes", optarg);
+				return 2;
+			}
+			break;
+		case 1102: case 1103: case 1108:
+			if (sw_upkeep_parse_duration(optarg, c == 1102 ? &o.ledger_upkeep.rotate_interval_s :
+							     c == 1103 ? &o.ledger_upkeep.retain_s :
+							     &o.ledger_upkeep.checkpoint_interval_s) != 0) {
+				fprintf(stderr, "sqlward run: --%s %s: give a duration such as 90d, 12h, 30m or 60s\n",
+					c == 1102 ? "ledger-rotate-interval" : c == 1103 ? "ledger-retain" :
+					"checkpoint-interval", optarg);
+				return 2;
+			}
+			break;
+		case 1105: o.ledger_upkeep.checkpoint_key = optarg; break;
+		case 1106:
+			if (o.ledger_upkeep.n_checkpoint_to == SW_UPKEEP_MAX_SINKS) {
+				fprintf(stderr, "sqlward run: at most %d --checkpoint-to\n", SW_UPKEEP_MAX_SINKS);
+				return 2;
+			}
+			o.ledger_upkeep.checkpoint_to[o.ledger_upkeep.n_checkpoint_to++] = optarg;
+			break;
+		case 1107: {
+			char *end;
+			o.ledger_upkeep.checkpoint_every = strtoull(optarg, &end, 10);
+			if (*end || o.ledger_upkeep.checkpoint_every == 0) {
+				fprintf(stderr, "sqlward run: --checkpoint-every %s: give a number of records >= 1\n", optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'h': run_usage(stdout); return 0;
 		default: run_usage(stderr); return 2;
 		}
@@ -137,12 +210,26 @@ int sw_cmd_run(int argc, char **argv)
 		fprintf(stderr, "sqlward run: --max-statement-bytes must be >= %d and --grace-ms >= 100\n", SW_TEXT_CAP);
 		return 2;
 	}
+	{
+		char err[800];
+		if (sw_ledger_upkeep_check(&o.ledger_upkeep, err, sizeof(err)) != 0) {
+			fprintf(stderr, "sqlward run: %s\n", err);
+			return 2;
+		}
+	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "sqlward run: must run as root (it loads BPF programs and signals database backends)\n");
 		return 1;
 	}
 	if (o.n_pg_bins == 0) {
-		int n = sw_pg_find_binaries(found, SW_PG_MAX_BINS);
+		/* The binaries of the named postmasters, else of every running postgres (also in containers). */
+		int n = sw_find_running_binaries("postgres", o.postmasters, o.n_postmasters, found, SW_PG_MAX_BINS);
+		if (n == 0 && o.n_postmasters > 0) {
+			fprintf(stderr, "sqlward run: no running process has the --postmaster-pid given; pass the "
+				"postmaster's pid as the host sees it (`ps` on the host; inside a container its pid "
+				"differs: see NSpid in /proc/PID/status)\n");
+			return 1;
+		}
 		if (n == 0) {
 			fprintf(stderr, "sqlward run: no running PostgreSQL server found; start it first or pass "
 				"--pg-bin /usr/lib/postgresql/15/bin/postgres\n");

@@ -26,6 +26,12 @@ int sw_cmd_run(int argc, char **argv);
 int sw_cmd_detach(int argc, char **argv);
 /* sqlward check [...]: offline classification and judgement (cmd_check.c). */
 int sw_cmd_check(int argc, char **argv);
+/*
+ * sqlward doctor [--pg-bin PATH]... [--mariadb-pid PID]... [--policy FILE] [--ledger FILE]
+ *                [--pin-dir DIR] [--socket PATH] [--format text|json]   (cmd_doctor.c)
+ * 0 no check failed (warnings allowed), 1 a check failed, 2 bad usage.
+ */
+int sw_cmd_doctor(int argc, char **argv);
 /* Control-socket clients (cmd_pending.c). */
 int sw_cmd_pending(int argc, char **argv);
 int sw_cmd_show(int argc, char **argv);

@@ -28,6 +28,8 @@
 #include "plan_store.h"
 #include "holds.h"
 #include "ledger_access.h"
+#include "ledger_upkeep.h"
+#include "metrics_service.h"
 #include "instance_lock.h"
 #include "my_gate.h"
 #include "pg_engine_gate.h"
@@ -194,6 +196,8 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	unsigned ticks = 0;
 	pthread_t hb;
 	bool hb_started = false;
+	struct sw_metrics_service *metrics = NULL;   /* --metrics-listen / --metrics-textfile */
+	struct sw_ledger_upkeep *upkeep = NULL;      /* rotation, retention, checkpoints */
 	const char *stall_file = getenv("SQLWARD_TEST_STALL_FILE");
 
 	/* SIGCHLD is the MariaDB holder's (its tracees' stops, read through its own signalfd): blocked
@@ -260,6 +264,13 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
+	/* Metrics: a bad option refuses the start before any gate opens (after the watchdog's fork,
+	 * which must not inherit the listener). */
+	metrics = sw_metrics_service_open(&d, err, sizeof(err));
+	if (!metrics && err[0]) {
+		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
+		goto out;
+	}
 	/* Hold ids unique across restarts; the history of decided holds for stale ids. */
 	d.next_hold_id = sw_control_hold_id_base(&d);
 	open_plans(&d);
@@ -300,7 +311,8 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	timerfd_settime(tfd, 0, &(struct itimerspec){ .it_interval = { 0, SW_ENGINE_TICK_MS * 1000000 },
 						      .it_value = { 0, SW_ENGINE_TICK_MS * 1000000 } }, NULL);
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || tfd < 0 || ep < 0 || add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, cfd)) {
+	if (sfd < 0 || tfd < 0 || ep < 0 || add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, cfd) ||
+	    (sw_metrics_service_fd(metrics) >= 0 && add_fd(ep, sw_metrics_service_fd(metrics)))) {
 		fprintf(stderr, "sqlward: cannot set up the event loop: %s\n", strerror(errno));
 		goto out;
 	}
@@ -333,6 +345,11 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	}
 	hb_started = true;
 	d.notifier = sw_notifier_start();
+	upkeep = sw_ledger_upkeep_start(&o->ledger_upkeep, d.ledger, d.notifier, err, sizeof(err));
+	if (!upkeep) {
+		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
+		goto out;
+	}
 	sw_daemon_freeze_changed(&d, "start");
 	fprintf(stderr, "sqlward: gate ready: %d PostgreSQL binar%s, policy %s, ledger %s, control %s%s\n",
 		o->n_pg_bins, o->n_pg_bins == 1 ? "y" : "ies", o->policy_path, o->ledger_path, o->socket_path,
@@ -392,6 +409,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 								     sizeof(err)) < 0)
 						fprintf(stderr, "sqlward: warning: %s\n", err);
 					sw_daemon_freeze_changed(&d, "schedule");
+					sw_metrics_service_tick(metrics, sw_mono_ns());
 				}
 				/* Each engine's own work, on its own cadences. */
 				for (int g = 0; g < d.n_gates; g++)
@@ -399,6 +417,8 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 						d.gates[g].ops->tick(d.gates[g].gate, ticks);
 			} else if (fd == cfd) {
 				sw_control_handle(&d, cfd);
+			} else if (fd == sw_metrics_service_fd(metrics)) {
+				sw_metrics_service_ready(metrics);
 			} else {
 				engine_gate_ready(&d, fd);
 			}
@@ -410,6 +430,9 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		/* Records of this pass reach the file (batched: one write for many statements). */
 		if (!d.ledger_failing_since_ns && sw_ledger_flush(d.ledger, err, sizeof(err)) != 0)
 			engine_gates_ledger_state(&d, true, err);
+		/* Rotation (by size on every pass), retention and checkpoints, when due. */
+		if (!d.ledger_failing_since_ns)
+			sw_ledger_upkeep_tick(upkeep, d.ledger);
 	}
 	/* From now on the kernels refuse governed statements themselves: each gate decides what its
 	 * kernel side already sent, then nobody stays paused. */
@@ -445,7 +468,13 @@ out:
 		__atomic_store_n(&d.heartbeat_stop, true, __ATOMIC_RELEASE);
 		pthread_join(hb, NULL);
 	}
+	/* A last checkpoint covers the stop record; then the webhooks get their last chance. */
+	if (upkeep) {
+		sw_ledger_upkeep_stop(upkeep, rc == 0 ? d.ledger : NULL);
+		sw_notifier_flush(d.notifier, 2000);
+	}
 	sw_notifier_stop(d.notifier);
+	sw_metrics_service_close(metrics);
 	if (cfd >= 0) {
 		close(cfd);
 		unlink(o->socket_path);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "ledger_blob.h"
+#include "ledger_upkeep.h"
 #include "pg_backend.h"
 
 #define SW_DEFAULT_POLICY "/etc/sqlward/policy.yaml"
@@ -36,6 +37,9 @@ struct sw_daemon_opts {
 	unsigned grace_ms;             /* heartbeat grace before the kernel cancels on its own */
 	int mariadb_pids[4];           /* --mariadb-pid: mariadbd servers to gate (my_gate.c) */
 	int n_mariadb_pids;
+	struct sw_ledger_upkeep_opts ledger_upkeep; /* rotation, retention, signed checkpoints */
+	const char *metrics_listen;    /* --metrics-listen HOST:PORT: Prometheus endpoint (NULL: none) */
+	const char *metrics_textfile;  /* --metrics-textfile PATH.prom: textfile-collector output (NULL: none) */
 };
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include "daemon_state.h"
 #include "ledger_record.h"
+#include "metrics.h"
 
 uint64_t sw_mono_ns(void)
 {
@@ -50,7 +51,13 @@ void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields)
 void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out)
 {
 	char err[512];
+	const struct sw_analysis *a = dec->analysis;
+	size_t k = dec->overall ? dec->overall->stmt_index : 0;
 
+	/* The one place every statement decision of every engine passes: counted here (a decided
+	 * hold's second record, holds.c, counts as a hold decision instead). */
+	sw_metrics_count_statement(&sw_daemon_metrics, dec->engine, dec->overall,
+				   a && k < a->n_stmts ? a->stmts[k].cls : SW_CLASS_UNKNOWN, dec->governed);
 	if (sw_ledger_append_decision(d->ledger, dec, sync, seq_out, err, sizeof(err)) < 0) {
 		/* Not in the chain: counted, and reported by a gap record once the ledger takes records. */
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);

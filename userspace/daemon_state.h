@@ -59,6 +59,7 @@ struct sw_exec_expect {
 struct sw_session_info {
 	int pid;
 	uint64_t serial;        /* unique in this daemon's life (a reused pid is another session) */
+	char session_key[48];   /* the ledger's "session" (PID@START, session_record.h); "" none yet */
 	char role[64];
 	char database[64];      /* "" if unknown */
 	char client[80];        /* "" if unknown */

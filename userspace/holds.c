@@ -7,6 +7,7 @@
 #include "hold_json.h"
 #include "hold_webhooks.h"
 #include "ledger_record.h"
+#include "metrics.h"
 #include "util.h"
 
 void sw_hold_free(struct sw_hold *h)
@@ -136,6 +137,8 @@ int sw_holds_release(struct sw_daemon *d, struct sw_hold *h, enum sw_verdict v,
 		h->ops->release(h, v == SW_VERDICT_ALLOW, msg);
 		h->engine_ctx = NULL;
 	}
+	sw_metrics_count_hold(&sw_daemon_metrics, (double)(now - h->start_ns) / 1e9,
+			      sw_metrics_hold_decision_of(v, decided_by, outcome));
 	/* Every rule's webhook hears how it ended (after the record is on disk, before h is freed). */
 	sw_hold_webhooks_decided(d, h, v, decided_by, comment,
 				 v == SW_VERDICT_ALLOW ? outcome : refusal_outcome(h, rc < 0 ? "cancelled" : outcome));

@@ -24,8 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <zlib.h>
 #include <openssl/evp.h>
 #include "ledger.h"
+#include "ledger_segments.h"
 #include "json_writer.h"
 #include "util.h"
 
@@ -51,6 +53,7 @@ struct sw_ledger {
 	ino_t ino;
 	/* The chain including records still waiting in buf. */
 	uint64_t seq;      /* last record's seq, 0 when empty */
+	uint64_t live_first; /* seq of the open file's first record (the next one while it is empty) */
 	char head[65];     /* last record's hash, genesis when empty */
 	/* What the file holds (records written with write(2)). */
 	uint64_t file_seq;
@@ -73,6 +76,7 @@ struct sw_ledger {
 	char stuck[512];
 	struct loss lost;       /* not yet described by a gap record */
 	struct loss gap_queued; /* described by the gap record gap_seq, not yet on disk */
+	uint64_t lost_total;     /* every record lost since open (metrics: sqlward_ledger_records_lost_total) */
 	uint64_t gap_seq;
 	/* PATH.head */
 	int head_fd;
@@ -450,6 +454,8 @@ static bool check_first(json_t *rec, long long seq, const struct sw_verify_opts 
 		cs = (uint64_t)json_integer_value(json_object_get(rec, "continues_seq"));
 		ch = json_string_value(json_object_get(rec, "continues_head"));
 		res->continues = true;
+		snprintf(res->continued_reason, sizeof(res->continued_reason), "%s",
+			 json_string_value(json_object_get(rec, "reason")));
 		res->continued.seq = cs;
 		snprintf(res->continued.head, sizeof(res->continued.head), "%s", ch);
 		*prev_seq = (long long)cs;
@@ -492,6 +498,8 @@ static void take_record(json_t *rec, size_t lineno, uint64_t seq, const char *bl
 	const char *type = json_string_value(json_object_get(rec, "type"));
 	char text[1024];
 
+	if (o->record)
+		o->record(o->ctx, seq, json_string_value(json_object_get(rec, "hash")), rec);
 	if (sw_ledger_describe_record(rec, text, sizeof(text))) {
 		if (strcmp(type, "gap") == 0) {
 			res->gaps++;
@@ -685,12 +693,56 @@ bad:
 	return 0;
 }
 
+/* A compressed segment read as a stream (fopencookie over zlib). */
+struct gz_cookie {
+	gzFile gz;
+	char error[200];
+};
+
+static ssize_t gz_cookie_read(void *c, char *buf, size_t size)
+{
+	struct gz_cookie *g = c;
+	int n = gzread(g->gz, buf, size > INT32_MAX ? INT32_MAX : (unsigned)size), zerr;
+	const char *m = gzerror(g->gz, &zerr);
+
+	/* A cut-off gzip stream reads as an end with Z_BUF_ERROR: that is damage, not an end. */
+	if (n < 0 || (n == 0 && zerr != Z_OK && zerr != Z_STREAM_END)) {
+		snprintf(g->error, sizeof(g->error), "%s", zerr == Z_ERRNO ? strerror(errno) : m);
+		errno = EIO;
+		return -1;
+	}
+	return n;
+}
+
+static int gz_cookie_close(void *c)
+{
+	struct gz_cookie *g = c;
+
+	gzclose(g->gz);
+	return 0;
+}
+
+static bool is_gz_path(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 3 && strcmp(path + n - 3, ".gz") == 0;
+}
+
 int sw_ledger_verify_opts(const char *path, const struct sw_verify_opts *o, struct sw_verify_result *res)
 {
-	FILE *f = fopen(path, "re");
+	struct gz_cookie gc = { 0 };
+	FILE *f = NULL;
 	char *copy = sw_xstrdup(path);
 	int rc;
 
+	if (is_gz_path(path)) {
+		gc.gz = gzopen(path, "rb");
+		if (gc.gz && !(f = fopencookie(&gc, "r", (cookie_io_functions_t){ .read = gz_cookie_read,
+										 .close = gz_cookie_close })))
+			gzclose(gc.gz);
+	} else {
+		f = fopen(path, "re");
+	}
 	if (!f) {
 		memset(res, 0, sizeof(*res));
 		strcpy(res->head, SW_LEDGER_GENESIS);
@@ -700,6 +752,9 @@ int sw_ledger_verify_opts(const char *path, const struct sw_verify_opts *o, stru
 	}
 	rc = verify_stream(f, o && o->blob_base ? o->blob_base : dirname(copy), o, res);
 	fclose(f);
+	if (rc != 0 && gc.error[0])
+		snprintf(res->reason, sizeof(res->reason), "the compressed segment is damaged after line %zu (%s): "
+			 "restore it from a backup", res->records, gc.error);
 	free(copy);
 	return rc;
 }
@@ -864,11 +919,17 @@ void sw_ledger_note_lost(struct sw_ledger *l, const char *kind, const struct tim
 	}
 	sw_format_time(when, t, sizeof(t));
 	loss_add(&l->lost, kind && *kind ? kind : "record", t, t, 1);
+	l->lost_total++;
 }
 
 uint64_t sw_ledger_lost(const struct sw_ledger *l)
 {
 	return l->lost.records + l->gap_queued.records;
+}
+
+uint64_t sw_ledger_lost_total(const struct sw_ledger *l)
+{
+	return l->lost_total;
 }
 
 bool sw_ledger_failing(const struct sw_ledger *l)
@@ -967,6 +1028,7 @@ static uint64_t drop_waiting(struct sw_ledger *l)
 	set_last_start(l);
 	l->seq = l->file_seq;
 	memcpy(l->head, l->file_head, sizeof(l->head));
+	l->lost_total += dropped;
 	return dropped;
 }
 
@@ -1020,6 +1082,7 @@ static void restart_in_empty_file(struct sw_ledger *l, const char *reason, const
 	memcpy(l->synced_head, l->file_head, sizeof(l->synced_head));
 	l->seq = l->file_seq;
 	memcpy(l->head, l->file_head, sizeof(l->head));
+	l->live_first = l->file_seq + 1;
 	put_own_record(l, sw_continuation_record(l->file_seq, l->file_head, reason, note_text));
 	l->gap_seq = 0;
 	{
@@ -1581,6 +1644,7 @@ int sw_ledger_open_opts(const char *path, const struct sw_ledger_open_opts *opts
 	memcpy(l->synced_head, res.head, sizeof(l->synced_head));
 	l->head_file_seq = anchor.seq;
 	l->path_checked_ns = l->head_synced_ns = mono_ns();
+	l->live_first = res.records ? res.first_seq : anchor.seq + 1;
 	*out = l;
 
 	/* A new or emptied file goes on from the chain's known end. */
@@ -1722,4 +1786,82 @@ void sw_ledger_close(struct sw_ledger *l)
 			waiting_records(l));
 	head_file_update(l, true);
 	ledger_free(l);
+}
+
+/* ---- rotation by the daemon ---- */
+
+uint64_t sw_ledger_live_bytes(const struct sw_ledger *l)
+{
+	return (uint64_t)file_size(l) + (l->buf_len - l->written);
+}
+
+uint64_t sw_ledger_live_first(const struct sw_ledger *l)
+{
+	return l->live_first;
+}
+
+const char *sw_ledger_path(const struct sw_ledger *l)
+{
+	return l->path;
+}
+
+int sw_ledger_rotate(struct sw_ledger *l, char **segment, char *err, size_t errlen)
+{
+	char *dest;
+	struct stat st;
+	bool created;
+	int nfd;
+
+	*segment = NULL;
+	if (l->stuck[0]) {
+		snprintf(err, errlen, "not rotated: %s", l->stuck);
+		return -1;
+	}
+	/* At a record boundary with everything on disk: the segment is complete and final. */
+	if (sync_data(l, err, errlen) != 0)
+		return -1;
+	/* Only its first record (e.g. the continuation of the last rotation): nothing worth a segment. */
+	if (l->synced_size == 0 || l->synced_seq <= l->live_first)
+		return 0;
+	if (sw_segments_dir_make(l->path, &l->access, err, errlen) != 0)
+		return -1;
+	dest = sw_segment_path(l->path, l->live_first, l->synced_seq, false);
+	if (access(dest, F_OK) == 0) {
+		snprintf(err, errlen, "cannot rotate ledger %s: segment %s already exists (it should not: move it "
+			 "away)", l->path, dest);
+		free(dest);
+		return -1;
+	}
+	if (rename(l->path, dest) != 0) {
+		snprintf(err, errlen, "cannot rotate ledger %s to %s: %s", l->path, dest, strerror(errno));
+		free(dest);
+		return -1;
+	}
+	sync_parent_dir(dest);
+	sync_parent_dir(l->path);
+	nfd = open_locked(l->path, &l->access, &created, err, errlen);
+	if (nfd < 0 || fstat(nfd, &st) != 0) {
+		/* Put the file back: writing goes on in it. */
+		if (nfd >= 0)
+			close(nfd);
+		if (rename(dest, l->path) != 0)
+			fprintf(stderr, "sqlward: ledger %s: the rotated file %s could not be put back either: %s "
+				"(records still go to it; the next check continues at the path)\n", l->path, dest,
+				strerror(errno));
+		free(dest);
+		return -1;
+	}
+	close(l->fd); /* the segment: complete and synced; its lock goes with it */
+	l->fd = nfd;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	l->synced_size = st.st_size;
+	l->refused_ino = 0;
+	l->needs_truncate = false;
+	restart_in_empty_file(l, "rotated", "the daemon rotated the ledger: the records before this one are in "
+			      "its segment directory (LEDGER.seg/)");
+	/* A failure leaves the continuation waiting in memory: it is written with the next records. */
+	sync_data(l, err, errlen);
+	*segment = dest;
+	return 1;
 }

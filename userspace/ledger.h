@@ -44,9 +44,21 @@
  *               last record before it (so its own seq is continues_seq + 1
  *               and its prev is continues_head), "reason" is "copytruncate"
  *               (the file was truncated under the writer), "moved" (the path
- *               was renamed or removed and opened again) or "new_file" (a new
- *               or empty file opened with a known head), "note" says it in
- *               words. Without it a file that does not start at seq 1 fails.
+ *               was renamed or removed and opened again), "new_file" (a new
+ *               or empty file opened with a known head) or "rotated" (the
+ *               daemon rotated the file into a segment, see below), "note"
+ *               says it in words. Without it a file that does not start at
+ *               seq 1 fails.
+ *  "daemon" event "segments_removed"  retention deleted the oldest segments
+ *               (sw_segments_removed_record): "first_seq"/"last_seq" (the
+ *               seq range removed), "last_hash" (the hash of record last_seq,
+ *               which the oldest remaining file continues), "files", "rule".
+ *               Written and synced before any file is deleted: verify accepts
+ *               a ledger whose oldest file continues a "rotated" point only
+ *               when such a record names exactly that point.
+ *  "checkpoint" a signed checkpoint was taken (ledger_checkpoint.h): the
+ *               chain point signed ("checkpoint_seq", "checkpoint_head"),
+ *               "ledger_id", "key_id", "signature" and where it was sent.
  *  "gap"        records that were lost (the ledger could not be written and
  *               they could not be kept in memory, or the daemon could not
  *               hand them over): "lost" (how many), "kinds" ({type or kind:
@@ -61,6 +73,15 @@
  * (mv rotation) and continues in the file at the path with a continuation
  * record; it notices before every write when the file was truncated to zero
  * (copytruncate) and starts it again with a continuation record.
+ *
+ * Rotation by the daemon (sw_ledger_rotate; `sqlward run --ledger-rotate-size
+ * / --ledger-rotate-interval`, ledger_upkeep.h): at a record boundary with
+ * everything synced, the file is renamed to a segment in PATH.seg/ named by
+ * the seq range it holds (ledger_segments.h), a new file at PATH starts with
+ * a continuation record (reason "rotated"), and the segment is compressed to
+ * gzip in the background. PATH.blobs is untouched (statement_blob paths stay
+ * relative to PATH's directory). Readers (ledger_reader.h) and verify read
+ * the segments oldest first, then PATH.
  *
  * PATH.head: after every fdatasync the writer records the durable chain end
  * {"seq":N,"head":"..."} there (fdatasynced itself at most once a second).
@@ -199,6 +220,19 @@ int sw_ledger_sync(struct sw_ledger *l, char *err, size_t errlen);
 int sw_ledger_reopen(struct sw_ledger *l, char *err, size_t errlen);
 
 /*
+ * Rotation by the daemon (see above): sync, rename the file to the segment
+ * PATH.seg/<first>-<last>.jsonl (*segment: its path, caller frees; the caller
+ * compresses it) and go on in a new file at PATH starting with a
+ * continuation record (reason "rotated"). 1 rotated, 0 nothing to rotate
+ * (the file holds one record or none), -1 with err (nothing changed).
+ */
+int sw_ledger_rotate(struct sw_ledger *l, char **segment, char *err, size_t errlen);
+/* Bytes in the open file (with what waits to be written), its first record's seq, the path. */
+uint64_t sw_ledger_live_bytes(const struct sw_ledger *l);
+uint64_t sw_ledger_live_first(const struct sw_ledger *l);
+const char *sw_ledger_path(const struct sw_ledger *l);
+
+/*
  * Is the ledger writable now? Writes what waits (with a gap record first when
  * records were lost) and syncs: cheap when nothing waits. 0 when every record
  * accepted so far is on disk or counted in a gap record on disk; -1 (err says
@@ -216,6 +250,8 @@ bool sw_ledger_failing(const struct sw_ledger *l);
 void sw_ledger_note_lost(struct sw_ledger *l, const char *kind, const struct timespec *when);
 /* Records lost and not yet reported by a gap record on disk. */
 uint64_t sw_ledger_lost(const struct sw_ledger *l);
+/* Records lost since the ledger was opened (a gap record's count stays in it). */
+uint64_t sw_ledger_lost_total(const struct sw_ledger *l);
 
 /*
  * Keep a statement's full text (len bytes, SHA-256 sha) in the ledger's
@@ -262,6 +298,7 @@ struct sw_verify_result {
 	size_t texts_not_kept;     /* records whose full text could not be stored (statement_blob_error) */
 	bool probe_found;          /* sw_verify_opts.probe_seq was in the file (or its continuation point) */
 	char probe_head[65];       /* its hash */
+	char continued_reason[16]; /* the continuation record's "reason" (when continues) */
 };
 
 /* Something verify met that a reader should see (passed to sw_verify_opts.note). */
@@ -281,10 +318,14 @@ struct sw_verify_opts {
 	uint64_t probe_seq;        /* report record probe_seq's hash (0: none) */
 	void (*note)(void *ctx, const struct sw_verify_note *n);
 	void *ctx;
+	/* Called (with ctx) for every record that verified, in order (may be NULL). */
+	void (*record)(void *ctx, uint64_t seq, const char *hash, json_t *rec);
 };
 
 /*
- * Stream-verify a ledger file (chain and statement blobs). Returns 0 when the
+ * Stream-verify a ledger file (chain and statement blobs); a path ending in
+ * ".gz" (a compressed segment) is read through zlib, and damage to it is a
+ * read error naming the file. Returns 0 when the
  * file could be read to the end (res->ok says whether it is intact), -1 when
  * it could not be opened or read (res->reason says why; res->ok is false,
  * bad_line 0).

@@ -195,6 +195,7 @@ int sw_ledger_access_apply(const struct sw_strv *readers, const char *ledger_pat
 	struct sw_sbuf unknown = { 0 };
 	char *dir = sw_xstrdup(ledger_path), *slash = strrchr(dir, '/');
 	char *head = sw_xasprintf("%s.head", ledger_path), *store = sw_xasprintf("%s.blobs", ledger_path);
+	char *segs = sw_xasprintf("%s.seg", ledger_path);
 	char what[4096];
 	int rc = -1;
 
@@ -214,6 +215,9 @@ int sw_ledger_access_apply(const struct sw_strv *readers, const char *ledger_pat
 	if (access(head, F_OK) == 0 && grant(head, readers, ACL_READ, true, NULL) < 0)
 		goto sys;
 	if (grant_store(store, readers, what, sizeof(what)) < 0)
+		goto sys;
+	/* The rotated segments (ledger_segments.h): the same, a directory of files. */
+	if (grant_store(segs, readers, what, sizeof(what)) < 0)
 		goto sys;
 	/* Its directory: they may pass through it (earlier entries stay). */
 	snprintf(what, sizeof(what), "%s", dir);
@@ -237,6 +241,7 @@ out:
 	free(dir);
 	free(head);
 	free(store);
+	free(segs);
 	return rc;
 }
 
@@ -259,13 +264,22 @@ int sw_ledger_access_refresh(const struct sw_strv *readers, const char *ledger_p
 	const char *paths[] = { ledger_path, head };
 	int rc = 0;
 
+	char *segs = sw_xasprintf("%s.seg", ledger_path), failed[4096];
+
 	for (size_t i = 0; rc == 0 && readers && readers->n && i < 2; i++)
 		if (access(paths[i], F_OK) == 0 && !readers_granted(paths[i], readers) &&
 		    grant(paths[i], readers, ACL_READ, true, NULL) < 0) {
 			snprintf(err, errlen, "cannot give ledger_readers read access to %s: %s", paths[i], strerror(errno));
 			rc = -1;
 		}
+	/* The segment directory appears with the first rotation; what is created in it later inherits. */
+	if (rc == 0 && readers && readers->n && access(segs, F_OK) == 0 && !readers_granted(segs, readers) &&
+	    grant_store(segs, readers, failed, sizeof(failed)) < 0) {
+		snprintf(err, errlen, "cannot give ledger_readers read access to %s: %s", failed, strerror(errno));
+		rc = -1;
+	}
 	free(head);
+	free(segs);
 	return rc;
 }
 

@@ -2,8 +2,9 @@
  * Read access to the ledger for the policy's `access: ledger_readers:`,
  * granted with POSIX ACLs so the ledger stays root's file (0640) and no
  * group has to be shared with anyone else: read on the ledger file, its
- * PATH.head and its full-text store PATH.blobs (whose directories also pass
- * it on to what is created in them later), search (x) on its directory.
+ * PATH.head, its full-text store PATH.blobs and its rotated segments
+ * PATH.seg (whose directories also pass it on to what is created in them
+ * later), search (x) on its directory.
  * Those ACLs are rebuilt from the list every time (a reader removed from the
  * policy loses access); entries on the ledger's directory are only added (it
  * may carry an administrator's own ACL).

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <zlib.h>
 #include "ledger_reader.h"
+#include "ledger_segments.h"
 #include "util.h"
 
 struct sw_ledger_reader {
@@ -21,6 +22,18 @@ static int open_current(struct sw_ledger_reader *r, char *err, size_t errlen)
 	const char *p = r->files[r->cur];
 
 	r->in = gzopen(p, "rb");
+	if (!r->in && errno == ENOENT && r->cur + 1 < r->n_files) {
+		/* A segment compressed since it was listed: its .gz holds the same records. */
+		char *gz = sw_xasprintf("%s.gz", p);
+		r->in = gzopen(gz, "rb");
+		if (r->in) {
+			free(r->files[r->cur]);
+			r->files[r->cur] = gz;
+		} else {
+			free(gz);
+			errno = ENOENT;
+		}
+	}
 	if (!r->in) {
 		int e = errno;
 		snprintf(err, errlen, "cannot open ledger %s: %s; %s", p, strerror(e),
@@ -36,10 +49,20 @@ static int open_current(struct sw_ledger_reader *r, char *err, size_t errlen)
 int sw_ledger_reader_open(const char *path, struct sw_ledger_reader **out, char *err, size_t errlen)
 {
 	struct sw_ledger_reader *r = sw_xcalloc(1, sizeof(*r));
+	struct sw_segment_list segs;
 
-	r->files = sw_xcalloc(1, sizeof(*r->files));
-	r->files[0] = sw_xstrdup(path);
-	r->n_files = 1;
+	if (sw_segments_list(path, &segs, err, errlen) != 0) {
+		free(r);
+		return -1;
+	}
+	r->files = sw_xcalloc(segs.n + 1, sizeof(*r->files));
+	for (size_t i = 0; i < segs.n; i++) {
+		r->files[i] = segs.v[i].path; /* taken over */
+		segs.v[i].path = NULL;
+	}
+	r->files[segs.n] = sw_xstrdup(path);
+	r->n_files = segs.n + 1;
+	sw_segments_free(&segs);
 	if (open_current(r, err, errlen) < 0) {
 		sw_ledger_reader_close(r);
 		return -1;
@@ -61,7 +84,8 @@ static ssize_t read_line(struct sw_ledger_reader *r, bool *partial)
 		if (!gzgets(r->in, r->line + len, (int)(r->cap - len > INT32_MAX ? INT32_MAX : r->cap - len))) {
 			int zerr;
 			gzerror(r->in, &zerr);
-			if (zerr != Z_OK && zerr != Z_BUF_ERROR)
+			/* Z_BUF_ERROR: the stream ends early; a closed segment that does is damaged. */
+			if (zerr != Z_OK && (zerr != Z_BUF_ERROR || r->cur + 1 < r->n_files))
 				return -1;
 			r->line[len] = '\0';
 			*partial = len > 0;

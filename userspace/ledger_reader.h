@@ -5,8 +5,10 @@
  * fopen/getline so that they all see the same records in the same order.
  *
  * PATH names the live ledger file (as the daemon's --ledger). The reader
- * yields the records of every segment that belongs to it, oldest first, then
- * the live file's. Compressed segments are read through zlib.
+ * yields the records of every segment that belongs to it (PATH.seg/, see
+ * ledger_segments.h), oldest first, then the live file's. Compressed
+ * segments are read through zlib; a segment compressed between listing and
+ * reading is read from its .gz; a damaged segment is a read error naming it.
  */
 #ifndef SQLWARD_LEDGER_READER_H
 #define SQLWARD_LEDGER_READER_H

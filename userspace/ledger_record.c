@@ -414,3 +414,20 @@ json_t *sw_continuation_record(uint64_t seq, const char *head, const char *reaso
 	return sw_event_record("continuation", json_pack("{s:I, s:s, s:s, s:s}", "continues_seq", (json_int_t)seq,
 							 "continues_head", head, "reason", reason, "note", note));
 }
+
+json_t *sw_segments_removed_record(uint64_t first, uint64_t last, const char *last_hash, json_t *files,
+				   const char *rule)
+{
+	return sw_daemon_record("segments_removed", json_pack("{s:I, s:I, s:s, s:o, s:s}", "first_seq",
+							      (json_int_t)first, "last_seq", (json_int_t)last,
+							      "last_hash", last_hash, "files", files, "rule", rule));
+}
+
+json_t *sw_checkpoint_record(const char *ledger_id, uint64_t seq, const char *head, const char *signed_time,
+			     const char *key_id, const char *signature, json_t *sent_to)
+{
+	return sw_event_record("checkpoint", json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:o}", "checkpoint_seq",
+						       (json_int_t)seq, "checkpoint_head", head, "ledger_id",
+						       sw_json_text(ledger_id), "signed_time", signed_time, "key_id",
+						       key_id, "signature", signature, "sent_to", sent_to));
+}

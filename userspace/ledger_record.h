@@ -19,9 +19,14 @@
  *  failure_mode     what the watchdog did to a held backend after the daemon died
  *                   (sw_failure_mode_record)
  *  webhook_failed   a webhook delivery given up on (sw_webhook_failed_record)
+ *  session_start    a client session learned; session_end: it ended (session_record.h)
  *  gap              records that were lost (sw_gap_record; written by the ledger)
  *  continuation     a file's first record continuing a chain (sw_continuation_record;
  *                   written by the ledger)
+ *  checkpoint       a signed checkpoint of the chain was taken and sent out
+ *                   (sw_checkpoint_record, ledger_checkpoint.h)
+ *  daemon "segments_removed"  retention deleted the oldest segments
+ *                   (sw_segments_removed_record, ledger.h)
  *
  * This module sits below the ledger writer (ledger.h): it builds records and
  * never writes them, so the writer can build its own gap and continuation
@@ -193,6 +198,15 @@ json_t *sw_gap_record(uint64_t lost, json_t *kinds, const char *first_time, cons
 		      const char *failing_since, const char *error);
 /* "continuation": the file continues the chain after (seq, head). */
 json_t *sw_continuation_record(uint64_t seq, const char *head, const char *reason, const char *note);
+
+/* daemon "segments_removed": records first..last (the last with hash last_hash) were in
+ * files (stolen, an array of names) deleted under rule (e.g. "older than 90d"). */
+json_t *sw_segments_removed_record(uint64_t first, uint64_t last, const char *last_hash, json_t *files,
+				   const char *rule);
+/* "checkpoint": the chain point (seq, head) was signed (key_id, signature over ledger_id,
+ * seq, head and signed_time) and sent to sent_to (stolen: an array of sink names). */
+json_t *sw_checkpoint_record(const char *ledger_id, uint64_t seq, const char *head, const char *signed_time,
+			     const char *key_id, const char *signature, json_t *sent_to);
 
 /*
  * A record of any type: {"type": type, "time": now} plus fields (steals

@@ -23,6 +23,7 @@ static const struct subcommand commands[] = {
 	{ "log", sw_cmd_log, "print ledger records" },
 	{ "verify", sw_cmd_verify, "verify the ledger's hash chain" },
 	{ "detach", sw_cmd_detach, "remove the gate's pinned probes" },
+	{ "doctor", sw_cmd_doctor, "check this host before deploying; says how to fix each problem" },
 };
 
 static void usage(FILE *f)

@@ -9,8 +9,11 @@
 #include <string.h>
 #include <strings.h>
 #include "client_owner.h"
+#include "ledger.h"
+#include "log_session.h"
 #include "plan_store.h"
 #include "request_id.h"
+#include "session_record.h"
 #include "sessions.h"
 #include "pg_backend.h"
 #include "util.h"
@@ -108,6 +111,44 @@ void sw_session_publish(struct sw_daemon *d, struct sw_session_info *s)
 			    s->ctx_id);
 }
 
+static void append_session_record(struct sw_daemon *d, json_t *rec)
+{
+	char err[512];
+
+	if (d->ledger && sw_ledger_append_opts(d->ledger, rec, false, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		sw_ledger_note_lost(d->ledger, json_string_value(json_object_get(rec, "type")), NULL);
+	}
+	json_decref(rec);
+}
+
+/*
+ * The ledger's session_start for a session learned now (fresh) or that the
+ * kernel saw authenticate (a new backend on a pid whose exit was not noticed
+ * yet: that one's session_end first). Incident review keys sessions by it.
+ */
+static void note_session_start(struct sw_daemon *d, struct sw_session_info *s, bool fresh, bool authenticated)
+{
+	char key[sizeof(s->session_key)];
+	time_t start;
+
+	if (!fresh && !authenticated)
+		return;
+	start = sw_proc_start_time(s->pid);
+	sw_log_session_pg_key(s->pid, start ? start : time(NULL), key, sizeof(key));
+	if (strcmp(key, s->session_key) == 0)
+		return;
+	if (s->session_key[0])
+		append_session_record(d, sw_session_end_record(&(struct sw_session_facts){
+			.engine = "postgres", .pid = s->pid, .session = s->session_key }));
+	snprintf(s->session_key, sizeof(s->session_key), "%s", key);
+	append_session_record(d, sw_session_start_record(&(struct sw_session_facts){
+		.engine = "postgres", .pid = s->pid, .session = s->session_key, .backend_start = start,
+		.role = s->role, .database = s->database, .client = s->client,
+		.application = s->application_known ? s->application : NULL, .client_exe = s->client_exe,
+		.running = !authenticated }));
+}
+
 /* Learn (or refresh) a session: role from the kernel or the title, database and client
  * from the title (as the kernel read it, else from /proc). */
 struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const char *role, const char *kernel_title,
@@ -116,7 +157,7 @@ struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const cha
 	struct sw_session_info *s = sw_session_find(d, pid);
 	struct sw_pg_title t;
 	char title[4096];
-	bool have_title;
+	bool have_title, fresh = !s;
 
 	if (!s) {
 		s = sw_xcalloc(1, sizeof(*s));
@@ -152,6 +193,7 @@ struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const cha
 	}
 	s->ctx_id = context_id(d, s);
 	sw_session_publish(d, s);
+	note_session_start(d, s, fresh, kernel_title != NULL);
 	return s;
 }
 
@@ -174,6 +216,9 @@ void sw_session_forget(struct sw_daemon *d, struct sw_session_info *s)
 		sw_daemon_note(d, "plan_run_incomplete", f);
 		json_decref(f);
 	}
+	if (s->session_key[0])
+		append_session_record(d, sw_session_end_record(&(struct sw_session_facts){
+			.engine = "postgres", .pid = s->pid, .session = s->session_key, .role = s->role }));
 	sw_gate_detach_nested(&s->nested_links);
 	sw_gate_drop_session(d->gate, (uint32_t)s->pid);
 	sw_prepared_drop_session(d->prepared, s->pid);

@@ -28,8 +28,10 @@
 #include "my_live.h"
 #include "my_sqlcom.h"
 #include "plan_gate.h"
+#include "proc_root.h"
 #include "request_id.h"
 #include "role_pattern.h"
+#include "session_record.h"
 #include "util.h"
 #include "who_fields.h"
 
@@ -98,7 +100,8 @@ struct sw_my_gate {
 	struct sw_my_holder *holder;
 	pid_t pid;
 	bool enforce;
-	char bin_path[512];
+	char bin_path[512];             /* as the process names it (its /proc/PID/maps) */
+	char bin_shown[4200];           /* as the host reaches it: /proc/PID/root/... in a container */
 	struct sw_my_layout layout;
 	struct my_session *sess;
 	size_t n_sess, cap_sess;
@@ -1055,6 +1058,24 @@ static void try_decide(struct sw_my_gate *g)
 	}
 }
 
+/* The ledger's session_end for a connection that ended (incident review's disconnect). */
+static void note_disconnect(struct sw_my_gate *g, uint64_t conn_id)
+{
+	char key[48], err[512];
+	json_t *rec;
+
+	if (!g->d->ledger)
+		return;
+	snprintf(key, sizeof(key), "%d:%llu", (int)g->pid, (unsigned long long)conn_id);
+	rec = sw_session_end_record(&(struct sw_session_facts){ .engine = "mysql", .pid = (int)g->pid,
+		.connection_id = conn_id, .session = key });
+	if (sw_ledger_append_opts(g->d->ledger, rec, false, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		sw_ledger_note_lost(g->d->ledger, "session_end", NULL);
+	}
+	json_decref(rec);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct sw_my_gate *g = ctx;
@@ -1070,6 +1091,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	if (size >= sizeof(struct sw_my_end_event) && ((const struct sw_my_end_event *)data)->type == SW_MY_EV_END) {
 		session_end(g, ((const struct sw_my_end_event *)data)->conn_id);
+		note_disconnect(g, ((const struct sw_my_end_event *)data)->conn_id);
 		return 0;
 	}
 	/* Events carry only the text they hold: rebuild the whole struct, text bounded by the record. */
@@ -1347,14 +1369,16 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 		goto fail;
 	}
 	g->bin_path[n] = 0;
+	if (!sw_proc_exe_path(pid, g->bin_shown, sizeof(g->bin_shown)))
+		snprintf(g->bin_shown, sizeof(g->bin_shown), "%s", g->bin_path);
 	/* The probes read through /proc/PID/exe: the very file the process runs, even if replaced on disk. */
 	if (sw_my_layout_load(exe, &g->layout, lerr, sizeof(lerr)) < 0) {
-		snprintf(err, errlen, "cannot govern mariadbd %d (%s): %s", (int)pid, g->bin_path, lerr);
+		snprintf(err, errlen, "cannot govern mariadbd %d (%s): %s", (int)pid, g->bin_shown, lerr);
 		goto fail;
 	}
 	if (!g->layout.bpf.valid || g->layout.problem[0]) {
 		snprintf(err, errlen, "cannot govern mariadbd %d (%s, %s): %s; sqlward gates only servers whose "
-			 "layout it could verify", (int)pid, g->bin_path, g->layout.version, g->layout.problem);
+			 "layout it could verify", (int)pid, g->bin_shown, g->layout.version, g->layout.problem);
 		goto fail;
 	}
 	g->layout.bpf.thd_main_sctx = g->layout.thd_main_security_ctx;
@@ -1397,14 +1421,14 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 	g->link = bpf_program__attach_uprobe_opts(g->skel->progs.on_dispatch_command, pid, exe,
 						  g->layout.fn_file_off[SW_MY_FN_DISPATCH], &uo);
 	if (!g->link) {
-		snprintf(err, errlen, "cannot attach the probe on dispatch_command in %s: %s", g->bin_path, strerror(errno));
+		snprintf(err, errlen, "cannot attach the probe on dispatch_command in %s: %s", g->bin_shown, strerror(errno));
 		goto fail;
 	}
 	/* The execution checkpoint: statements inside stored programs and prepared statements. */
 	g->exec_link = bpf_program__attach_uprobe_opts(g->skel->progs.on_execute_command, pid, exe,
 						       g->layout.fn_file_off[SW_MY_FN_EXECUTE], &uo);
 	if (!g->exec_link) {
-		snprintf(err, errlen, "cannot attach the probe on mysql_execute_command in %s: %s", g->bin_path,
+		snprintf(err, errlen, "cannot attach the probe on mysql_execute_command in %s: %s", g->bin_shown,
 			 strerror(errno));
 		goto fail;
 	}
@@ -1468,7 +1492,7 @@ static json_t *my_gate_state(const struct sw_my_gate *g)
 	char why[256] = "";
 	bool alive = g->holder && sw_my_holder_alive(g->holder, why, sizeof(why));
 	return json_pack("{s:s, s:i, s:s, s:s, s:b, s:b, s:s?, s:i, s:I, s:I, s:I, s:I}", "engine", "mysql", "pid",
-			 (int)g->pid, "binary", g->bin_path, "version", g->layout.version, "enforce", g->enforce,
+			 (int)g->pid, "binary", g->bin_shown, "version", g->layout.version, "enforce", g->enforce,
 			 "holder_alive", alive, "holder_error", why[0] ? why : NULL, "threads_traced",
 			 g->holder ? (int)sw_my_holder_threads(g->holder) : 0, "decided", (json_int_t)g->decided,
 			 "observed", (json_int_t)g->observed, "refused_unreported", (json_int_t)g->refused_unreported,
