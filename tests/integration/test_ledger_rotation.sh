@@ -49,6 +49,25 @@ HOOK_PID=$!
 kill_hook() { kill "$HOOK_PID" 2>/dev/null; wait "$HOOK_PID" 2>/dev/null; }
 sw_at_exit kill_hook
 
+# syslog: with no syslog daemon on the host (no /dev/log), the test listens there itself for the
+# run's lifetime; with one, its journal is not read and the syslog copy is not checked.
+SYSLOG_CAP=$SW_TMP/syslog.txt
+SYSLOG_PID=
+if [ ! -e /dev/log ]; then
+	python3 - "$SYSLOG_CAP" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log"); os.chmod("/dev/log", 0o666)
+with open(sys.argv[1], "ab", buffering=0) as f:
+    while True:
+        f.write(s.recv(65536).rstrip(b"\n") + b"\n")
+PY
+	SYSLOG_PID=$!
+	stop_syslog() { kill "$SYSLOG_PID" 2>/dev/null; wait "$SYSLOG_PID" 2>/dev/null; rm -f /dev/log; }
+	sw_at_exit stop_syslog
+	n=0; while [ ! -S /dev/log ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+fi
+
 # The key must be root's alone: a readable key is refused, with the fix.
 chmod 0644 "$KEY"
 out=$("$SQLWARD" run --ledger "$L" --checkpoint-key "$KEY" --checkpoint-to "$CPF" 2>&1); rc=$?
@@ -75,7 +94,8 @@ all_records() {  # every line of every segment, then the live file
 
 # ---- rotation under load -------------------------------------------------------------------
 SW_GATE_EXTRA="--ledger-rotate-size 256K --checkpoint-key $KEY --checkpoint-to $CPF \
---checkpoint-to webhook:http://127.0.0.1:$HOOK_PORT/checkpoint --checkpoint-every 300 --checkpoint-interval 1s"
+--checkpoint-to webhook:http://127.0.0.1:$HOOK_PORT/checkpoint --checkpoint-to syslog --checkpoint-every 300 \
+--checkpoint-interval 1s"
 gate_start "$POLICY"
 load 8
 sleep 1.5   # a last interval checkpoint
@@ -108,6 +128,16 @@ assert_rc "verify --checkpoints passes on the clean ledger" 0 "$rc"
 assert_contains "every checkpoint proved" "$out" "$n_cp proved against the ledger"
 out=$("$SQLWARD" verify --ledger "$L" --checkpoints "$HOOKS" --checkpoint-pubkey "$PUB" 2>&1); rc=$?
 assert_rc "the webhook's copy of the checkpoints proves it too" 0 "$rc"
+if [ -n "$SYSLOG_PID" ]; then
+	# "<PRI>TIMESTAMP sqlward[PID]: ledger checkpoint {...}": LOG_AUTHPRIV (10) | LOG_NOTICE (5) = 85.
+	grep -o 'ledger checkpoint {.*}' "$SYSLOG_CAP" | sed 's/^ledger checkpoint //' >"$SW_TMP/syslog-checkpoints.jsonl"
+	assert_eq "every checkpoint also went to syslog" "$n_cp" "$(wc -l <"$SW_TMP/syslog-checkpoints.jsonl")"
+	assert_eq "as authpriv.notice" "$n_cp" "$(grep -c '^<85>' "$SYSLOG_CAP")"
+	out=$("$SQLWARD" verify --ledger "$L" --checkpoints "$SW_TMP/syslog-checkpoints.jsonl" --checkpoint-pubkey "$PUB" 2>&1); rc=$?
+	assert_rc "syslog's copy of the checkpoints proves it too" 0 "$rc"
+else
+	skip "syslog copy of the checkpoints" "this host runs a syslog daemon (/dev/log); its journal is not read"
+fi
 json=$("$SQLWARD" verify --ledger "$L" --format json --checkpoints "$CPF" --checkpoint-pubkey "$PUB" 2>&1)
 assert_eq "verify's JSON says ok, with the segments and checkpoints" "True $n_gz True" \
 	"$(printf '%s' "$json" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["ok"], r["segments"], r["checkpoints"]["ok"])' 2>&1)"
