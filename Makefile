@@ -164,7 +164,7 @@ integration: $(BUILD)/test/sqlward $(BUILD)/tools/pq_extended $(BUILD)/tools/pq_
 
 test: deps
 	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/test/sqlward $(UNIT_BIN) $(BUILD)/tools/pq_extended $(BUILD)/tools/pq_fastpath $(BUILD)/tools/my_client \
-		$(BUILD)/tools/my_layout_dump $(BUILD)/fuzz/fuzz_shape
+		$(BUILD)/tools/my_layout_dump $(BUILD)/tools/pg_classify_major $(BUILD)/fuzz/fuzz_shape
 	@tests/run-all.sh
 
 demo: deps

@@ -6,7 +6,7 @@
 # CapabilityBoundingSet, NoNewPrivileges and LimitMEMLOCK applied with setpriv/prlimit: PID 1 is
 # not systemd here, so systemctl cannot). /etc/default/sqlward points it at this test's own
 # cluster (--postmaster-pid). It gates, reloads on ExecReload, stops on SIGTERM leaving its pins
-# (the gate stays closed), `sqlward detach` opens it, `dpkg -r` detaches what a stopped daemon
+# (the gate stays closed), an upgrade to a newer package over the running gate, `sqlward detach` opens it, `dpkg -r` detaches what a stopped daemon
 # left, `dpkg -P` removes the rest. The package is purged at exit even on failure, and nothing
 # may be left behind.
 set -uo pipefail
@@ -250,6 +250,39 @@ sql analyst "SELECT 1"
 assert_eq "an ungoverned role is not stopped" "0:1" "$SQL_RC:$SQL_OUT"
 out=$("$SBIN" verify 2>&1); rc=$?
 assert_rc "sqlward verify: the ledger's chain is intact" 0 "$rc"
+
+# ---- upgrade: a newer package over a running gate -------------------------------------------
+# The same build repacked with a higher version. dpkg replaces the binary under the running
+# daemon; prerm upgrade detaches nothing; the admin's changed policy (a conffile) is kept; then
+# the restart systemd would do (postinst: deb-systemd-invoke restart): the pins keep the gate
+# closed between the old daemon's stop and the new one's start, and the chain goes on.
+old_ver=$(dpkg-deb -f "$deb" Version)
+new_ver="$old_ver+upgradetest1"
+rm -rf "$SW_TMP/upg" && dpkg-deb -R "$deb" "$SW_TMP/upg"
+sed -i "s/^Version: .*/Version: $new_ver/" "$SW_TMP/upg/DEBIAN/control"
+dpkg-deb -b "$SW_TMP/upg" "$SW_TMP/sqlward-upgrade.deb" >/dev/null 2>&1 || not_ok "repack for the upgrade" "dpkg-deb -b failed"
+policy_before=$(sha256sum </etc/sqlward/policy.yaml)
+seq_before=$(tail -n1 /var/lib/sqlward/ledger.jsonl | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["seq"])')
+if ! pkg_daemon_start; then finish; exit 1; fi
+if dpkg -i "$SW_TMP/sqlward-upgrade.deb" >"$SW_TMP/dpkg-upgrade.log" 2>&1; then ok "dpkg -i upgrades $old_ver to $new_ver"
+else not_ok "dpkg -i upgrades $old_ver to $new_ver" "$(cat "$SW_TMP/dpkg-upgrade.log")"; fi
+assert_eq "dpkg knows the new version" "$new_ver" "$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null)"
+assert_eq "the admin's changed policy is kept" "$policy_before" "$(sha256sum </etc/sqlward/policy.yaml)"
+check "the old daemon still runs while the package is replaced" kill -0 "$PKG_DAEMON_PID"
+check "the pins were not touched by the upgrade" pins_present
+pkg_daemon_stop
+assert_eq "the old daemon stops cleanly" "0" "$PKG_DAEMON_RC"
+sql agent_test "SELECT 1"
+assert_contains "between the two daemons a governed statement is refused (pins)" "$SQL_ERR" "$SW_CANCEL_MSG"
+if ! pkg_daemon_start; then finish; exit 1; fi
+ok "the upgraded daemon starts from the unit"
+sql agent_test "SELECT count(*) FROM app.t"
+assert_contains "the upgraded daemon enforces the kept policy" "$SQL_ERR" "$SW_CANCEL_MSG"
+pkg_daemon_stop
+out=$("$SBIN" verify 2>&1); rc=$?
+assert_rc "after the upgrade the ledger's chain is intact" 0 "$rc"
+seq_after=$(tail -n1 /var/lib/sqlward/ledger.jsonl | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["seq"])')
+check "and it went on from where it was (seq $seq_before -> $seq_after)" test "$seq_after" -gt "$seq_before"
 
 "$SBIN" detach >"$SW_TMP/detach.log" 2>&1; rc=$?
 assert_rc "sqlward detach removes the pins" 0 "$rc"
