@@ -179,9 +179,15 @@ $(BUILD)/tools/classify_bench: bench/classify_bench.c $(LIB_OBJ) | $(BUILD)/.dir
 $(BUILD)/tools/record_bench: bench/record_bench.c $(LIB_OBJ) | $(BUILD)/.dir
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
+# The daemon's real per-statement path (sw_gate_on_event: a statement event and its completion),
+# with the BPF map calls stubbed: bench/PROFILE-2026-12.md.
+$(BUILD)/tools/record_bench2: bench/record_bench2.c $(LIB_OBJ) | $(BUILD)/.dir
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS) \
+		-Wl,--wrap=sw_gate_set_session -Wl,--wrap=sw_gate_drop_session -Wl,--wrap=sw_gate_cache_clear
+
 bench:
 	@scripts/install-deps.sh --bench
-	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/tools/classify_bench $(BUILD)/tools/record_bench
+	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/tools/classify_bench $(BUILD)/tools/record_bench $(BUILD)/tools/record_bench2
 	@bench/run.sh
 
 # Install: `make install [PREFIX=/usr/local] [DESTDIR=]`. Configuration lives in /etc whatever
