@@ -96,6 +96,10 @@ struct sw_session_info {
 	char client_exe[256];    /* its executable ("" not on this host or unknown) */
 	char client_cmdline[1024];
 	char request_id[129];    /* the client statement now running ("" none): its nested statements' too */
+	/* The backend's binary layout once found (sw_session_layout; a stat of /proc/PID/exe per
+	 * statement was a quarter of the daemon's work per observed statement). A backend never changes
+	 * its binary; a new connection on a reused pid clears it. */
+	const struct sw_pg_layout *layout;
 };
 
 #define SW_TXN_CONTEXT_MAX 50

@@ -35,6 +35,19 @@ struct sw_session_info *sw_session_find(struct sw_daemon *d, int pid)
 	return r ? *(struct sw_session_info **)r : NULL;
 }
 
+const struct sw_pg_layout *sw_session_layout(struct sw_daemon *d, int pid)
+{
+	struct sw_session_info *s = sw_session_find(d, pid);
+	const struct sw_pg_layout *L;
+
+	if (s && s->layout)
+		return s->layout;
+	L = sw_daemon_layout_of(d, pid);
+	if (s)
+		s->layout = L;   /* NULL stays unknown: looked up again (a replacing binary's layout may come) */
+	return L;
+}
+
 /* Distinct cache contexts kept before the table starts over (application_names can be many). */
 #define SW_CONTEXTS_MAX 8192
 
@@ -171,6 +184,7 @@ struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const cha
 	if (kernel_title) {
 		/* The kernel saw the backend authenticate: a new connection, whoever had the pid before. */
 		s->client_looked = false;
+		s->layout = NULL;
 		s->client_exe[0] = s->client_cmdline[0] = 0;
 		s->application_known = false;
 		s->application_read_ns = 0;

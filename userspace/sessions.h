@@ -16,6 +16,9 @@ struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const cha
 void sw_session_publish(struct sw_daemon *d, struct sw_session_info *s);
 /* A known session (NULL if it ended or was never seen). */
 struct sw_session_info *sw_session_find(struct sw_daemon *d, int pid);
+/* The binary layout of backend pid (sw_daemon_layout_of), cached in its session once found:
+ * what every statement's analysis asks for, without a stat of /proc/PID/exe each time. */
+const struct sw_pg_layout *sw_session_layout(struct sw_daemon *d, int pid);
 /* Every known session: a list valid until the next call (twalk has no context argument). */
 size_t sw_sessions_all(struct sw_daemon *d, struct sw_session_info ***out);
 /* A session whose backend ended: off the kernel's maps, its checkpoint detached, freed. */

@@ -264,7 +264,7 @@ static const char *setting_source_name(uint32_t source)
 /* The session's timeouts read from the held backend, for "only lower a timeout". */
 static bool read_timeouts(struct sw_daemon *d, int pid, struct sw_setting_ctx *c)
 {
-	const struct sw_pg_layout *L = sw_daemon_layout_of(d, pid);
+	const struct sw_pg_layout *L = sw_session_layout(d, pid);
 	int32_t v[4];
 	uint64_t at[4];
 
@@ -532,7 +532,7 @@ static void analyze_nested(struct sw_daemon *d, struct sw_pending *p)
 /* The backend's PostgreSQL major (its binary's layout), 0 when unknown. */
 static int backend_major(struct sw_daemon *d, int pid)
 {
-	const struct sw_pg_layout *L = sw_daemon_layout_of(d, pid);
+	const struct sw_pg_layout *L = sw_session_layout(d, pid);
 
 	return L ? L->major : 0;
 }
@@ -755,7 +755,7 @@ static int session_encoding(struct sw_daemon *d, struct sw_session_info *s)
 
 	if (s->encoding >= 0)
 		return s->encoding;
-	L = sw_daemon_layout_of(d, s->pid);
+	L = sw_session_layout(d, s->pid);
 	if (L && sw_proc_read(s->pid, sw_pg_layout_addr(L, s->pid, L->database_encoding), &ptr, sizeof(ptr)) &&
 	    ptr && sw_proc_read(s->pid, ptr + 8, &enc, sizeof(enc)) && enc >= 0)
 		s->encoding = enc;
@@ -808,7 +808,7 @@ static void engine_truth_requirements(struct sw_daemon *d, struct sw_session_inf
 	if (!s->governed || s->nested_live || nested_type(p->type) || p->type == SW_EV_SETTING ||
 	    p->type == SW_EV_REPLICATION || overall->verdict == SW_VERDICT_DENY || d->opts->observe_only)
 		return;
-	L = sw_daemon_layout_of(d, s->pid);
+	L = sw_session_layout(d, s->pid);
 	if (L && L->bpf.fn[SW_FN_EXECUTOR_START])
 		deny(overall, "execution-checkpoint-unavailable",
 		     "the execution checkpoint could not be put on this backend, so what its statements run inside "
@@ -863,7 +863,7 @@ static bool read_backend(void *ctx, uint64_t addr, void *buf, size_t len)
 /* Parameters of a held Bind, for the human deciding this one execution. */
 static void attach_parameters(struct sw_daemon *d, struct sw_pending *p)
 {
-	const struct sw_pg_layout *L = sw_daemon_layout_of(d, p->pid);
+	const struct sw_pg_layout *L = sw_session_layout(d, p->pid);
 	struct sw_param *params = NULL;
 	size_t n = 0;
 	char err[256];
@@ -957,7 +957,7 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 {
 	struct sw_hold *h = sw_xcalloc(1, sizeof(*h));
 	uint64_t now = sw_mono_ns();
-	const struct sw_pg_layout *L = sw_daemon_layout_of(d, s->pid);
+	const struct sw_pg_layout *L = sw_session_layout(d, s->pid);
 
 	sw_pg_hold_init(d, h);
 	h->pid = s->pid;
