@@ -5,7 +5,7 @@
  * hold timeouts, the ledger's sync and flush, webhooks, the freeze.
  *
  * One thread, one epoll loop: the gates' fds, control socket, signals and a
- * 10 ms tick (hold timeouts, ledger sync, each gate's own cadences); a
+ * 10 ms tick (hold timeouts, ledger flush and sync, each gate's own cadences); a
  * second thread beats for the gates. The top of the daemon's modules: it
  * calls the gates, holds and the control server, and nothing calls back into
  * it (see daemon_state.h). It knows no engine but by its open function.
@@ -40,6 +40,10 @@
  * ticks mean small batches, so the daemon never takes a core away from the database for
  * long (a 100 ms tick made ~10 ms bursts that showed up in the clients' p99). */
 #define HOLDS_CHECK_TICKS (SW_ENGINE_TICKS_PER_S / 10)
+/* Unsynced records (observed statements) are written every 100 ms, one write(2) for many (or
+ * sooner, at SW_LEDGER_FLUSH_BYTES): `sqlward log -f` sees them that late at most. A write per
+ * loop pass cost more than hashing the records. What a SIGKILL can lose: ledger.c. */
+#define LEDGER_FLUSH_TICKS (SW_ENGINE_TICKS_PER_S / 10)
 /* The kernel holds governed statements only while the daemon beats. A separate
  * thread beats so a long classification (a huge statement takes seconds) does
  * not make the kernel cancel everyone else's statements; it stops beating when
@@ -397,6 +401,9 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 					sw_holds_expire(&d, sw_mono_ns());
 					sw_holds_check_server(&d);
 				}
+				if (ticks % LEDGER_FLUSH_TICKS == 0 && !d.ledger_failing_since_ns &&
+				    sw_ledger_flush(d.ledger, err, sizeof(err)) != 0)
+					engine_gates_ledger_state(&d, true, err);
 				if (ticks % SW_ENGINE_TICKS_PER_S == 0) {
 					/* Observed records reach the disk within a second (or wait while it fails). */
 					engine_gates_ledger_state(&d, (d.ledger_failing_since_ns
@@ -427,9 +434,6 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		 * time). Last opened first, so PostgreSQL's group commit syncs the others' records too. */
 		for (int g = d.n_gates - 1; g >= 0; g--)
 			d.gates[g].ops->poll(d.gates[g].gate);
-		/* Records of this pass reach the file (batched: one write for many statements). */
-		if (!d.ledger_failing_since_ns && sw_ledger_flush(d.ledger, err, sizeof(err)) != 0)
-			engine_gates_ledger_state(&d, true, err);
 		/* Rotation (by size on every pass), retention and checkpoints, when due. */
 		if (!d.ledger_failing_since_ns)
 			sw_ledger_upkeep_tick(upkeep, d.ledger);

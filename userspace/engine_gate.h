@@ -46,7 +46,8 @@ struct sw_engine_gate_ops {
 	/* fd, one of its fds, is readable. May be NULL (poll takes what they report). */
 	void (*ready)(void *gate, int fd);
 	/* Every pass of the loop (a tick's too), after the readable fds were handled: decide what
-	 * arrived and move what was decided, before the pass's records are flushed. */
+	 * arrived and move what was decided (records a backend waits for are synced first; the
+	 * others are written on the 100 ms tick or at SW_LEDGER_FLUSH_BYTES). */
 	void (*poll)(void *gate);
 	/* Every tick, after the daemon's own tick work (holds, ledger sync, freeze); ticks counts
 	 * them from 1 (SW_ENGINE_TICKS_PER_S a second). May be NULL. */

@@ -16,8 +16,9 @@
  * "time" follow "seq".
  *
  * Writing: unsynced records (observed statements, kernel-cache allows) are
- * collected and written in batches (sw_ledger_flush; the daemon flushes
- * after every event-loop pass and syncs every second); a synced record
+ * collected and written in batches: at SW_LEDGER_FLUSH_BYTES waiting, or by
+ * sw_ledger_flush (the daemon flushes on its 100 ms tick, so `sqlward log -f`
+ * sees them within about 100 ms, and syncs every second); a synced record
  * (held, decided, daemon event) writes and fdatasyncs everything before it.
  * A flush also fdatasyncs once 8 MiB were written since the last sync (what
  * is written but not synced is kept in memory, see "Write failures").
@@ -122,6 +123,8 @@
 #define SW_LEDGER_LINE_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII)
 /* Records waiting for a writable ledger are kept up to this many bytes, then dropped (and counted). */
 #define SW_LEDGER_BUFFER_MAX (64u << 20)
+/* Records appended with sync=false are written (one write(2)) once this many bytes wait. */
+#define SW_LEDGER_FLUSH_BYTES (64u << 10)
 
 struct sw_ledger;
 
@@ -181,8 +184,9 @@ void sw_ledger_anchor(const struct sw_ledger *l, struct sw_ledger_anchor *out);
 int sw_ledger_append(struct sw_ledger *l, json_t *rec, char *err, size_t errlen);
 /*
  * Same, with options: sync=false only queues the line in memory (written by
- * the next sw_ledger_flush/sync, a synced record, or once 256 KiB wait; use
- * for high-volume records such as observed statements and flush often), and
+ * the next sw_ledger_flush/sync, a synced record, or once
+ * SW_LEDGER_FLUSH_BYTES wait; use for high-volume records such as observed
+ * statements, and flush as often as readers must see them), and
  * returns 0 once queued: a failed write keeps it queued (see above).
  * sync=true returns 0 only once the record is on disk; on -1 it is not in
  * the chain. seq_out (may be NULL) receives the seq given to the record
@@ -199,8 +203,9 @@ int sw_ledger_append_opts(struct sw_ledger *l, json_t *rec, bool sync, uint64_t 
  */
 int sw_ledger_append_body(struct sw_ledger *l, const char *body, size_t len, bool sync, uint64_t *seq_out,
 			  char *err, size_t errlen);
-/* write(2) records appended with sync=false that are still in memory. 0 or -1
- * (then they stay in memory for the next try; see "Write failures" above). */
+/* write(2) records appended with sync=false that are still in memory, now
+ * (into the page cache: sw_ledger_sync makes them durable). 0 or -1 (then
+ * they stay in memory for the next try; see "Write failures" above). */
 int sw_ledger_flush(struct sw_ledger *l, char *err, size_t errlen);
 /* Flush, then fdatasync (no-op if nothing was written since the last sync);
  * at most once a second also looks for a rotation (sw_ledger_reopen). 0 or -1. */

@@ -6,11 +6,16 @@
 #define SQLWARD_SHA256_HEX_H
 
 #include <stddef.h>
+/* Not needed here any more, but modules that include ledger.h use EVP through it. */
 #include <openssl/evp.h>
 
+/*
+ * Both are safe from any thread (each thread reuses its own contexts) and
+ * abort with a message if libcrypto cannot give SHA-256.
+ */
 /* Hex SHA-256 of bytes into out[65]. */
 void sw_sha256_hex(const void *data, size_t len, char out[65]);
-/* Hex SHA-256 of n pieces in a row into out[65], with a context the caller reuses. */
-void sw_sha256_parts_hex(EVP_MD_CTX *ctx, const void *const *parts, const size_t *lens, size_t n, char out[65]);
+/* Hex SHA-256 of n pieces in a row (as if concatenated) into out[65]. */
+void sw_sha256_parts_hex(const void *const *parts, const size_t *lens, size_t n, char out[65]);
 
 #endif
