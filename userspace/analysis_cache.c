@@ -1,4 +1,5 @@
 /* Shape-keyed classification cache (see analysis_cache.h). Direct-mapped: a collision evicts. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "analysis_cache.h"
@@ -10,6 +11,8 @@ struct slot {
 	uint32_t len;
 	unsigned char *shape;
 	struct sw_stmt stmt;      /* the one statement of a shape-cacheable analysis */
+	unsigned borrows;         /* analyses reading stmt now (sw_acache_borrow) */
+	struct sw_stmt_memo memo; /* what the ledger rendered from stmt (statement.h) */
 };
 
 struct sw_acache {
@@ -30,8 +33,18 @@ static void slot_clear(struct slot *s)
 {
 	if (!s->used)
 		return;
+	if (s->borrows) {
+		/* A borrower would read freed memory: a bug in the caller, never a state to run on. */
+		fprintf(stderr, "sqlward: BUG: the classification cache was freed while %u analyses still borrowed "
+			"from it; report this with the daemon's log\n", s->borrows);
+		abort();
+	}
 	free(s->shape);
 	sw_stmt_free(&s->stmt);
+	for (int i = 0; i < SW_STMT_MEMO_WAYS; i++) {
+		free(s->memo.way[i].key);
+		free(s->memo.way[i].bytes);
+	}
 	memset(s, 0, sizeof(*s));
 }
 
@@ -55,7 +68,7 @@ static uint64_t fnv(const unsigned char *p, size_t n)
 	return h;
 }
 
-void sw_acache_analyze(struct sw_acache *c, const char *text, size_t len, struct sw_analysis *out)
+static void analyze(struct sw_acache *c, const char *text, size_t len, struct sw_analysis *out, bool borrow)
 {
 	static unsigned char shape[SW_TEXT_CAP];
 	uint32_t slen;
@@ -73,14 +86,22 @@ void sw_acache_analyze(struct sw_acache *c, const char *text, size_t len, struct
 		out->parse_ok = true;
 		out->n_stmts = 1;
 		out->stmts = sw_xcalloc(1, sizeof(*out->stmts));
-		sw_stmt_copy(&out->stmts[0], &s->stmt);
-		free(out->stmts[0].text);
+		if (borrow) {
+			out->stmts[0] = s->stmt;
+			out->borrowed = &s->borrows;
+			out->memo = &s->memo;
+			s->borrows++;
+		} else {
+			sw_stmt_copy(&out->stmts[0], &s->stmt);
+			free(out->stmts[0].text);
+		}
 		out->stmts[0].text = sw_xstrndup(text, len);
 		return;
 	}
 	c->misses++;
 	sw_pg_analyze(text, out);
-	if (!sw_shape_cacheable(out))
+	/* A lent slot keeps its statement until it is given back. */
+	if (!sw_shape_cacheable(out) || s->borrows)
 		return;
 	slot_clear(s);
 	s->used = true;
@@ -88,6 +109,25 @@ void sw_acache_analyze(struct sw_acache *c, const char *text, size_t len, struct
 	s->shape = sw_xmalloc(slen);
 	memcpy(s->shape, shape, slen);
 	sw_stmt_copy(&s->stmt, &out->stmts[0]);
+}
+
+void sw_acache_analyze(struct sw_acache *c, const char *text, size_t len, struct sw_analysis *out)
+{
+	analyze(c, text, len, out, false);
+}
+
+void sw_acache_borrow(struct sw_acache *c, const char *text, size_t len, struct sw_analysis *out)
+{
+	analyze(c, text, len, out, true);
+}
+
+size_t sw_acache_lent(const struct sw_acache *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; c && i < c->n; i++)
+		n += c->slots[i].borrows;
+	return n;
 }
 
 void sw_acache_stats(const struct sw_acache *c, uint64_t *hits, uint64_t *misses)

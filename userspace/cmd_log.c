@@ -27,6 +27,7 @@
 #include "log_session.h"
 #include "log_session_view.h"
 #include "ocsf.h"
+#include "record_completion.h"
 #include "statement_json.h"
 #include "util.h"
 
@@ -526,13 +527,39 @@ static char *render(struct log_run *run, const char *line, size_t n, json_t *rec
 	return table_row(rec, run->width);
 }
 
+/* One event of a record (the record, or the completion it carries): true when it was shown.
+ * With JSON the ledger's line is shown, once (shown_line: the record's line was shown already). */
+static bool take_event(struct log_run *run, const char *line, size_t n, json_t *rec, bool shown_line)
+{
+	const struct sw_log_session *s = sw_log_sessions_feed(run->sessions, rec);
+	char *out;
+
+	if (!sw_log_filter_match(&run->f, rec, s) ||
+	    (run->fmt == FMT_OCSF && !sw_ocsf_maps_type(json_string_value(json_object_get(rec, "type")))))
+		return false;
+	if (run->list_sessions) {
+		if (s)
+			json_object_set_new(run->listed, s->id, json_true());
+		return false;
+	}
+	if (run->fmt == FMT_JSON && shown_line)
+		return false;
+	run->matched++;
+	out = render(run, line, n, rec, s);
+	if (!out) {
+		run->matched--;
+		return false;
+	}
+	emit(run, out, s);
+	return true;
+}
+
 /* One ledger line: 0, or -1 when it is not a record (said on stderr). */
 static int take_line(struct log_run *run, const char *where, uint64_t lineno, const char *line, size_t n)
 {
 	json_error_t jerr;
-	json_t *rec = json_loadb(line, n, 0, &jerr), *seq;
-	const struct sw_log_session *s;
-	char *out;
+	json_t *rec = json_loadb(line, n, 0, &jerr), *seq, *completion;
+	bool shown;
 
 	if (!rec || !json_is_object(rec)) {
 		fprintf(stderr, "sqlward log: %s line %llu is not a JSON object%s%s%s, skipped\n", where,
@@ -543,25 +570,13 @@ static int take_line(struct log_run *run, const char *where, uint64_t lineno, co
 	seq = json_object_get(rec, "seq");
 	if (json_is_integer(seq) && (uint64_t)json_integer_value(seq) > run->last_seq)
 		run->last_seq = (uint64_t)json_integer_value(seq);
-	s = sw_log_sessions_feed(run->sessions, rec);
-	if (!sw_log_filter_match(&run->f, rec, s) ||
-	    (run->fmt == FMT_OCSF && !sw_ocsf_maps_type(json_string_value(json_object_get(rec, "type"))))) {
-		json_decref(rec);
-		return 0;
+	shown = take_event(run, line, n, rec, false);
+	/* A statement and its completion in one record (record_completion.h): two events. */
+	if ((completion = sw_record_embedded_completion(rec))) {
+		take_event(run, line, n, completion, shown);
+		json_decref(completion);
 	}
-	if (run->list_sessions) {
-		if (s)
-			json_object_set_new(run->listed, s->id, json_true());
-		json_decref(rec);
-		return 0;
-	}
-	run->matched++;
-	out = render(run, line, n, rec, s);
 	json_decref(rec);
-	if (out)
-		emit(run, out, s);
-	else
-		run->matched--;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "daemon_state.h"
+#include "pg_completion.h"
 #include "ledger_record.h"
 #include "metrics.h"
 
@@ -48,16 +49,25 @@ void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields)
 	json_decref(rec);
 }
 
-void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out)
+void sw_gate_count(const struct sw_decision *dec)
 {
-	char err[512];
 	const struct sw_analysis *a = dec->analysis;
 	size_t k = dec->overall ? dec->overall->stmt_index : 0;
 
-	/* The one place every statement decision of every engine passes: counted here (a decided
-	 * hold's second record, holds.c, counts as a hold decision instead). */
 	sw_metrics_count_statement(&sw_daemon_metrics, dec->engine, dec->overall,
 				   a && k < a->n_stmts ? a->stmts[k].cls : SW_CLASS_UNKNOWN, dec->governed);
+}
+
+void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out)
+{
+	char err[512];
+
+	/* The one place every statement decision of every engine passes: counted here (a decided
+	 * hold's second record, holds.c, counts as a hold decision instead). */
+	sw_gate_count(dec);
+	/* The session's record still waiting for its completion goes first (pg_completion.h). */
+	if (dec->engine == SW_ENGINE_POSTGRES)
+		sw_pg_deferred_write_pid(d, dec->pid);
 	if (sw_ledger_append_decision(d->ledger, dec, sync, seq_out, err, sizeof(err)) < 0) {
 		/* Not in the chain: counted, and reported by a gap record once the ledger takes records. */
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);

@@ -84,7 +84,8 @@ struct sw_session_info {
 	char nested_problem[600]; /* why it is not live ("" when it is or was never needed) */
 	/* The client statement now running, for its nested statements' records. */
 	uint64_t statement_id;   /* kernel seq of the statement (0: none yet) */
-	uint64_t statement_seq;  /* its ledger record's seq */
+	uint64_t statement_seq;  /* its ledger record's seq (0 while that record waits for its completion) */
+	uint32_t deferred;       /* 1 + the slot of its record waiting for its completion (pg_completion.c); 0 none */
 	bool trust_nested;       /* it calls trusted functions whose nested statements are recorded, not judged */
 	/* Who is asking (sessions.c sw_session_who): the ledger's application_name, client_exe,
 	 * client_cmdline and request_id, and policy `application:` / `client_exe:`. */
@@ -100,6 +101,7 @@ struct sw_session_info {
 	 * statement was a quarter of the daemon's work per observed statement). A backend never changes
 	 * its binary; a new connection on a reused pid clears it. */
 	const struct sw_pg_layout *layout;
+	uint64_t layout_missed_ns;  /* monotonic, when no layout was found (looked up again a second later) */
 };
 
 #define SW_TXN_CONTEXT_MAX 50
@@ -235,6 +237,9 @@ void sw_mono_to_timespec(const struct sw_daemon *d, uint64_t mono_ns, struct tim
 
 /* Write a "daemon" record (start, stop, reload, drops...) and log it. */
 void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields);
+/* Counted in the metrics as a statement decision (sw_gate_record does it; a record written later
+ * by other means counts when it is made). */
+void sw_gate_count(const struct sw_decision *dec);
 /* Write a statement record (both engines' events and holds); a failed write is counted as lost. */
 void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out);
 

@@ -98,37 +98,10 @@ static void write_strv(struct sw_jw *w, const char *key, const struct sw_strv *s
 	sw_jw_array_end(w);
 }
 
-void sw_decision_members(struct sw_jw *w, const struct sw_decision *d, const struct sw_full_text *ft)
+/* "class" to "reasons" (and "parse_error"): what the statement is and how it was judged. */
+static void judgement_members(struct sw_jw *w, const struct sw_decision *d, const struct sw_analysis *a,
+			      const struct sw_stmt *st, size_t n_stmts)
 {
-	struct sw_full_text own;
-	size_t text_len = d->statement ? d->statement_len : 0;
-	const char *text = d->statement ? d->statement : "";
-	const struct sw_analysis *a = d->analysis;
-	const struct sw_stmt *st = NULL;
-	size_t n_stmts = a ? a->n_stmts : 0;
-	char tbuf[40];
-
-	if (a && d->overall && d->overall->stmt_index < n_stmts)
-		st = &a->stmts[d->overall->stmt_index];
-	else if (n_stmts > 0)
-		st = &a->stmts[0];
-
-	if (!ft) {
-		sw_full_text_of(d, &own);
-		ft = &own;
-	}
-	sw_format_time(&d->time, tbuf, sizeof(tbuf));
-	sw_jw_kv_str(w, "type", "statement");
-	sw_jw_kv_str(w, "time", tbuf);
-	sw_jw_kv_str(w, "engine", sw_engine_name(d->engine));
-	sw_jw_kv_int(w, "pid", d->pid);
-	sw_jw_kv_str(w, "role", d->role);
-	sw_jw_kv_str(w, "database", d->database);
-	sw_jw_kv_str(w, "client", d->client);
-	sw_jw_kv_bool(w, "governed", d->governed);
-	write_statement_text(w, text, text_len, ft);
-	sw_jw_kv_bool(w, "statement_complete", d->statement_complete);
-
 	sw_jw_kv_str(w, "class", sw_class_name(st ? st->cls : SW_CLASS_UNKNOWN));
 	if (st)
 		sw_jw_kv_str(w, "command", st->command);
@@ -163,6 +136,106 @@ void sw_decision_members(struct sw_jw *w, const struct sw_decision *d, const str
 	write_strv(w, "reasons", st ? &st->reasons : NULL);
 	if (a && !a->parse_ok && a->error)
 		sw_jw_kv_str(w, "parse_error", a->error);
+}
+
+/* What the judgement members depend on besides the statement: the overall judgement. False when
+ * it is too long to be a key (rendered every time then). */
+static bool memo_key(const struct sw_decision *d, char *key, size_t cap, size_t *len)
+{
+	const struct sw_judgement *j = d->overall;
+	const char *parts[2] = { j ? j->rule_id : NULL, j ? j->reason : NULL };
+	size_t n = 0;
+
+	key[n++] = j ? 1 : 0;
+	key[n++] = j ? (char)j->verdict : 0;
+	for (int i = 0; i < 2; i++) {
+		size_t l = parts[i] ? strlen(parts[i]) : 0;
+		if (n + l + 2 > cap)
+			return false;
+		key[n++] = parts[i] ? 1 : 0;
+		if (l)
+			memcpy(key + n, parts[i], l);
+		n += l;
+		key[n++] = 0;
+	}
+	*len = n;
+	return true;
+}
+
+/*
+ * The judgement members of a statement borrowed from the classification cache
+ * (statement.h): the same bytes for every literal of the shape judged alike,
+ * so they are rendered once per (shape, judgement) and replayed. The key is the
+ * judgement's contents, not a policy generation: a reload, a freeze or another
+ * session that judges the shape otherwise gets a different key.
+ */
+static void judgement_members_memo(struct sw_jw *w, const struct sw_decision *d, const struct sw_analysis *a)
+{
+	struct sw_stmt_memo *m = a->memo;
+	char key[1024];
+	size_t klen, from = w->len;
+
+	if (!memo_key(d, key, sizeof(key), &klen)) {
+		judgement_members(w, d, a, &a->stmts[0], 1);
+		return;
+	}
+	for (int i = 0; i < SW_STMT_MEMO_WAYS; i++)
+		if (m->way[i].bytes && m->way[i].key_len == klen && memcmp(m->way[i].key, key, klen) == 0) {
+			sw_jw_raw(w, m->way[i].bytes, m->way[i].len);   /* its comma, then the members */
+			return;
+		}
+	judgement_members(w, d, a, &a->stmts[0], 1);
+	if (w->len <= from + 1 || w->buf[from] != ',')
+		return;   /* not after another member: nothing sw_jw_raw could replay */
+	{
+		unsigned i = m->next;
+		m->next = (m->next + 1) % SW_STMT_MEMO_WAYS;
+		free(m->way[i].key);
+		free(m->way[i].bytes);
+		m->way[i].key = sw_xmalloc(klen);
+		memcpy(m->way[i].key, key, klen);
+		m->way[i].key_len = klen;
+		m->way[i].len = w->len - from - 1;
+		m->way[i].bytes = sw_xmalloc(m->way[i].len);
+		memcpy(m->way[i].bytes, w->buf + from + 1, m->way[i].len);
+	}
+}
+
+void sw_decision_members(struct sw_jw *w, const struct sw_decision *d, const struct sw_full_text *ft)
+{
+	struct sw_full_text own;
+	size_t text_len = d->statement ? d->statement_len : 0;
+	const char *text = d->statement ? d->statement : "";
+	const struct sw_analysis *a = d->analysis;
+	const struct sw_stmt *st = NULL;
+	size_t n_stmts = a ? a->n_stmts : 0;
+	char tbuf[40];
+
+	if (a && d->overall && d->overall->stmt_index < n_stmts)
+		st = &a->stmts[d->overall->stmt_index];
+	else if (n_stmts > 0)
+		st = &a->stmts[0];
+
+	if (!ft) {
+		sw_full_text_of(d, &own);
+		ft = &own;
+	}
+	sw_format_time(&d->time, tbuf, sizeof(tbuf));
+	sw_jw_kv_str(w, "type", "statement");
+	sw_jw_kv_str(w, "time", tbuf);
+	sw_jw_kv_str(w, "engine", sw_engine_name(d->engine));
+	sw_jw_kv_int(w, "pid", d->pid);
+	sw_jw_kv_str(w, "role", d->role);
+	sw_jw_kv_str(w, "database", d->database);
+	sw_jw_kv_str(w, "client", d->client);
+	sw_jw_kv_bool(w, "governed", d->governed);
+	write_statement_text(w, text, text_len, ft);
+	sw_jw_kv_bool(w, "statement_complete", d->statement_complete);
+
+	if (a && a->borrowed && a->memo && n_stmts == 1 && a->parse_ok)
+		judgement_members_memo(w, d, a);
+	else
+		judgement_members(w, d, a, st, n_stmts);
 
 	if (n_stmts > 1) {
 		sw_jw_key(w, "statements");
@@ -191,17 +264,25 @@ void sw_decision_members(struct sw_jw *w, const struct sw_decision *d, const str
 	sw_jw_kv_str(w, "decided_by", d->decided_by);
 	sw_jw_kv_str(w, "comment", d->comment);
 	sw_jw_kv_str(w, "via", d->via);
-	if (json_is_object(d->extra)) {
-		const char *k;
-		json_t *v;
-		json_object_foreach((json_t *)d->extra, k, v) {
-			/* An extra never repeats a member written above (or by the ledger): a record
-			 * with a duplicate key is not valid JSON and would break the chain. */
-			if (reserved_member(k))
-				continue;
-			sw_jw_key(w, k);
-			sw_jw_value(w, v);
+	{
+		size_t n = 0;
+		if (json_is_object(d->extra)) {
+			const char *k;
+			json_t *v;
+			json_object_foreach((json_t *)d->extra, k, v) {
+				/* The who fields go where they were taken, between the extras before and after. */
+				if (n++ == d->who.at)
+					sw_who_ref_write(w, &d->who);
+				/* An extra never repeats a member written above (or by the ledger): a record
+				 * with a duplicate key is not valid JSON and would break the chain. */
+				if (reserved_member(k))
+					continue;
+				sw_jw_key(w, k);
+				sw_jw_value(w, v);
+			}
 		}
+		if (d->who.at >= n)
+			sw_who_ref_write(w, &d->who);
 	}
 }
 
@@ -326,14 +407,18 @@ void sw_completion_members(struct sw_jw *w, const struct sw_completion_facts *c)
 	char tbuf[40];
 
 	sw_format_time(&c->time, tbuf, sizeof(tbuf));
-	sw_jw_kv_str(w, "type", "completion");
-	sw_jw_kv_str(w, "time", tbuf);
-	sw_jw_kv_str(w, "engine", sw_engine_name(c->engine));
-	sw_jw_kv_int(w, "pid", c->pid);
-	sw_jw_kv_str(w, "role", c->role);
-	if (c->statement_seq)
-		sw_jw_kv_int(w, "statement_seq", (int64_t)c->statement_seq);
-	sw_jw_kv_int(w, "statement_id", (int64_t)c->statement_id);
+	if (c->embedded) {
+		sw_jw_kv_str(w, "time", tbuf);
+	} else {
+		sw_jw_kv_str(w, "type", "completion");
+		sw_jw_kv_str(w, "time", tbuf);
+		sw_jw_kv_str(w, "engine", sw_engine_name(c->engine));
+		sw_jw_kv_int(w, "pid", c->pid);
+		sw_jw_kv_str(w, "role", c->role);
+		if (c->statement_seq)
+			sw_jw_kv_int(w, "statement_seq", (int64_t)c->statement_seq);
+		sw_jw_kv_int(w, "statement_id", (int64_t)c->statement_id);
+	}
 	sw_jw_kv_str(w, "outcome", c->outcome);
 	sw_jw_kv_int(w, "rows", c->rows);
 	sw_jw_kv_int(w, "commands", c->commands);

@@ -44,6 +44,7 @@
 #include "ledger_blob.h"
 #include "policy.h"
 #include "statement.h"
+#include "who_fields.h"
 
 /* Statement text longer than this is stored truncated, with its full length and SHA-256. */
 #define SW_LEDGER_TEXT_MAX (64 * 1024)
@@ -73,6 +74,9 @@ struct sw_decision {
 	const char *via;
 	/* Members appended to the record as they are ("parameters", "setting", ...); may be NULL. */
 	const struct json_t *extra;
+	/* Who is asking, rendered once per session (who_fields.h): written among extra's members,
+	 * before its member number who.at. Zero: none (a hold's are in extra). */
+	struct sw_who_ref who;
 };
 
 /* Where a statement's full text is: its SHA-256, and where a text longer than
@@ -173,6 +177,9 @@ struct sw_completion_facts {
 	const char *sqlstate;          /* the first error's SQLSTATE, NULL when none */
 	int64_t duration_ms;           /* from reaching the server to idle again (a hold included) */
 	unsigned budget_ms;            /* over_budget: the budget it ran out of; 0 otherwise */
+	/* The members of a statement record's "completion" object (the statement and its end in one
+	 * record): engine, pid, role and the statement's seq and id are the record's own, left out. */
+	bool embedded;
 };
 void sw_completion_members(struct sw_jw *w, const struct sw_completion_facts *c);
 json_t *sw_completion_record(const struct sw_completion_facts *c);

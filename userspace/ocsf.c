@@ -297,8 +297,9 @@ json_t *sw_ocsf_event(json_t *rec, const struct sw_log_session *s)
 	control_of(type, rec, &action, &disp, &sev);
 	status = status_of(type, outcome);
 
-	snprintf(uid, sizeof(uid), "%lld:%s", json_is_integer(seq) ? (long long)json_integer_value(seq) : 0LL,
-		 jstr(rec, "hash") ? jstr(rec, "hash") : "");
+	/* A completion carried by its statement's record (record_completion.h) shares its seq and hash. */
+	snprintf(uid, sizeof(uid), "%lld:%s%s", json_is_integer(seq) ? (long long)json_integer_value(seq) : 0LL,
+		 jstr(rec, "hash") ? jstr(rec, "hash") : "", json_is_true(json_object_get(rec, "embedded")) ? ":completion" : "");
 	ev = json_pack("{s:i, s:s, s:i, s:s, s:i, s:s, s:I, s:s, s:o, s:i, s:s}",
 		       "activity_id", act, "activity_name", activity, "category_uid", SW_OCSF_CATEGORY_UID,
 		       "category_name", "Application Activity", "class_uid", SW_OCSF_CLASS_UID, "class_name",

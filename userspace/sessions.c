@@ -4,6 +4,7 @@
  * its transaction so far and what its last allowed statement may EXECUTE.
  */
 #include <search.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "request_id.h"
 #include "session_record.h"
 #include "sessions.h"
+#include "pg_completion.h"
 #include "pg_backend.h"
 #include "util.h"
 #include "who_fields.h"
@@ -22,16 +24,33 @@
 /* application_name is read again at most this often unless a setting may have changed it. */
 #define SW_APPLICATION_REREAD_NS (1000ull * 1000000ull)
 
+/* A session as this table keeps it: what the daemon sees, and its who fields rendered for its
+ * ledger records (copies of the info, such as a hold's, carry none of it). */
+struct session {
+	struct sw_session_info info;   /* first: the tree holds its address */
+	struct sw_who_cache who;
+};
+
+static struct session *session_of(struct sw_session_info *s)
+{
+	return (struct session *)((char *)s - offsetof(struct session, info));
+}
+
+/*
+ * The tree is keyed by pid, the first member of struct sw_session_info: a
+ * session's address is also its pid's, so a look-up's key is &pid alone (it
+ * was a zero-filled 2.7 KB struct, four times per statement).
+ */
+_Static_assert(offsetof(struct sw_session_info, pid) == 0, "sessions.c keys its tree by the pid at offset 0");
 static int sess_cmp(const void *a, const void *b)
 {
-	const struct sw_session_info *x = a, *y = b;
-	return (x->pid > y->pid) - (x->pid < y->pid);
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
 }
 
 struct sw_session_info *sw_session_find(struct sw_daemon *d, int pid)
 {
-	struct sw_session_info key = { .pid = pid };
-	void *r = tfind(&key, &d->sessions, sess_cmp);
+	void *r = tfind(&pid, &d->sessions, sess_cmp);
 	return r ? *(struct sw_session_info **)r : NULL;
 }
 
@@ -42,9 +61,15 @@ const struct sw_pg_layout *sw_session_layout(struct sw_daemon *d, int pid)
 
 	if (s && s->layout)
 		return s->layout;
+	/* None found: looked up again, but at most once a second (a replacing binary's layout may
+	 * come; a stat of /proc/PID/exe per statement costs more than the rest of its record). */
+	if (s && s->layout_missed_ns && sw_mono_ns() - s->layout_missed_ns < 1000000000ull)
+		return NULL;
 	L = sw_daemon_layout_of(d, pid);
-	if (s)
-		s->layout = L;   /* NULL stays unknown: looked up again (a replacing binary's layout may come) */
+	if (s) {
+		s->layout = L;
+		s->layout_missed_ns = L ? 0 : sw_mono_ns();
+	}
 	return L;
 }
 
@@ -117,6 +142,8 @@ static void nested_attach(struct sw_daemon *d, struct sw_session_info *s)
 
 void sw_session_publish(struct sw_daemon *d, struct sw_session_info *s)
 {
+	if (!d->gate)
+		return;   /* no BPF object loaded (unit tests): there is no kernel to tell */
 	nested_attach(d, s);
 	sw_gate_set_session(d->gate, (uint32_t)s->pid, s->role,
 			    SW_SESS_KNOWN | (s->governed ? SW_SESS_GOVERNED : 0) | (s->refused ? SW_SESS_REFUSED : 0) |
@@ -151,6 +178,7 @@ static void note_session_start(struct sw_daemon *d, struct sw_session_info *s, b
 	sw_log_session_pg_key(s->pid, start ? start : time(NULL), key, sizeof(key));
 	if (strcmp(key, s->session_key) == 0)
 		return;
+	sw_pg_deferred_write_session(d, s);
 	if (s->session_key[0])
 		append_session_record(d, sw_session_end_record(&(struct sw_session_facts){
 			.engine = "postgres", .pid = s->pid, .session = s->session_key }));
@@ -173,7 +201,7 @@ struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const cha
 	bool have_title, fresh = !s;
 
 	if (!s) {
-		s = sw_xcalloc(1, sizeof(*s));
+		s = &((struct session *)sw_xcalloc(1, sizeof(struct session)))->info;
 		s->pid = pid;
 		s->serial = ++d->next_session_serial;
 		s->encoding = -1;
@@ -185,10 +213,12 @@ struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const cha
 		/* The kernel saw the backend authenticate: a new connection, whoever had the pid before. */
 		s->client_looked = false;
 		s->layout = NULL;
+		s->layout_missed_ns = 0;
 		s->client_exe[0] = s->client_cmdline[0] = 0;
 		s->application_known = false;
 		s->application_read_ns = 0;
 		s->request_id[0] = 0;
+		sw_who_cache_free(&session_of(s)->who);
 	}
 	have_title = (kernel_title && sw_pg_parse_title_ex(kernel_title, role && role[0] ? role : NULL, s->walsender, &t)) ||
 		     (sw_proc_title(pid, title, sizeof(title)) &&
@@ -217,7 +247,8 @@ static void sess_free(struct sw_session_info *s)
 	sw_gate_close_nested(&s->nested_links);
 	sw_session_expect_clear(s);
 	sw_strv_free(&s->txn);
-	free(s);
+	sw_who_cache_free(&session_of(s)->who);
+	free(session_of(s));
 }
 
 void sw_session_forget(struct sw_daemon *d, struct sw_session_info *s)
@@ -230,11 +261,13 @@ void sw_session_forget(struct sw_daemon *d, struct sw_session_info *s)
 		sw_daemon_note(d, "plan_run_incomplete", f);
 		json_decref(f);
 	}
+	sw_pg_deferred_write_session(d, s);
 	if (s->session_key[0])
 		append_session_record(d, sw_session_end_record(&(struct sw_session_facts){
 			.engine = "postgres", .pid = s->pid, .session = s->session_key, .role = s->role }));
 	sw_gate_detach_nested(&s->nested_links);
-	sw_gate_drop_session(d->gate, (uint32_t)s->pid);
+	if (d->gate)
+		sw_gate_drop_session(d->gate, (uint32_t)s->pid);
 	sw_prepared_drop_session(d->prepared, s->pid);
 	tdelete(s, &d->sessions, sess_cmp);
 	sess_free(s);
@@ -395,23 +428,22 @@ void sw_session_note_settings(struct sw_daemon *d, struct sw_session_info *s, co
 	}
 }
 
-void sw_session_who_extra(struct sw_session_info *s, const char *text, enum sw_who_stmt kind, json_t **extra)
+void sw_session_who_ref(struct sw_session_info *s, const char *text, enum sw_who_stmt kind, const json_t *extra,
+			struct sw_who_ref *out)
 {
-	char id[SW_REQUEST_ID_MAX + 1] = "";
-	const char *app = s->application_known ? s->application : NULL;
+	struct sw_who_cache *who = &session_of(s)->who;
 
-	if (kind == SW_WHO_CLIENT) {
-		/* A client statement's own leading comment; its nested statements carry the same. */
-		if (!text || !sw_request_id_pg(text, s->request_id))
-			s->request_id[0] = 0;
-		snprintf(id, sizeof(id), "%s", s->request_id);
-	} else if (kind == SW_WHO_INSIDE) {
-		snprintf(id, sizeof(id), "%s", s->request_id);
-	}
-	/* The comment wins over application_name. */
-	if (!id[0] && app)
-		sw_request_id_from_application(app, id);
-	sw_who_fields_add(extra, app, s->client_exe, s->client_cmdline, id);
+	/* A client statement's own leading comment; its nested statements carry the same. */
+	if (kind == SW_WHO_CLIENT && (!text || !sw_request_id_pg(text, s->request_id)))
+		s->request_id[0] = 0;
+	/* Rendered again only when a value changed (sw_session_who, a SET, a new connection). */
+	sw_who_cache_update(who, s->application_known ? s->application : NULL, s->client_exe, s->client_cmdline);
+	*out = (struct sw_who_ref){
+		.fields = who,
+		/* The comment wins over application_name. */
+		.request_id = kind != SW_WHO_OTHER && s->request_id[0] ? s->request_id : who->app_request_id,
+		.at = json_is_object(extra) ? json_object_size(extra) : 0,
+	};
 }
 
 void sw_session_setting_applied(struct sw_daemon *d, struct sw_session_info *s, const char *name,

@@ -8,6 +8,7 @@
 #define SQLWARD_SESSIONS_H
 
 #include "daemon_state.h"
+#include "who_fields.h"
 
 /* Learn (or refresh) a session. kflags: the kernel's SW_SESS_* flags for it when known (0 otherwise). */
 struct sw_session_info *sw_session_learn(struct sw_daemon *d, int pid, const char *role, const char *kernel_title,
@@ -50,8 +51,11 @@ enum sw_who_stmt {
 	SW_WHO_INSIDE,   /* run inside the client statement now running: that statement's request id */
 	SW_WHO_OTHER,    /* anything else (a fastpath call, a replication command): application_name's only */
 };
-/* The ledger fields application_name, client_exe, client_cmdline and request_id into *extra
- * (made when NULL). text: the statement (SW_WHO_CLIENT). */
-void sw_session_who_extra(struct sw_session_info *s, const char *text, enum sw_who_stmt kind, json_t **extra);
+/* The ledger fields application_name, client_exe, client_cmdline and request_id of one statement
+ * of s (a session of the table): the session's values, rendered once for all its records, and the
+ * statement's request id, placed after the members extra has now. text: the statement
+ * (SW_WHO_CLIENT). *out is valid until the session's next statement or its end. */
+void sw_session_who_ref(struct sw_session_info *s, const char *text, enum sw_who_stmt kind, const json_t *extra,
+			struct sw_who_ref *out);
 
 #endif

@@ -203,11 +203,37 @@ struct sw_read_facts *sw_read_facts_dup(const struct sw_read_facts *f)
 
 void sw_analysis_free(struct sw_analysis *a)
 {
+	if (a->borrowed) {
+		/* Only the text is the analysis' own; the rest goes back to its slot. */
+		free(a->stmts[0].text);
+		(*a->borrowed)--;
+		free(a->stmts);
+		free(a->error);
+		memset(a, 0, sizeof(*a));
+		return;
+	}
 	for (size_t i = 0; i < a->n_stmts; i++)
 		sw_stmt_free(&a->stmts[i]);
 	free(a->stmts);
 	free(a->error);
 	memset(a, 0, sizeof(*a));
+}
+
+void sw_analysis_own(struct sw_analysis *a)
+{
+	struct sw_stmt own;
+	char *text;
+
+	if (!a->borrowed)
+		return;
+	text = a->stmts[0].text;
+	a->stmts[0].text = NULL;
+	sw_stmt_copy(&own, &a->stmts[0]);
+	own.text = text;
+	a->stmts[0] = own;
+	(*a->borrowed)--;
+	a->borrowed = NULL;
+	a->memo = NULL;
 }
 
 void sw_read_facts_add_col(struct sw_read_facts *f, const char *relation, const char *column,

@@ -115,6 +115,22 @@ struct sw_stmt {
 	const struct sw_impact_ops *impact_ops;  /* how to free/copy impact; set whenever impact is */
 };
 
+/*
+ * Bytes a renderer derived from a cache slot's statement and a key of its own
+ * (ledger_record.c: a statement record's judgement members), kept with the
+ * slot so a shape renders them once per key; freed with the slot's statement.
+ * Two ways: a shape judged two ways in turn (an observed and a governed
+ * session) replays both.
+ */
+#define SW_STMT_MEMO_WAYS 2
+struct sw_stmt_memo {
+	struct {
+		char *key, *bytes;
+		size_t key_len, len;
+	} way[SW_STMT_MEMO_WAYS];
+	unsigned next;   /* the way the next new key replaces */
+};
+
 struct sw_analysis {
 	enum sw_engine engine;
 	bool parse_ok;
@@ -123,6 +139,11 @@ struct sw_analysis {
 	                            * (a replication command keeps class replication: the server runs
 	                            * or rejects it as one either way) */
 	size_t n_stmts;
+	/* Non-NULL: stmts[0], all but its text, is a cache slot's statement lent for this call
+	 * (analysis_cache.h, sw_acache_borrow); this is the slot's count of borrowers. Read it, never
+	 * change or keep it: sw_analysis_own first. sw_analysis_free gives it back. */
+	unsigned *borrowed;
+	struct sw_stmt_memo *memo;  /* with borrowed: the slot's memo; NULL otherwise */
 };
 
 void sw_stmt_free(struct sw_stmt *st);
@@ -130,6 +151,8 @@ void sw_stmt_copy(struct sw_stmt *dst, const struct sw_stmt *src);
 /* Adds name once; a name already there keeps the stronger of its lock and lock. */
 void sw_stmt_add_object(struct sw_stmt *st, const char *name, enum sw_lockmode lock);
 void sw_analysis_free(struct sw_analysis *a);
+/* Make a borrowed analysis its own (a deep copy of the lent statement); nothing when it owns it. */
+void sw_analysis_own(struct sw_analysis *a);
 
 /*
  * PostgreSQL classifier (libpg_query, PostgreSQL 15 grammar). Never fails:

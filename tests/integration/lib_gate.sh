@@ -200,7 +200,27 @@ settle() {
 
 ledger_json() { "$SQLWARD" log --ledger "$SW_LEDGER" --format json "$@"; }
 
-_ledger_py='
+# Python: records(lines) yields the ledger records of JSON lines, and after a statement record
+# that carries its completion ("completion": {...}, userspace/record_completion.h) the completion
+# record it stands for, as `sqlward log` shows it (type completion, statement_seq, embedded).
+_ledger_records_py='
+import json
+def records(lines, with_lines=False):
+    for line in lines:
+        line = line.strip()
+        if not line: continue
+        try: r = json.loads(line)
+        except Exception: continue
+        yield (r, line) if with_lines else r
+        c = r.get("completion")
+        if r.get("type") == "statement" and isinstance(c, dict):
+            e = {k: r[k] for k in ("seq", "hash", "engine", "pid", "role", "database", "client", "session") if k in r}
+            e.update({"type": "completion", "statement_seq": r.get("seq"), "embedded": True})
+            e.update(c)
+            yield (e, json.dumps(e, separators=(",", ":"))) if with_lines else e
+'
+
+_ledger_py="$_ledger_records_py"'
 import json, sys
 conds = []
 for a in sys.argv[2:]:
@@ -214,11 +234,7 @@ def s(v):
     if isinstance(v, (list, dict)): return json.dumps(v)
     return str(v)
 hits = []
-for line in sys.stdin:
-    line = line.strip()
-    if not line: continue
-    try: r = json.loads(line)
-    except Exception: continue
+for r, line in records(sys.stdin, True):
     good = True
     for k, op, v in conds:
         if k not in r: good = False; break
@@ -237,6 +253,25 @@ ledger_match() {
 	while [ "$n" -lt 25 ]; do
 		ledger_json --type all 2>/dev/null | python3 -c "$_ledger_py" match "$@" && return 0
 		sleep 0.2; n=$((n + 1))
+	done
+	return 1
+}
+
+# completion_of TEXT: the completion of the statement record whose text contains TEXT (its own
+# record, or the one its statement record carries), printed as JSON; waits for it like ledger_match.
+completion_of() {
+	local n=0 out
+	while [ "$n" -lt 40 ]; do
+		out=$(ledger_json --type all 2>/dev/null | python3 -c "$_ledger_records_py"'
+import json, sys
+recs = list(records(sys.stdin))
+seqs = {r["seq"] for r in recs if r.get("type") == "statement" and sys.argv[1] in r.get("statement", "")}
+for r in recs:
+    if r.get("type") == "completion" and r.get("statement_seq") in seqs:
+        print(json.dumps(r)); break
+' "$1")
+		[ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
+		sleep 0.25; n=$((n + 1))
 	done
 	return 1
 }

@@ -80,10 +80,10 @@ assert_eq "--sessions: role, client, application, counts by verdict" \
 	"agent_test 127.0.0.1 psql 7 6 1 1 True True" "$row"
 
 # ---- the timeline ------------------------------------------------------------------------------
-order=$(log --session "$sid" --format json | python3 -c 'import json, sys
+order=$(log --session "$sid" --format json | python3 -c "$_ledger_records_py"'
+import json, sys
 out = []
-for l in sys.stdin:
-    r = json.loads(l)
+for r in records(sys.stdin):
     t = r["type"]
     if t == "statement":
         t += ":" + r["verdict"] + (":decided" if "hold_seq" in r else "")

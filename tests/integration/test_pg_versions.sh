@@ -120,23 +120,6 @@ assert_contains "PostgreSQL $MAJOR: the daemon logs the facts it checked at atta
 assert_contains "PostgreSQL $MAJOR: status names the version" "$facts" "version $MAJOR."
 assert_not_contains "PostgreSQL $MAJOR: every checkpoint is live" "$facts" " off"
 
-# completion_of TEXT: the completion record of the statement whose text contains TEXT.
-completion_of() {
-	local n=0 out
-	while [ "$n" -lt 40 ]; do
-		out=$(ledger_json --type all 2>/dev/null | python3 -c '
-import json, sys
-recs = [json.loads(l) for l in sys.stdin if l.strip()]
-seqs = {r["seq"] for r in recs if r.get("type") == "statement" and sys.argv[1] in r.get("statement", "")}
-for r in recs:
-    if r.get("type") == "completion" and r.get("statement_seq") in seqs:
-        print(json.dumps(r)); break
-' "$1")
-		[ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
-		sleep 0.25; n=$((n + 1))
-	done
-	return 1
-}
 field() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
 v() { sql_admin_val "$@"; }
 

@@ -30,24 +30,6 @@ rules:
 EOF2
 gate_start "$POLICY"
 
-# completion_of TEXT: the completion record of the statement record whose text contains TEXT
-# (printed as JSON), found through statement_seq. Waits for it like ledger_match.
-completion_of() {
-	local n=0 out
-	while [ "$n" -lt 40 ]; do
-		out=$(ledger_json --type all 2>/dev/null | python3 -c '
-import json, sys
-recs = [json.loads(l) for l in sys.stdin if l.strip()]
-seqs = {r["seq"] for r in recs if r.get("type") == "statement" and sys.argv[1] in r.get("statement", "")}
-for r in recs:
-    if r.get("type") == "completion" and r.get("statement_seq") in seqs:
-        print(json.dumps(r)); break
-' "$1")
-		[ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
-		sleep 0.25; n=$((n + 1))
-	done
-	return 1
-}
 # field JSON KEY
 field() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
 

@@ -54,9 +54,9 @@ if [ "$SQL_RC" -eq 0 ] && [ "$rows" -gt 0 ]; then ok "the article's repaired que
 assert_ledger "... allowed by the profile's read rule" role=$AGENT "statement=$GOOD" rule=allow-analytics-read outcome=ran
 n=0; got=
 while [ $n -lt 40 ] && [ -z "$got" ]; do
-	got=$(ledger_json --type all 2>/dev/null | python3 -c '
+	got=$(ledger_json --type all 2>/dev/null | python3 -c "$_ledger_records_py"'
 import json, sys
-recs = [json.loads(l) for l in sys.stdin if l.strip()]
+recs = list(records(sys.stdin))
 seqs = {r["seq"] for r in recs if r.get("type") == "statement" and r.get("statement") == sys.argv[1]}
 print(next((str(r.get("rows")) for r in recs if r.get("type") == "completion" and r.get("statement_seq") in seqs), ""))' "$GOOD")
 	[ -n "$got" ] || sleep 0.25; n=$((n + 1))
@@ -133,9 +133,9 @@ runs "time: an event view read within a window" \
 stopped() {
 	local name=$1 sqlt=$2 out
 	sql "$AGENT" "$sqlt" >/dev/null
-	out=$(ledger_json --type all 2>/dev/null | python3 -c '
+	out=$(ledger_json --type all 2>/dev/null | python3 -c "$_ledger_records_py"'
 import json, sys
-recs = [json.loads(l) for l in sys.stdin if l.strip()]
+recs = list(records(sys.stdin))
 st = [r for r in recs if r.get("type") == "statement" and r.get("statement") == sys.argv[1]]
 if st and st[-1].get("verdict") == "deny":
     print("refused:" + st[-1]["rule"])

@@ -235,13 +235,16 @@ static void fail_closed(struct sw_analysis *a, const char *text, const char *why
 	sw_strv_push(&a->stmts[0].reasons, why);
 }
 
-/* SQL text under the backend's lexing settings; the shape cache only knows the defaults. */
-static void analyze_sql(struct sw_daemon *d, struct sw_pending *p)
+/* SQL text under the backend's lexing settings; the shape cache only knows the defaults.
+ * borrow: judge() decides whether the analysis may keep reading the cache's statement. */
+static void analyze_sql(struct sw_daemon *d, struct sw_pending *p, bool borrow)
 {
 	struct sw_pg_lex l = lex_settings(p->lex);
 
 	sw_pg_tree_set_lex(&l);
-	if (p->lex == SW_LEX_DEFAULT)
+	if (p->lex == SW_LEX_DEFAULT && borrow)
+		sw_acache_borrow(d->acache, p->text, p->len, &p->a);
+	else if (p->lex == SW_LEX_DEFAULT)
 		sw_acache_analyze(d->acache, p->text, p->len, &p->a);
 	else
 		sw_pg_analyze(p->text, &p->a);
@@ -487,7 +490,7 @@ static void analyze_nested(struct sw_daemon *d, struct sw_pending *p)
 		fail_closed(&p->a, p->text, "nested statement text could not be read in full (judged fail-closed)");
 		return;
 	}
-	analyze_sql(d, p);
+	analyze_sql(d, p, false);
 	if (p->a.parse_ok) {
 		lexing_independent(p, p->text);
 	} else {
@@ -556,7 +559,7 @@ static void analyze(struct sw_daemon *d, struct sw_pending *p)
 			p->text = sw_xstrdup(call);
 			p->len = strlen(call);
 		}
-		analyze_sql(d, p);
+		analyze_sql(d, p, false);
 		for (size_t i = 0; i < p->a.n_stmts; i++)
 			sw_strv_push(&p->a.stmts[i].reasons, "the server calls this built-in on the client's behalf "
 				     "(through a view, a column default, a PL/pgSQL expression, an operator, ...)");
@@ -578,7 +581,7 @@ static void analyze(struct sw_daemon *d, struct sw_pending *p)
 		/* The caller checked it is a replication command. */
 		break;
 	default:
-		analyze_sql(d, p);
+		analyze_sql(d, p, true);
 		break;
 	}
 	sw_pg_catalog_set_major(was);
@@ -647,6 +650,8 @@ void sw_gate_release_decided(struct sw_daemon *d)
 	uint64_t now;
 	size_t k = 0;
 
+	/* The records of this pass that waited for their completions (pg_completion.h). */
+	sw_pg_deferred_write_all(d);
 	/* Every pass: statements over their runtime budget are cancelled. */
 	sw_pg_completion_tick(d);
 	if (!d->n_releases)
@@ -981,6 +986,7 @@ static void hold(struct sw_daemon *d, struct sw_session_info *s, struct sw_pendi
 	h->deadline_ns = now + (uint64_t)h->approval.timeout_s * 1000000000ull;
 	h->statement = p->text;
 	h->statement_len = p->len;
+	sw_analysis_own(&p->a);   /* the hold outlives this call and the cache slot */
 	h->analysis = p->a;
 	h->per_stmt = per;
 	h->overall = *overall;
@@ -1234,17 +1240,40 @@ static void consult_plan(struct sw_daemon *d, struct conclusion *c, const struct
 	}
 }
 
+/*
+ * Whether p's borrowed classification (analysis_cache.h) can stay borrowed: only when
+ * judging and concluding p here only read it. Observed, kernel-allowed and kernel-refused
+ * statements are recorded in this call (a deferred record is rendered at once) and their
+ * analysis freed with p. What changes an analysis (the live context, trusted functions,
+ * resolving EXECUTE) or keeps it (a hold) needs its own.
+ */
+static bool may_stay_borrowed(const struct sw_daemon *d, const struct sw_pending *p,
+			      const struct sw_session_info *s)
+{
+	const struct sw_stmt *st = &p->a.stmts[0];
+	bool concluded_here = p->action == SW_ACT_OBSERVED || (p->action == SW_ACT_HELD && !s->governed) ||
+			      p->action == SW_ACT_CACHED_ALLOW || p->action == SW_ACT_SHAPE_ALLOW ||
+			      p->action == SW_ACT_CANCELLED || p->action == SW_ACT_TERMINATED;
+	const char *dsn = sw_policy_live_dsn(d->policy);
+
+	return concluded_here && p->a.n_stmts == 1 && !st->prepare_name && !st->execute_name &&
+	       !(st->traits & SW_TRAIT_UNKNOWN_FUNCTION) && !(s->governed && dsn && *dsn);
+}
+
 /* The session, the policy's verdict and the gate's own requirements; the record to write. */
 static void judge(struct sw_daemon *d, struct sw_pending *p, struct conclusion *c)
 {
 	struct sw_session_info *s = sw_session_find(d, p->pid);
 	struct sw_subject subj;
 	struct owners_ctx oc;
+	struct sw_who_ref who;
 	bool trust_record;
 
 	if (!s)
 		s = sw_session_learn(d, p->pid, p->role[0] ? p->role : NULL, NULL, p->flags);
 	*c = (struct conclusion){ .p = p, .s = s, .decided_by = "policy", .nested = nested_type(p->type) };
+	if (p->a.borrowed && !may_stay_borrowed(d, p, s))
+		sw_analysis_own(&p->a);
 	c->client = (p->aux & SW_AUX_CLIENT) && !c->nested;
 	/* A statement parsed inside another one (a SQL function's body) is nested in it too. */
 	c->parsed_inside = p->type == SW_EV_STATEMENT && !c->client && p->arg1;
@@ -1267,10 +1296,10 @@ static void judge(struct sw_daemon *d, struct sw_pending *p, struct conclusion *
 	trust_record = sw_policy_apply_trust(d->policy, &p->a, live_owners, &oc);
 	sw_policy_judge(d->policy, &subj, &p->a, c->per, &c->overall);
 	note_nesting(c, trust_record);
-	sw_session_who_extra(s, p->text,
-			     c->client && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND) ? SW_WHO_CLIENT
-			     : c->nested || c->parsed_inside || p->type == SW_EV_SETTING ? SW_WHO_INSIDE : SW_WHO_OTHER,
-			     &p->extra);
+	sw_session_who_ref(s, p->text,
+			   c->client && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND) ? SW_WHO_CLIENT
+			   : c->nested || c->parsed_inside || p->type == SW_EV_SETTING ? SW_WHO_INSIDE : SW_WHO_OTHER,
+			   p->extra, &who);
 	sw_session_note_settings(d, s, p->type == SW_EV_SETTING ? p->setting_name : NULL,
 				 p->type == SW_EV_SETTING ? NULL : &p->a);
 	if (s->governed || !s->role[0]) {
@@ -1291,8 +1320,18 @@ static void judge(struct sw_daemon *d, struct sw_pending *p, struct conclusion *
 		.database = s->database[0] ? s->database : NULL, .client = s->client[0] ? s->client : NULL,
 		.governed = s->governed, .statement = p->text, .statement_len = p->len,
 		.statement_complete = p->complete, .analysis = &p->a, .per_stmt = c->per, .overall = &c->overall,
-		.via = p->via, .extra = p->extra,
+		.via = p->via, .extra = p->extra, .who = who,
 	};
+}
+
+/* The record of a statement that ran without waiting for the daemon: a client statement's waits
+ * for its completion, to be one record with it (pg_completion.h). */
+static void record_ran(struct sw_daemon *d, struct conclusion *c)
+{
+	if (c->client)
+		sw_pg_record_deferred(d, c->s, &c->dec, c->p->seq);
+	else
+		sw_gate_record(d, &c->dec, false, NULL);
 }
 
 /* Ungoverned (or held only because the session was unknown to the kernel): recorded, never stopped. */
@@ -1303,7 +1342,7 @@ static void conclude_observed(struct sw_daemon *d, struct conclusion *c)
 	if (p->action == SW_ACT_HELD)
 		sw_pg_resume(c->s->pid);
 	c->dec.outcome = "observed";
-	sw_gate_record(d, &c->dec, false, client_seq(c));
+	record_ran(d, c);
 	if (p->complete && p->type == SW_EV_STATEMENT) {
 		sw_prepared_commit(d->prepared, c->s->pid, &p->a);
 		sw_session_track(c->s, &p->a);
@@ -1328,7 +1367,7 @@ static void conclude_cached(struct sw_daemon *d, struct conclusion *c)
 	c->dec.overall = &enforced;
 	c->dec.outcome = "ran";
 	c->dec.decided_by = p->action == SW_ACT_SHAPE_ALLOW ? "shape-cache" : "cache";
-	sw_gate_record(d, &c->dec, false, client_seq(c));
+	record_ran(d, c);
 	/* It has been running since it arrived: its budget counts from then. */
 	if (c->client && c->s->governed && c->overall.verdict == SW_VERDICT_ALLOW)
 		sw_pg_budget_start(d, c->s->pid, p->seq, p->ktime_ns, c->overall.budget_ms);
@@ -1356,6 +1395,8 @@ static void conclude_held(struct sw_daemon *d, struct conclusion *c)
 {
 	if (c->p->type == SW_EV_BIND)
 		attach_parameters(d, c->p);
+	/* A hold keeps its who fields in its extras (its records, `sqlward pending`). */
+	sw_who_ref_into_extra(&c->p->extra, &c->dec.who);
 	hold(d, c->s, c->p, c->per, &c->overall);
 	c->per = NULL;
 }
@@ -1421,6 +1462,9 @@ static void conclude(struct sw_daemon *d, struct sw_pending *p)
 		conclude_late(d, p);
 		return;
 	}
+	/* The session's record waiting for its completion goes first: this statement's record may
+	 * point at it (a nested statement's top_level_seq). */
+	sw_pg_deferred_write_pid(d, p->pid);
 	judge(d, p, &c);
 	if (p->action == SW_ACT_OBSERVED || (p->action == SW_ACT_HELD && !c.s->governed))
 		conclude_observed(d, &c);

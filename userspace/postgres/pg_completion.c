@@ -10,6 +10,7 @@
 #include "json_writer.h"
 #include "ledger.h"
 #include "ledger_record.h"
+#include "metrics.h"
 #include "outcome_watch.h"
 #include "pg_completion.h"
 #include "sessions.h"
@@ -36,6 +37,14 @@ struct waiting {
 	uint64_t since_ns;
 };
 
+/* A client statement's record held back, within one pass of the loop, for its completion. */
+struct deferred {
+	int pid;
+	bool used;                 /* false: written already (its session's next statement came first) */
+	uint64_t statement_id;
+	struct sw_jw body;         /* the statement record's members (sw_decision_members); buffer reused */
+};
+
 struct sw_pg_completions {
 	struct budget *budgets;
 	size_t n_budgets, cap_budgets;
@@ -43,6 +52,8 @@ struct sw_pg_completions {
 	uint64_t swept_ns;         /* when cancelled budgets were last looked at */
 	struct waiting *waiting;
 	size_t n_waiting, cap_waiting;
+	struct deferred *deferred; /* this pass's records waiting for their completion */
+	size_t n_deferred, cap_deferred;
 	struct sw_jw w;            /* one record buffer, reused */
 };
 
@@ -95,8 +106,12 @@ static void next_deadline(struct sw_pg_completions *st)
 			st->next_deadline_ns = st->budgets[i].deadline_ns;
 }
 
-/* The completion record of ev; statement_seq 0 when its statement has no record. */
-static void write_completion(struct sw_daemon *d, const struct sw_completion_event *ev, uint64_t statement_seq)
+/*
+ * The completion of ev: its own record (statement_seq 0 when its statement has no record), or,
+ * with into, the "completion" member of its statement's record being built there.
+ */
+static void write_completion(struct sw_daemon *d, const struct sw_completion_event *ev, uint64_t statement_seq,
+			     struct sw_jw *into)
 {
 	struct sw_pg_completions *st = state(d);
 	struct sw_session_info *s = sw_session_find(d, (int)ev->hdr.pid);
@@ -125,9 +140,19 @@ static void write_completion(struct sw_daemon *d, const struct sw_completion_eve
 		budget_drop(st, b);
 		next_deadline(st);
 	}
-	sw_jw_reset(&st->w);
-	sw_completion_members(&st->w, &f);
-	if (sw_ledger_append_body(d->ledger, st->w.buf, st->w.len, false, NULL, err, sizeof(err)) < 0) {
+	if (into) {
+		f.embedded = true;
+		sw_jw_key(into, "completion");
+		sw_jw_object(into);
+		sw_completion_members(into, &f);
+		sw_jw_object_end(into);
+	} else {
+		sw_jw_reset(&st->w);
+		sw_completion_members(&st->w, &f);
+	}
+	if (into) {
+		/* written with its statement */
+	} else if (sw_ledger_append_body(d->ledger, st->w.buf, st->w.len, false, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
 		sw_ledger_note_lost(d->ledger, "completion", &f.time);
 	}
@@ -143,7 +168,107 @@ static void waiting_write(struct sw_daemon *d, size_t i, uint64_t statement_seq)
 
 	memmove(&st->waiting[i], &st->waiting[i + 1], (st->n_waiting - i - 1) * sizeof(*st->waiting));
 	st->n_waiting--;
-	write_completion(d, &ev, statement_seq);
+	write_completion(d, &ev, statement_seq, NULL);
+}
+
+/*
+ * Deferred statement records. An observed or kernel-allowed client statement has run (or runs)
+ * by the time its event is read, and its completion usually comes in the same read of the ring
+ * buffer: its record waits for it until the end of this pass of the loop, and the two become one
+ * record (half the framing, hashing and writing per statement). A record whose completion does
+ * not come in this pass is written alone at the end of the pass, and its completion later as a
+ * record of its own, as before. Records of one session stay in order: whatever else the session
+ * records first writes the waiting one (sw_pg_deferred_write_pid).
+ */
+static void deferred_write(struct sw_daemon *d, size_t i, const struct sw_completion_event *ev)
+{
+	struct sw_pg_completions *st = d->completions;
+	struct deferred *x = &st->deferred[i];
+	struct sw_session_info *s = sw_session_find(d, x->pid);
+	uint64_t seq = 0;
+	char err[512];
+
+	if (ev)
+		write_completion(d, ev, 0, &x->body);
+	x->used = false;
+	if (s && s->deferred == i + 1)
+		s->deferred = 0;
+	if (sw_ledger_append_body(d->ledger, x->body.buf, x->body.len, false, &seq, err, sizeof(err)) < 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		sw_ledger_note_lost(d->ledger, "statement", &now);
+		return;
+	}
+	if (s && s->statement_id == x->statement_id) {
+		s->statement_seq = seq;
+		if (!ev)
+			sw_pg_completion_recorded(d, s);   /* one that came before it, if any */
+	}
+}
+
+void sw_pg_record_deferred(struct sw_daemon *d, struct sw_session_info *s, const struct sw_decision *dec,
+			   uint64_t statement_id)
+{
+	struct sw_pg_completions *st = state(d);
+	struct sw_full_text ft;
+	struct deferred *x;
+
+	if (s->deferred)
+		deferred_write(d, s->deferred - 1, NULL);
+	if (st->n_deferred == st->cap_deferred) {
+		size_t cap = st->cap_deferred ? 2 * st->cap_deferred : 16;
+		st->deferred = sw_xrealloc(st->deferred, cap * sizeof(*st->deferred));
+		for (size_t i = st->cap_deferred; i < cap; i++)
+			sw_jw_init(&st->deferred[i].body);
+		st->cap_deferred = cap;
+	}
+	sw_gate_count(dec);
+	x = &st->deferred[st->n_deferred];
+	x->pid = s->pid;
+	x->statement_id = statement_id;
+	x->used = true;
+	sw_ledger_keep_full_text(d->ledger, dec, &ft);
+	sw_jw_reset(&x->body);
+	sw_decision_members(&x->body, dec, &ft);
+	s->statement_seq = 0;
+	s->deferred = (uint32_t)++st->n_deferred;
+	/* Its completion came first (the statement was with the analysis worker): one record now. */
+	for (size_t i = 0; i < st->n_waiting; i++)
+		if ((int)st->waiting[i].ev.hdr.pid == s->pid && st->waiting[i].ev.run.seq == statement_id) {
+			struct sw_completion_event ev = st->waiting[i].ev;
+			memmove(&st->waiting[i], &st->waiting[i + 1], (st->n_waiting - i - 1) * sizeof(*st->waiting));
+			st->n_waiting--;
+			deferred_write(d, s->deferred - 1, &ev);
+			return;
+		}
+}
+
+void sw_pg_deferred_write_pid(struct sw_daemon *d, int pid)
+{
+	struct sw_session_info *s;
+
+	if (!d->completions || !d->completions->n_deferred || !(s = sw_session_find(d, pid)) || !s->deferred)
+		return;
+	deferred_write(d, s->deferred - 1, NULL);
+}
+
+void sw_pg_deferred_write_session(struct sw_daemon *d, struct sw_session_info *s)
+{
+	if (d->completions && s->deferred)
+		deferred_write(d, s->deferred - 1, NULL);
+}
+
+void sw_pg_deferred_write_all(struct sw_daemon *d)
+{
+	struct sw_pg_completions *st = d->completions;
+
+	if (!st || !st->n_deferred)
+		return;
+	for (size_t i = 0; i < st->n_deferred; i++)
+		if (st->deferred[i].used)
+			deferred_write(d, i, NULL);
+	st->n_deferred = 0;
 }
 
 void sw_pg_completion_on_event(struct sw_daemon *d, const void *data, size_t size)
@@ -155,9 +280,17 @@ void sw_pg_completion_on_event(struct sw_daemon *d, const void *data, size_t siz
 	if (size < sizeof(*ev))
 		return;
 	s = sw_session_find(d, (int)ev->hdr.pid);
-	/* Its statement was recorded already (the usual case: its event came first in the ring). */
+	if (s && s->deferred) {
+		/* Its statement's record waits for it (the usual case): one record for both. */
+		if (st->deferred[s->deferred - 1].statement_id == ev->run.seq) {
+			deferred_write(d, s->deferred - 1, ev);
+			return;
+		}
+		deferred_write(d, s->deferred - 1, NULL);
+	}
+	/* Its statement was recorded already (its event came in an earlier pass). */
 	if (s && s->statement_id == ev->run.seq && s->statement_seq) {
-		write_completion(d, ev, s->statement_seq);
+		write_completion(d, ev, s->statement_seq, NULL);
 		return;
 	}
 	/* Its statement is still being judged (the analysis worker has it): wait for its record. */
@@ -268,8 +401,12 @@ void sw_pg_completion_finish(struct sw_daemon *d)
 
 	if (!st)
 		return;
+	sw_pg_deferred_write_all(d);
 	while (st->n_waiting)
 		waiting_write(d, 0, 0);
+	for (size_t i = 0; i < st->cap_deferred; i++)
+		sw_jw_free(&st->deferred[i].body);
+	free(st->deferred);
 	sw_jw_free(&st->w);
 	free(st->budgets);
 	free(st->waiting);
