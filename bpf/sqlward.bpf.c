@@ -71,6 +71,8 @@ __u64 statement_seq;
  * absorbs ~0.8 s of 20k statements/s should the daemon stall. */
 #define SW_RING_BYTES (8 << 20)
 #define SW_RING_WAKE_BYTES (SW_RING_BYTES / 8)
+/* Kept free for completions (~100 B each) when statements wait for room (finish()). */
+#define SW_RING_HEADROOM (1 << 20)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -701,6 +703,7 @@ static __always_inline void finish(struct sw_scratch *buf, struct hit *h)
 {
 	__u64 hash;
 	__u32 action = decide(buf, h, &hash);
+	bool wait_for_room;
 	int rc;
 
 	h->seq = __sync_fetch_and_add(&statement_seq, 1);
@@ -720,27 +723,42 @@ static __always_inline void finish(struct sw_scratch *buf, struct hit *h)
 	/* Tracked before the record is visible: the daemon may look it up at once. */
 	if (h->client_statement)
 		running_start(h);
-	if (h->n > 0 && h->n <= SW_TEXT_SMALL)
+	/* A statement that runs without the daemon (observed, cache-allowed) must still reach the
+	 * ledger: with the ring nearly full it waits for room instead of losing its record, as the
+	 * audit subsystem's backlog_wait_time does. The headroom keeps room for the completions of
+	 * what already runs. Not without a live daemon to make room, nor in observe-only mode. */
+	wait_for_room = action != SW_ACT_HELD && action != SW_ACT_CANCELLED && action != SW_ACT_TERMINATED &&
+			enforce && !no_daemon();
+	if (wait_for_room && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > SW_RING_BYTES - SW_RING_HEADROOM)
+		rc = -1;
+	else if (h->n > 0 && h->n <= SW_TEXT_SMALL)
 		rc = emit(buf, h, hash, action, SW_TEXT_SMALL);
 	else
 		rc = emit(buf, h, hash, action, SW_TEXT_CAP);
 	if (rc == 0)
 		return;
-	count(SW_STAT_RB_DROPS);
 	if (action == SW_ACT_CANCELLED || action == SW_ACT_TERMINATED) {
+		count(SW_STAT_RB_DROPS);
 		send_for(action);   /* refused in the kernel: refused, record or not */
 		return;
 	}
-	if (action != SW_ACT_HELD)
-		return;   /* observed or cache-allowed: it runs; the lost record is counted */
+	if (action != SW_ACT_HELD && !wait_for_room) {
+		count(SW_STAT_RB_DROPS);
+		return;   /* observe-only or no daemon: it runs; the lost record is counted */
+	}
 	/* The daemon is alive but behind: hold the statement and leave it where the
-	 * daemon looks on every tick. Allowed work waits; it is never cancelled. */
+	 * daemon looks on every tick (it judges it as held and records it). Allowed
+	 * work waits; it is never cancelled. */
 	if (park(buf, h)) {
 		bpf_send_signal(SIGSTOP);
 		count(SW_STAT_OVERFLOW_HELD);
 		return;
 	}
 	count(SW_STAT_OVERFLOW_FULL);
+	if (action != SW_ACT_HELD) {
+		count(SW_STAT_RB_DROPS);
+		return;   /* nowhere to wait either: it runs; the lost record is counted */
+	}
 	send_for(refusal(h->type, h->aux));
 }
 

@@ -337,8 +337,8 @@ enum sw_stat {
 	SW_STAT_UNKNOWN_SESSION,
 	SW_STAT_SHAPE_HITS,
 	SW_STAT_SHAPE_GIVE_UPS,
-	SW_STAT_OVERFLOW_HELD,  /* governed statements held in the overflow map (ring full) */
-	SW_STAT_OVERFLOW_FULL,  /* ... and the overflow map full too: cancelled */
+	SW_STAT_OVERFLOW_HELD,  /* statements held in the overflow map (ring full): governed ones, and others waiting for room for their record */
+	SW_STAT_OVERFLOW_FULL,  /* ... and the overflow map full too: governed ones cancelled, others run unrecorded */
 	SW_STAT_NESTED_SKIPPED, /* executions inside a running portal (not a client Bind) */
 	SW_STAT_KERNEL_TERMINATIONS, /* SIGTERM sent with no live daemon */
 	SW_STAT_UNPROBED_EXEC_STOPPED, /* an unprobed server binary stopped at exec for the daemon */

@@ -54,6 +54,8 @@ static void run_usage(FILE *f)
 		"                  default; a numeric address, e.g. 127.0.0.1:9477; a bare PORT means 127.0.0.1)\n"
 		"  --metrics-textfile FILE.prom  write the same metrics to FILE.prom every 5 s (atomically),\n"
 		"                  for node_exporter's textfile collector; removed when the daemon stops\n"
+		"  --nice N        the daemon's scheduling priority, -20..19 (default %d: ahead of the backends it\n"
+		"                  records, so a busy host does not fill the ring buffer; 0 leaves it as started)\n"
 		"  --ledger-rotate-size SIZE  rotate the ledger into LEDGER.seg/ (gzip segments) once the live\n"
 		"                  file holds SIZE bytes (K, M, G; default 256M; 0: never by size)\n"
 		"  --ledger-rotate-interval DUR  also once its first record is DUR old (s, m, h, d; default off)\n"
@@ -68,7 +70,7 @@ static void run_usage(FILE *f)
 		"  --checkpoint-every N  a checkpoint every N records (default 10000) ...\n"
 		"  --checkpoint-interval DUR  ... or every DUR when records were added (default 60s)\n"
 		"Only one daemon governs a binary (or, with --postmaster-pid, a cluster): locks in %s.\n",
-		SW_DEFAULT_POLICY, SW_DEFAULT_LEDGER, SW_DEFAULT_SOCKET, SW_DEFAULT_PIN_DIR, SW_LOCK_DIR);
+		SW_DEFAULT_POLICY, SW_DEFAULT_LEDGER, SW_DEFAULT_SOCKET, SW_DEFAULT_PIN_DIR, SW_DEFAULT_NICE, SW_LOCK_DIR);
 }
 
 int sw_cmd_run(int argc, char **argv)
@@ -91,6 +93,7 @@ int sw_cmd_run(int argc, char **argv)
 		{ "ledger-group", required_argument, NULL, 'L' },
 		{ "metrics-listen", required_argument, NULL, 1001 },
 		{ "metrics-textfile", required_argument, NULL, 1002 },
+		{ "nice", required_argument, NULL, 1003 },
 		{ "ledger-rotate-size", required_argument, NULL, 1101 },
 		{ "ledger-rotate-interval", required_argument, NULL, 1102 },
 		{ "ledger-retain", required_argument, NULL, 1103 },
@@ -108,6 +111,7 @@ int sw_cmd_run(int argc, char **argv)
 		.ledger_path = env_or("SQLWARD_LEDGER", SW_DEFAULT_LEDGER),
 		.socket_path = env_or("SQLWARD_SOCKET", SW_DEFAULT_SOCKET),
 		.pin_dir = SW_DEFAULT_PIN_DIR,
+		.nice = SW_DEFAULT_NICE,
 		.max_statement_bytes = 16u << 20,
 		.grace_ms = 1000,
 		.ledger_upkeep = { .rotate_bytes = SW_UPKEEP_DEFAULT_ROTATE_BYTES },
@@ -162,6 +166,16 @@ int sw_cmd_run(int argc, char **argv)
 			break;
 		case 1001: o.metrics_listen = optarg; break;
 		case 1002: o.metrics_textfile = optarg; break;
+		case 1003: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < -20 || v > 19) {
+				fprintf(stderr, "sqlward run: --nice %s: give a priority from -20 to 19 (0 leaves it)\n", optarg);
+				return 2;
+			}
+			o.nice = (int)v;
+			break;
+		}
 		case 1101: case 1104:
 			if (sw_upkeep_parse_size(optarg, c == 1101 ? &o.ledger_upkeep.rotate_bytes
 							      : &o.ledger_upkeep.retain_bytes) != 0) {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -203,6 +204,12 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	struct sw_metrics_service *metrics = NULL;   /* --metrics-listen / --metrics-textfile */
 	struct sw_ledger_upkeep *upkeep = NULL;      /* rotation, retention, checkpoints */
 	const char *stall_file = getenv("SQLWARD_TEST_STALL_FILE");
+
+	/* Before any thread or child starts (they inherit it): see SW_DEFAULT_NICE. */
+	if (o->nice && setpriority(PRIO_PROCESS, 0, o->nice) != 0)
+		fprintf(stderr, "sqlward: warning: cannot set the daemon's priority to %d (%s); records may be "
+			"lost on a busy host: run as root or with CAP_SYS_NICE, or pass --nice 0\n", o->nice,
+			strerror(errno));
 
 	/* SIGCHLD is the MariaDB holder's (its tracees' stops, read through its own signalfd): blocked
 	 * in every thread, from before any starts, so no other thread takes it and the holder wakes at

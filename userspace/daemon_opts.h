@@ -40,6 +40,12 @@ struct sw_daemon_opts {
 	struct sw_ledger_upkeep_opts ledger_upkeep; /* rotation, retention, signed checkpoints */
 	const char *metrics_listen;    /* --metrics-listen HOST:PORT: Prometheus endpoint (NULL: none) */
 	const char *metrics_textfile;  /* --metrics-textfile PATH.prom: textfile-collector output (NULL: none) */
+	int nice;                      /* --nice: the daemon's scheduling priority (SW_DEFAULT_NICE) */
 };
+
+/* The daemon runs ahead of the backends it records, as auditd does (priority_boost): a busy host's
+ * runnable backends otherwise outweigh it, the ring buffer fills and records are lost. Its CPU is
+ * bounded by the statement rate, so the boost cannot starve the server. */
+#define SW_DEFAULT_NICE (-10)
 
 #endif

@@ -137,8 +137,21 @@ static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *li
 			const struct sw_pg_layout *L;
 			learn_layout(layouts, &n_layouts, pid);
 			L = sw_pg_layout_of_pid(layouts, n_layouts, pid);
-			if (!sw_pg_backend_title(L, pid, &t) || !sw_policy_governs(o->policy, t.role))
+			if (!sw_pg_backend_title(L, pid, &t))
 				continue;
+		}
+		if (!sw_policy_governs(o->policy, t.role)) {
+			/* The kernel paused it for room in the ring buffer (finish() in sqlward.bpf.c): it
+			 * runs on; its statement's record is lost with the daemon that would have written it. */
+			h.pid = pid;
+			snprintf(h.role, sizeof(h.role), "%s", t.role);
+			if (kill(pid, SIGCONT) == 0) {
+				record(l, &h, "resumed: an ungoverned backend paused for room in the "
+				       "ring buffer when the daemon died (its statement runs; its record is lost)", "resumed");
+				fprintf(stderr, "sqlward watchdog: daemon died; resumed ungoverned backend pid %d (%s)\n",
+					pid, t.role);
+			}
+			continue;
 		}
 		h.pid = pid;
 		snprintf(h.role, sizeof(h.role), "%s", t.role);

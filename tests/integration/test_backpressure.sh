@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # When the daemon falls behind, the gate keeps its word: governed statements
 # wait (backpressure) and then run as policy says; none is cancelled because
-# the machine is busy; ungoverned statements are never stopped and any record
-# the ring buffer could not take is counted and written to the ledger. And one
-# session's huge statement does not hold up everyone else's decisions.
+# the machine is busy; ungoverned statements are never refused either, but
+# with the ring buffer nearly full they too wait for room, so no record is
+# lost: every transaction pgbench ran is in the ledger. And one session's huge
+# statement does not hold up everyone else's decisions.
 #
 # The daemon is made to fall behind on purpose: while the file named by
 # SQLWARD_TEST_STALL_FILE exists its loop decides nothing (it stays alive and
@@ -77,13 +78,25 @@ for h in "${handles[@]}" "${handles_ext[@]}"; do sql_wait "$h" 60 || fails=$((fa
 sql_wait "$bench" 60
 assert_eq "ungoverned pgbench ran to the end while the daemon was behind" 0 "$SQL_RC"
 assert_eq "every governed statement held during the stall ran (none cancelled)" 0 "$fails"
-check "the ring buffer really filled (ungoverned records lost were counted)" test "$(status_field ring_buffer_drops)" -gt 0
-check "governed statements took the overflow path (held while the ring was full)" \
+check "the ring buffer really filled (statements waited for room: held while the ring was full)" \
 	test "$(status_field held_while_ring_full)" -gt 0
+assert_eq "no record was lost (ring buffer drops)" 0 "$(status_field ring_buffer_drops)"
+# Every transaction pgbench ran (one SELECT each with -S) is a statement record of its role.
+txns=$(printf '%s\n' "$SQL_OUT" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+recorded() { python3 - "$SW_LEDGER" <<'PY'
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if (r := json.loads(l)).get("type") == "statement"
+          and r.get("role") == "analyst" and r.get("statement", "").startswith("SELECT abalance")))
+PY
+}
+n=0; got=$(recorded)
+while [ "$n" -lt 50 ] && [ "$got" != "$txns" ]; do sleep 0.2; n=$((n + 1)); got=$(recorded); done
+check "pgbench reported its transactions" test -n "$txns"
+assert_eq "every ungoverned transaction is in the ledger (none lost while the daemon was behind)" "$txns" "$got"
 o=$(outcomes agent_test "SELECT")
 assert_eq "no governed statement was cancelled" "" "$(count_of cancelled <<<"$o")$(count_of terminated <<<"$o")"
 check "the governed statements are in the ledger as ran" test "$(count_of ran <<<"$o")" -ge 20
-assert_ledger "lost records are written to the ledger (counters)" type=daemon event=counters "ring_buffer_drops~"
+assert_ledger "the wait is written to the ledger (counters)" type=daemon event=counters "held_while_ring_full~"
 
 # ---- a huge statement does not stall other sessions' decisions ---------------------------
 big=$(python3 -c 'print("SELECT 1" + "+1" * 600000)')   # ~1.2 MB, a deep expression: slow to parse
@@ -118,7 +131,25 @@ print("small-first" if big and small and small < big else f"big={big} small={sma
 PY
 )
 assert_eq "others were decided while the huge statement was still being classified" small-first "$order"
-
 gate_stop_check
+
+# ---- the daemon dies while ungoverned backends wait for room: its watchdog resumes them ----------
+gate_start "$POLICY"
+touch "$STALL"
+cmd_bg "${SW_AS_CLIENT[@]}" "$SW_PG_BINDIR/pgbench" -n -S -c 4 -j 2 -T 10 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U analyst loaddb
+bench=$SQL_BG
+stopped_backends() { local p n=0; for p in $(pgrep -f "postgres: analyst loaddb"); do
+	[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = T ] && n=$((n + 1)); done; echo "$n"; }
+n=0; while [ "$n" -lt 100 ] && [ "$(stopped_backends)" -eq 0 ]; do sleep 0.1; n=$((n + 1)); done
+check "ungoverned backends wait for room in the ring buffer (stopped)" test "$(stopped_backends)" -gt 0
+kill -KILL "$SW_GATE_PID"
+wait "$SW_GATE_PID" 2>/dev/null
+SW_GATE_PID=
+rm -f "$STALL"
+sql_wait "$bench" 60
+assert_eq "after kill -9 the watchdog resumed them: the ungoverned pgbench ran to the end" 0 "$SQL_RC"
+assert_eq "no ungoverned backend is left stopped" 0 "$(stopped_backends)"
+assert_ledger "the watchdog recorded each backend it resumed" type=failure_mode role=analyst outcome=resumed
+
 gate_log_on_failure
 finish

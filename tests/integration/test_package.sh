@@ -145,6 +145,8 @@ assert_eq "NoNewPrivileges" "yes" "$(unit_value NoNewPrivileges)"
 assert_eq "LimitMEMLOCK" "infinity" "$(unit_value LimitMEMLOCK)"
 if grep -q '^ExecStop.*detach' "$UNIT"; then not_ok "stopping the service never detaches"
 else ok "stopping the service never detaches"; fi
+unit_nice=$(unit_value Nice)
+assert_eq "Nice: the daemon runs ahead of the backends it records" "-10" "$unit_nice"
 setpriv_caps="-all"
 for c in $caps; do c=${c#CAP_}; setpriv_caps+=",+${c,,}"; done
 # LimitMEMLOCK=infinity, unless this machine cannot raise the hard limit even for root (systemd
@@ -182,7 +184,7 @@ pkg_daemon_start() {
 	done
 	mkdir -p -m 0755 /run/sqlward   # RuntimeDirectory=sqlward
 	PKG_DAEMON_LOG=$SW_TMP/daemon.$RANDOM.log
-	(cd / && exec "${memlock[@]}" setpriv --bounding-set "$setpriv_caps" \
+	(cd / && exec nice -n "${unit_nice:-0}" "${memlock[@]}" setpriv --bounding-set "$setpriv_caps" \
 		--no-new-privs -- "${argv[@]}" >"$PKG_DAEMON_LOG" 2>&1 </dev/null 9>&-) &
 	PKG_DAEMON_PID=$!
 	local n=0
@@ -209,6 +211,8 @@ st=/proc/$PKG_DAEMON_PID/status
 assert_eq "it runs with the unit's capability bounding set" \
 	"$(setpriv --bounding-set "$setpriv_caps" -- grep CapBnd /proc/self/status)" "$(grep CapBnd "$st")"
 assert_eq "... and no_new_privs" "NoNewPrivs:	1" "$(grep NoNewPrivs "$st")"
+assert_eq "... at the unit's Nice, which needs no CAP_SYS_NICE of its own" "-10" "$(ps -o ni= -p "$PKG_DAEMON_PID" | tr -d ' ')"
+assert_not_contains "... and says nothing about its priority" "$(cat "$PKG_DAEMON_LOG")" "cannot set the daemon's priority"
 check "it pinned its probes in $PINS" pins_present
 check "its control socket is /run/sqlward/control.sock" test -S /run/sqlward/control.sock
 status=$("$SBIN" status 2>&1)
