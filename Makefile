@@ -174,8 +174,8 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/tools/my_client
 	@scripts/demo.sh
 
-# A benchmark, never a test (root; about 17 minutes): bench/run.sh writes
-# tests/bench/results/<date>-<host>.{md,png,tsv}.
+# A benchmark, never a test (root; about 50 minutes, printed at its start): bench/run.sh writes
+# tests/bench/results/<date>-<host>.{md,png,tsv} with the binaries of $(BUILD).
 $(BUILD)/tools/classify_bench: bench/classify_bench.c $(LIB_OBJ) | $(BUILD)/.dir
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(DEPFLAGS) -o $@ $< $(LIB_OBJ) $(LIBS)
 
@@ -191,7 +191,7 @@ $(BUILD)/tools/record_bench2: bench/record_bench2.c $(LIB_OBJ) | $(BUILD)/.dir
 bench:
 	@scripts/install-deps.sh --bench
 	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/tools/classify_bench $(BUILD)/tools/record_bench $(BUILD)/tools/record_bench2
-	@bench/run.sh
+	@SQLWARD=$(abspath $(BUILD))/sqlward bench/run.sh
 
 # Install: `make install [PREFIX=/usr/local] [DESTDIR=]`. Configuration lives in /etc whatever
 # PREFIX is (the daemon's defaults name /etc/sqlward); an existing policy or /etc/default/sqlward

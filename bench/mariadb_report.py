@@ -22,6 +22,8 @@ import os
 import statistics
 import sys
 
+from bench_stats import NOISE_STEPS, fmt_noise_counts, noise_sigma
+
 CONFIG_NAMES = {
     "MA": "MariaDB alone",
     "MB": "sqlward, ungoverned account (observe + ledger)",
@@ -164,7 +166,7 @@ def cmd_report(tsv, held_dir, refusals, meta_f, out_md):
         return f"{statistics.median(v):+.0f}" if v else "n/a"
 
     def med(wl, t, cfg, key):
-        v = [num(r[key]) for r in by.get((wl, t, cfg), []) if ok(r) and num(r[key]) is not None]
+        v = [num(r.get(key)) for r in by.get((wl, t, cfg), []) if ok(r) and num(r.get(key)) is not None]
         return statistics.median(v) if v else None
 
     L = ["", "## MariaDB (sysbench)", ""]
@@ -184,15 +186,17 @@ def cmd_report(tsv, held_dir, refusals, meta_f, out_md):
              "round: ratios of MB and MC inside its spread are noise. Latency = median over rounds of each run's "
              "p50 (from sysbench's histogram) and p99 per transaction. CPU = the sqlward daemon, % of one "
              "core over the run and µs per statement (sysbench queries; it includes the daemon's fixed cost "
-             "per second, which dominates when few statements run); peak RSS = its VmHWM; drops = "
+             "per second, which dominates when few statements run); µs/record = the daemon's CPU from ready "
+             "to exit / the MariaDB statement records it wrote to the ledger; peak RSS = its VmHWM; drops = "
              "`lost_events` of gate.mariadb[] in `sqlward status` (commands the ring buffer had no room "
              "for), refused = its `refused_unreported` (of those, commands the holder stopped and the daemon "
-             "then refused unjudged), max over rounds; "
+             "then refused unjudged), max / sum over rounds; "
              "ledger = MariaDB statement records per run (median).")
     L.append("")
     L.append("| workload | threads | config | TPS (median) | TPS ratio to MA | p50 µs | p99 µs | p99 − MA p99 µs | "
-             "sqlward CPU % | CPU µs/statement | peak RSS MB | drops | refused | ledger records | failed runs |")
-    L.append("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+             "sqlward CPU % | CPU µs/statement | µs/record | peak RSS MB | drops max / sum | refused | ledger records | "
+             "verify | failed runs |")
+    L.append("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for wl, t in cells:
         a99 = med(wl, t, "MA", "p99_us")
         for cfg in configs:
@@ -206,8 +210,10 @@ def cmd_report(tsv, held_dir, refusals, meta_f, out_md):
             drops = [num(r["drops"]) for r in rs if num(r["drops"]) is not None]
             unrep = [num(r["refused_unreported"]) for r in rs if num(r["refused_unreported"]) is not None]
             ledg = med(wl, t, cfg, "ledger_n")
+            per_rec = med(wl, t, cfg, "daemon_us_per_record")
+            ver = ", ".join(sorted({r.get("verify") for r in rs if r.get("verify") in ("ok", "FAIL")}))
             failed = [r for r in rs if not ok(r)]
-            L.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            L.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
                 WL_NAMES.get(wl, wl), t, f"{cfg} {CONFIG_NAMES[cfg]}",
                 f"{tps:.0f}" if tps else "n/a",
                 "1 (baseline)" if cfg == "MA" else fmt_ratio(ratios(wl, t, cfg)),
@@ -216,10 +222,12 @@ def cmd_report(tsv, held_dir, refusals, meta_f, out_md):
                 "" if cfg == "MA" or p99 is None or a99 is None else f"{p99 - a99:+.0f}",
                 f"{cpu:.1f}" if gated and cpu is not None else "",
                 f"{cpus:.1f}" if gated and cpus is not None else "",
+                f"{per_rec:.2f}" if gated and per_rec is not None else "",
                 f"{max(hwm) / 1024:.1f}" if gated and hwm else "",
-                f"{max(drops):.0f}" if gated and drops else "",
+                f"{max(drops):.0f} / {sum(drops):.0f}" if gated and drops else "",
                 f"{max(unrep):.0f}" if gated and unrep else "",
                 f"{ledg:.0f}" if gated and ledg is not None else "",
+                ver if gated else "",
                 f"{len(failed)}/{len(rs)}: {failed[0]['status'][:70]}" if failed else ""))
     L.append("")
     unrep_mb = sum(int(num(r["refused_unreported"]) or 0) for r in rows if r["config"] == "MB")
@@ -292,6 +300,19 @@ def cmd_report(tsv, held_dir, refusals, meta_f, out_md):
             L.append(f"| {WL_NAMES.get(wl, wl)} | {t} | {fmt_ratio(ratios(wl, t, 'MA2'))} | "
                      f"{fmt_ratio(ratios(wl, t, 'MB'))} | {fmt_ratio(ratios(wl, t, 'MC'))} | "
                      f"{added_us(wl, t, 'MA2')} | {added_us(wl, t, 'MB')} | {added_us(wl, t, 'MC')} |")
+        L.append("")
+        L.append("How often one MA2/MA ratio strays from 1 by more than "
+                 + ", ".join(f"{s * 100:.0f}%" for s in NOISE_STEPS) + " (all rounds and thread counts of a "
+                 "workload), and the σ of one paired ratio it implies (1.4826 × median |MA2/MA − 1|; the "
+                 "targets at the end of the report are judged against it):")
+        L.append("")
+        L.append("| workload | " + " | ".join(f"MA2/MA off by > {s * 100:.0f}%" for s in NOISE_STEPS) + " | σ |")
+        L.append("|---|" + "---:|" * (len(NOISE_STEPS) + 1))
+        for wl in dict.fromkeys(w for w, _ in cells):
+            aa = [x for w, t in cells if w == wl for x in ratios(w, t, "MA2")]
+            sg = noise_sigma(aa)
+            L.append(f"| {WL_NAMES.get(wl, wl)} | " + " | ".join(fmt_noise_counts(aa)) +
+                     (f" | {sg:.3f} |" if sg is not None else " | n/a |"))
         L.append("")
     L.append(f"Raw MariaDB runs: `{os.path.basename(tsv)}`.")
     L.append("")

@@ -2,7 +2,7 @@
 # `make bench`: what sqlward costs, next to what a user would otherwise pick.
 # A benchmark, never a test: it asserts nothing, it measures and reports.
 #
-# Configurations (issue 5), all against throwaway PostgreSQL 15 clusters:
+# Configurations (issues 5 and 16), all against throwaway PostgreSQL 15 clusters:
 #   A  PostgreSQL alone (cluster P)
 #   B  sqlward running, client role ungoverned (bench_app): observe + ledger only
 #   C  sqlward running, client role governed (agent_bench), policy
@@ -12,14 +12,27 @@
 #      with shared_preload_libraries = pgaudit; a second cluster instead of
 #      restarting P between configurations, so every configuration keeps a warm
 #      buffer cache and the rounds can interleave cheaply)
-#   E  pgbouncer (transaction pooling) in front of cluster P
+#   E  pgbouncer (transaction pooling) in front of cluster P (it listens on TCP
+#      and on a Unix socket of its own; it reaches P over TCP). Not run on the
+#      -M prepared workloads: Debian 12's pgbouncer (1.18) has no support for
+#      protocol-level prepared statements in transaction pooling (every run fails).
+#   A2 PostgreSQL alone again, last of its workload and client count in each round
+#      (as MariaDB's MA2): A2/A is the A/A' noise floor that the report judges
+#      every target against (bench/bench_stats.py)
 # Workloads: pgbench -S (simple protocol, literal values), -S -M prepared
-# (extended protocol), the default TPC-B-like mix and "nested" (each
+# (extended protocol), each over TCP (127.0.0.1) and over the Unix socket
+# ("select-unix", "select-prepared-unix": no TCP stack, so per-statement costs
+# weigh more), the default TPC-B-like mix and "nested" (each
 # transaction calls a PL/pgSQL function that runs one SELECT, -M prepared: the
 # execution checkpoint's cost once both the call and the statement inside are
 # in the verdict cache; it is on governed backends only), each with 4 and 16
 # clients. Rounds are interleaved (round 1: every workload x every config,
 # round 2: ...), so slow drift of the machine hits every configuration alike.
+# For B and C the daemon's CPU seconds are divided by the statement records it
+# wrote to the ledger during the run (µs per recorded statement); the ledgers
+# of round 1 are checked with `sqlward verify`, then every ledger is deleted.
+# bench/record_bench2 (the daemon's per-statement path with no kernel) runs
+# BENCH_RECORD_REPS times observed and governed: the report gives the median.
 # sqlward is started fresh for each B/C run (its CPU, peak RSS, drops and
 # ledger belong to that run) and detached after it, so A, D, E run with no
 # probe attached.
@@ -37,15 +50,22 @@
 # and writes). bench/mariadb_report.py parses sysbench and writes that section.
 #
 # Knobs (environment): BENCH_SECONDS (5) per run, BENCH_ROUNDS (5),
-# BENCH_CLIENTS ("4 16"), BENCH_WORKLOADS ("select select-prepared tpcb nested"),
-# BENCH_CONFIGS ("A B C D E"), BENCH_SCALE (10), BENCH_CORPUS (300000),
-# BENCH_SKIP_PG=1 / BENCH_SKIP_CLASSIFIER=1, BENCH_RESULTS (tests/bench/results),
-# SQLWARD / CLASSIFY_BENCH (binaries), BENCH_SQLWARD_VERSION (the report's sqlward line),
+# BENCH_CLIENTS ("4 16"), BENCH_WORKLOADS ("select select-unix select-prepared
+# select-prepared-unix tpcb nested"), BENCH_CONFIGS ("A B C D E A2"; E is skipped on the
+# -M prepared workloads), BENCH_SCALE (10), BENCH_CORPUS (300000),
+# BENCH_SKIP_PG=1 / BENCH_SKIP_CLASSIFIER=1 / BENCH_SKIP_RECORD=1 (record_bench2),
+# BENCH_RECORD_N (200000 statements per record_bench2 run), BENCH_RECORD_REPS (5),
+# BENCH_RESULTS (tests/bench/results), SQLWARD (the binary; the tools are taken from its
+# directory's tools/ unless CLASSIFY_BENCH / RECORD_BENCH / RECORD_BENCH2 say otherwise),
+# BENCH_SQLWARD_VERSION (the report's sqlward line),
 # BENCH_MARIADB (1; 0 skips MariaDB), BENCH_MY_WORKLOADS ("oltp_read_only oltp_read_write"),
 # BENCH_MY_CONFIGS ("MA MB MC MA2"), BENCH_MY_THREADS (BENCH_CLIENTS), BENCH_MY_TABLES (4),
 # BENCH_MY_ROWS (10000), BENCH_MY_POOL=1 (mariadbd with thread_handling=pool-of-threads).
-# Defaults: 150 pgbench runs of 5 s + setup + classifier: about 17 minutes on 2 cores,
-# plus 80 sysbench runs of 5 s: about 8 minutes more.
+# Defaults: 330 pgbench runs and 80 sysbench runs of 5 s, setup, record_bench2 and the
+# classifier: about 50 minutes on 2 cores (the expected duration is printed at the start).
+# 5 rounds stay the default although the A/A' noise often leaves a target
+# "inconclusive" (the report says how many rounds a yes would need): 7 rounds would
+# take 70 minutes. Use BENCH_ROUNDS to buy confidence.
 # Needs root (BPF, throwaway clusters run as a system user).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,14 +73,18 @@ cd "$TOP"
 SECS=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-5}
 CLIENTS=${BENCH_CLIENTS:-4 16}
-WORKLOADS=${BENCH_WORKLOADS:-select select-prepared tpcb nested}
-CONFIGS=${BENCH_CONFIGS:-A B C D E}
+WORKLOADS=${BENCH_WORKLOADS:-select select-unix select-prepared select-prepared-unix tpcb nested}
+CONFIGS=${BENCH_CONFIGS:-A B C D E A2}
 SCALE=${BENCH_SCALE:-10}
 CORPUS_N=${BENCH_CORPUS:-300000}
 RESULTS=${BENCH_RESULTS:-$TOP/tests/bench/results}
 SQLWARD=${SQLWARD:-$TOP/build/sqlward}
-CLASSIFY_BENCH=${CLASSIFY_BENCH:-$TOP/build/tools/classify_bench}
-RECORD_BENCH=${RECORD_BENCH:-$TOP/build/tools/record_bench}
+SW_BIN_DIR=$(dirname "$SQLWARD")
+CLASSIFY_BENCH=${CLASSIFY_BENCH:-$SW_BIN_DIR/tools/classify_bench}
+RECORD_BENCH=${RECORD_BENCH:-$SW_BIN_DIR/tools/record_bench}
+RECORD_BENCH2=${RECORD_BENCH2:-$SW_BIN_DIR/tools/record_bench2}
+RECORD_N=${BENCH_RECORD_N:-200000}
+RECORD_REPS=${BENCH_RECORD_REPS:-5}
 SW_PG_DB=bench
 MY_ON=${BENCH_MARIADB:-1}
 MY_WORKLOADS=${BENCH_MY_WORKLOADS:-oltp_read_only oltp_read_write}
@@ -91,9 +115,46 @@ if [ "$MY_ON" != 0 ]; then
 		*) sw_die "BENCH_MY_WORKLOADS: unknown workload '$wl' (use oltp_read_only oltp_read_write)" ;; esac
 	done
 fi
+for cfg in $CONFIGS; do
+	case $cfg in A | B | C | D | E | A2) ;; *) sw_die "BENCH_CONFIGS: unknown configuration '$cfg' (use A B C D E A2)" ;; esac
+done
+for wl in $WORKLOADS; do
+	case $wl in select | select-unix | select-prepared | select-prepared-unix | tpcb | nested) ;;
+	*) sw_die "BENCH_WORKLOADS: unknown workload '$wl' (use select select-unix select-prepared select-prepared-unix tpcb nested)" ;;
+	esac
+done
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 
 T0=$(date +%s)
+# Expected duration, from the last runs on the 2-core VM: a run costs its seconds plus
+# about 1 s (B, C: 3 s: the daemon's start and stop, the ledger count, round 1's verify);
+# setup about 90 s, record_bench2 about 4 s a run, the classifier about 2 minutes.
+est_s=90 n_pg=0 n_my=0
+if [ "${BENCH_SKIP_PG:-0}" != 1 ]; then
+	for wl in $WORKLOADS; do
+		for cfg in $CONFIGS; do
+			[ "$cfg" = E ] && case $wl in *prepared* | nested) continue ;; esac
+			for _ in $CLIENTS; do
+				n_pg=$((n_pg + ROUNDS))
+				case $cfg in B | C) est_s=$((est_s + ROUNDS * (SECS + 3))) ;; *) est_s=$((est_s + ROUNDS * (SECS + 1))) ;; esac
+			done
+		done
+	done
+fi
+if [ "$MY_ON" != 0 ]; then
+	for _ in $MY_WORKLOADS; do
+		for cfg in $MY_CONFIGS; do
+			for _ in $MY_THREADS; do
+				n_my=$((n_my + ROUNDS))
+				case $cfg in MB | MC) est_s=$((est_s + ROUNDS * (SECS + 3))) ;; *) est_s=$((est_s + ROUNDS * (SECS + 1))) ;; esac
+			done
+		done
+	done
+fi
+[ "${BENCH_SKIP_RECORD:-0}" != 1 ] && est_s=$((est_s + 2 * RECORD_REPS * (RECORD_N / 50000)))
+[ "${BENCH_SKIP_CLASSIFIER:-0}" != 1 ] && est_s=$((est_s + 120 * CORPUS_N / 300000))
+printf '[bench] expected duration: about %d minutes (%d pgbench and %d sysbench runs of %d s, %d rounds)\n' \
+	$(((est_s + 59) / 60)) "$n_pg" "$n_my" "$SECS" "$ROUNDS" >&2
 STAMP=$(date -u +%Y-%m-%d)
 HOST=$(hostname -s 2>/dev/null || hostname)
 OUT_MD="$RESULTS/$STAMP-$HOST.md"
@@ -161,7 +222,7 @@ bench = host=127.0.0.1 port=$P_PORT dbname=bench
 [pgbouncer]
 listen_addr = 127.0.0.1
 listen_port = $B_PORT
-unix_socket_dir =
+unix_socket_dir = $BDIR
 auth_type = trust
 auth_file = $BDIR/userlist.txt
 pool_mode = transaction
@@ -214,7 +275,7 @@ if [ "$MY_ON" != 0 ]; then
 fi
 
 # ---- the gate -------------------------------------------------------------------
-GATE_PID= GATE_PIN= GATE_SOCK=
+GATE_PID= GATE_PIN= GATE_SOCK= GATE_CPU_END=0
 gate_start() {  # POLICY TAG [MORE sqlward run OPTIONS...]
 	GATE_PIN="/sys/fs/bpf/sqlward-bench-$$"
 	GATE_SOCK="$SW_TMP/gate.sock"
@@ -232,9 +293,20 @@ gate_start() {  # POLICY TAG [MORE sqlward run OPTIONS...]
 	cat "$GATE_LOG" >&2
 	sw_die "sqlward did not become ready"
 }
+# GATE_CPU_END: the daemon's CPU ticks over its whole life, read while it is a
+# zombie (it has exited, its threads' times are summed, the shell has not reaped it)
 gate_stop() {
 	[ -n "$GATE_PID" ] || return 0
+	local st
+	GATE_CPU_END=$(cpu_ticks "$GATE_PID")
 	kill -TERM "$GATE_PID" 2>/dev/null
+	for _ in $(seq 200); do
+		st=$(sed 's/.*) //' "/proc/$GATE_PID/stat" 2>/dev/null)
+		[ -n "$st" ] || break
+		GATE_CPU_END=$(awk '{print $12 + $13}' <<<"$st")
+		[ "${st%% *}" = Z ] && break
+		sleep 0.05
+	done
 	wait "$GATE_PID" 2>/dev/null
 	GATE_PID=
 	"$SQLWARD" detach "$GATE_PIN" >/dev/null 2>&1
@@ -263,17 +335,49 @@ note_noise() {
 # ---- one pgbench run ----------------------------------------------------------------
 wl_flags() {
 	case $1 in
-	select) echo "-S" ;;
-	select-prepared) echo "-S -M prepared" ;;
+	select | select-unix) echo "-S" ;;
+	select-prepared | select-prepared-unix) echo "-S -M prepared" ;;
 	tpcb) echo "" ;;
 	nested) echo "-M prepared -f $SW_TMP/nested.sql" ;;
 	esac
+}
+# runs_cell CONFIG WORKLOAD: whether that configuration runs that workload at all
+# (pgbouncer 1.18's transaction pooling breaks protocol-level prepared statements).
+runs_cell() {
+	[ "$1" = E ] && [[ "$(wl_flags "$2")" == *"-M prepared"* ]] && return 1
+	return 0
+}
+# pg_host CONFIG WORKLOAD: what pgbench's -h gets (a socket directory for *-unix)
+pg_host() {
+	case $2 in
+	*-unix)
+		case $1 in D) echo "$Q_DIR" ;; E) echo "$BDIR" ;; *) echo "$P_DIR" ;; esac ;;
+	*) echo 127.0.0.1 ;;
+	esac
+}
+# ledger_check TAG ROUND -> "statement_records verify": the records the daemon wrote
+# (segments included); round 1's ledgers also get `sqlward verify` (a few seconds
+# per ledger: once per cell is enough to show the chain holds at full rate). The
+# ledger is deleted afterwards (one run can write hundreds of MB).
+ledger_check() {
+	local n v=-
+	n=$(python3 bench/report.py count "$GATE_LEDGER")
+	if [ "$2" = 1 ]; then
+		if "$SQLWARD" verify "$GATE_LEDGER" >"$SW_TMP/verify-$1.txt" 2>&1; then v=ok; else
+			v=FAIL
+			say "sqlward verify failed on the ledger of $1: $(tail -1 "$SW_TMP/verify-$1.txt")"
+			cp "$SW_TMP/verify-$1.txt" "$RESULTS/verify-failed-$1.txt" 2>/dev/null
+		fi
+	fi
+	rm -rf "$GATE_LEDGER" "$GATE_LEDGER".*
+	echo "$n $v"
 }
 
 # run_one ROUND CONFIG WORKLOAD CLIENTS -> one line appended to $TSV
 run_one() {
 	local round=$1 cfg=$2 wl=$3 c=$4 port=$P_PORT role=bench_app proc= tag="$2-$3-$4-r$1"
-	local t0=0 t1=0 hwm=0 drops=NA held="NA NA NA NA NA NA" out tps p status
+	local t0=0 t1=0 hwm=0 drops=NA waits=NA held="NA NA NA NA NA NA" out tps p status xacts lc="NA NA" host
+	host=$(pg_host "$cfg" "$wl")
 	case $cfg in
 	B) gate_start policies/default.yaml "$tag"; proc=$GATE_PID ;;
 	C) gate_start bench/policy-allow.yaml "$tag"; proc=$GATE_PID; role=agent_bench ;;
@@ -285,9 +389,11 @@ run_one() {
 	note_noise
 	# shellcheck disable=SC2046
 	out=$(pgbench -n -T "$SECS" -c "$c" -j 2 $(wl_flags "$wl") -l --log-prefix="$SW_TMP/pgl/log" \
-		-h 127.0.0.1 -p "$port" -U "$role" bench 2>&1)
+		-h "$host" -p "$port" -U "$role" bench 2>&1)
 	status=ok
 	tps=$(awk '/^tps = / {print $3; exit}' <<<"$out")
+	xacts=$(awk -F': ' '/^number of transactions actually processed/ {split($2, a, "/"); print a[1]; exit}' <<<"$out")
+	[ -n "$xacts" ] || xacts=0
 	if [ -z "$tps" ] || grep -qiE 'aborted|error' <<<"$out"; then
 		status=$(grep -m1 -iE 'error|aborted' <<<"$out" | tr '\t' ' ' | cut -c1-120)
 		[ -n "$status" ] || status=failed
@@ -302,16 +408,23 @@ run_one() {
 		"$SQLWARD" status --socket "$GATE_SOCK" >"$SW_TMP/status-$tag.txt" 2>&1
 		drops=$(grep -oE 'ring_buffer_drops[^0-9]*[0-9]+' "$SW_TMP/status-$tag.txt" | grep -oE '[0-9]+$')
 		[ -n "$drops" ] || drops=NA
+		# statements that waited for room in the ring buffer instead of losing their record
+		waits=$(grep -oE 'held_while_ring_full[^0-9]*[0-9]+' "$SW_TMP/status-$tag.txt" | grep -oE '[0-9]+$')
+		[ -n "$waits" ] || waits=NA
 		gate_stop
 	fi
 	[ "$cfg" = C ] && held=$(python3 bench/report.py ledger "$GATE_LEDGER" agent_bench "$SW_TMP/held/$wl-$c.txt")
+	if [ "$cfg" = B ] || [ "$cfg" = C ]; then lc=$(ledger_check "$tag" "$round"); fi
 	[ "$cfg" = D ] && : >"$Q_LOG"  # pgaudit's log: measured, then emptied so /tmp does not fill up
 	p=$(python3 bench/report.py lat "$SW_TMP/pgl")
-	local cpu
+	local cpu cpu_s
 	cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v s="$SECS" 'BEGIN {printf "%.1f", (b - a) / hz / s * 100}')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$cfg" "$wl" "$c" "$tps" "${p// /$'\t'}" \
-		"$cpu" "$hwm" "$drops" "${held// /$'\t'}" "$status" >>"$TSV"
-	say "r$round $cfg $wl c=$c tps=$tps lat(p50 p99 us)=$p cpu%=$cpu hwm=${hwm}kB drops=$drops held=[$held] $status"
+	# the daemon's CPU until it exited (the statements it wrote after pgbench ended included)
+	[ -n "$proc" ] && { [ "$cfg" = B ] || [ "$cfg" = C ]; } && t1=$GATE_CPU_END
+	cpu_s=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" 'BEGIN {if (b >= a) printf "%.2f", (b - a) / hz; else print "NA"}')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$cfg" "$wl" "$c" "$tps" "${p// /$'\t'}" \
+		"$cpu" "$hwm" "$drops" "${held// /$'\t'}" "$xacts" "$cpu_s" "${lc// /$'\t'}" "$waits" "$status" >>"$TSV"
+	say "r$round $cfg $wl c=$c tps=$tps lat(p50 p99 us)=$p cpu%=$cpu hwm=${hwm}kB drops=$drops waits=$waits held=[$held] ledger[statements verify]=[$lc] $status"
 }
 
 # ---- one sysbench run on MariaDB -----------------------------------------------------
@@ -321,6 +434,7 @@ MY_REFUSALS="$SW_TMP/mariadb-refusals.jsonl"
 run_my_one() {
 	local round=$1 cfg=$2 wl=$3 t=$4 acct=bench_app tag="my-$2-$3-$4-r$1"
 	local t0=0 t1=0 hwm=0 drops="NA NA" ledger="0 0 0 0 0" stats rc status cpu cpus queries out="$SW_TMP/sysbench-$tag.out"
+	local life_s=NA per_rec=NA verify=NA
 	case $cfg in
 	MB) gate_start policies/default.yaml "$tag" --mariadb-pid "$SW_MY_PID" ;;
 	MC) gate_start bench/policy-allow.yaml "$tag" --mariadb-pid "$SW_MY_PID"; acct=agent_bench ;;
@@ -338,7 +452,10 @@ run_my_one() {
 		# Held times and refusals are the governed account's (MC); MB's account is never held.
 		ledger=$(python3 bench/mariadb_report.py ledger "$GATE_LEDGER" "$acct" "$MY_REFUSALS" \
 			"$SW_TMP/my-held/$wl-$t.txt")
-		rm -rf "$GATE_LEDGER" "$GATE_LEDGER".*
+		read -r _ verify <<<"$(ledger_check "$tag" "$round")"
+		# the daemon's CPU until it exited, per MariaDB statement record it wrote
+		life_s=$(awk -v a="$t0" -v b="$GATE_CPU_END" -v hz="$CLK_TCK" 'BEGIN {if (b >= a) printf "%.2f", (b - a) / hz; else print "NA"}')
+		per_rec=$(awk -v s="$life_s" -v n="${ledger%% *}" 'BEGIN {if (n > 0 && s != "NA") printf "%.2f", s * 1e6 / n; else print "NA"}')
 	fi
 	stats=$(python3 bench/mariadb_report.py sysbench "$out")
 	status=ok
@@ -350,17 +467,17 @@ run_my_one() {
 	read -r _ _ queries _ <<<"$stats"
 	cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v s="$SECS" 'BEGIN {printf "%.1f", (b - a) / hz / s * 100}')
 	cpus=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v q="$queries" 'BEGIN {printf "%.2f", (q > 0 ? (b - a) / hz * 1e6 / q : 0)}')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$cfg" "$wl" "$t" "${stats// /$'\t'}" \
-		"$cpu" "$cpus" "$hwm" "${drops// /$'\t'}" "${ledger// /$'\t'}" "$status" >>"$MY_TSV"
-	say "r$round $cfg $wl t=$t tps qps queries p50 p99(us)=[$stats] cpu%=$cpu cpu_us/stmt=$cpus hwm=${hwm}kB lost refused_unreported=[$drops] ledger[n held p50 p99 refused]=[$ledger] $status"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$cfg" "$wl" "$t" "${stats// /$'\t'}" \
+		"$cpu" "$cpus" "$hwm" "${drops// /$'\t'}" "${ledger// /$'\t'}" "$life_s" "$per_rec" "$verify" "$status" >>"$MY_TSV"
+	say "r$round $cfg $wl t=$t tps qps queries p50 p99(us)=[$stats] cpu%=$cpu cpu_us/stmt=$cpus us/record=$per_rec hwm=${hwm}kB lost refused_unreported=[$drops] ledger[n held p50 p99 refused]=[$ledger] verify=$verify $status"
 }
-printf 'round\tconfig\tworkload\tthreads\ttps\tqps\tqueries\tp50_us\tp99_us\tcpu_pct\tcpu_us_per_stmt\thwm_kb\tdrops\trefused_unreported\tledger_n\theld_n\theld_p50\theld_p99\trefused_n\tstatus\n' >"$MY_TSV"
+printf 'round\tconfig\tworkload\tthreads\ttps\tqps\tqueries\tp50_us\tp99_us\tcpu_pct\tcpu_us_per_stmt\thwm_kb\tdrops\trefused_unreported\tledger_n\theld_n\theld_p50\theld_p99\trefused_n\tdaemon_cpu_s\tdaemon_us_per_record\tverify\tstatus\n' >"$MY_TSV"
 : >"$MY_REFUSALS"
 mkdir -p "$SW_TMP/my-held"
 
 printf '\\set aid random(1, 100000 * %s)\nSELECT bench_balance(:aid);\n' "$SCALE" >"$SW_TMP/nested.sql"
 
-printf 'round\tconfig\tworkload\tclients\ttps\tp50_us\tp99_us\textra_cpu_pct\textra_hwm_kb\tdrops\theld_n\tcache_n\theld_p50\theld_p90\theld_p99\theld_max\tstatus\n' >"$TSV"
+printf 'round\tconfig\tworkload\tclients\ttps\tp50_us\tp99_us\textra_cpu_pct\textra_hwm_kb\tdrops\theld_n\tcache_n\theld_p50\theld_p90\theld_p99\theld_max\txacts\tdaemon_cpu_s\tledger_statements\tverify\tring_waits\tstatus\n' >"$TSV"
 
 if [ "${BENCH_SKIP_PG:-0}" != 1 ]; then
 	say "warm-up"
@@ -373,7 +490,7 @@ if [ "${BENCH_SKIP_PG:-0}" != 1 ]; then
 		for wl in $WORKLOADS; do
 			for c in $CLIENTS; do
 				for cfg in $CONFIGS; do
-					run_one "$round" "$cfg" "$wl" "$c"
+					runs_cell "$cfg" "$wl" && run_one "$round" "$cfg" "$wl" "$c"
 				done
 			done
 		done
@@ -395,9 +512,29 @@ if [ "$MY_ON" != 0 ]; then
 	done
 fi
 
-# ---- classifier micro-benchmark ----------------------------------------------------------
+# ---- the daemon's per-statement path, no kernel (bench/record_bench2.c) ------------------
 CLS="$SW_TMP/classifier.txt"
 : >"$CLS"
+if [ "${BENCH_SKIP_RECORD:-0}" != 1 ]; then
+	if [ -x "$RECORD_BENCH2" ]; then
+		# observed: an ungoverned role (as in B); governed: a role the kernel allowed from its
+		# shape cache (as in C). Batch 64: the ledger is flushed every 64 statements.
+		for i in $(seq 1 "$RECORD_REPS"); do
+			for mode in observed governed; do
+				case $mode in observed) pol=policies/default.yaml role=bench_app ;; governed) pol=bench/policy-allow.yaml role=agent_bench ;; esac
+				rm -rf "$SW_TMP/record-bench2.jsonl" "$SW_TMP/record-bench2.jsonl".*
+				line=$("$RECORD_BENCH2" "$pol" "$role" "$SW_TMP/record-bench2.jsonl" "$RECORD_N" 64 0 1 2>&1 | tail -1)
+				echo "record2-$mode $line" >>"$CLS"
+				say "record_bench2 $mode $i/$RECORD_REPS: $line"
+			done
+		done
+		rm -rf "$SW_TMP/record-bench2.jsonl" "$SW_TMP/record-bench2.jsonl".*
+	else
+		say "$RECORD_BENCH2 missing (make \$(BUILD)/tools/record_bench2): the report has no record_bench2 line"
+	fi
+fi
+
+# ---- classifier micro-benchmark ----------------------------------------------------------
 if [ "${BENCH_SKIP_CLASSIFIER:-0}" != 1 ]; then
 	say "classifier: generating $CORPUS_N statements"
 	python3 bench/gen_corpus.py "$CORPUS_N" "$SW_TMP/corpus.sql" "$SW_TMP/corpus-check" 5000 >>"$CLS"
@@ -438,8 +575,8 @@ META="$SW_TMP/meta.txt"
 	echo "pgaudit=$(dpkg-query -W -f='${Version}' postgresql-15-pgaudit 2>/dev/null)"
 	echo "pgbouncer=$(pgbouncer --version 2>/dev/null | head -1)"
 	echo "sqlward=${BENCH_SQLWARD_VERSION:-$(git rev-parse --short=12 HEAD 2>/dev/null)$(git diff --quiet HEAD -- bpf userspace 2>/dev/null || echo ' + uncommitted changes in bpf/ or userspace/')}"
-	echo "params=scale $SCALE, $ROUNDS rounds, ${SECS} s per run, pgbench -j 2, clients $CLIENTS"
-	echo "elapsed_s=$(($(date +%s) - T0))"
+	echo "params=scale $SCALE, $ROUNDS rounds, ${SECS} s per run, pgbench -j 2, clients $CLIENTS, configurations $CONFIGS"
+	echo "elapsed_s=$(($(date +%s) - T0)) (expected $est_s)"
 	echo "noise=other sqlward daemons running before $FOREIGN_RUNS of $NRUNS runs (at most $FOREIGN_MAX at once); highest 1-min load average $LOAD_MAX$([ "$FOREIGN_RUNS" -gt 0 ] && echo ' -- NOT a quiet machine: their probes and CPU use perturb every configuration')"
 } >"$META"
 cp "$TSV" "$OUT_TSV"
@@ -457,6 +594,9 @@ if [ "$MY_ON" != 0 ]; then
 	python3 bench/mariadb_report.py report "$OUT_MY_TSV" "$SW_TMP/my-held" "$MY_REFUSALS" \
 		"$SW_TMP/meta-mariadb.txt" "$OUT_MD" || sw_die "MariaDB report failed"
 fi
+# Issue 16's targets, both engines, judged against the A/A' noise (appended last).
+python3 bench/report.py targets "$TSV" "$([ "$MY_ON" != 0 ] && echo "$MY_TSV" || echo -)" "$SW_TMP/held" "$CLS" \
+	"$OUT_MD" || sw_die "bench/report.py targets failed (its error above): $OUT_MD has no Targets table"
 cat "$OUT_MD"
 [ "$PG_REPORT_RC" = 0 ] || sw_die "bench/report.py failed (exit $PG_REPORT_RC, its error above): $OUT_MD may lack its end or the plot"
 say "report: $OUT_MD, plot: $OUT_PNG, raw runs: $OUT_TSV$([ "$MY_ON" != 0 ] && echo ", $OUT_MY_TSV")"
