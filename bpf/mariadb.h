@@ -95,6 +95,14 @@ enum sw_my_action {
 #define SW_MY_SESS_GOVERNED  0x1
 #define SW_MY_SESS_LONG_NAME 0x2  /* a user name longer than SW_MY_NAME_MAX - 1 bytes: governed */
 #define SW_MY_SESS_DIFFERS   0x4  /* the login name differs from the matched account's user name */
+/*
+ * (struct sw_my_event.flags) An ungoverned connection's command after its first: the names
+ * (user, host, priv_user, priv_host) were not read and the text starts where user[] does, so the
+ * event is 256 bytes shorter (the daemon keeps each connection's names from its first event, and
+ * reads them from the THD when it has none). The first command after COM_CHANGE_USER or
+ * COM_RESET_CONNECTION carries them again (the session is decided anew then).
+ */
+#define SW_MY_EV_NAMELESS    0x1000
 /* Execution checkpoint (SW_MY_EV_EXECUTE, struct sw_my_event.flags). */
 #define SW_MY_EXEC_NESTED    0x100  /* run inside another statement: a stored program or a prepared statement */
 #define SW_MY_EXEC_MISMATCH  0x200  /* a client statement the server parsed as a command sqlward did not expect */

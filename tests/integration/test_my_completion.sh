@@ -23,13 +23,15 @@ rules:
   - { id: allow-writes, match: { class: write }, action: allow }
 EOF2
 
-# completion_of TEXT -> the completion record (JSON) of the statement record whose statement is TEXT.
+# completion_of TEXT -> the completion record (JSON) of the statement record whose statement is TEXT:
+# a record of its own, or the "completion" object its statement record carries (an observed
+# command and its completion written as one record), expanded as readers expand it (lib_gate.sh).
 completion_of() {
 	local n=0 got=""
 	while [ $n -lt 40 ] && [ -z "$got" ]; do
-		got=$(ledger_json --type all 2>/dev/null | python3 -c '
+		got=$(ledger_json --type all 2>/dev/null | python3 -c "$_ledger_records_py"'
 import json, sys
-recs = [json.loads(l) for l in sys.stdin if l.strip()]
+recs = list(records(sys.stdin))
 seqs = {r["seq"] for r in recs if r.get("type") == "statement" and r.get("statement") == sys.argv[1]}
 print(next((json.dumps(r) for r in recs if r.get("type") == "completion" and r.get("statement_seq") in seqs), ""))' "$1")
 		[ -n "$got" ] || sleep 0.25; n=$((n + 1))
@@ -68,6 +70,17 @@ OBS="SELECT count(*) FROM gatedb.orders"
 my_sql_admin "$OBS"
 c=$(completion_of "$OBS")
 assert_eq "observed: completion ran with 1 row" "ran 1" "$(field "$c" outcome) $(field "$c" rows)"
+# Its record waits for its completion within the daemon's pass (one record for both) unless the
+# completion comes in a later pass (then it is a record of its own): either way it names the
+# connection. Which of the two happened depends on the daemon's tick, so both are accepted.
+if [ "$(field "$c" connection_id)" -gt 0 ] 2>/dev/null; then
+	ok "observed: the completion names the connection ($( [ "$(field "$c" embedded)" = True ] && echo carried by its statement record || echo a record of its own))"
+else not_ok "observed: the completion names the connection" "$c"; fi
+# An observed command that fails: MariaDB's error number survives in the carried completion.
+OBS_ERR="SELECT nosuchcolumn FROM gatedb.orders"
+my_sql_admin "$OBS_ERR"
+c=$(completion_of "$OBS_ERR")
+assert_eq "observed error: outcome error, MariaDB error 1054" "error 1054" "$(field "$c" outcome) $(field "$c" sql_errno)"
 
 # An error: the statement ran and failed.
 ERR="SELECT nosuchcolumn FROM accounts"

@@ -27,16 +27,32 @@ struct open_cmd {
 	uint64_t conn_id;
 	uint64_t start_ns;
 	uint64_t seq;
+	uint32_t deferred;         /* its record waits in deferred[deferred - 1]; 0: written (seq) */
 	char role[SW_MY_NAME_MAX];
 	unsigned budget_ms;
 	uint64_t deadline_ns;      /* 0: no budget */
 	bool killed;               /* the budget's KILL_QUERY was written */
 };
 
+/* A command's statement record held back, within one pass of the gate's poll, for its completion. */
+struct deferred {
+	uint64_t conn_id;
+	uint64_t start_ns;
+	bool used;                 /* false: written already */
+	struct timespec time;      /* the statement's time (for a gap record if it cannot be written) */
+	struct sw_jw body;         /* the statement record's members (sw_decision_members); buffer reused */
+};
+
 struct sw_my_completions {
 	struct open_cmd *open;
 	size_t n, cap;
 	size_t n_budgets;          /* open commands with a deadline not acted on yet */
+	struct deferred *deferred; /* this pass's records waiting for their completion */
+	size_t n_deferred, cap_deferred;
+	/* Slots written already, taken again first: a pass may read many thousand commands, but only
+	 * one per connection waits at a time (each slot keeps a record-sized buffer). */
+	uint32_t *free_slot;
+	size_t n_free;
 	struct sw_jw w;
 };
 
@@ -52,6 +68,10 @@ void sw_my_completions_free(struct sw_my_completions *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->cap_deferred; i++)
+		sw_jw_free(&c->deferred[i].body);
+	free(c->deferred);
+	free(c->free_slot);
 	sw_jw_free(&c->w);
 	free(c->open);
 	free(c);
@@ -72,13 +92,19 @@ static void open_drop(struct sw_my_completions *c, struct open_cmd *o)
 	*o = c->open[--c->n];
 }
 
-void sw_my_completion_expect(struct sw_my_completions *c, uint64_t conn_id, uint64_t start_ns, uint64_t seq,
-			     const char *role)
+static void deferred_write(struct sw_daemon *d, struct sw_my_completions *c, size_t i,
+			   const struct sw_my_done_event *ev);
+
+static struct open_cmd *open_add(struct sw_daemon *d, struct sw_my_completions *c, uint64_t conn_id,
+				 uint64_t start_ns, uint64_t seq, const char *role)
 {
 	struct open_cmd *o = open_of(c, conn_id);
 
-	/* One connection runs one command at a time: an older one still open lost its report. */
-	if (o)
+	/* One connection runs one command at a time: an older one still open lost its report (its
+	 * record, if it still waits, is written first: a connection's records stay in order). */
+	if (o && o->deferred && d)
+		deferred_write(d, c, o->deferred - 1, NULL);
+	if ((o = open_of(c, conn_id)))
 		open_drop(c, o);
 	if (c->n == OPEN_MAX)
 		open_drop(c, &c->open[0]);
@@ -92,6 +118,13 @@ void sw_my_completion_expect(struct sw_my_completions *c, uint64_t conn_id, uint
 	o->start_ns = start_ns;
 	o->seq = seq;
 	snprintf(o->role, sizeof(o->role), "%s", role ? role : "");
+	return o;
+}
+
+void sw_my_completion_expect(struct sw_daemon *d, struct sw_my_completions *c, uint64_t conn_id, uint64_t start_ns,
+			     uint64_t seq, const char *role)
+{
+	open_add(d, c, conn_id, start_ns, seq, role);
 }
 
 void sw_my_completion_budget(struct sw_my_completions *c, uint64_t conn_id, uint64_t start_ns, unsigned budget_ms,
@@ -106,11 +139,13 @@ void sw_my_completion_budget(struct sw_my_completions *c, uint64_t conn_id, uint
 	c->n_budgets++;
 }
 
-void sw_my_completion_forget(struct sw_my_completions *c, uint64_t conn_id)
+void sw_my_completion_forget(struct sw_daemon *d, struct sw_my_completions *c, uint64_t conn_id)
 {
 	struct open_cmd *o = open_of(c, conn_id);
 
-	if (o)
+	if (o && o->deferred)
+		deferred_write(d, c, o->deferred - 1, NULL);
+	if ((o = open_of(c, conn_id)))
 		open_drop(c, o);
 }
 
@@ -141,15 +176,13 @@ int64_t sw_my_completion_rows(const struct sw_my_done_event *ev)
 	return ev->row_count_func >= 0 ? ev->row_count_func : (int64_t)ev->sent_rows;
 }
 
-void sw_my_completion_on_done(struct sw_daemon *d, struct sw_my_completions *c, const struct sw_my_done_event *ev)
+/* The completion's members (the engine's common ones, then MariaDB's own) into w. */
+static void completion_members(struct sw_daemon *d, struct sw_jw *w, const struct open_cmd *o,
+			       const struct sw_my_done_event *ev, bool embedded, unsigned *budget_ms)
 {
-	struct open_cmd *o = open_of(c, ev->conn_id);
 	const char *sqlcom = ev->sql_command >= 0 ? sw_my_sqlcom_name(ev->sql_command) : NULL;
-	char err[512];
 	struct sw_completion_facts f;
 
-	if (!o || o->start_ns != ev->start_ns)
-		return;   /* not a command the gate let run (refused, held for a human, or not recorded) */
 	memset(&f, 0, sizeof(f));
 	sw_mono_to_timespec(d, ev->ktime_ns, &f.time);
 	f.engine = SW_ENGINE_MYSQL;
@@ -166,19 +199,144 @@ void sw_my_completion_on_done(struct sw_daemon *d, struct sw_my_completions *c, 
 	f.duration_ms = ev->ktime_ns > ev->start_ns ? (int64_t)((ev->ktime_ns - ev->start_ns) / 1000000) : 0;
 	if (o->killed && strcmp(f.outcome, "over_budget") == 0)
 		f.budget_ms = o->budget_ms;
-	sw_jw_reset(&c->w);
-	sw_completion_members(&c->w, &f);
-	/* MariaDB's own: the connection (pid is mariadbd's) and the error number (no SQLSTATE is read). */
-	sw_jw_kv_int(&c->w, "connection_id", (int64_t)ev->conn_id);
+	f.embedded = embedded;
+	sw_completion_members(w, &f);
+	/* MariaDB's own: the connection (pid is mariadbd's) and the error number (no SQLSTATE is read).
+	 * Embedded too: readers expand the object into the completion record it stands for, and the
+	 * statement record's own members they copy do not include these. */
+	sw_jw_kv_int(w, "connection_id", (int64_t)ev->conn_id);
 	if (ev->sql_errno)
-		sw_jw_kv_int(&c->w, "sql_errno", ev->sql_errno);
-	if (sw_ledger_append_body(d->ledger, c->w.buf, c->w.len, false, NULL, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
-		sw_ledger_note_lost(d->ledger, "completion", &f.time);
-	}
-	if (f.budget_ms)
+		sw_jw_kv_int(w, "sql_errno", ev->sql_errno);
+	*budget_ms = f.budget_ms;
+}
+
+static void note_budget_stop(const struct sw_my_done_event *ev, unsigned budget_ms)
+{
+	if (budget_ms)
 		fprintf(stderr, "sqlward: mariadbd %d connection %llu: command stopped over its budget of %u ms\n",
-			f.pid, (unsigned long long)ev->conn_id, f.budget_ms);
+			(int)ev->tgid, (unsigned long long)ev->conn_id, budget_ms);
+}
+
+/*
+ * Deferred statement records. An observed command has run by the time its report is read, and
+ * its completion usually comes in the same read of the ring buffer: its record waits for it until
+ * the end of this poll, and the two become one record, the statement record with a "completion"
+ * object (half the records to frame, hash and write; readers: record_completion.h). A record whose
+ * completion does not come in this poll is written alone at its end, and the completion later as
+ * a record of its own pointing at it (statement_seq).
+ */
+static void deferred_write(struct sw_daemon *d, struct sw_my_completions *c, size_t i,
+			   const struct sw_my_done_event *ev)
+{
+	struct deferred *x = &c->deferred[i];
+	struct open_cmd *o = open_of(c, x->conn_id);
+	unsigned budget_ms = 0;
+	uint64_t seq = 0;
+	char err[512];
+
+	if (!x->used)
+		return;
+	x->used = false;
+	c->free_slot[c->n_free++] = (uint32_t)i;
+	if (o && (o->start_ns != x->start_ns || o->deferred != i + 1))
+		o = NULL;   /* not its command any more (cannot be: a newer one writes this first) */
+	if (ev && o) {
+		sw_jw_key(&x->body, "completion");
+		sw_jw_object(&x->body);
+		completion_members(d, &x->body, o, ev, true, &budget_ms);
+		sw_jw_object_end(&x->body);
+	}
+	if (sw_ledger_append_body(d->ledger, x->body.buf, x->body.len, false, &seq, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		sw_ledger_note_lost(d->ledger, "statement", &x->time);
+	}
+	if (!o)
+		return;
+	if (ev) {
+		note_budget_stop(ev, budget_ms);
+		open_drop(c, o);
+		return;
+	}
+	o->deferred = 0;
+	o->seq = seq;   /* its completion, when it comes, points here */
+}
+
+void sw_my_completion_record_deferred(struct sw_daemon *d, struct sw_my_completions *c, const struct sw_decision *dec,
+				      uint64_t conn_id, uint64_t start_ns, const char *role)
+{
+	struct sw_full_text ft;
+	struct deferred *x;
+	struct open_cmd *o;
+	size_t slot;
+
+	/* Counted as sw_gate_record counts every statement decision; written later. */
+	sw_gate_count(dec);
+	o = open_add(d, c, conn_id, start_ns, 0, role);   /* may write (and free) the connection's older one */
+	if (c->n_free) {
+		slot = c->free_slot[--c->n_free];
+	} else {
+		if (c->n_deferred == c->cap_deferred) {
+			size_t cap = c->cap_deferred ? 2 * c->cap_deferred : 16;
+			c->deferred = sw_xrealloc(c->deferred, cap * sizeof(*c->deferred));
+			c->free_slot = sw_xrealloc(c->free_slot, cap * sizeof(*c->free_slot));
+			for (size_t i = c->cap_deferred; i < cap; i++)
+				sw_jw_init(&c->deferred[i].body);
+			c->cap_deferred = cap;
+		}
+		slot = c->n_deferred++;
+	}
+	x = &c->deferred[slot];
+	x->conn_id = conn_id;
+	x->start_ns = start_ns;
+	x->used = true;
+	x->time = dec->time;
+	sw_ledger_keep_full_text(d->ledger, dec, &ft);
+	sw_jw_reset(&x->body);
+	sw_decision_members(&x->body, dec, &ft);
+	o->deferred = (uint32_t)slot + 1;
+}
+
+void sw_my_completion_write_conn(struct sw_daemon *d, struct sw_my_completions *c, uint64_t conn_id)
+{
+	struct open_cmd *o;
+
+	if (!c || !c->n_deferred || !(o = open_of(c, conn_id)) || !o->deferred)
+		return;
+	deferred_write(d, c, o->deferred - 1, NULL);
+}
+
+void sw_my_completion_write_deferred(struct sw_daemon *d, struct sw_my_completions *c)
+{
+	if (!c || !c->n_deferred)
+		return;
+	for (size_t i = 0; i < c->n_deferred; i++)
+		deferred_write(d, c, i, NULL);
+	c->n_deferred = 0;
+	c->n_free = 0;
+}
+
+void sw_my_completion_on_done(struct sw_daemon *d, struct sw_my_completions *c, const struct sw_my_done_event *ev)
+{
+	struct open_cmd *o = open_of(c, ev->conn_id);
+	unsigned budget_ms = 0;
+	char err[512];
+
+	if (!o || o->start_ns != ev->start_ns)
+		return;   /* not a command the gate let run (refused, held for a human, or not recorded) */
+	if (o->deferred) {
+		/* Its record waits for it (the usual case): one record for both. */
+		deferred_write(d, c, o->deferred - 1, ev);
+		return;
+	}
+	sw_jw_reset(&c->w);
+	completion_members(d, &c->w, o, ev, false, &budget_ms);
+	if (sw_ledger_append_body(d->ledger, c->w.buf, c->w.len, false, NULL, err, sizeof(err)) < 0) {
+		struct timespec t;
+		sw_mono_to_timespec(d, ev->ktime_ns, &t);
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		sw_ledger_note_lost(d->ledger, "completion", &t);
+	}
+	note_budget_stop(ev, budget_ms);
 	open_drop(c, o);
 }
 

@@ -4,7 +4,11 @@
  * The probe on dispatch_command's return (bpf/mariadb.bpf.c) reports each
  * command the gate records with its connection, its THD's row counters and
  * error number, and the start time of its SW_MY_EV_COMMAND event, which pairs
- * the two. Here that becomes a "completion" ledger record (the same type as
+ * the two. An observed command's record waits for its completion until the end
+ * of the gate's poll (sw_my_completion_record_deferred), and both are written
+ * as one record: the statement record with a "completion" object, as
+ * PostgreSQL does (pg_completion.h; readers: record_completion.h). Otherwise
+ * the completion is a "completion" ledger record (the same type as
  * PostgreSQL's, ledger_record.c) pointing at the command's record.
  *
  * A governed command allowed by a rule with `budget:` that still runs at its
@@ -21,6 +25,7 @@
 #include <sys/types.h>
 
 struct sw_daemon;
+struct sw_decision;
 struct sw_my_done_event;
 struct sw_my_completions;
 
@@ -29,13 +34,22 @@ void sw_my_completions_free(struct sw_my_completions *c);
 
 /* The command that started at start_ns on connection conn_id was recorded as seq (0: its record's
  * seq is not known) and is let run: its completion is written when it ends. */
-void sw_my_completion_expect(struct sw_my_completions *c, uint64_t conn_id, uint64_t start_ns, uint64_t seq,
-			     const char *role);
+void sw_my_completion_expect(struct sw_daemon *d, struct sw_my_completions *c, uint64_t conn_id, uint64_t start_ns,
+			     uint64_t seq, const char *role);
+/* The same for a command that ran without waiting for the daemon (observed), with its decision: its
+ * record waits for the completion until sw_my_completion_write_deferred (the end of the poll) and
+ * is written with it as one record, else alone then. Counted like sw_gate_record counts. */
+void sw_my_completion_record_deferred(struct sw_daemon *d, struct sw_my_completions *c, const struct sw_decision *dec,
+				      uint64_t conn_id, uint64_t start_ns, const char *role);
+/* Connection conn_id records something else: its waiting record is written first (order kept). */
+void sw_my_completion_write_conn(struct sw_daemon *d, struct sw_my_completions *c, uint64_t conn_id);
+/* The end of a poll: every waiting record is written (alone where its completion did not come). */
+void sw_my_completion_write_deferred(struct sw_daemon *d, struct sw_my_completions *c);
 /* ... and it runs under a runtime budget counted from now_ns (monotonic). */
 void sw_my_completion_budget(struct sw_my_completions *c, uint64_t conn_id, uint64_t start_ns, unsigned budget_ms,
 			     uint64_t now_ns);
-/* A connection ended: what it still had open is forgotten. */
-void sw_my_completion_forget(struct sw_my_completions *c, uint64_t conn_id);
+/* A connection ended: its waiting record is written, what it still had open is forgotten. */
+void sw_my_completion_forget(struct sw_daemon *d, struct sw_my_completions *c, uint64_t conn_id);
 
 /* A SW_MY_EV_DONE from the ring buffer: write its completion if its command was expected. */
 void sw_my_completion_on_done(struct sw_daemon *d, struct sw_my_completions *c, const struct sw_my_done_event *ev);

@@ -26,6 +26,7 @@
 #include "my_holder.h"
 #include "my_layout.h"
 #include "my_live.h"
+#include "my_names.h"
 #include "my_sqlcom.h"
 #include "plan_gate.h"
 #include "proc_root.h"
@@ -60,6 +61,15 @@ struct my_session {
 	bool client_looked;
 	char client_exe[256];      /* "" not on this host or unknown */
 	char client_cmdline[1024];
+	struct sw_who_cache who;   /* client_exe and client_cmdline rendered once for its records */
+	/* Its names from its last event that carried them (SW_MY_EV_NAMELESS events do not). */
+	bool have_names;
+	struct sw_my_names names;
+	/* Its observed commands' extra members (event_extra), made once and updated in place: the
+	 * account and login they were made for (remade when either changes). */
+	json_t *obs_extra;
+	char obs_account[2 * SW_MY_NAME_MAX + 8];
+	char obs_login[SW_MY_NAME_MAX];
 };
 
 /* A governed command: its report and its stopped thread, paired by thread id. */
@@ -179,9 +189,11 @@ static void session_end(struct sw_my_gate *g, uint64_t conn_id)
 				json_decref(f);
 			}
 			session_clear(&g->sess[i]);
+			sw_who_cache_free(&g->sess[i].who);
+			json_decref(g->sess[i].obs_extra);
 			g->sess[i] = g->sess[--g->n_sess];
 			if (g->done)
-				sw_my_completion_forget(g->done, conn_id);
+				sw_my_completion_forget(g->d, g->done, conn_id);
 			return;
 		}
 }
@@ -383,12 +395,17 @@ static void track_allowed(struct my_session *s, uint32_t command, const struct s
 
 /* ---- deciding ---------------------------------------------------------------- */
 
+static void account_of(const struct sw_my_event *ev, char *out, size_t cap)
+{
+	snprintf(out, cap, "'%s'@'%s'", ev->priv_user, ev->priv_host);
+}
+
 static json_t *event_extra(const struct sw_my_event *ev, const char *database)
 {
-	char account[160];
+	char account[2 * SW_MY_NAME_MAX + 8];
 	json_t *x;
 
-	snprintf(account, sizeof(account), "'%s'@'%s'", ev->priv_user, ev->priv_host);
+	account_of(ev, account, sizeof(account));
 	x = json_pack("{s:I, s:s, s:s, s:i, s:I}", "connection_id", (json_int_t)ev->conn_id, "account", account,
 		      "protocol_command", command_name(ev->command), "thread", (int)ev->tid, "sql_mode",
 		      (json_int_t)ev->sql_mode);
@@ -450,6 +467,35 @@ static void add_who(const struct my_session *s, const struct sw_my_event *ev, co
 	sw_who_fields_add(extra, NULL, s->client_exe, s->client_cmdline, id);
 }
 
+/*
+ * event_extra(ev, NULL) of an observed client command, as the session's object updated in place
+ * (the same members in the same order, so the same record bytes): an object made and freed per
+ * command was a tenth of the daemon's time on the observe path. The caller does not own it.
+ */
+static const json_t *observed_extra(struct my_session *s, const struct sw_my_event *ev)
+{
+	char account[sizeof(s->obs_account)];
+	const char *login = ev->flags & SW_MY_SESS_DIFFERS ? ev->user : "";
+	const char *cmd = command_name(ev->command);
+	json_t *pc;
+
+	account_of(ev, account, sizeof(account));
+	if (!s->obs_extra || strcmp(account, s->obs_account) != 0 || strcmp(login, s->obs_login) != 0 ||
+	    json_integer_value(json_object_get(s->obs_extra, "connection_id")) != (json_int_t)ev->conn_id) {
+		json_decref(s->obs_extra);
+		s->obs_extra = event_extra(ev, NULL);
+		snprintf(s->obs_account, sizeof(s->obs_account), "%s", account);
+		snprintf(s->obs_login, sizeof(s->obs_login), "%s", login);
+		return s->obs_extra;
+	}
+	pc = json_object_get(s->obs_extra, "protocol_command");
+	if (strcmp(json_string_value(pc), cmd) != 0)
+		json_string_set(pc, cmd);
+	json_integer_set(json_object_get(s->obs_extra, "thread"), (json_int_t)(int)ev->tid);
+	json_integer_set(json_object_get(s->obs_extra, "sql_mode"), (json_int_t)ev->sql_mode);
+	return s->obs_extra;
+}
+
 static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 {
 	struct sw_daemon *d = g->d;
@@ -457,19 +503,19 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	struct sw_judgement *per, overall;
 	struct my_session *s = session_of(g, ev->conn_id);
 	char *judged = NULL;
-	json_t *extra;
+	json_t *own_extra = NULL;
+	const json_t *extra;
 	struct sw_decision dec;
 	struct sw_subject subj = { .role = ev->user, .database = NULL, .engine = SW_ENGINE_MYSQL };
 	size_t len = ev->text_len < ev->packet_len ? ev->text_len : ev->packet_len;
-	uint64_t seq = 0;
+	char request_id[SW_REQUEST_ID_MAX + 1] = "";
 
 	analyze_command(g, s, ev, ev->text, len, &a, &judged);
 	session_who(g, s, ev);
 	subj.client_exe = s->client_exe[0] ? s->client_exe : NULL;
 	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
 	sw_policy_judge(d->policy, &subj, &a, per, &overall);
-	extra = event_extra(ev, NULL);
-	add_who(s, ev, judged, &extra);
+	extra = ev->type == SW_MY_EV_COMMAND ? observed_extra(s, ev) : (own_extra = event_extra(ev, NULL));
 	memset(&dec, 0, sizeof(dec));
 	sw_mono_to_timespec(d, ev->ktime_ns, &dec.time);
 	dec.engine = SW_ENGINE_MYSQL;
@@ -487,13 +533,20 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	dec.decided_by = ev->action == SW_MY_ACT_KILLED ? "kernel" : dec.governed ? "inert" : NULL;
 	dec.via = via_of_event(ev);
 	dec.extra = extra;
-	sw_gate_record(d, &dec, ev->action == SW_MY_ACT_KILLED, &seq);
+	/* Who is asking, as add_who would add it (after every extra member), rendered once per session. */
+	if (ev->type != SW_MY_EV_EXECUTE)
+		sw_request_id_my(judged, strlen(judged), sw_my_mode_from_server(ev->sql_mode), request_id);
+	sw_who_cache_update(&s->who, NULL, s->client_exe, s->client_cmdline);
+	dec.who = (struct sw_who_ref){ .fields = &s->who, .request_id = request_id, .at = json_object_size(extra) };
+	/* A command that ran on: its record waits for its completion, to be written with it. */
+	if (g->done && ev->type == SW_MY_EV_COMMAND && ev->action != SW_MY_ACT_KILLED)
+		sw_my_completion_record_deferred(d, g->done, &dec, ev->conn_id, ev->ktime_ns, ev->user);
+	else
+		sw_gate_record(d, &dec, ev->action == SW_MY_ACT_KILLED, NULL);
 	if (dec.governed)
 		track_allowed(s, ev->command, &a);
-	if (g->done && ev->type == SW_MY_EV_COMMAND && ev->action != SW_MY_ACT_KILLED)
-		sw_my_completion_expect(g->done, ev->conn_id, ev->ktime_ns, seq, ev->user);
 	g->observed++;
-	json_decref(extra);
+	json_decref(own_extra);
 	free(per);
 	free(judged);
 	sw_analysis_free(&a);
@@ -734,7 +787,7 @@ static void my_hold_release(struct sw_hold *h, bool allow, const char *message)
 			track_allowed(session_of(g, mh->conn_id), mh->command, a);
 			set_expectations(g, mh->conn_id, mh->command, a);
 			if (g->done)
-				sw_my_completion_expect(g->done, mh->conn_id, mh->start_ns, h->ledger_seq, h->sess.role);
+				sw_my_completion_expect(g->d, g->done, mh->conn_id, mh->start_ns, h->ledger_seq, h->sess.role);
 		}
 		sw_my_holder_allow(g->holder, mh->tid);
 	} else {
@@ -981,7 +1034,7 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 			set_expectations(g, ev->conn_id, ev->command, &a);
 			/* Its completion points at this record; a runtime budget counts from the release. */
 			if (g->done) {
-				sw_my_completion_expect(g->done, ev->conn_id, ev->ktime_ns, seq, ev->user);
+				sw_my_completion_expect(g->d, g->done, ev->conn_id, ev->ktime_ns, seq, ev->user);
 				sw_my_completion_budget(g->done, ev->conn_id, ev->ktime_ns, overall.budget_ms,
 							sw_mono_ns());
 			}
@@ -1076,10 +1129,51 @@ static void note_disconnect(struct sw_my_gate *g, uint64_t conn_id)
 	json_decref(rec);
 }
 
+/*
+ * Rebuild the whole struct from its ring record: text bounded by the record; a nameless event's
+ * text moved to text[] and its names taken from its connection. False: not a command event.
+ */
+static bool event_of_record(struct sw_my_gate *g, const void *data, size_t size, struct sw_my_event *ev)
+{
+	const size_t head = offsetof(struct sw_my_event, text), names = offsetof(struct sw_my_event, user);
+	struct my_session *s;
+
+	if (size < names || size > sizeof(*ev))
+		return false;
+	memcpy(ev, data, names);
+	if (ev->type != SW_MY_EV_COMMAND && ev->type != SW_MY_EV_EXECUTE)
+		return false;
+	if (ev->flags & SW_MY_EV_NAMELESS) {
+		size_t n = size - names;
+		if (n > SW_MY_TEXT_CAP)
+			n = SW_MY_TEXT_CAP;
+		memcpy(ev->text, (const char *)data + names, n);
+		if (ev->text_len > n)
+			ev->text_len = (uint32_t)n;
+		s = session_of(g, ev->conn_id);
+		/* None seen for it (its first event was lost): read as the probe reads them. */
+		if (!s->have_names)
+			s->have_names = sw_my_names_read(g->pid, &g->layout.bpf, ev->thd, &s->names);
+		sw_my_names_to_event(&s->names, ev);
+		return true;
+	}
+	if (size < head)
+		return false;
+	memcpy(ev, data, size);
+	if (ev->text_len > size - head)
+		ev->text_len = (uint32_t)(size - head);
+	if (ev->type == SW_MY_EV_COMMAND) {
+		/* The names of its later commands, which may come without them. */
+		s = session_of(g, ev->conn_id);
+		sw_my_names_of_event(ev, &s->names);
+		s->have_names = true;
+	}
+	return true;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct sw_my_gate *g = ctx;
-	const size_t head = offsetof(struct sw_my_event, text);
 	struct sw_my_event *ev = g->scratch;
 
 	if (size >= sizeof(struct sw_my_done_event) && ((const struct sw_my_done_event *)data)->type == SW_MY_EV_DONE) {
@@ -1090,18 +1184,17 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	if (size >= sizeof(struct sw_my_end_event) && ((const struct sw_my_end_event *)data)->type == SW_MY_EV_END) {
+		/* session_end writes the connection's record still waiting for its completion. */
 		session_end(g, ((const struct sw_my_end_event *)data)->conn_id);
 		note_disconnect(g, ((const struct sw_my_end_event *)data)->conn_id);
 		return 0;
 	}
-	/* Events carry only the text they hold: rebuild the whole struct, text bounded by the record. */
-	if (size < head || size > sizeof(*ev))
+	/* Events carry only the text they hold (and an ungoverned connection's later ones no names). */
+	if (!event_of_record(g, data, size, ev))
 		return 0;
-	memcpy(ev, data, size);
-	if (ev->text_len > size - head)
-		ev->text_len = (uint32_t)(size - head);
-	if (ev->type != SW_MY_EV_COMMAND && ev->type != SW_MY_EV_EXECUTE)
-		return 0;
+	/* The connection's record still waiting for its completion goes first: its records stay in order. */
+	if (g->done)
+		sw_my_completion_write_conn(g->d, g->done, ev->conn_id);
 	if (ev->action == SW_MY_ACT_HELD) {
 		struct my_pending *p = pending_of(g, (pid_t)ev->tid);
 		if (p->ev) {
@@ -1128,6 +1221,9 @@ static void my_gate_poll(struct sw_my_gate *g)
 	size_t n;
 
 	ring_buffer__consume(g->rb);
+	/* Records whose completion did not come in this read are written alone now. */
+	if (g->done)
+		sw_my_completion_write_deferred(g->d, g->done);
 	while (g->holder && (n = sw_my_holder_take(g->holder, stops, 64)) > 0)
 		for (size_t i = 0; i < n; i++) {
 			struct sw_hold *h = stops[i].gone ? hold_of_thread(g, stops[i].tid) : NULL;
@@ -1528,13 +1624,18 @@ static void my_gate_close(struct sw_my_gate *g)
 	sw_my_holder_stop(g->holder);
 	ring_buffer__free(g->rb);
 	mariadb_bpf__destroy(g->skel);
-	for (size_t i = 0; i < g->n_sess; i++)
+	for (size_t i = 0; i < g->n_sess; i++) {
 		session_clear(&g->sess[i]);
+		sw_who_cache_free(&g->sess[i].who);
+		json_decref(g->sess[i].obs_extra);
+	}
 	free(g->sess);
 	for (size_t i = 0; i < g->n_pend; i++)
 		free(g->pend[i].ev);
 	free(g->pend);
 	free(g->scratch);
+	if (g->done && g->d->ledger)
+		sw_my_completion_write_deferred(g->d, g->done);   /* none after a poll; kept safe */
 	sw_my_completions_free(g->done);
 	sw_my_live_close(g->live);
 	free(g->live_dsn);
