@@ -13,19 +13,35 @@
 #include "time_text.h"
 #include "util.h"
 
+static int name_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+/* A member the record writes itself (an extra may not repeat it): a binary search, since every
+ * extra of every record is checked (a linear scan of these was ~8% of a MariaDB record's CPU). */
 static bool reserved_member(const char *k)
 {
+	/* Sorted by strcmp (checked once below). */
 	static const char *const names[] = {
-		"type", "time", "engine", "pid", "role", "database", "client", "governed", "statement",
-		"statement_length", "statement_sha256", "statement_blob", "statement_truncated", "statement_complete",
-		"class", "command", "objects", "traits", "verdict", "rule", "reason", "reasons", "parse_error",
-		"statements", "held_us", "outcome", "decided_by", "comment", "via", "seq", "prev", "hash",
-		"hold_id", "hold", "hold_seq", "approvals", "requester", "requester_chain",
+		"approvals", "class", "client", "command", "comment", "database", "decided_by", "engine",
+		"governed", "hash", "held_us", "hold", "hold_id", "hold_seq", "objects", "outcome",
+		"parse_error", "pid", "prev", "reason", "reasons", "requester", "requester_chain", "role",
+		"rule", "seq", "statement", "statement_blob", "statement_complete", "statement_length",
+		"statement_sha256", "statement_truncated", "statements", "time", "traits", "type", "verdict",
+		"via",
 	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(k, names[i]) == 0)
-			return true;
-	return false;
+	static bool checked;
+
+	if (!checked) {
+		for (size_t i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(names[i - 1], names[i]) >= 0) {
+				fprintf(stderr, "sqlward: internal error: reserved member names out of order at %s\n", names[i]);
+				abort();
+			}
+		checked = true;
+	}
+	return bsearch(k, names, sizeof(names) / sizeof(names[0]), sizeof(names[0]), name_cmp) != NULL;
 }
 
 static json_t *now_string(void)
