@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,13 @@ static void adopt_existing_backends(struct sw_daemon *d)
 			sw_pg_refuse_stopped(pid, d->layouts, d->n_layouts, what, sizeof(what));
 			f = json_pack("{s:i, s:s, s:s}", "pid", pid, "role", s->role, "action", what);
 			sw_daemon_note(d, "orphan_hold_cancelled", f);
+			json_decref(f);
+		} else if (!s->governed && sw_proc_state(pid) == 'T' && kill(pid, SIGCONT) == 0) {
+			/* Paused by a gone daemon's kernel side for room in its ring buffer (and its
+			 * watchdog gone too): an ungoverned statement runs on; its record was lost. */
+			json_t *f = json_pack("{s:i, s:s, s:s}", "pid", pid, "role", s->role, "action",
+					      "resumed: an ungoverned backend left paused for room in the ring buffer");
+			sw_daemon_note(d, "paused_backend_resumed", f);
 			json_decref(f);
 		}
 	}
