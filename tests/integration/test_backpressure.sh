@@ -136,17 +136,19 @@ gate_stop_check
 # ---- the daemon dies while ungoverned backends wait for room: its watchdog resumes them ----------
 gate_start "$POLICY"
 touch "$STALL"
-cmd_bg "${SW_AS_CLIENT[@]}" "$SW_PG_BINDIR/pgbench" -n -S -c 4 -j 2 -T 10 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U analyst loaddb
+# A number of transactions, not a time: 20,000 statements fill the 8 MiB ring however slow the
+# machine is, since the stalled daemon takes none of them.
+cmd_bg "${SW_AS_CLIENT[@]}" "$SW_PG_BINDIR/pgbench" -n -S -c 4 -j 2 -t 5000 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U analyst loaddb
 bench=$SQL_BG
 stopped_backends() { local p n=0; for p in $(pgrep -f "postgres: analyst loaddb"); do
 	[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = T ] && n=$((n + 1)); done; echo "$n"; }
-n=0; while [ "$n" -lt 100 ] && [ "$(stopped_backends)" -eq 0 ]; do sleep 0.1; n=$((n + 1)); done
+n=0; while [ "$n" -lt 600 ] && [ "$(stopped_backends)" -eq 0 ]; do sleep 0.1; n=$((n + 1)); done
 check "ungoverned backends wait for room in the ring buffer (stopped)" test "$(stopped_backends)" -gt 0
 kill -KILL "$SW_GATE_PID"
 wait "$SW_GATE_PID" 2>/dev/null
 SW_GATE_PID=
 rm -f "$STALL"
-sql_wait "$bench" 60
+sql_wait "$bench" 120
 assert_eq "after kill -9 the watchdog resumed them: the ungoverned pgbench ran to the end" 0 "$SQL_RC"
 assert_eq "no ungoverned backend is left stopped" 0 "$(stopped_backends)"
 assert_ledger "the watchdog recorded each backend it resumed" type=failure_mode role=analyst outcome=resumed
@@ -154,9 +156,11 @@ assert_ledger "the watchdog recorded each backend it resumed" type=failure_mode 
 # ---- daemon and watchdog both killed while they wait: the next daemon resumes them ----------------
 gate_start "$POLICY"
 touch "$STALL"
-cmd_bg "${SW_AS_CLIENT[@]}" "$SW_PG_BINDIR/pgbench" -n -S -c 4 -j 2 -T 10 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U analyst loaddb
+# A number of transactions, not a time: 20,000 statements fill the 8 MiB ring however slow the
+# machine is, since the stalled daemon takes none of them.
+cmd_bg "${SW_AS_CLIENT[@]}" "$SW_PG_BINDIR/pgbench" -n -S -c 4 -j 2 -t 5000 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U analyst loaddb
 bench=$SQL_BG
-n=0; while [ "$n" -lt 100 ] && [ "$(stopped_backends)" -eq 0 ]; do sleep 0.1; n=$((n + 1)); done
+n=0; while [ "$n" -lt 600 ] && [ "$(stopped_backends)" -eq 0 ]; do sleep 0.1; n=$((n + 1)); done
 check "ungoverned backends wait for room again (stopped)" test "$(stopped_backends)" -gt 0
 pkill -KILL -P "$SW_GATE_PID" 2>/dev/null   # the watchdog
 kill -KILL "$SW_GATE_PID"
@@ -166,7 +170,7 @@ rm -f "$STALL"
 sleep 1
 check "with daemon and watchdog gone they stay stopped (nobody else resumes them)" test "$(stopped_backends)" -gt 0
 gate_start "$POLICY"
-sql_wait "$bench" 60
+sql_wait "$bench" 120
 assert_eq "the next daemon resumed them at start-up: the ungoverned pgbench ran to the end" 0 "$SQL_RC"
 assert_eq "no ungoverned backend is left stopped after the restart" 0 "$(stopped_backends)"
 assert_ledger "the next daemon recorded each backend it resumed" type=daemon event=paused_backend_resumed role=analyst
