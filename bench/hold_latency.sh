@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # How long a governed statement is held before the daemon decides: pgbench as a
-# governed role, every statement judged in userspace (--no-cache), p50/p99 of the
-# ledger's held_us. Then the same with the in-kernel verdict caches on (exact
-# text and statement shape: both count as cache hits).
+# governed role, every statement judged in userspace (--no-cache). Two views:
+# - held_us (the ledger): from the probe to the decision, before the record is
+#   synced and the backend resumed;
+# - added (the client's): pgbench's per-transaction latency (-l) at p50/p99 minus
+#   the same percentile with no gate running: everything the hold costs, the
+#   stop, the wake-up, the judgement, the fdatasync and the resume.
+# Then the same with the in-kernel verdict caches on (exact text and statement
+# shape: both count as cache hits).
 # Usage: bench/hold_latency.sh [TRANSACTIONS]   (root; default 3000)
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +27,16 @@ cat >"$SW_TMP/select.sql" <<'SQL'
 SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
 SQL
 
+# p50 and p99 of pgbench's per-transaction latency in µs, from its -l logs (PREFIX*).
+latency_pcts() {
+	cat "$1".* 2>/dev/null | awk '{print $3}' | sort -n | awk '{v[NR] = $1} END {
+		if (!NR) { print "0 0"; exit }
+		i50 = int(NR * 0.50); i99 = int(NR * 0.99); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1
+		print v[i50], v[i99] }'
+}
+
+declare -A BASE_P50 BASE_P99
+
 run_case() {  # NAME DAEMON-FLAGS PGBENCH-MODE [CLIENTS]
 	local name=$1 flags=$2 mode=$3 clients=${4:-1} ledger="$SW_TMP/ledger-$1.jsonl" pin="/sys/fs/bpf/sqlward-bench-$$"
 	"$SQLWARD" run --policy policies/default.yaml --ledger "$ledger" --socket "$SW_TMP/$name.sock" \
@@ -30,14 +45,17 @@ run_case() {  # NAME DAEMON-FLAGS PGBENCH-MODE [CLIENTS]
 	local d=$!
 	for _ in $(seq 100); do grep -qs "gate ready" "$SW_TMP/$name.log" && break; sleep 0.1; done
 	local tps
-	tps=$(pgbench -n -M "$mode" -c "$clients" -j "$((clients > 1 ? 2 : 1))" -t "$((N / clients))" \
-		-f "$SW_TMP/select.sql" -h "$SW_PG_HOST" -p "$SW_PG_PORT" \
+	tps=$(cd "$SW_TMP" && pgbench -n -M "$mode" -c "$clients" -j "$((clients > 1 ? 2 : 1))" -t "$((N / clients))" \
+		-l --log-prefix="lat-$name" -f "$SW_TMP/select.sql" -h "$SW_PG_HOST" -p "$SW_PG_PORT" \
 		-U agent_bench bench 2>&1 | awk '/^tps/ {print $3; exit}')
 	kill -TERM "$d"; wait "$d" 2>/dev/null
 	"$SQLWARD" detach "$pin" >/dev/null
-	python3 - "$ledger" "$name" "$tps" <<'PY'
+	local p50 p99 key="$mode-$clients"
+	read -r p50 p99 < <(latency_pcts "$SW_TMP/lat-$name")
+	python3 - "$ledger" "$name" "$tps" "$p50" "$p99" "${BASE_P50[$key]:-0}" "${BASE_P99[$key]:-0}" <<'PY'
 import json, sys
 ledger, name, tps = sys.argv[1:4]
+p50, p99, b50, b99 = (int(x) for x in sys.argv[4:8])
 held, cached = [], 0
 for line in open(ledger):
     r = json.loads(line)
@@ -50,21 +68,30 @@ for line in open(ledger):
 held.sort()
 def pct(p):
     return held[min(len(held) - 1, int(p * len(held)))] if held else 0
-print(f"{name:22s} statements held={len(held):5d} cache-hits={cached:5d} "
+print(f"{name:26s} statements held={len(held):5d} cache-hits={cached:5d} "
       f"held_us p50={pct(0.50):6d} p90={pct(0.90):6d} p99={pct(0.99):6d} max={held[-1] if held else 0:6d}  tps={tps}")
+print(f"{'':26s} client latency us p50={p50} p99={p99}; added to the no-gate run: p50={p50 - b50} p99={p99 - b99}")
 PY
 }
 
 echo "hold latency, $N pgbench transactions (one SELECT each) as governed role agent_bench:"
-for mode in simple extended; do
-	tps=$(pgbench -n -M "$mode" -c 1 -t "$N" -f "$SW_TMP/select.sql" -h "$SW_PG_HOST" -p "$SW_PG_PORT" \
+for mc in simple:1 extended:1 simple:16; do
+	mode=${mc%:*} clients=${mc#*:}
+	tps=$(cd "$SW_TMP" && pgbench -n -M "$mode" -c "$clients" -j "$((clients > 1 ? 2 : 1))" -t "$((N / clients))" \
+		-l --log-prefix="lat-base-$mode-$clients" -f "$SW_TMP/select.sql" -h "$SW_PG_HOST" -p "$SW_PG_PORT" \
 		-U agent_bench bench 2>&1 | awk '/^tps/ {print $3; exit}')
-	printf '%-22s no gate running                                                            tps=%s\n' "baseline-$mode" "$tps"
+	read -r p50 p99 < <(latency_pcts "$SW_TMP/lat-base-$mode-$clients")
+	BASE_P50[$mode-$clients]=$p50 BASE_P99[$mode-$clients]=$p99
+	printf '%-22s no gate running: client latency us p50=%s p99=%s  tps=%s\n' "baseline-$mode-c$clients" "$p50" "$p99" "$tps"
 done
 run_case simple-nocache "--no-cache" simple
 run_case extended-nocache "--no-cache" extended
 # Sixteen sessions at once, every statement still judged in userspace: decisions
 # made in one event-loop pass share one fdatasync (group commit).
 run_case simple-nocache-c16 "--no-cache" simple 16
+# The same, with each decided statement moving once its record is written (synced within 100 ms)
+# instead of once it is fdatasynced: what the disk's flush adds to a hold.
+run_case simple-nocache-interval "--no-cache --ledger-sync interval" simple
+run_case extended-nocache-interval "--no-cache --ledger-sync interval" extended
 run_case simple-cache "" simple
 run_case extended-cache "" extended

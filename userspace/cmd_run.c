@@ -56,6 +56,10 @@ static void run_usage(FILE *f)
 		"                  for node_exporter's textfile collector; removed when the daemon stops\n"
 		"  --nice N        the daemon's scheduling priority, -20..19 (default %d: ahead of the backends it\n"
 		"                  records, so a busy host does not fill the ring buffer; 0 leaves it as started)\n"
+		"  --ledger-sync MODE  when a statement decided in userspace moves: decision (default: once its\n"
+		"                  record is fdatasynced) or interval (once the record is written to the kernel,\n"
+		"                  synced within 100 ms: a host crash can lose the last 100 ms of records; the\n"
+		"                  disk's flush no longer adds to each held statement's wait)\n"
 		"  --ledger-rotate-size SIZE  rotate the ledger into LEDGER.seg/ (gzip segments) once the live\n"
 		"                  file holds SIZE bytes (K, M, G; default 256M; 0: never by size)\n"
 		"  --ledger-rotate-interval DUR  also once its first record is DUR old (s, m, h, d; default off)\n"
@@ -94,6 +98,7 @@ int sw_cmd_run(int argc, char **argv)
 		{ "metrics-listen", required_argument, NULL, 1001 },
 		{ "metrics-textfile", required_argument, NULL, 1002 },
 		{ "nice", required_argument, NULL, 1003 },
+		{ "ledger-sync", required_argument, NULL, 1004 },
 		{ "ledger-rotate-size", required_argument, NULL, 1101 },
 		{ "ledger-rotate-interval", required_argument, NULL, 1102 },
 		{ "ledger-retain", required_argument, NULL, 1103 },
@@ -176,6 +181,18 @@ int sw_cmd_run(int argc, char **argv)
 			o.nice = (int)v;
 			break;
 		}
+		case 1004:
+			if (strcmp(optarg, "decision") == 0) {
+				o.ledger_sync = SW_LEDGER_SYNC_DECISION;
+			} else if (strcmp(optarg, "interval") == 0) {
+				o.ledger_sync = SW_LEDGER_SYNC_INTERVAL;
+			} else {
+				fprintf(stderr, "sqlward run: --ledger-sync %s: give decision (a statement moves once its "
+					"record is on disk) or interval (once it is written; synced within 100 ms)\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 1101: case 1104:
 			if (sw_upkeep_parse_size(optarg, c == 1101 ? &o.ledger_upkeep.rotate_bytes
 							      : &o.ledger_upkeep.retain_bytes) != 0) {

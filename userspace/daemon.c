@@ -340,9 +340,11 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		json_t *bins = json_array();
 		for (int i = 0; i < o->n_pg_bins; i++)
 			json_array_append_new(bins, json_string(o->pg_bins[i]));
-		json_t *f = json_pack("{s:s, s:s, s:o, s:b, s:s?}", "policy", o->policy_path, "policy_sha256",
+		/* ledger_sync: how durable a record is before its statement moves (daemon_opts.h). */
+		json_t *f = json_pack("{s:s, s:s, s:o, s:b, s:s?, s:s}", "policy", o->policy_path, "policy_sha256",
 				      sw_policy_digest(d.policy), "pg_bins", bins, "enforce", !o->observe_only,
-				      "pin_dir", o->pin_dir);
+				      "pin_dir", o->pin_dir, "ledger_sync",
+				      o->ledger_sync == SW_LEDGER_SYNC_INTERVAL ? "interval" : "decision");
 		sw_daemon_note(&d, "start", f);
 		json_decref(f);
 	}
@@ -408,9 +410,14 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 					sw_holds_expire(&d, sw_mono_ns());
 					sw_holds_check_server(&d);
 				}
-				if (ticks % LEDGER_FLUSH_TICKS == 0 && !d.ledger_failing_since_ns &&
-				    sw_ledger_flush(d.ledger, err, sizeof(err)) != 0)
-					engine_gates_ledger_state(&d, true, err);
+				if (ticks % LEDGER_FLUSH_TICKS == 0 && !d.ledger_failing_since_ns) {
+					/* --ledger-sync interval: what statements moved on is synced here. */
+					bool sync = d.decisions_unsynced;
+					d.decisions_unsynced = false;
+					if ((sync ? sw_ledger_sync(d.ledger, err, sizeof(err))
+						  : sw_ledger_flush(d.ledger, err, sizeof(err))) != 0)
+						engine_gates_ledger_state(&d, true, err);
+				}
 				if (ticks % SW_ENGINE_TICKS_PER_S == 0) {
 					/* Observed records reach the disk within a second (or wait while it fails). */
 					engine_gates_ledger_state(&d, (d.ledger_failing_since_ns

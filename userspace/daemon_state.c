@@ -58,9 +58,21 @@ void sw_gate_count(const struct sw_decision *dec)
 				   a && k < a->n_stmts ? a->stmts[k].cls : SW_CLASS_UNKNOWN, dec->governed);
 }
 
+int sw_daemon_decision_sync(struct sw_daemon *d, char *err, size_t errlen)
+{
+	if (!d->opts || d->opts->ledger_sync == SW_LEDGER_SYNC_DECISION)
+		return sw_ledger_sync(d->ledger, err, errlen);
+	/* Written into the kernel: a crash of the daemon loses nothing; synced on the next 100 ms tick. */
+	if (sw_ledger_flush(d->ledger, err, errlen) != 0)
+		return -1;
+	d->decisions_unsynced = true;
+	return 0;
+}
+
 void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out)
 {
 	char err[512];
+	bool interval = sync && d->opts && d->opts->ledger_sync == SW_LEDGER_SYNC_INTERVAL;
 
 	/* The one place every statement decision of every engine passes: counted here (a decided
 	 * hold's second record, holds.c, counts as a hold decision instead). */
@@ -68,7 +80,8 @@ void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool syn
 	/* The session's record still waiting for its completion goes first (pg_completion.h). */
 	if (dec->engine == SW_ENGINE_POSTGRES)
 		sw_pg_deferred_write_pid(d, dec->pid);
-	if (sw_ledger_append_decision(d->ledger, dec, sync, seq_out, err, sizeof(err)) < 0) {
+	if (sw_ledger_append_decision(d->ledger, dec, sync && !interval, seq_out, err, sizeof(err)) < 0 ||
+	    (interval && sw_daemon_decision_sync(d, err, sizeof(err)) != 0)) {
 		/* Not in the chain: counted, and reported by a gap record once the ledger takes records. */
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
 		sw_ledger_note_lost(d->ledger, "statement", &dec->time);

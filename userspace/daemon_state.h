@@ -218,6 +218,7 @@ struct sw_daemon {
 	struct sw_outcome *outcomes;  /* released statements being watched (outcome_watch.c) */
 	struct sw_pg_completions *completions; /* completions and runtime budgets (pg_completion.c) */
 	uint64_t ledger_failing_since_ns;  /* 0: the ledger is writable */
+	bool decisions_unsynced;   /* --ledger-sync interval: written records statements moved on, not synced */
 	uint64_t ledger_retry_ns;      /* next attempt to write what waits */
 	char ledger_error[256];
 	uint64_t refused_unrecorded;
@@ -242,6 +243,10 @@ void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields);
 void sw_gate_count(const struct sw_decision *dec);
 /* Write a statement record (both engines' events and holds); a failed write is counted as lost. */
 void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out);
+/* Make the records written so far safe enough for the statements they decide to move: fdatasynced
+ * (--ledger-sync decision, the default) or written into the kernel and synced on the next 100 ms
+ * tick (interval). 0, or -1 with err set (the ledger cannot be written). */
+int sw_daemon_decision_sync(struct sw_daemon *d, char *err, size_t errlen);
 
 /* The freeze reason in force now (manual or a policy window), or NULL. (Acting on a
  * change is daemon_freeze.c's.) */

@@ -660,7 +660,7 @@ void sw_gate_release_decided(struct sw_daemon *d)
 	if (d->ledger_failing_since_ns && now < d->ledger_retry_ns && !d->stopping)
 		return;
 	if ((d->ledger_failing_since_ns ? sw_ledger_retry(d->ledger, err, sizeof(err))
-					: sw_ledger_sync(d->ledger, err, sizeof(err))) == 0) {
+					: sw_daemon_decision_sync(d, err, sizeof(err))) == 0) {
 		sw_gate_ledger_state(d, false, NULL);
 		for (size_t i = 0; i < d->n_releases; i++) {
 			const struct sw_release *r = &d->releases[i];
