@@ -455,10 +455,19 @@ static void exec_checkpoint(const struct elf_view *v, const uint64_t vals[S__COU
 			 "binary's loaded segments");
 		return;
 	}
-	out->exec_file_off[0] = (uint64_t)es;
-	out->exec_file_off[1] = (uint64_t)pu;
-	out->bpf.fn[SW_FN_EXECUTOR_START] = vals[S_FN0 + SW_FN_EXECUTOR_START];
-	out->bpf.fn[SW_FN_PROCESS_UTILITY] = vals[S_FN0 + SW_FN_PROCESS_UTILITY];
+	/* ProcessUtility's probe goes on its hook check's je where that is what the code is (see
+	 * sw_pg_decode_utility_probe_site): every utility statement of a governed session hits it. */
+	{
+		unsigned char head[32];
+		uint32_t site = read_code(v, vals[S_FN0 + SW_FN_PROCESS_UTILITY], head, sizeof(head))
+					? sw_pg_decode_utility_probe_site(head, sizeof(head), k ? k->pu_context_arg : 3)
+					: 0;
+		pu += site;
+		out->exec_file_off[0] = (uint64_t)es;
+		out->exec_file_off[1] = (uint64_t)pu;
+		out->bpf.fn[SW_FN_EXECUTOR_START] = vals[S_FN0 + SW_FN_EXECUTOR_START];
+		out->bpf.fn[SW_FN_PROCESS_UTILITY] = vals[S_FN0 + SW_FN_PROCESS_UTILITY] + site;
+	}
 	out->bpf.debug_query_string = vals[S_DEBUG_QUERY_STRING];
 	out->bpf.qd_plannedstmt = x.qd_plannedstmt;
 	out->bpf.qd_source_text = x.qd_source_text;
@@ -471,6 +480,27 @@ static void exec_checkpoint(const struct elf_view *v, const uint64_t vals[S__COU
 	out->bpf.pu_context_arg = k->pu_context_arg;
 	out->bpf.portal_source_text = x.portal_source_text;
 	out->bpf.cmd_utility = x.cmd_utility;
+}
+
+uint32_t sw_pg_decode_utility_probe_site(const unsigned char *code, size_t n, int context_arg)
+{
+	size_t i = skip_endbr(code, n);
+
+	if (n < i + 7 || code[i] != 0x48 || code[i + 1] != 0x8b || code[i + 2] != 0x05)
+		return 0;                          /* mov disp32(%rip),%rax: writes %rax only */
+	i += 7;
+	if (n >= i + 3 && code[i] == 0x0f && code[i + 1] == 0xb6 && code[i + 2] == 0xd2) {
+		if (context_arg == 3)
+			return 0;                  /* movzbl %dl,%edx would narrow the context */
+		i += 3;                            /* readOnlyTree is a bool: its value stays */
+	}
+	if (n < i + 5 || code[i] != 0x48 || code[i + 1] != 0x85 || code[i + 2] != 0xc0)
+		return 0;                          /* test %rax,%rax */
+	i += 3;
+	/* je rel8 (emulated), forward and landing within the 16 bytes refusals look in (pg_raise.c). */
+	if (code[i] != 0x74 || code[i + 1] > 14)
+		return 0;
+	return (uint32_t)i;
 }
 
 bool sw_pg_decode_fmgr_wrapper(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *target)

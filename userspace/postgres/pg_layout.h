@@ -88,6 +88,15 @@ bool sw_pg_decode_errcode(const unsigned char *code, size_t n, uint64_t vaddr, u
 			  uint32_t *size, uint32_t *code_off);
 /* fmgr_info / fmgr_info_cxt: "[mov CurrentMemoryContext,%rdx;] xor %ecx,%ecx; jmp T": T. */
 bool sw_pg_decode_fmgr_wrapper(const unsigned char *code, size_t n, uint64_t vaddr, uint64_t *target);
+/*
+ * ProcessUtility's hook check, "mov ProcessUtility_hook(%rip),%rax; [movzbl %dl,%edx;] test %rax,%rax;
+ * je +d" with the jump short enough that the backend stops within 16 bytes of it: the offset of
+ * the je, or 0 (probe the entry). A uprobe on the entry's RIP-relative mov is single-stepped out
+ * of line (two traps, ~20 us on a VM), one on the je is emulated (~1.3 us); the instructions before
+ * it change no argument the probe reads. context_arg: ProcessUtility's argument that is the
+ * ProcessUtilityContext (3 before PostgreSQL 14, where %rdx must not be narrowed).
+ */
+uint32_t sw_pg_decode_utility_probe_site(const unsigned char *code, size_t n, int context_arg);
 /* makeParamList: offsetof(ParamListInfoData, numParams), offsetof(.., params), sizeof(ParamExternData). */
 bool sw_pg_decode_make_param_list(const unsigned char *code, size_t n, uint32_t *num_off, uint32_t *array_off,
 				  uint32_t *elem_size);
