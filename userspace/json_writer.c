@@ -27,15 +27,20 @@ void sw_jw_free(struct sw_jw *w)
 	memset(w, 0, sizeof(*w));
 }
 
-static void reserve(struct sw_jw *w, size_t more)
+static void grow(struct sw_jw *w, size_t more)
 {
-	if (w->len + more + 1 <= w->cap)
-		return;
 	size_t cap = w->cap ? w->cap : 1024;
 	while (cap < w->len + more + 1)
 		cap *= 2;
 	w->buf = sw_xrealloc(w->buf, cap);
 	w->cap = cap;
+}
+
+/* Room for more bytes and the NUL after them. */
+static inline void reserve(struct sw_jw *w, size_t more)
+{
+	if (w->len + more + 1 > w->cap)
+		grow(w, more);
 }
 
 static inline void put(struct sw_jw *w, const char *s, size_t n)
@@ -47,14 +52,17 @@ static inline void put(struct sw_jw *w, const char *s, size_t n)
 }
 
 /* Comma before a value, unless it follows its key. */
-static void before_value(struct sw_jw *w)
+static inline void before_value(struct sw_jw *w)
 {
 	if (w->after_key) {
 		w->after_key = false;
 		return;
 	}
-	if (w->need_comma[w->depth])
-		put(w, ",", 1);
+	if (w->need_comma[w->depth]) {
+		reserve(w, 1);
+		w->buf[w->len++] = ',';
+		w->buf[w->len] = 0;
+	}
 	w->need_comma[w->depth] = true;
 }
 
@@ -82,100 +90,189 @@ void sw_jw_object_end(struct sw_jw *w) { close_container(w, '}'); }
 void sw_jw_array(struct sw_jw *w) { open_container(w, '['); }
 void sw_jw_array_end(struct sw_jw *w) { close_container(w, ']'); }
 
-static void escape_cp(struct sw_jw *w, uint32_t cp)
-{
-	char seq[16];
-	int n;
+/* ---- string escaping ---- */
 
-	if (cp < 0x10000) {
-		n = snprintf(seq, sizeof(seq), "\\u%04X", (unsigned)cp);
-	} else {
-		cp -= 0x10000;
-		n = snprintf(seq, sizeof(seq), "\\u%04X\\u%04X", (unsigned)(0xD800 | (cp >> 10)),
-			     (unsigned)(0xDC00 | (cp & 0x3FF)));
+/* What the escaper does with a byte: copy it, a two-character escape, \u00XX, or decode UTF-8. */
+enum { COPY = 0, SHORT, CONTROL, HIGH };
+static const unsigned char byte_class[256] = {
+	[0x00 ... 0x07] = CONTROL, ['\b'] = SHORT, ['\t'] = SHORT, ['\n'] = SHORT, [0x0B] = CONTROL,
+	['\f'] = SHORT, ['\r'] = SHORT, [0x0E ... 0x1F] = CONTROL, ['"'] = SHORT, ['\\'] = SHORT,
+	[0x80 ... 0xFF] = HIGH,
+};
+
+/* The letter after the backslash of a two-character escape. */
+static const char short_escape[128] = {
+	['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['"'] = '"', ['\\'] = '\\',
+};
+
+/* Longest output for one escape: a surrogate pair, \uXXXX\uXXXX. */
+#define ESCAPE_MAX 12
+
+/* How many bytes from p on are copied as they are: 8 at a time while none of them is a
+ * control byte, '"', '\\' or >= 0x80 (each test is exact as a yes/no for the 8 bytes). */
+static inline size_t copy_run(const unsigned char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
+
+	while (i + 8 <= n) {
+		uint64_t x, q, b;
+		memcpy(&x, p + i, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		if ((((x - ones * 0x20) & ~x) | x | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+			break;
+		i += 8;
 	}
-	put(w, seq, (size_t)n);
+	while (i < n && byte_class[p[i]] == COPY)
+		i++;
+	return i;
 }
 
-static void write_string(struct sw_jw *w, const char *s, size_t len)
+static inline char *put_u4(char *o, uint32_t v)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0;
+	static const char hex[] = "0123456789ABCDEF";
 
+	o[0] = '\\';
+	o[1] = 'u';
+	o[2] = hex[(v >> 12) & 15];
+	o[3] = hex[(v >> 8) & 15];
+	o[4] = hex[(v >> 4) & 15];
+	o[5] = hex[v & 15];
+	return o + 6;
+}
+
+/*
+ * s as a JSON string (see json_writer.h for the escaping). One pass: runs of
+ * plain ASCII are copied with memcpy, the rest escaped as it comes. strict:
+ * stop at the first byte that sw_utf8_valid would refuse (an invalid
+ * sequence or NUL) and return false, the buffer as it was; otherwise such a
+ * byte is written as U+FFFD.
+ */
+static bool write_string(struct sw_jw *w, const char *s, size_t len, bool strict)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t start = w->len, o;
+	char *b;
+
+	/* Room for the text unescaped and both quotes; escapes make room as they need it. */
 	reserve(w, len + 2);
-	put(w, "\"", 1);
-	while (i < len) {
-		unsigned char c = p[i];
-		const char *esc = NULL;
+	b = w->buf;
+	o = w->len;
+	b[o++] = '"';
+	while (p < end) {
+		size_t run = copy_run(p, (size_t)(end - p));
+		unsigned char c;
 		uint32_t cp;
-		size_t n;
 
-		/* Plain printable ASCII: copied in runs. */
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			i++;
-			run++;
-			continue;
+		memcpy(b + o, p, run);
+		o += run;
+		p += run;
+		if (p == end)
+			break;
+		/* Room for this escape and the rest unescaped (reserve's +1 is the NUL). */
+		if (o + ESCAPE_MAX + (size_t)(end - p) + 1 + 1 > w->cap) {
+			w->len = o;
+			reserve(w, ESCAPE_MAX + (size_t)(end - p) + 1);
+			b = w->buf;
 		}
-		if (run) {
-			put(w, (const char *)p + i - run, run);
-			run = 0;
+		c = *p;
+		switch (byte_class[c]) {
+		case SHORT:
+			b[o++] = '\\';
+			b[o++] = short_escape[c];
+			p++;
+			break;
+		case CONTROL:
+			if (c == 0 && strict)
+				goto invalid;
+			/* NUL becomes U+FFFD, as in sw_json_textn(). */
+			o = (size_t)(put_u4(b + o, c ? c : 0xFFFD) - b);
+			p++;
+			break;
+		default: {
+			size_t n = sw_utf8_decode(p, (size_t)(end - p), &cp);
+			if (!n) {
+				if (strict)
+					goto invalid;
+				cp = 0xFFFD;   /* an invalid byte, as sw_json_textn() */
+				n = 1;
+			}
+			if (cp < 0x10000) {
+				o = (size_t)(put_u4(b + o, cp) - b);
+			} else {
+				cp -= 0x10000;
+				o = (size_t)(put_u4(b + o, 0xD800 | (cp >> 10)) - b);
+				o = (size_t)(put_u4(b + o, 0xDC00 | (cp & 0x3FF)) - b);
+			}
+			p += n;
+			break;
 		}
-		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		default: break;
 		}
-		if (esc) {
-			put(w, esc, 2);
-			i++;
-			continue;
-		}
-		n = sw_utf8_decode(p + i, len - i, &cp);
-		if (!n || !cp) {
-			cp = 0xFFFD;   /* an invalid byte or NUL, as sw_json_textn() */
-			n = 1;
-		}
-		escape_cp(w, cp);
-		i += n;
 	}
-	if (run)
-		put(w, (const char *)p + i - run, run);
-	put(w, "\"", 1);
+	b[o++] = '"';
+	b[o] = 0;
+	w->len = o;
+	return true;
+invalid:
+	w->len = start;
+	w->buf[start] = 0;
+	return false;
 }
 
 /* A key: plain ASCII names from the source are copied, others (from jansson values) escaped. */
-static void write_key(struct sw_jw *w, const char *key, size_t n, bool escape)
+static void write_escaped_key(struct sw_jw *w, const char *key, size_t n)
 {
 	before_value(w);
-	if (escape) {
-		write_string(w, key, n);
-		put(w, ":", 1);
-	} else {
-		reserve(w, n + 3);
-		w->buf[w->len++] = '"';
-		memcpy(w->buf + w->len, key, n);
-		w->len += n;
-		w->buf[w->len++] = '"';
-		w->buf[w->len++] = ':';
-		w->buf[w->len] = 0;
-	}
+	write_string(w, key, n, false);
+	put(w, ":", 1);
 	w->after_key = true;
 }
 
-void sw_jw_key(struct sw_jw *w, const char *key)
+void sw_jw_keyn_grow(struct sw_jw *w, const char *key, size_t n)
 {
-	write_key(w, key, strlen(key), false);
+	char *b;
+
+	reserve(w, n + 4);
+	b = w->buf + w->len;
+	if (w->after_key) {
+		w->after_key = false;   /* (a key after a key: the caller's bug, written as asked) */
+	} else {
+		if (w->need_comma[w->depth])
+			*b++ = ',';
+		w->need_comma[w->depth] = true;
+	}
+	*b++ = '"';
+	memcpy(b, key, n);
+	b += n;
+	*b++ = '"';
+	*b++ = ':';
+	*b = 0;
+	w->len = (size_t)(b - w->buf);
+	w->after_key = true;
 }
 
 void sw_jw_stringn(struct sw_jw *w, const char *s, size_t len)
 {
 	before_value(w);
-	write_string(w, s, len);
+	write_string(w, s, len, false);
+}
+
+bool sw_jw_stringn_if_valid(struct sw_jw *w, const char *s, size_t len)
+{
+	size_t len0 = w->len;
+	bool after_key = w->after_key, comma = w->need_comma[w->depth];
+
+	before_value(w);
+	if (write_string(w, s, len, true))
+		return true;
+	/* As before the call: without the comma before_value may have written. */
+	w->len = len0;
+	if (w->buf)
+		w->buf[len0] = 0;
+	w->after_key = after_key;
+	w->need_comma[w->depth] = comma;
+	return false;
 }
 
 void sw_jw_string(struct sw_jw *w, const char *s)
@@ -188,24 +285,36 @@ void sw_jw_string(struct sw_jw *w, const char *s)
 
 void sw_jw_int(struct sw_jw *w, int64_t v)
 {
-	char num[24], *p = num + sizeof(num);
 	/* Magnitude as unsigned, so INT64_MIN has one too. */
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, t = u;
+	size_t n = v < 0 ? 2 : 1;
+	char *o;
 
+	while (t >= 10) {
+		t /= 10;
+		n++;
+	}
+	before_value(w);
+	reserve(w, n);
+	/* The digits straight into the buffer, last first. */
+	o = w->buf + w->len + n;
+	*o = 0;
 	do {
-		*--p = (char)('0' + u % 10);
+		*--o = (char)('0' + u % 10);
 		u /= 10;
 	} while (u);
 	if (v < 0)
-		*--p = '-';
-	before_value(w);
-	put(w, p, (size_t)(num + sizeof(num) - p));
+		*--o = '-';
+	w->len += n;
 }
 
 void sw_jw_bool(struct sw_jw *w, bool v)
 {
 	before_value(w);
-	put(w, v ? "true" : "false", v ? 4 : 5);
+	reserve(w, 5);
+	memcpy(w->buf + w->len, v ? "true" : "false", 5);   /* "true" with its NUL */
+	w->len += v ? 4 : 5;
+	w->buf[w->len] = 0;
 }
 
 void sw_jw_null(struct sw_jw *w)
@@ -220,26 +329,6 @@ void sw_jw_raw(struct sw_jw *w, const char *json, size_t len)
 	put(w, json, len);
 }
 
-void sw_jw_kv_str(struct sw_jw *w, const char *key, const char *s)
-{
-	if (!s)
-		return;
-	sw_jw_key(w, key);
-	sw_jw_string(w, s);
-}
-
-void sw_jw_kv_int(struct sw_jw *w, const char *key, int64_t v)
-{
-	sw_jw_key(w, key);
-	sw_jw_int(w, v);
-}
-
-void sw_jw_kv_bool(struct sw_jw *w, const char *key, bool v)
-{
-	sw_jw_key(w, key);
-	sw_jw_bool(w, v);
-}
-
 void sw_jw_value(struct sw_jw *w, const json_t *v)
 {
 	switch (json_typeof(v)) {
@@ -248,7 +337,7 @@ void sw_jw_value(struct sw_jw *w, const json_t *v)
 		json_t *val;
 		sw_jw_object(w);
 		json_object_foreach((json_t *)v, key, val) {
-			write_key(w, key, strlen(key), true);
+			write_escaped_key(w, key, strlen(key));
 			sw_jw_value(w, val);
 		}
 		sw_jw_object_end(w);

@@ -107,8 +107,17 @@ struct sw_ledger {
  * line cut by a kill in the middle of a write(2), which sw_ledger_open sets
  * aside (torn_tail_set_aside) before the chain goes on.
  */
-/* A flush also syncs once this many bytes were written since the last sync. */
-#define SYNC_AFTER_BYTES (8u << 20)
+/*
+ * A flush also syncs once this many bytes were written since the last sync.
+ * What is written and not yet synced stays in buf (to be written again if
+ * the sync fails), so this bounds the writer's memory in normal running:
+ * buf holds at most this much, plus what waits (SW_LEDGER_FLUSH_BYTES) and
+ * one record. At ~1 KB per record that is a sync every ~4,000 records,
+ * and the daemon's 1 s tick syncs anyway below ~4,000 records a second.
+ */
+#define SYNC_AFTER_BYTES (4u << 20)
+/* buf grows by doubling up to this, then in steps of it, so it does not overshoot twice the bound. */
+#define BUF_STEP (1u << 20)
 
 /* ---- small helpers ---- */
 
@@ -797,42 +806,76 @@ static off_t file_size(const struct sw_ledger *l)
 	return l->synced_size + (off_t)l->written;
 }
 
-static void buf_put(struct sw_ledger *l, const void *p, size_t n)
+/* Room for n more bytes in buf. */
+static void buf_reserve(struct sw_ledger *l, size_t n)
 {
 	if (l->buf_len + n > l->buf_cap) {
 		size_t cap = l->buf_cap ? l->buf_cap : 64 * 1024;
 		while (cap < l->buf_len + n)
-			cap *= 2;
+			cap = cap < BUF_STEP ? 2 * cap : (l->buf_len + n + BUF_STEP - 1) / BUF_STEP * BUF_STEP;
 		l->buf = sw_xrealloc(l->buf, cap);
 		l->buf_cap = cap;
 	}
-	memcpy(l->buf + l->buf_len, p, n);
-	l->buf_len += n;
 }
 
-/* Add the line of a record with these members as the chain's next record. */
+/* v in decimal at o; the end of the digits. */
+static char *put_u64(char *o, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*o++ = tmp[--n];
+	return o;
+}
+
+#define SEQ_PREFIX "{\"seq\":"
+
+/*
+ * Add the line of a record with these members as the chain's next record:
+ * {"seq":N,<body>,"prev":"<head>","hash":"<hash>"}\n, written in place in buf
+ * (no formatting through stdio, one copy of the body) and hashed from there:
+ * the hash covers the line up to prev's closing quote, then "}".
+ */
 static void put_record(struct sw_ledger *l, const char *body, size_t len)
 {
-	char first[40], last[80], hash[65];
-	size_t first_len, last_len;
+	static const char close_brace = '}';
+	size_t start = l->buf_len;
+	char *b, *o;
 
-	first_len = (size_t)snprintf(first, sizeof(first), "{\"seq\":%llu,", (unsigned long long)(l->seq + 1));
-	last_len = (size_t)snprintf(last, sizeof(last), PREV_PREFIX "%s\"", l->head);
+	buf_reserve(l, sizeof(SEQ_PREFIX) - 1 + 20 + 1 + len + LINE_TAIL_LEN);
+	b = o = l->buf + start;
+	memcpy(o, SEQ_PREFIX, sizeof(SEQ_PREFIX) - 1);
+	o = put_u64(o + sizeof(SEQ_PREFIX) - 1, l->seq + 1);
+	*o++ = ',';
+	memcpy(o, body, len);
+	o += len;
+	memcpy(o, PREV_PREFIX, sizeof(PREV_PREFIX) - 1);
+	o += sizeof(PREV_PREFIX) - 1;
+	memcpy(o, l->head, 64);
+	o += 64;
+	*o++ = '"';
 	{
-		const void *parts[] = { first, body, last, "}" };
-		size_t lens[] = { first_len, len, last_len, 1 };
-		sw_sha256_parts_hex(parts, lens, 4, hash);
+		/* The new head (its prev is in the line already). */
+		const void *parts[] = { b, &close_brace };
+		size_t lens[] = { (size_t)(o - b), 1 };
+		sw_sha256_parts_hex(parts, lens, 2, l->head);
 	}
-	l->last_start = l->buf_len;
+	memcpy(o, HASH_TAIL_PREFIX, sizeof(HASH_TAIL_PREFIX) - 1);
+	o += sizeof(HASH_TAIL_PREFIX) - 1;
+	memcpy(o, l->head, 64);
+	o += 64;
+	*o++ = '"';
+	*o++ = '}';
+	*o++ = '\n';
+	l->last_start = start;
 	l->buf_records++;
-	buf_put(l, first, first_len);
-	buf_put(l, body, len);
-	buf_put(l, last, last_len);
-	buf_put(l, HASH_TAIL_PREFIX, sizeof(HASH_TAIL_PREFIX) - 1);
-	buf_put(l, hash, 64);
-	buf_put(l, "\"}\n", 3);
+	l->buf_len = (size_t)(o - l->buf);
 	l->seq++;
-	memcpy(l->head, hash, sizeof(l->head));
 }
 
 /* Lines the writer made: {"seq":N,<members>,"prev":"<64>","hash":"<64>"}\n */
@@ -1267,6 +1310,12 @@ static int sync_written(struct sw_ledger *l, char *err, size_t errlen)
 	/* Only the written part is durable now; lines still waiting (none after a flush) stay. */
 	memmove(l->buf, l->buf + l->written, l->buf_len - l->written);
 	l->buf_len -= l->written;
+	/* Grown past the normal bound (while writing failed, or for a burst of large records):
+	 * give the memory back now that it is free. */
+	if (l->buf_cap > 2 * (SYNC_AFTER_BYTES + SW_LEDGER_FLUSH_BYTES) && l->buf_len < SW_LEDGER_FLUSH_BYTES) {
+		l->buf_cap = SYNC_AFTER_BYTES + SW_LEDGER_FLUSH_BYTES;
+		l->buf = sw_xrealloc(l->buf, l->buf_cap);
+	}
 	l->last_start = l->buf_len ? l->last_start - l->written : 0;
 	l->buf_records -= l->written_records;
 	l->written = l->written_records = 0;

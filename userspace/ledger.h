@@ -20,7 +20,7 @@
  * sw_ledger_flush (the daemon flushes on its 100 ms tick, so `sqlward log -f`
  * sees them within about 100 ms, and syncs every second); a synced record
  * (held, decided, daemon event) writes and fdatasyncs everything before it.
- * A flush also fdatasyncs once 8 MiB were written since the last sync (what
+ * A flush also fdatasyncs once 4 MiB were written since the last sync (what
  * is written but not synced is kept in memory, see "Write failures").
  *
  * Record types: ledger_record.h lists them all, with their builders. The

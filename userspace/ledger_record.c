@@ -83,9 +83,8 @@ static void write_statement_text(struct sw_jw *w, const char *text, size_t len, 
 			cut--;
 	}
 	sw_jw_key(w, "statement");
-	if (sw_utf8_valid(text, cut)) {
-		sw_jw_stringn(w, text, cut);
-	} else {
+	/* Valid UTF-8 is checked while it is escaped: one pass over the text. */
+	if (!sw_jw_stringn_if_valid(w, text, cut)) {
 		write_base64(w, text, len > SW_LEDGER_TEXT_MAX ? SW_LEDGER_TEXT_MAX : len);
 		sw_jw_kv_str(w, "statement_encoding", "base64");
 	}

@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 
 /*
- * Both are safe from any thread (each thread reuses its own contexts) and
+ * Both are safe from any thread (no state is shared between calls) and
  * abort with a message if libcrypto cannot give SHA-256.
  */
 /* Hex SHA-256 of bytes into out[65]. */

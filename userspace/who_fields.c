@@ -6,6 +6,9 @@
 #include "util.h"
 
 static const char *const who_key[SW_WHO__COUNT] = { "application_name", "client_exe", "client_cmdline" };
+/* Their lengths, so that writing a key (once per statement each) costs no strlen. */
+static const size_t who_key_len[SW_WHO__COUNT] = { sizeof("application_name") - 1, sizeof("client_exe") - 1,
+						   sizeof("client_cmdline") - 1 };
 
 static void put(json_t **extra, const char *key, const char *value)
 {
@@ -76,7 +79,7 @@ void sw_who_ref_write(struct sw_jw *w, const struct sw_who_ref *r)
 {
 	for (int i = 0; r->fields && i < SW_WHO__COUNT; i++)
 		if (r->fields->json[i]) {
-			sw_jw_key(w, who_key[i]);
+			sw_jw_keyn(w, who_key[i], who_key_len[i]);
 			sw_jw_raw(w, r->fields->json[i], r->fields->json_len[i]);
 		}
 	if (r->request_id && r->request_id[0]) {
