@@ -58,14 +58,22 @@ void sw_acache_free(struct sw_acache *c)
 	free(c);
 }
 
-static uint64_t fnv(const unsigned char *p, size_t n)
+/* The slot of a shape: its bytes 8 at a time (multiply-xorshift), the last 0-7 one by one. Only
+ * spreads shapes over slots: a slot's shape is still compared whole. */
+static uint64_t shape_hash(const unsigned char *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = n * k, w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 32;
 	}
-	return h;
+	for (w = 0; n; n--)
+		w = w << 8 | p[n - 1];
+	h = (h ^ w) * k;
+	return h ^ h >> 29;
 }
 
 static void analyze(struct sw_acache *c, const char *text, size_t len, struct sw_analysis *out, bool borrow)
@@ -74,18 +82,19 @@ static void analyze(struct sw_acache *c, const char *text, size_t len, struct sw
 	uint32_t slen;
 	struct slot *s;
 
-	if (!c || !sw_shape_normalize(text, len, shape, &slen)) {
+	/* The key is the shape's slen bytes: nothing past them is read, so none is zero-filled. */
+	if (!c || !sw_shape_normalize_key(text, len, shape, &slen)) {
 		sw_pg_analyze(text, out);
 		return;
 	}
-	s = &c->slots[fnv(shape, slen) % c->n];
+	s = &c->slots[shape_hash(shape, slen) % c->n];
 	if (s->used && s->len == slen && memcmp(s->shape, shape, slen) == 0) {
 		c->hits++;
 		memset(out, 0, sizeof(*out));
 		out->engine = SW_ENGINE_POSTGRES;
 		out->parse_ok = true;
 		out->n_stmts = 1;
-		out->stmts = sw_xcalloc(1, sizeof(*out->stmts));
+		out->stmts = sw_xmalloc(sizeof(*out->stmts));   /* filled whole just below */
 		if (borrow) {
 			out->stmts[0] = s->stmt;
 			out->borrowed = &s->borrows;

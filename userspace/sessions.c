@@ -273,15 +273,34 @@ void sw_session_forget(struct sw_daemon *d, struct sw_session_info *s)
 	sess_free(s);
 }
 
+/* Where a command tag leaves its session's transaction. */
+enum txn_edge { TXN_NONE, TXN_BEGIN, TXN_END };
+static enum txn_edge txn_edge(const char *cmd)
+{
+	/* Its first letter leaves at most one tag to compare (a statement's own tag, every statement). */
+	switch (cmd[0]) {
+	case 'B':
+		return strcmp(cmd, "BEGIN") == 0 ? TXN_BEGIN : TXN_NONE;
+	case 'S':
+		return strcmp(cmd, "START TRANSACTION") == 0 ? TXN_BEGIN : TXN_NONE;
+	case 'C':
+		return strcmp(cmd, "COMMIT") == 0 ? TXN_END : TXN_NONE;
+	case 'R':
+		return strcmp(cmd, "ROLLBACK") == 0 ? TXN_END : TXN_NONE;
+	case 'P':
+		return strcmp(cmd, "PREPARE TRANSACTION") == 0 ? TXN_END : TXN_NONE;
+	}
+	return TXN_NONE;
+}
+
 void sw_session_track(struct sw_session_info *s, const struct sw_analysis *a)
 {
 	for (size_t i = 0; i < a->n_stmts; i++) {
-		const char *cmd = a->stmts[i].command ? a->stmts[i].command : "";
-		if (strcmp(cmd, "BEGIN") == 0 || strcmp(cmd, "START TRANSACTION") == 0) {
+		enum txn_edge e = txn_edge(a->stmts[i].command ? a->stmts[i].command : "");
+		if (e == TXN_BEGIN) {
 			sw_strv_free(&s->txn);
 			s->in_txn = true;
-		} else if (strcmp(cmd, "COMMIT") == 0 || strcmp(cmd, "ROLLBACK") == 0 ||
-			   strcmp(cmd, "PREPARE TRANSACTION") == 0) {
+		} else if (e == TXN_END) {
 			sw_strv_free(&s->txn);
 			s->in_txn = false;
 			continue;
