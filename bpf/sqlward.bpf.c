@@ -187,6 +187,25 @@ struct {
 	__type(value, __u32);
 } watched_oids SEC(".maps");
 
+/*
+ * Command tag names as the backends of each probed binary name them (index: bin *
+ * SW_TAGS_CACHED + tag), so a completion copies the name instead of reading the
+ * backend's CommandTagBehavior table and string every time. An entry holds for the
+ * binary it was read from (table, parse): another binary in that slot reads anew.
+ */
+#define SW_TAGS_CACHED 256
+struct sw_tag_name {
+	__u64 table;            /* the layout's tag_behavior when read (0: empty) */
+	__u64 parse;            /* and its fn[SW_FN_PARSE] */
+	char name[SW_TAG_NAME];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SW_BINS_MAX * SW_TAGS_CACHED);
+	__type(key, __u32);
+	__type(value, struct sw_tag_name);
+} tag_names SEC(".maps");
+
 /* This backend's nesting state, created empty if it has none. */
 static __always_inline struct sw_nest *nest_of(__u32 pid)
 {
@@ -226,8 +245,9 @@ static __always_inline bool scoped(bool learn)
 
 	if (!n)
 		return true;
-	task = (struct task_struct *)bpf_get_current_task();
-	ppid = BPF_CORE_READ(task, real_parent, tgid);
+	task = bpf_get_current_task_btf();
+	/* A direct (BTF) load: cheaper than a probe_read per pointer on every probe hit. */
+	ppid = task->real_parent->tgid;
 	for (__u32 i = 0; i < SW_POSTMASTERS_MAX; i++) {
 		if (i >= n)
 			break;
@@ -272,11 +292,33 @@ static __always_inline bool read_global(__u64 base, __u64 vaddr, void *dst, __u3
 /* The backend's lexing settings right now (SW_LEX_*; 0 when unreadable). */
 static __always_inline __u32 lex_of(const struct sw_bin_layout *L, __u64 base)
 {
+	__u64 scs_at, bq_at, d;
 	__u8 scs = 0;
 	__s32 bq = 0;
 
-	if (!L || !read_global(base, L->standard_conforming_strings, &scs, sizeof(scs)) ||
-	    !read_global(base, L->backslash_quote, &bq, sizeof(bq)) || bq < 0 || bq > 2)
+	if (!L)
+		return 0;
+	scs_at = L->standard_conforming_strings;
+	bq_at = L->backslash_quote;
+	d = bq_at - scs_at;
+	if (scs_at && bq_at > scs_at && d <= 12) {
+		/* Neighbours in .data (PostgreSQL's own binaries): one read for both, of exactly
+		 * their bytes (no more: the next page need not be mapped). */
+		__u8 both[16] = {};
+		__u32 span = (__u32)d + sizeof(bq);
+		barrier_var(span);
+		if (span > sizeof(both) ||
+		    bpf_probe_read_user(both, span & (sizeof(both) - 1 + sizeof(both)), (const void *)(base + scs_at)) != 0)
+			return 0;
+		scs = both[0];
+		d &= 15;
+		if (d > 12)
+			return 0;
+		__builtin_memcpy(&bq, both + d, sizeof(bq));
+	} else if (!read_global(base, scs_at, &scs, sizeof(scs)) || !read_global(base, bq_at, &bq, sizeof(bq))) {
+		return 0;
+	}
+	if (bq < 0 || bq > 2)
 		return 0;
 	return SW_LEX_KNOWN | (scs ? SW_LEX_SCS : 0) | ((__u32)bq << SW_LEX_BQ_SHIFT);
 }
@@ -285,9 +327,31 @@ static __always_inline __u32 lex_of(const struct sw_bin_layout *L, __u64 base)
 static __always_inline __u32 role_aux(const struct sw_bin_layout *L, __u64 base)
 {
 	__u32 cur = 0, auth = 0;
+	__u64 lo, d;
 
-	if (L && read_global(base, L->current_user_id, &cur, sizeof(cur)) &&
-	    read_global(base, L->authenticated_user_id, &auth, sizeof(auth)) && auth && cur != auth)
+	if (!L || !L->current_user_id || !L->authenticated_user_id)
+		return 0;
+	lo = L->current_user_id < L->authenticated_user_id ? L->current_user_id : L->authenticated_user_id;
+	d = (L->current_user_id ^ L->authenticated_user_id ^ lo) - lo;   /* the higher one's distance */
+	if (d <= 12) {
+		/* Neighbouring statics in .bss (miscinit.c): one read for both. */
+		__u8 both[16] = {};
+		__u32 at_cur, at_auth, span = (__u32)d + sizeof(cur);
+		barrier_var(span);
+		if (span > sizeof(both) ||
+		    bpf_probe_read_user(both, span & (sizeof(both) - 1 + sizeof(both)), (const void *)(base + lo)) != 0)
+			return 0;
+		at_cur = (__u32)(L->current_user_id - lo) & 15;
+		at_auth = (__u32)(L->authenticated_user_id - lo) & 15;
+		if (at_cur > 12 || at_auth > 12)
+			return 0;
+		__builtin_memcpy(&cur, both + at_cur, sizeof(cur));
+		__builtin_memcpy(&auth, both + at_auth, sizeof(auth));
+	} else if (!read_global(base, L->current_user_id, &cur, sizeof(cur)) ||
+		   !read_global(base, L->authenticated_user_id, &auth, sizeof(auth))) {
+		return 0;
+	}
+	if (auth && cur != auth)
 		return SW_AUX_ROLE_DIFFERS;
 	return 0;
 }
@@ -369,12 +433,18 @@ struct shape_loop {
 	struct sw_shape s;
 };
 
+/* One byte per callback: the normalizer's state machine unrolled even twice makes the
+ * verifier explore past its limit (it tracks the states of every unrolled step). */
 static long shape_step(__u32 i, struct shape_loop *c)
 {
 	if (i >= c->s.len)
 		return 1;
 	return sw_shape_step(&c->s, c->in, c->out, i);
 }
+
+/* The hash and compare loops take SW_LOOP_UNROLL words per bpf_loop callback: the
+ * callback call, not the work in it, was most of their cost. */
+#define SW_LOOP_UNROLL 8
 
 struct text_loop {
 	const __u64 *words;       /* scratch text (map value) */
@@ -395,23 +465,31 @@ static __always_inline __u64 masked_word(const __u64 *words, __u32 w, __u32 len)
 }
 
 /* FNV-1a over 64-bit words of the zero-padded text (the daemon computes the same). */
-static long hash_step(__u32 w, struct text_loop *c)
+static long hash_step(__u32 i, struct text_loop *c)
 {
-	if (w * 8 >= c->len)
-		return 1;
-	c->hash ^= masked_word(c->words, w, c->len);
-	c->hash *= 0x100000001b3ULL;
+#pragma unroll
+	for (__u32 k = 0; k < SW_LOOP_UNROLL; k++) {
+		__u32 w = i * SW_LOOP_UNROLL + k;
+		if (w * 8 >= c->len)
+			return 1;
+		c->hash ^= masked_word(c->words, w, c->len);
+		c->hash *= 0x100000001b3ULL;
+	}
 	return 0;
 }
 
 /* Both sides masked past len: a cached text is zero-padded, a text just read is not. */
-static long compare_step(__u32 w, struct text_loop *c)
+static long compare_step(__u32 i, struct text_loop *c)
 {
-	if (w * 8 >= c->len)
-		return 1;
-	if (masked_word(c->words, w, c->len) != masked_word(c->other, w, c->len)) {
-		c->equal = false;
-		return 1;
+#pragma unroll
+	for (__u32 k = 0; k < SW_LOOP_UNROLL; k++) {
+		__u32 w = i * SW_LOOP_UNROLL + k;
+		if (w * 8 >= c->len)
+			return 1;
+		if (masked_word(c->words, w, c->len) != masked_word(c->other, w, c->len)) {
+			c->equal = false;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -427,6 +505,8 @@ struct hit {
 	const char *role;         /* NULL when the session is unknown */
 	__u64 text_addr;
 	__u64 arg0, arg1, arg2;
+	const void *direct;       /* an observed hit's text: read straight into its record (not the scratch) */
+	__u64 waiting;            /* ring bytes the daemon had not read when finish() looked (~0: not looked) */
 	long n;                   /* text bytes captured incl. NUL (<= 0: none) */
 	__u64 seq;                /* this event's statement_seq */
 	bool governed;
@@ -489,6 +569,14 @@ static __always_inline void send_for(__u32 action)
 	}
 }
 
+/* Wake the daemon for this record only when records pile up (one query of the ring per hit). */
+static __always_inline bool ring_piling_up(const struct hit *h, __u32 size)
+{
+	__u64 waiting = h->waiting != ~0ULL ? h->waiting + size : bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	return waiting >= SW_RING_WAKE_BYTES;
+}
+
 /*
  * Reserve, fill and submit the record carrying cap bytes of text (cap is a
  * constant at each call site). The signal is sent BEFORE the record becomes
@@ -523,12 +611,71 @@ static __always_inline int emit(struct sw_scratch *buf, const struct hit *h, __u
 		__builtin_memcpy(ev->role, h->role, sizeof(ev->role));
 	else
 		ev->role[0] = 0;
-	bpf_probe_read_kernel(ev->text, cap, buf->text);
+	if (cap == SW_TEXT_SMALL) {
+		/* Inline, and only the 64-byte blocks the text is in: every block written is a
+		 * cache line of the ring taken, and the daemon reads text_len bytes. */
+#pragma unroll
+		for (__u32 b = 0; b < SW_TEXT_SMALL / 64; b++) {
+			if (b * 64 >= (__u32)h->n)
+				break;
+			__builtin_memcpy(ev->text + b * 64, (const char *)buf->text + b * 64, 64);
+		}
+	} else {
+		bpf_probe_read_kernel(ev->text, cap, buf->text);
+	}
 	send_for(action);
 	/* Only a stopped or refused backend needs the daemon now; the rest is read on
 	 * its tick, unless records pile up (a burst): then wake it before the ring fills. */
 	if (action == SW_ACT_HELD || action == SW_ACT_CANCELLED || action == SW_ACT_TERMINATED ||
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SW_RING_WAKE_BYTES)
+	    ring_piling_up(h, size))
+		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+	else
+		bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * An observed statement's short record, its text read from the backend straight
+ * into the reservation (no scratch copy, no hash: nothing is decided on it).
+ * Returns 0 when sent, -1 when the ring buffer is full, 1 when the text does
+ * not fit a short record or could not be read: the caller reads it into the
+ * scratch and sends it the usual way.
+ */
+static __always_inline int emit_direct(struct hit *h, __u32 action)
+{
+	struct sw_statement_event *ev;
+	long n;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev) - SW_TEXT_CAP + SW_TEXT_SMALL, 0);
+	if (!ev)
+		return -1;
+	n = bpf_probe_read_user_str(ev->text, SW_TEXT_SMALL, h->direct);
+	if (n <= 0 || n >= SW_TEXT_SMALL) {
+		bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
+		return 1;
+	}
+	h->n = n;
+	ev->hdr.type = h->type;
+	ev->hdr.pid = h->pid;
+	ev->hdr.ktime_ns = bpf_ktime_get_ns();
+	ev->text_addr = h->text_addr;
+	ev->flags = h->flags;
+	ev->ctx_id = h->ctx_id;
+	ev->seq = h->seq;
+	ev->hash = 0;
+	ev->text_len = n;
+	ev->action = action;
+	ev->lex = h->lex;
+	ev->aux = h->aux;
+	ev->arg0 = h->arg0;
+	ev->arg1 = h->arg1;
+	ev->arg2 = h->arg2;
+	if (h->role)
+		__builtin_memcpy(ev->role, h->role, sizeof(ev->role));
+	else
+		ev->role[0] = 0;
+	/* Bytes past the NUL are not cleared (nor were they in a scratch copy): the daemon reads text_len. */
+	if (ring_piling_up(h, sizeof(*ev) - SW_TEXT_CAP + SW_TEXT_SMALL))
 		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
 	else
 		bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
@@ -543,7 +690,7 @@ static __always_inline __u32 cached(struct sw_scratch *buf, const struct hit *h,
 	struct text_loop c = { .words = buf->text, .len = (__u32)h->n,
 			       .hash = 0xcbf29ce484222325ULL, .equal = true };
 
-	bpf_loop(SW_TEXT_WORDS, hash_step, &c, 0);
+	bpf_loop(SW_TEXT_WORDS / SW_LOOP_UNROLL, hash_step, &c, 0);
 	key.len = (__u32)h->n;
 	key.ctx_id = h->ctx_id;
 	key.lex = h->lex;
@@ -553,7 +700,7 @@ static __always_inline __u32 cached(struct sw_scratch *buf, const struct hit *h,
 	val = bpf_map_lookup_elem(&verdict_cache, &key);
 	if (val) {
 		c.other = val->text;
-		bpf_loop(SW_TEXT_WORDS, compare_step, &c, 0);
+		bpf_loop(SW_TEXT_WORDS / SW_LOOP_UNROLL, compare_step, &c, 0);
 		if (c.equal) {
 			count(SW_STAT_CACHE_HITS);
 			return SW_ACT_CACHED_ALLOW;
@@ -570,13 +717,13 @@ static __always_inline __u32 cached(struct sw_scratch *buf, const struct hit *h,
 		if (sw_shape_finish(&sl.s) && sl.s.out_len > 0 && sl.s.out_len < SW_TEXT_CAP) {
 			struct text_loop sc = { .words = buf->shape, .len = sl.s.out_len,
 						.hash = 0xcbf29ce484222325ULL, .equal = true };
-			bpf_loop(SW_TEXT_WORDS, hash_step, &sc, 0);
+			bpf_loop(SW_TEXT_WORDS / SW_LOOP_UNROLL, hash_step, &sc, 0);
 			key.len = sl.s.out_len;
 			key.hash = sc.hash;
 			val = bpf_map_lookup_elem(&shape_cache, &key);
 			if (val) {
 				sc.other = val->text;
-				bpf_loop(SW_TEXT_WORDS, compare_step, &sc, 0);
+				bpf_loop(SW_TEXT_WORDS / SW_LOOP_UNROLL, compare_step, &sc, 0);
 				if (sc.equal) {
 					count(SW_STAT_SHAPE_HITS);
 					return SW_ACT_SHAPE_ALLOW;
@@ -664,11 +811,25 @@ static __always_inline void completion_send(__u32 pid, const struct sw_running *
 	ev->tag_name[0] = 0;
 	if (base && r->commands && r->bin < SW_BINS_MAX) {
 		const struct sw_bin_layout *L = &bins[r->bin];
-		if (L->tag_behavior && r->tag < 4096 &&
-		    bpf_probe_read_user(&name, sizeof(name),
-					(const void *)(base + L->tag_behavior + (__u64)r->tag * L->tag_behavior_size)) == 0 &&
-		    name)
-			bpf_probe_read_user_str(ev->tag_name, sizeof(ev->tag_name), (const void *)name);
+		__u32 at = r->bin * SW_TAGS_CACHED + r->tag;
+		struct sw_tag_name *tn = r->tag < SW_TAGS_CACHED ? bpf_map_lookup_elem(&tag_names, &at) : NULL;
+
+		if (tn && L->tag_behavior && tn->table == L->tag_behavior && tn->parse == L->fn[SW_FN_PARSE]) {
+			__builtin_memcpy(ev->tag_name, tn->name, sizeof(ev->tag_name));
+		} else if (L->tag_behavior && r->tag < 4096 &&
+			   bpf_probe_read_user(&name, sizeof(name),
+					       (const void *)(base + L->tag_behavior +
+							      (__u64)r->tag * L->tag_behavior_size)) == 0 &&
+			   name && bpf_probe_read_user_str(ev->tag_name, sizeof(ev->tag_name), (const void *)name) > 0 &&
+			   tn) {
+			/* Emptied first: another CPU that reads the entry meanwhile reads the backend instead. */
+			tn->table = 0;
+			asm volatile("" ::: "memory");
+			__builtin_memcpy(tn->name, ev->tag_name, sizeof(tn->name));
+			tn->parse = L->fn[SW_FN_PARSE];
+			asm volatile("" ::: "memory");
+			tn->table = L->tag_behavior;
+		}
 	}
 	/* Nobody waits for it: read on the daemon's tick unless records pile up. */
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SW_RING_WAKE_BYTES)
@@ -685,8 +846,8 @@ static __always_inline void running_start(const struct hit *h)
 
 	if (r) {
 		/* Extended protocol, several statements before one Sync: the one before is over. A Parse
-		 * that ran nothing (its Bind follows) hands over silently. */
-		if (r->commands || (r->flags & SW_RUN_ERROR))
+		 * that ran nothing (its Bind follows) hands over silently, as does an idle backend. */
+		if (r->seq != SW_RUN_IDLE_SEQ && (r->commands || (r->flags & SW_RUN_ERROR)))
 			completion_send(h->pid, r, SW_DONE_SUPERSEDED, 0);
 		__builtin_memset(r, 0, sizeof(*r));
 		r->seq = h->seq;
@@ -729,12 +890,19 @@ static __always_inline void finish(struct sw_scratch *buf, struct hit *h)
 	 * what already runs. Not without a live daemon to make room, nor in observe-only mode. */
 	wait_for_room = action != SW_ACT_HELD && action != SW_ACT_CANCELLED && action != SW_ACT_TERMINATED &&
 			enforce && !no_daemon();
-	if (wait_for_room && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > SW_RING_BYTES - SW_RING_HEADROOM)
+	h->waiting = wait_for_room ? bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) : ~0ULL;
+	if (wait_for_room && h->waiting > SW_RING_BYTES - SW_RING_HEADROOM)
 		rc = -1;
-	else if (h->n > 0 && h->n <= SW_TEXT_SMALL)
-		rc = emit(buf, h, hash, action, SW_TEXT_SMALL);
-	else
-		rc = emit(buf, h, hash, action, SW_TEXT_CAP);
+	else if (h->direct && (rc = emit_direct(h, action)) <= 0)
+		;   /* sent, or the ring is full */
+	else {
+		if (h->direct)   /* too long for a short record (or unreadable): through the scratch */
+			h->n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, h->direct);
+		if (h->n > 0 && h->n <= SW_TEXT_SMALL)
+			rc = emit(buf, h, hash, action, SW_TEXT_SMALL);
+		else
+			rc = emit(buf, h, hash, action, SW_TEXT_CAP);
+	}
 	if (rc == 0)
 		return;
 	if (action == SW_ACT_CANCELLED || action == SW_ACT_TERMINATED) {
@@ -798,6 +966,45 @@ static __always_inline struct sw_scratch *scratch_buf(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
+/*
+ * Several fields of one struct in the backend with a single read (each probe_read
+ * has a fixed cost well above a few bytes' copy): [addr, addr + span) lands in the
+ * scratch's shape half, which no caller needs until the fields are taken out.
+ */
+#define SW_WIN 256
+static __always_inline const __u8 *read_window(__u64 addr, __u32 span)
+{
+	struct sw_scratch *buf = scratch_buf();
+
+	if (!buf || !addr || span == 0 || span > SW_WIN)
+		return NULL;
+	barrier_var(span);   /* keep the bound in the register the helper gets */
+	span &= (2 * SW_WIN - 1);
+	if (bpf_probe_read_user(buf->shape, span, (const void *)addr) != 0)
+		return NULL;
+	return (const __u8 *)buf->shape;
+}
+
+/* A field of a window (off + size <= the span read, checked by the caller). */
+static __always_inline __u64 win_get(const __u8 *w, __u32 off, __u32 size)
+{
+	__u64 v = 0;
+
+	off &= SW_WIN - 1;
+	if (size == 8 && off <= SW_WIN - 8)
+		__builtin_memcpy(&v, w + off, 8);
+	else if (size == 4 && off <= SW_WIN - 4)
+		__builtin_memcpy(&v, w + off, 4);
+	else if (size == 1)
+		v = w[off];
+	return v;
+}
+
+static __always_inline __u32 max_u32(__u32 a, __u32 b)
+{
+	return a > b ? a : b;
+}
+
 /* Nesting level at stack pointer sp: 1 + the nested checkpoints still running above it. */
 static __always_inline __u32 nest_level(const struct sw_nest *ns, __u64 sp)
 {
@@ -850,14 +1057,18 @@ int BPF_KPROBE(on_parse_query, const char *query)
 	}
 	/* A client's statement is parsed with no portal running; a SQL function's body
 	 * is parsed while one runs, as the function's owner when it is SECURITY DEFINER:
-	 * only the former must run as the role that authenticated. */
-	{
+	 * only the former must run as the role that authenticated. The daemon asks this
+	 * only of governed (or unknown) sessions: an observed one's record never uses it. */
+	if (!h.role || (h.flags & SW_SESS_GOVERNED)) {
 		__u64 portal = 0;
 		if (L && (!read_global(base, L->active_portal, &portal, sizeof(portal)) || !portal))
 			h.aux = role_aux(L, base);
 	}
 	h.text_addr = (__u64)query;
-	h.n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, query);
+	if (h.governed)
+		h.n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, query);
+	else
+		h.direct = query;   /* nothing to decide: read into the record itself */
 	finish(buf, &h);
 	return 0;
 }
@@ -921,8 +1132,17 @@ int BPF_KPROBE(on_bind, void *psrc, void *params)
 	h.arg0 = (__u64)psrc;
 	h.arg1 = (__u64)params;
 	/* The plan source must be what this layout says it is, or the text is not trusted. */
-	if (bpf_probe_read_user(&magic, sizeof(magic), psrc) != 0 || magic != L->psrc_magic ||
-	    bpf_probe_read_user(&qs, sizeof(qs), (const char *)psrc + L->psrc_query_string) != 0 || !qs) {
+	{
+		/* magic (at 0) and query_string: one read where they are near. */
+		const __u8 *w = read_window((__u64)psrc, max_u32(4, L->psrc_query_string + 8));
+		if (w) {
+			magic = (__u32)win_get(w, 0, 4);
+			qs = win_get(w, L->psrc_query_string, 8);
+		}
+	}
+	if ((!qs && (bpf_probe_read_user(&magic, sizeof(magic), psrc) != 0 ||
+		     bpf_probe_read_user(&qs, sizeof(qs), (const char *)psrc + L->psrc_query_string) != 0)) ||
+	    magic != L->psrc_magic || !qs) {
 		h.aux |= SW_AUX_LAYOUT_BAD;
 		buf->text[0] = 0;
 		h.n = 0;
@@ -1115,6 +1335,19 @@ struct planned {
 
 static __always_inline bool read_planned(const struct sw_bin_layout *L, __u64 ps, struct planned *p)
 {
+	__u32 span = max_u32(max_u32(L->ps_command_type + 4, L->ps_can_set_tag + 1),
+			     max_u32(max_u32(L->ps_stmt_location + 4, L->ps_stmt_len + 4), L->ps_utility_stmt + 8));
+	const __u8 *w = span <= SW_WIN ? read_window(ps, span) : NULL;
+
+	if (w) {
+		p->tag = (__u32)win_get(w, 0, 4);
+		p->command_type = (__u32)win_get(w, L->ps_command_type, 4);
+		p->can_set_tag = (__u8)win_get(w, L->ps_can_set_tag, 1);
+		p->location = (__s32)win_get(w, L->ps_stmt_location, 4);
+		p->len = (__s32)win_get(w, L->ps_stmt_len, 4);
+		p->utility = win_get(w, L->ps_utility_stmt, 8);
+		return p->tag == L->ps_tag && p->location >= -1 && p->len >= 0;
+	}
 	return ps && bpf_probe_read_user(&p->tag, 4, (const void *)ps) == 0 &&
 	       bpf_probe_read_user(&p->command_type, 4, (const void *)(ps + L->ps_command_type)) == 0 &&
 	       bpf_probe_read_user(&p->can_set_tag, 1, (const void *)(ps + L->ps_can_set_tag)) == 0 &&
@@ -1191,7 +1424,7 @@ static __always_inline bool client_portal(const struct sw_bin_layout *L, __u64 b
 		return false;   /* different, or too long to compare whole: judged as nested */
 	{
 		struct text_loop c = { .words = buf->text, .other = buf->shape, .len = (__u32)n1, .equal = true };
-		bpf_loop(SW_TEXT_WORDS, compare_step, &c, 0);
+		bpf_loop(SW_TEXT_WORDS / SW_LOOP_UNROLL, compare_step, &c, 0);
 		return c.equal;
 	}
 }
@@ -1211,12 +1444,22 @@ static __always_inline int executor_start(struct pt_regs *ctx, void *qd)
 	unknown_is_governed(&h);
 	if (!h.governed || !(L = layout_of(ctx, SW_FN_EXECUTOR_START, &base)))
 		return 0;
-	h.lex = lex_of(L, base);
 	h.need_nested = true;
-	valid = bpf_probe_read_user(&op, 4, qd) == 0 &&
-		bpf_probe_read_user(&ps, 8, (const char *)qd + L->qd_plannedstmt) == 0 &&
-		bpf_probe_read_user(&src, 8, (const char *)qd + L->qd_source_text) == 0 &&
-		read_planned(L, ps, &p) && p.command_type == op && op >= 1 && op < L->cmd_utility &&
+	{
+		/* QueryDesc's operation (at 0), plannedstmt and sourceText: one read where they are near. */
+		const __u8 *w = read_window((__u64)qd, max_u32(4, max_u32(L->qd_plannedstmt + 8, L->qd_source_text + 8)));
+		if (w) {
+			op = (__u32)win_get(w, 0, 4);
+			ps = win_get(w, L->qd_plannedstmt, 8);
+			src = win_get(w, L->qd_source_text, 8);
+			valid = true;
+		} else {
+			valid = bpf_probe_read_user(&op, 4, qd) == 0 &&
+				bpf_probe_read_user(&ps, 8, (const char *)qd + L->qd_plannedstmt) == 0 &&
+				bpf_probe_read_user(&src, 8, (const char *)qd + L->qd_source_text) == 0;
+		}
+	}
+	valid = valid && read_planned(L, ps, &p) && p.command_type == op && op >= 1 && op < L->cmd_utility &&
 		read_global(base, L->debug_query_string, &dqs, sizeof(dqs));
 	if (valid && src && src == dqs && p.location >= 0) {
 		/* The client's own statement (or a query its utility statement runs): judged at parse or Bind. */
@@ -1239,6 +1482,8 @@ static __always_inline int executor_start(struct pt_regs *ctx, void *qd)
 			return 0;
 		}
 	}
+	/* Judged here: the lexing it runs under (read only now: the client's own statement above needs none). */
+	h.lex = lex_of(L, base);
 	/* A rule action (the client's, or one a nested statement sets off) has no location: no text of its own. */
 	nested(ctx, &h, &p, valid, src, valid && p.location < 0);
 	return 0;
@@ -1502,7 +1747,8 @@ int BPF_KPROBE(on_complete_command, const void *qc, int dest)
 	__u32 bin = (__u32)bpf_get_attach_cookie(ctx);
 
 	/* What the client is told (DestRemote, DestRemoteExecute, DestRemoteSimple). */
-	if (dest < 2 || dest > 4 || !(r = bpf_map_lookup_elem(&running, &pid)) || bin >= SW_BINS_MAX)
+	if (dest < 2 || dest > 4 || !(r = bpf_map_lookup_elem(&running, &pid)) || r->seq == SW_RUN_IDLE_SEQ ||
+	    bin >= SW_BINS_MAX)
 		return 0;
 	if (bins[bin].end_command_text) {
 		/* 12: the tag text, "SELECT 5", "INSERT 0 1", "CREATE TABLE": rows are its last number. */
@@ -1515,8 +1761,11 @@ int BPF_KPROBE(on_complete_command, const void *qc, int dest)
 			rows = c >= '0' && c <= '9' ? rows * 10 + (__u64)(c - '0') : 0;
 		}
 	} else {
-		bpf_probe_read_user(&tag, sizeof(tag), qc);
-		bpf_probe_read_user(&rows, sizeof(rows), (const char *)qc + 8);
+		/* QueryCompletion {CommandTag commandTag; uint64 nprocessed}: one read. */
+		__u64 qcv[2] = {};
+		bpf_probe_read_user(qcv, sizeof(qcv), qc);
+		tag = (__u32)qcv[0];
+		rows = qcv[1];
 	}
 	r->rows += rows;
 	r->commands++;
@@ -1535,7 +1784,7 @@ int BPF_KPROBE(on_complete_error)
 	__s32 depth = -1, elevel = 0;
 	__u32 code = 0;
 
-	if (!(r = bpf_map_lookup_elem(&running, &pid)) || (r->flags & SW_RUN_ERROR))
+	if (!(r = bpf_map_lookup_elem(&running, &pid)) || r->seq == SW_RUN_IDLE_SEQ || (r->flags & SW_RUN_ERROR))
 		return 0;
 	if (!(base = completion_base(ctx, 1, &L)) || !L->errordata || !L->errordata_depth)
 		return 0;
@@ -1559,10 +1808,20 @@ int BPF_KPROBE(on_complete_ready)
 	const struct sw_bin_layout *L = NULL;
 	struct sw_running *r = bpf_map_lookup_elem(&running, &pid);
 
-	if (!r)
+	if (!r || r->seq == SW_RUN_IDLE_SEQ)
 		return 0;
 	completion_send(pid, r, SW_DONE_READY, completion_base(ctx, 2, &L));
-	bpf_map_delete_elem(&running, &pid);
+	/* Idle: the entry stays for the next statement (deleted when the backend exits). seq
+	 * first: the daemon may read the entry meanwhile, and must not see a statement's seq. */
+	r->seq = SW_RUN_IDLE_SEQ;
+	r->start_ns = 0;
+	r->rows = 0;
+	r->commands = 0;
+	r->tag = 0;
+	r->sqlerrcode = 0;
+	r->elevel = 0;
+	r->flags = 0;
+	r->bin = 0;
 	return 0;
 }
 
@@ -1646,7 +1905,8 @@ int BPF_PROG(on_process_exit, struct task_struct *p)
 	{
 		struct sw_running *r = bpf_map_lookup_elem(&running, &tgid);
 		if (r) {
-			completion_send(tgid, r, SW_DONE_EXITED, 0);
+			if (r->seq != SW_RUN_IDLE_SEQ)
+				completion_send(tgid, r, SW_DONE_EXITED, 0);
 			bpf_map_delete_elem(&running, &tgid);
 		}
 	}

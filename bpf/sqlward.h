@@ -24,7 +24,7 @@
  * the set of maps and pins; the assertions at the end fail on most layout
  * changes as a reminder. Never reuse a number.
  */
-#define SW_ABI_VERSION 4
+#define SW_ABI_VERSION 5
 
 #define SW_ROLE_MAX 64          /* PostgreSQL NAMEDATALEN */
 #define SW_TEXT_CAP 4096        /* statement bytes carried in an event (incl. NUL) */
@@ -276,11 +276,14 @@ struct sw_outcome_event {
 /*
  * Per backend: the client statement it runs now (map "running", key: pid),
  * from its statement event (parse, Bind or fastpath, any session) until the
- * backend is idle again (ReadyForQuery), exits, or starts the next one. The
- * completion probes add up what it did; the daemon reads it to know whether a
- * backend still runs THAT statement (runtime budget).
+ * backend is idle again (ReadyForQuery: seq becomes SW_RUN_IDLE_SEQ), exits, or
+ * starts the next one. The completion probes add up what it did; the daemon
+ * reads it to know whether a backend still runs THAT statement (runtime budget).
  */
 #define SW_RUN_ERROR 0x1        /* an error at ERROR or above was reported (the first one is kept) */
+/* seq of an idle backend's entry: kept (zeroed) from ReadyForQuery to its next statement,
+ * so a statement costs no map insert and delete; never an event's seq. */
+#define SW_RUN_IDLE_SEQ (~0ULL)
 struct sw_running {
 	__u64 seq;              /* the statement event's seq */
 	__u64 start_ns;         /* its ktime */
