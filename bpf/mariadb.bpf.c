@@ -26,6 +26,10 @@ struct sw_my_config my_config;
 struct sw_my_bin_layout bins[SW_MY_BINS_MAX];
 struct sw_my_done_layout done_bins[SW_MY_BINS_MAX];
 __u64 lost_events;            /* ring buffer full: the command was not reported */
+/* 1: the daemon fills the verdict caches and the probe may trust them (mariadb.h). Off while the
+ * daemon empties them, and in a daemon's pins it left behind (adopt_old_pins turns it off). */
+volatile __u32 sw_my_cache_on;
+__u64 cache_hits;             /* commands the verdict caches allowed */
 
 /*
  * 8 MiB: an observed command takes ~200 bytes here (a nameless command event of ~130 bytes with
@@ -37,6 +41,9 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
 } my_events SEC(".maps");
+/* Above this much unread data the verdict caches are not used: the rest is headroom for held
+ * commands' reports and the completions of what runs. */
+#define SW_MY_RING_CACHE_LIMIT (6 << 20)
 
 /* An event is built here, then only its used part (header + text) goes into the ring. */
 struct {
@@ -82,6 +89,29 @@ struct {
 	__type(key, struct sw_my_conn_key);
 	__type(value, struct sw_my_expect);
 } my_expect SEC(".maps");
+
+/* The verdict caches (mariadb.h): COM_QUERY texts per context, prepared statement ids per connection. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_MY_CACHE_ENTRIES);
+	__type(key, struct sw_my_cache_key);
+	__type(value, struct sw_my_cache_val);
+} my_text_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_MY_STMT_ENTRIES);
+	__type(key, struct sw_my_stmt_key);
+	__type(value, struct sw_my_stmt_val);
+} my_stmt_cache SEC(".maps");
+
+/* A COM_STMT_EXECUTE in progress, per connection (struct sw_my_prep_run). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct sw_my_conn_key);
+	__type(value, struct sw_my_prep_run);
+} my_prep SEC(".maps");
 
 /* Client commands in progress, per thread (struct sw_my_running). */
 struct {
@@ -165,6 +195,130 @@ static __always_inline void read_names(struct sw_my_event *ev, void *thd, const 
 	read_name(ev->priv_host, sctx + L->sctx_priv_host);
 }
 
+/* ---- the verdict caches ---------------------------------------------------------------- */
+
+#define SW_MY_TEXT_WORDS (SW_MY_TEXT_CAP / 8)
+
+struct my_text_loop {
+	const __u64 *words;       /* the event's text (map value) */
+	const __u64 *other;       /* the cached text (map value) */
+	__u32 len;
+	__u64 hash;
+	bool equal;
+};
+
+/* The word at index w with the bytes past len masked off (a cached text is zero-padded, an
+ * event's is not). */
+static __always_inline __u64 my_masked_word(const __u64 *words, __u32 w, __u32 len)
+{
+	__u64 v = words[w & (SW_MY_TEXT_WORDS - 1)];
+
+	if (w * 8 + 8 > len)
+		v &= (~0ULL) >> (8 * (8 - (len - w * 8)));
+	return v;
+}
+
+/* FNV-1a over 64-bit words (the daemon's sw_my_text_hash computes the same). */
+static long my_hash_step(__u32 w, struct my_text_loop *c)
+{
+	if (w * 8 >= c->len)
+		return 1;
+	c->hash ^= my_masked_word(c->words, w, c->len);
+	c->hash *= 0x100000001b3ULL;
+	return 0;
+}
+
+static long my_compare_step(__u32 w, struct my_text_loop *c)
+{
+	if (w * 8 >= c->len)
+		return 1;
+	if (my_masked_word(c->words, w, c->len) != my_masked_word(c->other, w, c->len)) {
+		c->equal = false;
+		return 1;
+	}
+	return 0;
+}
+
+/* THD.db into the key (zero-padded); false when it cannot be read or is too long to compare. */
+static __always_inline bool read_db(struct sw_my_cache_key *k, void *thd, const struct sw_my_bin_layout *L)
+{
+	struct { const char *str; __u64 len; } db = {};
+
+	if (!L->thd_db || bpf_probe_read_user(&db, sizeof(db), thd + L->thd_db) != 0)
+		return false;
+	if (!db.str || db.len == 0) {
+		k->db_len = 0;
+		return true;
+	}
+	if (db.len >= SW_MY_DB_CAP)
+		return false;
+	k->db_len = (__u32)db.len;
+	return bpf_probe_read_user(k->db, db.len & (SW_MY_DB_CAP - 1), db.str) == 0;
+}
+
+/* A COM_QUERY whose exact text the policy allowed in this context: its expectations go to
+ * my_expect (the checkpoint stops anything else the server runs). */
+static __always_inline bool text_cached(struct sw_my_event *ev, void *thd, const struct sw_my_bin_layout *L,
+					__u32 ctx_id, const struct sw_my_conn_key *conn)
+{
+	struct sw_my_cache_key k = {};
+	struct sw_my_cache_val *val;
+	struct my_text_loop c = { .words = (const __u64 *)ev->text, .len = ev->text_len,
+				  .hash = 0xcbf29ce484222325ULL, .equal = true };
+
+	if (!ctx_id || !ev->charset || ev->text_len == 0 || ev->text_len >= SW_MY_TEXT_CAP ||
+	    ev->text_len != ev->packet_len || !read_db(&k, thd, L))
+		return false;
+	bpf_loop(SW_MY_TEXT_WORDS, my_hash_step, &c, 0);
+	k.hash = c.hash;
+	k.sql_mode = ev->sql_mode;
+	k.ctx_id = ctx_id;
+	k.len = ev->text_len;
+	k.charset = ev->charset;
+	val = bpf_map_lookup_elem(&my_text_cache, &k);
+	if (!val)
+		return false;
+	c.other = val->text;
+	bpf_loop(SW_MY_TEXT_WORDS, my_compare_step, &c, 0);
+	if (!c.equal || bpf_map_update_elem(&my_expect, conn, &val->expect, BPF_ANY) != 0)
+		return false;
+	ev->ref = val->db_ref;
+	return true;
+}
+
+/* A COM_STMT_EXECUTE: its statement's first execution is watched (my_prep); a hit when the
+ * daemon cached the id's execution under the same sql_mode and charset. */
+static __always_inline bool stmt_cached(struct sw_my_event *ev, __u32 ctx_id, const struct sw_my_conn_key *conn,
+				        bool may_hit)
+{
+	struct sw_my_prep_run run = {};
+	struct sw_my_stmt_key sk = {};
+	struct sw_my_stmt_val *sv;
+	const unsigned char *t = (const unsigned char *)ev->text;
+	bool hit = false;
+
+	if (ev->text_len < 4)
+		return false;
+	run.stmt_id = (__u32)t[0] | (__u32)t[1] << 8 | (__u32)t[2] << 16 | (__u32)t[3] << 24;
+	sk.tgid = conn->tgid;
+	sk.stmt_id = run.stmt_id;
+	sk.conn_id = conn->conn_id;
+	if (may_hit && sw_my_cache_on && ctx_id && run.stmt_id != SW_MY_LAST_STMT_ID) {
+		sv = bpf_map_lookup_elem(&my_stmt_cache, &sk);
+		if (sv && sv->sql_mode == ev->sql_mode && sv->charset == ev->charset && ev->charset) {
+			run.allowed = 1;
+			run.mask[0] = sv->mask[0];
+			run.mask[1] = sv->mask[1];
+			run.mask[2] = sv->mask[2];
+			ev->ref = sv->db_ref;
+			hit = true;
+		}
+	}
+	if (bpf_map_update_elem(&my_prep, conn, &run, BPF_ANY) != 0)
+		return false;
+	return hit;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 len)
 {
@@ -198,7 +352,7 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 	ev->packet_len = len;
 	ev->sql_command = -1;
 	ev->bin = bin;
-	ev->pad = 0;
+	ev->ref = 0;
 	ev->conn_id = 0;
 	bpf_probe_read_user(&ev->conn_id, sizeof(ev->conn_id), thd + L->thd_thread_id);
 	read_modes(ev, thd, L);
@@ -239,9 +393,13 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 	ev->flags = sess->flags | (nameless ? SW_MY_EV_NAMELESS : 0);
 	if (cmd == SW_MY_COM_CHANGE_USER || cmd == SW_MY_COM_RESET_CONNECTION)
 		bpf_map_delete_elem(&my_sessions, &key);
-	/* A new command: no top-level execution is expected until the daemon allows it. */
-	if (ev->flags & SW_MY_SESS_GOVERNED)
+	/* A new command: no top-level execution is expected until the daemon allows it, and no
+	 * prepared statement runs unless this is a COM_STMT_EXECUTE (stmt_cached). */
+	if (ev->flags & SW_MY_SESS_GOVERNED) {
 		bpf_map_delete_elem(&my_expect, &key);
+		if (cmd != SW_MY_COM_STMT_EXECUTE)
+			bpf_map_delete_elem(&my_prep, &key);
+	}
 
 	/* Two constant-bounded reads: the verifier needs the size's bound in the register it checks.
 	 * Without the names, the text goes where they would be (user[] .. text[] + cap fits the event). */
@@ -258,9 +416,30 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 
 	ev->action = SW_MY_ACT_OBSERVED;
 	if (my_config.enforce && (ev->flags & SW_MY_SESS_GOVERNED)) {
+		bool hit = false;
+		/* Only while the holder traces the thread (the daemon lives) and the ring has room for the
+		 * hit's record: a hit must be recorded to run, so with the daemon behind, commands are
+		 * held (and wait for it) instead of allowed and then lost. A miss is held. */
+		bool traced = traced_by_holder();
+		bool room = bpf_ringbuf_query(&my_events, BPF_RB_AVAIL_DATA) < SW_MY_RING_CACHE_LIMIT;
+
+		if (cmd == SW_MY_COM_STMT_EXECUTE)
+			hit = stmt_cached(ev, sess->ctx_id, &key, traced && room);
+		else if (cmd == SW_MY_COM_QUERY && sw_my_cache_on && traced && room)
+			hit = text_cached(ev, thd, L, sess->ctx_id, &key);
 		if (command_inert(cmd)) {
 			ev->action = SW_MY_ACT_PASSED;
-		} else if (traced_by_holder()) {
+			if (cmd == SW_MY_COM_STMT_CLOSE && ev->text_len >= 4) {
+				/* Its id is never used again: its cached verdict goes with it. */
+				const unsigned char *t = (const unsigned char *)text;
+				struct sw_my_stmt_key sk = { .tgid = key.tgid, .conn_id = key.conn_id,
+							     .stmt_id = (__u32)t[0] | (__u32)t[1] << 8 |
+									(__u32)t[2] << 16 | (__u32)t[3] << 24 };
+				bpf_map_delete_elem(&my_stmt_cache, &sk);
+			}
+		} else if (hit) {
+			ev->action = SW_MY_ACT_CACHED;
+		} else if (traced) {
 			ev->action = SW_MY_ACT_HELD;
 			bpf_send_signal_thread(SW_MY_HOLD_SIGNAL);
 		} else {
@@ -280,8 +459,14 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 	}
 	/* Not reported (ring full): a governed command is held all the same and the daemon refuses
 	 * it unjudged (it finds the thread stopped with no report); others just go uncounted but for
-	 * lost_events. */
-	send_event(ev);
+	 * lost_events. A cache hit must be recorded to run: unreported, it is held like a miss. */
+	if (!send_event(ev) && ev->action == SW_MY_ACT_CACHED) {
+		bpf_map_delete_elem(&my_expect, &key);
+		bpf_map_delete_elem(&my_prep, &key);
+		bpf_send_signal_thread(SW_MY_HOLD_SIGNAL);
+	} else if (ev->action == SW_MY_ACT_CACHED) {
+		__sync_fetch_and_add(&cache_hits, 1);
+	}
 	return 0;
 }
 
@@ -352,6 +537,7 @@ int BPF_KPROBE(on_connection_end, void *thd)
 	if (bpf_probe_read_user(&key.conn_id, sizeof(key.conn_id), thd + bins[bin].thd_thread_id) != 0)
 		return 0;
 	bpf_map_delete_elem(&my_sessions, &key);
+	bpf_map_delete_elem(&my_prep, &key);
 	ev = bpf_ringbuf_reserve(&my_events, sizeof(*ev), 0);
 	if (!ev) {
 		__sync_fetch_and_add(&lost_events, 1);
@@ -381,9 +567,10 @@ int BPF_KPROBE(on_execute_command, void *thd)
 	struct sw_my_conn_key key = {};
 	struct sw_my_session *sess;
 	struct sw_my_expect *exp;
+	struct sw_my_prep_run *prep;
 	struct sw_my_event *ev;
 	void *lex = NULL;
-	__u32 sqlcom = 0xffffffff, ulen, plen, flags;
+	__u32 sqlcom = 0xffffffff, ulen, plen, flags, xflags = 0, ref = 0;
 	bool nested;
 	struct { const char *str; __u64 len; } q = {};
 
@@ -403,6 +590,28 @@ int BPF_KPROBE(on_execute_command, void *thd)
 	if (lex)
 		bpf_probe_read_user(&sqlcom, sizeof(sqlcom), lex + L->lex_sql_command);
 	nested = lex != thd + L->thd_main_lex;
+	/* The first execution after a COM_STMT_EXECUTE is its prepared statement's own; a cache hit
+	 * lets it run when the server parsed the command the daemon judged. Everything it runs
+	 * inside (a stored function, a trigger) comes after, and stops. */
+	prep = bpf_map_lookup_elem(&my_prep, &key);
+	if (prep) {
+		__u32 k = prep->seen;
+		prep->seen = k + 1;
+		if (k == 0 && nested) {
+			__u64 m = 0;
+			/* (Three branches: an index the verifier can bound.) */
+			if (sqlcom < 64)
+				m = prep->mask[0];
+			else if (sqlcom < 128)
+				m = prep->mask[1];
+			else if (sqlcom < SW_MY_SQLCOM_MAX)
+				m = prep->mask[2];
+			if (prep->allowed && ((m >> (sqlcom & 63)) & 1))
+				return 0;
+			xflags = SW_MY_EXEC_PREPARED;
+			ref = prep->stmt_id;
+		}
+	}
 	if (!nested) {
 		exp = bpf_map_lookup_elem(&my_expect, &key);
 		if (exp) {
@@ -432,10 +641,10 @@ int BPF_KPROBE(on_execute_command, void *thd)
 	ev->packet = 0;
 	ev->sql_command = (__s32)sqlcom;
 	ev->bin = bin;
-	ev->pad = 0;
+	ev->ref = ref;
 	read_modes(ev, thd, L);
 	read_names(ev, thd, L, &ulen, &plen);
-	ev->flags = flags | (nested ? SW_MY_EXEC_NESTED : SW_MY_EXEC_MISMATCH);
+	ev->flags = flags | (nested ? SW_MY_EXEC_NESTED : SW_MY_EXEC_MISMATCH) | xflags;
 	/* The statement's own text: THD.query_string (a routine statement's, a prepared one's). */
 	ev->text_len = 0;
 	ev->packet_len = 0;

@@ -89,6 +89,9 @@ enum sw_my_action {
 	SW_MY_ACT_HELD = 1,     /* governed: the hold signal was sent; the holder has the thread stopped */
 	SW_MY_ACT_PASSED = 2,   /* governed, but a command that changes nothing (COM_PING, COM_QUIT, ...) */
 	SW_MY_ACT_KILLED = 3,   /* governed, and no holder traces the thread: the server was ended (fail closed) */
+	SW_MY_ACT_CACHED = 4,   /* governed: the kernel's verdict cache allowed it (a policy allow made earlier
+	                         * for the same text in the same context, or for the same prepared statement);
+	                         * not stopped, recorded by the daemon like an observed command */
 };
 
 /* Session flags (struct sw_my_session.flags, struct sw_my_event.flags). */
@@ -106,6 +109,9 @@ enum sw_my_action {
 /* Execution checkpoint (SW_MY_EV_EXECUTE, struct sw_my_event.flags). */
 #define SW_MY_EXEC_NESTED    0x100  /* run inside another statement: a stored program or a prepared statement */
 #define SW_MY_EXEC_MISMATCH  0x200  /* a client statement the server parsed as a command sqlward did not expect */
+/* The first execution after a COM_STMT_EXECUTE: the prepared statement's own (its id in
+ * struct sw_my_event.ref). Its policy allow may be cached for that id (struct sw_my_stmt_key). */
+#define SW_MY_EXEC_PREPARED  0x400
 
 /*
  * What the daemon expects the server to parse each statement of an allowed
@@ -167,7 +173,77 @@ struct sw_my_conn_key {
 
 struct sw_my_session {
 	__u32 flags;                /* SW_MY_SESS_* */
+	__u32 ctx_id;               /* the daemon's id of who is asking (account, login, host, client program);
+	                             * 0: none yet, nothing is allowed from the verdict cache. Written by the
+	                             * daemon while the thread is stopped; a fresh entry (first command, change
+	                             * of user, reset) starts at 0 */
+};
+
+/*
+ * The kernel's verdict cache (my_text_cache, my_stmt_cache): what the policy
+ * (never a human: an approval covers one execution) allowed, run again
+ * without stopping the thread. Filled by the daemon (my_verdict_cache.c),
+ * used only while enforcing, with the holder tracing the thread and
+ * sw_my_cache_on set; emptied on policy reload, freeze and a failing ledger.
+ * A hit still sends its event (every command is recorded) and writes the
+ * sql_command set the daemon expects into my_expect / my_prep, so the
+ * execution checkpoint still stops anything else the server runs.
+ *
+ * COM_QUERY: the exact text in the same context, under the same sql_mode and
+ * client charset, in the same current database (compared whole: it is in the
+ * key); the text's hash finds the entry and the text is compared byte for byte.
+ */
+#define SW_MY_CACHE_ENTRIES 2048
+#define SW_MY_DB_CAP 64             /* current database bytes in the key (a longer name is never cached) */
+struct sw_my_cache_key {
+	__u64 hash;                 /* FNV-1a over the text's 64-bit words, zero-padded (sw_my_text_hash) */
+	__u64 sql_mode;
+	__u32 ctx_id;
+	__u32 len;                  /* text bytes (< SW_MY_TEXT_CAP) */
+	__u32 charset;              /* character_set_client number (never 0) */
+	__u32 db_len;               /* 0: no current database */
+	char db[SW_MY_DB_CAP];      /* zero-padded */
+};
+struct sw_my_cache_val {
+	struct sw_my_expect expect; /* written into my_expect on a hit */
+	__u32 db_ref;               /* the daemon's id of the database name (into the event's ref) */
 	__u32 pad;
+	__u64 text[SW_MY_TEXT_CAP / 8];   /* zero-padded */
+};
+
+/*
+ * COM_STMT_EXECUTE: a statement id of one connection whose own execution the
+ * daemon judged at the checkpoint and the policy allowed. A connection's
+ * statement ids are never reused (THD.statement_id_counter only grows); the
+ * entry goes on COM_STMT_CLOSE of the id, when the connection ends, and (by
+ * the daemon, the thread stopped) on COM_CHANGE_USER / COM_RESET_CONNECTION.
+ */
+#define SW_MY_STMT_ENTRIES 8192
+#define SW_MY_LAST_STMT_ID 0xffffffffu   /* "the last prepared statement": never cached */
+struct sw_my_stmt_key {
+	__u32 tgid;
+	__u32 stmt_id;
+	__u64 conn_id;
+};
+struct sw_my_stmt_val {
+	__u64 sql_mode;             /* as judged: another sql_mode is judged again */
+	__u64 mask[3];              /* the sql_command set of its execution */
+	__u32 charset;
+	__u32 db_ref;
+};
+
+/*
+ * A COM_STMT_EXECUTE in progress on a connection (map "my_prep"): its first
+ * execution is the prepared statement's own; when the dispatch was a cache
+ * hit, that execution runs without stopping if the server's sql_command is in
+ * mask. Written at every COM_STMT_EXECUTE, removed at every other command.
+ */
+struct sw_my_prep_run {
+	__u32 stmt_id;
+	__u32 seen;                 /* executions seen since the dispatch */
+	__u32 allowed;              /* 1: the dispatch was a cache hit */
+	__u32 pad;
+	__u64 mask[3];
 };
 
 /* Written by the daemon through the skeleton's .bss. */
@@ -193,7 +269,7 @@ struct sw_my_event {
 	__u32 charset;              /* character_set_client number; 0 unknown */
 	__s32 sql_command;          /* the server's parsed command (SW_MY_EV_EXECUTE); -1 unknown */
 	__u32 bin;                  /* index of the binary's layout */
-	__u32 pad;
+	__u32 ref;                  /* SW_MY_ACT_CACHED: the entry's db_ref; SW_MY_EXEC_PREPARED: the statement id */
 	char user[SW_MY_NAME_MAX];      /* the login name */
 	char host[SW_MY_NAME_MAX];      /* the client's host or address */
 	char priv_user[SW_MY_NAME_MAX]; /* the account matched: user part */
@@ -215,6 +291,11 @@ SW_ABI_SIZE(sw_my_running, 32);
 SW_ABI_SIZE(sw_my_done_event, 64);
 SW_ABI_SIZE(sw_my_done_layout, 24);
 SW_ABI_SIZE(sw_my_config, 8);
+SW_ABI_SIZE(sw_my_cache_key, 96);
+SW_ABI_SIZE(sw_my_cache_val, 4496);
+SW_ABI_SIZE(sw_my_stmt_key, 16);
+SW_ABI_SIZE(sw_my_stmt_val, 40);
+SW_ABI_SIZE(sw_my_prep_run, 40);
 SW_ABI_SIZE(sw_my_event, 4440);
 SW_ABI_AT(sw_my_event, ktime_ns, 16);
 SW_ABI_AT(sw_my_event, packet_len, 56);

@@ -17,6 +17,9 @@ void sw_daemon_freeze_changed(struct sw_daemon *d, const char *source)
 	snprintf(d->frozen_reason, sizeof(d->frozen_reason), "%s", r ? r : "");
 	/* Cached "allow" verdicts were decided without the freeze. */
 	sw_gate_cache_clear(d->gate);
+	for (int i = 0; i < d->n_gates; i++)
+		if (d->gates[i].ops->freeze_changed)
+			d->gates[i].ops->freeze_changed(d->gates[i].gate);
 	f = json_pack("{s:b, s:s, s:s}", "frozen", now, "reason", now ? d->frozen_reason : "", "source", source);
 	json_object_set_new(f, "manual", sw_freeze_json(&d->freeze));
 	sw_daemon_note(d, now ? "freeze_on" : "freeze_off", f);

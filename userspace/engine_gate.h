@@ -60,6 +60,9 @@ struct sw_engine_gate_ops {
 	/* A policy reload is about to switch: stop the kernel's caches and decide everything
 	 * already sent under the policy in force. May be NULL. */
 	void (*settle)(void *gate);
+	/* A freeze went on or off (d->frozen says which): verdicts cached without it must stop at
+	 * once, before the next pass. May be NULL. */
+	void (*freeze_changed)(void *gate);
 	/* The ledger's state after a sync or a flush (failing: err says why). May be NULL. */
 	void (*ledger_state)(void *gate, bool failing, const char *err);
 	/* Once, after the daemon's "start" record and before its threads: record what the gate

@@ -28,6 +28,7 @@
 #include "my_live.h"
 #include "my_names.h"
 #include "my_sqlcom.h"
+#include "my_verdict_cache.h"
 #include "plan_gate.h"
 #include "proc_root.h"
 #include "request_id.h"
@@ -38,6 +39,13 @@
 
 /* A held command whose report has not come (ring buffer full) is refused after this long. */
 #define UNREPORTED_DENY_NS (2000ull * 1000000ull)
+
+/* A prepared statement id whose execution the kernel's cache allows: the text judged (for the records). */
+struct my_cached_stmt {
+	uint32_t id;
+	char *text;
+	struct sw_analysis a;      /* its analysis, made once (the entry is for one sql_mode) */
+};
 
 /* A statement a session prepared (protocol or SQL PREPARE) that policy allowed. */
 struct my_prepared {
@@ -70,6 +78,9 @@ struct my_session {
 	json_t *obs_extra;
 	char obs_account[2 * SW_MY_NAME_MAX + 8];
 	char obs_login[SW_MY_NAME_MAX];
+	/* Statement ids in the kernel's verdict cache (dropped with them). */
+	struct my_cached_stmt *cstmt;
+	size_t n_cstmt, cap_cstmt;
 };
 
 /* A governed command: its report and its stopped thread, paired by thread id. */
@@ -118,6 +129,12 @@ struct sw_my_gate {
 	struct my_pending *pend;
 	size_t n_pend, cap_pend;
 	uint64_t decided, observed, refused_unreported;
+	/* The kernel's verdict cache (my_verdict_cache.h): wanted unless --no-cache or observing; on
+	 * while also nothing is frozen and the ledger writes. */
+	struct sw_my_vcache *vc;
+	bool cache_wanted;
+	bool ledger_failing;       /* as the last ledger_state said */
+	uint64_t cache_recorded, cache_stored;
 	/* Live context (policy `live: { mysql_dsn }`): one connection, remade when the DSN changes. */
 	struct sw_my_live_conn *live;
 	char *live_dsn, *live_database;
@@ -160,6 +177,44 @@ static struct my_session *session_of(struct sw_my_gate *g, uint64_t conn_id)
 	return &g->sess[g->n_sess++];
 }
 
+static void cstmt_clear(struct my_session *s)
+{
+	for (size_t i = 0; i < s->n_cstmt; i++) {
+		free(s->cstmt[i].text);
+		sw_analysis_free(&s->cstmt[i].a);
+	}
+	free(s->cstmt);
+	s->cstmt = NULL;
+	s->n_cstmt = s->cap_cstmt = 0;
+}
+
+static struct my_cached_stmt *cstmt_find(struct my_session *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->n_cstmt; i++)
+		if (s->cstmt[i].id == id)
+			return &s->cstmt[i];
+	return NULL;
+}
+
+static void cstmt_drop(struct my_session *s, uint32_t id)
+{
+	struct my_cached_stmt *c = cstmt_find(s, id);
+
+	if (!c)
+		return;
+	free(c->text);
+	sw_analysis_free(&c->a);
+	*c = s->cstmt[--s->n_cstmt];
+}
+
+/* The connection's statement ids leave the kernel's cache (change of user, reset, end). */
+static void forget_cached_statements(struct sw_my_gate *g, struct my_session *s)
+{
+	if (s->n_cstmt)
+		sw_my_vcache_forget_connection(g->vc, (uint32_t)g->pid, s->conn_id);
+	cstmt_clear(s);
+}
+
 static void session_clear(struct my_session *s)
 {
 	for (size_t i = 0; i < s->n_prep; i++) {
@@ -188,6 +243,7 @@ static void session_end(struct sw_my_gate *g, uint64_t conn_id)
 				sw_daemon_note(g->d, "plan_run_incomplete", f);
 				json_decref(f);
 			}
+			forget_cached_statements(g, &g->sess[i]);
 			session_clear(&g->sess[i]);
 			sw_who_cache_free(&g->sess[i].who);
 			json_decref(g->sess[i].obs_extra);
@@ -552,6 +608,107 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	sw_analysis_free(&a);
 }
 
+static uint32_t packet_stmt_id(const struct sw_my_event *ev)
+{
+	const unsigned char *t = (const unsigned char *)ev->text;
+	return ev->text_len < 4 ? 0 : (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+}
+
+/*
+ * A command the kernel's verdict cache allowed (SW_MY_ACT_CACHED): it ran without stopping,
+ * and is recorded like an observed one, judged under the policy in force with what the entry
+ * carried (the database it was allowed in). As PostgreSQL's kernel-cache allows: decided_by
+ * "cache", and a policy that now judges otherwise (an entry made just before a reload or a
+ * freeze) is said so, loudly.
+ */
+static void record_cached(struct sw_my_gate *g, const struct sw_my_event *ev)
+{
+	struct sw_daemon *d = g->d;
+	struct my_session *s = session_of(g, ev->conn_id);
+	const char *db = sw_my_vcache_db_name(g->vc, ev->ref);
+	size_t len = ev->text_len < ev->packet_len ? ev->text_len : ev->packet_len;
+	struct sw_analysis own;
+	const struct sw_analysis *ap = &own;
+	struct sw_judgement *per, overall, enforced;
+	struct sw_subject subj;
+	struct sw_decision dec;
+	struct sw_plan_verdict plan = { 0 };
+	char *judged = NULL, idtext[96];
+	json_t *extra, *plan_ref = NULL;
+	const struct my_cached_stmt *cs = NULL;
+
+	memset(&own, 0, sizeof(own));
+	if (ev->command == SW_MY_COM_STMT_EXECUTE && (cs = cstmt_find(s, packet_stmt_id(ev)))) {
+		/* What its execution was judged as (a protocol EXECUTE's packet holds only the id). */
+		ap = &cs->a;
+		snprintf(idtext, sizeof(idtext), "(COM_STMT_EXECUTE of prepared statement %u)", cs->id);
+		judged = sw_xstrdup(idtext);
+	} else {
+		analyze_command(g, s, ev, ev->text, len, &own, &judged);
+	}
+	session_who(g, s, ev);
+	subj = (struct sw_subject){ .engine = SW_ENGINE_MYSQL, .role = subject_role(d, ev),
+				    .database = db && db[0] ? db : NULL,
+				    .client_exe = s->client_exe[0] ? s->client_exe : NULL };
+	per = sw_xcalloc(ap->n_stmts ? ap->n_stmts : 1, sizeof(*per));
+	sw_policy_judge(d->policy, &subj, ap, per, &overall);
+	if (d->plans && ev->command == SW_MY_COM_QUERY) {
+		char err[400];
+		plan_ref = sw_plan_gate_consult(d->plans, d->policy, SW_ENGINE_MYSQL, s->serial, &subj, ap, per,
+						&overall, false, &plan);
+		if (plan_ref && sw_plan_gate_ran(d->plans, &plan, SW_ENGINE_MYSQL, s->serial, false, err,
+						 sizeof(err)) < 0)
+			fprintf(stderr, "sqlward: warning: a plan run could not be counted for a statement the kernel's "
+				"cache allowed: %s\n", err);
+	}
+	enforced = (struct sw_judgement){ .verdict = SW_VERDICT_ALLOW, .rule_id = overall.rule_id,
+					  .reason = overall.reason, .stmt_index = overall.stmt_index,
+					  .budget_ms = overall.verdict == SW_VERDICT_ALLOW ? overall.budget_ms : 0 };
+	if (overall.verdict != SW_VERDICT_ALLOW) {
+		fprintf(stderr, "sqlward: WARNING: the kernel's verdict cache allowed a MariaDB command the policy now "
+			"judges %s (mariadbd %d connection %llu); caches are flushed on policy and freeze changes, so "
+			"report this\n", sw_verdict_name(overall.verdict), (int)g->pid, (unsigned long long)ev->conn_id);
+		enforced.rule_id = "cache";
+		enforced.reason = "allowed in the kernel by a verdict made before the policy or freeze changed";
+	}
+	extra = event_extra(ev, db && db[0] ? db : NULL);
+	add_who(s, ev, ev->command == SW_MY_COM_QUERY ? judged : NULL, &extra);
+	if (plan_ref)
+		json_object_set_new(extra, "plan", plan_ref);
+	memset(&dec, 0, sizeof(dec));
+	sw_mono_to_timespec(d, ev->ktime_ns, &dec.time);
+	dec.engine = SW_ENGINE_MYSQL;
+	dec.pid = (int)ev->tgid;
+	dec.role = ev->user;
+	dec.database = db && db[0] ? db : NULL;
+	dec.client = ev->host[0] ? ev->host : NULL;
+	dec.governed = true;
+	dec.statement = judged;
+	dec.statement_len = strlen(judged);
+	dec.statement_complete = true;
+	dec.analysis = ap;
+	dec.per_stmt = per;
+	dec.overall = &enforced;
+	dec.outcome = "ran";
+	dec.decided_by = "cache";
+	dec.via = via_of_event(ev);
+	dec.extra = extra;
+	if (g->done) {
+		sw_my_completion_record_deferred(d, g->done, &dec, ev->conn_id, ev->ktime_ns, ev->user);
+		/* It has been running since it arrived: its runtime budget counts from then. */
+		if (overall.verdict == SW_VERDICT_ALLOW)
+			sw_my_completion_budget(g->done, ev->conn_id, ev->ktime_ns, overall.budget_ms, ev->ktime_ns);
+	} else {
+		sw_gate_record(d, &dec, false, NULL);
+	}
+	track_allowed(s, ev->command, ap);
+	g->cache_recorded++;
+	json_decref(extra);
+	free(per);
+	free(judged);
+	sw_analysis_free(&own);
+}
+
 /* Read the current database of a stopped thread (LEX_CSTRING THD.db). */
 static bool read_database(struct sw_my_gate *g, uint64_t thd, char *out, size_t cap)
 {
@@ -616,6 +773,86 @@ static void set_expectations(struct sw_my_gate *g, uint64_t conn_id, uint32_t co
 	for (uint32_t i = 0; i < e.n; i++)
 		expected_commands(&a->stmts[i], (uint64_t *)e.mask[i]);
 	bpf_map_update_elem(bpf_map__fd(g->skel->maps.my_expect), &key, &e, BPF_ANY);
+}
+
+/* The current database of a stopped thread exactly as the probe keys it ("" for none); false when
+ * it cannot be read or is too long for the key. */
+static bool database_for_cache(struct sw_my_gate *g, uint64_t thd, char out[SW_MY_DB_CAP])
+{
+	struct { uint64_t str; uint64_t len; } db;
+
+	out[0] = 0;
+	if (!g->layout.bpf.thd_db || !sw_my_holder_read(g->holder, thd + g->layout.bpf.thd_db, &db, sizeof(db)))
+		return false;
+	if (!db.str || !db.len)
+		return true;
+	if (db.len >= SW_MY_DB_CAP || !sw_my_holder_read(g->holder, db.str, out, db.len))
+		return false;
+	out[db.len] = 0;
+	return strlen(out) == db.len;
+}
+
+/*
+ * After a policy allow, with the thread still stopped: remember it in the kernel when it may be
+ * (sw_my_cache_refusal). A COM_QUERY by its text in this context; a prepared statement's own
+ * execution by its id on this connection.
+ */
+static void maybe_cache(struct sw_my_gate *g, struct my_session *s, const struct sw_my_event *ev,
+			const struct sw_analysis *a, const struct sw_judgement *overall, const char *decided_by,
+			bool gate_refused, const char *text, size_t len, bool complete)
+{
+	struct sw_daemon *d = g->d;
+	bool prepared = ev->type == SW_MY_EV_EXECUTE && (ev->flags & SW_MY_EXEC_PREPARED);
+	struct sw_my_cache_facts f = {
+		.prepared_execution = prepared, .disabled = !g->cache_wanted, .frozen = d->frozen,
+		.ledger_failing = d->ledger_failing_since_ns != 0, .allowed = overall->verdict == SW_VERDICT_ALLOW,
+		.decided_by = decided_by, .gate_refused = gate_refused, .budget_ms = overall->budget_ms,
+		.budgets_enforced = g->done != NULL && g->enforce,
+		.live = sw_policy_live_mysql_dsn(d->policy) != NULL,
+		.literal_sensitive = sw_policy_literal_sensitive(d->policy), .complete = complete, .text_len = len,
+		.charset = ev->charset, .expect_known = true,
+	};
+	struct sw_my_expect e;
+	char db[SW_MY_DB_CAP];
+	uint32_t ctx;
+
+	if (!g->vc || !sw_my_vcache_enabled(g->vc))
+		return;
+	if (ev->type == SW_MY_EV_COMMAND ? ev->command != SW_MY_COM_QUERY : !prepared)
+		return;
+	if (!database_for_cache(g, ev->thd, db))
+		return;
+	f.db_len = strlen(db);
+	memset(&e, 0, sizeof(e));
+	e.n = a->n_stmts < SW_MY_EXPECT_MAX ? (uint32_t)a->n_stmts : SW_MY_EXPECT_MAX;
+	for (uint32_t i = 0; i < e.n; i++)
+		if (!expected_commands(&a->stmts[i], (uint64_t *)e.mask[i]))
+			f.expect_known = false;
+	f.sqlcom_matches = e.n == 1 && in_mask((const uint64_t *)e.mask[0], ev->sql_command);
+	if (sw_my_cache_refusal(&f, a))
+		return;
+	ctx = sw_my_vcache_context(g->vc, ev->user, ev->priv_user, ev->priv_host, ev->host, s->client_exe);
+	if (!sw_my_vcache_set_session_context(g->vc, (uint32_t)g->pid, ev->conn_id, ctx))
+		return;
+	if (!prepared) {
+		if (sw_my_vcache_put_text(g->vc, ctx, ev->sql_mode, ev->charset, db, text, len, &e))
+			g->cache_stored++;
+		return;
+	}
+	if (!sw_my_vcache_put_stmt(g->vc, (uint32_t)g->pid, ev->conn_id, ev->ref, ev->sql_mode, ev->charset, db,
+				   (const uint64_t *)e.mask[0]))
+		return;
+	g->cache_stored++;
+	cstmt_drop(s, ev->ref);
+	if (s->n_cstmt == s->cap_cstmt) {
+		s->cap_cstmt = s->cap_cstmt ? s->cap_cstmt * 2 : 8;
+		s->cstmt = sw_xrealloc(s->cstmt, s->cap_cstmt * sizeof(*s->cstmt));
+	}
+	s->cstmt[s->n_cstmt] = (struct my_cached_stmt){ .id = ev->ref, .text = sw_xstrndup(text, len) };
+	sw_my_analyze(s->cstmt[s->n_cstmt].text, sw_my_mode_from_server(ev->sql_mode), &s->cstmt[s->n_cstmt].a);
+	for (size_t i = 0; i < s->cstmt[s->n_cstmt].a.n_stmts; i++)
+		s->cstmt[s->n_cstmt].a.stmts[i].traits |= SW_TRAIT_PREPARED;
+	s->n_cstmt++;
 }
 
 /* A refused COM_QUERY arrives as sqlward's own SIGNAL: the one top-level execution expected. */
@@ -783,6 +1020,9 @@ static void my_hold_release(struct sw_hold *h, bool allow, const char *message)
 		return;
 	g = mh->g;
 	if (allow) {
+		/* (An approval covers one execution: nothing is cached from here.) */
+		if (!mh->execute && (mh->command == SW_MY_COM_CHANGE_USER || mh->command == SW_MY_COM_RESET_CONNECTION))
+			forget_cached_statements(g, session_of(g, mh->conn_id));
 		if (!mh->execute) {
 			track_allowed(session_of(g, mh->conn_id), mh->command, a);
 			set_expectations(g, mh->conn_id, mh->command, a);
@@ -1029,6 +1269,10 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	/* The record is on disk before the thread moves. */
 	sw_gate_record(d, &dec, true, &seq);
 	if (allow) {
+		/* A new identity or a reset session: its statement ids start over. */
+		if (!execute && (ev->command == SW_MY_COM_CHANGE_USER || ev->command == SW_MY_COM_RESET_CONNECTION))
+			forget_cached_statements(g, s);
+		maybe_cache(g, s, ev, &a, &overall, dec.decided_by, why != NULL, text, len, complete);
 		if (!execute) {
 			track_allowed(s, ev->command, &a);
 			set_expectations(g, ev->conn_id, ev->command, &a);
@@ -1206,6 +1450,13 @@ static int on_event(void *ctx, void *data, size_t size)
 		memcpy(p->ev, ev, sizeof(*ev));
 		return 0;
 	}
+	if (ev->action == SW_MY_ACT_CACHED) {
+		record_cached(g, ev);
+		return 0;
+	}
+	/* (The probe dropped a closed statement's cached verdict; its text for the records goes too.) */
+	if (ev->command == SW_MY_COM_STMT_CLOSE && (ev->flags & SW_MY_SESS_GOVERNED))
+		cstmt_drop(session_of(g, ev->conn_id), packet_stmt_id(ev));
 	/* Inert commands (ping, quit, statement close) are not records. */
 	if (ev->command == SW_MY_COM_PING || ev->command == SW_MY_COM_QUIT || ev->command == SW_MY_COM_SLEEP ||
 	    ev->command == SW_MY_COM_STMT_CLOSE || ev->command == SW_MY_COM_STMT_RESET ||
@@ -1215,11 +1466,25 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * The kernel may allow from its verdict cache only while nothing is frozen and the ledger
+ * writes (PostgreSQL empties its caches on the same changes): checked on every pass, before
+ * anything is decided, and when the ledger's state changes.
+ */
+static void cache_upkeep(struct sw_my_gate *g)
+{
+	bool want = g->cache_wanted && !g->d->frozen && !g->d->ledger_failing_since_ns && !g->ledger_failing;
+
+	if (g->vc && want != sw_my_vcache_enabled(g->vc))
+		sw_my_vcache_enable(g->vc, want);
+}
+
 static void my_gate_poll(struct sw_my_gate *g)
 {
 	struct sw_my_stop stops[64];
 	size_t n;
 
+	cache_upkeep(g);
 	ring_buffer__consume(g->rb);
 	/* Records whose completion did not come in this read are written alone now. */
 	if (g->done)
@@ -1347,6 +1612,11 @@ static void my_gate_set_patterns(struct sw_my_gate *g, const char *const *patter
 	memcpy(g->skel->bss->patterns, tmp, n * sizeof(tmp[0]));
 	__sync_synchronize();
 	g->skel->bss->n_patterns = (uint32_t)n;
+	/* Verdicts were made under the old policy (a reload), or none yet (open). */
+	if (g->vc) {
+		sw_my_vcache_enable(g->vc, false);
+		cache_upkeep(g);
+	}
 	/* Sessions are re-matched under the new patterns at their next command. */
 	{
 		struct sw_my_conn_key k, next;
@@ -1398,6 +1668,8 @@ static int adopt_old_pins(struct sw_my_gate *g, const char *dir, char old[][512]
 				struct mariadb_bpf__bss *b = sw_xcalloc(1, our);
 				if (bpf_map_lookup_elem(fd, &zero, b) == 0) {
 					b->my_config.holder_tgid = (uint32_t)getpid();
+					/* Its verdicts were another daemon's (and its events go to no one). */
+					b->sw_my_cache_on = 0;
 					bpf_map_update_elem(fd, &zero, b, BPF_ANY);
 				}
 				free(b);
@@ -1488,6 +1760,10 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 	g->skel->bss->sw_abi_version = SW_ABI_VERSION;
 	g->skel->bss->my_config.enforce = enforce;
 	g->skel->bss->my_config.holder_tgid = (uint32_t)getpid();
+	g->skel->bss->sw_my_cache_on = 0;
+	g->vc = sw_my_vcache_new(bpf_map__fd(g->skel->maps.my_text_cache), bpf_map__fd(g->skel->maps.my_stmt_cache),
+				 bpf_map__fd(g->skel->maps.my_sessions), &g->skel->bss->sw_my_cache_on);
+	g->cache_wanted = enforce && !d->opts->no_cache && !d->opts->observe_only;
 	{
 		const char *const *pats;
 		size_t np = sw_policy_govern_patterns(d->policy, &pats);
@@ -1587,12 +1863,19 @@ static json_t *my_gate_state(const struct sw_my_gate *g)
 {
 	char why[256] = "";
 	bool alive = g->holder && sw_my_holder_alive(g->holder, why, sizeof(why));
-	return json_pack("{s:s, s:i, s:s, s:s, s:b, s:b, s:s?, s:i, s:I, s:I, s:I, s:I}", "engine", "mysql", "pid",
-			 (int)g->pid, "binary", g->bin_shown, "version", g->layout.version, "enforce", g->enforce,
-			 "holder_alive", alive, "holder_error", why[0] ? why : NULL, "threads_traced",
-			 g->holder ? (int)sw_my_holder_threads(g->holder) : 0, "decided", (json_int_t)g->decided,
-			 "observed", (json_int_t)g->observed, "refused_unreported", (json_int_t)g->refused_unreported,
-			 "lost_events", (json_int_t)(g->skel ? g->skel->bss->lost_events : 0));
+	json_t *st = json_pack("{s:s, s:i, s:s, s:s, s:b, s:b, s:s?, s:i, s:I, s:I, s:I, s:I}", "engine", "mysql",
+			       "pid", (int)g->pid, "binary", g->bin_shown, "version", g->layout.version, "enforce",
+			       g->enforce, "holder_alive", alive, "holder_error", why[0] ? why : NULL, "threads_traced",
+			       g->holder ? (int)sw_my_holder_threads(g->holder) : 0, "decided", (json_int_t)g->decided,
+			       "observed", (json_int_t)g->observed, "refused_unreported",
+			       (json_int_t)g->refused_unreported, "lost_events",
+			       (json_int_t)(g->skel ? g->skel->bss->lost_events : 0));
+	/* The kernel's verdict cache: on now, hits (commands it allowed), entries stored. */
+	json_object_set_new(st, "verdict_cache", json_pack("{s:b, s:I, s:I, s:I}", "on", sw_my_vcache_enabled(g->vc),
+							   "hits", (json_int_t)(g->skel ? g->skel->bss->cache_hits : 0),
+							   "recorded", (json_int_t)g->cache_recorded, "stored",
+							   (json_int_t)g->cache_stored));
+	return st;
 }
 
 static struct sw_hold *first_hold_of(struct sw_my_gate *g)
@@ -1615,8 +1898,10 @@ static void my_gate_close(struct sw_my_gate *g)
 		for (struct sw_hold *h; (h = first_hold_of(g));)
 			sw_holds_release(g->d, h, SW_VERDICT_DENY, "sqlward", "sqlward daemon stopping", "cancelled");
 	}
-	if (g->skel)
+	if (g->skel) {
+		g->skel->bss->sw_my_cache_on = 0;
 		g->skel->bss->my_config.holder_tgid = 0;
+	}
 	bpf_link__destroy(g->link);
 	bpf_link__destroy(g->end_link);
 	bpf_link__destroy(g->exec_link);
@@ -1624,7 +1909,9 @@ static void my_gate_close(struct sw_my_gate *g)
 	sw_my_holder_stop(g->holder);
 	ring_buffer__free(g->rb);
 	mariadb_bpf__destroy(g->skel);
+	sw_my_vcache_free(g->vc);
 	for (size_t i = 0; i < g->n_sess; i++) {
+		cstmt_clear(&g->sess[i]);
 		session_clear(&g->sess[i]);
 		sw_who_cache_free(&g->sess[i].who);
 		json_decref(g->sess[i].obs_extra);
@@ -1649,7 +1936,32 @@ static void ops_set_patterns(void *g, const char *const *p, size_t n) { my_gate_
 static json_t *ops_state(const void *g) { return my_gate_state(g); }
 static void ops_close(void *g) { my_gate_close(g); }
 
+/* A policy reload is about to switch: the kernel stops allowing from the old policy's verdicts,
+ * and what it already sent is decided and recorded under the old one. */
+static void ops_settle(void *gate)
+{
+	struct sw_my_gate *g = gate;
+	sw_my_vcache_enable(g->vc, false);
+	my_gate_poll(g);
+	sw_my_vcache_enable(g->vc, false);   /* (the poll's upkeep may have turned it back on) */
+}
+
+static void ops_ledger_state(void *gate, bool failing, const char *err)
+{
+	struct sw_my_gate *g = gate;
+	(void)err;
+	g->ledger_failing = failing;
+	cache_upkeep(g);
+}
+
+/* A freeze went on or off: the cache goes off (and empty) at once, not on the next pass. */
+static void ops_freeze_changed(void *gate)
+{
+	cache_upkeep(gate);
+}
+
 static const struct sw_engine_gate_ops my_gate_ops = {
 	.engine = "mysql", .fds = ops_fds, .poll = ops_poll, .set_patterns = ops_set_patterns,
+	.settle = ops_settle, .freeze_changed = ops_freeze_changed, .ledger_state = ops_ledger_state,
 	.state = ops_state, .close = ops_close,
 };
