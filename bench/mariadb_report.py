@@ -179,8 +179,9 @@ def cmd_report(tsv, held_dir, refusals, meta_f, out_md):
     L.append("Configurations: " + "; ".join(f"**{c}** {CONFIG_NAMES[c]}" for c in configs) + ". "
              "MB uses policies/default.yaml with the ungoverned account bench_app (every command recorded "
              "in the ledger, none stopped); MC uses bench/policy-allow.yaml with the governed account "
-             "agent_bench: every command stops its thread and is judged in the daemon (no in-kernel "
-             "verdict cache on MariaDB), then resumed.")
+             "agent_bench: a command's first occurrence in a context stops its thread and is judged in the "
+             "daemon, then resumed; what the policy allowed runs again from the kernel's verdict cache "
+             "without stopping (README, \"Kernel verdict cache\"), and is still recorded.")
     L.append("TPS = sysbench transactions/s. TPS ratio = TPS / TPS of MA in the same round (paired), median "
              "and (min–max) over rounds; MA2/MA is the same server with nothing changed, run last in each "
              "round: ratios of MB and MC inside its spread are noise. Latency = median over rounds of each run's "
