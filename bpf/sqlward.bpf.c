@@ -577,6 +577,31 @@ static __always_inline bool ring_piling_up(const struct hit *h, __u32 size)
 	return waiting >= SW_RING_WAKE_BYTES;
 }
 
+/* Everything of a statement event but its text (emit, emit_direct). */
+static __always_inline void fill_statement_event(struct sw_statement_event *ev, const struct hit *h, __u64 hash,
+						 __u32 action, __s32 text_len)
+{
+	ev->hdr.type = h->type;
+	ev->hdr.pid = h->pid;
+	ev->hdr.ktime_ns = bpf_ktime_get_ns();
+	ev->text_addr = h->text_addr;
+	ev->flags = h->flags;
+	ev->ctx_id = h->ctx_id;
+	ev->seq = h->seq;
+	ev->hash = hash;
+	ev->text_len = text_len;
+	ev->action = action;
+	ev->lex = h->lex;
+	ev->aux = h->aux;
+	ev->arg0 = h->arg0;
+	ev->arg1 = h->arg1;
+	ev->arg2 = h->arg2;
+	if (h->role)
+		__builtin_memcpy(ev->role, h->role, sizeof(ev->role));
+	else
+		ev->role[0] = 0;
+}
+
 /*
  * Reserve, fill and submit the record carrying cap bytes of text (cap is a
  * constant at each call site). The signal is sent BEFORE the record becomes
@@ -592,25 +617,7 @@ static __always_inline int emit(struct sw_scratch *buf, const struct hit *h, __u
 	ev = bpf_ringbuf_reserve(&events, size, 0);
 	if (!ev)
 		return -1;
-	ev->hdr.type = h->type;
-	ev->hdr.pid = h->pid;
-	ev->hdr.ktime_ns = bpf_ktime_get_ns();
-	ev->text_addr = h->text_addr;
-	ev->flags = h->flags;
-	ev->ctx_id = h->ctx_id;
-	ev->seq = h->seq;
-	ev->hash = hash;
-	ev->text_len = h->n;
-	ev->action = action;
-	ev->lex = h->lex;
-	ev->aux = h->aux;
-	ev->arg0 = h->arg0;
-	ev->arg1 = h->arg1;
-	ev->arg2 = h->arg2;
-	if (h->role)
-		__builtin_memcpy(ev->role, h->role, sizeof(ev->role));
-	else
-		ev->role[0] = 0;
+	fill_statement_event(ev, h, hash, action, h->n);
 	if (cap == SW_TEXT_SMALL) {
 		/* Inline, and only the 64-byte blocks the text is in: every block written is a
 		 * cache line of the ring taken, and the daemon reads text_len bytes. */
@@ -655,25 +662,7 @@ static __always_inline int emit_direct(struct hit *h, __u32 action)
 		return 1;
 	}
 	h->n = n;
-	ev->hdr.type = h->type;
-	ev->hdr.pid = h->pid;
-	ev->hdr.ktime_ns = bpf_ktime_get_ns();
-	ev->text_addr = h->text_addr;
-	ev->flags = h->flags;
-	ev->ctx_id = h->ctx_id;
-	ev->seq = h->seq;
-	ev->hash = 0;
-	ev->text_len = n;
-	ev->action = action;
-	ev->lex = h->lex;
-	ev->aux = h->aux;
-	ev->arg0 = h->arg0;
-	ev->arg1 = h->arg1;
-	ev->arg2 = h->arg2;
-	if (h->role)
-		__builtin_memcpy(ev->role, h->role, sizeof(ev->role));
-	else
-		ev->role[0] = 0;
+	fill_statement_event(ev, h, 0, action, n);
 	/* Bytes past the NUL are not cleared (nor were they in a scratch copy): the daemon reads text_len. */
 	if (ring_piling_up(h, sizeof(*ev) - SW_TEXT_CAP + SW_TEXT_SMALL))
 		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
