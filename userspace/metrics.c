@@ -147,17 +147,40 @@ static void render_holds(const struct sw_metrics *m, const struct sw_metrics_gau
 		sample_label_u64(o, "sqlward_hold_decisions_total", "decision", decision_label[i], m->hold_decisions[i]);
 }
 
+/* name{engine="E"[,cache="C"]} N */
+static void cache_sample(struct sw_sbuf *o, const char *name, const char *engine, const char *cache, uint64_t n)
+{
+	sw_sbuf_printf(o, "%s{engine=\"%s\"", name, engine);
+	if (cache)
+		sw_sbuf_printf(o, ",cache=\"%s\"", cache);
+	sw_sbuf_printf(o, "} %" PRIu64 "\n", n);
+}
+
 static void render_kernel(const struct sw_metrics_gauges *g, struct sw_sbuf *o)
 {
-	if (g->have_pg_kernel) {
+	/* One family per counter for both engines, told apart by the engine label (a family's samples
+	 * must follow its header together). */
+	if (g->have_pg_kernel || g->have_mariadb) {
 		family(o, "sqlward_kernel_verdict_cache_hits_total", "counter",
-		       "Governed PostgreSQL statements allowed in the kernel from the verdict cache, by cache "
-		       "(exact text or shape).");
-		sample_label_u64(o, "sqlward_kernel_verdict_cache_hits_total", "cache", "exact", g->pg_cache_hits_exact);
-		sample_label_u64(o, "sqlward_kernel_verdict_cache_hits_total", "cache", "shape", g->pg_cache_hits_shape);
+		       "Governed statements allowed in the kernel from its verdict cache, by engine and cache "
+		       "(PostgreSQL: exact text or shape; MariaDB: exact, the same text and context or the same "
+		       "prepared statement).");
+		if (g->have_pg_kernel) {
+			cache_sample(o, "sqlward_kernel_verdict_cache_hits_total", "postgresql", "exact",
+				     g->pg_cache_hits_exact);
+			cache_sample(o, "sqlward_kernel_verdict_cache_hits_total", "postgresql", "shape",
+				     g->pg_cache_hits_shape);
+		}
+		if (g->have_mariadb)
+			cache_sample(o, "sqlward_kernel_verdict_cache_hits_total", "mariadb", "exact", g->my_cache_hits);
 		family(o, "sqlward_kernel_verdict_cache_misses_total", "counter",
-		       "Governed PostgreSQL events the kernel stopped for the daemon (no cached verdict).");
-		sample_u64(o, "sqlward_kernel_verdict_cache_misses_total", g->pg_cache_misses);
+		       "Governed events the kernel stopped for the daemon (no cached verdict), by engine.");
+		if (g->have_pg_kernel)
+			cache_sample(o, "sqlward_kernel_verdict_cache_misses_total", "postgresql", NULL, g->pg_cache_misses);
+		if (g->have_mariadb)
+			cache_sample(o, "sqlward_kernel_verdict_cache_misses_total", "mariadb", NULL, g->my_cache_misses);
+	}
+	if (g->have_pg_kernel) {
 		family(o, "sqlward_kernel_overflow_held_total", "counter",
 		       "Governed PostgreSQL statements held in the overflow map because the ring buffer was full.");
 		sample_u64(o, "sqlward_kernel_overflow_held_total", g->pg_overflow_held);

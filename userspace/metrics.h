@@ -76,6 +76,8 @@ struct sw_metrics_gauges {
 	uint64_t pg_overflow_held, pg_refused_overflow_full, pg_no_daemon_cancels, pg_no_daemon_terminations;
 	bool have_mariadb;              /* at least one mariadbd is gated */
 	uint64_t my_ringbuf_drops;      /* commands the ring buffer had no room for, summed over servers */
+	uint64_t my_cache_hits;         /* governed commands the kernel's verdict cache allowed, summed */
+	uint64_t my_cache_misses;       /* governed commands the kernel stopped for the daemon, summed */
 	uint64_t ledger_records_lost_total;      /* records that never reached the ledger (counted in gap records) */
 	uint64_t ledger_records_lost_unreported; /* ... not yet described by a gap record on disk */
 	uint64_t ledger_seq;            /* last record's seq */

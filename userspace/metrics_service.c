@@ -48,6 +48,9 @@ static void read_gauges(struct sw_daemon *d, struct sw_metrics_gauges *g)
 			continue;
 		g->have_mariadb = true;
 		g->my_ringbuf_drops += (uint64_t)json_integer_value(json_object_get(s, "lost_events"));
+		g->my_cache_hits +=
+			(uint64_t)json_integer_value(json_object_get(json_object_get(s, "verdict_cache"), "hits"));
+		g->my_cache_misses += (uint64_t)json_integer_value(json_object_get(s, "decided"));
 		json_decref(s);
 	}
 	if (d->ledger) {

@@ -100,7 +100,8 @@ GRANT EXECUTE ON FUNCTION gatedb.f_write TO 'agent_test'@'%';
 EOF
 
 write_policy ""
-SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID" gate_start "$POLICY"
+METRICS=$SW_TMP/metrics.prom
+SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID --metrics-textfile $METRICS" gate_start "$POLICY"
 
 # ---- repeated allowed SELECT: judged once, then allowed in the kernel, every one recorded -----------
 Q="SELECT owner FROM accounts WHERE id = 1"
@@ -117,6 +118,20 @@ expect_count "another connection of the same account reuses the verdict" "$Q" ca
 st=$(cache_status)
 if grep -q '"on": true' <<<"$st" && ! grep -q '"hits": 0' <<<"$st"; then ok "status shows the cache on, with hits"; else
 	not_ok "status shows the cache on, with hits" "$st"; fi
+# The same counters for Prometheus (the textfile is rewritten every few seconds).
+metric() {  # SERIES MIN: its value in the textfile, once it is >= MIN (15 s)
+	local n=0 v
+	while [ "$n" -lt 75 ]; do
+		v=$(awk -v s="$1" '$1 == s { print $2 }' "$METRICS" 2>/dev/null)
+		[ -n "$v" ] && [ "$v" -ge "$2" ] 2>/dev/null && { echo "$v"; return; }
+		sleep 0.2; n=$((n + 1))
+	done
+	echo "${v:-missing}"
+}
+v=$(metric 'sqlward_kernel_verdict_cache_hits_total{engine="mariadb",cache="exact"}' 3)
+check "the cache's hits are in the metrics ($v)" test "$v" -ge 3
+v=$(metric 'sqlward_kernel_verdict_cache_misses_total{engine="mariadb"}' 1)
+check "... and the commands it stopped for the daemon ($v)" test "$v" -ge 1
 
 # ---- another account does not reuse it ---------------------------------------------------------
 myc agent_other "q:$Q"

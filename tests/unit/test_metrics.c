@@ -137,13 +137,23 @@ static void test_hold_decision_of(void **state)
 }
 
 /* Every sample line names a family announced with HELP and TYPE before it. */
+/* Every sample has its family's HELP and TYPE, and follows them: a family's samples are together
+ * under the last TYPE line before them (the exposition format's rule). */
 static void assert_families_announced(const char *t)
 {
 	char *copy = strdup(t), *save = NULL;
+	char current[128] = "";
 
 	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char name[128], want[160];
 		size_t n = strcspn(line, "{ ");
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			size_t k = strcspn(line + 7, " ");
+			assert_true(k < sizeof(current));
+			memcpy(current, line + 7, k);
+			current[k] = 0;
+			continue;
+		}
 		if (line[0] == '#')
 			continue;
 		assert_true(n > 0 && n < sizeof(name));
@@ -160,6 +170,8 @@ static void assert_families_announced(const char *t)
 		assert_non_null(strstr(t, want));
 		snprintf(want, sizeof(want), "# HELP %s ", name);
 		assert_non_null(strstr(t, want));
+		if (strcmp(name, current) != 0)
+			fail_msg("sample %s is not under its family's header (last TYPE: %s)", line, current);
 	}
 	free(copy);
 }
@@ -169,7 +181,8 @@ static void test_gauges_and_process(void **state)
 	struct sw_metrics m = { .last_checkpoint_unix = 1767225600, .last_checkpoint_seq = 42, .scrapes = 7 };
 	struct sw_metrics_gauges g = {
 		.have_pg_kernel = true, .pg_cache_hits_exact = 11, .pg_cache_hits_shape = 12, .pg_cache_misses = 13,
-		.pg_ringbuf_drops = 14, .have_mariadb = true, .my_ringbuf_drops = 15, .ledger_records_lost_total = 16,
+		.pg_ringbuf_drops = 14, .have_mariadb = true, .my_ringbuf_drops = 15, .my_cache_hits = 19,
+		.my_cache_misses = 20, .ledger_records_lost_total = 16,
 		.ledger_seq = 17, .ledger_writable = true, .have_ledger_bytes = true, .ledger_bytes = 18,
 	};
 	char *t;
@@ -180,9 +193,11 @@ static void test_gauges_and_process(void **state)
 	assert_true(g.process_open_fds >= 3);
 	assert_true(g.process_start_time_seconds > 1.6e9);
 	t = render(&m, &g);
-	assert_true(sample(t, "sqlward_kernel_verdict_cache_hits_total{cache=\"exact\"}") == 11);
-	assert_true(sample(t, "sqlward_kernel_verdict_cache_hits_total{cache=\"shape\"}") == 12);
-	assert_true(sample(t, "sqlward_kernel_verdict_cache_misses_total") == 13);
+	assert_true(sample(t, "sqlward_kernel_verdict_cache_hits_total{engine=\"postgresql\",cache=\"exact\"}") == 11);
+	assert_true(sample(t, "sqlward_kernel_verdict_cache_hits_total{engine=\"postgresql\",cache=\"shape\"}") == 12);
+	assert_true(sample(t, "sqlward_kernel_verdict_cache_misses_total{engine=\"postgresql\"}") == 13);
+	assert_true(sample(t, "sqlward_kernel_verdict_cache_hits_total{engine=\"mariadb\",cache=\"exact\"}") == 19);
+	assert_true(sample(t, "sqlward_kernel_verdict_cache_misses_total{engine=\"mariadb\"}") == 20);
 	assert_true(sample(t, "sqlward_ringbuf_drops_total{engine=\"postgresql\"}") == 14);
 	assert_true(sample(t, "sqlward_ringbuf_drops_total{engine=\"mariadb\"}") == 15);
 	assert_true(sample(t, "sqlward_ledger_records_lost_total") == 16);
@@ -195,6 +210,15 @@ static void test_gauges_and_process(void **state)
 	assert_true(sample(t, "process_resident_memory_bytes") > 0);
 	assert_true(sample(t, "process_cpu_seconds_total") >= 0);
 	assert_non_null(strstr(t, "# TYPE process_cpu_seconds_total counter\n"));
+	assert_families_announced(t);
+	free(t);
+
+	/* MariaDB alone: its cache counters, and no PostgreSQL series. */
+	g = (struct sw_metrics_gauges){ .have_mariadb = true, .my_cache_hits = 5, .my_cache_misses = 6 };
+	t = render(&m, &g);
+	assert_true(sample(t, "sqlward_kernel_verdict_cache_hits_total{engine=\"mariadb\",cache=\"exact\"}") == 5);
+	assert_true(sample(t, "sqlward_kernel_verdict_cache_misses_total{engine=\"mariadb\"}") == 6);
+	assert_null(strstr(t, "engine=\"postgresql\""));
 	assert_families_announced(t);
 	free(t);
 
