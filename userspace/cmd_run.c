@@ -1,6 +1,8 @@
 /* `sqlward run` and `sqlward detach`: option parsing around the daemon. */
+#include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +18,25 @@ static const char *env_or(const char *name, const char *def)
 	return v && v[0] ? v : def;
 }
 
+/* A decimal whole number and nothing else ("5x", "", " 5", "-1" give -1). */
+static long long whole_number(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return errno || *end ? -1 : v;
+}
+
 static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sqlward run [--policy FILE] [--ledger FILE] [--socket PATH] [--pg-bin PATH]...\n"
 		"                   [--pin-dir DIR | --no-pin] [--observe-only] [--no-cache]\n"
-		"                   [--max-statement-bytes N] [--grace-ms N] [--postmaster-pid PID]...\n"
+		"                   [--max-statement-bytes SIZE] [--grace-ms N] [--postmaster-pid PID]...\n"
 		"                   [--mariadb-pid PID]... [--metrics-listen HOST:PORT] [--metrics-textfile FILE]\n"
 		"                   [--ledger-rotate-size SIZE] [--ledger-rotate-interval DUR]\n"
 		"                   [--ledger-retain DUR] [--ledger-retain-bytes SIZE]\n"
@@ -140,7 +155,16 @@ int sw_cmd_run(int argc, char **argv)
 		case 'N': o.pin_dir = NULL; break;
 		case 'o': o.observe_only = true; break;
 		case 'C': o.no_cache = true; break;
-		case 'm': o.max_statement_bytes = strtoul(optarg, NULL, 10); break;
+		case 'm': {
+			uint64_t v = 0;
+			if (sw_upkeep_parse_size(optarg, &v) != 0 || v < SW_TEXT_CAP || v > (1u << 30)) {
+				fprintf(stderr, "sqlward run: --max-statement-bytes %s: give a size from %d bytes to 1G, "
+					"such as 16M (the default)\n", optarg, SW_TEXT_CAP);
+				return 2;
+			}
+			o.max_statement_bytes = (size_t)v;
+			break;
+		}
 		case 'S': o.state_path = optarg; break;
 		case 'G': o.socket_group = optarg; break;
 		case 'L': {
@@ -154,21 +178,36 @@ int sw_cmd_run(int argc, char **argv)
 			o.ledger_access.group = gr->gr_gid;
 			break;
 		}
-		case 'g': o.grace_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'M':
-			if (o.n_postmasters == 8 || atoi(optarg) <= 1) {
-				fprintf(stderr, "sqlward run: --postmaster-pid takes a postmaster's pid (at most 8)\n");
+		case 'g': {
+			long long v = whole_number(optarg);
+			if (v < 100 || v > 3600000) {
+				fprintf(stderr, "sqlward run: --grace-ms %s: give milliseconds from 100 to 3600000 "
+					"(the default is 1000)\n", optarg);
 				return 2;
 			}
-			o.postmasters[o.n_postmasters++] = atoi(optarg);
+			o.grace_ms = (unsigned)v;
 			break;
-		case 'D':
-			if (o.n_mariadb_pids == 4 || atoi(optarg) <= 1) {
-				fprintf(stderr, "sqlward run: --mariadb-pid takes a running mariadbd's pid (at most 4)\n");
+		}
+		case 'M': {
+			long long v = whole_number(optarg);
+			if (o.n_postmasters == 8 || v <= 1 || v > INT_MAX) {
+				fprintf(stderr, "sqlward run: --postmaster-pid %s: give a postmaster's pid as the host sees "
+					"it (at most 8 of them)\n", optarg);
 				return 2;
 			}
-			o.mariadb_pids[o.n_mariadb_pids++] = atoi(optarg);
+			o.postmasters[o.n_postmasters++] = (int)v;
 			break;
+		}
+		case 'D': {
+			long long v = whole_number(optarg);
+			if (o.n_mariadb_pids == 4 || v <= 1 || v > INT_MAX) {
+				fprintf(stderr, "sqlward run: --mariadb-pid %s: give a running mariadbd's pid (at most 4 of "
+					"them)\n", optarg);
+				return 2;
+			}
+			o.mariadb_pids[o.n_mariadb_pids++] = (int)v;
+			break;
+		}
 		case 1001: o.metrics_listen = optarg; break;
 		case 1002: o.metrics_textfile = optarg; break;
 		case 1003: {
@@ -235,10 +274,6 @@ int sw_cmd_run(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "sqlward run: unexpected argument \"%s\"\n", argv[optind]);
 		run_usage(stderr);
-		return 2;
-	}
-	if (o.max_statement_bytes < SW_TEXT_CAP || o.grace_ms < 100) {
-		fprintf(stderr, "sqlward run: --max-statement-bytes must be >= %d and --grace-ms >= 100\n", SW_TEXT_CAP);
 		return 2;
 	}
 	{
