@@ -30,6 +30,13 @@ __u64 lost_events;            /* ring buffer full: the command was not reported 
  * daemon empties them, and in a daemon's pins it left behind (adopt_old_pins turns it off). */
 volatile __u32 sw_my_cache_on;
 __u64 cache_hits;             /* commands the verdict caches allowed */
+/* Backpressure (mariadb.h, SW_MY_ACT_WAITED): on when the daemon enforces and mariadbd's threads
+ * take SW_MY_WAIT_SIGNAL (neither blocked nor caught); the daemon's heartbeat (monotonic ns),
+ * written every 100 ms while its loop makes progress; commands that waited. */
+volatile __u32 sw_my_wait_on;
+volatile __u64 sw_my_beat_ns;
+volatile __u64 sw_my_beat_grace_ns;
+__u64 waited;
 
 /*
  * 8 MiB: an observed command takes ~200 bytes here (a nameless command event of ~130 bytes with
@@ -39,11 +46,8 @@ __u64 cache_hits;             /* commands the verdict caches allowed */
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, SW_MY_RING_BYTES);
 } my_events SEC(".maps");
-/* Above this much unread data the verdict caches are not used: the rest is headroom for held
- * commands' reports and the completions of what runs. */
-#define SW_MY_RING_CACHE_LIMIT (6 << 20)
 
 /* An event is built here, then only its used part (header + text) goes into the ring. */
 struct {
@@ -67,7 +71,7 @@ static __always_inline bool send_event(struct sw_my_event *ev)
 
 	if (size > sizeof(*ev))
 		size = sizeof(*ev);
-	if (ev->action == SW_MY_ACT_HELD || ev->action == SW_MY_ACT_KILLED ||
+	if (ev->action == SW_MY_ACT_HELD || ev->action == SW_MY_ACT_KILLED || ev->action == SW_MY_ACT_WAITED ||
 	    bpf_ringbuf_query(&my_events, BPF_RB_AVAIL_DATA) >= (1 << 20))
 		flags = BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_output(&my_events, ev, size, flags) == 0)
@@ -140,6 +144,19 @@ static __always_inline bool traced_by_holder(void)
 	if (!holder || !(BPF_CORE_READ(t, ptrace) & PT_PTRACED_BIT))
 		return false;
 	return BPF_CORE_READ(t, parent, tgid) == (int)holder;
+}
+
+/* Must this recorded command wait for the daemon (mariadb.h, SW_MY_ACT_WAITED)? The ring's
+ * level is looked at first: below the limit, nothing else is read. */
+static __always_inline bool must_wait(__u32 cmd)
+{
+	__u64 beat;
+
+	if (bpf_ringbuf_query(&my_events, BPF_RB_AVAIL_DATA) < SW_MY_RING_LIMIT || !sw_my_wait_on ||
+	    !my_config.enforce || command_inert(cmd))
+		return false;
+	beat = sw_my_beat_ns;
+	return beat && bpf_ktime_get_ns() - beat < sw_my_beat_grace_ns && traced_by_holder();
 }
 
 static __always_inline __u32 read_name(char *dst, const void *src)
@@ -421,7 +438,7 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 		 * hit's record: a hit must be recorded to run, so with the daemon behind, commands are
 		 * held (and wait for it) instead of allowed and then lost. A miss is held. */
 		bool traced = traced_by_holder();
-		bool room = bpf_ringbuf_query(&my_events, BPF_RB_AVAIL_DATA) < SW_MY_RING_CACHE_LIMIT;
+		bool room = bpf_ringbuf_query(&my_events, BPF_RB_AVAIL_DATA) < SW_MY_RING_LIMIT;
 
 		if (cmd == SW_MY_COM_STMT_EXECUTE)
 			hit = stmt_cached(ev, sess->ctx_id, &key, traced && room);
@@ -448,6 +465,8 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 			ev->action = SW_MY_ACT_KILLED;
 			bpf_send_signal_thread(SW_MY_HOLD_SIGNAL);
 		}
+	} else if (must_wait(cmd)) {
+		ev->action = SW_MY_ACT_WAITED;
 	}
 	/* A command the daemon records: its return is reported (on_dispatch_return) with the same
 	 * start time as this event, which pairs the two. */
@@ -459,13 +478,20 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 	}
 	/* Not reported (ring full): a governed command is held all the same and the daemon refuses
 	 * it unjudged (it finds the thread stopped with no report); others just go uncounted but for
-	 * lost_events. A cache hit must be recorded to run: unreported, it is held like a miss. */
-	if (!send_event(ev) && ev->action == SW_MY_ACT_CACHED) {
-		bpf_map_delete_elem(&my_expect, &key);
-		bpf_map_delete_elem(&my_prep, &key);
-		bpf_send_signal_thread(SW_MY_HOLD_SIGNAL);
+	 * lost_events. A cache hit must be recorded to run: unreported, it is held like a miss. A
+	 * command that waits stops only once its report is in the ring (the daemon releases it when
+	 * it reads it); with not even the headroom left, it runs, counted as lost. */
+	if (!send_event(ev)) {
+		if (ev->action == SW_MY_ACT_CACHED) {
+			bpf_map_delete_elem(&my_expect, &key);
+			bpf_map_delete_elem(&my_prep, &key);
+			bpf_send_signal_thread(SW_MY_HOLD_SIGNAL);
+		}
 	} else if (ev->action == SW_MY_ACT_CACHED) {
 		__sync_fetch_and_add(&cache_hits, 1);
+	} else if (ev->action == SW_MY_ACT_WAITED) {
+		bpf_send_signal_thread(SW_MY_WAIT_SIGNAL);
+		__sync_fetch_and_add(&waited, 1);
 	}
 	return 0;
 }

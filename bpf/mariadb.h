@@ -29,6 +29,25 @@
  */
 #define SW_MY_HOLD_SIGNAL 16    /* SIGSTKFLT */
 
+/*
+ * Backpressure (SW_MY_ACT_WAITED): a command that runs without the daemon's decision
+ * (an ungoverned connection's) must still reach the ledger. With the ring buffer nearly full
+ * (above SW_MY_RING_LIMIT of unread data), the daemon alive (its heartbeat beats) and its
+ * holder tracing the thread, the probe sends the command's event into the headroom kept for
+ * it and stops the thread with this signal: the daemon reads the event in order, records it,
+ * and lets the thread run. It waits; it is never refused. The holder sets no deny state at
+ * such a stop (a daemon that dies leaves the command to run, as it would without one), and
+ * the signal's default action is to ignore it: if it reaches a thread nobody traces (the
+ * holder died between the probe and the stop), the command just runs. Not in observe-only
+ * mode (no holder), as PostgreSQL's ungoverned statements wait only while enforcing.
+ */
+#define SW_MY_WAIT_SIGNAL 23    /* SIGURG */
+/* Unread ring bytes above which nothing runs unrecorded without waiting (the verdict caches
+ * are not used either): the rest of the 8 MiB ring is headroom for the reports of what waits
+ * or is held (one per connection thread at most) and the completions of what already runs. */
+#define SW_MY_RING_BYTES (8u << 20)
+#define SW_MY_RING_LIMIT (6u << 20)
+
 enum sw_my_event_type {
 	SW_MY_EV_COMMAND = 1,   /* dispatch_command: a client command (COM_QUERY, COM_STMT_PREPARE, ...) */
 	SW_MY_EV_EXECUTE = 2,   /* mysql_execute_command: a statement the server is about to execute */
@@ -92,6 +111,8 @@ enum sw_my_action {
 	SW_MY_ACT_CACHED = 4,   /* governed: the kernel's verdict cache allowed it (a policy allow made earlier
 	                         * for the same text in the same context, or for the same prepared statement);
 	                         * not stopped, recorded by the daemon like an observed command */
+	SW_MY_ACT_WAITED = 5,   /* would have run unstopped (observed), but the ring buffer was nearly full:
+	                         * stopped with SW_MY_WAIT_SIGNAL until the daemon recorded it (backpressure) */
 };
 
 /* Session flags (struct sw_my_session.flags, struct sw_my_event.flags). */

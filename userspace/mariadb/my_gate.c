@@ -95,6 +95,7 @@ struct my_pending {
 static const struct sw_hold_ops my_hold_ops;
 static const struct sw_engine_gate_ops my_gate_ops;
 static void my_gate_close(struct sw_my_gate *g);
+static void report_counters(struct sw_my_gate *g);
 
 /* A command held for a human: lives in a struct sw_hold (holds.c decides it). */
 struct sw_my_hold {
@@ -129,6 +130,14 @@ struct sw_my_gate {
 	struct my_pending *pend;
 	size_t n_pend, cap_pend;
 	uint64_t decided, observed, refused_unreported;
+	/* Backpressure (bpf/mariadb.h, SW_MY_ACT_WAITED): commands recorded while their thread waited. */
+	uint64_t waited_recorded;
+	/* How long the ring went unread: the longest time between two passes (the whole loop's
+	 * work in between: ledger syncs, other gates, the control socket) and the longest pass. A
+	 * stalled loop loses records, or with backpressure stalls the server's commands. */
+	uint64_t last_pass_end_ns, longest_gap_ns, longest_pass_ns;
+	/* The kernel's counters as last written to the ledger (report_counters). */
+	uint64_t noted_lost, noted_waited, noted_refused;
 	/* The kernel's verdict cache (my_verdict_cache.h): wanted unless --no-cache or observing; on
 	 * while also nothing is frozen and the ledger writes. */
 	struct sw_my_vcache *vc;
@@ -1327,6 +1336,22 @@ static void try_decide(struct sw_my_gate *g)
 
 	for (size_t i = 0; i < g->n_pend;) {
 		struct my_pending *p = &g->pend[i];
+		if (p->ev && p->ev->action == SW_MY_ACT_WAITED && p->have_stop && !p->stop.wait) {
+			/* Not its stop (a hold whose own report was lost): that one is refused below. */
+			free(p->ev);
+			p->ev = NULL;
+		}
+		if (p->have_stop && !p->stop.gone && p->stop.wait) {
+			/* A command that waited for its record: recorded when its report was read (a stop
+			 * whose report never comes, which the probe does not make, runs too). */
+			if (p->ev || now - p->since_ns > UNREPORTED_DENY_NS) {
+				sw_my_holder_allow(g->holder, p->tid);
+				pending_done(g, p);
+				continue;
+			}
+			i++;
+			continue;
+		}
 		if (p->ev && p->have_stop && !p->stop.gone) {
 			decide_held(g, p);
 			pending_done(g, p);
@@ -1454,6 +1479,17 @@ static int on_event(void *ctx, void *data, size_t size)
 		record_cached(g, ev);
 		return 0;
 	}
+	if (ev->action == SW_MY_ACT_WAITED) {
+		/* Its thread waits for this record (backpressure): recorded like any observed command,
+		 * then released by try_decide once the holder reports the stop. */
+		struct my_pending *p = pending_of(g, (pid_t)ev->tid);
+		record_observed(g, ev);
+		g->waited_recorded++;
+		free(p->ev);
+		p->ev = sw_xcalloc(1, sizeof(*ev));
+		memcpy(p->ev, ev, offsetof(struct sw_my_event, user));
+		return 0;
+	}
 	/* (The probe dropped a closed statement's cached verdict; its text for the records goes too.) */
 	if (ev->command == SW_MY_COM_STMT_CLOSE && (ev->flags & SW_MY_SESS_GOVERNED))
 		cstmt_drop(session_of(g, ev->conn_id), packet_stmt_id(ev));
@@ -1483,7 +1519,10 @@ static void my_gate_poll(struct sw_my_gate *g)
 {
 	struct sw_my_stop stops[64];
 	size_t n;
+	uint64_t start = sw_mono_ns();
 
+	if (g->last_pass_end_ns && start - g->last_pass_end_ns > g->longest_gap_ns)
+		g->longest_gap_ns = start - g->last_pass_end_ns;
 	cache_upkeep(g);
 	ring_buffer__consume(g->rb);
 	/* Records whose completion did not come in this read are written alone now. */
@@ -1507,6 +1546,9 @@ static void my_gate_poll(struct sw_my_gate *g)
 	if (g->done && g->enforce)
 		sw_my_completion_budgets(g->done, g->pid, bpf_map__fd(g->skel->maps.my_running), g->layout.thd_killed,
 					 sw_mono_ns());
+	g->last_pass_end_ns = sw_mono_ns();
+	if (g->last_pass_end_ns - start > g->longest_pass_ns)
+		g->longest_pass_ns = g->last_pass_end_ns - start;
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
@@ -1526,13 +1568,18 @@ static bool read_line(const char *path, char *buf, size_t cap)
 /*
  * What would keep the holder from tracing mariadbd, said before trying: Yama's ptrace_scope 3 (no
  * ptrace at all), another tracer on one of its threads (a debugger, strace: ptrace is exclusive),
- * and an AppArmor profile on either side (named, so a refusal can be traced to it).
+ * and an AppArmor profile on either side (named, so a refusal can be traced to it). wait_ok: no
+ * thread blocks SW_MY_WAIT_SIGNAL and the server does not catch it, so a backpressure stop reaches
+ * the holder (bpf/mariadb.h); new threads inherit their creator's mask.
  */
-static int preflight(pid_t pid, char *err, size_t errlen)
+static int preflight(pid_t pid, bool *wait_ok, char *err, size_t errlen)
 {
 	char path[96], line[256], label[256];
+	const unsigned long long wait_bit = 1ull << (SW_MY_WAIT_SIGNAL - 1);
 	DIR *dd;
 	struct dirent *de;
+
+	*wait_ok = true;
 
 	if (read_line("/proc/sys/kernel/yama/ptrace_scope", line, sizeof(line)) && atoi(line) >= 3) {
 		snprintf(err, errlen, "kernel.yama.ptrace_scope is %s: no process may trace another, so sqlward cannot "
@@ -1545,6 +1592,7 @@ static int preflight(pid_t pid, char *err, size_t errlen)
 		while ((de = readdir(dd))) {
 			FILE *f;
 			int tracer = 0;
+			unsigned long long mask = 0;
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", (int)pid, de->d_name);
@@ -1552,7 +1600,10 @@ static int preflight(pid_t pid, char *err, size_t errlen)
 				continue;
 			while (fgets(line, sizeof(line), f))
 				if (sscanf(line, "TracerPid: %d", &tracer) == 1)
-					break;
+					continue;
+				else if ((sscanf(line, "SigBlk: %llx", &mask) == 1 || sscanf(line, "SigCgt: %llx", &mask) == 1) &&
+					 (mask & wait_bit))
+					*wait_ok = false;
 			fclose(f);
 			if (tracer && tracer != (int)getpid()) {
 				char comm[64] = "?";
@@ -1786,8 +1837,18 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 			snprintf(err, errlen, "cannot find mysql_execute_command in mariadbd %d's memory", (int)pid);
 			goto fail;
 		}
-		if (enforce && (preflight(pid, err, errlen) < 0 || sw_my_holder_start(pid, &hc, &g->holder, err, errlen) < 0))
+		bool wait_ok = false;
+		if (enforce && (preflight(pid, &wait_ok, err, errlen) < 0 ||
+				sw_my_holder_start(pid, &hc, &g->holder, err, errlen) < 0))
 			goto fail;
+		/* Backpressure for what must be recorded (bpf/mariadb.h): only while enforcing. */
+		g->skel->bss->sw_my_beat_grace_ns = (uint64_t)(d->opts->grace_ms ? d->opts->grace_ms : 1000) * 1000000ull;
+		g->skel->bss->sw_my_beat_ns = sw_mono_ns();
+		g->skel->bss->sw_my_wait_on = enforce && wait_ok;
+		if (enforce && !wait_ok)
+			fprintf(stderr, "sqlward: warning: mariadbd %d blocks or catches signal %d, so its observed commands "
+				"cannot wait for room in the ring buffer: a daemon that falls behind loses their records "
+				"(counted in lost_events)\n", (int)pid, SW_MY_WAIT_SIGNAL);
 	}
 	uo.bpf_cookie = 0;
 	g->link = bpf_program__attach_uprobe_opts(g->skel->progs.on_dispatch_command, pid, exe,
@@ -1870,6 +1931,13 @@ static json_t *my_gate_state(const struct sw_my_gate *g)
 			       "observed", (json_int_t)g->observed, "refused_unreported",
 			       (json_int_t)g->refused_unreported, "lost_events",
 			       (json_int_t)(g->skel ? g->skel->bss->lost_events : 0));
+	/* Backpressure: commands that waited for room in the ring (kernel), recorded so (daemon). */
+	json_object_set_new(st, "waited", json_pack("{s:b, s:I, s:I}", "on", g->skel && g->skel->bss->sw_my_wait_on,
+						    "commands", (json_int_t)(g->skel ? g->skel->bss->waited : 0),
+						    "recorded", (json_int_t)g->waited_recorded));
+	/* The loop's longest absence from the ring: a stalled gate is an operator's concern. */
+	json_object_set_new(st, "longest_gap_ms", json_real((double)g->longest_gap_ns / 1e6));
+	json_object_set_new(st, "longest_pass_ms", json_real((double)g->longest_pass_ns / 1e6));
 	/* The kernel's verdict cache: on now, hits (commands it allowed), entries stored. */
 	json_object_set_new(st, "verdict_cache", json_pack("{s:b, s:I, s:I, s:I}", "on", sw_my_vcache_enabled(g->vc),
 							   "hits", (json_int_t)(g->skel ? g->skel->bss->cache_hits : 0),
@@ -1898,8 +1966,11 @@ static void my_gate_close(struct sw_my_gate *g)
 		for (struct sw_hold *h; (h = first_hold_of(g));)
 			sw_holds_release(g->d, h, SW_VERDICT_DENY, "sqlward", "sqlward daemon stopping", "cancelled");
 	}
+	if (g->skel && g->rb && g->d->ledger)
+		report_counters(g);
 	if (g->skel) {
 		g->skel->bss->sw_my_cache_on = 0;
+		g->skel->bss->sw_my_wait_on = 0;
 		g->skel->bss->my_config.holder_tgid = 0;
 	}
 	bpf_link__destroy(g->link);
@@ -1930,11 +2001,45 @@ static void my_gate_close(struct sw_my_gate *g)
 	free(g);
 }
 
+/*
+ * Every change in what the kernel could not report (lost_events: its record is missing from the
+ * ledger), in what waited for room, and in what was refused unreported goes into the ledger, as
+ * PostgreSQL's counters do, under the same names: a gap in the ledger is itself recorded.
+ */
+static void report_counters(struct sw_my_gate *g)
+{
+	uint64_t lost = g->skel->bss->lost_events, waited = g->skel->bss->waited;
+	json_t *f;
+
+	if (lost == g->noted_lost && waited == g->noted_waited && g->refused_unreported == g->noted_refused)
+		return;
+	g->noted_lost = lost;
+	g->noted_waited = waited;
+	g->noted_refused = g->refused_unreported;
+	f = json_pack("{s:s, s:i, s:I, s:I, s:I, s:f}", "engine", "mysql", "mariadbd", (int)g->pid, "ring_buffer_drops",
+		      (json_int_t)lost, "held_while_ring_full", (json_int_t)waited, "refused_unreported",
+		      (json_int_t)g->refused_unreported, "longest_gap_ms", (double)g->longest_gap_ns / 1e6);
+	sw_daemon_note(g->d, "counters", f);
+	json_decref(f);
+}
+
+static void ops_tick(void *gate, unsigned ticks)
+{
+	if (ticks % SW_ENGINE_TICKS_PER_S == 0)
+		report_counters(gate);
+}
+
 static int ops_fds(const void *g, int out[SW_ENGINE_GATE_FDS]) { return my_gate_fds(g, out); }
 static void ops_poll(void *g) { my_gate_poll(g); }
 static void ops_set_patterns(void *g, const char *const *p, size_t n) { my_gate_set_patterns(g, p, n); }
 static json_t *ops_state(const void *g) { return my_gate_state(g); }
 static void ops_close(void *g) { my_gate_close(g); }
+/* From the heartbeat thread while the loop makes progress: observed commands may wait. */
+static void ops_heartbeat(void *gate)
+{
+	struct sw_my_gate *g = gate;
+	g->skel->bss->sw_my_beat_ns = sw_mono_ns();
+}
 
 /* A policy reload is about to switch: the kernel stops allowing from the old policy's verdicts,
  * and what it already sent is decided and recorded under the old one. */
@@ -1962,6 +2067,6 @@ static void ops_freeze_changed(void *gate)
 
 static const struct sw_engine_gate_ops my_gate_ops = {
 	.engine = "mysql", .fds = ops_fds, .poll = ops_poll, .set_patterns = ops_set_patterns,
-	.settle = ops_settle, .freeze_changed = ops_freeze_changed, .ledger_state = ops_ledger_state,
-	.state = ops_state, .close = ops_close,
+	.tick = ops_tick, .heartbeat = ops_heartbeat, .settle = ops_settle, .freeze_changed = ops_freeze_changed,
+	.ledger_state = ops_ledger_state, .state = ops_state, .close = ops_close,
 };

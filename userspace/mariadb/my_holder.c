@@ -29,6 +29,7 @@
 struct traced {
 	pid_t tid;
 	bool held;                 /* stopped by the hold signal, waiting for a decision */
+	bool wait;                 /* stopped by the wait signal: only waits to be recorded, never refused */
 	enum sw_my_stop_kind kind;
 	unsigned long long real_len;  /* command stop: rcx at the stop (the deny value 0 is in the registers now) */
 	struct user_regs_struct regs; /* the registers as they were set at the stop (deny) */
@@ -187,8 +188,9 @@ static bool arm_execute(struct sw_my_holder *h, struct traced *t, uint64_t thd)
 	       mem_write(h, t->lex + h->cfg.lex_sql_command, &empty, 4);
 }
 
-/* A hold-signal stop at a probed function: set the deny state first, then report it. */
-static bool take_hold_stop(struct sw_my_holder *h, struct traced *t)
+/* A hold-signal stop at a probed function: set the deny state first, then report it. A wait
+ * stop (SW_MY_WAIT_SIGNAL, dispatch_command only) sets none: its command runs whatever happens. */
+static bool take_hold_stop(struct sw_my_holder *h, struct traced *t, bool wait)
 {
 	struct user_regs_struct r;
 	struct sw_my_stop s;
@@ -200,13 +202,17 @@ static bool take_hold_stop(struct sw_my_holder *h, struct traced *t)
 	if (r.rip >= h->cfg.dispatch_entry && r.rip <= h->cfg.dispatch_entry + 16) {
 		t->kind = SW_MY_STOP_COMMAND;
 		t->real_len = r.rcx & 0xffffffffull;
-		r.rcx = 0;   /* deny until an allow restores it */
-		if (ptrace(PTRACE_SETREGS, t->tid, NULL, &r) != 0)
-			return false;
+		if (!wait) {
+			r.rcx = 0;   /* deny until an allow restores it */
+			if (ptrace(PTRACE_SETREGS, t->tid, NULL, &r) != 0)
+				return false;
+		}
 		s.command = (uint32_t)r.rdi;
 		s.packet = r.rdx;
 		s.packet_len = (uint32_t)t->real_len;
-		t->armed = s.armed = true;
+		t->armed = s.armed = !wait;
+	} else if (wait) {
+		return false;
 	} else if (h->cfg.execute_entry && r.rip >= h->cfg.execute_entry && r.rip <= h->cfg.execute_entry + 16) {
 		t->kind = SW_MY_STOP_EXECUTE;
 		t->armed = s.armed = arm_execute(h, t, r.rdi);
@@ -216,6 +222,7 @@ static bool take_hold_stop(struct sw_my_holder *h, struct traced *t)
 	}
 	t->regs = r;
 	t->held = true;
+	t->wait = s.wait = wait;
 	s.tid = t->tid;
 	s.kind = t->kind;
 	s.thd = t->kind == SW_MY_STOP_COMMAND ? r.rsi : r.rdi;
@@ -264,11 +271,11 @@ static void on_wait(struct sw_my_holder *h, pid_t tid, int status)
 			ptrace(PTRACE_CONT, tid, NULL, NULL);
 		return;
 	}
-	if (sig == SW_MY_HOLD_SIGNAL) {
+	if (sig == SW_MY_HOLD_SIGNAL || sig == SW_MY_WAIT_SIGNAL) {
 		siginfo_t si;
 		if (ptrace(PTRACE_GETSIGINFO, tid, NULL, &si) == 0 && si.si_code == SI_KERNEL && !t->held &&
-		    take_hold_stop(h, t))
-			return;   /* stays stopped until decided */
+		    take_hold_stop(h, t, sig == SW_MY_WAIT_SIGNAL))
+			return;   /* stays stopped until decided (or recorded) */
 	}
 	/* Any other signal goes on to mariadbd as if nobody traced it. */
 	ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
@@ -322,6 +329,13 @@ static void apply(struct sw_my_holder *h, const struct cmd *c)
 	if (!t || !t->held)
 		return;
 	r = t->regs;
+	if (t->wait) {
+		/* It only waited for its record: it runs as it arrived, whatever was asked (a daemon
+		 * that stops releases it so). */
+		t->held = t->wait = false;
+		ptrace(PTRACE_CONT, t->tid, NULL, NULL);
+		return;
+	}
 	if (t->kind == SW_MY_STOP_EXECUTE) {
 		if (c->allow && t->armed) {
 			mem_write(h, t->lex + h->cfg.lex_sql_command, &t->real_sqlcom, 4);

@@ -5,7 +5,9 @@
  * dispatch_command's entry (bpf/mariadb.h). At each such stop the holder
  * first sets the deny registers (the command's length to 0) and only an allow
  * restores them: if the daemon dies while a thread is stopped, the thread
- * resumes with an empty command and the statement does not run.
+ * resumes with an empty command and the statement does not run. A wait stop
+ * (backpressure for a command that must be recorded, bpf/mariadb.h) sets no
+ * deny state and is always released into its command.
  *
  * All ptrace calls happen on the holder's own thread (ptrace requests must come
  * from the tracer thread); the daemon's loop talks to it through queues.
@@ -49,6 +51,8 @@ struct sw_my_stop {
 	uint32_t packet_len;    /* the command's real length (restored on allow) */
 	uint64_t when_ns;       /* CLOCK_MONOTONIC */
 	bool gone;              /* the thread exited while stopped (nothing to decide) */
+	bool wait;              /* stopped by SW_MY_WAIT_SIGNAL (bpf/mariadb.h): no deny state; it waits only
+	                         * for its record, and any release lets it run */
 };
 
 /*
