@@ -4,9 +4,11 @@
  * and does the neutral work around them: the control socket, policy reload,
  * hold timeouts, the ledger's sync and flush, webhooks, the freeze.
  *
- * One thread, one epoll loop: the gates' fds, control socket, signals and a
- * 10 ms tick (hold timeouts, ledger flush and sync, each gate's own cadences); a
- * second thread beats for the gates. The top of the daemon's modules: it
+ * One thread, one epoll loop: the gates' fds, control socket, signals, the
+ * ledger's sync thread's eventfd and a 10 ms tick (hold timeouts, ledger flush
+ * and sync requests, each gate's own cadences); a second thread beats for the
+ * gates, a third runs the ledger's fdatasyncs (ledger.h, "The sync thread"), so
+ * no decision waits behind the loop's own sync. The top of the daemon's modules: it
  * calls the gates, holds and the control server, and nothing calls back into
  * it (see daemon_state.h). It knows no engine but by its open function.
  */
@@ -184,6 +186,16 @@ static void *heartbeat_main(void *arg)
 	return NULL;
 }
 
+/* Tests only (SQLWARD_TEST_SYNC_DELAY_MS): a slow disk, every ledger fdatasync that much longer, to
+ * show that no decision waits behind a sync it does not need. */
+static int slow_datasync(int fd, void *ctx)
+{
+	unsigned ms = *(const unsigned *)ctx;
+
+	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 }, NULL);
+	return fdatasync(fd) == 0 ? 0 : errno;
+}
+
 /* ---- main loop ----------------------------------------------------------- */
 
 static int add_fd(int ep, int fd)
@@ -196,7 +208,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 {
 	struct sw_daemon d;
 	char err[1024];
-	int rc = 1, ep = -1, sfd = -1, tfd = -1, cfd = -1;
+	int rc = 1, ep = -1, sfd = -1, tfd = -1, cfd = -1, lfd;
 	sigset_t mask;
 	unsigned ticks = 0;
 	pthread_t hb;
@@ -275,6 +287,15 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 		fprintf(stderr, "sqlward: refusing to start: %s\n", err);
 		goto out;
 	}
+	/* fdatasyncs off the loop (the watchdog, forked before, syncs inline). Without the thread the
+	 * ledger still works, each sync then blocking the loop as it did before the thread. */
+	if (sw_ledger_sync_thread_start(d.ledger, err, sizeof(err)) != 0)
+		fprintf(stderr, "sqlward: warning: %s; the ledger syncs in the main loop\n", err);
+	if (getenv("SQLWARD_TEST_SYNC_DELAY_MS") && atoi(getenv("SQLWARD_TEST_SYNC_DELAY_MS")) > 0) {
+		static unsigned delay_ms;
+		delay_ms = (unsigned)atoi(getenv("SQLWARD_TEST_SYNC_DELAY_MS"));
+		sw_ledger_set_datasync(d.ledger, slow_datasync, &delay_ms);
+	}
 	/* Metrics: a bad option refuses the start before any gate opens (after the watchdog's fork,
 	 * which must not inherit the listener). */
 	metrics = sw_metrics_service_open(&d, err, sizeof(err));
@@ -323,7 +344,8 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 						      .it_value = { 0, SW_ENGINE_TICK_MS * 1000000 } }, NULL);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (sfd < 0 || tfd < 0 || ep < 0 || add_fd(ep, sfd) || add_fd(ep, tfd) || add_fd(ep, cfd) ||
-	    (sw_metrics_service_fd(metrics) >= 0 && add_fd(ep, sw_metrics_service_fd(metrics)))) {
+	    (sw_metrics_service_fd(metrics) >= 0 && add_fd(ep, sw_metrics_service_fd(metrics))) ||
+	    ((lfd = sw_ledger_sync_fd(d.ledger)) >= 0 && add_fd(ep, lfd))) {
 		fprintf(stderr, "sqlward: cannot set up the event loop: %s\n", strerror(errno));
 		goto out;
 	}
@@ -411,10 +433,10 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 					sw_holds_check_server(&d);
 				}
 				if (ticks % LEDGER_FLUSH_TICKS == 0 && !d.ledger_failing_since_ns) {
-					/* --ledger-sync interval: what statements moved on is synced here. */
+					/* --ledger-sync interval: what statements moved on is synced (by the sync thread). */
 					bool sync = d.decisions_unsynced;
 					d.decisions_unsynced = false;
-					if ((sync ? sw_ledger_sync(d.ledger, err, sizeof(err))
+					if ((sync ? sw_ledger_sync_request(d.ledger, err, sizeof(err))
 						  : sw_ledger_flush(d.ledger, err, sizeof(err))) != 0)
 						engine_gates_ledger_state(&d, true, err);
 				}
@@ -422,7 +444,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 					/* Observed records reach the disk within a second (or wait while it fails). */
 					engine_gates_ledger_state(&d, (d.ledger_failing_since_ns
 								       ? sw_ledger_retry(d.ledger, err, sizeof(err))
-								       : sw_ledger_sync(d.ledger, err, sizeof(err))) != 0,
+								       : sw_ledger_sync_request(d.ledger, err, sizeof(err))) != 0,
 								  err);
 					sw_holds_check_clients(&d);
 					/* Ledger readers keep access to a rotated file and the head file. */
@@ -436,6 +458,10 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 				for (int g = 0; g < d.n_gates; g++)
 					if (d.gates[g].ops->tick)
 						d.gates[g].ops->tick(d.gates[g].gate, ticks);
+			} else if (fd == sw_ledger_sync_fd(d.ledger)) {
+				/* A sync finished: the statements it covers move in this pass's poll below. */
+				if (sw_ledger_sync_reap(d.ledger, err, sizeof(err)) != 0)
+					engine_gates_ledger_state(&d, true, err);
 			} else if (fd == cfd) {
 				sw_control_handle(&d, cfd);
 			} else if (fd == sw_metrics_service_fd(metrics)) {

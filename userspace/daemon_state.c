@@ -60,13 +60,27 @@ void sw_gate_count(const struct sw_decision *dec)
 
 int sw_daemon_decision_sync(struct sw_daemon *d, char *err, size_t errlen)
 {
+	/* Decision: a sync asked of the sync thread (the loop goes on deciding meanwhile;
+	 * sw_daemon_record_safe says when a statement may move). Stopping: every decided statement
+	 * moves before the gates close, so wait for it. */
 	if (!d->opts || d->opts->ledger_sync == SW_LEDGER_SYNC_DECISION)
-		return sw_ledger_sync(d->ledger, err, errlen);
+		return d->stopping ? sw_ledger_sync(d->ledger, err, errlen)
+				   : sw_ledger_sync_request(d->ledger, err, errlen);
 	/* Written into the kernel: a crash of the daemon loses nothing; synced on the next 100 ms tick. */
 	if (sw_ledger_flush(d->ledger, err, errlen) != 0)
 		return -1;
 	d->decisions_unsynced = true;
 	return 0;
+}
+
+bool sw_daemon_record_safe(const struct sw_daemon *d, uint64_t seq)
+{
+	struct sw_ledger_anchor durable;
+
+	if (d->opts && d->opts->ledger_sync == SW_LEDGER_SYNC_INTERVAL)
+		return true;
+	sw_ledger_anchor(d->ledger, &durable);
+	return seq <= durable.seq;
 }
 
 void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out)

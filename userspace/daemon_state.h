@@ -178,9 +178,11 @@ struct sw_daemon {
 	void *sessions;            /* tsearch tree of struct sw_session_info (sessions.c) */
 	struct sw_hold **holds;
 	size_t n_holds, cap_holds;
-	/* Statements the policy decided in this event-loop pass: their records are
-	 * synced once for all of them (group commit), then they move. */
+	/* Statements the policy decided: each moves once a sync that began after its record was
+	 * written has finished (sw_daemon_record_safe); one sync covers all written before it began
+	 * (group commit). */
 	struct sw_release {
+		uint64_t seq;                /* the chain's end after its record (0: not stamped yet) */
 		int pid;
 		bool allow;
 		uint32_t type;
@@ -243,10 +245,16 @@ void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields);
 void sw_gate_count(const struct sw_decision *dec);
 /* Write a statement record (both engines' events and holds); a failed write is counted as lost. */
 void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out);
-/* Make the records written so far safe enough for the statements they decide to move: fdatasynced
- * (--ledger-sync decision, the default) or written into the kernel and synced on the next 100 ms
- * tick (interval). 0, or -1 with err set (the ledger cannot be written). */
+/* Make the records appended so far safe enough for the statements they decide to move: --ledger-sync
+ * decision (the default): a sync asked of the ledger's sync thread, not waited for
+ * (sw_daemon_record_safe says when one covers a record; a stopping daemon waits for it); interval:
+ * written into the kernel, synced on the next 100 ms tick. 0, or -1 with err set (the ledger cannot
+ * be written). */
 int sw_daemon_decision_sync(struct sw_daemon *d, char *err, size_t errlen);
+/* May a statement whose record is at or before seq (written) move now? --ledger-sync decision: once
+ * the ledger's durable end reached seq (the sync thread's sync that covers it finished; with the
+ * daemon stopping sw_daemon_decision_sync waits for it); interval: at once. */
+bool sw_daemon_record_safe(const struct sw_daemon *d, uint64_t seq);
 
 /* The freeze reason in force now (manual or a policy window), or NULL. (Acting on a
  * change is daemon_freeze.c's.) */

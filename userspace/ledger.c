@@ -9,6 +9,23 @@
  * [0, written) is in the file after synced_size, [written, buf_len) waits.
  * So a failed write or fdatasync never loses what the file should hold: the
  * file is cut back and the lines are written again on the next try.
+ *
+ * Syncing (ledger_sync.h): the fdatasync runs as a job of l->syncer, inline
+ * or, after sw_ledger_sync_thread_start, on the sync thread. Which thread
+ * touches what:
+ *  - the writer's thread (the daemon's loop) owns everything in struct
+ *    sw_ledger but hf: it appends, writes (write(2) goes on while a sync is
+ *    out: [snap.bytes, written) is written after the job's snapshot), cuts
+ *    the file back, replaces the fd, and takes in each job's result
+ *    (sync_end), the only place the synced point moves;
+ *  - the job (the sync thread, or inline) reads the fd it was given and owns
+ *    hf, the head file, while it is out: after a good sync it records
+ *    hf.next there.
+ * A job is out from sync_begin until sync_end; while it is out the writer
+ * never closes or replaces the fd, never touches hf, and never moves the
+ * synced point (each path that would, settles the job first: sync_settle).
+ * One job at a time: a sync asked for while one is out is started when that
+ * one is taken in (sync_wanted), and covers everything written by then.
  * Reading/verifying streams the file line by line with getline(3), so
  * neither line length nor file size is bounded by memory beyond one line.
  */
@@ -27,6 +44,7 @@
 #include <zlib.h>
 #include "ledger.h"
 #include "ledger_segments.h"
+#include "ledger_sync.h"
 #include "json_writer.h"
 #include "util.h"
 
@@ -40,6 +58,18 @@ struct loss {
 	} kinds[LOSS_KINDS];
 	size_t n_kinds;
 	char first[32], last[32];
+};
+
+/* PATH.head (see ledger.h): whoever runs the syncs writes it (see the top of this file). */
+struct head_file {
+	const char *path;         /* the ledger's (l->path) */
+	const struct sw_ledger_access *access;
+	int fd;
+	uint64_t seq;             /* what it says */
+	bool dirty;               /* written since its last fdatasync */
+	bool warned;
+	uint64_t synced_ns;
+	struct sw_ledger_anchor next; /* set by the writer before a job: the durable end once it synced */
 };
 
 struct sw_ledger {
@@ -76,16 +106,23 @@ struct sw_ledger {
 	struct loss gap_queued; /* described by the gap record gap_seq, not yet on disk */
 	uint64_t lost_total;     /* every record lost since open (metrics: sqlward_ledger_records_lost_total) */
 	uint64_t gap_seq;
-	/* PATH.head */
-	int head_fd;
-	uint64_t head_file_seq; /* what it says */
-	bool head_file_dirty;   /* written since its last fdatasync */
-	uint64_t head_synced_ns, path_checked_ns;
-	bool head_file_warned;
+	uint64_t path_checked_ns;
 	/* A file at the path that sw_ledger_reopen refused (inode 0: none), and why. */
 	dev_t refused_dev;
 	ino_t refused_ino;
 	char refused_why[640];
+	/* Syncing (see the top of this file). */
+	struct sw_syncer *syncer;
+	sw_datasync_fn datasync;  /* tests: instead of fdatasync (NULL: fdatasync) */
+	void *datasync_ctx;
+	struct {                  /* what the job out covers: the file up to here */
+		off_t size;
+		uint64_t seq;
+		char head[65];
+		size_t bytes, records; /* of buf's written lines (0: a head file job only) */
+	} snap;
+	bool sync_wanted;         /* asked for while a job was out: start one when it is taken in */
+	struct head_file hf;      /* owned by the job while one is out, else by the writer */
 };
 
 /*
@@ -332,54 +369,69 @@ static void sync_parent_dir(const char *path)
 	free(copy);
 }
 
-static void head_file_warn(struct sw_ledger *l, const char *what)
+static void head_file_warn(struct head_file *h, const char *what)
 {
-	if (!l->head_file_warned)
+	if (!h->warned)
 		fprintf(stderr, "sqlward: ledger %s: cannot %s its head file %s.head: %s (a new ledger file would "
-			"not know where the chain ended; the ledger itself is fine)\n", l->path, what, l->path,
+			"not know where the chain ended; the ledger itself is fine)\n", h->path, what, h->path,
 			strerror(errno));
-	l->head_file_warned = true;
+	h->warned = true;
 }
 
-/* Record the durable chain end in PATH.head; fdatasync it at most once a second (or with force). */
-static void head_file_update(struct sw_ledger *l, bool force)
+/* Record the durable chain end a in PATH.head; fdatasync it at most once a second (or with force). */
+static void head_file_update(struct head_file *h, const struct sw_ledger_anchor *a, bool force)
 {
 	char line[HEAD_FILE_LEN + 1];
 	uint64_t now = mono_ns();
 	int n;
 
-	if (l->synced_seq && l->synced_seq != l->head_file_seq) {
-		if (l->head_fd < 0) {
-			char *hp = sw_xasprintf("%s.head", l->path);
+	if (a->seq && a->seq != h->seq) {
+		if (h->fd < 0) {
+			char *hp = sw_xasprintf("%s.head", h->path);
 			bool created = access(hp, F_OK) != 0;
-			l->head_fd = open(hp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-			if (l->head_fd >= 0 && (created || l->access.set_group))
-				sw_ledger_apply_access(l->head_fd, 0640, &l->access);
-			if (l->head_fd >= 0 && created)
+			h->fd = open(hp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+			if (h->fd >= 0 && (created || h->access->set_group))
+				sw_ledger_apply_access(h->fd, 0640, h->access);
+			if (h->fd >= 0 && created)
 				sync_parent_dir(hp);
 			free(hp);
-			if (l->head_fd < 0) {
-				head_file_warn(l, "open");
+			if (h->fd < 0) {
+				head_file_warn(h, "open");
 				return;
 			}
 		}
-		n = snprintf(line, sizeof(line), "{\"seq\":%llu,\"head\":\"%s\"}", (unsigned long long)l->synced_seq,
-			     l->synced_head);
+		n = snprintf(line, sizeof(line), "{\"seq\":%llu,\"head\":\"%s\"}", (unsigned long long)a->seq,
+			     a->head);
 		memset(line + n, ' ', (size_t)(HEAD_FILE_LEN - n));
 		line[HEAD_FILE_LEN - 1] = '\n';
-		if (pwrite(l->head_fd, line, HEAD_FILE_LEN, 0) != HEAD_FILE_LEN) {
-			head_file_warn(l, "write");
+		if (pwrite(h->fd, line, HEAD_FILE_LEN, 0) != HEAD_FILE_LEN) {
+			head_file_warn(h, "write");
 			return;
 		}
-		l->head_file_seq = l->synced_seq;
-		l->head_file_dirty = true;
+		h->seq = a->seq;
+		h->dirty = true;
 	}
-	if (l->head_file_dirty && (force || now - l->head_synced_ns >= 1000000000u)) {
-		if (fdatasync(l->head_fd) != 0)
-			head_file_warn(l, "sync");
-		l->head_file_dirty = false;
-		l->head_synced_ns = now;
+	if (h->dirty && (force || now - h->synced_ns >= 1000000000u)) {
+		if (fdatasync(h->fd) != 0)
+			head_file_warn(h, "sync");
+		h->dirty = false;
+		h->synced_ns = now;
 	}
+}
+
+/* Has the head file work: a durable end it does not say yet, or its once-a-second fdatasync? */
+static bool head_file_due(const struct head_file *h, uint64_t durable_seq)
+{
+	return (durable_seq && durable_seq != h->seq) || (h->dirty && mono_ns() - h->synced_ns >= 1000000000u);
+}
+
+/* A job's second half (ledger_sync.h), on the thread that ran its sync. */
+static void head_file_after_sync(void *ctx, int rc)
+{
+	struct head_file *h = ctx;
+
+	if (rc == 0)
+		head_file_update(h, &h->next, false);
 }
 
 /* ---- describing records for people ---- */
@@ -1121,6 +1173,10 @@ static void restart_in_empty_file(struct sw_ledger *l, const char *reason, const
 	uint64_t old_gap = l->gap_seq;
 	const char *line;
 
+	if (sw_syncer_busy(l->syncer)) {
+		fprintf(stderr, "sqlward: internal error: the ledger restarted in a new file while a sync was out\n");
+		abort();
+	}
 	if (old_gap && old_gap <= l->file_seq) { /* the gap record went with the file before */
 		memset(&l->gap_queued, 0, sizeof(l->gap_queued));
 		old_gap = 0;
@@ -1162,6 +1218,8 @@ static void continue_after_truncation(struct sw_ledger *l, off_t old_size)
 		"from seq %llu in the emptied file\n", l->path, (unsigned long long)l->synced_seq);
 }
 
+static int sync_settle(struct sw_ledger *l, char *err, size_t errlen);
+
 /* Before writing: is the file still what we wrote (or emptied by a rotation)? */
 static int check_file(struct sw_ledger *l, char *why, size_t wl)
 {
@@ -1181,6 +1239,12 @@ static int check_file(struct sw_ledger *l, char *why, size_t wl)
 	}
 	if (st.st_size == want)
 		return 0;
+	if (sw_syncer_busy(l->syncer)) {
+		/* The sync out may have failed and cut the file back: take it in, then look again. */
+		char serr[700];
+		sync_settle(l, serr, sizeof(serr));
+		return check_file(l, why, wl);
+	}
 	if (st.st_size == 0) {
 		continue_after_truncation(l, want);
 		return 0;
@@ -1261,7 +1325,7 @@ static int write_failed(struct sw_ledger *l, const char *what, const char *why, 
 	return -1;
 }
 
-static int sync_written(struct sw_ledger *l, char *err, size_t errlen);
+static int sync_async(struct sw_ledger *l, char *err, size_t errlen);
 
 int sw_ledger_flush(struct sw_ledger *l, char *err, size_t errlen)
 {
@@ -1272,10 +1336,122 @@ int sw_ledger_flush(struct sw_ledger *l, char *err, size_t errlen)
 	if (write_waiting(l, why, sizeof(why)) != 0)
 		return write_failed(l, "write to", why, err, errlen);
 	l->failing = false;
-	/* Written lines are kept until synced (to write them again if the sync fails): bound that. */
+	/* Written lines are kept until synced (to write them again if the sync fails): bound that
+	 * (with the sync thread the sync is started, not waited for). */
 	if (l->written > SYNC_AFTER_BYTES)
-		return sync_written(l, err, errlen);
+		return sync_async(l, err, errlen);
 	return 0;
+}
+
+/* ---- syncing (see the top of this file) ---- */
+
+/* What a sync started now covers: everything written so far (a head file job only when nothing is). */
+static void snap_take(struct sw_ledger *l)
+{
+	l->snap.size = file_size(l);
+	l->snap.seq = l->file_seq;
+	memcpy(l->snap.head, l->file_head, sizeof(l->snap.head));
+	l->snap.bytes = l->written;
+	l->snap.records = l->written_records;
+	/* Once it synced, the file's end is durable (with nothing written it is the synced end). */
+	l->hf.next.seq = l->file_seq;
+	memcpy(l->hf.next.head, l->file_head, sizeof(l->hf.next.head));
+}
+
+/* Start a job syncing everything written so far. No job may be out. */
+static void sync_begin(struct sw_ledger *l)
+{
+	snap_take(l);
+	sw_syncer_post(l->syncer, l->written ? l->fd : -1, head_file_after_sync, &l->hf);
+}
+
+/* After a failed fdatasync: cut the file back to the last good sync (never longer: a file emptied
+ * under us is check_file's to notice), and write everything since again on the next try. */
+static void cut_back(struct sw_ledger *l)
+{
+	struct stat st;
+
+	if ((fstat(l->fd, &st) != 0 || st.st_size >= l->synced_size) && ftruncate(l->fd, l->synced_size) != 0)
+		l->needs_truncate = true;
+	l->written = l->written_records = 0;
+	l->file_seq = l->synced_seq;
+	memcpy(l->file_head, l->synced_head, sizeof(l->file_head));
+}
+
+/* Take in the result rc of the job that was out (the only place the synced point moves). */
+static int sync_end(struct sw_ledger *l, int rc, char *err, size_t errlen)
+{
+	size_t b = l->snap.bytes;
+
+	if (!b)
+		return 0; /* a head file job */
+	if (rc != 0) {
+		/* What reached the disk is unknown now, also of what was written during the sync. */
+		l->sync_wanted = false;
+		cut_back(l);
+		return write_failed(l, "sync", strerror(rc), err, errlen);
+	}
+	l->synced_size = l->snap.size;
+	l->synced_seq = l->snap.seq;
+	memcpy(l->synced_head, l->snap.head, sizeof(l->synced_head));
+	/* Only what the job covered is durable; lines written since or waiting stay. */
+	memmove(l->buf, l->buf + b, l->buf_len - b);
+	l->buf_len -= b;
+	l->last_start = l->buf_len ? l->last_start - b : 0;
+	l->buf_records -= l->snap.records;
+	l->written -= b;
+	l->written_records -= l->snap.records;
+	/* Grown past the normal bound (while writing failed, or for a burst of large records):
+	 * give the memory back now that it is free. */
+	if (l->buf_cap > 2 * (SYNC_AFTER_BYTES + SW_LEDGER_FLUSH_BYTES) && l->buf_len < SW_LEDGER_FLUSH_BYTES) {
+		l->buf_cap = SYNC_AFTER_BYTES + SW_LEDGER_FLUSH_BYTES;
+		l->buf = sw_xrealloc(l->buf, l->buf_cap);
+	}
+	if (l->gap_seq && l->gap_seq <= l->synced_seq) {
+		l->gap_seq = 0;
+		memset(&l->gap_queued, 0, sizeof(l->gap_queued));
+	}
+	/* Still failing when a write after the job's snapshot failed (its lines wait again). */
+	if (l->written == l->buf_len)
+		l->failing = false;
+	return 0;
+}
+
+/* Wait for the job out, if any, and take in its result. */
+static int sync_settle(struct sw_ledger *l, char *err, size_t errlen)
+{
+	if (!sw_syncer_busy(l->syncer))
+		return 0;
+	return sync_end(l, sw_syncer_wait(l->syncer), err, errlen);
+}
+
+/* Ask for a sync of what is written without waiting for it: started now, or when the job out is
+ * taken in. Inline (no sync thread) it has run, and been taken in, when this returns. */
+static int sync_async(struct sw_ledger *l, char *err, size_t errlen)
+{
+	int rc;
+
+	if (sw_syncer_busy(l->syncer)) {
+		l->sync_wanted = true;
+		return 0;
+	}
+	l->sync_wanted = false;
+	sync_begin(l);
+	if (sw_syncer_collect(l->syncer, &rc))
+		return sync_end(l, rc, err, errlen);
+	return 0;
+}
+
+/* fdatasync what was written, and wait for it. */
+static int sync_written(struct sw_ledger *l, char *err, size_t errlen)
+{
+	if (sync_settle(l, err, errlen) != 0)
+		return -1;
+	l->sync_wanted = false;
+	/* Waited for anyway: run here rather than hand it to the thread and wait for that. */
+	snap_take(l);
+	return sync_end(l, sw_syncer_run(l->syncer, l->written ? l->fd : -1, head_file_after_sync, &l->hf), err,
+			errlen);
 }
 
 /* Flush and fdatasync, without looking for a rotation. */
@@ -1284,48 +1460,6 @@ static int sync_data(struct sw_ledger *l, char *err, size_t errlen)
 	if (sw_ledger_flush(l, err, errlen) != 0)
 		return -1;
 	return sync_written(l, err, errlen);
-}
-
-/* fdatasync what was written (all of buf once flushed). */
-static int sync_written(struct sw_ledger *l, char *err, size_t errlen)
-{
-	if (l->written == 0) {
-		head_file_update(l, false);
-		return 0;
-	}
-	if (fdatasync(l->fd) != 0) {
-		int e = errno;
-		/* What reached the disk is unknown now: cut the file back to its last good
-		 * sync and write everything since again on the next try. */
-		if (ftruncate(l->fd, l->synced_size) != 0)
-			l->needs_truncate = true;
-		l->written = l->written_records = 0;
-		l->file_seq = l->synced_seq;
-		memcpy(l->file_head, l->synced_head, sizeof(l->file_head));
-		return write_failed(l, "sync", strerror(e), err, errlen);
-	}
-	l->synced_size = file_size(l);
-	l->synced_seq = l->file_seq;
-	memcpy(l->synced_head, l->file_head, sizeof(l->synced_head));
-	/* Only the written part is durable now; lines still waiting (none after a flush) stay. */
-	memmove(l->buf, l->buf + l->written, l->buf_len - l->written);
-	l->buf_len -= l->written;
-	/* Grown past the normal bound (while writing failed, or for a burst of large records):
-	 * give the memory back now that it is free. */
-	if (l->buf_cap > 2 * (SYNC_AFTER_BYTES + SW_LEDGER_FLUSH_BYTES) && l->buf_len < SW_LEDGER_FLUSH_BYTES) {
-		l->buf_cap = SYNC_AFTER_BYTES + SW_LEDGER_FLUSH_BYTES;
-		l->buf = sw_xrealloc(l->buf, l->buf_cap);
-	}
-	l->last_start = l->buf_len ? l->last_start - l->written : 0;
-	l->buf_records -= l->written_records;
-	l->written = l->written_records = 0;
-	if (l->gap_seq && l->gap_seq <= l->synced_seq) {
-		l->gap_seq = 0;
-		memset(&l->gap_queued, 0, sizeof(l->gap_queued));
-	}
-	l->failing = false;
-	head_file_update(l, false);
-	return 0;
 }
 
 static int follow_path(struct sw_ledger *l, char *err, size_t errlen, bool *new_refusal);
@@ -1347,6 +1481,81 @@ static void maybe_follow_path(struct sw_ledger *l)
 int sw_ledger_sync(struct sw_ledger *l, char *err, size_t errlen)
 {
 	if (sync_data(l, err, errlen) != 0)
+		return -1;
+	maybe_follow_path(l);
+	return 0;
+}
+
+int sw_ledger_sync_thread_start(struct sw_ledger *l, char *err, size_t errlen)
+{
+	struct sw_syncer *s;
+
+	if (sw_syncer_threaded(l->syncer))
+		return 0;
+	if (!(s = sw_syncer_new(true, err, errlen)))
+		return -1;
+	sw_syncer_set_datasync(s, l->datasync, l->datasync_ctx);
+	sw_syncer_free(l->syncer); /* inline: no job is ever out between calls */
+	l->syncer = s;
+	return 0;
+}
+
+int sw_ledger_sync_fd(const struct sw_ledger *l)
+{
+	return sw_syncer_fd(l->syncer);
+}
+
+void sw_ledger_set_datasync(struct sw_ledger *l, sw_datasync_fn fn, void *ctx)
+{
+	char err[700];
+
+	if (sync_settle(l, err, sizeof(err)) != 0)
+		fprintf(stderr, "sqlward: %s\n", err);
+	l->datasync = fn;
+	l->datasync_ctx = ctx;
+	sw_syncer_set_datasync(l->syncer, fn, ctx);
+}
+
+bool sw_ledger_sync_pending(const struct sw_ledger *l)
+{
+	return sw_syncer_busy(l->syncer);
+}
+
+int sw_ledger_sync_reap(struct sw_ledger *l, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!sw_syncer_collect(l->syncer, &rc))
+		return 0;
+	if (sync_end(l, rc, err, errlen) != 0)
+		return -1;
+	if (!l->sync_wanted)
+		return 0;
+	/* Asked for meanwhile: what waits is written now, in one write(2), and synced. */
+	l->sync_wanted = false;
+	if (sw_ledger_flush(l, err, errlen) != 0)
+		return -1;
+	return sync_async(l, err, errlen);
+}
+
+int sw_ledger_sync_request(struct sw_ledger *l, char *err, size_t errlen)
+{
+	if (sw_ledger_sync_reap(l, err, errlen) != 0)
+		return -1;
+	if (sw_syncer_busy(l->syncer)) {
+		/* Nothing written now could be covered by the sync out: written (all at once) and synced
+		 * when it is taken in (sw_ledger_sync_reap). */
+		l->sync_wanted = true;
+		return 0;
+	}
+	if (sw_ledger_flush(l, err, errlen) != 0)
+		return -1;
+	/* Nothing new to make durable: a job only when the head file has work (no job out: it is ours). */
+	if (!sw_syncer_busy(l->syncer) && !l->written && !head_file_due(&l->hf, l->synced_seq)) {
+		maybe_follow_path(l);
+		return 0;
+	}
+	if (sync_async(l, err, errlen) != 0)
 		return -1;
 	maybe_follow_path(l);
 	return 0;
@@ -1603,8 +1812,9 @@ static int choose_anchor(const char *path, const struct sw_ledger_anchor *given,
 
 static void ledger_free(struct sw_ledger *l)
 {
-	if (l->head_fd >= 0)
-		close(l->head_fd);
+	sw_syncer_free(l->syncer); /* waits for a job out: then nothing else uses the fds */
+	if (l->hf.fd >= 0)
+		close(l->hf.fd);
 	if (l->fd >= 0)
 		close(l->fd); /* releases the flock */
 	free(l->buf);
@@ -1638,8 +1848,12 @@ int sw_ledger_open_opts(const char *path, const struct sw_ledger_open_opts *opts
 
 	l = sw_xcalloc(1, sizeof(*l));
 	l->fd = fd;
-	l->head_fd = -1;
+	l->hf.fd = -1;
 	l->path = sw_xstrdup(path);
+	l->hf.path = l->path;
+	l->hf.access = &l->access;
+	if (!(l->syncer = sw_syncer_new(false, err, errlen)))
+		goto fail;
 	{
 		char *c1 = sw_xstrdup(path), *c2 = sw_xstrdup(path);
 		l->dir = sw_xstrdup(dirname(c1));
@@ -1693,8 +1907,8 @@ int sw_ledger_open_opts(const char *path, const struct sw_ledger_open_opts *opts
 	memcpy(l->head, res.head, sizeof(l->head));
 	memcpy(l->file_head, res.head, sizeof(l->file_head));
 	memcpy(l->synced_head, res.head, sizeof(l->synced_head));
-	l->head_file_seq = anchor.seq;
-	l->path_checked_ns = l->head_synced_ns = mono_ns();
+	l->hf.seq = anchor.seq;
+	l->path_checked_ns = l->hf.synced_ns = mono_ns();
 	l->live_first = res.records ? res.first_seq : anchor.seq + 1;
 	*out = l;
 
@@ -1755,6 +1969,17 @@ static int refuse_new_file(struct sw_ledger *l, int nfd, const struct stat *st, 
 	return -1;
 }
 
+/* Go on in another file (its predecessor closed: no sync job may still use it). */
+static void replace_fd(struct sw_ledger *l, int nfd)
+{
+	char err[700];
+
+	if (sync_settle(l, err, sizeof(err)) != 0)
+		fprintf(stderr, "sqlward: %s\n", err);
+	close(l->fd);
+	l->fd = nfd;
+}
+
 static int follow_path(struct sw_ledger *l, char *err, size_t errlen, bool *new_refusal)
 {
 	struct sw_verify_opts vo = { .skip_blobs = true };
@@ -1797,8 +2022,7 @@ static int follow_path(struct sw_ledger *l, char *err, size_t errlen, bool *new_
 	if (st.st_size > 0 && (l->stuck[0] || !(res.ok && res.last_seq == l->seq && strcmp(res.head, l->head) == 0)))
 		return refuse_new_file(l, nfd, &st, new_refusal, err, errlen,
 				       "is not empty and does not end where this chain does");
-	close(l->fd); /* the moved file: complete and synced (or changed under us); its lock goes with it */
-	l->fd = nfd;
+	replace_fd(l, nfd); /* the moved file: complete and synced (or changed under us); its lock goes with it */
 	l->dev = st.st_dev;
 	l->ino = st.st_ino;
 	l->synced_size = st.st_size;
@@ -1835,7 +2059,14 @@ void sw_ledger_close(struct sw_ledger *l)
 	if (sync_data(l, err, sizeof(err)) != 0)
 		fprintf(stderr, "sqlward: %s; closing: %zu records that were not written are lost\n", err,
 			waiting_records(l));
-	head_file_update(l, true);
+	/* The sync thread ends (no job is out after sync_data); the head file is the writer's again. */
+	sw_syncer_free(l->syncer);
+	l->syncer = NULL;
+	{
+		struct sw_ledger_anchor a;
+		sw_ledger_anchor(l, &a);
+		head_file_update(&l->hf, &a, true);
+	}
 	ledger_free(l);
 }
 
@@ -1902,8 +2133,7 @@ int sw_ledger_rotate(struct sw_ledger *l, char **segment, char *err, size_t errl
 		free(dest);
 		return -1;
 	}
-	close(l->fd); /* the segment: complete and synced; its lock goes with it */
-	l->fd = nfd;
+	replace_fd(l, nfd); /* the segment: complete and synced; its lock goes with it */
 	l->dev = st.st_dev;
 	l->ino = st.st_ino;
 	l->synced_size = st.st_size;

@@ -90,6 +90,21 @@
  * ends before it (records deleted from its end, or an older copy) is refused.
  * Remove PATH.head to start an unrelated chain on purpose.
  *
+ * The sync thread (sw_ledger_sync_thread_start; the daemon starts it): the
+ * fdatasync runs on a thread of its own, so the writer's thread (the
+ * daemon's loop) is never blocked by a sync in progress: it keeps writing
+ * records while the disk flushes. sw_ledger_sync_request writes what waits
+ * and asks for a sync of everything written (one sync covers every record
+ * written before it began: group commit), without waiting; the thread's
+ * eventfd (sw_ledger_sync_fd) becomes readable when it is done, and
+ * sw_ledger_sync_reap takes the result in: the durable end
+ * (sw_ledger_anchor) moves there, or, when the sync failed, everything since
+ * the last good one is cut off and waits to be written again, as below. The
+ * blocking calls (sw_ledger_sync, a synced append, rotate, close) wait for the
+ * sync out and then for their own. Rotation and reopening replace the file
+ * only with no sync out (ledger.c says which thread touches what). Without
+ * the thread every sync runs inline, as the blocking calls describe.
+ *
  * Write failures (disk full, EIO): nothing on disk is damaged (a partial
  * write is cut off again, and after a failed fdatasync everything since the
  * last good one is cut off and written again), records appended with
@@ -110,6 +125,7 @@
 #include "statement.h"
 #include "policy.h"
 #include "ledger_blob.h"
+#include "ledger_sync.h"
 /* Records are built by ledger_record.h; times and digests (time_text.h, sha256_hex.h)
  * are the formats of their fields. Every writer and reader of records wants all three. */
 #include "ledger_record.h"
@@ -210,6 +226,25 @@ int sw_ledger_flush(struct sw_ledger *l, char *err, size_t errlen);
 /* Flush, then fdatasync (no-op if nothing was written since the last sync);
  * at most once a second also looks for a rotation (sw_ledger_reopen). 0 or -1. */
 int sw_ledger_sync(struct sw_ledger *l, char *err, size_t errlen);
+
+/* Start the sync thread (see above). 0, or -1 with err (the ledger goes on syncing inline). */
+int sw_ledger_sync_thread_start(struct sw_ledger *l, char *err, size_t errlen);
+/* The sync thread's eventfd: readable when a sync finished (call sw_ledger_sync_reap); -1 without the thread. */
+int sw_ledger_sync_fd(const struct sw_ledger *l);
+/* Ask for an fdatasync of every record appended so far, without waiting (without the thread it
+ * runs now): what waits is written and a sync started now, or, while a sync is out (it cannot
+ * cover them), both once that one is taken in. 0, or -1 with err: a write failed, or a finished
+ * sync taken in failed. At most once a second also looks for a rotation, as sw_ledger_sync does. */
+int sw_ledger_sync_request(struct sw_ledger *l, char *err, size_t errlen);
+/* Take in a finished sync, if any (after the eventfd was readable; cheap otherwise): the durable end
+ * moves (sw_ledger_anchor), and a sync asked for meanwhile starts (what waits written first). -1
+ * with err when the sync failed or that write did. */
+int sw_ledger_sync_reap(struct sw_ledger *l, char *err, size_t errlen);
+/* A sync has been started and not yet taken in. */
+bool sw_ledger_sync_pending(const struct sw_ledger *l);
+/* Tests: run fn instead of fdatasync(2) on the ledger file (NULL: fdatasync again), on whichever
+ * thread syncs. */
+void sw_ledger_set_datasync(struct sw_ledger *l, sw_datasync_fn fn, void *ctx);
 
 /*
  * Rotation by outside tools. If the path no longer names the open file

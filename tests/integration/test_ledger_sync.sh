@@ -4,6 +4,9 @@
 # once the record is written into the kernel (synced within 100 ms). In both
 # modes a statement never runs before its record is written: a kill -9 of the
 # daemon right after the client got its answers loses none of their records.
+# The syncs run on the ledger's sync thread: with a slow disk, a decision waits
+# for the sync that covers its record (decision; sessions share syncs) or for
+# none (interval), never behind one it does not need.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/assert.sh
@@ -63,6 +66,62 @@ sleep 0.3
 gate_stop_check "the daemon (interval) stops cleanly"
 out=$("$SQLWARD" verify --ledger "$SW_LEDGER" 2>&1); rc=$?
 assert_rc "the ledger written in interval mode (with a kill -9 in it) verifies" 0 "$rc"
+
+# ---- a slow disk: a decision waits for the sync that covers its record, and for no other -------
+# Every fdatasync takes 400 ms more (SQLWARD_TEST_SYNC_DELAY_MS); the ledger's sync thread runs them.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+gate_stop
+export SQLWARD_TEST_SYNC_DELAY_MS=400
+# decision: each statement moves only once a sync that began after its record was written finished.
+SW_GATE_EXTRA="--no-cache" gate_start policies/default.yaml
+sql agent_test "SELECT 1 AS warm_up"
+t0=$(now_ms)
+sql agent_test "SELECT 1 AS slow_disk_1" "SELECT 2 AS slow_disk_2" "SELECT 3 AS slow_disk_3"
+t=$(($(now_ms) - t0))
+assert_eq "decision, slow disk: three governed reads run" 0 "$SQL_RC"
+check "decision: each waited for a sync covering its record (3 x 400 ms; took $t ms)" test "$t" -ge 1200
+# A new session (its startup settings are decided too, each waiting for its sync), alone; then
+# eight at once: their decisions share syncs (group commit), so eight take about what one takes
+# (one sync per decision would make it eight times).
+t0=$(now_ms)
+sql_bg agent_test "SELECT 0 AS slow_disk_group_0"
+sql_wait "$SQL_BG" 60
+t1=$(($(now_ms) - t0))
+assert_eq "decision, slow disk: a new session's read runs" 0 "$SQL_RC"
+t0=$(now_ms)
+bgs=()
+for i in $(seq 8); do sql_bg agent_test "SELECT $i AS slow_disk_group_$i"; bgs+=("$SQL_BG"); done
+ok=0
+for h in "${bgs[@]}"; do sql_wait "$h" 60; [ "$SQL_RC" = 0 ] && ok=$((ok + 1)); done
+t=$(($(now_ms) - t0))
+assert_eq "decision, slow disk: eight sessions at once all ran" 8 "$ok"
+check "... sharing syncs: eight sessions in $t ms, one alone in $t1 ms (under 4x)" test "$t" -lt $((4 * t1))
+gate_stop_check "the daemon (decision, slow disk) stops cleanly"
+# interval: the 100 ms tick's sync runs on the thread; the loop goes on deciding meanwhile (with
+# the sync in the loop, every statement would wait up to 400 ms behind it).
+SW_GATE_EXTRA="--ledger-sync interval --no-cache" gate_start policies/default.yaml
+sql agent_test "SELECT 1 AS warm_up"
+stmts=()
+for i in $(seq 20); do stmts+=("SELECT $i AS slow_disk_interval_$i"); done
+t0=$(now_ms)
+sql agent_test "${stmts[@]}"
+t=$(($(now_ms) - t0))
+assert_eq "interval, slow disk: twenty governed reads run" 0 "$SQL_RC"
+check "interval: none waited behind the tick's 400 ms syncs (took $t ms)" test "$t" -lt 3000
+gate_stop_check "the daemon (interval, slow disk) stops cleanly"
+unset SQLWARD_TEST_SYNC_DELAY_MS
+out=$("$SQLWARD" verify --ledger "$SW_LEDGER" 2>&1); rc=$?
+assert_rc "the ledger verifies after the slow-disk runs" 0 "$rc"
+got=$(python3 - "$SW_LEDGER" <<'PY'
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    n += r.get("type") == "statement" and "slow_disk_" in r.get("statement", "") and r.get("outcome") == "ran"
+print(n)
+PY
+)
+assert_eq "every slow-disk statement that ran is recorded" 32 "$got"
 
 gate_log_on_failure
 finish

@@ -637,9 +637,10 @@ void sw_gate_ledger_state(struct sw_daemon *d, bool failing, const char *err)
 }
 
 /*
- * Group commit: one fdatasync for every statement the policy decided in this
- * pass (sixteen sessions starting at once wait for one sync, not sixteen),
- * then each backend moves. While the ledger cannot be written, refusals still
+ * Group commit: one fdatasync (on the ledger's sync thread) for every statement
+ * whose record was written before it began (sixteen sessions starting at once
+ * wait for one sync, not sixteen), then each backend moves; the loop goes on
+ * deciding while the sync runs. While the ledger cannot be written, refusals still
  * go ahead (fail closed) but an allowed statement stays held until its record
  * is on disk (backpressure), and is refused only after LEDGER_WAIT_NS, with a
  * record saying so once the ledger takes records again.
@@ -663,13 +664,19 @@ void sw_gate_release_decided(struct sw_daemon *d)
 					: sw_daemon_decision_sync(d, err, sizeof(err))) == 0) {
 		sw_gate_ledger_state(d, false, NULL);
 		for (size_t i = 0; i < d->n_releases; i++) {
-			const struct sw_release *r = &d->releases[i];
-			if (r->allow)
+			struct sw_release *r = &d->releases[i];
+			/* Its record is in the chain, at or before its end. It moves once a finished sync
+			 * covers that (the sync thread's; sw_daemon_record_safe). */
+			if (!r->seq)
+				r->seq = sw_ledger_seq(d->ledger);
+			if (!sw_daemon_record_safe(d, r->seq))
+				d->releases[k++] = *r;
+			else if (r->allow)
 				sw_pg_resume(r->pid);
 			else
 				sw_pg_refuse(r->pid, r->type, r->arg0, r->aux);
 		}
-		d->n_releases = 0;
+		d->n_releases = k;
 		return;
 	}
 	sw_gate_ledger_state(d, true, err);
@@ -1176,6 +1183,24 @@ static void note_nesting(struct conclusion *c, bool trust_record)
 	}
 }
 
+/*
+ * An execution (Bind) that follows its Parse in the same round trip (the unnamed
+ * statement, PQexecParams, a driver's one-shot query): the Parse has a record of its
+ * own, which ran nothing; the execution's record points at it. Called before the Bind
+ * becomes the session's client statement.
+ */
+static void note_parse(struct conclusion *c)
+{
+	struct sw_pending *p = c->p;
+	struct sw_session_info *s = c->s;
+
+	if (p->type != SW_EV_BIND || !c->client || !p->arg2 || s->statement_id != p->arg2 - 1 || !s->statement_seq)
+		return;
+	if (!p->extra)
+		p->extra = json_object();
+	json_object_set_new(p->extra, "parse_seq", json_integer((json_int_t)s->statement_seq));
+}
+
 /* What a human approved earlier: the parse's approval covers its first execution, and an
  * approved EXECUTE the prepared statement the reviewer was shown. */
 static void carry_approvals(struct conclusion *c)
@@ -1295,6 +1320,7 @@ static void judge(struct sw_daemon *d, struct sw_pending *p, struct conclusion *
 	oc = (struct owners_ctx){ sw_policy_live_dsn(d->policy), s->database };
 	trust_record = sw_policy_apply_trust(d->policy, &p->a, live_owners, &oc);
 	sw_policy_judge(d->policy, &subj, &p->a, c->per, &c->overall);
+	note_parse(c);
 	note_nesting(c, trust_record);
 	sw_session_who_ref(s, p->text,
 			   c->client && (p->type == SW_EV_STATEMENT || p->type == SW_EV_BIND) ? SW_WHO_CLIENT
