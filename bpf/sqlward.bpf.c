@@ -828,7 +828,7 @@ static __always_inline void completion_send(__u32 pid, const struct sw_running *
 }
 
 /* A recorded client statement begins: it is what this backend runs from now on. */
-static __always_inline void running_start(const struct hit *h)
+static __always_inline void running_start(struct hit *h)
 {
 	struct sw_running *r = bpf_map_lookup_elem(&running, &h->pid);
 	struct sw_running fresh = {};
@@ -838,6 +838,8 @@ static __always_inline void running_start(const struct hit *h)
 		 * that ran nothing (its Bind follows) hands over silently, as does an idle backend. */
 		if (r->seq != SW_RUN_IDLE_SEQ && (r->commands || (r->flags & SW_RUN_ERROR)))
 			completion_send(h->pid, r, SW_DONE_SUPERSEDED, 0);
+		else if (r->seq != SW_RUN_IDLE_SEQ && h->type == SW_EV_BIND)
+			h->arg2 = r->seq + 1;   /* the Parse this Bind follows in the same round trip */
 		__builtin_memset(r, 0, sizeof(*r));
 		r->seq = h->seq;
 		r->start_ns = bpf_ktime_get_ns();
@@ -1067,6 +1069,14 @@ int BPF_KPROBE(on_parse_query, const char *query)
  * client sessions (a background worker's SPI has no session here) and only
  * when no portal is running: GetCachedPlan inside a running statement (SQL
  * EXECUTE, PL/pgSQL) is that statement's own work, judged with it.
+ *
+ * Every session's client Bind is recorded, governed or observed: an observed
+ * session's executions of its prepared statements reach the ledger one record
+ * each, as its simple Queries do. For an observed session that is one read of
+ * ActivePortal (a nested call returns there, at the first read), the lexing
+ * settings and the plan source's window, and the text read straight into its
+ * record; no stack read for SQL EXECUTE (the EXECUTE's own statement is its
+ * record), no role globals (nothing is judged on them).
  */
 SEC("uprobe")
 int BPF_KPROBE(on_bind, void *psrc, void *params)
@@ -1076,17 +1086,19 @@ int BPF_KPROBE(on_bind, void *psrc, void *params)
 	struct hit h;
 	__u64 base = 0, portal = 0, qs = 0;
 	__u32 magic = 0;
+	bool observed;
 
 	if (!begin(&h, SW_EV_BIND))
 		return 0;
 	/* A session whose start was never seen is judged like a governed one (as at the parser). */
 	unknown_is_governed(&h);
-	if (h.role && !(h.flags & SW_SESS_GOVERNED))
-		return 0;
+	observed = h.role && !(h.flags & SW_SESS_GOVERNED);
 	L = layout_of(ctx, SW_FN_BIND, &base);
 	if (!L)
 		return 0;
 	if (read_global(base, L->active_portal, &portal, sizeof(portal))) {
+		if (portal && observed)
+			return 0;   /* its statement's work; not counted (a shared counter per PL/pgSQL plan fetch) */
 		if (portal) {
 			/* Inside a running statement: SQL EXECUTE's plan is an execution of its own
 			 * (the session's prepared statement may not be what sqlward saw prepared);
@@ -1115,8 +1127,9 @@ int BPF_KPROBE(on_bind, void *psrc, void *params)
 		return 0;
 	}
 	h.lex = lex_of(L, base);
-	/* A client's Bind runs as the role that authenticated (SQL EXECUTE was checked when parsed). */
-	if (!(h.aux & (SW_AUX_SQL_EXECUTE | SW_AUX_EXPLAIN_EXECUTE)))
+	/* A client's Bind runs as the role that authenticated (SQL EXECUTE was checked when parsed).
+	 * Only governed (or unknown) sessions are judged on it: an observed record never uses it. */
+	if (!observed && !(h.aux & (SW_AUX_SQL_EXECUTE | SW_AUX_EXPLAIN_EXECUTE)))
 		h.aux |= role_aux(L, base);
 	h.arg0 = (__u64)psrc;
 	h.arg1 = (__u64)params;
@@ -1137,7 +1150,10 @@ int BPF_KPROBE(on_bind, void *psrc, void *params)
 		h.n = 0;
 	} else {
 		h.text_addr = qs;
-		h.n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, (const void *)qs);
+		if (observed)
+			h.direct = (const void *)qs;   /* nothing to decide: read into the record itself */
+		else
+			h.n = bpf_probe_read_user_str(buf->text, SW_TEXT_CAP, (const void *)qs);
 	}
 	finish(buf, &h);
 	if ((h.aux & (SW_AUX_SQL_EXECUTE | SW_AUX_EXPLAIN_EXECUTE)) && qs) {

@@ -40,7 +40,7 @@ enum sw_event_type {
 	SW_EV_SESSION = 1,      /* a backend authenticated as a role */
 	SW_EV_STATEMENT = 2,    /* a statement reached the parser (simple Query or Parse) */
 	SW_EV_EXIT = 3,         /* reserved (was: a backend process exited); never sent */
-	SW_EV_BIND = 4,         /* a top-level execution starts (Bind: GetCachedPlan) */
+	SW_EV_BIND = 4,         /* a top-level execution starts (Bind: GetCachedPlan), every session's */
 	SW_EV_FASTPATH = 5,     /* a fastpath function call (message 'F'); text = message body */
 	SW_EV_REPLICATION = 6,  /* a walsender received a command (exec_replication_command) */
 	SW_EV_SETTING = 7,      /* a run-time setting is applied (set_config_option_ext); text = "name\0value\0" */
@@ -248,7 +248,10 @@ struct sw_statement_event {
 				 * utility: the utility statement's node; execute: its CmdType */
 	__u64 arg1;             /* bind: ParamListInfo; fastpath: message length; setting: value;
 				 * execute/utility: statement_id (seq of the client statement) */
-	__u64 arg2;             /* execute/utility: the statement's length in the text (0: to its end) */
+	__u64 arg2;             /* execute/utility: the statement's length in the text (0: to its end);
+				 * bind: 1 + seq of the client statement it follows in the same round trip
+				 * that ran nothing (its Parse: unnamed statement, Parse/Bind/Execute/Sync);
+				 * 0: none (the backend was idle: a statement prepared earlier) */
 	char role[SW_ROLE_MAX];
 	/* SW_TEXT_SMALL bytes in a short record (text_len <= SW_TEXT_SMALL), else SW_TEXT_CAP. */
 	char text[SW_TEXT_CAP];

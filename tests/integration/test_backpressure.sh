@@ -98,6 +98,31 @@ assert_eq "no governed statement was cancelled" "" "$(count_of cancelled <<<"$o"
 check "the governed statements are in the ledger as ran" test "$(count_of ran <<<"$o")" -ge 20
 assert_ledger "the wait is written to the ledger (counters)" type=daemon event=counters "held_while_ring_full~"
 
+# ---- an observed session's executions (-M prepared: one Bind each) wait for room too ------------
+held_before=$(status_field held_while_ring_full)
+touch "$STALL"
+cmd_bg "${SW_AS_CLIENT[@]}" "$SW_PG_BINDIR/pgbench" -n -S -M prepared -c 4 -j 2 -T 10 -h "$SW_PG_HOST" \
+	-p "$SW_PG_PORT" -U analyst loaddb
+bench=$SQL_BG
+sleep 6
+rm -f "$STALL"
+sql_wait "$bench" 60
+assert_eq "ungoverned pgbench -M prepared ran to the end while the daemon was behind" 0 "$SQL_RC"
+check "its executions waited for room (held while the ring was full)" \
+	test "$(status_field held_while_ring_full)" -gt "$held_before"
+assert_eq "no record was lost (ring buffer drops)" 0 "$(status_field ring_buffer_drops)"
+txns=$(printf '%s\n' "$SQL_OUT" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+executions() { python3 - "$SW_LEDGER" <<'PY'
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if (r := json.loads(l)).get("type") == "statement"
+          and r.get("role") == "analyst" and r.get("via") == "bind" and r.get("statement", "").startswith("SELECT abalance")))
+PY
+}
+n=0; got=$(executions)
+while [ "$n" -lt 50 ] && [ "$got" != "$txns" ]; do sleep 0.2; n=$((n + 1)); got=$(executions); done
+check "pgbench -M prepared reported its transactions" test -n "$txns"
+assert_eq "every execution is in the ledger (one Bind record each, none lost while the daemon was behind)" "$txns" "$got"
+
 # ---- a huge statement does not stall other sessions' decisions ---------------------------
 big=$(python3 -c 'print("SELECT 1" + "+1" * 600000)')   # ~1.2 MB, a deep expression: slow to parse
 printf '%s' "$big" >"$SW_TMP/big.sql"

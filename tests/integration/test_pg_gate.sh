@@ -154,6 +154,16 @@ assert_eq "extended: analyst DELETE with \$1 runs untouched" "0:0" \
 	"$rc:$(sql_admin_val "SELECT count(*) FROM app.scratch WHERE id = 4")"
 out=$("${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" --repeat 3 "$ANALYST" 'SELECT count(*) FROM app.scratch WHERE id > $1' 0 2>&1)
 assert_eq "extended: analyst prepared SELECT executes 3 times" "$(printf '18\n18\n18')" "$out"
+n=0
+for _ in $(seq 40); do
+	n=$(ledger_json 2>/dev/null | python3 -c '
+import json, sys
+print(sum(1 for l in sys.stdin if (r := json.loads(l)).get("type") == "statement" and r.get("role") == "analyst"
+          and r.get("via") == "bind" and r.get("outcome") == "observed" and "WHERE id > $1" in r.get("statement", "")))')
+	[ "${n:-0}" -ge 3 ] && break
+	sleep 0.25
+done
+assert_eq "extended: each of the analyst's 3 executions is a record of its own (via bind, observed)" 3 "$n"
 assert_eq "nothing left pending (extended protocol)" 0 "$(pending_list "" | wc -l)"
 
 # ---- the ledger -------------------------------------------------------------------------

@@ -6,7 +6,8 @@
 # checked at attach (printed), governed reads allowed (simple and extended
 # protocol), DROP TABLE denied (and the table still there), a held write
 # approved then run, an extended-protocol write held at Bind showing its
-# parameters, a held write denied (and not run), an ungoverned role untouched,
+# parameters, a held write denied (and not run), an ungoverned role untouched
+# (and each execution of its prepared statement a record of its own),
 # a cancel inside an explicit transaction, the role identity of a governed
 # superuser kept through SET ROLE / SET SESSION AUTHORIZATION, the database and
 # client taken from the process title, the execution checkpoint (a write inside
@@ -190,6 +191,24 @@ sql analyst "DELETE FROM app.scratch WHERE id = 4"
 assert_eq "PostgreSQL $MAJOR: ungoverned analyst's DELETE runs" "0:DELETE 1" "$SQL_RC:$SQL_OUT"
 assert_ledger "PostgreSQL $MAJOR: the ungoverned DELETE is recorded, observed" role=analyst \
 	"statement~DELETE FROM app.scratch" governed=false
+# Ungoverned, extended protocol: every execution of its prepared statement is a record of its
+# own (this major's plan source read at Bind), with its rows.
+out=$("${SW_AS_CLIENT[@]}" "$PQ_EXTENDED" --repeat 3 "$(pg_conninfo analyst)" \
+	'SELECT id FROM app.scratch WHERE id <= $1::int /* v-obs-bind */' 3 2>&1)
+assert_eq "PostgreSQL $MAJOR: ungoverned prepared SELECT runs three times" 9 "$(printf '%s\n' "$out" | grep -c '^[0-9]')"
+n=0
+for _ in $(seq 40); do
+	n=$(ledger_json --type all 2>/dev/null | python3 -c "$_ledger_records_py"'
+import sys
+recs = list(records(sys.stdin))
+binds = {r["seq"] for r in recs if r.get("type") == "statement" and r.get("role") == "analyst" and
+         r.get("via") == "bind" and r.get("outcome") == "observed" and "v-obs-bind" in r.get("statement", "")}
+print(sum(1 for r in recs if r.get("type") == "completion" and r.get("statement_seq") in binds and
+          r.get("rows") == 3 and r.get("outcome") == "ran"))')
+	[ "${n:-0}" -ge 3 ] && break
+	sleep 0.25
+done
+assert_eq "PostgreSQL $MAJOR: each observed execution recorded (via bind) with its 3 rows" 3 "$n"
 
 # A cancel inside an explicit transaction: the transaction is aborted, nothing dropped.
 sql agent_test "BEGIN" "SELECT count(*) FROM app.t" "DROP TABLE app.t" "COMMIT"

@@ -16,24 +16,34 @@
  * connection is gone); exit status 1 if any execution failed. --steps runs
  * each STEP in one session, in order, going on after errors: "Q:SQL" (simple
  * Query), "P:NAME:SQL" (protocol-level Parse of a named statement), "E:NAME:V"
- * (Bind/Execute of NAME with $1 = V, or no parameter when V is empty);
+ * (Bind/Execute of NAME with $1 = V, or no parameter when V is empty),
+ * "F:NAME:LIMIT" (Bind of NAME, no parameters, to the unnamed portal, then
+ * Execute with a row limit of LIMIT again and again until the portal is done,
+ * then one Sync: a portal run in pieces, as JDBC's fetchSize does in a
+ * transaction; written on the connection's socket, since libpq has no
+ * Execute with a row limit; prints "piece K: R rows" per Execute and
+ * "complete: TAG");
  * prints "step N: ok" or "step N: error" and exits 1 if any step failed.
  *
  * Rows go to stdout, tab-separated, one line each (NULL printed as \N).
  * On error the server's message goes to stderr and the exit status is 1;
  * bad usage exits 2.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <libpq-fe.h>
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: pq_extended [--unnamed] [--repeat N] CONNINFO SQL [PARAM...]\n"
 			"       pq_extended --each CONNINFO SQL VALUE...\n"
-			"       pq_extended --steps CONNINFO Q:SQL|P:NAME:SQL|E:NAME:VALUE...\n");
+			"       pq_extended --steps CONNINFO Q:SQL|P:NAME:SQL|E:NAME:VALUE|F:NAME:LIMIT...\n");
 }
 
 static void print_rows(const PGresult *res)
@@ -64,6 +74,113 @@ static int check(PGconn *conn, PGresult *res, const char *what)
 		msg = PQerrorMessage(conn);
 	fprintf(stderr, "%s: %s", what, msg && *msg ? msg : "unknown error\n");
 	return 1;
+}
+
+/* ---- raw protocol messages, for what libpq cannot send (F: steps) ---- */
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	while (n) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* One frontend message: type byte, length, body. */
+static int put_msg(int fd, char type, const void *body, uint32_t len)
+{
+	char head[5];
+	uint32_t be = htonl(len + 4);
+	head[0] = type;
+	memcpy(head + 1, &be, 4);
+	return write_all(fd, head, 5) || (len && write_all(fd, body, len)) ? -1 : 0;
+}
+
+/* One backend message into *body (malloc'd, NUL-terminated); returns its type, or -1. */
+static int get_msg(int fd, char **body)
+{
+	char head[5];
+	uint32_t len;
+	if (read_all(fd, head, 5))
+		return -1;
+	memcpy(&len, head + 1, 4);
+	len = ntohl(len);
+	if (len < 4 || len > (64u << 20) || !(*body = malloc(len - 4 + 1)))
+		return -1;
+	if (read_all(fd, *body, len - 4)) {
+		free(*body);
+		return -1;
+	}
+	(*body)[len - 4] = 0;
+	return (unsigned char)head[0];
+}
+
+/* Bind NAME (no parameters) to the unnamed portal and Execute it LIMIT rows at a time. */
+static int fetch_in_pieces(PGconn *conn, const char *name, int limit)
+{
+	int fd = PQsocket(conn), flags = fcntl(fd, F_GETFL), rc = 0, piece = 0, rows = 0, done = 0, t;
+	size_t nl = strlen(name);
+	char bind[256], exec[5] = { 0 }, *body = NULL;
+	uint32_t lim = htonl((uint32_t)limit);
+
+	if (nl > 200 || limit < 1 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+		return 1;
+	bind[0] = 0;                                     /* portal "" */
+	memcpy(bind + 1, name, nl + 1);                  /* statement */
+	memset(bind + 2 + nl, 0, 6);                     /* no formats, no parameters, no result formats */
+	memcpy(exec + 1, &lim, 4);                       /* portal "", row limit */
+	if (put_msg(fd, 'B', bind, (uint32_t)(nl + 8)) || put_msg(fd, 'E', exec, 5) || put_msg(fd, 'H', NULL, 0))
+		rc = 1;
+	while (!rc && (t = get_msg(fd, &body)) >= 0) {
+		if (t == 'D') {
+			rows++;
+		} else if (t == 's') {                   /* PortalSuspended: the next piece */
+			printf("piece %d: %d rows\n", ++piece, rows);
+			rows = 0;
+			if (put_msg(fd, 'E', exec, 5) || put_msg(fd, 'H', NULL, 0))
+				rc = 1;
+		} else if (t == 'C' || t == 'E') {
+			if (t == 'C') {
+				printf("piece %d: %d rows\ncomplete: %s\n", ++piece, rows, body);
+			} else {
+				fprintf(stderr, "fetch: error\n");
+				rc = 1;
+			}
+			done = 1;
+			if (put_msg(fd, 'S', NULL, 0))
+				rc = 1;
+		} else if (t == 'Z') {
+			free(body);
+			break;
+		}
+		free(body);
+		body = NULL;
+	}
+	fflush(stdout);
+	fcntl(fd, F_SETFL, flags);
+	return rc || !done;
 }
 
 int main(int argc, char **argv)
@@ -136,6 +253,17 @@ int main(int argc, char **argv)
 			}
 			if (st[0] == 'Q' && st[1] == ':') {
 				res = PQexec(conn, st + 2);
+			} else if (st[0] == 'F' && st[1] == ':' && (rest = strchr(copy + 2, ':'))) {
+				*rest++ = '\0';
+				if (fetch_in_pieces(conn, copy + 2, atoi(rest)) == 0) {
+					printf("step %d: ok\n", k - i);
+				} else {
+					printf("step %d: error\n", k - i);
+					rc = 1;
+				}
+				fflush(stdout);
+				free(copy);
+				continue;
 			} else if ((st[0] == 'P' || st[0] == 'E') && st[1] == ':' && (rest = strchr(copy + 2, ':'))) {
 				name = copy + 2;
 				*rest++ = '\0';
