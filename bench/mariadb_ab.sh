@@ -59,12 +59,20 @@ gate_stop() {
 sw_at_exit gate_stop
 gate_start() {  # SQLWARD POLICY
 	rm -rf "$SW_TMP/ledger.jsonl"*   # its rotated segments (ledger.jsonl.seg/) too
+	# The previous run's log says "gate ready" too, and the redirection below truncates it only
+	# once the child runs: without this, sysbench could start before this daemon attached (its
+	# PREPAREs unseen, its EXECUTEs then refused with error 1835, or nothing recorded at all).
+	rm -f "$SW_TMP/gate.log"
 	GATE_BIN=$1
 	"$1" run --policy "$2" --ledger "$SW_TMP/ledger.jsonl" --socket "$SW_TMP/ab.sock" --pg-bin "$SW_PG_BIN" \
 		--postmaster-pid "$(pg_postmaster_pid)" --pin-dir "/sys/fs/bpf/sqlward-ab-$$" --mariadb-pid "$SW_MY_PID" \
 		>"$SW_TMP/gate.log" 2>&1 &
 	GATE_PID=$!
-	for _ in $(seq 300); do grep -qs "gate ready" "$SW_TMP/gate.log" && return 0; sleep 0.05; done
+	for _ in $(seq 300); do
+		grep -qs "gate ready" "$SW_TMP/gate.log" && return 0
+		kill -0 "$GATE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
 	cat "$SW_TMP/gate.log" >&2
 	sw_die "sqlward did not become ready"
 }

@@ -54,18 +54,6 @@ expect_count() {  # NAME TEXT DECIDED_BY N
 	wait_count "$2" "$3" "$4"
 	assert_eq "$1" "$4" "$(count_records "$2" "$3")"
 }
-myc_bg() {
-	local user=$1; shift
-	SW_BG_SEQ=$((SW_BG_SEQ + 1))
-	MYC_BG=$SW_TMP/mycbg.$SW_BG_SEQ
-	( timeout -k 5 120 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u "$user" \
-		-p "$SW_MY_PASSWORD" -D gatedb "$@" >"$MYC_BG.out" 2>&1; echo $? >"$MYC_BG.rc" ) &
-}
-myc_wait() {
-	local n=0
-	while ! [ -f "$1.rc" ] && [ "$n" -lt $((${2:-30} * 10)) ]; do sleep 0.1; n=$((n + 1)); done
-	MYC_OUT=$(cat "$1.out" 2>/dev/null); MYC_RC=$(cat "$1.rc" 2>/dev/null || echo 124)
-}
 cache_status() {  # the gate's verdict_cache object (status --format json)
 	"$SQLWARD" status --socket "$SW_SOCK" 2>/dev/null | python3 -c '
 import json, sys

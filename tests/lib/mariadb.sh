@@ -224,6 +224,21 @@ myc() {
 	MYC_RC=$?
 }
 
+# myc_bg USER CMD...: myc in the background; MYC_BG is its handle ($MYC_BG.out, $MYC_BG.rc).
+myc_bg() {
+	local user=$1; shift
+	SW_BG_SEQ=$((SW_BG_SEQ + 1))
+	MYC_BG=$SW_TMP/mycbg.$SW_BG_SEQ
+	( timeout -k 5 120 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u "$user" \
+		-p "$SW_MY_PASSWORD" -D gatedb "$@" >"$MYC_BG.out" 2>&1; echo $? >"$MYC_BG.rc" ) &
+}
+# myc_wait HANDLE [SECS]: sets MYC_OUT and MYC_RC (124: still running after SECS, 30 by default).
+myc_wait() {
+	local n=0
+	while ! [ -f "$1.rc" ] && [ "$n" -lt $((${2:-30} * 10)) ]; do sleep 0.1; n=$((n + 1)); done
+	MYC_OUT=$(cat "$1.out" 2>/dev/null); MYC_RC=$(cat "$1.rc" 2>/dev/null || echo 124)
+}
+
 my_sql_bg() {
 	local user=$1; shift
 	SW_BG_SEQ=$((SW_BG_SEQ + 1))

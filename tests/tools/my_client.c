@@ -8,6 +8,9 @@
  *        "p:SQL"        server-side prepared statement: COM_STMT_PREPARE, then
  *                       COM_STMT_EXECUTE (no parameters), rows printed
  *        "x:SQL"        prepare once, execute twice
+ *        "P:SQL"        COM_STMT_PREPARE only: the statement is kept (16 at most)
+ *        "E:N"          COM_STMT_EXECUTE of the Nth kept statement (from 1)
+ *        "w:PATH"       wait until PATH exists (60 s at most)
  *        "u:USER:PASS"  COM_CHANGE_USER to another account
  *        "d:DB"         COM_INIT_DB (mysql_select_db)
  * Output: one line per row (fields tab-separated), "OK <affected>" for a
@@ -61,17 +64,25 @@ static int run_query(MYSQL *c, const char *sql)
 	return 0;
 }
 
-static int run_prepared(MYSQL *c, const char *sql, int times)
+/* COM_STMT_PREPARE alone: the statement, or NULL (the error printed). */
+static MYSQL_STMT *prepare(MYSQL *c, const char *sql)
 {
 	MYSQL_STMT *st = mysql_stmt_init(c);
-	int rc = 0;
 
 	if (!st || mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql)) != 0) {
 		printf("ERR %u %s\n", st ? mysql_stmt_errno(st) : mysql_errno(c), st ? mysql_stmt_error(st) : mysql_error(c));
 		if (st)
 			mysql_stmt_close(st);
-		return 1;
+		return NULL;
 	}
+	return st;
+}
+
+/* COM_STMT_EXECUTE TIMES times, rows printed. */
+static int execute(MYSQL_STMT *st, int times)
+{
+	int rc = 0;
+
 	for (int t = 0; t < times; t++) {
 		MYSQL_RES *meta;
 		if (mysql_stmt_execute(st) != 0) {
@@ -111,8 +122,33 @@ static int run_prepared(MYSQL *c, const char *sql, int times)
 			printf("OK %llu\n", (unsigned long long)mysql_stmt_affected_rows(st));
 		}
 	}
+	return rc;
+}
+
+static int run_prepared(MYSQL *c, const char *sql, int times)
+{
+	MYSQL_STMT *st = prepare(c, sql);
+	int rc;
+
+	if (!st)
+		return 1;
+	rc = execute(st, times);
 	mysql_stmt_close(st);
 	return rc;
+}
+
+/* Until PATH exists (60 s at most): lets a test act between two commands of one connection. */
+static int wait_for(const char *path)
+{
+	for (int i = 0; i < 600; i++) {
+		if (access(path, F_OK) == 0) {
+			printf("OK waited\n");
+			return 0;
+		}
+		usleep(100000);
+	}
+	printf("ERR 0 %s never appeared\n", path);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -121,6 +157,8 @@ int main(int argc, char **argv)
 	unsigned port = 0;
 	int opt, rc = 0;
 	MYSQL *c;
+	MYSQL_STMT *kept[16];
+	int n_kept = 0;
 
 	while ((opt = getopt(argc, argv, "h:P:S:u:p:D:")) != -1) {
 		switch (opt) {
@@ -154,6 +192,17 @@ int main(int argc, char **argv)
 			rc |= run_prepared(c, a + 2, 1);
 		else if (strncmp(a, "x:", 2) == 0)
 			rc |= run_prepared(c, a + 2, 2);
+		else if (strncmp(a, "P:", 2) == 0 && n_kept < 16) {
+			if ((kept[n_kept] = prepare(c, a + 2))) {
+				printf("OK prepared %d\n", n_kept + 1);
+				n_kept++;
+			} else {
+				rc = 1;
+			}
+		} else if (strncmp(a, "E:", 2) == 0 && atoi(a + 2) >= 1 && atoi(a + 2) <= n_kept)
+			rc |= execute(kept[atoi(a + 2) - 1], 1);
+		else if (strncmp(a, "w:", 2) == 0)
+			rc |= wait_for(a + 2);
 		else if (strncmp(a, "u:", 2) == 0 && strchr(a + 2, ':')) {
 			char *u = strdup(a + 2), *pw = strchr(u, ':');
 			*pw++ = 0;
@@ -173,10 +222,12 @@ int main(int argc, char **argv)
 			}
 		}
 		else {
-			fprintf(stderr, "my_client: command \"%s\" must start with q:, p:, x:, u: or d:\n", a);
+			fprintf(stderr, "my_client: command \"%s\" must start with q:, p:, x:, P:, E:N (a kept statement), w:, u: or d:\n", a);
 			rc = 1;
 		}
 	}
+	for (int i = 0; i < n_kept; i++)
+		mysql_stmt_close(kept[i]);
 	mysql_close(c);
 	return rc;
 }

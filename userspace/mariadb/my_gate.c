@@ -344,7 +344,8 @@ static void analyze_protocol_execute(struct my_session *s, uint32_t stmt_id, str
 	if (s->tainted || s->n_prep == 0) {
 		one_stmt(a, text, SW_CLASS_UNKNOWN, "EXECUTE", SW_TRAIT_UNRESOLVED,
 			 s->tainted ? s->taint_reason
-				    : "no statement this session prepared passed sqlward: what it runs is unknown");
+				    : "no statement this session prepared passed sqlward (none, or prepared before sqlward "
+				      "attached): what it runs is unknown");
 		return;
 	}
 	a->engine = SW_ENGINE_MYSQL;
