@@ -16,10 +16,10 @@
  *   poll            group commit of the pass            holder's stops, timeouts
  *   tick            unwoken records, overflow, binaries, -
  *                   outcomes, sweep, pins, counters
- *   heartbeat       the kernel's liveness stamp         -
+ *   heartbeat       the kernel's liveness stamp         the kernel's liveness stamp (waits)
  *   set_patterns    kernel patterns, sessions' governed  kernel patterns
  *   settle          caches off, decide what was sent    -
- *   ledger_state    cache off, allowed ones wait        -
+ *   ledger_state    cache off, allowed ones wait        cache off (allowed ones do not wait)
  *   drain_previous  the previous daemon's ring buffer   -
  *   stopping        kernel marked dead, decide the rest -
  *   state           - (status reads struct sw_daemon)   `status` "mariadb"
