@@ -14,6 +14,7 @@ SW_PG_DB=shop
 . "$TOP/tests/lib/pg.sh"
 # shellcheck source=../tests/lib/mariadb.sh
 . "$TOP/tests/lib/mariadb.sh"
+. "$TOP/tests/lib/system_python.sh"
 MY_CLIENT=${MY_CLIENT:-$TOP/build/tools/my_client}
 sw_reachable_binaries MY_CLIENT   # the demo's agent is another OS user: a private checkout gives it a copy
 

@@ -38,10 +38,15 @@ verdict() {  # verdict [--dsn DSN] SQL -> "verdict rule"
 		python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["verdict"], d["rule"])'
 }
 
-# A transaction that has held AccessShareLock on `locked` for a while.
-sql_bg "$SW_PG_SUPER" "BEGIN" "SELECT count(*) FROM locked" "SELECT pg_sleep(20)" "COMMIT"
+# A transaction that has held AccessShareLock on `locked` for a while. It
+# sleeps far longer than the checks take (on a loaded machine they have taken
+# over 20 s) and is cancelled once the checks that need it are done.
+sql_bg "$SW_PG_SUPER" "BEGIN" "SELECT count(*) FROM locked" "SELECT pg_sleep(280)" "COMMIT"
 BG=$SQL_BG
-sleep 3
+n=0
+until [ "$(sql_admin_val "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'locked' AND l.granted")" = 1 ] ||
+	[ "$n" -ge 300 ]; do sleep 0.1; n=$((n + 1)); done
+sleep 2.5  # the rule needs a transaction older than 2 s
 
 assert_eq "queue: ALTER TABLE behind a 3s-old transaction holding AccessShareLock is denied" \
 	"deny queue" "$(verdict --dsn "$DSN" "ALTER TABLE locked ADD COLUMN c int")"
@@ -125,6 +130,7 @@ assert_contains "markdown: NULL count" "$md" "**SET NOT NULL would fail**"
 assert_contains "markdown: old column type" "$md" "<code>character varying(10)</code> (binary-coercible: no rewrite)"
 assert_contains "markdown: safer alternative" "$md" "| Safer | "
 
+sql_admin "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(280)'" >/dev/null
 sql_wait "$BG" 60
 # ---- trusted_functions by owner: who owns the function is read from the live catalog ----------
 sql_admin "CREATE ROLE vetted_owner" "CREATE SCHEMA app2" \

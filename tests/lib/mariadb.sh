@@ -82,6 +82,24 @@ my_stop() {
 }
 
 # my_start [--pool]
+# mariadb-install-db into SW_MY_DATA; under run.sh, a copy of the first data directory this run
+# made with the same server binary (SW_TEMPLATE_DIR) instead.
+_my_install_db() {
+	local tpl=
+	if [ -n "${SW_TEMPLATE_DIR:-}" ] && [ -d "$SW_TEMPLATE_DIR" ]; then
+		tpl=$SW_TEMPLATE_DIR/my${SW_MY_BIN//\//_}-$SW_MY_USER
+		if [ -d "$tpl" ]; then cp -a "$tpl" "$SW_MY_DATA" && return 0; rm -rf "$SW_MY_DATA"; fi
+	fi
+	(cd / && runuser -u "$SW_MY_USER" -- mariadb-install-db --no-defaults --datadir="$SW_MY_DATA" \
+		--auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+		--innodb-buffer-pool-size=32M 9>&-) >"$SW_MY_DIR/install-db.log" 2>&1 ||
+		{ cat "$SW_MY_DIR/install-db.log" >&2; rm -rf "$SW_MY_DIR"; sw_die "mariadb-install-db failed (log above)"; }
+	if [ -n "$tpl" ]; then
+		cp -a "$SW_MY_DATA" "$tpl.$$" && mv -T "$tpl.$$" "$tpl" 2>/dev/null || rm -rf "$tpl.$$"
+	fi
+	return 0
+}
+
 my_start() {
 	local mode=one-thread-per-connection
 	case "${1:-}" in
@@ -106,10 +124,7 @@ my_start() {
 	SW_MY_PID=
 	export SW_MY_DIR SW_MY_DATA SW_MY_SOCK SW_MY_LOG SW_MY_MODE
 
-	(cd / && runuser -u "$SW_MY_USER" -- mariadb-install-db --no-defaults --datadir="$SW_MY_DATA" \
-		--auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
-		--innodb-buffer-pool-size=32M 9>&-) >"$SW_MY_DIR/install-db.log" 2>&1 ||
-		{ cat "$SW_MY_DIR/install-db.log" >&2; rm -rf "$SW_MY_DIR"; sw_die "mariadb-install-db failed (log above)"; }
+	_my_install_db
 
 	local try i extra=()
 	# shellcheck disable=SC2206  # SW_MY_EXTRA_ARGS is a blank-separated option list

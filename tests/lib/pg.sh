@@ -134,6 +134,23 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 # (fd 9, the integration-suite lock, is not passed on to the server)
 _pg_as() { (cd / && runuser -u "$SW_PG_USER" -- "$@" 9>&-); }
 
+# initdb into SW_PG_DATA; under run.sh, a copy of the first cluster this run made with the same
+# binaries (SW_TEMPLATE_DIR) instead.
+_pg_initdb() {
+	local tpl=
+	if [ -n "${SW_TEMPLATE_DIR:-}" ] && [ -d "$SW_TEMPLATE_DIR" ]; then
+		tpl=$SW_TEMPLATE_DIR/pg${SW_PG_BINDIR//\//_}-$SW_PG_USER-$SW_PG_SUPER
+		if [ -d "$tpl" ]; then cp -a "$tpl" "$SW_PG_DATA" && return 0; rm -rf "$SW_PG_DATA"; fi
+	fi
+	_pg_as "$SW_PG_BINDIR/initdb" -D "$SW_PG_DATA" -U "$SW_PG_SUPER" --auth=trust \
+		--encoding=UTF8 --locale=C.UTF-8 --no-sync >"$SW_PG_DIR/initdb.log" 2>&1 ||
+		{ cat "$SW_PG_DIR/initdb.log" >&2; sw_die "initdb failed"; }
+	if [ -n "$tpl" ]; then
+		cp -a "$SW_PG_DATA" "$tpl.$$" && mv -T "$tpl.$$" "$tpl" 2>/dev/null || rm -rf "$tpl.$$"
+	fi
+	return 0
+}
+
 pg_start() {
 	[ "$(id -u)" -eq 0 ] || sw_die "pg_start needs root (it runs PostgreSQL as $SW_PG_USER)"
 	[ -x "$SW_PG_BINDIR/initdb" ] || sw_die "PostgreSQL (initdb) not found in $SW_PG_BINDIR (run scripts/install-deps.sh," \
@@ -150,9 +167,7 @@ pg_start() {
 	export SW_PG_DIR SW_PG_DATA SW_PG_SOCKDIR SW_PG_LOG SW_PG_HOST
 	sw_at_exit pg_stop
 
-	_pg_as "$SW_PG_BINDIR/initdb" -D "$SW_PG_DATA" -U "$SW_PG_SUPER" --auth=trust \
-		--encoding=UTF8 --locale=C.UTF-8 --no-sync >"$SW_PG_DIR/initdb.log" 2>&1 ||
-		{ cat "$SW_PG_DIR/initdb.log" >&2; sw_die "initdb failed"; }
+	_pg_initdb
 
 	# Trust on the local socket and 127.0.0.1 only (the cluster is private and short-lived).
 	cat >"$SW_PG_DATA/pg_hba.conf" <<-'EOF'
@@ -247,7 +262,7 @@ pg_fixtures() {
 		"CREATE ROLE analytics_agent_1 LOGIN" \
 		"CREATE DATABASE gatedb OWNER app_owner" ||
 		sw_die "creating roles/database failed: $SQL_ERR"
-	psql -X -q -v ON_ERROR_STOP=1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$SW_PG_SUPER" -d gatedb \
+	"$SW_PG_CLIENT_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$SW_PG_SUPER" -d gatedb \
 		>"$SW_TMP/fixtures.log" 2>&1 <<-'EOF' || { cat "$SW_TMP/fixtures.log" >&2; sw_die "fixtures failed"; }
 		CREATE SCHEMA app AUTHORIZATION app_owner;
 		CREATE SCHEMA analytics_agent AUTHORIZATION app_owner;
@@ -334,7 +349,8 @@ _sql_argv() {  # ROLE DB SQL... -> psql argv in SW_PSQL_ARGV
 	local role=$1 db=$2 s; shift 2
 	# SQL_CONTINUE=1: keep going after an error (same session), psql's default.
 	local stop=1; [ "${SQL_CONTINUE:-0}" = 1 ] && stop=0
-	SW_PSQL_ARGV=("${SW_AS_CLIENT[@]}" psql -X -v ON_ERROR_STOP=$stop -At -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$role" -d "$db")
+	# (The client binary itself: Debian's /usr/bin/psql is a Perl wrapper that costs ~0.1 s a start.)
+	SW_PSQL_ARGV=("${SW_AS_CLIENT[@]}" "$SW_PG_CLIENT_BINDIR/psql" -X -v ON_ERROR_STOP=$stop -At -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U "$role" -d "$db")
 	for s in "$@"; do SW_PSQL_ARGV+=(-c "$s"); done
 }
 
@@ -345,7 +361,7 @@ sql_db() {
 	local o="$SW_TMP/sql.$$.out" e="$SW_TMP/sql.$$.err"
 	PGCONNECT_TIMEOUT=10 timeout -k 5 "$SW_SQL_TIMEOUT" "${SW_PSQL_ARGV[@]}" >"$o" 2>"$e" </dev/null
 	SQL_RC=$?
-	SQL_OUT=$(cat "$o"); SQL_ERR=$(cat "$e")
+	SQL_OUT=$(<"$o"); SQL_ERR=$(<"$e")
 	rm -f "$o" "$e"
 	return $SQL_RC
 }
@@ -393,8 +409,8 @@ sql_wait() {
 		wait "$pid" 2>/dev/null
 		SQL_RC=124
 	else
-		SQL_RC=$(cat "$h.rc")
-		wait "$(cat "$h.pid")" 2>/dev/null
+		SQL_RC=$(<"$h.rc")
+		wait "$(<"$h.pid")" 2>/dev/null
 	fi
 	SQL_OUT=$(cat "$h.out" 2>/dev/null); SQL_ERR=$(cat "$h.err" 2>/dev/null)
 	return "$SQL_RC"
