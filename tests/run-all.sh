@@ -24,14 +24,23 @@ trap 'rm -f "$log"' EXIT
 shopt -s nullglob
 units=(build/test/test_*)
 shopt -u nullglob
+times=""
+t0=$(date +%s)
 tests/run-unit.sh "${units[@]}" 2>&1 | tee "$log"
 add_summary "$log" "${PIPESTATUS[0]}"
+times="unit $(($(date +%s) - t0)) s"
 
+t0=$(date +%s)
 tests/run-fuzz.sh "${FUZZ_SECONDS:-20}" 2>&1 | tee "$log"
 add_summary "$log" "${PIPESTATUS[0]}"
+times="$times, fuzz $(($(date +%s) - t0)) s"
 
+t0=$(date +%s)
 tests/integration/run.sh 2>&1 | tee "$log"
 add_summary "$log" "${PIPESTATUS[0]}"
+times="$times, integration $(($(date +%s) - t0)) s"
 
+# (The suite must stay well under 30 minutes on a 2-core machine: see where the time goes.)
+echo "# time: $times"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -16,9 +16,10 @@
 #                           denying whatever it gets held on; then sql_wait.
 #                           Sets SETTLE_HELD (number of held statements denied)
 #                           and SETTLE_MS (wall time, ms)
-#   ledger_match [K=V|K~SUBSTR|K=V1|V2]...   0 if any ledger record matches
+#   ledger_match [K=V|K!=V|K~SUBSTR|K=V1|V2]...   0 if any ledger record matches
 #                           all conditions (polls 5 s; records may lag)
 #   ledger_show [K=V...]    print matching records (for diagnostics)
+#   ledger_count [K=V...]   how many statement records match now
 
 SW_TOP=${SW_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SQLWARD=${SQLWARD:-$SW_TOP/build/test/sqlward}
@@ -240,6 +241,8 @@ conds = []
 for a in sys.argv[2:]:
     if "~" in a and ("=" not in a or a.index("~") < a.index("=")):
         k, v = a.split("~", 1); conds.append((k, "~", v))
+    elif "!=" in a and a.index("!=") + 1 == a.index("="):
+        k, v = a.split("!=", 1); conds.append((k, "!=", v.split("|")))
     else:
         k, v = a.split("=", 1); conds.append((k, "=", v.split("|")))
 def s(v):
@@ -254,13 +257,18 @@ for r, line in records(sys.stdin, True):
         if k not in r: good = False; break
         if op == "~" and v not in s(r[k]): good = False; break
         if op == "=" and s(r[k]) not in v: good = False; break
+        if op == "!=" and s(r[k]) in v: good = False; break
     if good: hits.append(line)
 if sys.argv[1] == "show":
     print("\n".join(hits))
+if sys.argv[1] == "count":
+    print(len(hits)); sys.exit(0)
 sys.exit(0 if hits else 1)
 '
 
 ledger_show() { ledger_json 2>/dev/null | python3 -c "$_ledger_py" show "$@"; }
+# ledger_count [K=V|K!=V|K~SUBSTR]...: how many statement records match now (no waiting).
+ledger_count() { ledger_json 2>/dev/null | python3 -c "$_ledger_py" count "$@"; }
 
 ledger_match() {
 	local n=0

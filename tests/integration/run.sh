@@ -48,7 +48,7 @@ flock -w 900 9 || { echo "integration: another run holds /run/lock/sqlward-integ
 export SW_IT_LOCKED=1
 
 if [ $# -gt 0 ]; then tests=("$@"); else tests=(tests/integration/test_*.sh); fi
-pass=0; fail=0; bad_scripts=()
+pass=0; fail=0; bad_scripts=(); durations=()
 for t in "${tests[@]}"; do
 	[ -e "$t" ] || [ ! -e "tests/integration/$t" ] || t="tests/integration/$t"
 	if [ ! -e "$t" ]; then echo "not ok - no such integration test: $t"; fail=$((fail + 1)); continue; fi
@@ -71,7 +71,9 @@ for t in "${tests[@]}"; do
 	fi
 	[ "$rc" -ne 0 ] && bad_scripts+=("$(basename "$t")")
 	echo "== $(basename "$t"): exit $rc, $(($(date +%s) - start)) s"
+	durations+=("$(($(date +%s) - start)) $(basename "$t")")
 done
+[ ${#durations[@]} -gt 1 ] && echo "# slowest: $(printf '%s\n' "${durations[@]}" | sort -rn | head -n 8 | awk '{printf "%s%s %s s", (NR > 1 ? ", " : ""), $2, $1}')"
 [ ${#bad_scripts[@]} -gt 0 ] && echo "# failing scripts: ${bad_scripts[*]}"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

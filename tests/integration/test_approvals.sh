@@ -532,18 +532,6 @@ my_fixtures
 gate_stop
 SW_GATE_EXTRA="--socket-group $SOCKGROUP --mariadb-pid $SW_MY_PID"
 gate_start "$POLICY"
-myc_bg() {  # USER CMD...: my_client in the background; MYC_BG is its handle
-	local user=$1; shift
-	SW_BG_SEQ=$((${SW_BG_SEQ:-0} + 1))
-	MYC_BG=$SW_TMP/mycbg.$SW_BG_SEQ
-	( timeout -k 5 120 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u "$user" \
-		-p "$SW_MY_PASSWORD" -D gatedb "$@" >"$MYC_BG.out" 2>&1; echo $? >"$MYC_BG.rc" ) &
-}
-myc_wait() {  # HANDLE [SECS]: sets MYC_OUT MYC_RC (124: still running)
-	local n=0
-	while ! [ -f "$1.rc" ] && [ "$n" -lt $((${2:-30} * 10)) ]; do sleep 0.1; n=$((n + 1)); done
-	MYC_OUT=$(cat "$1.out" 2>/dev/null); MYC_RC=$(cat "$1.rc" 2>/dev/null || echo 124)
-}
 owner() { my_sql_admin "SELECT owner FROM gatedb.accounts WHERE id = $1" >/dev/null 2>&1; echo "$MY_OUT"; }
 owner4=$(owner 4)
 myc_bg agent_test "q:UPDATE accounts SET owner = 'batch-my' WHERE id = 3"

@@ -300,18 +300,6 @@ assert_eq "container: mariadbd runs the container's file at the host's path name
 	"/usr/sbin/mariadbd" "$(readlink "/proc/$CT_MY/exe")"
 my_fixtures
 
-myc_bg() {  # USER CMD...: my_client in the background; MYC_BG is its handle
-	local user=$1; shift
-	SW_BG_SEQ=$((SW_BG_SEQ + 1))
-	MYC_BG=$SW_TMP/mycbg.$SW_BG_SEQ
-	( timeout -k 5 120 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u "$user" \
-		-p "$SW_MY_PASSWORD" -D gatedb "$@" >"$MYC_BG.out" 2>&1; echo $? >"$MYC_BG.rc" ) &
-}
-myc_wait() {  # HANDLE [SECS]: MYC_OUT MYC_RC (124: still running)
-	local n=0
-	while ! [ -f "$1.rc" ] && [ "$n" -lt $((${2:-30} * 10)) ]; do sleep 0.1; n=$((n + 1)); done
-	MYC_OUT=$(cat "$1.out" 2>/dev/null); MYC_RC=$(cat "$1.rc" 2>/dev/null || echo 124)
-}
 
 SW_GATE_EXTRA="--mariadb-pid $CT_MY" gate_start "$SW_TOP/policies/default.yaml"
 ok "--mariadb-pid $CT_MY (a container's mariadbd, by its host pid): gate ready"

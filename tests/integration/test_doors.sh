@@ -113,8 +113,11 @@ for L in "${LOGINS[@]}"; do
 	check "[$L] fastpath: a user function that deletes is not run" test "$SQL_RC" -ne 0 -a "$(scratch_n)" = 20
 	sql_bg analyst "SELECT set_config('application_name', 'sw_victim', false), pg_sleep(30)"
 	victim=$SQL_BG
-	sleep 0.5
-	vpid=$(sql_admin_val "SELECT pid FROM pg_stat_activity WHERE application_name = 'sw_victim'")
+	vpid=
+	for _ in $(seq 1 100); do  # (its session may take a while to start on a loaded machine)
+		vpid=$(sql_admin_val "SELECT pid FROM pg_stat_activity WHERE application_name = 'sw_victim'")
+		[ -n "$vpid" ] && break; sleep 0.1
+	done
 	client "$PQ_FASTPATH" "$(conn "$L")" 'pg_terminate_backend(integer,bigint)' "int4:${vpid:-0}" int8:0
 	check "[$L] fastpath: pg_terminate_backend refused, the other session lives" \
 		test "$SQL_RC" -ne 0 -a "$(sql_admin_val "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sw_victim'")" = 1

@@ -29,19 +29,6 @@ refused() {  # NAME: the last my_client run was refused by sqlward (error 1644 w
 		not_ok "$1" "rc=$MYC_RC" "$MYC_OUT"; fi
 }
 # myc_bg USER CMD... : the same in the background; MYC_BG is its handle (files $MYC_BG.out, .rc, .pid).
-myc_bg() {
-	local user=$1; shift
-	SW_BG_SEQ=$((SW_BG_SEQ + 1))
-	MYC_BG=$SW_TMP/mycbg.$SW_BG_SEQ
-	( timeout -k 5 120 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u "$user" \
-		-p "$SW_MY_PASSWORD" -D gatedb "$@" >"$MYC_BG.out" 2>&1; echo $? >"$MYC_BG.rc" ) &
-	echo $! >"$MYC_BG.pid"
-}
-myc_wait() {  # HANDLE [SECS]: sets MYC_OUT MYC_RC (124: still running)
-	local n=0
-	while ! [ -f "$1.rc" ] && [ "$n" -lt $((${2:-30} * 10)) ]; do sleep 0.1; n=$((n + 1)); done
-	MYC_OUT=$(cat "$1.out" 2>/dev/null); MYC_RC=$(cat "$1.rc" 2>/dev/null || echo 124)
-}
 # wait_held_thread: sets held_tid to a mariadbd thread in trace stop (held), waiting up to 30 s.
 wait_held_thread() {
 	local t

@@ -21,17 +21,7 @@ CONNS=${SW_RACE_CONNS:-12}
 ROUNDS=${SW_RACE_ROUNDS:-3}
 
 # refused_executes: statement records of protocol EXECUTEs the gate refused.
-refused_executes() {
-	ledger_json 2>/dev/null | python3 -c '
-import json, sys
-n = 0
-for line in sys.stdin:
-    try: r = json.loads(line)
-    except Exception: continue
-    if r.get("type") == "statement" and r.get("via") == "execute" and r.get("verdict") != "allow":
-        n += 1
-print(n)'
-}
+refused_executes() { ledger_count type=statement via=execute verdict!=allow; }
 
 pg_start
 my_start

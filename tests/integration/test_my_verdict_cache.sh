@@ -30,17 +30,7 @@ EOF
 }
 
 # count_records TEXT DECIDED_BY: statement records whose statement contains TEXT, decided that way.
-count_records() {
-	ledger_json 2>/dev/null | python3 -c '
-import json, sys
-n = 0
-for line in sys.stdin:
-    try: r = json.loads(line)
-    except Exception: continue
-    if r.get("type") == "statement" and sys.argv[1] in r.get("statement", "") and r.get("decided_by") == sys.argv[2]:
-        n += 1
-print(n)' "$1" "$2"
-}
+count_records() { ledger_count type=statement "statement~$1" "decided_by=$2"; }
 # wait_count TEXT DECIDED_BY N: until at least N such records are in the ledger (10 s).
 wait_count() {
 	local n=0

@@ -242,10 +242,11 @@ myc() {
 # myc_bg USER CMD...: myc in the background; MYC_BG is its handle ($MYC_BG.out, $MYC_BG.rc).
 myc_bg() {
 	local user=$1; shift
-	SW_BG_SEQ=$((SW_BG_SEQ + 1))
+	SW_BG_SEQ=$((${SW_BG_SEQ:-0} + 1))
 	MYC_BG=$SW_TMP/mycbg.$SW_BG_SEQ
 	( timeout -k 5 120 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u "$user" \
 		-p "$SW_MY_PASSWORD" -D gatedb "$@" >"$MYC_BG.out" 2>&1; echo $? >"$MYC_BG.rc" ) &
+	echo $! >"$MYC_BG.pid"
 }
 # myc_wait HANDLE [SECS]: sets MYC_OUT and MYC_RC (124: still running after SECS, 30 by default).
 myc_wait() {
