@@ -162,8 +162,9 @@ unit: $(UNIT_BIN)
 integration: $(BUILD)/test/sqlward $(BUILD)/tools/pq_extended $(BUILD)/tools/pq_fastpath $(BUILD)/tools/pg_classify_major $(BUILD)/tools/my_client $(BUILD)/tools/my_layout_dump
 	@tests/integration/run.sh
 
+# (Built on every core unless the caller gave make a -j of its own: CI runs a plain `make test`.)
 test: deps
-	@$(MAKE) --no-print-directory $(BUILD)/sqlward $(BUILD)/test/sqlward $(UNIT_BIN) $(BUILD)/tools/pq_extended $(BUILD)/tools/pq_fastpath $(BUILD)/tools/my_client \
+	@$(MAKE) --no-print-directory $(if $(findstring j,$(MAKEFLAGS)),,-j$(shell nproc)) $(BUILD)/sqlward $(BUILD)/test/sqlward $(UNIT_BIN) $(BUILD)/tools/pq_extended $(BUILD)/tools/pq_fastpath $(BUILD)/tools/my_client \
 		$(BUILD)/tools/my_layout_dump $(BUILD)/tools/pg_classify_major $(BUILD)/fuzz/fuzz_shape
 	@# The version matrix's PostgreSQL builds, before the unit tests: their per-major layout cases
 	@# read the real binaries and would otherwise skip on a fresh machine.
