@@ -29,6 +29,7 @@
 #include "daemon_freeze.h"
 #include "daemon_state.h"
 #include "plan_store.h"
+#include "release_queue.h"
 #include "holds.h"
 #include "ledger_access.h"
 #include "ledger_upkeep.h"
@@ -80,11 +81,10 @@ static void engine_gates_close(struct sw_daemon *d)
 	d->n_engine_gates = 0;
 }
 
+/* The ledger's state, as the daemon sees it, and every gate told of a change (release_queue.c). */
 static void engine_gates_ledger_state(struct sw_daemon *d, bool failing, const char *err)
 {
-	for (int i = 0; i < d->n_gates; i++)
-		if (d->gates[i].ops->ledger_state)
-			d->gates[i].ops->ledger_state(d->gates[i].gate, failing, err);
+	sw_daemon_ledger_state(d, failing, err);
 }
 
 static void apply_policy_to_kernel(struct sw_daemon *d)

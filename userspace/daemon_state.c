@@ -94,11 +94,14 @@ void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool syn
 	/* The session's record still waiting for its completion goes first (pg_completion.h). */
 	if (dec->engine == SW_ENGINE_POSTGRES)
 		sw_pg_deferred_write_pid(d, dec->pid);
-	if (sw_ledger_append_decision(d->ledger, dec, sync && !interval, seq_out, err, sizeof(err)) < 0 ||
-	    (interval && sw_daemon_decision_sync(d, err, sizeof(err)) != 0)) {
+	if (sw_ledger_append_decision(d->ledger, dec, sync && !interval, seq_out, err, sizeof(err)) < 0) {
 		/* Not in the chain: counted, and reported by a gap record once the ledger takes records. */
 		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
 		sw_ledger_note_lost(d->ledger, "statement", &dec->time);
+	} else if (interval && sw_daemon_decision_sync(d, err, sizeof(err)) != 0) {
+		/* Appended unsynced: it stays queued in memory and is written once the ledger takes records
+		 * (not lost, so not counted as lost). */
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s; the record waits in memory\n", err);
 	}
 }
 

@@ -12,6 +12,7 @@
  *   holds.c                           the hold queue
  *   pg_hold.c                         how a PostgreSQL hold moves (its hold ops)
  *   hold_json.c, sessions.c           a hold as JSON; the session table
+ *   release_queue.c                   decided statements' group commit; the ledger's state
  *   daemon_state.c                    this
  *
  * Owned here (daemon_state.c): the clock, daemon and statement records,
@@ -164,6 +165,18 @@ struct sw_hold {
 
 struct sw_outcome;
 struct sw_pg_completions;
+struct sw_daemon;
+struct sw_release;
+
+/* How a statement the policy decided moves once its record allows it (release_queue.h); its
+ * engine's. */
+struct sw_release_ops {
+	/* Run it (run: allowed, and its record is durable) or refuse it (a refusal, or an allowed
+	 * statement whose record could not be written in time). Called once; lets go of r->ctx. */
+	void (*move)(struct sw_daemon *d, const struct sw_release *r, bool run);
+	/* The members of its release_refused_unrecorded record besides "pid" (may be NULL). */
+	void (*describe)(const struct sw_release *r, json_t *fields);
+};
 
 struct sw_plan_store;
 struct sw_daemon {
@@ -190,6 +203,9 @@ struct sw_daemon {
 		uint32_t aux;
 		uint64_t waiting_since_ns;   /* allowed, but its record is not on disk yet (ledger failing) */
 		struct timespec when;        /* the statement's time (for the correction record) */
+		uint64_t drops;              /* sw_ledger_drops when queued (its record may be dropped later) */
+		const struct sw_release_ops *ops;  /* how its engine moves it (release_queue.h) */
+		void *ctx;                   /* the engine's (ops->move lets go of it) */
 	} *releases;
 	size_t n_releases, cap_releases;
 	uint64_t next_hold_id;
@@ -243,7 +259,9 @@ void sw_daemon_note(struct sw_daemon *d, const char *event, json_t *fields);
 /* Counted in the metrics as a statement decision (sw_gate_record does it; a record written later
  * by other means counts when it is made). */
 void sw_gate_count(const struct sw_decision *dec);
-/* Write a statement record (both engines' events and holds); a failed write is counted as lost. */
+/* Write a statement record (both engines' events and holds). sync: on disk before it returns (a
+ * failed one is counted as lost); otherwise queued in memory until the ledger takes it (moving the
+ * statement it decides is release_queue.h's). */
 void sw_gate_record(struct sw_daemon *d, const struct sw_decision *dec, bool sync, uint64_t *seq_out);
 /* Make the records appended so far safe enough for the statements they decide to move: --ledger-sync
  * decision (the default): a sync asked of the ledger's sync thread, not waited for

@@ -4,7 +4,8 @@
  * and options; from then on daemon.c knows it only through these ops: it
  * waits on its fds, calls it on every pass and tick of the loop, lets it beat,
  * tells it the governed roles and the ledger's state, and stops and closes
- * it. Its statements reach the neutral layers as decisions (sw_gate_record),
+ * it. Its statements reach the neutral layers as decisions (sw_gate_record;
+ * the stopped statement then moves through release_queue.h's group commit),
  * holds (struct sw_hold with struct sw_hold_ops, daemon_state.h) and daemon
  * records, so a further engine is one more open function and table.
  *
@@ -13,13 +14,13 @@
  *
  *   op              PostgreSQL                          MariaDB
  *   fds, ready      ring buffer, analysis worker        ring buffer, holder (poll does the work)
- *   poll            group commit of the pass            holder's stops, timeouts
+ *   poll            group commit of the pass            holder's stops, timeouts, group commit
  *   tick            unwoken records, overflow, binaries, -
  *                   outcomes, sweep, pins, counters
  *   heartbeat       the kernel's liveness stamp         the kernel's liveness stamp (waits)
  *   set_patterns    kernel patterns, sessions' governed  kernel patterns
  *   settle          caches off, decide what was sent    -
- *   ledger_state    cache off, allowed ones wait        cache off (allowed ones do not wait)
+ *   ledger_state    cache off, allowed ones wait        cache off, allowed ones wait
  *   drain_previous  the previous daemon's ring buffer   -
  *   stopping        kernel marked dead, decide the rest -
  *   state           - (status reads struct sw_daemon)   `status` "mariadb"
@@ -63,7 +64,8 @@ struct sw_engine_gate_ops {
 	/* A freeze went on or off (d->frozen says which): verdicts cached without it must stop at
 	 * once, before the next pass. May be NULL. */
 	void (*freeze_changed)(void *gate);
-	/* The ledger's state after a sync or a flush (failing: err says why). May be NULL. */
+	/* The ledger's state changed (failing: err says why; release_queue.c tells every gate once per
+	 * change). May be NULL. */
 	void (*ledger_state)(void *gate, bool failing, const char *err);
 	/* Once, after the daemon's "start" record and before its threads: record what the gate
 	 * did while no daemon ran. May be NULL. */

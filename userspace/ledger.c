@@ -72,6 +72,8 @@ struct head_file {
 	struct sw_ledger_anchor next; /* set by the writer before a job: the durable end once it synced */
 };
 
+#define SW_DROP_FLOORS 16
+
 struct sw_ledger {
 	int fd;
 	char *path;
@@ -105,6 +107,10 @@ struct sw_ledger {
 	struct loss lost;       /* not yet described by a gap record */
 	struct loss gap_queued; /* described by the gap record gap_seq, not yet on disk */
 	uint64_t lost_total;     /* every record lost since open (metrics: sqlward_ledger_records_lost_total) */
+	/* drop_waiting's calls since open, and for the last SW_DROP_FLOORS of them the chain's end after
+	 * each (what survived it: seq <= floor); floors only grow (sw_ledger_kept). */
+	uint64_t drops;
+	uint64_t drop_floor[SW_DROP_FLOORS];
 	uint64_t gap_seq;
 	uint64_t path_checked_ns;
 	/* A file at the path that sw_ledger_reopen refused (inode 0: none), and why. */
@@ -1132,6 +1138,8 @@ static uint64_t drop_waiting(struct sw_ledger *l)
 	l->seq = l->file_seq;
 	memcpy(l->head, l->file_head, sizeof(l->head));
 	l->lost_total += dropped;
+	l->drop_floor[l->drops % SW_DROP_FLOORS] = l->seq;
+	l->drops++;
 	return dropped;
 }
 
@@ -1671,6 +1679,21 @@ uint64_t sw_ledger_seq(const struct sw_ledger *l)
 const char *sw_ledger_head(const struct sw_ledger *l)
 {
 	return l->head;
+}
+
+uint64_t sw_ledger_drops(const struct sw_ledger *l)
+{
+	return l->drops;
+}
+
+bool sw_ledger_kept(const struct sw_ledger *l, uint64_t seq, uint64_t drops_then)
+{
+	if (drops_then == l->drops)
+		return true;
+	if (drops_then > l->drops || l->drops - drops_then > SW_DROP_FLOORS)
+		return false;
+	/* The first drop after it left the shortest chain: what it did not keep is gone. */
+	return seq <= l->drop_floor[drops_then % SW_DROP_FLOORS];
 }
 
 void sw_ledger_anchor(const struct sw_ledger *l, struct sw_ledger_anchor *out)

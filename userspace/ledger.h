@@ -191,6 +191,13 @@ uint64_t sw_ledger_seq(const struct sw_ledger *l);
 const char *sw_ledger_head(const struct sw_ledger *l);
 /* The durable end of the chain (what the last successful fdatasync covered). */
 void sw_ledger_anchor(const struct sw_ledger *l, struct sw_ledger_anchor *out);
+/* Records appended with sync=false can be dropped later (they waited beyond SW_LEDGER_BUFFER_MAX for
+ * a writable ledger), and their seqs then go to other records: a statement that waits for its
+ * record must not move because a sync covers its seq. sw_ledger_drops says how many times records
+ * were dropped since open; sw_ledger_kept whether the record of seq, appended when sw_ledger_drops
+ * said drops_then, is still in the chain (false: dropped, or too many drops since to tell). */
+uint64_t sw_ledger_drops(const struct sw_ledger *l);
+bool sw_ledger_kept(const struct sw_ledger *l, uint64_t seq, uint64_t drops_then);
 
 /*
  * Append one record: adds "seq", "prev", "hash", and writes it (with any

@@ -176,6 +176,17 @@ wait_pending() {
 # Print the scheduler state letter of a process (R, S, T, ...).
 proc_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
 
+# ledger_tmpfs NAME: the ledger (SW_LEDGER) on a 2 MB tmpfs of its own at $LED, unmounted at exit;
+# ledger_fill fills that filesystem (the ledger file's last page still takes a few records).
+ledger_tmpfs() {
+	LED=$SW_TMP/ledfs
+	mkdir -p "$LED"
+	mount -t tmpfs -o size=2m,mode=0755 "sqlward-test-$1" "$LED" || sw_die "cannot mount a tmpfs for the ledger"
+	sw_at_exit "umount -l '$LED' 2>/dev/null"
+	SW_LEDGER=$LED/ledger.jsonl
+}
+ledger_fill() { dd if=/dev/zero of="$LED/filler" bs=64k count=100 >/dev/null 2>&1; sync; }
+
 deny_all_pending() {
 	local id pid n=0
 	while read -r id pid; do

@@ -13,23 +13,18 @@ cd "$(dirname "$0")/../.." || exit 1
 
 pg_start
 pg_fixtures
-LED=$SW_TMP/ledfs
-mkdir -p "$LED"
-mount -t tmpfs -o size=2m,mode=0755 sqlward-test-ledger "$LED" || sw_die "cannot mount a tmpfs for the ledger"
-sw_at_exit "umount -l '$LED' 2>/dev/null"
-SW_LEDGER=$LED/ledger.jsonl
+ledger_tmpfs ledger
 # Allowed statements wait up to 15 s for their record here (30 s in production): long enough
 # for every step of phase 1 on a busy machine, short enough for phase 2 to see the refusal.
 export SQLWARD_TEST_LEDGER_WAIT_MS=15000
 gate_start policies/default.yaml
 unset SQLWARD_TEST_LEDGER_WAIT_MS
-fill() { dd if=/dev/zero of="$LED/filler" bs=64k count=100 >/dev/null 2>&1; sync; }
 status_json() { "$SQLWARD" status --socket "$SW_SOCK" 2>/dev/null; }
 # Fill the disk and make the daemon find out: the ledger file's last page still takes a few
 # records, so ungoverned reads run until writing fails (OK_READS: how many ran).
 fill_until_unwritable() {
 	local i=0 n=0
-	fill
+	ledger_fill
 	OK_READS=0
 	while [ "$n" -lt 300 ]; do
 		i=$((i + 1))

@@ -1870,13 +1870,27 @@ static void test_buffer_limit_drops_and_counts(void **state)
 	append_sync(l, "SELECT 1", true, NULL);
 	free(read_all(ledger_path, &n));
 	set_file_size_limit((rlim_t)n + 10);
+	uint64_t first_seq = 0, first_drops = 0, last_seq = 0, last_drops = 0;
 	for (size_t i = 0; i < appended; i++) {
 		json_t *ev = sw_daemon_record("note", json_pack("{s:s}", "blob", blob));
-		assert_int_equal(sw_ledger_append_opts(l, ev, false, NULL, err, sizeof(err)), 0);
+		assert_int_equal(sw_ledger_append_opts(l, ev, false, i ? &last_seq : &first_seq, err, sizeof(err)), 0);
+		/* (read after the append, as sw_release_queue does) */
+		*(i ? &last_drops : &first_drops) = sw_ledger_drops(l);
 		json_decref(ev);
 	}
 	uint64_t lost = sw_ledger_lost(l);
 	assert_true(lost > 0 && lost < appended);
+	/* What waited was dropped and its seqs went to later records: the first one is not kept (a
+	 * statement waiting for it must not move), the last one is; the synced record before them all
+	 * survived every drop; a mark from the future is not trusted. */
+	assert_int_equal(first_drops, 0);
+	assert_true(sw_ledger_drops(l) > 0);
+	assert_true(first_seq > 1 && last_seq > 1);
+	assert_false(sw_ledger_kept(l, first_seq, first_drops));
+	assert_int_equal(last_drops, sw_ledger_drops(l));
+	assert_true(sw_ledger_kept(l, last_seq, last_drops));
+	assert_true(sw_ledger_kept(l, 1, first_drops));
+	assert_false(sw_ledger_kept(l, 1, sw_ledger_drops(l) + 1));
 	set_file_size_limit(RLIM_INFINITY);
 	assert_int_equal(sw_ledger_retry(l, err, sizeof(err)), 0);
 	sw_ledger_close(l);

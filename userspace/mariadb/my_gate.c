@@ -31,6 +31,7 @@
 #include "my_verdict_cache.h"
 #include "plan_gate.h"
 #include "proc_root.h"
+#include "release_queue.h"
 #include "request_id.h"
 #include "role_pattern.h"
 #include "session_record.h"
@@ -93,9 +94,28 @@ struct my_pending {
 };
 
 static const struct sw_hold_ops my_hold_ops;
+static const struct sw_release_ops my_release_ops;
 static const struct sw_engine_gate_ops my_gate_ops;
 static void my_gate_close(struct sw_my_gate *g);
 static void report_counters(struct sw_my_gate *g);
+
+/* A command the policy decided, stopped until its record allows it to move (release_queue.h). */
+struct my_release {
+	struct sw_my_gate *g;
+	struct sw_my_event *ev;    /* its report (owned) */
+	pid_t tid;
+	struct sw_analysis a;      /* what it runs (owned) */
+	char *text;                /* the command as read (owned; for the verdict cache) */
+	size_t len;
+	bool complete;
+	enum sw_verdict verdict;   /* the policy's (for the verdict cache) */
+	unsigned budget_ms;        /* its runtime budget */
+	const char *decided_by;    /* static */
+	const struct sw_policy *policy;  /* the policy it was judged under (a reload meanwhile: not cached) */
+	bool gate_refused;
+	uint64_t seq;              /* its record's (its completion points there) */
+	char msg[400];             /* refused: what the client reads */
+};
 
 /* A command held for a human: lives in a struct sw_hold (holds.c decides it). */
 struct sw_my_hold {
@@ -608,7 +628,7 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	if (g->done && ev->type == SW_MY_EV_COMMAND && ev->action != SW_MY_ACT_KILLED)
 		sw_my_completion_record_deferred(d, g->done, &dec, ev->conn_id, ev->ktime_ns, ev->user);
 	else
-		sw_gate_record(d, &dec, ev->action == SW_MY_ACT_KILLED, NULL);
+		sw_gate_record(d, &dec, false, NULL);   /* (killed: nothing waits for it; kept if the ledger fails) */
 	if (dec.governed)
 		track_allowed(s, ev->command, &a);
 	g->observed++;
@@ -1150,7 +1170,7 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	struct my_session *s = session_of(g, ev->conn_id);
 	struct sw_analysis a;
 	struct sw_judgement *per, overall;
-	char *text = NULL, *judged = NULL, dbname[128], msg[400];
+	char *text = NULL, *judged = NULL, dbname[128];
 	size_t len = ev->packet_len;
 	bool complete = true, allow;
 	const char *frozen, *why = NULL, *why_rule = NULL;
@@ -1276,31 +1296,24 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	dec.decided_by = plan.authorised && plan_ref && strcmp(overall.rule_id, SW_RULE_PLAN) == 0 ? "plan" : "policy";
 	dec.via = via_of_event(ev);
 	dec.extra = extra;
-	/* The record is on disk before the thread moves. */
-	sw_gate_record(d, &dec, true, &seq);
-	if (allow) {
-		/* A new identity or a reset session: its statement ids start over. */
-		if (!execute && (ev->command == SW_MY_COM_CHANGE_USER || ev->command == SW_MY_COM_RESET_CONNECTION))
-			forget_cached_statements(g, s);
-		maybe_cache(g, s, ev, &a, &overall, dec.decided_by, why != NULL, text, len, complete);
-		if (!execute) {
-			track_allowed(s, ev->command, &a);
-			set_expectations(g, ev->conn_id, ev->command, &a);
-			/* Its completion points at this record; a runtime budget counts from the release. */
-			if (g->done) {
-				sw_my_completion_expect(g->d, g->done, ev->conn_id, ev->ktime_ns, seq, ev->user);
-				sw_my_completion_budget(g->done, ev->conn_id, ev->ktime_ns, overall.budget_ms,
-							sw_mono_ns());
-			}
-		}
-		sw_my_holder_allow(g->holder, p->tid);
-	} else {
-		const struct sw_judgement *j = &overall;
-		snprintf(msg, sizeof(msg), "sqlward: %s (rule %s)", j->reason ? j->reason : "refused by policy",
-			 j->rule_id ? j->rule_id : "default");
-		if (!execute)
-			expect_refusal(g, ev->conn_id, ev->command);
-		sw_my_holder_deny(g->holder, p->tid, msg);
+	/* Queued, not synced here: the thread stays stopped until a sync covers its record (one sync
+	 * for every command decided before it), and moves then (my_release_move). */
+	sw_gate_record(d, &dec, false, &seq);
+	{
+		struct my_release *m = sw_xcalloc(1, sizeof(*m));
+		*m = (struct my_release){ .g = g, .ev = p->ev, .tid = p->tid, .a = a, .text = text, .len = len,
+					  .complete = complete, .verdict = overall.verdict, .budget_ms = overall.budget_ms,
+					  .decided_by = dec.decided_by, .policy = d->policy, .gate_refused = why != NULL,
+					  .seq = seq };
+		if (!allow)
+			snprintf(m->msg, sizeof(m->msg), "sqlward: %s (rule %s)",
+				 overall.reason ? overall.reason : "refused by policy",
+				 overall.rule_id ? overall.rule_id : "default");
+		p->ev = NULL;                /* the queued release owns the report, analysis and text now */
+		memset(&a, 0, sizeof(a));
+		text = NULL;
+		sw_release_queue(d, &(struct sw_release){ .pid = (int)ev->tgid, .allow = allow, .when = dec.time,
+							  .ops = &my_release_ops, .ctx = m });
 	}
 	g->decided++;
 	json_decref(extra);
@@ -1308,6 +1321,114 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 	free(judged);
 	free(text);
 	sw_analysis_free(&a);
+}
+
+/* Let go of a queued command without moving it. */
+static void my_release_free(struct my_release *m)
+{
+	free(m->ev);
+	free(m->text);
+	sw_analysis_free(&m->a);
+	free(m);
+}
+
+/*
+ * A decided command moves (release_queue.h): allowed, once its record is durable, it runs and
+ * what it leaves behind is kept (cached verdict, prepared names, expected executions, the
+ * completion that points at its record); refused (by the policy, or because its record could
+ * not be written in time) it does not run.
+ */
+static void my_release_move(struct sw_daemon *d, const struct sw_release *r, bool run)
+{
+	struct my_release *m = r->ctx;
+	struct sw_my_gate *g = m->g;
+	const struct sw_my_event *ev = m->ev;
+	bool execute = ev->type == SW_MY_EV_EXECUTE;
+
+	if (run) {
+		struct my_session *s = session_of(g, ev->conn_id);
+		struct sw_judgement overall = { .verdict = m->verdict, .budget_ms = m->budget_ms };
+		/* A new identity or a reset session: its statement ids start over. */
+		if (!execute && (ev->command == SW_MY_COM_CHANGE_USER || ev->command == SW_MY_COM_RESET_CONNECTION))
+			forget_cached_statements(g, s);
+		/* (A verdict of a policy replaced while it waited is not the kernel's to repeat.) */
+		if (m->policy == d->policy)
+			maybe_cache(g, s, ev, &m->a, &overall, m->decided_by, m->gate_refused, m->text, m->len,
+				    m->complete);
+		if (!execute) {
+			track_allowed(s, ev->command, &m->a);
+			set_expectations(g, ev->conn_id, ev->command, &m->a);
+			/* Its completion points at its record; a runtime budget counts from the release. */
+			if (g->done) {
+				sw_my_completion_expect(g->d, g->done, ev->conn_id, ev->ktime_ns, m->seq, ev->user);
+				sw_my_completion_budget(g->done, ev->conn_id, ev->ktime_ns, m->budget_ms, sw_mono_ns());
+			}
+		}
+		sw_my_holder_allow(g->holder, m->tid);
+	} else {
+		if (r->allow)
+			snprintf(m->msg, sizeof(m->msg), "sqlward: allowed, but its record could not be written to the "
+				 "ledger in time (the ledger is unwritable): refused, it did not run");
+		if (!execute)
+			expect_refusal(g, ev->conn_id, ev->command);
+		sw_my_holder_deny(g->holder, m->tid, m->msg);
+	}
+	my_release_free(m);
+}
+
+/* Its correction record names the command: server, thread, connection and its "ran" record. */
+static void my_release_describe(const struct sw_release *r, json_t *f)
+{
+	const struct my_release *m = r->ctx;
+
+	json_object_set_new(f, "engine", json_string("mysql"));
+	json_object_set_new(f, "thread", json_integer((json_int_t)m->tid));
+	json_object_set_new(f, "connection_id", json_integer((json_int_t)m->ev->conn_id));
+	json_object_set_new(f, "statement_seq", json_integer((json_int_t)m->seq));
+	json_object_set_new(f, "reason", json_string("allowed by policy, but its record could not be written to the "
+						     "ledger in time: the command was refused instead and did not "
+						     "run (its record, statement_seq, says ran)"));
+}
+
+static const struct sw_release_ops my_release_ops = { .move = my_release_move, .describe = my_release_describe };
+
+/*
+ * This gate's queued commands taken out of the queue: every one (tid 0; closing: refused now, so
+ * nothing stays stopped and nothing points at the freed gate; none is left once a stopping
+ * daemon's run is done), or thread tid's, which ended while it waited: nothing to move (a
+ * reused thread id must not be released by it), and an allowed one's record says "ran", so the
+ * ledger says it did not.
+ */
+static void release_take(struct sw_my_gate *g, pid_t tid)
+{
+	struct sw_daemon *d = g->d;
+
+	for (size_t i = 0; i < d->n_releases;) {
+		struct sw_release r = d->releases[i];
+		struct my_release *m = r.ops == &my_release_ops ? r.ctx : NULL;
+		if (!m || m->g != g || (tid && m->tid != tid)) {
+			i++;
+			continue;
+		}
+		memmove(&d->releases[i], &d->releases[i + 1], (d->n_releases - i - 1) * sizeof(r));
+		d->n_releases--;
+		if (!tid) {
+			if (r.allow)
+				d->refused_unrecorded++;
+			my_release_move(d, &r, false);
+			continue;
+		}
+		if (r.allow) {
+			json_t *f = json_pack("{s:s, s:i, s:i, s:I, s:I, s:s}", "engine", "mysql", "mariadbd", (int)g->pid,
+					      "thread", (int)tid, "connection_id", (json_int_t)m->ev->conn_id,
+					      "statement_seq", (json_int_t)m->seq, "reason",
+					      "the server thread ended while its command waited for its record to reach "
+					      "the ledger: it did not run (its record, statement_seq, says ran)");
+			sw_daemon_note(d, "release_abandoned", f);
+			json_decref(f);
+		}
+		my_release_free(m);
+	}
 }
 
 static struct my_pending *pending_of(struct sw_my_gate *g, pid_t tid)
@@ -1533,6 +1654,8 @@ static void my_gate_poll(struct sw_my_gate *g)
 		for (size_t i = 0; i < n; i++) {
 			struct sw_hold *h = stops[i].gone ? hold_of_thread(g, stops[i].tid) : NULL;
 			struct my_pending *p;
+			if (stops[i].gone)
+				release_take(g, stops[i].tid);   /* (ended while its record was on its way) */
 			if (h) {
 				/* The thread ended while a human was deciding (server shutdown, KILL CONNECTION). */
 				sw_holds_release(g->d, h, SW_VERDICT_DENY, "server", "the server thread ended while held",
@@ -1544,6 +1667,8 @@ static void my_gate_poll(struct sw_my_gate *g)
 			p->stop = stops[i];
 		}
 	try_decide(g);
+	/* What was decided moves once its record is durable (the same queue as PostgreSQL's). */
+	sw_release_run(g->d);
 	if (g->done && g->enforce)
 		sw_my_completion_budgets(g->done, g->pid, bpf_map__fd(g->skel->maps.my_running), g->layout.thd_killed,
 					 sw_mono_ns());
@@ -1573,7 +1698,7 @@ static bool read_line(const char *path, char *buf, size_t cap)
  * thread blocks SW_MY_WAIT_SIGNAL and the server does not catch it, so a backpressure stop reaches
  * the holder (bpf/mariadb.h); new threads inherit their creator's mask.
  */
-static int preflight(pid_t pid, bool *wait_ok, char *err, size_t errlen)
+static int preflight(pid_t pid, bool *wait_ok, char *why, size_t whylen, char *err, size_t errlen)
 {
 	char path[96], line[256], label[256];
 	const unsigned long long wait_bit = 1ull << (SW_MY_WAIT_SIGNAL - 1);
@@ -1597,15 +1722,31 @@ static int preflight(pid_t pid, bool *wait_ok, char *err, size_t errlen)
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", (int)pid, de->d_name);
-			if (!(f = fopen(path, "re")))
-				continue;
-			while (fgets(line, sizeof(line), f))
-				if (sscanf(line, "TracerPid: %d", &tracer) == 1)
-					continue;
-				else if ((sscanf(line, "SigBlk: %llx", &mask) == 1 || sscanf(line, "SigCgt: %llx", &mask) == 1) &&
-					 (mask & wait_bit))
+			/* A handler for it is for good; a block may be a moment's (glibc blocks every signal
+			 * in a thread while it creates another): blocked only if it stays so a while. */
+			for (int look = 0; look < 5; look++) {
+				bool caught = false, blocked = false;
+				if (look)
+					nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+				if (!(f = fopen(path, "re")))
+					break;
+				while (fgets(line, sizeof(line), f))
+					if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+						continue;
+					else if (sscanf(line, "SigBlk: %llx", &mask) == 1)
+						blocked = mask & wait_bit;
+					else if (sscanf(line, "SigCgt: %llx", &mask) == 1)
+						caught = mask & wait_bit;
+				fclose(f);
+				if (caught || (blocked && look == 4)) {
+					if (*wait_ok)
+						snprintf(why, whylen, "thread %.20s %s it", de->d_name,
+							 caught ? "catches" : "blocks");
 					*wait_ok = false;
-			fclose(f);
+				}
+				if (caught || !blocked)
+					break;
+			}
 			if (tracer && tracer != (int)getpid()) {
 				char comm[64] = "?";
 				snprintf(path, sizeof(path), "/proc/%d/comm", tracer);
@@ -1839,7 +1980,8 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 			goto fail;
 		}
 		bool wait_ok = false;
-		if (enforce && (preflight(pid, &wait_ok, err, errlen) < 0 ||
+		char why[96] = "";
+		if (enforce && (preflight(pid, &wait_ok, why, sizeof(why), err, errlen) < 0 ||
 				sw_my_holder_start(pid, &hc, &g->holder, err, errlen) < 0))
 			goto fail;
 		/* Backpressure for what must be recorded (bpf/mariadb.h): only while enforcing. */
@@ -1847,9 +1989,9 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 		g->skel->bss->sw_my_beat_ns = sw_mono_ns();
 		g->skel->bss->sw_my_wait_on = enforce && wait_ok;
 		if (enforce && !wait_ok)
-			fprintf(stderr, "sqlward: warning: mariadbd %d blocks or catches signal %d, so its observed commands "
-				"cannot wait for room in the ring buffer: a daemon that falls behind loses their records "
-				"(counted in lost_events)\n", (int)pid, SW_MY_WAIT_SIGNAL);
+			fprintf(stderr, "sqlward: warning: mariadbd %d blocks or catches signal %d (%s), so its observed "
+				"commands cannot wait for room in the ring buffer: a daemon that falls behind loses their "
+				"records (counted in lost_events)\n", (int)pid, SW_MY_WAIT_SIGNAL, why);
 	}
 	uo.bpf_cookie = 0;
 	g->link = bpf_program__attach_uprobe_opts(g->skel->progs.on_dispatch_command, pid, exe,
@@ -1967,6 +2109,7 @@ static void my_gate_close(struct sw_my_gate *g)
 		for (struct sw_hold *h; (h = first_hold_of(g));)
 			sw_holds_release(g->d, h, SW_VERDICT_DENY, "sqlward", "sqlward daemon stopping", "cancelled");
 	}
+	release_take(g, 0);
 	if (g->skel && g->rb && g->d->ledger)
 		report_counters(g);
 	if (g->skel) {

@@ -36,6 +36,7 @@
 #include "pg_replication.h"
 #include "pg_settings.h"
 #include "pg_version_syntax.h"
+#include "release_queue.h"
 #include "shape.h"
 #include "statement_json.h"
 #include "util.h"
@@ -590,50 +591,31 @@ static void analyze(struct sw_daemon *d, struct sw_pending *p)
 
 /* ---- deciding ---------------------------------------------------------------- */
 
-/* Queue a decided backend for release after the group commit. */
+/* A PostgreSQL backend moves: resumed, or refused at the point it is stopped at. */
+static void pg_release_move(struct sw_daemon *d, const struct sw_release *r, bool run)
+{
+	(void)d;
+	if (run)
+		sw_pg_resume(r->pid);
+	else
+		sw_pg_refuse(r->pid, r->type, r->arg0, r->aux);
+}
+
+static const struct sw_release_ops pg_release_ops = { .move = pg_release_move };
+
+/* Queue a decided backend for release after the group commit (release_queue.h). */
 static void queue_release(struct sw_daemon *d, int pid, bool allow, uint32_t type, uint64_t arg0, uint32_t aux)
 {
-	if (d->n_releases == d->cap_releases) {
-		d->cap_releases = d->cap_releases ? 2 * d->cap_releases : 16;
-		d->releases = sw_xrealloc(d->releases, d->cap_releases * sizeof(*d->releases));
-	}
-	d->releases[d->n_releases++] = (struct sw_release){ .pid = pid, .allow = allow, .type = type,
-							    .arg0 = arg0, .aux = aux };
+	sw_release_queue(d, &(struct sw_release){ .pid = pid, .allow = allow, .type = type, .arg0 = arg0, .aux = aux,
+						  .ops = &pg_release_ops });
 }
 
-/* How long an allowed statement waits for its record to reach a failing ledger before it is refused
- * (30 s; tests shorten it with SQLWARD_TEST_LEDGER_WAIT_MS). */
-static uint64_t ledger_wait_ns(void)
+/* PostgreSQL's gate hears the ledger fail: nothing is allowed from the kernel's caches while it
+ * does (every governed statement waits for its record). */
+void sw_gate_ledger_failing(struct sw_daemon *d, bool failing)
 {
-	static uint64_t ns;
-	if (!ns) {
-		const char *t = getenv("SQLWARD_TEST_LEDGER_WAIT_MS");
-		ns = (t && atoll(t) > 0 ? (uint64_t)atoll(t) : 30000ull) * 1000000ull;
-	}
-	return ns;
-}
-#define LEDGER_WAIT_NS ledger_wait_ns()
-#define LEDGER_RETRY_NS (200ull * 1000000ull)
-
-/* The ledger fails: say so once, and when it works again. While it fails nothing is
- * allowed from the kernel's caches (every governed statement waits for its record). */
-void sw_gate_ledger_state(struct sw_daemon *d, bool failing, const char *err)
-{
-	if (failing && !d->ledger_failing_since_ns) {
-		d->ledger_failing_since_ns = sw_mono_ns();
+	if (failing)
 		sw_gate_cache_clear(d->gate);
-		snprintf(d->ledger_error, sizeof(d->ledger_error), "%s", err);
-		fprintf(stderr, "sqlward: LEDGER UNWRITABLE: %s; allowed governed statements wait (up to %llu s) "
-			"for their record, refusals go ahead, other records are kept in memory; free space or fix "
-			"the ledger's filesystem\n", err, (unsigned long long)(LEDGER_WAIT_NS / 1000000000ull));
-	} else if (!failing && d->ledger_failing_since_ns) {
-		json_t *f = json_pack("{s:f, s:s}", "unwritable_s",
-				      (double)(sw_mono_ns() - d->ledger_failing_since_ns) / 1e9, "error", d->ledger_error);
-		d->ledger_failing_since_ns = 0;
-		d->ledger_error[0] = 0;
-		sw_daemon_note(d, "ledger_writable_again", f);
-		json_decref(f);
-	}
 }
 
 /*
@@ -642,76 +624,17 @@ void sw_gate_ledger_state(struct sw_daemon *d, bool failing, const char *err)
  * wait for one sync, not sixteen), then each backend moves; the loop goes on
  * deciding while the sync runs. While the ledger cannot be written, refusals still
  * go ahead (fail closed) but an allowed statement stays held until its record
- * is on disk (backpressure), and is refused only after LEDGER_WAIT_NS, with a
- * record saying so once the ledger takes records again.
+ * is on disk (backpressure), and is refused only after sw_release_wait_ns(), with a
+ * record saying so once the ledger takes records again (release_queue.c, which
+ * moves every engine's decided statements).
  */
 void sw_gate_release_decided(struct sw_daemon *d)
 {
-	char err[512];
-	uint64_t now;
-	size_t k = 0;
-
 	/* The records of this pass that waited for their completions (pg_completion.h). */
 	sw_pg_deferred_write_all(d);
 	/* Every pass: statements over their runtime budget are cancelled. */
 	sw_pg_completion_tick(d);
-	if (!d->n_releases)
-		return;
-	now = sw_mono_ns();
-	if (d->ledger_failing_since_ns && now < d->ledger_retry_ns && !d->stopping)
-		return;
-	if ((d->ledger_failing_since_ns ? sw_ledger_retry(d->ledger, err, sizeof(err))
-					: sw_daemon_decision_sync(d, err, sizeof(err))) == 0) {
-		sw_gate_ledger_state(d, false, NULL);
-		for (size_t i = 0; i < d->n_releases; i++) {
-			struct sw_release *r = &d->releases[i];
-			/* Its record is in the chain, at or before its end. It moves once a finished sync
-			 * covers that (the sync thread's; sw_daemon_record_safe). */
-			if (!r->seq)
-				r->seq = sw_ledger_seq(d->ledger);
-			if (!sw_daemon_record_safe(d, r->seq))
-				d->releases[k++] = *r;
-			else if (r->allow)
-				sw_pg_resume(r->pid);
-			else
-				sw_pg_refuse(r->pid, r->type, r->arg0, r->aux);
-		}
-		d->n_releases = k;
-		return;
-	}
-	sw_gate_ledger_state(d, true, err);
-	d->ledger_retry_ns = now + LEDGER_RETRY_NS;
-	for (size_t i = 0; i < d->n_releases; i++) {
-		struct sw_release *r = &d->releases[i];
-		if (!r->allow) {
-			sw_pg_refuse(r->pid, r->type, r->arg0, r->aux);
-			continue;
-		}
-		if (!r->waiting_since_ns)
-			r->waiting_since_ns = now;
-		if (now - r->waiting_since_ns < LEDGER_WAIT_NS && !d->stopping) {
-			d->releases[k++] = *r;
-			continue;
-		}
-		/* Waited too long (or the daemon stops): refused; its "ran" record is corrected when it lands. */
-		sw_pg_refuse(r->pid, r->type, r->arg0, r->aux);
-		d->refused_unrecorded++;
-		{
-			struct timespec t;
-			char e2[256];
-			json_t *rec;
-			clock_gettime(CLOCK_REALTIME, &t);
-			rec = sw_daemon_record("release_refused_unrecorded",
-					       json_pack("{s:i, s:s}", "pid", r->pid, "reason",
-							 "allowed by policy, but its record could not be written to the "
-							 "ledger in time: the statement was refused instead and did not run "
-							 "(the record before this one for this pid says ran)"));
-			if (sw_ledger_append_opts(d->ledger, rec, false, NULL, e2, sizeof(e2)) < 0)
-				sw_ledger_note_lost(d->ledger, "daemon", &t);
-			json_decref(rec);
-		}
-	}
-	d->n_releases = k;
+	sw_release_run(d);
 }
 
 /* Shape verdicts only where the shape cannot hide a difference (see shape.c), and

@@ -21,7 +21,8 @@ void sw_gate_take_overflow(struct sw_daemon *d);
 void sw_gate_worker_done(struct sw_daemon *d);
 /* Group commit: sync the records of this pass, then move every backend decided in it. */
 void sw_gate_release_decided(struct sw_daemon *d);
-/* The ledger's state changed (failing: err says why): logged once, recorded when it recovers. */
-void sw_gate_ledger_state(struct sw_daemon *d, bool failing, const char *err);
+/* The ledger's state changed (told by release_queue.c's sw_daemon_ledger_state): while it fails the
+ * kernel's caches allow nothing. */
+void sw_gate_ledger_failing(struct sw_daemon *d, bool failing);
 
 #endif

@@ -282,7 +282,8 @@ static void pg_settle(void *gate)
 static void pg_ledger_state(void *gate, bool failing, const char *err)
 {
 	struct sw_pg_engine_gate *g = gate;
-	sw_gate_ledger_state(g->d, failing, err);
+	(void)err;
+	sw_gate_ledger_failing(g->d, failing);
 }
 
 /*
