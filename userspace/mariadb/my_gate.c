@@ -1698,6 +1698,21 @@ static bool read_line(const char *path, char *buf, size_t cap)
  * thread blocks SW_MY_WAIT_SIGNAL and the server does not catch it, so a backpressure stop reaches
  * the holder (bpf/mariadb.h); new threads inherit their creator's mask.
  */
+/* Task tid of pid is a kernel I/O worker (PF_IO_WORKER in /proc/.../stat's flags field). */
+static bool io_worker(pid_t pid, const char *tid)
+{
+	char path[96], line[512], *p;
+	unsigned long flags = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%.20s/stat", (int)pid, tid);
+	if (!read_line(path, line, sizeof(line)) || !(p = strrchr(line, ')')))
+		return false;
+	/* ") state ppid pgrp session tty_nr tpgid flags": flags is the 7th field after the name. */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x10;   /* PF_IO_WORKER (include/linux/sched.h) */
+}
+
 static int preflight(pid_t pid, bool *wait_ok, char *why, size_t whylen, char *err, size_t errlen)
 {
 	char path[96], line[256], label[256];
@@ -1720,6 +1735,10 @@ static int preflight(pid_t pid, bool *wait_ok, char *why, size_t whylen, char *e
 			int tracer = 0;
 			unsigned long long mask = 0;
 			if (de->d_name[0] == '.')
+				continue;
+			/* The kernel's io_uring workers (InnoDB's asynchronous I/O) block every signal and
+			 * never run a command: not the server's threads for this. */
+			if (io_worker(pid, de->d_name))
 				continue;
 			snprintf(path, sizeof(path), "/proc/%d/task/%.20s/status", (int)pid, de->d_name);
 			/* A handler for it is for good; a block may be a moment's (glibc blocks every signal
