@@ -153,6 +153,7 @@ static void reload_policy(struct sw_daemon *d)
 		d->retired = r;
 	}
 	d->policy = p;
+	d->policy_gen++;
 	sw_holds_policy_gc(d, false);
 	apply_policy_to_kernel(d);
 	{

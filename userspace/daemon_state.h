@@ -182,6 +182,7 @@ struct sw_plan_store;
 struct sw_daemon {
 	const struct sw_daemon_opts *opts;
 	struct sw_policy *policy;
+	uint64_t policy_gen;         /* reloads so far (a policy's address may be reused after one) */
 	struct sw_ledger *ledger;
 	struct sw_gate *gate;
 	struct sw_pg_scope scope;     /* the governed clusters (--postmaster-pid) */

@@ -19,7 +19,9 @@ ledger_tmpfs myledger
 # Allowed commands wait up to 12 s for their record here (30 s in production): long enough for
 # phase 1's steps, short enough for phase 2 to see the refusal.
 export SQLWARD_TEST_LEDGER_WAIT_MS=12000
-SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID" gate_start "$SW_TOP/policies/default.yaml"
+POLICY=$SW_TMP/policy.yaml   # (a copy: a phase below reloads a changed one)
+cp "$SW_TOP/policies/default.yaml" "$POLICY"
+SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID" gate_start "$POLICY"
 unset SQLWARD_TEST_LEDGER_WAIT_MS
 
 status_json() { "$SQLWARD" status --socket "$SW_SOCK" 2>/dev/null; }
@@ -89,6 +91,20 @@ assert_ledger "ledger: the ungoverned reads made during the outage are recorded"
 assert_ledger "ledger: the gate says when the ledger worked again" type=daemon event=ledger_writable_again
 st=$(status_json)
 assert_contains "status says the ledger is writable again" "$st" '"writable": true'
+
+# ---- the policy reloaded (twice) while a command waits: no verdict of the old policy is cached ----
+check "the ledger fills up once more" fill_until_unwritable
+myc_bg agent_test "q:SELECT 4204 FROM accounts"
+WAIT4=$MYC_BG
+check "a governed read of accounts waits for its record" wait_stopped
+sed -i '/^rules:/a\  - { id: deny-accounts-now, match: { relation: accounts }, action: deny }' "$POLICY"
+kill -HUP "$SW_GATE_PID"; sleep 1; kill -HUP "$SW_GATE_PID"; sleep 1
+rm -f "$LED/filler"
+myc_wait "$WAIT4" 20
+check "with room again it runs, as the policy it was judged under allowed" test "$MYC_RC" = 0
+myc agent_test "q:SELECT 4204 FROM accounts"
+refused "the same text after the reloads is refused (judged under the new policy, not a cached verdict)"
+check "... by the new rule" grep -q "deny-accounts-now" <<<"$MYC_OUT"
 
 # ---- stopped while a command waits: nothing stays stopped ----------------------------------
 check "the ledger fills up a third time" fill_until_unwritable

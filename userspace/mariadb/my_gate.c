@@ -111,7 +111,8 @@ struct my_release {
 	enum sw_verdict verdict;   /* the policy's (for the verdict cache) */
 	unsigned budget_ms;        /* its runtime budget */
 	const char *decided_by;    /* static */
-	const struct sw_policy *policy;  /* the policy it was judged under (a reload meanwhile: not cached) */
+	uint64_t policy_gen;       /* d->policy_gen when judged (a reload meanwhile: not cached; an
+				    * address compare could match a new policy at a freed one's address) */
 	bool gate_refused;
 	uint64_t seq;              /* its record's (its completion points there) */
 	char msg[400];             /* refused: what the client reads */
@@ -1303,7 +1304,7 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 		struct my_release *m = sw_xcalloc(1, sizeof(*m));
 		*m = (struct my_release){ .g = g, .ev = p->ev, .tid = p->tid, .a = a, .text = text, .len = len,
 					  .complete = complete, .verdict = overall.verdict, .budget_ms = overall.budget_ms,
-					  .decided_by = dec.decided_by, .policy = d->policy, .gate_refused = why != NULL,
+					  .decided_by = dec.decided_by, .policy_gen = d->policy_gen, .gate_refused = why != NULL,
 					  .seq = seq };
 		if (!allow)
 			snprintf(m->msg, sizeof(m->msg), "sqlward: %s (rule %s)",
@@ -1352,7 +1353,7 @@ static void my_release_move(struct sw_daemon *d, const struct sw_release *r, boo
 		if (!execute && (ev->command == SW_MY_COM_CHANGE_USER || ev->command == SW_MY_COM_RESET_CONNECTION))
 			forget_cached_statements(g, s);
 		/* (A verdict of a policy replaced while it waited is not the kernel's to repeat.) */
-		if (m->policy == d->policy)
+		if (m->policy_gen == d->policy_gen)
 			maybe_cache(g, s, ev, &m->a, &overall, m->decided_by, m->gate_refused, m->text, m->len,
 				    m->complete);
 		if (!execute) {
