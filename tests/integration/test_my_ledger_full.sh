@@ -98,7 +98,15 @@ myc_bg agent_test "q:SELECT 4204 FROM accounts"
 WAIT4=$MYC_BG
 check "a governed read of accounts waits for its record" wait_stopped
 sed -i '/^rules:/a\  - { id: deny-accounts-now, match: { relation: accounts }, action: deny }' "$POLICY"
-kill -HUP "$SW_GATE_PID"; sleep 1; kill -HUP "$SW_GATE_PID"; sleep 1
+reloaded() {  # N: wait (20 s) until the daemon has said policy_reloaded N times
+	local n=0
+	while [ "$(grep -c policy_reloaded "$SW_GATE_LOG")" -lt "$1" ] && [ "$n" -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+	[ "$(grep -c policy_reloaded "$SW_GATE_LOG")" -ge "$1" ]
+}
+kill -HUP "$SW_GATE_PID"
+check "the daemon reloads the changed policy" reloaded 1
+kill -HUP "$SW_GATE_PID"
+check "... and again" reloaded 2
 rm -f "$LED/filler"
 myc_wait "$WAIT4" 20
 check "with room again it runs, as the policy it was judged under allowed" test "$MYC_RC" = 0
