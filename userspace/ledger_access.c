@@ -158,35 +158,69 @@ static int grant_inherited(const char *dir, const struct sw_strv *readers)
 }
 
 /*
- * The full-text store (PATH.blobs/<2 hex>/<sha>.z): directories r-x and
- * inherited by what is created later, files r. The path that failed is left in failed.
+ * What the last walk of each store saw: its directory's mtime before the walk.
+ * A store is walked again when that changed (a segment renamed into it from
+ * the ledger's path keeps the live file's ACL, which may predate the readers'
+ * grant) or when something moved during the walk. The daemon's loop is the
+ * only caller.
  */
-static int grant_store(const char *store, const struct sw_strv *readers, char *failed, size_t len)
+static struct store_watch {
+	struct stat seen;
+	bool known;
+} seg_watch, blob_watch;
+
+static void store_watch_forget(void)
 {
-	DIR *d = opendir(store);
+	seg_watch.known = blob_watch.known = false;
+}
+
+static bool same_mtime(const struct stat *a, const struct stat *b)
+{
+	return a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ino == b->st_ino;
+}
+
+/*
+ * A store of files (PATH.blobs/<2 hex>/<sha>.z, PATH.seg/<segment>):
+ * directories r-x and inherited by what is created later, files r. The path
+ * that failed is left in failed. *moved is set when a directory changed while
+ * it was read: a file renamed meanwhile (a segment's compressed copy taking
+ * its final name) can be missed by readdir under both names, so the caller
+ * walks again later.
+ */
+static int grant_store(const char *store, const struct sw_strv *readers, char *failed, size_t len, bool *moved)
+{
+	struct stat before, after;
 	struct dirent *de;
 	int rc = 0;
+	DIR *d;
 
-	if (!d)
+	if (stat(store, &before) != 0)
 		return errno == ENOENT ? 0 : (snprintf(failed, len, "%s", store), -1);
 	if (grant(store, readers, ACL_READ | ACL_EXECUTE, true, NULL) < 0 || grant_inherited(store, readers) < 0) {
 		snprintf(failed, len, "%s", store);
-		rc = -1;
+		return -1;
 	}
+	/* Granting above changed no mtime (ACLs are the inode's, not the directory's entries). */
+	if (!(d = opendir(store)))
+		return errno == ENOENT ? 0 : (snprintf(failed, len, "%s", store), -1);
 	while (rc == 0 && (de = readdir(d))) {
 		char *sub;
 		if (de->d_name[0] == '.')
 			continue;
 		sub = sw_xasprintf("%s/%s", store, de->d_name);
 		if (de->d_type == DT_DIR)
-			rc = grant_store(sub, readers, failed, len);
-		else if (de->d_type == DT_REG && grant(sub, readers, ACL_READ, true, NULL) < 0) {
+			rc = grant_store(sub, readers, failed, len, moved);
+		else if (de->d_type == DT_REG && grant(sub, readers, ACL_READ, true, NULL) < 0 && errno != ENOENT) {
+			/* ENOENT: renamed or removed since readdir; the directory's change says walk again. */
 			snprintf(failed, len, "%s", sub);
 			rc = -1;
 		}
 		free(sub);
 	}
 	closedir(d);
+	if (stat(store, &after) != 0 || !same_mtime(&before, &after))
+		*moved = true;
 	return rc;
 }
 
@@ -197,6 +231,7 @@ int sw_ledger_access_apply(const struct sw_strv *readers, const char *ledger_pat
 	char *head = sw_xasprintf("%s.head", ledger_path), *store = sw_xasprintf("%s.blobs", ledger_path);
 	char *segs = sw_xasprintf("%s.seg", ledger_path);
 	char what[4096];
+	bool moved = false;
 	int rc = -1;
 
 	if (!slash) {
@@ -214,11 +249,13 @@ int sw_ledger_access_apply(const struct sw_strv *readers, const char *ledger_pat
 	snprintf(what, sizeof(what), "%s", head);
 	if (access(head, F_OK) == 0 && grant(head, readers, ACL_READ, true, NULL) < 0)
 		goto sys;
-	if (grant_store(store, readers, what, sizeof(what)) < 0)
+	if (grant_store(store, readers, what, sizeof(what), &moved) < 0)
 		goto sys;
 	/* The rotated segments (ledger_segments.h): the same, a directory of files. */
-	if (grant_store(segs, readers, what, sizeof(what)) < 0)
+	if (grant_store(segs, readers, what, sizeof(what), &moved) < 0)
 		goto sys;
+	/* The next refresh walks again: what moved during this walk (moved), and what came after it. */
+	store_watch_forget();
 	/* Its directory: they may pass through it (earlier entries stay). */
 	snprintf(what, sizeof(what), "%s", dir);
 	if (readers && readers->n && grant(dir, readers, ACL_EXECUTE, false, NULL) < 0)
@@ -258,28 +295,51 @@ static bool readers_granted(const char *path, const struct sw_strv *readers)
 	return want.n == have.n && memcmp(want.e, have.e, have.n * sizeof(have.e[0])) == 0;
 }
 
+static int refresh_store(const char *store, const struct sw_strv *readers, struct store_watch *w, char *err,
+			 size_t errlen)
+{
+	struct stat now;
+	char failed[4096];
+	bool moved = false;
+
+	if (stat(store, &now) != 0)
+		return 0;   /* not there yet: appears with the first rotation or full text */
+	if (w->known && same_mtime(&w->seen, &now) && readers_granted(store, readers))
+		return 0;
+	w->known = false;
+	if (grant_store(store, readers, failed, sizeof(failed), &moved) < 0) {
+		snprintf(err, errlen, "cannot give ledger_readers read access to %s: %s", failed, strerror(errno));
+		return -1;
+	}
+	w->seen = now;
+	w->known = !moved;
+	return 0;
+}
+
 int sw_ledger_access_refresh(const struct sw_strv *readers, const char *ledger_path, char *err, size_t errlen)
 {
 	char *head = sw_xasprintf("%s.head", ledger_path);
+	char *segs = sw_xasprintf("%s.seg", ledger_path), *store = sw_xasprintf("%s.blobs", ledger_path);
 	const char *paths[] = { ledger_path, head };
 	int rc = 0;
 
-	char *segs = sw_xasprintf("%s.seg", ledger_path), failed[4096];
-
-	for (size_t i = 0; rc == 0 && readers && readers->n && i < 2; i++)
+	if (!readers || readers->n == 0)
+		goto out;
+	for (size_t i = 0; rc == 0 && i < 2; i++)
 		if (access(paths[i], F_OK) == 0 && !readers_granted(paths[i], readers) &&
 		    grant(paths[i], readers, ACL_READ, true, NULL) < 0) {
 			snprintf(err, errlen, "cannot give ledger_readers read access to %s: %s", paths[i], strerror(errno));
 			rc = -1;
 		}
-	/* The segment directory appears with the first rotation; what is created in it later inherits. */
-	if (rc == 0 && readers && readers->n && access(segs, F_OK) == 0 && !readers_granted(segs, readers) &&
-	    grant_store(segs, readers, failed, sizeof(failed)) < 0) {
-		snprintf(err, errlen, "cannot give ledger_readers read access to %s: %s", failed, strerror(errno));
-		rc = -1;
-	}
+	/* The stores appear with the first rotation or full text; what is created in them later inherits. */
+	if (rc == 0)
+		rc = refresh_store(segs, readers, &seg_watch, err, errlen);
+	if (rc == 0)
+		rc = refresh_store(store, readers, &blob_watch, err, errlen);
+out:
 	free(head);
 	free(segs);
+	free(store);
 	return rc;
 }
 
