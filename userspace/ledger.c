@@ -99,6 +99,7 @@ struct sw_ledger {
 	size_t last_start;  /* where the last line in buf starts */
 	size_t buf_records, written_records; /* lines in buf, and of them written */
 	bool needs_truncate; /* cutting off a failed write failed: the file may be longer than it should */
+	bool write_failed;   /* the last write failed: reserve the space before the next (write_waiting) */
 	bool failing;        /* the last write or fdatasync failed */
 	char fail_since[32];
 	char fail_error[160];
@@ -1276,6 +1277,16 @@ static int write_waiting(struct sw_ledger *l, char *why, size_t wl)
 			return -1;
 		base = file_size(l);
 		n = l->buf_len - l->written;
+		/*
+		 * After a failed write (a full disk), ask for the space first: a retry that fails
+		 * then writes nothing, instead of a torn line a reader (verify) could see until it
+		 * is cut off again. Not on every write: the reservation costs a call and an extent.
+		 */
+		if (l->write_failed && fallocate(l->fd, FALLOC_FL_KEEP_SIZE, base, (off_t)n) != 0 &&
+		    errno != EOPNOTSUPP && errno != ENOSYS) {
+			snprintf(why, wl, "%s", strerror(errno));
+			return -1;
+		}
 		while (off < n) {
 			ssize_t w = write(l->fd, l->buf + l->written + off, n - off);
 			if (w < 0 && errno == EINTR)
@@ -1285,6 +1296,7 @@ static int write_waiting(struct sw_ledger *l, char *why, size_t wl)
 				/* Undo a partial write so the chain stays verifiable. */
 				if (off > 0 && ftruncate(l->fd, base) != 0)
 					l->needs_truncate = true;
+				l->write_failed = true;
 				snprintf(why, wl, "%s", strerror(e));
 				return -1;
 			}
@@ -1292,6 +1304,7 @@ static int write_waiting(struct sw_ledger *l, char *why, size_t wl)
 		}
 		end = lseek(l->fd, 0, SEEK_CUR); /* O_APPEND: the file's end after our write */
 		if (end == base + (off_t)n) {
+			l->write_failed = false;
 			l->written = l->buf_len;
 			l->written_records = l->buf_records;
 			l->file_seq = l->seq;
