@@ -56,6 +56,7 @@ assert_eq "read: engine mysql" "mysql" "$(field "$c" engine)"
 if [ -n "$(field "$c" connection_id)" ] && [ "$(field "$c" connection_id)" -gt 0 ] 2>/dev/null; then
 	ok "read: the completion names the connection"; else not_ok "read: connection_id" "$c"; fi
 assert_eq "read: the server's command" "SELECT" "$(field "$c" command)"
+READ_CONN=$(field "$c" connection_id)
 
 # A governed write: the rows it changed.
 WRITE="UPDATE scratch SET v = 'changed' WHERE id <= 2"
@@ -117,6 +118,18 @@ QUICK="SELECT BENCHMARK(1000, MD5('x'))"
 my_sql agent_test "$QUICK"
 c=$(completion_of "$QUICK")
 assert_eq "a read within its budget runs to its end" "0 ran" "$MY_RC $(field "$c" outcome)"
+
+# The read's connection as a session: its start (at its first command), its statements, its end.
+KEY="$SW_MY_PID:$READ_CONN"
+assert_ledger "session_start for the connection, at its first command, with who connected" type=session_start \
+	engine=mysql "session=$KEY" role=agent_test learned=first_command "account='agent_test'@'%'"
+assert_ledger "session_end when it disconnected" type=session_end engine=mysql "session=$KEY"
+order=$("$SQLWARD" log --ledger "$SW_LEDGER" --session "$KEY" --format json 2>/dev/null | python3 -c "$_ledger_records_py"'
+import sys
+t = [r["type"] for r in records(sys.stdin)]
+print(t[0] if t else "", "statement" in t, t[-1] if t else "")')
+assert_eq "log --session: the connection's timeline opens with its start and closes with its end" \
+	"session_start True session_end" "$order"
 
 gate_stop_check
 finish

@@ -69,6 +69,9 @@ for r in $(seq "$ROUNDS"); do
 done
 assert_eq "$((CONNS * ROUNDS)) governed connections preparing then executing at once: none failed" 0 "$fails"
 assert_eq "no EXECUTE refused for lack of a prepare on record" "$BEFORE" "$(refused_executes)"
+# An execution the kernel's cache allowed is recorded with the text its statement id was prepared with.
+assert_ledger "a cached EXECUTE's record holds the text it runs, and its statement id" type=statement \
+	via=execute decided_by=cache "statement=SELECT v FROM scratch WHERE id = 1" prepared_statement_id=3
 
 # ---- sysbench, the benchmark's own client (server-side prepared statements) ---------------------
 if command -v sysbench >/dev/null 2>&1; then

@@ -419,7 +419,8 @@ static void analyze_command(struct sw_my_gate *g, struct my_session *s, const st
 			id = (uint32_t)(unsigned char)text[0] | (uint32_t)(unsigned char)text[1] << 8 |
 			     (uint32_t)(unsigned char)text[2] << 16 | (uint32_t)(unsigned char)text[3] << 24;
 		analyze_protocol_execute(s, id, a);
-		*judged = sw_xstrdup(a->stmts[0].text);
+		/* Not the first candidate's text: which one runs is not known here (every one was judged). */
+		*judged = sw_xasprintf("(COM_STMT_EXECUTE of prepared statement %u)", id);
 		return;
 	}
 	case 2: /* COM_INIT_DB */
@@ -528,8 +529,9 @@ static const char *subject_role(const struct sw_daemon *d, const struct sw_my_ev
 }
 
 static unsigned long connection_inode(struct sw_my_gate *g, uint64_t thd);
+static void note_connect(struct sw_my_gate *g, const struct my_session *s, const struct sw_my_event *ev);
 
-/* The session's client process (once), for the subject and the ledger. */
+/* The session's client process (once), for the subject and the ledger; then its session_start. */
 static void session_who(struct sw_my_gate *g, struct my_session *s, const struct sw_my_event *ev)
 {
 	struct sw_client_process cp;
@@ -541,6 +543,7 @@ static void session_who(struct sw_my_gate *g, struct my_session *s, const struct
 		snprintf(s->client_exe, sizeof(s->client_exe), "%s", cp.exe);
 		snprintf(s->client_cmdline, sizeof(s->client_cmdline), "%s", cp.cmdline);
 	}
+	note_connect(g, s, ev);
 }
 
 /* The ledger's who-is-asking fields: client process, and the request id of the statement's
@@ -672,8 +675,9 @@ static void record_cached(struct sw_my_gate *g, const struct sw_my_event *ev)
 	if (ev->command == SW_MY_COM_STMT_EXECUTE && (cs = cstmt_find(s, packet_stmt_id(ev)))) {
 		/* What its execution was judged as (a protocol EXECUTE's packet holds only the id). */
 		ap = &cs->a;
+		/* The text the statement id was cached for: what this execution runs. */
 		snprintf(idtext, sizeof(idtext), "(COM_STMT_EXECUTE of prepared statement %u)", cs->id);
-		judged = sw_xstrdup(idtext);
+		judged = sw_xstrdup(cs->text ? cs->text : idtext);
 	} else {
 		analyze_command(g, s, ev, ev->text, len, &own, &judged);
 	}
@@ -704,6 +708,8 @@ static void record_cached(struct sw_my_gate *g, const struct sw_my_event *ev)
 	}
 	extra = event_extra(ev, db && db[0] ? db : NULL);
 	add_who(s, ev, ev->command == SW_MY_COM_QUERY ? judged : NULL, &extra);
+	if (cs)
+		json_object_set_new(extra, "prepared_statement_id", json_integer(cs->id));
 	if (plan_ref)
 		json_object_set_new(extra, "plan", plan_ref);
 	memset(&dec, 0, sizeof(dec));
@@ -1503,22 +1509,51 @@ static void try_decide(struct sw_my_gate *g)
 	}
 }
 
+static void append_session_record(struct sw_my_gate *g, json_t *rec, const char *type)
+{
+	char err[512];
+
+	if (sw_ledger_append_opts(g->d->ledger, rec, false, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
+		sw_ledger_note_lost(g->d->ledger, type, NULL);
+	}
+	json_decref(rec);
+}
+
+/*
+ * The ledger's session_start for a connection, at its first command the gate sees (before that
+ * command's record): MariaDB has no probe at authentication, so "learned" says "first_command"
+ * (the connection may be older, e.g. open before the daemon started).
+ */
+static void note_connect(struct sw_my_gate *g, const struct my_session *s, const struct sw_my_event *ev)
+{
+	char key[48], account[2 * SW_MY_NAME_MAX + 8];
+	json_t *rec, *o;
+
+	if (!g->d->ledger)
+		return;
+	snprintf(key, sizeof(key), "%d:%llu", (int)g->pid, (unsigned long long)s->conn_id);
+	account_of(ev, account, sizeof(account));
+	rec = sw_session_start_record(&(struct sw_session_facts){ .engine = "mysql", .pid = (int)g->pid,
+		.connection_id = s->conn_id, .session = key, .role = ev->user, .client = ev->host,
+		.client_exe = s->client_exe });
+	o = json_object_get(rec, "learned");
+	if (o)
+		json_string_set(o, "first_command");
+	json_object_set_new(rec, "account", json_string(account));
+	append_session_record(g, rec, "session_start");
+}
+
 /* The ledger's session_end for a connection that ended (incident review's disconnect). */
 static void note_disconnect(struct sw_my_gate *g, uint64_t conn_id)
 {
-	char key[48], err[512];
-	json_t *rec;
+	char key[48];
 
 	if (!g->d->ledger)
 		return;
 	snprintf(key, sizeof(key), "%d:%llu", (int)g->pid, (unsigned long long)conn_id);
-	rec = sw_session_end_record(&(struct sw_session_facts){ .engine = "mysql", .pid = (int)g->pid,
-		.connection_id = conn_id, .session = key });
-	if (sw_ledger_append_opts(g->d->ledger, rec, false, NULL, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sqlward: LEDGER WRITE FAILED: %s\n", err);
-		sw_ledger_note_lost(g->d->ledger, "session_end", NULL);
-	}
-	json_decref(rec);
+	append_session_record(g, sw_session_end_record(&(struct sw_session_facts){ .engine = "mysql",
+		.pid = (int)g->pid, .connection_id = conn_id, .session = key }), "session_end");
 }
 
 /*
