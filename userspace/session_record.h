@@ -2,8 +2,8 @@
  * Ledger records of a client session's life, for incident review
  * (`sqlward log --session`): "session_start" when the daemon learns a
  * PostgreSQL backend (it authenticated, or it was already running when the
- * daemon started) and "session_end" when the backend has exited or a MariaDB
- * connection ended. Both carry "session", the key `sqlward log` shows:
+ * daemon started) or sees a MariaDB connection's first command, and
+ * "session_end" when the backend has exited or a MariaDB connection ended. Both carry "session", the key `sqlward log` shows:
  * PID@START with the backend's start time (UTC, seconds; from /proc), so a
  * reused pid is another session; PID:CONNECTION for MariaDB.
  */
