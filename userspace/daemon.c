@@ -27,6 +27,7 @@
 #include "control_server.h"
 #include "daemon.h"
 #include "daemon_freeze.h"
+#include "daemon_memory.h"
 #include "daemon_state.h"
 #include "plan_store.h"
 #include "release_queue.h"
@@ -218,6 +219,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	struct sw_ledger_upkeep *upkeep = NULL;      /* rotation, retention, checkpoints */
 	const char *stall_file = getenv("SQLWARD_TEST_STALL_FILE");
 
+	sw_daemon_memory_init();   /* before any thread starts: one malloc policy for all */
 	/* Before any thread or child starts (they inherit it): see SW_DEFAULT_NICE. */
 	if (o->nice && setpriority(PRIO_PROCESS, 0, o->nice) != 0)
 		fprintf(stderr, "sqlward: warning: cannot set the daemon's priority to %d (%s); records may be "
@@ -454,6 +456,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 						fprintf(stderr, "sqlward: warning: %s\n", err);
 					sw_daemon_freeze_changed(&d, "schedule");
 					sw_metrics_service_tick(metrics, sw_mono_ns());
+					sw_daemon_memory_tick(sw_mono_ns());
 				}
 				/* Each engine's own work, on its own cadences. */
 				for (int g = 0; g < d.n_gates; g++)

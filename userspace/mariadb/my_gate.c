@@ -33,6 +33,7 @@
 #include "proc_root.h"
 #include "release_queue.h"
 #include "request_id.h"
+#include "ring_reader.h"
 #include "role_pattern.h"
 #include "session_record.h"
 #include "util.h"
@@ -134,7 +135,7 @@ struct sw_my_gate {
 	struct sw_my_event *scratch;   /* the event being handled, rebuilt whole from its ring record */
 	bool closing;              /* stopping: nothing new is held for a human */
 	struct mariadb_bpf *skel;
-	struct ring_buffer *rb;
+	struct sw_ring *rb;
 	struct bpf_link *link;
 	struct bpf_link *end_link;     /* unlink_thd: connections that ended */
 	struct bpf_link *exec_link;    /* mysql_execute_command: the execution checkpoint */
@@ -1682,7 +1683,7 @@ static void my_gate_poll(struct sw_my_gate *g)
 	if (g->last_pass_end_ns && start - g->last_pass_end_ns > g->longest_gap_ns)
 		g->longest_gap_ns = start - g->last_pass_end_ns;
 	cache_upkeep(g);
-	ring_buffer__consume(g->rb);
+	sw_ring_consume(g->rb);
 	/* Records whose completion did not come in this read are written alone now. */
 	if (g->done)
 		sw_my_completion_write_deferred(g->d, g->done);
@@ -2095,7 +2096,7 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 	} else {
 		fprintf(stderr, "sqlward: warning: mariadbd %d: %s\n", (int)pid, g->layout.done_problem);
 	}
-	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.my_events), on_event, g, NULL);
+	g->rb = sw_ring_new(bpf_map__fd(g->skel->maps.my_events), on_event, g);
 	if (!g->rb) {
 		snprintf(err, errlen, "cannot open the MariaDB ring buffer: %s", strerror(errno));
 		goto fail;
@@ -2112,7 +2113,7 @@ fail:
 static int my_gate_fds(const struct sw_my_gate *g, int out[SW_ENGINE_GATE_FDS])
 {
 	int n = 0;
-	out[n++] = ring_buffer__epoll_fd(g->rb);
+	out[n++] = sw_ring_epoll_fd(g->rb);
 	if (g->holder)
 		out[n++] = sw_my_holder_fd(g->holder);
 	return n;
@@ -2177,7 +2178,7 @@ static void my_gate_close(struct sw_my_gate *g)
 	bpf_link__destroy(g->exec_link);
 	bpf_link__destroy(g->ret_link);
 	sw_my_holder_stop(g->holder);
-	ring_buffer__free(g->rb);
+	sw_ring_free(g->rb);
 	mariadb_bpf__destroy(g->skel);
 	sw_my_vcache_free(g->vc);
 	for (size_t i = 0; i < g->n_sess; i++) {

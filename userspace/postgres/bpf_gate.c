@@ -15,6 +15,7 @@
 #include "gate_abi.h"
 #include "pg_layout.h"
 #include "pg_builtin_watch.h"
+#include "ring_reader.h"
 #include "role_pattern.h"
 #include "shape.h"
 #include "sqlward.skel.h"
@@ -30,7 +31,7 @@ _Static_assert(sizeof(((struct sw_role_pattern *)0)->text) == sizeof(((struct sw
 
 struct sw_gate {
 	struct sqlward_bpf *skel;
-	struct ring_buffer *rb;
+	struct sw_ring *rb;
 	struct bpf_link *links[MAX_LINKS];
 	int n_links;
 	int n_pinned;              /* links[0 .. n_pinned) have pins under pin_dir */
@@ -200,7 +201,7 @@ int sw_gate_open(const struct sw_gate_opts *o, sw_gate_event_fn fn, void *ctx,
 		g->skel->bss->postmasters[i] = (uint32_t)o->postmasters[i];
 	g->skel->bss->n_postmasters = (uint32_t)(o->n_postmasters < SW_POSTMASTERS_MAX ? o->n_postmasters
 											: SW_POSTMASTERS_MAX);
-	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.events), (ring_buffer_sample_fn)fn, ctx, NULL);
+	g->rb = sw_ring_new(bpf_map__fd(g->skel->maps.events), (sw_ring_fn)fn, ctx);
 	if (!g->rb) {
 		snprintf(err, errlen, "cannot set up the BPF ring buffer: %s", strerror(errno));
 		goto fail;
@@ -462,7 +463,7 @@ void sw_gate_close(struct sw_gate *g)
 	if (!g)
 		return;
 	reap_drain();
-	ring_buffer__free(g->rb);
+	sw_ring_free(g->rb);
 	for (int i = 0; i < g->n_links; i++)
 		bpf_link__destroy(g->links[i]);   /* pinned links stay attached through their pins */
 	sqlward_bpf__destroy(g->skel);
@@ -778,11 +779,11 @@ static int drain_one(struct sw_gate *g, int pid, sw_gate_event_fn fn, void *ctx,
 				 "%s: %s (a ring buffer without its gate's .bss)", bss, strerror(bss_errno));
 	} else {
 		if ((ring_fd = bpf_obj_get(ring)) >= 0) {
-			struct ring_buffer *rb = ring_buffer__new(ring_fd, (ring_buffer_sample_fn)fn, ctx, NULL);
-			int n = rb ? ring_buffer__consume(rb) : 0;
+			struct sw_ring *rb = sw_ring_new(ring_fd, (sw_ring_fn)fn, ctx);
+			int n = rb ? sw_ring_consume(rb) : 0;
 			if (n > 0)
 				events = n;
-			ring_buffer__free(rb);
+			sw_ring_free(rb);
 			close(ring_fd);
 		}
 		if (add_previous_stats(g, bss_fd, prev->stats))
@@ -900,12 +901,12 @@ void sw_gate_mark_dead(struct sw_gate *g)
 
 int sw_gate_epoll_fd(struct sw_gate *g)
 {
-	return ring_buffer__epoll_fd(g->rb);
+	return sw_ring_epoll_fd(g->rb);
 }
 
 int sw_gate_consume(struct sw_gate *g)
 {
-	return ring_buffer__consume(g->rb);
+	return sw_ring_consume(g->rb);
 }
 
 int sw_gate_set_session(struct sw_gate *g, uint32_t pid, const char *role, uint32_t flags, uint32_t ctx_id)
