@@ -23,22 +23,8 @@ SQLWARD=${SQLWARD:-$TOP/build/sqlward}
 SQLWARD_B=${SQLWARD_B:-}
 ROUNDS=${ROUNDS:-1}
 CASES=${CASES:-}
-if [ -z "${SW_IT_LOCKED:-}" ]; then
-	exec 9>/run/lock/sqlward-integration.lock
-	flock -w 900 9 || { echo "hold_latency: another run holds /run/lock/sqlward-integration.lock" >&2; exit 1; }
-fi
-SW_PG_DB=bench
-. "$TOP/tests/lib/pg.sh"
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-
-pg_start
-sql_db postgres "$SW_PG_SUPER" "CREATE ROLE agent_bench LOGIN" "CREATE DATABASE bench OWNER agent_bench" >/dev/null ||
-	sw_die "setup: $SQL_ERR"
-pgbench -i -q -s 1 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U agent_bench bench >/dev/null 2>&1 || sw_die "pgbench -i failed"
-cat >"$SW_TMP/select.sql" <<'SQL'
-\set aid random(1, 100000)
-SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
-SQL
+HOLD_BENCH=hold_latency
+. "$TOP/bench/hold_setup.sh"
 
 # p50 and p99 of pgbench's per-transaction latency in µs, from its -l logs (PREFIX*).
 latency_pcts() {
