@@ -37,6 +37,15 @@ volatile __u32 sw_my_wait_on;
 volatile __u64 sw_my_beat_ns;
 volatile __u64 sw_my_beat_grace_ns;
 __u64 waited;
+/*
+ * The server restarted (userspace/mariadb/my_successor.h): the governed server's data directory
+ * and pid. Another MariaDB server process that makes that directory its working directory (early
+ * in its start-up, before InnoDB and the network) is its successor: it is stopped there until the
+ * daemon has gated it (my_successors), or killed when no daemon is alive to (fail closed).
+ */
+volatile __u64 sw_my_datadir_dev, sw_my_datadir_ino;
+volatile __u32 sw_my_server_tgid;
+__u64 successors_stopped, successors_killed;
 
 /*
  * 8 MiB: an observed command takes ~200 bytes here (a nameless command event of ~130 bytes with
@@ -126,6 +135,14 @@ struct {
 } my_running SEC(".maps");
 
 #define PT_PTRACED_BIT 0x1
+
+/* Successors stopped at their chdir into the data directory (key: pid; value: when). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} my_successors SEC(".maps");
 
 /* Commands that neither read nor change data: a governed connection may send them unjudged. */
 static __always_inline bool command_inert(__u32 cmd)
@@ -693,5 +710,51 @@ int BPF_KPROBE(on_execute_command, void *thd)
 	}
 	bpf_send_signal_thread(SW_MY_HOLD_SIGNAL);
 	send_event(ev);   /* not reported: the daemon refuses the stopped thread unjudged */
+	return 0;
+}
+
+#define SIGKILL 9
+#define SIGSTOP 19
+
+/* Is the current process a MariaDB server (by its command name, as its binary file names it)? */
+static __always_inline bool server_process(void)
+{
+	char comm[16] = {};
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	return (comm[0] == 'm' && comm[1] == 'a' && comm[2] == 'r' && comm[3] == 'i' && comm[4] == 'a' &&
+		comm[5] == 'd' && comm[6] == 'b' && comm[7] == 'd' && comm[8] == 0) ||
+	       (comm[0] == 'm' && comm[1] == 'y' && comm[2] == 's' && comm[3] == 'q' && comm[4] == 'l' &&
+		comm[5] == 'd' && comm[6] == 0);
+}
+
+SEC("tp/syscalls/sys_exit_chdir")
+int on_chdir_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *t;
+	struct dentry *d;
+	__u64 now, beat;
+
+	if (ctx->ret != 0 || !sw_my_datadir_ino || pid == sw_my_server_tgid)
+		return 0;
+	t = bpf_get_current_task_btf();
+	d = BPF_CORE_READ(t, fs, pwd.dentry);
+	if (BPF_CORE_READ(d, d_inode, i_ino) != sw_my_datadir_ino || BPF_CORE_READ(d, d_sb, s_dev) != sw_my_datadir_dev ||
+	    !server_process())
+		return 0;
+	now = bpf_ktime_get_ns();
+	beat = sw_my_beat_ns;
+	/* No daemon beating to gate it (or nowhere to tell it): it would serve ungated. */
+	if (!my_config.enforce)
+		return 0;
+	if (!my_config.holder_tgid || !beat || now - beat >= sw_my_beat_grace_ns ||
+	    bpf_map_update_elem(&my_successors, &pid, &now, BPF_ANY) != 0) {
+		__sync_fetch_and_add(&successors_killed, 1);
+		bpf_send_signal(SIGKILL);
+		return 0;
+	}
+	__sync_fetch_and_add(&successors_stopped, 1);
+	bpf_send_signal(SIGSTOP);
 	return 0;
 }

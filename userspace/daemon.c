@@ -179,10 +179,13 @@ static void *heartbeat_main(void *arg)
 
 	while (!__atomic_load_n(&d->heartbeat_stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = sw_mono_ns();
-		if (now - __atomic_load_n(&d->loop_alive_ns, __ATOMIC_ACQUIRE) < LOOP_STALL_NS)
+		if (now - __atomic_load_n(&d->loop_alive_ns, __ATOMIC_ACQUIRE) < LOOP_STALL_NS) {
+			pthread_mutex_lock(&d->gates_lock);
 			for (int i = 0; i < d->n_gates; i++)
 				if (d->gates[i].ops->heartbeat)
 					d->gates[i].ops->heartbeat(d->gates[i].gate);
+			pthread_mutex_unlock(&d->gates_lock);
+		}
 		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000000 }, NULL);
 	}
 	return NULL;
@@ -204,6 +207,39 @@ static int add_fd(int ep, int fd)
 {
 	struct epoll_event e = { .events = EPOLLIN, .data.fd = fd };
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+/*
+ * A gate whose server restarted (engine_gate.h, follow): its successor's gate takes its slot (and
+ * its fds in the loop), then the old one is closed.
+ */
+static void follow_gates(struct sw_daemon *d, int ep)
+{
+	for (int i = 0; i < d->n_gates; i++) {
+		struct sw_engine_gate next, old = d->gates[i];
+		int fds[SW_ENGINE_GATE_FDS], n;
+		char err[1024] = "";
+
+		if (!old.ops->follow || old.ops->follow(old.gate, &next, err, sizeof(err)) <= 0)
+			continue;
+		n = old.ops->fds(old.gate, fds);
+		for (int k = 0; k < n; k++)
+			epoll_ctl(ep, EPOLL_CTL_DEL, fds[k], NULL);
+		pthread_mutex_lock(&d->gates_lock);
+		d->gates[i] = next;
+		pthread_mutex_unlock(&d->gates_lock);
+		for (int e = 0; e < d->n_engine_gates; e++)
+			if (d->engine_gates[e].gate == old.gate)
+				d->engine_gates[e] = next;
+		n = next.ops->fds(next.gate, fds);
+		for (int k = 0; k < n; k++)
+			if (add_fd(ep, fds[k]) != 0)
+				fprintf(stderr, "sqlward: cannot wait on the new %s gate's fd %d: %s; it is read on every "
+					"tick instead\n", next.ops->engine, fds[k], strerror(errno));
+		if (d->ledger_failing_since_ns && next.ops->ledger_state)
+			next.ops->ledger_state(next.gate, true, "the ledger is failing");
+		old.ops->close(old.gate);
+	}
 }
 
 int sw_daemon_run(const struct sw_daemon_opts *o)
@@ -237,6 +273,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 	}
 
 	memset(&d, 0, sizeof(d));
+	pthread_mutex_init(&d.gates_lock, NULL);
 	d.opts = o;
 	d.watchdog_fd = -1;
 	d.contexts = json_object();
@@ -462,6 +499,7 @@ int sw_daemon_run(const struct sw_daemon_opts *o)
 				for (int g = 0; g < d.n_gates; g++)
 					if (d.gates[g].ops->tick)
 						d.gates[g].ops->tick(d.gates[g].gate, ticks);
+				follow_gates(&d, ep);
 			} else if (fd == sw_ledger_sync_fd(d.ledger)) {
 				/* A sync finished: the statements it covers move in this pass's poll below. */
 				if (sw_ledger_sync_reap(d.ledger, err, sizeof(err)) != 0)

@@ -22,6 +22,7 @@
 #ifndef SQLWARD_DAEMON_STATE_H
 #define SQLWARD_DAEMON_STATE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -225,6 +226,7 @@ struct sw_daemon {
 	struct sw_pg_layout *layouts;  /* SW_BINS_MAX: opts->pg_bins, then files that replaced them */
 	struct sw_engine_gate gates[SW_ENGINE_GATES_MAX];  /* every engine's gate, in the order opened (engine_gate.h) */
 	int n_gates;
+	pthread_mutex_t gates_lock;    /* the heartbeat thread's view of gates[] while one is swapped */
 	struct sw_engine_gate engine_gates[SW_ENGINE_GATES_MAX];  /* MariaDB's, again: `status` lists them (gate_state.c) */
 	int n_engine_gates;
 	int n_layouts;

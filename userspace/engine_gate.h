@@ -15,8 +15,9 @@
  *   op              PostgreSQL                          MariaDB
  *   fds, ready      ring buffer, analysis worker        ring buffer, holder (poll does the work)
  *   poll            group commit of the pass            holder's stops, timeouts, group commit
- *   tick            unwoken records, overflow, binaries, -
+ *   tick            unwoken records, overflow, binaries, counters
  *                   outcomes, sweep, pins, counters
+ *   follow          - (the data directory keeps scope)  the server restarted: a gate on its successor
  *   heartbeat       the kernel's liveness stamp         the kernel's liveness stamp (waits)
  *   set_patterns    kernel patterns, sessions' governed  kernel patterns
  *   settle          caches off, decide what was sent    -
@@ -40,6 +41,8 @@
 #define SW_ENGINE_TICK_MS 10
 #define SW_ENGINE_TICKS_PER_S (1000 / SW_ENGINE_TICK_MS)
 
+struct sw_engine_gate;
+
 struct sw_engine_gate_ops {
 	const char *engine;        /* "postgres", "mysql" */
 	/* The fds the daemon's loop waits on; returns how many. */
@@ -53,6 +56,10 @@ struct sw_engine_gate_ops {
 	/* Every tick, after the daemon's own tick work (holds, ledger sync, freeze); ticks counts
 	 * them from 1 (SW_ENGINE_TICKS_PER_S a second). May be NULL. */
 	void (*tick)(void *gate, unsigned ticks);
+	/* Every tick: the server process this gate governs exited and another took its place (a
+	 * restart): fill *next with a gate opened on it and return 1; the daemon swaps it in and
+	 * closes this one. 0: nothing to do (errors are the gate's to record). May be NULL. */
+	int (*follow)(void *gate, struct sw_engine_gate *next, char *err, size_t errlen);
 	/* From the heartbeat thread (not the loop's), every 100 ms while the loop makes progress:
 	 * the kernel holds governed statements only while this beats. May be NULL. */
 	void (*heartbeat)(void *gate);

@@ -24,10 +24,6 @@ table_exists() {
 	my_sql_admin "SELECT count(*) FROM information_schema.tables WHERE table_schema='gatedb' AND table_name='$1'"
 	[ "$MY_OUT" = 1 ]
 }
-refused() {  # NAME: the last my_client run was refused by sqlward (error 1644 with its message)
-	if [ "$MYC_RC" -ne 0 ] && grep -q "ERR 1644 sqlward" <<<"$MYC_OUT"; then ok "$1"; else
-		not_ok "$1" "rc=$MYC_RC" "$MYC_OUT"; fi
-}
 # myc_bg USER CMD... : the same in the background; MYC_BG is its handle (files $MYC_BG.out, .rc, .pid).
 # wait_held_thread: sets held_tid to a mariadbd thread in trace stop (held), waiting up to 30 s.
 wait_held_thread() {
@@ -42,10 +38,6 @@ wait_held_thread() {
 	done
 	return 1
 }
-ran() {  # NAME EXPECTED_OUTPUT_FRAGMENT
-	if [ "$MYC_RC" -eq 0 ] && grep -qF -- "$2" <<<"$MYC_OUT"; then ok "$1"; else
-		not_ok "$1" "rc=$MYC_RC, expected output containing '$2'" "$MYC_OUT"; fi
-}
 
 pg_start
 my_start
@@ -57,55 +49,55 @@ run_suite() {
 	diag "---- $mode"
 	# Ungoverned: recorded, never stopped.
 	myc analyst "q:SELECT count(*) FROM accounts"
-	ran "$mode: an ungoverned account's read runs" 5
+	myc_ran "$mode: an ungoverned account's read runs" 5
 	assert_ledger "$mode: ... and is recorded as observed under its account" engine=mysql role=analyst \
 		governed=false outcome=observed "statement~SELECT count(*) FROM accounts"
 
 	# Governed reads an analyst would run.
 	myc agent_test "q:SELECT owner, balance FROM accounts WHERE id = 1"
-	ran "$mode: a governed read runs" alice
+	myc_ran "$mode: a governed read runs" alice
 	assert_ledger "$mode: ... recorded as judged and run" engine=mysql role=agent_test governed=true outcome=ran \
 		"statement~WHERE id = 1" decided_by=policy
 	myc agent_test "q:SELECT a.owner, count(o.id) FROM accounts a LEFT JOIN orders o ON o.account_id = a.id GROUP BY a.owner ORDER BY a.owner LIMIT 3"
-	ran "$mode: a governed join with GROUP BY runs" alice
+	myc_ran "$mode: a governed join with GROUP BY runs" alice
 	myc agent_test "q:SHOW TABLES"
-	ran "$mode: SHOW TABLES runs" accounts
+	myc_ran "$mode: SHOW TABLES runs" accounts
 
 	# Destructive and privileged statements are refused; the data is unchanged.
 	myc agent_test "q:DROP TABLE scratch"
-	refused "$mode: DROP TABLE is refused with sqlward's message"
+	myc_refused "$mode: DROP TABLE is refused with sqlward's message"
 	if table_exists scratch; then ok "$mode: ... and the table is still there"; else not_ok "$mode: ... and the table is still there"; fi
 	assert_ledger "$mode: ... recorded as cancelled" engine=mysql role=agent_test outcome=cancelled \
 		"statement~DROP TABLE scratch"
 	myc agent_test "q:DELETE FROM accounts"
-	refused "$mode: DELETE without WHERE is refused"
+	myc_refused "$mode: DELETE without WHERE is refused"
 	myc agent_test "q:GRANT ALL PRIVILEGES ON *.* TO 'agent_test'@'%'"
-	refused "$mode: GRANT is refused"
+	myc_refused "$mode: GRANT is refused"
 	myc agent_test "q:CREATE USER 'x_$mode'@'%'"
-	refused "$mode: CREATE USER is refused"
+	myc_refused "$mode: CREATE USER is refused"
 
 	# Stacked statements and comments.
 	myc agent_test "q:SELECT 1; DROP TABLE scratch"
-	refused "$mode: a read stacked with a DROP is refused as a whole"
+	myc_refused "$mode: a read stacked with a DROP is refused as a whole"
 	myc agent_test "q:SELECT 1 /*! ; DROP TABLE scratch */"
-	refused "$mode: a DROP inside an executable comment is refused"
+	myc_refused "$mode: a DROP inside an executable comment is refused"
 	myc agent_test "q:SELECT 1 /*M! ; DROP TABLE scratch */"
-	refused "$mode: a DROP inside a MariaDB executable comment is refused"
+	myc_refused "$mode: a DROP inside a MariaDB executable comment is refused"
 	myc agent_test "q:SELECT 42 /*!99999 ; DROP TABLE scratch */"
-	ran "$mode: a versioned comment for a later server version stays a comment (the read runs)" 42
+	myc_ran "$mode: a versioned comment for a later server version stays a comment (the read runs)" 42
 	myc agent_test "q:SELECT 43 -- ; DROP TABLE scratch"
-	ran "$mode: a -- comment hides nothing (the read runs)" 43
+	myc_ran "$mode: a -- comment hides nothing (the read runs)" 43
 	myc agent_test "q:SELECT 44 # ; DROP TABLE scratch"
-	ran "$mode: a # comment hides nothing (the read runs)" 44
+	myc_ran "$mode: a # comment hides nothing (the read runs)" 44
 	if table_exists scratch; then ok "$mode: after all that, scratch is still there"; else not_ok "$mode: after all that, scratch is still there"; fi
 
 	# Prepared statements.
 	myc agent_test "q:SET @s = 'DROP TABLE scratch'" "q:PREPARE p FROM @s" "q:EXECUTE p"
-	refused "$mode: PREPARE from a variable (and EXECUTE of it) is refused"
+	myc_refused "$mode: PREPARE from a variable (and EXECUTE of it) is refused"
 	myc agent_test "q:PREPARE r FROM 'SELECT count(*) FROM orders'" "q:EXECUTE r"
-	ran "$mode: PREPARE of a literal read and its EXECUTE run" 6
+	myc_ran "$mode: PREPARE of a literal read and its EXECUTE run" 6
 	myc agent_test "p:SELECT count(*) FROM orders"
-	ran "$mode: a protocol-prepared read runs" 6
+	myc_ran "$mode: a protocol-prepared read runs" 6
 	assert_ledger "$mode: ... its prepare and its execution are recorded" engine=mysql role=agent_test via=execute \
 		outcome=ran
 	myc agent_test "p:DELETE FROM orders"
@@ -125,7 +117,7 @@ run_suite() {
 	assert_ledger "$mode: ... recorded under the governed login" engine=mysql role=agent_test via=command \
 		"statement~COM_CHANGE_USER" verdict=deny
 	myc agent_test "d:gatedb" "q:SELECT DATABASE()"
-	ran "$mode: COM_INIT_DB runs (a session change)" gatedb
+	myc_ran "$mode: COM_INIT_DB runs (a session change)" gatedb
 
 	# Writes wait for a human (hold-writes): the same approval workflow as PostgreSQL.
 	myc_bg agent_test "q:UPDATE accounts SET balance = balance + 1 WHERE id = 2"
@@ -136,7 +128,7 @@ run_suite() {
 		ok "$mode: ... pending shows it as a MariaDB connection's statement" ||
 		not_ok "$mode: ... pending shows it as a MariaDB connection's statement" "$pj"
 	myc analyst "q:SELECT balance FROM accounts WHERE id = 2"
-	ran "$mode: ... while it is held another connection reads (the old balance)" 80
+	myc_ran "$mode: ... while it is held another connection reads (the old balance)" 80
 	"$SQLWARD" show "$PENDING_ID" --socket "$SW_SOCK" >"$SW_TMP/show.$mode" 2>&1 &&
 		grep -q "UPDATE accounts" "$SW_TMP/show.$mode" && ok "$mode: ... show renders its dossier" ||
 		not_ok "$mode: ... show renders its dossier" "$(cat "$SW_TMP/show.$mode")"
@@ -169,15 +161,15 @@ run_suite() {
 
 	# Stored programs and files.
 	myc agent_test "q:CALL wipe_scratch()"
-	refused "$mode: CALL of a procedure is refused (its body is opaque)"
+	myc_refused "$mode: CALL of a procedure is refused (its body is opaque)"
 	[ "$(admin_count scratch)" = 3 ] && ok "$mode: scratch rows unchanged" || not_ok "$mode: scratch rows unchanged"
 	myc agent_test "q:SELECT * FROM accounts INTO OUTFILE '/tmp/sqlward-my-out-$mode'"
-	refused "$mode: SELECT ... INTO OUTFILE is refused"
+	myc_refused "$mode: SELECT ... INTO OUTFILE is refused"
 	[ ! -e "/tmp/sqlward-my-out-$mode" ] && ok "$mode: ... no file written" || not_ok "$mode: ... no file written"
 	myc agent_test "q:LOAD DATA INFILE '/etc/passwd' INTO TABLE scratch"
-	refused "$mode: LOAD DATA INFILE is refused"
+	myc_refused "$mode: LOAD DATA INFILE is refused"
 	myc agent_test "q:SELECT LOAD_FILE('/etc/shadow')"
-	refused "$mode: LOAD_FILE() is refused"
+	myc_refused "$mode: LOAD_FILE() is refused"
 }
 
 my_sql_admin "CREATE PROCEDURE gatedb.wipe_scratch() MODIFIES SQL DATA DELETE FROM gatedb.scratch" ||
@@ -187,15 +179,15 @@ run_suite threads
 # sql_mode decides how a string lexes: the gate reads the session's own.
 my_sql_admin "SET GLOBAL sql_mode = 'NO_BACKSLASH_ESCAPES'"
 myc agent_test "q:SELECT 'a\\'; DROP TABLE scratch; -- '"
-refused "NO_BACKSLASH_ESCAPES: a backslash that ends the string early exposes a DROP: refused"
+myc_refused "NO_BACKSLASH_ESCAPES: a backslash that ends the string early exposes a DROP: refused"
 myc agent_test "q:SELECT 'a\\' AS x"
-ran "NO_BACKSLASH_ESCAPES: a plain read with a backslash runs" 'a\'
+myc_ran "NO_BACKSLASH_ESCAPES: a plain read with a backslash runs" 'a\'
 my_sql_admin "SET GLOBAL sql_mode = 'ANSI_QUOTES'"
 myc agent_test "q:SELECT \"a'\"; DROP TABLE scratch; -- \""
-refused "ANSI_QUOTES: a double-quoted identifier does not hide a DROP"
+myc_refused "ANSI_QUOTES: a double-quoted identifier does not hide a DROP"
 my_sql_admin "SET GLOBAL sql_mode = DEFAULT"
 myc agent_test "q:SELECT \"x\\\"; DROP TABLE scratch; -- \" AS y"
-ran "default sql_mode: the same bytes are one string (the read runs)" 'x"; DROP TABLE scratch; -- '
+myc_ran "default sql_mode: the same bytes are one string (the read runs)" 'x"; DROP TABLE scratch; -- '
 if table_exists scratch; then ok "sql_mode: scratch is still there"; else not_ok "sql_mode: scratch is still there"; fi
 
 # A held thread pauses only its own connection: with the daemon stopped (SIGSTOP), a governed
@@ -208,7 +200,7 @@ wait_held_thread
 start=$(date +%s%N)
 myc analyst "q:SELECT count(*) FROM orders"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-ran "while it is held, another connection's read runs (took ${ms} ms)" 6
+myc_ran "while it is held, another connection's read runs (took ${ms} ms)" 6
 alive_threads=$(ls /proc/"$SW_MY_PID"/task | wc -l)
 [ "$alive_threads" -gt 1 ] && ok "the server keeps running ($alive_threads threads)" || not_ok "the server keeps running"
 kill -CONT "$SW_GATE_PID"
@@ -240,7 +232,7 @@ SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID" gate_start "$SW_TMP/policy-call.yaml"
 	"q:CREATE FUNCTION gatedb.count_orders() RETURNS int READS SQL DATA RETURN (SELECT count(*) FROM gatedb.orders)" \
 	>"$SW_TMP/routines.out" 2>&1 || sw_die "cannot create the routines: $(cat "$SW_TMP/routines.out")"
 myc agent_test "q:CALL read_orders()"
-ran "engine truth: a procedure whose statement is a read runs" 6
+myc_ran "engine truth: a procedure whose statement is a read runs" 6
 assert_ledger "engine truth: ... its inner SELECT is recorded as judged where it ran" engine=mysql via=nested \
 	outcome=ran "statement~SELECT count(*) FROM gatedb.orders" server_command=SQLCOM_SELECT
 myc agent_test "q:CALL wipe_scratch()"
@@ -259,7 +251,7 @@ else
 	not_ok "engine truth: a function called from a SELECT cannot delete (refused inside)" "$MYC_OUT"
 fi
 myc agent_test "q:SELECT count_orders() AS n"
-ran "engine truth: a function whose statement is a read runs" 6
+myc_ran "engine truth: a function whose statement is a read runs" 6
 # A write inside a procedure waits for a human like any write.
 myc_bg agent_test "q:CALL bump(4)"
 if wait_pending 20 "UPDATE gatedb.accounts"; then ok "engine truth: a procedure's UPDATE is held for approval"; else
@@ -276,7 +268,7 @@ my_sql_admin "SELECT balance FROM gatedb.accounts WHERE id = 4"
 [ "$MYC_RC" != 0 ] && [ "$MY_OUT" = 1 ] && ok "engine truth: ... denied, it did not run (balance still 1)" ||
 	not_ok "engine truth: ... denied, it did not run (balance still 1)" "rc=$MYC_RC $MYC_OUT" "balance=$MY_OUT"
 myc agent_test "q:SELECT owner FROM accounts WHERE id = 1"
-ran "engine truth: the session goes on after a refusal" alice
+myc_ran "engine truth: the session goes on after a refusal" alice
 # A trigger the governed write fires: approving the UPDATE does not approve what the trigger runs.
 my_sql_admin "CREATE TRIGGER gatedb.scratch_wipe AFTER UPDATE ON gatedb.scratch FOR EACH ROW DELETE FROM gatedb.orders" ||
 	sw_die "cannot create the trigger: $MY_ERR"
@@ -361,7 +353,9 @@ fi
 myc_wait "$MYC_BG"
 grep -q "^OK" <<<"$MYC_OUT" && not_ok "the client never saw the DROP succeed" "$MYC_OUT" ||
 	ok "the client never saw the DROP succeed"
-# Start the same data directory again: the table is there.
+# Start the same data directory again (the dead daemon's pins removed first: they kill a server
+# entering a governed data directory with no daemon to gate it, test_my_restart.sh): the table is there.
+gate_detach
 (cd / && exec "$SW_MY_BIN" --no-defaults --user="$SW_MY_USER" --datadir="$SW_MY_DATA" --bind-address=127.0.0.1 \
 	--port="$SW_MY_PORT" --socket="$SW_MY_SOCK" --pid-file="$SW_MY_DIR/mariadbd.pid" --log-error="$SW_MY_LOG" \
 	--tmpdir="$SW_MY_DIR" --skip-name-resolve --skip-log-bin --innodb-buffer-pool-size=32M </dev/null \

@@ -100,6 +100,62 @@ _my_install_db() {
 	return 0
 }
 
+# Start mariadbd on SW_MY_DIR's data directory and port (SW_MY_PID: its pid). Started as root
+# with --user: mariadbd switches to sqlward-my itself, so $! is the server's own pid.
+_my_launch() {
+	(cd / && exec "$SW_MY_BIN" --no-defaults --user="$SW_MY_USER" --datadir="$SW_MY_DATA" \
+		--bind-address=127.0.0.1 --port="$SW_MY_PORT" --socket="$SW_MY_SOCK" \
+		--pid-file="$SW_MY_DIR/mariadbd.pid" --log-error="$SW_MY_LOG" --tmpdir="$SW_MY_DIR" \
+		--skip-name-resolve --thread-handling="$SW_MY_MODE" --max-connections=200 \
+		--innodb-buffer-pool-size=32M --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 \
+		--skip-log-bin "$@" </dev/null >>"$SW_MY_DIR/stdout.log" 2>&1 9>&-) &
+	SW_MY_PID=$!
+}
+
+# my_wait_ready: until the server answers on its socket (30 s); false if it died or did not.
+my_wait_ready() {
+	local i
+	for i in $(seq 1 300); do
+		kill -0 "$SW_MY_PID" 2>/dev/null || return 1
+		mariadb-admin --no-defaults -uroot --socket="$SW_MY_SOCK" --connect-timeout=2 ping >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# my_restart [--kill]: the same server (data directory, port, mode) stopped (shutdown, or SIGKILL
+# with --kill: a crash) and started again: a new pid, as systemd's restart gives. Sets SW_MY_PID.
+my_restart() {
+	local old=$SW_MY_PID i extra=()
+	# shellcheck disable=SC2206
+	[ -n "${SW_MY_EXTRA_ARGS:-}" ] && extra=($SW_MY_EXTRA_ARGS)
+	kill -CONT "$old" 2>/dev/null
+	if [ "${1:-}" = --kill ]; then
+		kill -KILL "$old" 2>/dev/null
+	else
+		timeout -k 2 15 mariadb-admin --no-defaults -uroot --socket="$SW_MY_SOCK" --connect-timeout=5 \
+			shutdown >/dev/null 2>&1 || kill -TERM "$old" 2>/dev/null
+	fi
+	for i in $(seq 1 200); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+	wait "$old" 2>/dev/null
+	_my_launch "${extra[@]}"
+	export SW_MY_PID
+	# The first instance's cleanup has its pid: this one is stopped by its own.
+	sw_at_exit "_my_stop_pid '$SW_MY_SOCK' '$SW_MY_PID'"
+	my_wait_ready || { cat "$SW_MY_LOG" >&2; return 1; }
+}
+
+# Stop a restarted instance (its directory goes with the first instance's cleanup).
+_my_stop_pid() {
+	local sock=$1 pid=$2 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -CONT "$pid" 2>/dev/null
+	timeout -k 2 15 mariadb-admin --no-defaults -uroot --socket="$sock" --connect-timeout=5 shutdown \
+		>/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null
+}
+
 my_start() {
 	local mode=one-thread-per-connection
 	case "${1:-}" in
@@ -135,13 +191,7 @@ my_start() {
 		: >"$SW_MY_LOG"; chown "$SW_MY_USER:" "$SW_MY_LOG"
 		# Started as root with --user: mariadbd switches to sqlward-my itself, so $! is
 		# the server's own pid (no runuser in between).
-		(cd / && exec "$SW_MY_BIN" --no-defaults --user="$SW_MY_USER" --datadir="$SW_MY_DATA" \
-			--bind-address=127.0.0.1 --port="$SW_MY_PORT" --socket="$SW_MY_SOCK" \
-			--pid-file="$SW_MY_DIR/mariadbd.pid" --log-error="$SW_MY_LOG" --tmpdir="$SW_MY_DIR" \
-			--skip-name-resolve --thread-handling="$mode" --max-connections=200 \
-			--innodb-buffer-pool-size=32M --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 \
-			--skip-log-bin "${extra[@]}" </dev/null >>"$SW_MY_DIR/stdout.log" 2>&1 9>&-) &
-		SW_MY_PID=$!
+		_my_launch "${extra[@]}"
 		export SW_MY_PID
 		if [ "$try" -eq 1 ]; then
 			# One cleanup per instance, with its own dir and pid (a test may start several).
@@ -237,6 +287,17 @@ myc() {
 	MYC_OUT=$(timeout -k 5 60 "${SW_AS_CLIENT[@]}" "$MY_CLIENT" -h 127.0.0.1 -P "$SW_MY_PORT" -u "$user" \
 		-p "$SW_MY_PASSWORD" -D gatedb "$@" 2>&1)
 	MYC_RC=$?
+}
+
+# myc_refused NAME: the last myc run was refused by sqlward (error 1644 with its message).
+myc_refused() {
+	if [ "$MYC_RC" -ne 0 ] && grep -q "ERR 1644 sqlward" <<<"$MYC_OUT"; then ok "$1"; else
+		not_ok "$1" "rc=$MYC_RC" "$MYC_OUT"; fi
+}
+# myc_ran NAME EXPECTED_OUTPUT_FRAGMENT: the last myc run succeeded with that in its output.
+myc_ran() {
+	if [ "$MYC_RC" -eq 0 ] && grep -qF -- "$2" <<<"$MYC_OUT"; then ok "$1"; else
+		not_ok "$1" "rc=$MYC_RC, expected output containing '$2'" "$MYC_OUT"; fi
 }
 
 # myc_bg USER CMD...: myc in the background; MYC_BG is its handle ($MYC_BG.out, $MYC_BG.rc).

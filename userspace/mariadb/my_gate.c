@@ -2,6 +2,7 @@
 #include "my_gate.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@
 #include "my_live.h"
 #include "my_names.h"
 #include "my_sqlcom.h"
+#include "my_successor.h"
+#include "pg_scope.h"   /* sw_pg_scope_kdev: a device number as the kernel writes it */
 #include "my_verdict_cache.h"
 #include "plan_gate.h"
 #include "proc_root.h"
@@ -140,6 +143,7 @@ struct sw_my_gate {
 	struct bpf_link *end_link;     /* unlink_thd: connections that ended */
 	struct bpf_link *exec_link;    /* mysql_execute_command: the execution checkpoint */
 	struct bpf_link *ret_link;     /* dispatch_command's return: completions */
+	struct bpf_link *chdir_link;   /* chdir's return: a successor stopped in the data directory */
 	struct sw_my_completions *done;    /* completions and runtime budgets (NULL: not recorded) */
 	struct sw_my_holder *holder;
 	pid_t pid;
@@ -169,6 +173,15 @@ struct sw_my_gate {
 	/* Live context (policy `live: { mysql_dsn }`): one connection, remade when the DSN changes. */
 	struct sw_my_live_conn *live;
 	char *live_dsn, *live_database;
+	/* The server restarted (my_successor.h): its data directory, its exit, and the successor. */
+	struct sw_my_server_id server;
+	bool follow;               /* server known: a restart is followed */
+	int pidfd;
+	bool exited;
+	uint64_t exited_ns, next_scan_ns;
+	pid_t tried_pid;           /* a successor that could not be gated yet, and how often */
+	unsigned tries;
+	uint64_t early_since_ns;   /* a successor stopped while this server still runs: since when */
 };
 
 static const char *command_name(uint32_t c)
@@ -1956,6 +1969,11 @@ static int pin_ours(struct sw_my_gate *g, const char *dir, char *err, size_t err
 		snprintf(err, errlen, "cannot pin the MariaDB execution checkpoint at %s: %s", path, strerror(errno));
 		return -1;
 	}
+	snprintf(path, sizeof(path), "%s/mariadb-%d-%d-chdir", dir, (int)getpid(), (int)g->pid);
+	if (g->chdir_link && bpf_link__pin(g->chdir_link, path) != 0) {
+		snprintf(err, errlen, "cannot pin the MariaDB restart watch at %s: %s", path, strerror(errno));
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/mariadb-%d-%d-bss", dir, (int)getpid(), (int)g->pid);
 	if (bpf_map__pin(g->skel->maps.bss, path) != 0) {
 		snprintf(err, errlen, "cannot pin the MariaDB probe's state at %s: %s", path, strerror(errno));
@@ -1973,6 +1991,8 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 	char exe[64], lerr[512];
 	ssize_t n;
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = 0);
+
+	g->pidfd = -1;
 	uint64_t base;
 
 	g->d = d;
@@ -1986,6 +2006,11 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 		goto fail;
 	}
 	g->bin_path[n] = 0;
+	/* Known by its data directory, so a restart (a new pid) is followed. */
+	g->follow = sw_my_server_id_of(pid, &g->server, lerr, sizeof(lerr));
+	if (!g->follow)
+		fprintf(stderr, "sqlward: warning: %s; a restart of this server will not be followed\n", lerr);
+	g->pidfd = sw_my_pidfd(pid);
 	if (!sw_proc_exe_path(pid, g->bin_shown, sizeof(g->bin_shown)))
 		snprintf(g->bin_shown, sizeof(g->bin_shown), "%s", g->bin_path);
 	/* The probes read through /proc/PID/exe: the very file the process runs, even if replaced on disk. */
@@ -2064,6 +2089,18 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 			 strerror(errno));
 		goto fail;
 	}
+	/* A restart: the successor stops where it enters the data directory, until it is gated. */
+	if (g->follow) {
+		g->skel->bss->sw_my_datadir_dev = sw_pg_scope_kdev(g->server.dev);
+		g->skel->bss->sw_my_datadir_ino = g->server.ino;
+		g->skel->bss->sw_my_server_tgid = (uint32_t)pid;
+		g->chdir_link = bpf_program__attach_tracepoint(g->skel->progs.on_chdir_exit, "syscalls",
+								 "sys_exit_chdir");
+		if (!g->chdir_link)
+			fprintf(stderr, "sqlward: warning: cannot watch chdir(2) for a restart of mariadbd %d (%s): a "
+				"restarted server is gated only once it is found in %s, not before it serves\n",
+				(int)pid, strerror(errno), g->server.path);
+	}
 	if (enforce && d->opts->pin_dir) {
 		if (pin_ours(g, d->opts->pin_dir, err, errlen) < 0)
 			goto fail;
@@ -2130,6 +2167,10 @@ static json_t *my_gate_state(const struct sw_my_gate *g)
 			       "observed", (json_int_t)g->observed, "refused_unreported",
 			       (json_int_t)g->refused_unreported, "lost_events",
 			       (json_int_t)(g->skel ? g->skel->bss->lost_events : 0));
+	/* The server itself: running, or exited with no successor in its data directory yet. */
+	json_object_set_new(st, "server", json_string(g->exited ? "exited" : "running"));
+	if (g->follow)
+		json_object_set_new(st, "data_directory", json_string(g->server.path));
 	/* Backpressure: commands that waited for room in the ring (kernel), recorded so (daemon). */
 	json_object_set_new(st, "waited", json_pack("{s:b, s:I, s:I}", "on", g->skel && g->skel->bss->sw_my_wait_on,
 						    "commands", (json_int_t)(g->skel ? g->skel->bss->waited : 0),
@@ -2177,6 +2218,7 @@ static void my_gate_close(struct sw_my_gate *g)
 	bpf_link__destroy(g->end_link);
 	bpf_link__destroy(g->exec_link);
 	bpf_link__destroy(g->ret_link);
+	bpf_link__destroy(g->chdir_link);
 	sw_my_holder_stop(g->holder);
 	sw_ring_free(g->rb);
 	mariadb_bpf__destroy(g->skel);
@@ -2198,6 +2240,11 @@ static void my_gate_close(struct sw_my_gate *g)
 	sw_my_live_close(g->live);
 	free(g->live_dsn);
 	free(g->live_database);
+	if (g->pidfd >= 0)
+		close(g->pidfd);
+	/* A server that exited: its pins can never fire again. */
+	if (g->exited && g->enforce && g->d->opts->pin_dir)
+		sw_my_unpin_server(g->d->opts->pin_dir, g->pid);
 	free(g);
 }
 
@@ -2227,6 +2274,160 @@ static void ops_tick(void *gate, unsigned ticks)
 {
 	if (ticks % SW_ENGINE_TICKS_PER_S == 0)
 		report_counters(gate);
+}
+
+/* ---- a restarted server ----------------------------------------------------------- */
+
+/* How often a successor is looked for (a /proc walk) while none is found. */
+#define SUCCESSOR_SCAN_NS (50ull * 1000000ull)
+/* A successor that cannot be gated: tried this often (start-up may be under way) before it is given up. */
+#define SUCCESSOR_TRIES 5
+/* How long a server stopped in the data directory of one still running waits for its exit. */
+#define SUCCESSOR_EARLY_NS (30ull * 1000000000ull)
+
+/* The server exited: decide what it had sent, drop its holds (their threads are gone), and say so. */
+static void server_gone(struct sw_my_gate *g)
+{
+	json_t *f;
+
+	g->exited = true;
+	g->exited_ns = sw_mono_ns();
+	my_gate_poll(g);
+	for (struct sw_hold *h; (h = first_hold_of(g));)
+		sw_holds_release(g->d, h, SW_VERDICT_DENY, "sqlward", "mariadbd exited", "cancelled");
+	report_counters(g);
+	f = json_pack("{s:s, s:i, s:s, s:b}", "engine", "mysql", "mariadbd", (int)g->pid, "data_directory",
+		      g->follow ? g->server.path : "", "followed", g->follow);
+	sw_daemon_note(g->d, "mariadbd_exited", f);
+	json_decref(f);
+	fprintf(stderr, "sqlward: mariadbd %d exited; %s\n", (int)g->pid,
+		g->follow ? "waiting for a server in its data directory" : "its restart cannot be followed");
+}
+
+/* A successor that could not be gated after SUCCESSOR_TRIES: enforcing, it is killed (it would serve
+ * governed accounts with no gate); observing, it is left alone and recorded. */
+static void successor_refused(struct sw_my_gate *g, pid_t next, const char *err)
+{
+	json_t *f = json_pack("{s:s, s:i, s:i, s:s, s:s, s:b}", "engine", "mysql", "previous_pid", (int)g->pid,
+			      "mariadbd", (int)next, "data_directory", g->server.path, "error", err, "killed",
+			      g->enforce);
+
+	sw_daemon_note(g->d, "mariadbd_refused", f);
+	json_decref(f);
+	fprintf(stderr, "sqlward: cannot gate mariadbd %d, which took the place of %d in %s: %s%s\n", (int)next,
+		(int)g->pid, g->server.path, err, g->enforce ? "; killed (fix the cause and restart it)" : "");
+	if (g->enforce)
+		kill(next, SIGKILL);
+}
+
+static void successor_release(struct sw_my_gate *g, pid_t pid)
+{
+	uint32_t key = (uint32_t)pid;
+
+	if (g->chdir_link)
+		bpf_map__delete_elem(g->skel->maps.my_successors, &key, sizeof(key), 0);
+}
+
+/* A successor the kernel stopped in the data directory (bpf on_chdir_exit); 0: none. */
+static pid_t stopped_successor(struct sw_my_gate *g)
+{
+	uint32_t pid;
+
+	if (!g->chdir_link || bpf_map__get_next_key(g->skel->maps.my_successors, NULL, &pid, sizeof(pid)) != 0)
+		return 0;
+	if (kill((pid_t)pid, 0) != 0) {   /* gone meanwhile */
+		successor_release(g, (pid_t)pid);
+		return 0;
+	}
+	return (pid_t)pid;
+}
+
+/*
+ * A server stopped entering the data directory while the governed one still runs (a second
+ * server on it, or a restart that began before the old one was gone). It waits for the old
+ * one's exit (then it is the successor); one gate per server, so after SUCCESSOR_EARLY_NS it is
+ * killed: it could not take the data directory of a running server anyway.
+ */
+static void early_successor(struct sw_my_gate *g, pid_t np, uint64_t now)
+{
+	json_t *f;
+
+	if (np <= 0) {
+		g->early_since_ns = 0;
+		return;
+	}
+	if (!g->early_since_ns)
+		g->early_since_ns = now;
+	if (now - g->early_since_ns < SUCCESSOR_EARLY_NS)
+		return;
+	f = json_pack("{s:s, s:i, s:i, s:s, s:s}", "engine", "mysql", "mariadbd", (int)g->pid, "killed_pid", (int)np,
+		      "data_directory", g->server.path, "reason",
+		      "another server entered the data directory of the running governed server");
+	sw_daemon_note(g->d, "mariadbd_refused", f);
+	json_decref(f);
+	kill(np, SIGKILL);
+	successor_release(g, np);
+	g->early_since_ns = 0;
+}
+
+/*
+ * Every tick: has the server exited, and has another taken its place? 1: *next is a gate on the
+ * successor (the daemon swaps it in and closes this one); 0: nothing to do.
+ */
+static int ops_follow(void *gate, struct sw_engine_gate *next, char *err, size_t errlen)
+{
+	struct sw_my_gate *g = gate;
+	uint64_t now;
+	pid_t np, stopped;
+
+	now = sw_mono_ns();
+	np = stopped = stopped_successor(g);
+	if (!g->exited) {
+		if (sw_my_server_alive(g->pid, g->pidfd)) {
+			early_successor(g, np, now);
+			return 0;
+		}
+		server_gone(g);
+	}
+	if (np <= 0) {
+		if (!g->follow || now < g->next_scan_ns)
+			return 0;
+		g->next_scan_ns = now + SUCCESSOR_SCAN_NS;
+		np = sw_my_find_successor(&g->server, g->pid);
+	}
+	if (np <= 0 || (np == g->tried_pid && g->tries >= SUCCESSOR_TRIES))
+		return 0;
+	if (np != g->tried_pid) {
+		g->tried_pid = np;
+		g->tries = 0;
+	}
+	g->tries++;
+	if (sw_my_gate_open(g->d, np, g->enforce, next, err, errlen) < 0) {
+		if (g->tries >= SUCCESSOR_TRIES) {
+			successor_refused(g, np, err);
+			successor_release(g, np);
+		}
+		return 0;
+	}
+	/* Gated: a successor the kernel stopped goes on (this gate's watch off first: a chdir of it
+	 * before this gate is closed must not stop it again with nobody to resume it). */
+	g->skel->bss->sw_my_datadir_ino = 0;
+	successor_release(g, np);
+	kill(np, SIGCONT);
+	{
+		struct sw_my_gate *n = next->gate;
+		/* stopped_in_data_directory: the kernel held it from its chdir there until now (nothing it
+		 * served was ungated); false: found by a look at /proc (the watch was not available). */
+		json_t *f = json_pack("{s:s, s:i, s:i, s:s, s:s, s:f, s:b}", "engine", "mysql", "previous_pid",
+				      (int)g->pid, "mariadbd", (int)np, "data_directory", g->server.path, "binary",
+				      n->bin_shown, "after_exit_ms", (double)(now - g->exited_ns) / 1e6,
+				      "stopped_in_data_directory", stopped == np);
+		sw_daemon_note(g->d, "mariadbd_followed", f);
+		json_decref(f);
+		fprintf(stderr, "sqlward: mariadbd %d took the place of %d in %s: gated\n", (int)np, (int)g->pid,
+			g->server.path);
+	}
+	return 1;
 }
 
 static int ops_fds(const void *g, int out[SW_ENGINE_GATE_FDS]) { return my_gate_fds(g, out); }
@@ -2267,6 +2468,6 @@ static void ops_freeze_changed(void *gate)
 
 static const struct sw_engine_gate_ops my_gate_ops = {
 	.engine = "mysql", .fds = ops_fds, .poll = ops_poll, .set_patterns = ops_set_patterns,
-	.tick = ops_tick, .heartbeat = ops_heartbeat, .settle = ops_settle, .freeze_changed = ops_freeze_changed,
+	.tick = ops_tick, .follow = ops_follow, .heartbeat = ops_heartbeat, .settle = ops_settle, .freeze_changed = ops_freeze_changed,
 	.ledger_state = ops_ledger_state, .state = ops_state, .close = ops_close,
 };
