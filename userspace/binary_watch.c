@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <jansson.h>
 #include "binary_watch.h"
+#include "exec_stop_peers.h"
 #include "daemon_internal.h"
 #include "pg_backend.h"
 #include "pg_scope.h"
@@ -212,8 +214,158 @@ static bool attached(const struct sw_daemon *d, dev_t dev, ino_t ino)
 	return false;
 }
 
+/* How long another gate may hold a stop this daemon is done with before the process is killed
+ * (that gate's daemon died or hangs after its hook stopped the exec). */
+#define SIBLING_TIMEOUT_MS 30000
+
+/* A test hook's milliseconds (read once): def when unset. */
+static unsigned env_ms(const char *name, int *cache, unsigned def)
+{
+	if (*cache < 0) {
+		const char *v = getenv(name);
+		*cache = v && atoi(v) > 0 ? atoi(v) : (int)def;
+	}
+	return (unsigned)*cache;
+}
+
+static unsigned sibling_timeout_ms(void)
+{
+	static int ms = -1;
+	return env_ms("SQLWARD_TEST_EXEC_SIBLING_TIMEOUT_MS", &ms, SIBLING_TIMEOUT_MS);
+}
+
+static int pidfd_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+/*
+ * Wait (100 ms at most) for a stop made less than a second ago to take effect (state T): only
+ * then have all gates' hooks on that exec run, each recording its stop.
+ */
+static void await_stop(int pid, uint64_t ktime_ns)
+{
+	for (int i = 0; i < 100 && sw_proc_state(pid) != 'T' && sw_proc_state(pid) != 't' &&
+			sw_mono_ns() - ktime_ns < SW_EXEC_STOP_SAME_NS; i++)
+		usleep(1000);
+}
+
+/*
+ * How often pid has been switched off a CPU (/proc/PID/status): unchanged while it stays
+ * stopped, since a stopped process is not woken but by SIGCONT or SIGKILL. UINT64_MAX: unknown.
+ */
+static uint64_t proc_switches(int pid)
+{
+	char path[64], line[256];
+	uint64_t n = 0;
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (!(f = fopen(path, "re")))
+		return UINT64_MAX;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "voluntary_ctxt_switches:", 24) == 0 ||
+		    strncmp(line, "nonvoluntary_ctxt_switches:", 27) == 0) {
+			n += strtoull(strchr(line, ':') + 1, NULL, 10);
+			found++;
+		}
+	fclose(f);
+	return found == 2 ? n : UINT64_MAX;
+}
+
+static void exec_note(struct sw_daemon *d, const char *event, const struct sw_exec_wait *w, json_t *f)
+{
+	char exe[PATH_MAX];
+
+	json_object_set_new(f, "pid", json_integer(w->pid));
+	if (sw_proc_exe_path((pid_t)w->pid, exe, sizeof(exe)))
+		json_object_set_new(f, "binary", json_string(exe));
+	sw_daemon_note(d, event, f);
+	json_decref(f);
+}
+
+/* Kill a stopped process this daemon cannot leave paused, saying why. */
+static void exec_kill(struct sw_daemon *d, const struct sw_exec_wait *w, const char *reason)
+{
+	json_t *f = json_pack("{s:s}", "reason", reason);
+
+	fprintf(stderr, "sqlward: killed pid %u, stopped at exec of a replaced server binary: %s\n", w->pid, reason);
+	exec_note(d, "binary_exec_killed", w, f);
+	pidfd_signal(w->pidfd, SIGKILL);
+}
+
+/*
+ * This daemon is done with a stop (its own entry deleted first): resume the
+ * process unless another gate still holds it, else wait for that. Delete-then-
+ * check on every side: the last gate to let go always sees none and resumes.
+ */
+static void exec_hand_over(struct sw_daemon *d, struct sw_exec_wait *w)
+{
+	char err[256] = "";
+	int gates = sw_gate_exec_held_elsewhere(d->gate, w->pid, w->ktime_ns, err, sizeof(err));
+
+	if (gates == 0) {
+		pidfd_signal(w->pidfd, SIGCONT);
+		close(w->pidfd);
+		return;
+	}
+	if (d->n_exec_waits >= (int)(sizeof(d->exec_waits) / sizeof(d->exec_waits[0]))) {
+		exec_kill(d, w, "too many processes stopped at exec wait for other sqlward gates to attach");
+		close(w->pidfd);
+		return;
+	}
+	w->since_ns = sw_mono_ns();
+	w->gates = gates;
+	w->switches = sw_proc_state((pid_t)w->pid) == 'T' ? proc_switches((int)w->pid) : UINT64_MAX;
+	d->exec_waits[d->n_exec_waits++] = *w;
+}
+
+/* Stops other gates held when this daemon was done: resume the ones now free, kill the overdue. */
+static void exec_waits_check(struct sw_daemon *d)
+{
+	for (int i = 0; i < d->n_exec_waits;) {
+		struct sw_exec_wait *w = &d->exec_waits[i];
+		char err[256] = "", reason[512];
+		uint64_t waited_ms = (sw_mono_ns() - w->since_ns) / 1000000;
+		int gates;
+
+		if (pidfd_signal(w->pidfd, 0) != 0 || sw_proc_state((pid_t)w->pid) == 'Z') {
+			gates = 0;   /* exited */
+		} else if ((gates = sw_gate_exec_held_elsewhere(d->gate, w->pid, w->ktime_ns, err, sizeof(err))) == 0) {
+			/* The last gate to let go resumed it, unless its daemon died just before: resume it
+			 * only if it has not run since (a stray SIGCONT could resume a stop that is a hold). */
+			bool still = sw_proc_state((pid_t)w->pid) == 'T' &&
+				     (w->switches == UINT64_MAX || proc_switches((int)w->pid) == w->switches);
+			exec_note(d, "binary_exec_resumed", w,
+				  json_pack("{s:I, s:i, s:s}", "waited_ms", (json_int_t)waited_ms, "other_gates", w->gates,
+					    "resumed_by", still ? "this daemon" : "another sqlward gate"));
+			if (still)
+				pidfd_signal(w->pidfd, SIGCONT);
+		} else if (waited_ms >= sibling_timeout_ms()) {
+			if (gates < 0)
+				snprintf(reason, sizeof(reason), "whether other sqlward gates still stopped it could not be "
+					 "told for %u s (%s)", sibling_timeout_ms() / 1000, err);
+			else
+				snprintf(reason, sizeof(reason), "another sqlward gate stopped it at exec and did not release "
+					 "it within %u s (its daemon died or hangs: restart it, or `sqlward detach` its pin "
+					 "directory if it is gone)",
+					 sibling_timeout_ms() / 1000);
+			exec_kill(d, w, reason);
+			gates = 0;
+		}
+		if (gates != 0) {
+			i++;
+			continue;
+		}
+		close(w->pidfd);
+		d->exec_waits[i] = d->exec_waits[--d->n_exec_waits];
+	}
+}
+
 void sw_binaries_check(struct sw_daemon *d)
 {
+	static int delay_ms = -1;
 	uint32_t pids[64];
 	struct sw_exec_stop stops[64];
 	size_t n;
@@ -227,30 +379,44 @@ void sw_binaries_check(struct sw_daemon *d)
 		    !was_refused(d, st.st_dev, st.st_ino))
 			attach_new(d, d->opts->pg_bins[i], d->opts->pg_bins[i], "replaced on disk", 0);
 	}
+	exec_waits_check(d);
 	/* Processes the kernel stopped at exec of a file the probes were not on. */
 	n = sw_gate_exec_stopped(d->gate, pids, stops, 64);
+	/* (Tests: another gate slower to attach than this one.) */
+	if (n > 0 && env_ms("SQLWARD_TEST_EXEC_ATTACH_DELAY_MS", &delay_ms, 0) > 0)
+		usleep(env_ms("SQLWARD_TEST_EXEC_ATTACH_DELAY_MS", &delay_ms, 0) * 1000u);
 	for (size_t i = 0; i < n; i++) {
+		struct sw_exec_wait w = { .pid = pids[i], .ktime_ns = stops[i].ktime_ns };
 		int pid = (int)pids[i];
 		char exe[PATH_MAX], via[64];
 		const struct sw_pg_layout *L;
 
-		if (!sw_proc_exe_path(pid, exe, sizeof(exe))) {
+		if (!sw_proc_exe_path(pid, exe, sizeof(exe)) || (w.pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0) {
 			sw_gate_exec_release(d->gate, pids[i]);   /* gone */
 			continue;
 		}
+		/* The pidfd names the process our entry is about (an exit deletes the entry): signals
+		 * reach it, never a process that reused its pid. */
+		if (!sw_gate_exec_holds(d->gate, w.pid, w.ktime_ns)) {
+			close(w.pidfd);
+			continue;
+		}
+		await_stop(pid, w.ktime_ns);
 		L = sw_pg_layout_of_pid(d->layouts, d->n_layouts, pid);
 		if (!L) {
 			snprintf(via, sizeof(via), "/proc/%d/exe", pid);
 			L = attach_new(d, via, exe, "executed while not probed", pid);
 		}
-		if (L) {
-			/* The kernel's name for this file, should it differ from what stat(2) says. */
+		/* The kernel's name for this file, should it differ from what stat(2) says. */
+		if (L)
 			sw_gate_probed_file(d->gate, stops[i].file.dev, stops[i].file.ino);
-			kill(pid, SIGCONT);
-		} else {
-			kill(pid, SIGKILL);
-		}
 		sw_gate_exec_release(d->gate, pids[i]);
+		if (L) {
+			exec_hand_over(d, &w);
+		} else {
+			pidfd_signal(w.pidfd, SIGKILL);   /* whatever other gates do: we cannot gate it */
+			close(w.pidfd);
+		}
 	}
 }
 

@@ -232,6 +232,10 @@ struct sw_daemon {
 	int n_layouts;
 	struct { dev_t dev; ino_t ino; } bin_refused[16];  /* replacement files that could not be gated */
 	int n_bin_refused;
+	/* Processes stopped at exec this daemon is done with that another gate still holds (binary_watch.c):
+	 * resumed once none does, killed if one holds on too long. */
+	struct sw_exec_wait { int pidfd; uint32_t pid; uint64_t ktime_ns, since_ns, switches; int gates; } exec_waits[32];
+	int n_exec_waits;
 	bool draining_previous;    /* events being read are from a previous daemon's gate */
 	/* Policies replaced by a reload while holds judged under them wait: their rule ids and
 	 * reasons are the holds' own (freed once no hold up to last_hold_id remains). */

@@ -4,7 +4,8 @@
 # (cp + mv, as package upgrades do) and the cluster restarted on it, pins
 # removed while the daemon runs, a daemon restart and a crash of daemon and
 # watchdog together (what the gate did meanwhile is recorded), a second
-# daemon on the same host, `pg_ctl stop -m fast` with a statement held, and
+# daemon on the same host, two daemons (one per cluster) stopping the same exec of a replaced
+# binary, `pg_ctl stop -m fast` with a statement held, and
 # SIGHUP storms alternating valid and malformed policies.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -87,6 +88,112 @@ cp "$SW_TMP/postgres.good" "$SW_PG_BIN.new" && mv -f "$SW_PG_BIN.new" "$SW_PG_BI
 sql agent_test "DROP TABLE app.scratch"
 assert_contains "the running cluster is still gated" "$SQL_ERR" "$SW_CANCEL_MSG"
 gate_stop_check "daemon (binary replaced, stopped at exec)"
+
+# ---- two gates stop the same exec: the last to let go resumes it, one that never does gets it killed --
+# Cluster 2 on the same private binary, governed by daemon B (scoped to it); gate A (this script's,
+# scoped to cluster 1) stops cluster 2's execs of a replaced binary too, attaches at once and must not
+# resume the exec before B (delayed by a test hook) has its probes on the new file.
+# (Cluster 2's postmaster is started by exec'ing the binary: pg_ctl would run `postgres -V` first, and
+# that exec would be the one stopped.)
+# (A first: the previous gate's pins kill execs of the file it never attached to.)
+export SQLWARD_TEST_NO_BINARY_POLL=1 SQLWARD_TEST_EXEC_SIBLING_TIMEOUT_MS=12000
+gate_start "$POLICY"
+unset SQLWARD_TEST_NO_BINARY_POLL SQLWARD_TEST_EXEC_SIBLING_TIMEOUT_MS
+C2_DIR=$(mktemp -d /tmp/sqlward-pg2.XXXXXX) && chmod 755 "$C2_DIR" && chown "$SW_PG_USER:" "$C2_DIR"
+C2_DATA=$C2_DIR/data C2_PORT=$(pg_free_port)
+c2_pm() { head -n1 "$C2_DATA/postmaster.pid" 2>/dev/null; }
+c2_proc() { pgrep -f "^$SW_PG_BIN -D $C2_DATA" | head -n1; }
+c2_sql() { SW_PG_PORT=$C2_PORT sql_db postgres "$@"; }
+c2_run() {   # start the postmaster in the background (setpriv execs it: runuser would stop itself when it stops)
+	(cd / && exec setpriv --reuid="$SW_PG_USER" --regid="$SW_PG_USER" --init-groups -- "$SW_PG_BIN" -D "$C2_DATA" \
+		>>"$C2_DIR/postgres.log" 2>&1 9>&-) &
+}
+c2_ready() {
+	local i
+	for i in $(seq 1 150); do
+		"$SW_PG_CLIENT_BINDIR/pg_isready" -q -h 127.0.0.1 -p "$C2_PORT" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+c2_halt() {
+	local p; p=$(c2_proc)
+	[ -n "$p" ] && kill -CONT "$p" $(pgrep -P "$p") 2>/dev/null
+	_pg_as "$SW_PG_BINDIR/pg_ctl" -D "$C2_DATA" -m fast -w -t 20 stop >/dev/null 2>&1
+	p=$(c2_proc); [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+	return 0
+}
+sw_at_exit 'c2_halt; [ "${SW_KEEP:-0}" = 1 ] || rm -rf "$C2_DIR"'
+_pg_as "$SW_PG_BINDIR/initdb" -D "$C2_DATA" -U "$SW_PG_SUPER" --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
+	--no-sync >"$C2_DIR/initdb.log" 2>&1 || { cat "$C2_DIR/initdb.log" >&2; sw_die "initdb of cluster 2 failed"; }
+printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\nmax_connections = 20\nfsync = off\n" \
+	"$C2_PORT" "$C2_DIR" >>"$C2_DATA/postgresql.conf"
+c2_run
+c2_ready || { cat "$C2_DIR/postgres.log" >&2; sw_die "cluster 2 did not start"; }
+c2_sql "$SW_PG_SUPER" "CREATE ROLE agent_test LOGIN" "CREATE TABLE keep2 (id int)" "ALTER TABLE keep2 OWNER TO agent_test" ||
+	sw_die "cluster 2 fixtures: $SQL_ERR"
+c2_keep() { c2_sql "$SW_PG_SUPER" "SELECT to_regclass('keep2') IS NOT NULL" >/dev/null; printf '%s' "$SQL_OUT"; }
+
+SW_B_N=0 SW_B_PID='' SW_B_PINS=/sys/fs/bpf/sqlward-test-$$-b
+gate_b_start() {   # DELAY_MS: daemon B on cluster 2, attaching DELAY_MS late
+	SW_B_N=$((SW_B_N + 1))
+	SW_B_LEDGER=$SW_TMP/b$SW_B_N.jsonl SW_B_LOG=$SW_TMP/b$SW_B_N.log
+	SQLWARD_TEST_NO_BINARY_POLL=1 SQLWARD_TEST_EXEC_ATTACH_DELAY_MS=$1 "$SQLWARD" run --policy "$POLICY" \
+		--ledger "$SW_B_LEDGER" --socket "$SW_TMP/b$SW_B_N.sock" --pg-bin "$SW_PG_BIN" --postmaster-pid "$(c2_pm)" \
+		--pin-dir "$SW_B_PINS" >"$SW_B_LOG" 2>&1 </dev/null 9>&- &
+	SW_B_PID=$!
+	local n=0
+	while ! grep -q "gate ready" "$SW_B_LOG" 2>/dev/null; do
+		if ! kill -0 "$SW_B_PID" 2>/dev/null || [ "$n" -ge 300 ]; then cat "$SW_B_LOG" >&2; sw_die "daemon B did not start"; fi
+		sleep 0.1; n=$((n + 1))
+	done
+}
+gate_b_stop() {
+	[ -n "$SW_B_PID" ] && kill -TERM "$SW_B_PID" 2>/dev/null && wait "$SW_B_PID" 2>/dev/null
+	SW_B_PID=
+	"$SQLWARD" detach "$SW_B_PINS" >/dev/null 2>&1; rm -rf "$SW_B_PINS" 2>/dev/null
+	return 0
+}
+sw_at_exit gate_b_stop
+gate_b_start 4000
+c2_sql agent_test "DROP TABLE keep2"
+assert_contains "daemon B gates cluster 2 (a governed DROP is cancelled)" "$SQL_ERR" "$SW_CANCEL_MSG"
+
+c2_halt
+cp "$SW_PG_BIN" "$SW_PG_BIN.new" && mv -f "$SW_PG_BIN.new" "$SW_PG_BIN"
+ino_new=$(stat -c %i "$SW_PG_BIN")
+c2_run
+check "cluster 2 starts on a binary neither daemon has looked at" c2_ready
+c2_sql agent_test "DROP TABLE keep2"
+assert_contains "at once, a governed DROP on cluster 2 is cancelled (not run before B attached)" "$SQL_ERR" "$SW_CANCEL_MSG"
+assert_eq "keep2 survives" "t" "$(c2_keep)"
+SW_LEDGER=$SW_B_LEDGER assert_ledger "ledger B: B attached to the new file" type=daemon event=binary_attached \
+	inode="$ino_new" reason~"executed"
+assert_ledger "ledger A: gate A resumed the exec only once B let go" type=daemon event=binary_exec_resumed \
+	other_gates=1 waited_ms~""
+
+# Daemon B killed while its gate holds a stop: nobody from B will let go; A kills the process (12 s here).
+gate_b_stop
+gate_b_start 60000
+c2_halt
+cp "$SW_PG_BIN" "$SW_PG_BIN.new" && mv -f "$SW_PG_BIN.new" "$SW_PG_BIN"
+ino_new=$(stat -c %i "$SW_PG_BIN")
+c2_run
+n=0; while ! ledger_match type=daemon event=binary_attached inode="$ino_new" && [ "$n" -lt 4 ]; do n=$((n + 1)); done
+stuck=$(c2_proc)
+check "A attached to the new file (the exec is stopped)" ledger_match type=daemon event=binary_attached inode="$ino_new"
+b_wd=$(pgrep -P "$SW_B_PID" -x sqlward-watch)
+kill -KILL "$SW_B_PID" $b_wd; wait "$SW_B_PID" 2>/dev/null; SW_B_PID=
+sleep 1
+assert_eq "with B dead the exec stays stopped for now" "T" "$(proc_state "${stuck:-0}")"
+n=0; while [ "$(proc_state "${stuck:-0}")" = T ] && [ "$n" -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+check "A kills it once B held it too long" test -n "$stuck" -a "$(proc_state "${stuck:-0}")" != T
+check "cluster 2 does not run on it" test "$(proc_state "${stuck:-0}")" = Z -o ! -d "/proc/${stuck:-0}"
+assert_ledger "ledger A: the kill with its reason" type=daemon event=binary_exec_killed pid="${stuck:-0}" \
+	reason~"did not release it within 12 s"
+gate_b_stop
+c2_halt
+gate_stop_check "daemon A (two gates on one binary)"
 
 # ---- a second daemon on the same binary ---------------------------------------------------
 gate_start "$POLICY"

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf_gate.h"
+#include "exec_stop_peers.h"
 #include "gate_abi.h"
 #include "pg_layout.h"
 #include "pg_builtin_watch.h"
@@ -456,6 +457,16 @@ size_t sw_gate_exec_stopped(struct sw_gate *g, uint32_t *pids, struct sw_exec_st
 void sw_gate_exec_release(struct sw_gate *g, uint32_t pid)
 {
 	bpf_map__delete_elem(g->skel->maps.exec_stopped, &pid, sizeof(pid), 0);
+}
+
+bool sw_gate_exec_holds(struct sw_gate *g, uint32_t pid, uint64_t ktime_ns)
+{
+	return sw_exec_stop_in_map(bpf_map__fd(g->skel->maps.exec_stopped), pid, ktime_ns);
+}
+
+int sw_gate_exec_held_elsewhere(struct sw_gate *g, uint32_t pid, uint64_t ktime_ns, char *err, size_t errlen)
+{
+	return sw_exec_stop_peers(bpf_map__fd(g->skel->maps.exec_stopped), pid, ktime_ns, err, errlen);
 }
 
 void sw_gate_close(struct sw_gate *g)

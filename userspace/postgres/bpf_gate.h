@@ -136,6 +136,13 @@ int sw_gate_probed_file(struct sw_gate *g, uint64_t kdev, uint64_t ino);
 /* Processes the kernel stopped at exec of an unprobed binary; release forgets one. */
 size_t sw_gate_exec_stopped(struct sw_gate *g, uint32_t *pids, struct sw_exec_stop *stops, size_t max);
 void sw_gate_exec_release(struct sw_gate *g, uint32_t pid);
+/* Does this gate still hold pid's stop made at ktime_ns? */
+bool sw_gate_exec_holds(struct sw_gate *g, uint32_t pid, uint64_t ktime_ns);
+/*
+ * How many other sqlward gates on the host still hold that stop (exec_stop_peers.h):
+ * 0 when none (the last to release resumes the process); -1 with err when unknown.
+ */
+int sw_gate_exec_held_elsewhere(struct sw_gate *g, uint32_t pid, uint64_t ktime_ns, char *err, size_t errlen);
 /* Settings any value of which is harmless (refused-connection fallback with no daemon). */
 int sw_gate_set_free_settings(struct sw_gate *g, const char *const *names, size_t n);
 /* Take (and remove) up to max statements the kernel held while the ring buffer was full. */
