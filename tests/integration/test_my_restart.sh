@@ -73,6 +73,19 @@ assert_eq "... and the table is still there" "$before" "$(rows orders)"
 assert_ledger "ledger: followed after the crash" type=daemon event=mariadbd_followed previous_pid="$pid2" \
 	mariadbd="$pid3"
 
+# ---- restarted in the other thread mode (pool-of-threads): connections move between threads -------
+pid_t=$SW_MY_PID
+SW_MY_MODE=pool-of-threads
+check "mariadbd restarts with pool-of-threads" my_restart
+myc agent_test "q:DELETE FROM orders"
+myc_refused "pool: the first governed DELETE after the restart is refused"
+assert_eq "... and deleted nothing" "$before" "$(rows orders)"
+myc agent_test "q:SELECT owner FROM accounts WHERE id = 2"
+myc_ran "pool: a governed read runs" bob
+assert_ledger "ledger: followed into pool-of-threads" type=daemon event=mariadbd_followed previous_pid="$pid_t" \
+	mariadbd="$SW_MY_PID" stopped_in_data_directory=true
+pid3=$SW_MY_PID
+
 # ---- no successor yet: status says the server is gone --------------------------------------------
 kill -KILL "$pid3"
 n=0; while kill -0 "$pid3" 2>/dev/null && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
