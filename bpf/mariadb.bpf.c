@@ -728,6 +728,7 @@ static __always_inline bool server_process(void)
 		comm[5] == 'd' && comm[6] == 0);
 }
 
+/* Attached to sys_exit_chdir and sys_exit_fchdir (the same check after either). */
 SEC("tp/syscalls/sys_exit_chdir")
 int on_chdir_exit(struct trace_event_raw_sys_exit *ctx)
 {

@@ -43,6 +43,30 @@ before=$(rows orders)
 myc agent_test "q:DELETE FROM orders"
 myc_refused "before any restart a governed DELETE is refused"
 
+# ---- the kernel's watch: a MariaDB server process entering the data directory, by chdir(2) or
+# fchdir(2), is stopped there (stand-ins: a Python named mariadbd; another name is left alone) ------
+mkdir -p "$SW_TMP/fake"
+cp -L /usr/bin/python3 "$SW_TMP/fake/mariadbd"
+cp -L /usr/bin/python3 "$SW_TMP/fake/mariadb-tool"
+enter() {  # NAME HOW: start the stand-in NAME entering the data directory by HOW (chdir|fchdir); sets fake
+	local how="os.chdir('$SW_MY_DATA')"
+	[ "$2" = fchdir ] && how="os.fchdir(os.open('$SW_MY_DATA', os.O_RDONLY))"
+	(cd / && exec "$SW_TMP/fake/$1" -c "import os, time; $how; time.sleep(60)") &
+	fake=$!
+	sleep 0.5
+}
+for how in chdir fchdir; do
+	enter mariadbd "$how"
+	n=0; while [ "$(proc_state "$fake")" != T ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	assert_eq "a process named mariadbd entering the data directory by $how is stopped there" T "$(proc_state "$fake")"
+	kill -KILL "$fake"; wait "$fake" 2>/dev/null
+done
+enter mariadb-tool chdir
+assert_eq "another program entering it runs on" S "$(proc_state "$fake")"
+kill -KILL "$fake"; wait "$fake" 2>/dev/null
+myc agent_test "q:SELECT owner FROM accounts WHERE id = 1"
+myc_ran "the gated server serves on" alice
+
 # ---- a clean restart: shutdown, then the same server started again -------------------------
 pid1=$SW_MY_PID
 check "mariadbd restarts (shutdown + start)" my_restart

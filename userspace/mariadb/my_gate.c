@@ -144,6 +144,7 @@ struct sw_my_gate {
 	struct bpf_link *exec_link;    /* mysql_execute_command: the execution checkpoint */
 	struct bpf_link *ret_link;     /* dispatch_command's return: completions */
 	struct bpf_link *chdir_link;   /* chdir's return: a successor stopped in the data directory */
+	struct bpf_link *fchdir_link;  /* fchdir's: the same, entered through a directory fd */
 	struct sw_my_completions *done;    /* completions and runtime budgets (NULL: not recorded) */
 	struct sw_my_holder *holder;
 	pid_t pid;
@@ -1974,6 +1975,11 @@ static int pin_ours(struct sw_my_gate *g, const char *dir, char *err, size_t err
 		snprintf(err, errlen, "cannot pin the MariaDB restart watch at %s: %s", path, strerror(errno));
 		return -1;
 	}
+	snprintf(path, sizeof(path), "%s/mariadb-%d-%d-fchdir", dir, (int)getpid(), (int)g->pid);
+	if (g->fchdir_link && bpf_link__pin(g->fchdir_link, path) != 0) {
+		snprintf(err, errlen, "cannot pin the MariaDB restart watch at %s: %s", path, strerror(errno));
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/mariadb-%d-%d-bss", dir, (int)getpid(), (int)g->pid);
 	if (bpf_map__pin(g->skel->maps.bss, path) != 0) {
 		snprintf(err, errlen, "cannot pin the MariaDB probe's state at %s: %s", path, strerror(errno));
@@ -2094,8 +2100,16 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 		g->skel->bss->sw_my_datadir_dev = sw_pg_scope_kdev(g->server.dev);
 		g->skel->bss->sw_my_datadir_ino = g->server.ino;
 		g->skel->bss->sw_my_server_tgid = (uint32_t)pid;
+		/* Entered by chdir(2) (mariadbd's my_setwd) or fchdir(2): both watched, or neither trusted. */
 		g->chdir_link = bpf_program__attach_tracepoint(g->skel->progs.on_chdir_exit, "syscalls",
 								 "sys_exit_chdir");
+		g->fchdir_link = g->chdir_link ? bpf_program__attach_tracepoint(g->skel->progs.on_chdir_exit, "syscalls",
+										 "sys_exit_fchdir")
+					       : NULL;
+		if (g->chdir_link && !g->fchdir_link) {
+			bpf_link__destroy(g->chdir_link);
+			g->chdir_link = NULL;
+		}
 		if (!g->chdir_link)
 			fprintf(stderr, "sqlward: warning: cannot watch chdir(2) for a restart of mariadbd %d (%s): a "
 				"restarted server is gated only once it is found in %s, not before it serves\n",
@@ -2219,6 +2233,7 @@ static void my_gate_close(struct sw_my_gate *g)
 	bpf_link__destroy(g->exec_link);
 	bpf_link__destroy(g->ret_link);
 	bpf_link__destroy(g->chdir_link);
+	bpf_link__destroy(g->fchdir_link);
 	sw_my_holder_stop(g->holder);
 	sw_ring_free(g->rb);
 	mariadb_bpf__destroy(g->skel);
