@@ -123,7 +123,16 @@ myc agent_test "q:DELETE FROM orders"
 myc_refused "a governed DELETE on the server started later is refused"
 assert_eq "... and deleted nothing" "$before" "$(rows orders)"
 
+# A server stopped in the data directory when the daemon stops: nobody will gate it, so it is killed
+# (never left stopped with nobody to decide, never resumed ungated).
+enter mariadbd chdir
+n=0; while [ "$(proc_state "$fake")" != T ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 gate_stop_check "daemon stops cleanly after following restarts"
+st=$(proc_state "$fake")
+assert_eq "a server stopped in the data directory when the daemon stops is killed" dead \
+	"$([ -z "$st" ] || [ "$st" = Z ] && echo dead || echo "$st")"
+wait "$fake" 2>/dev/null
+assert_ledger "ledger: ... and recorded" type=daemon event=mariadbd_refused killed_pid="$fake"
 
 # ---- no daemon: the pins left behind kill a restarted server (it would serve ungated) ---------------
 SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID" gate_start "$POLICY"

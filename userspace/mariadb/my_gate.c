@@ -101,6 +101,8 @@ static const struct sw_hold_ops my_hold_ops;
 static const struct sw_release_ops my_release_ops;
 static const struct sw_engine_gate_ops my_gate_ops;
 static void my_gate_close(struct sw_my_gate *g);
+static pid_t stopped_successor(struct sw_my_gate *g);
+static void successor_release(struct sw_my_gate *g, pid_t pid);
 static void report_counters(struct sw_my_gate *g);
 
 /* A command the policy decided, stopped until its record allows it to move (release_queue.h). */
@@ -2221,6 +2223,17 @@ static void my_gate_close(struct sw_my_gate *g)
 			sw_holds_release(g->d, h, SW_VERDICT_DENY, "sqlward", "sqlward daemon stopping", "cancelled");
 	}
 	release_take(g, 0);
+	/* A successor stopped in the data directory that no gate will take over: it would serve ungated. */
+	for (pid_t np; g->skel && (np = stopped_successor(g)) > 0;) {
+		json_t *f = json_pack("{s:s, s:i, s:i, s:s, s:s}", "engine", "mysql", "mariadbd", (int)g->pid, "killed_pid",
+				      (int)np, "data_directory", g->server.path, "reason",
+				      "sqlward stopped before it could gate this server");
+		if (g->d->ledger)
+			sw_daemon_note(g->d, "mariadbd_refused", f);
+		json_decref(f);
+		kill(np, SIGKILL);
+		successor_release(g, np);
+	}
 	if (g->skel && g->rb && g->d->ledger)
 		report_counters(g);
 	if (g->skel) {
