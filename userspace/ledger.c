@@ -5,10 +5,22 @@
  * through an O_APPEND descriptor. Records wait in memory as complete lines
  * (buf) until a flush (one write(2) for many) or a synced record, which
  * writes everything before it and fdatasyncs; a decision is recorded once
- * that sync returns. buf keeps every line since the last good fdatasync:
- * [0, written) is in the file after synced_size, [written, buf_len) waits.
- * So a failed write or fdatasync never loses what the file should hold: the
- * file is cut back and the lines are written again on the next try.
+ * that sync returns. buf keeps the lines since the last good fdatasync:
+ * [0, written) is in the file after synced_size (and after the released
+ * lines, below), [written, buf_len) waits. So a failed write or fdatasync
+ * never loses what the file should hold: the file is cut back and the lines
+ * are written again on the next try.
+ *
+ * Releasing: while syncs are slow and records keep coming, the written lines
+ * would pile up in buf (write rate x fdatasync time). Beyond
+ * RELEASE_AFTER_BYTES written and unsynced, they leave memory (release_written):
+ * the first rel bytes after synced_size are then in the file only, ending at
+ * the chain point rel_seq/rel_head. When a sync fails they are read back
+ * from the file and checked (whole lines chained from the synced end to
+ * exactly that point: take_back_released) before they are written again as
+ * usual; if the page cache lost them too, everything after the synced end is
+ * dropped and counted like records dropped beyond SW_LEDGER_BUFFER_MAX
+ * (lose_unsynced), and stderr says so.
  *
  * Syncing (ledger_sync.h): the fdatasync runs as a job of l->syncer, inline
  * or, after sw_ledger_sync_thread_start, on the sync thread. Which thread
@@ -96,6 +108,12 @@ struct sw_ledger {
 	/* Lines since the last fdatasync: [0, written) written, [written, buf_len) waiting. */
 	char *buf;
 	size_t buf_len, buf_cap, written;
+	/* Written lines released from memory (see the top of this file): rel bytes, rel_records lines,
+	 * in the file between synced_size and buf's written lines; the chain after them. */
+	size_t rel, rel_records;
+	uint64_t rel_seq;
+	char rel_head[65];
+	uint64_t sync_pending_seq; /* the record of a synced append in progress (its caller counts it if lost) */
 	size_t last_start;  /* where the last line in buf starts */
 	size_t buf_records, written_records; /* lines in buf, and of them written */
 	bool needs_truncate; /* cutting off a failed write failed: the file may be longer than it should */
@@ -108,8 +126,8 @@ struct sw_ledger {
 	struct loss lost;       /* not yet described by a gap record */
 	struct loss gap_queued; /* described by the gap record gap_seq, not yet on disk */
 	uint64_t lost_total;     /* every record lost since open (metrics: sqlward_ledger_records_lost_total) */
-	/* drop_waiting's calls since open, and for the last SW_DROP_FLOORS of them the chain's end after
-	 * each (what survived it: seq <= floor); floors only grow (sw_ledger_kept). */
+	/* Drops since open (drop_waiting, lose_unsynced), and for the last SW_DROP_FLOORS of them the
+	 * shortest chain since each (what survived it and every later one: seq <= floor; sw_ledger_kept). */
 	uint64_t drops;
 	uint64_t drop_floor[SW_DROP_FLOORS];
 	uint64_t gap_seq;
@@ -160,6 +178,9 @@ struct sw_ledger {
  * and the daemon's 1 s tick syncs anyway below ~4,000 records a second.
  */
 #define SYNC_AFTER_BYTES (4u << 20)
+/* Beyond this many bytes written and not synced (a slow sync out while records keep coming), the
+ * written lines leave memory (release_written). Below it nothing changes. */
+#define RELEASE_AFTER_BYTES (2 * SYNC_AFTER_BYTES)
 /* buf grows by doubling up to this, then in steps of it, so it does not overshoot twice the bound. */
 #define BUF_STEP (1u << 20)
 
@@ -196,6 +217,15 @@ char *sw_ledger_canonical(json_t *rec)
 #define LINE_TAIL_LEN (sizeof(PREV_PREFIX) - 1 + 64 + 1 + HASH_TAIL_LEN + 1)
 
 /* ---- record checks shared by append and verify ---- */
+/* A record's hash: of its line's first len bytes (up to prev's closing quote), then "}". */
+static void line_hash(const char *line, size_t len, char out[65])
+{
+	const void *parts[] = { line, "}" };
+	size_t lens[] = { len, 1 };
+
+	sw_sha256_parts_hex(parts, lens, 2, out);
+}
+
 
 static bool is_hex64(const char *s)
 {
@@ -719,11 +749,7 @@ static int verify_stream(FILE *f, const char *blob_base, const struct sw_verify_
 				 "the line was rewritten (reformatted or edited)");
 			goto bad_rec;
 		}
-		{
-			const void *parts[] = { line, "}" };
-			size_t lens[] = { (size_t)n - HASH_TAIL_LEN, 1 };
-			sw_sha256_parts_hex(parts, lens, 2, calc);
-		}
+		line_hash(line, (size_t)n - HASH_TAIL_LEN, calc);
 		if (strcmp(calc, hash) != 0) {
 			if (legacy_hash_matches(rec, hash))
 				snprintf(why, sizeof(why), "the record is intact but in the format of sqlward before "
@@ -860,9 +886,15 @@ static int verify_fd(int fd, const char *dir, const struct sw_verify_opts *o, st
 
 /* ---- the write buffer ---- */
 
+/* Bytes written since the last good fdatasync (released or in buf). */
+static size_t unsynced(const struct sw_ledger *l)
+{
+	return l->rel + l->written;
+}
+
 static off_t file_size(const struct sw_ledger *l)
 {
-	return l->synced_size + (off_t)l->written;
+	return l->synced_size + (off_t)unsynced(l);
 }
 
 /* Room for n more bytes in buf. */
@@ -902,7 +934,6 @@ static char *put_u64(char *o, uint64_t v)
  */
 static void put_record(struct sw_ledger *l, const char *body, size_t len)
 {
-	static const char close_brace = '}';
 	size_t start = l->buf_len;
 	char *b, *o;
 
@@ -918,12 +949,7 @@ static void put_record(struct sw_ledger *l, const char *body, size_t len)
 	memcpy(o, l->head, 64);
 	o += 64;
 	*o++ = '"';
-	{
-		/* The new head (its prev is in the line already). */
-		const void *parts[] = { b, &close_brace };
-		size_t lens[] = { (size_t)(o - b), 1 };
-		sw_sha256_parts_hex(parts, lens, 2, l->head);
-	}
+	line_hash(b, (size_t)(o - b), l->head); /* the new head (its prev is in the line already) */
 	memcpy(o, HASH_TAIL_PREFIX, sizeof(HASH_TAIL_PREFIX) - 1);
 	o += sizeof(HASH_TAIL_PREFIX) - 1;
 	memcpy(o, l->head, 64);
@@ -1114,33 +1140,60 @@ static void queue_gap(struct sw_ledger *l)
 	l->gap_seq = l->seq;
 }
 
-/* Waiting lines beyond what memory may hold: drop them, counting them for the gap record. */
-static uint64_t drop_waiting(struct sw_ledger *l)
+/* A gap record that was not kept: what it counted is lost again. */
+static void gap_lost(struct sw_ledger *l)
 {
-	size_t off = l->written, n;
+	loss_merge(&l->lost, &l->gap_queued);
+	memset(&l->gap_queued, 0, sizeof(l->gap_queued));
+	l->gap_seq = 0;
+}
+
+/* Drop buf's lines from offset from on, counting them for the gap record (not a synced append's
+ * record in progress: its caller counts it); the number counted. */
+static uint64_t drop_lines(struct sw_ledger *l, size_t from)
+{
+	size_t off = from, n;
 	uint64_t dropped = 0;
 	const char *line;
 
 	while ((line = next_line(l, &off, &n))) {
 		char kind[24], time[32];
-		if (line_seq(line) == l->gap_seq) { /* a gap record: what it counted is lost again */
-			loss_merge(&l->lost, &l->gap_queued);
-			memset(&l->gap_queued, 0, sizeof(l->gap_queued));
-			l->gap_seq = 0;
+		if (line_seq(line) == l->gap_seq) {
+			gap_lost(l);
 			continue;
 		}
+		if (line_seq(line) == l->sync_pending_seq)
+			continue;
 		line_kind_time(line, n, kind, time);
 		loss_add(&l->lost, kind, time, time, 1);
 		dropped++;
 	}
-	l->buf_len = l->written;
-	l->buf_records = l->written_records;
+	l->buf_len = from;
 	set_last_start(l);
-	l->seq = l->file_seq;
-	memcpy(l->head, l->file_head, sizeof(l->head));
+	return dropped;
+}
+
+/* Records after the chain's new end (l->seq) were dropped: count the drop for sw_ledger_kept. Every
+ * earlier drop's floor comes down to it, so a floor is the shortest chain since its drop. */
+static void note_drop(struct sw_ledger *l, uint64_t dropped)
+{
+	for (size_t i = 0; i < SW_DROP_FLOORS; i++)
+		if (l->drop_floor[i] > l->seq)
+			l->drop_floor[i] = l->seq;
 	l->lost_total += dropped;
 	l->drop_floor[l->drops % SW_DROP_FLOORS] = l->seq;
 	l->drops++;
+}
+
+/* Waiting lines beyond what memory may hold: drop them, counting them for the gap record. */
+static uint64_t drop_waiting(struct sw_ledger *l)
+{
+	uint64_t dropped = drop_lines(l, l->written);
+
+	l->buf_records = l->written_records;
+	l->seq = l->file_seq;
+	memcpy(l->head, l->file_head, sizeof(l->head));
+	note_drop(l, dropped);
 	return dropped;
 }
 
@@ -1193,6 +1246,7 @@ static void restart_in_empty_file(struct sw_ledger *l, const char *reason, const
 	l->buf = NULL;
 	l->buf_len = l->buf_cap = l->written = 0;
 	l->buf_records = l->written_records = 0;
+	l->rel = l->rel_records = 0; /* went with the file before, as the written lines did */
 	l->synced_size = 0;
 	l->synced_seq = l->file_seq;
 	memcpy(l->synced_head, l->file_head, sizeof(l->synced_head));
@@ -1264,6 +1318,155 @@ static int check_file(struct sw_ledger *l, char *why, size_t wl)
 		  st.st_size < want ? "cut" : "wrote to", (unsigned long long)l->file_seq);
 	snprintf(why, wl, "%s", l->stuck);
 	return -1;
+}
+
+/* Take b bytes (records lines) of written lines off buf's front. */
+static void buf_consume(struct sw_ledger *l, size_t b, size_t records)
+{
+	memmove(l->buf, l->buf + b, l->buf_len - b);
+	l->buf_len -= b;
+	l->last_start = l->buf_len ? l->last_start - b : 0;
+	l->buf_records -= records;
+	l->written -= b;
+	l->written_records -= records;
+}
+
+/* Grown past the normal bound (while writing failed, for a burst of large records, or before the
+ * written lines were released): give the memory back once it is free (a big buf is an mmap of its
+ * own, daemon_memory.c, so a smaller realloc returns it). */
+static void buf_shrink(struct sw_ledger *l)
+{
+	if (l->buf_cap > 2 * (SYNC_AFTER_BYTES + SW_LEDGER_FLUSH_BYTES) && l->buf_len < SW_LEDGER_FLUSH_BYTES) {
+		l->buf_cap = SYNC_AFTER_BYTES + SW_LEDGER_FLUSH_BYTES;
+		l->buf = sw_xrealloc(l->buf, l->buf_cap);
+	}
+}
+
+/* Beyond RELEASE_AFTER_BYTES unsynced, the written lines leave memory (see the top of this file). */
+static void release_written(struct sw_ledger *l)
+{
+	if (!l->written || unsynced(l) <= RELEASE_AFTER_BYTES)
+		return;
+	l->rel += l->written;
+	l->rel_records += l->written_records;
+	l->rel_seq = l->file_seq;
+	memcpy(l->rel_head, l->file_head, sizeof(l->rel_head));
+	buf_consume(l, l->written, l->written_records);
+	buf_shrink(l);
+}
+
+/* Are these bytes, read back from after synced_size, the released lines: whole lines the writer
+ * made, chained from the synced end to exactly rel_seq/rel_head? p[len] is a NUL. */
+static bool released_lines_intact(const struct sw_ledger *l, const char *p, size_t len, char *why, size_t wl)
+{
+	const char *end = p + len, *nl;
+	uint64_t seq = l->synced_seq;
+	size_t records = 0;
+	char head[65], calc[65];
+
+	memcpy(head, l->synced_head, sizeof(head));
+	for (; p < end; p = nl + 1) {
+		size_t n; /* with its newline */
+		if (!(nl = memchr(p, '\n', (size_t)(end - p)))) {
+			snprintf(why, wl, "they end in a torn line after seq %llu", (unsigned long long)seq);
+			return false;
+		}
+		n = (size_t)(nl - p) + 1;
+		if (n < sizeof(SEQ_PREFIX) + LINE_TAIL_LEN || memcmp(p, SEQ_PREFIX, sizeof(SEQ_PREFIX) - 1) != 0 ||
+		    line_seq(p) != seq + 1 || memcmp(p + n - LINE_TAIL_LEN, PREV_PREFIX, sizeof(PREV_PREFIX) - 1) != 0 ||
+		    memcmp(p + n - LINE_TAIL_LEN + sizeof(PREV_PREFIX) - 1, head, 64) != 0 ||
+		    memcmp(p + n - 1 - HASH_TAIL_LEN, HASH_TAIL_PREFIX, sizeof(HASH_TAIL_PREFIX) - 1) != 0 ||
+		    memcmp(p + n - 3, "\"}", 2) != 0) {
+			snprintf(why, wl, "the line after seq %llu is not the record the writer wrote there",
+				 (unsigned long long)seq);
+			return false;
+		}
+		line_hash(p, n - 1 - HASH_TAIL_LEN, calc);
+		if (memcmp(calc, p + n - 1 - HASH_TAIL_LEN + sizeof(HASH_TAIL_PREFIX) - 1, 64) != 0) {
+			snprintf(why, wl, "record seq %llu does not match its hash", (unsigned long long)seq + 1);
+			return false;
+		}
+		memcpy(head, calc, sizeof(head));
+		seq++;
+		records++;
+	}
+	if (seq != l->rel_seq || strcmp(head, l->rel_head) != 0 || records != l->rel_records) {
+		snprintf(why, wl, "they end at seq %llu, not at seq %llu where the writer's lines ended",
+			 (unsigned long long)seq, (unsigned long long)l->rel_seq);
+		return false;
+	}
+	return true;
+}
+
+/* The released lines could not be taken back: drop every record after the synced end (they chain
+ * from them), counted for the gap record and for sw_ledger_kept, and say so. */
+static void lose_unsynced(struct sw_ledger *l, const char *why)
+{
+	uint64_t first = l->synced_seq + 1, last = l->seq, gone = l->rel_records, dropped;
+
+	if (l->gap_seq > l->synced_seq && l->gap_seq <= l->rel_seq) { /* the gap record was released */
+		gap_lost(l);
+		gone--;
+	}
+	if (l->sync_pending_seq > l->synced_seq && l->sync_pending_seq <= l->rel_seq)
+		gone--; /* a synced append's record: its caller counts it */
+	loss_add(&l->lost, "record", NULL, NULL, gone); /* their kinds and times went with them */
+	dropped = gone + drop_lines(l, 0);
+	l->buf_records = l->written = l->written_records = 0;
+	l->rel = l->rel_records = 0;
+	l->seq = l->synced_seq;
+	memcpy(l->head, l->synced_head, sizeof(l->head));
+	note_drop(l, dropped);
+	buf_shrink(l);
+	fprintf(stderr, "sqlward: ledger %s: an fdatasync failed, and the records written since the last good one "
+		"(seq %llu to %llu) could not be written again: those kept only in the file are not intact there "
+		"(%s), so the page cache lost them too. %llu records are lost; a gap record counts them and verify "
+		"shows it. The disk loses written data: check it (dmesg, smartctl) and move the ledger to a good "
+		"one\n", l->path, (unsigned long long)first, (unsigned long long)last, why,
+		(unsigned long long)dropped);
+}
+
+/* After a failed fdatasync, before the cut: the released lines back in front of buf, read from the
+ * file and checked (a failed fdatasync may have lost the dirty pages: nothing unchecked is written
+ * again), or everything since the synced end lost (lose_unsynced). */
+static void take_back_released(struct sw_ledger *l)
+{
+	size_t len = l->rel, off = 0;
+	char *back, why[200] = "";
+
+	if (!len)
+		return;
+	back = sw_xmalloc(len + l->buf_len + 1);
+	while (off < len) {
+		ssize_t r = pread(l->fd, back + off, len - off, l->synced_size + (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(why, sizeof(why), "reading them back failed: %s",
+				 r < 0 ? strerror(errno) : "the file is shorter than what was written");
+			break;
+		}
+		off += (size_t)r;
+	}
+	back[off] = '\0';
+	if (*why || !released_lines_intact(l, back, len, why, sizeof(why))) {
+		free(back);
+		lose_unsynced(l, why);
+		return;
+	}
+	memcpy(back + len, l->buf, l->buf_len);
+	free(l->buf);
+	l->buf = back;
+	l->buf_cap = len + l->buf_len + 1;
+	l->buf_len += len;
+	if (l->buf_len == len)
+		set_last_start(l);
+	else
+		l->last_start += len;
+	l->buf_records += l->rel_records;
+	l->written += len;
+	l->written_records += l->rel_records;
+	l->rel = l->rel_records = 0;
 }
 
 /* write(2) the waiting lines. On failure nothing of them stays in the file. */
@@ -1358,9 +1561,11 @@ int sw_ledger_flush(struct sw_ledger *l, char *err, size_t errlen)
 		return write_failed(l, "write to", why, err, errlen);
 	l->failing = false;
 	/* Written lines are kept until synced (to write them again if the sync fails): bound that
-	 * (with the sync thread the sync is started, not waited for). */
-	if (l->written > SYNC_AFTER_BYTES)
-		return sync_async(l, err, errlen);
+	 * (with the sync thread the sync is started, not waited for), and while syncs are slow
+	 * release them from memory. */
+	if (unsynced(l) > SYNC_AFTER_BYTES && sync_async(l, err, errlen) != 0)
+		return -1;
+	release_written(l);
 	return 0;
 }
 
@@ -1372,8 +1577,8 @@ static void snap_take(struct sw_ledger *l)
 	l->snap.size = file_size(l);
 	l->snap.seq = l->file_seq;
 	memcpy(l->snap.head, l->file_head, sizeof(l->snap.head));
-	l->snap.bytes = l->written;
-	l->snap.records = l->written_records;
+	l->snap.bytes = unsynced(l);
+	l->snap.records = l->rel_records + l->written_records;
 	/* Once it synced, the file's end is durable (with nothing written it is the synced end). */
 	l->hf.next.seq = l->file_seq;
 	memcpy(l->hf.next.head, l->file_head, sizeof(l->hf.next.head));
@@ -1383,7 +1588,7 @@ static void snap_take(struct sw_ledger *l)
 static void sync_begin(struct sw_ledger *l)
 {
 	snap_take(l);
-	sw_syncer_post(l->syncer, l->written ? l->fd : -1, head_file_after_sync, &l->hf);
+	sw_syncer_post(l->syncer, unsynced(l) ? l->fd : -1, head_file_after_sync, &l->hf);
 }
 
 /* After a failed fdatasync: cut the file back to the last good sync (never longer: a file emptied
@@ -1409,25 +1614,23 @@ static int sync_end(struct sw_ledger *l, int rc, char *err, size_t errlen)
 	if (rc != 0) {
 		/* What reached the disk is unknown now, also of what was written during the sync. */
 		l->sync_wanted = false;
+		take_back_released(l);
 		cut_back(l);
 		return write_failed(l, "sync", strerror(rc), err, errlen);
 	}
 	l->synced_size = l->snap.size;
 	l->synced_seq = l->snap.seq;
 	memcpy(l->synced_head, l->snap.head, sizeof(l->synced_head));
-	/* Only what the job covered is durable; lines written since or waiting stay. */
-	memmove(l->buf, l->buf + b, l->buf_len - b);
-	l->buf_len -= b;
-	l->last_start = l->buf_len ? l->last_start - b : 0;
-	l->buf_records -= l->snap.records;
-	l->written -= b;
-	l->written_records -= l->snap.records;
-	/* Grown past the normal bound (while writing failed, or for a burst of large records):
-	 * give the memory back now that it is free. */
-	if (l->buf_cap > 2 * (SYNC_AFTER_BYTES + SW_LEDGER_FLUSH_BYTES) && l->buf_len < SW_LEDGER_FLUSH_BYTES) {
-		l->buf_cap = SYNC_AFTER_BYTES + SW_LEDGER_FLUSH_BYTES;
-		l->buf = sw_xrealloc(l->buf, l->buf_cap);
+	/* Only what the job covered is durable; lines written since or waiting stay. The released
+	 * lines come first (released later than the job's start: it covered only some of them). */
+	if (b <= l->rel) {
+		l->rel -= b;
+		l->rel_records -= l->snap.records;
+	} else {
+		buf_consume(l, b - l->rel, l->snap.records - l->rel_records);
+		l->rel = l->rel_records = 0;
 	}
+	buf_shrink(l);
 	if (l->gap_seq && l->gap_seq <= l->synced_seq) {
 		l->gap_seq = 0;
 		memset(&l->gap_queued, 0, sizeof(l->gap_queued));
@@ -1471,7 +1674,7 @@ static int sync_written(struct sw_ledger *l, char *err, size_t errlen)
 	l->sync_wanted = false;
 	/* Waited for anyway: run here rather than hand it to the thread and wait for that. */
 	snap_take(l);
-	return sync_end(l, sw_syncer_run(l->syncer, l->written ? l->fd : -1, head_file_after_sync, &l->hf), err,
+	return sync_end(l, sw_syncer_run(l->syncer, unsynced(l) ? l->fd : -1, head_file_after_sync, &l->hf), err,
 			errlen);
 }
 
@@ -1572,7 +1775,7 @@ int sw_ledger_sync_request(struct sw_ledger *l, char *err, size_t errlen)
 	if (sw_ledger_flush(l, err, errlen) != 0)
 		return -1;
 	/* Nothing new to make durable: a job only when the head file has work (no job out: it is ours). */
-	if (!sw_syncer_busy(l->syncer) && !l->written && !head_file_due(&l->hf, l->synced_seq)) {
+	if (!sw_syncer_busy(l->syncer) && !unsynced(l) && !head_file_due(&l->hf, l->synced_seq)) {
 		maybe_follow_path(l);
 		return 0;
 	}
@@ -1593,6 +1796,8 @@ int sw_ledger_append_body(struct sw_ledger *l, const char *body, size_t len, boo
 			  char *err, size_t errlen)
 {
 	char ferr[700];
+	uint64_t mine;
+	int rc;
 
 	/* Writing has failed for long: what waits beyond the limit is dropped and counted. */
 	if (l->buf_len - l->written > SW_LEDGER_BUFFER_MAX && sw_ledger_flush(l, ferr, sizeof(ferr)) != 0) {
@@ -1605,6 +1810,7 @@ int sw_ledger_append_body(struct sw_ledger *l, const char *body, size_t len, boo
 	if (l->lost.records && !l->gap_seq)
 		queue_gap(l);
 	put_record(l, body, len);
+	mine = l->seq;
 	if (!sync) {
 		if (seq_out)
 			*seq_out = l->seq;
@@ -1613,8 +1819,15 @@ int sw_ledger_append_body(struct sw_ledger *l, const char *body, size_t len, boo
 			sw_ledger_flush(l, ferr, sizeof(ferr)); /* a failure keeps it waiting; flush/sync report it */
 		return 0;
 	}
-	if (sync_data(l, err, errlen) != 0) {
-		drop_last(l); /* not in the ledger: the caller decides what to do */
+	l->sync_pending_seq = l->seq;
+	rc = sync_data(l, err, errlen);
+	l->sync_pending_seq = 0;
+	if (rc != 0 || l->seq < mine) {
+		if (l->seq == mine)
+			drop_last(l); /* not in the ledger: the caller decides what to do */
+		else if (rc == 0) /* dropped with the records before it (lose_unsynced) */
+			snprintf(err, errlen, "ledger %s: the record was lost with the unsynced records before it "
+				 "(the disk lost written data; see the message before)", l->path);
 		return -1;
 	}
 	if (seq_out)
@@ -2111,6 +2324,11 @@ void sw_ledger_close(struct sw_ledger *l)
 uint64_t sw_ledger_live_bytes(const struct sw_ledger *l)
 {
 	return (uint64_t)file_size(l) + (l->buf_len - l->written);
+}
+
+size_t sw_ledger_buffer_bytes(const struct sw_ledger *l)
+{
+	return l->buf_cap;
 }
 
 uint64_t sw_ledger_live_first(const struct sw_ledger *l)

@@ -21,7 +21,9 @@
  * sees them within about 100 ms, and syncs every second); a synced record
  * (held, decided, daemon event) writes and fdatasyncs everything before it.
  * A flush also fdatasyncs once 4 MiB were written since the last sync (what
- * is written but not synced is kept in memory, see "Write failures").
+ * is written but not synced is kept in memory, see "Write failures", up to
+ * 8 MiB: beyond that, while a slow sync is out, it is read back from the file
+ * if that sync fails).
  *
  * Record types: ledger_record.h lists them all, with their builders. The
  * ledger itself reads these:
@@ -107,7 +109,11 @@
  *
  * Write failures (disk full, EIO): nothing on disk is damaged (a partial
  * write is cut off again, and after a failed fdatasync everything since the
- * last good one is cut off and written again), records appended with
+ * last good one is cut off and written again; lines no longer in memory are
+ * read back first and written again only if they are intact, chained from the
+ * last synced record to where the writer's lines ended; if not, the page cache
+ * lost them too and every record after the last synced one is dropped and
+ * counted for the next gap record, as below), records appended with
  * sync=false are kept in memory and written when writing works again (up to
  * SW_LEDGER_BUFFER_MAX bytes; beyond that they are dropped and counted for
  * the next gap record), and a record appended with sync=true that could not
@@ -278,6 +284,8 @@ int sw_ledger_rotate(struct sw_ledger *l, char **segment, char *err, size_t errl
 uint64_t sw_ledger_live_bytes(const struct sw_ledger *l);
 uint64_t sw_ledger_live_first(const struct sw_ledger *l);
 const char *sw_ledger_path(const struct sw_ledger *l);
+/* Memory the ledger holds for records (waiting, and written but not yet synced), in bytes. */
+size_t sw_ledger_buffer_bytes(const struct sw_ledger *l);
 
 /*
  * Is the ledger writable now? Writes what waits (with a gap record first when

@@ -8,6 +8,10 @@
  * statement may move only once a covering sync finished
  * (sw_daemon_record_safe).
  *
+ * While a sync is slow, the written lines beyond 8 MiB leave memory: a failed
+ * sync reads them back (intact: written again; lost by the disk: dropped and
+ * counted in a gap record).
+ *
  * The fdatasync is replaced (sw_ledger_set_datasync) by a gate the test opens
  * one sync at a time, with the result it chooses.
  */
@@ -397,6 +401,152 @@ static void test_inline_request_syncs_now(void **state)
 	verify_ok(ledger_path, 2);
 }
 
+/* ---- written lines released from memory while a sync is slow (ledger.c "Releasing") ---- */
+
+/* A ~1 KB record (n numbers it). */
+static void append_big(struct sw_ledger *l, unsigned n)
+{
+	char body[1200], err[700];
+	int len = snprintf(body, sizeof(body), "\"type\":\"daemon\",\"time\":\"2026-12-03T04:00:00.%06uZ\","
+			   "\"event\":\"unsynced_test\",\"n\":%u,\"pad\":\"%0960u\"", n % 1000000, n, n);
+
+	if (sw_ledger_append_body(l, body, (size_t)len, false, NULL, err, sizeof(err)) != 0)
+		fail_msg("append %u: %s", n, err);
+}
+
+/* Records first..last (~1 KB each) appended and flushed as the daemon does (every 100 records
+ * here); the most memory the ledger held meanwhile. */
+static size_t append_many(struct sw_ledger *l, unsigned first, unsigned last)
+{
+	size_t most = 0;
+	char err[700];
+
+	for (unsigned n = first; n <= last; n++) {
+		append_big(l, n);
+		if (n % 100 == 0 && sw_ledger_flush(l, err, sizeof(err)) != 0)
+			fail_msg("flush: %s", err);
+		if (sw_ledger_buffer_bytes(l) > most)
+			most = sw_ledger_buffer_bytes(l);
+	}
+	return most;
+}
+
+/* The bound: 8 MiB of written lines before they are released, plus growth steps and waiting lines. */
+#define HELD_MAX (12u << 20)
+/* 40,000 records of ~1.1 KB: ~44 MiB written while one sync is out. */
+#define MANY 40000u
+
+/* A slow sync that succeeds: what piles up meanwhile leaves memory; the sync asked for meanwhile
+ * covers it all; everything is in the file and verifies. */
+static void test_slow_sync_memory_bounded(void **state)
+{
+	struct sw_ledger *l = open_threaded();
+	char err[700];
+
+	(void)state;
+	append_big(l, 1);
+	assert_int_equal(sw_ledger_sync_request(l, err, sizeof(err)), 0);
+	gate_wait_calls(1);
+	assert_true(append_many(l, 2, MANY) <= HELD_MAX);
+	gate_open_one();
+	assert_int_equal(wait_reap(l, err, sizeof(err)), 0);
+	assert_int_equal(durable(l), 1);
+	gate_wait_calls(2);   /* the one asked for meanwhile: everything written */
+	gate_open_one();
+	assert_int_equal(wait_reap(l, err, sizeof(err)), 0);
+	assert_int_equal(durable(l), MANY);
+	assert_true(sw_ledger_buffer_bytes(l) <= HELD_MAX);
+	assert_int_equal(sw_ledger_lost_total(l), 0);
+	close_verified(l, MANY);
+}
+
+/* A slow sync that fails: the released lines are read back from the file (intact), cut off with
+ * the rest and written again; the retry syncs them all; nothing lost, nothing torn. */
+static void test_slow_sync_fails_released_read_back(void **state)
+{
+	struct sw_ledger *l = open_threaded();
+	char err[700];
+
+	(void)state;
+	g.result[0] = EIO;
+	append_big(l, 1);
+	assert_int_equal(sw_ledger_sync_request(l, err, sizeof(err)), 0);
+	gate_wait_calls(1);
+	assert_true(append_many(l, 2, MANY) <= HELD_MAX);
+	gate_open_one();
+	assert_int_equal(wait_reap(l, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot sync"));
+	assert_int_equal(size_of(ledger_path), 0);  /* cut back */
+	assert_int_equal(sw_ledger_seq(l), MANY);    /* nothing left the chain */
+	assert_int_equal(sw_ledger_drops(l), 0);
+	assert_int_equal(sw_ledger_lost(l), 0);
+	for (unsigned i = 0; i < 4; i++)
+		gate_open_one();
+	assert_int_equal(sw_ledger_retry(l, err, sizeof(err)), 0);
+	assert_int_equal(durable(l), MANY);
+	assert_false(sw_ledger_failing(l));
+	assert_true(sw_ledger_buffer_bytes(l) <= HELD_MAX);
+	close_verified(l, MANY);
+}
+
+/* A slow sync that fails after the page cache lost released lines too (garbage where they were):
+ * they are not written again; every record after the synced end is dropped and counted (a gap
+ * record), a synced append waiting for that sync fails (its record is its caller's to count), a
+ * statement waiting for a dropped record sees it not kept, and the file verifies. */
+static void test_slow_sync_fails_released_lost(void **state)
+{
+	struct sw_ledger *l = open_threaded();
+	struct sw_verify_result res;
+	char err[700], body[160];
+	uint64_t drops_then, last;
+	pthread_t t;
+	off_t synced;
+	int fd, len;
+
+	(void)state;
+	for (unsigned n = 1; n <= 10; n++)
+		append_big(l, n);
+	gate_open_one();
+	assert_int_equal(sw_ledger_sync(l, err, sizeof(err)), 0);
+	assert_int_equal(durable(l), 10);
+	synced = size_of(ledger_path);
+	drops_then = sw_ledger_drops(l);
+	g.result[1] = EIO;
+	append_big(l, 11);
+	assert_int_equal(sw_ledger_sync_request(l, err, sizeof(err)), 0);
+	gate_wait_calls(2);
+	assert_true(append_many(l, 12, 20000) <= HELD_MAX);
+	/* The disk lost the unsynced pages: what the file holds after the synced end is not ours. */
+	fd = open(ledger_path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "garbage", 7, synced + 5000), 7);
+	close(fd);
+	len = snprintf(body, sizeof(body), "\"type\":\"daemon\",\"time\":\"2026-12-03T04:00:01Z\",\"event\":\"held\"");
+	assert_int_equal(pthread_create(&t, NULL, open_later, (void *)(uintptr_t)1), 0);
+	assert_int_equal(sw_ledger_append_body(l, body, (size_t)len, true, NULL, err, sizeof(err)), -1);
+	pthread_join(t, NULL);
+	assert_non_null(strstr(err, "cannot sync"));
+	assert_int_equal(sw_ledger_seq(l), 10);            /* back at the synced end */
+	assert_int_equal(size_of(ledger_path), synced);    /* nothing of them (nor torn lines) in the file */
+	assert_int_equal(sw_ledger_lost(l), 20000 - 10);   /* not the synced append's record */
+	assert_int_equal(sw_ledger_drops(l), drops_then + 1);
+	assert_true(sw_ledger_kept(l, 10, drops_then));
+	assert_false(sw_ledger_kept(l, 11, drops_then));
+	assert_false(sw_ledger_kept(l, 19000, drops_then));
+	/* Writing works again: the gap record first, then the next record. */
+	append_big(l, 20001);
+	for (unsigned i = 0; i < 4; i++)
+		gate_open_one();
+	assert_int_equal(sw_ledger_retry(l, err, sizeof(err)), 0);
+	last = sw_ledger_seq(l);
+	assert_int_equal(last, 12);
+	assert_int_equal(sw_ledger_lost(l), 0);
+	close_verified(l, last);
+	assert_int_equal(sw_ledger_verify(ledger_path, &res), 0);
+	assert_int_equal(res.gaps, 1);
+	assert_int_equal(res.lost, 20000 - 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +556,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_syncs_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_after_covering_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inline_request_syncs_now, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_sync_memory_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_sync_fails_released_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_sync_fails_released_lost, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
