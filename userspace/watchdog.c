@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 #include "ledger.h"
+#include "my_successor.h"
 #include "pg_backend.h"
 #include "pg_layout.h"
 #include "pg_orphan.h"
@@ -80,7 +81,38 @@ static void learn_layout(struct sw_pg_layout *layouts, int *n, pid_t pid)
 		(*n)++;
 }
 
-static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *list, size_t n)
+/* A governed MariaDB server's data directory and pid ("M dev ino pid": my_gate.c). */
+#define MY_DIRS_MAX 16
+struct my_dir {
+	struct sw_my_server_id id;
+	int pid;
+};
+
+/* Servers the kernel stopped entering a governed data directory (a restart) that the dead daemon
+ * did not gate: killed (they would serve ungated; left stopped, nobody would decide). */
+static void kill_stopped_successors(struct sw_ledger *l, const struct my_dir *dirs, size_t nd)
+{
+	for (size_t i = 0; i < nd; i++) {
+		pid_t killed[16];
+		int n = sw_my_kill_stopped_successors(&dirs[i].id, dirs[i].pid, killed, 16);
+		for (int k = 0; k < n; k++) {
+			char err[512];
+			json_t *rec = sw_event_record("daemon", json_pack("{s:s, s:s, s:i, s:i, s:s}", "event",
+									  "mariadbd_refused", "engine", "mysql", "mariadbd",
+									  dirs[i].pid, "killed_pid", (int)killed[k], "reason",
+									  "the daemon died before it could gate this server, "
+									  "stopped entering a governed data directory"));
+			fprintf(stderr, "sqlward watchdog: daemon died; killed mariadbd pid %d, stopped entering a governed "
+				"data directory before it was gated\n", (int)killed[k]);
+			if (l && sw_ledger_append(l, rec, err, sizeof(err)) < 0)
+				fprintf(stderr, "sqlward watchdog: ledger: %s\n", err);
+			json_decref(rec);
+		}
+	}
+}
+
+static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *list, size_t n,
+			       const struct my_dir *dirs, size_t nd)
 {
 	static struct sw_pg_layout layouts[SW_PG_MAX_BINS];
 	int n_layouts = 0;
@@ -165,13 +197,15 @@ static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *li
 	}
 	if (d)
 		closedir(d);
+	kill_stopped_successors(l, dirs, nd);
 	sw_ledger_close(l);
 }
 
 static void watchdog_main(const struct sw_watchdog_opts *o, int rfd)
 {
 	struct held *list = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, nd = 0;
+	struct my_dir dirs[MY_DIRS_MAX];
 	char buf[8192], line[512];
 	size_t ll = 0;
 	bool quit = false;
@@ -206,6 +240,23 @@ static void watchdog_main(const struct sw_watchdog_opts *o, int rfd)
 					}
 					list[n++] = h;
 				}
+			} else if (line[0] == 'M') {
+				/* A MariaDB gate's data directory: the latest pid for a directory replaces earlier ones. */
+				unsigned long long dev, ino;
+				int pid;
+				size_t j = 0;
+				if (sscanf(line, "M %llu %llu %d", &dev, &ino, &pid) != 3)
+					continue;
+				while (j < nd && !(dirs[j].id.dev == (dev_t)dev && dirs[j].id.ino == (ino_t)ino))
+					j++;
+				if (j == nd && nd < MY_DIRS_MAX)
+					nd++;
+				if (j < nd) {
+					dirs[j].id.dev = (dev_t)dev;
+					dirs[j].id.ino = (ino_t)ino;
+					dirs[j].id.path[0] = 0;
+					dirs[j].pid = pid;
+				}
 			} else if (line[0] == 'R') {
 				int pid = atoi(line + 2);
 				for (size_t j = 0; j < n; j++)
@@ -217,7 +268,7 @@ static void watchdog_main(const struct sw_watchdog_opts *o, int rfd)
 		}
 	}
 	if (!quit)
-		apply_failure_mode(o, list, n);
+		apply_failure_mode(o, list, n, dirs, nd);
 	free(list);
 	_exit(0);
 }

@@ -97,6 +97,24 @@ assert_eq "... and the table is still there" "$before" "$(rows orders)"
 assert_ledger "ledger: followed after the crash" type=daemon event=mariadbd_followed previous_pid="$pid2" \
 	mariadbd="$pid3"
 
+# ---- the data directory replaced at its path while the server is down (a restore) -------------------
+pid_r=$SW_MY_PID
+mariadb-admin --no-defaults -uroot --socket="$SW_MY_SOCK" --connect-timeout=5 shutdown >/dev/null 2>&1
+n=0; while kill -0 "$pid_r" 2>/dev/null && [ "$n" -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+wait "$pid_r" 2>/dev/null
+mv "$SW_MY_DATA" "$SW_MY_DATA.old" && cp -a "$SW_MY_DATA.old" "$SW_MY_DATA"
+sleep 0.3   # (the daemon looks every tick; a restore takes longer than this anyway)
+_my_launch
+export SW_MY_PID
+sw_at_exit "_my_stop_pid '$SW_MY_SOCK' '$SW_MY_PID'"
+check "the server starts on the restored data directory" my_wait_ready
+myc agent_test "q:DELETE FROM orders"
+myc_refused "on the restored directory the first governed DELETE is refused"
+assert_eq "... and deleted nothing" "$before" "$(rows orders)"
+assert_ledger "ledger: the replaced directory is followed" type=daemon event=mariadbd_data_directory_replaced
+assert_ledger "ledger: ... and the server on it, stopped there until gated" type=daemon event=mariadbd_followed \
+	previous_pid="$pid_r" mariadbd="$SW_MY_PID" stopped_in_data_directory=true
+
 # ---- restarted in the other thread mode (pool-of-threads): connections move between threads -------
 pid_t=$SW_MY_PID
 SW_MY_MODE=pool-of-threads
@@ -136,7 +154,17 @@ assert_ledger "ledger: ... and recorded" type=daemon event=mariadbd_refused kill
 
 # ---- no daemon: the pins left behind kill a restarted server (it would serve ungated) ---------------
 SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID" gate_start "$POLICY"
+# First a server stopped entering the directory, then the daemon killed before it gated it: the
+# watchdog kills it (nobody would ever decide; resumed, it would serve ungated).
+enter mariadbd chdir
+n=0; while [ "$(proc_state "$fake")" != T ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 kill -KILL "$SW_GATE_PID"; wait "$SW_GATE_PID" 2>/dev/null; SW_GATE_PID=
+n=0; while st=$(proc_state "$fake") && [ -n "$st" ] && [ "$st" != Z ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+st=$(proc_state "$fake")
+assert_eq "the daemon killed with a server stopped in the directory: the watchdog kills it" dead \
+	"$([ -z "$st" ] || [ "$st" = Z ] && echo dead || echo "$st")"
+wait "$fake" 2>/dev/null
+assert_ledger "ledger: ... and records it" type=daemon event=mariadbd_refused killed_pid="$fake" reason~"daemon died"
 sleep 1.5   # the kernel's grace for a daemon's heartbeat (1 s) runs out
 pid_dead=$SW_MY_PID
 my_restart >/dev/null 2>&1

@@ -3,8 +3,9 @@
  * data directory (its working directory); its successor is a process running a
  * file named mariadbd or mysqld in that directory, never the old pid, never
  * another program working there, never a server in another directory. A pidfd
- * tells a server's exit; the pins left for a gone server are removed, and no
- * other server's.
+ * tells a server's exit; the watchdog's kill takes only stopped servers there
+ * other than the gated one; the pins left for a gone server are removed, and
+ * no other server's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -112,6 +113,38 @@ static void test_successor_by_data_directory(void **state)
 	assert_non_null(strstr(err, "999999999"));
 }
 
+static void test_kill_stopped_successors(void **state)
+{
+	char data[PATH_MAX + 16], err[256];
+	struct sw_my_server_id id;
+	pid_t gated, running, stopped, tool, killed[4];
+	int status;
+
+	(void)state;
+	snprintf(data, sizeof(data), "%s/kdata", top);
+	assert_int_equal(mkdir(data, 0755), 0);
+	gated = spawn_as("mariadbd", data);
+	running = spawn_as("mariadbd", data);
+	stopped = spawn_as("mariadbd", data);
+	tool = spawn_as("mariadb-backup", data);
+	assert_true(sw_my_server_id_of(gated, &id, err, sizeof(err)));
+	kill(gated, SIGSTOP);
+	kill(stopped, SIGSTOP);
+	kill(tool, SIGSTOP);
+	assert_int_equal(waitpid(stopped, &status, WUNTRACED), stopped);
+	assert_int_equal(waitpid(gated, &status, WUNTRACED), gated);
+	assert_int_equal(waitpid(tool, &status, WUNTRACED), tool);
+	/* Only the stopped server that is not the gated one: never a running one, never another program. */
+	assert_int_equal(sw_my_kill_stopped_successors(&id, gated, killed, 4), 1);
+	assert_int_equal(killed[0], stopped);
+	assert_int_equal(waitpid(stopped, &status, 0), stopped);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_int_equal(kill(running, 0), 0);
+	reap(gated);
+	reap(running);
+	reap(tool);
+}
+
 static void test_unpin_only_that_server(void **state)
 {
 	char dir[PATH_MAX + 16], path[PATH_MAX + 64];
@@ -155,6 +188,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_successor_by_data_directory),
+		cmocka_unit_test(test_kill_stopped_successors),
 		cmocka_unit_test(test_unpin_only_that_server),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

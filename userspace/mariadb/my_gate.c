@@ -30,6 +30,7 @@
 #include "my_names.h"
 #include "my_sqlcom.h"
 #include "my_successor.h"
+#include "watchdog.h"
 #include "pg_scope.h"   /* sw_pg_scope_kdev: a device number as the kernel writes it */
 #include "my_verdict_cache.h"
 #include "plan_gate.h"
@@ -2112,6 +2113,10 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 			bpf_link__destroy(g->chdir_link);
 			g->chdir_link = NULL;
 		}
+		/* The watchdog kills a server stopped here should this daemon die before gating it. */
+		if (g->chdir_link)
+			sw_watchdog_tell(d->watchdog_fd, "M %llu %llu %d\n", (unsigned long long)g->server.dev,
+					 (unsigned long long)g->server.ino, (int)pid);
 		if (!g->chdir_link)
 			fprintf(stderr, "sqlward: warning: cannot watch chdir(2) for a restart of mariadbd %d (%s): a "
 				"restarted server is gated only once it is found in %s, not before it serves\n",
@@ -2399,6 +2404,34 @@ static void early_successor(struct sw_my_gate *g, pid_t np, uint64_t now)
 }
 
 /*
+ * While the server is down, its data directory may be replaced at its path (a restore: the old
+ * directory moved aside, a copy put in its place): the server is the one at the path, so the watch
+ * follows the path's new directory (checked every tick, before a successor could enter it).
+ */
+static void directory_replaced(struct sw_my_gate *g)
+{
+	struct stat st;
+	json_t *f;
+
+	if (!g->server.path[0] || stat(g->server.path, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    (st.st_dev == g->server.dev && st.st_ino == g->server.ino))
+		return;
+	g->server.dev = st.st_dev;
+	g->server.ino = st.st_ino;
+	if (g->chdir_link) {
+		g->skel->bss->sw_my_datadir_ino = 0;   /* never a half-written key */
+		g->skel->bss->sw_my_datadir_dev = sw_pg_scope_kdev(st.st_dev);
+		g->skel->bss->sw_my_datadir_ino = st.st_ino;
+		sw_watchdog_tell(g->d->watchdog_fd, "M %llu %llu %d\n", (unsigned long long)st.st_dev,
+				 (unsigned long long)st.st_ino, (int)g->pid);
+	}
+	f = json_pack("{s:s, s:i, s:s, s:I}", "engine", "mysql", "mariadbd", (int)g->pid, "data_directory",
+		      g->server.path, "inode", (json_int_t)st.st_ino);
+	sw_daemon_note(g->d, "mariadbd_data_directory_replaced", f);
+	json_decref(f);
+}
+
+/*
  * Every tick: has the server exited, and has another taken its place? 1: *next is a gate on the
  * successor (the daemon swaps it in and closes this one); 0: nothing to do.
  */
@@ -2417,6 +2450,8 @@ static int ops_follow(void *gate, struct sw_engine_gate *next, char *err, size_t
 		}
 		server_gone(g);
 	}
+	if (np <= 0 && g->follow)
+		directory_replaced(g);
 	if (np <= 0) {
 		if (!g->follow || now < g->next_scan_ns)
 			return 0;

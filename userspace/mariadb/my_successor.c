@@ -74,6 +74,46 @@ pid_t sw_my_find_successor(const struct sw_my_server_id *id, pid_t not_pid)
 	return found;
 }
 
+/* The state letter of /proc/PID/stat ('T': stopped); 0 if unreadable. */
+static char proc_state(const char *pid)
+{
+	char path[300], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');   /* the command name may hold spaces and parentheses */
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+int sw_my_kill_stopped_successors(const struct sw_my_server_id *id, pid_t not_pid, pid_t *killed, int max)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	while (dir && n < max && (de = readdir(dir))) {
+		char path[300];
+		struct stat st;
+		if (!isdigit((unsigned char)de->d_name[0]) || atoi(de->d_name) == (int)not_pid ||
+		    proc_state(de->d_name) != 'T')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cwd", de->d_name);
+		if (stat(path, &st) != 0 || st.st_dev != id->dev || st.st_ino != id->ino || !runs_server(de->d_name))
+			continue;
+		if (kill(atoi(de->d_name), SIGKILL) == 0)
+			killed[n++] = (pid_t)atoi(de->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
 int sw_my_pidfd(pid_t pid)
 {
 #ifdef SYS_pidfd_open

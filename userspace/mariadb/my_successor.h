@@ -31,6 +31,11 @@ int sw_my_pidfd(pid_t pid);
 /* Is the server still running? (Its pidfd when there is one: a reused pid is not mistaken for it.) */
 bool sw_my_server_alive(pid_t pid, int pidfd);
 
+/* Kill every MariaDB server process stopped (SIGSTOP) in id's data directory other than not_pid: the
+ * kernel's watch stopped it to be gated and nobody will (the watchdog, the daemon having died). Fills
+ * killed[] (up to max); returns how many were killed. */
+int sw_my_kill_stopped_successors(const struct sw_my_server_id *id, pid_t not_pid, pid_t *killed, int max);
+
 /* Remove every pin a daemon left in dir for mariadbd pid (gone: its probes can never fire again). */
 void sw_my_unpin_server(const char *dir, pid_t pid);
 
