@@ -631,7 +631,7 @@ void sw_doctor_check_pins(struct sw_doctor_report *r, const char *pin_dir)
 	DIR *d;
 	struct dirent *de;
 	int links = 0, maps = 0, gates = 0, live = 0, foreign_pg = 0, foreign_my = 0, unreadable = 0;
-	char gate_list[1024] = "", why[512] = "";
+	char gate_list[1024] = "", why[512] = "", orphan_watch[512] = "";
 	struct sw_doctor_check *c;
 
 	if (!is_root()) {
@@ -659,6 +659,10 @@ void sw_doctor_check_pins(struct sw_doctor_report *r, const char *pin_dir)
 
 		if (de->d_name[0] == '.')
 			continue;
+		/* A MariaDB restart watch whose daemon is gone: it kills a server entering that data directory. */
+		if (my && strcmp(kind, "chdir") == 0 && !sw_gate_pin_owner_alive(dpid))
+			snprintf(orphan_watch + strlen(orphan_watch), sizeof(orphan_watch) - strlen(orphan_watch),
+				 "%smariadbd %d (daemon %d gone)", orphan_watch[0] ? ", " : "", mpid, dpid);
 		/* Maps: ring-PID and the .bss pins (bss-PID, mariadb-DAEMON-SERVER-bss); the rest are links. */
 		if (!pg && !(my && strcmp(kind, "bss") == 0)) {
 			if (strncmp(de->d_name, "ring-", 5) == 0)
@@ -699,6 +703,13 @@ void sw_doctor_check_pins(struct sw_doctor_report *r, const char *pin_dir)
 	if (!links && !maps) {
 		sw_doctor_add(r, "pins", SW_DOCTOR_OK, "%s is empty: no gate is loaded", pin_dir);
 		return;
+	}
+	if (orphan_watch[0]) {
+		c = sw_doctor_add(r, "mariadb-restart-watch", SW_DOCTOR_WARN, "%s holds the MariaDB restart watch of %s: "
+				  "with no daemon to gate it, a MariaDB server started in that server's data directory is "
+				  "killed as it enters it (fail closed)", pin_dir, orphan_watch);
+		sw_doctor_fix(c, "start sqlward (--mariadb-pid of the running server) before restarting MariaDB; to run "
+			      "MariaDB ungated instead, `sqlward detach %s`", pin_dir);
 	}
 	if (foreign_my) {
 		c = sw_doctor_add(r, "pins", SW_DOCTOR_FAIL, "%s: %d links, %d maps; gates: %s; a MariaDB probe there "

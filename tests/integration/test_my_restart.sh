@@ -165,6 +165,14 @@ assert_eq "the daemon killed with a server stopped in the directory: the watchdo
 	"$([ -z "$st" ] || [ "$st" = Z ] && echo dead || echo "$st")"
 wait "$fake" 2>/dev/null
 assert_ledger "ledger: ... and records it" type=daemon event=mariadbd_refused killed_pid="$fake" reason~"daemon died"
+doc=$("$SQLWARD" doctor --pg-bin "$SW_PG_BIN" --mariadb-pid "$SW_MY_PID" --policy "$POLICY" --ledger "$SW_LEDGER" \
+	--pin-dir "$SW_PIN_DIR" --socket "$SW_SOCK" --format json 2>/dev/null | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["checks"]:
+    if c["name"] == "mariadb-restart-watch":
+        print(c["status"], c.get("fix", ""))' 2>/dev/null)
+assert_contains "doctor warns that the dead daemon's restart watch kills a restarted server" "$doc" "warn"
+assert_contains "... and names the fix" "$doc" "sqlward detach $SW_PIN_DIR"
 sleep 1.5   # the kernel's grace for a daemon's heartbeat (1 s) runs out
 pid_dead=$SW_MY_PID
 my_restart >/dev/null 2>&1

@@ -2457,6 +2457,9 @@ static int ops_follow(void *gate, struct sw_engine_gate *next, char *err, size_t
 			return 0;
 		g->next_scan_ns = now + SUCCESSOR_SCAN_NS;
 		np = sw_my_find_successor(&g->server, g->pid);
+		/* (Stopped by the kernel since the look at its map above: say so.) */
+		if (np > 0 && stopped_successor(g) == np)
+			stopped = np;
 	}
 	if (np <= 0 || (np == g->tried_pid && g->tries >= SUCCESSOR_TRIES))
 		return 0;
