@@ -31,6 +31,7 @@
 #include "policy.h"
 #include "sha256_hex.h"
 #include "sqlward.h"
+#include "tracefs_mount.h"
 #include "util.h"
 
 #define BPF_FS_MAGIC_NUMBER 0xcafe4a11
@@ -626,6 +627,24 @@ void sw_doctor_check_bpffs(struct sw_doctor_report *r, const char *pin_dir)
 	sw_doctor_add(r, "bpffs", SW_DOCTOR_OK, "bpffs mounted at %s", parent);
 }
 
+/* The MariaDB restart watch attaches to chdir/fchdir tracepoints, found through tracefs. */
+void sw_doctor_check_tracefs(struct sw_doctor_report *r)
+{
+	struct sw_doctor_check *c;
+	const char *dir = sw_tracefs_dir();
+
+	if (sw_tracefs_ready()) {
+		sw_doctor_add(r, "tracefs", SW_DOCTOR_OK, "tracefs at %s has the syscall tracepoints (the MariaDB "
+			      "restart watch)", dir);
+		return;
+	}
+	c = sw_doctor_add(r, "tracefs", SW_DOCTOR_WARN, "no syscall tracepoints under %s: sqlward run mounts tracefs "
+			  "when it governs MariaDB; where it cannot, a restarted mariadbd is gated only once a /proc look "
+			  "finds it, and it may serve statements before that", dir);
+	sw_doctor_fix(c, "mount -t tracefs tracefs %s (to keep it across reboots, add to /etc/fstab: tracefs %s "
+		      "tracefs defaults 0 0)", dir, dir);
+}
+
 void sw_doctor_check_pins(struct sw_doctor_report *r, const char *pin_dir)
 {
 	DIR *d;
@@ -1187,6 +1206,7 @@ void sw_doctor_run_all(struct sw_doctor_report *r, const struct sw_doctor_opts *
 	sw_doctor_check_bpf_programs(r);
 	sw_doctor_check_uprobes(r);
 	sw_doctor_check_bpffs(r, o->pin_dir);
+	sw_doctor_check_tracefs(r);
 	sw_doctor_check_pins(r, o->pin_dir);
 	sw_doctor_check_postgres(r, o->pg_bins, o->n_pg_bins);
 	sw_doctor_check_mariadb(r, o->mariadb_pids, o->n_mariadb_pids);

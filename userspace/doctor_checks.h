@@ -45,6 +45,7 @@ void sw_doctor_check_bpf_features(struct sw_doctor_report *r);
 void sw_doctor_check_bpf_programs(struct sw_doctor_report *r);
 void sw_doctor_check_uprobes(struct sw_doctor_report *r);
 void sw_doctor_check_bpffs(struct sw_doctor_report *r, const char *pin_dir);
+void sw_doctor_check_tracefs(struct sw_doctor_report *r);
 void sw_doctor_check_pins(struct sw_doctor_report *r, const char *pin_dir);
 void sw_doctor_check_postgres(struct sw_doctor_report *r, const char *const *bins, int n);
 void sw_doctor_check_mariadb(struct sw_doctor_report *r, const int *pids, int n);

@@ -78,7 +78,8 @@ gate_start() {
 	local pm; pm=$(pg_postmaster_pid)
 	[ -n "$pm" ] || sw_die "gate_start: no postmaster (call pg_start first)"
 	if [ "$SW_GATE_SEQ" -eq 1 ]; then sw_at_exit gate_detach; sw_at_exit gate_stop; fi
-	"$SQLWARD" run --policy "$policy" --ledger "$SW_LEDGER" --socket "$SW_SOCK" \
+	# SW_GATE_WRAP: a command (words) the daemon is exec'd through, e.g. into its own mount namespace.
+	${SW_GATE_WRAP:-} "$SQLWARD" run --policy "$policy" --ledger "$SW_LEDGER" --socket "$SW_SOCK" \
 		--pg-bin "$SW_PG_BIN" --postmaster-pid "$pm" --pin-dir "$SW_PIN_DIR" ${SW_GATE_EXTRA:-} \
 		>"$SW_GATE_LOG" 2>&1 </dev/null 9>&- &
 	SW_GATE_PID=$!

@@ -40,6 +40,7 @@
 #include "ring_reader.h"
 #include "role_pattern.h"
 #include "session_record.h"
+#include "tracefs_mount.h"
 #include "util.h"
 #include "who_fields.h"
 
@@ -910,13 +911,14 @@ static void maybe_cache(struct sw_my_gate *g, struct my_session *s, const struct
 	s->n_cstmt++;
 }
 
-/* A refused COM_QUERY arrives as sqlward's own SIGNAL: the one top-level execution expected. */
+/* A refused command (any but a prepare: the holder makes it a COM_QUERY) arrives as sqlward's
+ * own SIGNAL: the one top-level execution expected. */
 static void expect_refusal(struct sw_my_gate *g, uint64_t conn_id, uint32_t command)
 {
 	struct sw_my_conn_key key = { .tgid = (uint32_t)g->pid, .conn_id = conn_id };
 	struct sw_my_expect e;
 
-	if (command != SW_MY_COM_QUERY)
+	if (command == SW_MY_COM_STMT_PREPARE)
 		return;
 	memset(&e, 0, sizeof(e));
 	e.n = 1;
@@ -2103,8 +2105,15 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 		g->skel->bss->sw_my_datadir_dev = sw_pg_scope_kdev(g->server.dev);
 		g->skel->bss->sw_my_datadir_ino = g->server.ino;
 		g->skel->bss->sw_my_server_tgid = (uint32_t)pid;
-		/* Entered by chdir(2) (mariadbd's my_setwd) or fchdir(2): both watched, or neither trusted. */
-		g->chdir_link = bpf_program__attach_tracepoint(g->skel->progs.on_chdir_exit, "syscalls",
+		/* Entered by chdir(2) (mariadbd's my_setwd) or fchdir(2): both watched, or neither trusted. The
+		 * tracepoints need tracefs, which a host or container may never have mounted. */
+		char terr[256] = "";
+		int tmounted = sw_tracefs_ensure(terr, sizeof(terr));
+
+		if (tmounted > 0)
+			fprintf(stderr, "sqlward: mounted tracefs at %s for the restart watch of mariadbd %d\n",
+				sw_tracefs_dir(), (int)pid);
+		g->chdir_link = tmounted < 0 ? NULL : bpf_program__attach_tracepoint(g->skel->progs.on_chdir_exit, "syscalls",
 								 "sys_exit_chdir");
 		g->fchdir_link = g->chdir_link ? bpf_program__attach_tracepoint(g->skel->progs.on_chdir_exit, "syscalls",
 										 "sys_exit_fchdir")
@@ -2119,8 +2128,9 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 					 (unsigned long long)g->server.ino, (int)pid);
 		if (!g->chdir_link)
 			fprintf(stderr, "sqlward: warning: cannot watch chdir(2) for a restart of mariadbd %d (%s): a "
-				"restarted server is gated only once it is found in %s, not before it serves\n",
-				(int)pid, strerror(errno), g->server.path);
+				"restarted server is gated only once it is found in %s, not before it serves; "
+				"run sqlward doctor\n",
+				(int)pid, terr[0] ? terr : strerror(errno), g->server.path);
 	}
 	if (enforce && d->opts->pin_dir) {
 		if (pin_ours(g, d->opts->pin_dir, err, errlen) < 0)
@@ -2190,8 +2200,11 @@ static json_t *my_gate_state(const struct sw_my_gate *g)
 			       (json_int_t)(g->skel ? g->skel->bss->lost_events : 0));
 	/* The server itself: running, or exited with no successor in its data directory yet. */
 	json_object_set_new(st, "server", json_string(g->exited ? "exited" : "running"));
-	if (g->follow)
+	if (g->follow) {
 		json_object_set_new(st, "data_directory", json_string(g->server.path));
+		/* kernel: a restarted server is stopped at its chdir until gated; proc: found by a /proc look (a race). */
+		json_object_set_new(st, "restart_watch", json_string(g->chdir_link ? "kernel" : "proc"));
+	}
 	/* Backpressure: commands that waited for room in the ring (kernel), recorded so (daemon). */
 	json_object_set_new(st, "waited", json_pack("{s:b, s:I, s:I}", "on", g->skel && g->skel->bss->sw_my_wait_on,
 						    "commands", (json_int_t)(g->skel ? g->skel->bss->waited : 0),
