@@ -26,6 +26,7 @@
 #include "gate_abi.h"
 #include "ledger.h"
 #include "my_layout.h"
+#include "my_watch_stops.h"
 #include "pg_backend.h"
 #include "pg_layout.h"
 #include "policy.h"
@@ -912,11 +913,41 @@ static void check_one_mariadb(struct sw_doctor_report *r, int pid, bool auto_fou
 	free(L);
 }
 
+/* Servers stopped in their data directory by a gate's restart watch (my_watch_stops.h) that no daemon
+ * gated: they serve nobody, and stay stopped if that daemon and its watchdog both died. */
+static void check_watch_stopped(struct sw_doctor_report *r)
+{
+	pid_t stopped[8];
+	char err[256], list[1024] = "", pids[256] = "";
+	int n = sw_my_watch_stopped_all(stopped, 8, err, sizeof(err));
+	struct sw_doctor_check *c;
+
+	for (int i = 0; i < n; i++) {
+		char cwd[64], dir[PATH_MAX] = "?";
+		ssize_t k;
+		snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", (int)stopped[i]);
+		if ((k = readlink(cwd, dir, sizeof(dir) - 1)) > 0)
+			dir[k] = 0;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d (in %.300s)", i ? ", " : "",
+			 (int)stopped[i], dir);
+		snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%s%d", i ? " " : "", (int)stopped[i]);
+	}
+	if (n <= 0)
+		return;
+	c = sw_doctor_add(r, "mariadb-restart-watch", SW_DOCTOR_FAIL, "MariaDB server process %s stopped (state T) "
+			  "where a sqlward restart watch stopped it entering its data directory, and no daemon has gated "
+			  "it: it serves nobody (if this lasts more than a moment, the daemon that watched it and its "
+			  "watchdog died)", list);
+	sw_doctor_fix(c, "start `sqlward run --mariadb-pid PID` (with your usual options) for %s: it gates the server, "
+		      "then resumes it; or kill it", pids);
+}
+
 void sw_doctor_check_mariadb(struct sw_doctor_report *r, const int *pids, int n)
 {
 	int found[SW_DOCTOR_MARIADB_MAX];
 	bool auto_found = n == 0;
 
+	check_watch_stopped(r);
 	if (n == 0) {
 		n = find_mariadb(found, SW_DOCTOR_MARIADB_MAX);
 		pids = found;

@@ -228,6 +228,9 @@ void sw_hold_fate_describe(const struct sw_hold_fate *f, unsigned current_run, c
 	else if (strcmp(f->outcome, "timed_out") == 0)
 		n = snprintf(buf, len, "hold %s timed out at %s: nobody decided before its rule's timeout, so it was "
 			     "refused", id, at);
+	else if (strcmp(f->outcome, "abandoned") == 0 && strcmp(f->decided_by, "server") == 0)
+		n = snprintf(buf, len, "hold %s was abandoned at %s: %s", id, at,
+			     f->comment[0] ? f->comment : "the server thread ended while it was held");
 	else if (strcmp(f->outcome, "abandoned") == 0)
 		n = snprintf(buf, len, "hold %s was abandoned at %s: its client disconnected while it was held", id, at);
 	else if (strcmp(f->decided_by, "sqlward") == 0 || !f->decided_by[0])

@@ -48,10 +48,6 @@ wait_stopped() {
 	[ "$(stopped_threads)" -gt 0 ]
 }
 waiting_in_status() { status_json | grep -q '"statements_waiting_for_ledger": [1-9]'; }
-refused() {  # NAME: the last my_client run was refused by sqlward (error 1644 with its message)
-	if [ "$MYC_RC" -ne 0 ] && grep -q "ERR 1644 sqlward" <<<"$MYC_OUT"; then ok "$1"; else
-		not_ok "$1" "rc=$MYC_RC" "$MYC_OUT"; fi
-}
 
 # ---- full: an allowed governed command waits for its record --------------------------------
 check "the daemon finds the ledger unwritable (status says so)" fill_until_unwritable
@@ -63,7 +59,7 @@ sleep 1
 check "... its client has no result yet" test ! -f "$WAIT1.rc"
 check "... and status counts it as waiting for the ledger" waiting_in_status
 myc agent_test "q:DROP TABLE scratch"
-refused "a refusal goes ahead meanwhile"
+myc_refused "a refusal goes ahead meanwhile"
 myc analyst "q:SELECT 77"
 check "an ungoverned command runs meanwhile" test "$MYC_RC:$(tail -n1 <<<"$MYC_OUT")" = "0:77"
 rm -f "$LED/filler"
@@ -111,7 +107,7 @@ rm -f "$LED/filler"
 myc_wait "$WAIT4" 20
 check "with room again it runs, as the policy it was judged under allowed" test "$MYC_RC" = 0
 myc agent_test "q:SELECT 4204 FROM accounts"
-refused "the same text after the reloads is refused (judged under the new policy, not a cached verdict)"
+myc_refused "the same text after the reloads is refused (judged under the new policy, not a cached verdict)"
 check "... by the new rule" grep -q "deny-accounts-now" <<<"$MYC_OUT"
 
 # ---- stopped while a command waits: nothing stays stopped ----------------------------------

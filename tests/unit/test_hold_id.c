@@ -192,6 +192,16 @@ static void test_history_rebuild(void **s)
 	f = sw_hold_history_find(h, c);
 	sw_hold_fate_describe(f, 3, msg, sizeof(msg));
 	assert_non_null(strstr(msg, "was abandoned at"));
+	assert_non_null(strstr(msg, "its client disconnected"));
+	{
+		/* Ended by the server (its thread, or mariadbd itself, gone): the recorded why, not the client. */
+		struct sw_hold_fate by_server = *f;
+		snprintf(by_server.decided_by, sizeof(by_server.decided_by), "server");
+		snprintf(by_server.comment, sizeof(by_server.comment), "mariadbd exited while it was held");
+		sw_hold_fate_describe(&by_server, 3, msg, sizeof(msg));
+		assert_non_null(strstr(msg, "was abandoned at 2026-12-01T10:00:00Z: mariadbd exited while it was held"));
+		assert_null(strstr(msg, "client"));
+	}
 	assert_null(sw_hold_history_find(h, sw_hold_id_make(run, 4)));
 
 	/* Appended later: read from where the last update stopped. */

@@ -2,6 +2,7 @@
 #include "my_gate.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "client_owner.h"
 #include "daemon_state.h"
 #include "holds.h"
+#include "bpf_gate.h"   /* sw_gate_pin_owner_alive */
 #include "gate_abi.h"
 #include "hold_id.h"
 #include "hold_webhooks.h"
@@ -30,7 +32,9 @@
 #include "my_names.h"
 #include "my_sqlcom.h"
 #include "my_successor.h"
+#include "my_watch_stops.h"
 #include "watchdog.h"
+#include "pg_backend.h"   /* sw_proc_state */
 #include "pg_scope.h"   /* sw_pg_scope_kdev: a device number as the kernel writes it */
 #include "my_verdict_cache.h"
 #include "plan_gate.h"
@@ -106,6 +110,10 @@ static void my_gate_close(struct sw_my_gate *g);
 static pid_t stopped_successor(struct sw_my_gate *g);
 static void successor_release(struct sw_my_gate *g, pid_t pid);
 static void report_counters(struct sw_my_gate *g);
+static void resume_watch_stopped(struct sw_my_gate *g);
+static void drop_dead_watches(struct sw_my_gate *g);
+static int gate_open(struct sw_daemon *d, pid_t pid, bool enforce, bool startup, struct sw_engine_gate *out,
+		     char *err, size_t errlen);
 
 /* A command the policy decided, stopped until its record allows it to move (release_queue.h). */
 struct my_release {
@@ -187,6 +195,7 @@ struct sw_my_gate {
 	pid_t tried_pid;           /* a successor that could not be gated yet, and how often */
 	unsigned tries;
 	uint64_t early_since_ns;   /* a successor stopped while this server still runs: since when */
+	bool stopped_at_start;     /* `sqlward run` found the server stopped (state T) */
 };
 
 static const char *command_name(uint32_t c)
@@ -1713,8 +1722,11 @@ static void my_gate_poll(struct sw_my_gate *g)
 			if (stops[i].gone)
 				release_take(g, stops[i].tid);   /* (ended while its record was on its way) */
 			if (h) {
-				/* The thread ended while a human was deciding (server shutdown, KILL CONNECTION). */
-				sw_holds_release(g->d, h, SW_VERDICT_DENY, "server", "the server thread ended while held",
+				/* The thread ended while a human was deciding (server shutdown or crash, KILL
+				 * CONNECTION): said as such, so a late `sqlward approve` explains why it cannot. */
+				sw_holds_release(g->d, h, SW_VERDICT_DENY, "server",
+						 sw_my_server_ending(g->pid, g->pidfd) ? "mariadbd exited while it was held"
+										      : "the server thread ended while held",
 						 "abandoned");
 				continue;
 			}
@@ -1996,6 +2008,13 @@ static int pin_ours(struct sw_my_gate *g, const char *dir, char *err, size_t err
 int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engine_gate *out, char *err,
 		    size_t errlen)
 {
+	return gate_open(d, pid, enforce, true, out, err, errlen);
+}
+
+/* startup: `sqlward run` opens it (false: ops_follow, on a successor it resumes itself). */
+static int gate_open(struct sw_daemon *d, pid_t pid, bool enforce, bool startup, struct sw_engine_gate *out,
+		     char *err, size_t errlen)
+{
 	char old[MAX_OLD_PINS][512];
 	int n_old = 0;
 	struct sw_my_gate *g = sw_xcalloc(1, sizeof(*g));
@@ -2010,6 +2029,8 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 	g->scratch = sw_xcalloc(1, sizeof(*g->scratch));
 	g->pid = pid;
 	g->enforce = enforce;
+	/* (Read before the holder traces it: a stop a restart watch left is resumed once gated.) */
+	g->stopped_at_start = startup && sw_proc_state(pid) == 'T';
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
 	n = readlink(exe, g->bin_path, sizeof(g->bin_path) - 1);
 	if (n <= 0) {
@@ -2171,6 +2192,10 @@ int sw_my_gate_open(struct sw_daemon *d, pid_t pid, bool enforce, struct sw_engi
 	}
 	out->ops = &my_gate_ops;
 	out->gate = g;
+	if (enforce && d->opts->pin_dir && g->chdir_link)
+		drop_dead_watches(g);
+	if (g->stopped_at_start)
+		resume_watch_stopped(g);
 	return 0;
 fail:
 	my_gate_close(g);
@@ -2417,6 +2442,103 @@ static void early_successor(struct sw_my_gate *g, pid_t np, uint64_t now)
 }
 
 /*
+ * The pins of a dead daemon's gate on a server that is gone too, watching this data directory: with
+ * no daemon beating, that watch kills every server entering the directory, so this server's next
+ * restart would be killed though this gate follows it. This gate's own watch (pinned: it fails
+ * closed the same way should this daemon die) now guards the directory; the dead one is removed.
+ */
+static void drop_dead_watches(struct sw_my_gate *g)
+{
+	const char *dir = g->d->opts->pin_dir;
+	size_t our = bpf_map__value_size(g->skel->maps.bss);
+	struct mariadb_bpf__bss *b = sw_xcalloc(1, our);
+	DIR *dd = opendir(dir);
+	struct dirent *de;
+
+	while (dd && (de = readdir(dd))) {
+		int dpid, mpid, fd;
+		char kind[8] = "", path[PATH_MAX];
+		struct bpf_map_info info;
+		uint32_t len = sizeof(info), zero = 0, abi = 0;
+		char aerr[256];
+		enum sw_abi_state as;
+		bool same = false;
+		json_t *f;
+
+		if (sscanf(de->d_name, "mariadb-%d-%d-%7s", &dpid, &mpid, kind) != 3 || strcmp(kind, "bss") != 0 ||
+		    dpid == (int)getpid() || mpid == (int)g->pid || sw_gate_pin_owner_alive(dpid) ||
+		    kill(mpid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((fd = bpf_obj_get(path)) < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		as = sw_gate_map_abi(fd, &abi, aerr, sizeof(aerr));
+		if (sw_abi_readable(as, abi) && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    info.value_size == our && bpf_map_lookup_elem(fd, &zero, b) == 0)
+			same = b->sw_my_datadir_ino == g->skel->bss->sw_my_datadir_ino &&
+			       b->sw_my_datadir_dev == g->skel->bss->sw_my_datadir_dev;
+		close(fd);
+		if (!same)
+			continue;
+		sw_my_unpin_server(dir, mpid);
+		f = json_pack("{s:s, s:i, s:i, s:i, s:s, s:s}", "engine", "mysql", "mariadbd", (int)g->pid, "previous_pid",
+			      mpid, "previous_daemon", dpid, "data_directory", g->server.path, "reason",
+			      "a dead daemon's restart watch of this data directory (it would kill this server's next "
+			      "restart); this gate's watch replaces it");
+		sw_daemon_note(g->d, "mariadb_restart_watch_removed", f);
+		json_decref(f);
+	}
+	if (dd)
+		closedir(dd);
+	free(b);
+}
+
+/*
+ * `sqlward run` started on a server stopped in its data directory by a gate's restart watch whose
+ * daemon and watchdog both died before gating it (found in that gate's my_successors map, which the
+ * dead daemon's pinned links keep): gated now, it goes on, and the ledger says so. A server stopped
+ * by anything else (an operator's SIGSTOP, a debugger) is left stopped: not ours to resume.
+ */
+static void resume_watch_stopped(struct sw_my_gate *g)
+{
+	char err[512] = "";
+	uint32_t map_id = 0;
+	int r;
+	json_t *f;
+
+	if (!g->enforce) {
+		fprintf(stderr, "sqlward: warning: mariadbd %d is stopped (state T) and this daemon only observes: it is "
+			"left stopped; run sqlward without --observe-only to gate and resume it, or resume it with "
+			"`kill -CONT %d` to let it serve ungated\n", (int)g->pid, (int)g->pid);
+		return;
+	}
+	r = sw_my_watch_stopped(g->pid, 0, true, &map_id, err, sizeof(err));
+	if (r <= 0) {
+		fprintf(stderr, "sqlward: warning: mariadbd %d is stopped (state T), %s%s: it is gated, and left "
+			"stopped; whoever stopped it resumes it (`kill -CONT %d`)\n", (int)g->pid,
+			r < 0 ? "and whether a MariaDB restart watch stopped it is unknown: " :
+				"and not by a sqlward restart watch (an operator's SIGSTOP or a debugger?)",
+			r < 0 ? err : "", (int)g->pid);
+		return;
+	}
+	if (sw_my_pidfd_signal(g->pid, g->pidfd, SIGCONT) != 0) {
+		fprintf(stderr, "sqlward: warning: cannot resume mariadbd %d, stopped by the restart watch of a sqlward "
+			"that died before gating it: %s; it is gated: resume it with `kill -CONT %d`\n", (int)g->pid,
+			strerror(errno), (int)g->pid);
+		return;
+	}
+	f = json_pack("{s:s, s:i, s:s, s:I, s:s}", "engine", "mysql", "mariadbd", (int)g->pid, "data_directory",
+		      g->follow ? g->server.path : "", "watch_map_id", (json_int_t)map_id, "reason",
+		      "stopped entering its data directory by a restart watch whose daemon and watchdog died before "
+		      "gating it; resumed once gated");
+	sw_daemon_note(g->d, "mariadbd_resumed", f);
+	json_decref(f);
+	fprintf(stderr, "sqlward: mariadbd %d was stopped by the restart watch of a sqlward that died before gating "
+		"it: gated, and resumed\n", (int)g->pid);
+}
+
+/*
  * While the server is down, its data directory may be replaced at its path (a restore: the old
  * directory moved aside, a copy put in its place): the server is the one at the path, so the watch
  * follows the path's new directory (checked every tick, before a successor could enter it).
@@ -2481,7 +2603,7 @@ static int ops_follow(void *gate, struct sw_engine_gate *next, char *err, size_t
 		g->tries = 0;
 	}
 	g->tries++;
-	if (sw_my_gate_open(g->d, np, g->enforce, next, err, errlen) < 0) {
+	if (gate_open(g->d, np, g->enforce, false, next, err, errlen) < 0) {
 		if (g->tries >= SUCCESSOR_TRIES) {
 			successor_refused(g, np, err);
 			successor_release(g, np);
@@ -2493,6 +2615,12 @@ static int ops_follow(void *gate, struct sw_engine_gate *next, char *err, size_t
 	g->skel->bss->sw_my_datadir_ino = 0;
 	successor_release(g, np);
 	kill(np, SIGCONT);
+	/* (And out of any other gate's map, a dead daemon's watch that stopped it too: an entry left
+	 * there would later pass an operator's SIGSTOP of it off as that watch's.) */
+	{
+		char werr[256];
+		sw_my_watch_stopped(np, 0, true, NULL, werr, sizeof(werr));
+	}
 	{
 		struct sw_my_gate *n = next->gate;
 		/* stopped_in_data_directory: the kernel held it from its chdir there until now (nothing it

@@ -124,6 +124,15 @@ int sw_my_pidfd(pid_t pid)
 #endif
 }
 
+int sw_my_pidfd_signal(pid_t pid, int pidfd, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+	if (pidfd >= 0)
+		return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+#endif
+	return kill(pid, sig);
+}
+
 bool sw_my_server_alive(pid_t pid, int pidfd)
 {
 	if (pidfd >= 0) {
@@ -131,6 +140,34 @@ bool sw_my_server_alive(pid_t pid, int pidfd)
 		return poll(&p, 1, 0) == 0;
 	}
 	return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+/* Is SIGKILL pending for the whole process (kill(2) of it: its threads are ending)? */
+static bool group_killed(pid_t pid)
+{
+	char path[64], line[128];
+	unsigned long long set = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "ShdPnd: %llx", &set) == 1;
+	fclose(f);
+	return found && (set & (1ull << (SIGKILL - 1)));
+}
+
+bool sw_my_server_ending(pid_t pid, int pidfd)
+{
+	char p[16], st;
+
+	if (!sw_my_server_alive(pid, pidfd))
+		return true;
+	snprintf(p, sizeof(p), "%d", (int)pid);
+	st = proc_state(p);
+	return st == 0 || st == 'Z' || st == 'X' || group_killed(pid);
 }
 
 void sw_my_unpin_server(const char *dir, pid_t pid)

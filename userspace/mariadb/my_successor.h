@@ -28,8 +28,14 @@ pid_t sw_my_find_successor(const struct sw_my_server_id *id, pid_t not_pid);
 /* A pidfd for pid (readable once it exits); -1 if the kernel has none (then sw_my_server_alive polls). */
 int sw_my_pidfd(pid_t pid);
 
+/* Send sig to pid by its pidfd when there is one (never to a process that reused the pid); 0 or -1. */
+int sw_my_pidfd_signal(pid_t pid, int pidfd, int sig);
+
 /* Is the server still running? (Its pidfd when there is one: a reused pid is not mistaken for it.) */
 bool sw_my_server_alive(pid_t pid, int pidfd);
+
+/* Has the server exited, or is it exiting (killed by SIGKILL, or its main thread ended)? */
+bool sw_my_server_ending(pid_t pid, int pidfd);
 
 /* Kill every MariaDB server process stopped (SIGSTOP) in id's data directory other than not_pid: the
  * kernel's watch stopped it to be gated and nobody will (the watchdog, the daemon having died). Fills
