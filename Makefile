@@ -137,7 +137,7 @@ $(BUILD)/tools/pg_classify_major: tests/tools/pg_classify_major.c $(TLIB_OBJ) | 
 
 # A libmariadb client: multi-statement strings and server-side prepared statements.
 $(BUILD)/tools/my_client: tests/tools/my_client.c | $(BUILD)/.dir
-	$(CC) $(CFLAGS_COMMON) -O1 $(shell mariadb_config --cflags) -o $@ $< $(shell mariadb_config --libs)
+	$(CC) $(CFLAGS_COMMON) -O1 $(shell mariadb_config --cflags) -o $@ $< $(shell mariadb_config --libs) -lz
 
 # Prints what my_layout.c derives from mariadbd and reads a running server's sessions through it.
 $(BUILD)/tools/my_layout_dump: tests/tools/my_layout_dump.c $(BUILD)/tobj/mariadb/my_layout.o $(BUILD)/tobj/elf_segments.o | $(BUILD)/.dir

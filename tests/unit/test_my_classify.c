@@ -45,6 +45,23 @@ static const struct sw_stmt *one(const char *sql, unsigned mode, enum sw_class c
 	return &an.stmts[0];
 }
 
+/* Statements of this class and command with exactly `traits` among the traits `checked`. */
+struct trait_case {
+	const char *sql;
+	enum sw_class cls;
+	const char *command;
+	unsigned traits;
+};
+
+static void check_traits(const struct trait_case *c, size_t n, unsigned checked)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct sw_stmt *st = one(c[i].sql, 0, c[i].cls, c[i].command);
+		if ((st->traits & checked) != c[i].traits)
+			fail_msg("%s: traits 0x%x, expected 0x%x", c[i].sql, st->traits & checked, c[i].traits);
+	}
+}
+
 static void unknown(const char *sql, unsigned mode)
 {
 	analyze(sql, mode);
@@ -151,6 +168,10 @@ static void test_sensitive(void **state)
 	st = one("SHOW FULL PROCESSLIST", 0, SW_CLASS_READ, "SHOW FULL PROCESSLIST");
 	assert_true(st->traits & SW_TRAIT_SENSITIVE_CATALOG);
 	assert_int_equal(sw_my_expected_sqlcom(st), SW_SQLCOM_SHOW_PROCESSLIST);
+	st = one("SHOW BINLOG EVENTS", 0, SW_CLASS_READ, "SHOW BINLOG EVENTS");
+	assert_true(st->traits & SW_TRAIT_SENSITIVE_CATALOG);
+	st = one("SHOW RELAYLOG EVENTS", 0, SW_CLASS_READ, "SHOW RELAYLOG EVENTS");
+	assert_true(st->traits & SW_TRAIT_SENSITIVE_CATALOG);
 	st = one("SHOW TABLES", 0, SW_CLASS_READ, "SHOW TABLES");
 	assert_int_equal(sw_my_expected_sqlcom(st), SW_SQLCOM_SHOW_TABLES);
 }
@@ -208,6 +229,40 @@ static void test_ddl(void **state)
 	st = one("DROP VIEW v", 0, SW_CLASS_DDL, "DROP VIEW");
 	st = one("CREATE UNIQUE INDEX i ON t (a, b)", 0, SW_CLASS_DDL, "CREATE INDEX");
 	st = one("DROP INDEX i ON t", 0, SW_CLASS_DDL, "DROP INDEX");
+	/* What drops or discards data without saying DROP. */
+	static const struct trait_case ddl[] = {
+		{ "CREATE OR REPLACE TABLE t (id int)", SW_CLASS_DDL, "CREATE TABLE", SW_TRAIT_DESTRUCTIVE },
+		{ "CREATE OR REPLACE DATABASE shop", SW_CLASS_DDL, "CREATE DATABASE", SW_TRAIT_DESTRUCTIVE },
+		{ "CREATE TABLE t (id int)", SW_CLASS_DDL, "CREATE TABLE", 0 },
+		{ "ALTER TABLE t ENGINE=BLACKHOLE", SW_CLASS_DDL, "ALTER TABLE", SW_TRAIT_DESTRUCTIVE },
+		{ "ALTER TABLE t DISCARD TABLESPACE", SW_CLASS_DDL, "ALTER TABLE", SW_TRAIT_DESTRUCTIVE },
+		{ "CREATE TABLE c (a int) ENGINE=CONNECT TABLE_TYPE=CSV FILE_NAME='/etc/passwd'", SW_CLASS_DDL,
+		  "CREATE TABLE", SW_TRAIT_FILE_ACCESS },
+	};
+	check_traits(ddl, sizeof(ddl) / sizeof(ddl[0]), SW_TRAIT_DESTRUCTIVE | SW_TRAIT_FILE_ACCESS);
+	assert_true(has_reason(one(ddl[0].sql, 0, ddl[0].cls, ddl[0].command), "CREATE OR REPLACE drops an existing table"));
+}
+
+/* Unqualified names resolve in the current database (USE mysql; SELECT ... FROM global_priv). */
+static void test_current_database(void **state)
+{
+	(void)state;
+	analyze("SELECT user, priv FROM global_priv", 0);
+	assert_false(an.stmts[0].traits & SW_TRAIT_SENSITIVE_CATALOG);
+	sw_my_judge_database(&an, "mysql");
+	assert_true(an.stmts[0].traits & SW_TRAIT_SENSITIVE_CATALOG);
+	assert_true(has_reason(&an.stmts[0], "global_priv is mysql.global_priv in the current database"));
+	analyze("SELECT * FROM PROCESSLIST", 0);
+	sw_my_judge_database(&an, "information_schema");
+	assert_true(an.stmts[0].traits & SW_TRAIT_SENSITIVE_CATALOG);
+	analyze("SELECT * FROM tables, gatedb.user", 0);
+	sw_my_judge_database(&an, "information_schema");
+	assert_false(an.stmts[0].traits & SW_TRAIT_SENSITIVE_CATALOG);
+	analyze("SELECT * FROM user", 0);
+	sw_my_judge_database(&an, "gatedb");
+	sw_my_judge_database(&an, "");
+	sw_my_judge_database(&an, NULL);
+	assert_false(an.stmts[0].traits & SW_TRAIT_SENSITIVE_CATALOG);
 }
 
 static void test_routines(void **state)
@@ -288,6 +343,15 @@ static void test_set(void **state)
 	assert_true(st->traits & SW_TRAIT_UNSAFE_SETTING);
 	st = one("SET sql_log_bin = 0", 0, SW_CLASS_SESSION, "SET");
 	assert_true(st->traits & SW_TRAIT_UNSAFE_SETTING);
+	static const struct trait_case settings[] = {
+		{ "SET SESSION check_constraint_checks = 0", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET binlog_format = STATEMENT", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET SESSION log_slow_filter = ''", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET timestamp = 1", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET GLOBAL TRANSACTION READ WRITE", SW_CLASS_UTILITY, "SET TRANSACTION", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET SESSION TRANSACTION READ ONLY", SW_CLASS_TRANSACTION, "SET TRANSACTION", 0 },
+	};
+	check_traits(settings, sizeof(settings) / sizeof(settings[0]), SW_TRAIT_UNSAFE_SETTING);
 	st = one("SET ROLE admin", 0, SW_CLASS_SESSION, "SET ROLE");
 	assert_true(st->traits & SW_TRAIT_SESSION_ESCALATION);
 	st = one("SET DEFAULT ROLE admin FOR 'u'@'%'", 0, SW_CLASS_PRIVILEGE, "SET DEFAULT ROLE");
@@ -477,6 +541,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_sensitive, teardown),
 		cmocka_unit_test_teardown(test_writes, teardown),
 		cmocka_unit_test_teardown(test_ddl, teardown),
+		cmocka_unit_test_teardown(test_current_database, teardown),
 		cmocka_unit_test_teardown(test_routines, teardown),
 		cmocka_unit_test_teardown(test_prepare_execute, teardown),
 		cmocka_unit_test_teardown(test_set, teardown),

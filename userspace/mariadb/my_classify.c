@@ -302,6 +302,27 @@ static const char *sensitive_object(const char *name)
 	return NULL;
 }
 
+void sw_my_judge_database(struct sw_analysis *a, const char *db)
+{
+	if (!db || !db[0])
+		return;
+	for (size_t i = 0; i < a->n_stmts; i++) {
+		struct sw_stmt *st = &a->stmts[i];
+		for (size_t j = 0; j < st->n_objects; j++) {
+			const char *nm = st->objects[j].name, *why;
+			char *q;
+			if (strchr(nm, '.'))
+				continue;
+			q = sw_xasprintf("%s.%s", db, nm);
+			if ((why = sensitive_object(q)) != NULL) {
+				st->traits |= SW_TRAIT_SENSITIVE_CATALOG;
+				reason(st, "%s is %s in the current database, which exposes %s", nm, q, why);
+			}
+			free(q);
+		}
+	}
+}
+
 static bool setting_is(const char *name, const char *want)
 {
 	const char *base = name;
@@ -332,6 +353,18 @@ static const char *unsafe_session_setting(const char *name)
 		{ "wsrep_on", "keeps the session's changes from the Galera cluster" },
 		{ "foreign_key_checks", "turning it off lets writes break referential integrity" },
 		{ "unique_checks", "turning it off lets writes break unique constraints" },
+		{ "check_constraint_checks", "turning it off lets writes break CHECK constraints" },
+		{ "timestamp", "makes NOW() and the binary log record a time of the session's choosing" },
+		{ "binlog_annotate_row_events", "keeps the session's SQL text out of the binary log" },
+		{ "log_slow_filter", "keeps the session's statements out of the slow query log" },
+		{ "log_slow_rate_limit", "keeps the session's statements out of the slow query log" },
+		{ "log_slow_query", "keeps the session's statements out of the slow query log" },
+		{ "slow_query_log", "keeps the session's statements out of the slow query log" },
+		{ "long_query_time", "raised, keeps the session's statements out of the slow query log" },
+		{ "log_slow_query_time", "raised, keeps the session's statements out of the slow query log" },
+		{ "debug_dbug", "injects server debug actions (crashes, waits)" },
+		{ "debug_sync", "injects server wait points" },
+		{ "binlog_format", "changes how the session's changes reach the binary log and replicas" },
 	};
 	for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++)
 		if (setting_is(name, unsafe[i].name))
@@ -401,6 +434,10 @@ static bool show_sensitive(const char *what, const char **why)
 			*why = s[i].why;
 			return true;
 		}
+	if (strncasecmp(what, "binlog events", 13) == 0 || strncasecmp(what, "relaylog events", 15) == 0) {
+		*why = "every change made on the server, other sessions' SQL included";
+		return true;
+	}
 	if (strncasecmp(what, "grants", 6) == 0 && strcasecmp(what + strlen(what) - 4, " for") == 0) {
 		*why = "another account's privileges";
 		return true;
@@ -556,11 +593,23 @@ static void fill_stmt(struct sw_stmt *st, const struct myc_info *in, const struc
 			st->traits |= SW_TRAIT_DESTRUCTIVE;
 			reason(st, "ALTER TABLE %s drops a column, index, constraint or partition", first_object(in));
 		}
+		if (soup_has_word(lx, a, b, "discard")) {
+			st->traits |= SW_TRAIT_DESTRUCTIVE;
+			reason(st, "ALTER TABLE %s ... DISCARD TABLESPACE removes the table's data file", first_object(in));
+		}
+		if (soup_has_word(lx, a, b, "blackhole")) {
+			st->traits |= SW_TRAIT_DESTRUCTIVE;
+			reason(st, "ALTER TABLE %s ... ENGINE=BLACKHOLE discards every row of the table", first_object(in));
+		}
 		/* fall through */
 	case MYC_CREATE_TABLE:
 		if (soup_has_word(lx, a, b, "directory")) {
 			st->traits |= SW_TRAIT_FILE_ACCESS;
 			reason(st, "DATA/INDEX DIRECTORY points the table's files at a server directory");
+		}
+		if (soup_has_word(lx, a, b, "file_name")) {
+			st->traits |= SW_TRAIT_FILE_ACCESS;
+			reason(st, "FILE_NAME (the CONNECT engine) reads or writes a file on the database server");
 		}
 		if (in->flags & MYF_SOUP_SELECT) {
 			st->cls = SW_CLASS_UNKNOWN;
@@ -644,10 +693,20 @@ static void fill_stmt(struct sw_stmt *st, const struct myc_info *in, const struc
 	default:
 		break;
 	}
+	if ((in->flags & MYF_OR_REPLACE) && (in->cmd == MYC_CREATE_TABLE || in->cmd == MYC_CREATE_DB)) {
+		st->traits |= SW_TRAIT_DESTRUCTIVE;
+		reason(st, "CREATE OR REPLACE drops an existing %s of that name, and its data, first",
+		       in->cmd == MYC_CREATE_DB ? "database" : "table");
+	}
 	if (in->cmd == MYC_XA_START || in->cmd == MYC_XA_PREPARE)
 		reason(st, "XA transaction: a prepared XA transaction keeps its locks and changes after the session ends");
 	if (in->cmd == MYC_SET_TRANSACTION)
 		st->cls = SW_CLASS_TRANSACTION;
+	if (in->cmd == MYC_SET_TRANSACTION && (in->flags & MYF_GLOBAL_SET)) {
+		st->cls = SW_CLASS_UTILITY;
+		st->traits |= SW_TRAIT_UNSAFE_SETTING;
+		reason(st, "SET GLOBAL TRANSACTION changes every new session's isolation or access mode");
+	}
 
 	for (size_t i = 0; i < st->n_objects; i++) {
 		const char *why = sensitive_object(st->objects[i].name);

@@ -30,6 +30,12 @@ void sw_my_analyze(const char *sql, unsigned sql_mode, struct sw_analysis *out);
  */
 int sw_my_mode_parse(const char *text, unsigned *out, char *err, size_t errlen);
 
+/*
+ * Unqualified names resolve in the session's current database (USE mysql; SELECT ... FROM
+ * global_priv): those that name a sensitive schema's table are marked sensitive_catalog.
+ */
+void sw_my_judge_database(struct sw_analysis *a, const char *db);
+
 /* thd->variables.sql_mode as MariaDB 10.11 stores it (sql/sql_class.h MODE_*) to SW_MY_MODE_* bits. */
 unsigned sw_my_mode_from_server(uint64_t server_bits);
 

@@ -1261,6 +1261,7 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 			why_rule = "encoding";
 	}
 	read_database(g, ev->thd, dbname, sizeof(dbname));
+	sw_my_judge_database(&a, dbname);
 	annotate_live(g, dbname, &a);
 	session_who(g, s, ev);
 	subj.engine = SW_ENGINE_MYSQL;
@@ -2087,6 +2088,7 @@ static int gate_open(struct sw_daemon *d, pid_t pid, bool enforce, bool startup,
 			.dispatch_entry = base, .thd_lex = g->layout.bpf.thd_lex,
 			.lex_sql_command = g->layout.bpf.lex_sql_command, .thd_killed = g->layout.thd_killed,
 			.sqlcom_empty_query = SW_SQLCOM_EMPTY_QUERY, .kill_query = 12 /* killed_state KILL_CONNECTION */,
+			.thd_vio = g->layout.thd_vio,
 		};
 		if (!runtime_addr(pid, g->bin_path, g->layout.fn_file_off[SW_MY_FN_EXECUTE], &hc.execute_entry)) {
 			snprintf(err, errlen, "cannot find mysql_execute_command in mariadbd %d's memory", (int)pid);

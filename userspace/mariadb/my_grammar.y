@@ -767,7 +767,7 @@ create_stmt:
 	;
 
 opt_or_replace:
-	  %empty | OR REPLACE
+	  %empty | OR REPLACE	{ myp_flag(px, MYF_OR_REPLACE); }
 	;
 
 opt_table_def:

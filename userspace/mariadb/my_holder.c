@@ -32,6 +32,7 @@ struct traced {
 	bool wait;                 /* stopped by the wait signal: only waits to be recorded, never refused */
 	enum sw_my_stop_kind kind;
 	unsigned long long real_len;  /* command stop: rcx at the stop (the deny value 0 is in the registers now) */
+	unsigned long long real_cmd;  /* command stop: rdi at the stop (the deny state may have replaced it) */
 	struct user_regs_struct regs; /* the registers as they were set at the stop (deny) */
 	/* Execute stop: what the deny state replaced, restored on allow. */
 	bool armed;
@@ -202,12 +203,20 @@ static bool take_hold_stop(struct sw_my_holder *h, struct traced *t, bool wait)
 	if (r.rip >= h->cfg.dispatch_entry && r.rip <= h->cfg.dispatch_entry + 16) {
 		t->kind = SW_MY_STOP_COMMAND;
 		t->real_len = r.rcx & 0xffffffffull;
+		t->real_cmd = r.rdi;
 		if (!wait) {
-			r.rcx = 0;   /* deny until an allow restores it */
+			/* Deny until an allow restores it. A length of 0 alone does not refuse every
+			 * command: COM_SHUTDOWN, COM_PROCESS_KILL, COM_REFRESH, COM_SET_OPTION and
+			 * COM_BINLOG_DUMP read their arguments from the packet whatever its length.
+			 * An empty COM_QUERY runs nothing ("Query was empty"); a prepare stays a
+			 * prepare (an empty one fails) so its client reads a prepare's answer. */
+			r.rcx = 0;
+			if ((uint32_t)r.rdi != SW_MY_COM_STMT_PREPARE)
+				r.rdi = SW_MY_COM_QUERY;
 			if (ptrace(PTRACE_SETREGS, t->tid, NULL, &r) != 0)
 				return false;
 		}
-		s.command = (uint32_t)r.rdi;
+		s.command = (uint32_t)t->real_cmd;
 		s.packet = r.rdx;
 		s.packet_len = (uint32_t)t->real_len;
 		t->armed = s.armed = !wait;
@@ -321,6 +330,22 @@ size_t sw_my_deny_packet(const char *message, char *out, size_t cap)
 	return deny_text(message, out, cap);
 }
 
+/*
+ * Bytes a refusal's text may take at a stopped command's packet. The packet lies in THD.net's read
+ * buffer: uncompressed, at its start (net_buffer_length, >= 1 KB); compressed, anywhere in a frame
+ * the client shaped, so it may sit right at the buffer's end. NET (mysql_com.h, the client ABI)
+ * begins vio, buff, buff_end. Without the layout, only the packet's own bytes are sure.
+ */
+static size_t packet_room(const struct sw_my_holder *h, const struct traced *t)
+{
+	uint64_t net[3], pkt = t->regs.rdx;
+
+	if (!h->cfg.thd_vio || !mem_read(h, t->regs.rsi + h->cfg.thd_vio, net, sizeof(net)) || pkt < net[1] ||
+	    pkt >= net[2])
+		return t->real_len;
+	return (size_t)(net[2] - pkt);
+}
+
 static void apply(struct sw_my_holder *h, const struct cmd *c)
 {
 	struct traced *t = find_traced(h, c->tid);
@@ -353,16 +378,17 @@ static void apply(struct sw_my_holder *h, const struct cmd *c)
 	}
 	if (c->allow) {
 		r.rcx = t->real_len;
-	} else if (c->message && ((uint32_t)r.rdi == SW_MY_COM_QUERY || (uint32_t)r.rdi == SW_MY_COM_STMT_PREPARE)) {
+		r.rdi = t->real_cmd;
+	} else if (c->message) {
+		/* r.rdi is the deny state's command: COM_QUERY, or COM_STMT_PREPARE for a prepare. */
 		char text[256];
 		/* A prepared SIGNAL would prepare fine: a prepare gets a text whose syntax error
 		 * quotes the reason instead. */
 		size_t n = (uint32_t)r.rdi == SW_MY_COM_QUERY ? deny_text(c->message, text, sizeof(text))
 							      : deny_prepare_text(c->message, text, sizeof(text));
 		struct iovec local = { text, n }, remote = { (void *)r.rdx, n };
-		/* The packet buffer holds at least net_buffer_length (>= 1 KB) bytes; the
-		 * text is shorter. If it cannot be written the command arrives empty. */
-		if (n && process_vm_writev(h->pid, &local, 1, &remote, 1, 0) == (ssize_t)n)
+		/* Only where the text fits in the server's buffer; else the command arrives empty. */
+		if (n && n <= packet_room(h, t) && process_vm_writev(h->pid, &local, 1, &remote, 1, 0) == (ssize_t)n)
 			r.rcx = n;
 	}
 	ptrace(PTRACE_SETREGS, t->tid, NULL, &r);

@@ -36,6 +36,8 @@ struct sw_my_holder_cfg {
 	uint32_t thd_lex, lex_sql_command, thd_killed;
 	uint32_t sqlcom_empty_query;  /* enum_sql_command SQLCOM_EMPTY_QUERY */
 	uint32_t kill_query;      /* killed_state KILL_QUERY */
+	uint32_t thd_vio;         /* THD.net.vio (0: unknown): net.buff and net.buff_end follow it, bounding the
+	                           * room a refusal's text may take at the packet */
 };
 
 /* A thread the hold signal stopped at a probed function. */
@@ -68,9 +70,12 @@ size_t sw_my_holder_take(struct sw_my_holder *h, struct sw_my_stop *out, size_t 
 /* Let a stopped thread run its command as it arrived. */
 void sw_my_holder_allow(struct sw_my_holder *h, pid_t tid);
 /*
- * Refuse a stopped thread's command. For COM_QUERY with a message, the packet
- * becomes `SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT='message'` so the client
- * reads the reason (error 1644); otherwise the command arrives empty.
+ * Refuse a stopped thread's command. Every command but a prepare becomes a
+ * COM_QUERY (whatever the client sent: COM_SHUTDOWN, COM_PROCESS_KILL, ...
+ * act on their packet whatever its length): with a message its packet is
+ * `SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT='message'` so the client reads
+ * the reason (error 1644), else it arrives empty ("Query was empty"). A
+ * prepare gets a text whose syntax error quotes the reason, or arrives empty.
  */
 void sw_my_holder_deny(struct sw_my_holder *h, pid_t tid, const char *message);
 /* Read `len` bytes of the traced process's memory at addr; false on failure. */

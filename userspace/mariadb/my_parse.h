@@ -57,6 +57,7 @@ enum myc_flag {
 	MYF_SYSVAR_READ = 1u << 17, /* reads a system variable (@@x) */
 	MYF_USERVAR_SET = 1u << 18, /* assigns a user variable (@a := ...) */
 	MYF_SOUP_SELECT = 1u << 19, /* SELECT inside a definition the grammar does not judge */
+	MYF_OR_REPLACE = 1u << 20,  /* CREATE OR REPLACE: drops what it replaces first */
 };
 
 /* Bits of an expression's / query's semantic value in the grammar. */
