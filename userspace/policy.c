@@ -171,6 +171,11 @@ bool sw_policy_apply_trust(const struct sw_policy *policy, struct sw_analysis *a
 {
 	bool any = false, all_record = true;
 
+	/* PostgreSQL only: the MariaDB gate judges without trusted_functions, and PostgreSQL's catalog
+	 * (which clears its own builtins below) names nothing of MariaDB's: `check --engine mysql` and
+	 * plans must judge as that gate does (a MariaDB CURRENT_USER() or VERSION() is unknown there). */
+	if (a->engine != SW_ENGINE_POSTGRES)
+		return false;
 	for (size_t i = 0; i < a->n_stmts; i++) {
 		struct sw_stmt *st = &a->stmts[i];
 		bool all_trusted = true;

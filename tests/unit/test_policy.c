@@ -14,6 +14,7 @@
 #include "statement.h"
 #include "impact.h"
 #include "live_context.h"
+#include "my_classify.h"
 #include "read_facts.h"
 #include "util.h"
 
@@ -994,6 +995,13 @@ static void test_trusted_functions(void **state)
 	sw_analysis_free(&a);
 	sw_pg_analyze("SELECT audit.log_it(1)", &a);
 	assert_true(sw_policy_apply_trust(p, &a, NULL, NULL));
+	sw_analysis_free(&a);
+	/* MariaDB: judged as its gate judges (no trust; PostgreSQL's builtins are not MariaDB's): a
+	 * CURRENT_USER() or VERSION() that PostgreSQL also knows stays unknown (check once allowed it). */
+	sw_my_analyze("SELECT CURRENT_USER(), VERSION(), audit.log_it(1)", 0, &a);
+	assert_true(a.stmts[0].traits & SW_TRAIT_UNKNOWN_FUNCTION);
+	assert_false(sw_policy_apply_trust(p, &a, NULL, NULL));
+	assert_true(a.stmts[0].traits & SW_TRAIT_UNKNOWN_FUNCTION);
 	sw_analysis_free(&a);
 	sw_policy_free(p);
 
