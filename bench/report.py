@@ -310,11 +310,13 @@ def cmd_report(tsv, held_dir, meta_f, cls_f, out_md, out_png):
                 L.append(f"| {WL_NAMES.get(wl, wl)} | {c} | {cfg} | {n:.0f} | {x:.0f} | "
                          f"{(n / x if x else 0):.2f} | {s:.2f} | {fmt_us(ups)} | {ver} |")
         L.append("")
-        if any(runs.runs(wl, c, "B") for wl, c in cells if wl in PREPARED_WL):
+        # (Builds before 2 December recorded only the Parse of an observed prepared statement.)
+        sparse = [(wl, c) for wl, c in cells if wl in PREPARED_WL and runs.runs(wl, c, "B") and
+                  (runs.med(wl, c, "B", "ledger_statements") or 0) < 0.5 * (runs.med(wl, c, "B", "xacts") or 0)]
+        if sparse:
             L.append("On the -M prepared workloads B's ledger holds about one record per session, not one per "
-                     "execution: an observed session's Binds are not recorded (only its Parse; README, "
-                     "\"How each client statement ended\"), so its µs per recorded statement there is the "
-                     "daemon's fixed cost, not per-statement work.")
+                     "execution: this build records an observed session's Parse but not its executions, so its "
+                     "µs per recorded statement there is the daemon's fixed cost, not per-statement work.")
             L.append("")
         for mode, what in (("observed", "an ungoverned role (as B): outcome observed"),
                            ("governed", "a governed role the kernel allowed from its shape cache (as C)")):
