@@ -20,6 +20,7 @@ struct sw_log_follow {
 	char head[64];
 	size_t head_len;
 	uint64_t last_seq;
+	bool moving;       /* rotated, and the new file has records: read the old one to its end, then switch */
 	char *line;
 	size_t cap;
 };
@@ -108,12 +109,23 @@ int sw_log_follow_next(struct sw_log_follow *f, const char **line, size_t *len, 
 		}
 		/* At the end (or a line still being written): has the file been replaced or truncated? */
 		clearerr(f->in);
-		if (stat(f->path, &st) != 0 || st.st_dev != f->dev || st.st_ino != f->ino) {
-			/* Rotated: the old file has been read to its end; go on with the new one when it exists. */
+		if (f->moving) {
+			/* The old file read to its end after the writer moved on: go on with the new one. */
 			fclose(f->in);
 			f->in = NULL;
+			f->moving = false;
 			if (reopen(f, err, errlen) <= 0)
 				return 0;
+			continue;
+		}
+		int found = stat(f->path, &st);
+		if (found != 0 || st.st_dev != f->dev || st.st_ino != f->ino) {
+			/* Rotated. The writer may still append to the old file until it reopens the path (a
+			 * rename, then SIGHUP): stay on it while the new file is missing or empty; once the
+			 * new one has records the old one is complete, so read it to its end once more. */
+			if (found != 0 || st.st_size == 0)
+				return 0;
+			f->moving = true;
 			continue;
 		}
 		if (st.st_size < f->offset) {

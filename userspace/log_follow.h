@@ -1,9 +1,10 @@
 /*
  * `sqlward log --follow`: the lines appended to the live ledger file after
  * the records already shown, like tail -F. It survives the file being
- * rotated (renamed and created again: what was left in the old file is read
- * first) and being truncated in place (copytruncate: read again from its
- * start). Lines whose seq was already shown are skipped, so a record is
+ * rotated (renamed and created again: the old file is followed until the new
+ * one has records, since the writer appends to it until it reopens the path,
+ * then read to its end first) and being truncated in place (copytruncate:
+ * read again from its start). Lines whose seq was already shown are skipped, so a record is
  * never shown twice.
  */
 #ifndef SQLWARD_LOG_FOLLOW_H
