@@ -243,8 +243,8 @@ for c in json.load(sys.stdin)["checks"]:
     if c["name"] == "mariadb-restart-watch":
         print(c["status"], c["detail"], c["fix"] or "")' 2>/dev/null
 }
-# (A long heartbeat grace: with its daemon dead the watch still stops, not kills, a server for 10 s.)
-SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID --grace-ms 10000" gate_start "$POLICY"
+# (A long heartbeat grace: with its daemon dead the watch still stops, not kills, a server for 20 s, so a slow start on a busy machine still reaches its chdir inside it.)
+SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID --grace-ms 20000" gate_start "$POLICY"
 pid_o=$SW_MY_PID
 wd=$(watchdog_of "$SW_GATE_PID")
 check "the daemon's watchdog is found" test -n "$wd"
@@ -281,7 +281,7 @@ assert_ledger "ledger: the dead daemon's watch of the directory is removed (it w
 	type=daemon event=mariadb_restart_watch_removed previous_pid="$pid_o" mariadbd="$SW_MY_PID"
 pid_r2=$SW_MY_PID
 # Past the dead daemon's grace its watch (were it still there) would kill a server entering the directory.
-sleep "$(awk -v t0="$t_dead" -v now="$(date +%s.%N)" 'BEGIN { l = t0 + 10.5 - now; print (l > 0 ? l : 0) }')"
+sleep "$(awk -v t0="$t_dead" -v now="$(date +%s.%N)" 'BEGIN { l = t0 + 20.5 - now; print (l > 0 ? l : 0) }')"
 check "after the recovery the server restarts (not killed by the dead daemon's watch)" my_restart
 assert_ledger "ledger: ... and is followed" type=daemon event=mariadbd_followed previous_pid="$pid_r2" \
 	mariadbd="$SW_MY_PID" stopped_in_data_directory=true
