@@ -746,11 +746,13 @@ int on_chdir_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	now = bpf_ktime_get_ns();
 	beat = sw_my_beat_ns;
-	/* No daemon beating to gate it (or nowhere to tell it): it would serve ungated. */
-	if (!my_config.enforce)
-		return 0;
+	/* No daemon beating to gate it (or nowhere to tell it): it would serve ungated. Observing
+	 * (nothing enforced), it serves on: stopped only while a live daemon follows it, so that
+	 * nothing it serves goes unrecorded. */
 	if (!my_config.holder_tgid || !beat || now - beat >= sw_my_beat_grace_ns ||
 	    bpf_map_update_elem(&my_successors, &pid, &now, BPF_ANY) != 0) {
+		if (!my_config.enforce)
+			return 0;
 		__sync_fetch_and_add(&successors_killed, 1);
 		bpf_send_signal(SIGKILL);
 		return 0;

@@ -81,29 +81,37 @@ static void learn_layout(struct sw_pg_layout *layouts, int *n, pid_t pid)
 		(*n)++;
 }
 
-/* A governed MariaDB server's data directory and pid ("M dev ino pid": my_gate.c). */
+/* A governed MariaDB server's data directory and pid ("M dev ino pid [observe]": my_gate.c). */
 #define MY_DIRS_MAX 16
 struct my_dir {
 	struct sw_my_server_id id;
 	int pid;
+	bool observe;   /* the daemon only observed: a server stopped there is resumed, not killed */
 };
 
 /* Servers the kernel stopped entering a governed data directory (a restart) that the dead daemon
- * did not gate: killed (they would serve ungated; left stopped, nobody would decide). */
-static void kill_stopped_successors(struct sw_ledger *l, const struct my_dir *dirs, size_t nd)
+ * did not gate: killed (they would serve ungated; left stopped, nobody would decide), or, when the
+ * daemon only observed, resumed (observe-only never keeps a server from serving). */
+static void end_stopped_successors(struct sw_ledger *l, const struct my_dir *dirs, size_t nd)
 {
 	for (size_t i = 0; i < nd; i++) {
-		pid_t killed[16];
-		int n = sw_my_kill_stopped_successors(&dirs[i].id, dirs[i].pid, killed, 16);
+		pid_t done[16];
+		bool observe = dirs[i].observe;
+		int n = sw_my_signal_stopped_successors(&dirs[i].id, dirs[i].pid, observe ? SIGCONT : SIGKILL, done, 16);
 		for (int k = 0; k < n; k++) {
 			char err[512];
-			json_t *rec = sw_event_record("daemon", json_pack("{s:s, s:s, s:i, s:i, s:s}", "event",
-									  "mariadbd_refused", "engine", "mysql", "mariadbd",
-									  dirs[i].pid, "killed_pid", (int)killed[k], "reason",
-									  "the daemon died before it could gate this server, "
-									  "stopped entering a governed data directory"));
-			fprintf(stderr, "sqlward watchdog: daemon died; killed mariadbd pid %d, stopped entering a governed "
-				"data directory before it was gated\n", (int)killed[k]);
+			json_t *rec = sw_event_record(
+				"daemon", json_pack("{s:s, s:s, s:i, s:i, s:s}", "event",
+						    observe ? "mariadbd_resumed" : "mariadbd_refused", "engine", "mysql",
+						    "mariadbd", dirs[i].pid, observe ? "resumed_pid" : "killed_pid",
+						    (int)done[k], "reason",
+						    observe ? "the observe-only daemon died before it could follow this server, "
+							      "stopped entering its data directory: it serves unobserved"
+							    : "the daemon died before it could gate this server, "
+							      "stopped entering a governed data directory"));
+			fprintf(stderr, "sqlward watchdog: daemon died; %s mariadbd pid %d, stopped entering a governed "
+				"data directory before it was %s\n", observe ? "resumed" : "killed", (int)done[k],
+				observe ? "followed (observe-only: it serves unobserved)" : "gated");
 			if (l && sw_ledger_append(l, rec, err, sizeof(err)) < 0)
 				fprintf(stderr, "sqlward watchdog: ledger: %s\n", err);
 			json_decref(rec);
@@ -197,7 +205,7 @@ static void apply_failure_mode(const struct sw_watchdog_opts *o, struct held *li
 	}
 	if (d)
 		closedir(d);
-	kill_stopped_successors(l, dirs, nd);
+	end_stopped_successors(l, dirs, nd);
 	sw_ledger_close(l);
 }
 
@@ -243,9 +251,9 @@ static void watchdog_main(const struct sw_watchdog_opts *o, int rfd)
 			} else if (line[0] == 'M') {
 				/* A MariaDB gate's data directory: the latest pid for a directory replaces earlier ones. */
 				unsigned long long dev, ino;
-				int pid;
+				int pid, at = 0;
 				size_t j = 0;
-				if (sscanf(line, "M %llu %llu %d", &dev, &ino, &pid) != 3)
+				if (sscanf(line, "M %llu %llu %d%n", &dev, &ino, &pid, &at) != 3)
 					continue;
 				while (j < nd && !(dirs[j].id.dev == (dev_t)dev && dirs[j].id.ino == (ino_t)ino))
 					j++;
@@ -256,6 +264,7 @@ static void watchdog_main(const struct sw_watchdog_opts *o, int rfd)
 					dirs[j].id.ino = (ino_t)ino;
 					dirs[j].id.path[0] = 0;
 					dirs[j].pid = pid;
+					dirs[j].observe = strcmp(line + at, " observe") == 0;
 				}
 			} else if (line[0] == 'R') {
 				int pid = atoi(line + 2);

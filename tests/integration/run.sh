@@ -63,7 +63,7 @@ SERIAL=" test_package.sh test_containers.sh test_doctor.sh "
 ORDER="test_pg_versions 130 test_adversarial 102 test_containers 91 test_backpressure 90
 test_doors 75 test_approvals 65 test_package 63 test_engine_truth 63 test_ledger_ops 46
 test_ledger_rotation 44 test_mariadb_gate 38 test_plans 35 test_operations 35 test_load 35
-test_daemon_lifecycle 31 test_my_impact_verify 30 test_my_restart 65 test_my_adversarial 45 test_my_tracefs 13 test_my_backpressure 29 test_doctor 29
+test_daemon_lifecycle 31 test_my_impact_verify 30 test_my_restart 65 test_observe_only 45 test_my_adversarial 45 test_my_tracefs 13 test_my_backpressure 29 test_doctor 29
 test_my_prepared_race 27 test_my_ledger_full 27 test_metrics 26 test_pg_syntax_versions 24
 test_ledger_sync 23 test_ledger_full 23 test_read_only_analytics 21 test_read_guardrails_daemon 21
 test_outcomes 21 test_my_verdict_cache 19 test_gate_abi 19 test_incident_review 18 test_webhooks 17

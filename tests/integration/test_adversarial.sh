@@ -175,22 +175,6 @@ attack_ext() {
 # attack_gated: the same as attack, but only with the gate (the governed role
 # lacks the privilege for a control run: superuser-only statements).
 attack_gated() { [ "$UNGATED" = 1 ] || attack "$@"; }
-# known_gap NAME CHECK SQL... (gated only): an attack the gate does not stop
-# yet (see the report in the comment above each use). Printed, not counted,
-# so the suite stays green; flips to a note when it starts passing.
-# GAP_PGOPTIONS: connection options for the agent's client only.
-known_gap() {
-	[ "$UNGATED" = 1 ] && return
-	local name=$1 chk=$2; shift 2
-	fixture_reset
-	PGOPTIONS=${GAP_PGOPTIONS:-${PGOPTIONS:-}} sql_bg agent_test "$@"
-	settle "$SQL_BG" 30
-	if [ "$SQL_RC" -ne 0 ] && eval "$chk"; then
-		diag "KNOWN GAP now closed (make it a plain attack): $name"
-	else
-		diag "KNOWN GAP (not counted): $name takes effect under the gate"
-	fi
-}
 judge() {
 	local name=$1 chk=$2
 	settle "$SQL_BG" 30
@@ -461,18 +445,23 @@ for len in 4095 4096; do
 	attack "${#stmt}-byte cached SELECT + '; DROP TABLE'" agent_test t_intact "$stmt; DROP TABLE app.t"
 done
 
-# Known gaps, reported, not fixed (need catalog knowledge or a new probe):
-#  * an unqualified builtin name can resolve to an admin's non-SQL function
-#    of the same name with a closer argument type (CVE-2018-1058 style):
-#    public.lower(varchar) wins over pg_catalog.lower(text) for a varchar
-#    argument, and plpgsql runs its DELETE through SPI, unseen by the probe;
-if [ "$UNGATED" != 1 ]; then
-	sql_admin "CREATE FUNCTION public.lower(varchar) RETURNS text LANGUAGE plpgsql AS
-		\$\$ BEGIN DELETE FROM app.scratch; RETURN 'x'; END \$\$" >/dev/null
-	known_gap "builtin-named plpgsql function public.lower(varchar)" scratch_intact \
-		"SELECT lower('X'::varchar)"
-	sql_admin "DROP FUNCTION public.lower(varchar)" >/dev/null
-fi
+# An unqualified builtin name can resolve to an admin's non-SQL function of the
+# same name with a closer argument type (CVE-2018-1058 style): public.lower(varchar)
+# wins over pg_catalog.lower(text) for a varchar argument, and plpgsql runs its
+# DELETE through SPI. The parse sees a builtin read; the execution checkpoint
+# judges the DELETE. The same class through a domain's CHECK (a function the
+# statement never names). (Was a known gap; closed by the execution checkpoint.)
+sql_admin "CREATE FUNCTION public.lower(varchar) RETURNS text LANGUAGE plpgsql AS
+	\$\$ BEGIN DELETE FROM app.scratch; RETURN 'x'; END \$\$" >/dev/null
+attack "builtin-named plpgsql function public.lower(varchar)" agent_test scratch_intact \
+	"SELECT lower('X'::varchar)"
+sql_admin "DROP FUNCTION public.lower(varchar)" >/dev/null
+sql_admin "CREATE FUNCTION public.sw_dom_ok(text) RETURNS boolean LANGUAGE plpgsql AS
+	\$\$ BEGIN DELETE FROM app.scratch; RETURN true; END \$\$;
+	CREATE DOMAIN public.sw_dom AS text CHECK (public.sw_dom_ok(VALUE))" >/dev/null
+attack "domain CHECK calling a writing plpgsql function" agent_test scratch_intact \
+	"SELECT 'x'::public.sw_dom"
+sql_admin "DROP DOMAIN public.sw_dom; DROP FUNCTION public.sw_dom_ok(text)" >/dev/null
 # Startup options are settings too: judged like SET ROLE, the connection is refused.
 # (PGOPTIONS for the agent's client only, never for the checks run as the superuser.)
 if [ "$UNGATED" != 1 ]; then

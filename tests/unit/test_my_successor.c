@@ -135,7 +135,7 @@ static void test_kill_stopped_successors(void **state)
 	assert_int_equal(waitpid(gated, &status, WUNTRACED), gated);
 	assert_int_equal(waitpid(tool, &status, WUNTRACED), tool);
 	/* Only the stopped server that is not the gated one: never a running one, never another program. */
-	assert_int_equal(sw_my_kill_stopped_successors(&id, gated, killed, 4), 1);
+	assert_int_equal(sw_my_signal_stopped_successors(&id, gated, SIGKILL, killed, 4), 1);
 	assert_int_equal(killed[0], stopped);
 	assert_int_equal(waitpid(stopped, &status, 0), stopped);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);

@@ -110,7 +110,14 @@ static void my_gate_close(struct sw_my_gate *g);
 static pid_t stopped_successor(struct sw_my_gate *g);
 static void successor_release(struct sw_my_gate *g, pid_t pid);
 static void report_counters(struct sw_my_gate *g);
-static void resume_watch_stopped(struct sw_my_gate *g);
+/* Did a gate's restart watch stop the server (sw_my_watch_stopped: 1 yes, 0 no, -1 unknown)? */
+struct watch_stop {
+	int r;
+	uint32_t map_id;
+	char err[512];
+};
+static void watch_stop_of(struct sw_my_gate *g, struct watch_stop *w);
+static void resume_watch_stopped(struct sw_my_gate *g, const struct watch_stop *w);
 static void drop_dead_watches(struct sw_my_gate *g);
 static int gate_open(struct sw_daemon *d, pid_t pid, bool enforce, bool startup, struct sw_engine_gate *out,
 		     char *err, size_t errlen);
@@ -556,6 +563,12 @@ static const char *subject_role(const struct sw_daemon *d, const struct sw_my_ev
 	return ev->user;
 }
 
+/* mariadbd's memory, through the holder, or directly when nothing is traced (observe-only). */
+static bool gate_read(const struct sw_my_gate *g, uint64_t addr, void *buf, size_t len)
+{
+	return g->holder ? sw_my_holder_read(g->holder, addr, buf, len) : sw_my_read_memory(g->pid, addr, buf, len);
+}
+
 static unsigned long connection_inode(struct sw_my_gate *g, uint64_t thd);
 static void note_connect(struct sw_my_gate *g, const struct my_session *s, const struct sw_my_event *ev);
 
@@ -780,12 +793,12 @@ static bool read_database(struct sw_my_gate *g, uint64_t thd, char *out, size_t 
 	struct { uint64_t str; uint64_t len; } db;
 
 	out[0] = 0;
-	if (!g->layout.bpf.thd_db || !sw_my_holder_read(g->holder, thd + g->layout.bpf.thd_db, &db, sizeof(db)) ||
+	if (!g->layout.bpf.thd_db || !gate_read(g, thd + g->layout.bpf.thd_db, &db, sizeof(db)) ||
 	    !db.str)
 		return false;
 	if (db.len >= cap)
 		db.len = cap - 1;
-	if (!sw_my_holder_read(g->holder, db.str, out, db.len))
+	if (!gate_read(g, db.str, out, db.len))
 		return false;
 	out[db.len] = 0;
 	return true;
@@ -847,11 +860,11 @@ static bool database_for_cache(struct sw_my_gate *g, uint64_t thd, char out[SW_M
 	struct { uint64_t str; uint64_t len; } db;
 
 	out[0] = 0;
-	if (!g->layout.bpf.thd_db || !sw_my_holder_read(g->holder, thd + g->layout.bpf.thd_db, &db, sizeof(db)))
+	if (!g->layout.bpf.thd_db || !gate_read(g, thd + g->layout.bpf.thd_db, &db, sizeof(db)))
 		return false;
 	if (!db.str || !db.len)
 		return true;
-	if (db.len >= SW_MY_DB_CAP || !sw_my_holder_read(g->holder, db.str, out, db.len))
+	if (db.len >= SW_MY_DB_CAP || !gate_read(g, db.str, out, db.len))
 		return false;
 	out[db.len] = 0;
 	return strlen(out) == db.len;
@@ -992,8 +1005,8 @@ static unsigned long connection_inode(struct sw_my_gate *g, uint64_t thd)
 	ssize_t n;
 	unsigned long ino = 0;
 
-	if (!g->layout.thd_vio || !sw_my_holder_read(g->holder, thd + g->layout.thd_vio, &vio, sizeof(vio)) || !vio ||
-	    !sw_my_holder_read(g->holder, vio + g->layout.vio_fd, &fd, sizeof(fd)) || fd < 0)
+	if (!g->layout.thd_vio || !gate_read(g, thd + g->layout.thd_vio, &vio, sizeof(vio)) || !vio ||
+	    !gate_read(g, vio + g->layout.vio_fd, &fd, sizeof(fd)) || fd < 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)g->pid, fd);
 	n = readlink(path, link, sizeof(link) - 1);
@@ -1156,9 +1169,9 @@ static const char *unsafe_charset(struct sw_my_gate *g, uint64_t thd, char *name
 
 	name[0] = 0;
 	if (!g->layout.charset_csname ||
-	    !sw_my_holder_read(g->holder, thd + g->layout.bpf.thd_charset_client, &cs, sizeof(cs)) || !cs ||
-	    !sw_my_holder_read(g->holder, cs + g->layout.charset_csname, &str, sizeof(str)) || !str ||
-	    !sw_my_holder_read(g->holder, str, name, cap - 1))
+	    !gate_read(g, thd + g->layout.bpf.thd_charset_client, &cs, sizeof(cs)) || !cs ||
+	    !gate_read(g, cs + g->layout.charset_csname, &str, sizeof(str)) || !str ||
+	    !gate_read(g, str, name, cap - 1))
 		return "the session's client character set could not be read";
 	name[cap - 1] = 0;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -1233,7 +1246,7 @@ static void decide_held(struct sw_my_gate *g, struct my_pending *p)
 		text[len] = 0;
 	} else if (len <= d->opts->max_statement_bytes) {
 		text = sw_xmalloc(len + 1);
-		if (!sw_my_holder_read(g->holder, ev->packet, text, len)) {
+		if (!gate_read(g, ev->packet, text, len)) {
 			len = ev->text_len;
 			memcpy(text, ev->text, len);
 			complete = false;
@@ -2145,10 +2158,11 @@ static int gate_open(struct sw_daemon *d, pid_t pid, bool enforce, bool startup,
 			bpf_link__destroy(g->chdir_link);
 			g->chdir_link = NULL;
 		}
-		/* The watchdog kills a server stopped here should this daemon die before gating it. */
+		/* The watchdog kills a server stopped here should this daemon die before gating it (resumes
+		 * it, observing). */
 		if (g->chdir_link)
-			sw_watchdog_tell(d->watchdog_fd, "M %llu %llu %d\n", (unsigned long long)g->server.dev,
-					 (unsigned long long)g->server.ino, (int)pid);
+			sw_watchdog_tell(d->watchdog_fd, "M %llu %llu %d%s\n", (unsigned long long)g->server.dev,
+					 (unsigned long long)g->server.ino, (int)pid, enforce ? "" : " observe");
 		if (!g->chdir_link)
 			fprintf(stderr, "sqlward: warning: cannot watch chdir(2) for a restart of mariadbd %d (%s): a "
 				"restarted server is gated only once it is found in %s, not before it serves; "
@@ -2194,11 +2208,15 @@ static int gate_open(struct sw_daemon *d, pid_t pid, bool enforce, bool startup,
 	}
 	out->ops = &my_gate_ops;
 	out->gate = g;
+	/* Whose watch stopped it is read before a dead daemon's watch is removed (its map goes with it). */
+	struct watch_stop ws = { 0 };
+	if (g->stopped_at_start)
+		watch_stop_of(g, &ws);
 	if (enforce && d->opts->pin_dir && g->chdir_link)
 		drop_dead_watches(g);
 	if (g->stopped_at_start)
-		resume_watch_stopped(g);
-	return 0;
+		resume_watch_stopped(g, &ws);
+
 fail:
 	my_gate_close(g);
 	return -1;
@@ -2268,15 +2286,18 @@ static void my_gate_close(struct sw_my_gate *g)
 			sw_holds_release(g->d, h, SW_VERDICT_DENY, "sqlward", "sqlward daemon stopping", "cancelled");
 	}
 	release_take(g, 0);
-	/* A successor stopped in the data directory that no gate will take over: it would serve ungated. */
+	/* A successor stopped in the data directory that no gate will take over: it would serve ungated
+	 * (observing, it is resumed: observe-only never keeps a server from serving). */
 	for (pid_t np; g->skel && (np = stopped_successor(g)) > 0;) {
-		json_t *f = json_pack("{s:s, s:i, s:i, s:s, s:s}", "engine", "mysql", "mariadbd", (int)g->pid, "killed_pid",
-				      (int)np, "data_directory", g->server.path, "reason",
-				      "sqlward stopped before it could gate this server");
+		json_t *f = json_pack("{s:s, s:i, s:i, s:s, s:s}", "engine", "mysql", "mariadbd", (int)g->pid,
+				      g->enforce ? "killed_pid" : "resumed_pid", (int)np, "data_directory", g->server.path,
+				      "reason", g->enforce ? "sqlward stopped before it could gate this server"
+							   : "sqlward (observe-only) stopped before it could follow this "
+							     "server: it serves unobserved");
 		if (g->d->ledger)
-			sw_daemon_note(g->d, "mariadbd_refused", f);
+			sw_daemon_note(g->d, g->enforce ? "mariadbd_refused" : "mariadbd_resumed", f);
 		json_decref(f);
-		kill(np, SIGKILL);
+		kill(np, g->enforce ? SIGKILL : SIGCONT);
 		successor_release(g, np);
 	}
 	if (g->skel && g->rb && g->d->ledger)
@@ -2433,12 +2454,13 @@ static void early_successor(struct sw_my_gate *g, pid_t np, uint64_t now)
 		g->early_since_ns = now;
 	if (now - g->early_since_ns < SUCCESSOR_EARLY_NS)
 		return;
-	f = json_pack("{s:s, s:i, s:i, s:s, s:s}", "engine", "mysql", "mariadbd", (int)g->pid, "killed_pid", (int)np,
-		      "data_directory", g->server.path, "reason",
+	/* (Observing, it is resumed: it will fail on the data directory's lock, or serve unobserved.) */
+	f = json_pack("{s:s, s:i, s:i, s:s, s:s}", "engine", "mysql", "mariadbd", (int)g->pid,
+		      g->enforce ? "killed_pid" : "resumed_pid", (int)np, "data_directory", g->server.path, "reason",
 		      "another server entered the data directory of the running governed server");
-	sw_daemon_note(g->d, "mariadbd_refused", f);
+	sw_daemon_note(g->d, g->enforce ? "mariadbd_refused" : "mariadbd_resumed", f);
 	json_decref(f);
-	kill(np, SIGKILL);
+	kill(np, g->enforce ? SIGKILL : SIGCONT);
 	successor_release(g, np);
 	g->early_since_ns = 0;
 }
@@ -2496,17 +2518,23 @@ static void drop_dead_watches(struct sw_my_gate *g)
 	free(b);
 }
 
+static void watch_stop_of(struct sw_my_gate *g, struct watch_stop *w)
+{
+	w->r = g->enforce ? sw_my_watch_stopped(g->pid, 0, true, &w->map_id, w->err, sizeof(w->err)) : 0;
+}
+
 /*
  * `sqlward run` started on a server stopped in its data directory by a gate's restart watch whose
  * daemon and watchdog both died before gating it (found in that gate's my_successors map, which the
- * dead daemon's pinned links keep): gated now, it goes on, and the ledger says so. A server stopped
- * by anything else (an operator's SIGSTOP, a debugger) is left stopped: not ours to resume.
+ * dead daemon's pinned links keep, read before drop_dead_watches removes them): gated now, it goes
+ * on, and the ledger says so. A server stopped by anything else (an operator's SIGSTOP, a
+ * debugger) is left stopped: not ours to resume.
  */
-static void resume_watch_stopped(struct sw_my_gate *g)
+static void resume_watch_stopped(struct sw_my_gate *g, const struct watch_stop *w)
 {
-	char err[512] = "";
-	uint32_t map_id = 0;
-	int r;
+	int r = w->r;
+	uint32_t map_id = w->map_id;
+	const char *err = w->err;
 	json_t *f;
 
 	if (!g->enforce) {
@@ -2515,7 +2543,6 @@ static void resume_watch_stopped(struct sw_my_gate *g)
 			"`kill -CONT %d` to let it serve ungated\n", (int)g->pid, (int)g->pid);
 		return;
 	}
-	r = sw_my_watch_stopped(g->pid, 0, true, &map_id, err, sizeof(err));
 	if (r <= 0) {
 		fprintf(stderr, "sqlward: warning: mariadbd %d is stopped (state T), %s%s: it is gated, and left "
 			"stopped; whoever stopped it resumes it (`kill -CONT %d`)\n", (int)g->pid,
@@ -2559,8 +2586,8 @@ static void directory_replaced(struct sw_my_gate *g)
 		g->skel->bss->sw_my_datadir_ino = 0;   /* never a half-written key */
 		g->skel->bss->sw_my_datadir_dev = sw_pg_scope_kdev(st.st_dev);
 		g->skel->bss->sw_my_datadir_ino = st.st_ino;
-		sw_watchdog_tell(g->d->watchdog_fd, "M %llu %llu %d\n", (unsigned long long)st.st_dev,
-				 (unsigned long long)st.st_ino, (int)g->pid);
+		sw_watchdog_tell(g->d->watchdog_fd, "M %llu %llu %d%s\n", (unsigned long long)st.st_dev,
+				 (unsigned long long)st.st_ino, (int)g->pid, g->enforce ? "" : " observe");
 	}
 	f = json_pack("{s:s, s:i, s:s, s:I}", "engine", "mysql", "mariadbd", (int)g->pid, "data_directory",
 		      g->server.path, "inode", (json_int_t)st.st_ino);

@@ -166,8 +166,7 @@ static int seize_all(struct sw_my_holder *h, char *err, size_t errlen)
 
 static bool mem_read(const struct sw_my_holder *h, uint64_t addr, void *buf, size_t len)
 {
-	struct iovec local = { buf, len }, remote = { (void *)addr, len };
-	return addr && process_vm_readv(h->pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+	return sw_my_read_memory(h->pid, addr, buf, len);
 }
 
 static bool mem_write(const struct sw_my_holder *h, uint64_t addr, const void *buf, size_t len)
@@ -573,6 +572,12 @@ void sw_my_holder_deny(struct sw_my_holder *h, pid_t tid, const char *message)
 bool sw_my_holder_read(const struct sw_my_holder *h, uint64_t addr, void *buf, size_t len)
 {
 	return mem_read(h, addr, buf, len);
+}
+
+bool sw_my_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+	return addr && process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
 }
 
 bool sw_my_holder_alive(const struct sw_my_holder *h, char *why, size_t whylen)

@@ -80,6 +80,8 @@ void sw_my_holder_allow(struct sw_my_holder *h, pid_t tid);
 void sw_my_holder_deny(struct sw_my_holder *h, pid_t tid, const char *message);
 /* Read `len` bytes of the traced process's memory at addr; false on failure. */
 bool sw_my_holder_read(const struct sw_my_holder *h, uint64_t addr, void *buf, size_t len);
+/* The same read of pid's memory with no holder (observe-only: nothing is traced). */
+bool sw_my_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* Is the holder still tracing (false once mariadbd exited or tracing failed; why says why)? */
 bool sw_my_holder_alive(const struct sw_my_holder *h, char *why, size_t whylen);
 size_t sw_my_holder_threads(const struct sw_my_holder *h);

@@ -91,7 +91,7 @@ static char proc_state(const char *pid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
-int sw_my_kill_stopped_successors(const struct sw_my_server_id *id, pid_t not_pid, pid_t *killed, int max)
+int sw_my_signal_stopped_successors(const struct sw_my_server_id *id, pid_t not_pid, int sig, pid_t *done, int max)
 {
 	DIR *dir = opendir("/proc");
 	struct dirent *de;
@@ -106,8 +106,8 @@ int sw_my_kill_stopped_successors(const struct sw_my_server_id *id, pid_t not_pi
 		snprintf(path, sizeof(path), "/proc/%s/cwd", de->d_name);
 		if (stat(path, &st) != 0 || st.st_dev != id->dev || st.st_ino != id->ino || !runs_server(de->d_name))
 			continue;
-		if (kill(atoi(de->d_name), SIGKILL) == 0)
-			killed[n++] = (pid_t)atoi(de->d_name);
+		if (kill(atoi(de->d_name), sig) == 0)
+			done[n++] = (pid_t)atoi(de->d_name);
 	}
 	if (dir)
 		closedir(dir);

@@ -37,10 +37,12 @@ bool sw_my_server_alive(pid_t pid, int pidfd);
 /* Has the server exited, or is it exiting (killed by SIGKILL, or its main thread ended)? */
 bool sw_my_server_ending(pid_t pid, int pidfd);
 
-/* Kill every MariaDB server process stopped (SIGSTOP) in id's data directory other than not_pid: the
- * kernel's watch stopped it to be gated and nobody will (the watchdog, the daemon having died). Fills
- * killed[] (up to max); returns how many were killed. */
-int sw_my_kill_stopped_successors(const struct sw_my_server_id *id, pid_t not_pid, pid_t *killed, int max);
+/* Send sig to every MariaDB server process stopped (SIGSTOP) in id's data directory other than
+ * not_pid: the kernel's watch stopped it to be gated and nobody will (the watchdog, the daemon having
+ * died): SIGKILL when the daemon enforced (resumed, it would serve ungated), SIGCONT when it only
+ * observed (observe-only never keeps a server from serving). Fills done[] (up to max); returns how
+ * many were signalled. */
+int sw_my_signal_stopped_successors(const struct sw_my_server_id *id, pid_t not_pid, int sig, pid_t *done, int max);
 
 /* Remove every pin a daemon left in dir for mariadbd pid (gone: its probes can never fire again). */
 void sw_my_unpin_server(const char *dir, pid_t pid);
