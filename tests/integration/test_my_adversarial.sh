@@ -36,7 +36,8 @@ fingerprint() {
 	  @@global.init_connect, @@global.read_only, @@global.event_scheduler, @@global.general_log,
 	  @@global.general_log_file, @@global.sql_mode, @@global.max_connections, @@global.tx_read_only,
 	  (SELECT GROUP_CONCAT(variable_value) FROM information_schema.global_status
-	   WHERE variable_name IN ('COM_KILL', 'COM_FLUSH', 'COM_SHUTDOWN'))" \
+	   WHERE variable_name IN ('COM_KILL', 'COM_FLUSH', 'COM_SHUTDOWN')),
+	  (SELECT next_not_cached_value FROM gatedb.seq)" \
 		"CHECKSUM TABLE gatedb.accounts, gatedb.orders, gatedb.scratch EXTENDED" 2>/dev/null || echo "server down: $MY_ERR"
 	echo "$MY_OUT"
 }
@@ -82,7 +83,7 @@ my_start
 my_fixtures
 my_sql_admin "CREATE USER '$SU'@'%' IDENTIFIED BY '$SW_MY_PASSWORD'" \
 	"GRANT ALL PRIVILEGES ON *.* TO '$SU'@'%' WITH GRANT OPTION" \
-	"SET GLOBAL event_scheduler = ON" || sw_die "cannot create $SU: $MY_ERR"
+	"SET GLOBAL event_scheduler = ON" "CREATE SEQUENCE gatedb.seq" || sw_die "cannot create $SU: $MY_ERR"
 SW_GATE_EXTRA="--mariadb-pid $SW_MY_PID" gate_start "$POLICY"
 BASE=$(fingerprint)
 grep -q "server down" <<<"$BASE" && sw_die "no fingerprint of the database: $BASE"
@@ -111,6 +112,15 @@ refused "COM_REGISTER_SLAVE" "c:21:0900000000000000000000000000000000"
 refused "COM_DROP_DB" "c:6:$(printf gatedb | od -An -tx1 | tr -d ' \n')"
 refused "KILL (SQL) of another connection" "q:KILL $VICTIM"
 refused "SHUTDOWN (SQL)" "q:SHUTDOWN"
+refused "KILL HARD QUERY of another connection" "q:KILL HARD QUERY $VICTIM"
+refused "KILL SOFT CONNECTION of another connection" "q:KILL SOFT CONNECTION $VICTIM"
+refused "KILL QUERY ID" "q:KILL QUERY ID $VICTIM"
+refused "KILL USER (every connection of an account)" "q:KILL USER analyst"
+refused "KILL HARD CONNECTION USER" "q:KILL HARD CONNECTION USER 'analyst'@'%'"
+# Another connection's running statement through its plan: other sessions' SQL, as SHOW PROCESSLIST.
+refused "SHOW EXPLAIN FOR another connection" "q:SHOW EXPLAIN FOR $VICTIM"
+refused "SHOW ANALYZE FORMAT=JSON FOR another connection" "q:SHOW ANALYZE FORMAT=JSON FOR $VICTIM"
+refused "EXPLAIN FOR CONNECTION" "q:EXPLAIN FORMAT=JSON FOR CONNECTION $VICTIM"
 touch "$GO"
 myc_wait "$VICTIM_BG"
 myc_ran "the connection the attacks aimed at was never killed" "victim alive"
@@ -189,6 +199,79 @@ refused "SHOW BINLOG EVENTS (every change, other sessions' SQL)" "q:SHOW BINLOG 
 refused "SET STATEMENT sql_log_bin = 0 FOR a write" "q:SET STATEMENT sql_log_bin = 0 FOR DELETE FROM scratch WHERE id = 1"
 refused "SET STATEMENT foreign_key_checks = 0 FOR a write" \
 	"q:SET STATEMENT foreign_key_checks = 0 FOR DELETE FROM accounts WHERE id = 1"
+refused "SET STATEMENT ... FOR a DELETE without WHERE" "q:SET STATEMENT max_statement_time = 5 FOR DELETE FROM scratch"
+refused "nested SET STATEMENT: sql_log_bin = 0 inside" \
+	"q:SET STATEMENT max_statement_time = 5 FOR SET STATEMENT sql_log_bin = 0 FOR DELETE FROM scratch WHERE id = 1"
+stopped "SET STATEMENT ... FOR an UPDATE (held as the UPDATE)" \
+	"q:SET STATEMENT max_statement_time = 5 FOR UPDATE scratch SET v = 'pwned' WHERE id = 1"
+refused "SET STATEMENT check_constraint_checks = 0 FOR an INSERT" \
+	"q:SET STATEMENT check_constraint_checks = 0 FOR INSERT INTO scratch VALUES (9, 'x')"
+# An approved PREPARE of a write, then EXECUTE under sql_log_bin = 0: refused outright, not held as the
+# prepared DELETE alone (which would hide the setting from the approver).
+myc_bg "$SU" "q:PREPARE w FROM 'DELETE FROM scratch WHERE id = 1'" "q:SET STATEMENT sql_log_bin = 0 FOR EXECUTE w"
+wait_pending 20 "PREPARE w" && "$SQLWARD" approve "$PENDING_ID" --socket "$SW_SOCK" >/dev/null 2>&1
+HELD_AGAIN=no n=0
+while ! [ -f "$MYC_BG.rc" ] && [ "$n" -lt 300 ]; do
+	if [ -n "$(pending_list | head -n1)" ] && wait_pending 1; then
+		HELD_AGAIN=yes; "$SQLWARD" deny "$PENDING_ID" --socket "$SW_SOCK" >/dev/null 2>&1
+	fi
+	sleep 0.1; n=$((n + 1))
+done
+myc_wait "$MYC_BG"
+if [ "$HELD_AGAIN" = no ] && grep -q "^OK 0" <<<"$MYC_OUT" && grep -q "ERR 1644 sqlward" <<<"$MYC_OUT"; then
+	ok "SET STATEMENT sql_log_bin = 0 FOR EXECUTE of an approved prepared write: refused, not held"
+else
+	not_ok "SET STATEMENT sql_log_bin = 0 FOR EXECUTE of an approved prepared write: refused, not held" \
+		"held again: $HELD_AGAIN" "$MYC_OUT"
+fi
+[ "$(fingerprint)" = "$BASE" ] && ok "... nothing changed in the database" || not_ok "... nothing changed in the database"
+stopped "SELECT NEXTVAL (advances a sequence)" "q:SELECT NEXTVAL(seq)"
+stopped "SELECT NEXT VALUE FOR" "q:SELECT NEXT VALUE FOR seq"
+stopped "SELECT SETVAL" "q:SELECT SETVAL(seq, 1000)"
+stopped "DO NEXTVAL" "q:DO nextval (gatedb.seq)"
+stopped "INSERT ... NEXT VALUE FOR" "q:INSERT INTO scratch VALUES (NEXT VALUE FOR seq, 'x')"
+stopped "ALTER SEQUENCE ... RESTART" "q:ALTER SEQUENCE seq RESTART WITH 500"
+refused "CREATE OR REPLACE SEQUENCE over a sequence" "q:CREATE OR REPLACE SEQUENCE seq"
+refused "DROP SEQUENCE" "q:DROP SEQUENCE seq"
+# The privilege catalog is one class: mysql.*, information_schema's *_PRIVILEGES / *_ROLES, others' grants.
+refused "information_schema.USER_PRIVILEGES" "q:SELECT grantee, privilege_type FROM information_schema.USER_PRIVILEGES"
+refused "information_schema.table_privileges" "q:SELECT * FROM information_schema.table_privileges LIMIT 5"
+refused "information_schema.applicable_roles" "q:SELECT * FROM information_schema.applicable_roles"
+refused "USE information_schema, then schema_privileges unqualified" "q:USE information_schema" \
+	"q:SELECT grantee FROM schema_privileges"
+refused "SHOW GRANTS FOR another account" "q:SHOW GRANTS FOR 'root'@'localhost'"
+refused "mysql.roles_mapping" "q:SELECT * FROM mysql.roles_mapping"
+refused "CREATE TEMPORARY TABLE ... SELECT from the privilege catalog" \
+	"q:CREATE TEMPORARY TABLE tt SELECT * FROM mysql.global_priv"
+refused "HANDLER OPEN of mysql.global_priv" "q:HANDLER mysql.global_priv OPEN" "q:HANDLER global_priv READ FIRST"
+# SELECT ... INTO @v runs (a read into a variable); the PREPARE FROM @v after it is refused, and so the EXECUTE.
+myc "$SU" "q:SELECT 'DELETE FROM scratch' INTO @v" "q:PREPARE s FROM @v" "q:EXECUTE s"
+[ "$(grep -c "ERR 1644 sqlward" <<<"$MYC_OUT")" -eq 2 ] && ok "SELECT ... INTO @v, then PREPARE FROM @v and EXECUTE: both refused" ||
+	not_ok "SELECT ... INTO @v, then PREPARE FROM @v and EXECUTE: both refused" "$MYC_OUT"
+[ "$(fingerprint)" = "$BASE" ] && ok "... nothing changed in the database" || not_ok "... nothing changed in the database"
+# Session settings that forge what the logs record, or change an approved statement behind its text.
+refused "SET log_disabled_statements (hides from the general log)" "q:SET log_disabled_statements = 'sp'"
+refused "SET binlog_row_image" "q:SET SESSION binlog_row_image = MINIMAL"
+refused "SET insert_id (forges the next AUTO_INCREMENT)" "q:SET insert_id = 1000000"
+refused "SET system_versioning_insert_history (forges history)" "q:SET system_versioning_insert_history = 1"
+refused "SET default_storage_engine = BLACKHOLE" "q:SET default_storage_engine = BLACKHOLE"
+refused "SET alter_algorithm = COPY" "q:SET alter_algorithm = COPY"
+stopped "ANALYZE TABLE ... PERSISTENT FOR ALL (writes statistics)" "q:ANALYZE TABLE scratch PERSISTENT FOR ALL"
+stopped "REPAIR TABLE" "q:REPAIR TABLE scratch USE_FRM"
+refused "BACKUP STAGE START" "q:BACKUP STAGE START"
+refused "BACKUP LOCK" "q:BACKUP LOCK scratch"
+refused "RESET MASTER" "q:RESET MASTER"
+refused "PURGE BINARY LOGS" "q:PURGE BINARY LOGS BEFORE NOW()"
+refused "CHANGE MASTER" "q:CHANGE MASTER TO MASTER_HOST = '127.0.0.1'"
+refused "SET DEFAULT ROLE for another account" "q:SET DEFAULT ROLE NONE FOR 'root'@'localhost'"
+# gbk: 0xbf5c is one character, so the server reads the quote after it as the string's end.
+refused "SET NAMES gbk, then a quote hidden behind a multibyte character" "q:SET NAMES gbk" \
+	$'q:SELECT \'x\xbf\\\'; DELETE FROM scratch; -- \''
+# Past the 4096 bytes an event carries: the whole text is judged.
+PAD=$(head -c 6000 /dev/zero | tr '\0' x)
+refused "INTO DUMPFILE after 6000 bytes of padding" \
+	"q:SELECT '$PAD' AS pad, v FROM scratch WHERE id = 1 INTO DUMPFILE '/tmp/sqlward-my-adv-long-$$'"
+[ ! -e "/tmp/sqlward-my-adv-long-$$" ] && ok "... no file written" || not_ok "... no file written"
 refused "LOAD DATA LOCAL INFILE" "q:LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE scratch"
 refused "LOAD XML INFILE" "q:LOAD XML INFILE '/etc/hostname' INTO TABLE scratch"
 refused "SELECT ... INTO DUMPFILE" "q:SELECT owner FROM accounts LIMIT 1 INTO DUMPFILE '/tmp/sqlward-my-adv-$$'"
@@ -236,6 +319,18 @@ reads "a read over the compressed protocol runs" carol -C "q:SELECT owner FROM a
 reads "HANDLER OPEN / READ / CLOSE runs" "row 1" "q:HANDLER scratch OPEN" "q:HANDLER scratch READ FIRST" "q:HANDLER scratch CLOSE"
 reads "a read after an allowed init command runs" dave -I "SET NAMES utf8mb4" "q:SELECT owner FROM accounts WHERE id = 4"
 reads "a read of an application table after COM_INIT_DB runs" erin "d:gatedb" "q:SELECT owner FROM accounts WHERE id = 5"
+reads "SET STATEMENT max_statement_time FOR a read runs" alice \
+	"q:SET STATEMENT max_statement_time = 5 FOR SELECT owner FROM accounts WHERE id = 1"
+reads "a window function runs" "bob	2" \
+	"q:SELECT owner, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM accounts ORDER BY id LIMIT 1 OFFSET 1"
+reads "a table value constructor (VALUES) runs" tvc "q:VALUES (1, 'tvc')"
+reads "CHECKSUM TABLE runs" "gatedb.scratch" "q:CHECKSUM TABLE scratch"
+reads "SHOW GRANTS FOR CURRENT_USER() (its own) runs" "GRANT ALL PRIVILEGES" "q:SHOW GRANTS FOR CURRENT_USER()"
+reads "a sequence's state read as a table runs" 1 "q:SELECT next_not_cached_value FROM seq"
+reads "LASTVAL / PREVIOUS VALUE FOR (this session's last value) run" "none	none" \
+	"q:SELECT COALESCE(LASTVAL(seq), 'none'), COALESCE(PREVIOUS VALUE FOR seq, 'none')"
+reads "SHOW CREATE SEQUENCE runs" "CREATE SEQUENCE" "q:SHOW CREATE SEQUENCE seq"
+reads "a read of 6000 bytes runs" alice "q:SELECT '$PAD' AS pad, owner FROM accounts WHERE id = 1"
 
 [ "$(fingerprint)" = "$BASE" ] && ok "at the end the database is as it was" || not_ok "at the end the database is as it was"
 gate_stop_check

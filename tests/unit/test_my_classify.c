@@ -350,6 +350,18 @@ static void test_set(void **state)
 		{ "SET timestamp = 1", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
 		{ "SET GLOBAL TRANSACTION READ WRITE", SW_CLASS_UTILITY, "SET TRANSACTION", SW_TRAIT_UNSAFE_SETTING },
 		{ "SET SESSION TRANSACTION READ ONLY", SW_CLASS_TRANSACTION, "SET TRANSACTION", 0 },
+		/* whole families (logs, binary log, Galera), the values the binary log replays, and settings that
+		 * change an approved statement behind its text */
+		{ "SET log_disabled_statements = 'sp'", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET SESSION log_slow_verbosity = ''", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET binlog_row_image = MINIMAL", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET @@session.wsrep_osu_method = RSU", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET insert_id = 5", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET rand_seed1 = 1, rand_seed2 = 2", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET system_versioning_insert_history = ON", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET default_storage_engine = BLACKHOLE", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET alter_algorithm = COPY", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET max_statement_time = 10, sql_select_limit = 100", SW_CLASS_SESSION, "SET", 0 },
 	};
 	check_traits(settings, sizeof(settings) / sizeof(settings[0]), SW_TRAIT_UNSAFE_SETTING);
 	st = one("SET ROLE admin", 0, SW_CLASS_SESSION, "SET ROLE");
@@ -360,6 +372,152 @@ static void test_set(void **state)
 	st = one("USE shop", 0, SW_CLASS_SESSION, "USE");
 	/* A statement after a change of sql_mode in the same string would be lexed under the wrong mode. */
 	unknown("SET sql_mode = 'NO_BACKSLASH_ESCAPES'; SELECT 'a\\'; DROP TABLE t; -- '", 0);
+}
+
+/* SET STATEMENT ... FOR: the statement it runs, plus each setting as a SET SESSION of it. */
+static void test_set_statement(void **state)
+{
+	(void)state;
+	const struct sw_stmt *st = one("SET STATEMENT max_statement_time = 5 FOR SELECT a FROM t WHERE id = 1", 0,
+				       SW_CLASS_READ, "SELECT");
+	assert_false(st->traits & SW_TRAIT_UNSAFE_SETTING);
+	assert_string_equal(st->settings.v[0], "max_statement_time");
+	assert_int_equal(sw_my_expected_sqlcom(st), SW_SQLCOM_SELECT);
+	static const struct trait_case cases[] = {
+		{ "SET STATEMENT sql_log_bin = 0 FOR SELECT 1", SW_CLASS_READ, "SELECT", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET STATEMENT max_statement_time = 1, foreign_key_checks = 0 FOR DELETE FROM t WHERE id = 1",
+		  SW_CLASS_WRITE, "DELETE", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET STATEMENT check_constraint_checks = 0 FOR INSERT INTO t VALUES (1)", SW_CLASS_WRITE, "INSERT",
+		  SW_TRAIT_UNSAFE_SETTING },
+		{ "SET STATEMENT max_statement_time = 1 FOR DELETE FROM t", SW_CLASS_WRITE, "DELETE", SW_TRAIT_DESTRUCTIVE },
+		{ "SET STATEMENT max_statement_time = 1 FOR DROP TABLE t", SW_CLASS_DDL, "DROP TABLE", SW_TRAIT_DESTRUCTIVE },
+		/* nested: the innermost statement with every setting */
+		{ "SET STATEMENT max_statement_time = 1 FOR SET STATEMENT unique_checks = 0 FOR UPDATE t SET a = 1 WHERE id = 2",
+		  SW_CLASS_WRITE, "UPDATE", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET STATEMENT timestamp = 1 FOR SET sql_mode = ''", SW_CLASS_SESSION, "SET", SW_TRAIT_UNSAFE_SETTING },
+		{ "SET STATEMENT max_statement_time = 1 FOR SET GLOBAL read_only = 1", SW_CLASS_UTILITY, "SET",
+		  SW_TRAIT_UNSAFE_SETTING },
+	};
+	check_traits(cases, sizeof(cases) / sizeof(cases[0]), SW_TRAIT_UNSAFE_SETTING | SW_TRAIT_DESTRUCTIVE);
+	/* An unsafe setting around EXECUTE stays with it: not resolved to the prepared statement alone. */
+	st = one("SET STATEMENT sql_log_bin = 0 FOR EXECUTE s", 0, SW_CLASS_UNKNOWN, "EXECUTE");
+	assert_null(st->execute_name);
+	assert_true(st->traits & SW_TRAIT_UNSAFE_SETTING);
+	st = one("SET STATEMENT max_statement_time = 1 FOR EXECUTE s", 0, SW_CLASS_UNKNOWN, "EXECUTE");
+	assert_string_equal(st->execute_name, "s");
+	/* A routine body after FOR: found from the FOR, not from a parenthesis in the settings. */
+	analyze("SET STATEMENT max_statement_time = (1) FOR CREATE PROCEDURE p() BEGIN DELETE FROM t; END; DROP TABLE u", 0);
+	assert_true(an.parse_ok);
+	assert_int_equal(an.n_stmts, 2);
+	assert_string_equal(an.stmts[0].command, "CREATE PROCEDURE");
+	assert_string_equal(an.stmts[1].command, "DROP TABLE");
+	unknown("SET STATEMENT max_statement_time = 1 FOR BEGIN NOT ATOMIC DELETE FROM t; END", 0);
+	unknown("SET STATEMENT max_statement_time = 1 FOR", 0);
+}
+
+/* Other connections' running statements, sequences, KILL, the privilege catalog. */
+static void test_diagnostics_sequences_kill(void **state)
+{
+	(void)state;
+	static const char *const other[] = { "SHOW EXPLAIN FOR 5", "SHOW EXPLAIN FORMAT=JSON FOR 5", "SHOW ANALYZE FOR 5",
+					     "EXPLAIN FOR CONNECTION 5", "EXPLAIN FORMAT=JSON FOR CONNECTION 5",
+					     "SHOW SLAVE STATUS", "SHOW REPLICA STATUS",
+					     "SELECT statement_text FROM information_schema.QUERY_CACHE_INFO" };
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		analyze(other[i], 0);
+		if (!an.parse_ok || an.stmts[0].cls != SW_CLASS_READ || !(an.stmts[0].traits & SW_TRAIT_SENSITIVE_CATALOG))
+			fail_msg("%s: not a sensitive read (%s)", other[i], an.parse_ok ? an.stmts[0].command : an.error);
+	}
+	const struct sw_stmt *st = one("SHOW EXPLAIN FOR 7", 0, SW_CLASS_READ, "SHOW EXPLAIN FOR");
+	assert_int_equal(sw_my_expected_sqlcom(st), SW_SQLCOM_SHOW_EXPLAIN);
+
+	static const struct trait_case seq[] = {
+		{ "CREATE SEQUENCE s START WITH 1 INCREMENT BY 1", SW_CLASS_DDL, "CREATE SEQUENCE", 0 },
+		{ "CREATE OR REPLACE SEQUENCE s", SW_CLASS_DDL, "CREATE SEQUENCE", SW_TRAIT_DESTRUCTIVE },
+		{ "ALTER SEQUENCE IF EXISTS s RESTART WITH 100", SW_CLASS_DDL, "ALTER SEQUENCE", 0 },
+		{ "DROP TEMPORARY SEQUENCE IF EXISTS s, t", SW_CLASS_DDL, "DROP SEQUENCE", SW_TRAIT_DESTRUCTIVE },
+		{ "SELECT NEXTVAL(s)", SW_CLASS_WRITE, "SELECT", 0 },
+		{ "SELECT NEXT VALUE FOR app.s", SW_CLASS_WRITE, "SELECT", 0 },
+		{ "SELECT SETVAL(s, 100, 0)", SW_CLASS_WRITE, "SELECT", 0 },
+		{ "DO nextval (s)", SW_CLASS_WRITE, "DO", 0 },
+		/* a session statement that evaluates NEXTVAL writes the sequence too */
+		{ "SET @v = NEXTVAL(s)", SW_CLASS_WRITE, "SET", 0 },
+		{ "SHOW TABLES WHERE NEXTVAL(s) > 0", SW_CLASS_WRITE, "SHOW TABLES", 0 },
+		{ "SELECT LASTVAL(s)", SW_CLASS_READ, "SELECT", 0 },
+		{ "SELECT PREVIOUS VALUE FOR s", SW_CLASS_READ, "SELECT", 0 },
+		{ "SELECT next_not_cached_value FROM s", SW_CLASS_READ, "SELECT", 0 },
+		{ "SELECT nextval, next, previous FROM t LIMIT 1", SW_CLASS_READ, "SELECT", 0 },
+		{ "SHOW CREATE SEQUENCE s", SW_CLASS_READ, "SHOW CREATE SEQUENCE", 0 },
+	};
+	check_traits(seq, sizeof(seq) / sizeof(seq[0]), SW_TRAIT_DESTRUCTIVE | SW_TRAIT_DANGEROUS_FUNCTION);
+	st = one("SELECT NEXT VALUE FOR app.s", 0, SW_CLASS_WRITE, "SELECT");
+	assert_true(has_object(st, "app.s"));
+	assert_int_equal(sw_my_expected_sqlcom(st), SW_SQLCOM_SELECT);
+	st = one("SELECT LASTVAL(s)", 0, SW_CLASS_READ, "SELECT");
+	assert_true(has_object(st, "s"));
+
+	static const char *const kills[] = { "KILL 5", "KILL HARD QUERY 5", "KILL SOFT CONNECTION 5", "KILL QUERY ID 5",
+					     "KILL USER 'bob'@'%'", "KILL HARD CONNECTION USER bob", "KILL USER CURRENT_USER()" };
+	for (size_t i = 0; i < sizeof(kills) / sizeof(kills[0]); i++) {
+		st = one(kills[i], 0, SW_CLASS_UTILITY, "KILL");
+		assert_true(st->traits & SW_TRAIT_DESTRUCTIVE);
+		assert_int_equal(sw_my_expected_sqlcom(st), SW_SQLCOM_KILL);
+	}
+	assert_true(has_reason(one("KILL USER bob", 0, SW_CLASS_UTILITY, "KILL"), "every connection"));
+
+	/* The privilege catalog: mysql.*, information_schema's *_PRIVILEGES and *_ROLES, another account's grants. */
+	static const char *const priv[] = {
+		"SELECT * FROM mysql.global_priv", "SELECT user FROM mysql.user LIMIT 1", "SELECT * FROM mysql.roles_mapping",
+		"SELECT * FROM information_schema.USER_PRIVILEGES", "SELECT * FROM information_schema.schema_privileges",
+		"SELECT * FROM information_schema.table_privileges", "SELECT * FROM information_schema.column_privileges",
+		"SELECT * FROM information_schema.applicable_roles", "SELECT * FROM information_schema.enabled_roles",
+		"SHOW GRANTS FOR root@localhost", "HANDLER mysql.user OPEN",
+	};
+	for (size_t i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+		analyze(priv[i], 0);
+		if (!an.parse_ok || !(an.stmts[0].traits & SW_TRAIT_SENSITIVE_CATALOG))
+			fail_msg("%s: not a privilege catalog read", priv[i]);
+	}
+	analyze("SELECT * FROM user_privileges", 0);
+	sw_my_judge_database(&an, "information_schema");
+	assert_true(an.stmts[0].traits & SW_TRAIT_SENSITIVE_CATALOG);
+	/* The session's own grants are not another account's. */
+	st = one("SHOW GRANTS FOR CURRENT_USER()", 0, SW_CLASS_READ, "SHOW GRANTS");
+	assert_false(st->traits & SW_TRAIT_SENSITIVE_CATALOG);
+	st = one("SELECT table_name FROM information_schema.tables LIMIT 1", 0, SW_CLASS_READ, "SELECT");
+	assert_false(st->traits & SW_TRAIT_SENSITIVE_CATALOG);
+}
+
+/* Analysts' reads the grammar now knows; table maintenance held, not refused as unknown. */
+static void test_windows_values_maintenance(void **state)
+{
+	(void)state;
+	static const struct trait_case cases[] = {
+		{ "SELECT ROW_NUMBER() OVER (ORDER BY id) FROM t LIMIT 1", SW_CLASS_READ, "SELECT", 0 },
+		{ "SELECT id, SUM(x) OVER (PARTITION BY g ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
+		  "FROM t LIMIT 5", SW_CLASS_READ, "SELECT", 0 },
+		{ "SELECT AVG(x) OVER w FROM t WINDOW w AS (ORDER BY id RANGE 2 PRECEDING) LIMIT 5", SW_CLASS_READ, "SELECT", 0 },
+		/* an aggregate with OVER returns a row per row */
+		{ "SELECT COUNT(*) OVER () FROM t", SW_CLASS_READ, "SELECT", SW_TRAIT_NO_LIMIT },
+		{ "SELECT COUNT(*) FROM t", SW_CLASS_READ, "SELECT", 0 },
+		{ "VALUES (1, 2), (3, 4)", SW_CLASS_READ, "SELECT", 0 },
+		{ "SELECT JSON_ARRAYAGG(id), JSON_SEARCH(doc, 'one', 'x') FROM t LIMIT 1", SW_CLASS_READ, "SELECT", 0 },
+		{ "CHECKSUM TABLE t, u EXTENDED", SW_CLASS_READ, "CHECKSUM TABLE", 0 },
+		{ "ANALYZE TABLE t PERSISTENT FOR COLUMNS (a, b) INDEXES ()", SW_CLASS_UTILITY, "ANALYZE TABLE", 0 },
+		{ "ANALYZE NO_WRITE_TO_BINLOG TABLE t, u", SW_CLASS_UTILITY, "ANALYZE TABLE", 0 },
+		{ "CHECK TABLE t EXTENDED", SW_CLASS_UTILITY, "CHECK TABLE", 0 },
+		{ "REPAIR TABLE t USE_FRM", SW_CLASS_UTILITY, "REPAIR TABLE", 0 },
+		/* \\N outside a string is NULL */
+		{ "SELECT \\N, a FROM t WHERE b IS NOT \\N LIMIT 1", SW_CLASS_READ, "SELECT", 0 },
+	};
+	check_traits(cases, sizeof(cases) / sizeof(cases[0]),
+		     SW_TRAIT_NO_LIMIT | SW_TRAIT_UNKNOWN_FUNCTION | SW_TRAIT_DANGEROUS_FUNCTION);
+	const struct sw_stmt *st = one("SELECT SLEEP(1) OVER () FROM t LIMIT 1", 0, SW_CLASS_READ, "SELECT");
+	assert_true(st->traits & SW_TRAIT_DANGEROUS_FUNCTION);
+	unknown("SELECT \\n", 0);
+	st = one("CHECKSUM TABLE mysql.user", 0, SW_CLASS_READ, "CHECKSUM TABLE");
+	assert_true(st->traits & SW_TRAIT_SENSITIVE_CATALOG);
+	assert_int_equal(sw_my_expected_sqlcom(one("ANALYZE TABLE t", 0, SW_CLASS_UTILITY, "ANALYZE TABLE")), SW_SQLCOM_ANALYZE);
 }
 
 static void test_privilege_transaction_utility(void **state)
@@ -551,6 +709,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_no_writable_cte_and_garbage, teardown),
 		cmocka_unit_test_teardown(test_empty, teardown),
 		cmocka_unit_test_teardown(test_modes, teardown),
+		cmocka_unit_test_teardown(test_set_statement, teardown),
+		cmocka_unit_test_teardown(test_diagnostics_sequences_kill, teardown),
+		cmocka_unit_test_teardown(test_windows_values_maintenance, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

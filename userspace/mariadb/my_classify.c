@@ -107,6 +107,13 @@ static const struct cmd_def cmd_defs[MYC__COUNT] = {
 	[MYC_USE]              = { "USE", SW_CLASS_SESSION, SW_SQLCOM_CHANGE_DB, 0 },
 	[MYC_DO]               = { "DO", SW_CLASS_READ, SW_SQLCOM_DO, 0 },
 	[MYC_OPTIMIZE]         = { "OPTIMIZE TABLE", SW_CLASS_UTILITY, SW_SQLCOM_OPTIMIZE, 0 },
+	[MYC_CREATE_SEQUENCE]  = { "CREATE SEQUENCE", SW_CLASS_DDL, SW_SQLCOM_CREATE_SEQUENCE, 0 },
+	[MYC_ALTER_SEQUENCE]   = { "ALTER SEQUENCE", SW_CLASS_DDL, SW_SQLCOM_ALTER_SEQUENCE, 0 },
+	[MYC_DROP_SEQUENCE]    = { "DROP SEQUENCE", SW_CLASS_DDL, SW_SQLCOM_DROP_SEQUENCE, SW_TRAIT_DESTRUCTIVE },
+	[MYC_ANALYZE_TABLE]    = { "ANALYZE TABLE", SW_CLASS_UTILITY, SW_SQLCOM_ANALYZE, 0 },
+	[MYC_CHECK_TABLE]      = { "CHECK TABLE", SW_CLASS_UTILITY, SW_SQLCOM_CHECK, 0 },
+	[MYC_CHECKSUM_TABLE]   = { "CHECKSUM TABLE", SW_CLASS_READ, SW_SQLCOM_CHECKSUM, 0 },
+	[MYC_REPAIR_TABLE]     = { "REPAIR TABLE", SW_CLASS_UTILITY, SW_SQLCOM_REPAIR, 0 },
 };
 
 /* ---- the grammar's callbacks (my_parse.h) ---- */
@@ -184,6 +191,20 @@ void myp_name(struct my_pctx *px, const char *name)
 	px->info->name = sw_xstrdup(name ? name : "");
 }
 
+void myp_sequence(struct my_pctx *px, const char *name, bool write)
+{
+	myp_object(px, name);
+	sw_strv_push_unique(write ? &px->info->seq_writes : &px->info->seq_reads, name);
+}
+
+void myp_inner_start(struct my_pctx *px)
+{
+	const struct my_token *t = &px->lx->t[px->last];
+	/* The FOR was the last token read, unless the parser has already read the next one. */
+	bool for_last = t->kind == MY_T_WORD && strcasecmp(t->value, "for") == 0;
+	px->info->inner_first = for_last ? px->last + 1 : px->last;
+}
+
 /* Aggregates: a query whose items are all aggregates returns one row. */
 bool myp_is_aggregate(const char *name)
 {
@@ -217,6 +238,14 @@ static const char *const read_only_functions[] = {
 	"from_base64", "inet_aton", "inet_ntoa", "isnull", "interval", "timediff", "time_to_sec", "sec_to_time",
 	"monthname", "dayname", "to_days", "from_days", "period_add", "period_diff", "weekofyear", "yearweek",
 	"collation", "charset",
+	/* window functions (OVER) */
+	"row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lead", "lag", "first_value",
+	"last_value", "nth_value",
+	/* JSON functions: values computed from their arguments */
+	"json_arrayagg", "json_objectagg", "json_search", "json_contains_path", "json_depth", "json_type",
+	"json_merge", "json_merge_patch", "json_merge_preserve", "json_set", "json_insert", "json_replace",
+	"json_remove", "json_array_append", "json_array_insert", "json_compact", "json_detailed", "json_pretty",
+	"json_loose", "json_quote", "json_exists", "json_overlaps", "json_equals", "json_normalize",
 };
 
 struct deny_fn {
@@ -240,8 +269,6 @@ static const struct deny_fn denied_functions[] = {
 	{ "sys_eval", "runs a shell command on the server (lib_mysqludf_sys)", false },
 	{ "sys_get", "reads the server's environment (lib_mysqludf_sys)", false },
 	{ "sys_set", "changes the server's environment (lib_mysqludf_sys)", false },
-	{ "nextval", "advances a sequence (a write)", false },
-	{ "setval", "sets a sequence (a write)", false },
 };
 
 static const struct deny_fn *denied_function(const char *name)
@@ -281,6 +308,20 @@ static void set_command(struct sw_stmt *st, enum sw_class cls, const char *tag)
 	st->command = sw_xstrdup(tag);
 }
 
+/* An information_schema view of the privilege catalog: USER_/SCHEMA_/TABLE_/COLUMN_PRIVILEGES and
+ * APPLICABLE_/ENABLED_ROLES, named as the server names its views over the mysql grant tables. */
+static bool privilege_view(const char *table)
+{
+	static const char *const suffix[] = { "_privileges", "_roles" };
+	size_t tl = strlen(table);
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		size_t sl = strlen(suffix[i]);
+		if (tl > sl && strcasecmp(table + tl - sl, suffix[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Schemas and tables whose reads expose credentials, configuration or other sessions' SQL. */
 static const char *sensitive_object(const char *name)
 {
@@ -289,15 +330,19 @@ static const char *sensitive_object(const char *name)
 
 	if (!dot)
 		return NULL;
+	/* The privilege catalog is one class: the mysql schema's account and grant tables (the whole schema)
+	 * and information_schema's views of them, read the same way whichever one names it. */
 	if (dl == 5 && strncasecmp(name, "mysql", 5) == 0)
-		return "the mysql system schema (accounts, password hashes, grants)";
+		return "the mysql system schema (the privilege catalog: accounts, password hashes, grants)";
+	if (dl == 18 && strncasecmp(name, "information_schema", 18) == 0 && privilege_view(dot + 1))
+		return "the privilege catalog (which account holds which privilege or role)";
 	if (dl == 18 && strncasecmp(name, "performance_schema", 18) == 0)
 		return "performance_schema (other sessions' statements and server internals)";
 	if (dl == 3 && strncasecmp(name, "sys", 3) == 0)
 		return "the sys schema (other sessions' statements)";
 	if (dl == 18 && strncasecmp(name, "information_schema", 18) == 0 &&
 	    (strcasecmp(dot + 1, "processlist") == 0 || strcasecmp(dot + 1, "innodb_trx") == 0 ||
-	     strcasecmp(dot + 1, "innodb_lock_waits") == 0))
+	     strcasecmp(dot + 1, "innodb_lock_waits") == 0 || strcasecmp(dot + 1, "query_cache_info") == 0))
 		return "other sessions' SQL";
 	return NULL;
 }
@@ -364,11 +409,44 @@ static const char *unsafe_session_setting(const char *name)
 		{ "log_slow_query_time", "raised, keeps the session's statements out of the slow query log" },
 		{ "debug_dbug", "injects server debug actions (crashes, waits)" },
 		{ "debug_sync", "injects server wait points" },
-		{ "binlog_format", "changes how the session's changes reach the binary log and replicas" },
+		{ "skip_parallel_replication", "changes how replicas apply the session's changes" },
+		/* The values mysqlbinlog output replays: set by hand they forge what the binary log records. */
+		{ "insert_id", "chooses the AUTO_INCREMENT value the next INSERT records" },
+		{ "last_insert_id", "forges LAST_INSERT_ID() as the binary log replays it" },
+		{ "identity", "forges LAST_INSERT_ID() as the binary log replays it" },
+		{ "rand_seed1", "makes RAND() return values of the session's choosing" },
+		{ "rand_seed2", "makes RAND() return values of the session's choosing" },
+		{ "system_versioning_insert_history", "lets writes forge the history of system-versioned tables" },
+		{ "min_examined_row_limit", "raised, keeps the session's statements out of the slow query log" },
+		/* Settings that change what a later, approved statement does without appearing in it. */
+		{ "default_storage_engine", "makes a later CREATE TABLE without ENGINE use an engine of the session's "
+					    "choosing (BLACKHOLE discards every row)" },
+		{ "default_tmp_storage_engine", "makes a later CREATE TEMPORARY TABLE use an engine of the session's choosing" },
+		{ "storage_engine", "makes a later CREATE TABLE without ENGINE use an engine of the session's choosing" },
+		{ "enforce_storage_engine", "makes later CREATE TABLEs use an engine of the session's choosing" },
+		{ "alter_algorithm", "changes how a later ALTER TABLE runs (COPY blocks writes) behind the prediction a "
+				     "reviewer approved" },
+		{ "old_alter_table", "changes how a later ALTER TABLE runs (COPY blocks writes) behind the prediction a "
+				     "reviewer approved" },
 	};
+	/* Whole families: every binary log, server log, Galera and debug setting. */
+	static const struct { const char *prefix, *why; } families[] = {
+		{ "binlog_", "changes how the session's changes reach the binary log and replicas" },
+		{ "log_", "changes what the server's logs record about the session" },
+		{ "wsrep_", "changes how the session's changes reach the Galera cluster" },
+		{ "debug", "injects server debug actions (crashes, waits)" },
+	};
+	const char *base = name;
 	for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++)
 		if (setting_is(name, unsafe[i].name))
 			return unsafe[i].why;
+	if (strncmp(base, "@@", 2) == 0)
+		base += 2;
+	for (const char *sc = base, *dot; (dot = strchr(sc, '.')) != NULL; sc = dot + 1)
+		base = dot + 1;
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		if (strncmp(base, families[i].prefix, strlen(families[i].prefix)) == 0)
+			return families[i].why;
 	return NULL;
 }
 
@@ -428,6 +506,13 @@ static bool show_sensitive(const char *what, const char **why)
 		{ "full processlist", "other sessions' SQL" },
 		{ "engine innodb status", "other sessions' SQL and server internals" },
 		{ "create user", "account definitions and password hashes" },
+		/* SHOW EXPLAIN/ANALYZE FOR, EXPLAIN FOR CONNECTION: another connection's running statement,
+		 * read through its plan (tables, and the constants of its conditions in FORMAT=JSON). */
+		{ "explain for", "other sessions' SQL (the plan of another connection's running statement)" },
+		{ "analyze for", "other sessions' SQL (the plan of another connection's running statement)" },
+		/* Last_Error / Last_SQL_Error quote the replicated statement that failed */
+		{ "slave status", "other sessions' SQL (the replicated statement that failed) and the replication account" },
+		{ "replica status", "other sessions' SQL (the replicated statement that failed) and the replication account" },
 	};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		if (strcasecmp(s[i].what, what) == 0) {
@@ -439,7 +524,7 @@ static bool show_sensitive(const char *what, const char **why)
 		return true;
 	}
 	if (strncasecmp(what, "grants", 6) == 0 && strcasecmp(what + strlen(what) - 4, " for") == 0) {
-		*why = "another account's privileges";
+		*why = "the privilege catalog (another account's privileges)";
 		return true;
 	}
 	return false;
@@ -570,7 +655,7 @@ static void fill_stmt(struct sw_stmt *st, const struct myc_info *in, const struc
 		       first_object(in));
 		break;
 	case MYC_DROP_TABLE: case MYC_DROP_VIEW: case MYC_DROP_INDEX: case MYC_DROP_DB: case MYC_DROP_PROCEDURE:
-	case MYC_DROP_FUNCTION: case MYC_DROP_TRIGGER: case MYC_DROP_EVENT: {
+	case MYC_DROP_FUNCTION: case MYC_DROP_TRIGGER: case MYC_DROP_EVENT: case MYC_DROP_SEQUENCE: {
 		struct sw_strv names = { 0 };
 		for (size_t i = 0; i < in->objects.n; i++) {
 			char *s = names.n ? NULL : NULL;
@@ -652,7 +737,10 @@ static void fill_stmt(struct sw_stmt *st, const struct myc_info *in, const struc
 		reason(st, "GRANT gives privileges%s", (in->flags & MYF_WITH_ADMIN) ? " (WITH ADMIN OPTION)" : "");
 		break;
 	case MYC_KILL:
-		reason(st, "KILL ends another session's statement or connection");
+		if (in->flags & MYF_KILL_USER)
+			reason(st, "KILL USER %s ends every connection (or statement) of that account", in->name);
+		else
+			reason(st, "KILL ends another session's statement or connection");
 		break;
 	case MYC_SHUTDOWN:
 		reason(st, "SHUTDOWN stops the database server");
@@ -693,10 +781,11 @@ static void fill_stmt(struct sw_stmt *st, const struct myc_info *in, const struc
 	default:
 		break;
 	}
-	if ((in->flags & MYF_OR_REPLACE) && (in->cmd == MYC_CREATE_TABLE || in->cmd == MYC_CREATE_DB)) {
+	if ((in->flags & MYF_OR_REPLACE) &&
+	    (in->cmd == MYC_CREATE_TABLE || in->cmd == MYC_CREATE_DB || in->cmd == MYC_CREATE_SEQUENCE)) {
 		st->traits |= SW_TRAIT_DESTRUCTIVE;
 		reason(st, "CREATE OR REPLACE drops an existing %s of that name, and its data, first",
-		       in->cmd == MYC_CREATE_DB ? "database" : "table");
+		       in->cmd == MYC_CREATE_DB ? "database" : in->cmd == MYC_CREATE_SEQUENCE ? "sequence" : "table");
 	}
 	if (in->cmd == MYC_XA_START || in->cmd == MYC_XA_PREPARE)
 		reason(st, "XA transaction: a prepared XA transaction keeps its locks and changes after the session ends");
@@ -725,6 +814,18 @@ static void fill_stmt(struct sw_stmt *st, const struct myc_info *in, const struc
 	}
 	if (in->cmd != MYC_PREPARE)
 		judge_functions(st, in);
+	if (in->flags & MYF_SET_STATEMENT) {
+		/* Each setting counts as a SET SESSION of it would; an inner SET judged them all already. */
+		if (in->cmd != MYC_SET && in->cmd != MYC_SET_TRANSACTION)
+			judge_settings(st, in);
+		reason(st, "SET STATEMENT ... FOR runs %s with the settings it names", d->tag);
+		if (in->cmd == MYC_EXECUTE && (st->traits & SW_TRAIT_UNSAFE_SETTING)) {
+			/* Resolving the EXECUTE would judge the prepared statement alone, without the setting. */
+			free(st->execute_name);
+			st->execute_name = NULL;
+			reason(st, "SET STATEMENT with an unsafe setting FOR EXECUTE is not resolved to the prepared statement");
+		}
+	}
 
 	if (in->flags & MYF_EXPLAIN) {
 		st->cls = SW_CLASS_READ;
@@ -737,6 +838,16 @@ static void fill_stmt(struct sw_stmt *st, const struct myc_info *in, const struc
 		st->command = sw_xstrdup("ANALYZE");
 		reason(st, "ANALYZE executes the statement and reports its plan");
 	}
+	/* A sequence NEXTVAL or SETVAL changes is written by whatever statement evaluates it: a SELECT, DO,
+	 * SHOW ... WHERE, an EXPLAIN (left a write), a SET @v = NEXTVAL(s). */
+	for (size_t i = 0; i < in->seq_writes.n; i++) {
+		if (st->cls == SW_CLASS_READ || st->cls == SW_CLASS_SESSION || st->cls == SW_CLASS_TRANSACTION)
+			st->cls = SW_CLASS_WRITE;
+		reason(st, "NEXTVAL / NEXT VALUE FOR / SETVAL advances or sets sequence %s (a write)", in->seq_writes.v[i]);
+	}
+	for (size_t i = 0; i < in->seq_reads.n; i++)
+		reason(st, "LASTVAL / PREVIOUS VALUE FOR reads the value this session last took from sequence %s",
+		       in->seq_reads.v[i]);
 	for (size_t i = 0; i < in->notes.n; i++)
 		sw_strv_push(&st->reasons, in->notes.v[i]);
 	sw_my_impact(st, in, lx, a, b);
@@ -982,6 +1093,8 @@ static void info_free(struct myc_info *in)
 	sw_strv_free(&in->columns);
 	sw_strv_free(&in->settings);
 	sw_strv_free(&in->notes);
+	sw_strv_free(&in->seq_writes);
+	sw_strv_free(&in->seq_reads);
 	free(in->name);
 	free(in->prep_text);
 	free(in->prep_var);
@@ -991,11 +1104,12 @@ static void info_free(struct myc_info *in)
 /* Parse tokens [a, b) as one statement. Returns 0, or -1 with *err ("line L, column C: ..."). */
 static int parse_one(const struct my_lexed *lx, size_t a, size_t b, struct myc_info *in, char **err)
 {
-	struct my_pctx px = { .lx = lx, .i = a, .end = b, .last = a, .info = in };
+	struct my_pctx px = { .lx = lx, .start = a, .i = a, .end = b, .last = a, .info = in };
 	int rc;
 
 	memset(in, 0, sizeof(*in));
 	in->body_first = NO_INDEX;
+	in->inner_first = NO_INDEX;
 	rc = my_yyparse(&px);
 	if (rc != 0 || in->cmd == MYC_NONE) {
 		*err = sw_xasprintf("line %d, column %d: %s", px.error ? px.err_line : lx->t[a].line,
@@ -1071,7 +1185,8 @@ static void analyze_depth(const char *sql, unsigned mode, struct sw_analysis *ou
 				info_free(&in);
 				break;
 			}
-			size_t body = routine_body_start(&lx, a, b, in.cmd);
+			/* SET STATEMENT ... FOR CREATE PROCEDURE: the routine's text starts after the FOR. */
+			size_t body = routine_body_start(&lx, in.inner_first != NO_INDEX ? in.inner_first : a, b, in.cmd);
 			if (body != NO_INDEX && body < b && (opener_word(&lx, body) || label_at(&lx, body))) {
 				size_t e = compound_end(&lx, body, &err);
 				if (e == NO_INDEX) {
@@ -1219,6 +1334,8 @@ int sw_my_expected_sqlcom(const struct sw_stmt *st)
 		{ "SHOW COLUMNS", SW_SQLCOM_SHOW_FIELDS }, { "SHOW FULL COLUMNS", SW_SQLCOM_SHOW_FIELDS },
 		{ "SHOW FIELDS", SW_SQLCOM_SHOW_FIELDS }, { "SHOW INDEX", SW_SQLCOM_SHOW_KEYS },
 		{ "SHOW KEYS", SW_SQLCOM_SHOW_KEYS }, { "SHOW TABLE STATUS", SW_SQLCOM_SHOW_TABLE_STATUS },
+		{ "SHOW CREATE SEQUENCE", SW_SQLCOM_SHOW_CREATE }, { "SHOW EXPLAIN FOR", SW_SQLCOM_SHOW_EXPLAIN },
+		{ "SHOW ANALYZE FOR", SW_SQLCOM_SHOW_ANALYZE },
 	};
 	if (!st || !st->command)
 		return -1;

@@ -55,11 +55,14 @@ static void my_yyerror(struct my_pctx *px, const char *msg);
 %token <s> CONSISTENT SNAPSHOT RECOVER SEPARATOR CONCURRENT ROWS RETURNS ALGORITHM SQL SECURITY
 %token <s> CHECK AGGREGATE RESTRICT CASCADE NONE RELOAD FILE USAGE DATABASES PROCESS
 %token <s> REFERENCES SUPER CURRENT_USER NO_WRITE_TO_BINLOG HARD SOFT ENGINE INNODB FORCE REPEAT
-%token <s> OPTIMIZE
+%token <s> OPTIMIZE STATEMENT SEQUENCE ID
+/* Contextual (my_yylex): NEXTVAL/LASTVAL/SETVAL before '(', NEXT/PREVIOUS VALUE FOR as one token. */
+%token <s> NEXTVAL LASTVAL SETVAL NEXT_VALUE_FOR PREVIOUS_VALUE_FOR
+%token <s> OVER PARTITION RANGE UNBOUNDED PRECEDING FOLLOWING CURRENT WINDOW CHECKSUM REPAIR
 
 %type <s> ident qname func_name kw_func text user_spec var_name any_word col_ref_name nonreserved show_word show_words set_value show_create_kind
 %type <n> expr primary func_call expr_list opt_expr_list select_item select_list query_expr query_body query_primary
-%type <n> query_spec opt_limit opt_group table_refs table_ref
+%type <n> query_spec opt_limit opt_group table_refs table_ref func_call_core
 
 %left OR XOR OROR
 %left AND ANDAND
@@ -86,6 +89,8 @@ top:
 
 stmt:
 	  select_stmt
+	| values_stmt
+	| table_admin_stmt
 	| insert_stmt
 	| update_stmt
 	| delete_stmt
@@ -144,7 +149,8 @@ nonreserved:
 	| SAVEPOINT | COMMIT | ROLLBACK | START | BEGIN | END | EACH | STARTING | TERMINATED
 	| ENCLOSED | ESCAPED | OPTIONALLY | INFILE | OUTFILE | DUMPFILE | HANDLER | XA | FLUSH | SHUTDOWN
 	| INSTALL | UNINSTALL | UNLOCK | TRUNCATE | EXECUTE | PREPARE | DEALLOCATE | AFTER | BEFORE
-	| IDENTIFIED | DO | RECURSIVE
+	| IDENTIFIED | DO | RECURSIVE | STATEMENT | SEQUENCE | PRECEDING | FOLLOWING | CURRENT
+	| CHECKSUM | REPAIR
 	;
 
 /* ---------- SELECT ---------- */
@@ -212,7 +218,7 @@ query_primary:
 query_spec:
 	  SELECT select_opts select_list opt_into_mid
 		{ $$ = 0; }
-	| SELECT select_opts select_list opt_into_mid FROM table_refs opt_where opt_group opt_having
+	| SELECT select_opts select_list opt_into_mid FROM table_refs opt_where opt_group opt_having opt_window
 		{
 			/* rows come back unbounded unless every item is an aggregate (one row) */
 			$$ = (!$8 && ($3 & MYE_AGG) && !($3 & 4)) ? 0 : MYQ_UNBOUNDED;
@@ -383,6 +389,16 @@ opt_having:
 	| HAVING expr
 	;
 
+opt_window:
+	  %empty
+	| WINDOW window_defs
+	;
+
+window_defs:
+	  ident AS '(' window_spec ')'
+	| window_defs ',' ident AS '(' window_spec ')'
+	;
+
 opt_order:
 	  %empty
 	| ORDER BY order_list
@@ -515,6 +531,12 @@ primary:
 	| VALUES '(' col_ref_name ')'			{ $$ = 0; }
 	| VALUE '(' col_ref_name ')'			{ $$ = 0; }
 	| func_call
+	/* Sequences (MariaDB's NEXTVAL_SYM ... table_ident): the argument is a sequence, not a column. */
+	| NEXTVAL '(' qname ')'			{ $$ = 0; myp_sequence(px, $3, true); }
+	| NEXT_VALUE_FOR qname			{ $$ = 0; myp_sequence(px, $2, true); }
+	| SETVAL '(' qname ',' expr_list ')'	{ $$ = 0; myp_sequence(px, $3, true); }
+	| LASTVAL '(' qname ')'			{ $$ = 0; myp_sequence(px, $3, false); }
+	| PREVIOUS_VALUE_FOR qname		{ $$ = 0; myp_sequence(px, $2, false); }
 	;
 
 col_ref_name:
@@ -555,7 +577,50 @@ opt_type_word:
 	| CHARACTER SET any_word
 	;
 
+/* A window function (OVER) returns a value per row, never one row for the query. */
 func_call:
+	  func_call_core			{ $$ = $1; }
+	| func_call_core OVER window_ref	{ $$ = 0; }
+	;
+
+window_ref:
+	  ident
+	| '(' window_spec ')'
+	;
+
+window_spec:
+	  opt_window_name opt_partition opt_order opt_frame
+	;
+
+opt_window_name:
+	  %empty
+	| IDENT
+	;
+
+opt_partition:
+	  %empty
+	| PARTITION BY expr_list
+	;
+
+opt_frame:
+	  %empty
+	| frame_units frame_bound
+	| frame_units BETWEEN frame_bound AND frame_bound
+	;
+
+frame_units:
+	  ROWS | RANGE
+	;
+
+frame_bound:
+	  UNBOUNDED PRECEDING
+	| UNBOUNDED FOLLOWING
+	| CURRENT ROW
+	| expr PRECEDING
+	| expr FOLLOWING
+	;
+
+func_call_core:
 	  func_name '(' opt_expr_list ')'
 		{ myp_function(px, $1); $$ = myp_is_aggregate($1) ? MYE_AGG : ($3 & MYE_CONST); }
 	| func_name '(' '*' ')'
@@ -604,6 +669,28 @@ opt_expr_list:
 expr_list:
 	  expr
 	| expr_list ',' expr	{ $$ = $1 & $3 & MYE_CONST; }
+	;
+
+/* A table value constructor on its own: constant rows, a read. */
+values_stmt:
+	  VALUES row_list opt_order opt_limit	{ myp_cmd(px, MYC_SELECT); }
+	;
+
+/* ANALYZE/CHECK/CHECKSUM/REPAIR TABLE: options after the names are accepted unjudged. */
+table_admin_stmt:
+	  ANALYZE flush_opts TABLE name_list admin_tail	{ myp_cmd(px, MYC_ANALYZE_TABLE); }
+	| ANALYZE flush_opts TABLES name_list admin_tail	{ myp_cmd(px, MYC_ANALYZE_TABLE); }
+	| CHECK TABLE name_list admin_tail			{ myp_cmd(px, MYC_CHECK_TABLE); }
+	| CHECK TABLES name_list admin_tail			{ myp_cmd(px, MYC_CHECK_TABLE); }
+	| CHECKSUM TABLE name_list admin_tail			{ myp_cmd(px, MYC_CHECKSUM_TABLE); }
+	| CHECKSUM TABLES name_list admin_tail		{ myp_cmd(px, MYC_CHECKSUM_TABLE); }
+	| REPAIR flush_opts TABLE name_list admin_tail	{ myp_cmd(px, MYC_REPAIR_TABLE); }
+	| REPAIR flush_opts TABLES name_list admin_tail	{ myp_cmd(px, MYC_REPAIR_TABLE); }
+	;
+
+admin_tail:
+	  %empty
+	| soup_tok soup
 	;
 
 /* ---------- INSERT / REPLACE ---------- */
@@ -762,6 +849,8 @@ create_stmt:
 		{ myp_object(px, $6); myp_object(px, $10); myp_cmd(px, MYC_CREATE_TRIGGER); }
 	| CREATE opt_or_replace opt_definer EVENT opt_if_not_exists qname ON SCHEDULE routine_body
 		{ myp_object(px, $6); myp_cmd(px, MYC_CREATE_EVENT); }
+	| CREATE opt_or_replace opt_temporary SEQUENCE opt_if_not_exists qname soup
+		{ myp_object(px, $6); myp_cmd(px, MYC_CREATE_SEQUENCE); }
 	| CREATE opt_or_replace USER opt_if_not_exists user_list soup_opt	{ myp_cmd(px, MYC_CREATE_USER); }
 	| CREATE opt_or_replace ROLE opt_if_not_exists user_list soup_opt	{ myp_cmd(px, MYC_CREATE_ROLE); }
 	;
@@ -783,7 +872,7 @@ table_opts:
 
 table_opt_tok:
 	  IDENT | QIDENT | STRING | NUMBER | '=' | ',' | DEFAULT | CHARACTER | SET | CHARSET | COLLATE | DATA
-	| INDEX | ENGINE | BINARY | INNODB
+	| INDEX | ENGINE | BINARY | INNODB | CHECKSUM | SEQUENCE
 	;
 
 opt_temporary:
@@ -871,6 +960,7 @@ alter_stmt:
 	| ALTER db_kw ident soup
 		{ myp_object(px, $3); myp_cmd(px, MYC_ALTER_DB); }
 	| ALTER USER opt_if_exists user_list soup	{ myp_cmd(px, MYC_ALTER_USER); }
+	| ALTER SEQUENCE opt_if_exists qname soup	{ myp_object(px, $4); myp_cmd(px, MYC_ALTER_SEQUENCE); }
 	;
 
 opt_ignore:
@@ -880,6 +970,7 @@ opt_ignore:
 drop_stmt:
 	  DROP opt_temporary TABLE opt_if_exists name_list opt_restrict	{ myp_cmd(px, MYC_DROP_TABLE); }
 	| DROP VIEW opt_if_exists name_list opt_restrict		{ myp_cmd(px, MYC_DROP_VIEW); }
+	| DROP opt_temporary SEQUENCE opt_if_exists name_list	{ myp_cmd(px, MYC_DROP_SEQUENCE); }
 	| DROP INDEX opt_if_exists ident ON qname
 		{ myp_object(px, $6); myp_cmd(px, MYC_DROP_INDEX); }
 	| DROP db_kw opt_if_exists ident	{ myp_object(px, $4); myp_cmd(px, MYC_DROP_DB); }
@@ -954,6 +1045,12 @@ set_stmt:
 	| SET PASSWORD opt_for_user '=' expr		{ myp_cmd(px, MYC_SET_PASSWORD); }
 	| SET opt_scope TRANSACTION txn_chars		{ myp_cmd(px, MYC_SET_TRANSACTION); }
 	| SET PERSIST set_var_name '=' expr		{ myp_flag(px, MYF_GLOBAL_SET); myp_cmd(px, MYC_SET); }
+	/* The statement after FOR runs with the settings: it is what the server executes (and nests). */
+	| SET STATEMENT set_list set_stmt_for stmt	{ myp_flag(px, MYF_SET_STATEMENT); }
+	;
+
+set_stmt_for:
+	  FOR	{ myp_inner_start(px); }
 	;
 
 opt_scope:
@@ -1192,6 +1289,7 @@ lock_mode:
 admin_stmt:
 	  FLUSH flush_opts soup		{ myp_cmd(px, MYC_FLUSH); }
 	| KILL kill_opts expr		{ myp_cmd(px, MYC_KILL); }
+	| KILL kill_opts USER user_spec	{ myp_name(px, $4 ? $4 : "CURRENT_USER"); myp_flag(px, MYF_KILL_USER); myp_cmd(px, MYC_KILL); }
 	| SHUTDOWN			{ myp_cmd(px, MYC_SHUTDOWN); }
 	| SHUTDOWN WAIT FOR ALL IDENT	{ myp_cmd(px, MYC_SHUTDOWN); }
 	| INSTALL PLUGIN ident SONAME text	{ myp_name(px, $5); myp_cmd(px, MYC_INSTALL); }
@@ -1212,6 +1310,7 @@ kill_opts:
 	| kill_opts SOFT
 	| kill_opts CONNECTION
 	| kill_opts QUERY
+	| kill_opts QUERY ID
 	;
 
 handler_stmt:
@@ -1236,13 +1335,22 @@ show_stmt:
 	| SHOW show_words IN qname	{ myp_name(px, $2); myp_object(px, $4); myp_cmd(px, MYC_SHOW); }
 	| SHOW show_words FROM qname FROM ident	{ myp_name(px, $2); myp_object(px, myp_cat3(px, $6, ".", $4)); myp_cmd(px, MYC_SHOW); }
 	| SHOW show_words FROM qname LIKE text	{ myp_name(px, $2); myp_object(px, $4); myp_cmd(px, MYC_SHOW); }
-	| SHOW show_words FOR user_spec	{ myp_name(px, myp_cat3(px, $2, " ", "for")); myp_cmd(px, MYC_SHOW); }
+	| SHOW show_words FOR user_spec
+		{ /* FOR CURRENT_USER names the session's own account, as SHOW GRANTS alone does */
+		  myp_name(px, $4 ? myp_cat3(px, $2, " ", "for") : $2); myp_cmd(px, MYC_SHOW); }
+	| SHOW EXPLAIN opt_format_eq FOR expr	{ myp_name(px, "explain for"); myp_cmd(px, MYC_SHOW); }
+	| SHOW ANALYZE opt_format_eq FOR expr	{ myp_name(px, "analyze for"); myp_cmd(px, MYC_SHOW); }
 	| SHOW CREATE show_create_kind qname	{ myp_object(px, $4); myp_name(px, myp_cat3(px, "create", " ", $3)); myp_cmd(px, MYC_SHOW); }
 	| SHOW CREATE USER user_spec	{ myp_name(px, "create user"); myp_cmd(px, MYC_SHOW); }
 	;
 
 show_create_kind:
-	  TABLE | VIEW | DATABASE | SCHEMA | PROCEDURE | FUNCTION | TRIGGER | EVENT
+	  TABLE | VIEW | DATABASE | SCHEMA | PROCEDURE | FUNCTION | TRIGGER | EVENT | SEQUENCE
+	;
+
+opt_format_eq:
+	  %empty
+	| FORMAT '=' any_word
 	;
 
 show_words:
@@ -1270,6 +1378,8 @@ explain_stmt:
 	  explain_kw explain_opts explainable	{ myp_flag(px, MYF_EXPLAIN); }
 	| ANALYZE explain_opts explainable	{ myp_flag(px, MYF_ANALYZE); }
 	| explain_kw ANALYZE explain_opts explainable	{ myp_flag(px, MYF_ANALYZE); }
+	| explain_kw opt_format_eq FOR CONNECTION expr	{ myp_name(px, "explain for"); myp_cmd(px, MYC_SHOW); }
+	| ANALYZE opt_format_eq FOR CONNECTION expr	{ myp_name(px, "analyze for"); myp_cmd(px, MYC_SHOW); }
 	;
 
 explain_kw:
@@ -1318,7 +1428,9 @@ soup_tok:
 	| FULL | WRITE | ISOLATION | LEVEL | COMMITTED | UNCOMMITTED | REPEATABLE | SERIALIZABLE | ONLY | CONSISTENT | SNAPSHOT | RECOVER
 	| SEPARATOR | CONCURRENT | ROWS | RETURNS | ALGORITHM | SQL | SECURITY | CHECK | AGGREGATE | RESTRICT | CASCADE | NONE
 	| RELOAD | FILE | USAGE | DATABASES | PROCESS | REFERENCES | SUPER | CURRENT_USER | NO_WRITE_TO_BINLOG | HARD | SOFT | ENGINE
-	| INNODB | FORCE | REPEAT | OPTIMIZE
+	| INNODB | FORCE | REPEAT | OPTIMIZE | STATEMENT | SEQUENCE | ID
+	| NEXTVAL | LASTVAL | SETVAL | NEXT_VALUE_FOR | PREVIOUS_VALUE_FOR
+	| OVER | PARTITION | RANGE | UNBOUNDED | PRECEDING | FOLLOWING | CURRENT | WINDOW | CHECKSUM | REPAIR
 	;
 
 %%
@@ -1352,6 +1464,7 @@ static const struct {
 	{ "CHARACTER", TK_CHARACTER },
 	{ "CHARSET", TK_CHARSET },
 	{ "CHECK", TK_CHECK },
+	{ "CHECKSUM", TK_CHECKSUM },
 	{ "CLOSE", TK_CLOSE },
 	{ "COLLATE", TK_COLLATE },
 	{ "COLUMNS", TK_COLUMNS },
@@ -1363,6 +1476,7 @@ static const struct {
 	{ "CONVERT", TK_CONVERT },
 	{ "CREATE", TK_CREATE },
 	{ "CROSS", TK_CROSS },
+	{ "CURRENT", TK_CURRENT },
 	{ "CURRENT_USER", TK_CURRENT_USER },
 	{ "DATA", TK_DATA },
 	{ "DATABASE", TK_DATABASE },
@@ -1399,6 +1513,7 @@ static const struct {
 	{ "FILE", TK_FILE },
 	{ "FIRST", TK_FIRST },
 	{ "FLUSH", TK_FLUSH },
+	{ "FOLLOWING", TK_FOLLOWING },
 	{ "FOR", TK_FOR },
 	{ "FORCE", TK_FORCE },
 	{ "FORMAT", TK_FORMAT },
@@ -1464,9 +1579,12 @@ static const struct {
 	{ "ORDER", TK_ORDER },
 	{ "OUTER", TK_OUTER },
 	{ "OUTFILE", TK_OUTFILE },
+	{ "OVER", TK_OVER },
+	{ "PARTITION", TK_PARTITION },
 	{ "PASSWORD", TK_PASSWORD },
 	{ "PERSIST", TK_PERSIST },
 	{ "PLUGIN", TK_PLUGIN },
+	{ "PRECEDING", TK_PRECEDING },
 	{ "PREPARE", TK_PREPARE },
 	{ "PREV", TK_PREV },
 	{ "PRIVILEGES", TK_PRIVILEGES },
@@ -1474,6 +1592,7 @@ static const struct {
 	{ "PROCESS", TK_PROCESS },
 	{ "QUERY", TK_QUERY },
 	{ "QUICK", TK_QUICK },
+	{ "RANGE", TK_RANGE },
 	{ "READ", TK_READ },
 	{ "RECOVER", TK_RECOVER },
 	{ "RECURSIVE", TK_RECURSIVE },
@@ -1482,6 +1601,7 @@ static const struct {
 	{ "RELEASE", TK_RELEASE },
 	{ "RELOAD", TK_RELOAD },
 	{ "RENAME", TK_RENAME },
+	{ "REPAIR", TK_REPAIR },
 	{ "REPEAT", TK_REPEAT },
 	{ "REPEATABLE", TK_REPEATABLE },
 	{ "REPLACE", TK_REPLACE },
@@ -1500,6 +1620,7 @@ static const struct {
 	{ "SECURITY", TK_SECURITY },
 	{ "SELECT", TK_SELECT },
 	{ "SEPARATOR", TK_SEPARATOR },
+	{ "SEQUENCE", TK_SEQUENCE },
 	{ "SERIALIZABLE", TK_SERIALIZABLE },
 	{ "SESSION", TK_SESSION },
 	{ "SET", TK_SET },
@@ -1515,6 +1636,7 @@ static const struct {
 	{ "SQL", TK_SQL },
 	{ "START", TK_START },
 	{ "STARTING", TK_STARTING },
+	{ "STATEMENT", TK_STATEMENT },
 	{ "STRAIGHT_JOIN", TK_STRAIGHT_JOIN },
 	{ "SUPER", TK_SUPER },
 	{ "TABLE", TK_TABLE },
@@ -1527,6 +1649,7 @@ static const struct {
 	{ "TRIGGER", TK_TRIGGER },
 	{ "TRUE", TK_TRUE },
 	{ "TRUNCATE", TK_TRUNCATE },
+	{ "UNBOUNDED", TK_UNBOUNDED },
 	{ "UNCOMMITTED", TK_UNCOMMITTED },
 	{ "UNINSTALL", TK_UNINSTALL },
 	{ "UNION", TK_UNION },
@@ -1544,6 +1667,7 @@ static const struct {
 	{ "WAIT", TK_WAIT },
 	{ "WHEN", TK_WHEN },
 	{ "WHERE", TK_WHERE },
+	{ "WINDOW", TK_WINDOW },
 	{ "WITH", TK_WITH },
 	{ "WORK", TK_WORK },
 	{ "WRITE", TK_WRITE },
@@ -1582,6 +1706,40 @@ static int op_token(const char *v)
 	return (unsigned char)v[0];
 }
 
+static bool word_at(const struct my_pctx *px, size_t i, const char *w)
+{
+	return i < px->end && px->lx->t[i].kind == MY_T_WORD && strcasecmp(px->lx->t[i].value, w) == 0;
+}
+
+/*
+ * Words that are keywords only in context, as the server's grammar reads them: NEXTVAL, LASTVAL,
+ * SETVAL before '(' (their argument is a sequence), NEXT/PREVIOUS VALUE FOR (one token here), and
+ * KILL ... QUERY ID. t is the token just handed out (px->i is past it). 0: not in context.
+ */
+static int contextual(struct my_pctx *px, const struct my_token *t)
+{
+	size_t at = px->i - 1;
+	bool paren = px->i < px->end && px->lx->t[px->i].kind == MY_T_OP && strcmp(px->lx->t[px->i].value, "(") == 0;
+
+	if (paren && strcasecmp(t->value, "nextval") == 0)
+		return TK_NEXTVAL;
+	if (paren && strcasecmp(t->value, "lastval") == 0)
+		return TK_LASTVAL;
+	if (paren && strcasecmp(t->value, "setval") == 0)
+		return TK_SETVAL;
+	if ((strcasecmp(t->value, "next") == 0 || strcasecmp(t->value, "previous") == 0) &&
+	    word_at(px, px->i, "value") && word_at(px, px->i + 1, "for")) {
+		int tok = strcasecmp(t->value, "next") == 0 ? TK_NEXT_VALUE_FOR : TK_PREVIOUS_VALUE_FOR;
+		px->i += 2;
+		px->last = px->i - 1;
+		return tok;
+	}
+	if (strcasecmp(t->value, "id") == 0 && at > px->start && word_at(px, at - 1, "query") &&
+	    word_at(px, px->start, "kill"))
+		return TK_ID;
+	return 0;
+}
+
 static int my_yylex(MY_YYSTYPE *lval, struct my_pctx *px)
 {
 	for (;;) {
@@ -1597,7 +1755,9 @@ static int my_yylex(MY_YYSTYPE *lval, struct my_pctx *px)
 		lval->s = myp_str(px, t->value);
 		switch (t->kind) {
 		case MY_T_WORD: {
-			int kw;
+			int kw = after_dot ? 0 : contextual(px, t);
+			if (kw)
+				return kw;
 			if (!after_dot && t->value[0] == '_' && px->i < px->end &&
 			    (px->lx->t[px->i].kind == MY_T_STRING || px->lx->t[px->i].kind == MY_T_HEX ||
 			     px->lx->t[px->i].kind == MY_T_BIN) && charset_introducer(t->value))

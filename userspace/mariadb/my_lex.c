@@ -386,6 +386,12 @@ static int lex_operator(struct lexer *l)
 		emit(l, MY_T_OP, start, NULL, 0);
 		return 0;
 	}
+	/* \N outside a string is NULL (the server's MY_LEX_ESCAPE; upper-case N only). */
+	if (l->s[l->p] == '\\' && peek(l, 1) == 'N') {
+		skip(l, 2);
+		emit(l, MY_T_WORD, start, sw_xstrdup("NULL"), 4);
+		return 0;
+	}
 	return fail(l, start, "unexpected character");
 }
 

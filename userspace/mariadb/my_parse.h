@@ -32,6 +32,8 @@ enum myc_cmd {
 	MYC_HA_OPEN, MYC_HA_READ, MYC_HA_CLOSE,
 	MYC_SHOW, MYC_DESCRIBE, MYC_USE, MYC_DO,
 	MYC_OPTIMIZE,
+	MYC_CREATE_SEQUENCE, MYC_ALTER_SEQUENCE, MYC_DROP_SEQUENCE,
+	MYC_ANALYZE_TABLE, MYC_CHECK_TABLE, MYC_CHECKSUM_TABLE, MYC_REPAIR_TABLE,
 	MYC__COUNT
 };
 
@@ -58,6 +60,8 @@ enum myc_flag {
 	MYF_USERVAR_SET = 1u << 18, /* assigns a user variable (@a := ...) */
 	MYF_SOUP_SELECT = 1u << 19, /* SELECT inside a definition the grammar does not judge */
 	MYF_OR_REPLACE = 1u << 20,  /* CREATE OR REPLACE: drops what it replaces first */
+	MYF_SET_STATEMENT = 1u << 21, /* SET STATEMENT settings FOR the statement reported */
+	MYF_KILL_USER  = 1u << 22,  /* KILL USER name: every connection of an account */
 };
 
 /* Bits of an expression's / query's semantic value in the grammar. */
@@ -73,17 +77,21 @@ struct myc_info {
 	struct sw_strv columns;
 	struct sw_strv settings;   /* SET: lower-case names */
 	struct sw_strv notes;      /* extra reasons from the grammar */
+	struct sw_strv seq_writes; /* sequences NEXTVAL / NEXT VALUE FOR / SETVAL advance or set */
+	struct sw_strv seq_reads;  /* sequences LASTVAL / PREVIOUS VALUE FOR read */
 	char *name;                /* PREPARE/EXECUTE/DEALLOCATE/HANDLER name, USE database, SHOW what */
 	char *prep_text;           /* PREPARE name FROM 'literal': the literal */
 	bool prep_from_var;        /* PREPARE name FROM @var */
 	char *prep_var;
 	unsigned sub_start;        /* EXPLAIN/ANALYZE: the inner statement's command */
 	size_t body_first;         /* token index of a routine body's first token, (size_t)-1 when none */
+	size_t inner_first;        /* SET STATEMENT ... FOR: token index of the statement it runs, (size_t)-1 when none */
 };
 
 /* The parse context my_grammar.y works on (one statement's tokens). */
 struct my_pctx {
 	const struct my_lexed *lx;
+	size_t start;              /* this statement's first token */
 	size_t i, end;             /* next token; one past this statement's last token */
 	size_t last;               /* index of the last token handed out */
 	struct myc_info *info;
@@ -103,6 +111,10 @@ void myp_column(struct my_pctx *px, const char *name);
 void myp_setting(struct my_pctx *px, const char *name, bool global);
 void myp_note(struct my_pctx *px, const char *note);
 void myp_name(struct my_pctx *px, const char *name);
+/* A sequence a function or NEXT/PREVIOUS VALUE FOR names; write: advances or sets it. */
+void myp_sequence(struct my_pctx *px, const char *name, bool write);
+/* SET STATEMENT ... FOR: the statement it runs starts after the FOR just read. */
+void myp_inner_start(struct my_pctx *px);
 bool myp_is_aggregate(const char *name);
 
 /* my_grammar.y */
