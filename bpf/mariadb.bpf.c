@@ -126,6 +126,14 @@ struct {
 	__type(value, struct sw_my_prep_run);
 } my_prep SEC(".maps");
 
+/* Prepared statement texts the daemon holds (mariadb.h, SW_MY_KNOWN_ENTRIES). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_MY_KNOWN_ENTRIES);
+	__type(key, struct sw_my_stmt_key);
+	__type(value, __u32);
+} my_stmt_known SEC(".maps");
+
 /* Client commands in progress, per thread (struct sw_my_running). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -491,6 +499,14 @@ int BPF_KPROBE(on_dispatch_command, __u32 cmd, void *thd, char *packet, __u32 le
 		struct sw_my_running run = { .thd = (__u64)thd, .conn_id = ev->conn_id, .start_ns = ev->ktime_ns,
 					     .command = cmd, .bin = bin };
 		__u64 id = bpf_get_current_pid_tgid();
+		/* An execution nobody judges: its statement's text is reported at its own execution,
+		 * unless the daemon has it (on_execute_command, my_stmt_known). */
+		if (cmd == SW_MY_COM_STMT_EXECUTE && ev->text_len >= 4 &&
+		    (ev->action == SW_MY_ACT_OBSERVED || ev->action == SW_MY_ACT_WAITED)) {
+			const unsigned char *t = (const unsigned char *)text;
+			run.stmt_id = (__u32)t[0] | (__u32)t[1] << 8 | (__u32)t[2] << 16 | (__u32)t[3] << 24;
+			run.stmt_first = 1;
+		}
 		bpf_map_update_elem(&my_running, &id, &run, BPF_ANY);
 	}
 	/* Not reported (ring full): a governed command is held all the same and the daemon refuses
@@ -594,13 +610,78 @@ int BPF_KPROBE(on_connection_end, void *thd)
 	return 0;
 }
 
+/* THD.query_string into dst (ev->text, or ev->user for a nameless event: either has room for
+ * SW_MY_TEXT_CAP bytes). Two constant-bounded reads, as the dispatch probe's. */
+static __always_inline void read_query(struct sw_my_event *ev, void *thd, const struct sw_my_bin_layout *L, char *dst)
+{
+	struct { const char *str; __u64 len; } q = {};
+
+	ev->text_len = 0;
+	ev->packet_len = 0;
+	ev->packet = 0;
+	if (bpf_probe_read_user(&q, sizeof(q), thd + L->thd_query) != 0 || !q.str)
+		return;
+	ev->packet = (__u64)q.str;
+	ev->packet_len = q.len > 0xffffffff ? 0xffffffff : (__u32)q.len;
+	if (q.len >= SW_MY_TEXT_CAP) {
+		if (bpf_probe_read_user(dst, SW_MY_TEXT_CAP, q.str) == 0)
+			ev->text_len = SW_MY_TEXT_CAP;
+	} else {
+		__u32 n = (__u32)q.len & (SW_MY_TEXT_CAP - 1);
+		if (bpf_probe_read_user(dst, n, q.str) == 0)
+			ev->text_len = n;
+	}
+}
+
+/*
+ * An observed COM_STMT_EXECUTE's first execution (the dispatch marked it in my_running): the
+ * prepared statement's own, run under its own LEX. Its text goes to the daemon unless the daemon
+ * has it already (my_stmt_known); without it, the daemon records the execution as unknown.
+ */
+static __always_inline void report_prepared_text(void *thd, const struct sw_my_bin_layout *L, __u32 bin,
+						 const struct sw_my_running *run)
+{
+	struct sw_my_stmt_key sk = { .tgid = bpf_get_current_pid_tgid() >> 32, .stmt_id = run->stmt_id,
+				     .conn_id = run->conn_id };
+	struct sw_my_event *ev;
+	void *lex = NULL;
+	__u32 sqlcom = 0xffffffff, zero = 0;
+
+	if (!L->thd_main_lex || bpf_probe_read_user(&lex, sizeof(lex), thd + L->thd_lex) != 0 || !lex ||
+	    lex == thd + L->thd_main_lex)
+		return;   /* not a prepared statement's own execution */
+	if (sk.stmt_id != SW_MY_LAST_STMT_ID && bpf_map_lookup_elem(&my_stmt_known, &sk))
+		return;
+	ev = bpf_map_lookup_elem(&my_scratch, &zero);
+	if (!ev)
+		return;
+	bpf_probe_read_user(&sqlcom, sizeof(sqlcom), lex + L->lex_sql_command);
+	ev->type = SW_MY_EV_EXECUTE;
+	ev->tgid = sk.tgid;
+	ev->tid = (__u32)bpf_get_current_pid_tgid();
+	ev->command = SW_MY_COM_STMT_EXECUTE;
+	ev->ktime_ns = bpf_ktime_get_ns();
+	ev->conn_id = run->conn_id;
+	ev->thd = (__u64)thd;
+	ev->sql_mode = 0;
+	ev->charset = 0;
+	ev->sql_command = (__s32)sqlcom;
+	ev->bin = bin;
+	ev->ref = sk.stmt_id;
+	ev->flags = SW_MY_EV_NAMELESS | SW_MY_EXEC_NESTED | SW_MY_EXEC_PREPARED;
+	ev->action = SW_MY_ACT_OBSERVED;
+	read_query(ev, thd, L, ev->user);
+	send_event(ev);   /* lost (ring full): the daemon records the execution as unknown */
+}
+
 /*
  * mysql_execute_command(THD *, bool): every statement the server executes, on a
  * governed connection: a client statement whose parsed command is what the
  * daemon expected runs on; anything else (a statement inside a stored program,
  * trigger or function, a prepared statement's execution, a client statement
  * the server parsed differently) stops its thread and is judged by its text
- * and the server's own command.
+ * and the server's own command. On any connection, an observed COM_STMT_EXECUTE's
+ * statement reports its text here (report_prepared_text).
  */
 SEC("uprobe")
 int BPF_KPROBE(on_execute_command, void *thd)
@@ -613,16 +694,26 @@ int BPF_KPROBE(on_execute_command, void *thd)
 	struct sw_my_prep_run *prep;
 	struct sw_my_event *ev;
 	void *lex = NULL;
+	struct sw_my_running *run;
 	__u32 sqlcom = 0xffffffff, ulen, plen, flags, xflags = 0, ref = 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	bool nested;
-	struct { const char *str; __u64 len; } q = {};
 
 	if (bin >= SW_MY_BINS_MAX)
 		return 0;
 	L = &bins[bin];
-	if (!L->valid || !L->thd_main_lex || !my_config.enforce)
+	if (!L->valid)
 		return 0;
-	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	/* An observed COM_STMT_EXECUTE's first execution: nothing to judge, its text to report. */
+	run = bpf_map_lookup_elem(&my_running, &pid_tgid);
+	if (run && run->stmt_first) {
+		run->stmt_first = 0;
+		report_prepared_text(thd, L, bin, run);
+		return 0;
+	}
+	if (!L->thd_main_lex || !my_config.enforce)
+		return 0;
+	key.tgid = pid_tgid >> 32;
 	if (bpf_probe_read_user(&key.conn_id, sizeof(key.conn_id), thd + L->thd_thread_id) != 0)
 		return 0;
 	sess = bpf_map_lookup_elem(&my_sessions, &key);
@@ -676,12 +767,11 @@ int BPF_KPROBE(on_execute_command, void *thd)
 	}
 	ev->type = SW_MY_EV_EXECUTE;
 	ev->tgid = key.tgid;
-	ev->tid = (__u32)bpf_get_current_pid_tgid();
+	ev->tid = (__u32)pid_tgid;
 	ev->command = SW_MY_COM_QUERY;
 	ev->ktime_ns = bpf_ktime_get_ns();
 	ev->conn_id = key.conn_id;
 	ev->thd = (__u64)thd;
-	ev->packet = 0;
 	ev->sql_command = (__s32)sqlcom;
 	ev->bin = bin;
 	ev->ref = ref;
@@ -689,20 +779,7 @@ int BPF_KPROBE(on_execute_command, void *thd)
 	read_names(ev, thd, L, &ulen, &plen);
 	ev->flags = flags | (nested ? SW_MY_EXEC_NESTED : SW_MY_EXEC_MISMATCH) | xflags;
 	/* The statement's own text: THD.query_string (a routine statement's, a prepared one's). */
-	ev->text_len = 0;
-	ev->packet_len = 0;
-	if (bpf_probe_read_user(&q, sizeof(q), thd + L->thd_query) == 0 && q.str) {
-		ev->packet = (__u64)q.str;
-		ev->packet_len = q.len > 0xffffffff ? 0xffffffff : (__u32)q.len;
-		if (q.len >= SW_MY_TEXT_CAP) {
-			if (bpf_probe_read_user(ev->text, SW_MY_TEXT_CAP, q.str) == 0)
-				ev->text_len = SW_MY_TEXT_CAP;
-		} else {
-			__u32 n = (__u32)q.len & (SW_MY_TEXT_CAP - 1);
-			if (bpf_probe_read_user(ev->text, n, q.str) == 0)
-				ev->text_len = n;
-		}
-	}
+	read_query(ev, thd, L, ev->text);
 	if (traced_by_holder()) {
 		ev->action = SW_MY_ACT_HELD;
 	} else {

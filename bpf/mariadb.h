@@ -67,6 +67,8 @@ struct sw_my_running {
 	__u64 start_ns;             /* = the SW_MY_EV_COMMAND event's ktime_ns */
 	__u32 command;
 	__u32 bin;
+	__u32 stmt_id;              /* an observed COM_STMT_EXECUTE's statement id (its packet's) */
+	__u32 stmt_first;           /* 1: its statement's own execution is still to come (see my_stmt_known) */
 };
 
 /* How a client command ended: what the THD says when dispatch_command returns. */
@@ -267,6 +269,19 @@ struct sw_my_prep_run {
 	__u64 mask[3];
 };
 
+/*
+ * The texts of prepared statements the daemon knows, for executions nobody judges (an ungoverned
+ * connection's, or any in observe-only mode). A COM_STMT_EXECUTE packet holds only the statement
+ * id, so at the statement's own execution (the first mysql_execute_command of the dispatch) the
+ * probe reports THD.query_string, the prepared text the server runs, as a SW_MY_EV_EXECUTE event
+ * with action SW_MY_ACT_OBSERVED, flags SW_MY_EXEC_PREPARED and the id in ref, unless this map
+ * (key struct sw_my_stmt_key) says the daemon has that id's text already. The daemon fills it once
+ * it holds the text and empties it as the server forgets the id (COM_STMT_CLOSE,
+ * COM_RESET_CONNECTION, COM_CHANGE_USER, the connection's end). An LRU: an entry it drops only
+ * makes the next execution report its text again. The id SW_MY_LAST_STMT_ID is never in it.
+ */
+#define SW_MY_KNOWN_ENTRIES 16384
+
 /* Written by the daemon through the skeleton's .bss. */
 struct sw_my_config {
 	__u32 holder_tgid;          /* the process whose thread traces mariadbd (the daemon) */
@@ -308,7 +323,7 @@ SW_ABI_SIZE(sw_my_conn_key, 16);
 SW_ABI_SIZE(sw_my_end_event, 24);
 SW_ABI_SIZE(sw_my_expect, 392);
 SW_ABI_SIZE(sw_my_session, 8);
-SW_ABI_SIZE(sw_my_running, 32);
+SW_ABI_SIZE(sw_my_running, 40);
 SW_ABI_SIZE(sw_my_done_event, 64);
 SW_ABI_SIZE(sw_my_done_layout, 24);
 SW_ABI_SIZE(sw_my_config, 8);

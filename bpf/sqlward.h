@@ -24,7 +24,7 @@
  * the set of maps and pins; the assertions at the end fail on most layout
  * changes as a reminder. Never reuse a number.
  */
-#define SW_ABI_VERSION 6
+#define SW_ABI_VERSION 7
 
 #define SW_ROLE_MAX 64          /* PostgreSQL NAMEDATALEN */
 #define SW_TEXT_CAP 4096        /* statement bytes carried in an event (incl. NUL) */

@@ -68,9 +68,9 @@ test_my_prepared_race 27 test_my_ledger_full 27 test_metrics 26 test_pg_syntax_v
 test_ledger_sync 23 test_ledger_full 23 test_read_only_analytics 21 test_read_guardrails_daemon 21
 test_outcomes 21 test_my_verdict_cache 19 test_gate_abi 19 test_incident_review 18 test_webhooks 17
 test_self_approval 17 test_pg_gate 17 test_my_live_context 17 test_live_context 17
-test_probe_paths 15 test_powers 13 test_my_completion 13 test_who_is_asking 11
+test_probe_paths 15 test_my_observe_path 15 test_powers 13 test_my_completion 13 test_who_is_asking 11
 test_my_layout_live 11 test_check_files 10 test_live_daemon 9 test_my_plans 8 test_my_harness 8
-test_engine_truth_unverified 8 test_observed_binds 7 test_my_observe_path 7 test_shape_cache 6
+test_engine_truth_unverified 8 test_observed_binds 7 test_shape_cache 6
 test_impact_verify 5 test_run_options 3"
 
 lanes=${SW_LANES:-2}

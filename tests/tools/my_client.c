@@ -10,6 +10,8 @@
  *        "x:SQL"        prepare once, execute twice
  *        "P:SQL"        COM_STMT_PREPARE only: the statement is kept (16 at most)
  *        "E:N"          COM_STMT_EXECUTE of the Nth kept statement (from 1)
+ *        "K:N"          COM_STMT_CLOSE of the Nth kept statement
+ *        "I:N"          print "ID <server statement id>" of the Nth kept statement
  *        "w:PATH"       wait until PATH exists (60 s at most)
  *        "u:USER:PASS"  COM_CHANGE_USER to another account
  *        "d:DB"         COM_INIT_DB (mysql_select_db)
@@ -398,8 +400,17 @@ int main(int argc, char **argv)
 			} else {
 				rc = 1;
 			}
-		} else if (strncmp(a, "E:", 2) == 0 && atoi(a + 2) >= 1 && atoi(a + 2) <= n_kept)
+		} else if (strncmp(a, "E:", 2) == 0 && atoi(a + 2) >= 1 && atoi(a + 2) <= n_kept &&
+			   kept[atoi(a + 2) - 1])
 			rc |= execute(kept[atoi(a + 2) - 1], 1);
+		else if (strncmp(a, "K:", 2) == 0 && atoi(a + 2) >= 1 && atoi(a + 2) <= n_kept &&
+			 kept[atoi(a + 2) - 1]) {
+			mysql_stmt_close(kept[atoi(a + 2) - 1]);
+			kept[atoi(a + 2) - 1] = NULL;
+			printf("OK closed %d\n", atoi(a + 2));
+		} else if (strncmp(a, "I:", 2) == 0 && atoi(a + 2) >= 1 && atoi(a + 2) <= n_kept &&
+			   kept[atoi(a + 2) - 1])
+			printf("ID %lu\n", kept[atoi(a + 2) - 1]->stmt_id);
 		else if (strncmp(a, "c:", 2) == 0)
 			rc |= raw_command(c, a + 2);
 		else if (strncmp(a, "b:", 2) == 0)

@@ -31,6 +31,7 @@
 #include "my_live.h"
 #include "my_names.h"
 #include "my_sqlcom.h"
+#include "my_stmt_text.h"
 #include "my_successor.h"
 #include "my_watch_stops.h"
 #include "watchdog.h"
@@ -92,6 +93,10 @@ struct my_session {
 	/* Statement ids in the kernel's verdict cache (dropped with them). */
 	struct my_cached_stmt *cstmt;
 	size_t n_cstmt, cap_cstmt;
+	/* The texts of the prepared statements its observed executions run (my_stmt_text.h), and its
+	 * observed COM_STMT_EXECUTE waiting for its statement's text (NULL: none). */
+	struct sw_my_stmt_texts texts;
+	struct sw_my_event *parked;
 };
 
 /* A governed command: its report and its stopped thread, paired by thread id. */
@@ -187,6 +192,12 @@ struct sw_my_gate {
 	/* The kernel's verdict cache (my_verdict_cache.h): wanted unless --no-cache or observing; on
 	 * while also nothing is frozen and the ledger writes. */
 	struct sw_my_vcache *vc;
+	/* Observed prepared statements' texts (my_stmt_text.h): the bounds and what all hold; sessions
+	 * with a COM_STMT_EXECUTE waiting for its text; a bound's warning given. */
+	struct sw_my_stmt_text_budget texts;
+	uint64_t texts_reported;   /* text reports received */
+	size_t n_parked;
+	bool texts_full_noted;
 	bool cache_wanted;
 	bool ledger_failing;       /* as the last ledger_state said */
 	uint64_t cache_recorded, cache_stored;
@@ -280,6 +291,41 @@ static void forget_cached_statements(struct sw_my_gate *g, struct my_session *s)
 	cstmt_clear(s);
 }
 
+/* ---- observed prepared statements' texts (my_stmt_text.h) ------------------ */
+
+/* The kernel's map of the ids whose text the daemon holds (bpf/mariadb.h, my_stmt_known). Filled
+ * after the text is kept and emptied before it goes: the kernel never skips a report the daemon
+ * needs. */
+static void known_set(struct sw_my_gate *g, uint64_t conn_id, uint32_t id, bool known)
+{
+	struct sw_my_stmt_key k = { .tgid = (uint32_t)g->pid, .stmt_id = id, .conn_id = conn_id };
+	uint32_t one = 1;
+
+	if (!g->skel)
+		return;
+	if (known)
+		bpf_map_update_elem(bpf_map__fd(g->skel->maps.my_stmt_known), &k, &one, BPF_ANY);
+	else
+		bpf_map_delete_elem(bpf_map__fd(g->skel->maps.my_stmt_known), &k);
+}
+
+/* The server forgot the connection's statements (reset, change of user, its end): so do we. */
+static void texts_forget(struct sw_my_gate *g, struct my_session *s)
+{
+	for (size_t i = 0; i < s->texts.n; i++)
+		known_set(g, s->conn_id, s->texts.v[i].id, false);
+	sw_my_stmt_text_clear(&s->texts, &g->texts);
+}
+
+static void parked_free(struct sw_my_gate *g, struct my_session *s)
+{
+	if (!s->parked)
+		return;
+	free(s->parked);
+	s->parked = NULL;
+	g->n_parked--;
+}
+
 static void session_clear(struct my_session *s)
 {
 	for (size_t i = 0; i < s->n_prep; i++) {
@@ -309,6 +355,8 @@ static void session_end(struct sw_my_gate *g, uint64_t conn_id)
 				json_decref(f);
 			}
 			forget_cached_statements(g, &g->sess[i]);
+			texts_forget(g, &g->sess[i]);
+			parked_free(g, &g->sess[i]);
 			session_clear(&g->sess[i]);
 			sw_who_cache_free(&g->sess[i].who);
 			json_decref(g->sess[i].obs_extra);
@@ -627,10 +675,60 @@ static const json_t *observed_extra(struct my_session *s, const struct sw_my_eve
 	return s->obs_extra;
 }
 
-static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
+static uint32_t packet_stmt_id(const struct sw_my_event *ev)
+{
+	const unsigned char *t = (const unsigned char *)ev->text;
+	return ev->text_len < 4 ? 0 : (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+}
+
+/*
+ * What an observed COM_STMT_EXECUTE ran: its statement's text (the text itself, and its analysis
+ * as a COM_QUERY of it would be classified), or, when no text is known, why.
+ */
+struct exec_text {
+	const struct sw_analysis *a;
+	const char *text;
+	size_t len;
+	bool complete;
+	const char *why;
+};
+
+/* No text known: a statement of class unknown saying why (with the session's judged candidates
+ * instead when it has some: a governed session observed, as before). */
+static void analyze_execute_unknown(struct my_session *s, uint32_t id, const char *why, struct sw_analysis *a)
+{
+	char text[96];
+
+	if (s->tainted || s->n_prep) {
+		analyze_protocol_execute(s, id, a);
+		return;
+	}
+	memset(a, 0, sizeof(*a));
+	snprintf(text, sizeof(text), "(COM_STMT_EXECUTE of prepared statement %u)", id);
+	one_stmt(a, text, SW_CLASS_UNKNOWN, "EXECUTE", SW_TRAIT_UNRESOLVED, why);
+}
+
+/* The observed commands' shared extra object with the prepared statement's id, or without it. */
+static void set_prepared_id(json_t *extra, const struct sw_my_event *ev)
+{
+	json_t *v = json_object_get(extra, "prepared_statement_id");
+
+	if (ev->command != SW_MY_COM_STMT_EXECUTE || ev->text_len < 4) {
+		if (v)
+			json_object_del(extra, "prepared_statement_id");
+	} else if (v) {
+		json_integer_set(v, packet_stmt_id(ev));
+	} else {
+		json_object_set_new(extra, "prepared_statement_id", json_integer(packet_stmt_id(ev)));
+	}
+}
+
+/* x: an observed COM_STMT_EXECUTE's text (or why it is unknown); NULL for any other command. */
+static void record_observed_as(struct sw_my_gate *g, const struct sw_my_event *ev, const struct exec_text *x)
 {
 	struct sw_daemon *d = g->d;
 	struct sw_analysis a;
+	const struct sw_analysis *ap = &a;
 	struct sw_judgement *per, overall;
 	struct my_session *s = session_of(g, ev->conn_id);
 	char *judged = NULL;
@@ -641,12 +739,26 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	size_t len = ev->text_len < ev->packet_len ? ev->text_len : ev->packet_len;
 	char request_id[SW_REQUEST_ID_MAX + 1] = "";
 
-	analyze_command(g, s, ev, ev->text, len, &a, &judged);
+	memset(&a, 0, sizeof(a));
+	if (x && x->a) {
+		ap = x->a;
+		judged = sw_xstrndup(x->text, x->len);
+	} else if (x) {
+		analyze_execute_unknown(s, packet_stmt_id(ev), x->why, &a);
+		judged = sw_xstrdup(a.stmts[0].text);
+	} else {
+		analyze_command(g, s, ev, ev->text, len, &a, &judged);
+	}
 	session_who(g, s, ev);
 	subj.client_exe = s->client_exe[0] ? s->client_exe : NULL;
-	per = sw_xcalloc(a.n_stmts ? a.n_stmts : 1, sizeof(*per));
-	sw_policy_judge(d->policy, &subj, &a, per, &overall);
-	extra = ev->type == SW_MY_EV_COMMAND ? observed_extra(s, ev) : (own_extra = event_extra(ev, NULL));
+	per = sw_xcalloc(ap->n_stmts ? ap->n_stmts : 1, sizeof(*per));
+	sw_policy_judge(d->policy, &subj, ap, per, &overall);
+	if (ev->type == SW_MY_EV_COMMAND) {
+		extra = observed_extra(s, ev);
+		set_prepared_id((json_t *)extra, ev);
+	} else {
+		extra = own_extra = event_extra(ev, NULL);
+	}
 	memset(&dec, 0, sizeof(dec));
 	sw_mono_to_timespec(d, ev->ktime_ns, &dec.time);
 	dec.engine = SW_ENGINE_MYSQL;
@@ -656,8 +768,8 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	dec.governed = (ev->flags & SW_MY_SESS_GOVERNED) != 0;
 	dec.statement = judged;
 	dec.statement_len = strlen(judged);
-	dec.statement_complete = ev->command != SW_MY_COM_QUERY || ev->packet_len <= ev->text_len;
-	dec.analysis = &a;
+	dec.statement_complete = x && x->a ? x->complete : ev->command != SW_MY_COM_QUERY || ev->packet_len <= ev->text_len;
+	dec.analysis = ap;
 	dec.per_stmt = per;
 	dec.overall = &overall;
 	dec.outcome = ev->action == SW_MY_ACT_KILLED ? "server_ended" : dec.governed ? "ran" : "observed";
@@ -675,7 +787,7 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	else
 		sw_gate_record(d, &dec, false, NULL);   /* (killed: nothing waits for it; kept if the ledger fails) */
 	if (dec.governed)
-		track_allowed(s, ev->command, &a);
+		track_allowed(s, ev->command, ap);
 	g->observed++;
 	json_decref(own_extra);
 	free(per);
@@ -683,10 +795,116 @@ static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 	sw_analysis_free(&a);
 }
 
-static uint32_t packet_stmt_id(const struct sw_my_event *ev)
+/*
+ * An observed command. A COM_STMT_EXECUTE names its statement by id: recorded with the text the
+ * connection's statement of that id runs when the daemon has it; otherwise it waits (parked) for
+ * the probe's report of the text at the statement's execution (on_prepared_text), or for what
+ * shows the report will not come (its completion, the connection's next event: parked_unknown).
+ */
+static void record_observed(struct sw_my_gate *g, const struct sw_my_event *ev)
 {
-	const unsigned char *t = (const unsigned char *)ev->text;
-	return ev->text_len < 4 ? 0 : (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+	struct my_session *s;
+	struct sw_my_stmt_text *e;
+	char why[300];
+
+	if (ev->type != SW_MY_EV_COMMAND || ev->command != SW_MY_COM_STMT_EXECUTE || ev->text_len < 4 ||
+	    (ev->action != SW_MY_ACT_OBSERVED && ev->action != SW_MY_ACT_WAITED)) {
+		record_observed_as(g, ev, NULL);
+		return;
+	}
+	s = session_of(g, ev->conn_id);
+	if ((e = sw_my_stmt_text_find(&s->texts, packet_stmt_id(ev)))) {
+		struct exec_text x = { .a = sw_my_stmt_text_analysis(e, sw_my_mode_from_server(ev->sql_mode)),
+				       .text = e->text, .len = e->len, .complete = e->complete };
+		record_observed_as(g, ev, &x);
+		return;
+	}
+	if (!g->done) {
+		snprintf(why, sizeof(why), "sqlward cannot read this server's command completions, without which "
+			 "the text of a prepared statement is not reported: what prepared statement %u ran is unknown",
+			 packet_stmt_id(ev));
+		record_observed_as(g, ev, &(struct exec_text){ .why = why });
+		return;
+	}
+	parked_free(g, s);
+	s->parked = sw_xmalloc(sizeof(*ev));
+	memcpy(s->parked, ev, sizeof(*ev));
+	g->n_parked++;
+}
+
+/* The connection's parked COM_STMT_EXECUTE, if any, recorded without its text, saying why (a
+ * format with the statement id's %u). */
+static void parked_unknown(struct sw_my_gate *g, uint64_t conn_id, const char *why_fmt, uint32_t sql_errno)
+{
+	struct sw_my_event *ev = NULL;
+	char why[300];
+
+	if (!g->n_parked)
+		return;
+	for (size_t i = 0; i < g->n_sess; i++)
+		if (g->sess[i].conn_id == conn_id && g->sess[i].parked) {
+			ev = g->sess[i].parked;
+			g->sess[i].parked = NULL;
+			g->n_parked--;
+			break;
+		}
+	if (!ev)
+		return;
+	snprintf(why, sizeof(why), why_fmt, packet_stmt_id(ev), sql_errno);
+	record_observed_as(g, ev, &(struct exec_text){ .why = why });
+	free(ev);
+}
+
+#define WHY_NOT_REPORTED "sqlward received no report of the text prepared statement %u ran (a report lost to a " \
+			 "full ring buffer is counted in lost_events): what it ran is unknown"
+#define ER_UNKNOWN_STMT_HANDLER 1243
+#define WHY_NO_SUCH "the server has no prepared statement %u on this connection (error %u): nothing ran"
+#define WHY_ERROR "no report of the text prepared statement %u ran came, and it ended with error %u (an error " \
+		  "before it ran, or a report lost to a full ring buffer, counted in lost_events): what it ran is unknown"
+#define WHY_STOPPING "sqlward stopped before the text of prepared statement %u was reported: what it ran is unknown"
+
+/*
+ * The probe's report of the text an observed execution of a prepared statement runs: kept for
+ * the id (the kernel then stops reporting it), and the connection's parked COM_STMT_EXECUTE of
+ * that id recorded with it. A text past the bounds is used for this execution only.
+ */
+static void on_prepared_text(struct sw_my_gate *g, const struct sw_my_event *ev)
+{
+	struct my_session *s = session_of(g, ev->conn_id);
+	size_t len = ev->text_len < ev->packet_len ? ev->text_len : ev->packet_len;
+	bool complete = ev->packet_len <= ev->text_len;
+	enum sw_my_stmt_text_put r = sw_my_stmt_text_put(&s->texts, &g->texts, ev->ref, ev->text, len, complete);
+	struct sw_my_stmt_text once = { 0 }, *e = &once;
+	struct sw_my_event *pe = s->parked;
+
+	g->texts_reported++;
+	if (r == SW_MY_STMT_TEXT_KEPT) {
+		known_set(g, ev->conn_id, ev->ref, true);
+		e = sw_my_stmt_text_find(&s->texts, ev->ref);
+	} else if (r != SW_MY_STMT_TEXT_LAST && !g->texts_full_noted) {
+		g->texts_full_noted = true;
+		fprintf(stderr, "sqlward: warning: mariadbd %d: prepared statement texts past sqlward's bound (%zu per "
+			"connection, %zu or %zu bytes in all) are not kept: each execution of such a statement reports "
+			"its text again (exact records, more work per execution); close statements no longer used\n",
+			(int)g->pid, g->texts.per_conn, g->texts.total, g->texts.bytes);
+	}
+	if (!pe || packet_stmt_id(pe) != ev->ref)
+		return;
+	s->parked = NULL;
+	g->n_parked--;
+	if (e == &once) {
+		once.text = sw_xstrndup(ev->text, len);
+		once.len = len;
+		once.complete = complete;
+	}
+	record_observed_as(g, pe, &(struct exec_text){ .a = sw_my_stmt_text_analysis(e, sw_my_mode_from_server(pe->sql_mode)),
+						       .text = e->text, .len = e->len, .complete = e->complete });
+	if (e == &once) {
+		free(once.text);
+		if (once.analyzed)
+			sw_analysis_free(&once.a);
+	}
+	free(pe);
 }
 
 /*
@@ -1649,11 +1867,16 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size >= sizeof(struct sw_my_done_event) && ((const struct sw_my_done_event *)data)->type == SW_MY_EV_DONE) {
 		struct sw_my_done_event done;
 		memcpy(&done, data, sizeof(done));
+		/* A parked COM_STMT_EXECUTE ended with no report of its text (which comes before this). */
+		if (done.command == SW_MY_COM_STMT_EXECUTE)
+			parked_unknown(g, done.conn_id, done.sql_errno == ER_UNKNOWN_STMT_HANDLER ? WHY_NO_SUCH
+							: done.sql_errno ? WHY_ERROR : WHY_NOT_REPORTED, done.sql_errno);
 		if (g->done)
 			sw_my_completion_on_done(g->d, g->done, &done);
 		return 0;
 	}
 	if (size >= sizeof(struct sw_my_end_event) && ((const struct sw_my_end_event *)data)->type == SW_MY_EV_END) {
+		parked_unknown(g, ((const struct sw_my_end_event *)data)->conn_id, WHY_NOT_REPORTED, 0);
 		/* session_end writes the connection's record still waiting for its completion. */
 		session_end(g, ((const struct sw_my_end_event *)data)->conn_id);
 		note_disconnect(g, ((const struct sw_my_end_event *)data)->conn_id);
@@ -1662,9 +1885,24 @@ static int on_event(void *ctx, void *data, size_t size)
 	/* Events carry only the text they hold (and an ungoverned connection's later ones no names). */
 	if (!event_of_record(g, data, size, ev))
 		return 0;
+	/* An observed execution's prepared statement text (the kernel sends no other observed execution). */
+	if (ev->type == SW_MY_EV_EXECUTE && ev->action == SW_MY_ACT_OBSERVED) {
+		on_prepared_text(g, ev);
+		return 0;
+	}
+	/* The connection's next command: a parked COM_STMT_EXECUTE's report will not come. */
+	parked_unknown(g, ev->conn_id, WHY_NOT_REPORTED, 0);
 	/* The connection's record still waiting for its completion goes first: its records stay in order. */
 	if (g->done)
 		sw_my_completion_write_conn(g->d, g->done, ev->conn_id);
+	/* The server forgets statements: their texts go (the kernel reports an id's text again if it
+	 * ever came back). */
+	if (ev->type == SW_MY_EV_COMMAND && (ev->command == SW_MY_COM_RESET_CONNECTION ||
+					       ev->command == SW_MY_COM_CHANGE_USER))
+		texts_forget(g, session_of(g, ev->conn_id));
+	if (ev->type == SW_MY_EV_COMMAND && ev->command == SW_MY_COM_STMT_CLOSE && ev->text_len >= 4 &&
+	    sw_my_stmt_text_drop(&session_of(g, ev->conn_id)->texts, &g->texts, packet_stmt_id(ev)))
+		known_set(g, ev->conn_id, packet_stmt_id(ev), false);   /* (only a kept id is in the map) */
 	if (ev->action == SW_MY_ACT_HELD) {
 		struct my_pending *p = pending_of(g, (pid_t)ev->tid);
 		if (p->ev) {
@@ -2041,6 +2279,7 @@ static int gate_open(struct sw_daemon *d, pid_t pid, bool enforce, bool startup,
 
 	g->d = d;
 	g->scratch = sw_xcalloc(1, sizeof(*g->scratch));
+	sw_my_stmt_text_budget_init(&g->texts);
 	g->pid = pid;
 	g->enforce = enforce;
 	/* (Read before the holder traces it: a stop a restart watch left is resumed once gated.) */
@@ -2216,7 +2455,7 @@ static int gate_open(struct sw_daemon *d, pid_t pid, bool enforce, bool startup,
 		drop_dead_watches(g);
 	if (g->stopped_at_start)
 		resume_watch_stopped(g, &ws);
-
+	return 0;
 fail:
 	my_gate_close(g);
 	return -1;
@@ -2262,6 +2501,11 @@ static json_t *my_gate_state(const struct sw_my_gate *g)
 							   "hits", (json_int_t)(g->skel ? g->skel->bss->cache_hits : 0),
 							   "recorded", (json_int_t)g->cache_recorded, "stored",
 							   (json_int_t)g->cache_stored));
+	/* Observed prepared statements' texts held (my_stmt_text.h), and those a bound turned away. */
+	json_object_set_new(st, "prepared_texts", json_pack("{s:I, s:I, s:I, s:I}", "kept", (json_int_t)g->texts.n,
+							    "bytes", (json_int_t)g->texts.used, "not_kept",
+							    (json_int_t)g->texts.not_kept, "reported",
+							    (json_int_t)g->texts_reported));
 	return st;
 }
 
@@ -2300,6 +2544,10 @@ static void my_gate_close(struct sw_my_gate *g)
 		kill(np, g->enforce ? SIGKILL : SIGCONT);
 		successor_release(g, np);
 	}
+	/* An execution still waiting for its text will not get it. */
+	for (size_t i = 0; g->n_parked && g->d->ledger && i < g->n_sess; i++)
+		if (g->sess[i].parked)
+			parked_unknown(g, g->sess[i].conn_id, WHY_STOPPING, 0);
 	if (g->skel && g->rb && g->d->ledger)
 		report_counters(g);
 	if (g->skel) {
@@ -2319,6 +2567,8 @@ static void my_gate_close(struct sw_my_gate *g)
 	sw_my_vcache_free(g->vc);
 	for (size_t i = 0; i < g->n_sess; i++) {
 		cstmt_clear(&g->sess[i]);
+		sw_my_stmt_text_clear(&g->sess[i].texts, &g->texts);
+		parked_free(g, &g->sess[i]);
 		session_clear(&g->sess[i]);
 		sw_who_cache_free(&g->sess[i].who);
 		json_decref(g->sess[i].obs_extra);
