@@ -12,6 +12,9 @@
 #include "daemon.h"
 #include "my_classify.h"
 #include "my_live.h"
+#include "pg_catalog_data.h"
+#include "pg_proc_oids.h"
+#include "pg_version_syntax.h"
 #include "json_writer.h"
 #include "policy.h"
 #include "policy_default.h"
@@ -32,8 +35,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sqlward check [--engine postgres|mysql] [--sql-mode MODES] [--policy FILE] [--role NAME]\n"
-		"                     [--format text|json|markdown|github|sarif] [--verify --dsn DSN] [FILE...|-]\n"
+		"usage: sqlward check [--engine postgres|mysql] [--pg-major N] [--sql-mode MODES] [--policy FILE]\n"
+		"                     [--role NAME] [--format text|json|markdown|github|sarif] [--verify --dsn DSN]\n"
+		"                     [FILE...|-]\n"
 		"Classifies every statement in the files (or stdin) and judges it with the policy.\n"
 		"Files are read as psql (or, with --engine mysql, the mysql client) runs them:\n"
 		"statement by statement, each reported at FILE:LINE:COLUMN; psql meta-commands,\n"
@@ -52,6 +56,9 @@ static void usage(FILE *f)
 		"with --engine mysql the DSN is \"host=... port=... user=... password=...\n"
 		"database=... socket=...\" and each ALTER's prediction is recomputed from the\n"
 		"table's real definition (information_schema).\n"
+		"--pg-major N judges as the daemon does for a PostgreSQL N backend (12 to 18, default\n"
+		"15, the classifier's grammar): that major's built-in functions, volatility and casts;\n"
+		"syntax newer than the grammar is refused saying which major has it.\n"
 		"--engine mysql classifies MariaDB 10.11 SQL, lexed under --sql-mode MODES (MariaDB's\n"
 		"sql_mode text; default " SW_MY_DEFAULT_SQL_MODE "), and predicts each ALTER's\n"
 		"InnoDB online-DDL behaviour (ALGORITHM, LOCK, rebuild, metadata locks);\n"
@@ -78,6 +85,7 @@ struct check_ctx {
 	struct sw_sarif *sarif;                   /* --format sarif: findings until the end */
 	const struct sw_engine_ops *engine;       /* --engine */
 	struct sw_engine_lex lex;                 /* --sql-mode, --foreign-key-checks */
+	int pg_major;                             /* --pg-major */
 	int worst;   /* 0 allow, 1 deny/hold */
 	PGconn *verify;                           /* --verify: the scratch database */
 	struct sw_live_conn *live;                /* --dsn: live context (PostgreSQL) */
@@ -342,7 +350,12 @@ static void check_item(struct check_ctx *c, struct check_file *f, const struct s
 	struct sw_check_where w = { .source = f->source, .line = it->line, .col = it->col };
 
 	if (it->kind == SW_SCRIPT_STATEMENT && it->sql) {
+		/* As the daemon for a backend of that major (gate_events.c analyze()). */
+		int was = sw_pg_catalog_set_major(c->pg_major);
 		c->engine->analyze(it->sql, &c->lex, &a);
+		sw_pg_catalog_set_major(was);
+		if (c->engine->id == SW_ENGINE_POSTGRES)
+			sw_pg_note_server_syntax(&a, c->pg_major);
 	} else {
 		char *why = sw_xasprintf("not checkable: %s", it->note ? it->note : "the input could not be read");
 		unknown_analysis(c, it->text, why, &a);
@@ -423,11 +436,13 @@ int sw_cmd_check(int argc, char **argv)
 		{ "verify", no_argument, NULL, 'V' },
 		{ "dsn", required_argument, NULL, 'D' },
 		{ "foreign-key-checks", required_argument, NULL, 'F' },
+		{ "pg-major", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *policy_path = getenv("SQLWARD_POLICY");
 	const char *engine = "postgres", *format = "text", *dsn = NULL, *sql_mode = SW_MY_DEFAULT_SQL_MODE;
+	const char *pg_major = NULL;
 	bool verify = false;
 	struct check_ctx c = { 0 };
 	struct sw_policy *p;
@@ -453,6 +468,7 @@ int sw_cmd_check(int argc, char **argv)
 			}
 			c.lex.my_fk_checks_off = strcmp(optarg, "0") == 0;
 			break;
+		case 'P': pg_major = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -481,6 +497,24 @@ int sw_cmd_check(int argc, char **argv)
 		fprintf(stderr, "sqlward check: engine \"%s\" is not supported; use --engine postgres or --engine mysql\n",
 			engine);
 		return 2;
+	}
+	c.pg_major = SW_PG_GRAMMAR_MAJOR;
+	if (pg_major) {
+		char *end;
+		long m = strtol(pg_major, &end, 10);
+		if (c.engine->id != SW_ENGINE_POSTGRES) {
+			fprintf(stderr, "sqlward check: --pg-major is for --engine postgres; drop it for --engine %s\n",
+				c.engine->name);
+			return 2;
+		}
+		if (end == pg_major || *end || m < SW_PG_MAJOR_MIN || m > SW_PG_MAJOR_MAX ||
+		    !sw_pg_catalog_has_major((int)m)) {
+			fprintf(stderr, "sqlward check: --pg-major must be a PostgreSQL major from %d to %d (the "
+				"server's SHOW server_version_num / 10000), not \"%s\"\n",
+				SW_PG_MAJOR_MIN, SW_PG_MAJOR_MAX, pg_major);
+			return 2;
+		}
+		c.pg_major = (int)m;
 	}
 	if (c.engine->id == SW_ENGINE_MYSQL) {
 		if (sw_my_mode_parse(sql_mode, &c.lex.my_sql_mode, err, sizeof(err)) < 0) {

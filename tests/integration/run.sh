@@ -60,7 +60,7 @@ export SW_IT_LOCKED=1
 SERIAL=" test_package.sh test_containers.sh test_doctor.sh "
 # Slowest first (CI, 2026-12, seconds), so that the lanes end together; a script not listed
 # here (new) runs first of all, its duration unknown.
-ORDER="test_pg_versions 130 test_adversarial 102 test_containers 91 test_backpressure 90
+ORDER="test_pg_versions 130 test_adversarial 102 test_containers 91 test_backpressure 90 test_pg_versions_adversarial 90
 test_doors 75 test_approvals 65 test_package 63 test_engine_truth 63 test_ledger_ops 46
 test_ledger_rotation 44 test_mariadb_gate 38 test_plans 35 test_operations 35 test_load 35
 test_daemon_lifecycle 31 test_my_impact_verify 30 test_my_restart 65 test_observe_only 45 test_my_adversarial 45 test_my_tracefs 13 test_my_backpressure 29 test_doctor 29

@@ -19,47 +19,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
-if [ "${1:-}" != --major ]; then
-	# ---- driver: one child per major, summed ---------------------------------------
-	. tests/lib/assert.sh
-	. tests/lib/pg.sh
-	. tests/integration/lib_gate.sh   # takes the integration lock (fd 9), inherited by the children
-	# shellcheck disable=SC2086  # SW_PG_MAJORS is a list of majors
-	cache=$(scripts/fetch-postgres.sh ${SW_PG_MAJORS:-}) ||
-		{ echo "FATAL: scripts/fetch-postgres.sh failed: the version matrix needs its PostgreSQL builds" >&2; exit 1; }
-	total=0 times=""
-	while read -r major dir; do
-		[ -n "$major" ] || continue
-		t0=$(date +%s)
-		SW_T_NUM=$total bash "$0" --major "$major" "$dir" 2>&1 | tee "$SW_TMP/major-$major.log"
-		rc=${PIPESTATUS[0]}
-		out=$(cat "$SW_TMP/major-$major.log")
-		t=$(($(date +%s) - t0))
-		times="$times $major:${t}s"
-		sum=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n1)
-		if [ -z "$sum" ]; then
-			not_ok "PostgreSQL $major: the version's run ended without a summary (rc $rc)"
-			total=$SW_T_NUM
-			continue
-		fi
-		p=${sum%% passed*}; f=${sum#*, }; f=${f%% failed}
-		SW_T_PASS=$((SW_T_PASS + p)); SW_T_FAIL=$((SW_T_FAIL + f)); SW_T_NUM=$((SW_T_NUM + p + f))
-		total=$SW_T_NUM
-		[ "$f" -eq 0 ] || SW_T_FAILED_NAMES+=("PostgreSQL $major: $f failed")
-	done <<<"$cache"
-	diag "time per major:$times"
-	finish
-	exit $?
-fi
-
-# ---- one major ---------------------------------------------------------------------------
-MAJOR=$2
-export SW_PG_BINDIR=$3/bin
-export SW_PG_BIN=$3/bin/postgres
-unset SW_TMP SW_LEDGER SW_PIN_DIR   # this major's own scratch directory, ledger and pins
-. tests/lib/assert.sh
-. tests/lib/pg.sh
-. tests/integration/lib_gate.sh
+# The driver (one child per major, summed) or one major: tests/lib/pg_majors.sh.
+. tests/lib/pg_majors.sh "$@"
 [ -x "$PQ_EXTENDED" ] || sw_die "missing $PQ_EXTENDED (make build/tools/pq_extended)"
 diag "---- PostgreSQL $MAJOR ($SW_PG_BIN)"
 

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <libpq-fe.h>
 
 #define MAX_ARGS 8
@@ -75,8 +77,9 @@ int main(int argc, char **argv)
 		oid = atoi(PQgetvalue(res, 0, 0));
 		PQclear(res);
 	}
-	/* Integer results come back as int4 (result_is_int = 1); anything else as bytes. */
-	res = PQfn(conn, oid, (int *)result_buf, &result_len, 1, args, nargs);
+	/* Results come back as bytes (result_is_int = 0): as an integer, libpq would wait forever for
+	 * a result that is not 2 or 4 bytes long (void, bool, ...). A 4-byte one is printed as int4. */
+	res = PQfn(conn, oid, (int *)result_buf, &result_len, 0, args, nargs);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		fprintf(stderr, "fastpath: %s", PQresultErrorMessage(res)[0] ? PQresultErrorMessage(res)
 										 : PQerrorMessage(conn));
@@ -84,9 +87,12 @@ int main(int argc, char **argv)
 		PQfinish(conn);
 		return 1;
 	}
-	memcpy(&result_int, result_buf, sizeof(result_int));
-	if (result_len == 4)
+	if (result_len == 4) {
+		uint32_t v;
+		memcpy(&v, result_buf, sizeof(v));
+		result_int = (int)ntohl(v);
 		printf("%d\n", result_int);
+	}
 	else
 		printf("(%d bytes)\n", result_len);
 	PQclear(res);

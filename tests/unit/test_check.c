@@ -1,6 +1,7 @@
 /* `sqlward check`: the JSON contract in DESIGN.md and the exit codes. */
 #include "unit.h"
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -467,6 +468,55 @@ static void test_mariadb_delimiter_file(void **state)
 	unlink(sql);
 }
 
+/*
+ * --pg-major N judges as the daemon does for a backend of that major: its catalog facts
+ * (timezone() is volatile on 12 to 14, stable from 15, so ADD COLUMN ... DEFAULT
+ * timezone(...) rewrites the table only there) and the newer-syntax reason.
+ */
+static void test_pg_major(void **state)
+{
+	(void)state;
+	char sql[] = "/tmp/sw-check-sql.XXXXXX";
+	int fd = mkstemp(sql);
+	close(fd);
+	write_file(sql, "ALTER TABLE app.t ADD COLUMN c timestamp DEFAULT timezone('UTC', now());\n"
+			"SELECT * FROM JSON_TABLE('[1]'::jsonb, '$[*]' COLUMNS (x int PATH '$')) AS jt;\n");
+	const char *majors[] = { "12", "15", "17" };
+	int rewrites[] = { 1, 0, 0 };
+	for (int k = 0; k < 3; k++) {
+		char *argv[] = { "check", "--format", "json", "--policy", policy_path, "--pg-major", (char *)majors[k],
+				 sql, NULL };
+		char *out;
+		assert_int_equal(run_check(&out, 8, argv), 1);
+		json_t *a = nth_line(out, 0), *b = nth_line(out, 1);
+		if (json_is_true(json_object_get(a, "rewrites_table")) != rewrites[k])
+			fail_msg("--pg-major %s: ADD COLUMN DEFAULT timezone(): rewrites_table should be %d: %s",
+				 majors[k], rewrites[k], out);
+		assert_string_equal(json_string_value(json_object_get(b, "verdict")), "deny");
+		json_t *reasons = json_object_get(b, "reasons");
+		bool newer = false;
+		for (size_t i = 0; i < json_array_size(reasons); i++)
+			newer |= strstr(json_string_value(json_array_get(reasons, i)),
+					"PostgreSQL 17 syntax the classifier") != NULL;
+		if (newer != (k == 2))
+			fail_msg("--pg-major %s: JSON_TABLE's reasons: %s", majors[k], out);
+		json_decref(a);
+		json_decref(b);
+		free(out);
+	}
+	char *out;
+	char *bad1[] = { "check", "--policy", policy_path, "--pg-major", "11", sql, NULL };
+	assert_int_equal(run_check(&out, 6, bad1), 2);
+	free(out);
+	char *bad2[] = { "check", "--policy", policy_path, "--pg-major", "16x", sql, NULL };
+	assert_int_equal(run_check(&out, 6, bad2), 2);
+	free(out);
+	char *bad3[] = { "check", "--engine", "mysql", "--policy", policy_path, "--pg-major", "16", sql, NULL };
+	assert_int_equal(run_check(&out, 8, bad3), 2);
+	free(out);
+	unlink(sql);
+}
+
 int main(void)
 {
 	const char *top = getenv("SQLWARD_TOP");
@@ -485,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_sarif_format),
 		cmocka_unit_test(test_builtin_default_policy),
 		cmocka_unit_test(test_mariadb_delimiter_file),
+		cmocka_unit_test(test_pg_major),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
