@@ -89,6 +89,7 @@ struct sw_session_info {
 	uint64_t statement_seq;  /* its ledger record's seq (0 while that record waits for its completion) */
 	uint32_t deferred;       /* 1 + the slot of its record waiting for its completion (pg_completion.c); 0 none */
 	bool trust_nested;       /* it calls trusted functions whose nested statements are recorded, not judged */
+	bool statement_writes;   /* it writes: a write built-in it reaches (a serial default's nextval) is its own */
 	/* Who is asking (sessions.c sw_session_who): the ledger's application_name, client_exe,
 	 * client_cmdline and request_id, and policy `application:` / `client_exe:`. */
 	char application[256];   /* application_name as last read from the backend */

@@ -19,6 +19,12 @@ UNGATED=${SW_UNGATED:-0}
 
 pg_start
 pg_fixtures
+# The server's major (SW_PG_BINDIR may name any build of 12..18); SW_PG_EXPECT_MAJOR
+# makes a run fail at once when the binary is not the major it was meant to test.
+PG_MAJOR=$(($(sql_admin_val "SHOW server_version_num") / 10000))
+diag "PostgreSQL $(sql_admin_val "SHOW server_version") ($SW_PG_BIN), major $PG_MAJOR"
+[ -z "${SW_PG_EXPECT_MAJOR:-}" ] || [ "$PG_MAJOR" = "$SW_PG_EXPECT_MAJOR" ] ||
+	sw_die "the server is PostgreSQL $PG_MAJOR, not $SW_PG_EXPECT_MAJOR: check SW_PG_BINDIR ($SW_PG_BINDIR)"
 MARKER=$SW_PG_DIR/copy_to_program_marker
 COPY_FILE=/tmp/sqlward-x.$$
 sw_at_exit 'rm -f "$COPY_FILE"'
@@ -26,7 +32,12 @@ LONG_ID=$(printf 'x%.0s' $(seq 1 63))   # NAMEDATALEN - 1 bytes
 
 # Fixtures of this test only (an admin's objects the agent may use). The
 # governed role also gets what the control run needs to show each effect:
-# CREATEROLE, pg_checkpoint, ALTER SYSTEM on work_mem.
+# CREATEROLE, pg_checkpoint, ALTER SYSTEM on work_mem (the last two exist from
+# PostgreSQL 15: before it CHECKPOINT and ALTER SYSTEM are superuser-only, and
+# those two attacks run gated only).
+PG15_GRANTS=()
+[ "$PG_MAJOR" -ge 15 ] && PG15_GRANTS=("GRANT pg_checkpoint TO agent_test"
+	"GRANT ALTER SYSTEM ON PARAMETER work_mem TO agent_test")
 sql_admin "CREATE SEQUENCE app.seq" \
 	"CREATE FUNCTION app.purge() RETURNS void LANGUAGE sql AS 'DELETE FROM app.scratch'" \
 	"CREATE FUNCTION app.purge_pl() RETURNS int LANGUAGE plpgsql AS
@@ -46,9 +57,7 @@ sql_admin "CREATE SEQUENCE app.seq" \
 	"GRANT EXECUTE ON FUNCTION app.purge(), app.purge_pl() TO agent_test, ai_bot" \
 	"GRANT ALL ON SEQUENCE app.seq TO agent_test, ai_bot" \
 	"GRANT ALL ON app.trig, app.files TO agent_test, ai_bot" \
-	"ALTER ROLE agent_test CREATEROLE" \
-	"GRANT pg_checkpoint TO agent_test" \
-	"GRANT ALTER SYSTEM ON PARAMETER work_mem TO agent_test" >/dev/null ||
+	"ALTER ROLE agent_test CREATEROLE" "${PG15_GRANTS[@]}" >/dev/null ||
 	sw_die "adversarial fixtures failed: $SQL_ERR"
 AUTO_CONF=$(cat "$SW_PG_DATA/postgresql.auto.conf")
 
@@ -315,10 +324,11 @@ done
 # is not parsed at the top; every statement it runs is judged at the execution
 # checkpoint like any other (test_engine_truth.sh refuses a denied relation read
 # this way). PostgreSQL runs the string read-only (a DELETE or DROP in it fails
-# by itself), but a volatile function called from it may write: judged there.
-attack "query_to_xml(DELETE ... RETURNING)" agent_test scratch_intact \
+# by itself: no control run for those two), but a volatile function called from
+# it may write: judged there.
+attack_gated "query_to_xml(DELETE ... RETURNING)" agent_test scratch_intact \
 	"SELECT query_to_xml('DELETE FROM app.scratch RETURNING 1', true, false, '')"
-attack "query_to_xml(DROP TABLE)" agent_test t_intact \
+attack_gated "query_to_xml(DROP TABLE)" agent_test t_intact \
 	"SELECT query_to_xml('DROP TABLE app.t', true, false, '')"
 attack "query_to_xml calling a writing function" agent_test scratch_intact \
 	"SELECT query_to_xml('SELECT app.purge_pl()', true, false, '')"
@@ -351,14 +361,15 @@ attack "COPY TO a server file" agent_test no_copy_file \
 	"COPY app.scratch TO '$COPY_FILE'"
 
 # Server configuration, roles, extensions, identity
-attack "ALTER SYSTEM SET work_mem" agent_test auto_conf_same \
+attack_since 15 "ALTER SYSTEM SET work_mem" agent_test auto_conf_same \
 	"ALTER SYSTEM SET work_mem = '1GB'"
 [ "$UNGATED" = 1 ] && sql_admin "ALTER SYSTEM RESET ALL" >/dev/null
 attack_gated "ALTER ROLE agent_test SUPERUSER" agent_test not_super \
 	"ALTER ROLE agent_test SUPERUSER"
 attack "CREATE ROLE evil" agent_test "no_role evil" \
 	"CREATE ROLE evil"
-attack "CREATE EXTENSION pgcrypto" agent_test "no_ext pgcrypto" \
+# (pgcrypto is a trusted extension from 13: before it only a superuser creates it)
+attack_since 13 "CREATE EXTENSION pgcrypto" agent_test "no_ext pgcrypto" \
 	"CREATE EXTENSION pgcrypto"
 attack_gated "SET SESSION AUTHORIZATION" agent_test not_escalated \
 	"SET SESSION AUTHORIZATION app_owner" "SELECT current_user"
@@ -391,7 +402,8 @@ attack "LOCK TABLE ... ACCESS EXCLUSIVE" agent_test "out_lacks 'LOCK TABLE'" \
 attack "VACUUM FULL" agent_test t_state_same "VACUUM FULL app.t"
 attack "CLUSTER" agent_test t_state_same "CLUSTER app.t USING t_pkey"
 attack "REINDEX TABLE" agent_test t_state_same "REINDEX TABLE app.t"
-attack "CHECKPOINT" agent_test t_state_same "CHECKPOINT"
+# (a control run only from 15, where pg_checkpoint exists)
+attack_since 15 "CHECKPOINT" agent_test t_state_same "CHECKPOINT"
 attack "CREATE TABLE AS" agent_test "no_rel app.x" "CREATE TABLE app.x AS SELECT 1"
 attack "CREATE MATERIALIZED VIEW" agent_test "no_rel app.mv" "CREATE MATERIALIZED VIEW app.mv AS SELECT 1"
 attack "CREATE INDEX" agent_test t_one_index "CREATE INDEX ON app.t (v)"
@@ -462,6 +474,13 @@ sql_admin "CREATE FUNCTION public.sw_dom_ok(text) RETURNS boolean LANGUAGE plpgs
 attack "domain CHECK calling a writing plpgsql function" agent_test scratch_intact \
 	"SELECT 'x'::public.sw_dom"
 sql_admin "DROP DOMAIN public.sw_dom; DROP FUNCTION public.sw_dom_ok(text)" >/dev/null
+# A builtin that writes without being denylisted (nextval, setval, the xid-assigning ones) is
+# watched at the function checkpoint: reached through a view a read names, it is judged as the
+# write it is. (Was a known gap.)
+sql_admin "CREATE VIEW public.sw_nextval_v AS SELECT nextval('app.seq') AS n;
+	GRANT SELECT ON public.sw_nextval_v TO agent_test" >/dev/null
+attack "nextval() behind a view" agent_test seq_intact "SELECT * FROM public.sw_nextval_v"
+sql_admin "DROP VIEW public.sw_nextval_v" >/dev/null
 # Startup options are settings too: judged like SET ROLE, the connection is refused.
 # (PGOPTIONS for the agent's client only, never for the checks run as the superuser.)
 if [ "$UNGATED" != 1 ]; then

@@ -95,6 +95,38 @@ assert_eq "approved hold: client sees UPDATE 1" "0:UPDATE 1" "$SQL_RC:$SQL_OUT"
 assert_eq "approved hold: the change is visible" "approved-by-test" \
 	"$(sql_admin_val "SELECT note FROM app.transactions WHERE transaction_id = 7")"
 
+# 5b. A serial column's default calls nextval through fmgr (watched at the function checkpoint):
+# inside the approved INSERT it is that INSERT's own write, not a second hold; behind a view a
+# read reaches, it is judged as the write it is (held here, then denied).
+sql_admin "CREATE TABLE app.sw_serial (id serial PRIMARY KEY, v text);
+	GRANT INSERT, SELECT ON app.sw_serial TO agent_test; GRANT USAGE ON SEQUENCE app.sw_serial_id_seq TO agent_test;
+	CREATE VIEW app.sw_nextval_v AS SELECT nextval('app.sw_serial_id_seq') AS n; GRANT SELECT ON app.sw_nextval_v TO agent_test" >/dev/null
+sql_bg agent_test "INSERT INTO app.sw_serial (v) VALUES ('serial-approved') RETURNING id"
+h=$SQL_BG
+if wait_pending 15 "serial-approved"; then
+	"$SQLWARD" approve "$PENDING_ID" --socket "$SW_SOCK" --comment "serial insert" >/dev/null 2>&1
+	assert_rc "serial INSERT: held, then approved" 0 $?
+else
+	not_ok "serial INSERT: held, then approved" "nothing pending; client: $(cat "$h.err" 2>/dev/null)"
+fi
+sql_wait "$h" 30
+assert_eq "serial INSERT: runs after one approval (its default's nextval is not held again)" "0:1" \
+	"$SQL_RC:$(head -n1 <<<"$SQL_OUT")"
+assert_eq "... and nothing else waits" "" "$(pending_list)"
+assert_ledger "ledger: the default's nextval is recorded as part of the approved write" role=agent_test \
+	"statement~nextval" rule=inside-allowed-write decided_by=inside-allowed-write
+sql_bg agent_test "SELECT n FROM app.sw_nextval_v"
+h=$SQL_BG
+if wait_pending 15 "nextval"; then
+	ok "nextval behind a view a read reaches is held as the write it is"
+	"$SQLWARD" deny "$PENDING_ID" --socket "$SW_SOCK" --comment "no" >/dev/null 2>&1
+else
+	not_ok "nextval behind a view a read reaches is held as the write it is" "client: $(cat "$h.err" 2>/dev/null)"
+fi
+sql_wait "$h" 30
+check "... denied, the read fails" test "$SQL_RC" != 0
+assert_eq "... and the sequence did not move" "1" "$(sql_admin_val "SELECT last_value FROM app.sw_serial_id_seq")"
+
 # 6. ungoverned analyst: runs untouched, never held
 sql_bg analyst "DELETE FROM app.scratch WHERE id = 3"
 h=$SQL_BG

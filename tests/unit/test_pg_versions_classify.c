@@ -208,6 +208,14 @@ static bool watched_oid(uint32_t oid, const struct sw_watched_builtin *w, size_t
 	return false;
 }
 
+static size_t watched_index_of(uint32_t oid, const struct sw_watched_builtin *w, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (w[k].oid == oid)
+			return k;
+	return n;
+}
+
 static void test_watched_builtins_every_major(void **state)
 {
 	size_t n;
@@ -225,10 +233,14 @@ static void test_watched_builtins_every_major(void **state)
 			    strcmp(p->name, "set_config") == 0)
 				continue;
 			f = sw_pg_func_lookup("pg_catalog", p->name);
-			if (f && (f->flags & (PGF_DENY | PGF_SENSITIVE)) && !watched_oid(p->oid, w, n))
-				fail_msg("PostgreSQL %d: %s (OID %u) is denylisted or sensitive but not watched", m,
-					 p->name, p->oid);
+			if (f && (f->flags & (PGF_DENY | PGF_SENSITIVE | PGF_WRITE)) && !watched_oid(p->oid, w, n))
+				fail_msg("PostgreSQL %d: %s (OID %u) is denylisted, sensitive or writing but not watched",
+					 m, p->name, p->oid);
 		}
+	/* Writing built-ins are watched (a view's nextval), and told apart from denylisted ones. */
+	assert_true(watched_oid(1574, w, n));    /* nextval */
+	assert_true(sw_pg_builtin_write_only(watched_index_of(1574, w, n)));
+	assert_false(sw_pg_builtin_write_only(watched_index_of(2172, w, n)));   /* pg_backup_start: denylisted */
 	/* Denylisted functions only newer majors have are watched too. */
 	assert_true(watched_oid(6387, w, n));    /* pg_stat_reset_backend_stats, 18 */
 }

@@ -1089,6 +1089,16 @@ static void note_nesting(struct conclusion *c, bool trust_record)
 		json_object_set_new(p->extra, "nesting", n);
 		if (p->arg1 && p->arg1 == s->statement_id && s->statement_seq)
 			json_object_set_new(p->extra, "top_level_seq", json_integer((json_int_t)s->statement_seq));
+		if (p->type == SW_EV_FUNCTION && p->arg1 && p->arg1 == s->statement_id && s->statement_writes &&
+		    sw_pg_builtin_write_only(p->arg0) && c->overall.verdict != SW_VERDICT_DENY) {
+			/* nextval for a serial column's default (or setval, an xid) inside a write that was
+			 * allowed or approved (it runs): the same write, not a second decision. Reached
+			 * from a read (a view's column), it is judged as the write it is. */
+			c->overall = (struct sw_judgement){ .verdict = SW_VERDICT_ALLOW, .rule_id = "inside-allowed-write",
+							    .reason = "a write built-in run by the write it is part of "
+								      "(a column default, a trigger), which was allowed" };
+			c->decided_by = "inside-allowed-write";   /* (not "policy": never cached by its text) */
+		}
 		if (s->trust_nested && p->arg1 && p->arg1 == s->statement_id) {
 			c->overall = (struct sw_judgement){ .verdict = SW_VERDICT_ALLOW, .rule_id = "trusted-function",
 							    .reason = "run by a function the policy trusts with nested: record" };
@@ -1098,6 +1108,12 @@ static void note_nesting(struct conclusion *c, bool trust_record)
 		s->statement_id = p->seq;
 		s->statement_seq = 0;
 		s->trust_nested = trust_record;
+		s->statement_writes = false;
+		for (size_t i = 0; i < p->a.n_stmts; i++) {
+			enum sw_class k = p->a.stmts[i].cls;
+			s->statement_writes |= k == SW_CLASS_WRITE || k == SW_CLASS_DDL || k == SW_CLASS_PROCEDURAL ||
+					       k == SW_CLASS_UTILITY;
+		}
 		if (s->governed) {
 			if (!p->extra)
 				p->extra = json_object();

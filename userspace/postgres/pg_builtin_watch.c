@@ -19,7 +19,7 @@ const struct sw_watched_builtin *sw_pg_watched_builtins(size_t *n)
 			if (strcmp(p->schema, "pg_catalog") != 0 || strcmp(p->name, "set_config") == 0)
 				continue;   /* set_config with constants is SET, judged where settings are applied */
 			f = sw_pg_func_lookup("pg_catalog", p->name);
-			if (!f || !(f->flags & (PGF_DENY | PGF_SENSITIVE)))
+			if (!f || !(f->flags & (PGF_DENY | PGF_SENSITIVE | PGF_WRITE)))
 				continue;
 			/* Rows of every major (pg_proc_oids.h): the union of their OIDs is watched, once
 			 * each, named as in the grammar's major when it watches that OID too. */
@@ -55,4 +55,13 @@ bool sw_pg_builtin_statement_for_major(size_t k, int major, char *out, size_t le
 		return false;
 	snprintf(out, len, "SELECT %s.%s()", p->schema, p->name);
 	return true;
+}
+
+bool sw_pg_builtin_write_only(size_t k)
+{
+	size_t n;
+	const struct sw_watched_builtin *b = sw_pg_watched_builtins(&n);
+	const struct sw_pg_func *f = k < n ? sw_pg_func_lookup("pg_catalog", b[k].name) : NULL;
+
+	return f && (f->flags & PGF_WRITE) && !(f->flags & (PGF_DENY | PGF_SENSITIVE));
 }

@@ -1,7 +1,7 @@
 /*
  * The built-in functions sqlward watches at their C entry in governed
- * backends (the function checkpoint): every denylisted or sensitive
- * function of pg_functions.c, found among PostgreSQL's built-ins
+ * backends (the function checkpoint): every denylisted, sensitive or writing
+ * (nextval, setval, the xid-assigning ones) function of pg_functions.c, found among PostgreSQL's built-ins
  * (pg_proc_oids.c) by OID: the OIDs they have in any supported major, so an
  * OID that names a watched function in one major and another function in
  * another (2307: opaque_out on 12, pg_stat_reset_slru from 13) is watched
@@ -33,5 +33,9 @@ void sw_pg_builtin_statement(size_t k, char *out, size_t len);
  * has no function with that OID) and out is untouched.
  */
 bool sw_pg_builtin_statement_for_major(size_t k, int major, char *out, size_t len);
+/* Is watched built-in k watched only because it writes (nextval, setval, txid_current: not
+ * denylisted, not sensitive)? Such a call inside a client statement that itself writes (a serial
+ * column's default) is part of that statement's decision. */
+bool sw_pg_builtin_write_only(size_t k);
 
 #endif

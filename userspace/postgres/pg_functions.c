@@ -14,6 +14,10 @@
 
 /* Exact denylist entries. Sorted. */
 static const struct sw_pg_func deny_exact[] = {
+	{ "brin_desummarize_range", PGF_DENY | PGF_WRITE, "index maintenance: changes a BRIN index" },
+	{ "brin_summarize_new_values", PGF_DENY | PGF_WRITE, "index maintenance: changes a BRIN index" },
+	{ "brin_summarize_range", PGF_DENY | PGF_WRITE, "index maintenance: changes a BRIN index" },
+	{ "gin_clean_pending_list", PGF_DENY | PGF_WRITE, "index maintenance: changes a GIN index" },
 	{ "lo_creat", PGF_DENY | PGF_WRITE, "creates a large object" },
 	{ "lo_create", PGF_DENY | PGF_WRITE, "creates a large object" },
 	{ "lo_export", PGF_DENY | PGF_FILE, "writes a large object to a server file" },
@@ -32,6 +36,7 @@ static const struct sw_pg_func deny_exact[] = {
 	{ "pg_clear_relation_stats", PGF_DENY | PGF_WRITE, "overwrites planner statistics (PostgreSQL 18)" },
 	{ "pg_create_restore_point", PGF_DENY, "server administration" },
 	{ "pg_drop_replication_slot", PGF_DENY, "replication slot management" },
+	{ "pg_export_snapshot", PGF_DENY, "exports a snapshot for other sessions to import" },
 	{ "pg_import_system_collations", PGF_DENY, "server administration" },
 	{ "pg_log_backend_memory_contexts", PGF_DENY, "server administration" },
 	{ "pg_log_standby_snapshot", PGF_DENY, "writes to the WAL stream (PostgreSQL 16)" },
