@@ -126,6 +126,26 @@ fi
 sql_wait "$h" 30
 check "... denied, the read fails" test "$SQL_RC" != 0
 assert_eq "... and the sequence did not move" "1" "$(sql_admin_val "SELECT last_value FROM app.sw_serial_id_seq")"
+# setval is never part of a write: hidden in a view an approved INSERT reads, it is judged (held,
+# then denied here) and the sequence is not reset.
+sql_admin "CREATE VIEW app.sw_setval_v AS SELECT setval('app.sw_serial_id_seq', 100) AS n;
+	GRANT SELECT ON app.sw_setval_v TO agent_test" >/dev/null
+sql_bg agent_test "INSERT INTO app.sw_serial (v) SELECT 'setval-hidden' FROM app.sw_setval_v"
+h=$SQL_BG
+if wait_pending 15 "setval-hidden"; then
+	"$SQLWARD" approve "$PENDING_ID" --socket "$SW_SOCK" --comment "insert" >/dev/null 2>&1
+else
+	not_ok "INSERT reading a setval view: held" "client: $(cat "$h.err" 2>/dev/null)"
+fi
+if wait_pending 15 "pg_catalog.setval"; then
+	ok "... approved, its hidden setval is held as a decision of its own"
+	"$SQLWARD" deny "$PENDING_ID" --socket "$SW_SOCK" --comment "no" >/dev/null 2>&1
+else
+	not_ok "... approved, its hidden setval is held as a decision of its own" "client: $(cat "$h.err" 2>/dev/null)"
+fi
+sql_wait "$h" 30
+check "... denied, the INSERT fails" test "$SQL_RC" != 0
+assert_eq "... and the sequence was not reset" "1" "$(sql_admin_val "SELECT last_value FROM app.sw_serial_id_seq")"
 
 # 6. ungoverned analyst: runs untouched, never held
 sql_bg analyst "DELETE FROM app.scratch WHERE id = 3"

@@ -239,8 +239,10 @@ static void test_watched_builtins_every_major(void **state)
 		}
 	/* Writing built-ins are watched (a view's nextval), and told apart from denylisted ones. */
 	assert_true(watched_oid(1574, w, n));    /* nextval */
-	assert_true(sw_pg_builtin_write_only(watched_index_of(1574, w, n)));
-	assert_false(sw_pg_builtin_write_only(watched_index_of(2172, w, n)));   /* pg_backup_start: denylisted */
+	assert_true(sw_pg_builtin_part_of_write(watched_index_of(1574, w, n)));
+	assert_true(watched_oid(1576, w, n));    /* setval: watched, never part of a write */
+	assert_false(sw_pg_builtin_part_of_write(watched_index_of(1576, w, n)));
+	assert_false(sw_pg_builtin_part_of_write(watched_index_of(2172, w, n)));   /* pg_backup_start: denylisted */
 	/* Denylisted functions only newer majors have are watched too. */
 	assert_true(watched_oid(6387, w, n));    /* pg_stat_reset_backend_stats, 18 */
 }

@@ -1090,8 +1090,8 @@ static void note_nesting(struct conclusion *c, bool trust_record)
 		if (p->arg1 && p->arg1 == s->statement_id && s->statement_seq)
 			json_object_set_new(p->extra, "top_level_seq", json_integer((json_int_t)s->statement_seq));
 		if (p->type == SW_EV_FUNCTION && p->arg1 && p->arg1 == s->statement_id && s->statement_writes &&
-		    sw_pg_builtin_write_only(p->arg0) && c->overall.verdict != SW_VERDICT_DENY) {
-			/* nextval for a serial column's default (or setval, an xid) inside a write that was
+		    sw_pg_builtin_part_of_write(p->arg0) && c->overall.verdict != SW_VERDICT_DENY) {
+			/* nextval for a serial column's default (or an xid) inside a write that was
 			 * allowed or approved (it runs): the same write, not a second decision. Reached
 			 * from a read (a view's column), it is judged as the write it is. */
 			c->overall = (struct sw_judgement){ .verdict = SW_VERDICT_ALLOW, .rule_id = "inside-allowed-write",

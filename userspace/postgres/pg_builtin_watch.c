@@ -57,11 +57,11 @@ bool sw_pg_builtin_statement_for_major(size_t k, int major, char *out, size_t le
 	return true;
 }
 
-bool sw_pg_builtin_write_only(size_t k)
+bool sw_pg_builtin_part_of_write(size_t k)
 {
 	size_t n;
 	const struct sw_watched_builtin *b = sw_pg_watched_builtins(&n);
 	const struct sw_pg_func *f = k < n ? sw_pg_func_lookup("pg_catalog", b[k].name) : NULL;
 
-	return f && (f->flags & PGF_WRITE) && !(f->flags & (PGF_DENY | PGF_SENSITIVE));
+	return f && (f->flags & PGF_IN_WRITE) && !(f->flags & (PGF_DENY | PGF_SENSITIVE));
 }

@@ -33,9 +33,9 @@ void sw_pg_builtin_statement(size_t k, char *out, size_t len);
  * has no function with that OID) and out is untouched.
  */
 bool sw_pg_builtin_statement_for_major(size_t k, int major, char *out, size_t len);
-/* Is watched built-in k watched only because it writes (nextval, setval, txid_current: not
- * denylisted, not sensitive)? Such a call inside a client statement that itself writes (a serial
- * column's default) is part of that statement's decision. */
-bool sw_pg_builtin_write_only(size_t k);
+/* Is watched built-in k one a write runs for itself (PGF_IN_WRITE: nextval for a serial default,
+ * the xid functions; not setval, nothing denylisted or sensitive)? Such a call inside a client
+ * statement that itself writes is part of that statement's decision. */
+bool sw_pg_builtin_part_of_write(size_t k);
 
 #endif

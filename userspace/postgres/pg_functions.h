@@ -20,6 +20,9 @@ enum {
 	PGF_AGG       = 1u << 5, /* plain aggregate (for the aggregate-only no_limit rule) */
 	PGF_SENSITIVE = 1u << 6, /* exposes credentials, configuration or others' SQL: trait sensitive_catalog */
 	PGF_RUNS_SQL  = 1u << 7, /* runs SQL given as a string through SPI: trait runs_sql (judged where it runs) */
+	PGF_IN_WRITE  = 1u << 8, /* PGF_WRITE that a write runs for itself (nextval for a serial default, an
+				  * xid): reached inside a client write that runs, part of that write (setval
+				  * is not: resetting a sequence is a decision of its own) */
 };
 
 struct sw_pg_func {
